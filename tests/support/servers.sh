@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Start/stop a throw-away PostgreSQL 15 + Redis 7 on free loopback ports under DIR.
+#   servers.sh start DIR   -> writes DIR/env (TICKETING_PG_URL, TICKETING_REDIS_URL, ports, pids)
+#   servers.sh stop DIR    -> stops both and removes the data
+#   servers.sh redis-stop|redis-kill|redis-start|pg-stop|pg-start DIR  -> fault switches for tests
+# PostgreSQL refuses to run as root, so as root it runs as the `postgres` system user.
+set -euo pipefail
+cmd=${1:?start|stop}; dir=${2:?dir}
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+
+free_port() {
+  python3 - <<'PY' 2>/dev/null || shuf -i 20000-60000 -n 1
+import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()
+PY
+}
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+stop() {
+  if [ -f "$dir/pg/postmaster.pid" ]; then as_pg "$PGBIN/pg_ctl" -D "$dir/pg" -m immediate stop >/dev/null 2>&1 || true; fi
+  if [ -f "$dir/redis.pid" ]; then kill "$(cat "$dir/redis.pid")" 2>/dev/null || true; fi
+  rm -rf "$dir"
+}
+
+case $cmd in
+  start)
+    stop
+    mkdir -p "$dir/pg" "$dir/redis"
+    if [ "$(id -u)" = 0 ]; then chown -R postgres "$dir"; chmod 755 "$dir"; fi
+    pg_port=$(free_port); redis_port=$(free_port)
+    while [ "$redis_port" = "$pg_port" ]; do redis_port=$(free_port); done
+    as_pg "$PGBIN/initdb" -D "$dir/pg" -U postgres -A trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1
+    cat >>"$dir/pg/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $pg_port
+unix_socket_directories = '$dir'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 200
+shared_buffers = 128MB
+CONF
+    as_pg "$PGBIN/pg_ctl" -D "$dir/pg" -l "$dir/pg.log" -w -t 60 start >/dev/null
+    as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres ticketing
+    redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$dir/redis" --daemonize yes \
+      --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --appendonly yes \
+      --appendfsync everysec --save '' >/dev/null
+    for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    cat >"$dir/env" <<ENV
+TICKETING_PG_URL=postgresql://postgres@127.0.0.1:$pg_port/ticketing
+TICKETING_REDIS_URL=redis://127.0.0.1:$redis_port
+TK_PG_PORT=$pg_port
+TK_REDIS_PORT=$redis_port
+TK_PG_DATA=$dir/pg
+TK_PG_BIN=$PGBIN
+TK_REDIS_DIR=$dir/redis
+ENV
+    chmod 644 "$dir/env"
+    echo "servers up: pg $pg_port redis $redis_port"
+    ;;
+  stop) stop; echo "servers stopped" ;;
+  # Fault switches for tests: stop or start one server in place (same port, same data).
+  redis-stop)
+    . "$dir/env"; redis-cli -p "$TK_REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+    for _ in $(seq 50); do redis-cli -p "$TK_REDIS_PORT" ping >/dev/null 2>&1 || break; sleep 0.1; done ;;
+  redis-kill)
+    . "$dir/env"; kill -9 "$(cat "$dir/redis.pid")" 2>/dev/null || true; sleep 0.2 ;;
+  redis-start)
+    . "$dir/env"
+    redis-server --bind 127.0.0.1 --port "$TK_REDIS_PORT" --dir "$dir/redis" --daemonize yes \
+      --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --appendonly yes \
+      --appendfsync everysec --save '' >/dev/null
+    for _ in $(seq 50); do redis-cli -p "$TK_REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done ;;
+  pg-stop)
+    . "$dir/env"; as_pg "$PGBIN/pg_ctl" -D "$dir/pg" -m immediate stop >/dev/null 2>&1 || true ;;
+  pg-start)
+    as_pg "$PGBIN/pg_ctl" -D "$dir/pg" -l "$dir/pg.log" -w -t 60 start >/dev/null ;;
+  *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
+esac

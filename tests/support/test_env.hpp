@@ -1,0 +1,21 @@
+#pragma once
+// Access to the throw-away servers started by the CTest fixture (tests/support/servers.sh).
+#include <string>
+
+namespace tk::test {
+
+// Value of KEY from the servers' env file (TICKETING_PG_URL, TICKETING_REDIS_URL, TK_REDIS_PORT...).
+// Fails the test (throws) when the file or key is missing.
+std::string env(const std::string& key);
+
+// Folder the fixture's servers live in (the env file's folder).
+std::string servers_dir();
+
+// Runs tests/support/servers.sh CMD on the fixture's servers (e.g. "redis-stop", "pg-start").
+void servers(const std::string& cmd);
+
+// Path of the built service binary and of the source tree.
+inline std::string service_bin() { return TK_SERVICE_BIN; }
+inline std::string source_dir() { return TK_SOURCE_DIR; }
+
+}  // namespace tk::test
