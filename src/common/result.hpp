@@ -24,6 +24,7 @@ struct Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
+  using value_type = T;
   Result(T v) : v_(std::in_place_index<0>, std::move(v)) {}  // NOLINT
   Result(Error e) : v_(std::in_place_index<1>, std::move(e)) {}  // NOLINT
   Result(std::error_code c) : v_(std::in_place_index<1>, Error{c}) {}  // NOLINT
@@ -50,6 +51,7 @@ class [[nodiscard]] Result {
 template <>
 class [[nodiscard]] Result<void> {
  public:
+  using value_type = void;
   Result() = default;
   Result(Error e) : err_(std::move(e)), failed_(true) {}  // NOLINT
   Result(std::error_code c) : err_{c}, failed_(static_cast<bool>(c)) {}  // NOLINT

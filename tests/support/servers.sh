@@ -15,31 +15,48 @@ PY
 }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
+# Folder PostgreSQL lives in (pg/ data, socket, pg.log): DIR itself, except as root when the
+# `postgres` user cannot traverse the path to DIR (a checkout under /root, mode 700): then a
+# folder in /var/tmp named after DIR's absolute path, so start and stop agree on it.
+pg_home() {
+  local abs up
+  abs=$(realpath -m "$dir"); up=$(dirname "$abs")
+  while [ ! -e "$up" ]; do up=$(dirname "$up"); done   # nearest existing parent
+  if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$up" 2>/dev/null; then
+    echo "/var/tmp/tk-test-servers-$(printf '%s' "$abs" | sha256sum | cut -c1-16)"
+  else
+    echo "$dir"
+  fi
+}
+pgh=$(pg_home)
+
 stop() {
-  if [ -f "$dir/pg/postmaster.pid" ]; then as_pg "$PGBIN/pg_ctl" -D "$dir/pg" -m immediate stop >/dev/null 2>&1 || true; fi
+  if [ -f "$pgh/pg/postmaster.pid" ]; then as_pg "$PGBIN/pg_ctl" -D "$pgh/pg" -m immediate stop >/dev/null 2>&1 || true; fi
   if [ -f "$dir/redis.pid" ]; then kill "$(cat "$dir/redis.pid")" 2>/dev/null || true; fi
-  rm -rf "$dir"
+  rm -rf "$dir" "$pgh"
 }
 
 case $cmd in
   start)
     stop
-    mkdir -p "$dir/pg" "$dir/redis"
-    if [ "$(id -u)" = 0 ]; then chown -R postgres "$dir"; chmod 755 "$dir"; fi
+    mkdir -p "$dir/redis"
+    if [ "$pgh" != "$dir" ]; then mkdir -m 755 "$pgh"; fi   # fresh (stop removed it), never reused
+    mkdir -p "$pgh/pg"
+    if [ "$(id -u)" = 0 ]; then chown -R postgres "$pgh"; chmod 755 "$dir" "$pgh"; fi
     pg_port=$(free_port); redis_port=$(free_port)
     while [ "$redis_port" = "$pg_port" ]; do redis_port=$(free_port); done
-    as_pg "$PGBIN/initdb" -D "$dir/pg" -U postgres -A trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1
-    cat >>"$dir/pg/postgresql.conf" <<CONF
+    as_pg "$PGBIN/initdb" -D "$pgh/pg" -U postgres -A trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1
+    cat >>"$pgh/pg/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $pg_port
-unix_socket_directories = '$dir'
+unix_socket_directories = '$pgh'
 fsync = off
 synchronous_commit = off
 full_page_writes = off
 max_connections = 200
 shared_buffers = 128MB
 CONF
-    as_pg "$PGBIN/pg_ctl" -D "$dir/pg" -l "$dir/pg.log" -w -t 60 start >/dev/null
+    as_pg "$PGBIN/pg_ctl" -D "$pgh/pg" -l "$pgh/pg.log" -w -t 60 start >/dev/null
     as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres ticketing
     redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$dir/redis" --daemonize yes \
       --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --appendonly yes \
@@ -50,7 +67,7 @@ TICKETING_PG_URL=postgresql://postgres@127.0.0.1:$pg_port/ticketing
 TICKETING_REDIS_URL=redis://127.0.0.1:$redis_port
 TK_PG_PORT=$pg_port
 TK_REDIS_PORT=$redis_port
-TK_PG_DATA=$dir/pg
+TK_PG_DATA=$pgh/pg
 TK_PG_BIN=$PGBIN
 TK_REDIS_DIR=$dir/redis
 ENV
@@ -71,8 +88,8 @@ ENV
       --appendfsync everysec --save '' >/dev/null
     for _ in $(seq 50); do redis-cli -p "$TK_REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done ;;
   pg-stop)
-    . "$dir/env"; as_pg "$PGBIN/pg_ctl" -D "$dir/pg" -m immediate stop >/dev/null 2>&1 || true ;;
+    . "$dir/env"; as_pg "$PGBIN/pg_ctl" -D "$pgh/pg" -m immediate stop >/dev/null 2>&1 || true ;;
   pg-start)
-    as_pg "$PGBIN/pg_ctl" -D "$dir/pg" -l "$dir/pg.log" -w -t 60 start >/dev/null ;;
+    as_pg "$PGBIN/pg_ctl" -D "$pgh/pg" -l "$pgh/pg.log" -w -t 60 start >/dev/null ;;
   *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
 esac

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Configures and builds with every core.
+#   scripts/build.sh release   -> build/release (optimised service, no tests)   [default]
+#   scripts/build.sh test      -> build/test    (Debug -O1, ASan+UBSan, test hooks, test suite)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+kind=${1:-release}
+case $kind in
+  release)
+    dir=build/release
+    args=(-DCMAKE_BUILD_TYPE=Release -DTK_BUILD_TESTS=OFF) ;;
+  test)
+    dir=build/test
+    args=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DTK_SANITIZE=ON -DTK_TEST_HOOKS=ON) ;;
+  *) echo "usage: $0 [release|test]" >&2; exit 2 ;;
+esac
+
+jobs=$(nproc 2>/dev/null || echo 2)
+echo "==> cmake configure $dir"
+cmake -S . -B "$dir" -G Ninja "${args[@]}"
+echo "==> cmake build $dir (-j$jobs)"
+cmake --build "$dir" -j"$jobs"

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Stops what scripts/run-local.sh started: the service (SIGTERM, then SIGKILL after 15 s), Redis
+# and PostgreSQL. Safe to run when nothing is running.
+#   --wipe   also deletes the local data (.local/: databases, logs, generated secrets)
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+wipe=0
+case ${1:-} in
+  "") ;;
+  --wipe) wipe=1 ;;
+  *) echo "usage: $0 [--wipe]" >&2; exit 2 ;;
+esac
+
+service_stop
+redis_stop
+pg_stop
+
+if [ $wipe = 1 ]; then
+  pgdir=$(pg_dir)
+  if [ "$pgdir" != "$TK_LOCAL/pg" ]; then
+    log "removing $(dirname "$pgdir")"
+    rm -rf "$(dirname "$pgdir")"
+  fi
+  log "removing $TK_LOCAL"
+  rm -rf "$TK_LOCAL"
+fi
+log "stopped"

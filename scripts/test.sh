@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: installs packages, builds build/test (Debug -O1, ASan+UBSan, test
+# hooks), runs CTest. The suite starts its own PostgreSQL + Redis on free ports (a CTest fixture,
+# tests/support/servers.sh) and stops them afterwards; a trap stops them again on any exit, also on
+# failure or Ctrl-C. Extra arguments go to ctest, e.g.: bash scripts/test.sh -R unit
+# Ends with "N passed, N failed"; exits non-zero when a test failed.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+BUILD=build/test
+SERVERS=$PWD/$BUILD/test-servers   # the same folder the CTest fixture uses
+# shellcheck disable=SC2317  # invoked by the trap
+cleanup() {
+  if [ -e "$SERVERS" ]; then bash tests/support/servers.sh stop "$SERVERS" >/dev/null 2>&1 || true; fi
+  if [ -n "${ctest_log:-}" ]; then rm -f "$ctest_log"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+bash scripts/deps.sh
+bash scripts/build.sh test
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+ctest_log=$(mktemp)
+status=0
+ctest --test-dir "$BUILD" --output-on-failure --no-tests=error -j2 --timeout 600 "$@" 2>&1 |
+  tee "$ctest_log" || status=$?
+
+# ctest's summary: "NN% tests passed, F tests failed out of T" (or "... 0 tests failed out of T").
+summary=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$ctest_log" | tail -1 || true)
+if [ -n "$summary" ]; then
+  failed=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$summary")
+  total=$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$summary")
+  passed=$((total - failed))
+else
+  passed=0 failed=0
+  [ $status -ne 0 ] || status=1   # no summary: ctest could not run the suite
+fi
+echo "$passed passed, $failed failed"
+if [ "$failed" -ne 0 ] && [ $status -eq 0 ]; then status=1; fi
+exit $status

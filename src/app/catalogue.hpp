@@ -1,0 +1,59 @@
+#pragma once
+// Public catalogue reads and the operator's catalogue/sale management.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/deps.hpp"
+
+namespace tk::app {
+
+class Catalogue {
+ public:
+  explicit Catalogue(Deps d) : d_(d) {}
+  Task<std::vector<domain::Event>> events();
+  Task<domain::Event> event(std::string id);
+  Task<domain::Performance> performance(std::string id);
+  Task<domain::Venue> venue(std::string id);
+
+ private:
+  Deps d_;
+};
+
+struct NewPerformance {
+  std::string event_id;
+  Millis starts_at = 0;
+  Millis sale_opens_at = 0;
+  std::vector<domain::PriceGrade> price_grades;
+  std::optional<int> max_seats_per_order, max_seats_per_account, hold_ttl_seconds;
+  std::optional<int> admit_per_interval, interval_ms, max_active, access_ttl_seconds;
+};
+
+struct PerformanceStats {
+  std::int64_t waiting = 0;
+  std::int64_t admitted_total = 0;
+  std::int64_t active = 0;
+  std::int64_t holds_active = 0;
+  std::int64_t holds_expired_total = 0;
+  std::int64_t seats_available = 0;
+  std::int64_t seats_held = 0;
+  std::int64_t seats_sold = 0;
+  std::int64_t orders_paid = 0;
+  double admission_rate_per_s = 0;
+};
+
+class Admin {
+ public:
+  explicit Admin(Deps d) : d_(d) {}
+  Task<domain::Venue> create_venue(std::string name, std::vector<NewSection> sections);
+  Task<std::string> create_event(std::string title, std::string venue_id);
+  Task<std::string> create_performance(NewPerformance p);
+  Task<domain::Performance> update_performance(std::string id, PerformanceChange c);
+  Task<domain::Performance> performance(std::string id);
+  Task<PerformanceStats> stats(std::string id);
+
+ private:
+  Deps d_;
+};
+
+}  // namespace tk::app

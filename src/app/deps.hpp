@@ -1,0 +1,62 @@
+#pragma once
+// What every use case needs: the ports of its thread (shared-nothing: one set per io_context)
+// and the process-wide pieces (clock, signer, password hasher, queue view, settings).
+#include "app/ports/catalog.hpp"
+#include "app/ports/holds.hpp"
+#include "app/ports/identity.hpp"
+#include "app/ports/orders.hpp"
+#include "app/ports/queue.hpp"
+#include "app/layout_cache.hpp"
+#include "app/queue_view.hpp"
+#include "common/clock.hpp"
+
+namespace tk::crypto {
+class Signer;
+class PasswordHasher;
+}  // namespace tk::crypto
+
+namespace tk::app {
+
+struct Settings {
+  Millis session_ttl_ms = 24LL * 3600 * 1000;
+  std::int64_t queue_reserve_block = 512;  // positions reserved in PostgreSQL per round trip
+  Millis payment_margin_ms = 2000;         // hold must outlive provider timeout + this margin
+  Millis hold_gc_grace_ms = 3600 * 1000;   // Redis TTL past expiry (garbage collection only)
+  int max_seats_per_order_cap = 20;
+};
+
+// Test builds only: crash points for fault tests (see TK_TEST_HOOKS).
+enum class FaultPoint { none, crash_after_charge, crash_after_commit };
+
+struct Ports {
+  AccountRepo* accounts = nullptr;
+  SessionStore* sessions = nullptr;
+  CatalogReader* catalog = nullptr;
+  CatalogWriter* catalog_writer = nullptr;
+  QueueStore* queue = nullptr;
+  QueueLedger* ledger = nullptr;
+  HoldStore* holds = nullptr;
+  OrderRepo* orders = nullptr;
+  PaymentGateway* payments = nullptr;
+};
+
+struct Shared {
+  const Clock* clock = nullptr;
+  const crypto::Signer* signer = nullptr;
+  crypto::PasswordHasher* hasher = nullptr;
+  QueueView* view = nullptr;
+  LayoutCache* layouts = nullptr;
+  Settings settings;
+  FaultPoint fault = FaultPoint::none;
+};
+
+struct Deps {
+  Ports ports;
+  Shared* shared = nullptr;
+  Millis now() const { return shared->clock->now_ms(); }
+};
+
+// Runs a fault point: in test builds the process dies on the spot, as a kill -9 would.
+void fault_point(const Shared& s, FaultPoint p);
+
+}  // namespace tk::app

@@ -1,0 +1,48 @@
+#pragma once
+// The errors use cases report to callers. Each value is one code of the public contract
+// (shared/API.md); http/ maps them to statuses in one place.
+#include <string_view>
+#include <system_error>
+
+namespace tk::app {
+
+enum class Errc {
+  malformed_json = 1,
+  invalid_field,
+  unauthenticated,
+  invalid_ticket,
+  payment_declined,
+  not_admitted,
+  not_found,
+  seats_unavailable,
+  hold_expired,
+  order_already_paid,
+  idempotency_key_reused,
+  idempotency_in_progress,
+  email_taken,
+  too_many_seats,
+  seat_limit_reached,
+  invalid_seats,
+  sale_not_open,
+  sale_closed,
+  sold_out,
+  out_of_range,
+  rate_limited,
+  unavailable,  // a dependency is down or saturated: nothing was changed
+  internal
+};
+
+const std::error_category& category();
+inline std::error_code make_error_code(Errc e) { return {static_cast<int>(e), category()}; }
+
+// The contract's snake_case code for an app error ("seats_unavailable").
+std::string_view code_name(Errc e);
+
+// Maps any module's error (pg, redis, crypto, rules, app) onto the contract's codes: dependency
+// failures become `unavailable`, unknown ones `internal`.
+Errc to_app(std::error_code ec);
+
+}  // namespace tk::app
+
+template <>
+struct std::is_error_code_enum<tk::app::Errc> : std::true_type {};

@@ -1,0 +1,214 @@
+#include "app/orders.hpp"
+
+#include <map>
+
+#include "app/errors.hpp"
+#include "app/seats.hpp"
+#include "common/crypto/encoding.hpp"
+#include "common/crypto/tokens.hpp"
+#include "domain/rules.hpp"
+
+namespace tk::app {
+
+namespace json = boost::json;
+
+Task<PlacedOrder> Orders::place(const Principal& who, std::string hold_id) {
+  auto perf_id = perf_of_hold(hold_id);
+  if (!perf_id) co_return Errc::not_found;
+  // A second call for the same hold returns the same order.
+  TK_CO_TRY(auto existing, co_await d_.ports.orders->by_hold(hold_id));
+  if (existing) {
+    if (existing->account_id != who.account_id) co_return Errc::not_found;
+    co_return PlacedOrder{std::move(*existing), false};
+  }
+  TK_CO_TRY(auto h, co_await d_.ports.holds->get(*perf_id, hold_id));
+  if (!h || h->account_id != who.account_id) co_return Errc::not_found;
+  Millis now = d_.now();
+  if (h->expires_at <= now) co_return Errc::hold_expired;
+  TK_CO_TRY(auto perf, co_await d_.ports.catalog_writer->get_performance(*perf_id));
+  if (!perf) co_return Errc::not_found;
+  TK_CO_TRY(auto venue, co_await d_.ports.catalog->get_venue(perf->venue_id));
+  if (!venue) co_return Errc::not_found;
+  std::map<std::string, const domain::PriceGrade*> prices;
+  for (const auto& g : perf->price_grades) prices[g.grade] = &g;
+  std::map<std::string, std::string> grade_of;
+  for (const auto& s : venue->seats) grade_of[s.id] = s.grade;
+  NewOrder n;
+  n.order.id = crypto::new_id("ord_");
+  n.order.account_id = who.account_id;
+  n.order.performance_id = *perf_id;
+  n.order.hold_id = hold_id;
+  n.order.seat_ids = h->seat_ids;
+  n.order.expires_at = h->expires_at;  // the order lives exactly as long as its hold
+  for (const auto& s : h->seat_ids) {
+    auto g = prices.find(grade_of[s]);
+    if (g == prices.end()) co_return Errc::internal;
+    n.order.total_cents += g->second->price_cents;
+    n.order.currency = g->second->currency;
+  }
+  n.max_per_account = perf->max_seats_per_account;
+  co_return co_await d_.ports.orders->place(std::move(n), now);
+}
+
+Task<domain::Order> Orders::get(const Principal& who, std::string order_id) {
+  TK_CO_TRY(auto o, co_await d_.ports.orders->get(std::move(order_id)));
+  if (!o || o->account_id != who.account_id) co_return Errc::not_found;
+  co_return std::move(*o);
+}
+
+Task<std::vector<domain::Order>> Orders::mine(const Principal& who) {
+  co_return co_await d_.ports.orders->list_for_account(who.account_id);
+}
+
+std::string provider_key(const std::string& account_id, const std::string& key) {
+  // Namespaced by account: two accounts may pick the same Idempotency-Key.
+  return account_id + ":" + key;
+}
+
+std::string paid_body(const domain::Order& o) {
+  json::array tickets;
+  for (const auto& t : o.tickets) {
+    tickets.push_back(json::object{{"id", t.id}, {"seat_id", t.seat_id}, {"code", t.code}});
+  }
+  return json::serialize(
+      json::object{{"order_id", o.id}, {"status", "paid"}, {"tickets", std::move(tickets)}});
+}
+
+std::string error_body(Errc code, std::string_view message) {
+  return json::serialize(json::object{
+      {"error", json::object{{"code", code_name(code)}, {"message", message}, {"details", json::object{}}}}});
+}
+
+namespace {
+PaymentAnswer answer(Errc code, std::string_view message, int status) {
+  return PaymentAnswer{status, error_body(code, message)};
+}
+}  // namespace
+
+Task<PaymentAnswer> Payments::pay(const Principal& who, PaymentRequest r) {
+  TK_CO_TRY(auto order, co_await d_.ports.orders->get(r.order_id));
+  if (!order || order->account_id != who.account_id) co_return Errc::not_found;
+  Millis now = d_.now();
+  // The row stays locked while the provider may still answer; after that a retry may take over.
+  Millis lease = d_.ports.payments->timeout_ms() + d_.shared->settings.payment_margin_ms;
+  TK_CO_TRY(auto begin, co_await d_.ports.orders->begin_payment(who.account_id, r.idempotency_key,
+                                                                r.fingerprint, r.order_id, now, lease));
+  switch (begin.kind) {
+    case IdempotencyBegin::Kind::replay: co_return PaymentAnswer{begin.status, std::move(begin.body)};
+    case IdempotencyBegin::Kind::reused: co_return Errc::idempotency_key_reused;
+    case IdempotencyBegin::Kind::in_progress: co_return Errc::idempotency_in_progress;
+    case IdempotencyBegin::Kind::started: break;
+  }
+  co_return co_await settle(*order, who.account_id, r.idempotency_key, r.card_token, true);
+}
+
+Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::string& account,
+                                     const std::string& key, const std::string& card_token,
+                                     bool do_charge) {
+  auto& orders = *d_.ports.orders;
+  auto& provider = *d_.ports.payments;
+  const std::string pk = provider_key(account, key);
+  auto finish = [&](PaymentAnswer a) -> Task<PaymentAnswer> {
+    TK_CO_CHECK(co_await orders.complete_payment(account, key, a.status, a.body));
+    co_return a;
+  };
+  // Re-read: another key may have paid meanwhile.
+  TK_CO_TRY(auto fresh, co_await orders.get(order_in.id));
+  if (!fresh) co_return Errc::not_found;
+  domain::Order order = std::move(*fresh);
+  Millis now = d_.now();
+
+  std::optional<ChargeResult> charge;
+  if (!do_charge) {
+    TK_CO_TRY(auto found, co_await provider.find(pk));
+    if (!found) {  // the provider never saw it: nothing happened, a retry may start afresh
+      TK_CO_CHECK(co_await orders.abandon_payment(account, key));
+      co_return PaymentAnswer{0, {}};
+    }
+    if (!found->approved) co_return co_await finish(answer(Errc::payment_declined, "payment declined", 402));
+    charge = std::move(*found);
+  }
+
+  if (order.stored_status == domain::OrderStatus::paid) {
+    if (charge && order.charge_id == charge->charge_id) {
+      PaymentAnswer a{200, paid_body(order)};  // not a braced temporary across co_await (GCC 12)
+      co_return co_await finish(std::move(a));
+    }
+    if (charge) TK_CO_CHECK(co_await provider.void_charge(pk));
+    co_return co_await finish(answer(Errc::order_already_paid, "order already paid", 409));
+  }
+  auto refuse_expired = [&]() -> Task<PaymentAnswer> {
+    if (charge) TK_CO_CHECK(co_await provider.void_charge(pk));
+    co_return co_await finish(answer(Errc::hold_expired, "the hold expired; nothing was charged", 409));
+  };
+  if (domain::effective_status(order, now) != domain::OrderStatus::pending) {
+    co_return co_await refuse_expired();
+  }
+  if (!charge) {
+    if (domain::check_payment_window(order.expires_at, now, provider.timeout_ms(),
+                                     d_.shared->settings.payment_margin_ms)) {
+      co_return co_await refuse_expired();
+    }
+    // Outside any transaction, with our key so the provider dedupes a retried charge.
+    auto c = co_await provider.charge(pk, order.id, order.total_cents, order.currency, card_token);
+    if (!c) co_return Errc::unavailable;  // outcome unknown: the attempt stays in doubt
+    if (!c->approved) co_return co_await finish(answer(Errc::payment_declined, "payment declined", 402));
+    charge = std::move(*c);
+  }
+  fault_point(*d_.shared, FaultPoint::crash_after_charge);
+
+  domain::Order paid = order;
+  paid.stored_status = domain::OrderStatus::paid;
+  paid.charge_id = charge->charge_id;
+  for (const auto& seat : order.seat_ids) {
+    domain::Ticket t;
+    t.id = crypto::new_id("tkt_");
+    t.seat_id = seat;
+    t.code = crypto::encode(*d_.shared->signer,
+                            crypto::TicketCode{t.id, order.performance_id, seat});
+    paid.tickets.push_back(std::move(t));
+  }
+  FinalSale sale;
+  sale.order_id = order.id;
+  sale.account_id = account;
+  sale.idempotency_key = key;
+  sale.charge_id = charge->charge_id;
+  sale.tickets = paid.tickets;
+  sale.response_body = paid_body(paid);
+  sale.outbox_payload = json::serialize(json::object{
+      {"order_id", order.id}, {"account_id", account}, {"performance_id", order.performance_id},
+      {"total_cents", order.total_cents}, {"currency", order.currency},
+      {"ticket_ids", [&] { json::array a; for (auto& t : paid.tickets) a.emplace_back(t.id); return a; }()}});
+  sale.now = now;
+  auto done = co_await orders.finalise(sale);
+  if (!done) co_return Errc::unavailable;  // commit outcome unknown: the reconciler decides
+  if (!*done) {
+    TK_CO_TRY(auto again, co_await orders.get(order.id));
+    if (again && again->stored_status == domain::OrderStatus::paid &&
+        again->charge_id == charge->charge_id) {
+      PaymentAnswer a{200, paid_body(*again)};
+      co_return co_await finish(std::move(a));
+    }
+    // The claim is gone (expired or cancelled meanwhile): give the money back.
+    co_return co_await refuse_expired();
+  }
+  fault_point(*d_.shared, FaultPoint::crash_after_commit);
+  // After commit: permanent sold markers in Redis. Best effort; a reconcile re-loads them.
+  (void)co_await d_.ports.holds->mark_sold(order.performance_id, order.hold_id, account, 0,
+                                           order.seat_ids);
+  co_return PaymentAnswer{200, std::move(sale.response_body)};
+}
+
+Task<int> Payments::reconcile(int limit) {
+  TK_CO_TRY(auto rows, co_await d_.ports.orders->in_doubt(d_.now(), limit));
+  int resolved = 0;
+  for (const auto& r : rows) {
+    TK_CO_TRY(auto order, co_await d_.ports.orders->get(r.order_id));
+    if (!order) continue;
+    auto a = co_await settle(*order, r.account_id, r.key, "", false);
+    if (a) ++resolved;
+  }
+  co_return resolved;
+}
+
+}  // namespace tk::app

@@ -1,0 +1,57 @@
+#pragma once
+// Orders (the seat fence in PostgreSQL) and payment with Stripe-style idempotency.
+#include <string>
+#include <vector>
+
+#include "app/deps.hpp"
+#include "app/errors.hpp"
+#include "app/identity.hpp"
+
+namespace tk::app {
+
+class Orders {
+ public:
+  explicit Orders(Deps d) : d_(d) {}
+  Task<PlacedOrder> place(const Principal& who, std::string hold_id);
+  Task<domain::Order> get(const Principal& who, std::string order_id);
+  Task<std::vector<domain::Order>> mine(const Principal& who);
+
+ private:
+  Deps d_;
+};
+
+struct PaymentRequest {
+  std::string order_id;
+  std::string idempotency_key;
+  std::string fingerprint;  // of method + path + body
+  std::string method;
+  std::string card_token;
+};
+
+// The answer to a payment request, stored on the idempotency row and replayed verbatim.
+struct PaymentAnswer {
+  int status = 200;
+  std::string body;  // JSON text
+};
+
+class Payments {
+ public:
+  explicit Payments(Deps d) : d_(d) {}
+  // Errors returned here changed nothing and are not stored (404, 409 in progress/reused, 503).
+  // Every decided outcome (paid, declined, already paid, hold expired) is a PaymentAnswer.
+  Task<PaymentAnswer> pay(const Principal& who, PaymentRequest r);
+  // Resolves attempts left in doubt by a crash: finalises, voids or forgets them. Returns how
+  // many were resolved.
+  Task<int> reconcile(int limit);
+
+ private:
+  Task<PaymentAnswer> settle(const domain::Order& order, const std::string& account_id,
+                             const std::string& key, const std::string& card_token, bool charge);
+  Deps d_;
+};
+
+std::string provider_key(const std::string& account_id, const std::string& idempotency_key);
+std::string paid_body(const domain::Order& o);
+std::string error_body(Errc code, std::string_view message);
+
+}  // namespace tk::app

@@ -1,0 +1,62 @@
+#pragma once
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "app/async.hpp"
+#include "domain/model.hpp"
+
+namespace tk::app {
+
+struct HoldRequest {
+  std::string hold_id;
+  std::string account_id;
+  std::int64_t position = 0;
+  std::vector<std::string> seat_ids;
+  Millis now = 0;
+  Millis expires_at = 0;
+  int max_per_account = 4;
+  int seat_count = 0;   // capacity: all sold -> sold_out
+  Millis gc_ttl_ms = 0; // Redis TTL: garbage collection only, never the expiry decision
+};
+
+struct HoldOutcome {
+  enum class Kind { held, unavailable, limit, sold_out, not_loaded } kind = Kind::held;
+  std::vector<std::string> unavailable_seats;
+  std::int64_t version = 0;
+};
+
+struct SeatStates {
+  std::int64_t version = 0;
+  std::unordered_map<std::string, Millis> held;  // seat -> hold expiry (may be past: expired)
+  std::vector<std::string> sold;
+};
+
+struct HoldCounters {
+  std::int64_t holds_active = 0;
+  std::int64_t holds_expired_total = 0;
+  std::int64_t seats_held = 0;
+  std::int64_t seats_sold = 0;
+};
+
+// Seat holds are leases in Redis; every decision on expiry uses the `now` passed in.
+class HoldStore {
+ public:
+  virtual ~HoldStore() = default;
+  virtual Task<HoldOutcome> hold(std::string perf, HoldRequest r) = 0;
+  virtual Task<std::optional<domain::Hold>> get(std::string perf, std::string hold_id) = 0;
+  // Compare-and-delete by hold id: seats now held by someone else are never touched.
+  virtual Task<bool> release(std::string perf, std::string hold_id, std::string account_id) = 0;
+  // After a committed sale: permanent sold markers, hold consumed, buyer finished.
+  virtual Task<void> mark_sold(std::string perf, std::string hold_id, std::string account_id,
+                               std::int64_t position, std::vector<std::string> seat_ids) = 0;
+  // Re-load sold markers and per-account bought counts from PostgreSQL (Redis came back empty).
+  virtual Task<void> load_markers(std::string perf, std::vector<std::string> sold,
+                                  std::vector<std::pair<std::string, int>> bought) = 0;
+  virtual Task<SeatStates> seat_states(std::string perf) = 0;
+  virtual Task<std::int64_t> version(std::string perf) = 0;
+  virtual Task<HoldCounters> counters(std::string perf, Millis now) = 0;
+};
+
+}  // namespace tk::app

@@ -1,0 +1,122 @@
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/async.hpp"
+#include "domain/model.hpp"
+
+namespace tk::app {
+
+struct NewOrder {
+  domain::Order order;       // id, account, performance, hold, seats, total, currency, expires_at
+  int max_per_account = 4;   // the fence re-checks the per-account limit in PostgreSQL
+};
+
+struct PlacedOrder {
+  domain::Order order;
+  bool created = false;  // false: the hold already had this order
+};
+
+struct IdempotencyBegin {
+  enum class Kind { started, replay, reused, in_progress } kind = Kind::started;
+  bool took_over = false;  // an attempt left in doubt (crash) is resumed by this request
+  int status = 0;          // replay
+  std::string body;        // replay
+};
+
+struct FinalSale {
+  std::string order_id;
+  std::string account_id;
+  std::string idempotency_key;
+  std::string charge_id;
+  std::vector<domain::Ticket> tickets;
+  std::string response_body;  // stored on the idempotency row
+  std::string outbox_payload; // JSON for the order.paid outbox row
+  Millis now = 0;
+};
+
+struct InDoubtAttempt {
+  std::string account_id;
+  std::string key;
+  std::string order_id;
+};
+
+// PostgreSQL: orders and the seat fence, idempotency rows, the finalising transaction.
+class OrderRepo {
+ public:
+  virtual ~OrderRepo() = default;
+  // Claims the hold's seat rows (the fence) and inserts the order in one transaction; the same
+  // hold returns its existing order. Errc::seats_unavailable (details.seat_ids) when a seat is
+  // claimed or sold, Errc::seat_limit_reached when the account's limit would be exceeded.
+  virtual Task<PlacedOrder> place(NewOrder o, Millis now) = 0;
+  virtual Task<std::optional<domain::Order>> get(std::string order_id) = 0;
+  virtual Task<std::optional<domain::Order>> by_hold(std::string hold_id) = 0;
+  virtual Task<std::vector<domain::Order>> list_for_account(std::string account_id) = 0;
+  // Cancels the pending order of a released hold and frees its claims.
+  virtual Task<void> cancel_for_hold(std::string hold_id) = 0;
+
+  // Step 1 of a payment: the idempotency row, committed before anything else happens.
+  virtual Task<IdempotencyBegin> begin_payment(std::string account_id, std::string key,
+                                               std::string fingerprint, std::string order_id,
+                                               Millis now, Millis lease_ms) = 0;
+  // Stores a final answer (paid, declined, conflict) for replays of the same key.
+  virtual Task<void> complete_payment(std::string account_id, std::string key, int status,
+                                      std::string body) = 0;
+  // Forgets an attempt that changed nothing (e.g. the provider was unreachable before charging).
+  virtual Task<void> abandon_payment(std::string account_id, std::string key) = 0;
+  // Step 4: seats sold, tickets, order paid, stored response, outbox row — one transaction.
+  // Returns false (and changes nothing) when the claim is no longer valid.
+  virtual Task<bool> finalise(FinalSale s) = 0;
+  virtual Task<std::vector<InDoubtAttempt>> in_doubt(Millis now, int limit) = 0;
+
+  // For re-loading Redis markers and for stats.
+  virtual Task<std::vector<std::string>> sold_seats(std::string perf) = 0;
+  virtual Task<std::vector<std::pair<std::string, int>>> bought_counts(std::string perf) = 0;
+  virtual Task<std::int64_t> paid_orders(std::string perf) = 0;
+  // Marks pending orders past their expiry as expired and frees their claims.
+  virtual Task<int> expire_due(Millis now, int limit) = 0;
+};
+
+struct ChargeResult {
+  bool approved = false;
+  std::string charge_id;
+};
+
+// The payment provider. Calls carry our idempotency key so the provider dedupes as well.
+class PaymentGateway {
+ public:
+  virtual ~PaymentGateway() = default;
+  virtual Task<ChargeResult> charge(std::string provider_key, std::string order_ref,
+                                    std::int64_t amount_cents, std::string currency,
+                                    std::string card_token) = 0;
+  virtual Task<void> void_charge(std::string provider_key) = 0;
+  // nullopt: the provider never saw this key.
+  virtual Task<std::optional<ChargeResult>> find(std::string provider_key) = 0;
+  virtual Millis timeout_ms() const = 0;
+};
+
+struct OutboxRow {
+  std::int64_t id = 0;
+  std::string topic;
+  std::string payload;
+};
+
+// Transactional outbox: rows are written by OrderRepo::finalise; the dispatcher claims due rows,
+// delivers them and deletes them once the consumer has recorded them.
+class OutboxRepo {
+ public:
+  virtual ~OutboxRepo() = default;
+  virtual Task<std::vector<OutboxRow>> claim_due(int limit, Millis retry_after_ms) = 0;
+  virtual Task<void> delivered(std::int64_t id) = 0;
+  virtual Task<std::int64_t> pending() = 0;
+};
+
+// The pattern-B consumer of order.paid: records a receipt, deduped by outbox id.
+class ReceiptSink {
+ public:
+  virtual ~ReceiptSink() = default;
+  virtual Task<void> record(const OutboxRow& row) = 0;
+};
+
+}  // namespace tk::app

@@ -1,0 +1,90 @@
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/async.hpp"
+#include "domain/model.hpp"
+
+namespace tk::app {
+
+struct AdmissionTick {  // positions (from, to] admitted at admitted_at
+  std::int64_t seq = 0;
+  std::int64_t from = 0;
+  std::int64_t to = 0;
+  Millis admitted_at = 0;
+};
+
+// What a restarted or emptied Redis resumes from (PostgreSQL's high-water marks).
+struct QueueSnapshot {
+  std::int64_t tail_reserved = 0;  // >= every position ever handed out
+  std::int64_t serving = 0;
+  std::int64_t seq = 0;
+  Millis epoch = 0;
+  std::int64_t expired_upto = 0;  // positions <= this were admitted longer than access_ttl ago
+  std::vector<AdmissionTick> recent_ticks;
+};
+
+struct JoinOutcome {
+  enum class Kind { created, existing, not_loaded, need_reserve } kind = Kind::created;
+  std::int64_t position = 0;
+  Millis issued_at = 0;
+  std::int64_t hwm = 0;  // for need_reserve
+};
+
+struct TickParams {
+  Millis now = 0;
+  int interval_ms = 1000;
+  int admit_per_interval = 100;
+  int max_active = 1000;
+  Millis access_ttl_ms = 600000;
+  bool paused = false;
+  std::int64_t expected_seq = -1;  // -1: do not compare
+};
+
+struct TickOutcome {
+  enum class Kind { ticked, skipped, not_loaded } kind = Kind::skipped;
+  AdmissionTick tick;  // valid when ticked and to > from
+  std::int64_t seq = 0;
+  std::int64_t serving = 0;
+  std::int64_t tail = 0;
+  std::int64_t active = 0;
+  std::int64_t holds_expired = 0;
+};
+
+struct QueueCounters {
+  bool loaded = false;
+  std::int64_t tail = 0;
+  std::int64_t serving = 0;
+  std::int64_t seq = 0;
+  std::int64_t expired_upto = 0;
+  std::int64_t finished_in_window = 0;
+  std::vector<AdmissionTick> ticks;  // those still within access_ttl
+};
+
+// Redis side of the waiting room: join dedupe + tail, admission ticks, finished buyers.
+class QueueStore {
+ public:
+  virtual ~QueueStore() = default;
+  virtual Task<JoinOutcome> join(std::string perf, std::int64_t account_num, Millis now) = 0;
+  virtual Task<void> raise_hwm(std::string perf, std::int64_t hwm) = 0;
+  virtual Task<void> restore(std::string perf, QueueSnapshot s) = 0;
+  virtual Task<TickOutcome> tick(std::string perf, TickParams p) = 0;
+  virtual Task<QueueCounters> counters(std::string perf) = 0;
+  virtual Task<void> finish(std::string perf, std::int64_t position) = 0;
+};
+
+// PostgreSQL side: high-water marks and the record of every admission tick.
+class QueueLedger {
+ public:
+  virtual ~QueueLedger() = default;
+  virtual Task<QueueSnapshot> load(std::string perf, Millis now, Millis access_ttl_ms) = 0;
+  // Raises tail_reserved to at least `at_least` + block; returns the new reserved bound.
+  virtual Task<std::int64_t> reserve(std::string perf, std::int64_t at_least,
+                                     std::int64_t block) = 0;
+  virtual Task<void> record_tick(std::string perf, AdmissionTick t, std::int64_t tail) = 0;
+  virtual Task<std::optional<AdmissionTick>> tick_for_position(std::string perf,
+                                                               std::int64_t position) = 0;
+};
+
+}  // namespace tk::app

@@ -1,0 +1,86 @@
+#include "app/queue_view.hpp"
+
+#include <algorithm>
+#include <mutex>
+
+namespace tk::app {
+
+std::optional<Millis> LiveQueue::admitted_at(std::int64_t position) const {
+  // Ticks are ordered by position ranges; binary search the one containing the position.
+  auto it = std::lower_bound(ticks.begin(), ticks.end(), position,
+                             [](const AdmissionTick& t, std::int64_t p) { return t.to < p; });
+  if (it != ticks.end() && it->from < position && position <= it->to) return it->admitted_at;
+  return std::nullopt;
+}
+
+double LiveQueue::admission_rate(Millis now) const {
+  constexpr Millis kWindow = 30000;
+  std::int64_t admitted = 0;
+  Millis oldest = now;
+  for (auto it = ticks.rbegin(); it != ticks.rend() && now - it->admitted_at <= kWindow; ++it) {
+    admitted += it->to - it->from;
+    oldest = it->admitted_at;
+  }
+  if (admitted == 0) return 0;
+  Millis span = std::max<Millis>(now - oldest, perf.queue.interval_ms);
+  return static_cast<double>(admitted) * 1000.0 / static_cast<double>(span);
+}
+
+std::shared_ptr<const LiveQueue> QueueView::get(const std::string& perf) const {
+  std::shared_lock lk(mu_);
+  auto it = map_.find(perf);
+  return it == map_.end() ? nullptr : it->second;
+}
+
+void QueueView::put(std::shared_ptr<const LiveQueue> q) {
+  std::unique_lock lk(mu_);
+  auto& slot = map_[q->perf.id];
+  // Never move serving backwards because of an older snapshot.
+  if (slot && slot->seq > q->seq) {
+    auto merged = std::make_shared<LiveQueue>(*slot);
+    merged->perf = q->perf;
+    merged->tail = std::max(slot->tail, q->tail);
+    slot = std::move(merged);
+    return;
+  }
+  slot = std::move(q);
+}
+
+void QueueView::apply_tick(const std::string& perf, const AdmissionTick& t, std::int64_t tail,
+                           Millis now) {
+  std::unique_lock lk(mu_);
+  auto it = map_.find(perf);
+  if (it == map_.end() || !it->second) return;  // unknown: loaded on first use
+  const auto& cur = *it->second;
+  if (t.seq <= cur.seq) return;
+  auto next = std::make_shared<LiveQueue>(cur);
+  next->seq = t.seq;
+  next->serving = std::max(cur.serving, t.to);
+  next->tail = std::max(cur.tail, tail);
+  if (t.to > t.from) next->ticks.push_back(t);
+  Millis horizon = now - static_cast<Millis>(cur.perf.queue.access_ttl_seconds) * 1000;
+  while (!next->ticks.empty() && next->ticks.front().admitted_at <= horizon) {
+    next->expired_upto = std::max(next->expired_upto, next->ticks.front().to);
+    next->ticks.erase(next->ticks.begin());
+  }
+  it->second = std::move(next);
+}
+
+void QueueView::update_perf(const domain::Performance& p) {
+  std::unique_lock lk(mu_);
+  auto it = map_.find(p.id);
+  if (it == map_.end() || !it->second) return;
+  auto next = std::make_shared<LiveQueue>(*it->second);
+  next->perf = p;
+  it->second = std::move(next);
+}
+
+std::vector<std::string> QueueView::known() const {
+  std::shared_lock lk(mu_);
+  std::vector<std::string> out;
+  out.reserve(map_.size());
+  for (const auto& [k, v] : map_) out.push_back(k);
+  return out;
+}
+
+}  // namespace tk::app

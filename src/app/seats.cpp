@@ -1,0 +1,159 @@
+#include "app/seats.hpp"
+
+#include "app/errors.hpp"
+#include "app/waiting_room.hpp"
+#include "common/crypto/encoding.hpp"
+#include "domain/rules.hpp"
+
+namespace tk::app {
+
+const char* to_string(SeatState s) {
+  switch (s) {
+    case SeatState::available: return "available";
+    case SeatState::held: return "held";
+    case SeatState::sold: return "sold";
+  }
+  return "sold";
+}
+
+std::string make_hold_id(const std::string& perf_id) {
+  return perf_id + "~" + crypto::new_id("hld_");
+}
+
+std::optional<std::string> perf_of_hold(std::string_view hold_id) {
+  auto t = hold_id.find('~');
+  if (t == std::string_view::npos || t == 0 || hold_id.size() > 128) return std::nullopt;
+  for (char c : hold_id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '~';
+    if (!ok) return std::nullopt;
+  }
+  return std::string(hold_id.substr(0, t));
+}
+
+Task<std::shared_ptr<const Layout>> Seats::layout_of(const std::string& venue_id) {
+  if (auto l = d_.shared->layouts->get(venue_id)) co_return l;
+  TK_CO_TRY(auto v, co_await d_.ports.catalog->get_venue(venue_id));
+  if (!v) co_return Errc::not_found;
+  co_return d_.shared->layouts->put(std::move(*v));
+}
+
+Task<crypto::AccessToken> Seats::check_access(const Principal& who, const std::string& perf_id,
+                                              std::string_view access_token) {
+  auto a = crypto::decode_access_token(*d_.shared->signer, access_token, d_.now());
+  if (!a || a->performance_id != perf_id || a->account_id != who.account_id) {
+    co_return Errc::not_admitted;
+  }
+  co_return std::move(*a);
+}
+
+Task<SeatMap> Seats::seat_map(std::string perf_id) {
+  WaitingRoom room(d_);
+  auto q = d_.shared->view->get(perf_id);
+  if (!q) {
+    TK_CO_TRY(auto fresh, co_await room.refresh(perf_id));
+    q = std::move(fresh);
+  }
+  TK_CO_TRY(auto layout, co_await layout_of(q->perf.venue_id));
+  TK_CO_TRY(auto st, co_await d_.ports.holds->seat_states(perf_id));
+  Millis now = d_.now();
+  SeatMap m;
+  m.version = st.version;
+  m.layout = layout;
+  m.seats.reserve(layout->venue.seats.size());
+  std::vector<SeatState> state(layout->venue.seats.size(), SeatState::available);
+  for (const auto& [seat, exp] : st.held) {
+    auto it = layout->index.find(seat);
+    if (it != layout->index.end() && exp > now) state[it->second] = SeatState::held;
+  }
+  for (const auto& seat : st.sold) {
+    auto it = layout->index.find(seat);
+    if (it != layout->index.end()) state[it->second] = SeatState::sold;
+  }
+  for (std::size_t i = 0; i < state.size(); ++i) m.seats.emplace_back(&layout->venue.seats[i].id, state[i]);
+  co_return m;
+}
+
+Task<void> Seats::reload_markers(const std::string& perf_id) {
+  TK_CO_TRY(auto sold, co_await d_.ports.orders->sold_seats(perf_id));
+  TK_CO_TRY(auto bought, co_await d_.ports.orders->bought_counts(perf_id));
+  co_return co_await d_.ports.holds->load_markers(perf_id, std::move(sold), std::move(bought));
+}
+
+Task<domain::Hold> Seats::hold(const Principal& who, const crypto::AccessToken& access,
+                               std::string perf_id, std::vector<std::string> seat_ids) {
+  auto q = d_.shared->view->get(perf_id);
+  if (!q) {
+    WaitingRoom room(d_);
+    TK_CO_TRY(auto fresh, co_await room.refresh(perf_id));
+    q = std::move(fresh);
+  }
+  const auto& perf = q->perf;
+  if (auto ec = domain::check_seat_selection(seat_ids, perf.max_seats_per_order)) {
+    co_return Error{ec, {{"field", "seat_ids"}}};
+  }
+  TK_CO_TRY(auto layout, co_await layout_of(perf.venue_id));
+  boost::json::array invalid;
+  for (const auto& s : seat_ids) {
+    if (!layout->index.count(s)) invalid.emplace_back(s);
+  }
+  if (!invalid.empty()) co_return Error{Errc::invalid_seats, {{"seat_ids", std::move(invalid)}}};
+  Millis now = d_.now();
+  switch (domain::effective_status(perf, now)) {
+    case domain::SaleStatus::closed: co_return Errc::sale_closed;
+    case domain::SaleStatus::sold_out: co_return Errc::sold_out;
+    case domain::SaleStatus::scheduled: co_return Errc::sale_not_open;
+    default: break;
+  }
+  HoldRequest r;
+  r.hold_id = make_hold_id(perf_id);
+  r.account_id = who.account_id;
+  r.position = access.position;
+  r.seat_ids = seat_ids;
+  r.now = now;
+  r.expires_at = now + static_cast<Millis>(perf.hold_ttl_seconds) * 1000;
+  r.max_per_account = perf.max_seats_per_account;
+  r.seat_count = perf.seat_count;
+  r.gc_ttl_ms = static_cast<Millis>(perf.hold_ttl_seconds) * 1000 + d_.shared->settings.hold_gc_grace_ms;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    TK_CO_TRY(auto out, co_await d_.ports.holds->hold(perf_id, r));
+    switch (out.kind) {
+      case HoldOutcome::Kind::held:
+        co_return domain::Hold{r.hold_id, perf_id, who.account_id, std::move(r.seat_ids),
+                               r.expires_at, r.position};
+      case HoldOutcome::Kind::unavailable: {
+        boost::json::array ids;
+        for (auto& s : out.unavailable_seats) ids.emplace_back(s);
+        co_return Error{Errc::seats_unavailable, {{"seat_ids", std::move(ids)}}};
+      }
+      case HoldOutcome::Kind::limit: co_return Errc::seat_limit_reached;
+      case HoldOutcome::Kind::sold_out: co_return Errc::sold_out;
+      case HoldOutcome::Kind::not_loaded:
+        // Redis came back empty: sold seats must be known before anything can be held.
+        TK_CO_CHECK(co_await reload_markers(perf_id));
+        break;
+    }
+  }
+  co_return Errc::unavailable;
+}
+
+Task<void> Seats::release(const Principal& who, std::string hold_id) {
+  auto perf = perf_of_hold(hold_id);
+  if (!perf) co_return Errc::not_found;
+  TK_CO_TRY(auto h, co_await d_.ports.holds->get(*perf, hold_id));
+  if (!h || h->account_id != who.account_id) co_return Errc::not_found;
+  TK_CO_TRY(auto order, co_await d_.ports.orders->by_hold(hold_id));
+  if (order && order->stored_status == domain::OrderStatus::paid) {
+    // Paid but the sold markers were not written yet (Redis was down): the hold is consumed.
+    TK_CO_CHECK(co_await d_.ports.holds->mark_sold(*perf, hold_id, who.account_id, h->position,
+                                                   order->seat_ids));
+    co_return Errc::not_found;
+  }
+  // PostgreSQL first: the pending order is cancelled and its seat claims freed; then the lease.
+  TK_CO_CHECK(co_await d_.ports.orders->cancel_for_hold(hold_id));
+  TK_CO_TRY(bool released, co_await d_.ports.holds->release(*perf, hold_id, who.account_id));
+  if (!released) co_return Errc::not_found;
+  co_return Result<void>{};
+}
+
+}  // namespace tk::app

@@ -1,0 +1,44 @@
+#pragma once
+// Seat map and seat holds (leases in Redis, all-or-none, expiry by the service clock).
+#include <string>
+#include <vector>
+
+#include "app/deps.hpp"
+#include "app/identity.hpp"
+#include "common/crypto/tokens.hpp"
+
+namespace tk::app {
+
+enum class SeatState { available, held, sold };
+const char* to_string(SeatState s);
+
+struct SeatMap {
+  std::int64_t version = 0;
+  std::vector<std::pair<const std::string*, SeatState>> seats;  // layout order
+  std::shared_ptr<const Layout> layout;                          // keeps the ids alive
+};
+
+// The performance a hold belongs to is part of its id, so DELETE /v1/holds/{id} finds it.
+std::string make_hold_id(const std::string& perf_id);
+std::optional<std::string> perf_of_hold(std::string_view hold_id);
+
+class Seats {
+ public:
+  explicit Seats(Deps d) : d_(d) {}
+  // Errc::not_admitted unless `access_token` is this account's valid token for the performance.
+  Task<crypto::AccessToken> check_access(const Principal& who, const std::string& perf_id,
+                                         std::string_view access_token);
+  Task<SeatMap> seat_map(std::string perf_id);
+  Task<domain::Hold> hold(const Principal& who, const crypto::AccessToken& access,
+                          std::string perf_id, std::vector<std::string> seat_ids);
+  Task<void> release(const Principal& who, std::string hold_id);
+
+  // Loads sold markers and bought counts from PostgreSQL into an emptied Redis.
+  Task<void> reload_markers(const std::string& perf_id);
+
+ private:
+  Task<std::shared_ptr<const Layout>> layout_of(const std::string& venue_id);
+  Deps d_;
+};
+
+}  // namespace tk::app

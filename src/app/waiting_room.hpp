@@ -1,0 +1,61 @@
+#pragma once
+// The virtual waiting room: join (one place per account), status polls answered from memory,
+// and admission ticks.
+#include <optional>
+#include <tuple>
+#include <vector>
+#include <string>
+
+#include "app/deps.hpp"
+#include "app/identity.hpp"
+
+namespace tk::app {
+
+enum class QueueState { waiting, admitted, expired, sold_out, closed };
+const char* to_string(QueueState s);
+
+struct JoinResult {
+  std::string ticket;
+  std::int64_t position = 0;
+  QueueState state = QueueState::waiting;
+  bool created = false;  // false: the account already had this place
+};
+
+struct QueueStatus {
+  QueueState state = QueueState::waiting;
+  std::int64_t position = 0;
+  std::int64_t ahead = 0;
+  std::int64_t estimated_wait_seconds = 0;
+  int retry_after_seconds = 1;
+  std::string access_token;  // when admitted
+  Millis access_expires_at = 0;
+};
+
+class WaitingRoom {
+ public:
+  explicit WaitingRoom(Deps d) : d_(d) {}
+
+  // `presented_ticket`: a ticket the client already holds; if it is this account's valid ticket
+  // for this performance it is returned as is, so a client keeps its place even if Redis lost
+  // the account's entry.
+  Task<JoinResult> join(const Principal& who, std::string perf_id,
+                        std::string_view presented_ticket);
+  // The hot path: one HMAC check and a look at the in-memory view. Loads the view from the
+  // stores only the first time this process sees the performance.
+  Task<QueueStatus> status(std::string perf_id, std::string_view ticket);
+
+  // One admission tick for a performance (called by the ticker of every process; the Redis
+  // script's compare-and-set lets only one of them admit per interval).
+  Task<TickOutcome> tick(const domain::Performance& p);
+  // Reloads the view of one performance from PostgreSQL (settings) and Redis (counters).
+  Task<std::shared_ptr<const LiveQueue>> refresh(std::string perf_id);
+  // Puts Redis back on PostgreSQL's high-water marks after it came back empty.
+  Task<void> restore(const domain::Performance& p);
+
+ private:
+  Task<std::shared_ptr<const LiveQueue>> live(const std::string& perf_id);
+  Deps d_;
+  std::vector<std::tuple<std::string, AdmissionTick, std::int64_t>> unrecorded_;
+};
+
+}  // namespace tk::app

@@ -1,0 +1,107 @@
+#pragma once
+// A small bounded thread pool for CPU-heavy work (argon2id) that must never run on an I/O thread.
+// Coroutines co_await pool.run(f): f runs on a pool thread, and the coroutine resumes on its own
+// executor. When the queue is full the call completes at once with Errc::overloaded, so callers
+// answer 503 instead of letting latency grow without bound.
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "common/crypto/errors.hpp"
+#include "common/result.hpp"
+
+namespace tk::crypto {
+
+class BlockingPool {
+ public:
+  // threads < 1 is taken as 1. max_queue counts jobs waiting for a thread (running ones excluded).
+  BlockingPool(int threads, std::size_t max_queue);
+  // Jobs already running finish; queued ones complete with Errc::overloaded without running.
+  ~BlockingPool();
+  BlockingPool(const BlockingPool&) = delete;
+  BlockingPool& operator=(const BlockingPool&) = delete;
+
+  // F: () -> tk::Result<T>. An exception escaping f completes the call with Errc::overloaded.
+  template <class F>
+  boost::asio::awaitable<std::invoke_result_t<F&>> run(F f);
+
+  std::size_t queued() const;  // for metrics
+  std::size_t max_queue() const { return max_queue_; }
+
+ private:
+  struct Job {
+    virtual ~Job() = default;
+    virtual void run() = 0;      // on a pool thread
+    virtual void abandon() = 0;  // completes with overloaded without running
+  };
+
+  template <class R, class Handler, class F>
+  void submit(Handler handler, F f);
+  bool try_push(std::unique_ptr<Job>& job);  // leaves `job` untouched when refused
+  void worker();
+
+  const std::size_t max_queue_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Job>> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// Deliberately not a coroutine itself: one frame less, and GCC 12 mis-moves prvalue class
+// arguments of coroutines (the moved string kept pointing into the caller's frame).
+template <class F>
+boost::asio::awaitable<std::invoke_result_t<F&>> BlockingPool::run(F f) {
+  using R = std::invoke_result_t<F&>;
+  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(R)>(
+      [this](auto handler, F fn) { submit<R>(std::move(handler), std::move(fn)); },
+      boost::asio::use_awaitable, std::move(f));
+}
+
+template <class R, class Handler, class F>
+void BlockingPool::submit(Handler handler, F f) {
+  // Tracked work keeps the caller's io_context alive (run() does not return) while the job is out.
+  auto work = boost::asio::prefer(boost::asio::get_associated_executor(handler),
+                                  boost::asio::execution::outstanding_work.tracked);
+  using Work = decltype(work);
+  struct J final : Job {
+    Handler h;
+    F fn;
+    Work ex;
+    J(Handler h, F fn, Work e) : h(std::move(h)), fn(std::move(fn)), ex(std::move(e)) {}
+    void run() override {
+      std::optional<R> r;
+      try {
+        r.emplace(fn());
+      } catch (...) {
+        r.emplace(Errc::overloaded);
+      }
+      complete(std::move(*r));
+    }
+    void abandon() override { complete(R(Errc::overloaded)); }
+    void complete(R r) {
+      // Resume the coroutine on its own executor, never on the pool thread.
+      auto e = std::move(ex);
+      boost::asio::post(
+          e, [h = std::move(h), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
+    }
+  };
+  std::unique_ptr<Job> job = std::make_unique<J>(std::move(handler), std::move(f), std::move(work));
+  if (!try_push(job)) job->abandon();  // posts, so the caller is never resumed inline
+}
+
+}  // namespace tk::crypto

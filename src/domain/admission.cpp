@@ -1,0 +1,39 @@
+#include "domain/admission.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tk::domain {
+
+std::int64_t next_serving(const TickInput& in) {
+  if (in.paused) return in.serving;
+  std::int64_t k = std::min(in.admit_per_interval, in.max_active - in.active);
+  k = std::max<std::int64_t>(0, k);
+  return std::max(in.serving, std::min(in.tail, in.serving + k));
+}
+
+bool tick_due(std::int64_t expected_seq, std::int64_t current_seq, Millis last_tick, Millis now,
+              Millis interval_ms) {
+  return expected_seq == current_seq && now - last_tick >= interval_ms;
+}
+
+std::int64_t ahead_of(std::int64_t position, std::int64_t serving) {
+  return std::max<std::int64_t>(0, position - serving - 1);
+}
+
+std::int64_t estimated_wait_seconds(std::int64_t ahead, double measured_rate_per_s,
+                                    double configured_rate_per_s) {
+  if (ahead <= 0) return 0;
+  double rate = measured_rate_per_s > 0 ? measured_rate_per_s : configured_rate_per_s;
+  if (rate <= 0) return 24 * 3600;
+  return static_cast<std::int64_t>(std::ceil(static_cast<double>(ahead) / rate));
+}
+
+int retry_after_seconds(std::int64_t ahead, std::int64_t estimated_wait_s) {
+  if (ahead <= 0) return 1;
+  // Poll about four times over the expected wait, so a place is noticed soon after it comes up.
+  std::int64_t s = estimated_wait_s / 4;
+  return static_cast<int>(std::clamp<std::int64_t>(s, 1, 30));
+}
+
+}  // namespace tk::domain

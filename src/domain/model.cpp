@@ -1,0 +1,56 @@
+#include "domain/model.hpp"
+
+namespace tk::domain {
+
+const char* to_string(SaleStatus s) {
+  switch (s) {
+    case SaleStatus::scheduled: return "scheduled";
+    case SaleStatus::on_sale: return "on_sale";
+    case SaleStatus::paused: return "paused";
+    case SaleStatus::sold_out: return "sold_out";
+    case SaleStatus::closed: return "closed";
+  }
+  return "closed";
+}
+
+std::optional<SaleStatus> parse_sale_status(std::string_view s) {
+  for (auto v : {SaleStatus::scheduled, SaleStatus::on_sale, SaleStatus::paused,
+                 SaleStatus::sold_out, SaleStatus::closed}) {
+    if (s == to_string(v)) return v;
+  }
+  return std::nullopt;
+}
+
+SaleStatus effective_status(const Performance& p, Millis now) {
+  if (p.stored_status == SaleStatus::closed) return SaleStatus::closed;
+  if (p.seat_count > 0 && p.sold_count >= p.seat_count) return SaleStatus::sold_out;
+  if (p.stored_status == SaleStatus::scheduled && now >= p.sale_opens_at) {
+    return SaleStatus::on_sale;
+  }
+  return p.stored_status;
+}
+
+const char* to_string(OrderStatus s) {
+  switch (s) {
+    case OrderStatus::pending: return "pending";
+    case OrderStatus::paid: return "paid";
+    case OrderStatus::expired: return "expired";
+    case OrderStatus::cancelled: return "cancelled";
+  }
+  return "cancelled";
+}
+
+std::optional<OrderStatus> parse_order_status(std::string_view s) {
+  for (auto v : {OrderStatus::pending, OrderStatus::paid, OrderStatus::expired,
+                 OrderStatus::cancelled}) {
+    if (s == to_string(v)) return v;
+  }
+  return std::nullopt;
+}
+
+OrderStatus effective_status(const Order& o, Millis now) {
+  if (o.stored_status == OrderStatus::pending && now >= o.expires_at) return OrderStatus::expired;
+  return o.stored_status;
+}
+
+}  // namespace tk::domain

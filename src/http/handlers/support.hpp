@@ -1,0 +1,63 @@
+#pragma once
+// What thin handlers share: the one place app errors become HTTP statuses, strict JSON field
+// readers (400 on wrong types), RFC 3339 time, bearer tokens and in-process rate limits.
+#include <boost/json.hpp>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "app/errors.hpp"
+#include "common/clock.hpp"
+#include "common/result.hpp"
+#include "http/context.hpp"
+#include "http/responses.hpp"
+
+namespace tk::http {
+
+beast::http::status status_of(app::Errc e);
+// Never leaks infrastructure text: details are kept only for contract codes that define them.
+Response error_to_response(const Error& e);
+Response error_to_response(app::Errc e, boost::json::object details = {});
+
+std::string rfc3339(Millis ms);
+std::optional<Millis> parse_rfc3339(std::string_view s);
+
+std::string_view bearer_token(const Request& req);
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+// Reads a JSON object body; malformed_json otherwise.
+Result<boost::json::object> parse_object(const Request& req);
+
+// Field readers: a missing required field, a wrong type or an empty string is invalid_field.
+Result<std::string> str_field(const boost::json::object& o, std::string_view name,
+                              std::size_t max_len = 1000);
+Result<std::optional<std::string>> opt_str_field(const boost::json::object& o,
+                                                 std::string_view name, std::size_t max_len = 1000);
+Result<std::optional<std::int64_t>> opt_int_field(const boost::json::object& o,
+                                                  std::string_view name);
+Result<std::int64_t> int_field(const boost::json::object& o, std::string_view name);
+Result<const boost::json::array*> array_field(const boost::json::object& o, std::string_view name);
+Error invalid(std::string_view field, std::string_view reason);
+
+// Token buckets keyed by account or address. In-process: polls and per-account limits never
+// need a Redis round trip. Thread-safe.
+class RateLimiter {
+ public:
+  RateLimiter(double per_second, double burst) : rate_(per_second), burst_(burst) {}
+  bool allow(const std::string& key, Millis now);
+  // Seconds until one token is available again (for Retry-After).
+  long retry_after() const { return rate_ >= 1 ? 1 : static_cast<long>(1 / rate_) + 1; }
+
+ private:
+  struct Bucket {
+    double tokens;
+    Millis last;
+  };
+  double rate_, burst_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Bucket> buckets_;
+};
+
+}  // namespace tk::http

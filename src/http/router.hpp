@@ -1,0 +1,50 @@
+#pragma once
+// Method + path routing without regexes: patterns are split into segments once at add(), and a
+// request path is matched segment by segment against the routes with the same segment count.
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/context.hpp"
+
+namespace tk::http {
+
+struct RouteMatch {
+  beast::http::status status = beast::http::status::not_found;  // ok, not_found, method_not_allowed
+  const Handler* handler = nullptr;                             // set when status == ok
+  std::string_view route;  // pattern of the matched path (also set for 405); empty for 404
+  std::string allow;       // for 405: the Allow header value, e.g. "GET, POST"
+};
+
+class Router {
+ public:
+  Router();
+  ~Router();
+  Router(Router&&) noexcept;
+  Router& operator=(Router&&) noexcept;
+
+  // Pattern: "/" followed by segments separated by "/"; a segment "{name}" captures exactly one
+  // non-empty segment. A literal segment wins over a capture at the same position, so
+  // "/v1/sessions/current" can coexist with "/v1/sessions/{id}". Throws std::invalid_argument on a
+  // malformed pattern and std::logic_error on a duplicate (verb, pattern). Call before serving:
+  // add() is not synchronised with match().
+  void add(beast::http::verb v, std::string pattern, Handler h);
+
+  // `target` is the request target; a query string is ignored. Fills `params` on a match.
+  RouteMatch match(beast::http::verb v, std::string_view target, PathParams& params) const;
+
+  // Response for a failed match: 404 not_found, or 405 method_not_allowed with Allow.
+  static Response error_for(const RouteMatch& m);
+
+  std::size_t size() const;
+
+ private:
+  struct Route;
+  std::vector<std::unique_ptr<Route>> routes_;
+  std::vector<std::vector<const Route*>> by_segments_;  // index: segment count
+};
+
+}  // namespace tk::http

@@ -1,0 +1,505 @@
+#include "http/server.hpp"
+
+#include <sys/socket.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/socket_base.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <list>
+#include <optional>
+#include <random>
+#include <unordered_map>
+
+#include "common/log.hpp"
+#include "http/access_log.hpp"
+
+namespace tk::http {
+namespace {
+
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// Route labels for requests no pattern matched; constants so cardinality stays bounded.
+constexpr std::string_view kUnmatched = "unmatched";
+constexpr std::string_view kInvalid = "invalid";  // rejected before routing (400/413/431)
+
+constexpr std::size_t kReadChunk = 4096;
+// A connection's buffer grows to fit a large body; give the memory back once it is idle so 10k
+// keep-alive connections do not each pin 80 KiB.
+constexpr std::size_t kShrinkAbove = 16 * 1024;
+// After an error response (or Connection: close) we stop sending, then read and discard what the
+// client is still sending for a short while: closing with unread data makes the kernel send RST,
+// which can destroy the response before the client reads it.
+constexpr auto kLinger = 500ms;
+constexpr std::size_t kLingerBytes = 256 * 1024;
+// Rejections in flight per server; past it, over-cap connections are closed without a response
+// so a flood cannot grow memory.
+constexpr std::size_t kMaxRejecting = 64;
+
+std::string_view method_label(bhttp::verb v) {
+  // Unknown methods would put client-chosen strings into label values.
+  if (v == bhttp::verb::unknown) return "OTHER";
+  return std::string_view(bhttp::to_string(v));
+}
+
+struct MetricKey {
+  const void* route;  // data() of the route label: patterns live in the Router, others static
+  bhttp::verb method;
+  unsigned status;
+  bool operator==(const MetricKey&) const = default;
+};
+struct MetricKeyHash {
+  std::size_t operator()(const MetricKey& k) const {
+    auto h = std::hash<const void*>{}(k.route);
+    h ^= (static_cast<std::size_t>(k.method) << 20) + k.status + 0x9e3779b97f4a7c15ULL + (h << 6) +
+         (h >> 2);
+    return h;
+  }
+};
+
+struct Conn {
+  beast::tcp_stream* stream;
+  bool idle = false;    // waiting for the first byte of the next request
+  bool closed = false;  // closed by drain()
+};
+
+void log_task_failure(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    tk::log::error("http connection task failed", {{"error", ex.what()}});
+  } catch (...) {
+    tk::log::error("http connection task failed", {{"error", "unknown exception"}});
+  }
+}
+
+// Stop sending, read and discard until the client closes (bounded in time and bytes), close.
+asio::awaitable<void> lingering_close(beast::tcp_stream& stream) {
+  boost::system::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (!ec) {
+    stream.expires_after(kLinger);
+    char sink[4096];
+    std::size_t total = 0;
+    while (total < kLingerBytes) {
+      auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+      if (rec) break;
+      total += n;
+    }
+  }
+  stream.close();
+}
+
+}  // namespace
+
+bool sane_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string generate_request_id() {
+  // Per-thread generator: no lock on the hot path; 64 random bits make collisions across
+  // processes negligible for log correlation.
+  thread_local std::mt19937_64 rng{[] {
+    std::random_device rd;
+    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  }()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::uint64_t v = rng();
+  std::string id(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) id[static_cast<std::size_t>(i)] = kHex[v & 0xf];
+  return id;
+}
+
+struct Server::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::any_io_executor e, ServerOptions o, const Router& r, metrics::Registry& m,
+       std::shared_ptr<ConnectionLimiter> lim)
+      : ex(e),
+        opt(std::move(o)),
+        router(r),
+        reg(m),
+        limiter(lim ? std::move(lim) : std::make_shared<ConnectionLimiter>(opt.max_connections)),
+        acceptor(e),
+        access_log(opt.access_log),
+        open_gauge(m.gauge("http_open_connections", "Open client HTTP connections")),
+        rejected_total(m.counter("http_connections_rejected_total",
+                                 "Client connections refused at the connection cap")),
+        accept_errors(m.counter("http_accept_errors_total", "Failed accept() calls")) {}
+
+  asio::any_io_executor ex;
+  ServerOptions opt;
+  const Router& router;
+  metrics::Registry& reg;
+  std::shared_ptr<ConnectionLimiter> limiter;
+  tcp::acceptor acceptor;
+  std::atomic<std::uint16_t> bound_port{0};
+  std::atomic<bool> draining{false};
+  std::atomic<std::size_t> open{0};
+  // Everything below is touched only on `ex`.
+  std::list<Conn> conns;
+  std::size_t rejecting = 0;
+  AccessLog access_log;
+  metrics::Gauge& open_gauge;
+  metrics::Counter& rejected_total;
+  metrics::Counter& accept_errors;
+  // Registry lookups lock and allocate: resolve each (route, method, status) once per server.
+  std::unordered_map<MetricKey, metrics::Counter*, MetricKeyHash> counters;
+  std::unordered_map<MetricKey, metrics::Histogram*, MetricKeyHash> durations;
+
+  // Owns one slot of the connection cap; parameters of a coroutine are destroyed with its frame,
+  // so the slot is released even when the io_context is destroyed before the session runs.
+  struct Slot {
+    std::shared_ptr<Impl> impl;
+    explicit Slot(std::shared_ptr<Impl> i) : impl(std::move(i)) {
+      impl->open.fetch_add(1, std::memory_order_relaxed);
+      impl->open_gauge.inc();
+    }
+    Slot(Slot&& o) noexcept = default;
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+    Slot& operator=(Slot&&) = delete;
+    ~Slot() {
+      if (!impl) return;
+      impl->open.fetch_sub(1, std::memory_order_relaxed);
+      impl->open_gauge.dec();
+      impl->limiter->release();
+    }
+  };
+
+  void close_acceptor() {
+    boost::system::error_code ec;
+    acceptor.close(ec);
+  }
+
+  void record(std::string_view route, bhttp::verb method, unsigned status, double seconds) {
+    MetricKey ck{route.data(), method, status};
+    auto c = counters.find(ck);
+    if (c == counters.end()) {
+      auto& counter = reg.counter("http_requests_total", "HTTP requests by route, method, status",
+                                  {{"route", std::string(route)},
+                                   {"method", std::string(method_label(method))},
+                                   {"status", std::to_string(status)}});
+      c = counters.emplace(ck, &counter).first;
+    }
+    c->second->inc();
+    MetricKey hk{route.data(), method, 0};
+    auto h = durations.find(hk);
+    if (h == durations.end()) {
+      auto& hist = reg.histogram(
+          "http_request_duration_seconds",
+          "HTTP request latency from the request fully read to the response written",
+          {{"route", std::string(route)}, {"method", std::string(method_label(method))}});
+      h = durations.emplace(hk, &hist).first;
+    }
+    h->second->observe(seconds);
+  }
+
+  static asio::awaitable<void> accept_loop(std::shared_ptr<Impl> self);
+  static asio::awaitable<void> session(Slot slot, tcp::socket sock);
+  static asio::awaitable<void> reject(std::shared_ptr<Impl> self, tcp::socket sock);
+};
+
+asio::awaitable<void> Server::Impl::accept_loop(std::shared_ptr<Impl> self) {
+  Impl& s = *self;
+  asio::steady_timer backoff(s.ex);
+  while (s.acceptor.is_open()) {
+    auto [ec, sock] = co_await s.acceptor.async_accept(kTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !s.acceptor.is_open()) break;
+      // EMFILE/ENFILE and friends: back off instead of spinning on a full descriptor table.
+      s.accept_errors.inc();
+      tk::log::warn("http accept failed", {{"error", ec.message()}});
+      backoff.expires_after(50ms);
+      co_await backoff.async_wait(kTuple);
+      continue;
+    }
+    if (!s.limiter->try_acquire()) {
+      s.rejected_total.inc();
+      if (s.rejecting < kMaxRejecting) {
+        asio::co_spawn(s.ex, reject(self, std::move(sock)), log_task_failure);
+      } else {
+        boost::system::error_code ignored;
+        sock.close(ignored);
+      }
+      continue;
+    }
+    asio::co_spawn(s.ex, session(Slot(self), std::move(sock)), log_task_failure);
+  }
+}
+
+asio::awaitable<void> Server::Impl::reject(std::shared_ptr<Impl> self, tcp::socket sock) {
+  ++self->rejecting;
+  struct Done {
+    Impl& s;
+    ~Done() { --s.rejecting; }
+  } done{*self};
+  beast::tcp_stream stream(std::move(sock));
+  Response res = error_response(bhttp::status::service_unavailable, "unavailable",
+                                "server is at its connection limit, retry later");
+  set_retry_after(res, 1);
+  res.keep_alive(false);
+  res.set("X-Request-Id", generate_request_id());
+  stream.expires_after(1s);
+  auto [ec, n] = co_await bhttp::async_write(stream, res, kTuple);
+  if (ec) {
+    stream.close();
+    co_return;
+  }
+  co_await lingering_close(stream);
+}
+
+asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
+  Impl& s = *slot.impl;
+  boost::system::error_code ec;
+  sock.set_option(tcp::no_delay(true), ec);
+  asio::ip::address remote;
+  if (auto ep = sock.remote_endpoint(ec); !ec) remote = ep.address();
+  beast::tcp_stream stream(std::move(sock));
+  auto self_it = s.conns.insert(s.conns.end(), Conn{&stream});
+  struct Unlist {
+    std::list<Conn>& l;
+    std::list<Conn>::iterator it;
+    ~Unlist() { l.erase(it); }
+  } unlist{s.conns, self_it};
+  Conn& conn = *self_it;
+
+  beast::flat_buffer buffer;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser;
+  bool linger = false;  // close gracefully (we answered) rather than abruptly
+  for (;;) {
+    if (buffer.size() == 0) {
+      if (s.draining.load(std::memory_order_relaxed)) break;
+      if (buffer.capacity() > kShrinkAbove) buffer.shrink_to_fit();
+      // Keep-alive wait: the idle timeout applies until the first byte of the next request.
+      conn.idle = true;
+      stream.expires_after(s.opt.idle_timeout);
+      auto [rec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunk), kTuple);
+      conn.idle = false;
+      if (rec) break;  // peer closed, idle timeout, or drain closed us
+      buffer.commit(n);
+    }
+
+    // From the first byte on, the whole request must arrive within read_timeout.
+    parser.emplace();
+    parser->header_limit(static_cast<std::uint32_t>(s.opt.header_limit));
+    parser->body_limit(s.opt.body_limit);
+    stream.expires_after(s.opt.read_timeout);
+    auto [rec, nread] = co_await bhttp::async_read(stream, buffer, *parser, kTuple);
+    if (rec) {
+      bhttp::status st;
+      std::string_view code, message;
+      if (rec == bhttp::error::body_limit) {
+        st = bhttp::status::payload_too_large;
+        code = "body_too_large";
+        message = "request body is over the limit";
+      } else if (rec == bhttp::error::header_limit) {
+        st = bhttp::status::request_header_fields_too_large;
+        code = "headers_too_large";
+        message = "request headers are over the limit";
+      } else if (&rec.category() == &bhttp::make_error_code(bhttp::error::bad_method).category() &&
+                 rec != bhttp::error::end_of_stream && rec != bhttp::error::partial_message) {
+        st = bhttp::status::bad_request;
+        code = "malformed_request";
+        message = "malformed HTTP request";
+      } else {
+        break;  // timeout (slow client), reset, peer gone mid-request: nothing useful to say
+      }
+      auto started = std::chrono::steady_clock::now();
+      const Request& partial = parser->get();  // fields parsed so far (all of them for 413)
+      std::string request_id;
+      if (auto it = partial.find("X-Request-Id");
+          it != partial.end() && sane_request_id(it->value())) {
+        request_id = std::string(it->value());
+      } else {
+        request_id = generate_request_id();
+      }
+      boost::json::object details;
+      if (st == bhttp::status::payload_too_large) details["limit_bytes"] = s.opt.body_limit;
+      if (st == bhttp::status::request_header_fields_too_large) {
+        details["limit_bytes"] = s.opt.header_limit;
+      }
+      Response res = error_response(st, code, message, std::move(details));
+      res.keep_alive(false);
+      res.set("X-Request-Id", request_id);
+      stream.expires_after(s.opt.write_timeout);
+      auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
+      double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      bhttp::verb method = partial.method();
+      s.record(kInvalid, method, static_cast<unsigned>(st), secs);
+      s.access_log.write({request_id, method_label(method), kInvalid, partial.target(),
+                          static_cast<unsigned>(st), secs * 1000, &remote, nullptr});
+      linger = !wec;
+      break;
+    }
+
+    Request& req = parser->get();
+    RequestContext ctx{req};
+    ctx.remote = remote;
+    ctx.started = std::chrono::steady_clock::now();
+    if (auto it = req.find("X-Request-Id"); it != req.end() && sane_request_id(it->value())) {
+      ctx.request_id = std::string(it->value());
+    } else {
+      ctx.request_id = generate_request_id();
+    }
+
+    RouteMatch m = s.router.match(req.method(), req.target(), ctx.params);
+    Response res;
+    bool failed = false;
+    if (m.handler) {
+      ctx.route = m.route;
+      try {
+        res = co_await (*m.handler)(ctx);
+      } catch (const std::exception& e) {
+        // The text may hold internals (SQL, addresses): log it, never send it.
+        tk::log::error("handler threw",
+                       {{"request_id", ctx.request_id}, {"route", ctx.route}, {"error", e.what()}});
+        failed = true;
+      } catch (...) {
+        tk::log::error(
+            "handler threw",
+            {{"request_id", ctx.request_id}, {"route", ctx.route}, {"error", "unknown exception"}});
+        failed = true;
+      }
+    } else {
+      ctx.route = m.route.empty() ? kUnmatched : m.route;
+      res = Router::error_for(m);
+    }
+
+    bool keep = req.keep_alive() && !s.draining.load(std::memory_order_relaxed);
+    if (!failed) {
+      keep = keep && res.keep_alive();
+      try {
+        res.prepare_payload();  // throws on a body where none is allowed (e.g. 204)
+      } catch (const std::exception& e) {
+        tk::log::error("handler built an invalid response",
+                       {{"request_id", ctx.request_id}, {"route", ctx.route}, {"error", e.what()}});
+        failed = true;
+      }
+    }
+    if (failed)
+      res = error_response(bhttp::status::internal_server_error, "internal", "internal error");
+    res.version(req.version());
+    res.keep_alive(keep);
+    res.set("X-Request-Id", ctx.request_id);
+
+    stream.expires_after(s.opt.write_timeout);
+    auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
+    double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
+    unsigned status = res.result_int();
+    s.record(ctx.route, req.method(), status, secs);
+    if (s.access_log.enabled()) {
+      s.access_log.write({ctx.request_id, req.method_string(), ctx.route, req.target(), status,
+                          secs * 1000, &remote, &ctx.log_fields});
+    }
+    if (wec) break;
+    if (!keep) {
+      linger = true;
+      break;
+    }
+  }
+  if (linger && !conn.closed) {
+    co_await lingering_close(stream);
+  } else {
+    stream.close();
+  }
+}
+
+Server::Server(asio::any_io_executor ex, ServerOptions opt, const Router& router,
+               metrics::Registry& metrics, std::shared_ptr<ConnectionLimiter> limiter)
+    : impl_(std::make_shared<Impl>(std::move(ex), std::move(opt), router, metrics,
+                                   std::move(limiter))) {}
+
+Server::~Server() { stop_accepting(); }
+
+tk::Status Server::listen() {
+  Impl& s = *impl_;
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(s.opt.address, ec);
+  if (ec) return std::error_code(ec);
+  tcp::endpoint ep(addr, s.opt.port);
+  s.acceptor.open(ep.protocol(), ec);
+  if (ec) return std::error_code(ec);
+  s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (s.opt.reuse_port) {
+    // One listener per io_context on the same port; the kernel spreads connections among them.
+    using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+    s.acceptor.set_option(reuse_port(true), ec);
+    if (ec) return std::error_code(ec);
+  }
+  s.acceptor.bind(ep, ec);
+  if (ec) return std::error_code(ec);
+  s.acceptor.listen(s.opt.backlog, ec);
+  if (ec) return std::error_code(ec);
+  s.bound_port = s.acceptor.local_endpoint(ec).port();
+  if (ec) return std::error_code(ec);
+  return {};
+}
+
+std::uint16_t Server::port() const { return impl_->bound_port.load(); }
+
+void Server::start() { asio::co_spawn(impl_->ex, Impl::accept_loop(impl_), log_task_failure); }
+
+void Server::stop_accepting() {
+  asio::dispatch(impl_->ex, [self = impl_] { self->close_acceptor(); });
+}
+
+asio::awaitable<void> Server::drain(std::chrono::milliseconds max_wait) {
+  std::shared_ptr<Impl> self = impl_;
+  self->draining = true;
+  self->close_acceptor();
+  const auto deadline = std::chrono::steady_clock::now() + max_wait;
+  asio::steady_timer timer(self->ex);
+  auto pause = [&](std::chrono::steady_clock::duration d) -> asio::awaitable<void> {
+    timer.expires_after(d);
+    co_await timer.async_wait(kTuple);
+  };
+  for (;;) {
+    // Sessions check `draining` before going idle, so after the first round this only catches
+    // stragglers; it is cheap, so it runs every round.
+    for (auto& c : self->conns) {
+      if (c.idle && !c.closed) {
+        c.closed = true;
+        c.stream->close();
+      }
+    }
+    if (self->conns.empty()) co_return;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) break;
+    co_await pause(std::min<std::chrono::steady_clock::duration>(5ms, deadline - now));
+  }
+  for (auto& c : self->conns) {
+    if (!c.closed) {
+      c.closed = true;
+      c.stream->close();
+    }
+  }
+  // Give the aborted sessions a moment to unwind; a handler still awaiting something keeps its
+  // session alive past this point, which is safe (sessions own the shared state).
+  for (int i = 0; i < 20 && !self->conns.empty(); ++i) co_await pause(5ms);
+}
+
+std::size_t Server::open_connections() const { return impl_->open.load(); }
+bool Server::draining() const { return impl_->draining.load(); }
+
+}  // namespace tk::http

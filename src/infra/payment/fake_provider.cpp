@@ -1,0 +1,52 @@
+#include "infra/payment/fake_provider.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/crypto/encoding.hpp"
+#include "infra/postgres/repos/support.hpp"
+
+namespace tk::payment {
+
+using app::Task;
+using pg::arg;
+using pgrepo::map_error;
+using pgrepo::P;
+
+Task<app::ChargeResult> FakeProvider::charge(std::string key, std::string order_ref,
+                                             std::int64_t amount, std::string currency,
+                                             std::string token) {
+  if (opt_.latency.count() > 0) {
+    boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, opt_.latency);
+    co_await t.async_wait(boost::asio::use_awaitable);
+  }
+  const char* status = token == "tok_ok" ? "charged" : "declined";
+  // Dedupe by key: a retried charge returns the first outcome and charges nothing more.
+  PG_TRY(auto r, co_await pool_->query(
+                     "INSERT INTO provider_charges (id, provider_key, order_ref, amount_cents, "
+                     "currency, status) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (provider_key) "
+                     "DO UPDATE SET provider_key = EXCLUDED.provider_key RETURNING id, status",
+                     P(arg(crypto::new_id("ch_")), arg(key), arg(order_ref), arg(amount),
+                      arg(currency), arg(status))));
+  co_return app::ChargeResult{r.text(0, 1) != "declined", std::string(r.text(0, 0))};
+}
+
+Task<void> FakeProvider::void_charge(std::string key) {
+  PG_TRY(auto r, co_await pool_->query(
+                     "UPDATE provider_charges SET status = 'voided', voided_at = now() WHERE "
+                     "provider_key = $1 AND status = 'charged'",
+                     P(arg(key))));
+  (void)r;
+  co_return Status{};
+}
+
+Task<std::optional<app::ChargeResult>> FakeProvider::find(std::string key) {
+  PG_TRY(auto r, co_await pool_->query(
+                     "SELECT id, status FROM provider_charges WHERE provider_key = $1", P(arg(key))));
+  if (r.empty()) co_return std::optional<app::ChargeResult>{};
+  co_return std::optional<app::ChargeResult>(
+      app::ChargeResult{r.text(0, 1) == "charged", std::string(r.text(0, 0))});
+}
+
+}  // namespace tk::payment

@@ -1,0 +1,33 @@
+#pragma once
+// The built-in fake payment provider: approves "tok_ok", declines every other token, dedupes by
+// our idempotency key and keeps its charge ledger in PostgreSQL (provider_charges) so tests can
+// count charges. Latency is configurable to mimic a real provider's round trip.
+#include <memory>
+
+#include "app/ports/orders.hpp"
+#include "infra/postgres/pool.hpp"
+
+namespace tk::payment {
+
+struct FakeProviderOptions {
+  std::chrono::milliseconds latency{0};
+  std::chrono::milliseconds timeout{5000};
+};
+
+class FakeProvider final : public app::PaymentGateway {
+ public:
+  FakeProvider(std::shared_ptr<pg::Pool> pool, FakeProviderOptions o)
+      : pool_(std::move(pool)), opt_(o) {}
+  app::Task<app::ChargeResult> charge(std::string provider_key, std::string order_ref,
+                                      std::int64_t amount_cents, std::string currency,
+                                      std::string card_token) override;
+  app::Task<void> void_charge(std::string provider_key) override;
+  app::Task<std::optional<app::ChargeResult>> find(std::string provider_key) override;
+  Millis timeout_ms() const override { return opt_.timeout.count(); }
+
+ private:
+  std::shared_ptr<pg::Pool> pool_;
+  FakeProviderOptions opt_;
+};
+
+}  // namespace tk::payment

@@ -1,0 +1,116 @@
+#pragma once
+// One PostgreSQL connection driven by libpq's asynchronous API on an Asio executor: the socket is
+// watched with a posix::stream_descriptor, so waiting for the server never blocks the I/O thread.
+// A Connection is not thread-safe and runs one operation at a time (the Pool guarantees both).
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.hpp"
+#include "infra/postgres/errors.hpp"
+#include "infra/postgres/rows.hpp"
+
+struct pg_conn;  // libpq's PGconn
+
+namespace tk::pg {
+
+namespace asio = boost::asio;
+
+struct ConnectOptions {
+  std::string conninfo;  // URL or key=value string
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds statement_timeout{5000};  // server side; 0 = none
+  bool read_only = false;                             // default_transaction_read_only=on
+  std::string application_name = "ticketing";
+};
+
+// One statement of a pipelined batch.
+struct Statement {
+  std::string_view sql;
+  Params params;
+};
+
+class Connection {
+ public:
+  // PQtransactionStatus, named: the pool uses it to roll back leases returned mid-transaction.
+  enum class TxStatus { idle, active, in_transaction, in_error, unknown };
+
+  // Opens a connection within opt.connect_timeout (Errc::unavailable otherwise).
+  static asio::awaitable<tk::Result<std::unique_ptr<Connection>>> connect(
+      asio::any_io_executor ex, const ConnectOptions& opt);
+
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Parameterized query ($1..$n). Each distinct SQL text is prepared once per connection (the
+  // statement name is cached) and then run with PQsendQueryPrepared. SQL must outlive the call.
+  asio::awaitable<tk::Result<Rows>> query(std::string_view sql, Params params = {});
+
+  // Simple-query protocol: several ';'-separated statements, no parameters, nothing prepared.
+  // Used for migrations and BEGIN/COMMIT/ROLLBACK. Stops at the first failing statement.
+  asio::awaitable<tk::Status> exec_script(std::string_view sql);
+
+  // Several queries in one round trip (libpq pipeline mode), each prepared/cached like query().
+  // All or nothing: outside an explicit transaction the batch runs as one implicit transaction
+  // (up to the Sync), so one failing statement rolls back the others; the first error is
+  // returned. Inside BEGIN..COMMIT a failure leaves the transaction aborted, as with query().
+  asio::awaitable<tk::Result<std::vector<Rows>>> pipeline(std::vector<Statement> statements);
+
+  // True once the connection is unusable (lost, timed out, protocol error); never recovers.
+  bool broken() const;
+  TxStatus tx_status() const;
+  // Non-blocking liveness check for idle connections: reads whatever the server sent (e.g. the
+  // FATAL message of a shutdown) and reports whether the connection is still usable.
+  bool check_alive();
+  // Client-side guard per operation, on top of the server's statement_timeout, against a server
+  // that silently disappeared. 0 = wait forever (migrations waiting on an advisory lock).
+  void set_io_timeout(std::chrono::milliseconds t) { io_timeout_ = t; }
+  std::chrono::milliseconds io_timeout() const { return io_timeout_; }
+  std::size_t prepared_count() const { return prepared_.size(); }
+  // Marks the connection unusable so the pool discards it instead of reusing it.
+  void poison() { broken_ = true; }
+
+ private:
+  using Deadline = std::chrono::steady_clock::time_point;
+  Connection(asio::any_io_executor ex, pg_conn* conn);
+
+  enum class Wait { read, write, read_or_write };
+  Deadline deadline() const;
+  // Waits until the socket is ready: nullptr, else why not ("timeout", "socket error").
+  asio::awaitable<const char*> wait(Wait what, Deadline deadline);
+  void reassign_socket();
+  asio::awaitable<tk::Status> flush(Deadline deadline);
+  // Reads the results of one command up to its terminating NULL. Keeps the first error.
+  asio::awaitable<tk::Result<Rows>> read_results(Deadline deadline);
+  // Reads exactly one PGresult (nullptr result = end of command).
+  asio::awaitable<tk::Result<pg_result*>> next_result(Deadline deadline);
+  asio::awaitable<tk::Result<std::string>> prepare(std::string_view sql, int nparams,
+                                                   Deadline deadline);
+  tk::Error fail_connection(std::string_view what);  // marks broken, returns `unavailable`
+  tk::Error send_failed();
+  tk::Error error_from(pg_result* res);
+
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  pg_conn* conn_;
+  asio::posix::stream_descriptor socket_;
+  asio::steady_timer timer_;
+  bool broken_ = false;
+  std::chrono::milliseconds io_timeout_{0};
+  std::uint64_t next_stmt_ = 0;
+  std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> prepared_;
+};
+
+}  // namespace tk::pg

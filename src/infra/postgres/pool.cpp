@@ -1,0 +1,264 @@
+#include "infra/postgres/pool.hpp"
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace tk::pg {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+// Client-side guard on top of the server's statement_timeout: only a dead or unreachable server
+// (no RST, e.g. a network partition) makes it fire, so it can be generous.
+constexpr std::chrono::milliseconds kIoGuardMargin{2000};
+
+tk::Error unavailable(std::string_view why) {
+  return tk::Error{make_error_code(Errc::unavailable), {{"pg", why}}};
+}
+}  // namespace
+
+// One queued acquire(), living in that coroutine's frame. Whoever dequeues it sets `conn` (a
+// returned connection) or `slot` (permission to open one, already counted in open_) or `closed`,
+// then cancels the timer to resume it; otherwise the timer expiring means pool_timeout.
+struct Pool::Waiter {
+  Waiter(Pool& p, asio::any_io_executor ex) : pool(p), timer(std::move(ex)) {}
+  ~Waiter() {
+    // The coroutine can be destroyed while suspended (io_context torn down): leave the pool
+    // consistent.
+    if (queued) pool.waiters_.erase(pos);
+    if (conn) pool.release_unleased(std::move(conn));
+    if (slot) pool.give_back_slot();
+  }
+  Pool& pool;
+  asio::steady_timer timer;
+  std::list<Waiter*>::iterator pos;
+  bool queued = false;
+  std::unique_ptr<Connection> conn;
+  bool slot = false;
+  bool closed = false;
+};
+
+Pool::Pool(asio::any_io_executor ex, PoolOptions opt)
+    : ex_(std::move(ex)),
+      opt_(std::move(opt)),
+      copt_{opt_.conninfo, opt_.connect_timeout, opt_.statement_timeout, opt_.read_only,
+            opt_.application_name} {
+  opt_.size = std::max(1, opt_.size);
+}
+
+Pool::~Pool() = default;
+
+std::shared_ptr<Pool> Pool::create(asio::any_io_executor ex, PoolOptions opt) {
+  return std::shared_ptr<Pool>(new Pool(std::move(ex), std::move(opt)));
+}
+
+Pool::Lease& Pool::Lease::operator=(Lease&& o) noexcept {
+  if (this != &o) {
+    reset();
+    pool_ = std::move(o.pool_);
+    conn_ = std::move(o.conn_);
+  }
+  return *this;
+}
+
+Pool::Lease::~Lease() { reset(); }
+
+void Pool::Lease::reset() {
+  if (conn_) pool_->release(std::move(conn_));
+  pool_.reset();
+}
+
+asio::awaitable<tk::Result<Pool::Lease>> Pool::acquire() {
+  auto self = shared_from_this();
+  ++counters_.acquires;
+  if (closed_) co_return unavailable("pool closed");
+  while (!idle_.empty()) {
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    // Idle connections die silently when the server restarts; find out before handing one out.
+    if (c->check_alive()) {
+      ++in_use_;
+      co_return Lease(self, std::move(c));
+    }
+    discard(std::move(c));
+  }
+  if (open_ < opt_.size) {
+    ++open_;
+    co_return co_await open_new();
+  }
+
+  Waiter w(*this, ex_);
+  w.timer.expires_after(opt_.acquire_timeout);
+  w.pos = waiters_.insert(waiters_.end(), &w);
+  w.queued = true;
+  ++counters_.waits;
+  co_await w.timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (w.queued) {
+    waiters_.erase(w.pos);
+    w.queued = false;
+  }
+  // A hand-over can race the expiry (both already queued): a delivered connection wins.
+  if (w.conn) {
+    ++in_use_;
+    co_return Lease(self, std::move(w.conn));
+  }
+  if (w.slot) {
+    w.slot = false;
+    co_return co_await open_new();
+  }
+  if (w.closed) co_return unavailable("pool closed");
+  ++counters_.timeouts;
+  co_return make_error_code(Errc::pool_timeout);
+}
+
+asio::awaitable<tk::Result<Pool::Lease>> Pool::open_new() {
+  auto self = shared_from_this();
+  if (closed_) {
+    give_back_slot();
+    co_return unavailable("pool closed");
+  }
+  // Fail fast while the server is known to be down; the first caller after the backoff probes.
+  if (Clock::now() < retry_at_) {
+    give_back_slot();
+    co_return unavailable("reconnect backoff");
+  }
+  ++counters_.connects;
+  auto r = co_await Connection::connect(ex_, copt_);
+  if (!r.ok()) {
+    ++counters_.connect_failures;
+    healthy_ = false;
+    backoff_ = backoff_.count() == 0 ? opt_.reconnect_backoff_min
+                                     : std::min(backoff_ * 2, opt_.reconnect_backoff_max);
+    retry_at_ = Clock::now() + backoff_;
+    give_back_slot();
+    co_return std::move(r).error();
+  }
+  healthy_ = true;
+  backoff_ = {};
+  retry_at_ = {};
+  auto c = std::move(r).value();
+  c->set_io_timeout(opt_.statement_timeout.count() > 0 ? opt_.statement_timeout + kIoGuardMargin
+                                                       : std::chrono::milliseconds{0});
+  if (closed_) {
+    discard(std::move(c));
+    co_return unavailable("pool closed");
+  }
+  ++in_use_;
+  co_return Lease(self, std::move(c));
+}
+
+void Pool::give_back_slot() {
+  --open_;
+  // A waiter queued because the pool was full may now open a connection itself. While the
+  // server is down this cascades: each waiter fails fast in open_new instead of timing out.
+  if (!waiters_.empty() && !closed_) {
+    Waiter* w = waiters_.front();
+    waiters_.pop_front();
+    w->queued = false;
+    w->slot = true;
+    ++open_;
+    w->timer.cancel();
+  }
+}
+
+void Pool::release(std::unique_ptr<Connection> c) {
+  --in_use_;
+  release_unleased(std::move(c));
+}
+
+void Pool::release_unleased(std::unique_ptr<Connection> c) {
+  if (closed_ || c->broken()) {
+    discard(std::move(c));
+    return;
+  }
+  switch (c->tx_status()) {
+    case Connection::TxStatus::idle:
+      break;
+    case Connection::TxStatus::in_transaction:
+    case Connection::TxStatus::in_error:
+      // Returned mid-transaction (an error path that skipped ROLLBACK, or a cancelled
+      // coroutine): roll back before anyone else sees that transaction. Counts as in use.
+      ++in_use_;
+      asio::co_spawn(ex_, rollback_then_release(shared_from_this(), std::move(c)), asio::detached);
+      return;
+    default:
+      // A query still running (coroutine destroyed mid-flight): protocol state unknown.
+      discard(std::move(c));
+      return;
+  }
+  if (waiters_.empty()) {
+    idle_.push_back(std::move(c));
+    return;
+  }
+  Waiter* w = waiters_.front();
+  waiters_.pop_front();
+  w->queued = false;
+  w->conn = std::move(c);
+  w->timer.cancel();
+}
+
+asio::awaitable<void> Pool::rollback_then_release(std::shared_ptr<Pool> self,
+                                                  std::unique_ptr<Connection> c) {
+  auto s = co_await c->exec_script("ROLLBACK");
+  if (!s.ok() || c->tx_status() != Connection::TxStatus::idle) c->poison();
+  self->release(std::move(c));
+}
+
+void Pool::discard(std::unique_ptr<Connection> c) {
+  ++counters_.discarded;
+  c.reset();
+  give_back_slot();
+}
+
+asio::awaitable<tk::Result<Rows>> Pool::query(std::string_view sql, Params params) {
+  auto lease = co_await acquire();
+  if (!lease.ok()) co_return std::move(lease).error();
+  auto r = co_await lease.value()->query(sql, std::move(params));
+  // healthy() answers "can we reach the server": a statement timeout (also `unavailable`) on a
+  // live connection does not count against it.
+  if (r.ok()) {
+    healthy_ = true;
+  } else if (lease.value()->broken()) {
+    healthy_ = false;
+  }
+  co_return r;
+}
+
+asio::awaitable<tk::Status> Pool::warm_up(int n) {
+  if (n < 0 || n > opt_.size) n = opt_.size;
+  std::vector<Lease> leases;  // held until the end so each acquire opens a new connection
+  while (open_ < n) {
+    ++open_;
+    auto l = co_await open_new();
+    if (!l.ok()) co_return std::move(l).error();
+    leases.push_back(std::move(l).value());
+  }
+  co_return tk::Status{};
+}
+
+void Pool::close() {
+  closed_ = true;
+  open_ -= static_cast<int>(idle_.size());
+  idle_.clear();
+  while (!waiters_.empty()) {
+    Waiter* w = waiters_.front();
+    waiters_.pop_front();
+    w->queued = false;
+    w->closed = true;
+    w->timer.cancel();
+  }
+}
+
+PoolStats Pool::stats() const {
+  PoolStats s = counters_;
+  s.size = opt_.size;
+  s.open = open_;
+  s.in_use = in_use_;
+  s.idle = static_cast<int>(idle_.size());
+  s.waiting = static_cast<int>(waiters_.size());
+  return s;
+}
+
+}  // namespace tk::pg

@@ -1,0 +1,117 @@
+#pragma once
+// A bounded pool of Connections owned by ONE executor (one io_context thread). The service
+// creates one pool per io_context (shared-nothing), so nothing here is locked: every member
+// function, and every Lease destructor, must run on that executor's thread.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.hpp"
+#include "infra/postgres/connection.hpp"
+#include "infra/postgres/errors.hpp"
+#include "infra/postgres/rows.hpp"
+
+namespace tk::pg {
+
+struct PoolOptions {
+  std::string conninfo;
+  int size = 8;
+  std::chrono::milliseconds acquire_timeout{500}, connect_timeout{2000}, statement_timeout{5000};
+  bool read_only = false;  // default_transaction_read_only=on for every session
+  std::string application_name = "ticketing";
+  // After a failed connect, new connects are not attempted (acquire fails fast with
+  // `unavailable`) for a backoff that doubles from min to max; reset by a success.
+  std::chrono::milliseconds reconnect_backoff_min{50}, reconnect_backoff_max{1000};
+};
+
+struct PoolStats {
+  int size = 0;    // configured maximum
+  int open = 0;    // connections open or being opened
+  int in_use = 0;  // leased out
+  int idle = 0;
+  int waiting = 0;  // acquirers queued for a connection
+  std::uint64_t acquires = 0, waits = 0, timeouts = 0, connects = 0, connect_failures = 0,
+                discarded = 0;
+};
+
+class Pool : public std::enable_shared_from_this<Pool> {
+ public:
+  static std::shared_ptr<Pool> create(asio::any_io_executor ex, PoolOptions opt);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // Exclusive use of one connection; returns it to the pool when destroyed. A broken
+  // connection is discarded; one returned inside a transaction is rolled back first.
+  class Lease {
+   public:
+    Lease() = default;
+    Lease(Lease&& o) noexcept = default;
+    Lease& operator=(Lease&& o) noexcept;
+    ~Lease();
+    Connection* get() const { return conn_.get(); }
+    Connection* operator->() const { return conn_.get(); }
+    Connection& operator*() const { return *conn_; }
+    explicit operator bool() const { return conn_ != nullptr; }
+    void reset();  // return the connection now
+
+   private:
+    friend class Pool;
+    Lease(std::shared_ptr<Pool> pool, std::unique_ptr<Connection> c)
+        : pool_(std::move(pool)), conn_(std::move(c)) {}
+    std::shared_ptr<Pool> pool_;  // keeps the pool alive while connections are out
+    std::unique_ptr<Connection> conn_;
+  };
+
+  // An idle connection, a new one (if fewer than `size` are open), or the next one returned
+  // within acquire_timeout (else Errc::pool_timeout). Errc::unavailable when the server cannot
+  // be reached, immediately while in reconnect backoff.
+  asio::awaitable<tk::Result<Lease>> acquire();
+  // acquire + Connection::query + release. SQL must outlive the call.
+  asio::awaitable<tk::Result<Rows>> query(std::string_view sql, Params params = {});
+  // Opens connections up to `n` (default: size) now, so start-up fails early when the database
+  // is unreachable and first requests do not pay for connecting.
+  asio::awaitable<tk::Status> warm_up(int n = -1);
+  // Drains: closes idle connections, fails waiters and later acquires with `unavailable`;
+  // leased connections are closed when returned.
+  void close();
+
+  bool healthy() const { return healthy_; }  // last connect/query reached the server
+  PoolStats stats() const;
+  const PoolOptions& options() const { return opt_; }
+  asio::any_io_executor get_executor() const { return ex_; }
+
+ private:
+  struct Waiter;
+  Pool(asio::any_io_executor ex, PoolOptions opt);
+  void release(std::unique_ptr<Connection> c);           // from a Lease (was in use)
+  void release_unleased(std::unique_ptr<Connection> c);  // idle, to a waiter, or discarded
+  void discard(std::unique_ptr<Connection> c);           // close it and give back its slot
+  // One connection fewer is open: lets the first waiter (if any) open one in its place.
+  void give_back_slot();
+  asio::awaitable<tk::Result<Lease>> open_new();  // caller has already counted it in open_
+  static asio::awaitable<void> rollback_then_release(std::shared_ptr<Pool> self,
+                                                     std::unique_ptr<Connection> c);
+
+  asio::any_io_executor ex_;
+  PoolOptions opt_;
+  ConnectOptions copt_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // LIFO: the warmest connection first
+  std::list<Waiter*> waiters_;                     // FIFO
+  int open_ = 0;
+  int in_use_ = 0;
+  bool healthy_ = true;
+  bool closed_ = false;
+  std::chrono::milliseconds backoff_{0};
+  std::chrono::steady_clock::time_point retry_at_{};
+  PoolStats counters_;
+};
+
+}  // namespace tk::pg

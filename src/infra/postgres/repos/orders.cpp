@@ -1,0 +1,395 @@
+// Orders, the seat fence, idempotency rows, the finalising transaction, outbox and the queue
+// ledger on PostgreSQL.
+#include <set>
+
+#include "infra/postgres/repos/repos.hpp"
+#include "infra/postgres/repos/support.hpp"
+#include "infra/postgres/transaction.hpp"
+
+namespace tk::pgrepo {
+
+using app::Errc;
+using app::Task;
+using pg::arg;
+
+namespace {
+constexpr const char* kOrderCols =
+    "o.id, o.account_id, o.performance_id, o.hold_id, o.status, o.seat_ids, o.total_cents, "
+    "o.currency, (extract(epoch from o.expires_at) * 1000)::bigint, COALESCE(o.charge_id, '')";
+
+domain::Order order_from(const pg::Rows& r, int i) {
+  domain::Order o;
+  o.id = r.text(i, 0);
+  o.account_id = r.text(i, 1);
+  o.performance_id = r.text(i, 2);
+  o.hold_id = r.text(i, 3);
+  o.stored_status = domain::parse_order_status(r.text(i, 4)).value_or(domain::OrderStatus::cancelled);
+  o.seat_ids = parse_text_array(r.text(i, 5));
+  o.total_cents = r.int64(i, 6);
+  o.currency = r.text(i, 7);
+  o.expires_at = r.int64(i, 8);
+  o.charge_id = r.text(i, 9);
+  return o;
+}
+
+// A local marker: the claim was no longer valid, so the transaction is rolled back.
+struct ClaimLost {};
+const std::error_code kClaimLost = make_error_code(Errc::hold_expired);
+}  // namespace
+
+Task<std::vector<domain::Order>> Orders::load_orders(std::string where, std::string a) {
+  PG_TRY(auto r, co_await pool_->query(std::string("SELECT ") + kOrderCols +
+                                           ", t.id, t.seat_id, t.code FROM orders o LEFT JOIN tickets t "
+                                           "ON t.order_id = o.id WHERE " + where +
+                                           " ORDER BY o.created_at DESC, o.id, t.seat_id",
+                                       P(arg(a))));
+  std::vector<domain::Order> out;
+  for (int i = 0; i < r.size(); ++i) {
+    if (out.empty() || out.back().id != r.text(i, 0)) out.push_back(order_from(r, i));
+    if (!r.is_null(i, 10)) {
+      out.back().tickets.push_back(
+          {std::string(r.text(i, 10)), std::string(r.text(i, 11)), std::string(r.text(i, 12))});
+    }
+  }
+  co_return out;
+}
+
+Task<std::optional<domain::Order>> Orders::get(std::string id) {
+  PG_TRY(auto v, co_await load_orders("o.id = $1", id));
+  if (v.empty()) co_return std::optional<domain::Order>{};
+  co_return std::optional<domain::Order>(std::move(v.front()));
+}
+
+Task<std::optional<domain::Order>> Orders::by_hold(std::string hold_id) {
+  PG_TRY(auto v, co_await load_orders("o.hold_id = $1", hold_id));
+  if (v.empty()) co_return std::optional<domain::Order>{};
+  co_return std::optional<domain::Order>(std::move(v.front()));
+}
+
+Task<std::vector<domain::Order>> Orders::list_for_account(std::string account_id) {
+  co_return co_await load_orders("o.account_id = $1", account_id);
+}
+
+Task<app::PlacedOrder> Orders::place(app::NewOrder n, Millis now) {
+  const auto& o = n.order;
+  const auto seats = text_array(o.seat_ids);
+  const auto count = static_cast<std::int64_t>(o.seat_ids.size());
+  const std::string lock_key = o.account_id + "/" + o.performance_id;
+  auto r = co_await pg::transaction(*pool_, [&](pg::Connection& c) -> asio::awaitable<Status> {
+    // One order at a time per (account, performance), so the per-account limit holds.
+    auto lock_params = P(arg(lock_key));
+    TK_CO_CHECK(co_await c.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                                 std::move(lock_params)));
+    TK_CO_TRY(auto held, co_await c.query(
+        "SELECT COALESCE(sum(cardinality(seat_ids)), 0) FROM orders WHERE account_id = $1 AND "
+        "performance_id = $2 AND (status = 'paid' OR (status = 'pending' AND "
+        "expires_at > to_timestamp($3::float8 / 1000)))",
+        P(arg(o.account_id), arg(o.performance_id), arg(now))));
+    if (held.int64(0, 0) + count > n.max_per_account) co_return Errc::seat_limit_reached;
+    // The fence: claim every seat of the hold or none.
+    TK_CO_TRY(auto claimed, co_await c.query(
+        "UPDATE performance_seats SET state = 'ordered', order_id = $1, "
+        "claim_expires_at = to_timestamp($2::float8 / 1000) WHERE performance_id = $3 AND "
+        "seat_id = ANY($4::text[]) AND (state = 'available' OR (state = 'ordered' AND "
+        "claim_expires_at <= to_timestamp($5::float8 / 1000))) RETURNING seat_id",
+        P(arg(o.id), arg(o.expires_at), arg(o.performance_id), arg(seats), arg(now))));
+    if (claimed.size() != count) {
+      std::set<std::string> got;
+      for (int i = 0; i < claimed.size(); ++i) got.emplace(claimed.text(i, 0));
+      boost::json::array missing;
+      for (const auto& s : o.seat_ids) {
+        if (!got.count(s)) missing.emplace_back(s);
+      }
+      co_return Error{Errc::seats_unavailable, {{"seat_ids", std::move(missing)}}};
+    }
+    TK_CO_CHECK(co_await c.query(
+        "INSERT INTO orders (id, account_id, performance_id, hold_id, status, seat_ids, "
+        "total_cents, currency, expires_at) VALUES ($1, $2, $3, $4, 'pending', $5::text[], $6, $7, "
+        "to_timestamp($8::float8 / 1000))",
+        P(arg(o.id), arg(o.account_id), arg(o.performance_id), arg(o.hold_id), arg(seats),
+         arg(o.total_cents), arg(o.currency), arg(o.expires_at))));
+    co_return Status{};
+  });
+  if (!r.ok()) {
+    if (r.code() == pg::Errc::unique_violation) {  // a concurrent call placed this hold's order
+      PG_TRY(auto again, co_await by_hold(o.hold_id));
+      if (again) co_return app::PlacedOrder{std::move(*again), false};
+    }
+    co_return map_error(std::move(r).error());
+  }
+  co_return app::PlacedOrder{o, true};
+}
+
+Task<void> Orders::cancel_for_hold(std::string hold_id) {
+  auto r = co_await pg::transaction(*pool_, [&](pg::Connection& c) -> asio::awaitable<Status> {
+    TK_CO_TRY(auto o, co_await c.query("UPDATE orders SET status = 'cancelled' WHERE hold_id = $1 "
+                                       "AND status = 'pending' RETURNING id",
+                                       P(arg(hold_id))));
+    if (o.empty()) co_return Status{};
+    TK_CO_CHECK(co_await c.query(
+        "UPDATE performance_seats SET state = 'available', order_id = NULL, "
+        "claim_expires_at = NULL WHERE order_id = $1 AND state = 'ordered'",
+        P(arg(o.text(0, 0)))));
+    co_return Status{};
+  });
+  if (!r.ok()) co_return map_error(std::move(r).error());
+  co_return Status{};
+}
+
+Task<app::IdempotencyBegin> Orders::begin_payment(std::string account, std::string key,
+                                                  std::string fp, std::string order_id, Millis now,
+                                                  Millis lease) {
+  using K = app::IdempotencyBegin::Kind;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    PG_TRY(auto ins, co_await pool_->query(
+                         "INSERT INTO idempotency_keys (account_id, key, fingerprint, order_id, "
+                         "state, locked_until) VALUES ($1, $2, $3, $4, 'in_progress', "
+                         "to_timestamp($5::float8 / 1000)) ON CONFLICT DO NOTHING",
+                         P(arg(account), arg(key), arg(fp), arg(order_id), arg(now + lease))));
+    if (ins.affected() == 1) co_return app::IdempotencyBegin{K::started, false, 0, {}};
+    PG_TRY(auto row, co_await pool_->query(
+                         "SELECT fingerprint, state, (extract(epoch from locked_until) * 1000)::bigint, "
+                         "response_status, response_body FROM idempotency_keys WHERE account_id = $1 "
+                         "AND key = $2",
+                         P(arg(account), arg(key))));
+    if (row.empty()) continue;  // abandoned meanwhile: try to insert again
+    if (row.text(0, 0) != fp) co_return app::IdempotencyBegin{K::reused, false, 0, {}};
+    if (row.text(0, 1) == "completed") {
+      co_return app::IdempotencyBegin{K::replay, false, static_cast<int>(row.int64(0, 3)),
+                                      std::string(row.text(0, 4))};
+    }
+    if (row.int64(0, 2) > now) co_return app::IdempotencyBegin{K::in_progress, false, 0, {}};
+    // The attempt's lease ran out (its process died): take it over, compare-and-set.
+    PG_TRY(auto took, co_await pool_->query(
+                          "UPDATE idempotency_keys SET locked_until = to_timestamp($3::float8 / 1000) "
+                          "WHERE account_id = $1 AND key = $2 AND state = 'in_progress' AND "
+                          "locked_until <= to_timestamp($4::float8 / 1000)",
+                          P(arg(account), arg(key), arg(now + lease), arg(now))));
+    if (took.affected() == 1) co_return app::IdempotencyBegin{K::started, true, 0, {}};
+    co_return app::IdempotencyBegin{K::in_progress, false, 0, {}};
+  }
+  co_return Errc::unavailable;
+}
+
+Task<void> Orders::complete_payment(std::string account, std::string key, int status,
+                                    std::string body) {
+  PG_TRY(auto r, co_await pool_->query(
+                     "UPDATE idempotency_keys SET state = 'completed', response_status = $3, "
+                     "response_body = $4 WHERE account_id = $1 AND key = $2",
+                     P(arg(account), arg(key), arg(status), arg(body))));
+  (void)r;
+  co_return Status{};
+}
+
+Task<void> Orders::abandon_payment(std::string account, std::string key) {
+  PG_TRY(auto r, co_await pool_->query(
+                     "DELETE FROM idempotency_keys WHERE account_id = $1 AND key = $2 AND "
+                     "state = 'in_progress'",
+                     P(arg(account), arg(key))));
+  (void)r;
+  co_return Status{};
+}
+
+Task<bool> Orders::finalise(app::FinalSale s) {
+  std::vector<std::string> ids, seats, codes;
+  for (const auto& t : s.tickets) {
+    ids.push_back(t.id);
+    seats.push_back(t.seat_id);
+    codes.push_back(t.code);
+  }
+  auto r = co_await pg::transaction(*pool_, [&](pg::Connection& c) -> asio::awaitable<Status> {
+    TK_CO_TRY(auto o, co_await c.query(
+        "SELECT performance_id, cardinality(seat_ids) FROM orders WHERE id = $1 AND "
+        "status = 'pending' FOR UPDATE",
+        P(arg(s.order_id))));
+    if (o.empty()) co_return kClaimLost;
+    std::string perf(o.text(0, 0));
+    std::int64_t n = o.int64(0, 1);
+    // Only while the claim is still valid (the fence set when the order was placed).
+    TK_CO_TRY(auto sold, co_await c.query(
+        "UPDATE performance_seats SET state = 'sold', claim_expires_at = NULL WHERE order_id = $1 "
+        "AND state = 'ordered' AND claim_expires_at > to_timestamp($2::float8 / 1000)",
+        P(arg(s.order_id), arg(s.now))));
+    if (sold.affected() != n) co_return kClaimLost;
+    TK_CO_CHECK(co_await c.query(
+        "INSERT INTO tickets (id, order_id, performance_id, seat_id, code) SELECT t.id, $1, $2, "
+        "t.seat, t.code FROM unnest($3::text[], $4::text[], $5::text[]) AS t(id, seat, code)",
+        P(arg(s.order_id), arg(perf), arg(text_array(ids)), arg(text_array(seats)),
+         arg(text_array(codes)))));
+    TK_CO_CHECK(co_await c.query(
+        "UPDATE orders SET status = 'paid', paid_at = now(), charge_id = $2 WHERE id = $1",
+        P(arg(s.order_id), arg(s.charge_id))));
+    TK_CO_CHECK(co_await c.query(
+        "UPDATE idempotency_keys SET state = 'completed', response_status = 200, "
+        "response_body = $3 WHERE account_id = $1 AND key = $2",
+        P(arg(s.account_id), arg(s.idempotency_key), arg(s.response_body))));
+    TK_CO_CHECK(co_await c.query("INSERT INTO outbox (topic, payload) VALUES ('order.paid', $1::jsonb)",
+                                 P(arg(s.outbox_payload))));
+    // Last, so the hot performance row is locked as briefly as possible.
+    TK_CO_CHECK(co_await c.query(
+        "UPDATE performances SET sold_count = sold_count + $2 WHERE id = $1", P(arg(perf), arg(n))));
+    co_return Status{};
+  });
+  if (!r.ok()) {
+    if (r.code() == kClaimLost) co_return false;
+    co_return map_error(std::move(r).error());
+  }
+  co_return true;
+}
+
+Task<std::vector<app::InDoubtAttempt>> Orders::in_doubt(Millis now, int limit) {
+  constexpr Millis kReconcileLease = 30000;
+  PG_TRY(auto r, co_await pool_->query(
+                     "UPDATE idempotency_keys SET locked_until = to_timestamp($3::float8 / 1000) "
+                     "WHERE (account_id, key) IN (SELECT account_id, key FROM idempotency_keys "
+                     "WHERE state = 'in_progress' AND locked_until <= to_timestamp($1::float8 / 1000) "
+                     "ORDER BY locked_until LIMIT $2 FOR UPDATE SKIP LOCKED) "
+                     "RETURNING account_id, key, order_id",
+                     P(arg(now), arg(limit), arg(now + kReconcileLease))));
+  std::vector<app::InDoubtAttempt> out;
+  for (int i = 0; i < r.size(); ++i) {
+    out.push_back({std::string(r.text(i, 0)), std::string(r.text(i, 1)), std::string(r.text(i, 2))});
+  }
+  co_return out;
+}
+
+Task<std::vector<std::string>> Orders::sold_seats(std::string perf) {
+  PG_TRY(auto r, co_await pool_->query(
+                     "SELECT seat_id FROM performance_seats WHERE performance_id = $1 AND state = 'sold'",
+                     P(arg(perf))));
+  std::vector<std::string> out;
+  out.reserve(static_cast<std::size_t>(r.size()));
+  for (int i = 0; i < r.size(); ++i) out.emplace_back(r.text(i, 0));
+  co_return out;
+}
+
+Task<std::vector<std::pair<std::string, int>>> Orders::bought_counts(std::string perf) {
+  PG_TRY(auto r, co_await pool_->query(
+                     "SELECT account_id, sum(cardinality(seat_ids))::bigint FROM orders WHERE "
+                     "performance_id = $1 AND status = 'paid' GROUP BY account_id",
+                     P(arg(perf))));
+  std::vector<std::pair<std::string, int>> out;
+  for (int i = 0; i < r.size(); ++i) out.emplace_back(std::string(r.text(i, 0)), static_cast<int>(r.int64(i, 1)));
+  co_return out;
+}
+
+Task<std::int64_t> Orders::paid_orders(std::string perf) {
+  PG_TRY(auto r, co_await pool_->query(
+                     "SELECT count(*) FROM orders WHERE performance_id = $1 AND status = 'paid'",
+                     P(arg(perf))));
+  co_return r.int64(0, 0);
+}
+
+Task<int> Orders::expire_due(Millis now, int limit) {
+  PG_TRY(auto r, co_await pool_->query(
+                     "WITH e AS (UPDATE orders SET status = 'expired' WHERE id IN (SELECT id FROM "
+                     "orders WHERE status = 'pending' AND expires_at <= to_timestamp($1::float8 / 1000) "
+                     "ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id) "
+                     "UPDATE performance_seats SET state = 'available', order_id = NULL, "
+                     "claim_expires_at = NULL WHERE state = 'ordered' AND order_id IN (SELECT id FROM e)",
+                     P(arg(now), arg(limit))));
+  co_return static_cast<int>(r.affected());
+}
+
+// ---- Outbox
+
+Task<std::vector<app::OutboxRow>> Outbox::claim_due(int limit, Millis retry_after_ms) {
+  PG_TRY(auto r, co_await pool_->query(
+                     "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = now() + "
+                     "make_interval(secs => $2::float8 / 1000) WHERE id IN (SELECT id FROM outbox "
+                     "WHERE next_attempt_at <= now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) "
+                     "RETURNING id, topic, payload::text",
+                     P(arg(limit), arg(retry_after_ms))));
+  std::vector<app::OutboxRow> out;
+  for (int i = 0; i < r.size(); ++i) {
+    out.push_back({r.int64(i, 0), std::string(r.text(i, 1)), std::string(r.text(i, 2))});
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.id < b.id; });
+  co_return out;
+}
+
+Task<void> Outbox::delivered(std::int64_t id) {
+  PG_TRY(auto r, co_await pool_->query("DELETE FROM outbox WHERE id = $1", P(arg(id))));
+  (void)r;
+  co_return Status{};
+}
+
+Task<std::int64_t> Outbox::pending() {
+  PG_TRY(auto r, co_await pool_->query("SELECT count(*) FROM outbox"));
+  co_return r.int64(0, 0);
+}
+
+Task<void> Outbox::record(const app::OutboxRow& row) {
+  PG_TRY(auto r, co_await pool_->query(
+                     "INSERT INTO receipts (outbox_id, order_id, account_id, body) SELECT $1, "
+                     "p->>'order_id', p->>'account_id', p FROM (SELECT $2::jsonb AS p) s "
+                     "ON CONFLICT (outbox_id) DO NOTHING",
+                     P(arg(row.id), arg(row.payload))));
+  (void)r;
+  co_return Status{};
+}
+
+// ---- Queue ledger
+
+Task<app::QueueSnapshot> QueueLedger::load(std::string perf, Millis now, Millis access_ttl_ms) {
+  PG_TRY(auto s, co_await pool_->query(
+                     "SELECT tail_reserved, serving, tick_seq, epoch_ms FROM queue_state WHERE "
+                     "performance_id = $1",
+                     P(arg(perf))));
+  if (s.empty()) co_return Errc::not_found;
+  app::QueueSnapshot snap;
+  snap.tail_reserved = s.int64(0, 0);
+  snap.serving = s.int64(0, 1);
+  snap.seq = s.int64(0, 2);
+  snap.epoch = s.int64(0, 3);
+  Millis horizon = now - access_ttl_ms;
+  PG_TRY(auto t, co_await pool_->query(
+                     "SELECT tick_seq, from_position, to_position, admitted_at_ms FROM admission_ticks "
+                     "WHERE performance_id = $1 AND admitted_at_ms > $2 ORDER BY tick_seq",
+                     P(arg(perf), arg(horizon))));
+  for (int i = 0; i < t.size(); ++i) {
+    snap.recent_ticks.push_back({t.int64(i, 0), t.int64(i, 1), t.int64(i, 2), t.int64(i, 3)});
+  }
+  PG_TRY(auto e, co_await pool_->query(
+                     "SELECT COALESCE(max(to_position), 0) FROM admission_ticks WHERE "
+                     "performance_id = $1 AND admitted_at_ms <= $2",
+                     P(arg(perf), arg(horizon))));
+  snap.expired_upto = e.int64(0, 0);
+  co_return snap;
+}
+
+Task<std::int64_t> QueueLedger::reserve(std::string perf, std::int64_t at_least,
+                                        std::int64_t block) {
+  PG_TRY(auto r, co_await pool_->query(
+                     "UPDATE queue_state SET tail_reserved = GREATEST(tail_reserved, $2) + $3, "
+                     "updated_at = now() WHERE performance_id = $1 RETURNING tail_reserved",
+                     P(arg(perf), arg(at_least), arg(block))));
+  if (r.empty()) co_return Errc::not_found;
+  co_return r.int64(0, 0);
+}
+
+Task<void> QueueLedger::record_tick(std::string perf, app::AdmissionTick t, std::int64_t tail) {
+  PG_TRY(auto r, co_await pool_->query(
+                     "WITH ins AS (INSERT INTO admission_ticks (performance_id, tick_seq, "
+                     "from_position, to_position, admitted_at_ms) VALUES ($1, $2, $3, $4, $5) "
+                     "ON CONFLICT DO NOTHING) UPDATE queue_state SET tail = GREATEST(tail, $6), "
+                     "serving = GREATEST(serving, $4), tick_seq = GREATEST(tick_seq, $2), "
+                     "updated_at = now() WHERE performance_id = $1",
+                     P(arg(perf), arg(t.seq), arg(t.from), arg(t.to), arg(t.admitted_at), arg(tail))));
+  (void)r;
+  co_return Status{};
+}
+
+Task<std::optional<app::AdmissionTick>> QueueLedger::tick_for_position(std::string perf,
+                                                                       std::int64_t position) {
+  PG_TRY(auto r, co_await pool_->query(
+                     "SELECT tick_seq, from_position, to_position, admitted_at_ms FROM admission_ticks "
+                     "WHERE performance_id = $1 AND to_position >= $2 AND from_position < $2 "
+                     "ORDER BY to_position LIMIT 1",
+                     P(arg(perf), arg(position))));
+  if (r.empty()) co_return std::optional<app::AdmissionTick>{};
+  co_return std::optional<app::AdmissionTick>(
+      app::AdmissionTick{r.int64(0, 0), r.int64(0, 1), r.int64(0, 2), r.int64(0, 3)});
+}
+
+}  // namespace tk::pgrepo

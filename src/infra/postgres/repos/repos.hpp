@@ -1,0 +1,106 @@
+#pragma once
+// PostgreSQL implementations of the app's ports. One instance per io_context (its pool's).
+#include <memory>
+
+#include "app/ports/catalog.hpp"
+#include "app/ports/identity.hpp"
+#include "app/ports/orders.hpp"
+#include "app/ports/queue.hpp"
+#include "infra/postgres/pool.hpp"
+
+namespace tk::pgrepo {
+
+class Accounts final : public app::AccountRepo {
+ public:
+  explicit Accounts(std::shared_ptr<pg::Pool> p) : pool_(std::move(p)) {}
+  app::Task<domain::Account> create(std::string id, std::string email, std::string name,
+                                    std::string password_hash) override;
+  app::Task<std::optional<domain::Account>> find_by_email(std::string email) override;
+  app::Task<std::optional<domain::Account>> find_by_id(std::string id) override;
+
+ private:
+  std::shared_ptr<pg::Pool> pool_;
+};
+
+class CatalogReader final : public app::CatalogReader {
+ public:
+  explicit CatalogReader(std::shared_ptr<pg::Pool> read_pool) : pool_(std::move(read_pool)) {}
+  app::Task<std::vector<domain::Event>> list_events(Millis now) override;
+  app::Task<std::optional<domain::Event>> get_event(std::string id, Millis now) override;
+  app::Task<std::optional<domain::Performance>> get_performance(std::string id) override;
+  app::Task<std::optional<domain::Venue>> get_venue(std::string id) override;
+
+ private:
+  std::shared_ptr<pg::Pool> pool_;
+};
+
+class CatalogWriter final : public app::CatalogWriter {
+ public:
+  explicit CatalogWriter(std::shared_ptr<pg::Pool> p) : pool_(std::move(p)) {}
+  app::Task<domain::Venue> create_venue(std::string name,
+                                        std::vector<app::NewSection> sections) override;
+  app::Task<std::string> create_event(std::string title, std::string venue_id) override;
+  app::Task<void> create_performance(const domain::Performance& p) override;
+  app::Task<std::optional<domain::Performance>> update_performance(
+      std::string id, app::PerformanceChange c) override;
+  app::Task<std::optional<domain::Performance>> get_performance(std::string id) override;
+  app::Task<std::optional<std::string>> event_venue(std::string event_id) override;
+  app::Task<std::vector<domain::Performance>> live_performances() override;
+
+ private:
+  std::shared_ptr<pg::Pool> pool_;
+};
+
+class QueueLedger final : public app::QueueLedger {
+ public:
+  explicit QueueLedger(std::shared_ptr<pg::Pool> p) : pool_(std::move(p)) {}
+  app::Task<app::QueueSnapshot> load(std::string perf, Millis now, Millis access_ttl_ms) override;
+  app::Task<std::int64_t> reserve(std::string perf, std::int64_t at_least,
+                                  std::int64_t block) override;
+  app::Task<void> record_tick(std::string perf, app::AdmissionTick t, std::int64_t tail) override;
+  app::Task<std::optional<app::AdmissionTick>> tick_for_position(std::string perf,
+                                                                 std::int64_t position) override;
+
+ private:
+  std::shared_ptr<pg::Pool> pool_;
+};
+
+class Orders final : public app::OrderRepo {
+ public:
+  explicit Orders(std::shared_ptr<pg::Pool> p) : pool_(std::move(p)) {}
+  app::Task<app::PlacedOrder> place(app::NewOrder o, Millis now) override;
+  app::Task<std::optional<domain::Order>> get(std::string order_id) override;
+  app::Task<std::optional<domain::Order>> by_hold(std::string hold_id) override;
+  app::Task<std::vector<domain::Order>> list_for_account(std::string account_id) override;
+  app::Task<void> cancel_for_hold(std::string hold_id) override;
+  app::Task<app::IdempotencyBegin> begin_payment(std::string account_id, std::string key,
+                                                 std::string fingerprint, std::string order_id,
+                                                 Millis now, Millis lease_ms) override;
+  app::Task<void> complete_payment(std::string account_id, std::string key, int status,
+                                   std::string body) override;
+  app::Task<void> abandon_payment(std::string account_id, std::string key) override;
+  app::Task<bool> finalise(app::FinalSale s) override;
+  app::Task<std::vector<app::InDoubtAttempt>> in_doubt(Millis now, int limit) override;
+  app::Task<std::vector<std::string>> sold_seats(std::string perf) override;
+  app::Task<std::vector<std::pair<std::string, int>>> bought_counts(std::string perf) override;
+  app::Task<std::int64_t> paid_orders(std::string perf) override;
+  app::Task<int> expire_due(Millis now, int limit) override;
+
+ private:
+  app::Task<std::vector<domain::Order>> load_orders(std::string where_sql, std::string arg);
+  std::shared_ptr<pg::Pool> pool_;
+};
+
+class Outbox final : public app::OutboxRepo, public app::ReceiptSink {
+ public:
+  explicit Outbox(std::shared_ptr<pg::Pool> p) : pool_(std::move(p)) {}
+  app::Task<std::vector<app::OutboxRow>> claim_due(int limit, Millis retry_after_ms) override;
+  app::Task<void> delivered(std::int64_t id) override;
+  app::Task<std::int64_t> pending() override;
+  app::Task<void> record(const app::OutboxRow& row) override;
+
+ private:
+  std::shared_ptr<pg::Pool> pool_;
+};
+
+}  // namespace tk::pgrepo

@@ -1,0 +1,56 @@
+#include "infra/postgres/transaction.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <random>
+
+namespace tk::pg::detail {
+
+std::string_view begin_sql(Isolation iso) {
+  switch (iso) {
+    case Isolation::repeatable_read:
+      return "BEGIN ISOLATION LEVEL REPEATABLE READ";
+    case Isolation::serializable:
+      return "BEGIN ISOLATION LEVEL SERIALIZABLE";
+    case Isolation::read_committed:
+      break;
+  }
+  return "BEGIN";
+}
+
+asio::awaitable<void> rollback(Connection& c) {
+  if (c.broken()) co_return;
+  auto s = co_await c.exec_script("ROLLBACK");
+  if (!s.ok() || c.tx_status() != Connection::TxStatus::idle) c.poison();
+}
+
+asio::awaitable<tk::Status> commit(Connection& c) {
+  if (c.tx_status() == Connection::TxStatus::in_error) {
+    co_await rollback(c);
+    co_return tk::Error{make_error_code(Errc::query_failed),
+                        {{"pg", "transaction aborted by an earlier error; rolled back"}}};
+  }
+  auto s = co_await c.exec_script("COMMIT");
+  if (s.ok()) co_return s;
+  if (c.broken()) {
+    auto e = std::move(s).error();
+    e.code = make_error_code(Errc::unavailable);
+    e.details["commit"] = "unknown";
+    co_return e;
+  }
+  // COMMIT itself failed on a live connection (deferred constraint, serialization failure):
+  // the server has rolled back.
+  co_return s;
+}
+
+asio::awaitable<void> retry_pause(int attempt) {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  std::uniform_int_distribution<int> jitter(0, 5 * attempt);
+  asio::steady_timer t(co_await asio::this_coro::executor);
+  t.expires_after(std::chrono::milliseconds(2 * attempt + jitter(rng)));
+  co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+}  // namespace tk::pg::detail

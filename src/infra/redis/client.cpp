@@ -1,0 +1,341 @@
+#include "infra/redis/client.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+namespace tk::redis {
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+using SteadyClock = std::chrono::steady_clock;
+
+std::atomic<std::uint64_t> g_next_script_id{1};
+
+// Single-writer counters: a relaxed load+store avoids a locked RMW on the hot path.
+void bump(std::atomic<std::uint64_t>& c) {
+  c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+std::string describe(const tk::Error& e) {
+  std::string s = e.code.message();
+  for (const char* k : {"reason", "redis"}) {
+    if (auto it = e.details.find(k); it != e.details.end() && it->value().is_string()) {
+      s += ": ";
+      s += it->value().as_string();
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+Script::Script(std::string source)
+    : source_(std::move(source)), id_(g_next_script_id.fetch_add(1, std::memory_order_relaxed)) {}
+
+std::shared_ptr<Client> Client::create(asio::any_io_executor ex, Endpoint ep, Options opt) {
+  return std::shared_ptr<Client>(new Client(std::move(ex), std::move(ep), opt));
+}
+
+Client::Client(asio::any_io_executor ex, Endpoint ep, Options opt)
+    : ex_(std::move(ex)),
+      ep_(std::move(ep)),
+      opt_(opt),
+      socket_(ex_),
+      timeout_timer_(ex_),
+      write_signal_(ex_),
+      lost_signal_(ex_),
+      backoff_timer_(ex_) {}
+
+Client::~Client() = default;
+
+void Client::start() {
+  asio::dispatch(ex_, [self = shared_from_this()] { self->do_start(); });
+}
+
+void Client::stop() {
+  asio::dispatch(ex_, [self = shared_from_this()] { self->do_stop(); });
+}
+
+std::string Client::last_error() const {
+  std::lock_guard lock(last_error_mu_);
+  return last_error_;
+}
+
+void Client::set_last_error(std::string e) {
+  std::lock_guard lock(last_error_mu_);
+  last_error_ = std::move(e);
+}
+
+void Client::do_start() {
+  if (running_) return;
+  running_ = true;
+  ++run_gen_;
+  // A run() loop still winding down from a stop() notices the new generation and starts over.
+  if (!loop_alive_) asio::co_spawn(ex_, run(), asio::detached);
+}
+
+void Client::do_stop() {
+  if (!running_) return;
+  running_ = false;
+  ++run_gen_;
+  drop(conn_gen_, "stopped");
+  boost::system::error_code ignored;
+  socket_.close(ignored);  // aborts a connect or handshake in progress
+  backoff_timer_.cancel();
+  lost_signal_.cancel();
+  timeout_timer_.cancel();
+  timeout_armed_ = false;
+}
+
+// --- connection lifecycle -------------------------------------------------------------------
+
+asio::awaitable<void> Client::run() {
+  auto self = shared_from_this();
+  loop_alive_ = true;
+  auto backoff = opt_.reconnect_min;
+  bool first = true;
+  while (running_) {
+    const auto rg = run_gen_;
+    auto st = co_await connect_once();
+    if (rg != run_gen_) {  // stopped (and maybe restarted) meanwhile
+      boost::system::error_code ignored;
+      socket_.close(ignored);
+      backoff = opt_.reconnect_min;
+      continue;
+    }
+    if (st.ok()) {
+      if (!first) bump(reconnects_);
+      first = false;
+      backoff = opt_.reconnect_min;
+      const auto gen = ++conn_gen_;
+      connected_.store(true, std::memory_order_relaxed);
+      asio::co_spawn(ex_, reader(gen), asio::detached);
+      asio::co_spawn(ex_, writer(gen), asio::detached);
+      while (gen == conn_gen_) {
+        lost_signal_.expires_at(SteadyClock::time_point::max());
+        co_await lost_signal_.async_wait(kTuple);
+      }
+      if (rg != run_gen_) continue;
+    } else {
+      set_last_error(describe(st.error()));
+    }
+    // Even after a healthy connection drops, wait reconnect_min: a server that accepts and then
+    // closes at once must not make this a hot loop.
+    backoff_timer_.expires_after(backoff);
+    co_await backoff_timer_.async_wait(kTuple);
+    backoff = std::min(backoff * 2, opt_.reconnect_max);
+  }
+  loop_alive_ = false;
+}
+
+asio::awaitable<tk::Status> Client::connect_once() {
+  // Known scripts are loaded again in the handshake, so EVALSHA works at once after a Redis
+  // restart instead of costing every script a NOSCRIPT round trip.
+  std::string extra;
+  std::vector<ScriptEntry*> loading;
+  for (auto& [id, e] : scripts_) {
+    if (e.sha.empty()) continue;
+    detail::append_command(extra, {"SCRIPT", "LOAD", e.source});
+    loading.push_back(&e);  // unordered_map nodes are stable and never erased
+  }
+  auto replies = co_await detail::open(socket_, parser_, ep_, opt_.connect_timeout,
+                                       std::move(extra), loading.size());
+  if (!replies) co_return std::move(replies).error();
+  for (std::size_t i = 0; i < loading.size(); ++i) {
+    // An error here is left to eval()'s NOSCRIPT path.
+    if ((*replies)[i].is_string()) loading[i]->sha = std::move((*replies)[i].str);
+  }
+  co_return tk::Status{};
+}
+
+void Client::drop(std::uint64_t gen, std::string reason) {
+  if (gen != conn_gen_) return;  // a stale coroutine of an older connection
+  ++conn_gen_;
+  connected_.store(false, std::memory_order_relaxed);
+  set_last_error(std::move(reason));
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  out_.clear();
+  parser_.reset();
+  // Sent commands may or may not have run: the callers get unavailable and decide.
+  auto pending = std::move(pending_);
+  pending_.clear();
+  abandoned_ = 0;
+  for (auto& p : pending) {
+    if (p.handler) complete(std::move(p.handler), Errc::unavailable);
+  }
+  writer_idle_ = false;
+  write_signal_.cancel();
+  lost_signal_.cancel();
+}
+
+asio::awaitable<void> Client::reader(std::uint64_t gen) {
+  auto self = shared_from_this();
+  std::vector<char> buf(64 * 1024);
+  Reply reply;
+  for (;;) {
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf), kTuple);
+    if (gen != conn_gen_) co_return;
+    if (ec) {
+      drop(gen, ec == asio::error::eof ? "connection closed by server" : ec.message());
+      co_return;
+    }
+    parser_.feed(buf.data(), n);
+    for (;;) {
+      auto st = parser_.next(reply);
+      if (st == detail::Parser::Next::need_more) break;
+      if (st == detail::Parser::Next::error) {
+        drop(gen, "protocol error: " + parser_.error());
+        co_return;
+      }
+      if (pending_.empty()) {
+        drop(gen, "protocol error: reply without a command");
+        co_return;
+      }
+      Handler h = std::move(pending_.front().handler);
+      pending_.pop_front();
+      if (abandoned_ > 0) {  // its caller already got a timeout: drop the late reply
+        --abandoned_;
+        continue;
+      }
+      complete(std::move(h), std::move(reply));
+      reply = Reply{};
+    }
+  }
+}
+
+asio::awaitable<void> Client::writer(std::uint64_t gen) {
+  auto self = shared_from_this();
+  std::string buf;  // swapped with out_: both keep their capacity, no per-write allocation
+  while (gen == conn_gen_) {
+    if (out_.empty()) {
+      writer_idle_ = true;
+      write_signal_.expires_at(SteadyClock::time_point::max());
+      co_await write_signal_.async_wait(kTuple);
+      continue;
+    }
+    // Everything queued since the last write goes out in one write: automatic pipelining.
+    buf.swap(out_);
+    bump(writes_);
+    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(buf), kTuple);
+    (void)n;
+    buf.clear();
+    if (gen != conn_gen_) co_return;
+    if (ec) {
+      drop(gen, "write: " + ec.message());
+      co_return;
+    }
+  }
+}
+
+// --- commands -------------------------------------------------------------------------------
+
+void Client::complete(Handler h, tk::Result<Reply> r) {
+  // Always via post: resuming the caller inline would run its code inside the reader loop.
+  auto hex = asio::get_associated_executor(h, ex_);
+  asio::post(ex_,
+             asio::bind_executor(std::move(hex), [h = std::move(h), r = std::move(r)]() mutable {
+               std::move(h)(std::move(r));
+             }));
+}
+
+template <class Encode>
+void Client::submit(Handler h, Encode& encode) {
+  if (!connected_.load(std::memory_order_relaxed)) {
+    complete(std::move(h), Errc::unavailable);  // fail fast: the service answers 503
+    return;
+  }
+  encode(out_);
+  bump(commands_);
+  const bool timed = opt_.command_timeout.count() > 0;
+  pending_.push_back(Pending{std::move(h), timed ? SteadyClock::now() + opt_.command_timeout
+                                                 : SteadyClock::time_point::max()});
+  if (timed && !timeout_armed_) arm_timeout();
+  if (writer_idle_) {
+    writer_idle_ = false;
+    write_signal_.cancel();
+  }
+}
+
+// Returns the operation's awaitable directly (no coroutine frame of its own). `encode` runs at
+// initiation, when the caller has suspended; it is an lvalue of the caller's frame.
+template <class Encode>
+asio::awaitable<tk::Result<Reply>> Client::request(Encode& encode) {
+  return asio::async_initiate<decltype(asio::use_awaitable), void(tk::Result<Reply>)>(
+      [this, &encode](auto handler) { submit(Handler(std::move(handler)), encode); },
+      asio::use_awaitable);
+}
+
+// One timer for all commands: command_timeout is the same for every command and commands are
+// queued in order, so deadlines are monotonic and the oldest live command expires first.
+void Client::arm_timeout() {
+  if (abandoned_ >= pending_.size()) {
+    timeout_armed_ = false;
+    return;
+  }
+  timeout_armed_ = true;
+  timeout_timer_.expires_at(pending_[abandoned_].deadline);
+  timeout_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec) self->on_timeout();  // cancelled only by stop(), which resets timeout_armed_
+  });
+}
+
+void Client::on_timeout() {
+  const auto now = SteadyClock::now();
+  while (abandoned_ < pending_.size() && pending_[abandoned_].deadline <= now) {
+    // The entry stays queued (empty handler) so its late reply is consumed in FIFO order.
+    complete(std::move(pending_[abandoned_].handler), Errc::timeout);
+    pending_[abandoned_].handler = nullptr;
+    ++abandoned_;
+  }
+  arm_timeout();
+}
+
+asio::awaitable<tk::Result<Reply>> Client::exec(std::vector<std::string> args) {
+  if (args.empty()) co_return std::make_error_code(std::errc::invalid_argument);
+  auto encode = [&args](std::string& out) { detail::append_command(out, args); };
+  auto r = co_await request(encode);
+  if (r && r->is_error()) co_return detail::reply_error(r->str);
+  co_return r;
+}
+
+asio::awaitable<tk::Result<Reply>> Client::exec_args(std::span<const detail::Arg> args) {
+  auto encode = [args](std::string& out) { detail::append_command(out, args); };
+  auto r = co_await request(encode);
+  if (r && r->is_error()) co_return detail::reply_error(r->str);
+  co_return r;
+}
+
+asio::awaitable<tk::Result<Reply>> Client::eval(const Script& s, std::vector<std::string> keys,
+                                                std::vector<std::string> args) {
+  auto [it, inserted] = scripts_.try_emplace(s.id());
+  ScriptEntry& e = it->second;  // node-based map: stays valid across co_await
+  if (inserted) e.source = s.source();
+  for (int attempt = 0;; ++attempt) {
+    if (e.sha.empty() || attempt > 0) {
+      // Concurrent first uses may each load the script; SCRIPT LOAD is idempotent.
+      auto load = [&e](std::string& out) {
+        detail::append_command(out, {"SCRIPT", "LOAD", e.source});
+      };
+      auto loaded = co_await request(load);
+      if (!loaded) co_return loaded;
+      if (loaded->is_error()) co_return detail::reply_error(loaded->str);
+      if (!loaded->is_string()) co_return Errc::protocol_error;
+      e.sha = std::move(loaded->str);
+    }
+    auto evalsha = [&](std::string& out) { detail::append_evalsha(out, e.sha, keys, args); };
+    auto r = co_await request(evalsha);
+    if (!r || !r->is_error()) co_return r;
+    if (attempt == 0 && r->str.starts_with("NOSCRIPT")) continue;
+    co_return detail::reply_error(r->str);
+  }
+}
+
+}  // namespace tk::redis

@@ -1,0 +1,276 @@
+#include "infra/redis/protocol.hpp"
+
+#include <hiredis/hiredis.h>
+#include <hiredis/read.h>
+
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <charconv>
+#include <memory>
+#include <new>
+
+#include "infra/redis/errors.hpp"
+
+namespace tk::redis::detail {
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+void append_len(std::string& out, char prefix, std::size_t n) {
+  char buf[24];
+  buf[0] = prefix;
+  auto [p, ec] = std::to_chars(buf + 1, buf + sizeof buf - 2, n);
+  (void)ec;  // cannot fail: 20 digits fit
+  *p++ = '\r';
+  *p++ = '\n';
+  out.append(buf, p);
+}
+
+void append_bulk(std::string& out, std::string_view s) {
+  append_len(out, '$', s.size());
+  out.append(s);
+  out.append("\r\n", 2);
+}
+
+// --- hiredis reply-object functions building Reply trees in place -----------------------------
+// Children are constructed in the slots of their parent's pre-sized `elements` vector, which never
+// reallocates while it is being filled, so the pointers hiredis keeps stay valid. hiredis only
+// ever frees the root object (r->reply), which is the one allocated with `new`.
+
+Reply* slot_for(const redisReadTask* task) {
+  if (task->parent != nullptr) {
+    auto* parent = static_cast<Reply*>(task->parent->obj);
+    return &parent->elements[static_cast<std::size_t>(task->idx)];
+  }
+  return new (std::nothrow) Reply;
+}
+
+void* create_string(const redisReadTask* task, char* str, size_t len) {
+  try {
+    Reply* r = slot_for(task);
+    if (r == nullptr) return nullptr;
+    r->type = task->type == REDIS_REPLY_ERROR    ? Reply::Type::error
+              : task->type == REDIS_REPLY_STATUS ? Reply::Type::status
+                                                 : Reply::Type::string;
+    r->str.assign(str, len);
+    return r;
+  } catch (...) {  // never unwind through C frames; nullptr makes hiredis report OOM
+    return nullptr;
+  }
+}
+
+void* create_array(const redisReadTask* task, int elements) {
+  try {
+    Reply* r = slot_for(task);
+    if (r == nullptr) return nullptr;
+    r->type = Reply::Type::array;
+    r->elements.resize(static_cast<std::size_t>(elements));
+    return r;
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+void* create_integer(const redisReadTask* task, long long value) {
+  Reply* r = slot_for(task);
+  if (r == nullptr) return nullptr;
+  r->type = Reply::Type::integer;
+  r->integer = value;
+  return r;
+}
+
+void* create_nil(const redisReadTask* task) {
+  Reply* r = slot_for(task);
+  if (r == nullptr) return nullptr;
+  r->type = Reply::Type::nil;
+  return r;
+}
+
+void free_object(void* obj) { delete static_cast<Reply*>(obj); }
+
+redisReplyObjectFunctions kFunctions = {create_string, create_array, create_integer, create_nil,
+                                        free_object};
+
+tk::Error unavailable(std::string reason) {
+  return {Errc::unavailable, {{"reason", std::move(reason)}}};
+}
+
+}  // namespace
+
+void append_command(std::string& out, std::span<const std::string> args) {
+  append_len(out, '*', args.size());
+  for (const auto& a : args) append_bulk(out, a);
+}
+
+void append_command(std::string& out, std::initializer_list<std::string_view> args) {
+  append_len(out, '*', args.size());
+  for (auto a : args) append_bulk(out, a);
+}
+
+void append_command(std::string& out, std::span<const Arg> args) {
+  append_len(out, '*', args.size());
+  for (const auto& a : args) append_bulk(out, a.view);
+}
+
+void append_evalsha(std::string& out, std::string_view sha, std::span<const std::string> keys,
+                    std::span<const std::string> args) {
+  append_len(out, '*', 3 + keys.size() + args.size());
+  append_bulk(out, "EVALSHA");
+  append_bulk(out, sha);
+  char buf[24];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, keys.size());
+  (void)ec;
+  append_bulk(out, std::string_view(buf, static_cast<std::size_t>(p - buf)));
+  for (const auto& k : keys) append_bulk(out, k);
+  for (const auto& a : args) append_bulk(out, a);
+}
+
+tk::Error reply_error(std::string_view text) { return {Errc::reply_error, {{"redis", text}}}; }
+
+// --- Parser ---------------------------------------------------------------------------------
+
+Parser::Parser() { reset(); }
+
+Parser::~Parser() {
+  if (r_ != nullptr) redisReaderFree(r_);
+}
+
+void Parser::reset() {
+  if (r_ != nullptr) redisReaderFree(r_);
+  r_ = redisReaderCreateWithFunctions(&kFunctions);
+  if (r_ == nullptr) throw std::bad_alloc();
+}
+
+void Parser::feed(const char* data, std::size_t n) { redisReaderFeed(r_, data, n); }
+
+Parser::Next Parser::next(Reply& out) {
+  void* obj = nullptr;
+  if (redisReaderGetReply(r_, &obj) != REDIS_OK) return Next::error;
+  if (obj == nullptr) return Next::need_more;
+  std::unique_ptr<Reply> root(static_cast<Reply*>(obj));
+  out = std::move(*root);
+  return Next::reply;
+}
+
+std::string Parser::error() const { return r_->err != 0 ? std::string(r_->errstr) : std::string(); }
+
+// --- open -----------------------------------------------------------------------------------
+
+asio::awaitable<tk::Result<std::vector<Reply>>> open(asio::ip::tcp::socket& sock, Parser& parser,
+                                                     const Endpoint& ep,
+                                                     std::chrono::milliseconds timeout,
+                                                     std::string extra, std::size_t extra_replies) {
+  using tcp = asio::ip::tcp;
+  boost::system::error_code ignored;
+  sock.close(ignored);
+  parser.reset();
+  auto ex = sock.get_executor();
+
+  // One deadline for the whole sequence: when it fires, closing the socket and cancelling the
+  // resolver abort whatever step is in progress. `state` outlives this frame in the handler.
+  struct State {
+    bool done = false, timed_out = false;
+  };
+  auto state = std::make_shared<State>();
+  tcp::resolver resolver(ex);
+  asio::steady_timer timer(ex, timeout);
+  timer.async_wait([state, &sock, &resolver](boost::system::error_code ec) {
+    if (ec || state->done) return;
+    state->timed_out = true;
+    boost::system::error_code ig;
+    sock.close(ig);
+    resolver.cancel();
+  });
+  struct Finish {  // runs on every exit path, before `timer` and `resolver` are destroyed
+    std::shared_ptr<State> s;
+    asio::steady_timer& t;
+    ~Finish() {
+      s->done = true;
+      t.cancel();
+    }
+  } finish{state, timer};
+  auto failed = [&](const char* step, const boost::system::error_code& ec) {
+    return unavailable(std::string(step) + ": " +
+                       (state->timed_out ? std::string("connect timeout") : ec.message()));
+  };
+
+  std::vector<tcp::endpoint> endpoints;
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(ep.host, ec);
+  if (!ec) {
+    endpoints.emplace_back(addr, ep.port);
+  } else {
+    auto [rec, results] = co_await resolver.async_resolve(ep.host, std::to_string(ep.port), kTuple);
+    if (rec || state->timed_out) co_return failed("resolve", rec);
+    for (const auto& r : results) endpoints.push_back(r.endpoint());
+  }
+
+  ec = asio::error::host_not_found;
+  for (const auto& e : endpoints) {
+    sock.close(ignored);
+    sock.open(e.protocol(), ec);
+    if (ec) continue;
+    std::tie(ec) = co_await sock.async_connect(e, kTuple);
+    if (state->timed_out) co_return failed("connect", ec);
+    if (!ec) break;
+  }
+  if (ec) co_return failed("connect", ec);
+  // Small commands must leave at once: Nagle would add up to 40 ms to every pipeline flush.
+  sock.set_option(tcp::no_delay(true), ec);
+  if (ec) co_return failed("setsockopt", ec);
+
+  std::string hs;
+  std::size_t own = 0;
+  if (!ep.password.empty()) {
+    if (ep.username.empty()) {
+      append_command(hs, {"AUTH", ep.password});
+    } else {
+      append_command(hs, {"AUTH", ep.username, ep.password});
+    }
+    ++own;
+  }
+  if (ep.db != 0) {
+    append_command(hs, {"SELECT", std::to_string(ep.db)});
+    ++own;
+  }
+  hs += extra;
+  std::vector<Reply> replies;
+  const std::size_t total = own + extra_replies;
+  if (total == 0) co_return replies;
+
+  auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(hs), kTuple);
+  (void)wn;
+  if (wec) co_return failed("handshake write", wec);
+  replies.reserve(total);
+  std::array<char, 4096> buf;
+  while (replies.size() < total) {
+    Reply r;
+    switch (parser.next(r)) {
+      case Parser::Next::reply:
+        if (replies.size() < own && r.is_error()) {
+          auto err = unavailable(replies.size() == 0 && !ep.password.empty() ? "AUTH failed"
+                                                                             : "SELECT failed");
+          err.details["redis"] = r.str;
+          co_return err;
+        }
+        replies.push_back(std::move(r));
+        continue;
+      case Parser::Next::error:
+        co_return tk::Error{Errc::protocol_error, {{"reason", parser.error()}}};
+      case Parser::Next::need_more:
+        break;
+    }
+    auto [rec, n] = co_await sock.async_read_some(asio::buffer(buf), kTuple);
+    if (rec) co_return failed("handshake read", rec);
+    parser.feed(buf.data(), n);
+  }
+  replies.erase(replies.begin(), replies.begin() + static_cast<std::ptrdiff_t>(own));
+  co_return replies;
+}
+
+}  // namespace tk::redis::detail

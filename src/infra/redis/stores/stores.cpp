@@ -1,0 +1,355 @@
+#include "infra/redis/stores/stores.hpp"
+
+#include <charconv>
+
+#include "app/errors.hpp"
+#include "infra/redis/errors.hpp"
+#include "infra/redis/stores/lua.hpp"
+
+namespace tk::redisstore {
+
+using app::Errc;
+using app::Task;
+
+namespace {
+const redis::Script& script(const char* src) {
+  // One Script object per source for the process (its id keys the clients' SHA cache).
+  static std::mutex mu;
+  static std::unordered_map<const char*, std::unique_ptr<redis::Script>> scripts;
+  std::lock_guard lk(mu);
+  auto& s = scripts[src];
+  if (!s) s = std::make_unique<redis::Script>(src);
+  return *s;
+}
+
+// Redis failures are dependency failures for callers (503); Lua errors are bugs (500).
+Error map_error(Error e) {
+  if (e.code.category() == redis::category()) {
+    bool bug = e.code == redis::Errc::reply_error || e.code == redis::Errc::protocol_error;
+    return Error{bug ? Errc::internal : Errc::unavailable, std::move(e.details)};
+  }
+  return e;
+}
+
+#define RD_TRY(decl, expr)                                                   \
+  auto TK_CONCAT(r_, __LINE__) = (expr);                                     \
+  if (!TK_CONCAT(r_, __LINE__).ok())                                         \
+    co_return map_error(std::move(TK_CONCAT(r_, __LINE__)).error());         \
+  decl = std::move(TK_CONCAT(r_, __LINE__)).value()
+
+std::int64_t num(const redis::Reply& r) { return r.to_int().value_or(0); }
+
+std::string s(std::int64_t v) { return std::to_string(v); }
+
+// Builds argument lists without std::initializer_list: GCC 12 miscompiles braced lists of
+// std::string inside co_await expressions ("array used as initializer").
+template <class... A>
+std::vector<std::string> V(A&&... a) {
+  std::vector<std::string> v;
+  v.reserve(sizeof...(a));
+  (v.emplace_back(std::forward<A>(a)), ...);
+  return v;
+}
+}  // namespace
+
+// ---- Sessions: "account_id|account_num|expires_at"
+
+Task<void> Sessions::put(std::string id, domain::Session ses, Millis ttl_ms) {
+  auto cmd1 = V("SET", "sess:" + id,
+                                    ses.account_id + "|" + s(ses.account_num) + "|" + s(ses.expires_at),
+                                    "PX", s(ttl_ms));
+  RD_TRY(auto r, co_await c_->exec(std::move(cmd1)));
+  (void)r;
+  co_return Status{};
+}
+
+Task<std::optional<domain::Session>> Sessions::get(std::string id) {
+  auto cmd2 = V("GET", "sess:" + id);
+  RD_TRY(auto r, co_await c_->exec(std::move(cmd2)));
+  if (r.is_nil()) co_return std::optional<domain::Session>{};
+  std::string_view v = r.view();
+  auto a = v.find('|');
+  auto b = v.find('|', a + 1);
+  if (a == std::string_view::npos || b == std::string_view::npos) {
+    co_return std::optional<domain::Session>{};
+  }
+  domain::Session out;
+  out.account_id = std::string(v.substr(0, a));
+  std::from_chars(v.data() + a + 1, v.data() + b, out.account_num);
+  std::from_chars(v.data() + b + 1, v.data() + v.size(), out.expires_at);
+  co_return std::optional<domain::Session>(std::move(out));
+}
+
+Task<void> Sessions::remove(std::string id) {
+  auto cmd3 = V("DEL", "sess:" + id);
+  RD_TRY(auto r, co_await c_->exec(std::move(cmd3)));
+  (void)r;
+  co_return Status{};
+}
+
+// ---- Waiting room
+
+Task<app::JoinOutcome> Queue::join(std::string perf, std::int64_t account_num, Millis now) {
+  Keys k(perf);
+  auto cmd4 = V(k.q(), k.bucket(account_num));
+  auto cmd5 = V(s(account_num % 128), s(now));
+  RD_TRY(auto r, co_await c_->eval(script(lua::kJoin), std::move(cmd4), std::move(cmd5)));
+  app::JoinOutcome out;
+  auto code = num(r.elements.at(0));
+  using K = app::JoinOutcome::Kind;
+  if (code == -1) {
+    out.kind = K::not_loaded;
+  } else if (code == -2) {
+    out.kind = K::need_reserve;
+    out.hwm = num(r.elements.at(1));
+  } else {
+    out.kind = code == 1 ? K::created : K::existing;
+    out.position = num(r.elements.at(1));
+    out.issued_at = num(r.elements.at(2));
+  }
+  co_return out;
+}
+
+Task<void> Queue::raise_hwm(std::string perf, std::int64_t hwm) {
+  Keys k(perf);
+  auto cmd6 = V(k.q());
+  auto cmd7 = V(s(hwm));
+  RD_TRY(auto r, co_await c_->eval(script(lua::kRaiseHwm), std::move(cmd6), std::move(cmd7)));
+  (void)r;
+  co_return Status{};
+}
+
+Task<void> Queue::restore(std::string perf, app::QueueSnapshot snap) {
+  Keys k(perf);
+  std::vector<std::string> args = V(s(snap.tail_reserved), s(snap.serving), s(snap.seq), s(snap.epoch),
+                                s(snap.expired_upto));
+  for (const auto& t : snap.recent_ticks) {
+    args.push_back(s(t.seq));
+    args.push_back(s(t.from));
+    args.push_back(s(t.to));
+    args.push_back(s(t.admitted_at));
+  }
+  auto cmd8 = V(k.q(), k.ticks());
+  RD_TRY(auto r, co_await c_->eval(script(lua::kRestore), std::move(cmd8), std::move(args)));
+  (void)r;
+  co_return Status{};
+}
+
+Task<app::TickOutcome> Queue::tick(std::string perf, app::TickParams p) {
+  Keys k(perf);
+  // Arguments are built before the co_await: GCC 12 mis-destroys conditional temporaries that
+  // live across a suspension point.
+  std::string paused = p.paused ? "1" : "0";
+  std::string expected = p.expected_seq < 0 ? std::string() : s(p.expected_seq);
+  auto keys = V(k.q(), k.ticks(), k.fin(), k.hx(), k.stats());
+  auto args = V(s(p.now), s(p.interval_ms), s(p.admit_per_interval), s(p.max_active),
+                s(p.access_ttl_ms), paused, kTickChannel, perf, expected);
+  RD_TRY(auto r, co_await c_->eval(script(lua::kTick), std::move(keys), std::move(args)));
+  app::TickOutcome out;
+  auto code = num(r.elements.at(0));
+  using K = app::TickOutcome::Kind;
+  if (code == -1) {
+    out.kind = K::not_loaded;
+  } else if (code == 0) {
+    out.kind = K::skipped;
+    out.seq = num(r.elements.at(1));
+    out.serving = num(r.elements.at(2));
+    out.tail = num(r.elements.at(3));
+  } else {
+    out.kind = K::ticked;
+    out.seq = num(r.elements.at(1));
+    out.tick = app::AdmissionTick{out.seq, num(r.elements.at(2)), num(r.elements.at(3)), p.now};
+    out.serving = out.tick.to;
+    out.tail = num(r.elements.at(4));
+    out.active = num(r.elements.at(5));
+    out.holds_expired = num(r.elements.at(6));
+  }
+  co_return out;
+}
+
+Task<app::QueueCounters> Queue::counters(std::string perf) {
+  Keys k(perf);
+  auto cmd9 = V("HMGET", k.q(), "epoch", "tail", "serving", "seq", "expired_upto");
+  RD_TRY(auto h, co_await c_->exec(std::move(cmd9)));
+  app::QueueCounters c;
+  if (h.elements.empty() || h.elements[0].is_nil()) co_return c;
+  c.loaded = true;
+  c.tail = num(h.elements[1]);
+  c.serving = num(h.elements[2]);
+  c.seq = num(h.elements[3]);
+  c.expired_upto = num(h.elements[4]);
+  auto cmd10 = V("ZRANGE", k.ticks(), "0", "-1", "WITHSCORES");
+  RD_TRY(auto t, co_await c_->exec(std::move(cmd10)));
+  for (std::size_t i = 0; i + 1 < t.elements.size(); i += 2) {
+    std::string_view m = t.elements[i].view();
+    app::AdmissionTick tick;
+    auto a = m.find(':');
+    auto b = m.find(':', a + 1);
+    if (a == std::string_view::npos || b == std::string_view::npos) continue;
+    std::from_chars(m.data(), m.data() + a, tick.seq);
+    std::from_chars(m.data() + a + 1, m.data() + b, tick.from);
+    std::from_chars(m.data() + b + 1, m.data() + m.size(), tick.to);
+    tick.admitted_at = num(t.elements[i + 1]);
+    c.ticks.push_back(tick);
+  }
+  std::sort(c.ticks.begin(), c.ticks.end(), [](auto& x, auto& y) { return x.seq < y.seq; });
+  auto cmd11 = V("ZCOUNT", k.fin(), "(" + s(c.expired_upto), "+inf");
+  RD_TRY(auto f, co_await c_->exec(std::move(cmd11)));
+  c.finished_in_window = num(f);
+  co_return c;
+}
+
+Task<void> Queue::finish(std::string perf, std::int64_t position) {
+  Keys k(perf);
+  auto cmd12 = V("ZADD", k.fin(), s(position), s(position));
+  RD_TRY(auto r, co_await c_->exec(std::move(cmd12)));
+  (void)r;
+  co_return Status{};
+}
+
+// ---- Seat holds
+
+Task<app::HoldOutcome> Holds::hold(std::string perf, app::HoldRequest q) {
+  Keys k(perf);
+  std::vector<std::string> args = V(s(q.now), s(q.expires_at), q.hold_id, q.account_id,
+                                s(q.max_per_account), s(q.seat_count), s(q.gc_ttl_ms), s(q.position));
+  for (auto& seat : q.seat_ids) args.push_back(seat);
+  auto cmd13 = V(k.seat(), k.sold(), k.hx(), k.ah(q.account_id), k.hold(q.hold_id),
+                                    k.loaded(), k.ver(), k.bought());
+  RD_TRY(auto r, co_await c_->eval(script(lua::kHold), std::move(cmd13), std::move(args)));
+  app::HoldOutcome out;
+  using K = app::HoldOutcome::Kind;
+  std::string_view code = r.elements.at(0).view();
+  if (code == "ok") {
+    out.kind = K::held;
+    out.version = num(r.elements.at(1));
+  } else if (code == "unavailable") {
+    out.kind = K::unavailable;
+    for (std::size_t i = 1; i < r.elements.size(); ++i) out.unavailable_seats.push_back(r.elements[i].str);
+  } else if (code == "limit") {
+    out.kind = K::limit;
+  } else if (code == "sold_out") {
+    out.kind = K::sold_out;
+  } else {
+    out.kind = K::not_loaded;
+  }
+  co_return out;
+}
+
+Task<std::optional<domain::Hold>> Holds::get(std::string perf, std::string hold_id) {
+  Keys k(perf);
+  auto cmd14 = V("HMGET", k.hold(hold_id), "account", "expires_at", "seats", "pos");
+  RD_TRY(auto r, co_await c_->exec(std::move(cmd14)));
+  if (r.elements.size() < 4 || r.elements[0].is_nil()) co_return std::optional<domain::Hold>{};
+  domain::Hold h;
+  h.id = hold_id;
+  h.performance_id = perf;
+  h.account_id = r.elements[0].str;
+  h.expires_at = num(r.elements[1]);
+  std::string_view seats = r.elements[2].view();
+  while (!seats.empty()) {
+    auto c = seats.find(',');
+    h.seat_ids.emplace_back(seats.substr(0, c));
+    if (c == std::string_view::npos) break;
+    seats.remove_prefix(c + 1);
+  }
+  h.position = num(r.elements[3]);
+  co_return std::optional<domain::Hold>(std::move(h));
+}
+
+Task<bool> Holds::release(std::string perf, std::string hold_id, std::string account) {
+  Keys k(perf);
+  auto cmd15 = V(k.seat(), k.hx(), k.ah(account), k.hold(hold_id), k.ver(), k.fin());
+  auto cmd16 = V(hold_id, account);
+  RD_TRY(auto r, co_await c_->eval(script(lua::kRelease), std::move(cmd15), std::move(cmd16)));
+  co_return num(r) == 1;
+}
+
+Task<void> Holds::mark_sold(std::string perf, std::string hold_id, std::string account,
+                            std::int64_t, std::vector<std::string> seat_ids) {
+  Keys k(perf);
+  std::vector<std::string> args = V(hold_id, account);
+  for (auto& seat : seat_ids) args.push_back(seat);
+  auto cmd17 = V(k.seat(), k.sold(), k.hx(), k.ah(account), k.hold(hold_id), k.ver(),
+                                    k.bought(), k.fin());
+  RD_TRY(auto r, co_await c_->eval(script(lua::kSell), std::move(cmd17), std::move(args)));
+  (void)r;
+  co_return Status{};
+}
+
+Task<void> Holds::load_markers(std::string perf, std::vector<std::string> sold,
+                               std::vector<std::pair<std::string, int>> bought) {
+  Keys k(perf);
+  // Chunked so no single command is huge; the `loaded` flag goes last, so holds wait for it.
+  constexpr std::size_t kChunk = 1000;
+  for (std::size_t i = 0; i < sold.size(); i += kChunk) {
+    std::vector<std::string> cmd{"SADD", k.sold()};
+    for (std::size_t j = i; j < std::min(sold.size(), i + kChunk); ++j) cmd.push_back(sold[j]);
+    RD_TRY(auto r, co_await c_->exec(std::move(cmd)));
+    (void)r;
+  }
+  for (std::size_t i = 0; i < bought.size(); i += kChunk) {
+    std::vector<std::string> cmd{"HSET", k.bought()};
+    for (std::size_t j = i; j < std::min(bought.size(), i + kChunk); ++j) {
+      cmd.push_back(bought[j].first);
+      cmd.push_back(s(bought[j].second));
+    }
+    RD_TRY(auto r, co_await c_->exec(std::move(cmd)));
+    (void)r;
+  }
+  auto cmd18 = V("SET", k.loaded(), "1");
+  RD_TRY(auto r, co_await c_->exec(std::move(cmd18)));
+  (void)r;
+  auto cmd19 = V("INCR", k.ver());
+  RD_TRY(auto v, co_await c_->exec(std::move(cmd19)));
+  (void)v;
+  co_return Status{};
+}
+
+Task<app::SeatStates> Holds::seat_states(std::string perf) {
+  Keys k(perf);
+  // Three commands, pipelined on the shared connection.
+  auto ver = c_->exec(V("GET", k.ver()));
+  RD_TRY(auto v, co_await std::move(ver));
+  auto cmd20 = V("HGETALL", k.seat());
+  RD_TRY(auto held, co_await c_->exec(std::move(cmd20)));
+  auto cmd21 = V("SMEMBERS", k.sold());
+  RD_TRY(auto sold, co_await c_->exec(std::move(cmd21)));
+  app::SeatStates st;
+  st.version = num(v);
+  for (std::size_t i = 0; i + 1 < held.elements.size(); i += 2) {
+    std::string_view val = held.elements[i + 1].view();
+    auto c = val.rfind(':');
+    Millis exp = 0;
+    if (c != std::string_view::npos) std::from_chars(val.data() + c + 1, val.data() + val.size(), exp);
+    st.held.emplace(held.elements[i].str, exp);
+  }
+  for (auto& e : sold.elements) st.sold.push_back(std::move(e.str));
+  co_return st;
+}
+
+Task<std::int64_t> Holds::version(std::string perf) {
+  Keys k(perf);
+  auto cmd22 = V("GET", k.ver());
+  RD_TRY(auto v, co_await c_->exec(std::move(cmd22)));
+  co_return num(v);
+}
+
+Task<app::HoldCounters> Holds::counters(std::string perf, Millis now) {
+  Keys k(perf);
+  app::HoldCounters c;
+  auto cmd23 = V("ZCOUNT", k.hx(), "(" + s(now), "+inf");
+  RD_TRY(auto a, co_await c_->exec(std::move(cmd23)));
+  c.holds_active = num(a);
+  auto cmd24 = V("HGET", k.stats(), "holds_expired");
+  RD_TRY(auto e, co_await c_->exec(std::move(cmd24)));
+  c.holds_expired_total = num(e);
+  RD_TRY(auto st, co_await seat_states(perf));
+  for (const auto& [seat, exp] : st.held) {
+    if (exp > now) ++c.seats_held;
+  }
+  c.seats_sold = static_cast<std::int64_t>(st.sold.size());
+  co_return c;
+}
+
+}  // namespace tk::redisstore

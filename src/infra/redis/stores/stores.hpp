@@ -1,0 +1,77 @@
+#pragma once
+// Redis implementations of the app's ports (sessions, waiting room, seat holds). One instance
+// per io_context, sharing that context's auto-pipelined client.
+#include <memory>
+
+#include "app/ports/holds.hpp"
+#include "app/ports/identity.hpp"
+#include "app/ports/queue.hpp"
+#include "infra/redis/client.hpp"
+
+namespace tk::redisstore {
+
+inline constexpr const char* kTickChannel = "queue:ticks";
+
+class Sessions final : public app::SessionStore {
+ public:
+  explicit Sessions(std::shared_ptr<redis::Client> c) : c_(std::move(c)) {}
+  app::Task<void> put(std::string id, domain::Session s, Millis ttl_ms) override;
+  app::Task<std::optional<domain::Session>> get(std::string id) override;
+  app::Task<void> remove(std::string id) override;
+
+ private:
+  std::shared_ptr<redis::Client> c_;
+};
+
+class Queue final : public app::QueueStore {
+ public:
+  explicit Queue(std::shared_ptr<redis::Client> c) : c_(std::move(c)) {}
+  app::Task<app::JoinOutcome> join(std::string perf, std::int64_t account_num, Millis now) override;
+  app::Task<void> raise_hwm(std::string perf, std::int64_t hwm) override;
+  app::Task<void> restore(std::string perf, app::QueueSnapshot s) override;
+  app::Task<app::TickOutcome> tick(std::string perf, app::TickParams p) override;
+  app::Task<app::QueueCounters> counters(std::string perf) override;
+  app::Task<void> finish(std::string perf, std::int64_t position) override;
+
+ private:
+  std::shared_ptr<redis::Client> c_;
+};
+
+class Holds final : public app::HoldStore {
+ public:
+  explicit Holds(std::shared_ptr<redis::Client> c) : c_(std::move(c)) {}
+  app::Task<app::HoldOutcome> hold(std::string perf, app::HoldRequest r) override;
+  app::Task<std::optional<domain::Hold>> get(std::string perf, std::string hold_id) override;
+  app::Task<bool> release(std::string perf, std::string hold_id, std::string account_id) override;
+  app::Task<void> mark_sold(std::string perf, std::string hold_id, std::string account_id,
+                            std::int64_t position, std::vector<std::string> seat_ids) override;
+  app::Task<void> load_markers(std::string perf, std::vector<std::string> sold,
+                               std::vector<std::pair<std::string, int>> bought) override;
+  app::Task<app::SeatStates> seat_states(std::string perf) override;
+  app::Task<std::int64_t> version(std::string perf) override;
+  app::Task<app::HoldCounters> counters(std::string perf, Millis now) override;
+
+ private:
+  std::shared_ptr<redis::Client> c_;
+};
+
+// Key names, all under the performance's hash tag.
+struct Keys {
+  explicit Keys(const std::string& perf) : tag("{p:" + perf + "}") {}
+  std::string tag;
+  std::string q() const { return tag + ":q"; }
+  std::string bucket(std::int64_t num) const { return tag + ":a:" + std::to_string(num / 128); }
+  std::string ticks() const { return tag + ":ticks"; }
+  std::string fin() const { return tag + ":fin"; }
+  std::string stats() const { return tag + ":stats"; }
+  std::string seat() const { return tag + ":seat"; }
+  std::string sold() const { return tag + ":sold"; }
+  std::string hx() const { return tag + ":hx"; }
+  std::string ah(const std::string& account) const { return tag + ":ah:" + account; }
+  std::string hold(const std::string& id) const { return tag + ":h:" + id; }
+  std::string loaded() const { return tag + ":loaded"; }
+  std::string ver() const { return tag + ":ver"; }
+  std::string bought() const { return tag + ":bought"; }
+};
+
+}  // namespace tk::redisstore

@@ -1,0 +1,93 @@
+#include "main/config.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+#include <thread>
+
+#include "app/errors.hpp"
+
+namespace tk::service {
+
+namespace {
+std::map<std::string, std::string> read_file(const std::string& path) {
+  std::map<std::string, std::string> kv;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string k = line.substr(0, eq), v = line.substr(eq + 1);
+    if (k.rfind("export ", 0) == 0) k = k.substr(7);
+    if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
+      v = v.substr(1, v.size() - 2);
+    }
+    kv[k] = v;
+  }
+  return kv;
+}
+}  // namespace
+
+Result<Config> load_config() {
+  std::map<std::string, std::string> kv;
+  if (const char* f = std::getenv("TICKETING_CONFIG")) kv = read_file(f);
+  auto get = [&](const char* key, auto& out) {
+    std::string v;
+    if (const char* e = std::getenv(key)) {
+      v = e;
+    } else if (auto it = kv.find(key); it != kv.end()) {
+      v = it->second;
+    } else {
+      return;
+    }
+    using T = std::decay_t<decltype(out)>;
+    if constexpr (std::is_same_v<T, std::string>) {
+      out = v;
+    } else if constexpr (std::is_same_v<T, bool>) {
+      out = v == "1" || v == "true" || v == "yes";
+    } else {
+      out = static_cast<T>(std::stoll(v));
+    }
+  };
+  Config c;
+  try {
+    get("TICKETING_HTTP_HOST", c.http_host);
+    get("TICKETING_HTTP_PORT", c.http_port);
+    get("TICKETING_THREADS", c.threads);
+    get("TICKETING_PG_URL", c.pg_url);
+    get("TICKETING_PG_READ_URL", c.pg_read_url);
+    get("TICKETING_REDIS_URL", c.redis_url);
+    get("TICKETING_SECRET", c.secret);
+    get("TICKETING_SECRET_KID", c.secret_kid);
+    get("TICKETING_SECRET_PREVIOUS", c.previous_secret);
+    get("TICKETING_ADMIN_TOKEN", c.admin_token);
+    get("TICKETING_ARGON2_OPSLIMIT", c.argon2_opslimit);
+    get("TICKETING_ARGON2_MEMLIMIT_KIB", c.argon2_memlimit_kib);
+    get("TICKETING_ARGON2_THREADS", c.argon2_threads);
+    get("TICKETING_PAYMENT_LATENCY_MS", c.payment_latency_ms);
+    get("TICKETING_PAYMENT_TIMEOUT_MS", c.payment_timeout_ms);
+    get("TICKETING_PG_POOL_SIZE", c.pg_pool_size);
+    get("TICKETING_MAX_CONNECTIONS", c.max_connections);
+    get("TICKETING_RATE_PER_ACCOUNT", c.rate_per_account);
+    get("TICKETING_SIGNUPS_PER_MINUTE", c.signups_per_minute);
+    get("TICKETING_ACCESS_LOG", c.access_log);
+    get("TICKETING_FAULT", c.fault);
+    get("TICKETING_STATIC_DIR", c.static_dir);
+  } catch (const std::exception&) {
+    return Error{app::Errc::invalid_field, {{"reason", "a numeric setting is not a number"}}};
+  }
+  if (c.pg_read_url.empty()) c.pg_read_url = c.pg_url;
+  if (c.threads <= 0) c.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (c.http_port < 0 || c.http_port > 65535) {
+    return Error{app::Errc::out_of_range, {{"field", "TICKETING_HTTP_PORT"}}};
+  }
+  if (c.secret.size() < 32) {
+    return Error{app::Errc::invalid_field,
+                 {{"field", "TICKETING_SECRET"}, {"reason", "set it to at least 32 random characters"}}};
+  }
+  return c;
+}
+
+}  // namespace tk::service

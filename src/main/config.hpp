@@ -1,0 +1,38 @@
+#pragma once
+// Configuration: local defaults, then a KEY=VALUE file (TICKETING_CONFIG), then the environment
+// (which wins). Secrets are never committed: they come from the file or the environment.
+#include <chrono>
+#include <string>
+
+#include "common/result.hpp"
+
+namespace tk::service {
+
+struct Config {
+  std::string http_host = "127.0.0.1";
+  int http_port = 8080;
+  int threads = 0;  // 0: one per core
+  std::string pg_url = "postgresql://postgres@127.0.0.1:55432/ticketing";
+  std::string pg_read_url;  // catalogue reads; defaults to pg_url (a replica later)
+  std::string redis_url = "redis://127.0.0.1:56379";
+  std::string secret;
+  std::string secret_kid = "k1";
+  std::string previous_secret;  // "kid:secret" still accepted for verification (key rotation)
+  std::string admin_token;
+  unsigned long long argon2_opslimit = 3;
+  std::size_t argon2_memlimit_kib = 64 * 1024;
+  int argon2_threads = 2;
+  int payment_latency_ms = 0;
+  int payment_timeout_ms = 5000;
+  int pg_pool_size = 8;
+  int max_connections = 10000;
+  int rate_per_account = 50;      // requests/s per account (burst 2x)
+  int signups_per_minute = 1000;  // per client address
+  bool access_log = true;
+  std::string fault;  // test builds only: crash_after_charge | crash_after_commit
+  std::string static_dir;
+};
+
+Result<Config> load_config();
+
+}  // namespace tk::service

@@ -1,0 +1,272 @@
+#include "main/service.hpp"
+
+#include <boost/asio.hpp>
+
+#include "app/waiting_room.hpp"
+#include "common/crypto/encoding.hpp"
+#include "common/crypto/password.hpp"
+#include "common/crypto/signer.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "http/handlers/api.hpp"
+#include "http/server.hpp"
+#include "infra/payment/fake_provider.hpp"
+#include "infra/postgres/migrate.hpp"
+#include "infra/postgres/pool.hpp"
+#include "infra/postgres/repos/repos.hpp"
+#include "infra/redis/client.hpp"
+#include "infra/redis/stores/stores.hpp"
+#include "infra/redis/subscriber.hpp"
+#include "workers/background.hpp"
+
+namespace tk::service {
+
+namespace asio = boost::asio;
+
+struct Worker {
+  asio::io_context io{1};
+  std::shared_ptr<pg::Pool> pool, read_pool;
+  std::shared_ptr<redis::Client> redis;
+  std::unique_ptr<pgrepo::Accounts> accounts;
+  std::unique_ptr<pgrepo::CatalogReader> catalog;
+  std::unique_ptr<pgrepo::CatalogWriter> catalog_w;
+  std::unique_ptr<pgrepo::QueueLedger> ledger;
+  std::unique_ptr<pgrepo::Orders> orders;
+  std::unique_ptr<pgrepo::Outbox> outbox;
+  std::unique_ptr<redisstore::Sessions> sessions;
+  std::unique_ptr<redisstore::Queue> queue;
+  std::unique_ptr<redisstore::Holds> holds;
+  std::unique_ptr<payment::FakeProvider> payments;
+  http::Router router;
+  std::unique_ptr<http::Server> server;
+  app::Deps deps;
+};
+
+struct Service::Impl {
+  Config cfg;
+  OffsetClock clock;
+  std::unique_ptr<crypto::Signer> signer;
+  std::unique_ptr<crypto::PasswordHasher> hasher;
+  app::QueueView view;
+  app::LayoutCache layouts;
+  app::Shared shared;
+  metrics::Registry metrics;
+  std::unique_ptr<http::RateLimiter> account_limiter, signup_limiter, poll_limiter;
+  std::shared_ptr<http::ConnectionLimiter> conn_limiter;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::unique_ptr<workers::Background> background;
+  std::shared_ptr<redis::Subscriber> subscriber;
+  std::atomic<bool> draining{false};
+  std::atomic<bool> stopped{false};
+};
+
+Service::Service(Config c) : impl_(std::make_unique<Impl>()) { impl_->cfg = std::move(c); }
+Service::~Service() = default;
+
+std::uint16_t Service::port() const {
+  return impl_->workers.empty() ? 0 : impl_->workers.front()->server->port();
+}
+
+Status Service::prepare(std::chrono::seconds wait) {
+  auto& s = *impl_;
+  const auto& cfg = s.cfg;
+  crypto::init();
+  std::vector<std::pair<std::string, std::string>> secrets{{cfg.secret_kid, cfg.secret}};
+  if (auto c = cfg.previous_secret.find(':'); c != std::string::npos) {
+    secrets.emplace_back(cfg.previous_secret.substr(0, c), cfg.previous_secret.substr(c + 1));
+  }
+  auto ring = crypto::KeyRing::create(secrets, cfg.secret_kid);
+  if (!ring) return std::move(ring).error();
+  s.signer = std::make_unique<crypto::Signer>(std::move(*ring));
+  crypto::PasswordOptions po;
+  po.opslimit = cfg.argon2_opslimit;
+  po.memlimit = cfg.argon2_memlimit_kib * 1024;
+  po.threads = cfg.argon2_threads;
+  s.hasher = std::make_unique<crypto::PasswordHasher>(po);
+
+  // Migrations first, on a throw-away context, waiting for PostgreSQL to come up.
+  {
+    asio::io_context io;
+    pg::PoolOptions o;
+    o.conninfo = cfg.pg_url;
+    o.size = 1;
+    auto pool = pg::Pool::create(io.get_executor(), o);
+    Status result = Error{make_error_code(pg::Errc::unavailable)};
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      while (true) {
+        result = co_await pg::migrate(*pool);
+        if (result || result.code() != pg::Errc::unavailable ||
+            std::chrono::steady_clock::now() > deadline) {
+          break;
+        }
+        asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(500));
+        co_await t.async_wait(asio::use_awaitable);
+      }
+    }, asio::detached);
+    io.run();
+    pool->close();
+    if (!result) return result;
+  }
+
+  s.shared.clock = &s.clock;
+  s.shared.signer = s.signer.get();
+  s.shared.hasher = s.hasher.get();
+  s.shared.view = &s.view;
+  s.shared.layouts = &s.layouts;
+#ifdef TK_TEST_HOOKS
+  if (cfg.fault == "crash_after_charge") s.shared.fault = app::FaultPoint::crash_after_charge;
+  if (cfg.fault == "crash_after_commit") s.shared.fault = app::FaultPoint::crash_after_commit;
+#endif
+  s.account_limiter = std::make_unique<http::RateLimiter>(cfg.rate_per_account, cfg.rate_per_account * 2.0);
+  s.signup_limiter = std::make_unique<http::RateLimiter>(cfg.signups_per_minute / 60.0, cfg.signups_per_minute);
+  s.poll_limiter = std::make_unique<http::RateLimiter>(5, 20);
+  s.conn_limiter = std::make_shared<http::ConnectionLimiter>(static_cast<std::size_t>(cfg.max_connections));
+
+  auto redis_ep = redis::Endpoint::parse(cfg.redis_url);
+  if (!redis_ep) return std::move(redis_ep).error();
+
+  for (int i = 0; i < cfg.threads; ++i) {
+    auto w = std::make_unique<Worker>();
+    auto ex = w->io.get_executor();
+    pg::PoolOptions po2;
+    po2.conninfo = cfg.pg_url;
+    po2.size = cfg.pg_pool_size;
+    w->pool = pg::Pool::create(ex, po2);
+    pg::PoolOptions ro = po2;
+    ro.conninfo = cfg.pg_read_url;
+    ro.read_only = true;
+    ro.size = std::max(2, cfg.pg_pool_size / 2);
+    w->read_pool = pg::Pool::create(ex, ro);
+    w->redis = redis::Client::create(ex, *redis_ep);
+    w->redis->start();
+    w->accounts = std::make_unique<pgrepo::Accounts>(w->pool);
+    w->catalog = std::make_unique<pgrepo::CatalogReader>(w->read_pool);
+    w->catalog_w = std::make_unique<pgrepo::CatalogWriter>(w->pool);
+    w->ledger = std::make_unique<pgrepo::QueueLedger>(w->pool);
+    w->orders = std::make_unique<pgrepo::Orders>(w->pool);
+    w->outbox = std::make_unique<pgrepo::Outbox>(w->pool);
+    w->sessions = std::make_unique<redisstore::Sessions>(w->redis);
+    w->queue = std::make_unique<redisstore::Queue>(w->redis);
+    w->holds = std::make_unique<redisstore::Holds>(w->redis);
+    payment::FakeProviderOptions fo;
+    fo.latency = std::chrono::milliseconds(cfg.payment_latency_ms);
+    fo.timeout = std::chrono::milliseconds(cfg.payment_timeout_ms);
+    w->payments = std::make_unique<payment::FakeProvider>(w->pool, fo);
+    w->deps.shared = &s.shared;
+    w->deps.ports = app::Ports{w->accounts.get(), w->sessions.get(), w->catalog.get(),
+                               w->catalog_w.get(), w->queue.get(), w->ledger.get(),
+                               w->holds.get(), w->orders.get(), w->payments.get()};
+    http::ApiOptions ao;
+    ao.admin_token = cfg.admin_token;
+    Worker* wp = w.get();
+    ao.ready = [this, wp] {
+      return !impl_->draining && wp->pool->healthy() && wp->redis->connected();
+    };
+    ao.metrics = &s.metrics;
+    ao.account_limiter = s.account_limiter.get();
+    ao.signup_limiter = s.signup_limiter.get();
+    ao.poll_limiter = s.poll_limiter.get();
+#ifdef TK_TEST_HOOKS
+    ao.test_clock = &s.clock;
+#endif
+    http::add_routes(w->router, w->deps, ao);
+    http::ServerOptions so;
+    so.address = cfg.http_host;
+    so.port = static_cast<std::uint16_t>(i == 0 ? cfg.http_port : s.workers.front()->server->port());
+    so.access_log = cfg.access_log;
+    so.max_connections = static_cast<std::size_t>(cfg.max_connections);
+    w->server = std::make_unique<http::Server>(ex, so, w->router, s.metrics, s.conn_limiter);
+    if (auto l = w->server->listen(); !l) return l;
+    s.workers.push_back(std::move(w));
+  }
+
+  // Metrics gathered from other components at scrape time.
+  s.metrics.add_collector([this](metrics::Registry& m) {
+    for (const auto& id : impl_->view.known()) {
+      auto q = impl_->view.get(id);
+      if (!q) continue;
+      m.gauge("queue_waiting", "People waiting (tail - serving)", {{"performance", id}})
+          .set(static_cast<double>(std::max<std::int64_t>(0, q->tail - q->serving)));
+      m.gauge("queue_admitted_total", "Positions admitted so far", {{"performance", id}})
+          .set(static_cast<double>(q->serving));
+    }
+    double reconnects = 0;
+    for (auto& w : impl_->workers) reconnects += static_cast<double>(w->redis->reconnects());
+    m.gauge("redis_reconnects", "Redis reconnects since start").set(reconnects);
+    double pool_waits = 0, pool_timeouts = 0;
+    for (auto& w : impl_->workers) {
+      auto st = w->pool->stats();
+      pool_waits += static_cast<double>(st.waits);
+      pool_timeouts += static_cast<double>(st.timeouts);
+    }
+    m.gauge("pg_pool_waits", "Waits for a pooled PostgreSQL connection").set(pool_waits);
+    m.gauge("pg_pool_timeouts", "Pool waits that timed out (503)").set(pool_timeouts);
+  });
+
+  // Background work and the pub/sub listener run on the first worker.
+  auto& w0 = *s.workers.front();
+  s.background = std::make_unique<workers::Background>(w0.deps, *w0.outbox, *w0.outbox);
+  s.subscriber = redis::Subscriber::create(w0.io.get_executor(), *redis_ep);
+  s.subscriber->subscribe(redisstore::kTickChannel);
+  s.subscriber->on_message([this](std::string_view, std::string_view msg) {
+    // "perf|seq|from|to|admitted_at|tail"
+    std::vector<std::string_view> f;
+    while (true) {
+      auto bar = msg.find('|');
+      f.push_back(msg.substr(0, bar));
+      if (bar == std::string_view::npos) break;
+      msg.remove_prefix(bar + 1);
+    }
+    if (f.size() != 6) return;
+    auto n = [](std::string_view v) {
+      std::int64_t x = 0;
+      std::from_chars(v.data(), v.data() + v.size(), x);
+      return x;
+    };
+    app::AdmissionTick t{n(f[1]), n(f[2]), n(f[3]), n(f[4])};
+    impl_->view.apply_tick(std::string(f[0]), t, n(f[5]), impl_->clock.now_ms());
+  });
+  return {};
+}
+
+void Service::stop() {
+  auto& s = *impl_;
+  if (s.draining.exchange(true)) return;
+  log::info("draining", {});
+  for (auto& w : s.workers) {
+    Worker* wp = w.get();
+    asio::co_spawn(wp->io, [wp]() -> asio::awaitable<void> {
+      wp->server->stop_accepting();
+      co_await wp->server->drain(std::chrono::seconds(10));
+      wp->redis->stop();
+      wp->pool->close();
+      wp->read_pool->close();
+      wp->io.stop();
+    }, asio::detached);
+  }
+  if (s.background) s.background->stop();
+  if (s.subscriber) asio::post(s.workers.front()->io, [sub = s.subscriber] { sub->stop(); });
+}
+
+void Service::run() {
+  auto& s = *impl_;
+  auto& w0 = *s.workers.front();
+  for (auto& w : s.workers) w->server->start();
+  s.subscriber->start();
+  s.background->start(w0.io.get_executor());
+  asio::signal_set signals(w0.io, SIGTERM, SIGINT);
+  signals.async_wait([this](const boost::system::error_code& ec, int) {
+    if (!ec) stop();
+  });
+  log::info("listening", {{"host", s.cfg.http_host}, {"port", port()}, {"threads", s.cfg.threads}});
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < s.workers.size(); ++i) {
+    threads.emplace_back([w = s.workers[i].get()] { w->io.run(); });
+  }
+  w0.io.run();
+  for (auto& t : threads) t.join();
+  log::info("stopped", {});
+}
+
+}  // namespace tk::service

@@ -1,0 +1,104 @@
+#include "workers/background.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "app/orders.hpp"
+#include "app/waiting_room.hpp"
+#include "common/log.hpp"
+
+namespace tk::workers {
+
+namespace asio = boost::asio;
+
+namespace {
+asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  co_await t.async_wait(asio::use_awaitable);
+}
+}  // namespace
+
+void Background::start(asio::any_io_executor ex) {
+  auto spawn = [&](asio::awaitable<void> (Background::*fn)()) {
+    asio::co_spawn(ex, (this->*fn)(), asio::detached);
+  };
+  spawn(&Background::refresher);
+  spawn(&Background::ticker);
+  spawn(&Background::dispatcher);
+  spawn(&Background::reconciler);
+}
+
+asio::awaitable<void> Background::tick_all_once() {
+  app::WaitingRoom room(d_);
+  for (const auto& p : live_) {
+    auto r = co_await room.tick(p);
+    (void)r;  // a failed tick is retried on the next round
+  }
+}
+
+asio::awaitable<void> Background::ticker() {
+  // The Redis script decides whether an interval has passed; polling at a short period keeps
+  // admissions within a few tens of ms of each interval without per-performance timers.
+  app::WaitingRoom room(d_);
+  while (!stopping_) {
+    for (const auto& p : live_) {
+      auto r = co_await room.tick(p);
+      (void)r;
+    }
+    co_await sleep_for(o_.tick_poll);
+  }
+}
+
+asio::awaitable<void> Background::refresher() {
+  app::WaitingRoom room(d_);
+  while (!stopping_) {
+    auto live = co_await d_.ports.catalog_writer->live_performances();
+    if (live) {
+      live_ = std::move(*live);
+      for (const auto& p : live_) d_.shared->view->update_perf(p);
+    }
+    // Counters for every performance this process serves polls for (missed pub/sub messages).
+    for (const auto& id : d_.shared->view->known()) {
+      auto r = co_await room.refresh(id);
+      (void)r;
+    }
+    co_await sleep_for(o_.refresh);
+  }
+}
+
+asio::awaitable<int> Background::dispatch_outbox_once() {
+  // Claimed rows are invisible to other dispatchers for a while; a row whose delivery failed
+  // comes back after that, so each row is delivered at least once.
+  auto rows = co_await outbox_.claim_due(100, 30000);
+  if (!rows) co_return 0;
+  int n = 0;
+  for (const auto& row : *rows) {
+    auto rec = co_await sink_.record(row);
+    if (!rec) continue;
+    auto del = co_await outbox_.delivered(row.id);
+    if (del) ++n;
+  }
+  co_return n;
+}
+
+asio::awaitable<void> Background::dispatcher() {
+  while (!stopping_) {
+    int n = co_await dispatch_outbox_once();
+    if (n == 0) co_await sleep_for(o_.outbox_poll);
+  }
+}
+
+asio::awaitable<void> Background::reconciler() {
+  app::Payments payments(d_);
+  while (!stopping_) {
+    auto r = co_await payments.reconcile(50);
+    if (r && *r > 0) log::info("payments reconciled", {{"count", std::to_string(*r)}});
+    auto e = co_await d_.ports.orders->expire_due(d_.now(), 500);
+    (void)e;
+    co_await sleep_for(o_.reconcile);
+  }
+}
+
+}  // namespace tk::workers

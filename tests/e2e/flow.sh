@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Black-box end-to-end test: drives a running service over HTTP through the whole contract
+# (admin set-up -> sign up -> log in -> join -> poll -> seats -> hold -> order -> pay -> replay)
+# and checks statuses and bodies. Usage: flow.sh BASE_URL ADMIN_TOKEN
+set -uo pipefail
+BASE=${1:?base url}; ADMIN=${2:?admin token}
+pass=0; fail=0
+J() { python3 -c "import sys,json; d=json.load(sys.stdin); print(eval(sys.argv[1], {'d': d}))" "$1"; }
+req() {  # method path [body] [extra curl args...] -> sets CODE, BODY, HDRS
+  local m=$1 p=$2 b=${3:-}; shift 3 2>/dev/null || shift $#
+  local out; out=$(mktemp)
+  if [ -n "$b" ]; then
+    CODE=$(curl -s -o "$out" -D "$out.h" -w '%{http_code}' -X "$m" "$BASE$p" -H 'Content-Type: application/json' --data-binary "$b" "$@")
+  else
+    CODE=$(curl -s -o "$out" -D "$out.h" -w '%{http_code}' -X "$m" "$BASE$p" "$@")
+  fi
+  BODY=$(cat "$out"); HDRS=$(cat "$out.h"); rm -f "$out" "$out.h"
+}
+check() {  # name expected actual
+  if [ "$2" = "$3" ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $1: expected [$2] got [$3] body: ${BODY:0:300}"; fi
+}
+A=(-H "Authorization: Bearer $ADMIN")
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ); later=$(date -u -d '+30 days' +%Y-%m-%dT%H:%M:%SZ)
+
+# --- operator set-up
+req POST /v1/admin/venues '{"name":"E2E Hall","sections":[{"name":"A","rows":[{"label":"1","seats":4,"grade":"VIP"},{"label":"2","seats":4,"grade":"R"}]}]}' "${A[@]}"
+check "create venue" 201 "$CODE"; VENUE=$(echo "$BODY" | J 'd["id"]'); check "seat_count" 8 "$(echo "$BODY" | J 'd["seat_count"]')"
+req POST /v1/admin/venues '{"name":"x","sections":[]}' "${A[@]}"; check "venue without sections" 400 "$CODE"
+req POST /v1/admin/venues '{"name":"x"' "${A[@]}"; check "malformed json" 400 "$CODE"
+check "malformed code" malformed_json "$(echo "$BODY" | J 'd["error"]["code"]')"
+req POST /v1/admin/venues '{"name":"x","sections":[]}' -H "Authorization: Bearer wrong"; check "bad admin token" 401 "$CODE"
+req POST /v1/admin/events "{\"title\":\"E2E Show\",\"venue_id\":\"$VENUE\"}" "${A[@]}"; check "create event" 201 "$CODE"
+EVENT=$(echo "$BODY" | J 'd["id"]')
+req POST /v1/admin/events/nope/performances '{}' "${A[@]}"; check "perf of unknown event" 400 "$CODE"
+req POST "/v1/admin/events/$EVENT/performances" "{\"starts_at\":\"$later\",\"sale_opens_at\":\"$later\",\"price_grades\":[{\"grade\":\"VIP\",\"price_cents\":150000,\"currency\":\"KRW\"},{\"grade\":\"R\",\"price_cents\":90000,\"currency\":\"KRW\"}],\"max_seats_per_order\":2,\"hold_ttl_seconds\":120,\"queue\":{\"admit_per_interval\":10,\"interval_ms\":100}}" "${A[@]}"
+check "create performance" 201 "$CODE"; PERF=$(echo "$BODY" | J 'd["id"]')
+req POST "/v1/admin/events/$EVENT/performances" "{\"starts_at\":\"$later\",\"sale_opens_at\":\"$now\",\"price_grades\":[{\"grade\":\"VIP\",\"price_cents\":1,\"currency\":\"KRW\"}]}" "${A[@]}"
+check "grade without price" 400 "$CODE"
+req POST "/v1/admin/events/$EVENT/performances" "{\"starts_at\":\"$later\",\"sale_opens_at\":\"$now\",\"hold_ttl_seconds\":0,\"price_grades\":[{\"grade\":\"VIP\",\"price_cents\":1,\"currency\":\"KRW\"},{\"grade\":\"R\",\"price_cents\":1,\"currency\":\"KRW\"}]}" "${A[@]}"
+check "hold ttl out of range" 422 "$CODE"; check "out_of_range code" out_of_range "$(echo "$BODY" | J 'd["error"]["code"]')"
+
+# --- catalogue
+req GET /v1/events; check "events" 200 "$CODE"
+req GET "/v1/events/$EVENT"; check "event" 200 "$CODE"; check "event perf" "$PERF" "$(echo "$BODY" | J 'd["performances"][0]["id"]')"
+check "scheduled" scheduled "$(echo "$BODY" | J 'd["performances"][0]["status"]')"
+req GET "/v1/performances/$PERF"; check "performance" 200 "$CODE"; check "max per order" 2 "$(echo "$BODY" | J 'd["max_seats_per_order"]')"
+req GET "/v1/venues/$VENUE/layout"; check "layout" 200 "$CODE"
+SEATS=$(echo "$BODY" | J '",".join(s["id"] for sec in d["sections"] for r in sec["rows"] for s in r["seats"])')
+S1=$(echo "$SEATS" | cut -d, -f1); S2=$(echo "$SEATS" | cut -d, -f2); S3=$(echo "$SEATS" | cut -d, -f3)
+req GET /v1/events/unknown; check "unknown event" 404 "$CODE"
+req GET /v1/nothing/here; check "unknown path" 404 "$CODE"
+
+# --- identity
+EMAIL="buyer$RANDOM$RANDOM@example.com"
+req POST /v1/accounts "{\"email\":\"$EMAIL\",\"password\":\"correct horse\",\"name\":\"Kim\"}"; check "sign up" 201 "$CODE"
+req POST /v1/accounts "{\"email\":\"$EMAIL\",\"password\":\"correct horse\",\"name\":\"Kim\"}"; check "email taken" 409 "$CODE"
+req POST /v1/accounts '{"email":"x@example.com","password":123,"name":"K"}'; check "wrong type" 400 "$CODE"
+req POST /v1/sessions "{\"email\":\"$EMAIL\",\"password\":\"wrong pass\"}"; check "bad password" 401 "$CODE"
+req POST /v1/sessions "{\"email\":\"$EMAIL\",\"password\":\"correct horse\"}"; check "log in" 201 "$CODE"
+TOKEN=$(echo "$BODY" | J 'd["session_token"]'); U=(-H "Authorization: Bearer $TOKEN")
+req GET /v1/me "" "${U[@]}"; check "me" 200 "$CODE"
+req GET /v1/me "" -H "Authorization: Bearer ${TOKEN}x"; check "forged session" 401 "$CODE"
+
+# --- waiting room
+req POST "/v1/performances/$PERF/queue" "" "${U[@]}"; check "join before sale" 422 "$CODE"
+check "sale_not_open" sale_not_open "$(echo "$BODY" | J 'd["error"]["code"]')"
+req PATCH "/v1/admin/performances/$PERF" '{"status":"on_sale"}' "${A[@]}"; check "open sale" 200 "$CODE"
+req POST "/v1/performances/$PERF/queue" "" "${U[@]}"; check "join" 201 "$CODE"
+TICKET=$(echo "$BODY" | J 'd["ticket"]'); check "position" 1 "$(echo "$BODY" | J 'd["position"]')"
+req POST "/v1/performances/$PERF/queue" "" "${U[@]}"; check "join again" 200 "$CODE"; check "same ticket" "$TICKET" "$(echo "$BODY" | J 'd["ticket"]')"
+req GET "/v1/performances/$PERF/queue/status" "" -H "Queue-Ticket: ${TICKET}x"; check "forged ticket" 401 "$CODE"
+ACCESS=""
+for _ in $(seq 50); do
+  req GET "/v1/performances/$PERF/queue/status" "" -H "Queue-Ticket: $TICKET"
+  st=$(echo "$BODY" | J 'd["state"]')
+  if [ "$st" = admitted ]; then ACCESS=$(echo "$BODY" | J 'd["access_token"]'); break; fi
+  sleep 0.1
+done
+check "admitted" admitted "$st"; check "retry-after present" 1 "$(echo "$HDRS" | grep -ci '^retry-after:')"
+
+# --- seats and holds
+req GET "/v1/performances/$PERF/seats" "" "${U[@]}"; check "seats without access" 403 "$CODE"
+Z=(-H "Access-Token: $ACCESS")
+req GET "/v1/performances/$PERF/seats" "" "${U[@]}" "${Z[@]}"; check "seats" 200 "$CODE"
+check "all available" 8 "$(echo "$BODY" | J 'sum(1 for s in d["seats"] if s["state"]=="available")')"
+req POST "/v1/performances/$PERF/holds" "{\"seat_ids\":[\"$S1\",\"$S2\",\"$S3\"]}" "${U[@]}" "${Z[@]}"; check "too many seats" 422 "$CODE"
+req POST "/v1/performances/$PERF/holds" "{\"seat_ids\":[\"$S1\",\"$S1\"]}" "${U[@]}" "${Z[@]}"; check "duplicate seats" 400 "$CODE"
+req POST "/v1/performances/$PERF/holds" '{"seat_ids":["st_nope"]}' "${U[@]}" "${Z[@]}"; check "invalid seats" 422 "$CODE"
+req POST "/v1/performances/$PERF/holds" "{\"seat_ids\":[\"$S1\",\"$S2\"]}" "${U[@]}" "${Z[@]}"; check "hold" 201 "$CODE"
+HOLD=$(echo "$BODY" | J 'd["hold_id"]')
+req GET "/v1/performances/$PERF/seats" "" "${U[@]}" "${Z[@]}"
+check "two held" 2 "$(echo "$BODY" | J 'sum(1 for s in d["seats"] if s["state"]=="held")')"
+
+# --- order and payment
+req POST /v1/orders "{\"hold_id\":\"$HOLD\"}" "${U[@]}"; check "order" 201 "$CODE"; ORDER=$(echo "$BODY" | J 'd["id"]')
+check "total" 300000 "$(echo "$BODY" | J 'd["total_cents"]')"
+req POST /v1/orders "{\"hold_id\":\"$HOLD\"}" "${U[@]}"; check "same order" 200 "$CODE"; check "same order id" "$ORDER" "$(echo "$BODY" | J 'd["id"]')"
+req POST "/v1/orders/$ORDER/payment" '{"method":"card","card_token":"tok_ok"}' "${U[@]}"; check "missing idempotency key" 400 "$CODE"
+req POST "/v1/orders/$ORDER/payment" '{"method":"card","card_token":"tok_bad"}' "${U[@]}" -H "Idempotency-Key: k-decline"; check "declined" 402 "$CODE"
+req POST "/v1/orders/$ORDER/payment" '{"method":"card","card_token":"tok_bad"}' "${U[@]}" -H "Idempotency-Key: k-decline"; check "decline replayed" 402 "$CODE"
+req POST "/v1/orders/$ORDER/payment" '{"method":"card","card_token":"tok_ok"}' "${U[@]}" -H "Idempotency-Key: k-1"; check "paid" 200 "$CODE"
+PAID="$BODY"; check "status paid" paid "$(echo "$BODY" | J 'd["status"]')"; check "two tickets" 2 "$(echo "$BODY" | J 'len(d["tickets"])')"
+req POST "/v1/orders/$ORDER/payment" '{"method":"card","card_token":"tok_ok"}' "${U[@]}" -H "Idempotency-Key: k-1"; check "replay" 200 "$CODE"; check "identical replay" "$PAID" "$BODY"
+req POST "/v1/orders/$ORDER/payment" '{"method":"card","card_token":"tok_other"}' "${U[@]}" -H "Idempotency-Key: k-1"; check "key reused" 409 "$CODE"
+req POST "/v1/orders/$ORDER/payment" '{"method":"card","card_token":"tok_ok"}' "${U[@]}" -H "Idempotency-Key: k-2"; check "already paid" 409 "$CODE"
+check "order_already_paid" order_already_paid "$(echo "$BODY" | J 'd["error"]["code"]')"
+req GET "/v1/orders/$ORDER" "" "${U[@]}"; check "get order" 200 "$CODE"; check "order paid" paid "$(echo "$BODY" | J 'd["status"]')"
+req GET /v1/me/orders "" "${U[@]}"; check "my orders" 1 "$(echo "$BODY" | J 'len(d["orders"])')"
+req GET "/v1/performances/$PERF/seats" "" "${U[@]}" "${Z[@]}"
+check "two sold" 2 "$(echo "$BODY" | J 'sum(1 for s in d["seats"] if s["state"]=="sold")')"
+req POST "/v1/performances/$PERF/holds" "{\"seat_ids\":[\"$S1\"]}" "${U[@]}" "${Z[@]}"; check "sold seat cannot be held" 422 "$CODE"
+check "limit reached (2 bought)" seat_limit_reached "$(echo "$BODY" | J 'd["error"]["code"]')"
+
+# --- another buyer: sold seats are unavailable, release works
+EMAIL2="second$RANDOM$RANDOM@example.com"
+req POST /v1/accounts "{\"email\":\"$EMAIL2\",\"password\":\"correct horse\",\"name\":\"Lee\"}"
+req POST /v1/sessions "{\"email\":\"$EMAIL2\",\"password\":\"correct horse\"}"; T2=$(echo "$BODY" | J 'd["session_token"]'); U2=(-H "Authorization: Bearer $T2")
+req POST "/v1/performances/$PERF/queue" "" "${U2[@]}"; TICKET2=$(echo "$BODY" | J 'd["ticket"]'); check "second position" 2 "$(echo "$BODY" | J 'd["position"]')"
+for _ in $(seq 50); do
+  req GET "/v1/performances/$PERF/queue/status" "" -H "Queue-Ticket: $TICKET2"
+  [ "$(echo "$BODY" | J 'd["state"]')" = admitted ] && break; sleep 0.1
+done
+ACCESS2=$(echo "$BODY" | J 'd.get("access_token","")'); Z2=(-H "Access-Token: $ACCESS2")
+req GET "/v1/performances/$PERF/seats" "" "${U2[@]}" "${Z[@]}"; check "other buyer's access token" 403 "$CODE"
+req POST "/v1/performances/$PERF/holds" "{\"seat_ids\":[\"$S1\",\"$S3\"]}" "${U2[@]}" "${Z2[@]}"; check "sold seat unavailable" 409 "$CODE"
+check "names the seat" "$S1" "$(echo "$BODY" | J 'd["error"]["details"]["seat_ids"][0]')"
+req POST "/v1/performances/$PERF/holds" "{\"seat_ids\":[\"$S3\"]}" "${U2[@]}" "${Z2[@]}"; check "hold S3" 201 "$CODE"; H2=$(echo "$BODY" | J 'd["hold_id"]')
+req DELETE "/v1/holds/$H2" "" "${U[@]}"; check "not the owner" 404 "$CODE"
+req DELETE "/v1/holds/$H2" "" "${U2[@]}"; check "release" 204 "$CODE"
+req GET "/v1/performances/$PERF/seats" "" "${U2[@]}" "${Z2[@]}"
+check "released seat available" available "$(echo "$BODY" | J "[s['state'] for s in d['seats'] if s['id']=='$S3'][0]")"
+
+# --- limits and operations
+big=$(head -c 70000 /dev/zero | tr '\0' 'a')
+req POST /v1/accounts "{\"email\":\"$big\"}"; check "body too large" 413 "$CODE"
+req GET /v1/events "" -H "X-Big: $(head -c 17000 /dev/zero | tr '\0' 'b')"; check "headers too large" 431 "$CODE"
+req GET "/v1/admin/performances/$PERF/stats" "" "${A[@]}"; check "stats" 200 "$CODE"
+check "stats sold" 2 "$(echo "$BODY" | J 'd["seats"]["sold"]')"; check "orders paid" 1 "$(echo "$BODY" | J 'd["orders_paid"]')"
+req GET /metrics; check "metrics" 200 "$CODE"; check "metrics has requests" 1 "$(echo "$BODY" | grep -c '^# TYPE http_requests_total')"
+req GET /healthz; check "healthz" 200 "$CODE"
+req DELETE /v1/sessions/current "" "${U[@]}"; check "log out" 204 "$CODE"
+req GET /v1/me "" "${U[@]}"; check "session gone" 401 "$CODE"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

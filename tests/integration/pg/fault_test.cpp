@@ -1,0 +1,130 @@
+// The server goes away and comes back: calls fail fast meanwhile, the same pool recovers.
+#include "pg_test.hpp"
+
+namespace tk::pg::testing {
+namespace {
+
+// Restarts the fixture's PostgreSQL if a test stopped it and then failed half-way.
+struct RestartGuard {
+  bool stopped = false;
+  void stop() {
+    tk::test::servers("pg-stop");
+    stopped = true;
+  }
+  void start() {
+    tk::test::servers("pg-start");
+    stopped = false;
+  }
+  ~RestartGuard() {
+    if (stopped) tk::test::servers("pg-start");
+  }
+};
+
+TEST_F(PgTest, ServerDownFailsFastThenSamePoolRecovers) {
+  auto pool = make_pool({.size = 3, .acquire_timeout = 2000ms, .reconnect_backoff_max = 500ms});
+  auto q = [&](std::string_view sql) {
+    return run([&]() -> asio::awaitable<tk::Result<Rows>> { co_return co_await pool->query(sql); },
+               10s);
+  };
+  // Open all three connections so idle ones die with the server.
+  ASSERT_TRUE(run([&] { return pool->warm_up(); }).ok());
+  ASSERT_TRUE(q("SELECT 1").ok());
+  EXPECT_EQ(pool->stats().open, 3);
+
+  RestartGuard guard;
+  guard.stop();
+  for (int i = 0; i < 5; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = q("SELECT 3");
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_EQ(r.code(), Errc::unavailable) << describe(r);
+    EXPECT_LT(took, 500ms) << "call " << i;
+  }
+  EXPECT_FALSE(pool->healthy());
+  EXPECT_EQ(pool->stats().in_use, 0);
+
+  // Transactions fail the same way.
+  auto tx = run([&]() -> asio::awaitable<tk::Status> {
+    co_return co_await transaction(*pool, [](Connection& c) -> asio::awaitable<tk::Status> {
+      auto r = co_await c.query("SELECT 2");
+      if (!r.ok()) co_return std::move(r).error();
+      co_return tk::Status{};
+    });
+  });
+  EXPECT_EQ(tx.code(), Errc::unavailable) << describe(tx);
+
+  guard.start();
+  // Same pool object: within about one backoff period it reconnects on its own. (The test
+  // server runs with fsync/synchronous_commit off, so no data is assumed to survive the stop.)
+  const auto t0 = std::chrono::steady_clock::now();
+  tk::Result<Rows> back = Errc::unavailable;
+  while (std::chrono::steady_clock::now() - t0 < 10s) {
+    back = q("SELECT 1 + 1");
+    if (back.ok()) break;
+    asio::steady_timer t(io_, 50ms);
+    run([&]() -> asio::awaitable<void> { co_await t.async_wait(asio::use_awaitable); });
+  }
+  ASSERT_TRUE(back.ok()) << describe(back);
+  EXPECT_EQ(back.value().int64(0, 0), 2);
+  EXPECT_TRUE(pool->healthy());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+
+  // Every connection works again: a burst uses all of them.
+  int ok = 0;
+  for (int i = 0; i < 9; ++i) {
+    asio::co_spawn(
+        io_,
+        [&]() -> asio::awaitable<void> {
+          auto r = co_await pool->query("SELECT pg_sleep(0.05)");
+          ok += r.ok() ? 1 : 0;
+        },
+        asio::detached);
+  }
+  io_.restart();
+  io_.run_for(10s);
+  EXPECT_EQ(ok, 9);
+  EXPECT_LE(pool->stats().open, 3);
+}
+
+TEST_F(PgTest, ConnectionLostMidQueryIsUnavailableAndDiscarded) {
+  auto pool = make_pool({.size = 1});
+  auto pid = run([&]() -> asio::awaitable<tk::Result<Rows>> {
+    co_return co_await pool->query("SELECT pg_backend_pid()");
+  });
+  ASSERT_TRUE(pid.ok());
+  const auto backend = pid.value().int64(0, 0);
+  // Another session kills our backend while it sleeps.
+  auto killer = make_pool({.size = 1});
+  tk::Result<Rows> slow = Errc::query_failed;
+  bool done = false;
+  asio::co_spawn(
+      io_,
+      [&]() -> asio::awaitable<void> {
+        slow = co_await pool->query("SELECT pg_sleep(5)");
+        done = true;
+      },
+      asio::detached);
+  asio::co_spawn(
+      io_,
+      [&]() -> asio::awaitable<void> {
+        asio::steady_timer t(io_, 200ms);
+        co_await t.async_wait(asio::use_awaitable);
+        (void)co_await killer->query("SELECT pg_terminate_backend($1)", args(backend));
+      },
+      asio::detached);
+  io_.restart();
+  io_.run_for(10s);
+  ASSERT_TRUE(done);
+  EXPECT_EQ(slow.code(), Errc::unavailable) << describe(slow);
+  EXPECT_EQ(pool->stats().discarded, 1u);
+  EXPECT_EQ(pool->stats().open, 0);
+  // The next call reconnects.
+  auto again = run([&]() -> asio::awaitable<tk::Result<Rows>> {
+    co_return co_await pool->query("SELECT pg_backend_pid()");
+  });
+  ASSERT_TRUE(again.ok()) << describe(again);
+  EXPECT_NE(again.value().int64(0, 0), backend);
+}
+
+}  // namespace
+}  // namespace tk::pg::testing

@@ -1,0 +1,248 @@
+// Pool bounds, concurrency, leases returned mid-transaction, transaction().
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "pg_test.hpp"
+
+namespace tk::pg::testing {
+namespace {
+
+TEST_F(PgTest, AcquireIsBoundedByAcquireTimeout) {
+  auto pool = make_pool({.size = 2, .acquire_timeout = 300ms});
+  auto first = run([&] { return pool->acquire(); });
+  auto second = run([&] { return pool->acquire(); });
+  ASSERT_TRUE(first.ok()) << describe(first);
+  ASSERT_TRUE(second.ok()) << describe(second);
+  EXPECT_NE(first.value().get(), second.value().get());
+
+  const auto t0 = std::chrono::steady_clock::now();
+  auto third = run([&] { return pool->acquire(); });
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(third.code(), Errc::pool_timeout) << describe(third);
+  EXPECT_GE(waited, 250ms);
+  EXPECT_LT(waited, 1500ms);
+  auto s = pool->stats();
+  EXPECT_EQ(s.open, 2);
+  EXPECT_EQ(s.in_use, 2);
+  EXPECT_EQ(s.timeouts, 1u);
+  EXPECT_EQ(s.waiting, 0);
+
+  // Returning a lease makes the next acquire succeed at once, with the same connection.
+  Connection* c = first.value().get();
+  first.value().reset();
+  auto fourth = run([&] { return pool->acquire(); });
+  ASSERT_TRUE(fourth.ok()) << describe(fourth);
+  EXPECT_EQ(fourth.value().get(), c);
+}
+
+TEST_F(PgTest, WaiterGetsTheConnectionReturnedWhileItWaits) {
+  auto pool = make_pool({.size = 1, .acquire_timeout = 2000ms});
+  auto r = run([&]() -> asio::awaitable<tk::Result<Rows>> {
+    auto held = co_await pool->acquire();
+    if (!held.ok()) co_return std::move(held).error();
+    // Give the lease back 100 ms from now, from another coroutine.
+    asio::co_spawn(
+        io_,
+        [&, lease = std::move(held).value()]() mutable -> asio::awaitable<void> {
+          asio::steady_timer t(io_, 100ms);
+          co_await t.async_wait(asio::use_awaitable);
+          lease.reset();
+        },
+        asio::detached);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto q = co_await pool->query("SELECT 1");
+    if (std::chrono::steady_clock::now() - t0 > 1500ms) co_return Errc::pool_timeout;
+    co_return q;
+  });
+  EXPECT_TRUE(r.ok()) << describe(r);
+  EXPECT_EQ(pool->stats().waits, 1u);
+  EXPECT_EQ(pool->stats().timeouts, 0u);
+}
+
+TEST_F(PgTest, TwoHundredConcurrentQueriesThroughAPoolOfFour) {
+  auto pool = make_pool({.size = 4, .acquire_timeout = 5000ms});
+  int ok = 0, failed = 0, max_open = 0;
+  std::string first_error;
+  for (int i = 0; i < 200; ++i) {
+    asio::co_spawn(
+        io_,
+        [&, i]() -> asio::awaitable<void> {
+          auto r = co_await pool->query("SELECT $1::bigint + 1, pg_sleep(0.002)", args(i));
+          if (r.ok() && r.value().int64(0, 0) == i + 1) {
+            ++ok;
+          } else {
+            if (failed++ == 0) first_error = describe(r);
+          }
+          max_open = std::max(max_open, pool->stats().open);
+        },
+        asio::detached);
+  }
+  io_.restart();
+  io_.run_for(60s);
+  EXPECT_EQ(ok, 200) << first_error;
+  EXPECT_EQ(failed, 0) << first_error;
+  EXPECT_LE(max_open, 4);
+  auto s = pool->stats();
+  EXPECT_EQ(s.open, 4);
+  EXPECT_EQ(s.in_use, 0);
+  EXPECT_EQ(s.idle, 4);
+  EXPECT_GT(s.waits, 0u);
+  EXPECT_EQ(s.timeouts, 0u);
+  EXPECT_EQ(s.connects, 4u);
+}
+
+TEST_F(PgTest, LeaseReturnedInsideATransactionIsRolledBack) {
+  script("DROP TABLE IF EXISTS it_pg_leak; CREATE TABLE it_pg_leak (id int)");
+  auto pool = make_pool({.size = 1, .acquire_timeout = 2000ms});
+  Connection* first = nullptr;
+  auto st = run([&]() -> asio::awaitable<tk::Status> {
+    auto lease = co_await pool->acquire();
+    if (!lease.ok()) co_return std::move(lease).error();
+    first = lease.value().get();
+    if (auto s = co_await lease.value()->exec_script("BEGIN"); !s.ok()) co_return s;
+    auto ins = co_await lease.value()->query("INSERT INTO it_pg_leak VALUES ($1)", args(1));
+    if (!ins.ok()) co_return std::move(ins).error();
+    co_return tk::Status{};  // lease dropped with the transaction open
+  });
+  ASSERT_TRUE(st.ok()) << describe(st);
+  auto again = run([&] { return pool->acquire(); });
+  ASSERT_TRUE(again.ok()) << describe(again);
+  EXPECT_EQ(again.value().get(), first);  // rolled back and reused, not discarded
+  EXPECT_EQ(again.value()->tx_status(), Connection::TxStatus::idle);
+  again.value().reset();
+  EXPECT_EQ(query("SELECT count(*) FROM it_pg_leak").int64(0, 0), 0);
+}
+
+class TxTest : public PgTest {
+ protected:
+  void SetUp() override {
+    script("DROP TABLE IF EXISTS it_pg_tx; CREATE TABLE it_pg_tx (id int PRIMARY KEY)");
+  }
+  std::int64_t count() { return query("SELECT count(*) FROM it_pg_tx").int64(0, 0); }
+};
+
+TEST_F(TxTest, CommitsWhenTheBodySucceeds) {
+  auto pool = make_pool({.size = 1});
+  auto r = run([&]() -> asio::awaitable<tk::Result<std::int64_t>> {
+    co_return co_await transaction(
+        *pool, [](Connection& c) -> asio::awaitable<tk::Result<std::int64_t>> {
+          auto a = co_await c.query("INSERT INTO it_pg_tx VALUES ($1)", args(1));
+          if (!a.ok()) co_return std::move(a).error();
+          auto b = co_await c.query("INSERT INTO it_pg_tx VALUES ($1)", args(2));
+          if (!b.ok()) co_return std::move(b).error();
+          co_return std::int64_t{42};
+        });
+  });
+  ASSERT_TRUE(r.ok()) << describe(r);
+  EXPECT_EQ(r.value(), 42);
+  EXPECT_EQ(count(), 2);
+}
+
+TEST_F(TxTest, RollsBackWhenTheBodyFails) {
+  auto pool = make_pool({.size = 1});
+  auto r = run([&]() -> asio::awaitable<tk::Status> {
+    co_return co_await transaction(*pool, [](Connection& c) -> asio::awaitable<tk::Status> {
+      auto a = co_await c.query("INSERT INTO it_pg_tx VALUES ($1)", args(1));
+      if (!a.ok()) co_return std::move(a).error();
+      auto dup = co_await c.query("INSERT INTO it_pg_tx VALUES ($1)", args(1));
+      if (!dup.ok()) co_return std::move(dup).error();
+      co_return tk::Status{};
+    });
+  });
+  EXPECT_EQ(r.code(), Errc::unique_violation) << describe(r);
+  EXPECT_EQ(count(), 0);  // the first insert is not visible
+
+  // A business-rule failure (no SQL error) rolls back too.
+  auto biz = run([&]() -> asio::awaitable<tk::Status> {
+    co_return co_await transaction(*pool, [](Connection& c) -> asio::awaitable<tk::Status> {
+      auto a = co_await c.query("INSERT INTO it_pg_tx VALUES ($1)", args(7));
+      if (!a.ok()) co_return std::move(a).error();
+      co_return std::make_error_code(std::errc::operation_canceled);
+    });
+  });
+  EXPECT_EQ(biz.code(), std::errc::operation_canceled);
+  EXPECT_EQ(count(), 0);
+  EXPECT_EQ(pool->stats().discarded, 0u);
+}
+
+TEST_F(TxTest, SwallowedSqlErrorIsNotReportedAsCommitted) {
+  auto pool = make_pool({.size = 1});
+  auto r = run([&]() -> asio::awaitable<tk::Status> {
+    co_return co_await transaction(*pool, [](Connection& c) -> asio::awaitable<tk::Status> {
+      (void)co_await c.query("INSERT INTO it_pg_tx VALUES ($1)", args(1));
+      (void)co_await c.query("SELEC broken");  // error ignored by the body
+      co_return tk::Status{};
+    });
+  });
+  EXPECT_EQ(r.code(), Errc::query_failed) << describe(r);
+  EXPECT_EQ(count(), 0);
+}
+
+TEST_F(TxTest, RetriesSerializationFailures) {
+  auto pool = make_pool({.size = 1});
+  int calls = 0;
+  auto r = run([&]() -> asio::awaitable<tk::Status> {
+    co_return co_await transaction(*pool,
+                                   [&](Connection& c) -> asio::awaitable<tk::Status> {
+                                     ++calls;
+                                     auto a = co_await c.query("INSERT INTO it_pg_tx VALUES ($1)",
+                                                               args(calls));
+                                     if (!a.ok()) co_return std::move(a).error();
+                                     if (calls < 3) co_return Errc::serialization_failure;
+                                     co_return tk::Status{};
+                                   },
+                                   {.isolation = Isolation::serializable, .max_attempts = 3});
+  });
+  EXPECT_TRUE(r.ok()) << describe(r);
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(query("SELECT string_agg(id::text, ',') FROM it_pg_tx").text(0, 0), "3");
+
+  calls = 0;
+  auto gives_up = run([&]() -> asio::awaitable<tk::Status> {
+    co_return co_await transaction(*pool, [&](Connection&) -> asio::awaitable<tk::Status> {
+      ++calls;
+      co_return Errc::deadlock;
+    });
+  });
+  EXPECT_EQ(gives_up.code(), Errc::deadlock);
+  EXPECT_EQ(calls, 3);
+}
+
+TEST_F(TxTest, RealSerializationConflictIsRetriedAndSucceeds) {
+  script(
+      "DROP TABLE IF EXISTS it_pg_counter; CREATE TABLE it_pg_counter (id int PRIMARY KEY, n int);"
+      "INSERT INTO it_pg_counter VALUES (1, 0)");
+  auto pool = make_pool({.size = 2});
+  // Two repeatable-read transactions read the counter, then both update it: the second writer
+  // gets 40001 once the first commits, and transaction() retries it with a fresh snapshot.
+  int attempts = 0;
+  auto body = [&](Connection& c) -> asio::awaitable<tk::Status> {
+    ++attempts;
+    auto r = co_await c.query("SELECT n FROM it_pg_counter WHERE id = 1");
+    if (!r.ok()) co_return std::move(r).error();
+    const auto next = r.value().int64(0, 0) + 1;
+    asio::steady_timer t(co_await asio::this_coro::executor, 50ms);  // make the two overlap
+    co_await t.async_wait(asio::use_awaitable);
+    auto w = co_await c.query("UPDATE it_pg_counter SET n = $1 WHERE id = 1", args(next));
+    if (!w.ok()) co_return std::move(w).error();
+    co_return tk::Status{};
+  };
+  tk::Status a, b;
+  int done = 0;
+  auto one = [&](tk::Status& out) -> asio::awaitable<void> {
+    out = co_await transaction(*pool, body, {.isolation = Isolation::repeatable_read});
+    ++done;
+  };
+  asio::co_spawn(io_, one(a), asio::detached);
+  asio::co_spawn(io_, one(b), asio::detached);
+  io_.restart();
+  io_.run_for(20s);
+  ASSERT_EQ(done, 2);
+  EXPECT_TRUE(a.ok()) << describe(a);
+  EXPECT_TRUE(b.ok()) << describe(b);
+  EXPECT_EQ(attempts, 3);
+  EXPECT_EQ(query("SELECT n FROM it_pg_counter WHERE id = 1").int64(0, 0), 2);
+}
+
+}  // namespace
+}  // namespace tk::pg::testing

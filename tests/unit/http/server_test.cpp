@@ -1,0 +1,492 @@
+// The HTTP server over loopback with a real Beast client (no external servers needed).
+#include <gtest/gtest.h>
+
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include "http/responses.hpp"
+#include "http_test_util.hpp"
+
+namespace tk::http::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Handler echo_route() {
+  return [](RequestContext& ctx) -> asio::awaitable<Response> {
+    boost::json::object o;
+    o["route"] = ctx.route;
+    boost::json::object params;
+    for (const auto& [k, v] : ctx.params) params[k] = v;
+    o["params"] = std::move(params);
+    o["body"] = ctx.req.body();
+    o["request_id"] = ctx.request_id;
+    ctx.log("account_id", "a-1");
+    co_return json_response(beast::http::status::ok, o);
+  };
+}
+
+class ServerTest : public HttpServerTest {
+ protected:
+  void SetUp() override {
+    HttpServerTest::SetUp();
+    router_.add(bhttp::verb::get, "/v1/events/{event_id}", echo_route());
+    router_.add(bhttp::verb::post, "/v1/performances/{pid}/queue", echo_route());
+    router_.add(bhttp::verb::get, "/v1/performances/{pid}/queue/status", echo_route());
+    router_.add(bhttp::verb::get, "/boom", [](RequestContext&) -> asio::awaitable<Response> {
+      throw std::runtime_error("secret-db-password at 10.0.0.7");
+      co_return Response{};
+    });
+    router_.add(bhttp::verb::get, "/slow", [](RequestContext& ctx) -> asio::awaitable<Response> {
+      auto ms = std::stoi(std::string(ctx.req.target().substr(ctx.req.target().find('=') + 1)));
+      co_await sleep_for(std::chrono::milliseconds(ms));
+      co_return json_response(beast::http::status::ok, {{"slept_ms", ms}});
+    });
+  }
+};
+
+TEST_F(ServerTest, RoutesParamsAnd404And405OnOneKeepAliveConnection) {
+  start(options());
+  run([this]() -> asio::awaitable<void> {
+    auto s = co_await connect_to(port());
+    beast::flat_buffer buf;
+
+    auto r = co_await roundtrip(s, buf, make_request(bhttp::verb::get, "/v1/events/e-42?x=1"));
+    EXPECT_EQ(r.result(), bhttp::status::ok);
+    EXPECT_EQ(r[bhttp::field::content_type], "application/json");
+    EXPECT_EQ(r[bhttp::field::content_length], std::to_string(r.body().size()));
+    EXPECT_TRUE(r.keep_alive());
+    auto v = body_json(r);
+    EXPECT_EQ(v.at("route").as_string(), "/v1/events/{event_id}");
+    EXPECT_EQ(v.at("params").at("event_id").as_string(), "e-42");
+    EXPECT_EQ(r["X-Request-Id"], v.at("request_id").as_string());
+    EXPECT_EQ(r["X-Request-Id"].size(), 16u);  // generated
+
+    auto req = make_request(bhttp::verb::post, "/v1/performances/p9/queue", R"({"a":1})");
+    req.set("X-Request-Id", "client-id_1");
+    r = co_await roundtrip(s, buf, std::move(req));
+    EXPECT_EQ(r.result(), bhttp::status::ok);
+    EXPECT_EQ(r["X-Request-Id"], "client-id_1");  // sane: echoed
+    EXPECT_EQ(body_json(r).at("params").at("pid").as_string(), "p9");
+    EXPECT_EQ(body_json(r).at("body").as_string(), R"({"a":1})");
+
+    req = make_request(bhttp::verb::get, "/v1/events/e1");
+    req.set("X-Request-Id", "has space");
+    r = co_await roundtrip(s, buf, std::move(req));
+    EXPECT_NE(r["X-Request-Id"], "has space");
+    EXPECT_EQ(r["X-Request-Id"].size(), 16u);
+    req = make_request(bhttp::verb::get, "/v1/events/e1");
+    req.set("X-Request-Id", std::string(65, 'a'));
+    r = co_await roundtrip(s, buf, std::move(req));
+    EXPECT_EQ(r["X-Request-Id"].size(), 16u);
+
+    r = co_await roundtrip(s, buf, make_request(bhttp::verb::get, "/v1/nothing/here"));
+    EXPECT_EQ(r.result(), bhttp::status::not_found);
+    EXPECT_EQ(error_code_of(r), "not_found");
+    EXPECT_FALSE(r["X-Request-Id"].empty());
+    EXPECT_TRUE(r.keep_alive());
+
+    r = co_await roundtrip(s, buf, make_request(bhttp::verb::delete_, "/v1/performances/p9/queue"));
+    EXPECT_EQ(r.result(), bhttp::status::method_not_allowed);
+    EXPECT_EQ(error_code_of(r), "method_not_allowed");
+    EXPECT_EQ(r[bhttp::field::allow], "POST");
+
+    // Still the same connection after all of the above.
+    r = co_await roundtrip(s, buf,
+                           make_request(bhttp::verb::get, "/v1/performances/p1/queue/status"));
+    EXPECT_EQ(r.result(), bhttp::status::ok);
+  }());
+  EXPECT_EQ(servers_[0]->open_connections(), 1u);
+}
+
+TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  start(options());
+  run([this]() -> asio::awaitable<void> {
+    auto s = co_await connect_to(port());
+    std::string wire;
+    for (const char* id : {"e1", "e2", "e3"}) {
+      wire += std::string("GET /v1/events/") + id + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    }
+    // The slow one first: the fast ones behind it must still come back after it.
+    wire = "GET /slow?ms=100 HTTP/1.1\r\nHost: x\r\n\r\n" + wire;
+    co_await asio::async_write(s.socket(), asio::buffer(wire), asio::use_awaitable);
+    beast::flat_buffer buf;
+    auto r = co_await read_response(s, buf);
+    EXPECT_EQ(body_json(r).at("slept_ms").as_int64(), 100);
+    for (const char* id : {"e1", "e2", "e3"}) {
+      r = co_await read_response(s, buf);
+      EXPECT_EQ(body_json(r).at("params").at("event_id").as_string(), id);
+    }
+  }());
+}
+
+TEST_F(ServerTest, BodyOverLimitIs413AndCloses) {
+  start(options());
+  run([this]() -> asio::awaitable<void> {
+    auto s = co_await connect_to(port());
+    beast::flat_buffer buf;
+    auto req = make_request(bhttp::verb::post, "/v1/performances/p1/queue",
+                            std::string(64 * 1024 + 1, 'x'));
+    req.set("X-Request-Id", "big-1");
+    auto r = co_await roundtrip(s, buf, std::move(req));
+    EXPECT_EQ(r.result(), bhttp::status::payload_too_large);
+    EXPECT_EQ(error_code_of(r), "body_too_large");
+    EXPECT_EQ(r[bhttp::field::content_type], "application/json");
+    EXPECT_EQ(r["X-Request-Id"], "big-1");
+    EXPECT_FALSE(r.keep_alive());
+    EXPECT_EQ(r[bhttp::field::connection], "close");
+    EXPECT_TRUE(co_await closed_by_peer(s, 2s));
+
+    // Exactly at the limit is fine.
+    auto s2 = co_await connect_to(port());
+    r = co_await roundtrip(
+        s2, buf,
+        make_request(bhttp::verb::post, "/v1/performances/p1/queue", std::string(64 * 1024, 'x')));
+    EXPECT_EQ(r.result(), bhttp::status::ok);
+
+    // Chunked bodies are limited as they stream in.
+    auto s3 = co_await connect_to(port());
+    std::string chunk(40 * 1024, 'y');
+    std::string wire =
+        "POST /v1/performances/p1/queue HTTP/1.1\r\nHost: x\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n";
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "%zx\r\n", chunk.size());
+    for (int i = 0; i < 2; ++i) wire += hex + chunk + "\r\n";
+    wire += "0\r\n\r\n";
+    co_await asio::async_write(s3.socket(), asio::buffer(wire), asio::use_awaitable);
+    beast::flat_buffer buf3;
+    r = co_await read_response(s3, buf3);
+    EXPECT_EQ(r.result(), bhttp::status::payload_too_large);
+  }());
+}
+
+TEST_F(ServerTest, HeadersOverLimitAre431) {
+  start(options());
+  run([this]() -> asio::awaitable<void> {
+    auto s = co_await connect_to(port());
+    beast::flat_buffer buf;
+    auto req = make_request(bhttp::verb::get, "/v1/events/e1");
+    req.set("X-Padding", std::string(17 * 1024, 'p'));
+    auto r = co_await roundtrip(s, buf, std::move(req));
+    EXPECT_EQ(r.result(), bhttp::status::request_header_fields_too_large);
+    EXPECT_EQ(error_code_of(r), "headers_too_large");
+    EXPECT_EQ(r[bhttp::field::content_type], "application/json");
+    EXPECT_FALSE(r["X-Request-Id"].empty());
+    EXPECT_FALSE(r.keep_alive());
+    EXPECT_TRUE(co_await closed_by_peer(s, 2s));
+  }());
+}
+
+TEST_F(ServerTest, MalformedHttpIs400AndCloses) {
+  start(options());
+  run([this]() -> asio::awaitable<void> {
+    auto s = co_await connect_to(port());
+    std::string wire = "GET /v1/events/e1 HTTP/1.1\r\nHost: x\r\nContent-Length: zz\r\n\r\n";
+    co_await asio::async_write(s.socket(), asio::buffer(wire), asio::use_awaitable);
+    beast::flat_buffer buf;
+    auto r = co_await read_response(s, buf);
+    EXPECT_EQ(r.result(), bhttp::status::bad_request);
+    EXPECT_EQ(error_code_of(r), "malformed_request");
+    EXPECT_FALSE(r.keep_alive());
+    EXPECT_TRUE(co_await closed_by_peer(s, 2s));
+  }());
+}
+
+TEST_F(ServerTest, SlowClientIsCutOffAndOthersAreServed) {
+  auto o = options();
+  o.read_timeout = 500ms;
+  start(o);
+  run([this]() -> asio::awaitable<void> {
+    auto slow = co_await connect_to(port());
+    auto t0 = Clock::now();
+    bool cut = false;
+    bool got_bytes = false;
+    // Reader side of the slow client: anything other than a close is a failure.
+    asio::co_spawn(
+        co_await asio::this_coro::executor,
+        [&]() -> asio::awaitable<void> {
+          char c;
+          auto [ec, n] = co_await slow.socket().async_read_some(asio::buffer(&c, 1), kTuple);
+          got_bytes = n > 0;
+          cut = true;
+        },
+        asio::detached);
+    std::string wire = "GET /v1/events/e1 HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+    wire += std::string(40, 'a');
+    std::size_t sent = 0;
+    bool served_other = false;
+    while (!cut && Clock::now() - t0 < 2s) {
+      auto [ec, n] = co_await asio::async_write(slow.socket(),
+                                                asio::buffer(&wire[sent % wire.size()], 1), kTuple);
+      if (ec) break;
+      ++sent;
+      if (sent == 2) {
+        // Meanwhile a normal client is served promptly.
+        auto other = co_await connect_to(port());
+        beast::flat_buffer buf;
+        auto r = co_await roundtrip(other, buf, make_request(bhttp::verb::get, "/v1/events/e2"));
+        served_other = r.result() == bhttp::status::ok;
+      }
+      co_await sleep_for(200ms);
+    }
+    while (!cut && Clock::now() - t0 < 2s) co_await sleep_for(10ms);
+    auto elapsed = Clock::now() - t0;
+    EXPECT_TRUE(cut);
+    EXPECT_FALSE(got_bytes) << "no partial or error response to a slow client";
+    EXPECT_TRUE(served_other);
+    EXPECT_LT(elapsed, 1100ms);
+    EXPECT_GE(elapsed, 400ms);
+    // And the server still works afterwards.
+    auto again = co_await connect_to(port());
+    beast::flat_buffer buf;
+    auto r = co_await roundtrip(again, buf, make_request(bhttp::verb::get, "/v1/events/e3"));
+    EXPECT_EQ(r.result(), bhttp::status::ok);
+  }());
+}
+
+TEST_F(ServerTest, IdleKeepAliveConnectionIsClosed) {
+  auto o = options();
+  o.idle_timeout = 200ms;
+  start(o);
+  run([this]() -> asio::awaitable<void> {
+    auto s = co_await connect_to(port());
+    beast::flat_buffer buf;
+    auto r = co_await roundtrip(s, buf, make_request(bhttp::verb::get, "/v1/events/e1"));
+    EXPECT_EQ(r.result(), bhttp::status::ok);
+    auto t0 = Clock::now();
+    EXPECT_TRUE(co_await closed_by_peer(s, 2s));
+    EXPECT_LT(Clock::now() - t0, 1s);
+  }());
+  EXPECT_EQ(servers_[0]->open_connections(), 0u);
+}
+
+TEST_F(ServerTest, ConnectionCapSharedAcrossServers) {
+  auto limiter = std::make_shared<ConnectionLimiter>(2);
+  auto o = options();
+  start(o, limiter);
+  start(o, limiter);  // second instance on the same port (SO_REUSEPORT), same cap
+  ASSERT_EQ(servers_[0]->port(), servers_[1]->port());
+  run([this, limiter]() -> asio::awaitable<void> {
+    beast::flat_buffer buf;
+    auto a = co_await connect_to(port());
+    auto b = co_await connect_to(port());
+    // A completed request proves each connection was accepted and holds a slot.
+    EXPECT_EQ((co_await roundtrip(a, buf, make_request(bhttp::verb::get, "/v1/events/a"))).result(),
+              bhttp::status::ok);
+    EXPECT_EQ((co_await roundtrip(b, buf, make_request(bhttp::verb::get, "/v1/events/b"))).result(),
+              bhttp::status::ok);
+    EXPECT_EQ(limiter->current(), 2u);
+
+    for (int i = 0; i < 3; ++i) {
+      auto c = co_await connect_to(port());
+      beast::flat_buffer cbuf;
+      auto r = co_await read_response(c, cbuf);  // answered before sending anything
+      EXPECT_EQ(r.result(), bhttp::status::service_unavailable);
+      EXPECT_EQ(error_code_of(r), "unavailable");
+      EXPECT_EQ(r[bhttp::field::retry_after], "1");
+      EXPECT_FALSE(r.keep_alive());
+      EXPECT_TRUE(co_await closed_by_peer(c, 2s));
+    }
+    EXPECT_EQ(limiter->current(), 2u);
+
+    // Closing one frees its slot.
+    a.close();
+    for (int i = 0; i < 100 && limiter->current() != 1; ++i) co_await sleep_for(5ms);
+    EXPECT_EQ(limiter->current(), 1u);
+    auto d = co_await connect_to(port());
+    auto r = co_await roundtrip(d, buf, make_request(bhttp::verb::get, "/v1/events/d"));
+    EXPECT_EQ(r.result(), bhttp::status::ok);
+  }());
+  EXPECT_NE(registry_.render().find("http_connections_rejected_total 3"), std::string::npos);
+}
+
+TEST_F(ServerTest, HandlerExceptionIs500WithoutLeakingText) {
+  start(options());
+  run([this]() -> asio::awaitable<void> {
+    auto s = co_await connect_to(port());
+    beast::flat_buffer buf;
+    auto r = co_await roundtrip(s, buf, make_request(bhttp::verb::get, "/boom"));
+    EXPECT_EQ(r.result(), bhttp::status::internal_server_error);
+    EXPECT_EQ(error_code_of(r), "internal");
+    EXPECT_EQ(r.body().find("secret"), std::string::npos) << r.body();
+    EXPECT_EQ(r.body().find("10.0.0.7"), std::string::npos);
+    EXPECT_FALSE(r["X-Request-Id"].empty());
+    // The connection survives a failed handler.
+    r = co_await roundtrip(s, buf, make_request(bhttp::verb::get, "/v1/events/e1"));
+    EXPECT_EQ(r.result(), bhttp::status::ok);
+  }());
+  bool logged = false;
+  for (const auto& l : log_lines()) {
+    if (l.find("secret-db-password") != std::string::npos) {
+      auto v = boost::json::parse(l);
+      EXPECT_EQ(v.at("level").as_string(), "error");
+      EXPECT_EQ(v.at("route").as_string(), "/boom");
+      logged = true;
+    }
+  }
+  EXPECT_TRUE(logged) << "exception text goes to the log";
+}
+
+TEST_F(ServerTest, DrainFinishesInFlightAndClosesIdle) {
+  start(options());
+  Server& srv = *servers_[0];
+  run([this, &srv]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    beast::flat_buffer ibuf;
+    auto idle = co_await connect_to(port());
+    auto r = co_await roundtrip(idle, ibuf, make_request(bhttp::verb::get, "/v1/events/e1"));
+    EXPECT_EQ(r.result(), bhttp::status::ok);
+
+    auto busy = co_await connect_to(port());
+    co_await bhttp::async_write(busy, make_request(bhttp::verb::get, "/slow?ms=300"),
+                                asio::use_awaitable);
+    co_await sleep_for(50ms);  // the slow handler is now running
+
+    bool drained = false;
+    auto t0 = Clock::now();
+    Clock::duration drain_took{};
+    asio::co_spawn(ex, srv.drain(3s), [&](std::exception_ptr) {
+      drained = true;
+      drain_took = Clock::now() - t0;
+    });
+    // The idle keep-alive connection goes at once.
+    EXPECT_TRUE(co_await closed_by_peer(idle, 1s));
+    EXPECT_LT(Clock::now() - t0, 200ms);
+    EXPECT_FALSE(drained);
+
+    beast::flat_buffer bbuf;
+    r = co_await read_response(busy, bbuf);
+    EXPECT_EQ(r.result(), bhttp::status::ok);
+    EXPECT_EQ(body_json(r).at("slept_ms").as_int64(), 300);
+    EXPECT_FALSE(r.keep_alive());  // Connection: close while draining
+    EXPECT_TRUE(co_await closed_by_peer(busy, 1s));
+    busy.close();  // a well-behaved client closes on Connection: close; the server lingers till
+                   // then
+    for (int i = 0; i < 200 && !drained; ++i) co_await sleep_for(5ms);
+    EXPECT_TRUE(drained);
+    EXPECT_GE(drain_took, 200ms);
+    EXPECT_LT(drain_took, 450ms);
+    EXPECT_EQ(srv.open_connections(), 0u);
+    EXPECT_TRUE(srv.draining());
+
+    // No longer accepting.
+    beast::tcp_stream late(ex);
+    late.expires_after(1s);
+    auto [ec] = co_await late.async_connect(
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), port()), kTuple);
+    EXPECT_TRUE(ec);
+  }());
+}
+
+TEST_F(ServerTest, DrainIsBoundedByMaxWait) {
+  start(options());
+  Server& srv = *servers_[0];
+  run([this, &srv]() -> asio::awaitable<void> {
+    auto busy = co_await connect_to(port());
+    co_await bhttp::async_write(busy, make_request(bhttp::verb::get, "/slow?ms=3000"),
+                                asio::use_awaitable);
+    co_await sleep_for(50ms);
+    auto t0 = Clock::now();
+    co_await srv.drain(200ms);
+    auto took = Clock::now() - t0;
+    EXPECT_GE(took, 190ms);
+    EXPECT_LT(took, 800ms);
+    EXPECT_TRUE(co_await closed_by_peer(busy, 1s));  // forced closed, no response
+  }());
+}
+
+TEST_F(ServerTest, MetricsAndAccessLog) {
+  start(options());
+  run([this]() -> asio::awaitable<void> {
+    auto s = co_await connect_to(port());
+    beast::flat_buffer buf;
+    for (int i = 0; i < 3; ++i) {
+      auto req = make_request(bhttp::verb::get, "/v1/events/e" + std::to_string(i) + "?secret=1");
+      req.set("X-Request-Id", "log-" + std::to_string(i));
+      (void)co_await roundtrip(s, buf, std::move(req));
+    }
+    (void)co_await roundtrip(s, buf, make_request(bhttp::verb::get, "/nope/1"));
+    (void)co_await roundtrip(s, buf, make_request(bhttp::verb::get, "/nope/2"));
+  }());
+  std::string text = registry_.render();
+  EXPECT_NE(text.find("# TYPE http_requests_total counter\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("http_requests_total{method=\"GET\",route=\"/v1/events/{event_id}\","
+                      "status=\"200\"} 3\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 2\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("# TYPE http_request_duration_seconds histogram\n"), std::string::npos);
+  EXPECT_NE(text.find("http_request_duration_seconds_bucket{method=\"GET\",route=\"/v1/events/"
+                      "{event_id}\",le=\"+Inf\"} 3\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("http_request_duration_seconds_count{method=\"GET\",route=\"/v1/events/"
+                      "{event_id}\"} 3\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("# TYPE http_open_connections gauge\nhttp_open_connections "),
+            std::string::npos)
+      << text;
+
+  int request_lines = 0;
+  for (const auto& l : log_lines()) {
+    ASSERT_FALSE(l.empty());
+    EXPECT_EQ(l.back(), '\n');
+    EXPECT_EQ(l.find('\n'), l.size() - 1) << "one line per write";
+    auto v = boost::json::parse(l).as_object();
+    if (v.at("msg").as_string() != "request") continue;
+    ++request_lines;
+    if (v.at("route").as_string() != "/v1/events/{event_id}") continue;
+    EXPECT_EQ(v.at("request_id").as_string().subview().substr(0, 4), "log-");
+    EXPECT_EQ(v.at("method").as_string(), "GET");
+    EXPECT_EQ(v.at("path").as_string().subview().substr(0, 12), "/v1/events/e");
+    EXPECT_EQ(v.at("path").as_string().subview().find('?'), std::string::npos) << "no query";
+    EXPECT_EQ(v.at("status").as_int64(), 200);
+    EXPECT_GE(v.at("latency_ms").to_number<double>(), 0.0);
+    EXPECT_EQ(v.at("remote").as_string(), "127.0.0.1");
+    EXPECT_EQ(v.at("account_id").as_string(), "a-1");
+    EXPECT_EQ(v.at("level").as_string(), "info");
+    EXPECT_EQ(v.at("ts").as_string().size(), 24u);  // 2024-05-01T12:00:00.123Z
+  }
+  EXPECT_EQ(request_lines, 5);
+}
+
+TEST_F(ServerTest, AccessLogCanBeDisabled) {
+  auto o = options();
+  o.access_log = false;
+  start(o);
+  run([this]() -> asio::awaitable<void> {
+    auto s = co_await connect_to(port());
+    beast::flat_buffer buf;
+    (void)co_await roundtrip(s, buf, make_request(bhttp::verb::get, "/v1/events/e1"));
+  }());
+  EXPECT_TRUE(log_lines().empty());
+}
+
+TEST_F(ServerTest, Http10WithoutKeepAliveIsClosedAfterResponse) {
+  start(options());
+  run([this]() -> asio::awaitable<void> {
+    auto s = co_await connect_to(port());
+    std::string wire = "GET /v1/events/e1 HTTP/1.0\r\n\r\n";
+    co_await asio::async_write(s.socket(), asio::buffer(wire), asio::use_awaitable);
+    beast::flat_buffer buf;
+    auto r = co_await read_response(s, buf);
+    EXPECT_EQ(r.result(), bhttp::status::ok);
+    EXPECT_EQ(r.version(), 10u);
+    EXPECT_TRUE(co_await closed_by_peer(s, 1s));
+  }());
+}
+
+TEST_F(ServerTest, ListenFailsOnBusyPortWithoutReusePort) {
+  auto o = options();
+  o.reuse_port = false;
+  start(o);
+  o.port = port();
+  Server other(ioc_.get_executor(), o, router_, registry_);
+  EXPECT_FALSE(other.listen().ok());
+}
+
+}  // namespace
+}  // namespace tk::http::testing
