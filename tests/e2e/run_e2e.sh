@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Starts the built service binary against the CTest fixture's PostgreSQL + Redis on a free port,
+# runs the black-box flow test (flow.sh) against it, and always stops the service.
+set -uo pipefail
+bin=${1:?service binary}; envfile=${2:?servers env file}; here=$(cd "$(dirname "$0")" && pwd)
+set -a; . "$envfile"; set +a
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+log=$(mktemp /tmp/tk-e2e-XXXX.log)
+export TICKETING_HTTP_PORT=$port TICKETING_HTTP_HOST=127.0.0.1 TICKETING_THREADS=2 \
+  TICKETING_SECRET=e2e-secret-0123456789abcdef0123456789abcdef TICKETING_ADMIN_TOKEN=e2e-admin \
+  TICKETING_ARGON2_OPSLIMIT=1 TICKETING_ARGON2_MEMLIMIT_KIB=8192
+"$bin" >"$log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+  kill -0 $pid 2>/dev/null || { echo "service died"; cat "$log"; exit 1; }
+  sleep 0.2
+done
+bash "$here/flow.sh" "http://127.0.0.1:$port" e2e-admin
+rc=$?
+# Graceful drain on SIGTERM: the process must exit by itself, promptly.
+kill -TERM $pid
+for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.2; done
+if kill -0 $pid 2>/dev/null; then echo "FAIL: service did not stop on SIGTERM"; rc=1; fi
+[ $rc = 0 ] || tail -50 "$log"
+exit $rc

@@ -1,0 +1,85 @@
+#include "domain/admission.hpp"
+
+#include <gtest/gtest.h>
+
+#include "domain/model.hpp"
+#include "domain/rules.hpp"
+
+using namespace tk::domain;
+
+TEST(Admission, AdmitsUpToRateWithinCap) {
+  EXPECT_EQ(next_serving({.tail = 1000, .serving = 0, .active = 0, .admit_per_interval = 100, .max_active = 1000}), 100);
+  EXPECT_EQ(next_serving({.tail = 1000, .serving = 100, .active = 950, .admit_per_interval = 100, .max_active = 1000}), 150);
+}
+
+TEST(Admission, NeverPastTheTail) {
+  EXPECT_EQ(next_serving({.tail = 30, .serving = 20, .active = 0, .admit_per_interval = 100, .max_active = 1000}), 30);
+  // A lull: nobody new, nobody admitted; arrivals after it are admitted by the next tick.
+  EXPECT_EQ(next_serving({.tail = 30, .serving = 30, .active = 0, .admit_per_interval = 100, .max_active = 1000}), 30);
+  EXPECT_EQ(next_serving({.tail = 35, .serving = 30, .active = 0, .admit_per_interval = 100, .max_active = 1000}), 35);
+}
+
+TEST(Admission, CapLoweredBelowActiveAdmitsNobodyAndNeverGoesBack) {
+  EXPECT_EQ(next_serving({.tail = 5000, .serving = 1000, .active = 800, .admit_per_interval = 100, .max_active = 500}), 1000);
+}
+
+TEST(Admission, PausedAdmitsNobody) {
+  EXPECT_EQ(next_serving({.tail = 5000, .serving = 10, .active = 0, .admit_per_interval = 100, .max_active = 1000, .paused = true}), 10);
+}
+
+TEST(Admission, CompareAndSetOnSequenceAndTime) {
+  EXPECT_TRUE(tick_due(4, 4, 1000, 2000, 1000));
+  EXPECT_FALSE(tick_due(3, 4, 1000, 2000, 1000));   // stale view: another process ticked
+  EXPECT_FALSE(tick_due(4, 4, 1500, 2000, 1000));   // within the interval
+}
+
+TEST(Admission, AheadWaitAndRetryAfter) {
+  EXPECT_EQ(ahead_of(10, 4), 5);
+  EXPECT_EQ(ahead_of(3, 4), 0);
+  EXPECT_EQ(estimated_wait_seconds(500, 100, 50), 5);   // measured rate wins
+  EXPECT_EQ(estimated_wait_seconds(500, 0, 50), 10);    // falls back to configured rate
+  EXPECT_EQ(retry_after_seconds(0, 0), 1);
+  EXPECT_EQ(retry_after_seconds(5, 1), 1);              // near the front: poll often
+  EXPECT_EQ(retry_after_seconds(100000, 1000), 30);     // far back: rarely, capped
+}
+
+TEST(Rules, SeatSelectionShapeBeforeCount) {
+  EXPECT_EQ(check_seat_selection({}, 4), RuleErrc::empty_selection);
+  EXPECT_EQ(check_seat_selection({"a", "a"}, 1), RuleErrc::duplicate_seat);
+  EXPECT_EQ(check_seat_selection({"a", "b", "c"}, 2), RuleErrc::too_many_seats);
+  EXPECT_FALSE(check_seat_selection({"a", "b"}, 2));
+  EXPECT_EQ(check_account_limit(3, 2, 4), RuleErrc::seat_limit_reached);
+  EXPECT_FALSE(check_account_limit(2, 2, 4));
+}
+
+TEST(Rules, PaymentWindowNeedsProviderTimeoutPlusMargin) {
+  EXPECT_EQ(check_payment_window(10'000, 4'000, 5'000, 2'000), RuleErrc::hold_expires_too_soon);
+  EXPECT_FALSE(check_payment_window(20'000, 4'000, 5'000, 2'000));
+}
+
+TEST(States, SaleAndOrderStatus) {
+  Performance p;
+  p.seat_count = 10;
+  p.sale_opens_at = 1000;
+  EXPECT_EQ(effective_status(p, 999), SaleStatus::scheduled);
+  EXPECT_EQ(effective_status(p, 1000), SaleStatus::on_sale);
+  p.stored_status = SaleStatus::paused;
+  EXPECT_EQ(effective_status(p, 5000), SaleStatus::paused);
+  p.sold_count = 10;
+  EXPECT_EQ(effective_status(p, 5000), SaleStatus::sold_out);
+  p.stored_status = SaleStatus::closed;
+  EXPECT_EQ(effective_status(p, 5000), SaleStatus::closed);
+  Order o;
+  o.expires_at = 2000;
+  EXPECT_EQ(effective_status(o, 1999), OrderStatus::pending);
+  EXPECT_EQ(effective_status(o, 2000), OrderStatus::expired);
+  o.stored_status = OrderStatus::paid;
+  EXPECT_EQ(effective_status(o, 9999), OrderStatus::paid);
+}
+
+TEST(Rules, Emails) {
+  EXPECT_TRUE(plausible_email("kim@example.kr"));
+  EXPECT_FALSE(plausible_email("kim@localhost"));
+  EXPECT_FALSE(plausible_email("a b@example.com"));
+  EXPECT_FALSE(plausible_email("@example.com"));
+}
