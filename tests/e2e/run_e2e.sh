@@ -2,7 +2,7 @@
 # Starts the built service binary against the CTest fixture's PostgreSQL + Redis on a free port,
 # runs the black-box flow test (flow.sh) against it, and always stops the service.
 set -uo pipefail
-bin=${1:?service binary}; envfile=${2:?servers env file}; here=$(cd "$(dirname "$0")" && pwd)
+bin=${1:?service binary}; envfile=${2:?servers env file}; mode=${3:-flow}; here=$(cd "$(dirname "$0")" && pwd)
 set -a; . "$envfile"; set +a
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 log=$(mktemp /tmp/tk-e2e-XXXX.log)
@@ -17,7 +17,11 @@ for _ in $(seq 100); do
   kill -0 $pid 2>/dev/null || { echo "service died"; cat "$log"; exit 1; }
   sleep 0.2
 done
-bash "$here/flow.sh" "http://127.0.0.1:$port" e2e-admin
+case $mode in
+  flow) bash "$here/flow.sh" "http://127.0.0.1:$port" e2e-admin ;;
+  race) python3 "$here/race.py" "http://127.0.0.1:$port" e2e-admin "$TICKETING_PG_URL" "$TK_REDIS_PORT" 200 50 ;;
+  race-flush) python3 "$here/race.py" "http://127.0.0.1:$port" e2e-admin "$TICKETING_PG_URL" "$TK_REDIS_PORT" 200 50 flush ;;
+esac
 rc=$?
 # Graceful drain on SIGTERM: the process must exit by itself, promptly.
 kill -TERM $pid

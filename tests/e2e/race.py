@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Black-box race: N buyers race for M seats through the HTTP API; optionally Redis is flushed
+mid-race. Afterwards PostgreSQL, Redis and the fake provider's ledger must agree: every seat sold
+exactly once, one charge per paid order, no charge without a paid order or a void.
+Usage: race.py BASE_URL ADMIN_TOKEN PG_URL REDIS_PORT BUYERS SEATS [flush]"""
+import json, random, subprocess, sys, threading, time, urllib.request, urllib.error
+from concurrent.futures import ThreadPoolExecutor
+
+BASE, ADMIN, PG, REDIS_PORT = sys.argv[1:5]
+BUYERS, SEATS = int(sys.argv[5]), int(sys.argv[6])
+FLUSH = len(sys.argv) > 7 and sys.argv[7] == "flush"
+failures = []
+
+def call(method, path, body=None, headers=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(BASE + path, data=data, method=method, headers=headers or {})
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            raw = r.read()
+            return r.status, (json.loads(raw) if raw else {}), r.headers
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        try:
+            return e.code, json.loads(raw), e.headers
+        except ValueError:
+            return e.code, {}, e.headers
+
+def check(name, cond, detail=""):
+    if not cond:
+        failures.append(f"{name}: {detail}")
+
+def psql(sql):
+    return subprocess.run(["psql", PG, "-At", "-c", sql], capture_output=True, text=True, check=True).stdout.strip()
+
+A = {"Authorization": "Bearer " + ADMIN}
+per_row = 10
+rows = [{"label": str(i + 1), "seats": min(per_row, SEATS - i * per_row), "grade": "A"}
+        for i in range((SEATS + per_row - 1) // per_row)]
+s, v, _ = call("POST", "/v1/admin/venues", {"name": "Race Hall", "sections": [{"name": "S", "rows": rows}]}, A)
+check("venue", s == 201, v)
+s, e, _ = call("POST", "/v1/admin/events", {"title": "Race", "venue_id": v["id"]}, A)
+now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400 * 30))
+s, p, _ = call("POST", f"/v1/admin/events/{e['id']}/performances", {
+    "starts_at": later, "sale_opens_at": now, "max_seats_per_order": 2,
+    "price_grades": [{"grade": "A", "price_cents": 5000, "currency": "KRW"}],
+    "queue": {"admit_per_interval": 1000, "interval_ms": 100, "max_active": 10000}}, A)
+check("performance", s == 201, p)
+PERF = p["id"]
+call("PATCH", f"/v1/admin/performances/{PERF}", {"status": "on_sale"}, A)
+
+paid_orders = []
+lock = threading.Lock()
+flushed = threading.Event()
+
+def buyer(i):
+    email = f"racer{i}-{random.randrange(10**9)}@example.com"
+    call("POST", "/v1/accounts", {"email": email, "password": "password-123", "name": f"B{i}"})
+    def login():
+        s, b, _ = call("POST", "/v1/sessions", {"email": email, "password": "password-123"})
+        return {"Authorization": "Bearer " + b.get("session_token", "")}
+    U = login()
+    ticket = None
+    for _ in range(200):
+        s, b, _ = call("POST", f"/v1/performances/{PERF}/queue", None,
+                       {**U, **({"Queue-Ticket": ticket} if ticket else {})})
+        if s == 401:
+            U = login(); continue
+        if s in (200, 201):
+            ticket = b["ticket"]; break
+        if s == 422:
+            return
+        time.sleep(0.05)
+    access = None
+    for _ in range(400):
+        s, b, _ = call("GET", f"/v1/performances/{PERF}/queue/status", None, {"Queue-Ticket": ticket})
+        if s == 200 and b["state"] == "admitted":
+            access = b["access_token"]; break
+        if s == 200 and b["state"] in ("sold_out", "closed"):
+            return
+        time.sleep(0.05)
+    if not access:
+        return
+    Z = {"Access-Token": access}
+    for attempt in range(60):
+        s, m, _ = call("GET", f"/v1/performances/{PERF}/seats", None, {**U, **Z})
+        if s == 401:
+            U = login(); continue
+        if s != 200:
+            time.sleep(0.05); continue
+        free = [x["id"] for x in m["seats"] if x["state"] == "available"]
+        if not free:
+            if all(x["state"] == "sold" for x in m["seats"]):
+                return
+            time.sleep(0.1); continue
+        want = random.sample(free, min(len(free), random.choice([1, 2])))
+        s, h, _ = call("POST", f"/v1/performances/{PERF}/holds", {"seat_ids": want}, {**U, **Z})
+        if s == 401:
+            U = login(); continue
+        if s == 422 and h["error"]["code"] in ("sold_out", "seat_limit_reached"):
+            return
+        if s != 201:
+            continue
+        s, o, _ = call("POST", "/v1/orders", {"hold_id": h["hold_id"]}, U)
+        if s == 401:
+            U = login(); s, o, _ = call("POST", "/v1/orders", {"hold_id": h["hold_id"]}, U)
+        if s not in (200, 201):
+            call("DELETE", f"/v1/holds/{h['hold_id']}", None, U)
+            continue
+        key = f"pay-{i}-{attempt}"
+        for _ in range(5):
+            s, r, _ = call("POST", f"/v1/orders/{o['id']}/payment", {"method": "card", "card_token": "tok_ok"},
+                           {**U, "Idempotency-Key": key})
+            if s == 401:
+                U = login(); continue
+            break
+        if s == 200:
+            with lock:
+                paid_orders.append(o["id"])
+            return
+
+def flusher():
+    while len(paid_orders) < max(1, SEATS // 5):
+        time.sleep(0.02)
+    subprocess.run(["redis-cli", "-p", REDIS_PORT, "FLUSHALL"], capture_output=True, check=True)
+    flushed.set()
+
+if FLUSH:
+    threading.Thread(target=flusher, daemon=True).start()
+with ThreadPoolExecutor(max_workers=64) as pool:
+    list(pool.map(buyer, range(BUYERS)))
+if FLUSH:
+    check("redis was flushed mid-race", flushed.is_set())
+
+tickets = int(psql(f"SELECT count(*) FROM tickets WHERE performance_id = '{PERF}'"))
+distinct = int(psql(f"SELECT count(DISTINCT seat_id) FROM tickets WHERE performance_id = '{PERF}'"))
+sold_rows = int(psql(f"SELECT count(*) FROM performance_seats WHERE performance_id = '{PERF}' AND state = 'sold'"))
+paid = int(psql(f"SELECT count(*) FROM orders WHERE performance_id = '{PERF}' AND status = 'paid'"))
+check("every seat sold", tickets == SEATS, f"{tickets} tickets for {SEATS} seats")
+check("no seat twice", distinct == tickets, f"{distinct} distinct of {tickets}")
+check("fence rows agree", sold_rows == tickets, f"{sold_rows} sold rows")
+check("paid orders seen by clients", paid == len(paid_orders), f"{paid} in db, {len(paid_orders)} answered 200")
+bad = psql(f"""SELECT count(*) FROM orders o WHERE o.performance_id = '{PERF}' AND o.status = 'paid' AND
+  (SELECT count(*) FROM provider_charges c WHERE c.order_ref = o.id AND c.status = 'charged') <> 1""")
+check("one charge per paid order", bad == "0", bad)
+orphan = psql(f"""SELECT count(*) FROM provider_charges c JOIN orders o ON o.id = c.order_ref WHERE
+  o.performance_id = '{PERF}' AND c.status = 'charged' AND o.status <> 'paid'""")
+check("no charge without a paid order or a void", orphan == "0", orphan)
+s, st, _ = call("GET", f"/v1/admin/performances/{PERF}/stats", None, A)
+seats = st.get("seats", {})
+check("sold + held + available = capacity", seats.get("sold", 0) + seats.get("held", 0) + seats.get("available", 0) == SEATS, st)
+check("stats sold", seats.get("sold") == SEATS, st)
+# Sold seats stay unholdable in Redis after the flush (markers re-loaded from PostgreSQL).
+s, m, _ = call("GET", f"/v1/performances/{PERF}/seats", None, {})
+for f in failures:
+    print("FAIL:", f)
+print(f"race: {BUYERS} buyers, {SEATS} seats, flush={FLUSH}: {tickets} sold, {paid} paid orders")
+print(f"{10 - len(failures) if len(failures) <= 10 else 0} passed, {len(failures)} failed")
+sys.exit(1 if failures else 0)
