@@ -6,9 +6,10 @@
 namespace tk::pg::testing {
 namespace {
 
-using Lease = Pool::Lease;
+// Suite names start with "pg" so that `ctest -R pg` selects them.
+using pgConnection = PgTest;
 
-TEST_F(PgTest, RoundTripWithParametersNullUnicodeAndAwkwardText) {
+TEST_F(pgConnection, RoundTripWithParametersNullUnicodeAndAwkwardText) {
   auto pool = make_pool({.size = 1});
   const std::string unicode = "Zürich — 東京 🎫 ñ";
   const std::string awkward = "a\tb\\c'd\"e\n;-- $1 %s \x01\x7f end";
@@ -37,7 +38,7 @@ TEST_F(PgTest, RoundTripWithParametersNullUnicodeAndAwkwardText) {
   EXPECT_EQ(rows.column("missing"), -1);
 }
 
-TEST_F(PgTest, BracedParameterListsCompileInsideCoAwait) {
+TEST_F(pgConnection, BracedParameterListsCompileInsideCoAwait) {
   // GCC 12 rejects initializer_lists in co_await expressions; Params' constructor avoids them.
   auto pool = make_pool({.size = 1});
   auto r = run([&]() -> asio::awaitable<tk::Result<Rows>> {
@@ -58,7 +59,7 @@ TEST_F(PgTest, BracedParameterListsCompileInsideCoAwait) {
   EXPECT_TRUE(r.value().is_null(0, 2));
 }
 
-TEST_F(PgTest, AffectedRowsAndCommandTag) {
+TEST_F(pgConnection, AffectedRowsAndCommandTag) {
   script(
       "DROP TABLE IF EXISTS it_pg_affected; CREATE TABLE it_pg_affected (id bigint);"
       "INSERT INTO it_pg_affected SELECT generate_series(1, 5)");
@@ -72,7 +73,7 @@ TEST_F(PgTest, AffectedRowsAndCommandTag) {
   EXPECT_EQ(r.value().size(), 0);
 }
 
-TEST_F(PgTest, SameSqlIsPreparedOncePerConnection) {
+TEST_F(pgConnection, SameSqlIsPreparedOncePerConnection) {
   auto pool = make_pool({.size = 1});
   const std::string sql = "SELECT $1::bigint * 2 AS twice -- it_pg_prepared";
   auto r = run([&]() -> asio::awaitable<tk::Result<Rows>> {
@@ -92,7 +93,7 @@ TEST_F(PgTest, SameSqlIsPreparedOncePerConnection) {
   EXPECT_EQ(lease.value()->prepared_count(), 2u);  // the loop's SQL and the catalogue query
 }
 
-TEST_F(PgTest, ConstraintViolationsMapToTheirCodes) {
+TEST_F(pgConnection, ConstraintViolationsMapToTheirCodes) {
   script(
       "DROP TABLE IF EXISTS it_pg_child; DROP TABLE IF EXISTS it_pg_parent;"
       "CREATE TABLE it_pg_parent (id bigint PRIMARY KEY, qty int CONSTRAINT it_pg_qty CHECK (qty "
@@ -140,7 +141,7 @@ TEST_F(PgTest, ConstraintViolationsMapToTheirCodes) {
   EXPECT_EQ(pool->stats().discarded, 0u);
 }
 
-TEST_F(PgTest, ExecScriptRunsSeveralStatementsAndStopsAtTheFirstError) {
+TEST_F(pgConnection, ExecScriptRunsSeveralStatementsAndStopsAtTheFirstError) {
   script("DROP TABLE IF EXISTS it_pg_script");
   auto pool = make_pool({.size = 1});
   auto st = run([&]() -> asio::awaitable<tk::Status> {
@@ -155,7 +156,7 @@ TEST_F(PgTest, ExecScriptRunsSeveralStatementsAndStopsAtTheFirstError) {
   EXPECT_EQ(query("SELECT to_regclass('it_pg_script') IS NULL").boolean(0, 0), true);
 }
 
-TEST_F(PgTest, PipelineRunsABatchInOneRoundTripAllOrNothing) {
+TEST_F(pgConnection, PipelineRunsABatchInOneRoundTripAllOrNothing) {
   script("DROP TABLE IF EXISTS it_pg_pipe; CREATE TABLE it_pg_pipe (id int PRIMARY KEY)");
   auto pool = make_pool({.size = 1});
   auto batch = [&](int a, int b) {
@@ -186,7 +187,7 @@ TEST_F(PgTest, PipelineRunsABatchInOneRoundTripAllOrNothing) {
   EXPECT_EQ(pool->stats().discarded, 0u);
 }
 
-TEST_F(PgTest, StatementTimeoutIsUnavailableButKeepsTheConnection) {
+TEST_F(pgConnection, StatementTimeoutIsUnavailableButKeepsTheConnection) {
   auto pool = make_pool({.size = 1, .statement_timeout = 100ms});
   auto slow = run([&]() -> asio::awaitable<tk::Result<Rows>> {
     co_return co_await pool->query("SELECT pg_sleep(2)");
@@ -200,7 +201,7 @@ TEST_F(PgTest, StatementTimeoutIsUnavailableButKeepsTheConnection) {
   EXPECT_EQ(pool->stats().discarded, 0u);
 }
 
-TEST_F(PgTest, ConnectionSettingsComeFromPoolOptions) {
+TEST_F(pgConnection, ConnectionSettingsComeFromPoolOptions) {
   auto pool = make_pool({.size = 1, .statement_timeout = 1234ms, .application_name = "it_pg_app"});
   auto r = run([&]() -> asio::awaitable<tk::Result<Rows>> {
     co_return co_await pool->query(
@@ -213,7 +214,7 @@ TEST_F(PgTest, ConnectionSettingsComeFromPoolOptions) {
   EXPECT_EQ(r.value().text(0, 2), "off");
 }
 
-TEST_F(PgTest, ReadOnlyPoolRefusesWrites) {
+TEST_F(pgConnection, ReadOnlyPoolRefusesWrites) {
   script("DROP TABLE IF EXISTS it_pg_ro; CREATE TABLE it_pg_ro (id int)");
   auto pool = make_pool({.size = 1, .read_only = true});
   auto ins = run([&]() -> asio::awaitable<tk::Result<Rows>> {
@@ -227,7 +228,7 @@ TEST_F(PgTest, ReadOnlyPoolRefusesWrites) {
   EXPECT_EQ(sel.value().int64(0, 0), 0);
 }
 
-TEST_F(PgTest, UnreachableServerFailsFastWithUnavailable) {
+TEST_F(pgConnection, UnreachableServerFailsFastWithUnavailable) {
   // A port nobody listens on (the fixture's port + 1 is not guaranteed free; use a closed one).
   auto pool = make_pool({.conninfo = "postgresql://postgres@127.0.0.1:1/none", .size = 2});
   const auto t0 = std::chrono::steady_clock::now();

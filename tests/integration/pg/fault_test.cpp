@@ -4,6 +4,9 @@
 namespace tk::pg::testing {
 namespace {
 
+// Suite names start with "pg" so that `ctest -R pg` selects them.
+using pgFault = PgTest;
+
 // Restarts the fixture's PostgreSQL if a test stopped it and then failed half-way.
 struct RestartGuard {
   bool stopped = false;
@@ -20,7 +23,7 @@ struct RestartGuard {
   }
 };
 
-TEST_F(PgTest, ServerDownFailsFastThenSamePoolRecovers) {
+TEST_F(pgFault, ServerDownFailsFastThenSamePoolRecovers) {
   auto pool = make_pool({.size = 3, .acquire_timeout = 2000ms, .reconnect_backoff_max = 500ms});
   auto q = [&](std::string_view sql) {
     return run([&]() -> asio::awaitable<tk::Result<Rows>> { co_return co_await pool->query(sql); },
@@ -86,7 +89,7 @@ TEST_F(PgTest, ServerDownFailsFastThenSamePoolRecovers) {
   EXPECT_LE(pool->stats().open, 3);
 }
 
-TEST_F(PgTest, ConnectionLostMidQueryIsUnavailableAndDiscarded) {
+TEST_F(pgFault, ConnectionLostMidQueryIsUnavailableAndDiscarded) {
   auto pool = make_pool({.size = 1});
   auto pid = run([&]() -> asio::awaitable<tk::Result<Rows>> {
     co_return co_await pool->query("SELECT pg_backend_pid()");

@@ -12,7 +12,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class MigrateTest : public PgTest {
+class pgMigrate : public PgTest {
  protected:
   void SetUp() override {
     script("DROP DATABASE IF EXISTS it_pg_migrate WITH (FORCE)");
@@ -47,7 +47,7 @@ class MigrateTest : public PgTest {
   fs::path dir_;
 };
 
-TEST_F(MigrateTest, AppliesInOrderOnceAndRecordsEachFile) {
+TEST_F(pgMigrate, AppliesInOrderOnceAndRecordsEachFile) {
   write("0002_fill.sql", "INSERT INTO things (name) VALUES ('a'), ('b');");
   write("0001_create.sql",
         "CREATE TABLE things (id serial PRIMARY KEY, name text NOT NULL);\n"
@@ -81,7 +81,7 @@ TEST_F(MigrateTest, AppliesInOrderOnceAndRecordsEachFile) {
   EXPECT_EQ(db_query("SELECT count(*) FROM schema_migrations").int64(0, 0), 3);
 }
 
-TEST_F(MigrateTest, ChangedAppliedFileIsRefused) {
+TEST_F(pgMigrate, ChangedAppliedFileIsRefused) {
   write("0001_create.sql", "CREATE TABLE things (id int);");
   ASSERT_TRUE(migrate_once().ok());
   write("0001_create.sql", "CREATE TABLE things (id bigint);");
@@ -94,7 +94,7 @@ TEST_F(MigrateTest, ChangedAppliedFileIsRefused) {
   EXPECT_TRUE(db_query("SELECT to_regclass('later') IS NULL").boolean(0, 0));
 }
 
-TEST_F(MigrateTest, FailingFileIsRolledBackAndNotRecorded) {
+TEST_F(pgMigrate, FailingFileIsRolledBackAndNotRecorded) {
   write("0001_ok.sql", "CREATE TABLE things (id int);");
   write("0002_broken.sql", "CREATE TABLE half (id int);\nINSERT INTO nowhere VALUES (1);");
   auto st = migrate_once();
@@ -111,7 +111,7 @@ TEST_F(MigrateTest, FailingFileIsRolledBackAndNotRecorded) {
   EXPECT_EQ(db_query("SELECT count(*) FROM schema_migrations").int64(0, 0), 2);
 }
 
-TEST_F(MigrateTest, ConcurrentStartersApplyEachFileOnce) {
+TEST_F(pgMigrate, ConcurrentStartersApplyEachFileOnce) {
   write("0001_create.sql", "CREATE TABLE things (id serial PRIMARY KEY, name text);");
   write("0002_fill.sql", "SELECT pg_sleep(0.2); INSERT INTO things (name) VALUES ('once');");
   auto p1 = db_pool();
@@ -143,7 +143,7 @@ TEST_F(MigrateTest, ConcurrentStartersApplyEachFileOnce) {
   EXPECT_EQ(setting.value().text(0, 0), "5s");
 }
 
-TEST_F(MigrateTest, BadFolderOrNamesAreRefused) {
+TEST_F(pgMigrate, BadFolderOrNamesAreRefused) {
   auto pool = db_pool();
   auto missing = run([&] { return migrate(*pool, (dir_ / "nope").string()); });
   EXPECT_EQ(missing.code(), Errc::bad_migration);
@@ -162,7 +162,7 @@ TEST_F(MigrateTest, BadFolderOrNamesAreRefused) {
   EXPECT_EQ(tx.code(), Errc::bad_migration) << describe(tx);
 }
 
-TEST_F(MigrateTest, EmptyFolderCreatesOnlyTheTable) {
+TEST_F(pgMigrate, EmptyFolderCreatesOnlyTheTable) {
   ASSERT_TRUE(migrate_once().ok());
   EXPECT_EQ(db_query("SELECT count(*) FROM schema_migrations").int64(0, 0), 0);
 }

@@ -7,7 +7,10 @@
 namespace tk::pg::testing {
 namespace {
 
-TEST_F(PgTest, AcquireIsBoundedByAcquireTimeout) {
+// Suite names start with "pg" so that `ctest -R pg` selects them.
+using pgPool = PgTest;
+
+TEST_F(pgPool, AcquireIsBoundedByAcquireTimeout) {
   auto pool = make_pool({.size = 2, .acquire_timeout = 300ms});
   auto first = run([&] { return pool->acquire(); });
   auto second = run([&] { return pool->acquire(); });
@@ -35,7 +38,7 @@ TEST_F(PgTest, AcquireIsBoundedByAcquireTimeout) {
   EXPECT_EQ(fourth.value().get(), c);
 }
 
-TEST_F(PgTest, WaiterGetsTheConnectionReturnedWhileItWaits) {
+TEST_F(pgPool, WaiterGetsTheConnectionReturnedWhileItWaits) {
   auto pool = make_pool({.size = 1, .acquire_timeout = 2000ms});
   auto r = run([&]() -> asio::awaitable<tk::Result<Rows>> {
     auto held = co_await pool->acquire();
@@ -59,7 +62,7 @@ TEST_F(PgTest, WaiterGetsTheConnectionReturnedWhileItWaits) {
   EXPECT_EQ(pool->stats().timeouts, 0u);
 }
 
-TEST_F(PgTest, TwoHundredConcurrentQueriesThroughAPoolOfFour) {
+TEST_F(pgPool, TwoHundredConcurrentQueriesThroughAPoolOfFour) {
   auto pool = make_pool({.size = 4, .acquire_timeout = 5000ms});
   int ok = 0, failed = 0, max_open = 0;
   std::string first_error;
@@ -91,7 +94,7 @@ TEST_F(PgTest, TwoHundredConcurrentQueriesThroughAPoolOfFour) {
   EXPECT_EQ(s.connects, 4u);
 }
 
-TEST_F(PgTest, LeaseReturnedInsideATransactionIsRolledBack) {
+TEST_F(pgPool, LeaseReturnedInsideATransactionIsRolledBack) {
   script("DROP TABLE IF EXISTS it_pg_leak; CREATE TABLE it_pg_leak (id int)");
   auto pool = make_pool({.size = 1, .acquire_timeout = 2000ms});
   Connection* first = nullptr;
@@ -113,7 +116,7 @@ TEST_F(PgTest, LeaseReturnedInsideATransactionIsRolledBack) {
   EXPECT_EQ(query("SELECT count(*) FROM it_pg_leak").int64(0, 0), 0);
 }
 
-class TxTest : public PgTest {
+class pgTransaction : public PgTest {
  protected:
   void SetUp() override {
     script("DROP TABLE IF EXISTS it_pg_tx; CREATE TABLE it_pg_tx (id int PRIMARY KEY)");
@@ -121,7 +124,7 @@ class TxTest : public PgTest {
   std::int64_t count() { return query("SELECT count(*) FROM it_pg_tx").int64(0, 0); }
 };
 
-TEST_F(TxTest, CommitsWhenTheBodySucceeds) {
+TEST_F(pgTransaction, CommitsWhenTheBodySucceeds) {
   auto pool = make_pool({.size = 1});
   auto r = run([&]() -> asio::awaitable<tk::Result<std::int64_t>> {
     co_return co_await transaction(
@@ -138,7 +141,7 @@ TEST_F(TxTest, CommitsWhenTheBodySucceeds) {
   EXPECT_EQ(count(), 2);
 }
 
-TEST_F(TxTest, RollsBackWhenTheBodyFails) {
+TEST_F(pgTransaction, RollsBackWhenTheBodyFails) {
   auto pool = make_pool({.size = 1});
   auto r = run([&]() -> asio::awaitable<tk::Status> {
     co_return co_await transaction(*pool, [](Connection& c) -> asio::awaitable<tk::Status> {
@@ -165,7 +168,7 @@ TEST_F(TxTest, RollsBackWhenTheBodyFails) {
   EXPECT_EQ(pool->stats().discarded, 0u);
 }
 
-TEST_F(TxTest, SwallowedSqlErrorIsNotReportedAsCommitted) {
+TEST_F(pgTransaction, SwallowedSqlErrorIsNotReportedAsCommitted) {
   auto pool = make_pool({.size = 1});
   auto r = run([&]() -> asio::awaitable<tk::Status> {
     co_return co_await transaction(*pool, [](Connection& c) -> asio::awaitable<tk::Status> {
@@ -178,7 +181,7 @@ TEST_F(TxTest, SwallowedSqlErrorIsNotReportedAsCommitted) {
   EXPECT_EQ(count(), 0);
 }
 
-TEST_F(TxTest, RetriesSerializationFailures) {
+TEST_F(pgTransaction, RetriesSerializationFailures) {
   auto pool = make_pool({.size = 1});
   int calls = 0;
   auto r = run([&]() -> asio::awaitable<tk::Status> {
@@ -208,7 +211,7 @@ TEST_F(TxTest, RetriesSerializationFailures) {
   EXPECT_EQ(calls, 3);
 }
 
-TEST_F(TxTest, RealSerializationConflictIsRetriedAndSucceeds) {
+TEST_F(pgTransaction, RealSerializationConflictIsRetriedAndSucceeds) {
   script(
       "DROP TABLE IF EXISTS it_pg_counter; CREATE TABLE it_pg_counter (id int PRIMARY KEY, n int);"
       "INSERT INTO it_pg_counter VALUES (1, 0)");
