@@ -39,7 +39,9 @@ Task<NewSession> Identity::log_in(std::string email, std::string password) {
   if (!acc) co_return std::move(acc).error();
   if (!acc->has_value()) {
     // Same work as a real check so response time does not reveal which e-mails exist.
-    (void)co_await d_.shared->hasher->burn(std::move(password));
+    // A saturated hasher answers 503 for known and unknown e-mails alike.
+    auto burned = co_await d_.shared->hasher->burn(std::move(password));
+    if (!burned) co_return Errc::unavailable;
     co_return Errc::unauthenticated;
   }
   const auto& a = **acc;
