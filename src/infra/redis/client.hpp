@@ -68,8 +68,10 @@ class Client : public std::enable_shared_from_this<Client> {
 
   // Runs any command. A top-level error reply (-ERR, -WRONGTYPE...) is Errc::reply_error with the
   // text in Error.details["redis"]; errors nested in arrays stay Reply::Type::error elements.
+  // Transient refusals (-LOADING, -BUSY, -MASTERDOWN, -TRYAGAIN, -CLUSTERDOWN) are unavailable.
   // Fails at once with unavailable while disconnected; if the connection drops with the command
-  // in flight it fails with unavailable (its effect is unknown); timeout after command_timeout.
+  // in flight it fails with unavailable (its effect is unknown); timeout after command_timeout
+  // (the command may still run).
   // Commands issued while a write is in flight are sent together in the next write (automatic
   // pipelining); replies are matched in FIFO order.
   asio::awaitable<tk::Result<Reply>> exec(std::vector<std::string> args);

@@ -130,7 +130,15 @@ void append_evalsha(std::string& out, std::string_view sha, std::span<const std:
   for (const auto& a : args) append_bulk(out, a);
 }
 
-tk::Error reply_error(std::string_view text) { return {Errc::reply_error, {{"redis", text}}}; }
+tk::Error reply_error(std::string_view text) {
+  // Replies meaning "not executed, the server cannot serve right now" are unavailable (503),
+  // like a dropped connection; everything else is a real error of the command or script.
+  for (std::string_view transient :
+       {"LOADING ", "BUSY ", "MASTERDOWN ", "TRYAGAIN ", "CLUSTERDOWN "}) {
+    if (text.starts_with(transient)) return {Errc::unavailable, {{"redis", text}}};
+  }
+  return {Errc::reply_error, {{"redis", text}}};
+}
 
 // --- Parser ---------------------------------------------------------------------------------
 
@@ -224,37 +232,39 @@ asio::awaitable<tk::Result<std::vector<Reply>>> open(asio::ip::tcp::socket& sock
   sock.set_option(tcp::no_delay(true), ec);
   if (ec) co_return failed("setsockopt", ec);
 
+  // AUTH and SELECT as configured, then PING: a Redis still loading its dataset accepts
+  // connections but answers -LOADING, and must count as not connected (503), not as up.
   std::string hs;
-  std::size_t own = 0;
+  std::vector<const char*> own;
   if (!ep.password.empty()) {
     if (ep.username.empty()) {
       append_command(hs, {"AUTH", ep.password});
     } else {
       append_command(hs, {"AUTH", ep.username, ep.password});
     }
-    ++own;
+    own.push_back("AUTH failed");
   }
   if (ep.db != 0) {
     append_command(hs, {"SELECT", std::to_string(ep.db)});
-    ++own;
+    own.push_back("SELECT failed");
   }
+  append_command(hs, {"PING"});
+  own.push_back("server not ready");
   hs += extra;
   std::vector<Reply> replies;
-  const std::size_t total = own + extra_replies;
-  if (total == 0) co_return replies;
+  const std::size_t total = own.size() + extra_replies;
 
   auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(hs), kTuple);
   (void)wn;
   if (wec) co_return failed("handshake write", wec);
   replies.reserve(total);
-  std::array<char, 4096> buf;
+  std::vector<char> buf(4096);
   while (replies.size() < total) {
     Reply r;
     switch (parser.next(r)) {
       case Parser::Next::reply:
-        if (replies.size() < own && r.is_error()) {
-          auto err = unavailable(replies.size() == 0 && !ep.password.empty() ? "AUTH failed"
-                                                                             : "SELECT failed");
+        if (replies.size() < own.size() && r.is_error()) {
+          auto err = unavailable(own[replies.size()]);
           err.details["redis"] = r.str;
           co_return err;
         }
@@ -269,7 +279,7 @@ asio::awaitable<tk::Result<std::vector<Reply>>> open(asio::ip::tcp::socket& sock
     if (rec) co_return failed("handshake read", rec);
     parser.feed(buf.data(), n);
   }
-  replies.erase(replies.begin(), replies.begin() + static_cast<std::ptrdiff_t>(own));
+  replies.erase(replies.begin(), replies.begin() + static_cast<std::ptrdiff_t>(own.size()));
   co_return replies;
 }
 

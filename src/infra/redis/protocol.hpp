@@ -71,16 +71,19 @@ class Parser {
   redisReader* r_ = nullptr;
 };
 
-// Resolves and connects `sock`, sets TCP_NODELAY, then runs AUTH/SELECT as configured followed
-// by `extra` (pre-encoded commands expecting `extra_replies` replies), all within `timeout`.
-// Returns the replies to `extra`. AUTH/SELECT failures are unavailable with details["redis"].
+// Resolves and connects `sock`, sets TCP_NODELAY, then runs AUTH/SELECT as configured and PING,
+// followed by `extra` (pre-encoded commands expecting `extra_replies` replies), all within
+// `timeout`. Returns the replies to `extra`. An error reply to AUTH/SELECT/PING (wrong password,
+// -LOADING...) is unavailable with the text in details["redis"].
 asio::awaitable<tk::Result<std::vector<Reply>>> open(asio::ip::tcp::socket& sock, Parser& parser,
                                                      const Endpoint& ep,
                                                      std::chrono::milliseconds timeout,
                                                      std::string extra = {},
                                                      std::size_t extra_replies = 0);
 
-// Error for a top-level -ERR reply: Errc::reply_error with the text in details["redis"].
+// Error for a top-level error reply, text in details["redis"]: Errc::reply_error, or
+// Errc::unavailable for transient states where the command did not run (LOADING, BUSY,
+// MASTERDOWN, TRYAGAIN, CLUSTERDOWN).
 tk::Error reply_error(std::string_view text);
 
 }  // namespace tk::redis::detail
