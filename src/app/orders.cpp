@@ -85,7 +85,7 @@ PaymentAnswer answer(Errc code, std::string_view message, int status) {
 }
 }  // namespace
 
-Task<PaymentAnswer> Payments::pay(const Principal& who, PaymentRequest r) {
+Task<PaymentAnswer> Payments::pay(const Principal& who, const PaymentRequest& r) {
   TK_CO_TRY(auto order, co_await d_.ports.orders->get(r.order_id));
   if (!order || order->account_id != who.account_id) co_return Errc::not_found;
   Millis now = d_.now();

@@ -39,7 +39,7 @@ class Payments {
   explicit Payments(Deps d) : d_(d) {}
   // Errors returned here changed nothing and are not stored (404, 409 in progress/reused, 503).
   // Every decided outcome (paid, declined, already paid, hold expired) is a PaymentAnswer.
-  Task<PaymentAnswer> pay(const Principal& who, PaymentRequest r);
+  Task<PaymentAnswer> pay(const Principal& who, const PaymentRequest& r);
   // Resolves attempts left in doubt by a crash: finalises, voids or forgets them. Returns how
   // many were resolved.
   Task<int> reconcile(int limit);

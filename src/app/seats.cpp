@@ -80,6 +80,13 @@ Task<void> Seats::reload_markers(const std::string& perf_id) {
   co_return co_await d_.ports.holds->load_markers(perf_id, std::move(sold), std::move(bought));
 }
 
+Task<bool> Seats::reconcile_markers(const domain::Performance& p) {
+  TK_CO_TRY(auto n, co_await d_.ports.holds->sold_markers(p.id));
+  if (n >= p.sold_count) co_return false;
+  TK_CO_CHECK(co_await reload_markers(p.id));
+  co_return true;
+}
+
 Task<domain::Hold> Seats::hold(const Principal& who, const crypto::AccessToken& access,
                                std::string perf_id, std::vector<std::string> seat_ids) {
   auto q = d_.shared->view->get(perf_id);

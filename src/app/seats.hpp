@@ -35,6 +35,9 @@ class Seats {
 
   // Loads sold markers and bought counts from PostgreSQL into an emptied Redis.
   Task<void> reload_markers(const std::string& perf_id);
+  // Re-loads the markers when Redis knows fewer sold seats than PostgreSQL (a restarted Redis
+  // that lost its last writes). Returns true when it reloaded.
+  Task<bool> reconcile_markers(const domain::Performance& p);
 
  private:
   Task<std::shared_ptr<const Layout>> layout_of(const std::string& venue_id);

@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "app/orders.hpp"
+#include "app/seats.hpp"
 #include "app/waiting_room.hpp"
 #include "common/log.hpp"
 
@@ -57,7 +58,12 @@ asio::awaitable<void> Background::refresher() {
     auto live = co_await d_.ports.catalog_writer->live_performances();
     if (live) {
       live_ = std::move(*live);
-      for (const auto& p : live_) d_.shared->view->update_perf(p);
+      app::Seats seats(d_);
+      for (const auto& p : live_) {
+        d_.shared->view->update_perf(p);
+        auto r = co_await seats.reconcile_markers(p);
+        if (r && *r) log::warn("sold markers re-loaded from PostgreSQL", {{"performance", p.id}});
+      }
     }
     // Counters for every performance this process serves polls for (missed pub/sub messages).
     for (const auto& id : d_.shared->view->known()) {

@@ -9,17 +9,30 @@ log=$(mktemp /tmp/tk-e2e-XXXX.log)
 export TICKETING_HTTP_PORT=$port TICKETING_HTTP_HOST=127.0.0.1 TICKETING_THREADS=2 \
   TICKETING_SECRET=e2e-secret-0123456789abcdef0123456789abcdef TICKETING_ADMIN_TOKEN=e2e-admin \
   TICKETING_ARGON2_OPSLIMIT=1 TICKETING_ARGON2_MEMLIMIT_KIB=8192
-"$bin" >"$log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
-  kill -0 $pid 2>/dev/null || { echo "service died"; cat "$log"; exit 1; }
-  sleep 0.2
-done
+start() {
+  "$bin" >>"$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && return 0
+    kill -0 $pid 2>/dev/null || { echo "service died"; cat "$log"; exit 1; }
+    sleep 0.2
+  done
+  echo "service not ready"; cat "$log"; exit 1
+}
+pid=
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log" "$log.state"' EXIT
+if [ "$mode" = crash ]; then
+  # Test builds only: the process dies between the provider's charge and the commit.
+  export TICKETING_PAYMENT_TIMEOUT_MS=1000
+  TICKETING_FAULT=crash_after_charge start
+  python3 "$here/crash.py" phase1 "http://127.0.0.1:$port" e2e-admin "$TICKETING_PG_URL" "$log.state" || exit 1
+  wait $pid 2>/dev/null
+  start
+fi
 case $mode in
   flow) bash "$here/flow.sh" "http://127.0.0.1:$port" e2e-admin ;;
   race) python3 "$here/race.py" "http://127.0.0.1:$port" e2e-admin "$TICKETING_PG_URL" "$TK_REDIS_PORT" 200 50 ;;
+  crash) python3 "$here/crash.py" phase2 "http://127.0.0.1:$port" e2e-admin "$TICKETING_PG_URL" "$log.state" ;;
   race-flush) python3 "$here/race.py" "http://127.0.0.1:$port" e2e-admin "$TICKETING_PG_URL" "$TK_REDIS_PORT" 200 50 flush ;;
 esac
 rc=$?

@@ -44,7 +44,7 @@ struct HoldCounters {
 class HoldStore {
  public:
   virtual ~HoldStore() = default;
-  virtual Task<HoldOutcome> hold(std::string perf, HoldRequest r) = 0;
+  virtual Task<HoldOutcome> hold(std::string perf, const HoldRequest& r) = 0;
   virtual Task<std::optional<domain::Hold>> get(std::string perf, std::string hold_id) = 0;
   // Compare-and-delete by hold id: seats now held by someone else are never touched.
   virtual Task<bool> release(std::string perf, std::string hold_id, std::string account_id) = 0;
@@ -52,10 +52,12 @@ class HoldStore {
   virtual Task<void> mark_sold(std::string perf, std::string hold_id, std::string account_id,
                                std::int64_t position, std::vector<std::string> seat_ids) = 0;
   // Re-load sold markers and per-account bought counts from PostgreSQL (Redis came back empty).
-  virtual Task<void> load_markers(std::string perf, std::vector<std::string> sold,
-                                  std::vector<std::pair<std::string, int>> bought) = 0;
+  virtual Task<void> load_markers(std::string perf, const std::vector<std::string>& sold,
+                                  const std::vector<std::pair<std::string, int>>& bought) = 0;
   virtual Task<SeatStates> seat_states(std::string perf) = 0;
   virtual Task<std::int64_t> version(std::string perf) = 0;
+  // Number of permanent sold markers (compared with PostgreSQL's count to detect lost writes).
+  virtual Task<std::int64_t> sold_markers(std::string perf) = 0;
   virtual Task<HoldCounters> counters(std::string perf, Millis now) = 0;
 };
 

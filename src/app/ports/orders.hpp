@@ -49,7 +49,7 @@ class OrderRepo {
   // Claims the hold's seat rows (the fence) and inserts the order in one transaction; the same
   // hold returns its existing order. Errc::seats_unavailable (details.seat_ids) when a seat is
   // claimed or sold, Errc::seat_limit_reached when the account's limit would be exceeded.
-  virtual Task<PlacedOrder> place(NewOrder o, Millis now) = 0;
+  virtual Task<PlacedOrder> place(const NewOrder& o, Millis now) = 0;
   virtual Task<std::optional<domain::Order>> get(std::string order_id) = 0;
   virtual Task<std::optional<domain::Order>> by_hold(std::string hold_id) = 0;
   virtual Task<std::vector<domain::Order>> list_for_account(std::string account_id) = 0;
@@ -67,7 +67,7 @@ class OrderRepo {
   virtual Task<void> abandon_payment(std::string account_id, std::string key) = 0;
   // Step 4: seats sold, tickets, order paid, stored response, outbox row — one transaction.
   // Returns false (and changes nothing) when the claim is no longer valid.
-  virtual Task<bool> finalise(FinalSale s) = 0;
+  virtual Task<bool> finalise(const FinalSale& s) = 0;
   virtual Task<std::vector<InDoubtAttempt>> in_doubt(Millis now, int limit) = 0;
 
   // For re-loading Redis markers and for stats.

@@ -68,7 +68,7 @@ class QueueStore {
   virtual ~QueueStore() = default;
   virtual Task<JoinOutcome> join(std::string perf, std::int64_t account_num, Millis now) = 0;
   virtual Task<void> raise_hwm(std::string perf, std::int64_t hwm) = 0;
-  virtual Task<void> restore(std::string perf, QueueSnapshot s) = 0;
+  virtual Task<void> restore(std::string perf, const QueueSnapshot& s) = 0;
   virtual Task<TickOutcome> tick(std::string perf, TickParams p) = 0;
   virtual Task<QueueCounters> counters(std::string perf) = 0;
   virtual Task<void> finish(std::string perf, std::int64_t position) = 0;

@@ -70,7 +70,7 @@ Task<std::vector<domain::Order>> Orders::list_for_account(std::string account_id
   co_return co_await load_orders("o.account_id = $1", account_id);
 }
 
-Task<app::PlacedOrder> Orders::place(app::NewOrder n, Millis now) {
+Task<app::PlacedOrder> Orders::place(const app::NewOrder& n, Millis now) {
   const auto& o = n.order;
   const auto seats = text_array(o.seat_ids);
   const auto count = static_cast<std::int64_t>(o.seat_ids.size());
@@ -190,7 +190,7 @@ Task<void> Orders::abandon_payment(std::string account, std::string key) {
   co_return Status{};
 }
 
-Task<bool> Orders::finalise(app::FinalSale s) {
+Task<bool> Orders::finalise(const app::FinalSale& s) {
   std::vector<std::string> ids, seats, codes;
   for (const auto& t : s.tickets) {
     ids.push_back(t.id);

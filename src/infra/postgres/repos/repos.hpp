@@ -68,7 +68,7 @@ class QueueLedger final : public app::QueueLedger {
 class Orders final : public app::OrderRepo {
  public:
   explicit Orders(std::shared_ptr<pg::Pool> p) : pool_(std::move(p)) {}
-  app::Task<app::PlacedOrder> place(app::NewOrder o, Millis now) override;
+  app::Task<app::PlacedOrder> place(const app::NewOrder& o, Millis now) override;
   app::Task<std::optional<domain::Order>> get(std::string order_id) override;
   app::Task<std::optional<domain::Order>> by_hold(std::string hold_id) override;
   app::Task<std::vector<domain::Order>> list_for_account(std::string account_id) override;
@@ -79,7 +79,7 @@ class Orders final : public app::OrderRepo {
   app::Task<void> complete_payment(std::string account_id, std::string key, int status,
                                    std::string body) override;
   app::Task<void> abandon_payment(std::string account_id, std::string key) override;
-  app::Task<bool> finalise(app::FinalSale s) override;
+  app::Task<bool> finalise(const app::FinalSale& s) override;
   app::Task<std::vector<app::InDoubtAttempt>> in_doubt(Millis now, int limit) override;
   app::Task<std::vector<std::string>> sold_seats(std::string perf) override;
   app::Task<std::vector<std::pair<std::string, int>>> bought_counts(std::string perf) override;

@@ -119,7 +119,7 @@ Task<void> Queue::raise_hwm(std::string perf, std::int64_t hwm) {
   co_return Status{};
 }
 
-Task<void> Queue::restore(std::string perf, app::QueueSnapshot snap) {
+Task<void> Queue::restore(std::string perf, const app::QueueSnapshot& snap) {
   Keys k(perf);
   std::vector<std::string> args = V(s(snap.tail_reserved), s(snap.serving), s(snap.seq), s(snap.epoch),
                                 s(snap.expired_upto));
@@ -209,7 +209,7 @@ Task<void> Queue::finish(std::string perf, std::int64_t position) {
 
 // ---- Seat holds
 
-Task<app::HoldOutcome> Holds::hold(std::string perf, app::HoldRequest q) {
+Task<app::HoldOutcome> Holds::hold(std::string perf, const app::HoldRequest& q) {
   Keys k(perf);
   std::vector<std::string> args = V(s(q.now), s(q.expires_at), q.hold_id, q.account_id,
                                 s(q.max_per_account), s(q.seat_count), s(q.gc_ttl_ms), s(q.position));
@@ -277,8 +277,8 @@ Task<void> Holds::mark_sold(std::string perf, std::string hold_id, std::string a
   co_return Status{};
 }
 
-Task<void> Holds::load_markers(std::string perf, std::vector<std::string> sold,
-                               std::vector<std::pair<std::string, int>> bought) {
+Task<void> Holds::load_markers(std::string perf, const std::vector<std::string>& sold,
+                               const std::vector<std::pair<std::string, int>>& bought) {
   Keys k(perf);
   // Chunked so no single command is huge; the `loaded` flag goes last, so holds wait for it.
   constexpr std::size_t kChunk = 1000;
@@ -332,6 +332,13 @@ Task<std::int64_t> Holds::version(std::string perf) {
   Keys k(perf);
   auto cmd22 = V("GET", k.ver());
   RD_TRY(auto v, co_await c_->exec(std::move(cmd22)));
+  co_return num(v);
+}
+
+Task<std::int64_t> Holds::sold_markers(std::string perf) {
+  Keys k(perf);
+  auto cmd = V("SCARD", k.sold());
+  RD_TRY(auto v, co_await c_->exec(std::move(cmd)));
   co_return num(v);
 }
 

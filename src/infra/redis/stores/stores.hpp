@@ -28,7 +28,7 @@ class Queue final : public app::QueueStore {
   explicit Queue(std::shared_ptr<redis::Client> c) : c_(std::move(c)) {}
   app::Task<app::JoinOutcome> join(std::string perf, std::int64_t account_num, Millis now) override;
   app::Task<void> raise_hwm(std::string perf, std::int64_t hwm) override;
-  app::Task<void> restore(std::string perf, app::QueueSnapshot s) override;
+  app::Task<void> restore(std::string perf, const app::QueueSnapshot& s) override;
   app::Task<app::TickOutcome> tick(std::string perf, app::TickParams p) override;
   app::Task<app::QueueCounters> counters(std::string perf) override;
   app::Task<void> finish(std::string perf, std::int64_t position) override;
@@ -40,15 +40,16 @@ class Queue final : public app::QueueStore {
 class Holds final : public app::HoldStore {
  public:
   explicit Holds(std::shared_ptr<redis::Client> c) : c_(std::move(c)) {}
-  app::Task<app::HoldOutcome> hold(std::string perf, app::HoldRequest r) override;
+  app::Task<app::HoldOutcome> hold(std::string perf, const app::HoldRequest& r) override;
   app::Task<std::optional<domain::Hold>> get(std::string perf, std::string hold_id) override;
   app::Task<bool> release(std::string perf, std::string hold_id, std::string account_id) override;
   app::Task<void> mark_sold(std::string perf, std::string hold_id, std::string account_id,
                             std::int64_t position, std::vector<std::string> seat_ids) override;
-  app::Task<void> load_markers(std::string perf, std::vector<std::string> sold,
-                               std::vector<std::pair<std::string, int>> bought) override;
+  app::Task<void> load_markers(std::string perf, const std::vector<std::string>& sold,
+                               const std::vector<std::pair<std::string, int>>& bought) override;
   app::Task<app::SeatStates> seat_states(std::string perf) override;
   app::Task<std::int64_t> version(std::string perf) override;
+  app::Task<std::int64_t> sold_markers(std::string perf) override;
   app::Task<app::HoldCounters> counters(std::string perf, Millis now) override;
 
  private:

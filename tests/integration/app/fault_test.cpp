@@ -1,0 +1,143 @@
+// Faults: Redis or PostgreSQL going away answers `unavailable` (503) and the same process
+// recovers by itself; sold seats can never be held again after Redis loses data.
+#include "harness.hpp"
+
+namespace tk::test {
+namespace {
+
+using app::Errc;
+
+app::Errc code_of(const Error& e) { return app::to_app(e.code); }
+
+
+// Connected *and* answering: right after a kill the client may not have noticed the drop yet.
+bool redis_back(Harness& h) {
+  return h.run([&]() -> asio::awaitable<bool> {
+    for (int i = 0; i < 200; ++i) {
+      auto cmd = std::vector<std::string>{"PING"};
+      if ((co_await h.rclient->exec(std::move(cmd))).ok()) co_return true;
+      co_await Harness::sleep(50ms);
+    }
+    co_return false;
+  });
+}
+
+TEST(Faults, RedisDownAnswersUnavailableThenRecoversWithoutRestart) {
+  Harness h;
+  auto p = h.run([&] { return h.make_performance({.seats = 2}); });
+  auto a = h.run([&] { return h.make_buyer(); });
+  servers("redis-stop");
+  auto down = h.run([&]() -> asio::awaitable<Errc> {
+    app::WaitingRoom room(h.deps);
+    auto r = co_await room.join(a, p.id, "");
+    co_return r.ok() ? Errc::internal : code_of(r.error());
+  });
+  EXPECT_EQ(down, Errc::unavailable);
+  servers("redis-start");
+  EXPECT_TRUE(redis_back(h));
+  // The session survived in Redis's AOF or not; either way a fresh log-in and join work again.
+  auto b = h.run([&] { return h.make_buyer(); });
+  auto ok = h.run([&]() -> asio::awaitable<bool> {
+    app::WaitingRoom room(h.deps);
+    co_return (co_await room.join(b, p.id, "")).ok();
+  });
+  EXPECT_TRUE(ok);
+}
+
+TEST(Faults, PostgresDownAnswersUnavailableThenRecoversWithoutRestart) {
+  Harness h;
+  auto p = h.run([&] { return h.make_performance({.seats = 2}); });
+  servers("pg-stop");
+  auto down = h.run([&]() -> asio::awaitable<Errc> {
+    app::Catalogue cat(h.deps);
+    auto r = co_await cat.performance(p.id);
+    co_return r.ok() ? Errc::internal : code_of(r.error());
+  });
+  EXPECT_EQ(down, Errc::unavailable);
+  servers("pg-start");
+  auto back = h.run([&]() -> asio::awaitable<bool> {
+    for (int i = 0; i < 100; ++i) {
+      app::Catalogue cat(h.deps);
+      if ((co_await cat.events()).ok()) co_return true;
+      co_await Harness::sleep(100ms);
+    }
+    co_return false;
+  });
+  EXPECT_TRUE(back);
+}
+
+// Buys `n` seats for a fresh buyer; returns the seat ids bought.
+std::vector<std::string> buy(Harness& h, const domain::Performance& p, std::vector<std::string> want) {
+  auto who = h.run([&] { return h.make_buyer(); });
+  auto access = h.run([&] { return h.admit(who, p); });
+  return h.run([&]() -> asio::awaitable<std::vector<std::string>> {
+    app::Seats s(h.deps);
+    auto hold = co_await s.hold(who, access, p.id, want);
+    if (!hold) Harness::expect_ok(hold.error(), "hold");
+    app::Orders o(h.deps);
+    auto placed = co_await o.place(who, hold->id);
+    if (!placed) Harness::expect_ok(placed.error(), "order");
+    app::Payments pay(h.deps);
+    app::PaymentRequest req{placed->order.id, "k1", "fp", "card", "tok_ok"};
+
+    auto a = co_await pay.pay(who, req);
+    if (!a) Harness::expect_ok(a.error(), "pay");
+    if (a->status != 200) throw std::runtime_error("payment answered " + std::to_string(a->status));
+    co_return want;
+  });
+}
+
+Errc try_hold(Harness& h, const domain::Performance& p, const std::string& seat) {
+  auto who = h.run([&] { return h.make_buyer(); });
+  auto access = h.run([&] { return h.admit(who, p); });
+  return h.run([&]() -> asio::awaitable<Errc> {
+    app::Seats s(h.deps);
+    std::vector<std::string> want{seat};
+    auto r = co_await s.hold(who, access, p.id, want);
+    co_return r.ok() ? Errc::internal : code_of(r.error());
+  });
+}
+
+std::vector<std::string> seat_ids(Harness& h, const domain::Performance& p) {
+  return h.run([&]() -> asio::awaitable<std::vector<std::string>> {
+    auto v = co_await h.catalog->get_venue(p.venue_id);
+    std::vector<std::string> out;
+    for (auto& s : (*v)->seats) out.push_back(s.id);
+    co_return out;
+  });
+}
+
+TEST(Faults, SoldSeatsCannotBeHeldAfterRedisIsKilledAndRestarted) {
+  Harness h;
+  auto p = h.run([&] { return h.make_performance({.seats = 4}); });
+  auto seats = seat_ids(h, p);
+  buy(h, p, {seats[0], seats[1]});
+  servers("redis-kill");  // kill -9: whatever AOF had not flushed is gone
+  servers("redis-start");
+  EXPECT_TRUE(redis_back(h));
+  EXPECT_EQ(try_hold(h, p, seats[0]), Errc::seats_unavailable);
+  EXPECT_EQ(try_hold(h, p, seats[1]), Errc::seats_unavailable);
+}
+
+TEST(Faults, LostSoldMarkersAreReloadedFromPostgres) {
+  Harness h;
+  auto p = h.run([&] { return h.make_performance({.seats = 4}); });
+  auto seats = seat_ids(h, p);
+  buy(h, p, {seats[0]});
+  // Redis lost the marker but kept its `loaded` flag (e.g. the last second of AOF): the periodic
+  // reconcile compares with PostgreSQL's count and reloads.
+  h.run([&]() -> asio::awaitable<int> {
+    auto cmd = std::vector<std::string>{"SREM", "{p:" + p.id + "}:sold", seats[0]};
+    auto r = co_await h.rclient->exec(std::move(cmd));
+    if (!r || r->integer != 1) throw std::runtime_error("marker not removed");
+    app::Seats s(h.deps);
+    auto fresh = co_await h.catalog_w->get_performance(p.id);
+    auto rec = co_await s.reconcile_markers(**fresh);
+    if (!rec || !*rec) throw std::runtime_error("reconcile did not reload");
+    co_return 0;
+  });
+  EXPECT_EQ(try_hold(h, p, seats[0]), Errc::seats_unavailable);
+}
+
+}  // namespace
+}  // namespace tk::test

@@ -1,0 +1,237 @@
+#pragma once
+// In-process harness for use-case integration tests: the real PostgreSQL and Redis adapters of the
+// CTest fixture's servers, wired like the service's composition root, with a ManualClock so tests
+// move time instead of sleeping. Coroutines run on one io_context with a deadline.
+#include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+
+#include "app/catalogue.hpp"
+#include "app/identity.hpp"
+#include "app/orders.hpp"
+#include "app/seats.hpp"
+#include "app/waiting_room.hpp"
+#include "common/crypto/encoding.hpp"
+#include "common/crypto/password.hpp"
+#include "common/crypto/signer.hpp"
+#include "infra/payment/fake_provider.hpp"
+#include "infra/postgres/migrate.hpp"
+#include "infra/postgres/pool.hpp"
+#include "infra/postgres/repos/repos.hpp"
+#include "infra/redis/client.hpp"
+#include "infra/redis/stores/stores.hpp"
+#include "support/test_env.hpp"
+#include "workers/background.hpp"
+
+namespace tk::test {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+inline Millis wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct PerfSpec {
+  int seats = 10;
+  int max_per_order = 4;
+  int max_per_account = 4;
+  int hold_ttl_seconds = 300;
+  domain::QueueSettings queue{100, 100, 1000, 600};
+};
+
+class Harness {
+ public:
+  explicit Harness(int provider_latency_ms = 0) : clock(wall_ms()) {
+    crypto::init();
+    auto ex = io.get_executor();
+    pg::PoolOptions po;
+    po.conninfo = env("TICKETING_PG_URL");
+    po.size = 8;
+    pool = pg::Pool::create(ex, po);
+    auto ep = redis::Endpoint::parse(env("TICKETING_REDIS_URL"));
+    if (!ep) throw std::runtime_error("bad redis url");
+    rclient = redis::Client::create(ex, *ep);
+    rclient->start();
+    auto ring = crypto::KeyRing::create({{"t1", "harness-secret-0123456789abcdefghijklmnop"}}, "t1");
+    if (!ring) throw std::runtime_error("keyring");
+    signer = std::make_unique<crypto::Signer>(std::move(*ring));
+    crypto::PasswordOptions pw;
+    pw.opslimit = crypto_pwhash_OPSLIMIT_MIN;
+    pw.memlimit = crypto_pwhash_MEMLIMIT_MIN;
+    hasher = std::make_unique<crypto::PasswordHasher>(pw);
+    accounts = std::make_unique<pgrepo::Accounts>(pool);
+    catalog = std::make_unique<pgrepo::CatalogReader>(pool);
+    catalog_w = std::make_unique<pgrepo::CatalogWriter>(pool);
+    ledger = std::make_unique<pgrepo::QueueLedger>(pool);
+    orders = std::make_unique<pgrepo::Orders>(pool);
+    outbox = std::make_unique<pgrepo::Outbox>(pool);
+    sessions = std::make_unique<redisstore::Sessions>(rclient);
+    queue = std::make_unique<redisstore::Queue>(rclient);
+    holds = std::make_unique<redisstore::Holds>(rclient);
+    payment::FakeProviderOptions fo;
+    fo.latency = std::chrono::milliseconds(provider_latency_ms);
+    fo.timeout = 1000ms;
+    payments = std::make_unique<payment::FakeProvider>(pool, fo);
+    shared.clock = &clock;
+    shared.signer = signer.get();
+    shared.hasher = hasher.get();
+    shared.view = &view;
+    shared.layouts = &layouts;
+    shared.settings.payment_margin_ms = 1000;
+    deps.shared = &shared;
+    deps.ports = app::Ports{accounts.get(), sessions.get(), catalog.get(), catalog_w.get(),
+                            queue.get(), ledger.get(), holds.get(), orders.get(), payments.get()};
+    bool done = false;
+    Status migrated;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      for (int i = 0; i < 100 && !rclient->connected(); ++i) co_await sleep(50ms);
+      migrated = co_await pg::migrate(*pool);
+      done = true;
+    }, asio::detached);
+    for (int i = 0; i < 3000 && !done; ++i) io.run_for(20ms);
+    if (!done || !migrated) throw std::runtime_error("harness: migrations failed");
+  }
+  ~Harness() {
+    rclient->stop();
+    pool->close();
+    io.run_for(200ms);
+  }
+
+  static asio::awaitable<void> sleep(std::chrono::milliseconds d) {
+    asio::steady_timer t(co_await asio::this_coro::executor, d);
+    co_await t.async_wait(asio::use_awaitable);
+  }
+
+  // Runs a coroutine to completion (throws on timeout, rethrows its exceptions).
+  template <class F>
+  auto run(F f, std::chrono::milliseconds limit = 60s) {
+    using T = typename std::invoke_result_t<F&>::value_type;
+    std::optional<T> out;
+    std::exception_ptr err;
+    bool done = false;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      try {
+        out.emplace(co_await f());
+      } catch (...) {
+        err = std::current_exception();
+      }
+      done = true;
+    }, asio::detached);
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done && std::chrono::steady_clock::now() < deadline) io.run_for(20ms);
+    if (!done) throw std::runtime_error("coroutine did not finish in time");
+    if (err) std::rethrow_exception(err);
+    return std::move(*out);
+  }
+
+  // ---- set-up helpers (each a coroutine that fails the test on error)
+
+  static void expect_ok(const Error& e, const char* what) {
+    throw std::runtime_error(std::string(what) + " failed: " + e.code.message() + " " +
+                             boost::json::serialize(e.details));
+  }
+
+  asio::awaitable<domain::Performance> make_performance(PerfSpec s) {
+    app::Admin admin(deps);
+    std::vector<app::NewSection> sections{{"A", {}}};
+    for (int left = s.seats, row = 1; left > 0; ++row) {
+      int n = std::min(left, 10);
+      sections[0].rows.push_back({std::to_string(row), n, "R"});
+      left -= n;
+    }
+    auto v = co_await admin.create_venue("Hall", sections);
+    if (!v) expect_ok(v.error(), "venue");
+    auto e = co_await admin.create_event("Show", v->id);
+    if (!e) expect_ok(e.error(), "event");
+    app::NewPerformance n;
+    n.event_id = *e;
+    n.starts_at = clock.now_ms() + 86400000;
+    n.sale_opens_at = clock.now_ms() - 1000;
+    n.price_grades = {{"R", 1000, "KRW"}};
+    n.max_seats_per_order = s.max_per_order;
+    n.max_seats_per_account = s.max_per_account;
+    n.hold_ttl_seconds = s.hold_ttl_seconds;
+    n.admit_per_interval = s.queue.admit_per_interval;
+    n.interval_ms = s.queue.interval_ms;
+    n.max_active = s.queue.max_active;
+    n.access_ttl_seconds = s.queue.access_ttl_seconds;
+    auto id = co_await admin.create_performance(n);
+    if (!id) expect_ok(id.error(), "performance");
+    app::PerformanceChange ch;
+    ch.status = domain::SaleStatus::on_sale;
+    auto p = co_await admin.update_performance(*id, ch);
+    if (!p) expect_ok(p.error(), "open sale");
+    co_return *p;
+  }
+
+  asio::awaitable<app::Principal> make_buyer() {
+    app::Identity id(deps);
+    std::string email = "h" + crypto::new_id("") + "@example.com";
+    auto a = co_await id.sign_up(email, "password-123", "Buyer");
+    if (!a) expect_ok(a.error(), "sign up");
+    auto s = co_await id.log_in(email, "password-123");
+    if (!s) expect_ok(s.error(), "log in");
+    auto p = co_await id.authenticate(s->token);
+    if (!p) expect_ok(p.error(), "authenticate");
+    co_return *p;
+  }
+
+  // Joins and ticks (moving the clock) until admitted; returns the decoded access token.
+  asio::awaitable<crypto::AccessToken> admit(const app::Principal& who, const domain::Performance& p) {
+    app::WaitingRoom room(deps);
+    auto j = co_await room.join(who, p.id, "");
+    if (!j) expect_ok(j.error(), "join");
+    for (int i = 0; i < 1000; ++i) {
+      auto st = co_await room.status(p.id, j->ticket);
+      if (!st) expect_ok(st.error(), "status");
+      if (st->state == app::QueueState::admitted) {
+        auto a = crypto::decode_access_token(*signer, st->access_token, clock.now_ms());
+        if (!a) expect_ok(a.error(), "access token");
+        co_return *a;
+      }
+      clock.advance(p.queue.interval_ms);
+      auto fresh = co_await catalog_w->get_performance(p.id);
+      auto t = co_await room.tick(**fresh);
+      if (!t) expect_ok(t.error(), "tick");
+    }
+    throw std::runtime_error("never admitted");
+  }
+
+  asio::io_context io;
+  ManualClock clock;
+  std::shared_ptr<pg::Pool> pool;
+  std::shared_ptr<redis::Client> rclient;
+  std::unique_ptr<crypto::Signer> signer;
+  std::unique_ptr<crypto::PasswordHasher> hasher;
+  std::unique_ptr<pgrepo::Accounts> accounts;
+  std::unique_ptr<pgrepo::CatalogReader> catalog;
+  std::unique_ptr<pgrepo::CatalogWriter> catalog_w;
+  std::unique_ptr<pgrepo::QueueLedger> ledger;
+  std::unique_ptr<pgrepo::Orders> orders;
+  std::unique_ptr<pgrepo::Outbox> outbox;
+  std::unique_ptr<redisstore::Sessions> sessions;
+  std::unique_ptr<redisstore::Queue> queue;
+  std::unique_ptr<redisstore::Holds> holds;
+  std::unique_ptr<payment::FakeProvider> payments;
+  app::QueueView view;
+  app::LayoutCache layouts;
+  app::Shared shared;
+  app::Deps deps;
+};
+
+// Scalar SQL helper for assertions.
+inline asio::awaitable<std::int64_t> count(pg::Pool& pool, std::string sql, std::string arg) {
+  auto params = pg::Params(pg::arg(arg));
+  auto r = co_await pool.query(sql, std::move(params));
+  if (!r) throw std::runtime_error("count query failed: " + sql);
+  co_return r->int64(0, 0);
+}
+
+}  // namespace tk::test
