@@ -206,7 +206,8 @@ Status Service::prepare(std::chrono::seconds wait) {
 
   // Background work and the pub/sub listener run on the first worker.
   auto& w0 = *s.workers.front();
-  s.background = std::make_unique<workers::Background>(w0.deps, *w0.outbox, *w0.outbox);
+  s.background = std::make_unique<workers::Background>(w0.deps, *w0.outbox, *w0.outbox,
+                                                       workers::BackgroundOptions{}, &s.metrics);
   s.subscriber = redis::Subscriber::create(w0.io.get_executor(), *redis_ep);
   s.subscriber->subscribe(redisstore::kTickChannel);
   s.subscriber->on_message([this](std::string_view, std::string_view msg) {

@@ -46,7 +46,15 @@ asio::awaitable<void> Background::ticker() {
   while (!stopping_) {
     for (const auto& p : live_) {
       auto r = co_await room.tick(p);
-      (void)r;
+      if (r && metrics_ && r->kind == app::TickOutcome::Kind::ticked) {
+        metrics::Labels l{{"performance", p.id}};
+        metrics_->counter("hold_expiries_total", "Seat holds that ran out", l)
+            .inc(static_cast<double>(r->holds_expired));
+        metrics_->gauge("queue_active", "Admitted buyers still within their access window", l)
+            .set(static_cast<double>(r->active));
+        metrics_->counter("queue_admissions_total", "Buyers admitted from the waiting room", l)
+            .inc(static_cast<double>(r->tick.to - r->tick.from));
+      }
     }
     co_await sleep_for(o_.tick_poll);
   }
@@ -61,6 +69,15 @@ asio::awaitable<void> Background::refresher() {
       app::Seats seats(d_);
       for (const auto& p : live_) {
         d_.shared->view->update_perf(p);
+        if (metrics_) {
+          metrics_->gauge("seats_sold", "Seats sold (PostgreSQL)", {{"performance", p.id}})
+              .set(static_cast<double>(p.sold_count));
+          auto h = co_await d_.ports.holds->counters(p.id, d_.now());
+          if (h) {
+            metrics_->gauge("holds_active", "Seat holds not yet expired", {{"performance", p.id}})
+                .set(static_cast<double>(h->holds_active));
+          }
+        }
         auto r = co_await seats.reconcile_markers(p);
         if (r && *r) log::warn("sold markers re-loaded from PostgreSQL", {{"performance", p.id}});
       }

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "app/deps.hpp"
+#include "common/metrics.hpp"
 
 namespace tk::workers {
 
@@ -24,8 +25,8 @@ struct BackgroundOptions {
 class Background {
  public:
   Background(app::Deps deps, app::OutboxRepo& outbox, app::ReceiptSink& sink,
-             BackgroundOptions o = {})
-      : d_(deps), outbox_(outbox), sink_(sink), o_(o) {}
+             BackgroundOptions o = {}, metrics::Registry* m = nullptr)
+      : d_(deps), outbox_(outbox), sink_(sink), o_(o), metrics_(m) {}
   // Spawns every loop on `ex`; they stop when stop() is called.
   void start(boost::asio::any_io_executor ex);
   void stop() { stopping_ = true; }
@@ -44,6 +45,7 @@ class Background {
   app::OutboxRepo& outbox_;
   app::ReceiptSink& sink_;
   BackgroundOptions o_;
+  metrics::Registry* metrics_;
   std::atomic<bool> stopping_{false};
   std::vector<domain::Performance> live_;
 };
