@@ -27,8 +27,8 @@ if [ "$mode" = crash ]; then
   TICKETING_FAULT=crash_after_charge start
   python3 "$here/crash.py" phase1 "http://127.0.0.1:$port" e2e-admin "$TICKETING_PG_URL" "$log.state" || exit 1
   wait $pid 2>/dev/null
-  start
 fi
+start
 case $mode in
   flow) bash "$here/flow.sh" "http://127.0.0.1:$port" e2e-admin ;;
   race) python3 "$here/race.py" "http://127.0.0.1:$port" e2e-admin "$TICKETING_PG_URL" "$TK_REDIS_PORT" 200 50 ;;
