@@ -7,8 +7,6 @@ namespace {
 
 using app::Errc;
 
-app::Errc code_of(const Error& e) { return app::to_app(e.code); }
-
 
 // Connected *and* answering: right after a kill the client may not have noticed the drop yet.
 bool redis_back(Harness& h) {
@@ -95,15 +93,6 @@ Errc try_hold(Harness& h, const domain::Performance& p, const std::string& seat)
     std::vector<std::string> want{seat};
     auto r = co_await s.hold(who, access, p.id, want);
     co_return r.ok() ? Errc::internal : code_of(r.error());
-  });
-}
-
-std::vector<std::string> seat_ids(Harness& h, const domain::Performance& p) {
-  return h.run([&]() -> asio::awaitable<std::vector<std::string>> {
-    auto v = co_await h.catalog->get_venue(p.venue_id);
-    std::vector<std::string> out;
-    for (auto& s : (*v)->seats) out.push_back(s.id);
-    co_return out;
   });
 }
 

@@ -226,6 +226,18 @@ class Harness {
   app::Deps deps;
 };
 
+// Seat ids of a performance's venue, in layout order.
+inline std::vector<std::string> seat_ids(Harness& h, const domain::Performance& p) {
+  return h.run([&]() -> asio::awaitable<std::vector<std::string>> {
+    auto v = co_await h.catalog->get_venue(p.venue_id);
+    std::vector<std::string> out;
+    for (auto& s : (*v)->seats) out.push_back(s.id);
+    co_return out;
+  });
+}
+
+inline app::Errc code_of(const Error& e) { return app::to_app(e.code); }
+
 // Scalar SQL helper for assertions.
 inline asio::awaitable<std::int64_t> count(pg::Pool& pool, std::string sql, std::string arg) {
   auto params = pg::Params(pg::arg(arg));

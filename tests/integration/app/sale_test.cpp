@@ -9,17 +9,6 @@ namespace {
 
 using app::Errc;
 
-std::vector<std::string> seat_ids(Harness& h, const domain::Performance& p) {
-  return h.run([&]() -> asio::awaitable<std::vector<std::string>> {
-    auto v = co_await h.catalog->get_venue(p.venue_id);
-    std::vector<std::string> out;
-    for (auto& s : (*v)->seats) out.push_back(s.id);
-    co_return out;
-  });
-}
-
-app::Errc code_of(const Error& e) { return app::to_app(e.code); }
-
 std::string state_of(Harness& h, const std::string& perf, const std::string& seat) {
   return h.run([&]() -> asio::awaitable<std::string> {
     app::Seats seats(h.deps);
