@@ -33,7 +33,8 @@ void Background::start(asio::any_io_executor ex) {
 
 asio::awaitable<void> Background::tick_all_once() {
   app::WaitingRoom room(d_);
-  for (const auto& p : live_) {
+  auto live = live_;
+  for (const auto& p : *live) {
     auto r = co_await room.tick(p);
     (void)r;  // a failed tick is retried on the next round
   }
@@ -44,7 +45,8 @@ asio::awaitable<void> Background::ticker() {
   // admissions within a few tens of ms of each interval without per-performance timers.
   app::WaitingRoom room(d_);
   while (!stopping_) {
-    for (const auto& p : live_) {
+    auto live = live_;
+    for (const auto& p : *live) {
       auto r = co_await room.tick(p);
       if (r && metrics_ && r->kind == app::TickOutcome::Kind::ticked) {
         metrics::Labels l{{"performance", p.id}};
@@ -65,9 +67,10 @@ asio::awaitable<void> Background::refresher() {
   while (!stopping_) {
     auto live = co_await d_.ports.catalog_writer->live_performances();
     if (live) {
-      live_ = std::move(*live);
+      live_ = std::make_shared<const std::vector<domain::Performance>>(std::move(*live));
+      auto current = live_;
       app::Seats seats(d_);
-      for (const auto& p : live_) {
+      for (const auto& p : *current) {
         d_.shared->view->update_perf(p);
         if (metrics_) {
           metrics_->gauge("seats_sold", "Seats sold (PostgreSQL)", {{"performance", p.id}})

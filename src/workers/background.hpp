@@ -47,7 +47,10 @@ class Background {
   BackgroundOptions o_;
   metrics::Registry* metrics_;
   std::atomic<bool> stopping_{false};
-  std::vector<domain::Performance> live_;
+  // Replaced as a whole by the refresher; loops keep their own reference while they suspend, so a
+  // refresh never frees a performance another loop is still using.
+  std::shared_ptr<const std::vector<domain::Performance>> live_ =
+      std::make_shared<std::vector<domain::Performance>>();
 };
 
 }  // namespace tk::workers
