@@ -10,12 +10,8 @@
 #include "common/metrics.hpp"
 #include "http/handlers/api.hpp"
 #include "http/server.hpp"
-#include "infra/payment/fake_provider.hpp"
 #include "infra/postgres/migrate.hpp"
-#include "infra/postgres/pool.hpp"
-#include "infra/postgres/repos/repos.hpp"
-#include "infra/redis/client.hpp"
-#include "infra/redis/stores/stores.hpp"
+#include "main/adapters.hpp"
 #include "infra/redis/subscriber.hpp"
 #include "workers/background.hpp"
 
@@ -25,18 +21,7 @@ namespace asio = boost::asio;
 
 struct Worker {
   asio::io_context io{1};
-  std::shared_ptr<pg::Pool> pool, read_pool;
-  std::shared_ptr<redis::Client> redis;
-  std::unique_ptr<pgrepo::Accounts> accounts;
-  std::unique_ptr<pgrepo::CatalogReader> catalog;
-  std::unique_ptr<pgrepo::CatalogWriter> catalog_w;
-  std::unique_ptr<pgrepo::QueueLedger> ledger;
-  std::unique_ptr<pgrepo::Orders> orders;
-  std::unique_ptr<pgrepo::Outbox> outbox;
-  std::unique_ptr<redisstore::Sessions> sessions;
-  std::unique_ptr<redisstore::Queue> queue;
-  std::unique_ptr<redisstore::Holds> holds;
-  std::unique_ptr<payment::FakeProvider> payments;
+  std::unique_ptr<Adapters> a;
   http::Router router;
   std::unique_ptr<http::Server> server;
   app::Deps deps;
@@ -129,39 +114,21 @@ Status Service::prepare(std::chrono::seconds wait) {
   for (int i = 0; i < cfg.threads; ++i) {
     auto w = std::make_unique<Worker>();
     auto ex = w->io.get_executor();
-    pg::PoolOptions po2;
-    po2.conninfo = cfg.pg_url;
-    po2.size = cfg.pg_pool_size;
-    w->pool = pg::Pool::create(ex, po2);
-    pg::PoolOptions ro = po2;
-    ro.conninfo = cfg.pg_read_url;
-    ro.read_only = true;
-    ro.size = std::max(2, cfg.pg_pool_size / 2);
-    w->read_pool = pg::Pool::create(ex, ro);
-    w->redis = redis::Client::create(ex, *redis_ep);
-    w->redis->start();
-    w->accounts = std::make_unique<pgrepo::Accounts>(w->pool);
-    w->catalog = std::make_unique<pgrepo::CatalogReader>(w->read_pool);
-    w->catalog_w = std::make_unique<pgrepo::CatalogWriter>(w->pool);
-    w->ledger = std::make_unique<pgrepo::QueueLedger>(w->pool);
-    w->orders = std::make_unique<pgrepo::Orders>(w->pool);
-    w->outbox = std::make_unique<pgrepo::Outbox>(w->pool);
-    w->sessions = std::make_unique<redisstore::Sessions>(w->redis);
-    w->queue = std::make_unique<redisstore::Queue>(w->redis);
-    w->holds = std::make_unique<redisstore::Holds>(w->redis);
-    payment::FakeProviderOptions fo;
-    fo.latency = std::chrono::milliseconds(cfg.payment_latency_ms);
-    fo.timeout = std::chrono::milliseconds(cfg.payment_timeout_ms);
-    w->payments = std::make_unique<payment::FakeProvider>(w->pool, fo);
+    AdapterOptions ao_store;
+    ao_store.pg_url = cfg.pg_url;
+    ao_store.pg_read_url = cfg.pg_read_url;
+    ao_store.pg_pool_size = cfg.pg_pool_size;
+    ao_store.redis = *redis_ep;
+    ao_store.payment.latency = std::chrono::milliseconds(cfg.payment_latency_ms);
+    ao_store.payment.timeout = std::chrono::milliseconds(cfg.payment_timeout_ms);
+    w->a = Adapters::create(ex, ao_store);
     w->deps.shared = &s.shared;
-    w->deps.ports = app::Ports{w->accounts.get(), w->sessions.get(), w->catalog.get(),
-                               w->catalog_w.get(), w->queue.get(), w->ledger.get(),
-                               w->holds.get(), w->orders.get(), w->payments.get()};
+    w->deps.ports = w->a->ports();
     http::ApiOptions ao;
     ao.admin_token = cfg.admin_token;
     Worker* wp = w.get();
     ao.ready = [this, wp] {
-      return !impl_->draining && wp->pool->healthy() && wp->redis->connected();
+      return !impl_->draining && wp->a->pool->healthy() && wp->a->redis->connected();
     };
     ao.metrics = &s.metrics;
     ao.account_limiter = s.account_limiter.get();
@@ -192,11 +159,11 @@ Status Service::prepare(std::chrono::seconds wait) {
           .set(static_cast<double>(q->serving));
     }
     double reconnects = 0;
-    for (auto& w : impl_->workers) reconnects += static_cast<double>(w->redis->reconnects());
+    for (auto& w : impl_->workers) reconnects += static_cast<double>(w->a->redis->reconnects());
     m.gauge("redis_reconnects", "Redis reconnects since start").set(reconnects);
     double pool_waits = 0, pool_timeouts = 0;
     for (auto& w : impl_->workers) {
-      auto st = w->pool->stats();
+      auto st = w->a->pool->stats();
       pool_waits += static_cast<double>(st.waits);
       pool_timeouts += static_cast<double>(st.timeouts);
     }
@@ -206,7 +173,7 @@ Status Service::prepare(std::chrono::seconds wait) {
 
   // Background work and the pub/sub listener run on the first worker.
   auto& w0 = *s.workers.front();
-  s.background = std::make_unique<workers::Background>(w0.deps, *w0.outbox, *w0.outbox,
+  s.background = std::make_unique<workers::Background>(w0.deps, *w0.a->outbox, *w0.a->outbox,
                                                        workers::BackgroundOptions{}, &s.metrics);
   s.subscriber = redis::Subscriber::create(w0.io.get_executor(), *redis_ep);
   s.subscriber->subscribe(redisstore::kTickChannel);
@@ -240,9 +207,7 @@ void Service::stop() {
     asio::co_spawn(wp->io, [wp]() -> asio::awaitable<void> {
       wp->server->stop_accepting();
       co_await wp->server->drain(std::chrono::seconds(10));
-      wp->redis->stop();
-      wp->pool->close();
-      wp->read_pool->close();
+      wp->a->stop();
       wp->io.stop();
     }, asio::detached);
   }

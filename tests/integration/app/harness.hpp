@@ -18,12 +18,8 @@
 #include "common/crypto/encoding.hpp"
 #include "common/crypto/password.hpp"
 #include "common/crypto/signer.hpp"
-#include "infra/payment/fake_provider.hpp"
 #include "infra/postgres/migrate.hpp"
-#include "infra/postgres/pool.hpp"
-#include "infra/postgres/repos/repos.hpp"
-#include "infra/redis/client.hpp"
-#include "infra/redis/stores/stores.hpp"
+#include "main/adapters.hpp"
 #include "support/test_env.hpp"
 #include "workers/background.hpp"
 
@@ -50,15 +46,19 @@ class Harness {
  public:
   explicit Harness(int provider_latency_ms = 0) : clock(wall_ms()) {
     crypto::init();
-    auto ex = io.get_executor();
-    pg::PoolOptions po;
-    po.conninfo = env("TICKETING_PG_URL");
-    po.size = 8;
-    pool = pg::Pool::create(ex, po);
     auto ep = redis::Endpoint::parse(env("TICKETING_REDIS_URL"));
     if (!ep) throw std::runtime_error("bad redis url");
-    rclient = redis::Client::create(ex, *ep);
-    rclient->start();
+    service::AdapterOptions o;
+    o.pg_url = env("TICKETING_PG_URL");
+    o.redis = *ep;
+    o.payment.latency = std::chrono::milliseconds(provider_latency_ms);
+    o.payment.timeout = 1000ms;
+    adapters = service::Adapters::create(io.get_executor(), o);
+    pool = adapters->pool;
+    rclient = adapters->redis;
+    catalog = adapters->catalog.get();
+    catalog_w = adapters->catalog_writer.get();
+    queue = adapters->queue.get();
     auto ring = crypto::KeyRing::create({{"t1", "harness-secret-0123456789abcdefghijklmnop"}}, "t1");
     if (!ring) throw std::runtime_error("keyring");
     signer = std::make_unique<crypto::Signer>(std::move(*ring));
@@ -66,19 +66,6 @@ class Harness {
     pw.opslimit = crypto_pwhash_OPSLIMIT_MIN;
     pw.memlimit = crypto_pwhash_MEMLIMIT_MIN;
     hasher = std::make_unique<crypto::PasswordHasher>(pw);
-    accounts = std::make_unique<pgrepo::Accounts>(pool);
-    catalog = std::make_unique<pgrepo::CatalogReader>(pool);
-    catalog_w = std::make_unique<pgrepo::CatalogWriter>(pool);
-    ledger = std::make_unique<pgrepo::QueueLedger>(pool);
-    orders = std::make_unique<pgrepo::Orders>(pool);
-    outbox = std::make_unique<pgrepo::Outbox>(pool);
-    sessions = std::make_unique<redisstore::Sessions>(rclient);
-    queue = std::make_unique<redisstore::Queue>(rclient);
-    holds = std::make_unique<redisstore::Holds>(rclient);
-    payment::FakeProviderOptions fo;
-    fo.latency = std::chrono::milliseconds(provider_latency_ms);
-    fo.timeout = 1000ms;
-    payments = std::make_unique<payment::FakeProvider>(pool, fo);
     shared.clock = &clock;
     shared.signer = signer.get();
     shared.hasher = hasher.get();
@@ -86,8 +73,7 @@ class Harness {
     shared.layouts = &layouts;
     shared.settings.payment_margin_ms = 1000;
     deps.shared = &shared;
-    deps.ports = app::Ports{accounts.get(), sessions.get(), catalog.get(), catalog_w.get(),
-                            queue.get(), ledger.get(), holds.get(), orders.get(), payments.get()};
+    deps.ports = adapters->ports();
     bool done = false;
     Status migrated;
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
@@ -99,8 +85,7 @@ class Harness {
     if (!done || !migrated) throw std::runtime_error("harness: migrations failed");
   }
   ~Harness() {
-    rclient->stop();
-    pool->close();
+    adapters->stop();
     io.run_for(200ms);
   }
 
@@ -206,20 +191,15 @@ class Harness {
 
   asio::io_context io;
   ManualClock clock;
+  std::unique_ptr<service::Adapters> adapters;
   std::shared_ptr<pg::Pool> pool;
   std::shared_ptr<redis::Client> rclient;
   std::unique_ptr<crypto::Signer> signer;
   std::unique_ptr<crypto::PasswordHasher> hasher;
-  std::unique_ptr<pgrepo::Accounts> accounts;
-  std::unique_ptr<pgrepo::CatalogReader> catalog;
-  std::unique_ptr<pgrepo::CatalogWriter> catalog_w;
-  std::unique_ptr<pgrepo::QueueLedger> ledger;
-  std::unique_ptr<pgrepo::Orders> orders;
-  std::unique_ptr<pgrepo::Outbox> outbox;
-  std::unique_ptr<redisstore::Sessions> sessions;
-  std::unique_ptr<redisstore::Queue> queue;
-  std::unique_ptr<redisstore::Holds> holds;
-  std::unique_ptr<payment::FakeProvider> payments;
+  // Shortcuts into `adapters`.
+  pgrepo::CatalogReader* catalog = nullptr;
+  pgrepo::CatalogWriter* catalog_w = nullptr;
+  redisstore::Queue* queue = nullptr;
   app::QueueView view;
   app::LayoutCache layouts;
   app::Shared shared;

@@ -1,0 +1,44 @@
+#include "main/adapters.hpp"
+
+namespace tk::service {
+
+std::unique_ptr<Adapters> Adapters::create(boost::asio::any_io_executor ex,
+                                           const AdapterOptions& o) {
+  auto a = std::make_unique<Adapters>();
+  pg::PoolOptions po;
+  po.conninfo = o.pg_url;
+  po.size = o.pg_pool_size;
+  a->pool = pg::Pool::create(ex, po);
+  pg::PoolOptions ro = po;
+  ro.conninfo = o.pg_read_url.empty() ? o.pg_url : o.pg_read_url;
+  ro.read_only = true;
+  ro.size = std::max(2, o.pg_pool_size / 2);
+  a->read_pool = pg::Pool::create(ex, ro);
+  a->redis = redis::Client::create(ex, o.redis);
+  a->redis->start();
+  a->accounts = std::make_unique<pgrepo::Accounts>(a->pool);
+  a->catalog = std::make_unique<pgrepo::CatalogReader>(a->read_pool);
+  a->catalog_writer = std::make_unique<pgrepo::CatalogWriter>(a->pool);
+  a->ledger = std::make_unique<pgrepo::QueueLedger>(a->pool);
+  a->orders = std::make_unique<pgrepo::Orders>(a->pool);
+  a->outbox = std::make_unique<pgrepo::Outbox>(a->pool);
+  a->sessions = std::make_unique<redisstore::Sessions>(a->redis);
+  a->queue = std::make_unique<redisstore::Queue>(a->redis);
+  a->holds = std::make_unique<redisstore::Holds>(a->redis);
+  a->payments = std::make_unique<payment::FakeProvider>(a->pool, o.payment);
+  return a;
+}
+
+app::Ports Adapters::ports() const {
+  return app::Ports{accounts.get(), sessions.get(),  catalog.get(), catalog_writer.get(),
+                    queue.get(),    ledger.get(),    holds.get(),   orders.get(),
+                    payments.get()};
+}
+
+void Adapters::stop() {
+  redis->stop();
+  pool->close();
+  read_pool->close();
+}
+
+}  // namespace tk::service

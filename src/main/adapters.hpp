@@ -1,0 +1,45 @@
+#pragma once
+// The storage adapters of one io_context (shared-nothing): PostgreSQL pools, the Redis client and
+// every port implementation on top of them. Used by the service's workers and by the use-case
+// integration tests, so both are wired the same way.
+#include <boost/asio/any_io_executor.hpp>
+#include <memory>
+#include <string>
+
+#include "app/deps.hpp"
+#include "infra/payment/fake_provider.hpp"
+#include "infra/postgres/pool.hpp"
+#include "infra/postgres/repos/repos.hpp"
+#include "infra/redis/client.hpp"
+#include "infra/redis/stores/stores.hpp"
+
+namespace tk::service {
+
+struct AdapterOptions {
+  std::string pg_url;
+  std::string pg_read_url;  // catalogue reads (a replica later); empty: pg_url
+  int pg_pool_size = 8;
+  redis::Endpoint redis;
+  payment::FakeProviderOptions payment;
+};
+
+struct Adapters {
+  static std::unique_ptr<Adapters> create(boost::asio::any_io_executor ex, const AdapterOptions& o);
+  app::Ports ports() const;
+  void stop();  // closes pools and the Redis connection
+
+  std::shared_ptr<pg::Pool> pool, read_pool;
+  std::shared_ptr<redis::Client> redis;
+  std::unique_ptr<pgrepo::Accounts> accounts;
+  std::unique_ptr<pgrepo::CatalogReader> catalog;
+  std::unique_ptr<pgrepo::CatalogWriter> catalog_writer;
+  std::unique_ptr<pgrepo::QueueLedger> ledger;
+  std::unique_ptr<pgrepo::Orders> orders;
+  std::unique_ptr<pgrepo::Outbox> outbox;
+  std::unique_ptr<redisstore::Sessions> sessions;
+  std::unique_ptr<redisstore::Queue> queue;
+  std::unique_ptr<redisstore::Holds> holds;
+  std::unique_ptr<payment::FakeProvider> payments;
+};
+
+}  // namespace tk::service
