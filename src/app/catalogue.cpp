@@ -38,7 +38,8 @@ constexpr int kMaxSeatsPerVenue = 200000;
 }  // namespace
 
 Task<domain::Venue> Admin::create_venue(std::string name, std::vector<NewSection> sections) {
-  if (name.empty() || name.size() > 200) co_return field_error(Errc::invalid_field, "name", "1..200 chars");
+  if (name.empty() || name.size() > 200)
+    co_return field_error(Errc::invalid_field, "name", "1..200 chars");
   if (sections.empty()) co_return field_error(Errc::invalid_field, "sections", "at least one");
   std::set<std::string> section_names;
   long total = 0;
@@ -50,26 +51,31 @@ Task<domain::Venue> Admin::create_venue(std::string name, std::vector<NewSection
     std::set<std::string> labels;
     for (const auto& r : s.rows) {
       if (r.label.empty() || !labels.insert(r.label).second) {
-        co_return field_error(Errc::invalid_field, "rows.label", "non-empty and unique per section");
+        co_return field_error(Errc::invalid_field, "rows.label",
+                              "non-empty and unique per section");
       }
       if (r.grade.empty()) co_return field_error(Errc::invalid_field, "rows.grade", "non-empty");
-      if (r.seats < 1 || r.seats > 1000) co_return field_error(Errc::out_of_range, "rows.seats", "1..1000");
+      if (r.seats < 1 || r.seats > 1000)
+        co_return field_error(Errc::out_of_range, "rows.seats", "1..1000");
       total += r.seats;
     }
   }
-  if (total > kMaxSeatsPerVenue) co_return field_error(Errc::out_of_range, "sections", "at most 200000 seats");
+  if (total > kMaxSeatsPerVenue)
+    co_return field_error(Errc::out_of_range, "sections", "at most 200000 seats");
   co_return co_await d_.ports.catalog_writer->create_venue(std::move(name), std::move(sections));
 }
 
 Task<std::string> Admin::create_event(std::string title, std::string venue_id) {
-  if (title.empty() || title.size() > 200) co_return field_error(Errc::invalid_field, "title", "1..200 chars");
+  if (title.empty() || title.size() > 200)
+    co_return field_error(Errc::invalid_field, "title", "1..200 chars");
   co_return co_await d_.ports.catalog_writer->create_event(std::move(title), std::move(venue_id));
 }
 
 namespace {
 std::error_code check_queue(const domain::QueueSettings& q, std::string* field) {
   if (q.admit_per_interval < 1) return *field = "queue.admit_per_interval", Errc::out_of_range;
-  if (q.interval_ms < 50 || q.interval_ms > 60000) return *field = "queue.interval_ms", Errc::out_of_range;
+  if (q.interval_ms < 50 || q.interval_ms > 60000)
+    return *field = "queue.interval_ms", Errc::out_of_range;
   if (q.max_active < 1) return *field = "queue.max_active", Errc::out_of_range;
   if (q.access_ttl_seconds < 10 || q.access_ttl_seconds > 86400) {
     return *field = "queue.access_ttl_seconds", Errc::out_of_range;
@@ -99,7 +105,8 @@ Task<std::string> Admin::create_performance(NewPerformance n) {
   p.queue.max_active = n.max_active.value_or(1000);
   p.queue.access_ttl_seconds = n.access_ttl_seconds.value_or(600);
   p.seat_count = static_cast<int>(venue->seats.size());
-  if (p.max_seats_per_order < 1 || p.max_seats_per_order > d_.shared->settings.max_seats_per_order_cap) {
+  if (p.max_seats_per_order < 1 ||
+      p.max_seats_per_order > d_.shared->settings.max_seats_per_order_cap) {
     co_return field_error(Errc::out_of_range, "max_seats_per_order", "1..20");
   }
   if (p.max_seats_per_account < 1 || p.max_seats_per_account > 1000) {
@@ -109,7 +116,8 @@ Task<std::string> Admin::create_performance(NewPerformance n) {
     co_return field_error(Errc::out_of_range, "hold_ttl_seconds", "1..3600");
   }
   std::string field;
-  if (auto ec = check_queue(p.queue, &field)) co_return field_error(Errc::out_of_range, field, "see contract ranges");
+  if (auto ec = check_queue(p.queue, &field))
+    co_return field_error(Errc::out_of_range, field, "see contract ranges");
   if (p.sale_opens_at > p.starts_at) {
     co_return field_error(Errc::invalid_field, "sale_opens_at", "must not be after starts_at");
   }
@@ -121,24 +129,29 @@ Task<std::string> Admin::create_performance(NewPerformance n) {
     if (g.price_cents < 0 || g.price_cents > 1'000'000'000'00LL) {
       co_return field_error(Errc::out_of_range, "price_grades.price_cents", ">= 0");
     }
-    if (g.currency.size() != 3 ||
-        !std::all_of(g.currency.begin(), g.currency.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    if (g.currency.size() != 3 || !std::all_of(g.currency.begin(), g.currency.end(),
+                                               [](char c) { return c >= 'A' && c <= 'Z'; })) {
       co_return field_error(Errc::invalid_field, "price_grades.currency", "ISO 4217 code");
     }
-    if (!venue_grades.count(g.grade)) co_return field_error(Errc::invalid_field, "price_grades.grade", "not a grade of the venue");
-    if (!priced.insert(g.grade).second) co_return field_error(Errc::invalid_field, "price_grades.grade", "duplicate");
+    if (!venue_grades.count(g.grade))
+      co_return field_error(Errc::invalid_field, "price_grades.grade", "not a grade of the venue");
+    if (!priced.insert(g.grade).second)
+      co_return field_error(Errc::invalid_field, "price_grades.grade", "duplicate");
     if (g.currency != n.price_grades.front().currency) {
-      co_return field_error(Errc::invalid_field, "price_grades.currency", "one currency per performance");
+      co_return field_error(Errc::invalid_field, "price_grades.currency",
+                            "one currency per performance");
     }
   }
-  if (priced != venue_grades) co_return field_error(Errc::invalid_field, "price_grades", "every venue grade needs a price");
+  if (priced != venue_grades)
+    co_return field_error(Errc::invalid_field, "price_grades", "every venue grade needs a price");
   p.price_grades = std::move(n.price_grades);
   TK_CO_CHECK(co_await d_.ports.catalog_writer->create_performance(p));
   co_return p.id;
 }
 
 Task<domain::Performance> Admin::update_performance(std::string id, PerformanceChange c) {
-  if (c.status && (*c.status == domain::SaleStatus::scheduled || *c.status == domain::SaleStatus::sold_out)) {
+  if (c.status &&
+      (*c.status == domain::SaleStatus::scheduled || *c.status == domain::SaleStatus::sold_out)) {
     co_return field_error(Errc::invalid_field, "status", "on_sale, paused or closed");
   }
   TK_CO_TRY(auto cur, co_await d_.ports.catalog_writer->get_performance(id));
@@ -149,7 +162,8 @@ Task<domain::Performance> Admin::update_performance(std::string id, PerformanceC
   if (c.max_active) q.max_active = *c.max_active;
   if (c.access_ttl_seconds) q.access_ttl_seconds = *c.access_ttl_seconds;
   std::string field;
-  if (auto ec = check_queue(q, &field)) co_return field_error(Errc::out_of_range, field, "see contract ranges");
+  if (auto ec = check_queue(q, &field))
+    co_return field_error(Errc::out_of_range, field, "see contract ranges");
   if (cur->stored_status == domain::SaleStatus::closed && c.status &&
       *c.status != domain::SaleStatus::closed) {
     co_return field_error(Errc::invalid_field, "status", "a closed sale stays closed");

@@ -1,12 +1,12 @@
 #pragma once
 // What every use case needs: the ports of its thread (shared-nothing: one set per io_context)
 // and the process-wide pieces (clock, signer, password hasher, queue view, settings).
+#include "app/layout_cache.hpp"
 #include "app/ports/catalog.hpp"
 #include "app/ports/holds.hpp"
 #include "app/ports/identity.hpp"
 #include "app/ports/orders.hpp"
 #include "app/ports/queue.hpp"
-#include "app/layout_cache.hpp"
 #include "app/queue_view.hpp"
 #include "common/clock.hpp"
 

@@ -17,8 +17,7 @@ std::string lower_ascii(std::string s) {
 }
 }  // namespace
 
-Task<domain::Account> Identity::sign_up(std::string email, std::string password,
-                                        std::string name) {
+Task<domain::Account> Identity::sign_up(std::string email, std::string password, std::string name) {
   if (!domain::plausible_email(email)) {
     co_return Error{Errc::invalid_field, {{"field", "email"}}};
   }
@@ -54,8 +53,8 @@ Task<NewSession> Identity::log_in(std::string email, std::string password) {
   // Built before the co_await: GCC 12 destroys brace-initialised temporaries twice when they
   // live across a suspension point.
   domain::Session session{a.id, a.num, expires};
-  TK_CO_CHECK(co_await d_.ports.sessions->put(sid, std::move(session),
-                                              d_.shared->settings.session_ttl_ms));
+  TK_CO_CHECK(
+      co_await d_.ports.sessions->put(sid, std::move(session), d_.shared->settings.session_ttl_ms));
   co_return NewSession{std::move(token), expires};
 }
 

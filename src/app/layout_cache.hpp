@@ -24,7 +24,8 @@ class LayoutCache {
   std::shared_ptr<const Layout> put(domain::Venue v) {
     auto l = std::make_shared<Layout>();
     l->venue = std::move(v);
-    for (std::size_t i = 0; i < l->venue.seats.size(); ++i) l->index.emplace(l->venue.seats[i].id, i);
+    for (std::size_t i = 0; i < l->venue.seats.size(); ++i)
+      l->index.emplace(l->venue.seats[i].id, i);
     std::lock_guard lk(mu_);
     return map_.emplace(l->venue.id, l).first->second;
   }

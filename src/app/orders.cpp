@@ -75,8 +75,9 @@ std::string paid_body(const domain::Order& o) {
 }
 
 std::string error_body(Errc code, std::string_view message) {
-  return json::serialize(json::object{
-      {"error", json::object{{"code", code_name(code)}, {"message", message}, {"details", json::object{}}}}});
+  return json::serialize(json::object{{"error", json::object{{"code", code_name(code)},
+                                                             {"message", message},
+                                                             {"details", json::object{}}}}});
 }
 
 namespace {
@@ -91,13 +92,18 @@ Task<PaymentAnswer> Payments::pay(const Principal& who, const PaymentRequest& r)
   Millis now = d_.now();
   // The row stays locked while the provider may still answer; after that a retry may take over.
   Millis lease = d_.ports.payments->timeout_ms() + d_.shared->settings.payment_margin_ms;
-  TK_CO_TRY(auto begin, co_await d_.ports.orders->begin_payment(who.account_id, r.idempotency_key,
-                                                                r.fingerprint, r.order_id, now, lease));
+  TK_CO_TRY(auto begin,
+            co_await d_.ports.orders->begin_payment(who.account_id, r.idempotency_key,
+                                                    r.fingerprint, r.order_id, now, lease));
   switch (begin.kind) {
-    case IdempotencyBegin::Kind::replay: co_return PaymentAnswer{begin.status, std::move(begin.body)};
-    case IdempotencyBegin::Kind::reused: co_return Errc::idempotency_key_reused;
-    case IdempotencyBegin::Kind::in_progress: co_return Errc::idempotency_in_progress;
-    case IdempotencyBegin::Kind::started: break;
+    case IdempotencyBegin::Kind::replay:
+      co_return PaymentAnswer{begin.status, std::move(begin.body)};
+    case IdempotencyBegin::Kind::reused:
+      co_return Errc::idempotency_key_reused;
+    case IdempotencyBegin::Kind::in_progress:
+      co_return Errc::idempotency_in_progress;
+    case IdempotencyBegin::Kind::started:
+      break;
   }
   co_return co_await settle(*order, who.account_id, r.idempotency_key, r.card_token, true);
 }
@@ -125,7 +131,8 @@ Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::s
       TK_CO_CHECK(co_await orders.abandon_payment(account, key));
       co_return PaymentAnswer{0, {}};
     }
-    if (!found->approved) co_return co_await finish(answer(Errc::payment_declined, "payment declined", 402));
+    if (!found->approved)
+      co_return co_await finish(answer(Errc::payment_declined, "payment declined", 402));
     charge = std::move(*found);
   }
 
@@ -139,7 +146,8 @@ Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::s
   }
   auto refuse_expired = [&]() -> Task<PaymentAnswer> {
     if (charge) TK_CO_CHECK(co_await provider.void_charge(pk));
-    co_return co_await finish(answer(Errc::hold_expired, "the hold expired; nothing was charged", 409));
+    co_return co_await finish(
+        answer(Errc::hold_expired, "the hold expired; nothing was charged", 409));
   };
   if (domain::effective_status(order, now) != domain::OrderStatus::pending) {
     co_return co_await refuse_expired();
@@ -152,7 +160,8 @@ Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::s
     // Outside any transaction, with our key so the provider dedupes a retried charge.
     auto c = co_await provider.charge(pk, order.id, order.total_cents, order.currency, card_token);
     if (!c) co_return Errc::unavailable;  // outcome unknown: the attempt stays in doubt
-    if (!c->approved) co_return co_await finish(answer(Errc::payment_declined, "payment declined", 402));
+    if (!c->approved)
+      co_return co_await finish(answer(Errc::payment_declined, "payment declined", 402));
     charge = std::move(*c);
   }
   fault_point(*d_.shared, FaultPoint::crash_after_charge);
@@ -164,8 +173,8 @@ Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::s
     domain::Ticket t;
     t.id = crypto::new_id("tkt_");
     t.seat_id = seat;
-    t.code = crypto::encode(*d_.shared->signer,
-                            crypto::TicketCode{t.id, order.performance_id, seat});
+    t.code =
+        crypto::encode(*d_.shared->signer, crypto::TicketCode{t.id, order.performance_id, seat});
     paid.tickets.push_back(std::move(t));
   }
   FinalSale sale;
@@ -175,10 +184,17 @@ Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::s
   sale.charge_id = charge->charge_id;
   sale.tickets = paid.tickets;
   sale.response_body = paid_body(paid);
-  sale.outbox_payload = json::serialize(json::object{
-      {"order_id", order.id}, {"account_id", account}, {"performance_id", order.performance_id},
-      {"total_cents", order.total_cents}, {"currency", order.currency},
-      {"ticket_ids", [&] { json::array a; for (auto& t : paid.tickets) a.emplace_back(t.id); return a; }()}});
+  sale.outbox_payload = json::serialize(json::object{{"order_id", order.id},
+                                                     {"account_id", account},
+                                                     {"performance_id", order.performance_id},
+                                                     {"total_cents", order.total_cents},
+                                                     {"currency", order.currency},
+                                                     {"ticket_ids", [&] {
+                                                        json::array a;
+                                                        for (auto& t : paid.tickets)
+                                                          a.emplace_back(t.id);
+                                                        return a;
+                                                      }()}});
   sale.now = now;
   auto done = co_await orders.finalise(sale);
   if (!done) co_return Errc::unavailable;  // commit outcome unknown: the reconciler decides

@@ -9,9 +9,12 @@ namespace tk::app {
 
 const char* to_string(SeatState s) {
   switch (s) {
-    case SeatState::available: return "available";
-    case SeatState::held: return "held";
-    case SeatState::sold: return "sold";
+    case SeatState::available:
+      return "available";
+    case SeatState::held:
+      return "held";
+    case SeatState::sold:
+      return "sold";
   }
   return "sold";
 }
@@ -70,7 +73,8 @@ Task<SeatMap> Seats::seat_map(std::string perf_id) {
     auto it = layout->index.find(seat);
     if (it != layout->index.end()) state[it->second] = SeatState::sold;
   }
-  for (std::size_t i = 0; i < state.size(); ++i) m.seats.emplace_back(&layout->venue.seats[i].id, state[i]);
+  for (std::size_t i = 0; i < state.size(); ++i)
+    m.seats.emplace_back(&layout->venue.seats[i].id, state[i]);
   co_return m;
 }
 
@@ -107,10 +111,14 @@ Task<domain::Hold> Seats::hold(const Principal& who, const crypto::AccessToken& 
   if (!invalid.empty()) co_return Error{Errc::invalid_seats, {{"seat_ids", std::move(invalid)}}};
   Millis now = d_.now();
   switch (domain::effective_status(perf, now)) {
-    case domain::SaleStatus::closed: co_return Errc::sale_closed;
-    case domain::SaleStatus::sold_out: co_return Errc::sold_out;
-    case domain::SaleStatus::scheduled: co_return Errc::sale_not_open;
-    default: break;
+    case domain::SaleStatus::closed:
+      co_return Errc::sale_closed;
+    case domain::SaleStatus::sold_out:
+      co_return Errc::sold_out;
+    case domain::SaleStatus::scheduled:
+      co_return Errc::sale_not_open;
+    default:
+      break;
   }
   HoldRequest r;
   r.hold_id = make_hold_id(perf_id);
@@ -121,20 +129,23 @@ Task<domain::Hold> Seats::hold(const Principal& who, const crypto::AccessToken& 
   r.expires_at = now + static_cast<Millis>(perf.hold_ttl_seconds) * 1000;
   r.max_per_account = perf.max_seats_per_account;
   r.seat_count = perf.seat_count;
-  r.gc_ttl_ms = static_cast<Millis>(perf.hold_ttl_seconds) * 1000 + d_.shared->settings.hold_gc_grace_ms;
+  r.gc_ttl_ms =
+      static_cast<Millis>(perf.hold_ttl_seconds) * 1000 + d_.shared->settings.hold_gc_grace_ms;
   for (int attempt = 0; attempt < 3; ++attempt) {
     TK_CO_TRY(auto out, co_await d_.ports.holds->hold(perf_id, r));
     switch (out.kind) {
       case HoldOutcome::Kind::held:
-        co_return domain::Hold{r.hold_id, perf_id, who.account_id, std::move(r.seat_ids),
+        co_return domain::Hold{r.hold_id,    perf_id,   who.account_id, std::move(r.seat_ids),
                                r.expires_at, r.position};
       case HoldOutcome::Kind::unavailable: {
         boost::json::array ids;
         for (auto& s : out.unavailable_seats) ids.emplace_back(s);
         co_return Error{Errc::seats_unavailable, {{"seat_ids", std::move(ids)}}};
       }
-      case HoldOutcome::Kind::limit: co_return Errc::seat_limit_reached;
-      case HoldOutcome::Kind::sold_out: co_return Errc::sold_out;
+      case HoldOutcome::Kind::limit:
+        co_return Errc::seat_limit_reached;
+      case HoldOutcome::Kind::sold_out:
+        co_return Errc::sold_out;
       case HoldOutcome::Kind::not_loaded:
         // Redis came back empty: sold seats must be known before anything can be held.
         TK_CO_CHECK(co_await reload_markers(perf_id));

@@ -15,7 +15,7 @@ const char* to_string(SeatState s);
 struct SeatMap {
   std::int64_t version = 0;
   std::vector<std::pair<const std::string*, SeatState>> seats;  // layout order
-  std::shared_ptr<const Layout> layout;                          // keeps the ids alive
+  std::shared_ptr<const Layout> layout;                         // keeps the ids alive
 };
 
 // The performance a hold belongs to is part of its id, so DELETE /v1/holds/{id} finds it.

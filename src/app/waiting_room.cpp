@@ -8,11 +8,16 @@ namespace tk::app {
 
 const char* to_string(QueueState s) {
   switch (s) {
-    case QueueState::waiting: return "waiting";
-    case QueueState::admitted: return "admitted";
-    case QueueState::expired: return "expired";
-    case QueueState::sold_out: return "sold_out";
-    case QueueState::closed: return "closed";
+    case QueueState::waiting:
+      return "waiting";
+    case QueueState::admitted:
+      return "admitted";
+    case QueueState::expired:
+      return "expired";
+    case QueueState::sold_out:
+      return "sold_out";
+    case QueueState::closed:
+      return "closed";
   }
   return "closed";
 }
@@ -53,10 +58,14 @@ Task<JoinResult> WaitingRoom::join(const Principal& who, std::string perf_id,
   TK_CO_TRY(auto q, co_await live(perf_id));
   Millis now = d_.now();
   switch (domain::effective_status(q->perf, now)) {
-    case domain::SaleStatus::scheduled: co_return Errc::sale_not_open;
-    case domain::SaleStatus::closed: co_return Errc::sale_closed;
-    case domain::SaleStatus::sold_out: co_return Errc::sold_out;
-    default: break;
+    case domain::SaleStatus::scheduled:
+      co_return Errc::sale_not_open;
+    case domain::SaleStatus::closed:
+      co_return Errc::sale_closed;
+    case domain::SaleStatus::sold_out:
+      co_return Errc::sold_out;
+    default:
+      break;
   }
   const auto& signer = *d_.shared->signer;
   auto state_of = [&](std::int64_t pos) {

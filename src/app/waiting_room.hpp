@@ -2,9 +2,9 @@
 // The virtual waiting room: join (one place per account), status polls answered from memory,
 // and admission ticks.
 #include <optional>
+#include <string>
 #include <tuple>
 #include <vector>
-#include <string>
 
 #include "app/deps.hpp"
 #include "app/identity.hpp"

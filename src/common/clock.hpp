@@ -39,7 +39,9 @@ class ManualClock final : public Clock {
 // service's time forward through a test-only route, while normal builds never expose it.
 class OffsetClock final : public Clock {
  public:
-  Millis now_ms() const override { return base_.now_ms() + offset_.load(std::memory_order_relaxed); }
+  Millis now_ms() const override {
+    return base_.now_ms() + offset_.load(std::memory_order_relaxed);
+  }
   void advance(Millis d) { offset_.fetch_add(d, std::memory_order_relaxed); }
 
  private:

@@ -25,23 +25,38 @@ template <class T>
 class [[nodiscard]] Result {
  public:
   using value_type = T;
-  Result(T v) : v_(std::in_place_index<0>, std::move(v)) {}  // NOLINT
-  Result(Error e) : v_(std::in_place_index<1>, std::move(e)) {}  // NOLINT
+  Result(T v) : v_(std::in_place_index<0>, std::move(v)) {}            // NOLINT
+  Result(Error e) : v_(std::in_place_index<1>, std::move(e)) {}        // NOLINT
   Result(std::error_code c) : v_(std::in_place_index<1>, Error{c}) {}  // NOLINT
   template <class E, class = std::enable_if_t<std::is_error_code_enum_v<E>>>
   Result(E e) : v_(std::in_place_index<1>, Error{make_error_code(e)}) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
-  const Error& error() const& { assert(!ok()); return std::get<1>(v_); }
-  Error&& error() && { assert(!ok()); return std::get<1>(std::move(v_)); }
+  const Error& error() const& {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
+  Error&& error() && {
+    assert(!ok());
+    return std::get<1>(std::move(v_));
+  }
   std::error_code code() const { return ok() ? std::error_code{} : error().code; }
 
  private:
@@ -53,15 +68,21 @@ class [[nodiscard]] Result<void> {
  public:
   using value_type = void;
   Result() = default;
-  Result(Error e) : err_(std::move(e)), failed_(true) {}  // NOLINT
+  Result(Error e) : err_(std::move(e)), failed_(true) {}                 // NOLINT
   Result(std::error_code c) : err_{c}, failed_(static_cast<bool>(c)) {}  // NOLINT
   template <class E, class = std::enable_if_t<std::is_error_code_enum_v<E>>>
   Result(E e) : err_{make_error_code(e)}, failed_(true) {}  // NOLINT
 
   bool ok() const { return !failed_; }
   explicit operator bool() const { return ok(); }
-  const Error& error() const& { assert(!ok()); return err_; }
-  Error&& error() && { assert(!ok()); return std::move(err_); }
+  const Error& error() const& {
+    assert(!ok());
+    return err_;
+  }
+  Error&& error() && {
+    assert(!ok());
+    return std::move(err_);
+  }
   std::error_code code() const { return ok() ? std::error_code{} : err_.code; }
 
  private:
@@ -76,13 +97,13 @@ using Status = Result<void>;
 // Propagate an error from a Result-returning coroutine: TK_CO_TRY(auto x, co_await f());
 #define TK_CONCAT_(a, b) a##b
 #define TK_CONCAT(a, b) TK_CONCAT_(a, b)
-#define TK_CO_TRY_IMPL(tmp, decl, expr) \
-  auto tmp = (expr);                     \
+#define TK_CO_TRY_IMPL(tmp, decl, expr)            \
+  auto tmp = (expr);                               \
   if (!tmp.ok()) co_return std::move(tmp).error(); \
   decl = std::move(tmp).value()
 #define TK_CO_TRY(decl, expr) TK_CO_TRY_IMPL(TK_CONCAT(tk_try_, __LINE__), decl, expr)
-#define TK_CO_CHECK(expr)                                 \
-  do {                                                    \
-    auto tk_chk_ = (expr);                                \
+#define TK_CO_CHECK(expr)                                    \
+  do {                                                       \
+    auto tk_chk_ = (expr);                                   \
     if (!tk_chk_.ok()) co_return std::move(tk_chk_).error(); \
   } while (0)

@@ -8,9 +8,9 @@
 namespace tk::domain {
 
 struct TickInput {
-  std::int64_t tail = 0;       // last position handed out
-  std::int64_t serving = 0;    // every position <= serving is admitted
-  std::int64_t active = 0;     // admitted within access_ttl minus finished
+  std::int64_t tail = 0;     // last position handed out
+  std::int64_t serving = 0;  // every position <= serving is admitted
+  std::int64_t active = 0;   // admitted within access_ttl minus finished
   std::int64_t admit_per_interval = 0;
   std::int64_t max_active = 0;
   bool paused = false;

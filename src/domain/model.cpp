@@ -4,11 +4,16 @@ namespace tk::domain {
 
 const char* to_string(SaleStatus s) {
   switch (s) {
-    case SaleStatus::scheduled: return "scheduled";
-    case SaleStatus::on_sale: return "on_sale";
-    case SaleStatus::paused: return "paused";
-    case SaleStatus::sold_out: return "sold_out";
-    case SaleStatus::closed: return "closed";
+    case SaleStatus::scheduled:
+      return "scheduled";
+    case SaleStatus::on_sale:
+      return "on_sale";
+    case SaleStatus::paused:
+      return "paused";
+    case SaleStatus::sold_out:
+      return "sold_out";
+    case SaleStatus::closed:
+      return "closed";
   }
   return "closed";
 }
@@ -32,17 +37,21 @@ SaleStatus effective_status(const Performance& p, Millis now) {
 
 const char* to_string(OrderStatus s) {
   switch (s) {
-    case OrderStatus::pending: return "pending";
-    case OrderStatus::paid: return "paid";
-    case OrderStatus::expired: return "expired";
-    case OrderStatus::cancelled: return "cancelled";
+    case OrderStatus::pending:
+      return "pending";
+    case OrderStatus::paid:
+      return "paid";
+    case OrderStatus::expired:
+      return "expired";
+    case OrderStatus::cancelled:
+      return "cancelled";
   }
   return "cancelled";
 }
 
 std::optional<OrderStatus> parse_order_status(std::string_view s) {
-  for (auto v : {OrderStatus::pending, OrderStatus::paid, OrderStatus::expired,
-                 OrderStatus::cancelled}) {
+  for (auto v :
+       {OrderStatus::pending, OrderStatus::paid, OrderStatus::expired, OrderStatus::cancelled}) {
     if (s == to_string(v)) return v;
   }
   return std::nullopt;

@@ -10,11 +10,16 @@ const std::error_category& rule_category() {
     const char* name() const noexcept override { return "rules"; }
     std::string message(int e) const override {
       switch (static_cast<RuleErrc>(e)) {
-        case RuleErrc::empty_selection: return "no seats selected";
-        case RuleErrc::duplicate_seat: return "a seat is listed twice";
-        case RuleErrc::too_many_seats: return "more seats than allowed per order";
-        case RuleErrc::seat_limit_reached: return "seat limit per account reached";
-        case RuleErrc::hold_expires_too_soon: return "hold expires before payment can finish";
+        case RuleErrc::empty_selection:
+          return "no seats selected";
+        case RuleErrc::duplicate_seat:
+          return "a seat is listed twice";
+        case RuleErrc::too_many_seats:
+          return "more seats than allowed per order";
+        case RuleErrc::seat_limit_reached:
+          return "seat limit per account reached";
+        case RuleErrc::hold_expires_too_soon:
+          return "hold expires before payment can finish";
       }
       return "rule violated";
     }
@@ -54,9 +59,8 @@ bool plausible_email(std::string_view e) {
       domain.back() == '.') {
     return false;
   }
-  return std::none_of(e.begin(), e.end(), [](char c) {
-    return static_cast<unsigned char>(c) <= ' ' || c == 0x7f;
-  });
+  return std::none_of(e.begin(), e.end(),
+                      [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == 0x7f; });
 }
 
 }  // namespace tk::domain

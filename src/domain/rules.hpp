@@ -18,7 +18,9 @@ enum class RuleErrc {
   hold_expires_too_soon  // 409 hold_expired
 };
 const std::error_category& rule_category();
-inline std::error_code make_error_code(RuleErrc e) { return {static_cast<int>(e), rule_category()}; }
+inline std::error_code make_error_code(RuleErrc e) {
+  return {static_cast<int>(e), rule_category()};
+}
 
 // Checks a hold request's seat list: not empty, no duplicates (400), then at most max_per_order
 // (422, checked before the per-account limit).

@@ -30,9 +30,9 @@ std::unique_ptr<Adapters> Adapters::create(boost::asio::any_io_executor ex,
 }
 
 app::Ports Adapters::ports() const {
-  return app::Ports{accounts.get(), sessions.get(),  catalog.get(), catalog_writer.get(),
-                    queue.get(),    ledger.get(),    holds.get(),   orders.get(),
-                    payments.get()};
+  return app::Ports{accounts.get(),       sessions.get(), catalog.get(),
+                    catalog_writer.get(), queue.get(),    ledger.get(),
+                    holds.get(),          orders.get(),   payments.get()};
 }
 
 void Adapters::stop() {

@@ -79,13 +79,15 @@ Result<Config> load_config() {
     return Error{app::Errc::invalid_field, {{"reason", "a numeric setting is not a number"}}};
   }
   if (c.pg_read_url.empty()) c.pg_read_url = c.pg_url;
-  if (c.threads <= 0) c.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (c.threads <= 0)
+    c.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (c.http_port < 0 || c.http_port > 65535) {
     return Error{app::Errc::out_of_range, {{"field", "TICKETING_HTTP_PORT"}}};
   }
   if (c.secret.size() < 32) {
-    return Error{app::Errc::invalid_field,
-                 {{"field", "TICKETING_SECRET"}, {"reason", "set it to at least 32 random characters"}}};
+    return Error{
+        app::Errc::invalid_field,
+        {{"field", "TICKETING_SECRET"}, {"reason", "set it to at least 32 random characters"}}};
   }
   return c;
 }

@@ -11,8 +11,8 @@
 #include "http/handlers/api.hpp"
 #include "http/server.hpp"
 #include "infra/postgres/migrate.hpp"
-#include "main/adapters.hpp"
 #include "infra/redis/subscriber.hpp"
+#include "main/adapters.hpp"
 #include "workers/background.hpp"
 
 namespace tk::service {
@@ -78,17 +78,21 @@ Status Service::prepare(std::chrono::seconds wait) {
     auto pool = pg::Pool::create(io.get_executor(), o);
     Status result = Error{make_error_code(pg::Errc::unavailable)};
     auto deadline = std::chrono::steady_clock::now() + wait;
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      while (true) {
-        result = co_await pg::migrate(*pool);
-        if (result || result.code() != pg::Errc::unavailable ||
-            std::chrono::steady_clock::now() > deadline) {
-          break;
-        }
-        asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(500));
-        co_await t.async_wait(asio::use_awaitable);
-      }
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          while (true) {
+            result = co_await pg::migrate(*pool);
+            if (result || result.code() != pg::Errc::unavailable ||
+                std::chrono::steady_clock::now() > deadline) {
+              break;
+            }
+            asio::steady_timer t(co_await asio::this_coro::executor,
+                                 std::chrono::milliseconds(500));
+            co_await t.async_wait(asio::use_awaitable);
+          }
+        },
+        asio::detached);
     io.run();
     pool->close();
     if (!result) return result;
@@ -103,10 +107,13 @@ Status Service::prepare(std::chrono::seconds wait) {
   if (cfg.fault == "crash_after_charge") s.shared.fault = app::FaultPoint::crash_after_charge;
   if (cfg.fault == "crash_after_commit") s.shared.fault = app::FaultPoint::crash_after_commit;
 #endif
-  s.account_limiter = std::make_unique<http::RateLimiter>(cfg.rate_per_account, cfg.rate_per_account * 2.0);
-  s.signup_limiter = std::make_unique<http::RateLimiter>(cfg.signups_per_minute / 60.0, cfg.signups_per_minute);
+  s.account_limiter =
+      std::make_unique<http::RateLimiter>(cfg.rate_per_account, cfg.rate_per_account * 2.0);
+  s.signup_limiter =
+      std::make_unique<http::RateLimiter>(cfg.signups_per_minute / 60.0, cfg.signups_per_minute);
   s.poll_limiter = std::make_unique<http::RateLimiter>(5, 20);
-  s.conn_limiter = std::make_shared<http::ConnectionLimiter>(static_cast<std::size_t>(cfg.max_connections));
+  s.conn_limiter =
+      std::make_shared<http::ConnectionLimiter>(static_cast<std::size_t>(cfg.max_connections));
 
   auto redis_ep = redis::Endpoint::parse(cfg.redis_url);
   if (!redis_ep) return std::move(redis_ep).error();
@@ -140,7 +147,8 @@ Status Service::prepare(std::chrono::seconds wait) {
     http::add_routes(w->router, w->deps, ao);
     http::ServerOptions so;
     so.address = cfg.http_host;
-    so.port = static_cast<std::uint16_t>(i == 0 ? cfg.http_port : s.workers.front()->server->port());
+    so.port =
+        static_cast<std::uint16_t>(i == 0 ? cfg.http_port : s.workers.front()->server->port());
     so.access_log = cfg.access_log;
     so.max_connections = static_cast<std::size_t>(cfg.max_connections);
     w->server = std::make_unique<http::Server>(ex, so, w->router, s.metrics, s.conn_limiter);
@@ -204,12 +212,15 @@ void Service::stop() {
   log::info("draining", {});
   for (auto& w : s.workers) {
     Worker* wp = w.get();
-    asio::co_spawn(wp->io, [wp]() -> asio::awaitable<void> {
-      wp->server->stop_accepting();
-      co_await wp->server->drain(std::chrono::seconds(10));
-      wp->a->stop();
-      wp->io.stop();
-    }, asio::detached);
+    asio::co_spawn(
+        wp->io,
+        [wp]() -> asio::awaitable<void> {
+          wp->server->stop_accepting();
+          co_await wp->server->drain(std::chrono::seconds(10));
+          wp->a->stop();
+          wp->io.stop();
+        },
+        asio::detached);
   }
   if (s.background) s.background->stop();
   if (s.subscriber) asio::post(s.workers.front()->io, [sub = s.subscriber] { sub->stop(); });

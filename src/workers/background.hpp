@@ -5,9 +5,9 @@
 //  - view refresh: performance settings and queue counters, a fallback for missed pub/sub;
 //  - outbox dispatcher: delivers each outbox row at least once to the receipt consumer;
 //  - payment reconciler and order expiry sweeper.
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <atomic>
 #include <memory>
 
 #include "app/deps.hpp"

@@ -32,7 +32,8 @@ std::string servers_dir() {
 }
 
 void servers(const std::string& cmd) {
-  std::string c = std::string(TK_SOURCE_DIR) + "/tests/support/servers.sh " + cmd + " " + servers_dir();
+  std::string c =
+      std::string(TK_SOURCE_DIR) + "/tests/support/servers.sh " + cmd + " " + servers_dir();
   if (std::system(c.c_str()) != 0) throw std::runtime_error("servers.sh failed: " + cmd);
 }
 

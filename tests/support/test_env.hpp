@@ -4,8 +4,8 @@
 
 namespace tk::test {
 
-// Value of KEY from the servers' env file (TICKETING_PG_URL, TICKETING_REDIS_URL, TK_REDIS_PORT...).
-// Fails the test (throws) when the file or key is missing.
+// Value of KEY from the servers' env file (TICKETING_PG_URL, TICKETING_REDIS_URL,
+// TK_REDIS_PORT...). Fails the test (throws) when the file or key is missing.
 std::string env(const std::string& key);
 
 // Folder the fixture's servers live in (the env file's folder).

@@ -17,8 +17,8 @@ struct HoldRequest {
   Millis now = 0;
   Millis expires_at = 0;
   int max_per_account = 4;
-  int seat_count = 0;   // capacity: all sold -> sold_out
-  Millis gc_ttl_ms = 0; // Redis TTL: garbage collection only, never the expiry decision
+  int seat_count = 0;    // capacity: all sold -> sold_out
+  Millis gc_ttl_ms = 0;  // Redis TTL: garbage collection only, never the expiry decision
 };
 
 struct HoldOutcome {

@@ -9,8 +9,8 @@
 namespace tk::app {
 
 struct NewOrder {
-  domain::Order order;       // id, account, performance, hold, seats, total, currency, expires_at
-  int max_per_account = 4;   // the fence re-checks the per-account limit in PostgreSQL
+  domain::Order order;      // id, account, performance, hold, seats, total, currency, expires_at
+  int max_per_account = 4;  // the fence re-checks the per-account limit in PostgreSQL
 };
 
 struct PlacedOrder {
@@ -31,8 +31,8 @@ struct FinalSale {
   std::string idempotency_key;
   std::string charge_id;
   std::vector<domain::Ticket> tickets;
-  std::string response_body;  // stored on the idempotency row
-  std::string outbox_payload; // JSON for the order.paid outbox row
+  std::string response_body;   // stored on the idempotency row
+  std::string outbox_payload;  // JSON for the order.paid outbox row
   Millis now = 0;
 };
 

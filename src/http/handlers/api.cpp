@@ -38,7 +38,8 @@ json::object event_json(const domain::Event& e) {
 json::object performance_json(const domain::Performance& p, Millis now, bool with_queue) {
   json::array grades;
   for (const auto& g : p.price_grades) {
-    grades.push_back(json::object{{"grade", g.grade}, {"price_cents", g.price_cents}, {"currency", g.currency}});
+    grades.push_back(
+        json::object{{"grade", g.grade}, {"price_cents", g.price_cents}, {"currency", g.currency}});
   }
   json::object o{{"id", p.id},
                  {"event_id", p.event_id},
@@ -72,7 +73,8 @@ json::object order_json(const domain::Order& o, Millis now, bool with_tickets) {
                  {"expires_at", rfc3339(o.expires_at)}};
   if (with_tickets) {
     json::array t;
-    for (const auto& x : o.tickets) t.push_back(json::object{{"id", x.id}, {"seat_id", x.seat_id}, {"code", x.code}});
+    for (const auto& x : o.tickets)
+      t.push_back(json::object{{"id", x.id}, {"seat_id", x.seat_id}, {"code", x.code}});
     j["tickets"] = std::move(t);
   }
   return j;
@@ -108,8 +110,8 @@ Handler admin(std::shared_ptr<Ctx> c, Handler f) {
   };
 }
 
-#define TRY_RESP(decl, expr)                                              \
-  auto TK_CONCAT(h_, __LINE__) = (expr);                                  \
+#define TRY_RESP(decl, expr)                                                                       \
+  auto TK_CONCAT(h_, __LINE__) = (expr);                                                           \
   if (!TK_CONCAT(h_, __LINE__).ok()) co_return error_to_response(TK_CONCAT(h_, __LINE__).error()); \
   decl = std::move(TK_CONCAT(h_, __LINE__)).value()
 
@@ -134,9 +136,8 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
   auto c = std::make_shared<Ctx>(Ctx{deps, std::move(opt)});
 
   // ---- Operations
-  r.add(Verb::get, "/healthz", [](RequestContext&) -> asio::awaitable<Response> {
-    co_return text(st::ok, "ok\n");
-  });
+  r.add(Verb::get, "/healthz",
+        [](RequestContext&) -> asio::awaitable<Response> { co_return text(st::ok, "ok\n"); });
   r.add(Verb::get, "/readyz", [c](RequestContext&) -> asio::awaitable<Response> {
     bool ready = c->o.ready && c->o.ready();
     auto res = text(ready ? st::ok : st::service_unavailable, ready ? "ready\n" : "not ready\n");
@@ -162,7 +163,8 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
     co_return created(json::object{{"id", acc.id}, {"email", acc.email}, {"name", acc.name}});
   });
   r.add(Verb::post, "/v1/sessions", [c](RequestContext& ctx) -> asio::awaitable<Response> {
-    if (c->o.signup_limiter && !c->o.signup_limiter->allow("login:" + ctx.remote.to_string(), c->d.now())) {
+    if (c->o.signup_limiter &&
+        !c->o.signup_limiter->allow("login:" + ctx.remote.to_string(), c->d.now())) {
       co_return error_to_response(Errc::rate_limited);
     }
     TRY_RESP(auto body, parse_object(ctx.req));
@@ -170,7 +172,8 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
     TRY_RESP(auto password, str_field(body, "password", 128));
     app::Identity id(c->d);
     TRY_RESP(auto s, co_await id.log_in(email, password));
-    co_return created(json::object{{"session_token", s.token}, {"expires_at", rfc3339(s.expires_at)}});
+    co_return created(
+        json::object{{"session_token", s.token}, {"expires_at", rfc3339(s.expires_at)}});
   });
   r.add(Verb::delete_, "/v1/sessions/current",
         authed(c, [c](RequestContext&, const app::Principal& who) -> asio::awaitable<Response> {
@@ -204,25 +207,27 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
     TRY_RESP(auto p, co_await cat.performance(std::string(ctx.param("pid"))));
     co_return ok(performance_json(p, c->d.now(), false));
   });
-  r.add(Verb::get, "/v1/venues/{venue_id}/layout", [c](RequestContext& ctx) -> asio::awaitable<Response> {
-    app::Catalogue cat(c->d);
-    TRY_RESP(auto v, co_await cat.venue(std::string(ctx.param("venue_id"))));
-    json::array sections;
-    for (const auto& s : v.seats) {
-      if (sections.empty() || sections.back().as_object()["name"].as_string() != s.section) {
-        sections.push_back(json::object{{"name", s.section}, {"rows", json::array{}}});
-      }
-      auto& rows = sections.back().as_object()["rows"].as_array();
-      if (rows.empty() || rows.back().as_object()["label"].as_string() != s.row) {
-        rows.push_back(json::object{{"label", s.row}, {"seats", json::array{}}});
-      }
-      rows.back().as_object()["seats"].as_array().push_back(
-          json::object{{"id", s.id}, {"number", s.number}, {"grade", s.grade}});
-    }
-    auto res = ok(json::object{{"id", v.id}, {"name", v.name}, {"sections", std::move(sections)}});
-    res.set(beast::http::field::cache_control, "public, max-age=3600");
-    co_return res;
-  });
+  r.add(Verb::get, "/v1/venues/{venue_id}/layout",
+        [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          app::Catalogue cat(c->d);
+          TRY_RESP(auto v, co_await cat.venue(std::string(ctx.param("venue_id"))));
+          json::array sections;
+          for (const auto& s : v.seats) {
+            if (sections.empty() || sections.back().as_object()["name"].as_string() != s.section) {
+              sections.push_back(json::object{{"name", s.section}, {"rows", json::array{}}});
+            }
+            auto& rows = sections.back().as_object()["rows"].as_array();
+            if (rows.empty() || rows.back().as_object()["label"].as_string() != s.row) {
+              rows.push_back(json::object{{"label", s.row}, {"seats", json::array{}}});
+            }
+            rows.back().as_object()["seats"].as_array().push_back(
+                json::object{{"id", s.id}, {"number", s.number}, {"grade", s.grade}});
+          }
+          auto res =
+              ok(json::object{{"id", v.id}, {"name", v.name}, {"sections", std::move(sections)}});
+          res.set(beast::http::field::cache_control, "public, max-age=3600");
+          co_return res;
+        });
 
   // ---- Waiting room
   r.add(Verb::post, "/v1/performances/{pid}/queue",
@@ -230,38 +235,41 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           app::WaitingRoom room(c->d);
           TRY_RESP(auto j, co_await room.join(who, std::string(ctx.param("pid")),
                                               header(ctx.req, "Queue-Ticket")));
-          auto body = json::object{{"ticket", j.ticket}, {"position", j.position},
-                                   {"state", app::to_string(j.state)}};
+          auto body = json::object{
+              {"ticket", j.ticket}, {"position", j.position}, {"state", app::to_string(j.state)}};
           co_return json_response(j.created ? st::created : st::ok, body);
         }));
-  r.add(Verb::get, "/v1/performances/{pid}/queue/status", [c](RequestContext& ctx) -> asio::awaitable<Response> {
-    auto ticket = header(ctx.req, "Queue-Ticket");
-    if (ticket.empty()) co_return error_to_response(Errc::invalid_ticket);
-    if (c->o.poll_limiter && !c->o.poll_limiter->allow(std::string(ticket.substr(0, 96)), c->d.now())) {
-      co_return error_to_response(Errc::rate_limited);
-    }
-    app::WaitingRoom room(c->d);
-    TRY_RESP(auto s, co_await room.status(std::string(ctx.param("pid")), ticket));
-    json::object body{{"state", app::to_string(s.state)},
-                      {"position", s.position},
-                      {"ahead", s.ahead},
-                      {"estimated_wait_seconds", s.estimated_wait_seconds}};
-    if (!s.access_token.empty()) {
-      body["access_token"] = s.access_token;
-      body["access_expires_at"] = rfc3339(s.access_expires_at);
-    }
-    auto res = ok(body);
-    set_retry_after(res, s.retry_after_seconds);
-    res.set(beast::http::field::cache_control, "no-store");
-    co_return res;
-  });
+  r.add(Verb::get, "/v1/performances/{pid}/queue/status",
+        [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          auto ticket = header(ctx.req, "Queue-Ticket");
+          if (ticket.empty()) co_return error_to_response(Errc::invalid_ticket);
+          if (c->o.poll_limiter &&
+              !c->o.poll_limiter->allow(std::string(ticket.substr(0, 96)), c->d.now())) {
+            co_return error_to_response(Errc::rate_limited);
+          }
+          app::WaitingRoom room(c->d);
+          TRY_RESP(auto s, co_await room.status(std::string(ctx.param("pid")), ticket));
+          json::object body{{"state", app::to_string(s.state)},
+                            {"position", s.position},
+                            {"ahead", s.ahead},
+                            {"estimated_wait_seconds", s.estimated_wait_seconds}};
+          if (!s.access_token.empty()) {
+            body["access_token"] = s.access_token;
+            body["access_expires_at"] = rfc3339(s.access_expires_at);
+          }
+          auto res = ok(body);
+          set_retry_after(res, s.retry_after_seconds);
+          res.set(beast::http::field::cache_control, "no-store");
+          co_return res;
+        });
 
   // ---- Seats and holds
   r.add(Verb::get, "/v1/performances/{pid}/seats",
         authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
           app::Seats seats(c->d);
           std::string pid(ctx.param("pid"));
-          TRY_RESP([[maybe_unused]] auto access, co_await seats.check_access(who, pid, header(ctx.req, "Access-Token")));
+          TRY_RESP([[maybe_unused]] auto access,
+                   co_await seats.check_access(who, pid, header(ctx.req, "Access-Token")));
           TRY_RESP(auto m, co_await seats.seat_map(pid));
           // Hand-built: a 50,000-seat map is on the hot path of an on-sale.
           std::string out;
@@ -280,27 +288,29 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           out += "]}";
           co_return text(st::ok, std::move(out), "application/json");
         }));
-  r.add(Verb::post, "/v1/performances/{pid}/holds",
-        authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
-          app::Seats seats(c->d);
-          std::string pid(ctx.param("pid"));
-          TRY_RESP(auto access, co_await seats.check_access(who, pid, header(ctx.req, "Access-Token")));
-          TRY_RESP(auto body, parse_object(ctx.req));
-          TRY_RESP(auto arr, array_field(body, "seat_ids"));
-          std::vector<std::string> ids;
-          if (arr->size() > 100) co_return error_to_response(Errc::too_many_seats);
-          for (const auto& v : *arr) {
-            if (!v.is_string() || v.get_string().empty() || v.get_string().size() > 64) {
-              co_return error_to_response(invalid("seat_ids", "must be non-empty strings"));
-            }
-            ids.emplace_back(v.get_string());
+  r.add(
+      Verb::post, "/v1/performances/{pid}/holds",
+      authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
+        app::Seats seats(c->d);
+        std::string pid(ctx.param("pid"));
+        TRY_RESP(auto access,
+                 co_await seats.check_access(who, pid, header(ctx.req, "Access-Token")));
+        TRY_RESP(auto body, parse_object(ctx.req));
+        TRY_RESP(auto arr, array_field(body, "seat_ids"));
+        std::vector<std::string> ids;
+        if (arr->size() > 100) co_return error_to_response(Errc::too_many_seats);
+        for (const auto& v : *arr) {
+          if (!v.is_string() || v.get_string().empty() || v.get_string().size() > 64) {
+            co_return error_to_response(invalid("seat_ids", "must be non-empty strings"));
           }
-          TRY_RESP(auto h, co_await seats.hold(who, access, pid, std::move(ids)));
-          json::array s;
-          for (auto& x : h.seat_ids) s.emplace_back(x);
-          co_return created(json::object{{"hold_id", h.id}, {"seat_ids", std::move(s)},
-                                         {"expires_at", rfc3339(h.expires_at)}});
-        }));
+          ids.emplace_back(v.get_string());
+        }
+        TRY_RESP(auto h, co_await seats.hold(who, access, pid, std::move(ids)));
+        json::array s;
+        for (auto& x : h.seat_ids) s.emplace_back(x);
+        co_return created(json::object{
+            {"hold_id", h.id}, {"seat_ids", std::move(s)}, {"expires_at", rfc3339(h.expires_at)}});
+      }));
   r.add(Verb::delete_, "/v1/holds/{hold_id}",
         authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
           app::Seats seats(c->d);
@@ -337,7 +347,8 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
         authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
           auto key = header(ctx.req, "Idempotency-Key");
           if (key.empty() || key.size() > 64) {
-            co_return error_to_response(invalid("Idempotency-Key", "header of 1..64 characters required"));
+            co_return error_to_response(
+                invalid("Idempotency-Key", "header of 1..64 characters required"));
           }
           for (char ch : key) {
             if (static_cast<unsigned char>(ch) < 0x21 || static_cast<unsigned char>(ch) > 0x7e) {
@@ -364,39 +375,43 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
         }));
 
   // ---- Operating
-  r.add(Verb::post, "/v1/admin/venues", admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
-    TRY_RESP(auto body, parse_object(ctx.req));
-    TRY_RESP(auto name, str_field(body, "name", 200));
-    TRY_RESP(auto secs, array_field(body, "sections"));
-    std::vector<app::NewSection> sections;
-    for (const auto& sv : *secs) {
-      if (!sv.is_object()) co_return error_to_response(invalid("sections", "objects expected"));
-      app::NewSection s;
-      TRY_RESP(auto sname, str_field(sv.as_object(), "name", 100));
-      s.name = sname;
-      TRY_RESP(auto rows, array_field(sv.as_object(), "rows"));
-      for (const auto& rv : *rows) {
-        if (!rv.is_object()) co_return error_to_response(invalid("rows", "objects expected"));
-        TRY_RESP(auto label, str_field(rv.as_object(), "label", 20));
-        TRY_RESP(auto n, int_field(rv.as_object(), "seats"));
-        TRY_RESP(auto grade, str_field(rv.as_object(), "grade", 50));
-        if (n < 1 || n > 1000) co_return error_to_response(Error{Errc::out_of_range, {{"field", "rows.seats"}}});
-        s.rows.push_back({label, static_cast<int>(n), grade});
-      }
-      sections.push_back(std::move(s));
-    }
-    app::Admin a(c->d);
-    TRY_RESP(auto v, co_await a.create_venue(name, std::move(sections)));
-    co_return created(json::object{{"id", v.id}, {"seat_count", v.seats.size()}});
-  }));
-  r.add(Verb::post, "/v1/admin/events", admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
-    TRY_RESP(auto body, parse_object(ctx.req));
-    TRY_RESP(auto title, str_field(body, "title", 200));
-    TRY_RESP(auto venue, str_field(body, "venue_id", 100));
-    app::Admin a(c->d);
-    TRY_RESP(auto id, co_await a.create_event(title, venue));
-    co_return created(json::object{{"id", id}});
-  }));
+  r.add(Verb::post, "/v1/admin/venues",
+        admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          TRY_RESP(auto body, parse_object(ctx.req));
+          TRY_RESP(auto name, str_field(body, "name", 200));
+          TRY_RESP(auto secs, array_field(body, "sections"));
+          std::vector<app::NewSection> sections;
+          for (const auto& sv : *secs) {
+            if (!sv.is_object())
+              co_return error_to_response(invalid("sections", "objects expected"));
+            app::NewSection s;
+            TRY_RESP(auto sname, str_field(sv.as_object(), "name", 100));
+            s.name = sname;
+            TRY_RESP(auto rows, array_field(sv.as_object(), "rows"));
+            for (const auto& rv : *rows) {
+              if (!rv.is_object()) co_return error_to_response(invalid("rows", "objects expected"));
+              TRY_RESP(auto label, str_field(rv.as_object(), "label", 20));
+              TRY_RESP(auto n, int_field(rv.as_object(), "seats"));
+              TRY_RESP(auto grade, str_field(rv.as_object(), "grade", 50));
+              if (n < 1 || n > 1000)
+                co_return error_to_response(Error{Errc::out_of_range, {{"field", "rows.seats"}}});
+              s.rows.push_back({label, static_cast<int>(n), grade});
+            }
+            sections.push_back(std::move(s));
+          }
+          app::Admin a(c->d);
+          TRY_RESP(auto v, co_await a.create_venue(name, std::move(sections)));
+          co_return created(json::object{{"id", v.id}, {"seat_count", v.seats.size()}});
+        }));
+  r.add(Verb::post, "/v1/admin/events",
+        admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          TRY_RESP(auto body, parse_object(ctx.req));
+          TRY_RESP(auto title, str_field(body, "title", 200));
+          TRY_RESP(auto venue, str_field(body, "venue_id", 100));
+          app::Admin a(c->d);
+          TRY_RESP(auto id, co_await a.create_event(title, venue));
+          co_return created(json::object{{"id", id}});
+        }));
   r.add(Verb::post, "/v1/admin/events/{event_id}/performances",
         admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
           TRY_RESP(auto body, parse_object(ctx.req));
@@ -412,17 +427,20 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           n.sale_opens_at = *s2;
           TRY_RESP(auto grades, array_field(body, "price_grades"));
           for (const auto& gv : *grades) {
-            if (!gv.is_object()) co_return error_to_response(invalid("price_grades", "objects expected"));
+            if (!gv.is_object())
+              co_return error_to_response(invalid("price_grades", "objects expected"));
             TRY_RESP(auto g, str_field(gv.as_object(), "grade", 50));
             TRY_RESP(auto cents, int_field(gv.as_object(), "price_cents"));
             TRY_RESP(auto cur, str_field(gv.as_object(), "currency", 3));
             n.price_grades.push_back({g, cents, cur});
           }
-          auto small = [&](const json::object& o, const char* f, std::optional<int>& out) -> Status {
+          auto small = [&](const json::object& o, const char* f,
+                           std::optional<int>& out) -> Status {
             auto v = opt_int_field(o, f);
             if (!v) return std::move(v).error();
             if (*v) {
-              if (**v < INT32_MIN || **v > INT32_MAX) return Error{Errc::out_of_range, {{"field", f}}};
+              if (**v < INT32_MIN || **v > INT32_MAX)
+                return Error{Errc::out_of_range, {{"field", f}}};
               out = static_cast<int>(**v);
             }
             return {};
@@ -438,70 +456,77 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
                                   {"interval_ms", &n.interval_ms},
                                   {"max_active", &n.max_active},
                                   {"access_ttl_seconds", &n.access_ttl_seconds}}) {
-              if (auto s = small(q->as_object(), f, *out); !s) co_return error_to_response(s.error());
+              if (auto s = small(q->as_object(), f, *out); !s)
+                co_return error_to_response(s.error());
             }
           }
           app::Admin a(c->d);
           TRY_RESP(auto id, co_await a.create_performance(std::move(n)));
           co_return created(json::object{{"id", id}});
         }));
-  r.add(Verb::get, "/v1/admin/performances/{pid}", admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
-    app::Admin a(c->d);
-    TRY_RESP(auto p, co_await a.performance(std::string(ctx.param("pid"))));
-    co_return ok(performance_json(p, c->d.now(), true));
-  }));
-  r.add(Verb::patch, "/v1/admin/performances/{pid}", admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
-    TRY_RESP(auto body, parse_object(ctx.req));
-    app::PerformanceChange ch;
-    TRY_RESP(auto status, opt_str_field(body, "status", 20));
-    if (status) {
-      ch.status = domain::parse_sale_status(*status);
-      if (!ch.status) co_return error_to_response(invalid("status", "on_sale, paused or closed"));
-    }
-    if (auto* q = body.if_contains("queue")) {
-      if (!q->is_object()) co_return error_to_response(invalid("queue", "object expected"));
-      for (auto [f, out] : {std::pair{"admit_per_interval", &ch.admit_per_interval},
-                            {"interval_ms", &ch.interval_ms},
-                            {"max_active", &ch.max_active},
-                            {"access_ttl_seconds", &ch.access_ttl_seconds}}) {
-        TRY_RESP(auto v, opt_int_field(q->as_object(), f));
-        if (v) {
-          if (*v < INT32_MIN || *v > INT32_MAX) co_return error_to_response(Error{Errc::out_of_range, {{"field", f}}});
-          *out = static_cast<int>(*v);
-        }
-      }
-    }
-    if (!ch.status && !body.if_contains("queue")) {
-      co_return error_to_response(invalid("body", "status or queue required"));
-    }
-    app::Admin a(c->d);
-    TRY_RESP(auto p, co_await a.update_performance(std::string(ctx.param("pid")), ch));
-    co_return ok(performance_json(p, c->d.now(), true));
-  }));
-  r.add(Verb::get, "/v1/admin/performances/{pid}/stats", admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
-    app::Admin a(c->d);
-    TRY_RESP(auto s, co_await a.stats(std::string(ctx.param("pid"))));
-    co_return ok(json::object{{"waiting", s.waiting},
-                              {"admitted_total", s.admitted_total},
-                              {"active", s.active},
-                              {"holds_active", s.holds_active},
-                              {"holds_expired_total", s.holds_expired_total},
-                              {"seats", json::object{{"available", s.seats_available},
-                                                     {"held", s.seats_held},
-                                                     {"sold", s.seats_sold}}},
-                              {"orders_paid", s.orders_paid},
-                              {"admission_rate_per_s", s.admission_rate_per_s}});
-  }));
+  r.add(Verb::get, "/v1/admin/performances/{pid}",
+        admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          app::Admin a(c->d);
+          TRY_RESP(auto p, co_await a.performance(std::string(ctx.param("pid"))));
+          co_return ok(performance_json(p, c->d.now(), true));
+        }));
+  r.add(Verb::patch, "/v1/admin/performances/{pid}",
+        admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          TRY_RESP(auto body, parse_object(ctx.req));
+          app::PerformanceChange ch;
+          TRY_RESP(auto status, opt_str_field(body, "status", 20));
+          if (status) {
+            ch.status = domain::parse_sale_status(*status);
+            if (!ch.status)
+              co_return error_to_response(invalid("status", "on_sale, paused or closed"));
+          }
+          if (auto* q = body.if_contains("queue")) {
+            if (!q->is_object()) co_return error_to_response(invalid("queue", "object expected"));
+            for (auto [f, out] : {std::pair{"admit_per_interval", &ch.admit_per_interval},
+                                  {"interval_ms", &ch.interval_ms},
+                                  {"max_active", &ch.max_active},
+                                  {"access_ttl_seconds", &ch.access_ttl_seconds}}) {
+              TRY_RESP(auto v, opt_int_field(q->as_object(), f));
+              if (v) {
+                if (*v < INT32_MIN || *v > INT32_MAX)
+                  co_return error_to_response(Error{Errc::out_of_range, {{"field", f}}});
+                *out = static_cast<int>(*v);
+              }
+            }
+          }
+          if (!ch.status && !body.if_contains("queue")) {
+            co_return error_to_response(invalid("body", "status or queue required"));
+          }
+          app::Admin a(c->d);
+          TRY_RESP(auto p, co_await a.update_performance(std::string(ctx.param("pid")), ch));
+          co_return ok(performance_json(p, c->d.now(), true));
+        }));
+  r.add(Verb::get, "/v1/admin/performances/{pid}/stats",
+        admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          app::Admin a(c->d);
+          TRY_RESP(auto s, co_await a.stats(std::string(ctx.param("pid"))));
+          co_return ok(json::object{{"waiting", s.waiting},
+                                    {"admitted_total", s.admitted_total},
+                                    {"active", s.active},
+                                    {"holds_active", s.holds_active},
+                                    {"holds_expired_total", s.holds_expired_total},
+                                    {"seats", json::object{{"available", s.seats_available},
+                                                           {"held", s.seats_held},
+                                                           {"sold", s.seats_sold}}},
+                                    {"orders_paid", s.orders_paid},
+                                    {"admission_rate_per_s", s.admission_rate_per_s}});
+        }));
 
 #ifdef TK_TEST_HOOKS
   // Test builds only: black-box tests move the service clock instead of sleeping.
-  r.add(Verb::post, "/v1/test/clock", admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
-    TRY_RESP(auto body, parse_object(ctx.req));
-    TRY_RESP(auto ms, int_field(body, "advance_ms"));
-    if (!c->o.test_clock) co_return error_to_response(Errc::not_found);
-    c->o.test_clock->advance(ms);
-    co_return ok(json::object{{"now", rfc3339(c->d.now())}});
-  }));
+  r.add(Verb::post, "/v1/test/clock",
+        admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          TRY_RESP(auto body, parse_object(ctx.req));
+          TRY_RESP(auto ms, int_field(body, "advance_ms"));
+          if (!c->o.test_clock) co_return error_to_response(Errc::not_found);
+          c->o.test_clock->advance(ms);
+          co_return ok(json::object{{"now", rfc3339(c->d.now())}});
+        }));
 #endif
 }
 

@@ -15,28 +15,38 @@ using st = beast::http::status;
 beast::http::status status_of(Errc e) {
   switch (e) {
     case Errc::malformed_json:
-    case Errc::invalid_field: return st::bad_request;
+    case Errc::invalid_field:
+      return st::bad_request;
     case Errc::unauthenticated:
-    case Errc::invalid_ticket: return st::unauthorized;
-    case Errc::payment_declined: return st::payment_required;
-    case Errc::not_admitted: return st::forbidden;
-    case Errc::not_found: return st::not_found;
+    case Errc::invalid_ticket:
+      return st::unauthorized;
+    case Errc::payment_declined:
+      return st::payment_required;
+    case Errc::not_admitted:
+      return st::forbidden;
+    case Errc::not_found:
+      return st::not_found;
     case Errc::seats_unavailable:
     case Errc::hold_expired:
     case Errc::order_already_paid:
     case Errc::idempotency_key_reused:
     case Errc::idempotency_in_progress:
-    case Errc::email_taken: return st::conflict;
+    case Errc::email_taken:
+      return st::conflict;
     case Errc::too_many_seats:
     case Errc::seat_limit_reached:
     case Errc::invalid_seats:
     case Errc::sale_not_open:
     case Errc::sale_closed:
     case Errc::sold_out:
-    case Errc::out_of_range: return st::unprocessable_entity;
-    case Errc::rate_limited: return st::too_many_requests;
-    case Errc::unavailable: return st::service_unavailable;
-    case Errc::internal: return st::internal_server_error;
+    case Errc::out_of_range:
+      return st::unprocessable_entity;
+    case Errc::rate_limited:
+      return st::too_many_requests;
+    case Errc::unavailable:
+      return st::service_unavailable;
+    case Errc::internal:
+      return st::internal_server_error;
   }
   return st::internal_server_error;
 }
@@ -44,29 +54,52 @@ beast::http::status status_of(Errc e) {
 namespace {
 std::string_view message_of(Errc e) {
   switch (e) {
-    case Errc::malformed_json: return "the body is not valid JSON";
-    case Errc::invalid_field: return "a field is missing, empty or of the wrong type";
-    case Errc::unauthenticated: return "missing or invalid credentials";
-    case Errc::invalid_ticket: return "missing, forged or altered queue ticket";
-    case Errc::payment_declined: return "the payment was declined";
-    case Errc::not_admitted: return "no valid access token for this performance";
-    case Errc::not_found: return "not found";
-    case Errc::seats_unavailable: return "some seats are not available";
-    case Errc::hold_expired: return "the hold expired";
-    case Errc::order_already_paid: return "the order is already paid";
-    case Errc::idempotency_key_reused: return "this Idempotency-Key was used for another request";
-    case Errc::idempotency_in_progress: return "a request with this Idempotency-Key is in progress";
-    case Errc::email_taken: return "an account with this e-mail exists";
-    case Errc::too_many_seats: return "more seats than allowed per order";
-    case Errc::seat_limit_reached: return "seat limit for this account reached";
-    case Errc::invalid_seats: return "unknown seats or seats of another venue";
-    case Errc::sale_not_open: return "the sale has not opened yet";
-    case Errc::sale_closed: return "the sale is closed";
-    case Errc::sold_out: return "sold out";
-    case Errc::out_of_range: return "a value is out of range";
-    case Errc::rate_limited: return "too many requests";
-    case Errc::unavailable: return "temporarily unavailable, retry later";
-    case Errc::internal: return "internal error";
+    case Errc::malformed_json:
+      return "the body is not valid JSON";
+    case Errc::invalid_field:
+      return "a field is missing, empty or of the wrong type";
+    case Errc::unauthenticated:
+      return "missing or invalid credentials";
+    case Errc::invalid_ticket:
+      return "missing, forged or altered queue ticket";
+    case Errc::payment_declined:
+      return "the payment was declined";
+    case Errc::not_admitted:
+      return "no valid access token for this performance";
+    case Errc::not_found:
+      return "not found";
+    case Errc::seats_unavailable:
+      return "some seats are not available";
+    case Errc::hold_expired:
+      return "the hold expired";
+    case Errc::order_already_paid:
+      return "the order is already paid";
+    case Errc::idempotency_key_reused:
+      return "this Idempotency-Key was used for another request";
+    case Errc::idempotency_in_progress:
+      return "a request with this Idempotency-Key is in progress";
+    case Errc::email_taken:
+      return "an account with this e-mail exists";
+    case Errc::too_many_seats:
+      return "more seats than allowed per order";
+    case Errc::seat_limit_reached:
+      return "seat limit for this account reached";
+    case Errc::invalid_seats:
+      return "unknown seats or seats of another venue";
+    case Errc::sale_not_open:
+      return "the sale has not opened yet";
+    case Errc::sale_closed:
+      return "the sale is closed";
+    case Errc::sold_out:
+      return "sold out";
+    case Errc::out_of_range:
+      return "a value is out of range";
+    case Errc::rate_limited:
+      return "too many requests";
+    case Errc::unavailable:
+      return "temporarily unavailable, retry later";
+    case Errc::internal:
+      return "internal error";
   }
   return "internal error";
 }
@@ -168,8 +201,10 @@ std::string_view bearer_token(const Request& req) {
 bool constant_time_equal(std::string_view a, std::string_view b) {
   // Compare fixed-size digests so neither the content nor the length leaks through timing.
   unsigned char ha[crypto_generichash_BYTES], hb[crypto_generichash_BYTES];
-  crypto_generichash(ha, sizeof ha, reinterpret_cast<const unsigned char*>(a.data()), a.size(), nullptr, 0);
-  crypto_generichash(hb, sizeof hb, reinterpret_cast<const unsigned char*>(b.data()), b.size(), nullptr, 0);
+  crypto_generichash(ha, sizeof ha, reinterpret_cast<const unsigned char*>(a.data()), a.size(),
+                     nullptr, 0);
+  crypto_generichash(hb, sizeof hb, reinterpret_cast<const unsigned char*>(b.data()), b.size(),
+                     nullptr, 0);
   return sodium_memcmp(ha, hb, sizeof ha) == 0;
 }
 

@@ -28,7 +28,7 @@ Task<app::ChargeResult> FakeProvider::charge(std::string key, std::string order_
                      "currency, status) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (provider_key) "
                      "DO UPDATE SET provider_key = EXCLUDED.provider_key RETURNING id, status",
                      P(arg(crypto::new_id("ch_")), arg(key), arg(order_ref), arg(amount),
-                      arg(currency), arg(status))));
+                       arg(currency), arg(status))));
   co_return app::ChargeResult{r.text(0, 1) != "declined", std::string(r.text(0, 0))};
 }
 
@@ -42,8 +42,9 @@ Task<void> FakeProvider::void_charge(std::string key) {
 }
 
 Task<std::optional<app::ChargeResult>> FakeProvider::find(std::string key) {
-  PG_TRY(auto r, co_await pool_->query(
-                     "SELECT id, status FROM provider_charges WHERE provider_key = $1", P(arg(key))));
+  PG_TRY(auto r,
+         co_await pool_->query("SELECT id, status FROM provider_charges WHERE provider_key = $1",
+                               P(arg(key))));
   if (r.empty()) co_return std::optional<app::ChargeResult>{};
   co_return std::optional<app::ChargeResult>(
       app::ChargeResult{r.text(0, 1) == "charged", std::string(r.text(0, 0))});

@@ -7,7 +7,6 @@ namespace {
 
 using app::Errc;
 
-
 // Connected *and* answering: right after a kill the client may not have noticed the drop yet.
 bool redis_back(Harness& h) {
   return h.run([&]() -> asio::awaitable<bool> {
@@ -65,7 +64,8 @@ TEST(Faults, PostgresDownAnswersUnavailableThenRecoversWithoutRestart) {
 }
 
 // Buys `n` seats for a fresh buyer; returns the seat ids bought.
-std::vector<std::string> buy(Harness& h, const domain::Performance& p, std::vector<std::string> want) {
+std::vector<std::string> buy(Harness& h, const domain::Performance& p,
+                             std::vector<std::string> want) {
   auto who = h.run([&] { return h.make_buyer(); });
   auto access = h.run([&] { return h.admit(who, p); });
   return h.run([&]() -> asio::awaitable<std::vector<std::string>> {

@@ -59,7 +59,8 @@ class Harness {
     catalog = adapters->catalog.get();
     catalog_w = adapters->catalog_writer.get();
     queue = adapters->queue.get();
-    auto ring = crypto::KeyRing::create({{"t1", "harness-secret-0123456789abcdefghijklmnop"}}, "t1");
+    auto ring =
+        crypto::KeyRing::create({{"t1", "harness-secret-0123456789abcdefghijklmnop"}}, "t1");
     if (!ring) throw std::runtime_error("keyring");
     signer = std::make_unique<crypto::Signer>(std::move(*ring));
     crypto::PasswordOptions pw;
@@ -76,11 +77,14 @@ class Harness {
     deps.ports = adapters->ports();
     bool done = false;
     Status migrated;
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      for (int i = 0; i < 100 && !rclient->connected(); ++i) co_await sleep(50ms);
-      migrated = co_await pg::migrate(*pool);
-      done = true;
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          for (int i = 0; i < 100 && !rclient->connected(); ++i) co_await sleep(50ms);
+          migrated = co_await pg::migrate(*pool);
+          done = true;
+        },
+        asio::detached);
     for (int i = 0; i < 3000 && !done; ++i) io.run_for(20ms);
     if (!done || !migrated) throw std::runtime_error("harness: migrations failed");
   }
@@ -101,14 +105,17 @@ class Harness {
     std::optional<T> out;
     std::exception_ptr err;
     bool done = false;
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      try {
-        out.emplace(co_await f());
-      } catch (...) {
-        err = std::current_exception();
-      }
-      done = true;
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          try {
+            out.emplace(co_await f());
+          } catch (...) {
+            err = std::current_exception();
+          }
+          done = true;
+        },
+        asio::detached);
     auto deadline = std::chrono::steady_clock::now() + limit;
     while (!done && std::chrono::steady_clock::now() < deadline) io.run_for(20ms);
     if (!done) throw std::runtime_error("coroutine did not finish in time");
@@ -169,7 +176,8 @@ class Harness {
   }
 
   // Joins and ticks (moving the clock) until admitted; returns the decoded access token.
-  asio::awaitable<crypto::AccessToken> admit(const app::Principal& who, const domain::Performance& p) {
+  asio::awaitable<crypto::AccessToken> admit(const app::Principal& who,
+                                             const domain::Performance& p) {
     app::WaitingRoom room(deps);
     auto j = co_await room.join(who, p.id, "");
     if (!j) expect_ok(j.error(), "join");

@@ -42,12 +42,15 @@ TEST(Payments, TenConcurrentPaymentsWithOneKeyChargeOnce) {
     auto ex = co_await asio::this_coro::executor;
     int done = 0;
     for (int i = 0; i < 10; ++i) {
-      asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
-        app::Payments pay(h.deps);
-        app::PaymentRequest r{order.id, "same-key", "fp-1", "card", "tok_ok"};
-        answers.push_back(co_await pay.pay(who, r));
-        ++done;
-      }, asio::detached);
+      asio::co_spawn(
+          ex,
+          [&]() -> asio::awaitable<void> {
+            app::Payments pay(h.deps);
+            app::PaymentRequest r{order.id, "same-key", "fp-1", "card", "tok_ok"};
+            answers.push_back(co_await pay.pay(who, r));
+            ++done;
+          },
+          asio::detached);
     }
     while (done < 10) co_await Harness::sleep(10ms);
     co_return 0;
@@ -77,10 +80,18 @@ TEST(Payments, TenConcurrentPaymentsWithOneKeyChargeOnce) {
   ASSERT_TRUE(replay.ok());
   EXPECT_EQ(replay->body, *bodies.begin());
   auto charged = h.run([&] {
-    return count(*h.pool, "SELECT count(*) FROM provider_charges WHERE order_ref = $1 AND status = 'charged'", order.id);
+    return count(
+        *h.pool,
+        "SELECT count(*) FROM provider_charges WHERE order_ref = $1 AND status = 'charged'",
+        order.id);
   });
-  auto any = h.run([&] { return count(*h.pool, "SELECT count(*) FROM provider_charges WHERE order_ref = $1", order.id); });
-  auto paid = h.run([&] { return count(*h.pool, "SELECT count(*) FROM orders WHERE id = $1 AND status = 'paid'", order.id); });
+  auto any = h.run([&] {
+    return count(*h.pool, "SELECT count(*) FROM provider_charges WHERE order_ref = $1", order.id);
+  });
+  auto paid = h.run([&] {
+    return count(*h.pool, "SELECT count(*) FROM orders WHERE id = $1 AND status = 'paid'",
+                 order.id);
+  });
   EXPECT_EQ(charged, 1);
   EXPECT_EQ(any, 1);
   EXPECT_EQ(paid, 1);
@@ -94,7 +105,10 @@ TEST(Payments, TenConcurrentPaymentsWithOneKeyChargeOnce) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->status, 409);
   EXPECT_NE(again->body.find("order_already_paid"), std::string::npos);
-  EXPECT_EQ(h.run([&] { return count(*h.pool, "SELECT count(*) FROM provider_charges WHERE order_ref = $1", order.id); }), 1);
+  EXPECT_EQ(h.run([&] {
+    return count(*h.pool, "SELECT count(*) FROM provider_charges WHERE order_ref = $1", order.id);
+  }),
+            1);
 }
 
 TEST(Holds, ExpiredHoldCannotBeOrderedOrPaidAndSeatsAreFreeAtOnce) {
@@ -144,7 +158,10 @@ TEST(Holds, ExpiredHoldCannotBeOrderedOrPaidAndSeatsAreFreeAtOnce) {
   ASSERT_TRUE(paid.ok());
   EXPECT_EQ(paid->status, 409);
   EXPECT_NE(paid->body.find("hold_expired"), std::string::npos);
-  EXPECT_EQ(h.run([&] { return count(*h.pool, "SELECT count(*) FROM provider_charges WHERE order_ref = $1", order.id); }), 0);
+  EXPECT_EQ(h.run([&] {
+    return count(*h.pool, "SELECT count(*) FROM provider_charges WHERE order_ref = $1", order.id);
+  }),
+            0);
   h.clock.advance(1'000);
   // The seat is free for someone else at once, and their order claims it in PostgreSQL.
   auto other = h.run([&]() -> asio::awaitable<Result<app::PlacedOrder>> {
@@ -187,7 +204,7 @@ TEST(Holds, ReleaseByAStaleHoldIdFreesNobodyElsesSeats) {
     app::Seats s(h.deps);
     co_return co_await s.release(a, old.id);
   });
-  EXPECT_TRUE(released.ok());  // A's own (expired) hold is gone...
+  EXPECT_TRUE(released.ok());                      // A's own (expired) hold is gone...
   EXPECT_EQ(state_of(h, p.id, seats[0]), "held");  // ...but B's hold on the same seat stands
 }
 
@@ -254,10 +271,13 @@ TEST(Queue, AdmitsInPositionOrderNeverOverCapAndRecordsEveryTick) {
   auto rows = h.run([&]() -> asio::awaitable<std::vector<std::array<std::int64_t, 3>>> {
     auto params = pg::Params(pg::arg(p.id));
     auto r = co_await h.pool->query(
-        "SELECT tick_seq, from_position, to_position FROM admission_ticks WHERE performance_id = $1 "
-        "ORDER BY tick_seq", std::move(params));
+        "SELECT tick_seq, from_position, to_position FROM admission_ticks WHERE performance_id = "
+        "$1 "
+        "ORDER BY tick_seq",
+        std::move(params));
     std::vector<std::array<std::int64_t, 3>> out;
-    for (int i = 0; i < r->size(); ++i) out.push_back({r->int64(i, 0), r->int64(i, 1), r->int64(i, 2)});
+    for (int i = 0; i < r->size(); ++i)
+      out.push_back({r->int64(i, 0), r->int64(i, 1), r->int64(i, 2)});
     co_return out;
   });
   ASSERT_FALSE(rows.empty());
@@ -302,7 +322,8 @@ TEST(Tokens, ForgedOrForeignAccessTokensAreRefused) {
   EXPECT_EQ(h.run([&]() -> asio::awaitable<bool> {
     app::Seats s(h.deps);
     co_return (co_await s.check_access(a, p.id, token)).ok();
-  }), true);
+  }),
+            true);
   std::string altered = token;
   altered[altered.size() / 2] = altered[altered.size() / 2] == 'A' ? 'B' : 'A';
   EXPECT_EQ(check(a, p.id, altered), Errc::not_admitted);

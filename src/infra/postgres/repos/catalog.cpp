@@ -12,7 +12,6 @@ using app::Errc;
 using app::Task;
 using pg::arg;
 
-
 namespace {
 constexpr const char* kAccountCols = "id, num, email, name, password_hash";
 
@@ -48,9 +47,9 @@ domain::Performance perf_from(const pg::Rows& r, int i) {
 }
 
 Task<std::optional<domain::Performance>> load_performance(pg::Pool& pool, const std::string& id) {
-  PG_TRY(auto r, co_await pool.query(std::string("SELECT ") + kPerfCols +
-                                         " FROM performances WHERE id = $1",
-                                     P(arg(id))));
+  PG_TRY(auto r,
+         co_await pool.query(
+             std::string("SELECT ") + kPerfCols + " FROM performances WHERE id = $1", P(arg(id))));
   if (r.empty()) co_return std::optional<domain::Performance>{};
   auto p = perf_from(r, 0);
   PG_TRY(auto g, co_await pool.query("SELECT grade, price_cents, currency FROM price_grades "
@@ -67,9 +66,11 @@ Task<std::vector<domain::Event>> load_events(pg::Pool& pool, const std::optional
   std::string where = id ? " WHERE e.id = $1" : "";
   std::vector<pg::Param> params;
   if (id) params.push_back(arg(*id));
-  PG_TRY(auto er, co_await pool.query("SELECT e.id, e.title, v.id, v.name FROM events e JOIN venues v "
-                                      "ON v.id = e.venue_id" + where + " ORDER BY e.created_at, e.id",
-                                      params));
+  PG_TRY(auto er,
+         co_await pool.query("SELECT e.id, e.title, v.id, v.name FROM events e JOIN venues v "
+                             "ON v.id = e.venue_id" +
+                                 where + " ORDER BY e.created_at, e.id",
+                             params));
   std::vector<domain::Event> events;
   std::map<std::string, std::size_t> index;
   for (int i = 0; i < er.size(); ++i) {
@@ -121,8 +122,9 @@ Task<std::optional<domain::Account>> Accounts::find_by_email(std::string email) 
 }
 
 Task<std::optional<domain::Account>> Accounts::find_by_id(std::string id) {
-  PG_TRY(auto r, co_await pool_->query(
-                     std::string("SELECT ") + kAccountCols + " FROM accounts WHERE id = $1", P(arg(id))));
+  PG_TRY(auto r,
+         co_await pool_->query(
+             std::string("SELECT ") + kAccountCols + " FROM accounts WHERE id = $1", P(arg(id))));
   if (r.empty()) co_return std::optional<domain::Account>{};
   co_return std::optional<domain::Account>(account_from(r, 0));
 }
@@ -147,9 +149,10 @@ Task<std::optional<domain::Venue>> CatalogReader::get_venue(std::string id) {
   PG_TRY(auto v, co_await pool_->query("SELECT id, name FROM venues WHERE id = $1", P(arg(id))));
   if (v.empty()) co_return std::optional<domain::Venue>{};
   domain::Venue venue{std::string(v.text(0, 0)), std::string(v.text(0, 1)), {}};
-  PG_TRY(auto s, co_await pool_->query("SELECT id, section, row_label, number, grade FROM venue_seats "
-                                       "WHERE venue_id = $1 ORDER BY ord",
-                                       P(arg(id))));
+  PG_TRY(auto s,
+         co_await pool_->query("SELECT id, section, row_label, number, grade FROM venue_seats "
+                               "WHERE venue_id = $1 ORDER BY ord",
+                               P(arg(id))));
   venue.seats.reserve(static_cast<std::size_t>(s.size()));
   for (int i = 0; i < s.size(); ++i) {
     venue.seats.push_back({std::string(s.text(i, 0)), std::string(s.text(i, 1)),
@@ -181,9 +184,8 @@ Task<domain::Venue> CatalogWriter::create_venue(std::string name,
       }
     }
   }
-  auto params = P(arg(v.id),           arg(text_array(ids)),  arg(text_array(secs)),
-                                       arg(text_array(rows)), arg(text_array(nums)), arg(text_array(grades)),
-                                       arg(text_array(ords)));
+  auto params = P(arg(v.id), arg(text_array(ids)), arg(text_array(secs)), arg(text_array(rows)),
+                  arg(text_array(nums)), arg(text_array(grades)), arg(text_array(ords)));
   auto n = static_cast<std::int64_t>(v.seats.size());
   auto r = co_await pg::transaction(*pool_, [&](pg::Connection& c) -> asio::awaitable<Status> {
     TK_CO_CHECK(co_await c.query("INSERT INTO venues (id, name, seat_count) VALUES ($1, $2, $3)",
@@ -221,24 +223,26 @@ Task<void> CatalogWriter::create_performance(const domain::Performance& p) {
         "INSERT INTO performances (id, event_id, venue_id, starts_at, sale_opens_at, status, "
         "max_seats_per_order, max_seats_per_account, hold_ttl_seconds, admit_per_interval, "
         "interval_ms, max_active, access_ttl_seconds, seat_count) VALUES ($1, $2, $3, "
-        "to_timestamp($4::float8 / 1000), to_timestamp($5::float8 / 1000), 'scheduled', $6, $7, $8, "
+        "to_timestamp($4::float8 / 1000), to_timestamp($5::float8 / 1000), 'scheduled', $6, $7, "
+        "$8, "
         "$9, $10, $11, $12, $13)",
         P(arg(p.id), arg(p.event_id), arg(p.venue_id), arg(p.starts_at), arg(p.sale_opens_at),
-         arg(p.max_seats_per_order), arg(p.max_seats_per_account), arg(p.hold_ttl_seconds),
-         arg(p.queue.admit_per_interval), arg(p.queue.interval_ms), arg(p.queue.max_active),
-         arg(p.queue.access_ttl_seconds), arg(p.seat_count))));
+          arg(p.max_seats_per_order), arg(p.max_seats_per_account), arg(p.hold_ttl_seconds),
+          arg(p.queue.admit_per_interval), arg(p.queue.interval_ms), arg(p.queue.max_active),
+          arg(p.queue.access_ttl_seconds), arg(p.seat_count))));
     TK_CO_CHECK(co_await c.query(
         "INSERT INTO price_grades (performance_id, grade, price_cents, currency) "
         "SELECT $1, g, pc, cur FROM unnest($2::text[], $3::bigint[], $4::text[]) AS t(g, pc, cur)",
-        P(arg(p.id), arg(text_array(grades)), arg(text_array(prices)), arg(text_array(currencies)))));
-    TK_CO_CHECK(co_await c.query(
-        "INSERT INTO performance_seats (performance_id, seat_id) "
-        "SELECT $1, id FROM venue_seats WHERE venue_id = $2",
-        P(arg(p.id), arg(p.venue_id))));
-    TK_CO_CHECK(co_await c.query(
-        "INSERT INTO queue_state (performance_id, epoch_ms) VALUES ($1, "
-        "(extract(epoch from now()) * 1000)::bigint)",
-        P(arg(p.id))));
+        P(arg(p.id), arg(text_array(grades)), arg(text_array(prices)),
+          arg(text_array(currencies)))));
+    TK_CO_CHECK(
+        co_await c.query("INSERT INTO performance_seats (performance_id, seat_id) "
+                         "SELECT $1, id FROM venue_seats WHERE venue_id = $2",
+                         P(arg(p.id), arg(p.venue_id))));
+    TK_CO_CHECK(
+        co_await c.query("INSERT INTO queue_state (performance_id, epoch_ms) VALUES ($1, "
+                         "(extract(epoch from now()) * 1000)::bigint)",
+                         P(arg(p.id))));
     co_return Status{};
   });
   if (!r.ok()) co_return map_error(std::move(r).error());
@@ -252,14 +256,14 @@ Task<std::optional<domain::Performance>> CatalogWriter::update_performance(
   pg::Param status = c.status ? arg(domain::to_string(*c.status)) : pg::null();
   auto params = P(arg(id), status, opt_int(c.admit_per_interval), opt_int(c.interval_ms),
                   opt_int(c.max_active), opt_int(c.access_ttl_seconds));
-  PG_TRY(auto r, co_await pool_->query(
-                     "UPDATE performances SET status = COALESCE($2, status), "
-                     "admit_per_interval = COALESCE($3::int, admit_per_interval), "
-                     "interval_ms = COALESCE($4::int, interval_ms), "
-                     "max_active = COALESCE($5::int, max_active), "
-                     "access_ttl_seconds = COALESCE($6::int, access_ttl_seconds), "
-                     "settings_version = settings_version + 1 WHERE id = $1",
-                     std::move(params)));
+  PG_TRY(auto r,
+         co_await pool_->query("UPDATE performances SET status = COALESCE($2, status), "
+                               "admit_per_interval = COALESCE($3::int, admit_per_interval), "
+                               "interval_ms = COALESCE($4::int, interval_ms), "
+                               "max_active = COALESCE($5::int, max_active), "
+                               "access_ttl_seconds = COALESCE($6::int, access_ttl_seconds), "
+                               "settings_version = settings_version + 1 WHERE id = $1",
+                               std::move(params)));
   if (r.affected() != 1) co_return std::optional<domain::Performance>{};
   co_return co_await load_performance(*pool_, id);
 }
@@ -269,7 +273,8 @@ Task<std::optional<domain::Performance>> CatalogWriter::get_performance(std::str
 }
 
 Task<std::optional<std::string>> CatalogWriter::event_venue(std::string event_id) {
-  PG_TRY(auto r, co_await pool_->query("SELECT venue_id FROM events WHERE id = $1", P(arg(event_id))));
+  PG_TRY(auto r,
+         co_await pool_->query("SELECT venue_id FROM events WHERE id = $1", P(arg(event_id))));
   if (r.empty()) co_return std::optional<std::string>{};
   co_return std::optional<std::string>(std::string(r.text(0, 0)));
 }

@@ -23,7 +23,8 @@ domain::Order order_from(const pg::Rows& r, int i) {
   o.account_id = r.text(i, 1);
   o.performance_id = r.text(i, 2);
   o.hold_id = r.text(i, 3);
-  o.stored_status = domain::parse_order_status(r.text(i, 4)).value_or(domain::OrderStatus::cancelled);
+  o.stored_status =
+      domain::parse_order_status(r.text(i, 4)).value_or(domain::OrderStatus::cancelled);
   o.seat_ids = parse_text_array(r.text(i, 5));
   o.total_cents = r.int64(i, 6);
   o.currency = r.text(i, 7);
@@ -38,11 +39,12 @@ const std::error_code kClaimLost = make_error_code(Errc::hold_expired);
 }  // namespace
 
 Task<std::vector<domain::Order>> Orders::load_orders(std::string where, std::string a) {
-  PG_TRY(auto r, co_await pool_->query(std::string("SELECT ") + kOrderCols +
-                                           ", t.id, t.seat_id, t.code FROM orders o LEFT JOIN tickets t "
-                                           "ON t.order_id = o.id WHERE " + where +
-                                           " ORDER BY o.created_at DESC, o.id, t.seat_id",
-                                       P(arg(a))));
+  PG_TRY(auto r,
+         co_await pool_->query(std::string("SELECT ") + kOrderCols +
+                                   ", t.id, t.seat_id, t.code FROM orders o LEFT JOIN tickets t "
+                                   "ON t.order_id = o.id WHERE " +
+                                   where + " ORDER BY o.created_at DESC, o.id, t.seat_id",
+                               P(arg(a))));
   std::vector<domain::Order> out;
   for (int i = 0; i < r.size(); ++i) {
     if (out.empty() || out.back().id != r.text(i, 0)) out.push_back(order_from(r, i));
@@ -80,19 +82,23 @@ Task<app::PlacedOrder> Orders::place(const app::NewOrder& n, Millis now) {
     auto lock_params = P(arg(lock_key));
     TK_CO_CHECK(co_await c.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
                                  std::move(lock_params)));
-    TK_CO_TRY(auto held, co_await c.query(
-        "SELECT COALESCE(sum(cardinality(seat_ids)), 0) FROM orders WHERE account_id = $1 AND "
-        "performance_id = $2 AND (status = 'paid' OR (status = 'pending' AND "
-        "expires_at > to_timestamp($3::float8 / 1000)))",
-        P(arg(o.account_id), arg(o.performance_id), arg(now))));
+    TK_CO_TRY(
+        auto held,
+        co_await c.query(
+            "SELECT COALESCE(sum(cardinality(seat_ids)), 0) FROM orders WHERE account_id = $1 AND "
+            "performance_id = $2 AND (status = 'paid' OR (status = 'pending' AND "
+            "expires_at > to_timestamp($3::float8 / 1000)))",
+            P(arg(o.account_id), arg(o.performance_id), arg(now))));
     if (held.int64(0, 0) + count > n.max_per_account) co_return Errc::seat_limit_reached;
     // The fence: claim every seat of the hold or none.
-    TK_CO_TRY(auto claimed, co_await c.query(
-        "UPDATE performance_seats SET state = 'ordered', order_id = $1, "
-        "claim_expires_at = to_timestamp($2::float8 / 1000) WHERE performance_id = $3 AND "
-        "seat_id = ANY($4::text[]) AND (state = 'available' OR (state = 'ordered' AND "
-        "claim_expires_at <= to_timestamp($5::float8 / 1000))) RETURNING seat_id",
-        P(arg(o.id), arg(o.expires_at), arg(o.performance_id), arg(seats), arg(now))));
+    TK_CO_TRY(
+        auto claimed,
+        co_await c.query(
+            "UPDATE performance_seats SET state = 'ordered', order_id = $1, "
+            "claim_expires_at = to_timestamp($2::float8 / 1000) WHERE performance_id = $3 AND "
+            "seat_id = ANY($4::text[]) AND (state = 'available' OR (state = 'ordered' AND "
+            "claim_expires_at <= to_timestamp($5::float8 / 1000))) RETURNING seat_id",
+            P(arg(o.id), arg(o.expires_at), arg(o.performance_id), arg(seats), arg(now))));
     if (claimed.size() != count) {
       std::set<std::string> got;
       for (int i = 0; i < claimed.size(); ++i) got.emplace(claimed.text(i, 0));
@@ -107,7 +113,7 @@ Task<app::PlacedOrder> Orders::place(const app::NewOrder& n, Millis now) {
         "total_cents, currency, expires_at) VALUES ($1, $2, $3, $4, 'pending', $5::text[], $6, $7, "
         "to_timestamp($8::float8 / 1000))",
         P(arg(o.id), arg(o.account_id), arg(o.performance_id), arg(o.hold_id), arg(seats),
-         arg(o.total_cents), arg(o.currency), arg(o.expires_at))));
+          arg(o.total_cents), arg(o.currency), arg(o.expires_at))));
     co_return Status{};
   });
   if (!r.ok()) {
@@ -126,10 +132,10 @@ Task<void> Orders::cancel_for_hold(std::string hold_id) {
                                        "AND status = 'pending' RETURNING id",
                                        P(arg(hold_id))));
     if (o.empty()) co_return Status{};
-    TK_CO_CHECK(co_await c.query(
-        "UPDATE performance_seats SET state = 'available', order_id = NULL, "
-        "claim_expires_at = NULL WHERE order_id = $1 AND state = 'ordered'",
-        P(arg(o.text(0, 0)))));
+    TK_CO_CHECK(
+        co_await c.query("UPDATE performance_seats SET state = 'available', order_id = NULL, "
+                         "claim_expires_at = NULL WHERE order_id = $1 AND state = 'ordered'",
+                         P(arg(o.text(0, 0)))));
     co_return Status{};
   });
   if (!r.ok()) co_return map_error(std::move(r).error());
@@ -147,11 +153,12 @@ Task<app::IdempotencyBegin> Orders::begin_payment(std::string account, std::stri
                          "to_timestamp($5::float8 / 1000)) ON CONFLICT DO NOTHING",
                          P(arg(account), arg(key), arg(fp), arg(order_id), arg(now + lease))));
     if (ins.affected() == 1) co_return app::IdempotencyBegin{K::started, false, 0, {}};
-    PG_TRY(auto row, co_await pool_->query(
-                         "SELECT fingerprint, state, (extract(epoch from locked_until) * 1000)::bigint, "
-                         "response_status, response_body FROM idempotency_keys WHERE account_id = $1 "
-                         "AND key = $2",
-                         P(arg(account), arg(key))));
+    PG_TRY(auto row,
+           co_await pool_->query(
+               "SELECT fingerprint, state, (extract(epoch from locked_until) * 1000)::bigint, "
+               "response_status, response_body FROM idempotency_keys WHERE account_id = $1 "
+               "AND key = $2",
+               P(arg(account), arg(key))));
     if (row.empty()) continue;  // abandoned meanwhile: try to insert again
     if (row.text(0, 0) != fp) co_return app::IdempotencyBegin{K::reused, false, 0, {}};
     if (row.text(0, 1) == "completed") {
@@ -160,11 +167,12 @@ Task<app::IdempotencyBegin> Orders::begin_payment(std::string account, std::stri
     }
     if (row.int64(0, 2) > now) co_return app::IdempotencyBegin{K::in_progress, false, 0, {}};
     // The attempt's lease ran out (its process died): take it over, compare-and-set.
-    PG_TRY(auto took, co_await pool_->query(
-                          "UPDATE idempotency_keys SET locked_until = to_timestamp($3::float8 / 1000) "
-                          "WHERE account_id = $1 AND key = $2 AND state = 'in_progress' AND "
-                          "locked_until <= to_timestamp($4::float8 / 1000)",
-                          P(arg(account), arg(key), arg(now + lease), arg(now))));
+    PG_TRY(auto took,
+           co_await pool_->query(
+               "UPDATE idempotency_keys SET locked_until = to_timestamp($3::float8 / 1000) "
+               "WHERE account_id = $1 AND key = $2 AND state = 'in_progress' AND "
+               "locked_until <= to_timestamp($4::float8 / 1000)",
+               P(arg(account), arg(key), arg(now + lease), arg(now))));
     if (took.affected() == 1) co_return app::IdempotencyBegin{K::started, true, 0, {}};
     co_return app::IdempotencyBegin{K::in_progress, false, 0, {}};
   }
@@ -198,36 +206,41 @@ Task<bool> Orders::finalise(const app::FinalSale& s) {
     codes.push_back(t.code);
   }
   auto r = co_await pg::transaction(*pool_, [&](pg::Connection& c) -> asio::awaitable<Status> {
-    TK_CO_TRY(auto o, co_await c.query(
-        "SELECT performance_id, cardinality(seat_ids) FROM orders WHERE id = $1 AND "
-        "status = 'pending' FOR UPDATE",
-        P(arg(s.order_id))));
+    TK_CO_TRY(auto o,
+              co_await c.query(
+                  "SELECT performance_id, cardinality(seat_ids) FROM orders WHERE id = $1 AND "
+                  "status = 'pending' FOR UPDATE",
+                  P(arg(s.order_id))));
     if (o.empty()) co_return kClaimLost;
     std::string perf(o.text(0, 0));
     std::int64_t n = o.int64(0, 1);
     // Only while the claim is still valid (the fence set when the order was placed).
-    TK_CO_TRY(auto sold, co_await c.query(
-        "UPDATE performance_seats SET state = 'sold', claim_expires_at = NULL WHERE order_id = $1 "
-        "AND state = 'ordered' AND claim_expires_at > to_timestamp($2::float8 / 1000)",
-        P(arg(s.order_id), arg(s.now))));
+    TK_CO_TRY(auto sold,
+              co_await c.query(
+                  "UPDATE performance_seats SET state = 'sold', claim_expires_at = NULL WHERE "
+                  "order_id = $1 "
+                  "AND state = 'ordered' AND claim_expires_at > to_timestamp($2::float8 / 1000)",
+                  P(arg(s.order_id), arg(s.now))));
     if (sold.affected() != n) co_return kClaimLost;
     TK_CO_CHECK(co_await c.query(
         "INSERT INTO tickets (id, order_id, performance_id, seat_id, code) SELECT t.id, $1, $2, "
         "t.seat, t.code FROM unnest($3::text[], $4::text[], $5::text[]) AS t(id, seat, code)",
         P(arg(s.order_id), arg(perf), arg(text_array(ids)), arg(text_array(seats)),
-         arg(text_array(codes)))));
+          arg(text_array(codes)))));
     TK_CO_CHECK(co_await c.query(
         "UPDATE orders SET status = 'paid', paid_at = now(), charge_id = $2 WHERE id = $1",
         P(arg(s.order_id), arg(s.charge_id))));
-    TK_CO_CHECK(co_await c.query(
-        "UPDATE idempotency_keys SET state = 'completed', response_status = 200, "
-        "response_body = $3 WHERE account_id = $1 AND key = $2",
-        P(arg(s.account_id), arg(s.idempotency_key), arg(s.response_body))));
-    TK_CO_CHECK(co_await c.query("INSERT INTO outbox (topic, payload) VALUES ('order.paid', $1::jsonb)",
-                                 P(arg(s.outbox_payload))));
+    TK_CO_CHECK(
+        co_await c.query("UPDATE idempotency_keys SET state = 'completed', response_status = 200, "
+                         "response_body = $3 WHERE account_id = $1 AND key = $2",
+                         P(arg(s.account_id), arg(s.idempotency_key), arg(s.response_body))));
+    TK_CO_CHECK(
+        co_await c.query("INSERT INTO outbox (topic, payload) VALUES ('order.paid', $1::jsonb)",
+                         P(arg(s.outbox_payload))));
     // Last, so the hot performance row is locked as briefly as possible.
-    TK_CO_CHECK(co_await c.query(
-        "UPDATE performances SET sold_count = sold_count + $2 WHERE id = $1", P(arg(perf), arg(n))));
+    TK_CO_CHECK(
+        co_await c.query("UPDATE performances SET sold_count = sold_count + $2 WHERE id = $1",
+                         P(arg(perf), arg(n))));
     co_return Status{};
   });
   if (!r.ok()) {
@@ -239,24 +252,27 @@ Task<bool> Orders::finalise(const app::FinalSale& s) {
 
 Task<std::vector<app::InDoubtAttempt>> Orders::in_doubt(Millis now, int limit) {
   constexpr Millis kReconcileLease = 30000;
-  PG_TRY(auto r, co_await pool_->query(
-                     "UPDATE idempotency_keys SET locked_until = to_timestamp($3::float8 / 1000) "
-                     "WHERE (account_id, key) IN (SELECT account_id, key FROM idempotency_keys "
-                     "WHERE state = 'in_progress' AND locked_until <= to_timestamp($1::float8 / 1000) "
-                     "ORDER BY locked_until LIMIT $2 FOR UPDATE SKIP LOCKED) "
-                     "RETURNING account_id, key, order_id",
-                     P(arg(now), arg(limit), arg(now + kReconcileLease))));
+  PG_TRY(auto r,
+         co_await pool_->query(
+             "UPDATE idempotency_keys SET locked_until = to_timestamp($3::float8 / 1000) "
+             "WHERE (account_id, key) IN (SELECT account_id, key FROM idempotency_keys "
+             "WHERE state = 'in_progress' AND locked_until <= to_timestamp($1::float8 / 1000) "
+             "ORDER BY locked_until LIMIT $2 FOR UPDATE SKIP LOCKED) "
+             "RETURNING account_id, key, order_id",
+             P(arg(now), arg(limit), arg(now + kReconcileLease))));
   std::vector<app::InDoubtAttempt> out;
   for (int i = 0; i < r.size(); ++i) {
-    out.push_back({std::string(r.text(i, 0)), std::string(r.text(i, 1)), std::string(r.text(i, 2))});
+    out.push_back(
+        {std::string(r.text(i, 0)), std::string(r.text(i, 1)), std::string(r.text(i, 2))});
   }
   co_return out;
 }
 
 Task<std::vector<std::string>> Orders::sold_seats(std::string perf) {
-  PG_TRY(auto r, co_await pool_->query(
-                     "SELECT seat_id FROM performance_seats WHERE performance_id = $1 AND state = 'sold'",
-                     P(arg(perf))));
+  PG_TRY(auto r,
+         co_await pool_->query(
+             "SELECT seat_id FROM performance_seats WHERE performance_id = $1 AND state = 'sold'",
+             P(arg(perf))));
   std::vector<std::string> out;
   out.reserve(static_cast<std::size_t>(r.size()));
   for (int i = 0; i < r.size(); ++i) out.emplace_back(r.text(i, 0));
@@ -269,7 +285,8 @@ Task<std::vector<std::pair<std::string, int>>> Orders::bought_counts(std::string
                      "performance_id = $1 AND status = 'paid' GROUP BY account_id",
                      P(arg(perf))));
   std::vector<std::pair<std::string, int>> out;
-  for (int i = 0; i < r.size(); ++i) out.emplace_back(std::string(r.text(i, 0)), static_cast<int>(r.int64(i, 1)));
+  for (int i = 0; i < r.size(); ++i)
+    out.emplace_back(std::string(r.text(i, 0)), static_cast<int>(r.int64(i, 1)));
   co_return out;
 }
 
@@ -281,13 +298,14 @@ Task<std::int64_t> Orders::paid_orders(std::string perf) {
 }
 
 Task<int> Orders::expire_due(Millis now, int limit) {
-  PG_TRY(auto r, co_await pool_->query(
-                     "WITH e AS (UPDATE orders SET status = 'expired' WHERE id IN (SELECT id FROM "
-                     "orders WHERE status = 'pending' AND expires_at <= to_timestamp($1::float8 / 1000) "
-                     "ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id) "
-                     "UPDATE performance_seats SET state = 'available', order_id = NULL, "
-                     "claim_expires_at = NULL WHERE state = 'ordered' AND order_id IN (SELECT id FROM e)",
-                     P(arg(now), arg(limit))));
+  PG_TRY(auto r,
+         co_await pool_->query(
+             "WITH e AS (UPDATE orders SET status = 'expired' WHERE id IN (SELECT id FROM "
+             "orders WHERE status = 'pending' AND expires_at <= to_timestamp($1::float8 / 1000) "
+             "ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id) "
+             "UPDATE performance_seats SET state = 'available', order_id = NULL, "
+             "claim_expires_at = NULL WHERE state = 'ordered' AND order_id IN (SELECT id FROM e)",
+             P(arg(now), arg(limit))));
   co_return static_cast<int>(r.affected());
 }
 
@@ -343,17 +361,18 @@ Task<app::QueueSnapshot> QueueLedger::load(std::string perf, Millis now, Millis 
   snap.seq = s.int64(0, 2);
   snap.epoch = s.int64(0, 3);
   Millis horizon = now - access_ttl_ms;
-  PG_TRY(auto t, co_await pool_->query(
-                     "SELECT tick_seq, from_position, to_position, admitted_at_ms FROM admission_ticks "
-                     "WHERE performance_id = $1 AND admitted_at_ms > $2 ORDER BY tick_seq",
-                     P(arg(perf), arg(horizon))));
+  PG_TRY(auto t,
+         co_await pool_->query(
+             "SELECT tick_seq, from_position, to_position, admitted_at_ms FROM admission_ticks "
+             "WHERE performance_id = $1 AND admitted_at_ms > $2 ORDER BY tick_seq",
+             P(arg(perf), arg(horizon))));
   for (int i = 0; i < t.size(); ++i) {
     snap.recent_ticks.push_back({t.int64(i, 0), t.int64(i, 1), t.int64(i, 2), t.int64(i, 3)});
   }
-  PG_TRY(auto e, co_await pool_->query(
-                     "SELECT COALESCE(max(to_position), 0) FROM admission_ticks WHERE "
-                     "performance_id = $1 AND admitted_at_ms <= $2",
-                     P(arg(perf), arg(horizon))));
+  PG_TRY(auto e,
+         co_await pool_->query("SELECT COALESCE(max(to_position), 0) FROM admission_ticks WHERE "
+                               "performance_id = $1 AND admitted_at_ms <= $2",
+                               P(arg(perf), arg(horizon))));
   snap.expired_upto = e.int64(0, 0);
   co_return snap;
 }
@@ -369,24 +388,26 @@ Task<std::int64_t> QueueLedger::reserve(std::string perf, std::int64_t at_least,
 }
 
 Task<void> QueueLedger::record_tick(std::string perf, app::AdmissionTick t, std::int64_t tail) {
-  PG_TRY(auto r, co_await pool_->query(
-                     "WITH ins AS (INSERT INTO admission_ticks (performance_id, tick_seq, "
-                     "from_position, to_position, admitted_at_ms) VALUES ($1, $2, $3, $4, $5) "
-                     "ON CONFLICT DO NOTHING) UPDATE queue_state SET tail = GREATEST(tail, $6), "
-                     "serving = GREATEST(serving, $4), tick_seq = GREATEST(tick_seq, $2), "
-                     "updated_at = now() WHERE performance_id = $1",
-                     P(arg(perf), arg(t.seq), arg(t.from), arg(t.to), arg(t.admitted_at), arg(tail))));
+  PG_TRY(auto r,
+         co_await pool_->query(
+             "WITH ins AS (INSERT INTO admission_ticks (performance_id, tick_seq, "
+             "from_position, to_position, admitted_at_ms) VALUES ($1, $2, $3, $4, $5) "
+             "ON CONFLICT DO NOTHING) UPDATE queue_state SET tail = GREATEST(tail, $6), "
+             "serving = GREATEST(serving, $4), tick_seq = GREATEST(tick_seq, $2), "
+             "updated_at = now() WHERE performance_id = $1",
+             P(arg(perf), arg(t.seq), arg(t.from), arg(t.to), arg(t.admitted_at), arg(tail))));
   (void)r;
   co_return Status{};
 }
 
 Task<std::optional<app::AdmissionTick>> QueueLedger::tick_for_position(std::string perf,
                                                                        std::int64_t position) {
-  PG_TRY(auto r, co_await pool_->query(
-                     "SELECT tick_seq, from_position, to_position, admitted_at_ms FROM admission_ticks "
-                     "WHERE performance_id = $1 AND to_position >= $2 AND from_position < $2 "
-                     "ORDER BY to_position LIMIT 1",
-                     P(arg(perf), arg(position))));
+  PG_TRY(auto r,
+         co_await pool_->query(
+             "SELECT tick_seq, from_position, to_position, admitted_at_ms FROM admission_ticks "
+             "WHERE performance_id = $1 AND to_position >= $2 AND from_position < $2 "
+             "ORDER BY to_position LIMIT 1",
+             P(arg(perf), arg(position))));
   if (r.empty()) co_return std::optional<app::AdmissionTick>{};
   co_return std::optional<app::AdmissionTick>(
       app::AdmissionTick{r.int64(0, 0), r.int64(0, 1), r.int64(0, 2), r.int64(0, 3)});

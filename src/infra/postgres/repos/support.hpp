@@ -51,9 +51,19 @@ inline std::vector<std::string> parse_text_array(std::string_view s) {
   bool quoted = false;
   for (std::size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
-    if (c == '"') { quoted = !quoted; continue; }
-    if (c == '\\' && i + 1 < s.size()) { cur += s[++i]; continue; }
-    if (c == ',' && !quoted) { out.push_back(std::move(cur)); cur.clear(); continue; }
+    if (c == '"') {
+      quoted = !quoted;
+      continue;
+    }
+    if (c == '\\' && i + 1 < s.size()) {
+      cur += s[++i];
+      continue;
+    }
+    if (c == ',' && !quoted) {
+      out.push_back(std::move(cur));
+      cur.clear();
+      continue;
+    }
     cur += c;
   }
   if (!s.empty()) out.push_back(std::move(cur));
@@ -73,8 +83,8 @@ std::vector<pg::Param> P(A&&... a) {
 }  // namespace tk::pgrepo
 
 // Like TK_CO_TRY, mapping PostgreSQL errors onto the contract on the way out.
-#define PG_TRY(decl, expr)                               \
-  auto TK_CONCAT(r_, __LINE__) = (expr);                 \
-  if (!TK_CONCAT(r_, __LINE__).ok()) co_return map_error(std::move(TK_CONCAT(r_, __LINE__)).error()); \
+#define PG_TRY(decl, expr)                                           \
+  auto TK_CONCAT(r_, __LINE__) = (expr);                             \
+  if (!TK_CONCAT(r_, __LINE__).ok())                                 \
+    co_return map_error(std::move(TK_CONCAT(r_, __LINE__)).error()); \
   decl = std::move(TK_CONCAT(r_, __LINE__)).value()
-

@@ -31,10 +31,10 @@ Error map_error(Error e) {
   return e;
 }
 
-#define RD_TRY(decl, expr)                                                   \
-  auto TK_CONCAT(r_, __LINE__) = (expr);                                     \
-  if (!TK_CONCAT(r_, __LINE__).ok())                                         \
-    co_return map_error(std::move(TK_CONCAT(r_, __LINE__)).error());         \
+#define RD_TRY(decl, expr)                                           \
+  auto TK_CONCAT(r_, __LINE__) = (expr);                             \
+  if (!TK_CONCAT(r_, __LINE__).ok())                                 \
+    co_return map_error(std::move(TK_CONCAT(r_, __LINE__)).error()); \
   decl = std::move(TK_CONCAT(r_, __LINE__)).value()
 
 std::int64_t num(const redis::Reply& r) { return r.to_int().value_or(0); }
@@ -55,9 +55,9 @@ std::vector<std::string> V(A&&... a) {
 // ---- Sessions: "account_id|account_num|expires_at"
 
 Task<void> Sessions::put(std::string id, domain::Session ses, Millis ttl_ms) {
-  auto cmd1 = V("SET", "sess:" + id,
-                                    ses.account_id + "|" + s(ses.account_num) + "|" + s(ses.expires_at),
-                                    "PX", s(ttl_ms));
+  auto cmd1 =
+      V("SET", "sess:" + id, ses.account_id + "|" + s(ses.account_num) + "|" + s(ses.expires_at),
+        "PX", s(ttl_ms));
   RD_TRY(auto r, co_await c_->exec(std::move(cmd1)));
   (void)r;
   co_return Status{};
@@ -121,8 +121,8 @@ Task<void> Queue::raise_hwm(std::string perf, std::int64_t hwm) {
 
 Task<void> Queue::restore(std::string perf, const app::QueueSnapshot& snap) {
   Keys k(perf);
-  std::vector<std::string> args = V(s(snap.tail_reserved), s(snap.serving), s(snap.seq), s(snap.epoch),
-                                s(snap.expired_upto));
+  std::vector<std::string> args =
+      V(s(snap.tail_reserved), s(snap.serving), s(snap.seq), s(snap.epoch), s(snap.expired_upto));
   for (const auto& t : snap.recent_ticks) {
     args.push_back(s(t.seq));
     args.push_back(s(t.from));
@@ -211,11 +211,12 @@ Task<void> Queue::finish(std::string perf, std::int64_t position) {
 
 Task<app::HoldOutcome> Holds::hold(std::string perf, const app::HoldRequest& q) {
   Keys k(perf);
-  std::vector<std::string> args = V(s(q.now), s(q.expires_at), q.hold_id, q.account_id,
-                                s(q.max_per_account), s(q.seat_count), s(q.gc_ttl_ms), s(q.position));
+  std::vector<std::string> args =
+      V(s(q.now), s(q.expires_at), q.hold_id, q.account_id, s(q.max_per_account), s(q.seat_count),
+        s(q.gc_ttl_ms), s(q.position));
   for (auto& seat : q.seat_ids) args.push_back(seat);
-  auto cmd13 = V(k.seat(), k.sold(), k.hx(), k.ah(q.account_id), k.hold(q.hold_id),
-                                    k.loaded(), k.ver(), k.bought());
+  auto cmd13 = V(k.seat(), k.sold(), k.hx(), k.ah(q.account_id), k.hold(q.hold_id), k.loaded(),
+                 k.ver(), k.bought());
   RD_TRY(auto r, co_await c_->eval(script(lua::kHold), std::move(cmd13), std::move(args)));
   app::HoldOutcome out;
   using K = app::HoldOutcome::Kind;
@@ -225,7 +226,8 @@ Task<app::HoldOutcome> Holds::hold(std::string perf, const app::HoldRequest& q) 
     out.version = num(r.elements.at(1));
   } else if (code == "unavailable") {
     out.kind = K::unavailable;
-    for (std::size_t i = 1; i < r.elements.size(); ++i) out.unavailable_seats.push_back(r.elements[i].str);
+    for (std::size_t i = 1; i < r.elements.size(); ++i)
+      out.unavailable_seats.push_back(r.elements[i].str);
   } else if (code == "limit") {
     out.kind = K::limit;
   } else if (code == "sold_out") {
@@ -270,8 +272,8 @@ Task<void> Holds::mark_sold(std::string perf, std::string hold_id, std::string a
   Keys k(perf);
   std::vector<std::string> args = V(hold_id, account);
   for (auto& seat : seat_ids) args.push_back(seat);
-  auto cmd17 = V(k.seat(), k.sold(), k.hx(), k.ah(account), k.hold(hold_id), k.ver(),
-                                    k.bought(), k.fin());
+  auto cmd17 =
+      V(k.seat(), k.sold(), k.hx(), k.ah(account), k.hold(hold_id), k.ver(), k.bought(), k.fin());
   RD_TRY(auto r, co_await c_->eval(script(lua::kSell), std::move(cmd17), std::move(args)));
   (void)r;
   co_return Status{};
@@ -321,7 +323,8 @@ Task<app::SeatStates> Holds::seat_states(std::string perf) {
     std::string_view val = held.elements[i + 1].view();
     auto c = val.rfind(':');
     Millis exp = 0;
-    if (c != std::string_view::npos) std::from_chars(val.data() + c + 1, val.data() + val.size(), exp);
+    if (c != std::string_view::npos)
+      std::from_chars(val.data() + c + 1, val.data() + val.size(), exp);
     st.held.emplace(held.elements[i].str, exp);
   }
   for (auto& e : sold.elements) st.sold.push_back(std::move(e.str));
