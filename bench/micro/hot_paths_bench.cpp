@@ -1,0 +1,103 @@
+// Microbenchmarks of the hot paths' CPU work: token signing and verification (every status poll
+// verifies a queue ticket and signs an access token), idempotency fingerprints, seat-map
+// encoding for a 50,000-seat venue, hold-script argument building.
+#include <benchmark/benchmark.h>
+
+#include <boost/json.hpp>
+
+#include "common/crypto/encoding.hpp"
+#include "common/crypto/signer.hpp"
+#include "common/crypto/tokens.hpp"
+
+namespace {
+
+const tk::crypto::Signer& signer() {
+  static const tk::crypto::Signer s = [] {
+    tk::crypto::init();
+    auto ring = tk::crypto::KeyRing::create({{"k1", "bench-secret-0123456789abcdefghijklmnopqrstuv"}}, "k1");
+    return tk::crypto::Signer(std::move(*ring));
+  }();
+  return s;
+}
+
+const tk::crypto::QueueTicket kTicket{"prf_b8lLx6If5KU1-pjp-hP7JQ", 123456, "acc_gRuh_yMGdFGJuvxw_acAdw",
+                                      1764020000000};
+
+void BM_SignQueueTicket(benchmark::State& st) {
+  for (auto _ : st) benchmark::DoNotOptimize(tk::crypto::encode(signer(), kTicket));
+}
+BENCHMARK(BM_SignQueueTicket);
+
+void BM_VerifyQueueTicket(benchmark::State& st) {
+  auto token = tk::crypto::encode(signer(), kTicket);
+  for (auto _ : st) benchmark::DoNotOptimize(tk::crypto::decode_queue_ticket(signer(), token));
+}
+BENCHMARK(BM_VerifyQueueTicket);
+
+void BM_StatusPollCrypto(benchmark::State& st) {
+  // What a poll of an admitted buyer costs in crypto: verify the ticket, sign the access token.
+  auto token = tk::crypto::encode(signer(), kTicket);
+  for (auto _ : st) {
+    auto t = tk::crypto::decode_queue_ticket(signer(), token);
+    benchmark::DoNotOptimize(tk::crypto::encode(
+        signer(), tk::crypto::AccessToken{t->performance_id, t->account_id, t->position, 1764020600000}));
+  }
+}
+BENCHMARK(BM_StatusPollCrypto);
+
+void BM_StatusEncode(benchmark::State& st) {
+  for (auto _ : st) {
+    boost::json::object body{{"state", "waiting"}, {"position", 123456}, {"ahead", 23455},
+                             {"estimated_wait_seconds", 235}};
+    benchmark::DoNotOptimize(boost::json::serialize(body));
+  }
+}
+BENCHMARK(BM_StatusEncode);
+
+void BM_Fingerprint(benchmark::State& st) {
+  std::string body = R"({"method":"card","card_token":"tok_ok"})";
+  for (auto _ : st) {
+    benchmark::DoNotOptimize(
+        tk::crypto::request_fingerprint("POST", "/v1/orders/ord_G13-pcZDED3LZVSyxb166Q/payment", body));
+  }
+}
+BENCHMARK(BM_Fingerprint);
+
+void BM_SeatMapEncode50k(benchmark::State& st) {
+  // Same hand-built encoding as GET /v1/performances/{pid}/seats.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 50000; ++i) ids.push_back(tk::crypto::new_id("st_"));
+  const char* states[] = {"available", "held", "sold"};
+  for (auto _ : st) {
+    std::string out;
+    out.reserve(32 + ids.size() * 48);
+    out += "{\"version\":42,\"seats\":[";
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (i) out += ',';
+      out += "{\"id\":";
+      out += boost::json::serialize(boost::json::string(ids[i]));
+      out += ",\"state\":\"";
+      out += states[i % 3];
+      out += "\"}";
+    }
+    out += "]}";
+    benchmark::DoNotOptimize(out);
+  }
+  st.SetItemsProcessed(st.iterations() * static_cast<std::int64_t>(ids.size()));
+}
+BENCHMARK(BM_SeatMapEncode50k)->Unit(benchmark::kMillisecond);
+
+void BM_HoldArgs4Seats(benchmark::State& st) {
+  std::vector<std::string> seats{"st_TAUREpib3b8cSqkHn8HB3Q", "st_MTzbSjA6aqFDvt12uXRN-A",
+                                 "st_41aKfcWL6L2LvdsOTrAbCd", "st_x9aKfcWL6L2LvdsOTrAbCd"};
+  for (auto _ : st) {
+    std::vector<std::string> args{std::to_string(1764020000000LL), std::to_string(1764020300000LL),
+                                  "prf_b8lLx6If5KU1-pjp-hP7JQ~hld_y19XACFuCwnrEyS0dvjm5g",
+                                  "acc_gRuh_yMGdFGJuvxw_acAdw", "4", "50000", "3900000", "123456"};
+    for (const auto& s : seats) args.push_back(s);
+    benchmark::DoNotOptimize(args);
+  }
+}
+BENCHMARK(BM_HoldArgs4Seats);
+
+}  // namespace
