@@ -14,14 +14,15 @@ namespace {
 const tk::crypto::Signer& signer() {
   static const tk::crypto::Signer s = [] {
     tk::crypto::init();
-    auto ring = tk::crypto::KeyRing::create({{"k1", "bench-secret-0123456789abcdefghijklmnopqrstuv"}}, "k1");
+    auto ring = tk::crypto::KeyRing::create(
+        {{"k1", "bench-secret-0123456789abcdefghijklmnopqrstuv"}}, "k1");
     return tk::crypto::Signer(std::move(*ring));
   }();
   return s;
 }
 
-const tk::crypto::QueueTicket kTicket{"prf_b8lLx6If5KU1-pjp-hP7JQ", 123456, "acc_gRuh_yMGdFGJuvxw_acAdw",
-                                      1764020000000};
+const tk::crypto::QueueTicket kTicket{"prf_b8lLx6If5KU1-pjp-hP7JQ", 123456,
+                                      "acc_gRuh_yMGdFGJuvxw_acAdw", 1764020000000};
 
 void BM_SignQueueTicket(benchmark::State& st) {
   for (auto _ : st) benchmark::DoNotOptimize(tk::crypto::encode(signer(), kTicket));
@@ -40,14 +41,17 @@ void BM_StatusPollCrypto(benchmark::State& st) {
   for (auto _ : st) {
     auto t = tk::crypto::decode_queue_ticket(signer(), token);
     benchmark::DoNotOptimize(tk::crypto::encode(
-        signer(), tk::crypto::AccessToken{t->performance_id, t->account_id, t->position, 1764020600000}));
+        signer(),
+        tk::crypto::AccessToken{t->performance_id, t->account_id, t->position, 1764020600000}));
   }
 }
 BENCHMARK(BM_StatusPollCrypto);
 
 void BM_StatusEncode(benchmark::State& st) {
   for (auto _ : st) {
-    boost::json::object body{{"state", "waiting"}, {"position", 123456}, {"ahead", 23455},
+    boost::json::object body{{"state", "waiting"},
+                             {"position", 123456},
+                             {"ahead", 23455},
                              {"estimated_wait_seconds", 235}};
     benchmark::DoNotOptimize(boost::json::serialize(body));
   }
@@ -57,8 +61,8 @@ BENCHMARK(BM_StatusEncode);
 void BM_Fingerprint(benchmark::State& st) {
   std::string body = R"({"method":"card","card_token":"tok_ok"})";
   for (auto _ : st) {
-    benchmark::DoNotOptimize(
-        tk::crypto::request_fingerprint("POST", "/v1/orders/ord_G13-pcZDED3LZVSyxb166Q/payment", body));
+    benchmark::DoNotOptimize(tk::crypto::request_fingerprint(
+        "POST", "/v1/orders/ord_G13-pcZDED3LZVSyxb166Q/payment", body));
   }
 }
 BENCHMARK(BM_Fingerprint);
@@ -91,9 +95,14 @@ void BM_HoldArgs4Seats(benchmark::State& st) {
   std::vector<std::string> seats{"st_TAUREpib3b8cSqkHn8HB3Q", "st_MTzbSjA6aqFDvt12uXRN-A",
                                  "st_41aKfcWL6L2LvdsOTrAbCd", "st_x9aKfcWL6L2LvdsOTrAbCd"};
   for (auto _ : st) {
-    std::vector<std::string> args{std::to_string(1764020000000LL), std::to_string(1764020300000LL),
+    std::vector<std::string> args{std::to_string(1764020000000LL),
+                                  std::to_string(1764020300000LL),
                                   "prf_b8lLx6If5KU1-pjp-hP7JQ~hld_y19XACFuCwnrEyS0dvjm5g",
-                                  "acc_gRuh_yMGdFGJuvxw_acAdw", "4", "50000", "3900000", "123456"};
+                                  "acc_gRuh_yMGdFGJuvxw_acAdw",
+                                  "4",
+                                  "50000",
+                                  "3900000",
+                                  "123456"};
     for (const auto& s : seats) args.push_back(s);
     benchmark::DoNotOptimize(args);
   }
