@@ -4,25 +4,20 @@ Phase 1 (service started with TICKETING_FAULT=crash_after_charge): buy up to the
 request kills the service after the charge. Phase 2 (service restarted normally): the retry with
 the same Idempotency-Key succeeds and the ledger holds exactly one charge.
 Usage: crash.py phase1|phase2 BASE_URL ADMIN_TOKEN PG_URL STATE_FILE"""
-import json, subprocess, sys, time, urllib.request, urllib.error
+import json, sys, time, urllib.error
+
+import api
 
 phase, BASE, ADMIN, PG, STATE = sys.argv[1:6]
 
+call2 = api.make_call(BASE)
+
 def call(method, path, body=None, headers=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(BASE + path, data=data, method=method, headers=headers or {})
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            raw = r.read()
-            return r.status, (json.loads(raw) if raw else {})
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        return e.code, (json.loads(raw) if raw else {})
+    s, b, _ = call2(method, path, body, headers)
+    return s, b
 
 def psql(sql):
-    return subprocess.run(["psql", PG, "-At", "-c", sql], capture_output=True, text=True, check=True).stdout.strip()
+    return api.psql(PG, sql)
 
 def fail(msg):
     print("FAIL:", msg); print("0 passed, 1 failed"); sys.exit(1)

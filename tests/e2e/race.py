@@ -3,36 +3,23 @@
 mid-race. Afterwards PostgreSQL, Redis and the fake provider's ledger must agree: every seat sold
 exactly once, one charge per paid order, no charge without a paid order or a void.
 Usage: race.py BASE_URL ADMIN_TOKEN PG_URL REDIS_PORT BUYERS SEATS [flush]"""
-import json, random, subprocess, sys, threading, time, urllib.request, urllib.error
+import random, subprocess, sys, threading, time
+
+import api
 from concurrent.futures import ThreadPoolExecutor
 
 BASE, ADMIN, PG, REDIS_PORT = sys.argv[1:5]
 BUYERS, SEATS = int(sys.argv[5]), int(sys.argv[6])
 FLUSH = len(sys.argv) > 7 and sys.argv[7] == "flush"
 failures = []
-
-def call(method, path, body=None, headers=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(BASE + path, data=data, method=method, headers=headers or {})
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            raw = r.read()
-            return r.status, (json.loads(raw) if raw else {}), r.headers
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        try:
-            return e.code, json.loads(raw), e.headers
-        except ValueError:
-            return e.code, {}, e.headers
+call = api.make_call(BASE)
 
 def check(name, cond, detail=""):
     if not cond:
         failures.append(f"{name}: {detail}")
 
 def psql(sql):
-    return subprocess.run(["psql", PG, "-At", "-c", sql], capture_output=True, text=True, check=True).stdout.strip()
+    return api.psql(PG, sql)
 
 A = {"Authorization": "Bearer " + ADMIN}
 per_row = 10
