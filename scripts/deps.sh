@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages needed to build, run and test the service — only those missing
 # (checked with dpkg -s), so a second run is a fast no-op. Root runs apt-get directly; a normal
-# user goes through sudo. Non-interactive: safe for CI (CI=true, no stdin).
+# user goes through sudo. Usage: deps.sh [bench] Non-interactive: safe for CI (CI=true, no stdin).
 set -euo pipefail
 
 PACKAGES=(
@@ -10,6 +10,13 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   postgresql-15 postgresql-client-15 redis-server redis-tools
 )
+# Optional groups, named on the command line: `deps.sh bench` adds what bench/run.sh needs.
+for group in "$@"; do
+  case "$group" in
+    bench) PACKAGES+=(nginx-light wrk util-linux) ;;
+    *) echo "deps: unknown group '$group'" >&2; exit 2 ;;
+  esac
+done
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
 
