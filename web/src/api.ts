@@ -1,0 +1,85 @@
+// The HTTP API (shared/API.md), same origin. Errors become ApiError with the contract's code;
+// a failed fetch (connection lost) becomes NetworkError, which callers may retry.
+import { NetworkError } from './logic/idempotency';
+import { clockSkewMs } from './logic/countdown';
+
+export class ApiError extends Error {
+  constructor(public status: number, public code: string, message: string,
+              public details: Record<string, unknown> = {}, public retryAfter: string | null = null) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface Reply<T> { status: number; data: T; headers: Headers }
+
+export interface CallOptions {
+  body?: unknown;
+  session?: string | null;   // Authorization: Bearer (buyer session or admin token)
+  access?: string | null;    // Access-Token
+  ticket?: string | null;    // Queue-Ticket
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+/** Server minus local clock, learnt from the Date header of every answer. */
+export let serverSkewMs = 0;
+
+export async function call<T = unknown>(method: string, path: string, o: CallOptions = {}): Promise<Reply<T>> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (o.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (o.session) headers.Authorization = `Bearer ${o.session}`;
+  if (o.access) headers['Access-Token'] = o.access;
+  if (o.ticket) headers['Queue-Ticket'] = o.ticket;
+  if (o.idempotencyKey) headers['Idempotency-Key'] = o.idempotencyKey;
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method, headers, signal: o.signal, credentials: 'same-origin', cache: 'no-store',
+      body: o.body === undefined ? undefined : JSON.stringify(o.body),
+    });
+  } catch (e) {
+    if ((e as Error)?.name === 'AbortError') throw e;
+    throw new NetworkError(String((e as Error)?.message ?? e));
+  }
+  serverSkewMs = clockSkewMs(res.headers.get('Date'));
+  const text = await res.text().catch(() => '');
+  let data: unknown = null;
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = null; }
+  }
+  if (!res.ok) {
+    const err = (data as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null)?.error;
+    throw new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? res.statusText,
+                       err?.details ?? {}, res.headers.get('Retry-After'));
+  }
+  return { status: res.status, data: data as T, headers: res.headers };
+}
+
+// ---- shapes of the contract ----
+export interface PerformanceSummary { id: string; starts_at: string; sale_opens_at: string; status: string }
+export interface EventInfo { id: string; title: string; venue: { id: string; name: string }; performances: PerformanceSummary[] }
+export interface PriceGrade { grade: string; price_cents: number; currency: string }
+export interface QueueSettings { admit_per_interval: number; interval_ms: number; max_active: number; access_ttl_seconds: number }
+export interface Performance {
+  id: string; event_id: string; venue_id: string; starts_at: string; sale_opens_at: string; status: string;
+  max_seats_per_order: number; max_seats_per_account: number; hold_ttl_seconds: number;
+  price_grades: PriceGrade[]; queue?: QueueSettings;
+}
+export interface QueueJoin { ticket: string; position: number; state: string }
+export interface QueueStatus {
+  state: 'waiting' | 'admitted' | 'expired' | 'sold_out' | 'closed';
+  position: number; ahead: number; estimated_wait_seconds: number;
+  access_token?: string; access_expires_at?: string;
+}
+export interface SeatStates { version: number; seats: { id: string; state: 'available' | 'held' | 'sold' }[] }
+export interface Hold { hold_id: string; seat_ids: string[]; expires_at: string }
+export interface Ticket { id: string; seat_id: string; code: string }
+export interface Order {
+  id: string; status: 'pending' | 'paid' | 'expired' | 'cancelled'; performance_id: string; hold_id: string;
+  seat_ids: string[]; total_cents: number; currency: string; expires_at: string; tickets?: Ticket[];
+}
+export interface Stats {
+  waiting: number; admitted_total: number; active: number; holds_active: number; holds_expired_total: number;
+  seats: { available: number; held: number; sold: number }; orders_paid: number; admission_rate_per_s: number;
+}

@@ -1,0 +1,53 @@
+// The waiting-room ticket and the access token live in localStorage, per performance, so a reload
+// or a second tab polls with the same ticket and keeps the place.
+import type { KeyStore } from './idempotency';
+
+export interface StoredTicket {
+  ticket: string;
+  position: number;
+  firstAhead?: number;   // largest `ahead` seen, for the progress bar
+  account?: string;      // whose ticket (a log-out/log-in as someone else must not reuse it)
+}
+export interface StoredAccess { token: string; expiresAt: string }
+
+const tkey = (pid: string) => `tk.queue.${pid}`;
+const akey = (pid: string) => `tk.access.${pid}`;
+
+function read<T>(store: KeyStore, k: string): T | null {
+  try { return JSON.parse(store.getItem(k) ?? 'null') as T | null; } catch { return null; }
+}
+
+export function loadTicket(store: KeyStore, pid: string, account?: string): StoredTicket | null {
+  const t = read<StoredTicket>(store, tkey(pid));
+  if (!t || typeof t.ticket !== 'string' || !t.ticket) return null;
+  if (account && t.account && t.account !== account) return null;
+  return t;
+}
+
+export function saveTicket(store: KeyStore, pid: string, t: StoredTicket): void {
+  store.setItem(tkey(pid), JSON.stringify(t));
+}
+
+/** Records `ahead` and returns the updated ticket (firstAhead only grows). */
+export function noteAhead(store: KeyStore, pid: string, t: StoredTicket, ahead: number): StoredTicket {
+  const firstAhead = Math.max(t.firstAhead ?? 0, ahead);
+  if (firstAhead === t.firstAhead) return t;
+  const next = { ...t, firstAhead };
+  saveTicket(store, pid, next);
+  return next;
+}
+
+export function loadAccess(store: KeyStore, pid: string, now: number = Date.now()): StoredAccess | null {
+  const a = read<StoredAccess>(store, akey(pid));
+  if (!a || !a.token || !(Date.parse(a.expiresAt) > now)) return null;
+  return a;
+}
+
+export function saveAccess(store: KeyStore, pid: string, a: StoredAccess): void {
+  store.setItem(akey(pid), JSON.stringify(a));
+}
+
+export function clearQueue(store: KeyStore, pid: string): void {
+  store.removeItem(tkey(pid));
+  store.removeItem(akey(pid));
+}

@@ -1,0 +1,40 @@
+import { ApiError } from '../api';
+import { errorText, t } from '../i18n';
+import { NetworkError } from '../logic/idempotency';
+import { message } from '../dom';
+import { navigate } from '../router';
+import { clearSession, session, type Session } from '../state';
+
+/** A readable message for any failure: never a stack trace. */
+export function describe(e: unknown): string {
+  if (e instanceof NetworkError) return t('common.network');
+  if (e instanceof ApiError) {
+    const field = String((e.details as { field?: unknown }).field ?? '');
+    return errorText(e.code, { field });
+  }
+  return t('common.error');
+}
+
+export function errorBox(e: unknown): HTMLElement { return message('error', describe(e), 'error'); }
+
+/** The session, or a redirect to the log-in page that comes back here. */
+export function requireSession(): Session | null {
+  const s = session();
+  if (!s) navigate(`/login?next=${encodeURIComponent(location.pathname)}`, true);
+  return s;
+}
+
+/** On 401 with a session: it ended; log in again. Returns true when handled. */
+export function handleAuthError(e: unknown): boolean {
+  if (e instanceof ApiError && e.status === 401 && e.code === 'unauthenticated') {
+    clearSession();
+    navigate(`/login?next=${encodeURIComponent(location.pathname)}`, true);
+    return true;
+  }
+  return false;
+}
+
+export function announce(text: string): void {
+  const live = document.getElementById('live');
+  if (live) live.textContent = text;
+}

@@ -1,0 +1,129 @@
+import QRCode from 'qrcode';
+import { ApiError, call, serverSkewMs, type Order, type Performance, type Ticket } from '../api';
+import { field, h, message } from '../dom';
+import { formatDate, formatMoney, t, type Key } from '../i18n';
+import { formatCountdown, remainingMs, urgency } from '../logic/countdown';
+import { forgetKey, keyFor, sendWithRetry } from '../logic/idempotency';
+import { seatIndex, type Layout } from '../logic/layout';
+import { clearQueue } from '../logic/queue-store';
+import { every, type ViewCtx } from '../router';
+import { announce, errorBox, handleAuthError, requireSession } from './common';
+
+interface PayResult { order_id: string; status: string; tickets: Ticket[] }
+
+export async function orderView({ main, params, signal }: ViewCtx): Promise<void> {
+  const sess = requireSession();
+  if (!sess) return;
+  const oid = params.oid;
+  const box = h('div', {}, t('common.loading'));
+  main.appendChild(box);
+  let order: Order;
+  let describe: (id: string) => string = (id) => id;
+  let perf: Performance | null = null;
+  try {
+    order = (await call<Order>('GET', `/v1/orders/${encodeURIComponent(oid)}`, { session: sess.token, signal })).data;
+    try {
+      perf = (await call<Performance>('GET', `/v1/performances/${encodeURIComponent(order.performance_id)}`, { signal })).data;
+      const layout = (await call<Layout>('GET', `/v1/venues/${encodeURIComponent(perf.venue_id)}/layout`, { signal })).data;
+      const idx = seatIndex(layout);
+      describe = (id) => {
+        const x = idx.get(id);
+        return x ? t('seats.seat_short', { section: x.section, row: x.row, number: x.number }) : id;
+      };
+    } catch { /* seat names are a nicety */ }
+  } catch (e) {
+    if (handleAuthError(e)) return;
+    box.replaceChildren(errorBox(e));
+    return;
+  }
+  box.remove();
+  if (order.status === 'paid') { await confirmation(main, order, describe, perf); return; }
+
+  main.appendChild(h('h1', {}, t('checkout.title')));
+  const summary = h('section', { class: 'card', 'aria-labelledby': 'sumh' },
+    h('h2', { id: 'sumh' }, t('checkout.summary')),
+    perf ? h('p', { class: 'muted' }, formatDate(perf.starts_at)) : null,
+    h('ul', { class: 'seat-list' }, order.seat_ids.map((id) => h('li', {}, describe(id)))),
+    h('p', { class: 'total' }, t('seats.total', { amount: formatMoney(order.total_cents, order.currency) })),
+    h('span', { class: `badge st-${order.status}` }, t(`orders.status.${order.status}` as Key)));
+  main.appendChild(summary);
+  if (order.status !== 'pending') return;
+
+  const countdown = h('output', { class: 'countdown', 'data-testid': 'order-countdown' });
+  const card = h('input', { name: 'card_token', value: 'tok_ok', autocomplete: 'off', required: true, spellcheck: 'false' });
+  const payBtn = h('button', { type: 'submit', 'data-testid': 'pay-button' }, t('checkout.pay', { amount: formatMoney(order.total_cents, order.currency) }));
+  const out = h('div', { 'aria-live': 'polite', 'data-testid': 'pay-status' });
+  const form = h('form', { class: 'form card' }, h('p', {}, t('checkout.time_left'), ' ', countdown), field(t('checkout.card'), card), payBtn, out);
+  main.appendChild(form);
+  let expired = false;
+  every(signal, 250, () => {
+    const ms = remainingMs(order.expires_at, Date.now(), serverSkewMs);
+    countdown.textContent = formatCountdown(ms);
+    countdown.className = `countdown ${urgency(ms)}`;
+    if (ms <= 0 && !expired) {
+      expired = true;
+      payBtn.disabled = true;
+      out.replaceChildren(message('warning', t('checkout.expired'), 'pay-error'));
+    }
+  });
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (expired) return;
+    payBtn.disabled = true;
+    out.replaceChildren(message('info', t('checkout.paying')));
+    const body = { method: 'card', card_token: card.value.trim() };
+    // The same key for the same order and body until a definitive answer: a retry after a lost
+    // connection replays the first attempt on the server and never charges twice.
+    const key = keyFor(localStorage, oid, JSON.stringify(body));
+    try {
+      const { data } = await sendWithRetry(key, (k) => call<PayResult>('POST', `/v1/orders/${encodeURIComponent(oid)}/payment`,
+        { session: sess.token, body, idempotencyKey: k }), {
+        onRetry: () => out.replaceChildren(message('warning', t('checkout.retrying'), 'pay-retrying')),
+      });
+      forgetKey(localStorage, oid);
+      localStorage.removeItem(`tk.hold.${order.performance_id}`);
+      clearQueue(localStorage, order.performance_id);
+      order = { ...order, status: 'paid', tickets: data.tickets };
+      main.replaceChildren();
+      await confirmation(main, order, describe, perf);
+    } catch (err) {
+      payBtn.disabled = false;
+      if (handleAuthError(err)) return;
+      if (err instanceof ApiError && err.code === 'payment_declined') {
+        forgetKey(localStorage, oid);   // a new attempt (another card) gets a new key
+        out.replaceChildren(message('error', t('checkout.declined'), 'pay-error'));
+      } else if (err instanceof ApiError && err.code === 'order_already_paid') {
+        forgetKey(localStorage, oid);
+        location.reload();
+      } else if (err instanceof ApiError && err.code === 'hold_expired') {
+        expired = true;
+        payBtn.disabled = true;
+        out.replaceChildren(message('error', t('checkout.expired'), 'pay-error'));
+      } else {
+        // Network error after the retries: the key stays, so pressing Pay again is still safe.
+        out.replaceChildren(errorBox(err));
+      }
+    }
+  });
+}
+
+async function confirmation(main: HTMLElement, order: Order, describe: (id: string) => string,
+                            perf: Performance | null): Promise<void> {
+  main.appendChild(h('h1', { 'data-testid': 'confirmation' }, t('confirm.title')));
+  if (perf) main.appendChild(h('p', { class: 'muted' }, formatDate(perf.starts_at)));
+  announce(t('confirm.title'));
+  const list = h('ul', { class: 'tickets', 'data-testid': 'tickets' });
+  main.appendChild(list);
+  let n = 0;
+  for (const tk of order.tickets ?? []) {
+    n++;
+    const url = await QRCode.toDataURL(tk.code, { errorCorrectionLevel: 'M', margin: 2, width: 220 });
+    list.appendChild(h('li', { class: 'ticket card', 'data-testid': 'ticket' },
+      h('h2', {}, t('confirm.ticket', { n })),
+      h('p', {}, describe(tk.seat_id)),
+      h('img', { src: url, width: 220, height: 220, alt: t('confirm.qr', { n }), class: 'qr', 'data-testid': 'ticket-qr', 'data-code': tk.code }),
+      h('details', {}, h('summary', {}, t('confirm.code')), h('code', { class: 'code' }, tk.code))));
+  }
+  main.appendChild(h('p', {}, h('a', { href: '/me/orders' }, t('nav.orders'))));
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { detectLang, dictionaries, formatMoney, formatWait, translate } from '../src/i18n';
+
+describe('i18n', () => {
+  it('picks the first supported browser language, a saved choice first', () => {
+    expect(detectLang(null, ['ko-KR', 'en-US'])).toBe('ko');
+    expect(detectLang(null, ['fr-FR', 'en-GB', 'ko'])).toBe('en');
+    expect(detectLang(null, ['de', 'KO'])).toBe('ko');
+    expect(detectLang(null, [])).toBe('en');
+    expect(detectLang('en', ['ko-KR'])).toBe('en');
+    expect(detectLang('xx', ['ko-KR'])).toBe('ko');
+  });
+
+  it('has every English text in Korean, translated and with the same placeholders', () => {
+    const en = dictionaries.en as Record<string, string>;
+    const ko = dictionaries.ko as Record<string, string>;
+    expect(Object.keys(ko).sort()).toEqual(Object.keys(en).sort());
+    const ph = (s: string) => (s.match(/\{\w+\}/g) ?? []).sort();
+    for (const k of Object.keys(en)) {
+      expect(ph(ko[k]), k).toEqual(ph(en[k]));
+      expect(ko[k].trim(), k).not.toBe('');
+    }
+    // Korean texts really are Korean (Hangul), not copies of the English ones.
+    const hangul = Object.values(ko).filter((s) => /[\uac00-\ud7a3]/.test(s)).length;
+    expect(hangul / Object.keys(ko).length).toBeGreaterThan(0.9);
+  });
+
+  it('fills placeholders and falls back to English, then to the key', () => {
+    expect(translate('ko', 'seats.limit', { n: 4 })).toBe('최대 4석까지 선택할 수 있습니다.');
+    expect(translate('en', 'seats.limit', { n: 4 })).toBe('You can choose up to 4 seats.');
+    expect(translate('en', 'queue.next')).toBe('Next update in {s} s');
+    expect(translate('ko', 'no.such.key')).toBe('no.such.key');
+  });
+
+  it('formats money in minor units of the currency', () => {
+    expect(formatMoney(150000, 'KRW', 'ko')).toBe('₩150,000');
+    expect(formatMoney(1999, 'USD', 'en')).toBe('$19.99');
+  });
+
+  it('formats waiting times', () => {
+    expect(formatWait(0, 'en')).toBe('less than a minute');
+    expect(formatWait(42, 'en')).toBe('42 s');
+    expect(formatWait(125, 'ko')).toBe('2분 5초');
+  });
+});
