@@ -1,0 +1,10 @@
+-- Back to "every seat available, no order" before each pgbench run of bench/run.sh.
+\set ON_ERROR_STOP on
+TRUNCATE tickets, orders, idempotency_keys, provider_charges, outbox, receipts;
+UPDATE performance_seats SET state = 'available', order_id = NULL, claim_expires_at = NULL
+  WHERE state <> 'available';
+UPDATE performances SET sold_count = 0 WHERE id = 'prf_pgbench0000000000000';
+ALTER SEQUENCE bench_k RESTART;
+VACUUM ANALYZE performance_seats;
+VACUUM ANALYZE performances;
+CHECKPOINT;

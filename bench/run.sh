@@ -1,0 +1,524 @@
+#!/usr/bin/env bash
+# One command for the system benchmarks of issue 5: every figure as a ratio to a baseline
+# measured in the same run, with the same client settings, server side pinned to one core and
+# clients to the other. Writes medians, ratios, command lines, versions and the date into the
+# generated section of docs/BENCHMARKS.md (between <!-- bench:begin ... --> and <!-- bench:end -->).
+#
+#   bash bench/run.sh            5 runs of each pair (about 25 minutes on the 2-core box)
+#   bash bench/run.sh --quick    1 short run of each, a scaled-down flash crowd (a few minutes)
+# Options for development: --runs N, --only poll,join,hold,order,mem,flash, --no-build,
+# --no-doc (print the table, leave docs/BENCHMARKS.md alone), --keep (leave the temp folder).
+#
+# What it does: installs missing packages (scripts/deps.sh bench), builds build/release
+# (Release, targets ticketing seed loadgen micro_bench), starts PostgreSQL 15 + Redis 7 on free
+# loopback ports in a temp folder (tests/support/servers.sh; PostgreSQL as `postgres` when root),
+# the service and nginx on free ports, seeds buyers with `seed`, runs the pairs, then stops
+# everything (also on failure or Ctrl-C). Raw outputs of the last run: build/bench/last-run/.
+#
+# Pairs (baseline | service):
+#   poll   wrk + bench/baselines/poll.lua: nginx 1 worker `return 200` of a same-size JSON body |
+#          GET /v1/performances/{pid}/queue/status with valid signed tickets (cycled); then both
+#          at half the service's max rate (wrk delay()) for the p99
+#   join   redis-benchmark EVALSHA of the join script extracted from src/infra/redis/stores/lua.hpp |
+#          wrk + bench/baselines/join.lua: POST /v1/performances/{pid}/queue, one session each
+#   hold   redis-benchmark EVALSHA of the hold script (4 seats) | loadgen --scenario hold
+#   order  pgbench -M prepared -f bench/baselines/order.sql (the SQL of orders.cpp + the fake
+#          provider) | loadgen --scenario order (TICKETING_PAYMENT_LATENCY_MS=0)
+#   mem    INFO used_memory before/after N joins through the join script (redis-cli --pipe,
+#          keys exactly as the service's) | the same over the service's join runs
+#   flash  loadgen --scenario flash --mode open (1M buyers at 16,667/s for 100k seats; --quick:
+#          20k buyers at 2,000/s for 2,000 seats) --assert
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+
+QUICK=0 RUNS=5 ONLY=poll,join,hold,order,mem,flash BUILD=1 WRITE_DOC=1 KEEP=0
+ARGS_GIVEN="$*"
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) QUICK=1; RUNS=1 ;;
+    --runs) RUNS=${2:?}; shift ;;
+    --only) ONLY=${2:?}; shift ;;
+    --no-build) BUILD=0 ;;
+    --no-doc) WRITE_DOC=0 ;;
+    --keep) KEEP=1 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    *) die "unknown option $1 (see --help)" ;;
+  esac
+  shift
+done
+want() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+
+SERVER_CPU=0 CLIENT_CPU=1
+[ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (server side on one, clients on the other)"
+SRV=(taskset -c "$SERVER_CPU")
+CLI=(taskset -c "$CLIENT_CPU")
+
+# ---- sizes -----------------------------------------------------------------------------------
+if [ $QUICK = 1 ]; then
+  DUR=5                 # seconds per wrk / pgbench / loadgen run
+  POLL_TICKETS=20000    # signed tickets the poll cycles through (5/s, burst 20 per ticket)
+  JOIN_TOKENS=60000     # sessions per service join run (one join each)
+  JOIN_N=100000         # redis-benchmark calls per join run
+  HOLD_N=50000          # redis-benchmark calls per hold run
+  MEM_JOINS=200000
+  ORDER_POOL=20000      # pgbench orders the data allows per run
+  VENUE_SEATS=20000
+  FLASH_BUYERS=20000 FLASH_SEATS=2000 FLASH_RATE=2000
+else
+  DUR=10
+  POLL_TICKETS=100000
+  JOIN_TOKENS=400000
+  JOIN_N=500000
+  HOLD_N=300000
+  MEM_JOINS=1000000
+  ORDER_POOL=100000
+  VENUE_SEATS=100000
+  FLASH_BUYERS=1000000 FLASH_SEATS=100000 FLASH_RATE=16667
+fi
+POLL_C=100   # wrk connections, poll (baseline and service)
+JOIN_C=50    # redis-benchmark clients = wrk connections, join
+HOLD_C=50    # redis-benchmark clients = loadgen requests in flight, hold
+ORDER_C=16   # pgbench clients = loadgen requests in flight, order (and the service's PG pool)
+SEEDS=$JOIN_TOKENS
+[ "$POLL_TICKETS" -le "$SEEDS" ] || SEEDS=$POLL_TICKETS
+if want flash && [ "$FLASH_BUYERS" -gt "$SEEDS" ]; then SEEDS=$FLASH_BUYERS; fi
+
+# ---- packages and build ----------------------------------------------------------------------
+bash scripts/deps.sh bench
+BUILD_DIR=$ROOT/build/release
+if [ $BUILD = 1 ]; then
+  log "building $BUILD_DIR (Release, TK_BUILD_BENCH=ON)"
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTK_BUILD_TESTS=OFF \
+    -DTK_BUILD_BENCH=ON >/dev/null
+  cmake --build "$BUILD_DIR" -j"$(nproc)" --target ticketing seed
+  # The load generator and the microbenchmarks: rows that need them are reported as missing.
+  cmake --build "$BUILD_DIR" -j"$(nproc)" --target loadgen || log "loadgen did not build"
+  cmake --build "$BUILD_DIR" -j"$(nproc)" --target micro_bench || log "micro_bench did not build"
+fi
+BIN=$BUILD_DIR/src/main/ticketing
+SEED=$BUILD_DIR/bench/seed/seed
+LOADGEN=$BUILD_DIR/bench/loadgen/loadgen
+[ -x "$BIN" ] || die "$BIN missing"
+[ -x "$SEED" ] || die "$SEED missing"
+HAVE_LOADGEN=0
+[ -x "$LOADGEN" ] && HAVE_LOADGEN=1
+
+# ---- temp folder, cleanup --------------------------------------------------------------------
+T=$(mktemp -d /tmp/tk-bench.XXXXXX)
+chmod 755 "$T"
+mkdir -p "$T/raw" "$T/nginx/tmp"
+RESULTS=$T/results.jsonl COMMANDS=$T/commands.txt MISSING=$T/missing.txt NOTES=$T/notes.txt
+: >"$RESULTS"; : >"$COMMANDS"; : >"$MISSING"; : >"$NOTES"
+SVC_PID= NGINX_PID= BG_PID=
+LAST=$ROOT/build/bench/last-run
+
+stop_pid() {  # stop_pid PID: TERM, wait up to 10 s, then KILL
+  local pid=$1 _
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  set +e
+  [ -n "$BG_PID" ] && stop_pid "$BG_PID"
+  [ -n "$NGINX_PID" ] && stop_pid "$NGINX_PID"
+  [ -n "$SVC_PID" ] && stop_pid "$SVC_PID"
+  bash tests/support/servers.sh stop "$T/servers" >/dev/null 2>&1
+  rm -rf "$LAST"; mkdir -p "$LAST"
+  cp -r "$T/raw" "$RESULTS" "$COMMANDS" "$LAST/" 2>/dev/null
+  cp "$T/service.log" "$T/nginx/nginx-error.log" "$LAST/" 2>/dev/null
+  if [ $KEEP = 1 ]; then log "kept $T"; else rm -rf "$T"; fi
+  [ $rc = 0 ] || log "bench/run.sh failed (exit $rc); raw outputs and logs in $LAST"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# rec NAME CMD...: notes the command line (first time per NAME) for the report, then runs it.
+rec() {
+  local name=$1; shift
+  if ! grep -q "^# $name\$" "$COMMANDS"; then
+    { echo "# $name"; printf '%q ' "$@" | sed 's/ $//'; echo; } >>"$COMMANDS"
+  fi
+  "$@"
+}
+record() { python3 bench/bench.py record --results "$RESULTS" "$@"; }
+missing() { echo "$*" >>"$MISSING"; log "not measured: $*"; }
+note() { echo "$*" >>"$NOTES"; log "note: $*"; }
+
+# ---- servers ---------------------------------------------------------------------------------
+log "starting PostgreSQL + Redis on CPU $SERVER_CPU ($T/servers)"
+"${SRV[@]}" bash tests/support/servers.sh start "$T/servers"
+# shellcheck source=/dev/null
+. "$T/servers/env"
+PG_PORT=$TK_PG_PORT REDIS_PORT=$TK_REDIS_PORT
+R=(redis-cli -h 127.0.0.1 -p "$REDIS_PORT")
+PSQL=(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -q)
+
+SVC_PORT=$(free_port)
+BASE=http://127.0.0.1:$SVC_PORT
+ADMIN_TOKEN=$(rand_hex 24)
+export TICKETING_HTTP_HOST=127.0.0.1 TICKETING_HTTP_PORT=$SVC_PORT TICKETING_THREADS=1
+export TICKETING_PG_URL=postgresql://postgres@127.0.0.1:$PG_PORT/ticketing
+export TICKETING_REDIS_URL=redis://127.0.0.1:$REDIS_PORT
+export TICKETING_SECRET=$(rand_hex 32) TICKETING_ADMIN_TOKEN=$ADMIN_TOKEN
+export TICKETING_ACCESS_LOG=0 TICKETING_PAYMENT_LATENCY_MS=0
+export TICKETING_ARGON2_OPSLIMIT=1 TICKETING_ARGON2_MEMLIMIT_KIB=8192
+export TICKETING_PG_POOL_SIZE=$ORDER_C TICKETING_MAX_CONNECTIONS=20000
+unset TICKETING_CONFIG
+SETTINGS="service: TICKETING_THREADS=1 TICKETING_ACCESS_LOG=0 TICKETING_PAYMENT_LATENCY_MS=0 \
+TICKETING_PG_POOL_SIZE=$ORDER_C TICKETING_MAX_CONNECTIONS=20000 TICKETING_ARGON2_OPSLIMIT=1; \
+PostgreSQL and Redis as started by tests/support/servers.sh (PostgreSQL fsync=off, \
+synchronous_commit=off, shared_buffers=128MB; Redis appendonly everysec), shared by baseline and \
+service; clients: poll $POLL_C connections, join $JOIN_C, hold $HOLD_C, order $ORDER_C; \
+$DUR s per run."
+
+log "starting the service on $BASE (CPU $SERVER_CPU)"
+"${SRV[@]}" "$BIN" >"$T/service.log" 2>&1 </dev/null &
+SVC_PID=$!
+for _ in $(seq 120); do
+  kill -0 "$SVC_PID" 2>/dev/null || { tail -n 30 "$T/service.log" >&2; die "the service exited"; }
+  [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$BASE/readyz" || true)" = 200 ] && break
+  sleep 0.5
+done
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/readyz")" = 200 ] || die "service not ready"
+
+make_venue() {  # make_venue SEATS -> prints a new venue id
+  python3 bench/bench.py setup --base "$BASE" --admin-token "$ADMIN_TOKEN" --seats "$1" --venue-only
+}
+setup_perf() {  # setup_perf VENUE [QUEUE_JSON] -> prints the id of a new performance, on sale
+  python3 bench/bench.py setup --base "$BASE" --admin-token "$ADMIN_TOKEN" --venue "$1" \
+    ${2:+--queue "$2"}
+}
+VENUE_SMALL=$(make_venue 1000)
+# Nobody admitted (positions stay `waiting`): admit 1 per minute, 1 active.
+Q_HOLDBACK='{"admit_per_interval":1,"interval_ms":60000,"max_active":1}'
+Q_FAST='{"admit_per_interval":100000,"interval_ms":50,"max_active":10000000,"access_ttl_seconds":3600}'
+Q_FLASH='{"admit_per_interval":500,"interval_ms":50,"max_active":20000,"access_ttl_seconds":600}'
+
+# ---- buyers ----------------------------------------------------------------------------------
+TOKENS=$T/tokens.txt
+log "seeding $SEEDS buyers (accounts + sessions)"
+rec seed env TICKETING_BENCH_SEED=1 "${CLI[@]}" "$SEED" --count "$SEEDS" --out "$TOKENS" \
+  --prefix bench >"$T/raw/seed.txt"
+cat "$T/raw/seed.txt" >&2
+head -n "$JOIN_TOKENS" "$TOKENS" >"$T/tokens-join.txt"
+
+# ---- Lua scripts of the project --------------------------------------------------------------
+lua_script() {  # the text between `NAME = R"lua(` and `)lua"` in lua.hpp
+  sed -n "/$1 = R\"lua(/,/)lua\";/p" src/infra/redis/stores/lua.hpp | sed '1d;$d'
+}
+JOIN_SHA=$("${R[@]}" SCRIPT LOAD "$(lua_script kJoin)")
+HOLD_SHA=$("${R[@]}" SCRIPT LOAD "$(lua_script kHold)")
+[ ${#JOIN_SHA} = 40 ] && [ ${#HOLD_SHA} = 40 ] || die "could not load the Lua scripts"
+NOW_MS=$(date +%s%3N)
+LUA_DIR=$ROOT/bench/baselines
+
+wrk_run() {  # wrk_run NAME OUT URL SCRIPT CONNS DURATION [ENV...]: one wrk run, JSON line in OUT
+  local name=$1 out=$2 url=$3 script=$4 conns=$5 dur=$6
+  shift 6
+  : >"$out"
+  rec "$name" env TK_LUA_DIR="$LUA_DIR" TK_OUT="$out" TK_THREADS=1 "$@" \
+    "${CLI[@]}" wrk -t1 -c"$conns" -d"${dur}s" --timeout 10s -s "$LUA_DIR/$script" "$url" \
+    >"$out.txt" 2>&1 || { cat "$out.txt" >&2; die "wrk failed ($name)"; }
+  cat "$out" >>"$out.txt"
+}
+
+# ---- 1. queue-status poll ----------------------------------------------------------------------
+if want poll; then
+  log "poll: collecting $POLL_TICKETS signed tickets"
+  POLL_PERF=$(setup_perf "$VENUE_SMALL" "$Q_HOLDBACK")
+  head -n "$POLL_TICKETS" "$TOKENS" >"$T/tokens-poll.txt"
+  rm -f "$T/tickets."*
+  env TK_LUA_DIR="$LUA_DIR" TK_TOKENS="$T/tokens-poll.txt" TK_THREADS=1 TK_COLLECT="$T/tickets" \
+    TK_PATH="/v1/performances/$POLL_PERF/queue" TK_OUT="$T/raw/collect.json" \
+    "${CLI[@]}" wrk -t1 -c"$JOIN_C" -d600s --timeout 10s -s "$LUA_DIR/join.lua" "$BASE" \
+    >"$T/raw/collect.txt" 2>&1 &
+  BG_PID=$!
+  while kill -0 "$BG_PID" 2>/dev/null && [ ! -e "$T/tickets.0.done" ]; do sleep 0.5; done
+  kill -INT "$BG_PID" 2>/dev/null || true
+  wait "$BG_PID" || true
+  BG_PID=
+  sort -u "$T/tickets."[0-9] >"$T/tickets.txt"
+  n=$(wc -l <"$T/tickets.txt")
+  log "poll: $n tickets"
+  [ "$n" -ge $((POLL_TICKETS * 9 / 10)) ] || die "only $n of $POLL_TICKETS joins gave a ticket (see $T/raw/collect.txt)"
+  STATUS_PATH=/v1/performances/$POLL_PERF/queue/status
+  sample=$(sed -n "$((n / 2))p" "$T/tickets.txt")
+  curl -s -D "$T/raw/status-headers.txt" -o "$T/raw/status-body.json" -H "Queue-Ticket: $sample" \
+    "$BASE$STATUS_PATH"
+  body=$(cat "$T/raw/status-body.json")
+  case $body in *'"state":"waiting"'*) ;; *) die "status of a sample ticket: $body" ;; esac
+  retry=$(sed -n 's/^Retry-After: *\([0-9]*\).*/\1/Ip' "$T/raw/status-headers.txt" | tr -d '\r')
+  NGINX_PORT=$(free_port)
+  sed -e "s#@DIR@#$T/nginx#g" -e "s#@PORT@#$NGINX_PORT#" -e "s#@RETRY_AFTER@#${retry:-5}#" \
+    -e "s#@BODY@#$body#" bench/baselines/nginx.conf.in >"$T/nginx/nginx.conf"
+  NGINX_CMD=("${SRV[@]}" nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/nginx-error.log")
+  { echo "# nginx"; printf '%q ' "${NGINX_CMD[@]}" | sed 's/ $//'; echo; } >>"$COMMANDS"
+  "${NGINX_CMD[@]}" &
+  NGINX_PID=$!
+  for _ in $(seq 50); do
+    curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/" && break
+    sleep 0.1
+  done
+  cmp -s <(curl -s "http://127.0.0.1:$NGINX_PORT$STATUS_PATH") "$T/raw/status-body.json" ||
+    die "nginx does not answer the status body"
+  note "poll: status body ${#body} bytes, e.g. $body"
+  POLL_ENV=(TK_TICKETS="$T/tickets.txt" TK_PATH="$STATUS_PATH")
+  for i in $(seq "$RUNS"); do
+    log "poll run $i/$RUNS"
+    wrk_run wrk-poll-nginx "$T/raw/poll-nginx-$i.json" "http://127.0.0.1:$NGINX_PORT" poll.lua \
+      "$POLL_C" "$DUR" "${POLL_ENV[@]}"
+    record --metric poll_rps --side baseline --run "$i" --tool wrk --input "$T/raw/poll-nginx-$i.json"
+    wrk_run wrk-poll-service "$T/raw/poll-svc-$i.json" "$BASE" poll.lua "$POLL_C" "$DUR" "${POLL_ENV[@]}"
+    record --metric poll_rps --side service --run "$i" --tool wrk --input "$T/raw/poll-svc-$i.json"
+  done
+  # p99 at half the service's measured maximum, same rate for nginx. wrk is closed-loop: each
+  # connection waits TK_DELAY_MS between a response and its next request.
+  max=$(python3 - "$RESULTS" <<'PY'
+import json, statistics, sys
+v = [json.loads(l)["value"] for l in open(sys.argv[1]) if '"poll_rps"' in l and '"service"' in l]
+print(statistics.median(v))
+PY
+)
+  half=$(python3 -c "print(round($max / 2))")
+  delay=$(python3 -c "print(max(0.0, round($POLL_C * 1000 / $half, 3)))")
+  note "poll p99: wrk with delay() ${delay} ms per connection ($POLL_C connections) for ~$half req/s"
+  for i in $(seq "$RUNS"); do
+    log "poll at half load ($half req/s) run $i/$RUNS"
+    wrk_run wrk-poll-nginx-half "$T/raw/poll-half-nginx-$i.json" "http://127.0.0.1:$NGINX_PORT" \
+      poll.lua "$POLL_C" "$DUR" "${POLL_ENV[@]}" TK_DELAY_MS="$delay"
+    record --metric poll_p99 --side baseline --run "$i" --tool wrk \
+      --input "$T/raw/poll-half-nginx-$i.json" --extra "rate_target=$half"
+    wrk_run wrk-poll-service-half "$T/raw/poll-half-svc-$i.json" "$BASE" poll.lua "$POLL_C" "$DUR" \
+      "${POLL_ENV[@]}" TK_DELAY_MS="$delay"
+    record --metric poll_p99 --side service --run "$i" --tool wrk \
+      --input "$T/raw/poll-half-svc-$i.json" --extra "rate_target=$half"
+  done
+  stop_pid "$NGINX_PID"
+  NGINX_PID=
+fi
+
+# ---- 2. join -----------------------------------------------------------------------------------
+used_memory() { "${R[@]}" INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p'; }
+if want join; then
+  for i in $(seq "$RUNS"); do
+    log "join run $i/$RUNS"
+    # Baseline: one fresh queue per run, hwm high enough that no call asks for a reservation.
+    # Accounts are random: -r = calls/128 gives buckets of ~128 entries, as the service's.
+    bq="{p:bench-join-$i}"
+    "${R[@]}" HSET "$bq:q" epoch "$NOW_MS" tail 0 hwm 1000000000000 serving 0 seq 0 >/dev/null
+    rec redis-benchmark-join "${CLI[@]}" redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -c "$JOIN_C" \
+      -n "$JOIN_N" -r $((JOIN_N / 128)) --csv EVALSHA "$JOIN_SHA" 2 "$bq:q" "$bq:a:__rand_int__" \
+      __rand_int__ "$NOW_MS" >"$T/raw/join-rb-$i.csv"
+    created=$("${R[@]}" HGET "$bq:q" tail)
+    record --metric join_rps --side baseline --run "$i" --tool redis-benchmark \
+      --input "$T/raw/join-rb-$i.csv" --extra "created_share=$(python3 -c "print($created / $JOIN_N)")"
+    "${R[@]}" EVAL "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('UNLINK', k) end" \
+      0 "$bq:*" >/dev/null
+    # Service: a fresh performance per run, so each session joins once.
+    perf=$(setup_perf "$VENUE_SMALL" "$Q_HOLDBACK")
+    sleep 1
+    m0=$(used_memory)
+    wrk_run wrk-join-service "$T/raw/join-svc-$i.json" "$BASE" join.lua "$JOIN_C" "$DUR" \
+      TK_TOKENS="$T/tokens-join.txt" TK_PATH="/v1/performances/$perf/queue"
+    m1=$(used_memory)
+    created=$("${R[@]}" HGET "{p:$perf}:q" tail)
+    reqs=$(python3 -c "import json; print(json.load(open('$T/raw/join-svc-$i.json'))['requests'])")
+    record --metric join_rps --side service --run "$i" --tool wrk --input "$T/raw/join-svc-$i.json" \
+      --extra "created_share=$(python3 -c "print(${created:-0} / max(1, $reqs))")"
+    if [ "${created:-0}" -gt 10000 ]; then
+      record --metric redis_bytes --side service --run "$i" --tool value \
+        --value "$(python3 -c "print(($m1 - $m0) / $created)")" --extra "joins=$created"
+    fi
+    [ "$reqs" -le "$JOIN_TOKENS" ] ||
+      note "join run $i: $reqs requests for $JOIN_TOKENS sessions, so some were repeat joins (200)"
+  done
+fi
+
+# ---- 3. hold -----------------------------------------------------------------------------------
+VENUE_BIG=
+if [ $HAVE_LOADGEN = 1 ] && { want hold || want order; }; then VENUE_BIG=$(make_venue "$VENUE_SEATS"); fi
+if want hold; then
+  for i in $(seq "$RUNS"); do
+    log "hold run $i/$RUNS"
+    # Baseline: random seats/accounts/hold ids over a large space, holds live 5 min (so seats
+    # taken by an earlier call answer `unavailable`, as in the service); ids as long as the
+    # service's (st_/acc_ + 22 characters, hold id = perf~hld_ + 22).
+    bp="{p:prf_bench0000000hold$i}"
+    pre=prf_bench0000000hold$i
+    "${R[@]}" SET "$bp:loaded" 1 >/dev/null
+    rec redis-benchmark-hold "${CLI[@]}" redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -c "$HOLD_C" \
+      -n "$HOLD_N" -r 100000000 --csv EVALSHA "$HOLD_SHA" 8 "$bp:seat" "$bp:sold" "$bp:hx" \
+      "$bp:ah:acc_0000000000__rand_int__" "$bp:h:$pre~hld_0000000000__rand_int__" "$bp:loaded" \
+      "$bp:ver" "$bp:bought" "$NOW_MS" $((NOW_MS + 300000)) "$pre~hld_0000000000__rand_int__" \
+      acc_0000000000__rand_int__ 4 100000000 600000 __rand_int__ st_0000000000__rand_int__ \
+      st_0000000000__rand_int__ st_0000000000__rand_int__ st_0000000000__rand_int__ \
+      >"$T/raw/hold-rb-$i.csv"
+    ok=$("${R[@]}" GET "$bp:ver")
+    record --metric hold_rps --side baseline --run "$i" --tool redis-benchmark \
+      --input "$T/raw/hold-rb-$i.csv" --extra "ok_share=$(python3 -c "print(${ok:-0} / $HOLD_N)")"
+    "${R[@]}" EVAL "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('UNLINK', k) end" \
+      0 "$bp:*" >/dev/null
+    if [ $HAVE_LOADGEN = 1 ]; then
+      perf=$(setup_perf "$VENUE_BIG" "$Q_FAST")
+      rec loadgen-hold "${CLI[@]}" "$LOADGEN" --url "$BASE" --perf "$perf" --tokens "$TOKENS" \
+        --scenario hold --mode closed --concurrency "$HOLD_C" --duration "$DUR" \
+        --buyers "$SEEDS" --admin-token "$ADMIN_TOKEN" --json "$T/raw/hold-lg-$i.json" --quiet \
+        >"$T/raw/hold-lg-$i.txt" 2>&1 || { cat "$T/raw/hold-lg-$i.txt" >&2; die "loadgen hold failed"; }
+      record --metric hold_rps --side service --run "$i" --tool loadgen --step hold \
+        --input "$T/raw/hold-lg-$i.json"
+    fi
+  done
+  [ $HAVE_LOADGEN = 1 ] || missing "hold, service side: loadgen not built"
+fi
+
+# ---- 4. paid orders ----------------------------------------------------------------------------
+if want order; then
+  log "order: pgbench database (pool of $ORDER_POOL orders)"
+  "${PSQL[@]}" -d postgres -c "CREATE DATABASE pgbench_orders"
+  for f in db/migrations/*.sql; do "${PSQL[@]}" -d pgbench_orders -f "$ROOT/$f"; done
+  "${PSQL[@]}" -d pgbench_orders -v orders="$ORDER_POOL" -f bench/baselines/order_setup.sql
+  for i in $(seq "$RUNS"); do
+    log "order run $i/$RUNS"
+    "${PSQL[@]}" -d pgbench_orders -f bench/baselines/order_reset.sql
+    rec pgbench-order "${CLI[@]}" pgbench -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared \
+      -c "$ORDER_C" -j 1 -T "$DUR" -f "$ROOT/bench/baselines/order.sql" pgbench_orders \
+      >"$T/raw/order-pgbench-$i.txt" 2>&1 || { cat "$T/raw/order-pgbench-$i.txt" >&2; die "pgbench failed"; }
+    used=$("${PSQL[@]}" -d pgbench_orders -tAc "SELECT last_value FROM bench_k")
+    [ "$used" -lt "$ORDER_POOL" ] || die "pgbench used the whole pool of $ORDER_POOL orders: raise ORDER_POOL"
+    paid=$("${PSQL[@]}" -d pgbench_orders -tAc "SELECT count(*) FROM orders WHERE status = 'paid'")
+    record --metric order_ops --side baseline --run "$i" --tool pgbench \
+      --input "$T/raw/order-pgbench-$i.txt" --extra "paid=$paid"
+    if [ $HAVE_LOADGEN = 1 ]; then
+      perf=$(setup_perf "$VENUE_BIG" "$Q_FAST")
+      rec loadgen-order "${CLI[@]}" "$LOADGEN" --url "$BASE" --perf "$perf" --tokens "$TOKENS" \
+        --scenario order --mode closed --concurrency "$ORDER_C" --duration "$DUR" \
+        --buyers "$SEEDS" --admin-token "$ADMIN_TOKEN" --json "$T/raw/order-lg-$i.json" --quiet \
+        >"$T/raw/order-lg-$i.txt" 2>&1 || { cat "$T/raw/order-lg-$i.txt" >&2; die "loadgen order failed"; }
+      record --metric order_ops --side service --run "$i" --tool loadgen --step pay \
+        --input "$T/raw/order-lg-$i.json"
+    fi
+  done
+  [ $HAVE_LOADGEN = 1 ] || missing "paid orders, service side: loadgen not built"
+fi
+
+# ---- 5. Redis memory per waiting buyer -------------------------------------------------------
+if want mem; then
+  log "memory: $MEM_JOINS joins through the join script"
+  mq=prf_benchmem00000000000
+  "${R[@]}" HSET "{p:$mq}:q" epoch "$NOW_MS" tail 0 hwm 1000000000000 serving 0 seq 0 >/dev/null
+  sleep 0.5
+  m0=$(used_memory)
+  python3 bench/bench.py join-resp --sha "$JOIN_SHA" --perf "$mq" --count "$MEM_JOINS" \
+    --now "$NOW_MS" >"$T/join.resp"
+  rec redis-pipe-joins "${CLI[@]}" "${R[@]}" --pipe <"$T/join.resp" >"$T/raw/mem-pipe.txt"
+  m1=$(used_memory)
+  created=$("${R[@]}" HGET "{p:$mq}:q" tail)
+  [ "$created" = "$MEM_JOINS" ] || die "memory: $created of $MEM_JOINS joins created a place"
+  record --metric redis_bytes --side baseline --run 1 --tool value \
+    --value "$(python3 -c "print(($m1 - $m0) / $created)")" --extra "joins=$created"
+  rm -f "$T/join.resp"
+fi
+
+# ---- 6. flash crowd ------------------------------------------------------------------------------
+if want flash; then
+  label="$FLASH_BUYERS joins at $FLASH_RATE/s, $FLASH_SEATS seats"
+  if [ $HAVE_LOADGEN = 1 ]; then
+    log "flash crowd: $label"
+    perf=$(setup_perf "$(make_venue "$FLASH_SEATS")" "$Q_FLASH")
+    rc=0
+    rec loadgen-flash "${CLI[@]}" "$LOADGEN" --url "$BASE" --perf "$perf" --tokens "$TOKENS" \
+      --scenario flash --buyers "$FLASH_BUYERS" --mode open --rate "$FLASH_RATE" \
+      --admin-token "$ADMIN_TOKEN" --pg-url "$TICKETING_PG_URL" --redis-url "$TICKETING_REDIS_URL" \
+      --json "$T/raw/flash.json" --assert --quiet >"$T/raw/flash.txt" 2>&1 || rc=$?
+    if [ -s "$T/raw/flash.json" ]; then
+      python3 - "$T/raw/flash.json" "$RESULTS" "$label" "$rc" <<'PY'
+import json, sys
+sys.path.insert(0, "bench")
+from bench import find_key
+d = json.load(open(sys.argv[1]))
+def g(*k): return find_key(d, *k)
+join = g("join") if isinstance(g("join"), dict) else {}
+r = {"metric": "flash", "side": "service", "run": 1, "label": sys.argv[3],
+     "assert_exit": int(sys.argv[4]),
+     "seats_sold": g("seats_sold"), "capacity": g("capacity", "seat_count", "seats"),
+     "double_sold": g("seats_sold_twice", "double_sold", "sold_twice"),
+     "inversions": g("inversions"),
+     "lat_p99_ms": join.get("p99_ms", join.get("p99")), "joins": join.get("count", join.get("requests")),
+     "seconds": g("seconds", "duration_s", "elapsed_s")}
+r["sold_once"] = "yes" if (r["double_sold"] == 0 and r["seats_sold"] is not None
+                           and r["seats_sold"] == r["capacity"]) else "no"
+with open(sys.argv[2], "a") as f:
+    f.write(json.dumps(r) + "\n")
+bpb = g("redis_bytes_per_waiting_buyer", "bytes_per_waiting_buyer")
+if isinstance(bpb, (int, float)):
+    with open(sys.argv[2], "a") as f:
+        f.write(json.dumps({"metric": "redis_bytes", "side": "service", "run": 99, "value": bpb,
+                            "source": "loadgen flash"}) + "\n")
+PY
+    else
+      cat "$T/raw/flash.txt" >&2
+      echo "{\"metric\":\"flash\",\"side\":\"service\",\"run\":1,\"status\":\"missing\",\"label\":\"$label\",\"why\":\"loadgen exited $rc without a report\"}" >>"$RESULTS"
+    fi
+  else
+    echo "{\"metric\":\"flash\",\"side\":\"service\",\"run\":1,\"status\":\"missing\",\"label\":\"$label\",\"why\":\"loadgen not built\"}" >>"$RESULTS"
+    missing "flash crowd: loadgen not built"
+  fi
+fi
+
+# ---- report --------------------------------------------------------------------------------------
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=false
+[ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] || dirty=true
+cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)
+versions=(
+  "$(gcc --version | head -1)"
+  "$(nginx -v 2>&1 | head -1)"
+  "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
+  "$(redis-server --version | cut -d' ' -f1-3)"
+  "$(redis-benchmark --version 2>&1 | head -1)"
+  "$(pgbench --version)"
+  "$("$(pg_bin)/postgres" --version)"
+  "Linux $(uname -r)"
+)
+python3 - "$T/meta.json" "$COMMANDS" "$MISSING" "$NOTES" "$QUICK" "$RUNS" "$commit" "$dirty" \
+  "$cpu" "$SETTINGS" "$MEM_JOINS" "bash bench/run.sh${ARGS_GIVEN:+ $ARGS_GIVEN}" "${versions[@]}" <<'PY'
+import json, sys, datetime, os
+out, cmds, missing, notes, quick, runs, commit, dirty, cpu, settings, mem, command = sys.argv[1:13]
+versions = sys.argv[13:]
+lines = [l.rstrip("\n") for l in open(cmds)]
+# Commands file: "# name" then the line; keep the lines, replacing the temp folder by $T.
+tmp = os.path.dirname(out)
+commands = []
+for l in lines:
+    if l.startswith("# "):
+        commands.append(l)
+    else:
+        commands.append(l.replace(tmp, "$T"))
+json.dump({"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+           "command": command, "quick": quick == "1", "runs": int(runs), "commit": commit,
+           "dirty": dirty == "true", "machine": f"{os.cpu_count()} x {cpu}",
+           "server_cpu": 0, "client_cpu": 1, "settings": settings, "mem_joins": f"{int(mem):,}",
+           "commands": commands, "versions": versions,
+           "missing": [l.strip() for l in open(missing) if l.strip()],
+           "notes": [l.strip() for l in open(notes) if l.strip()]}, open(out, "w"), indent=1)
+PY
+cp "$T/meta.json" "$T/raw/"
+if [ $WRITE_DOC = 1 ]; then
+  python3 bench/bench.py report --results "$RESULTS" --meta "$T/meta.json" --doc docs/BENCHMARKS.md
+  log "docs/BENCHMARKS.md updated"
+else
+  cp docs/BENCHMARKS.md "$T/BENCHMARKS.md"
+  python3 bench/bench.py report --results "$RESULTS" --meta "$T/meta.json" --doc "$T/BENCHMARKS.md"
+fi
