@@ -65,7 +65,9 @@ if [ $QUICK = 1 ]; then
   HOLD_N=50000          # redis-benchmark calls per hold run
   MEM_JOINS=200000
   ORDER_POOL=20000      # pgbench orders the data allows per run
-  VENUE_SEATS=20000
+  VENUE_SEATS=40000     # venue of the hold/order runs (a new performance per run)
+  HOLD_BUYERS=10000     # loadgen hold: 4 distinct free seats each
+  ORDER_BUYERS=5000
   FLASH_BUYERS=20000 FLASH_SEATS=2000 FLASH_RATE=2000
 else
   DUR=10
@@ -75,7 +77,9 @@ else
   HOLD_N=300000
   MEM_JOINS=1000000
   ORDER_POOL=100000
-  VENUE_SEATS=100000
+  VENUE_SEATS=200000
+  HOLD_BUYERS=50000
+  ORDER_BUYERS=25000
   FLASH_BUYERS=1000000 FLASH_SEATS=100000 FLASH_RATE=16667
 fi
 POLL_C=100   # wrk connections, poll (baseline and service)
@@ -292,7 +296,7 @@ print(statistics.median(v))
 PY
 )
   half=$(python3 -c "print(round($max / 2))")
-  delay=$(python3 -c "print(max(0.0, round($POLL_C * 1000 / $half, 3)))")
+  delay=$(python3 -c "print(max(1, round($POLL_C * 1000 / $half)))")  # wrk takes whole ms
   note "poll p99: wrk with delay() ${delay} ms per connection ($POLL_C connections) for ~$half req/s"
   for i in $(seq "$RUNS"); do
     log "poll at half load ($half req/s) run $i/$RUNS"
@@ -307,6 +311,21 @@ PY
   done
   stop_pid "$NGINX_PID"
   NGINX_PID=
+  # The same rate open-loop (latency from the intended send time: no coordinated omission).
+  if [ $HAVE_LOADGEN = 1 ]; then
+    for i in $(seq "$RUNS"); do
+      log "poll at half load, open loop (loadgen), run $i/$RUNS"
+      perf=$(setup_perf "$VENUE_SMALL" "$Q_HOLDBACK")
+      rec loadgen-poll-open "${CLI[@]}" "$LOADGEN" --url "$BASE" --perf "$perf" --tokens "$TOKENS" \
+        --scenario poll --mode open --rate "$half" --buyers "$POLL_TICKETS" --duration "$DUR" \
+        --json "$T/raw/poll-open-$i.json" --quiet >"$T/raw/poll-open-$i.txt" 2>&1 ||
+        { cat "$T/raw/poll-open-$i.txt" >&2; die "loadgen poll failed"; }
+      record --metric poll_p99_open --side service --run "$i" --tool loadgen --step poll \
+        --input "$T/raw/poll-open-$i.json" --extra "rate_target=$half"
+    done
+  else
+    missing "poll p99 open-loop: loadgen not built (only wrk's closed-loop figure)"
+  fi
 fi
 
 # ---- 2. join -----------------------------------------------------------------------------------
@@ -374,7 +393,7 @@ if want hold; then
       perf=$(setup_perf "$VENUE_BIG" "$Q_FAST")
       rec loadgen-hold "${CLI[@]}" "$LOADGEN" --url "$BASE" --perf "$perf" --tokens "$TOKENS" \
         --scenario hold --mode closed --concurrency "$HOLD_C" --duration "$DUR" \
-        --buyers "$SEEDS" --admin-token "$ADMIN_TOKEN" --json "$T/raw/hold-lg-$i.json" --quiet \
+        --buyers "$HOLD_BUYERS" --admin-token "$ADMIN_TOKEN" --json "$T/raw/hold-lg-$i.json" --quiet \
         >"$T/raw/hold-lg-$i.txt" 2>&1 || { cat "$T/raw/hold-lg-$i.txt" >&2; die "loadgen hold failed"; }
       record --metric hold_rps --side service --run "$i" --tool loadgen --step hold \
         --input "$T/raw/hold-lg-$i.json"
@@ -404,9 +423,9 @@ if want order; then
       perf=$(setup_perf "$VENUE_BIG" "$Q_FAST")
       rec loadgen-order "${CLI[@]}" "$LOADGEN" --url "$BASE" --perf "$perf" --tokens "$TOKENS" \
         --scenario order --mode closed --concurrency "$ORDER_C" --duration "$DUR" \
-        --buyers "$SEEDS" --admin-token "$ADMIN_TOKEN" --json "$T/raw/order-lg-$i.json" --quiet \
+        --buyers "$ORDER_BUYERS" --admin-token "$ADMIN_TOKEN" --json "$T/raw/order-lg-$i.json" --quiet \
         >"$T/raw/order-lg-$i.txt" 2>&1 || { cat "$T/raw/order-lg-$i.txt" >&2; die "loadgen order failed"; }
-      record --metric order_ops --side service --run "$i" --tool loadgen --step pay \
+      record --metric order_ops --side service --run "$i" --tool loadgen --step pay --field paid_orders_per_s \
         --input "$T/raw/order-lg-$i.json"
     fi
   done
@@ -443,30 +462,9 @@ if want flash; then
       --admin-token "$ADMIN_TOKEN" --pg-url "$TICKETING_PG_URL" --redis-url "$TICKETING_REDIS_URL" \
       --json "$T/raw/flash.json" --assert --quiet >"$T/raw/flash.txt" 2>&1 || rc=$?
     if [ -s "$T/raw/flash.json" ]; then
-      python3 - "$T/raw/flash.json" "$RESULTS" "$label" "$rc" <<'PY'
-import json, sys
-sys.path.insert(0, "bench")
-from bench import find_key
-d = json.load(open(sys.argv[1]))
-def g(*k): return find_key(d, *k)
-join = g("join") if isinstance(g("join"), dict) else {}
-r = {"metric": "flash", "side": "service", "run": 1, "label": sys.argv[3],
-     "assert_exit": int(sys.argv[4]),
-     "seats_sold": g("seats_sold"), "capacity": g("capacity", "seat_count", "seats"),
-     "double_sold": g("seats_sold_twice", "double_sold", "sold_twice"),
-     "inversions": g("inversions"),
-     "lat_p99_ms": join.get("p99_ms", join.get("p99")), "joins": join.get("count", join.get("requests")),
-     "seconds": g("seconds", "duration_s", "elapsed_s")}
-r["sold_once"] = "yes" if (r["double_sold"] == 0 and r["seats_sold"] is not None
-                           and r["seats_sold"] == r["capacity"]) else "no"
-with open(sys.argv[2], "a") as f:
-    f.write(json.dumps(r) + "\n")
-bpb = g("redis_bytes_per_waiting_buyer", "bytes_per_waiting_buyer")
-if isinstance(bpb, (int, float)):
-    with open(sys.argv[2], "a") as f:
-        f.write(json.dumps({"metric": "redis_bytes", "side": "service", "run": 99, "value": bpb,
-                            "source": "loadgen flash"}) + "\n")
-PY
+      python3 bench/bench.py flash --results "$RESULTS" --input "$T/raw/flash.json" \
+        --label "$label" --exit "$rc"
+      [ $rc = 0 ] || note "flash crowd: loadgen --assert failed (exit $rc): $(grep -i -m3 'fail' "$T/raw/flash.txt" | tr '\n' ' ')"
     else
       cat "$T/raw/flash.txt" >&2
       echo "{\"metric\":\"flash\",\"side\":\"service\",\"run\":1,\"status\":\"missing\",\"label\":\"$label\",\"why\":\"loadgen exited $rc without a report\"}" >>"$RESULTS"
@@ -493,10 +491,12 @@ versions=(
   "Linux $(uname -r)"
 )
 python3 - "$T/meta.json" "$COMMANDS" "$MISSING" "$NOTES" "$QUICK" "$RUNS" "$commit" "$dirty" \
-  "$cpu" "$SETTINGS" "$MEM_JOINS" "bash bench/run.sh${ARGS_GIVEN:+ $ARGS_GIVEN}" "${versions[@]}" <<'PY'
+  "$cpu" "$SETTINGS" "$MEM_JOINS" "bash bench/run.sh${ARGS_GIVEN:+ $ARGS_GIVEN}" "$ADMIN_TOKEN" \
+  "${versions[@]}" <<'PY'
 import json, sys, datetime, os
-out, cmds, missing, notes, quick, runs, commit, dirty, cpu, settings, mem, command = sys.argv[1:13]
-versions = sys.argv[13:]
+out, cmds, missing, notes, quick, runs, commit, dirty, cpu, settings, mem, command, admin = \
+    sys.argv[1:14]
+versions = sys.argv[14:]
 lines = [l.rstrip("\n") for l in open(cmds)]
 # Commands file: "# name" then the line; keep the lines, replacing the temp folder by $T.
 tmp = os.path.dirname(out)
@@ -505,7 +505,7 @@ for l in lines:
     if l.startswith("# "):
         commands.append(l)
     else:
-        commands.append(l.replace(tmp, "$T"))
+        commands.append(l.replace(tmp, "$T").replace(admin, "$ADMIN_TOKEN"))
 json.dump({"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "command": command, "quick": quick == "1", "runs": int(runs), "commit": commit,
            "dirty": dirty == "true", "machine": f"{os.cpu_count()} x {cpu}",
