@@ -1,0 +1,123 @@
+#include "checks.hpp"
+
+#include <hiredis/hiredis.h>
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string_view>
+#include <thread>
+
+namespace loadgen {
+
+namespace {
+
+using PgConn = std::unique_ptr<PGconn, decltype(&PQfinish)>;
+using PgRes = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+PgConn pg_connect(const std::string& url) {
+  PgConn c(PQconnectdb(url.c_str()), &PQfinish);
+  if (!c || PQstatus(c.get()) != CONNECTION_OK) {
+    throw std::runtime_error(std::string("PostgreSQL: ") +
+                             (c ? PQerrorMessage(c.get()) : "out of memory"));
+  }
+  return c;
+}
+
+std::int64_t scalar(PGconn* c, const char* sql, const std::string* param = nullptr) {
+  const char* v = param ? param->c_str() : nullptr;
+  PgRes r(PQexecParams(c, sql, param ? 1 : 0, nullptr, &v, nullptr, nullptr, 0), &PQclear);
+  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK || PQntuples(r.get()) != 1) {
+    throw std::runtime_error(std::string("PostgreSQL: ") + PQerrorMessage(c) + " in: " + sql);
+  }
+  return PQgetisnull(r.get(), 0, 0) ? 0 : std::stoll(PQgetvalue(r.get(), 0, 0));
+}
+
+constexpr const char* kRowsWritten =
+    "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables";
+
+}  // namespace
+
+std::optional<std::int64_t> pg_rows_written(const std::string& url) {
+  try {
+    auto c = pg_connect(url);
+    return scalar(c.get(), kRowsWritten);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<std::int64_t> pg_rows_written_settled(const std::string& url) {
+  try {
+    auto c = pg_connect(url);
+    // Each read is its own transaction: a snapshot of the statistics is taken per transaction.
+    std::int64_t last = scalar(c.get(), kRowsWritten);
+    for (int i = 0; i < 10; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+      std::int64_t now = scalar(c.get(), kRowsWritten);
+      if (now == last) return now;
+      last = now;
+    }
+    return last;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+PgFindings pg_findings(const std::string& url, const std::string& perf) {
+  auto c = pg_connect(url);
+  PgFindings f;
+  f.tickets = scalar(c.get(), "SELECT count(*) FROM tickets WHERE performance_id = $1", &perf);
+  f.seats_sold_twice = scalar(c.get(),
+                              "SELECT count(*) FROM (SELECT seat_id FROM tickets WHERE "
+                              "performance_id = $1 GROUP BY seat_id HAVING count(*) > 1) d",
+                              &perf);
+  f.sold_rows = scalar(
+      c.get(),
+      "SELECT count(*) FROM performance_seats WHERE performance_id = $1 AND state = 'sold'", &perf);
+  f.orders_paid = scalar(
+      c.get(), "SELECT count(*) FROM orders WHERE performance_id = $1 AND status = 'paid'", &perf);
+  f.paid_without_one_charge =
+      scalar(c.get(),
+             "SELECT count(*) FROM orders o WHERE o.performance_id = $1 AND o.status = 'paid' AND "
+             "(SELECT count(*) FROM provider_charges c WHERE c.order_ref = o.id AND "
+             "c.status = 'charged') <> 1",
+             &perf);
+  f.charges_without_paid_order =
+      scalar(c.get(),
+             "SELECT count(*) FROM provider_charges c JOIN orders o ON o.id = c.order_ref WHERE "
+             "o.performance_id = $1 AND c.status = 'charged' AND o.status <> 'paid'",
+             &perf);
+  f.charges = scalar(c.get(),
+                     "SELECT count(*) FROM provider_charges c JOIN orders o ON o.id = c.order_ref "
+                     "WHERE o.performance_id = $1 AND c.status = 'charged'",
+                     &perf);
+  return f;
+}
+
+std::optional<std::int64_t> redis_used_memory(const std::string& url) {
+  // redis://[user:pass@]host:port[/db]; only host and port matter on loopback.
+  std::string_view u = url;
+  if (u.substr(0, 8) == "redis://") u.remove_prefix(8);
+  if (auto at = u.rfind('@'); at != std::string_view::npos) u.remove_prefix(at + 1);
+  if (auto s = u.find('/'); s != std::string_view::npos) u = u.substr(0, s);
+  auto colon = u.rfind(':');
+  std::string host(u.substr(0, colon));
+  int port = colon == std::string_view::npos ? 6379 : std::stoi(std::string(u.substr(colon + 1)));
+  timeval tv{5, 0};
+  std::unique_ptr<redisContext, decltype(&redisFree)> c(
+      redisConnectWithTimeout(host.c_str(), port, tv), &redisFree);
+  if (!c || c->err) return std::nullopt;
+  auto* r = static_cast<redisReply*>(redisCommand(c.get(), "INFO memory"));
+  if (!r) return std::nullopt;
+  std::unique_ptr<redisReply, decltype(&freeReplyObject)> guard(r, &freeReplyObject);
+  if (r->type != REDIS_REPLY_STRING) return std::nullopt;
+  std::string_view info(r->str, r->len);
+  constexpr std::string_view kKey = "\nused_memory:";
+  auto p = info.find(kKey);
+  if (p == std::string_view::npos) return std::nullopt;
+  return std::stoll(std::string(info.substr(p + kKey.size(), 24)));
+}
+
+}  // namespace loadgen

@@ -1,0 +1,330 @@
+#include "report.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <numeric>
+
+namespace loadgen {
+
+namespace json = boost::json;
+
+void Result::merge(const Result& o) {
+  stats.merge(o.stats);
+  setup.merge(o.setup);
+  for (std::size_t i = 0; i < outcomes.size(); ++i) outcomes[i] += o.outcomes[i];
+  seats_sold += o.seats_sold;
+  orders_paid += o.orders_paid;
+  joins_created += o.joins_created;
+  demand_seats += o.demand_seats;
+  capacity_seen = std::max(capacity_seen, o.capacity_seen);
+  first_join_ns = std::min(first_join_ns, o.first_join_ns);
+  last_paid_ns = std::max(last_paid_ns, o.last_paid_ns);
+  max_paid_position = std::max(max_paid_position, o.max_paid_position);
+  start_ns = std::min(start_ns, o.start_ns);
+  end_ns = std::max(end_ns, o.end_ns);
+  setup_start_ns = std::min(setup_start_ns, o.setup_start_ns);
+  setup_end_ns = std::max(setup_end_ns, o.setup_end_ns);
+  items += o.items;
+  usable = std::max(usable, o.usable);
+}
+
+Inversions count_inversions(const Run& run) {
+  std::vector<std::uint32_t> idx;
+  for (std::uint32_t i = 0; i < run.n; ++i) {
+    if (run.position[i] > 0) idx.push_back(i);
+  }
+  std::sort(idx.begin(), idx.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return run.position[a] > run.position[b]; });
+  std::vector<std::int64_t> times;
+  for (auto i : idx) {
+    if (run.admitted_recv[i] != kNever) times.push_back(run.admitted_recv[i]);
+  }
+  std::sort(times.begin(), times.end());
+  times.erase(std::unique(times.begin(), times.end()), times.end());
+  std::vector<std::int64_t> fen(times.size() + 1, 0);
+  auto add = [&](std::size_t p) {
+    for (++p; p < fen.size(); p += p & (~p + 1)) ++fen[p];
+  };
+  auto below = [&](std::size_t n) {  // inserted values among the n smallest
+    std::int64_t s = 0;
+    for (; n > 0; n -= n & (~n + 1)) s += fen[n];
+    return s;
+  };
+  Inversions inv;
+  for (std::size_t a = 0; a < idx.size();) {
+    // Equal positions (should not happen) are not ordered against each other.
+    std::size_t e = a;
+    while (e < idx.size() && run.position[idx[e]] == run.position[idx[a]]) ++e;
+    for (std::size_t k = a; k < e; ++k) {
+      std::int64_t w = run.waiting_sent[idx[k]];
+      if (w == std::numeric_limits<std::int64_t>::min()) continue;
+      // Higher positions admitted (response received) strictly before this waiting poll was sent.
+      auto n =
+          static_cast<std::size_t>(std::lower_bound(times.begin(), times.end(), w) - times.begin());
+      std::int64_t c = below(n);
+      inv.pairs += c;
+      if (c > 0) ++inv.buyers;
+    }
+    for (std::size_t k = a; k < e; ++k) {
+      std::int64_t t = run.admitted_recv[idx[k]];
+      if (t != kNever) {
+        add(static_cast<std::size_t>(std::lower_bound(times.begin(), times.end(), t) -
+                                     times.begin()));
+      }
+    }
+    a = e;
+  }
+  return inv;
+}
+
+namespace {
+
+double ms(std::int64_t us) { return static_cast<double>(us) / 1000.0; }
+double secs(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
+
+json::object step_json(const StepStats& s, double elapsed_s) {
+  json::object errs;
+  for (const auto& [k, v] : s.errors) errs[k] = v;
+  return json::object{
+      {"count", s.requests},
+      {"ok", s.ok},
+      {"req_per_s", elapsed_s > 0 ? static_cast<double>(s.requests) / elapsed_s : 0},
+      {"p50_ms", ms(s.latency.quantile(0.50))},
+      {"p90_ms", ms(s.latency.quantile(0.90))},
+      {"p99_ms", ms(s.latency.quantile(0.99))},
+      {"max_ms", ms(s.latency.max())},
+      {"errors", std::move(errs)}};
+}
+
+void print_steps(const Stats& st, double elapsed_s, const char* title) {
+  std::printf("%s\n%-8s %10s %10s %10s %8s %8s %8s %9s  errors\n", title, "step", "count", "ok",
+              "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms");
+  for (int i = 0; i < static_cast<int>(Step::count); ++i) {
+    const auto& s = st.steps[i];
+    if (s.requests == 0) continue;
+    std::printf("%-8s %10llu %10llu %10.1f %8.2f %8.2f %8.2f %9.2f ", kStepNames[i],
+                static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.ok),
+                elapsed_s > 0 ? static_cast<double>(s.requests) / elapsed_s : 0,
+                ms(s.latency.quantile(0.5)), ms(s.latency.quantile(0.9)),
+                ms(s.latency.quantile(0.99)), ms(s.latency.max()));
+    bool first = true;
+    for (const auto& [k, v] : s.errors) {
+      std::printf("%s%s: %llu", first ? " " : ", ", k.c_str(), static_cast<unsigned long long>(v));
+      first = false;
+    }
+    std::printf("\n");
+  }
+}
+
+}  // namespace
+
+int report(const Run& run, Findings& f) {
+  const auto& o = run.opt;
+  const auto& t = f.total;
+  bool flash = o.scenario == Scenario::flash;
+  double elapsed = t.end_ns > t.start_ns ? secs(t.end_ns - t.start_ns) : 0;
+  json::object j{{"scenario", to_string(o.scenario)},
+                 {"mode", o.mode == Mode::open ? "open" : "closed"},
+                 {"rate", o.rate},
+                 {"concurrency", o.concurrency},
+                 {"threads", o.threads},
+                 {"buyers", run.n},
+                 {"performance", o.perf},
+                 {"elapsed_s", elapsed}};
+  std::printf("loadgen %s: %zu buyers, %s loop", to_string(o.scenario), run.n,
+              o.mode == Mode::open ? "open" : "closed");
+  if (o.mode == Mode::open) {
+    std::printf(" at %.0f/s", o.rate);
+  } else {
+    std::printf(", %zu in flight", o.concurrency);
+  }
+  std::printf(", %d thread(s), %.2f s\n", o.threads, elapsed);
+
+  if (!flash) {
+    double setup = t.setup_end_ns > t.setup_start_ns ? secs(t.setup_end_ns - t.setup_start_ns) : 0;
+    j["setup_s"] = setup;
+    json::object ss;
+    for (int i = 0; i < static_cast<int>(Step::count); ++i) {
+      if (t.setup.steps[i].requests) ss[kStepNames[i]] = step_json(t.setup.steps[i], setup);
+    }
+    j["setup_steps"] = std::move(ss);
+    if (setup > 0) print_steps(t.setup, setup, "setup (not measured):");
+  }
+  json::object steps;
+  for (int i = 0; i < static_cast<int>(Step::count); ++i) {
+    if (t.stats.steps[i].requests) steps[kStepNames[i]] = step_json(t.stats.steps[i], elapsed);
+  }
+  j["steps"] = std::move(steps);
+  print_steps(t.stats, elapsed, flash ? "requests:" : "measured:");
+  if (!flash) {
+    j["operations"] = t.items;
+    j["operations_per_s"] = elapsed > 0 ? static_cast<double>(t.items) / elapsed : 0;
+    if (o.scenario == Scenario::order) {
+      double r = elapsed > 0 ? static_cast<double>(t.orders_paid) / elapsed : 0;
+      j["orders_paid"] = t.orders_paid;
+      j["paid_orders_per_s"] = r;
+      std::printf("paid orders: %lld, %.1f/s\n", static_cast<long long>(t.orders_paid), r);
+    }
+    if (o.scenario == Scenario::hold || o.scenario == Scenario::order) j["buyers_used"] = t.usable;
+  }
+
+  // Seats, sell-out time.
+  std::int64_t capacity = run.perf.capacity.value_or(t.capacity_seen);
+  std::int64_t sold_before = run.perf.sold.value_or(0);
+  std::int64_t sold = f.pg ? f.pg->tickets : sold_before + t.seats_sold;
+  j["capacity"] = capacity;
+  j["seats_sold"] = sold;
+  j["seats_sold_by_run"] = t.seats_sold;
+  j["orders_paid"] = t.orders_paid;
+  if (flash) {
+    json::object out;
+    for (int i = 0; i < static_cast<int>(Outcome::count); ++i) {
+      if (t.outcomes[i]) out[kOutcomeNames[i]] = t.outcomes[i];
+    }
+    j["outcomes"] = out;
+    j["demand_seats"] = t.demand_seats;
+    std::printf("seats sold %lld of %lld (demand %lld seats); orders paid %lld\noutcomes:",
+                static_cast<long long>(sold), static_cast<long long>(capacity),
+                static_cast<long long>(t.demand_seats), static_cast<long long>(t.orders_paid));
+    for (int i = 0; i < static_cast<int>(Outcome::count); ++i) {
+      if (t.outcomes[i])
+        std::printf(" %s %llu", kOutcomeNames[i], static_cast<unsigned long long>(t.outcomes[i]));
+    }
+    std::printf("\n");
+
+    json::object so;
+    bool sold_out = capacity > 0 && sold >= capacity;
+    so["sold_out"] = sold_out;
+    if (t.first_join_ns != kNever && t.last_paid_ns > 0) {
+      double s = secs(t.last_paid_ns - t.first_join_ns);
+      so[sold_out ? "time_to_sell_out_s" : "time_to_last_sale_s"] = s;
+      // Positions that had to be admitted before the last sale, relative to this run's first.
+      std::uint32_t first_pos = std::numeric_limits<std::uint32_t>::max();
+      for (std::size_t i = 0; i < run.n; ++i) {
+        if (run.position[i] > 0) first_pos = std::min(first_pos, run.position[i]);
+      }
+      std::int64_t needed = static_cast<std::int64_t>(t.max_paid_position) - first_pos + 1;
+      so["positions_admitted_needed"] = needed;
+      std::printf("%s %.2f s after the first join", sold_out ? "sold out" : "last sale", s);
+      if (run.perf.admit_per_interval && run.perf.interval_ms && needed > 0) {
+        double ticks = std::ceil(static_cast<double>(needed) / *run.perf.admit_per_interval);
+        double min_s = ticks * *run.perf.interval_ms / 1000.0;
+        so["admission_minimum_s"] = min_s;
+        so["ratio_to_minimum"] = min_s > 0 ? s / min_s : 0;
+        std::printf("; admission minimum for %lld positions at %d per %d ms: %.2f s (x%.2f)",
+                    static_cast<long long>(needed), *run.perf.admit_per_interval,
+                    *run.perf.interval_ms, min_s, min_s > 0 ? s / min_s : 0);
+      }
+      if (o.mode == Mode::open && needed > 0) {
+        so["arrival_minimum_s"] = static_cast<double>(needed) / o.rate;
+      }
+      std::printf("\n");
+    }
+    j["sell_out"] = std::move(so);
+    j["inversions"] = json::object{{"pairs", f.inv.pairs}, {"buyers", f.inv.buyers}};
+    std::printf("admissions out of join order: %lld inversions (%lld buyers)\n",
+                static_cast<long long>(f.inv.pairs), static_cast<long long>(f.inv.buyers));
+  }
+
+  if (!o.pg_url.empty()) {
+    json::object pg;
+    if (f.pg) {
+      pg["tickets"] = f.pg->tickets;
+      pg["seats_sold_twice"] = f.pg->seats_sold_twice;
+      pg["sold_fence_rows"] = f.pg->sold_rows;
+      pg["orders_paid"] = f.pg->orders_paid;
+      pg["charges"] = f.pg->charges;
+      pg["paid_orders_without_exactly_one_charge"] = f.pg->paid_without_one_charge;
+      pg["charges_without_paid_order"] = f.pg->charges_without_paid_order;
+      std::printf(
+          "postgres: %lld tickets, seats sold twice %lld, paid orders %lld, charges %lld, paid "
+          "orders with charges != 1: %lld, charges without a paid order: %lld\n",
+          static_cast<long long>(f.pg->tickets), static_cast<long long>(f.pg->seats_sold_twice),
+          static_cast<long long>(f.pg->orders_paid), static_cast<long long>(f.pg->charges),
+          static_cast<long long>(f.pg->paid_without_one_charge),
+          static_cast<long long>(f.pg->charges_without_paid_order));
+    } else {
+      pg["error"] = f.pg_error;
+      std::printf("postgres: %s\n", f.pg_error.c_str());
+    }
+    if (run.pg_before && f.pg_after && t.orders_paid > 0) {
+      std::int64_t d = *f.pg_after - *run.pg_before;
+      double per = static_cast<double>(d) / static_cast<double>(t.orders_paid);
+      pg["rows_written"] = d;
+      pg["rows_written_per_paid_order"] = per;
+      std::printf("postgres rows written (ins+upd+del, all tables): %lld, %.1f per paid order\n",
+                  static_cast<long long>(d), per);
+    }
+    j["postgres"] = std::move(pg);
+  }
+  if (!o.redis_url.empty()) {
+    json::object rd;
+    if (run.redis_before) rd["used_memory_before"] = *run.redis_before;
+    if (f.redis_after_joins) rd["used_memory_after_joins"] = *f.redis_after_joins;
+    if (run.redis_before && f.redis_after_joins && t.joins_created > 0) {
+      double per = static_cast<double>(*f.redis_after_joins - *run.redis_before) /
+                   static_cast<double>(t.joins_created);
+      rd["joins_created"] = t.joins_created;
+      rd["bytes_per_waiting_buyer"] = per;
+      std::printf("redis used_memory %lld -> %lld after %lld joins: %.1f bytes per waiting buyer\n",
+                  static_cast<long long>(*run.redis_before),
+                  static_cast<long long>(*f.redis_after_joins),
+                  static_cast<long long>(t.joins_created), per);
+    }
+    j["redis"] = std::move(rd);
+  }
+
+  // Verdict.
+  if (o.check) {
+    std::int64_t available_at_start = capacity - sold_before;
+    if (flash && t.demand_seats > available_at_start && sold != capacity) {
+      f.failures.push_back("seats sold " + std::to_string(sold) + " != capacity " +
+                           std::to_string(capacity) + " although demand (" +
+                           std::to_string(t.demand_seats) + ") exceeded it");
+    }
+    if (flash && f.inv.pairs > 0) {
+      f.failures.push_back(std::to_string(f.inv.pairs) + " admission inversions");
+    }
+    if (!o.pg_url.empty()) {
+      if (!f.pg) {
+        f.failures.push_back("postgres checks failed: " + f.pg_error);
+      } else {
+        if (f.pg->seats_sold_twice > 0) {
+          f.failures.push_back(std::to_string(f.pg->seats_sold_twice) + " seats sold twice");
+        }
+        if (f.pg->paid_without_one_charge > 0) {
+          f.failures.push_back(std::to_string(f.pg->paid_without_one_charge) +
+                               " paid orders with charges != 1");
+        }
+        if (f.pg->charges_without_paid_order > 0) {
+          f.failures.push_back(std::to_string(f.pg->charges_without_paid_order) +
+                               " charges without a paid order");
+        }
+        if (f.pg->sold_rows != f.pg->tickets) {
+          f.failures.push_back("sold fence rows " + std::to_string(f.pg->sold_rows) +
+                               " != tickets " + std::to_string(f.pg->tickets));
+        }
+      }
+    }
+    json::array fl;
+    for (const auto& s : f.failures) fl.emplace_back(s);
+    j["assert"] = json::object{{"ok", f.failures.empty()}, {"failures", std::move(fl)}};
+    for (const auto& s : f.failures) std::printf("FAIL: %s\n", s.c_str());
+    std::printf("assert: %s\n", f.failures.empty() ? "OK" : "FAILED");
+  }
+  std::fflush(stdout);
+  if (!o.json_out.empty()) {
+    std::ofstream out(o.json_out);
+    out << json::serialize(j) << "\n";
+    if (!out) {
+      std::fprintf(stderr, "loadgen: cannot write %s\n", o.json_out.c_str());
+      return 2;
+    }
+  }
+  return f.failures.empty() ? 0 : 1;
+}
+
+}  // namespace loadgen

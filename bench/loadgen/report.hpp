@@ -1,0 +1,33 @@
+#pragma once
+// After the run: admission-order inversions, the store checks, the human and JSON reports and
+// the --assert verdict.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checks.hpp"
+#include "run.hpp"
+
+namespace loadgen {
+
+struct Inversions {
+  std::int64_t pairs = 0;   // (A, B): pos A < pos B, B seen admitted before A was told waiting
+  std::int64_t buyers = 0;  // buyers A with at least one such B
+};
+// O(n log n): buyers by descending position, a Fenwick tree over the admission times seen so far.
+Inversions count_inversions(const Run& run);
+
+struct Findings {
+  Result total;
+  Inversions inv;
+  std::optional<PgFindings> pg;
+  std::string pg_error;
+  std::optional<std::int64_t> pg_after;
+  std::optional<std::int64_t> redis_after_joins;
+  std::vector<std::string> failures;  // --assert
+};
+
+// Fills `failures`; prints the report; writes --json. Returns the process exit code.
+int report(const Run& run, Findings& f);
+
+}  // namespace loadgen

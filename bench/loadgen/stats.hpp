@@ -1,0 +1,37 @@
+#pragma once
+// Per-step request statistics: counts, latency histogram, errors by "status code".
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "histogram.hpp"
+
+namespace loadgen {
+
+enum class Step : int { join, poll, seats, hold, order, pay, release, count };
+inline constexpr std::array<const char*, static_cast<int>(Step::count)> kStepNames = {
+    "join", "poll", "seats", "hold", "order", "pay", "release"};
+
+struct StepStats {
+  std::uint64_t requests = 0;
+  std::uint64_t ok = 0;  // 2xx
+  Histogram latency;     // microseconds, intended send time -> response received
+  std::map<std::string, std::uint64_t> errors;
+
+  // status 0: transport error (detail = its message); otherwise detail = the API error code.
+  void record(int status, std::string_view detail, std::int64_t latency_us);
+  void merge(const StepStats& o);
+};
+
+struct Stats {
+  std::array<StepStats, static_cast<int>(Step::count)> steps;
+  StepStats& operator[](Step s) { return steps[static_cast<int>(s)]; }
+  const StepStats& operator[](Step s) const { return steps[static_cast<int>(s)]; }
+  void merge(const Stats& o) {
+    for (std::size_t i = 0; i < steps.size(); ++i) steps[i].merge(o.steps[i]);
+  }
+};
+
+}  // namespace loadgen
