@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseVenueCsv, splitCsvLine, venueGrades } from '../src/logic/csv';
-import { clearQueue, loadAccess, loadTicket, noteAhead, saveAccess, saveTicket } from '../src/logic/queue-store';
+import { clearQueue, loadAccess, loadTicket, noteAhead, saveAccess, saveTicket, type StoredTicket } from '../src/logic/queue-store';
 import { Series } from '../src/logic/series';
 import type { Stats } from '../src/api';
 
@@ -23,7 +23,7 @@ describe('waiting-room ticket store', () => {
   });
   it('remembers the largest number ahead for the progress bar', () => {
     const st = new MemStore();
-    let t = { ticket: 'T', position: 50 };
+    let t: StoredTicket = { ticket: 'T', position: 50 };
     t = noteAhead(st, 'p', t, 40);
     t = noteAhead(st, 'p', t, 30);
     expect(t.firstAhead).toBe(40);

@@ -11,6 +11,12 @@ import { requireAdmin } from './admin-home';
 const STATS_MS = 1000;
 const WINDOW_S = 300;   // five minutes of history on the charts
 
+/** The inner width of a chart's card (its padding off), at least a phone's. */
+function chartWidth(box: HTMLElement): number {
+  const cs = getComputedStyle(box);
+  return Math.max(240, Math.floor(box.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight)));
+}
+
 interface ChartDef { title: Key; series: { label: Key; color: string; pick: (s: Series) => number[] }[] }
 
 export async function dashboardView({ main, params, signal }: ViewCtx): Promise<void> {
@@ -104,20 +110,16 @@ export async function dashboardView({ main, params, signal }: ViewCtx): Promise<
   const charts = defs.map((d, i) => {
     const box = h('figure', { class: 'chart card', 'data-testid': `chart-${i}` }, h('figcaption', {}, t(d.title)));
     grid.appendChild(box);
-    const width = Math.max(280, Math.min(560, grid.clientWidth / (grid.clientWidth > 900 ? 2 : 1) - 32));
     const plot = new uPlot({
-      width, height: 200,
+      width: chartWidth(box), height: 200,
       scales: { x: { time: true } },
       series: [{}, ...d.series.map((x) => ({ label: t(x.label), stroke: x.color, width: 2, points: { show: false } }))],
       axes: [{}, { size: 50 }],
-      legend: { show: true },
+      legend: { show: true, live: false },
     }, [[], ...d.series.map(() => [])], box);
     return { d, plot };
   });
-  const resize = () => {
-    const w = Math.max(280, Math.min(560, grid.clientWidth / (grid.clientWidth > 900 ? 2 : 1) - 32));
-    for (const c of charts) c.plot.setSize({ width: w, height: 200 });
-  };
+  const resize = () => { for (const c of charts) c.plot.setSize({ width: chartWidth(c.plot.root.parentElement as HTMLElement), height: 200 }); };
   window.addEventListener('resize', resize);
   signal.addEventListener('abort', () => { window.removeEventListener('resize', resize); for (const c of charts) c.plot.destroy(); }, { once: true });
 
