@@ -106,7 +106,21 @@ void Router::add(bhttp::verb v, std::string pattern, Handler h) {
   routes_.push_back(std::move(r));
 }
 
+void Router::set_fallback(Handler h) { fallback_ = std::move(h); }
+
 RouteMatch Router::match(bhttp::verb v, std::string_view target, PathParams& params) const {
+  RouteMatch m = match_routes(v, target, params);
+  if (m.status != bhttp::status::not_found || !fallback_) return m;
+  if (v != bhttp::verb::get && v != bhttp::verb::head) return m;
+  std::string_view path = target.substr(0, target.find('?'));
+  if (path == "/v1" || path.starts_with("/v1/")) return m;  // the API answers its own 404s
+  m.status = bhttp::status::ok;
+  m.handler = &fallback_;
+  m.route = "static";
+  return m;
+}
+
+RouteMatch Router::match_routes(bhttp::verb v, std::string_view target, PathParams& params) const {
   RouteMatch m;
   params.clear();
   std::string_view path = target.substr(0, target.find('?'));

@@ -36,6 +36,10 @@ class Router {
   // `target` is the request target; a query string is ignored. Fills `params` on a match.
   RouteMatch match(beast::http::verb v, std::string_view target, PathParams& params) const;
 
+  // Handler for GET/HEAD of paths no route matched outside /v1 (the web front-end's static files,
+  // see http/static_files.hpp); matched with the route label "static". Call before serving.
+  void set_fallback(Handler h);
+
   // Response for a failed match: 404 not_found, or 405 method_not_allowed with Allow.
   static Response error_for(const RouteMatch& m);
 
@@ -45,6 +49,8 @@ class Router {
   struct Route;
   std::vector<std::unique_ptr<Route>> routes_;
   std::vector<std::vector<const Route*>> by_segments_;  // index: segment count
+  Handler fallback_;
+  RouteMatch match_routes(beast::http::verb v, std::string_view target, PathParams& params) const;
 };
 
 }  // namespace tk::http

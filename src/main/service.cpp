@@ -10,6 +10,7 @@
 #include "common/metrics.hpp"
 #include "http/handlers/api.hpp"
 #include "http/server.hpp"
+#include "http/static_files.hpp"
 #include "infra/postgres/migrate.hpp"
 #include "infra/redis/subscriber.hpp"
 #include "main/adapters.hpp"
@@ -118,6 +119,14 @@ Status Service::prepare(std::chrono::seconds wait) {
   auto redis_ep = redis::Endpoint::parse(cfg.redis_url);
   if (!redis_ep) return std::move(redis_ep).error();
 
+  // The web front-end (web/dist), same origin as the API, when TICKETING_STATIC_DIR is set.
+  std::shared_ptr<const http::StaticFiles> statics;
+  if (!cfg.static_dir.empty()) {
+    auto sf = http::StaticFiles::open(cfg.static_dir);
+    if (!sf) return std::move(sf).error();
+    statics = std::move(*sf);
+  }
+
   for (int i = 0; i < cfg.threads; ++i) {
     auto w = std::make_unique<Worker>();
     auto ex = w->io.get_executor();
@@ -145,6 +154,7 @@ Status Service::prepare(std::chrono::seconds wait) {
     ao.test_clock = &s.clock;
 #endif
     http::add_routes(w->router, w->deps, ao);
+    if (statics) w->router.set_fallback(http::StaticFiles::handler(statics));
     http::ServerOptions so;
     so.address = cfg.http_host;
     so.port =
