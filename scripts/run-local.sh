@@ -14,6 +14,8 @@ cd "$TK_ROOT"
 
 bash scripts/deps.sh
 [ "${TK_NO_SERVICE:-0}" = 1 ] || bash scripts/build.sh release
+# The web front-end (npm ci when needed + vite build into web/dist), served by the service.
+[ "${TK_NO_SERVICE:-0}" = 1 ] || bash web/scripts/setup.sh "$TK_ROOT/web/dist"
 
 prepare_dirs
 ensure_secrets
@@ -33,6 +35,7 @@ export TICKETING_HTTP_HOST=${TICKETING_HTTP_HOST:-127.0.0.1}
 export TICKETING_HTTP_PORT=${TICKETING_HTTP_PORT:-8080}
 export TICKETING_PG_URL=${TICKETING_PG_URL:-postgresql://postgres@127.0.0.1:$TK_PG_PORT/ticketing}
 export TICKETING_REDIS_URL=${TICKETING_REDIS_URL:-redis://127.0.0.1:$TK_REDIS_PORT}
+export TICKETING_STATIC_DIR=${TICKETING_STATIC_DIR:-$TK_ROOT/web/dist}
 set -a
 # shellcheck source=/dev/null
 . "$TK_SECRETS"
@@ -117,6 +120,8 @@ fi
 cat <<EOF
 
 Ticketing is running.
+  Web app:          $BASE/         (buyers; same origin as the API)
+  Operator console: $BASE/admin    (log in with the admin token below)
   Base URL:         $BASE          (try: curl $BASE/v1/events)
   Admin token:      $TICKETING_ADMIN_TOKEN
                     (Authorization: Bearer <token> on /v1/admin/*; stored in $TK_SECRETS)
