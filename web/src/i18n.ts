@@ -53,6 +53,7 @@ const en = {
   'queue.paused': 'The sale is paused for a moment; you keep your place.',
   'queue.joining': 'Getting your place in line…',
   'queue.minutes': '{m} min {s} s',
+  'queue.hours': 'about {h} h {m} min',
   'queue.seconds': '{s} s',
   'queue.less_minute': 'less than a minute',
   'seats.title': 'Choose your seats',
@@ -237,6 +238,7 @@ const ko: Record<Key, string> = {
   'queue.paused': '예매가 잠시 중지되었습니다. 대기 순서는 유지됩니다.',
   'queue.joining': '대기 순번을 받는 중…',
   'queue.minutes': '{m}분 {s}초',
+  'queue.hours': '약 {h}시간 {m}분',
   'queue.seconds': '{s}초',
   'queue.less_minute': '1분 미만',
   'seats.title': '좌석 선택',
@@ -419,6 +421,7 @@ export function formatDate(iso: string, l: Lang = current): string {
 
 export function formatWait(seconds: number, l: Lang = current): string {
   if (seconds < 60) return seconds <= 0 ? translate(l, 'queue.less_minute') : translate(l, 'queue.seconds', { s: Math.round(seconds) });
+  if (seconds >= 3600) return translate(l, 'queue.hours', { h: Math.floor(seconds / 3600), m: Math.floor((seconds % 3600) / 60) });
   const m = Math.floor(seconds / 60);
   return translate(l, 'queue.minutes', { m, s: Math.round(seconds % 60) });
 }

@@ -41,5 +41,7 @@ describe('i18n', () => {
     expect(formatWait(0, 'en')).toBe('less than a minute');
     expect(formatWait(42, 'en')).toBe('42 s');
     expect(formatWait(125, 'ko')).toBe('2분 5초');
+    expect(formatWait(86400, 'en')).toBe('about 24 h 0 min');
+    expect(formatWait(3900, 'ko')).toBe('약 1시간 5분');
   });
 });

@@ -61,7 +61,8 @@ export async function waitingView({ main, params, signal }: ViewCtx): Promise<vo
   const show = (st: QueueStatus) => {
     pos.textContent = String(st.position);
     ahead.textContent = String(st.ahead);
-    wait.textContent = formatWait(st.estimated_wait_seconds);
+    // While the sale is paused nobody moves: no estimate rather than a meaningless one.
+    wait.textContent = perf?.status === 'paused' && st.state === 'waiting' ? '—' : formatWait(st.estimated_wait_seconds);
     if (ticket) ticket = noteAhead(localStorage, pid, ticket, st.ahead);
     const pct = Math.round(100 * (st.state === 'admitted' ? 1 : queueProgress(ticket?.firstAhead ?? st.ahead, st.ahead)));
     bar.style.width = `${pct}%`;
