@@ -26,7 +26,7 @@ double LiveQueue::admission_rate(Millis now) const {
   return static_cast<double>(admitted) * 1000.0 / static_cast<double>(span);
 }
 
-std::shared_ptr<const LiveQueue> QueueView::get(const std::string& perf) const {
+std::shared_ptr<const LiveQueue> QueueView::get(std::string_view perf) const {
   std::shared_lock lk(mu_);
   auto it = map_.find(perf);
   return it == map_.end() ? nullptr : it->second;

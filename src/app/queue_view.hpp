@@ -7,6 +7,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -32,7 +33,7 @@ struct LiveQueue {
 class QueueView {
  public:
   // Immutable snapshot (copy-on-write): readers never block writers for long.
-  std::shared_ptr<const LiveQueue> get(const std::string& perf) const;
+  std::shared_ptr<const LiveQueue> get(std::string_view perf) const;
   void put(std::shared_ptr<const LiveQueue> q);
   // Applies one admission tick (from pub/sub or the local ticker); ignores stale sequences.
   void apply_tick(const std::string& perf, const AdmissionTick& t, std::int64_t tail, Millis now);
@@ -40,8 +41,13 @@ class QueueView {
   std::vector<std::string> known() const;
 
  private:
+  // Transparent hashing: the poll path looks up by the route's string_view, no copy.
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<const LiveQueue>> map_;
+  std::unordered_map<std::string, std::shared_ptr<const LiveQueue>, Hash, std::equal_to<>> map_;
 };
 
 }  // namespace tk::app

@@ -101,57 +101,86 @@ Task<JoinResult> WaitingRoom::join(const Principal& who, std::string perf_id,
   co_return Errc::unavailable;
 }
 
-Task<QueueStatus> WaitingRoom::status(std::string perf_id, std::string_view ticket) {
-  const auto& signer = *d_.shared->signer;
-  auto t = crypto::decode_queue_ticket(signer, ticket);
-  if (!t || t->performance_id != perf_id) co_return Errc::invalid_ticket;
-  TK_CO_TRY(auto q, co_await live(perf_id));
-  Millis now = d_.now();
+namespace {
+// The answer to a poll from one snapshot of the queue. `at` is the admission time of the
+// ticket's position when it is admitted (nullopt: unknown or outside the access window).
+QueueStatus status_from(const LiveQueue& q, const crypto::Signer& signer,
+                        const crypto::QueueTicketView& t, std::optional<Millis> at, Millis now) {
   QueueStatus s;
-  s.position = t->position;
-  auto sale = domain::effective_status(q->perf, now);
+  s.position = t.position;
+  auto sale = domain::effective_status(q.perf, now);
   if (sale == domain::SaleStatus::closed) {
     s.state = QueueState::closed;
     s.retry_after_seconds = 30;
-    co_return s;
+    return s;
   }
-  if (t->position <= q->serving) {
-    auto at = q->admitted_at(t->position);
-    if (!at && t->position > q->expired_upto) {
-      // Admitted but the tick is not in this process's view (e.g. it just started): the ledger
-      // knows. Cold path, once per missing tick, since the view is refreshed right after.
-      TK_CO_TRY(auto rec, co_await d_.ports.ledger->tick_for_position(perf_id, t->position));
-      if (rec) at = rec->admitted_at;
-      (void)co_await refresh(perf_id);
-    }
-    Millis ttl = static_cast<Millis>(q->perf.queue.access_ttl_seconds) * 1000;
+  if (t.position <= q.serving) {
+    Millis ttl = static_cast<Millis>(q.perf.queue.access_ttl_seconds) * 1000;
     if (at && now < *at + ttl) {
       s.state = QueueState::admitted;
       s.access_expires_at = *at + ttl;
-      s.access_token = crypto::encode(
-          signer, crypto::AccessToken{perf_id, t->account_id, t->position, s.access_expires_at});
+      crypto::AccessToken tok{q.perf.id, std::string(t.account_id), t.position,
+                              s.access_expires_at};
+      s.access_token = crypto::encode(signer, tok);
       s.retry_after_seconds = 5;
     } else {
       s.state = QueueState::expired;
       s.retry_after_seconds = 30;
     }
-    co_return s;
+    return s;
   }
   if (sale == domain::SaleStatus::sold_out) {
     s.state = QueueState::sold_out;
     s.retry_after_seconds = 30;
-    co_return s;
+    return s;
   }
   s.state = QueueState::waiting;
-  s.ahead = domain::ahead_of(t->position, q->serving);
-  double configured = q->perf.queue.interval_ms > 0
-                          ? q->perf.queue.admit_per_interval * 1000.0 / q->perf.queue.interval_ms
+  s.ahead = domain::ahead_of(t.position, q.serving);
+  double configured = q.perf.queue.interval_ms > 0
+                          ? q.perf.queue.admit_per_interval * 1000.0 / q.perf.queue.interval_ms
                           : 0;
-  double measured = q->admission_rate(now);
+  double measured = q.admission_rate(now);
   if (sale == domain::SaleStatus::paused || sale == domain::SaleStatus::scheduled) configured = 0;
   s.estimated_wait_seconds = domain::estimated_wait_seconds(s.ahead, measured, configured);
   s.retry_after_seconds = domain::retry_after_seconds(s.ahead, s.estimated_wait_seconds);
-  co_return s;
+  return s;
+}
+}  // namespace
+
+std::optional<Result<QueueStatus>> WaitingRoom::status_now(std::string_view perf_id,
+                                                           std::string_view ticket) {
+  crypto::TokenFields storage;
+  auto t = crypto::decode_queue_ticket(*d_.shared->signer, ticket, storage);
+  if (!t || t->performance_id != perf_id) return Result<QueueStatus>(Errc::invalid_ticket);
+  auto q = d_.shared->view->get(perf_id);
+  if (!q) return std::nullopt;
+  std::optional<Millis> at;
+  if (t->position <= q->serving) {
+    at = q->admitted_at(t->position);
+    // Admitted, but the tick is not in this process's view (e.g. it just started): cold path.
+    if (!at && t->position > q->expired_upto) return std::nullopt;
+  }
+  return Result<QueueStatus>(status_from(*q, *d_.shared->signer, *t, at, d_.now()));
+}
+
+Task<QueueStatus> WaitingRoom::status(std::string perf_id, std::string_view ticket) {
+  if (auto fast = status_now(perf_id, ticket)) co_return std::move(*fast);
+  // Cold path: the view is loaded, or the ledger asked for a tick this process has not seen.
+  // Once per performance or per missing tick, since the view is refreshed right after.
+  crypto::TokenFields storage;
+  auto t = crypto::decode_queue_ticket(*d_.shared->signer, ticket, storage);
+  if (!t) co_return Errc::invalid_ticket;
+  TK_CO_TRY(auto q, co_await live(perf_id));  // `t` views into `storage`, not the request
+  std::optional<Millis> at;
+  if (t->position <= q->serving) {
+    at = q->admitted_at(t->position);
+    if (!at && t->position > q->expired_upto) {
+      TK_CO_TRY(auto rec, co_await d_.ports.ledger->tick_for_position(perf_id, t->position));
+      if (rec) at = rec->admitted_at;
+      (void)co_await refresh(perf_id);
+    }
+  }
+  co_return status_from(*q, *d_.shared->signer, *t, at, d_.now());
 }
 
 Task<TickOutcome> WaitingRoom::tick(const domain::Performance& p) {

@@ -43,6 +43,9 @@ class WaitingRoom {
   // The hot path: one HMAC check and a look at the in-memory view. Loads the view from the
   // stores only the first time this process sees the performance.
   Task<QueueStatus> status(std::string perf_id, std::string_view ticket);
+  // Same answer without suspending, from the in-memory view alone: no allocation for a waiting
+  // buyer. nullopt when the cold path is needed (view not loaded, or a tick not seen yet).
+  std::optional<Result<QueueStatus>> status_now(std::string_view perf_id, std::string_view ticket);
 
   // One admission tick for a performance (called by the ticker of every process; the Redis
   // script's compare-and-set lets only one of them admit per interval).

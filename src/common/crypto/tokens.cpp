@@ -39,14 +39,22 @@ std::string encode(const Signer& s, const QueueTicket& t) {
   return s.sign_views(Purpose::queue_ticket, f);
 }
 
-tk::Result<QueueTicket> decode_queue_ticket(const Signer& s, std::string_view token) {
-  TokenFields f;
+tk::Result<QueueTicketView> decode_queue_ticket(const Signer& s, std::string_view token,
+                                                TokenFields& f) {
   if (auto st = s.verify_into(Purpose::queue_ticket, token, f); !st) return std::move(st).error();
   if (f.size() != 4) return Errc::malformed;
   auto pos = parse_num(f[1]);
   auto at = parse_num(f[3]);
   if (!pos || !at) return Errc::malformed;
-  return QueueTicket{std::string(f[0]), *pos, std::string(f[2]), *at};
+  return QueueTicketView{f[0], *pos, f[2], *at};
+}
+
+tk::Result<QueueTicket> decode_queue_ticket(const Signer& s, std::string_view token) {
+  TokenFields f;
+  auto v = decode_queue_ticket(s, token, f);
+  if (!v) return std::move(v).error();
+  return QueueTicket{std::string(v->performance_id), v->position, std::string(v->account_id),
+                     v->issued_at};
 }
 
 std::string encode(const Signer& s, const AccessToken& t) {

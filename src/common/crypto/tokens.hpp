@@ -39,6 +39,17 @@ struct TicketCode {
 std::string encode(const Signer& s, const QueueTicket& t);
 tk::Result<QueueTicket> decode_queue_ticket(const Signer& s, std::string_view token);
 
+// The same check without a heap allocation, for the status poll: the ids are views into
+// `storage`, valid while it lives.
+struct QueueTicketView {
+  std::string_view performance_id;
+  std::int64_t position = 0;
+  std::string_view account_id;
+  Millis issued_at = 0;
+};
+tk::Result<QueueTicketView> decode_queue_ticket(const Signer& s, std::string_view token,
+                                                TokenFields& storage);
+
 std::string encode(const Signer& s, const AccessToken& t);
 // Errc::expired once now >= expires_at (only reported for an authentic token).
 tk::Result<AccessToken> decode_access_token(const Signer& s, std::string_view token, Millis now);

@@ -6,6 +6,7 @@
 #include "app/seats.hpp"
 #include "app/waiting_room.hpp"
 #include "common/crypto/encoding.hpp"
+#include "http/handlers/status_body.hpp"
 
 namespace tk::http {
 
@@ -130,6 +131,16 @@ Response text(st s, std::string body, std::string_view type = "text/plain; chars
   return r;
 }
 
+Response status_response(const app::QueueStatus& s) {
+  Response res{st::ok, 11};
+  res.set(beast::http::field::content_type, "application/json");
+  res.set(beast::http::field::cache_control, "no-store");
+  set_retry_after(res, s.retry_after_seconds);
+  res.body() = status_body(s);
+  res.prepare_payload();
+  return res;
+}
+
 }  // namespace
 
 void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
@@ -243,24 +254,19 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
         [c](RequestContext& ctx) -> asio::awaitable<Response> {
           auto ticket = header(ctx.req, "Queue-Ticket");
           if (ticket.empty()) co_return error_to_response(Errc::invalid_ticket);
-          if (c->o.poll_limiter &&
-              !c->o.poll_limiter->allow(std::string(ticket.substr(0, 96)), c->d.now())) {
+          if (c->o.poll_limiter && !c->o.poll_limiter->allow(ticket, c->d.now())) {
             co_return error_to_response(Errc::rate_limited);
           }
           app::WaitingRoom room(c->d);
-          TRY_RESP(auto s, co_await room.status(std::string(ctx.param("pid")), ticket));
-          json::object body{{"state", app::to_string(s.state)},
-                            {"position", s.position},
-                            {"ahead", s.ahead},
-                            {"estimated_wait_seconds", s.estimated_wait_seconds}};
-          if (!s.access_token.empty()) {
-            body["access_token"] = s.access_token;
-            body["access_expires_at"] = rfc3339(s.access_expires_at);
+          auto pid = ctx.param("pid");
+          // Hot path: answered from memory without suspending; the coroutine path only loads the
+          // view (first poll of a performance in this process) or a tick not seen yet.
+          if (auto fast = room.status_now(pid, ticket)) {
+            if (!*fast) co_return error_to_response(fast->error());
+            co_return status_response(**fast);
           }
-          auto res = ok(body);
-          set_retry_after(res, s.retry_after_seconds);
-          res.set(beast::http::field::cache_control, "no-store");
-          co_return res;
+          TRY_RESP(auto s, co_await room.status(std::string(pid), ticket));
+          co_return status_response(s);
         });
 
   // ---- Seats and holds

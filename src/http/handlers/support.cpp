@@ -262,23 +262,4 @@ Result<const json::array*> array_field(const json::object& o, std::string_view n
   return &v->get_array();
 }
 
-bool RateLimiter::allow(const std::string& key, Millis now) {
-  std::lock_guard lk(mu_);
-  if (buckets_.size() > 100000) {  // bound memory: forget buckets that are full again
-    for (auto it = buckets_.begin(); it != buckets_.end();) {
-      double t = it->second.tokens + (now - it->second.last) * rate_ / 1000.0;
-      it = t >= burst_ ? buckets_.erase(it) : std::next(it);
-    }
-  }
-  auto [it, fresh] = buckets_.try_emplace(key, Bucket{burst_, now});
-  auto& b = it->second;
-  if (!fresh) {
-    b.tokens = std::min(burst_, b.tokens + static_cast<double>(now - b.last) * rate_ / 1000.0);
-    b.last = now;
-  }
-  if (b.tokens < 1) return false;
-  b.tokens -= 1;
-  return true;
-}
-
 }  // namespace tk::http

@@ -2,16 +2,15 @@
 // What thin handlers share: the one place app errors become HTTP statuses, strict JSON field
 // readers (400 on wrong types), RFC 3339 time, bearer tokens and in-process rate limits.
 #include <boost/json.hpp>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "app/errors.hpp"
 #include "common/clock.hpp"
 #include "common/result.hpp"
 #include "http/context.hpp"
+#include "http/rate_limiter.hpp"
 #include "http/responses.hpp"
 
 namespace tk::http {
@@ -40,24 +39,5 @@ Result<std::optional<std::int64_t>> opt_int_field(const boost::json::object& o,
 Result<std::int64_t> int_field(const boost::json::object& o, std::string_view name);
 Result<const boost::json::array*> array_field(const boost::json::object& o, std::string_view name);
 Error invalid(std::string_view field, std::string_view reason);
-
-// Token buckets keyed by account or address. In-process: polls and per-account limits never
-// need a Redis round trip. Thread-safe.
-class RateLimiter {
- public:
-  RateLimiter(double per_second, double burst) : rate_(per_second), burst_(burst) {}
-  bool allow(const std::string& key, Millis now);
-  // Seconds until one token is available again (for Retry-After).
-  long retry_after() const { return rate_ >= 1 ? 1 : static_cast<long>(1 / rate_) + 1; }
-
- private:
-  struct Bucket {
-    double tokens;
-    Millis last;
-  };
-  double rate_, burst_;
-  std::mutex mu_;
-  std::unordered_map<std::string, Bucket> buckets_;
-};
 
 }  // namespace tk::http

@@ -1,0 +1,41 @@
+#include "http/handlers/status_body.hpp"
+
+#include <charconv>
+
+#include "http/handlers/support.hpp"
+
+namespace tk::http {
+
+namespace {
+void append_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;  // 24 chars always hold an int64
+  out.append(buf, end);
+}
+}  // namespace
+
+std::string status_body(const app::QueueStatus& s) {
+  std::string out;
+  // Access tokens are base64url + '.' (no JSON escaping needed); state names are fixed words.
+  out.reserve(96 + s.access_token.size() + (s.access_token.empty() ? 0 : 64));
+  out += "{\"state\":\"";
+  out += app::to_string(s.state);
+  out += "\",\"position\":";
+  append_int(out, s.position);
+  out += ",\"ahead\":";
+  append_int(out, s.ahead);
+  out += ",\"estimated_wait_seconds\":";
+  append_int(out, s.estimated_wait_seconds);
+  if (!s.access_token.empty()) {
+    out += ",\"access_token\":\"";
+    out += s.access_token;
+    out += "\",\"access_expires_at\":\"";
+    out += rfc3339(s.access_expires_at);
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+}  // namespace tk::http
