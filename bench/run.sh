@@ -68,7 +68,7 @@ if [ $QUICK = 1 ]; then
   VENUE_SEATS=40000     # venue of the hold/order runs (a new performance per run)
   HOLD_BUYERS=10000     # loadgen hold: 4 distinct free seats each
   ORDER_BUYERS=5000
-  FLASH_BUYERS=20000 FLASH_SEATS=2000 FLASH_RATE=2000
+  FLASH_BUYERS=20000 FLASH_SEATS=2000 FLASH_RATE=2000 FLASH_TIMEOUT=240
 else
   DUR=10
   POLL_TICKETS=100000
@@ -80,7 +80,7 @@ else
   VENUE_SEATS=200000
   HOLD_BUYERS=50000
   ORDER_BUYERS=25000
-  FLASH_BUYERS=1000000 FLASH_SEATS=100000 FLASH_RATE=16667
+  FLASH_BUYERS=1000000 FLASH_SEATS=100000 FLASH_RATE=16667 FLASH_TIMEOUT=900
 fi
 POLL_C=100   # wrk connections, poll (baseline and service)
 JOIN_C=50    # redis-benchmark clients = wrk connections, join
@@ -238,6 +238,38 @@ wrk_run() {  # wrk_run NAME OUT URL SCRIPT CONNS DURATION [ENV...]: one wrk run,
   cat "$out" >>"$out.txt"
 }
 
+used_memory() { "${R[@]}" INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p'; }
+# Waits until Redis has no lazy frees pending (UNLINKed keys), so used_memory is steady.
+redis_settle() {
+  local _
+  for _ in $(seq 100); do
+    [ "$("${R[@]}" INFO memory | sed -n 's/^lazyfree_pending_objects:\([0-9]*\).*/\1/p')" = 0 ] && break
+    sleep 0.1
+  done
+  sleep 0.5
+}
+
+# ---- 5. Redis memory per waiting buyer (first, on a Redis nothing else has written to yet) -----
+if want mem; then
+  log "memory: $MEM_JOINS joins through the join script"
+  mq=prf_benchmem00000000000
+  "${R[@]}" HSET "{p:$mq}:q" epoch "$NOW_MS" tail 0 hwm 1000000000000 serving 0 seq 0 >/dev/null
+  redis_settle
+  m0=$(used_memory)
+  python3 bench/bench.py join-resp --sha "$JOIN_SHA" --perf "$mq" --count "$MEM_JOINS" \
+    --now "$NOW_MS" >"$T/join.resp"
+  rec redis-pipe-joins "${CLI[@]}" "${R[@]}" --pipe <"$T/join.resp" >"$T/raw/mem-pipe.txt"
+  redis_settle
+  m1=$(used_memory)
+  created=$("${R[@]}" HGET "{p:$mq}:q" tail)
+  [ "$created" = "$MEM_JOINS" ] || die "memory: $created of $MEM_JOINS joins created a place"
+  record --metric redis_bytes --side baseline --run 1 --tool value \
+    --value "$(python3 -c "print(($m1 - $m0) / $created)")" --extra "joins=$created"
+  rm -f "$T/join.resp"
+  "${R[@]}" EVAL "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end" \
+    0 "{p:$mq}:*" >/dev/null
+fi
+
 # ---- 1. queue-status poll ----------------------------------------------------------------------
 if want poll; then
   log "poll: collecting $POLL_TICKETS signed tickets"
@@ -329,7 +361,6 @@ PY
 fi
 
 # ---- 2. join -----------------------------------------------------------------------------------
-used_memory() { "${R[@]}" INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p'; }
 if want join; then
   for i in $(seq "$RUNS"); do
     log "join run $i/$RUNS"
@@ -347,10 +378,11 @@ if want join; then
       0 "$bq:*" >/dev/null
     # Service: a fresh performance per run, so each session joins once.
     perf=$(setup_perf "$VENUE_SMALL" "$Q_HOLDBACK")
-    sleep 1
+    redis_settle
     m0=$(used_memory)
     wrk_run wrk-join-service "$T/raw/join-svc-$i.json" "$BASE" join.lua "$JOIN_C" "$DUR" \
       TK_TOKENS="$T/tokens-join.txt" TK_PATH="/v1/performances/$perf/queue"
+    redis_settle
     m1=$(used_memory)
     created=$("${R[@]}" HGET "{p:$perf}:q" tail)
     reqs=$(python3 -c "import json; print(json.load(open('$T/raw/join-svc-$i.json'))['requests'])")
@@ -432,24 +464,6 @@ if want order; then
   [ $HAVE_LOADGEN = 1 ] || missing "paid orders, service side: loadgen not built"
 fi
 
-# ---- 5. Redis memory per waiting buyer -------------------------------------------------------
-if want mem; then
-  log "memory: $MEM_JOINS joins through the join script"
-  mq=prf_benchmem00000000000
-  "${R[@]}" HSET "{p:$mq}:q" epoch "$NOW_MS" tail 0 hwm 1000000000000 serving 0 seq 0 >/dev/null
-  sleep 0.5
-  m0=$(used_memory)
-  python3 bench/bench.py join-resp --sha "$JOIN_SHA" --perf "$mq" --count "$MEM_JOINS" \
-    --now "$NOW_MS" >"$T/join.resp"
-  rec redis-pipe-joins "${CLI[@]}" "${R[@]}" --pipe <"$T/join.resp" >"$T/raw/mem-pipe.txt"
-  m1=$(used_memory)
-  created=$("${R[@]}" HGET "{p:$mq}:q" tail)
-  [ "$created" = "$MEM_JOINS" ] || die "memory: $created of $MEM_JOINS joins created a place"
-  record --metric redis_bytes --side baseline --run 1 --tool value \
-    --value "$(python3 -c "print(($m1 - $m0) / $created)")" --extra "joins=$created"
-  rm -f "$T/join.resp"
-fi
-
 # ---- 6. flash crowd ------------------------------------------------------------------------------
 if want flash; then
   label="$FLASH_BUYERS joins at $FLASH_RATE/s, $FLASH_SEATS seats"
@@ -459,6 +473,7 @@ if want flash; then
     rc=0
     rec loadgen-flash "${CLI[@]}" "$LOADGEN" --url "$BASE" --perf "$perf" --tokens "$TOKENS" \
       --scenario flash --buyers "$FLASH_BUYERS" --mode open --rate "$FLASH_RATE" \
+      --timeout "$FLASH_TIMEOUT" \
       --admin-token "$ADMIN_TOKEN" --pg-url "$TICKETING_PG_URL" --redis-url "$TICKETING_REDIS_URL" \
       --json "$T/raw/flash.json" --assert --quiet >"$T/raw/flash.txt" 2>&1 || rc=$?
     if [ -s "$T/raw/flash.json" ]; then
