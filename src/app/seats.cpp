@@ -67,7 +67,10 @@ Task<SeatMap> Seats::seat_map(std::string perf_id) {
   std::vector<SeatState> state(layout->venue.seats.size(), SeatState::available);
   for (const auto& [seat, exp] : st.held) {
     auto it = layout->index.find(seat);
-    if (it != layout->index.end() && exp > now) state[it->second] = SeatState::held;
+    if (it != layout->index.end() && exp > now) {
+      state[it->second] = SeatState::held;
+      m.valid_until = std::min(m.valid_until, exp);
+    }
   }
   for (const auto& seat : st.sold) {
     auto it = layout->index.find(seat);
@@ -76,6 +79,10 @@ Task<SeatMap> Seats::seat_map(std::string perf_id) {
   for (std::size_t i = 0; i < state.size(); ++i)
     m.seats.emplace_back(&layout->venue.seats[i].id, state[i]);
   co_return m;
+}
+
+Task<std::int64_t> Seats::seat_version(std::string perf_id) {
+  co_return co_await d_.ports.holds->version(std::move(perf_id));
 }
 
 Task<void> Seats::reload_markers(const std::string& perf_id) {

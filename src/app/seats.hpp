@@ -1,5 +1,6 @@
 #pragma once
 // Seat map and seat holds (leases in Redis, all-or-none, expiry by the service clock).
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,8 @@ const char* to_string(SeatState s);
 
 struct SeatMap {
   std::int64_t version = 0;
+  // The map stays exact until this time (the first held seat's expiry) or a new version.
+  Millis valid_until = std::numeric_limits<Millis>::max();
   std::vector<std::pair<const std::string*, SeatState>> seats;  // layout order
   std::shared_ptr<const Layout> layout;                         // keeps the ids alive
 };
@@ -29,6 +32,9 @@ class Seats {
   Task<crypto::AccessToken> check_access(const Principal& who, const std::string& perf_id,
                                          std::string_view access_token);
   Task<SeatMap> seat_map(std::string perf_id);
+  // The seat state version (bumped by every hold, release and sale): one cheap Redis read that
+  // tells a cached map whether it is still current.
+  Task<std::int64_t> seat_version(std::string perf_id);
   Task<domain::Hold> hold(const Principal& who, const crypto::AccessToken& access,
                           std::string perf_id, std::vector<std::string> seat_ids);
   Task<void> release(const Principal& who, std::string hold_id);

@@ -6,6 +6,7 @@
 #include "app/seats.hpp"
 #include "app/waiting_room.hpp"
 #include "common/crypto/encoding.hpp"
+#include "http/handlers/seat_map_body.hpp"
 #include "http/handlers/status_body.hpp"
 
 namespace tk::http {
@@ -20,6 +21,7 @@ namespace {
 struct Ctx {
   app::Deps d;
   ApiOptions o;
+  SeatMapCache seat_maps;  // this io_context's own: no locking
 };
 
 json::object event_json(const domain::Event& e) {
@@ -276,51 +278,50 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           std::string pid(ctx.param("pid"));
           TRY_RESP([[maybe_unused]] auto access,
                    co_await seats.check_access(who, pid, header(ctx.req, "Access-Token")));
-          TRY_RESP(auto m, co_await seats.seat_map(pid));
-          // Hand-built: a 50,000-seat map is on the hot path of an on-sale.
-          std::string out;
-          out.reserve(32 + m.seats.size() * 48);
-          out += "{\"version\":" + std::to_string(m.version) + ",\"seats\":[";
-          bool first = true;
-          for (const auto& [id, state] : m.seats) {
-            if (!first) out += ',';
-            first = false;
-            out += "{\"id\":";
-            out += json::serialize(json::string(*id));
-            out += ",\"state\":\"";
-            out += app::to_string(state);
-            out += "\"}";
+          auto& cache = c->seat_maps;
+          auto body = cache.fresh(pid, c->d.now());
+          // Read before Redis: a local write racing with this request forces the next re-check.
+          auto writes = SeatMapCache::writes();
+          if (!body) {
+            TRY_RESP(auto version, co_await seats.seat_version(pid));
+            body = cache.current(pid, version, c->d.now(), writes);
           }
-          out += "]}";
-          co_return text(st::ok, std::move(out), "application/json");
+          if (!body) {
+            TRY_RESP(auto m, co_await seats.seat_map(pid));
+            body = cache.put(pid, m, c->d.now(), writes);
+          }
+          co_return text(st::ok, *body, "application/json");
         }));
-  r.add(
-      Verb::post, "/v1/performances/{pid}/holds",
-      authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
-        app::Seats seats(c->d);
-        std::string pid(ctx.param("pid"));
-        TRY_RESP(auto access,
-                 co_await seats.check_access(who, pid, header(ctx.req, "Access-Token")));
-        TRY_RESP(auto body, parse_object(ctx.req));
-        TRY_RESP(auto arr, array_field(body, "seat_ids"));
-        std::vector<std::string> ids;
-        if (arr->size() > 100) co_return error_to_response(Errc::too_many_seats);
-        for (const auto& v : *arr) {
-          if (!v.is_string() || v.get_string().empty() || v.get_string().size() > 64) {
-            co_return error_to_response(invalid("seat_ids", "must be non-empty strings"));
+  r.add(Verb::post, "/v1/performances/{pid}/holds",
+        authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
+          app::Seats seats(c->d);
+          std::string pid(ctx.param("pid"));
+          TRY_RESP(auto access,
+                   co_await seats.check_access(who, pid, header(ctx.req, "Access-Token")));
+          TRY_RESP(auto body, parse_object(ctx.req));
+          TRY_RESP(auto arr, array_field(body, "seat_ids"));
+          std::vector<std::string> ids;
+          if (arr->size() > 100) co_return error_to_response(Errc::too_many_seats);
+          for (const auto& v : *arr) {
+            if (!v.is_string() || v.get_string().empty() || v.get_string().size() > 64) {
+              co_return error_to_response(invalid("seat_ids", "must be non-empty strings"));
+            }
+            ids.emplace_back(v.get_string());
           }
-          ids.emplace_back(v.get_string());
-        }
-        TRY_RESP(auto h, co_await seats.hold(who, access, pid, std::move(ids)));
-        json::array s;
-        for (auto& x : h.seat_ids) s.emplace_back(x);
-        co_return created(json::object{
-            {"hold_id", h.id}, {"seat_ids", std::move(s)}, {"expires_at", rfc3339(h.expires_at)}});
-      }));
+          auto h = co_await seats.hold(who, access, pid, std::move(ids));
+          SeatMapCache::note_local_write();  // also on failure: it may have expired others' holds
+          if (!h) co_return error_to_response(h.error());
+          json::array s;
+          for (auto& x : h->seat_ids) s.emplace_back(x);
+          co_return created(json::object{{"hold_id", h->id},
+                                         {"seat_ids", std::move(s)},
+                                         {"expires_at", rfc3339(h->expires_at)}});
+        }));
   r.add(Verb::delete_, "/v1/holds/{hold_id}",
         authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
           app::Seats seats(c->d);
           auto done = co_await seats.release(who, std::string(ctx.param("hold_id")));
+          SeatMapCache::note_local_write();
           if (!done) co_return error_to_response(done.error());
           co_return no_content();
         }));
@@ -372,7 +373,10 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           pr.method = method;
           pr.card_token = token;
           app::Payments pay(c->d);
-          TRY_RESP(auto a, co_await pay.pay(who, std::move(pr)));
+          auto paid = co_await pay.pay(who, std::move(pr));
+          SeatMapCache::note_local_write();  // held seats became sold
+          if (!paid) co_return error_to_response(paid.error());
+          auto& a = *paid;
           Response res{static_cast<st>(a.status), 11};
           res.set(beast::http::field::content_type, "application/json");
           res.body() = std::move(a.body);

@@ -1,0 +1,83 @@
+#include "http/handlers/seat_map_body.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+namespace tk::http {
+namespace {
+
+namespace json = boost::json;
+
+struct Fixture {
+  std::vector<std::string> ids{"A-1-1", "A-1-2", "B \"VIP\"\\1"};
+  app::SeatMap map(std::int64_t version, Millis valid_until = std::numeric_limits<Millis>::max()) {
+    app::SeatMap m;
+    m.version = version;
+    m.valid_until = valid_until;
+    m.seats = {{&ids[0], app::SeatState::available},
+               {&ids[1], app::SeatState::held},
+               {&ids[2], app::SeatState::sold}};
+    return m;
+  }
+};
+
+TEST(SeatMapBody, IsTheContractShapeAndEscapesOddIds) {
+  Fixture f;
+  auto v = json::parse(seat_map_body(f.map(42))).as_object();
+  EXPECT_EQ(v.at("version").as_int64(), 42);
+  const auto& seats = v.at("seats").as_array();
+  ASSERT_EQ(seats.size(), 3u);
+  EXPECT_EQ(seats[0].at("id").as_string(), "A-1-1");
+  EXPECT_EQ(seats[0].at("state").as_string(), "available");
+  EXPECT_EQ(seats[1].at("state").as_string(), "held");
+  EXPECT_EQ(seats[2].at("id").as_string(), "B \"VIP\"\\1");
+  EXPECT_EQ(seats[2].at("state").as_string(), "sold");
+}
+
+TEST(SeatMapCache, ServesWithoutCheckingOnlyBrieflyThenByVersion) {
+  Fixture f;
+  SeatMapCache c;
+  Millis t = 1'000'000;
+  auto w = SeatMapCache::writes();
+  EXPECT_EQ(c.fresh("p1", t), nullptr);
+  auto body = c.put("p1", f.map(7), t, w);
+  EXPECT_EQ(c.fresh("p1", t + SeatMapCache::kRecheckMs - 1), body);
+  EXPECT_EQ(c.fresh("p1", t + SeatMapCache::kRecheckMs), nullptr);  // time to ask the version
+  EXPECT_EQ(c.fresh("p2", t), nullptr);                             // per performance
+  // Same version: still current, and checked again.
+  Millis t2 = t + 500;
+  EXPECT_EQ(c.current("p1", 7, t2, w), body);
+  EXPECT_EQ(c.fresh("p1", t2 + 1), body);
+  // A new version is never answered from the cache.
+  EXPECT_EQ(c.current("p1", 8, t2 + 200, w), nullptr);
+  // Whatever the version, the body is rebuilt after the hard age limit.
+  EXPECT_EQ(c.current("p1", 7, t + SeatMapCache::kMaxAgeMs, w), nullptr);
+}
+
+TEST(SeatMapCache, AHeldSeatExpiringEndsTheBodysValidity) {
+  Fixture f;
+  SeatMapCache c;
+  Millis t = 2'000'000;
+  auto w = SeatMapCache::writes();
+  auto body = c.put("p", f.map(3, t + 50), t, w);
+  EXPECT_EQ(c.fresh("p", t + 49), body);
+  EXPECT_EQ(c.fresh("p", t + 50), nullptr);
+  EXPECT_EQ(c.current("p", 3, t + 50, w), nullptr);
+}
+
+TEST(SeatMapCache, ALocalWriteSkipsTheNoCheckWindow) {
+  Fixture f;
+  SeatMapCache c;
+  Millis t = 3'000'000;
+  auto body = c.put("p", f.map(1), t, SeatMapCache::writes());
+  EXPECT_EQ(c.fresh("p", t + 1), body);
+  SeatMapCache::note_local_write();
+  EXPECT_EQ(c.fresh("p", t + 2), nullptr);
+  // The version check then decides (here: unchanged, so the body is current again).
+  EXPECT_EQ(c.current("p", 1, t + 3, SeatMapCache::writes()), body);
+  EXPECT_EQ(c.fresh("p", t + 4), body);
+}
+
+}  // namespace
+}  // namespace tk::http
