@@ -71,6 +71,7 @@ def cmd_setup(a):
             "sale_opens_at": (now + timedelta(days=1)).strftime(fmt),
             "price_grades": [{"grade": "R", "price_cents": 120000, "currency": "KRW"}],
             "max_seats_per_order": 4, "max_seats_per_account": 4,
+            "hold_ttl_seconds": a.hold_ttl,
             "queue": json.loads(a.queue) if a.queue else {}}
     perf = api(a.base, a.admin_token, "POST", f"/v1/admin/events/{event}/performances", body)["id"]
     api(a.base, a.admin_token, "PATCH", f"/v1/admin/performances/{perf}", {"status": "on_sale"})
@@ -432,6 +433,7 @@ def main():
     s.add_argument("--venue")
     s.add_argument("--queue")
     s.add_argument("--venue-only", action="store_true")
+    s.add_argument("--hold-ttl", type=int, default=300)
     s.set_defaults(fn=cmd_setup)
     s = sub.add_parser("join-resp")
     s.add_argument("--sha", required=True)

@@ -200,9 +200,9 @@ done
 make_venue() {  # make_venue SEATS -> prints a new venue id
   python3 bench/bench.py setup --base "$BASE" --admin-token "$ADMIN_TOKEN" --seats "$1" --venue-only
 }
-setup_perf() {  # setup_perf VENUE [QUEUE_JSON] -> prints the id of a new performance, on sale
+setup_perf() {  # setup_perf VENUE [QUEUE_JSON [HOLD_TTL_S]] -> id of a new performance, on sale
   python3 bench/bench.py setup --base "$BASE" --admin-token "$ADMIN_TOKEN" --venue "$1" \
-    ${2:+--queue "$2"}
+    ${2:+--queue "$2"} ${3:+--hold-ttl "$3"}
 }
 VENUE_SMALL=$(make_venue 1000)
 # Nobody admitted (positions stay `waiting`): admit 1 per minute, 1 active.
@@ -469,7 +469,8 @@ if want flash; then
   label="$FLASH_BUYERS joins at $FLASH_RATE/s, $FLASH_SEATS seats"
   if [ $HAVE_LOADGEN = 1 ]; then
     log "flash crowd: $label"
-    perf=$(setup_perf "$(make_venue "$FLASH_SEATS")" "$Q_FLASH")
+    # Holds live 60 s (not 300): seats of buyers who walk away come back while the crowd is there.
+    perf=$(setup_perf "$(make_venue "$FLASH_SEATS")" "$Q_FLASH" 60)
     rc=0
     rec loadgen-flash "${CLI[@]}" "$LOADGEN" --url "$BASE" --perf "$perf" --tokens "$TOKENS" \
       --scenario flash --buyers "$FLASH_BUYERS" --mode open --rate "$FLASH_RATE" \
