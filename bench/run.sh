@@ -228,9 +228,15 @@ HOLD_SHA=$("${R[@]}" SCRIPT LOAD "$(lua_script kHold)")
 NOW_MS=$(date +%s%3N)
 LUA_DIR=$ROOT/bench/baselines
 
+service_alive() {
+  kill -0 "$SVC_PID" 2>/dev/null && return 0
+  tail -n 20 "$T/service.log" >&2
+  die "the service (pid $SVC_PID) is gone: stopped by someone else or crashed (log above)"
+}
 wrk_run() {  # wrk_run NAME OUT URL SCRIPT CONNS DURATION [ENV...]: one wrk run, JSON line in OUT
   local name=$1 out=$2 url=$3 script=$4 conns=$5 dur=$6
   shift 6
+  service_alive
   : >"$out"
   rec "$name" env TK_LUA_DIR="$LUA_DIR" TK_OUT="$out" TK_THREADS=1 "$@" \
     "${CLI[@]}" wrk -t1 -c"$conns" -d"${dur}s" --timeout 10s -s "$LUA_DIR/$script" "$url" \
