@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -9,6 +10,7 @@
 #include <boost/asio/socket_base.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
@@ -22,6 +24,7 @@
 
 #include "common/log.hpp"
 #include "http/access_log.hpp"
+#include "http/wire.hpp"
 
 namespace tk::http {
 namespace {
@@ -283,6 +286,7 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
   Conn& conn = *self_it;
 
   beast::flat_buffer buffer;
+  std::string head;  // response head, its capacity reused across keep-alive requests
   std::optional<bhttp::request_parser<bhttp::string_body>> parser;
   bool linger = false;  // close gracefully (we answered) rather than abruptly
   for (;;) {
@@ -403,7 +407,13 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
     res.set("X-Request-Id", ctx.request_id);
 
     stream.expires_after(s.opt.write_timeout);
-    auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
+    head.clear();
+    write_head(res, head);
+    // HEAD: the same head (Content-Length of the GET) and no body.
+    bool with_body = req.method() != bhttp::verb::head;
+    std::array<asio::const_buffer, 2> wire{
+        asio::buffer(head), with_body ? asio::buffer(res.body()) : asio::const_buffer()};
+    auto [wec, wn] = co_await asio::async_write(stream, wire, kTuple);
     double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
     unsigned status = res.result_int();
