@@ -175,7 +175,8 @@ Response StaticFiles::serve(bhttp::verb method, std::string_view target) const {
     res.set("Content-Security-Policy", kCsp);
     res.set("Referrer-Policy", "no-referrer");
   }
-  if (method == bhttp::verb::get) res.body() = std::move(*body);
+  // HEAD too: the server sends the head only, with the GET's Content-Length.
+  res.body() = std::move(*body);
   return res;
 }
 
