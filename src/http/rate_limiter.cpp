@@ -36,7 +36,7 @@ bool RateLimiter::allow(std::string_view key, Millis now) {
 
 void RateLimiter::sweep(Shard& s, Millis now) {
   // A bucket that has refilled to its burst behaves exactly like a new one: forget it.
-  std::erase_if(s.buckets, [&](const auto& kv) {
+  boost::unordered::erase_if(s.buckets, [&](const auto& kv) {
     double refill = static_cast<double>(std::max<Millis>(0, now - kv.second.last)) * rate_ / 1000.0;
     return kv.second.tokens + refill >= burst_;
   });
