@@ -340,12 +340,14 @@ def cmd_report(a):
                f"| {fmt(p99s, ' ms')} | — | < 2 ms | {met} |")
     mb, ms = med("redis_bytes", "baseline"), med("redis_bytes", "service")
     mf = med("redis_bytes_flash", "service")
-    ours = mf if mf is not None else ms
+    # The verdict uses the service's join runs (only joins happen then); the flash figure spans
+    # holds and orders too, so it is context.
+    ours = ms if ms is not None else mf
     met = "—" if ours is None else ("yes" if ours <= 16 else "no")
     verdicts.append(("Redis bytes per waiting buyer", met))
     svc = fmt(ms, " B") + " (service join runs)"
     if mf is not None:
-        svc = fmt(mf, " B") + " (flash crowd, loadgen); " + svc
+        svc += "; " + fmt(mf, " B") + " (flash crowd, loadgen: joins + everything else)"
     out.append(f"| Redis memory per waiting buyer | join script alone, {meta.get('mem_joins', '1M')} "
                f"joins (INFO used_memory) | {fmt(mb, ' B')} | {svc} | — | <= 16 B | {met} |")
     fl = [r for r in recs if r["metric"] == "flash"]

@@ -60,7 +60,7 @@ CLI=(taskset -c "$CLIENT_CPU")
 if [ $QUICK = 1 ]; then
   DUR=5                 # seconds per wrk / pgbench / loadgen run
   POLL_TICKETS=20000    # signed tickets the poll cycles through (5/s, burst 20 per ticket)
-  JOIN_TOKENS=60000     # sessions per service join run (one join each)
+  JOIN_TOKENS=200000    # sessions per service join run (one join each: >= rate x DUR)
   JOIN_N=100000         # redis-benchmark calls per join run
   HOLD_N=50000          # redis-benchmark calls per hold run
   MEM_JOINS=200000
@@ -72,7 +72,7 @@ if [ $QUICK = 1 ]; then
 else
   DUR=10
   POLL_TICKETS=100000
-  JOIN_TOKENS=400000
+  JOIN_TOKENS=1000000
   JOIN_N=500000
   HOLD_N=300000
   MEM_JOINS=1000000
