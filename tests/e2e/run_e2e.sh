@@ -19,6 +19,10 @@ start() {
   done
   echo "service not ready"; cat "$log"; exit 1
 }
+if [ "$mode" = flash ]; then
+  # Short holds in the flash crowd must still outlive the payment timeout plus its margin.
+  export TICKETING_PAYMENT_TIMEOUT_MS=1000 TICKETING_ACCESS_LOG=0
+fi
 pid=
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log" "$log.state"' EXIT
 if [ "$mode" = crash ]; then
@@ -33,6 +37,7 @@ case $mode in
   flow) bash "$here/flow.sh" "http://127.0.0.1:$port" e2e-admin ;;
   race) python3 "$here/race.py" "http://127.0.0.1:$port" e2e-admin "$TICKETING_PG_URL" "$TK_REDIS_PORT" 200 50 ;;
   crash) python3 "$here/crash.py" phase2 "http://127.0.0.1:$port" e2e-admin "$TICKETING_PG_URL" "$log.state" ;;
+  flash) python3 "$here/flash.py" "http://127.0.0.1:$port" e2e-admin "${TK_LOADGEN:?}" "${TK_SEED:?}" ;;
   race-flush) python3 "$here/race.py" "http://127.0.0.1:$port" e2e-admin "$TICKETING_PG_URL" "$TK_REDIS_PORT" 200 50 flush ;;
 esac
 rc=$?
