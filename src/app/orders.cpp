@@ -4,6 +4,7 @@
 
 #include "app/errors.hpp"
 #include "app/seats.hpp"
+#include "app/waiting_room.hpp"
 #include "common/crypto/encoding.hpp"
 #include "common/crypto/tokens.hpp"
 #include "domain/rules.hpp"
@@ -25,14 +26,20 @@ Task<PlacedOrder> Orders::place(const Principal& who, std::string hold_id) {
   if (!h || h->account_id != who.account_id) co_return Errc::not_found;
   Millis now = d_.now();
   if (h->expires_at <= now) co_return Errc::hold_expired;
-  TK_CO_TRY(auto perf, co_await d_.ports.catalog_writer->get_performance(*perf_id));
-  if (!perf) co_return Errc::not_found;
-  TK_CO_TRY(auto venue, co_await d_.ports.catalog->get_venue(perf->venue_id));
-  if (!venue) co_return Errc::not_found;
-  std::map<std::string, const domain::PriceGrade*> prices;
+  // Settings and prices from memory: the waiting room's view holds the performance (price
+  // grades and limits never change once it is created) and layouts are cached for good. Reading
+  // them from PostgreSQL per order (a 40k-seat venue) made orders 30x slower than their SQL.
+  std::shared_ptr<const LiveQueue> live = d_.shared->view->get(*perf_id);
+  if (!live) {
+    WaitingRoom room(d_);
+    TK_CO_TRY(auto fresh, co_await room.refresh(*perf_id));
+    live = std::move(fresh);
+  }
+  const domain::Performance* perf = &live->perf;
+  Seats seats(d_);
+  TK_CO_TRY(auto layout, co_await seats.layout_of(perf->venue_id));
+  std::map<std::string, const domain::PriceGrade*, std::less<>> prices;
   for (const auto& g : perf->price_grades) prices[g.grade] = &g;
-  std::map<std::string, std::string> grade_of;
-  for (const auto& s : venue->seats) grade_of[s.id] = s.grade;
   NewOrder n;
   n.order.id = crypto::new_id("ord_");
   n.order.account_id = who.account_id;
@@ -41,7 +48,9 @@ Task<PlacedOrder> Orders::place(const Principal& who, std::string hold_id) {
   n.order.seat_ids = h->seat_ids;
   n.order.expires_at = h->expires_at;  // the order lives exactly as long as its hold
   for (const auto& s : h->seat_ids) {
-    auto g = prices.find(grade_of[s]);
+    auto at = layout->index.find(s);
+    if (at == layout->index.end()) co_return Errc::internal;  // held seats come from the layout
+    auto g = prices.find(layout->venue.seats[at->second].grade);
     if (g == prices.end()) co_return Errc::internal;
     n.order.total_cents += g->second->price_cents;
     n.order.currency = g->second->currency;

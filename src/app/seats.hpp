@@ -45,8 +45,10 @@ class Seats {
   // that lost its last writes). Returns true when it reloaded.
   Task<bool> reconcile_markers(const domain::Performance& p);
 
- private:
+  // The venue's layout, cached for good once read (layouts never change).
   Task<std::shared_ptr<const Layout>> layout_of(const std::string& venue_id);
+
+ private:
   Deps d_;
 };
 
