@@ -40,7 +40,7 @@ class WaitingRoom {
   // the account's entry.
   Task<JoinResult> join(const Principal& who, std::string perf_id,
                         std::string_view presented_ticket);
-  // The hot path: one HMAC check and a look at the in-memory view. Loads the view from the
+  // The hot path: one MAC check and a look at the in-memory view. Loads the view from the
   // stores only the first time this process sees the performance.
   Task<QueueStatus> status(std::string perf_id, std::string_view ticket);
   // Same answer without suspending, from the in-memory view alone: no allocation for a waiting

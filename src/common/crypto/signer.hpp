@@ -1,7 +1,8 @@
 #pragma once
 // Signed, typed tokens: "<kid>.<base64url(payload)>.<base64url(mac)>".
 //   payload = purpose byte || fields, each field = LEB128 length (1-2 bytes) || bytes
-//   mac     = HMAC-SHA256(key(purpose, kid), purpose byte || len(kid) byte || kid || payload text)
+//   mac     = BLAKE2b-256 keyed with key(purpose, kid), over
+//             purpose byte || len(kid) byte || kid || payload text
 // The payload is readable by anyone (it is signed, not encrypted): never put secrets in it.
 // The MAC covers the payload *text*, so the signature is checked before a single byte of an
 // untrusted payload is decoded, and any altered character fails as bad_signature.

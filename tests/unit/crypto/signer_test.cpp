@@ -55,7 +55,7 @@ TEST(Signer, FormatIsKidPayloadMacAndUrlSafe) {
   const auto p = parts(token);
   ASSERT_EQ(p.size(), 3u);
   EXPECT_EQ(p[0], "k1");
-  EXPECT_EQ(p[2].size(), 43u);  // 32-byte HMAC-SHA256
+  EXPECT_EQ(p[2].size(), 43u);  // 32-byte keyed BLAKE2b
   auto payload = base64url_decode(p[1]);
   ASSERT_TRUE(payload.has_value());
   EXPECT_EQ((*payload)[0], static_cast<char>(Purpose::access));
