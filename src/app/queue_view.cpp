@@ -71,7 +71,11 @@ void QueueView::update_perf(const domain::Performance& p) {
   auto it = map_.find(p.id);
   if (it == map_.end() || !it->second) return;
   auto next = std::make_shared<LiveQueue>(*it->second);
+  // Price grades never change once a performance exists, and the refresher's list of live
+  // performances does not carry them: keep the ones loaded with the view.
+  auto grades = std::move(next->perf.price_grades);
   next->perf = p;
+  if (next->perf.price_grades.empty()) next->perf.price_grades = std::move(grades);
   it->second = std::move(next);
 }
 

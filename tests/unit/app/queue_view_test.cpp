@@ -1,0 +1,49 @@
+#include "app/queue_view.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tk::app {
+namespace {
+
+std::shared_ptr<LiveQueue> queue_of(std::string id) {
+  auto q = std::make_shared<LiveQueue>();
+  q->perf.id = std::move(id);
+  q->perf.price_grades = {{"R", 150000, "KRW"}, {"S", 90000, "KRW"}};
+  q->perf.queue.max_active = 100;
+  q->serving = 10;
+  q->seq = 3;
+  return q;
+}
+
+TEST(QueueView, UpdatePerfTakesNewSettingsAndKeepsPriceGrades) {
+  QueueView v;
+  v.put(queue_of("prf_1"));
+  // What the refresher passes: settings and counts from the list query, no price grades.
+  domain::Performance listed;
+  listed.id = "prf_1";
+  listed.queue.max_active = 500;
+  listed.sold_count = 7;
+  v.update_perf(listed);
+  auto q = v.get("prf_1");
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->perf.queue.max_active, 500);
+  EXPECT_EQ(q->perf.sold_count, 7);
+  ASSERT_EQ(q->perf.price_grades.size(), 2u);  // orders price seats from these
+  EXPECT_EQ(q->perf.price_grades[0].grade, "R");
+  EXPECT_EQ(q->serving, 10);  // the queue counters are not the performance's to change
+}
+
+TEST(QueueView, LooksUpByStringViewAndIgnoresUnknownPerformances) {
+  QueueView v;
+  v.put(queue_of("prf_1"));
+  std::string_view id = "prf_1";
+  EXPECT_NE(v.get(id), nullptr);
+  EXPECT_EQ(v.get("prf_2"), nullptr);
+  domain::Performance other;
+  other.id = "prf_2";
+  v.update_perf(other);  // loaded on first use, not by an update
+  EXPECT_EQ(v.get("prf_2"), nullptr);
+}
+
+}  // namespace
+}  // namespace tk::app
