@@ -208,7 +208,15 @@ VENUE_SMALL=$(make_venue 1000)
 # Nobody admitted (positions stay `waiting`): admit 1 per minute, 1 active.
 Q_HOLDBACK='{"admit_per_interval":1,"interval_ms":60000,"max_active":1}'
 Q_FAST='{"admit_per_interval":100000,"interval_ms":50,"max_active":10000000,"access_ttl_seconds":3600}'
-Q_FLASH='{"admit_per_interval":500,"interval_ms":50,"max_active":20000,"access_ttl_seconds":600}'
+# The flash crowd's waiting room is set as an operator would for this box: admit what one
+# service core can serve (~500/s quick, ~2,500/s full) and cap the buyers choosing seats at once,
+# so the queue, not a seat-map and hold storm, absorbs the crowd. Admitted buyers who walk away
+# free their slot after the access TTL (60 s).
+if [ $QUICK = 1 ]; then
+  Q_FLASH='{"admit_per_interval":50,"interval_ms":100,"max_active":1000,"access_ttl_seconds":60}'
+else
+  Q_FLASH='{"admit_per_interval":250,"interval_ms":100,"max_active":5000,"access_ttl_seconds":60}'
+fi
 
 # ---- buyers ----------------------------------------------------------------------------------
 TOKENS=$T/tokens.txt
