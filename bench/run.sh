@@ -79,7 +79,7 @@ else
   ORDER_POOL=100000
   VENUE_SEATS=50000     # a stadium; performance creation copies every seat row in one statement
   HOLD_BUYERS=12000
-  ORDER_BUYERS=25000
+  ORDER_BUYERS=12000
   FLASH_BUYERS=1000000 FLASH_SEATS=100000 FLASH_RATE=16667 FLASH_TIMEOUT=480
 fi
 POLL_C=100   # wrk connections, poll (baseline and service)
