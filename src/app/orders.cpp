@@ -29,12 +29,8 @@ Task<PlacedOrder> Orders::place(const Principal& who, std::string hold_id) {
   // Settings and prices from memory: the waiting room's view holds the performance (price
   // grades and limits never change once it is created) and layouts are cached for good. Reading
   // them from PostgreSQL per order (a 40k-seat venue) made orders 30x slower than their SQL.
-  std::shared_ptr<const LiveQueue> live = d_.shared->view->get(*perf_id);
-  if (!live) {
-    WaitingRoom room(d_);
-    TK_CO_TRY(auto fresh, co_await room.refresh(*perf_id));
-    live = std::move(fresh);
-  }
+  WaitingRoom room(d_);
+  TK_CO_TRY(auto live, co_await room.live(*perf_id));
   const domain::Performance* perf = &live->perf;
   Seats seats(d_);
   TK_CO_TRY(auto layout, co_await seats.layout_of(perf->venue_id));

@@ -52,11 +52,7 @@ Task<crypto::AccessToken> Seats::check_access(const Principal& who, const std::s
 
 Task<SeatMap> Seats::seat_map(std::string perf_id) {
   WaitingRoom room(d_);
-  auto q = d_.shared->view->get(perf_id);
-  if (!q) {
-    TK_CO_TRY(auto fresh, co_await room.refresh(perf_id));
-    q = std::move(fresh);
-  }
+  TK_CO_TRY(auto q, co_await room.live(perf_id));
   TK_CO_TRY(auto layout, co_await layout_of(q->perf.venue_id));
   TK_CO_TRY(auto st, co_await d_.ports.holds->seat_states(perf_id));
   Millis now = d_.now();
@@ -100,12 +96,8 @@ Task<bool> Seats::reconcile_markers(const domain::Performance& p) {
 
 Task<domain::Hold> Seats::hold(const Principal& who, const crypto::AccessToken& access,
                                std::string perf_id, std::vector<std::string> seat_ids) {
-  auto q = d_.shared->view->get(perf_id);
-  if (!q) {
-    WaitingRoom room(d_);
-    TK_CO_TRY(auto fresh, co_await room.refresh(perf_id));
-    q = std::move(fresh);
-  }
+  WaitingRoom room(d_);
+  TK_CO_TRY(auto q, co_await room.live(perf_id));
   const auto& perf = q->perf;
   if (auto ec = domain::check_seat_selection(seat_ids, perf.max_seats_per_order)) {
     co_return Error{ec, {{"field", "seat_ids"}}};

@@ -54,9 +54,10 @@ class WaitingRoom {
   Task<std::shared_ptr<const LiveQueue>> refresh(std::string perf_id);
   // Puts Redis back on PostgreSQL's high-water marks after it came back empty.
   Task<void> restore(const domain::Performance& p);
+  // This process's view of a performance's queue (settings, prices, counters), loaded on first use.
+  Task<std::shared_ptr<const LiveQueue>> live(const std::string& perf_id);
 
  private:
-  Task<std::shared_ptr<const LiveQueue>> live(const std::string& perf_id);
   Deps d_;
   std::vector<std::tuple<std::string, AdmissionTick, std::int64_t>> unrecorded_;
 };
