@@ -26,8 +26,6 @@ class RateLimiter {
   // min_sweep: buckets a shard holds before its first sweep (small in tests).
   RateLimiter(double per_second, double burst, std::size_t min_sweep = 4096);
   bool allow(std::string_view key, Millis now);
-  // Seconds until one token is available again (for Retry-After).
-  long retry_after() const { return rate_ >= 1 ? 1 : static_cast<long>(1 / rate_) + 1; }
   // Buckets currently remembered (tests and metrics).
   std::size_t size() const;
 
