@@ -39,14 +39,18 @@ def api(base, token, method, path, body=None):
 
 
 def venue_body(seats):
-    # Sections of up to 100 rows of up to 100 seats (1,000 for a venue over 10,000 seats: the
-    # service takes at most 1,000 per row, 200,000 per venue, and a 64 KiB body).
-    per_row = min(100 if seats <= 10000 else 1000, seats)
+    # Up to 10,000 seats: sections of up to 100 rows of 100. Bigger venues are laid out as a
+    # stadium: blocks of 1,000 seats (4 rows of 250), so a buyer reads one block's seats
+    # (GET .../seats?section=) rather than the whole map; 100,000 seats stay under the service's
+    # 64 KiB body limit.
+    big = seats > 10000
+    per_row = 250 if big else min(100, seats)
+    rows_per_section = 4 if big else 100
     rows_total = -(-seats // per_row)
     sections, left, r = [], seats, 0
     while left > 0:
         rows = []
-        while left > 0 and len(rows) < 100:
+        while left > 0 and len(rows) < rows_per_section:
             n = min(per_row, left)
             rows.append({"label": str(len(rows) + 1), "seats": n, "grade": "R"})
             left -= n

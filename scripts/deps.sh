@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential g++ cmake ninja-build pkg-config git curl ca-certificates python3
-  libboost1.81-dev libboost-json1.81-dev libpq-dev libhiredis-dev libsodium-dev
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libpq-dev libhiredis-dev libsodium-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   postgresql-15 postgresql-client-15 redis-server redis-tools
   nodejs chromium fonts-nanum

@@ -1,5 +1,6 @@
 #include "api.hpp"
 
+#include <boost/json/parse.hpp>
 #include <charconv>
 
 namespace loadgen {
@@ -27,6 +28,7 @@ Paths::Paths(std::string h, std::string pid) : host(std::move(h)), perf_id(std::
   queue = base + "/queue";
   status = base + "/queue/status";
   seats = base + "/seats";
+  sections = base + "/sections";
   holds = base + "/holds";
 }
 
@@ -88,6 +90,55 @@ SeatPick pick_seats(std::string_view body, int want, bool with_taken, Rng& rng) 
   }
   out.seats.reserve(picks.size());
   for (auto v : picks) out.seats.emplace_back(v);
+  return out;
+}
+
+namespace {
+std::string percent_encode(std::string_view v) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : v) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+}  // namespace
+
+SectionPick pick_section(std::string_view body, int want, Rng& rng) {
+  SectionPick out;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(body, ec);
+  if (ec || !v.is_object()) return out;
+  const auto* secs = v.as_object().if_contains("sections");
+  if (!secs || !secs->is_array()) return out;
+  // Weighted reservoir over sections with free seats; `enough` ones (>= want free) win if any.
+  std::string_view chosen;
+  bool chosen_enough = false;
+  std::int64_t weight = 0;
+  for (const auto& s : secs->as_array()) {
+    const auto& o = s.as_object();
+    std::int64_t avail = o.at("available").to_number<std::int64_t>();
+    out.seats += o.at("seats").to_number<std::int64_t>();
+    out.available += avail;
+    out.held += o.at("held").to_number<std::int64_t>();
+    if (avail <= 0) continue;
+    bool enough = avail >= want;
+    if (chosen_enough && !enough) continue;
+    if (enough && !chosen_enough) weight = 0;  // restart among sections with enough
+    weight += avail;
+    if (rng.below(static_cast<std::uint64_t>(weight)) < static_cast<std::uint64_t>(avail)) {
+      chosen = o.at("name").as_string();
+      chosen_enough = enough;
+    }
+  }
+  if (!chosen.empty()) out.query = "?section=" + percent_encode(chosen);
   return out;
 }
 

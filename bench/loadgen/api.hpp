@@ -26,7 +26,7 @@ std::string build_request(std::string_view method, std::string_view target, std:
 struct Paths {
   std::string host;
   std::string perf_id;
-  std::string queue, status, seats, holds;  // /v1/performances/{pid}/...
+  std::string queue, status, seats, sections, holds;  // /v1/performances/{pid}/...
   Paths(std::string host, std::string pid);
 };
 
@@ -36,6 +36,14 @@ std::string_view json_str(std::string_view body, std::string_view key);
 std::optional<std::int64_t> json_int(std::string_view body, std::string_view key);
 // error.code of an error body (empty if none).
 inline std::string_view error_code(std::string_view body) { return json_str(body, "code"); }
+
+// A section chosen from a `GET .../sections` body: one with free seats, weighted by how many (so
+// buyers spread as the counts show), preferring sections with at least `want` free.
+struct SectionPick {
+  std::string query;  // `?section=<percent-encoded name>`, empty if no section has a free seat
+  std::int64_t seats = 0, available = 0, held = 0;  // over all sections
+};
+SectionPick pick_section(std::string_view body, int want, Rng& rng);
 
 // Calls fn(id, state) for every seat of a `GET .../seats` body, in order.
 template <class Fn>

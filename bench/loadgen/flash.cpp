@@ -14,12 +14,13 @@ namespace {
 
 constexpr int kMaxTries = 20;  // transport errors, 5xx, 429/503 in a row on one step
 
-enum class Phase : std::uint8_t { join, poll, seats, hold, release, order, pay, done };
+enum class Phase : std::uint8_t { join, poll, sections, seats, hold, release, order, pay, done };
 enum class Intent : std::uint8_t { buy, abandon, expire };
 
 // Only while admitted: few buyers are at once, so these strings cost nothing at a million.
 struct Purchase {
   std::string access;
+  std::string section;  // `?section=...` chosen from the summary (empty: the whole map)
   std::vector<std::string> seats;
   std::string hold_id, order_id, idem_key;
   int hold_retries = 0;
@@ -184,9 +185,14 @@ class Flash {
       case Phase::poll:
         send(k, Step::poll, build_request("GET", P.status, P.host, {{"Queue-Ticket", x.ticket}}));
         return;
+      case Phase::sections:
+        send(k, Step::sections,
+             build_request("GET", P.sections, P.host,
+                           {{"Authorization", bearer}, {"Access-Token", x.p->access}}));
+        return;
       case Phase::seats:
         send(k, Step::seats,
-             build_request("GET", P.seats, P.host,
+             build_request("GET", P.seats + x.p->section, P.host,
                            {{"Authorization", bearer}, {"Access-Token", x.p->access}}));
         return;
       case Phase::hold:
@@ -231,6 +237,8 @@ class Flash {
           return on_join(k, r);
         case Step::poll:
           return on_poll(k, r);
+        case Step::sections:
+          return on_sections(k, r);
         case Step::seats:
           return on_seats(k, r);
         case Step::hold:
@@ -288,7 +296,8 @@ class Flash {
       saw_waiting(k, r);
       x.phase = Phase::poll;
       x.tries = 0;
-      return later(k, o_.first_poll_s * o_.poll_scale);
+      // The join's Retry-After says when the place may have moved (far back: minutes).
+      return later(k, (r.retry_after > 0 ? r.retry_after : o_.first_poll_s) * o_.poll_scale);
     }
     if (r.status == 422 && code == "sale_not_open") return later(k, 1.0);
     joined();
@@ -321,12 +330,31 @@ class Flash {
       x.p = std::make_unique<Purchase>();
       x.p->access = std::string(json_str(r.body, "access_token"));
       std::string().swap(x.ticket);
-      return go(k, Phase::seats);
+      return go(k, first_seat_read());
     }
     if (state == "sold_out") return finish(k, Outcome::sold_out);
     if (state == "closed") return finish(k, Outcome::closed);
     if (state == "expired") return finish(k, Outcome::expired);
     finish(k, Outcome::rejected);
+  }
+
+  // A stadium's whole map is megabytes: buyers read the section summary, then one section.
+  Phase first_seat_read() const { return o_.whole_map ? Phase::seats : Phase::sections; }
+
+  void on_sections(std::uint32_t k, Reply& r) {
+    if (retry(k, r)) return;
+    auto& x = b(k);
+    if (r.status == 403) return finish(k, Outcome::not_admitted);
+    if (r.status != 200) return finish(k, Outcome::rejected);
+    auto pick = pick_section(r.body, x.want, rng_);
+    res_.capacity_seen = std::max(res_.capacity_seen, pick.seats);
+    if (pick.query.empty()) {
+      if (pick.held == 0) return finish(k, Outcome::sold_out);  // every seat sold
+      x.tries = 0;
+      return later(k, o_.seat_retry_s * o_.poll_scale);  // held seats may come back
+    }
+    x.p->section = std::move(pick.query);
+    go(k, Phase::seats);
   }
 
   void on_seats(std::uint32_t k, Reply& r) {
@@ -336,8 +364,12 @@ class Flash {
     if (r.status != 200) return finish(k, Outcome::rejected);
     bool deliberate = x.with_taken && !x.p->taken_used;
     auto pick = pick_seats(r.body, x.want, deliberate, rng_);
-    res_.capacity_seen = std::max<std::int64_t>(res_.capacity_seen, pick.available + pick.taken);
+    if (x.p->section.empty()) {
+      res_.capacity_seen = std::max<std::int64_t>(res_.capacity_seen, pick.available + pick.taken);
+    }
     if (pick.seats.empty()) {
+      // The section filled up since the summary: choose again from fresh counts.
+      if (!x.p->section.empty()) return go(k, Phase::sections);
       if (pick.held == 0) return finish(k, Outcome::sold_out);  // every seat sold
       x.tries = 0;
       return later(k, o_.seat_retry_s * o_.poll_scale);  // held seats may come back
@@ -359,7 +391,7 @@ class Flash {
     }
     if (r.status == 409 && code == "seats_unavailable") {
       if (++x.p->hold_retries > o_.max_hold_retries) return finish(k, Outcome::gave_up);
-      return go(k, Phase::seats);  // a fresh map, new picks
+      return go(k, Phase::seats);  // a fresh map of the same section, new picks
     }
     if (r.status == 403) return finish(k, Outcome::not_admitted);
     if (r.status == 422 && code == "sold_out") return finish(k, Outcome::sold_out);

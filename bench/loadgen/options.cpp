@@ -24,8 +24,10 @@ Simulated buyers through the HTTP API (see bench/loadgen/README.md).
   --duration S           steps: measured phase in seconds, 0 = until buyers run out (10)
   --timeout S            flash: stop after S seconds (600)
   --poll-scale F         multiply the status Retry-After by F (1; tests use < 1)
-  --first-poll S         first status poll S seconds after a `waiting` join (1, scaled)
+  --first-poll S         first status poll S s after a `waiting` join without Retry-After (1)
   --seat-retry S         re-read the seat map after S s when none is free (1, scaled)
+  --whole-map            flash: read the whole seat map (default: the section summary, then
+                         one section, as a big venue's buyers do)
   --seat-weights a,b,c,d relative weights of buyers wanting 1..4 seats (30,40,10,20)
   --p-taken F            fraction whose first hold includes a seat shown taken (0.10)
   --p-abandon F          fraction who release their hold (0.05)
@@ -87,6 +89,10 @@ Options parse_options(int argc, char** argv) {
     }
     if (a == "--quiet") {
       o.quiet = true;
+      continue;
+    }
+    if (a == "--whole-map") {
+      o.whole_map = true;
       continue;
     }
     if (i + 1 >= argc) usage(("missing value for " + std::string(a)).c_str());

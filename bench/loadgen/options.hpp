@@ -28,6 +28,7 @@ struct Options {
   double poll_scale = 1.0;
   double first_poll_s = 1.0;  // after a join answered `waiting`
   double seat_retry_s = 1.0;  // admitted, no free seat on the map (some held): look again
+  bool whole_map = false;     // flash: GET .../seats (all) instead of .../sections + one section
   std::array<double, 4> seat_weights{30, 40, 10, 20};  // buyers wanting 1, 2, 3, 4 seats
   double p_taken = 0.10;
   double p_abandon = 0.05;

@@ -10,9 +10,9 @@
 
 namespace loadgen {
 
-enum class Step : int { join, poll, seats, hold, order, pay, release, count };
+enum class Step : int { join, poll, seats, hold, order, pay, release, sections, count };
 inline constexpr std::array<const char*, static_cast<int>(Step::count)> kStepNames = {
-    "join", "poll", "seats", "hold", "order", "pay", "release"};
+    "join", "poll", "seats", "hold", "order", "pay", "release", "sections"};
 
 struct StepStats {
   std::uint64_t requests = 0;

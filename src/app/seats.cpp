@@ -73,7 +73,7 @@ Task<SeatMap> Seats::seat_map(std::string perf_id) {
     if (it != layout->index.end()) state[it->second] = SeatState::sold;
   }
   for (std::size_t i = 0; i < state.size(); ++i)
-    m.seats.emplace_back(&layout->venue.seats[i].id, state[i]);
+    m.seats.emplace_back(&layout->venue.seats[i], state[i]);
   co_return m;
 }
 

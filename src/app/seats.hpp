@@ -17,8 +17,8 @@ struct SeatMap {
   std::int64_t version = 0;
   // The map stays exact until this time (the first held seat's expiry) or a new version.
   Millis valid_until = std::numeric_limits<Millis>::max();
-  std::vector<std::pair<const std::string*, SeatState>> seats;  // layout order
-  std::shared_ptr<const Layout> layout;                         // keeps the ids alive
+  std::vector<std::pair<const domain::SeatSpec*, SeatState>> seats;  // layout order
+  std::shared_ptr<const Layout> layout;                              // keeps the seat specs alive
 };
 
 // The performance a hold belongs to is part of its id, so DELETE /v1/holds/{id} finds it.

@@ -53,6 +53,23 @@ Task<void> WaitingRoom::restore(const domain::Performance& p) {
   co_return co_await d_.ports.queue->restore(p.id, std::move(snap));
 }
 
+namespace {
+// Place, expected wait and next poll of a waiting position.
+void fill_wait(QueueStatus& s, const LiveQueue& q, std::int64_t position, domain::SaleStatus sale,
+               Millis now) {
+  s.ahead = domain::ahead_of(position, q.serving);
+  double configured = q.perf.queue.interval_ms > 0
+                          ? q.perf.queue.admit_per_interval * 1000.0 / q.perf.queue.interval_ms
+                          : 0;
+  double measured = q.admission_rate(now);
+  if (sale == domain::SaleStatus::paused || sale == domain::SaleStatus::scheduled) configured = 0;
+  s.estimated_wait_seconds = domain::estimated_wait_seconds(s.ahead, measured, configured);
+  s.retry_after_seconds =
+      domain::retry_after_seconds(s.ahead, s.estimated_wait_seconds,
+                                  q.perf.queue.access_ttl_seconds, measured > 0 || configured > 0);
+}
+}  // namespace
+
 Task<JoinResult> WaitingRoom::join(const Principal& who, std::string perf_id,
                                    std::string_view presented) {
   TK_CO_TRY(auto q, co_await live(perf_id));
@@ -68,13 +85,21 @@ Task<JoinResult> WaitingRoom::join(const Principal& who, std::string perf_id,
       break;
   }
   const auto& signer = *d_.shared->signer;
-  auto state_of = [&](std::int64_t pos) {
-    return pos <= q->serving ? QueueState::admitted : QueueState::waiting;
+  // The first poll is due when the place might have moved: a buyer far back waits minutes.
+  auto result = [&](std::string ticket, std::int64_t pos, bool created) {
+    JoinResult r{std::move(ticket), pos, QueueState::admitted, created, 1};
+    if (pos > q->serving) {
+      QueueStatus s;
+      fill_wait(s, *q, pos, domain::effective_status(q->perf, now), now);
+      r.state = QueueState::waiting;
+      r.retry_after_seconds = s.retry_after_seconds;
+    }
+    return r;
   };
   if (!presented.empty()) {
     auto t = crypto::decode_queue_ticket(signer, presented);
     if (t && t->performance_id == perf_id && t->account_id == who.account_id) {
-      co_return JoinResult{std::string(presented), t->position, state_of(t->position), false};
+      co_return result(std::string(presented), t->position, false);
     }
   }
   for (int attempt = 0; attempt < 4; ++attempt) {
@@ -84,8 +109,7 @@ Task<JoinResult> WaitingRoom::join(const Principal& who, std::string perf_id,
       case JoinOutcome::Kind::existing: {
         auto ticket = crypto::encode(
             signer, crypto::QueueTicket{perf_id, j.position, who.account_id, j.issued_at});
-        co_return JoinResult{std::move(ticket), j.position, state_of(j.position),
-                             j.kind == JoinOutcome::Kind::created};
+        co_return result(std::move(ticket), j.position, j.kind == JoinOutcome::Kind::created);
       }
       case JoinOutcome::Kind::not_loaded:
         TK_CO_CHECK(co_await restore(q->perf));
@@ -135,14 +159,7 @@ QueueStatus status_from(const LiveQueue& q, const crypto::Signer& signer,
     return s;
   }
   s.state = QueueState::waiting;
-  s.ahead = domain::ahead_of(t.position, q.serving);
-  double configured = q.perf.queue.interval_ms > 0
-                          ? q.perf.queue.admit_per_interval * 1000.0 / q.perf.queue.interval_ms
-                          : 0;
-  double measured = q.admission_rate(now);
-  if (sale == domain::SaleStatus::paused || sale == domain::SaleStatus::scheduled) configured = 0;
-  s.estimated_wait_seconds = domain::estimated_wait_seconds(s.ahead, measured, configured);
-  s.retry_after_seconds = domain::retry_after_seconds(s.ahead, s.estimated_wait_seconds);
+  fill_wait(s, q, t.position, sale, now);
   return s;
 }
 }  // namespace

@@ -18,7 +18,8 @@ struct JoinResult {
   std::string ticket;
   std::int64_t position = 0;
   QueueState state = QueueState::waiting;
-  bool created = false;  // false: the account already had this place
+  bool created = false;         // false: the account already had this place
+  int retry_after_seconds = 1;  // when to poll first (Retry-After)
 };
 
 struct QueueStatus {

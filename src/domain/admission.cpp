@@ -29,11 +29,12 @@ std::int64_t estimated_wait_seconds(std::int64_t ahead, double measured_rate_per
   return static_cast<std::int64_t>(std::ceil(static_cast<double>(ahead) / rate));
 }
 
-int retry_after_seconds(std::int64_t ahead, std::int64_t estimated_wait_s) {
+int retry_after_seconds(std::int64_t ahead, std::int64_t estimated_wait_s,
+                        std::int64_t access_ttl_s, bool rate_known) {
   if (ahead <= 0) return 1;
+  std::int64_t cap = rate_known ? std::clamp<std::int64_t>(access_ttl_s / 4, 1, 120) : 30;
   // Poll about four times over the expected wait, so a place is noticed soon after it comes up.
-  std::int64_t s = estimated_wait_s / 4;
-  return static_cast<int>(std::clamp<std::int64_t>(s, 1, 30));
+  return static_cast<int>(std::clamp<std::int64_t>(estimated_wait_s / 4, 1, cap));
 }
 
 }  // namespace tk::domain

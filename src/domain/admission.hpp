@@ -33,8 +33,12 @@ std::int64_t ahead_of(std::int64_t position, std::int64_t serving);
 std::int64_t estimated_wait_seconds(std::int64_t ahead, double measured_rate_per_s,
                                     double configured_rate_per_s);
 
-// Seconds until the next poll: 1 s near the front, growing with the expected wait so the back of a
-// long queue polls rarely (flattens poll load), capped at 30 s.
-int retry_after_seconds(std::int64_t ahead, std::int64_t estimated_wait_s);
+// Seconds until the next poll: 1 s near the front, about a quarter of the expected wait further
+// back, so the back of a long queue polls rarely (a million waiting buyers polling every 30 s
+// would be most of an on-sale's traffic). Capped at a quarter of the access window (an admission
+// the estimate did not foresee costs a buyer at most a quarter of their window) and at 120 s; at
+// 30 s while no admission rate is known (paused or not yet open: it may resume any moment).
+int retry_after_seconds(std::int64_t ahead, std::int64_t estimated_wait_s,
+                        std::int64_t access_ttl_s, bool rate_known);
 
 }  // namespace tk::domain

@@ -23,7 +23,10 @@ def must(what, status, body, want):
 per_row = 30
 rows = [{"label": str(i + 1), "seats": min(per_row, SEATS - i * per_row), "grade": "A"}
         for i in range((SEATS + per_row - 1) // per_row)]
-s, v, _ = call("POST", "/v1/admin/venues", {"name": "Flash Hall", "sections": [{"name": "S", "rows": rows}]}, A)
+# Three blocks (one named with a space and Hangul, so the loadgen's ?section= must encode it):
+# buyers choose a block from GET .../sections, then read only that block's seats.
+blocks = [{"name": name, "rows": rows[i::3]} for i, name in enumerate(["A", "B 2", "\uad6c\uc5ed C"])]
+s, v, _ = call("POST", "/v1/admin/venues", {"name": "Flash Hall", "sections": blocks}, A)
 must("venue", s, v, 201)
 s, e, _ = call("POST", "/v1/admin/events", {"title": "Flash", "venue_id": v["id"]}, A)
 must("event", s, e, 201)

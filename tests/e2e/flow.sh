@@ -90,6 +90,16 @@ req POST "/v1/performances/$PERF/holds" "{\"seat_ids\":[\"$S1\",\"$S2\"]}" "${U[
 HOLD=$(echo "$BODY" | J 'd["hold_id"]')
 req GET "/v1/performances/$PERF/seats" "" "${U[@]}" "${Z[@]}"
 check "two held" 2 "$(echo "$BODY" | J 'sum(1 for s in d["seats"] if s["state"]=="held")')"
+# --- sections: the summary, one section's seats, bad section names
+req GET "/v1/performances/$PERF/sections" "" "${U[@]}"; check "sections without access" 403 "$CODE"
+req GET "/v1/performances/$PERF/sections" "" "${U[@]}" "${Z[@]}"; check "sections" 200 "$CODE"
+check "section summary" "A 8 6 2 0 VIP,R" "$(echo "$BODY" | J '" ".join(str(x) for x in [d["sections"][0][k] for k in ("name","seats","available","held","sold")] + [",".join(d["sections"][0]["grades"])])')"
+req GET "/v1/performances/$PERF/seats?section=A" "" "${U[@]}" "${Z[@]}"; check "one section" 200 "$CODE"
+check "section seats, two held" "A 8 2" "$(echo "$BODY" | J '" ".join([d["section"], str(len(d["seats"])), str(sum(1 for s in d["seats"] if s["state"]=="held"))])')"
+req GET "/v1/performances/$PERF/seats?section=Z%20Z" "" "${U[@]}" "${Z[@]}"; check "unknown section" 404 "$CODE"
+check "unknown section named" "Z Z" "$(echo "$BODY" | J 'd["error"]["details"]["section"]')"
+req GET "/v1/performances/$PERF/seats?section=" "" "${U[@]}" "${Z[@]}"; check "empty section" 400 "$CODE"
+req GET "/v1/performances/$PERF/seats?section=A&section=B" "" "${U[@]}" "${Z[@]}"; check "repeated section" 400 "$CODE"
 
 # --- order and payment
 req POST /v1/orders "{\"hold_id\":\"$HOLD\"}" "${U[@]}"; check "order" 201 "$CODE"; ORDER=$(echo "$BODY" | J 'd["id"]')

@@ -8,6 +8,7 @@
 #include "common/crypto/encoding.hpp"
 #include "http/handlers/seat_map_body.hpp"
 #include "http/handlers/status_body.hpp"
+#include "http/query.hpp"
 
 namespace tk::http {
 
@@ -86,6 +87,26 @@ json::object order_json(const domain::Order& o, Millis now, bool with_tickets) {
 std::string_view header(const Request& req, std::string_view name) {
   auto it = req.find(name);
   return it == req.end() ? std::string_view{} : std::string_view(it->value());
+}
+
+// The seat map bodies of {pid} for an admitted buyer, from this thread's cache when still exact.
+app::Task<SeatMapCache::Bodies> seat_map_bodies_for(Ctx& c, RequestContext& ctx,
+                                                    const app::Principal& who) {
+  app::Seats seats(c.d);
+  std::string pid(ctx.param("pid"));
+  TK_CO_CHECK(co_await seats.check_access(who, pid, header(ctx.req, "Access-Token")));
+  auto body = c.seat_maps.fresh(pid, c.d.now());
+  // Read before Redis: a local write racing with this request forces the next re-check.
+  auto writes = SeatMapCache::writes();
+  if (!body) {
+    TK_CO_TRY(auto version, co_await seats.seat_version(pid));
+    body = c.seat_maps.current(pid, version, c.d.now(), writes);
+  }
+  if (!body) {
+    TK_CO_TRY(auto m, co_await seats.seat_map(pid));
+    body = c.seat_maps.put(pid, m, c.d.now(), writes);
+  }
+  co_return body;
 }
 
 // Authenticated handler: 429 per account, then 401, then the body.
@@ -250,7 +271,9 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
                                               header(ctx.req, "Queue-Ticket")));
           auto body = json::object{
               {"ticket", j.ticket}, {"position", j.position}, {"state", app::to_string(j.state)}};
-          co_return json_response(j.created ? st::created : st::ok, body);
+          auto res = json_response(j.created ? st::created : st::ok, body);
+          set_retry_after(res, j.retry_after_seconds);
+          co_return res;
         }));
   r.add(Verb::get, "/v1/performances/{pid}/queue/status",
         [c](RequestContext& ctx) -> asio::awaitable<Response> {
@@ -274,23 +297,17 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
   // ---- Seats and holds
   r.add(Verb::get, "/v1/performances/{pid}/seats",
         authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
-          app::Seats seats(c->d);
-          std::string pid(ctx.param("pid"));
-          TRY_RESP([[maybe_unused]] auto access,
-                   co_await seats.check_access(who, pid, header(ctx.req, "Access-Token")));
-          auto& cache = c->seat_maps;
-          auto body = cache.fresh(pid, c->d.now());
-          // Read before Redis: a local write racing with this request forces the next re-check.
-          auto writes = SeatMapCache::writes();
-          if (!body) {
-            TRY_RESP(auto version, co_await seats.seat_version(pid));
-            body = cache.current(pid, version, c->d.now(), writes);
-          }
-          if (!body) {
-            TRY_RESP(auto m, co_await seats.seat_map(pid));
-            body = cache.put(pid, m, c->d.now(), writes);
-          }
+          TRY_RESP(auto section, query_param(ctx.req.target(), "section"));
+          TRY_RESP(auto bodies, co_await seat_map_bodies_for(*c, ctx, who));
+          if (!section) co_return text(st::ok, bodies->full, "application/json");
+          const std::string* body = bodies->section(*section);
+          if (!body) co_return error_to_response(Errc::not_found, {{"section", *section}});
           co_return text(st::ok, *body, "application/json");
+        }));
+  r.add(Verb::get, "/v1/performances/{pid}/sections",
+        authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
+          TRY_RESP(auto bodies, co_await seat_map_bodies_for(*c, ctx, who));
+          co_return text(st::ok, bodies->summary, "application/json");
         }));
   r.add(Verb::post, "/v1/performances/{pid}/holds",
         authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {

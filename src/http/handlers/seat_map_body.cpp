@@ -1,5 +1,6 @@
 #include "http/handlers/seat_map_body.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 #include <charconv>
@@ -13,39 +14,129 @@ bool plain(std::string_view s) {
   }
   return true;
 }
-}  // namespace
 
-std::string seat_map_body(const app::SeatMap& m) {
-  std::string out;
-  out.reserve(32 + m.seats.size() * 48);
-  char num[24];
-  auto [end, ec] = std::to_chars(num, num + sizeof num, m.version);
-  (void)ec;
-  out += "{\"version\":";
-  out.append(num, end);
-  out += ",\"seats\":[";
-  bool first = true;
-  for (const auto& [id, state] : m.seats) {
-    if (!first) out += ',';
-    first = false;
-    out += "{\"id\":";
-    // Seat ids come from the organiser's venue: escape the rare one that needs it.
-    if (plain(*id)) {
-      out += '"';
-      out += *id;
-      out += '"';
-    } else {
-      out += boost::json::serialize(boost::json::string(*id));
-    }
-    out += ",\"state\":\"";
-    out += app::to_string(state);
-    out += "\"}";
+// Venue names come from the organiser: escape the rare one that needs it.
+void append_string(std::string& out, std::string_view v) {
+  if (plain(v)) {
+    out += '"';
+    out += v;
+    out += '"';
+  } else {
+    out += boost::json::serialize(boost::json::string(v));
   }
-  out += "]}";
-  return out;
 }
 
-std::shared_ptr<const std::string> SeatMapCache::fresh(std::string_view perf, Millis now) const {
+void append_int(std::string& out, std::int64_t v) {
+  char num[24];
+  auto [end, ec] = std::to_chars(num, num + sizeof num, v);
+  (void)ec;
+  out.append(num, end);
+}
+
+void append_seat(std::string& out, const domain::SeatSpec& seat, app::SeatState state) {
+  out += "{\"id\":";
+  append_string(out, seat.id);
+  out += ",\"state\":\"";
+  out += app::to_string(state);
+  out += "\"}";
+}
+
+struct SectionAcc {
+  std::string_view name;
+  std::string seats;  // the section's seat objects, comma-separated
+  std::int64_t count = 0, available = 0, held = 0, sold = 0;
+  std::vector<std::string_view> grades;  // distinct, first-seen order
+};
+}  // namespace
+
+const std::string* SeatMapBodies::section(std::string_view name) const {
+  // A venue has tens to a few hundred sections: a scan is as fast as a hash here.
+  for (const auto& [n, body] : by_section) {
+    if (n == name) return &body;
+  }
+  return nullptr;
+}
+
+SeatMapBodies seat_map_bodies(const app::SeatMap& m) {
+  SeatMapBodies b;
+  std::string head = "{\"version\":";
+  append_int(head, m.version);
+  b.full.reserve(32 + m.seats.size() * 48);
+  b.full = head;
+  b.full += ",\"seats\":[";
+  std::vector<SectionAcc> secs;
+  SectionAcc* cur = nullptr;
+  for (const auto& [seat, state] : m.seats) {
+    // Seats of a section are contiguous in layout order; a lookup only when the name changes.
+    if (!cur || cur->name != seat->section) {
+      cur = nullptr;
+      for (auto& s : secs) {
+        if (s.name == seat->section) cur = &s;
+      }
+      if (!cur) cur = &secs.emplace_back(SectionAcc{seat->section, {}, 0, 0, 0, 0, {}});
+    }
+    if (cur->count > 0) cur->seats += ',';
+    append_seat(cur->seats, *seat, state);
+    ++cur->count;
+    switch (state) {
+      case app::SeatState::available:
+        ++cur->available;
+        break;
+      case app::SeatState::held:
+        ++cur->held;
+        break;
+      case app::SeatState::sold:
+        ++cur->sold;
+        break;
+    }
+    if (std::find(cur->grades.begin(), cur->grades.end(), seat->grade) == cur->grades.end()) {
+      cur->grades.push_back(seat->grade);
+    }
+  }
+  b.summary = head;
+  b.summary += ",\"sections\":[";
+  b.by_section.reserve(secs.size());
+  for (std::size_t i = 0; i < secs.size(); ++i) {
+    const auto& s = secs[i];
+    if (i > 0) {
+      b.full += ',';
+      b.summary += ',';
+    }
+    b.full += s.seats;
+    b.summary += "{\"name\":";
+    append_string(b.summary, s.name);
+    b.summary += ",\"seats\":";
+    append_int(b.summary, s.count);
+    b.summary += ",\"available\":";
+    append_int(b.summary, s.available);
+    b.summary += ",\"held\":";
+    append_int(b.summary, s.held);
+    b.summary += ",\"sold\":";
+    append_int(b.summary, s.sold);
+    b.summary += ",\"grades\":[";
+    for (std::size_t g = 0; g < s.grades.size(); ++g) {
+      if (g > 0) b.summary += ',';
+      append_string(b.summary, s.grades[g]);
+    }
+    b.summary += "]}";
+    std::string body;
+    body.reserve(head.size() + s.name.size() + s.seats.size() + 32);
+    body = head;
+    body += ",\"section\":";
+    append_string(body, s.name);
+    body += ",\"seats\":[";
+    body += s.seats;
+    body += "]}";
+    b.by_section.emplace_back(std::string(s.name), std::move(body));
+  }
+  b.full += "]}";
+  b.summary += "]}";
+  return b;
+}
+
+std::string seat_map_body(const app::SeatMap& m) { return seat_map_bodies(m).full; }
+
+SeatMapCache::Bodies SeatMapCache::fresh(std::string_view perf, Millis now) const {
   auto it = map_.find(perf);
   if (it == map_.end()) return nullptr;
   const Entry& e = it->second;
@@ -53,12 +144,11 @@ std::shared_ptr<const std::string> SeatMapCache::fresh(std::string_view perf, Mi
       now < e.checked_at || e.writes != writes_.load(std::memory_order_relaxed)) {
     return nullptr;
   }
-  return e.body;
+  return e.bodies;
 }
 
-std::shared_ptr<const std::string> SeatMapCache::current(std::string_view perf,
-                                                         std::int64_t version, Millis now,
-                                                         std::uint64_t writes) {
+SeatMapCache::Bodies SeatMapCache::current(std::string_view perf, std::int64_t version, Millis now,
+                                           std::uint64_t writes) {
   auto it = map_.find(perf);
   if (it == map_.end()) return nullptr;
   Entry& e = it->second;
@@ -68,16 +158,16 @@ std::shared_ptr<const std::string> SeatMapCache::current(std::string_view perf,
   }
   e.checked_at = now;
   e.writes = writes;
-  return e.body;
+  return e.bodies;
 }
 
-std::shared_ptr<const std::string> SeatMapCache::put(std::string_view perf, const app::SeatMap& m,
-                                                     Millis now, std::uint64_t writes) {
-  auto body = std::make_shared<const std::string>(seat_map_body(m));
+SeatMapCache::Bodies SeatMapCache::put(std::string_view perf, const app::SeatMap& m, Millis now,
+                                       std::uint64_t writes) {
+  auto bodies = std::make_shared<const SeatMapBodies>(seat_map_bodies(m));
   auto it = map_.find(perf);
   if (it == map_.end()) it = map_.emplace(std::string(perf), Entry{}).first;
-  it->second = Entry{m.version, m.valid_until, now, now, writes, body};
-  return body;
+  it->second = Entry{m.version, m.valid_until, now, now, writes, bodies};
+  return bodies;
 }
 
 }  // namespace tk::http

@@ -15,7 +15,7 @@ std::string state_of(Harness& h, const std::string& perf, const std::string& sea
     auto m = co_await seats.seat_map(perf);
     if (!m) throw std::runtime_error("seat map failed");
     for (auto& [id, st] : m->seats) {
-      if (*id == seat) co_return std::string(app::to_string(st));
+      if (id->id == seat) co_return std::string(app::to_string(st));
     }
     co_return std::string("missing");
   });

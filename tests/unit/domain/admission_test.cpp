@@ -66,9 +66,15 @@ TEST(Admission, AheadWaitAndRetryAfter) {
   EXPECT_EQ(ahead_of(3, 4), 0);
   EXPECT_EQ(estimated_wait_seconds(500, 100, 50), 5);  // measured rate wins
   EXPECT_EQ(estimated_wait_seconds(500, 0, 50), 10);   // falls back to configured rate
-  EXPECT_EQ(retry_after_seconds(0, 0), 1);
-  EXPECT_EQ(retry_after_seconds(5, 1), 1);           // near the front: poll often
-  EXPECT_EQ(retry_after_seconds(100000, 1000), 30);  // far back: rarely, capped
+  EXPECT_EQ(retry_after_seconds(0, 0, 600, true), 1);
+  EXPECT_EQ(retry_after_seconds(5, 1, 600, true), 1);            // near the front: poll often
+  EXPECT_EQ(retry_after_seconds(5000, 200, 600, true), 50);      // a quarter of the expected wait
+  EXPECT_EQ(retry_after_seconds(100000, 1000, 600, true), 120);  // far back: rarely, capped
+  // The cap keeps four polls inside the access window, so a surprise admission is seen in time.
+  EXPECT_EQ(retry_after_seconds(100000, 1000, 60, true), 15);
+  EXPECT_EQ(retry_after_seconds(100000, 1000, 10, true), 2);
+  // No admission rate (paused, not yet open): it may resume at any moment.
+  EXPECT_EQ(retry_after_seconds(100000, 86400, 600, false), 30);
 }
 
 TEST(Rules, SeatSelectionShapeBeforeCount) {

@@ -10,14 +10,17 @@ namespace {
 namespace json = boost::json;
 
 struct Fixture {
-  std::vector<std::string> ids{"A-1-1", "A-1-2", "B \"VIP\"\\1"};
+  std::vector<domain::SeatSpec> seats{{"A-1-1", "A", "1", 1, "R"},
+                                      {"A-1-2", "A", "1", 2, "S"},
+                                      {"B \"VIP\"\\1", "B \"VIP\"", "1", 1, "VIP"},
+                                      {"A-1-3", "A", "1", 3, "R"}};
   app::SeatMap map(std::int64_t version, Millis valid_until = std::numeric_limits<Millis>::max()) {
     app::SeatMap m;
     m.version = version;
     m.valid_until = valid_until;
-    m.seats = {{&ids[0], app::SeatState::available},
-               {&ids[1], app::SeatState::held},
-               {&ids[2], app::SeatState::sold}};
+    m.seats = {{&seats[0], app::SeatState::available},
+               {&seats[1], app::SeatState::held},
+               {&seats[2], app::SeatState::sold}};
     return m;
   }
 };
@@ -33,6 +36,48 @@ TEST(SeatMapBody, IsTheContractShapeAndEscapesOddIds) {
   EXPECT_EQ(seats[1].at("state").as_string(), "held");
   EXPECT_EQ(seats[2].at("id").as_string(), "B \"VIP\"\\1");
   EXPECT_EQ(seats[2].at("state").as_string(), "sold");
+}
+
+TEST(SeatMapBodies, OneSectionHoldsItsSeatsOnlyAndTheSummaryCountsEachState) {
+  Fixture f;
+  auto m = f.map(9);
+  m.seats.emplace_back(&f.seats[3], app::SeatState::sold);  // A again, after B
+  auto b = seat_map_bodies(m);
+  // The full body is every seat once.
+  EXPECT_EQ(json::parse(b.full).at("seats").as_array().size(), 4u);
+  ASSERT_NE(b.section("A"), nullptr);
+  auto a = json::parse(*b.section("A")).as_object();
+  EXPECT_EQ(a.at("version").as_int64(), 9);
+  EXPECT_EQ(a.at("section").as_string(), "A");
+  const auto& as = a.at("seats").as_array();
+  ASSERT_EQ(as.size(), 3u);
+  EXPECT_EQ(as[0].at("id").as_string(), "A-1-1");
+  EXPECT_EQ(as[2].at("id").as_string(), "A-1-3");
+  EXPECT_EQ(as[2].at("state").as_string(), "sold");
+  auto vip = json::parse(*b.section("B \"VIP\"")).as_object();
+  EXPECT_EQ(vip.at("seats").as_array().size(), 1u);
+  EXPECT_EQ(b.section("C"), nullptr);
+  EXPECT_EQ(b.section(""), nullptr);
+
+  auto sum = json::parse(b.summary).as_object();
+  EXPECT_EQ(sum.at("version").as_int64(), 9);
+  const auto& secs = sum.at("sections").as_array();
+  ASSERT_EQ(secs.size(), 2u);
+  EXPECT_EQ(secs[0].at("name").as_string(), "A");  // layout order
+  EXPECT_EQ(secs[0].at("seats").as_int64(), 3);
+  EXPECT_EQ(secs[0].at("available").as_int64(), 1);
+  EXPECT_EQ(secs[0].at("held").as_int64(), 1);
+  EXPECT_EQ(secs[0].at("sold").as_int64(), 1);
+  EXPECT_EQ(json::serialize(secs[0].at("grades")), R"(["R","S"])");
+  EXPECT_EQ(secs[1].at("name").as_string(), "B \"VIP\"");
+  EXPECT_EQ(secs[1].at("sold").as_int64(), 1);
+  EXPECT_EQ(secs[1].at("available").as_int64(), 0);
+}
+
+TEST(SeatMapBodies, AnEmptyMapHasNoSections) {
+  auto b = seat_map_bodies(app::SeatMap{});
+  EXPECT_EQ(json::parse(b.summary).at("sections").as_array().size(), 0u);
+  EXPECT_EQ(json::parse(b.full).at("seats").as_array().size(), 0u);
 }
 
 TEST(SeatMapCache, ServesWithoutCheckingOnlyBrieflyThenByVersion) {
