@@ -75,10 +75,11 @@ asio::awaitable<void> Background::refresher() {
         if (metrics_) {
           metrics_->gauge("seats_sold", "Seats sold (PostgreSQL)", {{"performance", p.id}})
               .set(static_cast<double>(p.sold_count));
-          auto h = co_await d_.ports.holds->counters(p.id, d_.now());
+          // Only the cheap count: counters() reads every held seat, too much once a second.
+          auto h = co_await d_.ports.holds->holds_active(p.id, d_.now());
           if (h) {
             metrics_->gauge("holds_active", "Seat holds not yet expired", {{"performance", p.id}})
-                .set(static_cast<double>(h->holds_active));
+                .set(static_cast<double>(*h));
           }
         }
         auto r = co_await seats.reconcile_markers(p);

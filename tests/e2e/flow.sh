@@ -90,6 +90,8 @@ req POST "/v1/performances/$PERF/holds" "{\"seat_ids\":[\"$S1\",\"$S2\"]}" "${U[
 HOLD=$(echo "$BODY" | J 'd["hold_id"]')
 req GET "/v1/performances/$PERF/seats" "" "${U[@]}" "${Z[@]}"
 check "two held" 2 "$(echo "$BODY" | J 'sum(1 for s in d["seats"] if s["state"]=="held")')"
+req GET "/v1/admin/performances/$PERF/stats" "" "${A[@]}"
+check "stats while held" "1 2 0 6" "$(echo "$BODY" | J '" ".join(str(x) for x in [d["holds_active"], d["seats"]["held"], d["seats"]["sold"], d["seats"]["available"]])')"
 # --- sections: the summary, one section's seats, bad section names
 req GET "/v1/performances/$PERF/sections" "" "${U[@]}"; check "sections without access" 403 "$CODE"
 req GET "/v1/performances/$PERF/sections" "" "${U[@]}" "${Z[@]}"; check "sections" 200 "$CODE"

@@ -58,7 +58,10 @@ class HoldStore {
   virtual Task<std::int64_t> version(std::string perf) = 0;
   // Number of permanent sold markers (compared with PostgreSQL's count to detect lost writes).
   virtual Task<std::int64_t> sold_markers(std::string perf) = 0;
+  // Every counter; reads each held seat's expiry (O(seats held), for the operator's stats).
   virtual Task<HoldCounters> counters(std::string perf, Millis now) = 0;
+  // Holds not yet expired: one ZCOUNT, cheap enough for a gauge refreshed every second.
+  virtual Task<std::int64_t> holds_active(std::string perf, Millis now) = 0;
 };
 
 }  // namespace tk::app

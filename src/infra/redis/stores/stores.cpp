@@ -348,18 +348,30 @@ Task<std::int64_t> Holds::sold_markers(std::string perf) {
 Task<app::HoldCounters> Holds::counters(std::string perf, Millis now) {
   Keys k(perf);
   app::HoldCounters c;
-  auto cmd23 = V("ZCOUNT", k.hx(), "(" + s(now), "+inf");
-  RD_TRY(auto a, co_await c_->exec(std::move(cmd23)));
-  c.holds_active = num(a);
+  TK_CO_TRY(c.holds_active, co_await holds_active(perf, now));
   auto cmd24 = V("HGET", k.stats(), "holds_expired");
   RD_TRY(auto e, co_await c_->exec(std::move(cmd24)));
   c.holds_expired_total = num(e);
-  RD_TRY(auto st, co_await seat_states(perf));
-  for (const auto& [seat, exp] : st.held) {
+  // Values only ("hold_id:expires_at"), counted in place: no map of seat ids is built.
+  auto cmd25 = V("HVALS", k.seat());
+  RD_TRY(auto held, co_await c_->exec(std::move(cmd25)));
+  for (const auto& el : held.elements) {
+    std::string_view val = el.view();
+    auto colon = val.rfind(':');
+    Millis exp = 0;
+    if (colon != std::string_view::npos)
+      std::from_chars(val.data() + colon + 1, val.data() + val.size(), exp);
     if (exp > now) ++c.seats_held;
   }
-  c.seats_sold = static_cast<std::int64_t>(st.sold.size());
+  TK_CO_TRY(c.seats_sold, co_await sold_markers(perf));
   co_return c;
+}
+
+Task<std::int64_t> Holds::holds_active(std::string perf, Millis now) {
+  Keys k(perf);
+  auto cmd23 = V("ZCOUNT", k.hx(), "(" + s(now), "+inf");
+  RD_TRY(auto a, co_await c_->exec(std::move(cmd23)));
+  co_return num(a);
 }
 
 }  // namespace tk::redisstore

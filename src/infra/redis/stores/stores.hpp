@@ -51,6 +51,7 @@ class Holds final : public app::HoldStore {
   app::Task<std::int64_t> version(std::string perf) override;
   app::Task<std::int64_t> sold_markers(std::string perf) override;
   app::Task<app::HoldCounters> counters(std::string perf, Millis now) override;
+  app::Task<std::int64_t> holds_active(std::string perf, Millis now) override;
 
  private:
   std::shared_ptr<redis::Client> c_;
