@@ -1,5 +1,9 @@
 // Orders, the seat fence, idempotency rows, the finalising transaction, outbox and the queue
 // ledger on PostgreSQL.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <set>
 
 #include "infra/postgres/repos/repos.hpp"
@@ -377,14 +381,44 @@ Task<app::QueueSnapshot> QueueLedger::load(std::string perf, Millis now, Millis 
   co_return snap;
 }
 
+struct QueueLedger::Reserving {
+  explicit Reserving(asio::any_io_executor ex)
+      : done(std::move(ex), asio::steady_timer::time_point::max()) {}
+  asio::steady_timer done;  // cancelled when the result is in: wakes every waiter at once
+  std::optional<Result<std::int64_t>> result;
+};
+
 Task<std::int64_t> QueueLedger::reserve(std::string perf, std::int64_t at_least,
                                         std::int64_t block) {
-  PG_TRY(auto r, co_await pool_->query(
-                     "UPDATE queue_state SET tail_reserved = GREATEST(tail_reserved, $2) + $3, "
-                     "updated_at = now() WHERE performance_id = $1 RETURNING tail_reserved",
-                     P(arg(perf), arg(at_least), arg(block))));
-  if (r.empty()) co_return Errc::not_found;
-  co_return r.int64(0, 0);
+  for (;;) {
+    auto it = reserving_.find(perf);
+    if (it == reserving_.end()) break;
+    auto r = it->second;  // keeps it alive after the leader erased it
+    if (!r->result) co_await r->done.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!r->result) co_return Errc::unavailable;
+    if (!r->result->ok()) co_return r->result->error();
+    // Enough for this caller too; else (it saw a newer bound) reserve again.
+    if (r->result->value() >= at_least) co_return r->result->value();
+    if (reserving_.count(perf) == 0) break;
+  }
+  auto r = std::make_shared<Reserving>(co_await asio::this_coro::executor);
+  reserving_[perf] = r;
+  auto q = co_await pool_->query(
+      "UPDATE queue_state SET tail_reserved = GREATEST(tail_reserved, $2) + $3, "
+      "updated_at = now() WHERE performance_id = $1 RETURNING tail_reserved",
+      P(arg(perf), arg(at_least), arg(block)));
+  Result<std::int64_t> out = Errc::unavailable;
+  if (!q.ok()) {
+    out = map_error(std::move(q).error());
+  } else if (q->empty()) {
+    out = Errc::not_found;
+  } else {
+    out = q->int64(0, 0);
+  }
+  r->result = out;
+  reserving_.erase(perf);
+  r->done.cancel();
+  co_return out;
 }
 
 Task<void> QueueLedger::record_tick(std::string perf, app::AdmissionTick t, std::int64_t tail) {

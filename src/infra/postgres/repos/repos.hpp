@@ -1,6 +1,7 @@
 #pragma once
 // PostgreSQL implementations of the app's ports. One instance per io_context (its pool's).
 #include <memory>
+#include <unordered_map>
 
 #include "app/ports/catalog.hpp"
 #include "app/ports/identity.hpp"
@@ -62,7 +63,12 @@ class QueueLedger final : public app::QueueLedger {
                                                                  std::int64_t position) override;
 
  private:
+  // A reservation in flight for one performance: joins that run out of reserved positions at
+  // the same moment share its round trip instead of each locking the queue_state row in turn
+  // (a flash crowd's joins would otherwise queue on that row and fill the connection pool).
+  struct Reserving;
   std::shared_ptr<pg::Pool> pool_;
+  std::unordered_map<std::string, std::shared_ptr<Reserving>> reserving_;
 };
 
 class Orders final : public app::OrderRepo {
