@@ -7,6 +7,7 @@
 -- Left out: the catalogue reads of Orders::place (performance, price grades, venue layout),
 -- which a service can cache, and the Redis side (hold read, sold markers). Added: the first
 -- statement, which makes this transaction's ids and bodies (the service builds them in C++).
+\set shard random(0, 63)
 SELECT k, now_ms, exp_ms,
        'ord_' || lpad(k::text, 22, '0') AS oid,
        'acc_' || lpad(k::text, 22, '0') AS acc,
@@ -84,5 +85,6 @@ UPDATE orders SET status = 'paid', paid_at = now(), charge_id = :chid WHERE id =
 UPDATE idempotency_keys SET state = 'completed', response_status = 200,
   response_body = :body WHERE account_id = :acc AND key = :idem;
 INSERT INTO outbox (topic, payload) VALUES ('order.paid', :payload::jsonb);
-UPDATE performances SET sold_count = sold_count + 4 WHERE id = :perf;
+INSERT INTO performance_sales (performance_id, shard, sold) VALUES (:perf, :shard, 4)
+  ON CONFLICT (performance_id, shard) DO UPDATE SET sold = performance_sales.sold + EXCLUDED.sold;
 COMMIT;

@@ -3,8 +3,8 @@
 TRUNCATE tickets, orders, idempotency_keys, provider_charges, outbox, receipts;
 UPDATE performance_seats SET state = 'available', order_id = NULL, claim_expires_at = NULL
   WHERE state <> 'available';
-UPDATE performances SET sold_count = 0 WHERE id = 'prf_pgbench0000000000000';
+DELETE FROM performance_sales WHERE performance_id = 'prf_pgbench0000000000000';
 ALTER SEQUENCE bench_k RESTART;
 VACUUM ANALYZE performance_seats;
-VACUUM ANALYZE performances;
+VACUUM ANALYZE performance_sales;
 CHECKPOINT;

@@ -2,7 +2,7 @@
 -- its own with the service's schema (db/migrations). psql variable :orders = how many orders the
 -- pool allows; each order takes 4 seats of its own and a buyer account of its own (the default
 -- per-account limit is 4 seats), so no transaction waits on another except where the service's
--- would too (the performance row's sold_count). Re-running resets the pool (bench/run.sh does
+-- would too (the performance's sales counter rows). Re-running resets the pool (bench/run.sh does
 -- that before every pgbench run).
 \set ON_ERROR_STOP on
 BEGIN;
@@ -20,7 +20,8 @@ INSERT INTO performances (id, event_id, venue_id, starts_at, sale_opens_at, stat
     interval_ms, max_active, access_ttl_seconds, seat_count)
   VALUES ('prf_pgbench0000000000000', 'evt_pgbench', 'ven_pgbench', now() + interval '30 days',
     now(), 'on_sale', 4, 4, 300, 100, 1000, 1000, 600, :orders * 4)
-  ON CONFLICT (id) DO UPDATE SET seat_count = EXCLUDED.seat_count, sold_count = 0;
+  ON CONFLICT (id) DO UPDATE SET seat_count = EXCLUDED.seat_count;
+DELETE FROM performance_sales WHERE performance_id = 'prf_pgbench0000000000000';
 INSERT INTO price_grades (performance_id, grade, price_cents, currency)
   VALUES ('prf_pgbench0000000000000', 'R', 120000, 'KRW') ON CONFLICT DO NOTHING;
 INSERT INTO performance_seats (performance_id, seat_id)

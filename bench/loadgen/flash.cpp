@@ -150,7 +150,11 @@ class Flash {
     issue(k);
   }
 
+  // Every wait is spread over +-20%, as real clients' timers are: buyers answered in the same
+  // millisecond (one admission tick, one Retry-After) would otherwise come back in lockstep and
+  // arrive as one burst each second, queueing behind each other in the shared connections.
   void later(std::uint32_t k, double seconds) {
+    seconds *= 0.8 + 0.4 * rng_.uniform();
     std::int64_t at = now_ns() + static_cast<std::int64_t>(seconds * 1e9);
     b(k).intended = at;
     sched_.at(at, k);

@@ -25,7 +25,8 @@ constexpr const char* kPerfCols =
     "id, event_id, venue_id, (extract(epoch from starts_at) * 1000)::bigint, "
     "(extract(epoch from sale_opens_at) * 1000)::bigint, status, max_seats_per_order, "
     "max_seats_per_account, hold_ttl_seconds, admit_per_interval, interval_ms, max_active, "
-    "access_ttl_seconds, seat_count, sold_count";
+    "access_ttl_seconds, seat_count, (SELECT COALESCE(sum(sold), 0) FROM performance_sales s "
+    "WHERE s.performance_id = performances.id)";
 
 domain::Performance perf_from(const pg::Rows& r, int i) {
   domain::Performance p;

@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <random>
 #include <set>
 
 #include "infra/postgres/repos/repos.hpp"
@@ -15,6 +16,13 @@ namespace tk::pgrepo {
 using app::Errc;
 using app::Task;
 using pg::arg;
+
+namespace {
+int sales_shard() {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  return static_cast<int>(rng() % 64);
+}
+}  // namespace
 
 namespace {
 constexpr const char* kOrderCols =
@@ -241,10 +249,13 @@ Task<bool> Orders::finalise(const app::FinalSale& s) {
     TK_CO_CHECK(
         co_await c.query("INSERT INTO outbox (topic, payload) VALUES ('order.paid', $1::jsonb)",
                          P(arg(s.outbox_payload))));
-    // Last, so the hot performance row is locked as briefly as possible.
-    TK_CO_CHECK(
-        co_await c.query("UPDATE performances SET sold_count = sold_count + $2 WHERE id = $1",
-                         P(arg(perf), arg(n))));
+    // One of the performance's 64 sales rows, at random: concurrent payments rarely share one
+    // (a single counter row made them queue on its lock). Last, to hold that lock briefly.
+    TK_CO_CHECK(co_await c.query(
+        "INSERT INTO performance_sales (performance_id, shard, sold) VALUES ($1, $3, $2) "
+        "ON CONFLICT (performance_id, shard) DO UPDATE SET sold = performance_sales.sold + "
+        "EXCLUDED.sold",
+        P(arg(perf), arg(n), arg(static_cast<std::int64_t>(sales_shard())))));
     co_return Status{};
   });
   if (!r.ok()) {
