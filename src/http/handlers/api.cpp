@@ -22,7 +22,8 @@ namespace {
 struct Ctx {
   app::Deps d;
   ApiOptions o;
-  SeatMapCache seat_maps;  // this io_context's own: no locking
+  SeatMapCache seat_maps;      // this io_context's own: no locking
+  RecentWrites recent_writes;  // accounts that changed seats here in the last 100 ms
 };
 
 json::object event_json(const domain::Event& e) {
@@ -95,16 +96,20 @@ app::Task<SeatMapCache::Bodies> seat_map_bodies_for(Ctx& c, RequestContext& ctx,
   app::Seats seats(c.d);
   std::string pid(ctx.param("pid"));
   TK_CO_CHECK(co_await seats.check_access(who, pid, header(ctx.req, "Access-Token")));
-  auto body = c.seat_maps.fresh(pid, c.d.now());
-  // Read before Redis: a local write racing with this request forces the next re-check.
-  auto writes = SeatMapCache::writes();
+  Millis now = c.d.now();
+  // The reader's own hold, release or payment is always in the map they get. Checks and builds
+  // are stamped with the time before Redis was asked, so a write that completed while the answer
+  // was on its way never counts as included.
+  auto body = c.seat_maps.fresh(pid, now, c.recent_writes.last(who.account_id, now));
   if (!body) {
+    Millis asked = c.d.now();
     TK_CO_TRY(auto version, co_await seats.seat_version(pid));
-    body = c.seat_maps.current(pid, version, c.d.now(), writes);
+    body = c.seat_maps.current(pid, version, asked);
   }
   if (!body) {
+    Millis asked = c.d.now();
     TK_CO_TRY(auto m, co_await seats.seat_map(pid));
-    body = c.seat_maps.put(pid, m, c.d.now(), writes);
+    body = c.seat_maps.put(pid, m, asked);
   }
   co_return body;
 }
@@ -326,7 +331,7 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
             ids.emplace_back(v.get_string());
           }
           auto h = co_await seats.hold(who, access, pid, std::move(ids));
-          SeatMapCache::note_local_write();  // also on failure: it may have expired others' holds
+          c->recent_writes.note(who.account_id, c->d.now());  // also on failure: 409 re-reads
           if (!h) co_return error_to_response(h.error());
           json::array s;
           for (auto& x : h->seat_ids) s.emplace_back(x);
@@ -338,7 +343,7 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
         authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
           app::Seats seats(c->d);
           auto done = co_await seats.release(who, std::string(ctx.param("hold_id")));
-          SeatMapCache::note_local_write();
+          c->recent_writes.note(who.account_id, c->d.now());
           if (!done) co_return error_to_response(done.error());
           co_return no_content();
         }));
@@ -391,7 +396,7 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           pr.card_token = token;
           app::Payments pay(c->d);
           auto paid = co_await pay.pay(who, std::move(pr));
-          SeatMapCache::note_local_write();  // held seats became sold
+          c->recent_writes.note(who.account_id, c->d.now());  // held seats became sold
           if (!paid) co_return error_to_response(paid.error());
           auto& a = *paid;
           Response res{static_cast<st>(a.status), 11};

@@ -136,19 +136,19 @@ SeatMapBodies seat_map_bodies(const app::SeatMap& m) {
 
 std::string seat_map_body(const app::SeatMap& m) { return seat_map_bodies(m).full; }
 
-SeatMapCache::Bodies SeatMapCache::fresh(std::string_view perf, Millis now) const {
+SeatMapCache::Bodies SeatMapCache::fresh(std::string_view perf, Millis now, Millis since) const {
   auto it = map_.find(perf);
   if (it == map_.end()) return nullptr;
   const Entry& e = it->second;
   if (now - e.checked_at >= kRecheckMs || now >= e.valid_until || now - e.built_at >= kMaxAgeMs ||
-      now < e.checked_at || e.writes != writes_.load(std::memory_order_relaxed)) {
+      now < e.checked_at || e.checked_at <= since) {
     return nullptr;
   }
   return e.bodies;
 }
 
-SeatMapCache::Bodies SeatMapCache::current(std::string_view perf, std::int64_t version, Millis now,
-                                           std::uint64_t writes) {
+SeatMapCache::Bodies SeatMapCache::current(std::string_view perf, std::int64_t version,
+                                           Millis now) {
   auto it = map_.find(perf);
   if (it == map_.end()) return nullptr;
   Entry& e = it->second;
@@ -157,17 +157,36 @@ SeatMapCache::Bodies SeatMapCache::current(std::string_view perf, std::int64_t v
     return nullptr;
   }
   e.checked_at = now;
-  e.writes = writes;
   return e.bodies;
 }
 
-SeatMapCache::Bodies SeatMapCache::put(std::string_view perf, const app::SeatMap& m, Millis now,
-                                       std::uint64_t writes) {
+SeatMapCache::Bodies SeatMapCache::put(std::string_view perf, const app::SeatMap& m, Millis now) {
   auto bodies = std::make_shared<const SeatMapBodies>(seat_map_bodies(m));
   auto it = map_.find(perf);
   if (it == map_.end()) it = map_.emplace(std::string(perf), Entry{}).first;
-  it->second = Entry{m.version, m.valid_until, now, now, writes, bodies};
+  it->second = Entry{m.version, m.valid_until, now, now, bodies};
   return bodies;
+}
+
+void RecentWrites::note(std::string_view account, Millis now) {
+  // Amortised: one sweep per window, so the map holds about one window of writers.
+  if (now - swept_at_ >= SeatMapCache::kRecheckMs) {
+    std::erase_if(map_,
+                  [&](const auto& kv) { return now - kv.second >= SeatMapCache::kRecheckMs; });
+    swept_at_ = now;
+  }
+  auto it = map_.find(account);
+  if (it == map_.end()) {
+    map_.emplace(std::string(account), now);
+  } else {
+    it->second = std::max(it->second, now);
+  }
+}
+
+Millis RecentWrites::last(std::string_view account, Millis now) const {
+  auto it = map_.find(account);
+  if (it == map_.end() || now - it->second >= SeatMapCache::kRecheckMs) return 0;
+  return it->second;
 }
 
 }  // namespace tk::http

@@ -5,12 +5,13 @@
 // stadium's on-sale from sending megabytes to every admitted buyer. All of them come out of one
 // pass over the map. Each I/O thread keeps the last bodies per performance and rebuilds them only
 // when the seat version moved, a held seat's expiry passed, or they are older than a hard limit.
-// Between version checks (kRecheckMs) the body is served as is; a map up to 100 ms old is fine
-// because the hold script has the last word. Holds, releases and payments made through this process
-// skip that window (note_local_write), so a buyer reading the map right after their own hold sees
-// it. Not thread-safe by design: one cache per io_context (shared-nothing); only the write counter
-// is shared.
-#include <atomic>
+// Between version checks (kRecheckMs) the bodies are served as is; a map up to 100 ms old is fine
+// because the hold script has the last word. A buyer who just held, released or paid through this
+// thread skips that window (RecentWrites), so they see their own change at once; other buyers'
+// writes cost no rebuild per request, which at an on-sale's hundreds of holds a second meant a
+// rebuild for nearly every read. Not thread-safe by design: one cache per io_context
+// (shared-nothing). A buyer whose next request lands on another thread sees a map at most
+// kRecheckMs old.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -44,21 +45,17 @@ class SeatMapCache {
   static constexpr Millis kMaxAgeMs = 2000;  // rebuild at least this often, whatever the version
 
   using Bodies = std::shared_ptr<const SeatMapBodies>;
-  // Bodies that need no version check (checked less than kRecheckMs ago), or nullptr.
-  Bodies fresh(std::string_view perf, Millis now) const;
-  // Bodies still exact for `version` at `now` (marks them checked), or nullptr. `writes` is
-  // writes() read before the version was fetched.
-  Bodies current(std::string_view perf, std::int64_t version, Millis now, std::uint64_t writes);
-  Bodies put(std::string_view perf, const app::SeatMap& m, Millis now, std::uint64_t writes);
-  static std::uint64_t writes() { return writes_.load(std::memory_order_relaxed); }
-  // Called after a hold, release or payment in this process: every thread re-checks the version.
-  static void note_local_write() { writes_.fetch_add(1, std::memory_order_relaxed); }
+  // Bodies that need no version check: checked less than kRecheckMs ago, and after `since` (the
+  // reader's own last write, 0 if none). nullptr otherwise.
+  Bodies fresh(std::string_view perf, Millis now, Millis since = 0) const;
+  // Bodies still exact for `version` at `now` (marks them checked), or nullptr.
+  Bodies current(std::string_view perf, std::int64_t version, Millis now);
+  Bodies put(std::string_view perf, const app::SeatMap& m, Millis now);
 
  private:
   struct Entry {
     std::int64_t version = 0;
     Millis valid_until = 0, built_at = 0, checked_at = 0;
-    std::uint64_t writes = 0;  // writes_ when last checked
     Bodies bodies;
   };
   struct Hash {
@@ -66,7 +63,24 @@ class SeatMapCache {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   std::unordered_map<std::string, Entry, Hash, std::equal_to<>> map_;
-  static inline std::atomic<std::uint64_t> writes_{0};
+};
+
+// When each account last changed seats (hold, release, payment) through this thread, for
+// SeatMapCache::fresh. Entries older than the recheck window are useless (a body served by then
+// was checked after them) and are dropped, so the map holds about the last 100 ms of writers.
+class RecentWrites {
+ public:
+  void note(std::string_view account, Millis now);
+  Millis last(std::string_view account, Millis now) const;  // 0 if none within the window
+  std::size_t size() const { return map_.size(); }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, Millis, Hash, std::equal_to<>> map_;
+  Millis swept_at_ = 0;
 };
 
 }  // namespace tk::http
