@@ -489,7 +489,7 @@ if want flash; then
     rc=0
     rec loadgen-flash "${CLI[@]}" "$LOADGEN" --url "$BASE" --perf "$perf" --tokens "$TOKENS" \
       --scenario flash --buyers "$FLASH_BUYERS" --mode open --rate "$FLASH_RATE" \
-      --timeout "$FLASH_TIMEOUT" \
+      --timeout "$FLASH_TIMEOUT" --connections 2048 \
       --admin-token "$ADMIN_TOKEN" --pg-url "$TICKETING_PG_URL" --redis-url "$TICKETING_REDIS_URL" \
       --json "$T/raw/flash.json" --assert --quiet >"$T/raw/flash.txt" 2>&1 || rc=$?
     if [ -s "$T/raw/flash.json" ]; then
