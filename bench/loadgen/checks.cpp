@@ -84,11 +84,19 @@ PgFindings pg_findings(const std::string& url, const std::string& perf) {
              "(SELECT count(*) FROM provider_charges c WHERE c.order_ref = o.id AND "
              "c.status = 'charged') <> 1",
              &perf);
-  f.charges_without_paid_order =
-      scalar(c.get(),
-             "SELECT count(*) FROM provider_charges c JOIN orders o ON o.id = c.order_ref WHERE "
-             "o.performance_id = $1 AND c.status = 'charged' AND o.status <> 'paid'",
-             &perf);
+  constexpr const char* kInDoubt =
+      "SELECT count(*) FROM provider_charges c JOIN orders o ON o.id = c.order_ref WHERE "
+      "o.performance_id = $1 AND c.status = 'charged' AND o.status <> 'paid'";
+  f.in_doubt_at_end = scalar(c.get(), kInDoubt, &perf);
+  f.charges_without_paid_order = f.in_doubt_at_end;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 60 && f.charges_without_paid_order > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    f.charges_without_paid_order = scalar(c.get(), kInDoubt, &perf);
+  }
+  if (f.in_doubt_at_end > 0) {
+    f.settle_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
   f.charges = scalar(c.get(),
                      "SELECT count(*) FROM provider_charges c JOIN orders o ON o.id = c.order_ref "
                      "WHERE o.performance_id = $1 AND c.status = 'charged'",

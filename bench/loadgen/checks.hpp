@@ -18,7 +18,12 @@ struct PgFindings {
   std::int64_t sold_rows = 0;         // performance_seats in state sold
   std::int64_t orders_paid = 0;
   std::int64_t paid_without_one_charge = 0;  // paid orders whose charges != 1
+  // Charged but not (yet) paid after waiting for the service's reconciler (up to 120 s): an
+  // attempt whose sale could not be written is in doubt until the reconciler completes the sale
+  // or voids the charge. Nonzero here is a lost or double charge.
   std::int64_t charges_without_paid_order = 0;
+  std::int64_t in_doubt_at_end = 0;  // the same count when the run ended, before the wait
+  double settle_s = 0;               // how long the reconciler took to bring it to 0
   std::int64_t charges = 0;  // charged rows of the provider ledger for the performance
 };
 // Throws std::runtime_error with libpq's message on failure.

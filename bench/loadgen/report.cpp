@@ -239,6 +239,14 @@ int report(const Run& run, Findings& f) {
       pg["charges"] = f.pg->charges;
       pg["paid_orders_without_exactly_one_charge"] = f.pg->paid_without_one_charge;
       pg["charges_without_paid_order"] = f.pg->charges_without_paid_order;
+      pg["in_doubt_at_end"] = f.pg->in_doubt_at_end;
+      pg["settle_s"] = f.pg->settle_s;
+      if (f.pg->in_doubt_at_end > 0) {
+        std::printf("postgres: %lld payments in doubt when the run ended (charged, sale not yet "
+                    "written); %lld left after %.0f s of reconciliation\n",
+                    static_cast<long long>(f.pg->in_doubt_at_end),
+                    static_cast<long long>(f.pg->charges_without_paid_order), f.pg->settle_s);
+      }
       std::printf(
           "postgres: %lld tickets, seats sold twice %lld, paid orders %lld, charges %lld, paid "
           "orders with charges != 1: %lld, charges without a paid order: %lld\n",
