@@ -24,7 +24,7 @@ struct PgFindings {
   std::int64_t charges_without_paid_order = 0;
   std::int64_t in_doubt_at_end = 0;  // the same count when the run ended, before the wait
   double settle_s = 0;               // how long the reconciler took to bring it to 0
-  std::int64_t charges = 0;  // charged rows of the provider ledger for the performance
+  std::int64_t charges = 0;          // charged rows of the provider ledger for the performance
 };
 // Throws std::runtime_error with libpq's message on failure.
 PgFindings pg_findings(const std::string& url, const std::string& perf_id);

@@ -242,10 +242,11 @@ int report(const Run& run, Findings& f) {
       pg["in_doubt_at_end"] = f.pg->in_doubt_at_end;
       pg["settle_s"] = f.pg->settle_s;
       if (f.pg->in_doubt_at_end > 0) {
-        std::printf("postgres: %lld payments in doubt when the run ended (charged, sale not yet "
-                    "written); %lld left after %.0f s of reconciliation\n",
-                    static_cast<long long>(f.pg->in_doubt_at_end),
-                    static_cast<long long>(f.pg->charges_without_paid_order), f.pg->settle_s);
+        std::printf(
+            "postgres: %lld payments in doubt when the run ended (charged, sale not yet "
+            "written); %lld left after %.0f s of reconciliation\n",
+            static_cast<long long>(f.pg->in_doubt_at_end),
+            static_cast<long long>(f.pg->charges_without_paid_order), f.pg->settle_s);
       }
       std::printf(
           "postgres: %lld tickets, seats sold twice %lld, paid orders %lld, charges %lld, paid "
