@@ -8,10 +8,10 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "app/ports/queue.hpp"
+#include "common/string_map.hpp"
 #include "domain/model.hpp"
 
 namespace tk::app {
@@ -41,13 +41,9 @@ class QueueView {
   std::vector<std::string> known() const;
 
  private:
-  // Transparent hashing: the poll path looks up by the route's string_view, no copy.
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<const LiveQueue>, Hash, std::equal_to<>> map_;
+  // The poll path looks up by the route's string_view, no copy.
+  StringMap<std::shared_ptr<const LiveQueue>> map_;
 };
 
 }  // namespace tk::app

@@ -15,7 +15,7 @@ bool plain(std::string_view s) {
   return true;
 }
 
-// Venue names come from the organiser: escape the rare one that needs it.
+// Seat ids, section names and grades come from the organiser: escape the rare one that needs it.
 void append_string(std::string& out, std::string_view v) {
   if (plain(v)) {
     out += '"';
@@ -133,8 +133,6 @@ SeatMapBodies seat_map_bodies(const app::SeatMap& m) {
   b.summary += "]}";
   return b;
 }
-
-std::string seat_map_body(const app::SeatMap& m) { return seat_map_bodies(m).full; }
 
 SeatMapCache::Bodies SeatMapCache::fresh(std::string_view perf, Millis now, Millis since) const {
   auto it = map_.find(perf);

@@ -16,11 +16,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "app/seats.hpp"
+#include "common/string_map.hpp"
 
 namespace tk::http {
 
@@ -36,8 +36,6 @@ struct SeatMapBodies {
 };
 
 SeatMapBodies seat_map_bodies(const app::SeatMap& m);
-// The full body alone (tests and the microbenchmark).
-std::string seat_map_body(const app::SeatMap& m);
 
 class SeatMapCache {
  public:
@@ -58,11 +56,7 @@ class SeatMapCache {
     Millis valid_until = 0, built_at = 0, checked_at = 0;
     Bodies bodies;
   };
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, Entry, Hash, std::equal_to<>> map_;
+  StringMap<Entry> map_;
 };
 
 // When each account last changed seats (hold, release, payment) through this thread, for
@@ -75,11 +69,7 @@ class RecentWrites {
   std::size_t size() const { return map_.size(); }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, Millis, Hash, std::equal_to<>> map_;
+  StringMap<Millis> map_;
   Millis swept_at_ = 0;
 };
 

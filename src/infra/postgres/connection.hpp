@@ -11,10 +11,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "common/result.hpp"
+#include "common/string_map.hpp"
 #include "infra/postgres/errors.hpp"
 #include "infra/postgres/rows.hpp"
 
@@ -99,18 +99,13 @@ class Connection {
   tk::Error send_failed();
   tk::Error error_from(pg_result* res);
 
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-
   pg_conn* conn_;
   asio::posix::stream_descriptor socket_;
   asio::steady_timer timer_;
   bool broken_ = false;
   std::chrono::milliseconds io_timeout_{0};
   std::uint64_t next_stmt_ = 0;
-  std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> prepared_;
+  tk::StringMap<std::string> prepared_;
 };
 
 }  // namespace tk::pg

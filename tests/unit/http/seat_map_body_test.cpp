@@ -27,7 +27,7 @@ struct Fixture {
 
 TEST(SeatMapBody, IsTheContractShapeAndEscapesOddIds) {
   Fixture f;
-  auto v = json::parse(seat_map_body(f.map(42))).as_object();
+  auto v = json::parse(seat_map_bodies(f.map(42)).full).as_object();
   EXPECT_EQ(v.at("version").as_int64(), 42);
   const auto& seats = v.at("seats").as_array();
   ASSERT_EQ(seats.size(), 3u);
