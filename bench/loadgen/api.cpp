@@ -1,6 +1,8 @@
 #include "api.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 #include <charconv>
 
 namespace loadgen {
@@ -93,24 +95,6 @@ SeatPick pick_seats(std::string_view body, int want, bool with_taken, Rng& rng) 
   return out;
 }
 
-namespace {
-std::string percent_encode(std::string_view v) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : v) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-}  // namespace
-
 SectionPick pick_section(std::string_view body, int want, Rng& rng) {
   SectionPick out;
   boost::system::error_code ec;
@@ -138,7 +122,9 @@ SectionPick pick_section(std::string_view body, int want, Rng& rng) {
       chosen_enough = enough;
     }
   }
-  if (!chosen.empty()) out.query = "?section=" + percent_encode(chosen);
+  if (!chosen.empty()) {
+    out.query = "?section=" + boost::urls::encode(chosen, boost::urls::unreserved_chars);
+  }
   return out;
 }
 
