@@ -8,6 +8,7 @@
 #include "app/ports/orders.hpp"
 #include "app/ports/queue.hpp"
 #include "app/queue_view.hpp"
+#include "app/single_flight.hpp"
 #include "common/clock.hpp"
 
 namespace tk::crypto {
@@ -52,9 +53,15 @@ struct Shared {
   FaultPoint fault = FaultPoint::none;
 };
 
+// Work in flight on one io_context that concurrent requests join instead of repeating.
+struct Flights {
+  SingleFlight<void> marker_reloads;  // by performance id
+};
+
 struct Deps {
   Ports ports;
   Shared* shared = nullptr;
+  Flights* flights = nullptr;  // of this io_context
   Millis now() const { return shared->clock->now_ms(); }
 };
 

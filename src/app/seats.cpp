@@ -82,6 +82,13 @@ Task<std::int64_t> Seats::seat_version(std::string perf_id) {
 }
 
 Task<void> Seats::reload_markers(const std::string& perf_id) {
+  // Every hold in flight finds the markers missing at once (a new sale, an emptied Redis): one
+  // reload per performance and thread, the others wait for it.
+  auto reload = [this, &perf_id] { return load_markers_from_orders(perf_id); };
+  co_return co_await d_.flights->marker_reloads.run(perf_id, reload);
+}
+
+Task<void> Seats::load_markers_from_orders(std::string perf_id) {
   TK_CO_TRY(auto sold, co_await d_.ports.orders->sold_seats(perf_id));
   TK_CO_TRY(auto bought, co_await d_.ports.orders->bought_counts(perf_id));
   co_return co_await d_.ports.holds->load_markers(perf_id, std::move(sold), std::move(bought));

@@ -40,6 +40,7 @@ class Seats {
   Task<void> release(const Principal& who, std::string hold_id);
 
   // Loads sold markers and bought counts from PostgreSQL into an emptied Redis.
+  // One reload per performance in flight on this thread; concurrent callers share it.
   Task<void> reload_markers(const std::string& perf_id);
   // Re-loads the markers when Redis knows fewer sold seats than PostgreSQL (a restarted Redis
   // that lost its last writes). Returns true when it reloaded.
@@ -49,6 +50,7 @@ class Seats {
   Task<std::shared_ptr<const Layout>> layout_of(const std::string& venue_id);
 
  private:
+  Task<void> load_markers_from_orders(std::string perf_id);
   Deps d_;
 };
 

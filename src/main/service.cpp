@@ -25,6 +25,7 @@ struct Worker {
   std::unique_ptr<Adapters> a;
   http::Router router;
   std::unique_ptr<http::Server> server;
+  app::Flights flights;
   app::Deps deps;
 };
 
@@ -140,6 +141,7 @@ Status Service::prepare(std::chrono::seconds wait) {
     w->a = Adapters::create(ex, ao_store);
     w->deps.shared = &s.shared;
     w->deps.ports = w->a->ports();
+    w->deps.flights = &w->flights;
     http::ApiOptions ao;
     ao.admin_token = cfg.admin_token;
     Worker* wp = w.get();

@@ -75,6 +75,7 @@ class Harness {
     shared.settings.payment_margin_ms = 1000;
     deps.shared = &shared;
     deps.ports = adapters->ports();
+    deps.flights = &flights;
     bool done = false;
     Status migrated;
     asio::co_spawn(
@@ -211,6 +212,7 @@ class Harness {
   app::QueueView view;
   app::LayoutCache layouts;
   app::Shared shared;
+  app::Flights flights;
   app::Deps deps;
 };
 

@@ -7,6 +7,7 @@
 #include "app/ports/identity.hpp"
 #include "app/ports/orders.hpp"
 #include "app/ports/queue.hpp"
+#include "app/single_flight.hpp"
 #include "infra/postgres/pool.hpp"
 
 namespace tk::pgrepo {
@@ -63,12 +64,12 @@ class QueueLedger final : public app::QueueLedger {
                                                                  std::int64_t position) override;
 
  private:
+  app::Task<std::int64_t> reserve_once(std::string perf, std::int64_t at_least, std::int64_t block);
   // A reservation in flight for one performance: joins that run out of reserved positions at
   // the same moment share its round trip instead of each locking the queue_state row in turn
   // (a flash crowd's joins would otherwise queue on that row and fill the connection pool).
-  struct Reserving;
   std::shared_ptr<pg::Pool> pool_;
-  std::unordered_map<std::string, std::shared_ptr<Reserving>> reserving_;
+  app::SingleFlight<std::int64_t> reserving_;
 };
 
 class Orders final : public app::OrderRepo {
