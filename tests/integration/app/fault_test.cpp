@@ -128,5 +128,50 @@ TEST(Faults, LostSoldMarkersAreReloadedFromPostgres) {
   EXPECT_EQ(try_hold(h, p, seats[0]), Errc::seats_unavailable);
 }
 
+TEST(Faults, ACrowdOfHoldsAfterRedisLostItsMarkersReloadsThemOnce) {
+  Harness h;
+  constexpr int kBuyers = 30;
+  auto p = h.run([&] { return h.make_performance({.seats = kBuyers + 1}); });
+  auto seats = seat_ids(h, p);
+  buy(h, p, {seats[0]});
+  std::vector<std::pair<app::Principal, crypto::AccessToken>> buyers;
+  for (int i = 0; i < kBuyers; ++i) {
+    auto who = h.run([&] { return h.make_buyer(); });
+    buyers.emplace_back(who, h.run([&] { return h.admit(who, p); }));
+  }
+  // Redis emptied of this performance's markers: every hold finds them missing at once.
+  h.run([&]() -> asio::awaitable<int> {
+    auto tag = "{p:" + p.id + "}";
+    auto cmd = std::vector<std::string>{"DEL", tag + ":loaded", tag + ":sold", tag + ":bought"};
+    auto r = co_await h.rclient->exec(std::move(cmd));
+    if (!r || r->integer < 2) throw std::runtime_error("markers not deleted");
+    co_return 0;
+  });
+  auto queries_before = h.pool->stats().acquires;
+  int held = 0, failed = 0;
+  h.run([&]() -> asio::awaitable<int> {
+    auto ex = co_await asio::this_coro::executor;
+    for (int i = 0; i < kBuyers; ++i) {
+      asio::co_spawn(
+          ex,
+          [&, i]() -> asio::awaitable<void> {
+            app::Seats s(h.deps);
+            std::vector<std::string> want{seats[static_cast<std::size_t>(i) + 1]};
+            auto& [who, access] = buyers[static_cast<std::size_t>(i)];
+            auto r = co_await s.hold(who, access, p.id, want);
+            ++(r ? held : failed);
+          },
+          asio::detached);
+    }
+    for (int i = 0; i < 1000 && held + failed < kBuyers; ++i) co_await Harness::sleep(10ms);
+    co_return 0;
+  });
+  EXPECT_EQ(held, kBuyers);
+  EXPECT_EQ(failed, 0);
+  // One reload (sold seats + bought counts), not one per hold (2 x 30 without the single flight).
+  EXPECT_LE(h.pool->stats().acquires - queries_before, 2U);
+  EXPECT_EQ(try_hold(h, p, seats[0]), Errc::seats_unavailable);  // the reload found the sale
+}
+
 }  // namespace
 }  // namespace tk::test
