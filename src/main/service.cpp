@@ -181,14 +181,17 @@ Status Service::prepare(std::chrono::seconds wait) {
     double reconnects = 0;
     for (auto& w : impl_->workers) reconnects += static_cast<double>(w->a->redis->reconnects());
     m.gauge("redis_reconnects", "Redis reconnects since start").set(reconnects);
-    double pool_waits = 0, pool_timeouts = 0;
+    double pool_waits = 0, pool_timeouts = 0, pool_shed = 0;
     for (auto& w : impl_->workers) {
       auto st = w->a->pool->stats();
       pool_waits += static_cast<double>(st.waits);
       pool_timeouts += static_cast<double>(st.timeouts);
+      pool_shed += static_cast<double>(st.shed);
     }
     m.gauge("pg_pool_waits", "Waits for a pooled PostgreSQL connection").set(pool_waits);
     m.gauge("pg_pool_timeouts", "Pool waits that timed out (503)").set(pool_timeouts);
+    m.gauge("pg_pool_shed", "Acquires refused at once: the queue could not be served in time (503)")
+        .set(pool_shed);
   });
 
   // Background work and the pub/sub listener run on the first worker.

@@ -59,6 +59,7 @@ Pool::Lease& Pool::Lease::operator=(Lease&& o) noexcept {
     reset();
     pool_ = std::move(o.pool_);
     conn_ = std::move(o.conn_);
+    since_ = o.since_;
   }
   return *this;
 }
@@ -66,7 +67,7 @@ Pool::Lease& Pool::Lease::operator=(Lease&& o) noexcept {
 Pool::Lease::~Lease() { reset(); }
 
 void Pool::Lease::reset() {
-  if (conn_) pool_->release(std::move(conn_));
+  if (conn_) pool_->release(std::move(conn_), std::chrono::steady_clock::now() - since_);
   pool_.reset();
 }
 
@@ -89,6 +90,10 @@ asio::awaitable<tk::Result<Pool::Lease>> Pool::acquire() {
     co_return co_await open_new();
   }
 
+  if (late()) {
+    ++counters_.shed;
+    co_return make_error_code(Errc::pool_timeout);
+  }
   Waiter w(*this, ex_);
   w.timer.expires_after(opt_.acquire_timeout);
   w.pos = waiters_.insert(waiters_.end(), &w);
@@ -163,7 +168,19 @@ void Pool::give_back_slot() {
   }
 }
 
-void Pool::release(std::unique_ptr<Connection> c) {
+bool Pool::late() const {
+  if (!opt_.shed_when_late) return false;
+  // Every connection is busy; each frees up after about lease_avg_, so the n-th in line gets
+  // one after about n * lease_avg_ / size.
+  auto ahead = static_cast<std::int64_t>(waiters_.size()) + 1;
+  auto expected = lease_avg_ * ahead / opt_.size;
+  return expected > opt_.acquire_timeout;
+}
+
+void Pool::release(std::unique_ptr<Connection> c, std::chrono::steady_clock::duration held) {
+  // Exponentially weighted (1/8): follows a change of load within tens of leases.
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(held);
+  lease_avg_ = lease_avg_.count() == 0 ? us : lease_avg_ + (us - lease_avg_) / 8;
   --in_use_;
   release_unleased(std::move(c));
 }
@@ -203,7 +220,8 @@ asio::awaitable<void> Pool::rollback_then_release(std::shared_ptr<Pool> self,
                                                   std::unique_ptr<Connection> c) {
   auto s = co_await c->exec_script("ROLLBACK");
   if (!s.ok() || c->tx_status() != Connection::TxStatus::idle) c->poison();
-  self->release(std::move(c));
+  --self->in_use_;  // not a lease: leaves the average alone
+  self->release_unleased(std::move(c));
 }
 
 void Pool::discard(std::unique_ptr<Connection> c) {
@@ -253,6 +271,7 @@ void Pool::close() {
 
 PoolStats Pool::stats() const {
   PoolStats s = counters_;
+  s.lease_avg = lease_avg_;
   s.size = opt_.size;
   s.open = open_;
   s.in_use = in_use_;

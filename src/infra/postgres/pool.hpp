@@ -29,6 +29,11 @@ struct PoolOptions {
   // After a failed connect, new connects are not attempted (acquire fails fast with
   // `unavailable`) for a backoff that doubles from min to max; reset by a success.
   std::chrono::milliseconds reconnect_backoff_min{50}, reconnect_backoff_max{1000};
+  // Refuse at once (pool_timeout) an acquire that would queue behind more work than the pool
+  // can finish within acquire_timeout, judged by how long leases have lately been held. A crowd
+  // then gets its 503 + Retry-After immediately instead of each request holding its client's
+  // connection (and a coroutine) for the whole timeout only to be refused anyway.
+  bool shed_when_late = true;
 };
 
 struct PoolStats {
@@ -39,6 +44,8 @@ struct PoolStats {
   int waiting = 0;  // acquirers queued for a connection
   std::uint64_t acquires = 0, waits = 0, timeouts = 0, connects = 0, connect_failures = 0,
                 discarded = 0;
+  std::uint64_t shed = 0;                  // refused at once: the queue could not be served in time
+  std::chrono::microseconds lease_avg{0};  // recent time a connection stays leased (EWMA)
 };
 
 class Pool : public std::enable_shared_from_this<Pool> {
@@ -65,9 +72,10 @@ class Pool : public std::enable_shared_from_this<Pool> {
    private:
     friend class Pool;
     Lease(std::shared_ptr<Pool> pool, std::unique_ptr<Connection> c)
-        : pool_(std::move(pool)), conn_(std::move(c)) {}
+        : pool_(std::move(pool)), conn_(std::move(c)), since_(std::chrono::steady_clock::now()) {}
     std::shared_ptr<Pool> pool_;  // keeps the pool alive while connections are out
     std::unique_ptr<Connection> conn_;
+    std::chrono::steady_clock::time_point since_;
   };
 
   // An idle connection, a new one (if fewer than `size` are open), or the next one returned
@@ -91,7 +99,10 @@ class Pool : public std::enable_shared_from_this<Pool> {
  private:
   struct Waiter;
   Pool(asio::any_io_executor ex, PoolOptions opt);
-  void release(std::unique_ptr<Connection> c);           // from a Lease (was in use)
+  // From a Lease (was in use for `held`).
+  void release(std::unique_ptr<Connection> c, std::chrono::steady_clock::duration held);
+  // Whether a new waiter, queued behind the current ones, would outlast acquire_timeout.
+  bool late() const;
   void release_unleased(std::unique_ptr<Connection> c);  // idle, to a waiter, or discarded
   void discard(std::unique_ptr<Connection> c);           // close it and give back its slot
   // One connection fewer is open: lets the first waiter (if any) open one in its place.
@@ -111,6 +122,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   bool closed_ = false;
   std::chrono::milliseconds backoff_{0};
   std::chrono::steady_clock::time_point retry_at_{};
+  std::chrono::microseconds lease_avg_{0};
   PoolStats counters_;
 };
 

@@ -94,6 +94,55 @@ TEST_F(pgPool, TwoHundredConcurrentQueriesThroughAPoolOfFour) {
   EXPECT_EQ(s.connects, 4u);
 }
 
+TEST_F(pgPool, AnAcquireThatCannotBeServedInTimeIsRefusedAtOnce) {
+  auto pool = make_pool({.size = 1, .acquire_timeout = 400ms});
+  // Teach the pool that a lease lasts about 300 ms.
+  auto taught = run([&]() -> asio::awaitable<tk::Status> {
+    auto lease = co_await pool->acquire();
+    if (!lease.ok()) co_return std::move(lease).error();
+    asio::steady_timer t(io_, 300ms);
+    co_await t.async_wait(asio::use_awaitable);
+    co_return tk::Status{};
+  });
+  ASSERT_TRUE(taught.ok()) << describe(taught);
+  EXPECT_GE(pool->stats().lease_avg, 250ms);
+
+  auto held = run([&] { return pool->acquire(); });  // the only connection, busy
+  ASSERT_TRUE(held.ok()) << describe(held);
+  // First in line is ~300 ms away: it waits. Second is ~600 ms away, past the 400 ms timeout:
+  // refused now rather than after holding its caller for 400 ms.
+  std::optional<tk::Result<Pool::Lease>> first, second;
+  std::chrono::steady_clock::duration second_took{};
+  asio::co_spawn(
+      io_, [&]() -> asio::awaitable<void> { first = co_await pool->acquire(); }, asio::detached);
+  asio::co_spawn(
+      io_,
+      [&]() -> asio::awaitable<void> {
+        auto t0 = std::chrono::steady_clock::now();
+        second = co_await pool->acquire();
+        second_took = std::chrono::steady_clock::now() - t0;
+      },
+      asio::detached);
+  asio::co_spawn(
+      io_,
+      [&]() -> asio::awaitable<void> {
+        asio::steady_timer t(io_, 100ms);
+        co_await t.async_wait(asio::use_awaitable);
+        held.value().reset();
+      },
+      asio::detached);
+  io_.restart();
+  io_.run_for(3s);
+  ASSERT_TRUE(first && second);
+  EXPECT_TRUE(first->ok()) << describe(*first);
+  EXPECT_EQ(second->code(), Errc::pool_timeout) << describe(*second);
+  EXPECT_LT(second_took, 200ms);
+  auto s = pool->stats();
+  EXPECT_EQ(s.shed, 1u);
+  EXPECT_EQ(s.timeouts, 0u);
+  EXPECT_EQ(s.waits, 1u);
+}
+
 TEST_F(pgPool, LeaseReturnedInsideATransactionIsRolledBack) {
   script("DROP TABLE IF EXISTS it_pg_leak; CREATE TABLE it_pg_leak (id int)");
   auto pool = make_pool({.size = 1, .acquire_timeout = 2000ms});
