@@ -55,7 +55,8 @@ struct Shared {
 
 // Work in flight on one io_context that concurrent requests join instead of repeating.
 struct Flights {
-  SingleFlight<void> marker_reloads;  // by performance id
+  SingleFlight<void> marker_reloads;                    // by performance id
+  SingleFlight<std::shared_ptr<const Layout>> layouts;  // by venue id
 };
 
 struct Deps {

@@ -36,6 +36,12 @@ std::optional<std::string> perf_of_hold(std::string_view hold_id) {
 
 Task<std::shared_ptr<const Layout>> Seats::layout_of(const std::string& venue_id) {
   if (auto l = d_.shared->layouts->get(venue_id)) co_return l;
+  // The first readers of a venue arrive together: one of them loads it (a stadium is 100k rows).
+  auto load = [this, &venue_id] { return load_layout(venue_id); };
+  co_return co_await d_.flights->layouts.run(venue_id, load);
+}
+
+Task<std::shared_ptr<const Layout>> Seats::load_layout(std::string venue_id) {
   TK_CO_TRY(auto v, co_await d_.ports.catalog->get_venue(venue_id));
   if (!v) co_return Errc::not_found;
   co_return d_.shared->layouts->put(std::move(*v));

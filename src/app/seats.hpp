@@ -51,6 +51,7 @@ class Seats {
 
  private:
   Task<void> load_markers_from_orders(std::string perf_id);
+  Task<std::shared_ptr<const Layout>> load_layout(std::string venue_id);
   Deps d_;
 };
 

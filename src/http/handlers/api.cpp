@@ -1,9 +1,12 @@
 #include "http/handlers/api.hpp"
 
+#include <chrono>
+
 #include "app/catalogue.hpp"
 #include "app/identity.hpp"
 #include "app/orders.hpp"
 #include "app/seats.hpp"
+#include "app/single_flight.hpp"
 #include "app/waiting_room.hpp"
 #include "common/crypto/encoding.hpp"
 #include "http/handlers/seat_map_body.hpp"
@@ -23,7 +26,8 @@ struct Ctx {
   app::Deps d;
   ApiOptions o;
   SeatMapCache seat_maps;      // this io_context's own: no locking
-  RecentWrites recent_writes;  // accounts that changed seats here in the last 100 ms
+  RecentWrites recent_writes;  // accounts that changed seats here in the last second
+  app::SingleFlight<SeatMapCache::Bodies> map_builds;  // by performance id
 };
 
 json::object event_json(const domain::Event& e) {
@@ -90,6 +94,18 @@ std::string_view header(const Request& req, std::string_view name) {
   return it == req.end() ? std::string_view{} : std::string_view(it->value());
 }
 
+// Reads the seat state of `pid` and keeps its bodies in this thread's cache.
+app::Task<SeatMapCache::Bodies> build_seat_map_bodies(Ctx& c, std::string pid) {
+  app::Seats seats(c.d);
+  Millis asked = c.d.now();
+  auto t0 = std::chrono::steady_clock::now();
+  TK_CO_TRY(auto m, co_await seats.seat_map(pid));
+  // The read's cost (waiting for Redis and the CPU included) counts toward the window.
+  auto read_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  co_return c.seat_maps.put(pid, m, asked, read_ms.count());
+}
+
 // The seat map bodies of {pid} for an admitted buyer, from this thread's cache when still exact.
 app::Task<SeatMapCache::Bodies> seat_map_bodies_for(Ctx& c, RequestContext& ctx,
                                                     const app::Principal& who) {
@@ -100,16 +116,23 @@ app::Task<SeatMapCache::Bodies> seat_map_bodies_for(Ctx& c, RequestContext& ctx,
   // The reader's own hold, release or payment is always in the map they get. Checks and builds
   // are stamped with the time before Redis was asked, so a write that completed while the answer
   // was on its way never counts as included.
-  auto body = c.seat_maps.fresh(pid, now, c.recent_writes.last(who.account_id, now));
+  Millis since = c.recent_writes.last(who.account_id, now);
+  auto body = c.seat_maps.fresh(pid, now, since);
   if (!body) {
     Millis asked = c.d.now();
     TK_CO_TRY(auto version, co_await seats.seat_version(pid));
     body = c.seat_maps.current(pid, version, asked);
   }
+  // One build per performance in flight: the readers that find the bodies stale together wait
+  // for it (each building its own made a 100k-seat on-sale spend its core encoding maps). A
+  // writer whose change came after the shared build asked Redis takes the next one.
   if (!body) {
-    Millis asked = c.d.now();
-    TK_CO_TRY(auto m, co_await seats.seat_map(pid));
-    body = c.seat_maps.put(pid, m, asked);
+    auto build = [&c, &pid] { return build_seat_map_bodies(c, pid); };
+    for (int i = 0; i < 3; ++i) {
+      TK_CO_TRY(auto b, co_await c.map_builds.run(pid, build));
+      body = std::move(b);
+      if (body->as_of > since) break;
+    }
   }
   co_return body;
 }
@@ -331,8 +354,10 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
             ids.emplace_back(v.get_string());
           }
           auto h = co_await seats.hold(who, access, pid, std::move(ids));
-          c->recent_writes.note(who.account_id, c->d.now());  // also on failure: 409 re-reads
+          // Not on a 409: it names the seats that were taken, and forcing a rebuild for every
+          // buyer who lost a race would rebuild a stadium's map back to back during an on-sale.
           if (!h) co_return error_to_response(h.error());
+          c->recent_writes.note(who.account_id, c->d.now());
           json::array s;
           for (auto& x : h->seat_ids) s.emplace_back(x);
           co_return created(json::object{{"hold_id", h->id},

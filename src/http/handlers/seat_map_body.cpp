@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 #include <charconv>
+#include <chrono>
 
 namespace tk::http {
 
@@ -138,8 +139,8 @@ SeatMapCache::Bodies SeatMapCache::fresh(std::string_view perf, Millis now, Mill
   auto it = map_.find(perf);
   if (it == map_.end()) return nullptr;
   const Entry& e = it->second;
-  if (now - e.checked_at >= kRecheckMs || now >= e.valid_until || now - e.built_at >= kMaxAgeMs ||
-      now < e.checked_at || e.checked_at <= since) {
+  if (now - e.checked_at >= e.window || now - e.built_at >= kMaxAgeMs || now < e.checked_at ||
+      e.checked_at <= since) {
     return nullptr;
   }
   return e.bodies;
@@ -158,19 +159,27 @@ SeatMapCache::Bodies SeatMapCache::current(std::string_view perf, std::int64_t v
   return e.bodies;
 }
 
-SeatMapCache::Bodies SeatMapCache::put(std::string_view perf, const app::SeatMap& m, Millis now) {
-  auto bodies = std::make_shared<const SeatMapBodies>(seat_map_bodies(m));
+SeatMapCache::Bodies SeatMapCache::put(std::string_view perf, const app::SeatMap& m, Millis now,
+                                       Millis read_ms) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto built = seat_map_bodies(m);
+  built.as_of = now;
+  Millis build_ms = read_ms + std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now() - t0)
+                                  .count();
+  auto bodies = std::make_shared<const SeatMapBodies>(std::move(built));
   auto it = map_.find(perf);
   if (it == map_.end()) it = map_.emplace(std::string(perf), Entry{}).first;
-  it->second = Entry{m.version, m.valid_until, now, now, bodies};
+  Millis window = std::clamp<Millis>(build_ms * kWindowPerBuildMs, kRecheckMs, kMaxWindowMs);
+  it->second = Entry{m.version, m.valid_until, now, now, window, bodies};
   return bodies;
 }
 
 void RecentWrites::note(std::string_view account, Millis now) {
   // Amortised: one sweep per window, so the map holds about one window of writers.
-  if (now - swept_at_ >= SeatMapCache::kRecheckMs) {
+  if (now - swept_at_ >= SeatMapCache::kMaxWindowMs) {
     std::erase_if(map_,
-                  [&](const auto& kv) { return now - kv.second >= SeatMapCache::kRecheckMs; });
+                  [&](const auto& kv) { return now - kv.second >= SeatMapCache::kMaxWindowMs; });
     swept_at_ = now;
   }
   auto it = map_.find(account);
@@ -183,7 +192,7 @@ void RecentWrites::note(std::string_view account, Millis now) {
 
 Millis RecentWrites::last(std::string_view account, Millis now) const {
   auto it = map_.find(account);
-  if (it == map_.end() || now - it->second >= SeatMapCache::kRecheckMs) return 0;
+  if (it == map_.end() || now - it->second >= SeatMapCache::kMaxWindowMs) return 0;
   return it->second;
 }
 

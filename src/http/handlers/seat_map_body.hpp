@@ -3,15 +3,16 @@
 // milliseconds to build, while every admitted buyer reads it — or, in a big venue, the section
 // summary and one section (GET .../sections, GET .../seats?section=), which is what keeps a
 // stadium's on-sale from sending megabytes to every admitted buyer. All of them come out of one
-// pass over the map. Each I/O thread keeps the last bodies per performance and rebuilds them only
-// when the seat version moved, a held seat's expiry passed, or they are older than a hard limit.
-// Between version checks (kRecheckMs) the bodies are served as is; a map up to 100 ms old is fine
-// because the hold script has the last word. A buyer who just held, released or paid through this
-// thread skips that window (RecentWrites), so they see their own change at once; other buyers'
-// writes cost no rebuild per request, which at an on-sale's hundreds of holds a second meant a
-// rebuild for nearly every read. Not thread-safe by design: one cache per io_context
-// (shared-nothing). A buyer whose next request lands on another thread sees a map at most
-// kRecheckMs old.
+// pass over the map. Each I/O thread keeps the last bodies per performance and looks at the seat
+// version at most once per window; when it moved (or a held seat's expiry passed, or the bodies
+// are older than a hard limit) they are rebuilt, once, by the first reader while the others wait
+// for that build (api.cpp). The window is 100 ms, longer for maps that are costly to rebuild
+// (20x the last build's time, up to 1 s), so rebuilding stays a small share of a core whatever
+// the venue's size and the rate of holds; a map a window old is fine because the hold script has
+// the last word. A buyer who just held, released or paid through this thread skips the window
+// (RecentWrites) and sees their own change at once. Not thread-safe by design: one cache per
+// io_context (shared-nothing). A buyer whose next request lands on another thread sees a map at
+// most one window old.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,35 +34,40 @@ struct SeatMapBodies {
   const std::string* section(std::string_view name) const;
 
   std::vector<std::pair<std::string, std::string>> by_section;  // (name, body), layout order
+  Millis as_of = 0;  // when Redis was asked for the state these bodies show
 };
 
 SeatMapBodies seat_map_bodies(const app::SeatMap& m);
 
 class SeatMapCache {
  public:
-  static constexpr Millis kRecheckMs = 100;  // serve without asking Redis for this long
-  static constexpr Millis kMaxAgeMs = 2000;  // rebuild at least this often, whatever the version
+  static constexpr Millis kRecheckMs = 100;     // the shortest window: serve unchecked this long
+  static constexpr Millis kMaxWindowMs = 1000;  // the longest, for maps costly to rebuild
+  static constexpr int kWindowPerBuildMs = 20;  // window = 20 x the last build's duration
+  static constexpr Millis kMaxAgeMs = 2000;     // rebuild at least this often, whatever the version
 
   using Bodies = std::shared_ptr<const SeatMapBodies>;
-  // Bodies that need no version check: checked less than kRecheckMs ago, and after `since` (the
-  // reader's own last write, 0 if none). nullptr otherwise.
+  // Bodies that need no version check: checked less than a window ago, and after `since` (the
+  // reader's own last write, 0 if none). A hold that ran out meanwhile shows at the next check.
   Bodies fresh(std::string_view perf, Millis now, Millis since = 0) const;
   // Bodies still exact for `version` at `now` (marks them checked), or nullptr.
   Bodies current(std::string_view perf, std::int64_t version, Millis now);
-  Bodies put(std::string_view perf, const app::SeatMap& m, Millis now);
+  // Builds and keeps the bodies of `m`, the state as of `now`. What the rebuild cost — `read_ms`
+  // (reading the state) plus the encoding, timed here — sets how long they are served unchecked.
+  Bodies put(std::string_view perf, const app::SeatMap& m, Millis now, Millis read_ms = 0);
 
  private:
   struct Entry {
     std::int64_t version = 0;
-    Millis valid_until = 0, built_at = 0, checked_at = 0;
+    Millis valid_until = 0, built_at = 0, checked_at = 0, window = kRecheckMs;
     Bodies bodies;
   };
   StringMap<Entry> map_;
 };
 
 // When each account last changed seats (hold, release, payment) through this thread, for
-// SeatMapCache::fresh. Entries older than the recheck window are useless (a body served by then
-// was checked after them) and are dropped, so the map holds about the last 100 ms of writers.
+// SeatMapCache::fresh. Entries older than the longest window are useless (a body served by then
+// was checked after them) and are dropped, so the map holds about the last second of writers.
 class RecentWrites {
  public:
   void note(std::string_view account, Millis now);

@@ -99,14 +99,33 @@ TEST(SeatMapCache, ServesWithoutCheckingOnlyBrieflyThenByVersion) {
   EXPECT_EQ(c.current("p1", 7, t + SeatMapCache::kMaxAgeMs), nullptr);
 }
 
-TEST(SeatMapCache, AHeldSeatExpiringEndsTheBodysValidity) {
+TEST(SeatMapCache, AHeldSeatExpiringEndsTheBodysValidityAtTheNextCheck) {
   Fixture f;
   SeatMapCache c;
   Millis t = 2'000'000;
   auto body = c.put("p", f.map(3, t + 50), t);
-  EXPECT_EQ(c.fresh("p", t + 49), body);
-  EXPECT_EQ(c.fresh("p", t + 50), nullptr);
-  EXPECT_EQ(c.current("p", 3, t + 50), nullptr);
+  // Within the window the bodies are served as they are (no rebuild per expiry)...
+  EXPECT_EQ(c.fresh("p", t + 50), body);
+  // ...and the check after it finds them out of date although the version did not move.
+  EXPECT_EQ(c.current("p", 3, t + SeatMapCache::kRecheckMs), nullptr);
+}
+
+TEST(SeatMapCache, AMapCostlyToRebuildIsServedUncheckedLonger) {
+  Fixture f;
+  SeatMapCache c;
+  Millis t = 5'000'000;
+  // 30 ms to read: 20 x 30 = 600 ms between checks instead of 100.
+  auto body = c.put("big", f.map(1), t, 30);
+  EXPECT_EQ(c.fresh("big", t + 599), body);
+  EXPECT_EQ(c.fresh("big", t + 600), nullptr);
+  // Capped at one second.
+  body = c.put("huge", f.map(1), t, 400);
+  EXPECT_EQ(c.fresh("huge", t + SeatMapCache::kMaxWindowMs - 1), body);
+  EXPECT_EQ(c.fresh("huge", t + SeatMapCache::kMaxWindowMs), nullptr);
+  // A cheap map keeps the shortest window, and its bodies say when their state was read.
+  body = c.put("small", f.map(1), t, 0);
+  EXPECT_EQ(body->as_of, t);
+  EXPECT_EQ(c.fresh("small", t + SeatMapCache::kRecheckMs), nullptr);
 }
 
 TEST(SeatMapCache, TheWritersOwnReadSkipsTheNoCheckWindowOthersDoNot) {
@@ -132,12 +151,14 @@ TEST(RecentWrites, ForgetsWritesOlderThanTheWindow) {
   Millis t = 4'000'000;
   w.note("a", t);
   EXPECT_EQ(w.last("a", t + 1), t);
-  EXPECT_EQ(w.last("a", t + SeatMapCache::kRecheckMs), 0);
+  // Kept as long as the longest window: a body served unchecked that long may predate it.
+  EXPECT_EQ(w.last("a", t + SeatMapCache::kMaxWindowMs - 1), t);
+  EXPECT_EQ(w.last("a", t + SeatMapCache::kMaxWindowMs), 0);
   for (int i = 0; i < 1000; ++i) w.note("b" + std::to_string(i), t + 1);
   // Notes a window later sweep the old ones: the map holds about one window of writers.
-  w.note("c", t + 1 + SeatMapCache::kRecheckMs);
+  w.note("c", t + 1 + SeatMapCache::kMaxWindowMs);
   EXPECT_EQ(w.size(), 1u);
-  EXPECT_EQ(w.last("c", t + 2 + SeatMapCache::kRecheckMs), t + 1 + SeatMapCache::kRecheckMs);
+  EXPECT_EQ(w.last("c", t + 2 + SeatMapCache::kMaxWindowMs), t + 1 + SeatMapCache::kMaxWindowMs);
 }
 
 }  // namespace
