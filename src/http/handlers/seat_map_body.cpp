@@ -139,8 +139,8 @@ SeatMapCache::Bodies SeatMapCache::fresh(std::string_view perf, Millis now, Mill
   auto it = map_.find(perf);
   if (it == map_.end()) return nullptr;
   const Entry& e = it->second;
-  if (now - e.checked_at >= e.window || now - e.built_at >= kMaxAgeMs || now < e.checked_at ||
-      e.checked_at <= since) {
+  if (now - e.checked_at >= e.window || now >= e.valid_until || now - e.built_at >= kMaxAgeMs ||
+      now < e.checked_at || e.checked_at <= since) {
     return nullptr;
   }
   return e.bodies;

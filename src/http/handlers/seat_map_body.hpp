@@ -4,15 +4,15 @@
 // summary and one section (GET .../sections, GET .../seats?section=), which is what keeps a
 // stadium's on-sale from sending megabytes to every admitted buyer. All of them come out of one
 // pass over the map. Each I/O thread keeps the last bodies per performance and looks at the seat
-// version at most once per window; when it moved (or a held seat's expiry passed, or the bodies
-// are older than a hard limit) they are rebuilt, once, by the first reader while the others wait
-// for that build (api.cpp). The window is 100 ms, longer for maps that are costly to rebuild
-// (20x the last build's time, up to 1 s), so rebuilding stays a small share of a core whatever
-// the venue's size and the rate of holds; a map a window old is fine because the hold script has
-// the last word. A buyer who just held, released or paid through this thread skips the window
-// (RecentWrites) and sees their own change at once. Not thread-safe by design: one cache per
-// io_context (shared-nothing). A buyer whose next request lands on another thread sees a map at
-// most one window old.
+// version at most once per window. They are rebuilt when the version moved, when a seat they show
+// held is past its hold's expiry (it must show available at once), or when they are older than a
+// hard limit — once, by the first reader, while the others wait for that build (api.cpp). The
+// window is 100 ms, longer for maps that are costly to rebuild (20x the last build's time, up to
+// 1 s), so rebuilding stays a small share of a core whatever the venue's size and the rate of
+// holds; a map a window old is fine because the hold script has the last word. A buyer who just
+// held, released or paid through this thread skips the window (RecentWrites) and sees their own
+// change at once. Not thread-safe by design: one cache per io_context (shared-nothing). A buyer
+// whose next request lands on another thread sees a map at most one window old.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -48,7 +48,8 @@ class SeatMapCache {
 
   using Bodies = std::shared_ptr<const SeatMapBodies>;
   // Bodies that need no version check: checked less than a window ago, and after `since` (the
-  // reader's own last write, 0 if none). A hold that ran out meanwhile shows at the next check.
+  // reader's own last write, 0 if none), and no hold they show has run out since (the contract:
+  // a seat whose hold expired shows available at once).
   Bodies fresh(std::string_view perf, Millis now, Millis since = 0) const;
   // Bodies still exact for `version` at `now` (marks them checked), or nullptr.
   Bodies current(std::string_view perf, std::int64_t version, Millis now);
