@@ -26,7 +26,7 @@ class SingleFlight {
   // Runs fn() (-> Task<T>) unless a call for `key` is in flight; then returns that call's result.
   template <class Fn>
   Task<T> run(std::string key, Fn fn) {
-    if (auto it = flights_.find(key); it != flights_.end()) {
+    if (auto it = flights_->find(key); it != flights_->end()) {
       auto f = it->second;  // keeps the result alive after the leader is gone
       if (!f->result)
         co_await f->done.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
@@ -34,14 +34,14 @@ class SingleFlight {
       co_return *f->result;
     }
     auto f = std::make_shared<Flight>(co_await boost::asio::this_coro::executor);
-    flights_.emplace(key, f);
-    Landing landing{this, std::move(key), f};  // also on the leader's destruction
+    flights_->emplace(key, f);
+    Landing landing{flights_, std::move(key), f};  // also on the leader's destruction
     Result<T> r = co_await fn();
     f->result = r;
     co_return r;
   }
 
-  bool in_flight(std::string_view key) const { return flights_.find(key) != flights_.end(); }
+  bool in_flight(std::string_view key) const { return flights_->find(key) != flights_->end(); }
 
  private:
   struct Flight {
@@ -50,20 +50,23 @@ class SingleFlight {
     boost::asio::steady_timer done;  // cancelled when the leader lands: wakes every waiter
     std::optional<Result<T>> result;
   };
+  using Map = StringMap<std::shared_ptr<Flight>>;
   struct Landing {
-    SingleFlight* owner;
+    // Shares the map: a leader suspended at shutdown is destroyed with its io_context, which may
+    // outlive the SingleFlight's owner.
+    std::shared_ptr<Map> map;
     std::string key;
     std::shared_ptr<Flight> flight;
-    Landing(SingleFlight* o, std::string k, std::shared_ptr<Flight> f)
-        : owner(o), key(std::move(k)), flight(std::move(f)) {}
+    Landing(std::shared_ptr<Map> m, std::string k, std::shared_ptr<Flight> f)
+        : map(std::move(m)), key(std::move(k)), flight(std::move(f)) {}
     Landing(const Landing&) = delete;
     Landing& operator=(const Landing&) = delete;
     ~Landing() {
-      owner->flights_.erase(key);
+      map->erase(key);
       flight->done.cancel();
     }
   };
-  StringMap<std::shared_ptr<Flight>> flights_;
+  std::shared_ptr<Map> flights_ = std::make_shared<Map>();
 };
 
 }  // namespace tk::app

@@ -84,5 +84,29 @@ TEST(SingleFlight, AnErrorReachesEveryWaiterAndTheNextCallRunsAgain) {
   ASSERT_TRUE(again.at(0).ok());
 }
 
+TEST(SingleFlight, ALeaderSuspendedAtShutdownMayOutliveItsOwner) {
+  // A service stops by destroying its io_context, after the objects that own SingleFlights:
+  // the suspended leader's frame is destroyed last and must not touch the owner (ASan build).
+  SlowWork work;
+  bool finished = false;
+  {
+    asio::io_context io;
+    auto flights = std::make_unique<SingleFlight<int>>();
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          auto job = [&work] { return work(1, ok); };
+          auto r = co_await flights->run("prf_a", job);
+          finished = r.ok();
+        },
+        asio::detached);
+    io.run_for(std::chrono::milliseconds(5));
+    EXPECT_TRUE(flights->in_flight("prf_a"));
+    flights.reset();
+  }
+  EXPECT_EQ(work.runs, 1);
+  EXPECT_FALSE(finished);
+}
+
 }  // namespace
 }  // namespace tk::app
