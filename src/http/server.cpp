@@ -12,7 +12,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -24,6 +23,7 @@
 
 #include "common/log.hpp"
 #include "http/access_log.hpp"
+#include "http/deadline.hpp"
 #include "http/wire.hpp"
 
 namespace tk::http {
@@ -74,7 +74,7 @@ struct MetricKeyHash {
 };
 
 struct Conn {
-  beast::tcp_stream* stream;
+  tcp::socket* sock;
   bool idle = false;    // waiting for the first byte of the next request
   bool closed = false;  // closed by drain()
 };
@@ -91,20 +91,53 @@ void log_task_failure(std::exception_ptr e) {
 }
 
 // Stop sending, read and discard until the client closes (bounded in time and bytes), close.
-asio::awaitable<void> lingering_close(beast::tcp_stream& stream) {
+asio::awaitable<void> lingering_close(tcp::socket& sock, Deadline& deadline) {
   boost::system::error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  sock.shutdown(tcp::socket::shutdown_send, ec);
   if (!ec) {
-    stream.expires_after(kLinger);
+    deadline.expire_after(kLinger);
     char sink[4096];
     std::size_t total = 0;
     while (total < kLingerBytes) {
-      auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+      auto [rec, n] = co_await sock.async_read_some(asio::buffer(sink), kTuple);
       if (rec) break;
       total += n;
     }
   }
-  stream.close();
+  sock.close(ec);
+}
+
+// Feeds what the buffer holds to the parser without I/O. Returns true when the parser needs more
+// bytes than the buffer has; `ec` is a parse error (limits, malformed) otherwise.
+bool parse_buffered(beast::flat_buffer& buffer, bhttp::request_parser<bhttp::string_body>& parser,
+                    beast::error_code& ec) {
+  while (!parser.is_done()) {
+    if (buffer.size() == 0) return true;
+    std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == bhttp::error::need_more) {
+      ec = {};
+      return true;
+    }
+    if (ec) return false;
+    if (used == 0) return true;  // defensive: no progress without an error means wait for bytes
+  }
+  return false;
+}
+
+// Writes as much as the socket takes now, without suspending (the common case for a small
+// response); the caller awaits the rest. Returns the bytes written.
+std::size_t write_now(tcp::socket& sock, std::array<asio::const_buffer, 2>& wire,
+                      boost::system::error_code& ec) {
+  std::size_t n = sock.write_some(wire, ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+  std::size_t left = n;
+  for (auto& b : wire) {
+    std::size_t k = std::min(left, b.size());
+    b += k;
+    left -= k;
+  }
+  return n;
 }
 
 }  // namespace
@@ -255,19 +288,19 @@ asio::awaitable<void> Server::Impl::reject(std::shared_ptr<Impl> self, tcp::sock
     Impl& s;
     ~Done() { --s.rejecting; }
   } done{*self};
-  beast::tcp_stream stream(std::move(sock));
+  Deadline deadline(self->ex, sock);
   Response res = error_response(bhttp::status::service_unavailable, "unavailable",
                                 "server is at its connection limit, retry later");
   set_retry_after(res, 1);
   res.keep_alive(false);
   res.set("X-Request-Id", generate_request_id());
-  stream.expires_after(1s);
-  auto [ec, n] = co_await bhttp::async_write(stream, res, kTuple);
+  deadline.expire_after(1s);
+  auto [ec, n] = co_await bhttp::async_write(sock, res, kTuple);
   if (ec) {
-    stream.close();
+    sock.close(ec);
     co_return;
   }
-  co_await lingering_close(stream);
+  co_await lingering_close(sock, deadline);
 }
 
 asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
@@ -276,8 +309,12 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
   sock.set_option(tcp::no_delay(true), ec);
   asio::ip::address remote;
   if (auto ep = sock.remote_endpoint(ec); !ec) remote = ep.address();
-  beast::tcp_stream stream(std::move(sock));
-  auto self_it = s.conns.insert(s.conns.end(), Conn{&stream});
+  // Non-blocking for the synchronous write attempt (write_now); Asio's own operations are
+  // unaffected.
+  sock.non_blocking(true, ec);
+  if (ec) co_return;
+  Deadline deadline(s.ex, sock);
+  auto self_it = s.conns.insert(s.conns.end(), Conn{&sock});
   struct Unlist {
     std::list<Conn>& l;
     std::list<Conn>::iterator it;
@@ -295,19 +332,26 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
       if (buffer.capacity() > kShrinkAbove) buffer.shrink_to_fit();
       // Keep-alive wait: the idle timeout applies until the first byte of the next request.
       conn.idle = true;
-      stream.expires_after(s.opt.idle_timeout);
-      auto [rec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunk), kTuple);
+      deadline.expire_after(s.opt.idle_timeout);
+      auto [rec, n] = co_await sock.async_read_some(buffer.prepare(kReadChunk), kTuple);
       conn.idle = false;
       if (rec) break;  // peer closed, idle timeout, or drain closed us
       buffer.commit(n);
     }
 
-    // From the first byte on, the whole request must arrive within read_timeout.
+    // From the first byte on, the whole request must arrive within read_timeout. Usually it is
+    // all in the buffer already and parses without I/O.
+    auto first_byte = Deadline::clock::now();
     parser.emplace();
     parser->header_limit(static_cast<std::uint32_t>(s.opt.header_limit));
     parser->body_limit(s.opt.body_limit);
-    stream.expires_after(s.opt.read_timeout);
-    auto [rec, nread] = co_await bhttp::async_read(stream, buffer, *parser, kTuple);
+    beast::error_code rec;
+    if (parse_buffered(buffer, *parser, rec)) {
+      deadline.expire_at(first_byte + s.opt.read_timeout);
+      auto [aec, nread] = co_await bhttp::async_read(sock, buffer, *parser, kTuple);
+      rec = aec;
+    }
+    deadline.clear();  // a handler's waits are bounded by its own timeouts
     if (rec) {
       bhttp::status st;
       std::string_view code, message;
@@ -344,8 +388,8 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
       Response res = error_response(st, code, message, std::move(details));
       res.keep_alive(false);
       res.set("X-Request-Id", request_id);
-      stream.expires_after(s.opt.write_timeout);
-      auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
+      deadline.expire_after(s.opt.write_timeout);
+      auto [wec, wn] = co_await bhttp::async_write(sock, res, kTuple);
       double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       bhttp::verb method = partial.method();
@@ -406,14 +450,20 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
     res.keep_alive(keep);
     res.set("X-Request-Id", ctx.request_id);
 
-    stream.expires_after(s.opt.write_timeout);
     head.clear();
     write_head(res, head);
     // HEAD: the same head (Content-Length of the GET) and no body.
     bool with_body = req.method() != bhttp::verb::head;
     std::array<asio::const_buffer, 2> wire{
         asio::buffer(head), with_body ? asio::buffer(res.body()) : asio::const_buffer()};
-    auto [wec, wn] = co_await asio::async_write(stream, wire, kTuple);
+    boost::system::error_code wec;
+    std::size_t total = asio::buffer_size(wire);
+    if (write_now(sock, wire, wec) < total && !wec) {
+      deadline.expire_after(s.opt.write_timeout);
+      auto [aec, wn] = co_await asio::async_write(sock, wire, kTuple);
+      wec = aec;
+      deadline.clear();
+    }
     double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
     unsigned status = res.result_int();
@@ -428,10 +478,10 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
       break;
     }
   }
-  if (linger && !conn.closed) {
-    co_await lingering_close(stream);
+  if (linger && !conn.closed && !deadline.expired()) {
+    co_await lingering_close(sock, deadline);
   } else {
-    stream.close();
+    sock.close(ec);
   }
 }
 
@@ -490,7 +540,8 @@ asio::awaitable<void> Server::drain(std::chrono::milliseconds max_wait) {
     for (auto& c : self->conns) {
       if (c.idle && !c.closed) {
         c.closed = true;
-        c.stream->close();
+        boost::system::error_code ignored;
+        c.sock->close(ignored);
       }
     }
     if (self->conns.empty()) co_return;
@@ -501,7 +552,8 @@ asio::awaitable<void> Server::drain(std::chrono::milliseconds max_wait) {
   for (auto& c : self->conns) {
     if (!c.closed) {
       c.closed = true;
-      c.stream->close();
+      boost::system::error_code ignored;
+      c.sock->close(ignored);
     }
   }
   // Give the aborted sessions a moment to unwind; a handler still awaiting something keeps its

@@ -261,6 +261,31 @@ TEST_F(ServerTest, IdleKeepAliveConnectionIsClosed) {
   EXPECT_EQ(servers_[0]->open_connections(), 0u);
 }
 
+// A client that stops reading mid-response is cut off after write_timeout: the response is
+// bigger than the socket buffers, so the write suspends and only the deadline can end it.
+TEST_F(ServerTest, ClientThatStopsReadingIsCutOffAfterWriteTimeout) {
+  router_.add(bhttp::verb::get, "/big", [](RequestContext&) -> asio::awaitable<Response> {
+    Response res{bhttp::status::ok, 11};
+    res.body() = std::string(32 * 1024 * 1024, 'x');
+    co_return res;
+  });
+  auto o = options();
+  o.write_timeout = 300ms;
+  start(o);
+  run([this]() -> asio::awaitable<void> {
+    auto s = co_await connect_to(port());
+    auto req = make_request(bhttp::verb::get, "/big");
+    co_await bhttp::async_write(s, req, asio::use_awaitable);
+    auto t0 = Clock::now();
+    while (servers_[0]->open_connections() != 0 && Clock::now() - t0 < 3s) {
+      co_await sleep_for(20ms);
+    }
+    EXPECT_EQ(servers_[0]->open_connections(), 0u);
+    EXPECT_GE(Clock::now() - t0, 250ms);
+    EXPECT_LT(Clock::now() - t0, 2s);
+  }());
+}
+
 TEST_F(ServerTest, ConnectionCapSharedAcrossServers) {
   auto limiter = std::make_shared<ConnectionLimiter>(2);
   auto o = options();
