@@ -28,9 +28,13 @@ struct Deadline::State : std::enable_shared_from_this<State> {
   }
 
   void fired(std::uint64_t gen) {
-    if (gen != generation || !sock) return;
+    if (gen != generation || !sock) {
+      return;
+    }
     waiting = false;
-    if (deadline == clock::time_point::max()) return;
+    if (deadline == clock::time_point::max()) {
+      return;
+    }
     if (clock::now() < deadline) {
       arm(deadline);  // moved later since this wait was armed
       return;
@@ -53,7 +57,9 @@ void Deadline::expire_at(clock::time_point t) {
   State& s = *st_;
   s.deadline = t;
   // A wait armed for no later than `t` fires, sees the later deadline and re-arms once.
-  if (!s.waiting || s.armed_for > t) s.arm(t);
+  if (!s.waiting || s.armed_for > t) {
+    s.arm(t);
+  }
 }
 
 void Deadline::clear() { st_->deadline = clock::time_point::max(); }

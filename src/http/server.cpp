@@ -112,15 +112,21 @@ asio::awaitable<void> lingering_close(tcp::socket& sock, Deadline& deadline) {
 bool parse_buffered(beast::flat_buffer& buffer, bhttp::request_parser<bhttp::string_body>& parser,
                     beast::error_code& ec) {
   while (!parser.is_done()) {
-    if (buffer.size() == 0) return true;
+    if (buffer.size() == 0) {
+      return true;
+    }
     std::size_t used = parser.put(buffer.data(), ec);
     buffer.consume(used);
     if (ec == bhttp::error::need_more) {
       ec = {};
       return true;
     }
-    if (ec) return false;
-    if (used == 0) return true;  // defensive: no progress without an error means wait for bytes
+    if (ec) {
+      return false;
+    }
+    if (used == 0) {
+      return true;  // defensive: no progress without an error means wait for bytes
+    }
   }
   return false;
 }
@@ -130,7 +136,9 @@ bool parse_buffered(beast::flat_buffer& buffer, bhttp::request_parser<bhttp::str
 std::size_t write_now(tcp::socket& sock, std::array<asio::const_buffer, 2>& wire,
                       boost::system::error_code& ec) {
   std::size_t n = sock.write_some(wire, ec);
-  if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    ec = {};
+  }
   std::size_t left = n;
   for (auto& b : wire) {
     std::size_t k = std::min(left, b.size());
@@ -312,7 +320,9 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
   // Non-blocking for the synchronous write attempt (write_now); Asio's own operations are
   // unaffected.
   sock.non_blocking(true, ec);
-  if (ec) co_return;
+  if (ec) {
+    co_return;
+  }
   Deadline deadline(s.ex, sock);
   auto self_it = s.conns.insert(s.conns.end(), Conn{&sock});
   struct Unlist {
