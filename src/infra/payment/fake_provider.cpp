@@ -29,7 +29,9 @@ Task<app::ChargeResult> FakeProvider::charge(std::string key, std::string order_
                      "DO UPDATE SET provider_key = EXCLUDED.provider_key RETURNING id, status",
                      P(arg(crypto::new_id("ch_")), arg(key), arg(order_ref), arg(amount),
                        arg(currency), arg(status))));
-  co_return app::ChargeResult{r.text(0, 1) != "declined", std::string(r.text(0, 0))};
+  // Only a live charge is approved: a key voided meanwhile (by a lost claim or the reconciler)
+  // must not come back as money taken, or a retry would finalise a sale on a voided charge.
+  co_return app::ChargeResult{r.text(0, 1) == "charged", std::string(r.text(0, 0))};
 }
 
 Task<void> FakeProvider::void_charge(std::string key) {

@@ -21,6 +21,31 @@ std::string state_of(Harness& h, const std::string& perf, const std::string& sea
   });
 }
 
+// A charge retried under a key that was voided in between (a retry taking over an attempt whose
+// charge the first try had already voided) must not be approved: the sale would be finalised on
+// money that was given back.
+TEST(Payments, ProviderRefusesAChargeUnderAVoidedKey) {
+  Harness h;
+  auto& provider = *h.deps.ports.payments;
+  // Named arguments: GCC 12 may destroy temporaries inside a co_await expression twice.
+  const std::string key = "k-voided", ref = "ord_x", currency = "KRW", card = "tok_ok";
+  h.run([&]() -> asio::awaitable<int> {
+    auto first = co_await provider.charge(key, ref, 1000, currency, card);
+    EXPECT_TRUE(first.ok() && first->approved);
+    auto voided = co_await provider.void_charge(key);
+    EXPECT_TRUE(voided.ok());
+    auto again = co_await provider.charge(key, ref, 1000, currency, card);
+    EXPECT_TRUE(again.ok());
+    if (again.ok() && first.ok()) {
+      EXPECT_FALSE(again->approved);
+      EXPECT_EQ(again->charge_id, first->charge_id) << "deduped by key, nothing charged";
+    }
+    auto found = co_await provider.find(key);
+    EXPECT_TRUE(found.ok() && found->has_value() && !(*found)->approved);
+    co_return 0;
+  });
+}
+
 TEST(Payments, TenConcurrentPaymentsWithOneKeyChargeOnce) {
   Harness h(/*provider_latency_ms=*/200);
   auto p = h.run([&] { return h.make_performance({.seats = 4}); });
