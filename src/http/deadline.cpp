@@ -12,14 +12,12 @@ struct Deadline::State : std::enable_shared_from_this<State> {
   boost::asio::steady_timer timer;
   boost::asio::ip::tcp::socket* sock;  // null once the owner is gone
   clock::time_point deadline = clock::time_point::max();
-  clock::time_point armed_for = clock::time_point::max();
+  clock::time_point armed_for = clock::time_point::max();  // max: no wait pending
   std::uint64_t generation = 0;  // of the wait whose completion still counts
-  bool waiting = false;
   bool expired = false;
 
   void arm(clock::time_point t) {
     armed_for = t;
-    waiting = true;
     // Re-arming cancels the previous wait; its completion carries an older generation.
     std::uint64_t gen = ++generation;
     timer.expires_at(t);
@@ -31,7 +29,7 @@ struct Deadline::State : std::enable_shared_from_this<State> {
     if (gen != generation || !sock) {
       return;
     }
-    waiting = false;
+    armed_for = clock::time_point::max();
     if (deadline == clock::time_point::max()) {
       return;
     }
@@ -57,7 +55,7 @@ void Deadline::expire_at(clock::time_point t) {
   State& s = *st_;
   s.deadline = t;
   // A wait armed for no later than `t` fires, sees the later deadline and re-arms once.
-  if (!s.waiting || s.armed_for > t) {
+  if (s.armed_for > t) {
     s.arm(t);
   }
 }
