@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -132,20 +133,14 @@ bool parse_buffered(beast::flat_buffer& buffer, bhttp::request_parser<bhttp::str
 }
 
 // Writes as much as the socket takes now, without suspending (the common case for a small
-// response); the caller awaits the rest. Returns the bytes written.
-std::size_t write_now(tcp::socket& sock, std::array<asio::const_buffer, 2>& wire,
-                      boost::system::error_code& ec) {
-  std::size_t n = sock.write_some(wire, ec);
+// response); `wire` keeps what is left for the caller to await.
+template <class Buffers>
+void write_now(tcp::socket& sock, beast::buffers_suffix<Buffers>& wire,
+               boost::system::error_code& ec) {
+  wire.consume(sock.write_some(wire, ec));
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
     ec = {};
   }
-  std::size_t left = n;
-  for (auto& b : wire) {
-    std::size_t k = std::min(left, b.size());
-    b += k;
-    left -= k;
-  }
-  return n;
 }
 
 }  // namespace
@@ -351,13 +346,12 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
 
     // From the first byte on, the whole request must arrive within read_timeout. Usually it is
     // all in the buffer already and parses without I/O.
-    auto first_byte = Deadline::clock::now();
     parser.emplace();
     parser->header_limit(static_cast<std::uint32_t>(s.opt.header_limit));
     parser->body_limit(s.opt.body_limit);
     beast::error_code rec;
     if (parse_buffered(buffer, *parser, rec)) {
-      deadline.expire_at(first_byte + s.opt.read_timeout);
+      deadline.expire_after(s.opt.read_timeout);
       auto [aec, nread] = co_await bhttp::async_read(sock, buffer, *parser, kTuple);
       rec = aec;
     }
@@ -464,11 +458,11 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
     write_head(res, head);
     // HEAD: the same head (Content-Length of the GET) and no body.
     bool with_body = req.method() != bhttp::verb::head;
-    std::array<asio::const_buffer, 2> wire{
-        asio::buffer(head), with_body ? asio::buffer(res.body()) : asio::const_buffer()};
+    beast::buffers_suffix<std::array<asio::const_buffer, 2>> wire(std::array<asio::const_buffer, 2>{
+        asio::buffer(head), with_body ? asio::buffer(res.body()) : asio::const_buffer()});
     boost::system::error_code wec;
-    std::size_t total = asio::buffer_size(wire);
-    if (write_now(sock, wire, wec) < total && !wec) {
+    write_now(sock, wire, wec);
+    if (!wec && asio::buffer_size(wire) > 0) {
       deadline.expire_after(s.opt.write_timeout);
       auto [aec, wn] = co_await asio::async_write(sock, wire, kTuple);
       wec = aec;
