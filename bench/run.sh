@@ -4,7 +4,8 @@
 # clients to the other. Writes medians, ratios, command lines, versions and the date into the
 # generated section of docs/BENCHMARKS.md (between <!-- bench:begin ... --> and <!-- bench:end -->).
 #
-#   bash bench/run.sh            5 runs of each pair (about 25 minutes on the 2-core box)
+#   bash bench/run.sh            5 runs of each pair (about 35 minutes on the 2-core box, up to 15
+#                                of them the 1M-buyer flash crowd)
 #   bash bench/run.sh --quick    1 short run of each, a scaled-down flash crowd (a few minutes)
 # Options for development: --runs N, --only poll,join,hold,order,mem,flash, --no-build,
 # --no-doc (print the table, leave docs/BENCHMARKS.md alone), --keep (leave the temp folder).
