@@ -65,9 +65,14 @@ Task<std::vector<domain::Order>> Orders::mine(const Principal& who) {
   co_return co_await d_.ports.orders->list_for_account(who.account_id);
 }
 
-std::string provider_key(const std::string& account_id, const std::string& key) {
-  // Namespaced by account: two accounts may pick the same Idempotency-Key.
-  return account_id + ":" + key;
+std::string provider_key(const std::string& account_id, const std::string& key,
+                         const std::string& attempt) {
+  // Namespaced by account: two accounts may pick the same Idempotency-Key. Scoped to the attempt:
+  // a given-up attempt's key is closed at the provider, and the retry must be able to charge.
+  // Attempts from before attempts existed ('') keep the key they charged under.
+  std::string pk = account_id + ":" + key;
+  if (!attempt.empty()) pk.append(":").append(attempt);
+  return pk;
 }
 
 std::string paid_body(const domain::Order& o) {
@@ -97,9 +102,10 @@ Task<PaymentAnswer> Payments::pay(const Principal& who, const PaymentRequest& r)
   Millis now = d_.now();
   // The row stays locked while the provider may still answer; after that a retry may take over.
   Millis lease = d_.ports.payments->timeout_ms() + d_.shared->settings.payment_margin_ms;
-  TK_CO_TRY(auto begin,
-            co_await d_.ports.orders->begin_payment(who.account_id, r.idempotency_key,
-                                                    r.fingerprint, r.order_id, now, lease));
+  std::string new_attempt = crypto::new_id("");
+  TK_CO_TRY(auto begin, co_await d_.ports.orders->begin_payment(
+                            who.account_id, r.idempotency_key, r.fingerprint, r.order_id,
+                            std::move(new_attempt), now, lease));
   switch (begin.kind) {
     case IdempotencyBegin::Kind::replay:
       co_return PaymentAnswer{begin.status, std::move(begin.body)};
@@ -110,17 +116,18 @@ Task<PaymentAnswer> Payments::pay(const Principal& who, const PaymentRequest& r)
     case IdempotencyBegin::Kind::started:
       break;
   }
-  co_return co_await settle(*order, who.account_id, r.idempotency_key, r.card_token, true);
+  co_return co_await settle(*order, who.account_id, r.idempotency_key, begin.attempt, r.card_token,
+                            true);
 }
 
 Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::string& account,
-                                     const std::string& key, const std::string& card_token,
-                                     bool do_charge) {
+                                     const std::string& key, const std::string& attempt,
+                                     const std::string& card_token, bool do_charge) {
   auto& orders = *d_.ports.orders;
   auto& provider = *d_.ports.payments;
-  const std::string pk = provider_key(account, key);
+  const std::string pk = provider_key(account, key, attempt);
   auto finish = [&](PaymentAnswer a) -> Task<PaymentAnswer> {
-    TK_CO_CHECK(co_await orders.complete_payment(account, key, a.status, a.body));
+    TK_CO_CHECK(co_await orders.complete_payment(account, key, attempt, a.status, a.body));
     co_return a;
   };
   // Re-read: another key may have paid meanwhile.
@@ -131,12 +138,14 @@ Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::s
 
   std::optional<ChargeResult> charge;
   if (!do_charge) {
-    TK_CO_TRY(auto found, co_await provider.find(pk));
-    if (!found) {  // the provider never saw it: nothing happened, a retry may start afresh
-      TK_CO_CHECK(co_await orders.abandon_payment(account, key));
+    // The lease ran out, but the attempt's process may be alive with its charge still in flight:
+    // "never seen" is only final once the key is closed, so a late charge is refused.
+    TK_CO_TRY(auto found, co_await provider.find_or_close(pk));
+    if (!found) {  // nothing was or can be charged: forget it, a retry starts a new attempt
+      TK_CO_CHECK(co_await orders.abandon_payment(account, key, attempt));
       co_return PaymentAnswer{0, {}};
     }
-    if (!found->approved)
+    if (!found->approved())
       co_return co_await finish(answer(Errc::payment_declined, "payment declined", 402));
     charge = std::move(*found);
   }
@@ -165,7 +174,10 @@ Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::s
     // Outside any transaction, with our key so the provider dedupes a retried charge.
     auto c = co_await provider.charge(pk, order.id, order.total_cents, order.currency, card_token);
     if (!c) co_return Errc::unavailable;  // outcome unknown: the attempt stays in doubt
-    if (!c->approved)
+    // Given up by the reconciler while our call was on its way: nothing was charged, and the row
+    // is no longer ours to answer on. A retry with the same key starts a new attempt.
+    if (c->status == ChargeStatus::closed) co_return Errc::unavailable;
+    if (!c->approved())
       co_return co_await finish(answer(Errc::payment_declined, "payment declined", 402));
     charge = std::move(*c);
   }
@@ -186,6 +198,7 @@ Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::s
   sale.order_id = order.id;
   sale.account_id = account;
   sale.idempotency_key = key;
+  sale.attempt = attempt;
   sale.charge_id = charge->charge_id;
   sale.tickets = paid.tickets;
   sale.response_body = paid_body(paid);
@@ -226,7 +239,7 @@ Task<int> Payments::reconcile(int limit) {
   for (const auto& r : rows) {
     TK_CO_TRY(auto order, co_await d_.ports.orders->get(r.order_id));
     if (!order) continue;
-    auto a = co_await settle(*order, r.account_id, r.key, "", false);
+    auto a = co_await settle(*order, r.account_id, r.key, r.attempt, "", false);
     if (a) ++resolved;
   }
   co_return resolved;

@@ -40,17 +40,20 @@ class Payments {
   // Errors returned here changed nothing and are not stored (404, 409 in progress/reused, 503).
   // Every decided outcome (paid, declined, already paid, hold expired) is a PaymentAnswer.
   Task<PaymentAnswer> pay(const Principal& who, const PaymentRequest& r);
-  // Resolves attempts left in doubt by a crash: finalises, voids or forgets them. Returns how
-  // many were resolved.
+  // Resolves attempts whose lease ran out (a crash, or a process still running late): finalises,
+  // voids or forgets them. Returns how many were resolved.
   Task<int> reconcile(int limit);
 
  private:
   Task<PaymentAnswer> settle(const domain::Order& order, const std::string& account_id,
-                             const std::string& key, const std::string& card_token, bool charge);
+                             const std::string& key, const std::string& attempt,
+                             const std::string& card_token, bool charge);
   Deps d_;
 };
 
-std::string provider_key(const std::string& account_id, const std::string& idempotency_key);
+// The key a payment attempt charges under at the provider.
+std::string provider_key(const std::string& account_id, const std::string& idempotency_key,
+                         const std::string& attempt);
 std::string paid_body(const domain::Order& o);
 std::string error_body(Errc code, std::string_view message);
 

@@ -23,12 +23,14 @@ struct IdempotencyBegin {
   bool took_over = false;  // an attempt left in doubt (crash) is resumed by this request
   int status = 0;          // replay
   std::string body;        // replay
+  std::string attempt;     // started: the attempt this request runs (new, or the one taken over)
 };
 
 struct FinalSale {
   std::string order_id;
   std::string account_id;
   std::string idempotency_key;
+  std::string attempt;  // the row is finalised only while this attempt still owns it
   std::string charge_id;
   std::vector<domain::Ticket> tickets;
   std::string response_body;   // stored on the idempotency row
@@ -40,6 +42,7 @@ struct InDoubtAttempt {
   std::string account_id;
   std::string key;
   std::string order_id;
+  std::string attempt;
 };
 
 // PostgreSQL: orders and the seat fence, idempotency rows, the finalising transaction.
@@ -56,17 +59,23 @@ class OrderRepo {
   // Cancels the pending order of a released hold and frees its claims.
   virtual Task<void> cancel_for_hold(std::string hold_id) = 0;
 
-  // Step 1 of a payment: the idempotency row, committed before anything else happens.
+  // Step 1 of a payment: the idempotency row, committed before anything else happens. A new row
+  // gets `new_attempt`; a row whose lease ran out is taken over with the attempt it has.
   virtual Task<IdempotencyBegin> begin_payment(std::string account_id, std::string key,
                                                std::string fingerprint, std::string order_id,
-                                               Millis now, Millis lease_ms) = 0;
-  // Stores a final answer (paid, declined, conflict) for replays of the same key.
-  virtual Task<void> complete_payment(std::string account_id, std::string key, int status,
-                                      std::string body) = 0;
-  // Forgets an attempt that changed nothing (e.g. the provider was unreachable before charging).
-  virtual Task<void> abandon_payment(std::string account_id, std::string key) = 0;
+                                               std::string new_attempt, Millis now,
+                                               Millis lease_ms) = 0;
+  // Stores a final answer (paid, declined, conflict) for replays of the same key, if `attempt`
+  // is still the key's attempt in progress (the first answer stored wins).
+  virtual Task<void> complete_payment(std::string account_id, std::string key, std::string attempt,
+                                      int status, std::string body) = 0;
+  // Forgets an attempt that charged nothing and never can (its provider key is closed), so a
+  // retry with the same key starts a new attempt.
+  virtual Task<void> abandon_payment(std::string account_id, std::string key,
+                                     std::string attempt) = 0;
   // Step 4: seats sold, tickets, order paid, stored response, outbox row — one transaction.
-  // Returns false (and changes nothing) when the claim is no longer valid.
+  // Returns false (and changes nothing) when the claim is no longer valid or the attempt no
+  // longer owns the idempotency row.
   virtual Task<bool> finalise(const FinalSale& s) = 0;
   virtual Task<std::vector<InDoubtAttempt>> in_doubt(Millis now, int limit) = 0;
 
@@ -78,9 +87,17 @@ class OrderRepo {
   virtual Task<int> expire_due(Millis now, int limit) = 0;
 };
 
+enum class ChargeStatus {
+  approved,  // money taken
+  declined,
+  voided,  // taken and given back
+  closed,  // the key was closed before any charge: nothing is or ever will be taken under it
+};
+
 struct ChargeResult {
-  bool approved = false;
+  ChargeStatus status = ChargeStatus::declined;
   std::string charge_id;
+  bool approved() const { return status == ChargeStatus::approved; }
 };
 
 // The payment provider. Calls carry our idempotency key so the provider dedupes as well.
@@ -91,8 +108,10 @@ class PaymentGateway {
                                     std::int64_t amount_cents, std::string currency,
                                     std::string card_token) = 0;
   virtual Task<void> void_charge(std::string provider_key) = 0;
-  // nullopt: the provider never saw this key.
-  virtual Task<std::optional<ChargeResult>> find(std::string provider_key) = 0;
+  // The key's charge, if the provider has one. If it has none, the key is closed first, in the
+  // same step at the provider: a charge still in flight under it is refused when it arrives.
+  // nullopt: nothing was charged under the key and nothing can be any more.
+  virtual Task<std::optional<ChargeResult>> find_or_close(std::string provider_key) = 0;
   virtual Millis timeout_ms() const = 0;
 };
 

@@ -14,6 +14,15 @@ using pg::arg;
 using pgrepo::map_error;
 using pgrepo::P;
 
+namespace {
+app::ChargeStatus status_of(std::string_view s) {
+  if (s == "charged") return app::ChargeStatus::approved;
+  if (s == "voided") return app::ChargeStatus::voided;
+  if (s == "cancelled") return app::ChargeStatus::closed;
+  return app::ChargeStatus::declined;
+}
+}  // namespace
+
 Task<app::ChargeResult> FakeProvider::charge(std::string key, std::string order_ref,
                                              std::int64_t amount, std::string currency,
                                              std::string token) {
@@ -30,8 +39,9 @@ Task<app::ChargeResult> FakeProvider::charge(std::string key, std::string order_
                      P(arg(crypto::new_id("ch_")), arg(key), arg(order_ref), arg(amount),
                        arg(currency), arg(status))));
   // Only a live charge is approved: a key voided meanwhile (by a lost claim or the reconciler)
-  // must not come back as money taken, or a retry would finalise a sale on a voided charge.
-  co_return app::ChargeResult{r.text(0, 1) == "charged", std::string(r.text(0, 0))};
+  // must not come back as money taken, or a retry would finalise a sale on a voided charge; a key
+  // closed before it was charged stays uncharged.
+  co_return app::ChargeResult{status_of(r.text(0, 1)), std::string(r.text(0, 0))};
 }
 
 Task<void> FakeProvider::void_charge(std::string key) {
@@ -43,13 +53,25 @@ Task<void> FakeProvider::void_charge(std::string key) {
   co_return Status{};
 }
 
-Task<std::optional<app::ChargeResult>> FakeProvider::find(std::string key) {
+Task<std::optional<app::ChargeResult>> FakeProvider::find_or_close(std::string key) {
+  using Found = std::optional<app::ChargeResult>;
+  // The closing entry and a charge compete for the same unique key, so exactly one of them is
+  // first: a charge after this insert gets 'cancelled' back, a charge before it is found below.
+  PG_TRY(auto closed,
+         co_await pool_->query(
+             "INSERT INTO provider_charges (id, provider_key, order_ref, amount_cents, "
+             "currency, status) VALUES ($1, $2, '', 0, '', 'cancelled') "
+             "ON CONFLICT (provider_key) DO NOTHING",
+             P(arg(crypto::new_id("ch_")), arg(key))));
+  if (closed.affected() == 1) co_return Found{};
+  // A separate statement: its snapshot sees a charge committed while the insert waited on it.
   PG_TRY(auto r,
          co_await pool_->query("SELECT id, status FROM provider_charges WHERE provider_key = $1",
                                P(arg(key))));
-  if (r.empty()) co_return std::optional<app::ChargeResult>{};
-  co_return std::optional<app::ChargeResult>(
-      app::ChargeResult{r.text(0, 1) == "charged", std::string(r.text(0, 0))});
+  if (r.empty()) co_return app::Errc::internal;  // provider rows are never deleted
+  auto found = app::ChargeResult{status_of(r.text(0, 1)), std::string(r.text(0, 0))};
+  if (found.status == app::ChargeStatus::closed) co_return Found{};  // closed by an earlier run
+  co_return Found(std::move(found));
 }
 
 }  // namespace tk::payment

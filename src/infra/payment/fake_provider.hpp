@@ -1,6 +1,7 @@
 #pragma once
 // The built-in fake payment provider: approves "tok_ok", declines every other token, dedupes by
-// our idempotency key and keeps its charge ledger in PostgreSQL (provider_charges) so tests can
+// our idempotency key, can close a key that was never charged (like cancelling a payment intent)
+// and keeps its charge ledger in PostgreSQL (provider_charges) so tests can
 // count charges. Latency is configurable to mimic a real provider's round trip.
 #include <memory>
 
@@ -22,7 +23,7 @@ class FakeProvider final : public app::PaymentGateway {
                                       std::int64_t amount_cents, std::string currency,
                                       std::string card_token) override;
   app::Task<void> void_charge(std::string provider_key) override;
-  app::Task<std::optional<app::ChargeResult>> find(std::string provider_key) override;
+  app::Task<std::optional<app::ChargeResult>> find_or_close(std::string provider_key) override;
   Millis timeout_ms() const override { return opt_.timeout.count(); }
 
  private:

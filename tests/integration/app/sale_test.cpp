@@ -31,19 +31,50 @@ TEST(Payments, ProviderRefusesAChargeUnderAVoidedKey) {
   const std::string key = "k-voided", ref = "ord_x", currency = "KRW", card = "tok_ok";
   h.run([&]() -> asio::awaitable<int> {
     auto first = co_await provider.charge(key, ref, 1000, currency, card);
-    EXPECT_TRUE(first.ok() && first->approved);
+    EXPECT_TRUE(first.ok() && first->approved());
     auto voided = co_await provider.void_charge(key);
     EXPECT_TRUE(voided.ok());
     auto again = co_await provider.charge(key, ref, 1000, currency, card);
     EXPECT_TRUE(again.ok());
     if (again.ok() && first.ok()) {
-      EXPECT_FALSE(again->approved);
+      EXPECT_EQ(again->status, app::ChargeStatus::voided);
       EXPECT_EQ(again->charge_id, first->charge_id) << "deduped by key, nothing charged";
     }
-    auto found = co_await provider.find(key);
-    EXPECT_TRUE(found.ok() && found->has_value() && !(*found)->approved);
+    auto found = co_await provider.find_or_close(key);
+    EXPECT_TRUE(found.ok() && found->has_value() && (*found)->status == app::ChargeStatus::voided)
+        << "a charged key is reported, not closed";
     co_return 0;
   });
+}
+
+// Closing a key the provider never charged under refuses any charge that arrives later under it;
+// a key already charged is reported and left as it is.
+TEST(Payments, ProviderClosesANeverChargedKeyAndRefusesLateCharges) {
+  Harness h;
+  auto& provider = *h.deps.ports.payments;
+  const std::string closed_key = "k-closed", charged_key = "k-charged", ref = "ord_y",
+                    currency = "KRW", card = "tok_ok";
+  h.run([&]() -> asio::awaitable<int> {
+    auto closed = co_await provider.find_or_close(closed_key);
+    EXPECT_TRUE(closed.ok() && !closed->has_value()) << "nothing charged: closed";
+    auto late = co_await provider.charge(closed_key, ref, 1000, currency, card);
+    EXPECT_TRUE(late.ok() && late->status == app::ChargeStatus::closed);
+    auto again = co_await provider.find_or_close(closed_key);
+    EXPECT_TRUE(again.ok() && !again->has_value()) << "closing twice is harmless";
+
+    auto charged = co_await provider.charge(charged_key, ref, 1000, currency, card);
+    EXPECT_TRUE(charged.ok() && charged->approved());
+    auto found = co_await provider.find_or_close(charged_key);
+    EXPECT_TRUE(found.ok() && found->has_value() && (*found)->approved());
+    co_return 0;
+  });
+  EXPECT_EQ(h.run([&] {
+    return count(*h.pool,
+                 "SELECT count(*) FROM provider_charges WHERE order_ref = $1 AND "
+                 "status = 'charged'",
+                 ref);
+  }),
+            1);
 }
 
 TEST(Payments, TenConcurrentPaymentsWithOneKeyChargeOnce) {

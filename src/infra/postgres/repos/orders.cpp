@@ -154,16 +154,18 @@ Task<void> Orders::cancel_for_hold(std::string hold_id) {
 }
 
 Task<app::IdempotencyBegin> Orders::begin_payment(std::string account, std::string key,
-                                                  std::string fp, std::string order_id, Millis now,
+                                                  std::string fp, std::string order_id,
+                                                  std::string new_attempt, Millis now,
                                                   Millis lease) {
   using K = app::IdempotencyBegin::Kind;
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  for (int round = 0; round < 3; ++round) {
     PG_TRY(auto ins, co_await pool_->query(
                          "INSERT INTO idempotency_keys (account_id, key, fingerprint, order_id, "
-                         "state, locked_until) VALUES ($1, $2, $3, $4, 'in_progress', "
-                         "to_timestamp($5::float8 / 1000)) ON CONFLICT DO NOTHING",
-                         P(arg(account), arg(key), arg(fp), arg(order_id), arg(now + lease))));
-    if (ins.affected() == 1) co_return app::IdempotencyBegin{K::started, false, 0, {}};
+                         "state, locked_until, attempt) VALUES ($1, $2, $3, $4, 'in_progress', "
+                         "to_timestamp($5::float8 / 1000), $6) ON CONFLICT DO NOTHING",
+                         P(arg(account), arg(key), arg(fp), arg(order_id), arg(now + lease),
+                           arg(new_attempt))));
+    if (ins.affected() == 1) co_return app::IdempotencyBegin{K::started, false, 0, {}, new_attempt};
     PG_TRY(auto row,
            co_await pool_->query(
                "SELECT fingerprint, state, (extract(epoch from locked_until) * 1000)::bigint, "
@@ -177,34 +179,38 @@ Task<app::IdempotencyBegin> Orders::begin_payment(std::string account, std::stri
                                       std::string(row.text(0, 4))};
     }
     if (row.int64(0, 2) > now) co_return app::IdempotencyBegin{K::in_progress, false, 0, {}};
-    // The attempt's lease ran out (its process died): take it over, compare-and-set.
+    // The attempt's lease ran out (its process died or runs late): take it over, compare-and-set,
+    // with its provider key, so a charge it made is found, not made twice.
     PG_TRY(auto took,
            co_await pool_->query(
                "UPDATE idempotency_keys SET locked_until = to_timestamp($3::float8 / 1000) "
                "WHERE account_id = $1 AND key = $2 AND state = 'in_progress' AND "
-               "locked_until <= to_timestamp($4::float8 / 1000)",
+               "locked_until <= to_timestamp($4::float8 / 1000) RETURNING attempt",
                P(arg(account), arg(key), arg(now + lease), arg(now))));
-    if (took.affected() == 1) co_return app::IdempotencyBegin{K::started, true, 0, {}};
+    if (took.affected() == 1) {
+      co_return app::IdempotencyBegin{K::started, true, 0, {}, std::string(took.text(0, 0))};
+    }
     co_return app::IdempotencyBegin{K::in_progress, false, 0, {}};
   }
   co_return Errc::unavailable;
 }
 
-Task<void> Orders::complete_payment(std::string account, std::string key, int status,
-                                    std::string body) {
+Task<void> Orders::complete_payment(std::string account, std::string key, std::string attempt,
+                                    int status, std::string body) {
   PG_TRY(auto r, co_await pool_->query(
                      "UPDATE idempotency_keys SET state = 'completed', response_status = $3, "
-                     "response_body = $4 WHERE account_id = $1 AND key = $2",
-                     P(arg(account), arg(key), arg(status), arg(body))));
+                     "response_body = $4 WHERE account_id = $1 AND key = $2 AND attempt = $5 "
+                     "AND state = 'in_progress'",
+                     P(arg(account), arg(key), arg(status), arg(body), arg(attempt))));
   (void)r;
   co_return Status{};
 }
 
-Task<void> Orders::abandon_payment(std::string account, std::string key) {
+Task<void> Orders::abandon_payment(std::string account, std::string key, std::string attempt) {
   PG_TRY(auto r, co_await pool_->query(
                      "DELETE FROM idempotency_keys WHERE account_id = $1 AND key = $2 AND "
-                     "state = 'in_progress'",
-                     P(arg(account), arg(key))));
+                     "attempt = $3 AND state = 'in_progress'",
+                     P(arg(account), arg(key), arg(attempt))));
   (void)r;
   co_return Status{};
 }
@@ -241,10 +247,15 @@ Task<bool> Orders::finalise(const app::FinalSale& s) {
     TK_CO_CHECK(co_await c.query(
         "UPDATE orders SET status = 'paid', paid_at = now(), charge_id = $2 WHERE id = $1",
         P(arg(s.order_id), arg(s.charge_id))));
-    TK_CO_CHECK(
-        co_await c.query("UPDATE idempotency_keys SET state = 'completed', response_status = 200, "
-                         "response_body = $3 WHERE account_id = $1 AND key = $2",
-                         P(arg(s.account_id), arg(s.idempotency_key), arg(s.response_body))));
+    // Only while the attempt still owns its row. A second fence: an attempt given up meanwhile
+    // had its provider key closed, so it holds no approved charge to get this far with.
+    TK_CO_TRY(auto own,
+              co_await c.query("UPDATE idempotency_keys SET state = 'completed', response_status = "
+                               "200, response_body = $3 WHERE account_id = $1 AND key = $2 AND "
+                               "attempt = $4 AND state = 'in_progress'",
+                               P(arg(s.account_id), arg(s.idempotency_key), arg(s.response_body),
+                                 arg(s.attempt))));
+    if (own.affected() != 1) co_return kClaimLost;
     TK_CO_CHECK(
         co_await c.query("INSERT INTO outbox (topic, payload) VALUES ('order.paid', $1::jsonb)",
                          P(arg(s.outbox_payload))));
@@ -272,12 +283,12 @@ Task<std::vector<app::InDoubtAttempt>> Orders::in_doubt(Millis now, int limit) {
              "WHERE (account_id, key) IN (SELECT account_id, key FROM idempotency_keys "
              "WHERE state = 'in_progress' AND locked_until <= to_timestamp($1::float8 / 1000) "
              "ORDER BY locked_until LIMIT $2 FOR UPDATE SKIP LOCKED) "
-             "RETURNING account_id, key, order_id",
+             "RETURNING account_id, key, order_id, attempt",
              P(arg(now), arg(limit), arg(now + kReconcileLease))));
   std::vector<app::InDoubtAttempt> out;
   for (int i = 0; i < r.size(); ++i) {
-    out.push_back(
-        {std::string(r.text(i, 0)), std::string(r.text(i, 1)), std::string(r.text(i, 2))});
+    out.push_back({std::string(r.text(i, 0)), std::string(r.text(i, 1)), std::string(r.text(i, 2)),
+                   std::string(r.text(i, 3))});
   }
   co_return out;
 }

@@ -82,10 +82,12 @@ class Orders final : public app::OrderRepo {
   app::Task<void> cancel_for_hold(std::string hold_id) override;
   app::Task<app::IdempotencyBegin> begin_payment(std::string account_id, std::string key,
                                                  std::string fingerprint, std::string order_id,
-                                                 Millis now, Millis lease_ms) override;
-  app::Task<void> complete_payment(std::string account_id, std::string key, int status,
-                                   std::string body) override;
-  app::Task<void> abandon_payment(std::string account_id, std::string key) override;
+                                                 std::string new_attempt, Millis now,
+                                                 Millis lease_ms) override;
+  app::Task<void> complete_payment(std::string account_id, std::string key, std::string attempt,
+                                   int status, std::string body) override;
+  app::Task<void> abandon_payment(std::string account_id, std::string key,
+                                  std::string attempt) override;
   app::Task<bool> finalise(const app::FinalSale& s) override;
   app::Task<std::vector<app::InDoubtAttempt>> in_doubt(Millis now, int limit) override;
   app::Task<std::vector<std::string>> sold_seats(std::string perf) override;

@@ -1,0 +1,207 @@
+// A payment attempt that outlives its lease (a slow pool, a stalled provider call) runs on while
+// the reconciler resolves the same attempt. Whatever the interleaving, a charge must end up either
+// paying its order or voided: never live with nobody left to look at it.
+#include "harness.hpp"
+
+namespace tk::test {
+namespace {
+
+using app::Errc;
+
+// The real repository, except that the finalising transaction fails as if its connection dropped
+// (or the pool shed it): the attempt that charged gives up with "unavailable", like a process that
+// died after its charge.
+class FinaliseFails final : public app::OrderRepo {
+ public:
+  explicit FinaliseFails(app::OrderRepo& real) : r_(real) {}
+  app::Task<app::PlacedOrder> place(const app::NewOrder& o, Millis now) override {
+    return r_.place(o, now);
+  }
+  app::Task<std::optional<domain::Order>> get(std::string id) override {
+    return r_.get(std::move(id));
+  }
+  app::Task<std::optional<domain::Order>> by_hold(std::string id) override {
+    return r_.by_hold(std::move(id));
+  }
+  app::Task<std::vector<domain::Order>> list_for_account(std::string id) override {
+    return r_.list_for_account(std::move(id));
+  }
+  app::Task<void> cancel_for_hold(std::string id) override {
+    return r_.cancel_for_hold(std::move(id));
+  }
+  app::Task<app::IdempotencyBegin> begin_payment(std::string account, std::string key,
+                                                 std::string fp, std::string order,
+                                                 std::string attempt, Millis now,
+                                                 Millis lease) override {
+    return r_.begin_payment(std::move(account), std::move(key), std::move(fp), std::move(order),
+                            std::move(attempt), now, lease);
+  }
+  app::Task<void> complete_payment(std::string account, std::string key, std::string attempt,
+                                   int status, std::string body) override {
+    return r_.complete_payment(std::move(account), std::move(key), std::move(attempt), status,
+                               std::move(body));
+  }
+  app::Task<void> abandon_payment(std::string account, std::string key,
+                                  std::string attempt) override {
+    return r_.abandon_payment(std::move(account), std::move(key), std::move(attempt));
+  }
+  app::Task<bool> finalise(const app::FinalSale&) override {
+    ++finalise_calls;
+    co_return Errc::unavailable;
+  }
+  app::Task<std::vector<app::InDoubtAttempt>> in_doubt(Millis now, int limit) override {
+    return r_.in_doubt(now, limit);
+  }
+  app::Task<std::vector<std::string>> sold_seats(std::string perf) override {
+    return r_.sold_seats(std::move(perf));
+  }
+  app::Task<std::vector<std::pair<std::string, int>>> bought_counts(std::string perf) override {
+    return r_.bought_counts(std::move(perf));
+  }
+  app::Task<std::int64_t> paid_orders(std::string perf) override {
+    return r_.paid_orders(std::move(perf));
+  }
+  app::Task<int> expire_due(Millis now, int limit) override { return r_.expire_due(now, limit); }
+
+  int finalise_calls = 0;
+
+ private:
+  app::OrderRepo& r_;
+};
+
+struct Sale {
+  app::Principal who;
+  domain::Order order;
+};
+
+// A buyer with a placed order for two seats of a fresh performance (hold and order live 300 s).
+Sale order_two_seats(Harness& h) {
+  auto p = h.run([&] { return h.make_performance({.seats = 4}); });
+  auto seats = seat_ids(h, p);
+  auto who = h.run([&] { return h.make_buyer(); });
+  auto access = h.run([&] { return h.admit(who, p); });
+  auto order = h.run([&]() -> asio::awaitable<domain::Order> {
+    app::Seats s(h.deps);
+    std::vector<std::string> want{seats[0], seats[1]};
+    auto hold = co_await s.hold(who, access, p.id, want);
+    if (!hold) Harness::expect_ok(hold.error(), "hold");
+    app::Orders o(h.deps);
+    auto placed = co_await o.place(who, hold->id);
+    if (!placed) Harness::expect_ok(placed.error(), "order");
+    co_return placed->order;
+  });
+  return {who, order};
+}
+
+std::int64_t live_charges(Harness& h, const std::string& order_id) {
+  return h.run([&] {
+    return count(
+        *h.pool,
+        "SELECT count(*) FROM provider_charges WHERE order_ref = $1 AND status = 'charged'",
+        order_id);
+  });
+}
+
+// The first attempt's charge is in flight (the provider takes 500 ms) when its lease runs out and
+// the reconciler, finding nothing at the provider yet, gives the attempt up. The charge then lands
+// and the attempt dies before it can finalise. Without a fence the charge is live, its attempt is
+// forgotten, and nothing ever voids it.
+Result<app::PaymentAnswer> stall_past_lease_then_reconcile(Harness& h, const Sale& s,
+                                                           app::OrderRepo& first_attempts_repo) {
+  app::Deps first = h.deps;
+  first.ports.orders = &first_attempts_repo;
+  std::optional<Result<app::PaymentAnswer>> answer;
+  h.run([&]() -> asio::awaitable<int> {
+    asio::co_spawn(
+        co_await asio::this_coro::executor,
+        [&]() -> asio::awaitable<void> {
+          app::Payments pay(first);
+          app::PaymentRequest r{s.order.id, "k-stall", "fp-1", "card", "tok_ok"};
+          answer.emplace(co_await pay.pay(s.who, r));
+        },
+        asio::detached);
+    // Sequencing, not waiting out a TTL: the attempt's row is committed before its charge starts.
+    const std::string sql = "SELECT count(*) FROM idempotency_keys WHERE order_id = $1";
+    while (co_await count(*h.pool, sql, s.order.id) == 0) co_await Harness::sleep(5ms);
+    // Lease = provider timeout (1 s) + margin (1 s).
+    h.clock.advance(2'001);
+    app::Payments reconciler(h.deps);
+    auto n = co_await reconciler.reconcile(10);
+    EXPECT_TRUE(n.ok());
+    EXPECT_FALSE(answer.has_value()) << "the provider call must still be in flight";
+    while (!answer) co_await Harness::sleep(10ms);
+    co_return 0;
+  });
+  return std::move(*answer);
+}
+
+TEST(PaymentFence, AChargeLandingAfterTheReconcilerGaveItsAttemptUpIsNeverLeftLive) {
+  Harness h(/*provider_latency_ms=*/500);
+  auto s = order_two_seats(h);
+  FinaliseFails repo(*h.deps.ports.orders);
+  auto first = stall_past_lease_then_reconcile(h, s, repo);
+  EXPECT_FALSE(first.ok()) << "the first attempt cannot have paid";
+  // The buyer gives up. Whatever is left in doubt, the reconciler settles once its leases are out;
+  // the order then expires with its hold.
+  h.clock.advance(60'000);
+  h.run([&]() -> asio::awaitable<int> {
+    app::Payments reconciler(h.deps);
+    auto n = co_await reconciler.reconcile(10);
+    EXPECT_TRUE(n.ok());
+    co_return 0;
+  });
+  h.clock.advance(300'000);
+  h.run([&]() -> asio::awaitable<int> {
+    auto expired = co_await h.deps.ports.orders->expire_due(h.clock.now_ms(), 10);
+    EXPECT_TRUE(expired.ok());
+    app::Payments reconciler(h.deps);
+    auto n = co_await reconciler.reconcile(10);
+    EXPECT_TRUE(n.ok());
+    co_return 0;
+  });
+  EXPECT_EQ(live_charges(h, s.order.id), 0) << "a charge without a paid order was left live";
+  EXPECT_EQ(h.run([&] {
+    return count(*h.pool, "SELECT count(*) FROM orders WHERE id = $1 AND status = 'paid'",
+                 s.order.id);
+  }),
+            0);
+}
+
+// The buyer retries with the same Idempotency-Key after the reconciler gave the first attempt up:
+// the retry is a new attempt under its own provider key, so it can pay, and pays once.
+TEST(PaymentFence, ARetryWithTheSameKeyAfterTheAttemptWasGivenUpPaysOnce) {
+  Harness h(/*provider_latency_ms=*/500);
+  auto s = order_two_seats(h);
+  FinaliseFails repo(*h.deps.ports.orders);
+  auto first = stall_past_lease_then_reconcile(h, s, repo);
+  EXPECT_FALSE(first.ok());
+  auto retry = h.run([&]() -> asio::awaitable<Result<app::PaymentAnswer>> {
+    app::Payments pay(h.deps);
+    app::PaymentRequest r{s.order.id, "k-stall", "fp-1", "card", "tok_ok"};
+    co_return co_await pay.pay(s.who, r);
+  });
+  ASSERT_TRUE(retry.ok()) << retry.error().code.message();
+  EXPECT_EQ(retry->status, 200) << retry->body;
+  EXPECT_EQ(live_charges(h, s.order.id), 1);
+  EXPECT_EQ(h.run([&] {
+    return count(*h.pool,
+                 "SELECT count(*) FROM orders o JOIN provider_charges c ON c.id = "
+                 "o.charge_id WHERE o.id = $1 AND o.status = 'paid' AND "
+                 "c.status = 'charged'",
+                 s.order.id);
+  }),
+            1)
+      << "paid with its live charge";
+  // A later replay answers the same and charges nothing more.
+  auto replay = h.run([&]() -> asio::awaitable<Result<app::PaymentAnswer>> {
+    app::Payments pay(h.deps);
+    app::PaymentRequest r{s.order.id, "k-stall", "fp-1", "card", "tok_ok"};
+    co_return co_await pay.pay(s.who, r);
+  });
+  ASSERT_TRUE(replay.ok());
+  EXPECT_EQ(replay->body, retry->body);
+  EXPECT_EQ(live_charges(h, s.order.id), 1);
+}
+
+}  // namespace
+}  // namespace tk::test
