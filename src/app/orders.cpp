@@ -117,12 +117,12 @@ Task<PaymentAnswer> Payments::pay(const Principal& who, const PaymentRequest& r)
       break;
   }
   co_return co_await settle(*order, who.account_id, r.idempotency_key, begin.attempt, r.card_token,
-                            true);
+                            true, begin.took_over);
 }
 
 Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::string& account,
                                      const std::string& key, const std::string& attempt,
-                                     const std::string& card_token, bool do_charge) {
+                                     const std::string& card_token, bool do_charge, bool resumed) {
   auto& orders = *d_.ports.orders;
   auto& provider = *d_.ports.payments;
   const std::string pk = provider_key(account, key, attempt);
@@ -150,16 +150,22 @@ Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::s
     charge = std::move(*found);
   }
 
+  // Before answering that nothing was charged: an attempt taken over from a try that died or
+  // runs late may hold a charge this request never saw. Voiding closes the key if it has none.
+  auto give_back = [&]() -> Task<void> {
+    if (charge || resumed) TK_CO_CHECK(co_await provider.void_charge(pk));
+    co_return Status{};
+  };
   if (order.stored_status == domain::OrderStatus::paid) {
     if (charge && order.charge_id == charge->charge_id) {
       PaymentAnswer a{200, paid_body(order)};  // not a braced temporary across co_await (GCC 12)
       co_return co_await finish(std::move(a));
     }
-    if (charge) TK_CO_CHECK(co_await provider.void_charge(pk));
+    TK_CO_CHECK(co_await give_back());
     co_return co_await finish(answer(Errc::order_already_paid, "order already paid", 409));
   }
   auto refuse_expired = [&]() -> Task<PaymentAnswer> {
-    if (charge) TK_CO_CHECK(co_await provider.void_charge(pk));
+    TK_CO_CHECK(co_await give_back());
     co_return co_await finish(
         answer(Errc::hold_expired, "the hold expired; nothing was charged", 409));
   };
@@ -239,7 +245,7 @@ Task<int> Payments::reconcile(int limit) {
   for (const auto& r : rows) {
     TK_CO_TRY(auto order, co_await d_.ports.orders->get(r.order_id));
     if (!order) continue;
-    auto a = co_await settle(*order, r.account_id, r.key, r.attempt, "", false);
+    auto a = co_await settle(*order, r.account_id, r.key, r.attempt, "", false, false);
     if (a) ++resolved;
   }
   co_return resolved;

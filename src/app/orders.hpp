@@ -47,7 +47,7 @@ class Payments {
  private:
   Task<PaymentAnswer> settle(const domain::Order& order, const std::string& account_id,
                              const std::string& key, const std::string& attempt,
-                             const std::string& card_token, bool charge);
+                             const std::string& card_token, bool charge, bool resumed);
   Deps d_;
 };
 

@@ -107,6 +107,8 @@ class PaymentGateway {
   virtual Task<ChargeResult> charge(std::string provider_key, std::string order_ref,
                                     std::int64_t amount_cents, std::string currency,
                                     std::string card_token) = 0;
+  // Gives the key's charge back; a key never charged is closed, so nothing can be charged under it
+  // afterwards either.
   virtual Task<void> void_charge(std::string provider_key) = 0;
   // The key's charge, if the provider has one. If it has none, the key is closed first, in the
   // same step at the provider: a charge still in flight under it is refused when it arrives.

@@ -46,9 +46,11 @@ Task<app::ChargeResult> FakeProvider::charge(std::string key, std::string order_
 
 Task<void> FakeProvider::void_charge(std::string key) {
   PG_TRY(auto r, co_await pool_->query(
-                     "UPDATE provider_charges SET status = 'voided', voided_at = now() WHERE "
-                     "provider_key = $1 AND status = 'charged'",
-                     P(arg(key))));
+                     "INSERT INTO provider_charges (id, provider_key, order_ref, amount_cents, "
+                     "currency, status) VALUES ($1, $2, '', 0, '', 'cancelled') "
+                     "ON CONFLICT (provider_key) DO UPDATE SET status = 'voided', voided_at = "
+                     "now() WHERE provider_charges.status = 'charged'",
+                     P(arg(crypto::new_id("ch_")), arg(key))));
   (void)r;
   co_return Status{};
 }

@@ -203,5 +203,34 @@ TEST(PaymentFence, ARetryWithTheSameKeyAfterTheAttemptWasGivenUpPaysOnce) {
   EXPECT_EQ(live_charges(h, s.order.id), 1);
 }
 
+// The first try charged and then died before it could finalise. The buyer retries with the same
+// key after the hold ran out: the retry takes the attempt over and refuses (the hold expired). It
+// never charged itself, yet the attempt did: it must give that money back, not answer "nothing was
+// charged" over a live charge.
+TEST(PaymentFence, AResumedAttemptThatRefusesVoidsWhatItsFirstTryCharged) {
+  Harness h;
+  auto s = order_two_seats(h);
+  FinaliseFails repo(*h.deps.ports.orders);
+  app::Deps first = h.deps;
+  first.ports.orders = &repo;
+  auto pay = [&](app::Deps& d) {
+    return h.run([&]() -> asio::awaitable<Result<app::PaymentAnswer>> {
+      app::Payments p(d);
+      app::PaymentRequest r{s.order.id, "k-resume", "fp-1", "card", "tok_ok"};
+      co_return co_await p.pay(s.who, r);
+    });
+  };
+  auto died = pay(first);
+  EXPECT_FALSE(died.ok());
+  EXPECT_EQ(repo.finalise_calls, 1);
+  EXPECT_EQ(live_charges(h, s.order.id), 1) << "charged before it died";
+  h.clock.advance(300'000);  // the hold, the order and the attempt's lease have all run out
+  auto retry = pay(h.deps);
+  ASSERT_TRUE(retry.ok()) << retry.error().code.message();
+  EXPECT_EQ(retry->status, 409);
+  EXPECT_NE(retry->body.find("hold_expired"), std::string::npos) << retry->body;
+  EXPECT_EQ(live_charges(h, s.order.id), 0) << "answered 'nothing was charged' over a live charge";
+}
+
 }  // namespace
 }  // namespace tk::test

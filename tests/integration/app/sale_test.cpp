@@ -47,8 +47,8 @@ TEST(Payments, ProviderRefusesAChargeUnderAVoidedKey) {
   });
 }
 
-// Closing a key the provider never charged under refuses any charge that arrives later under it;
-// a key already charged is reported and left as it is.
+// Closing (or voiding) a key the provider never charged under refuses any charge that arrives
+// later under it; a key already charged is reported and left as it is.
 TEST(Payments, ProviderClosesANeverChargedKeyAndRefusesLateCharges) {
   Harness h;
   auto& provider = *h.deps.ports.payments;
@@ -61,6 +61,12 @@ TEST(Payments, ProviderClosesANeverChargedKeyAndRefusesLateCharges) {
     EXPECT_TRUE(late.ok() && late->status == app::ChargeStatus::closed);
     auto again = co_await provider.find_or_close(closed_key);
     EXPECT_TRUE(again.ok() && !again->has_value()) << "closing twice is harmless";
+    // Voiding a key that was never charged closes it as well.
+    const std::string voided_key = "k-void-first";
+    auto voided = co_await provider.void_charge(voided_key);
+    EXPECT_TRUE(voided.ok());
+    auto after_void = co_await provider.charge(voided_key, ref, 1000, currency, card);
+    EXPECT_TRUE(after_void.ok() && after_void->status == app::ChargeStatus::closed);
 
     auto charged = co_await provider.charge(charged_key, ref, 1000, currency, card);
     EXPECT_TRUE(charged.ok() && charged->approved());
