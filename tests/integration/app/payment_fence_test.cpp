@@ -69,30 +69,6 @@ class FinaliseFails final : public app::OrderRepo {
   app::OrderRepo& r_;
 };
 
-struct Sale {
-  app::Principal who;
-  domain::Order order;
-};
-
-// A buyer with a placed order for two seats of a fresh performance (hold and order live 300 s).
-Sale order_two_seats(Harness& h) {
-  auto p = h.run([&] { return h.make_performance({.seats = 4}); });
-  auto seats = seat_ids(h, p);
-  auto who = h.run([&] { return h.make_buyer(); });
-  auto access = h.run([&] { return h.admit(who, p); });
-  auto order = h.run([&]() -> asio::awaitable<domain::Order> {
-    app::Seats s(h.deps);
-    std::vector<std::string> want{seats[0], seats[1]};
-    auto hold = co_await s.hold(who, access, p.id, want);
-    if (!hold) Harness::expect_ok(hold.error(), "hold");
-    app::Orders o(h.deps);
-    auto placed = co_await o.place(who, hold->id);
-    if (!placed) Harness::expect_ok(placed.error(), "order");
-    co_return placed->order;
-  });
-  return {who, order};
-}
-
 std::int64_t live_charges(Harness& h, const std::string& order_id) {
   return h.run([&] {
     return count(

@@ -85,20 +85,9 @@ TEST(Payments, ProviderClosesANeverChargedKeyAndRefusesLateCharges) {
 
 TEST(Payments, TenConcurrentPaymentsWithOneKeyChargeOnce) {
   Harness h(/*provider_latency_ms=*/200);
-  auto p = h.run([&] { return h.make_performance({.seats = 4}); });
-  auto seats = seat_ids(h, p);
-  auto who = h.run([&] { return h.make_buyer(); });
-  auto access = h.run([&] { return h.admit(who, p); });
-  auto order = h.run([&]() -> asio::awaitable<domain::Order> {
-    app::Seats s(h.deps);
-    std::vector<std::string> want{seats[0], seats[1]};
-    auto hold = co_await s.hold(who, access, p.id, want);
-    if (!hold) Harness::expect_ok(hold.error(), "hold");
-    app::Orders o(h.deps);
-    auto placed = co_await o.place(who, hold->id);
-    if (!placed) Harness::expect_ok(placed.error(), "order");
-    co_return placed->order;
-  });
+  auto sale = order_two_seats(h);
+  const auto& who = sale.who;
+  const auto& order = sale.order;
   std::vector<Result<app::PaymentAnswer>> answers;
   h.run([&]() -> asio::awaitable<int> {
     auto ex = co_await asio::this_coro::executor;
