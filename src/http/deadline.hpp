@@ -2,11 +2,10 @@
 // One deadline per client connection, moved by a plain store. Beast's tcp_stream arms and cancels
 // a timer around every read and write, and each cancellation is one more completion through the
 // scheduler: three timer round trips per keep-alive request (part of the ~8% a poll profile put
-// on Asio's executors and timers). Here
-// the timer is re-armed only when the deadline moves earlier than it is armed for (a request's
-// first byte, a write that blocks) or when it fires before the deadline (then once, to the
-// deadline): a connection that polls every few seconds under a 30 s idle timeout touches the
-// timer about once per 30 s.
+// on Asio's executors and timers). Here the timer is re-armed only when the deadline moves
+// earlier than it is armed for (a request's first byte, a write that blocks) or when it fires
+// before the deadline (then once, to the deadline): a connection that polls every few seconds
+// under a 30 s idle timeout touches the timer about once per 30 s.
 //
 // On expiry the socket is closed, so whatever operation is pending on it completes with an
 // error; `expired()` tells the owner that this was the cause. Single-threaded: use it on the

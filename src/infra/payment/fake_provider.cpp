@@ -21,6 +21,12 @@ app::ChargeStatus status_of(std::string_view s) {
   if (s == "cancelled") return app::ChargeStatus::closed;
   return app::ChargeStatus::declined;
 }
+
+// A 'cancelled' entry for a key ($1 id, $2 key): it competes with a charge for the same unique
+// key, so whichever comes first decides. Callers add what to do when the key has a row already.
+constexpr std::string_view kCloseKey =
+    "INSERT INTO provider_charges (id, provider_key, order_ref, amount_cents, currency, status) "
+    "VALUES ($1, $2, '', 0, '', 'cancelled') ON CONFLICT (provider_key) ";
 }  // namespace
 
 Task<app::ChargeResult> FakeProvider::charge(std::string key, std::string order_ref,
@@ -45,26 +51,21 @@ Task<app::ChargeResult> FakeProvider::charge(std::string key, std::string order_
 }
 
 Task<void> FakeProvider::void_charge(std::string key) {
-  PG_TRY(auto r, co_await pool_->query(
-                     "INSERT INTO provider_charges (id, provider_key, order_ref, amount_cents, "
-                     "currency, status) VALUES ($1, $2, '', 0, '', 'cancelled') "
-                     "ON CONFLICT (provider_key) DO UPDATE SET status = 'voided', voided_at = "
-                     "now() WHERE provider_charges.status = 'charged'",
-                     P(arg(crypto::new_id("ch_")), arg(key))));
+  std::string sql(kCloseKey);
+  sql +=
+      "DO UPDATE SET status = 'voided', voided_at = now() WHERE provider_charges.status = "
+      "'charged'";
+  PG_TRY(auto r, co_await pool_->query(sql, P(arg(crypto::new_id("ch_")), arg(key))));
   (void)r;
   co_return Status{};
 }
 
 Task<std::optional<app::ChargeResult>> FakeProvider::find_or_close(std::string key) {
   using Found = std::optional<app::ChargeResult>;
-  // The closing entry and a charge compete for the same unique key, so exactly one of them is
-  // first: a charge after this insert gets 'cancelled' back, a charge before it is found below.
-  PG_TRY(auto closed,
-         co_await pool_->query(
-             "INSERT INTO provider_charges (id, provider_key, order_ref, amount_cents, "
-             "currency, status) VALUES ($1, $2, '', 0, '', 'cancelled') "
-             "ON CONFLICT (provider_key) DO NOTHING",
-             P(arg(crypto::new_id("ch_")), arg(key))));
+  // A charge after this insert gets 'cancelled' back; a charge before it is found below.
+  std::string sql(kCloseKey);
+  sql += "DO NOTHING";
+  PG_TRY(auto closed, co_await pool_->query(sql, P(arg(crypto::new_id("ch_")), arg(key))));
   if (closed.affected() == 1) co_return Found{};
   // A separate statement: its snapshot sees a charge committed while the insert waited on it.
   PG_TRY(auto r,

@@ -1,8 +1,8 @@
 #pragma once
 // The built-in fake payment provider: approves "tok_ok", declines every other token, dedupes by
 // our idempotency key, can close a key that was never charged (like cancelling a payment intent)
-// and keeps its charge ledger in PostgreSQL (provider_charges) so tests can
-// count charges. Latency is configurable to mimic a real provider's round trip.
+// and keeps its charge ledger in PostgreSQL (provider_charges) so tests can count charges.
+// Latency is configurable to mimic a real provider's round trip.
 #include <memory>
 
 #include "app/ports/orders.hpp"
