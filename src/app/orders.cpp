@@ -117,12 +117,12 @@ Task<PaymentAnswer> Payments::pay(const Principal& who, const PaymentRequest& r)
       break;
   }
   co_return co_await settle(*order, who.account_id, r.idempotency_key, begin.attempt, r.card_token,
-                            true, begin.took_over);
+                            begin.took_over ? Runner::resumer : Runner::starter);
 }
 
 Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::string& account,
                                      const std::string& key, const std::string& attempt,
-                                     const std::string& card_token, bool do_charge, bool resumed) {
+                                     const std::string& card_token, Runner runner) {
   auto& orders = *d_.ports.orders;
   auto& provider = *d_.ports.payments;
   const std::string pk = provider_key(account, key, attempt);
@@ -137,7 +137,7 @@ Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::s
   Millis now = d_.now();
 
   std::optional<ChargeResult> charge;
-  if (!do_charge) {
+  if (runner == Runner::reconciler) {
     // The lease ran out, but the attempt's process may be alive with its charge still in flight:
     // "never seen" is only final once the key is closed, so a late charge is refused.
     TK_CO_TRY(auto found, co_await provider.find_or_close(pk));
@@ -153,7 +153,7 @@ Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::s
   // Before answering that nothing was charged: an attempt taken over from a try that died or
   // runs late may hold a charge this request never saw. Voiding closes the key if it has none.
   auto give_back = [&]() -> Task<void> {
-    if (charge || resumed) TK_CO_CHECK(co_await provider.void_charge(pk));
+    if (charge || runner == Runner::resumer) TK_CO_CHECK(co_await provider.void_charge(pk));
     co_return Status{};
   };
   if (order.stored_status == domain::OrderStatus::paid) {
@@ -245,7 +245,7 @@ Task<int> Payments::reconcile(int limit) {
   for (const auto& r : rows) {
     TK_CO_TRY(auto order, co_await d_.ports.orders->get(r.order_id));
     if (!order) continue;
-    auto a = co_await settle(*order, r.account_id, r.key, r.attempt, "", false, false);
+    auto a = co_await settle(*order, r.account_id, r.key, r.attempt, "", Runner::reconciler);
     if (a) ++resolved;
   }
   co_return resolved;

@@ -45,9 +45,12 @@ class Payments {
   Task<int> reconcile(int limit);
 
  private:
+  // Who runs an attempt: the request that started it, a retry that took it over after its lease
+  // ran out (the first try may have charged), or the reconciler (never charges, only resolves).
+  enum class Runner { starter, resumer, reconciler };
   Task<PaymentAnswer> settle(const domain::Order& order, const std::string& account_id,
                              const std::string& key, const std::string& attempt,
-                             const std::string& card_token, bool charge, bool resumed);
+                             const std::string& card_token, Runner runner);
   Deps d_;
 };
 
