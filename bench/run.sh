@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command for the system benchmarks of issue 5: every figure as a ratio to a baseline
+# One command for the system benchmarks: every figure as a ratio to a baseline
 # measured in the same run, with the same client settings, server side pinned to one core and
 # clients to the other. Writes medians, ratios, command lines, versions and the date into the
 # generated section of docs/BENCHMARKS.md (between <!-- bench:begin ... --> and <!-- bench:end -->).

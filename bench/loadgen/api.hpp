@@ -1,5 +1,5 @@
 #pragma once
-// The slice of the HTTP contract (shared/API.md) the buyers use: raw request text and cheap
+// The slice of the HTTP contract (docs/API.md) the buyers use: raw request text and cheap
 // scanners over the service's response bodies. The service writes these bodies itself (ids and
 // tokens are base64url, never escaped), so a scan for `"key":` is exact and avoids a JSON DOM on
 // the hot path; admin responses (rare) go through Boost.JSON instead.

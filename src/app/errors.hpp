@@ -1,6 +1,6 @@
 #pragma once
 // The errors use cases report to callers. Each value is one code of the public contract
-// (shared/API.md); http/ maps them to statuses in one place.
+// (docs/API.md); http/ maps them to statuses in one place.
 #include <string_view>
 #include <system_error>
 

@@ -1,4 +1,4 @@
-// The HTTP API (shared/API.md), same origin. Errors become ApiError with the contract's code;
+// The HTTP API (docs/API.md), same origin. Errors become ApiError with the contract's code;
 // a failed fetch (connection lost) becomes NetworkError, which callers may retry.
 import { NetworkError } from './logic/idempotency';
 import { clockSkewMs } from './logic/countdown';

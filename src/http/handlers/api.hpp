@@ -1,5 +1,5 @@
 #pragma once
-// The public contract's routes (shared/API.md), one thin handler each: parse -> one use case ->
+// The public contract's routes (docs/API.md), one thin handler each: parse -> one use case ->
 // serialize. One Api per io_context, bound to that context's ports.
 #include <functional>
 #include <memory>
