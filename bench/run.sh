@@ -19,7 +19,8 @@
 # Pairs (baseline | service):
 #   poll   wrk + bench/baselines/poll.lua: nginx 1 worker `return 200` of a same-size JSON body |
 #          GET /v1/performances/{pid}/queue/status with valid signed tickets (cycled); then both
-#          at half the service's max rate (wrk delay()) for the p99
+#          at half the service's max rate (wrk delay()) for the p99; then the access log's cost:
+#          the same poll against the service with TICKETING_ACCESS_LOG=0 | =1 (alternating runs)
 #   join   redis-benchmark EVALSHA of the join script extracted from src/infra/redis/stores/lua.hpp |
 #          wrk + bench/baselines/join.lua: POST /v1/performances/{pid}/queue, one session each
 #   hold   redis-benchmark EVALSHA of the hold script (4 seats) | loadgen --scenario hold
@@ -121,7 +122,7 @@ chmod 755 "$T"
 mkdir -p "$T/raw" "$T/nginx/tmp"
 RESULTS=$T/results.jsonl COMMANDS=$T/commands.txt MISSING=$T/missing.txt NOTES=$T/notes.txt
 : >"$RESULTS"; : >"$COMMANDS"; : >"$MISSING"; : >"$NOTES"
-SVC_PID= NGINX_PID= BG_PID=
+SVC_PID= NGINX_PID= BG_PID= LOGSVC_PID=
 LAST=$ROOT/build/bench/last-run
 
 stop_pid() {  # stop_pid PID: TERM, wait up to 10 s, then KILL
@@ -138,6 +139,7 @@ cleanup() {
   [ -n "$BG_PID" ] && stop_pid "$BG_PID"
   [ -n "$NGINX_PID" ] && stop_pid "$NGINX_PID"
   [ -n "$SVC_PID" ] && stop_pid "$SVC_PID"
+  [ -n "$LOGSVC_PID" ] && stop_pid "$LOGSVC_PID"
   bash tests/support/servers.sh stop "$T/servers" >/dev/null 2>&1
   rm -rf "$LAST"; mkdir -p "$LAST"
   cp -r "$T/raw" "$RESULTS" "$COMMANDS" "$LAST/" 2>/dev/null
@@ -339,6 +341,40 @@ if want poll; then
     wrk_run wrk-poll-service "$T/raw/poll-svc-$i.json" "$BASE" poll.lua "$POLL_C" "$DUR" "${POLL_ENV[@]}"
     record --metric poll_rps --side service --run "$i" --tool wrk --input "$T/raw/poll-svc-$i.json"
   done
+  # The access log's cost: the same poll against a second service process on the same core with
+  # TICKETING_ACCESS_LOG=1 (stdout to a file, as in production), runs alternating off/on so the
+  # machine's drift hits both sides; at least 3 pairs even in --quick mode.
+  LOG_PORT=$(free_port)
+  { echo "# service with the access log on"; echo "env TICKETING_HTTP_PORT=\$LOG_PORT" \
+      "TICKETING_ACCESS_LOG=1 taskset -c $SERVER_CPU \$BIN > \$T/service-log-on.log"; } >>"$COMMANDS"
+  TICKETING_HTTP_PORT=$LOG_PORT TICKETING_ACCESS_LOG=1 "${SRV[@]}" "$BIN" \
+    >"$T/service-log-on.log" 2>&1 </dev/null &
+  LOGSVC_PID=$!
+  for _ in $(seq 120); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$LOG_PORT/readyz" ||
+      true)" = 200 ] && break
+    kill -0 "$LOGSVC_PID" 2>/dev/null || die "the service with the access log on exited"
+    sleep 0.5
+  done
+  LOG_PAIRS=$RUNS
+  [ "$LOG_PAIRS" -ge 3 ] || LOG_PAIRS=3
+  for i in $(seq "$LOG_PAIRS"); do
+    log "poll, access log off/on, pair $i/$LOG_PAIRS"
+    wrk_run wrk-poll-log-off "$T/raw/poll-log-off-$i.json" "$BASE" poll.lua "$POLL_C" "$DUR" \
+      "${POLL_ENV[@]}"
+    record --metric poll_log_rps --side baseline --run "$i" --tool wrk \
+      --input "$T/raw/poll-log-off-$i.json"
+    kill -0 "$LOGSVC_PID" 2>/dev/null || die "the service with the access log on is gone"
+    wrk_run wrk-poll-log-on "$T/raw/poll-log-on-$i.json" "http://127.0.0.1:$LOG_PORT" poll.lua \
+      "$POLL_C" "$DUR" "${POLL_ENV[@]}"
+    record --metric poll_log_rps --side service --run "$i" --tool wrk \
+      --input "$T/raw/poll-log-on-$i.json"
+  done
+  dropped=$(curl -s "http://127.0.0.1:$LOG_PORT/metrics" |
+    sed -n 's/^log_lines_dropped_total \([0-9.e+]*\).*/\1/p')
+  note "access log on: $(wc -l <"$T/service-log-on.log") lines written, ${dropped:-?} dropped"
+  stop_pid "$LOGSVC_PID"
+  LOGSVC_PID=
   # p99 at half the service's measured maximum, same rate for nginx. wrk is closed-loop: each
   # connection waits TK_DELAY_MS between a response and its next request.
   max=$(python3 - "$RESULTS" <<'PY'
