@@ -314,7 +314,7 @@ def cmd_report(a):
                  "join_rps": "redis-benchmark EVALSHA join script",
                  "hold_rps": "redis-benchmark EVALSHA hold script",
                  "order_ops": "pgbench `-M prepared`, same SQL",
-                 "poll_log_rps": "the same service, access log off (runs alternate)"}
+                 "poll_log_rps": "a second service, access log off (order alternates)"}
     verdicts = []
     for metric, label, unit, target in ROWS:
         b, s = med(metric, "baseline"), med(metric, "service")
