@@ -73,8 +73,10 @@ struct AsyncWriter::Impl {
     std::string buf;
   };
 
+  static constexpr auto kPeriod = std::chrono::milliseconds(20);
   int fd;
   std::size_t shard_cap;
+  std::size_t wake_bytes;  // a shard this full wakes the writer before its period
   std::array<Shard, kShards> shards;
   std::atomic<std::uint64_t> dropped{0};
   std::atomic<bool> pending{false};
@@ -85,7 +87,10 @@ struct AsyncWriter::Impl {
   std::uint64_t flush_requested = 0, flush_done = 0;
   std::thread writer;
 
-  Impl(int f, std::size_t cap) : fd(f), shard_cap(std::max<std::size_t>(cap / kShards, 4096)) {
+  Impl(int f, std::size_t cap)
+      : fd(f),
+        shard_cap(std::max<std::size_t>(cap / kShards, 4096)),
+        wake_bytes(std::min<std::size_t>(shard_cap / 2, 64 * 1024)) {
     for (auto& sh : shards) sh.buf.reserve(std::min<std::size_t>(shard_cap, 64 * 1024));
     writer = std::thread([this] { run(); });
   }
@@ -109,8 +114,10 @@ struct AsyncWriter::Impl {
         return false;
       }
       sh.buf.append(line);
+      if (sh.buf.size() < wake_bytes) return true;
     }
-    // Only the first line after the writer emptied the buffers wakes it: no system call per line.
+    // Waking the writer per line would cost a context switch per request on a busy core: it
+    // wakes by itself every kPeriod, and early only for a shard filling up.
     if (!pending.exchange(true, std::memory_order_acq_rel)) {
       std::lock_guard lock(wmu);
       wake.notify_one();
@@ -125,7 +132,7 @@ struct AsyncWriter::Impl {
       bool stopping;
       {
         std::unique_lock lock(wmu);
-        wake.wait(lock, [&] {
+        wake.wait_for(lock, kPeriod, [&] {
           return stop || flush_requested != flush_done || pending.load(std::memory_order_acquire);
         });
         serving = flush_requested;
