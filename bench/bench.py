@@ -271,6 +271,7 @@ ROWS = [
     ("join_rps", "join req/s (session + join script + signing)", "", ">= 0.8x"),
     ("hold_rps", "hold req/s (4 seats)", "", ">= 0.8x"),
     ("order_ops", "paid orders/s (order + payment, fake provider at 0 ms)", "", ">= 0.85x"),
+    ("poll_log_rps", "queue-status poll req/s with the access log on", "", ">= 0.95x"),
 ]
 
 
@@ -312,7 +313,8 @@ def cmd_report(a):
     baselines = {"poll_rps": "nginx, 1 worker, `return 200` same-size JSON",
                  "join_rps": "redis-benchmark EVALSHA join script",
                  "hold_rps": "redis-benchmark EVALSHA hold script",
-                 "order_ops": "pgbench `-M prepared`, same SQL"}
+                 "order_ops": "pgbench `-M prepared`, same SQL",
+                 "poll_log_rps": "a second service, access log off (order alternates)"}
     verdicts = []
     for metric, label, unit, target in ROWS:
         b, s = med(metric, "baseline"), med(metric, "service")

@@ -19,7 +19,8 @@
 # Pairs (baseline | service):
 #   poll   wrk + bench/baselines/poll.lua: nginx 1 worker `return 200` of a same-size JSON body |
 #          GET /v1/performances/{pid}/queue/status with valid signed tickets (cycled); then both
-#          at half the service's max rate (wrk delay()) for the p99
+#          at half the service's max rate (wrk delay()) for the p99; then the access log's cost:
+#          the same poll against two fresh services, TICKETING_ACCESS_LOG=0 | =1 (alternating order)
 #   join   redis-benchmark EVALSHA of the join script extracted from src/infra/redis/stores/lua.hpp |
 #          wrk + bench/baselines/join.lua: POST /v1/performances/{pid}/queue, one session each
 #   hold   redis-benchmark EVALSHA of the hold script (4 seats) | loadgen --scenario hold
@@ -121,7 +122,7 @@ chmod 755 "$T"
 mkdir -p "$T/raw" "$T/nginx/tmp"
 RESULTS=$T/results.jsonl COMMANDS=$T/commands.txt MISSING=$T/missing.txt NOTES=$T/notes.txt
 : >"$RESULTS"; : >"$COMMANDS"; : >"$MISSING"; : >"$NOTES"
-SVC_PID= NGINX_PID= BG_PID=
+SVC_PID= NGINX_PID= BG_PID= LOGSVC_PID= LOGOFF_PID=
 LAST=$ROOT/build/bench/last-run
 
 stop_pid() {  # stop_pid PID: TERM, wait up to 10 s, then KILL
@@ -138,6 +139,8 @@ cleanup() {
   [ -n "$BG_PID" ] && stop_pid "$BG_PID"
   [ -n "$NGINX_PID" ] && stop_pid "$NGINX_PID"
   [ -n "$SVC_PID" ] && stop_pid "$SVC_PID"
+  [ -n "$LOGSVC_PID" ] && stop_pid "$LOGSVC_PID"
+  [ -n "$LOGOFF_PID" ] && stop_pid "$LOGOFF_PID"
   bash tests/support/servers.sh stop "$T/servers" >/dev/null 2>&1
   rm -rf "$LAST"; mkdir -p "$LAST"
   cp -r "$T/raw" "$RESULTS" "$COMMANDS" "$LAST/" 2>/dev/null
@@ -339,6 +342,49 @@ if want poll; then
     wrk_run wrk-poll-service "$T/raw/poll-svc-$i.json" "$BASE" poll.lua "$POLL_C" "$DUR" "${POLL_ENV[@]}"
     record --metric poll_rps --side service --run "$i" --tool wrk --input "$T/raw/poll-svc-$i.json"
   done
+  # The access log's cost: the same poll against two fresh service processes on the same core,
+  # started together, one with TICKETING_ACCESS_LOG=0 and one with =1 (stdout to a file, as in
+  # production); the order within a pair alternates so drift hits both sides. At least 3 pairs
+  # even in --quick mode.
+  LOGOFF_PORT=$(free_port) LOGON_PORT=$(free_port)
+  { echo "# services with the access log off / on"
+    echo "env TICKETING_HTTP_PORT=\$LOGOFF_PORT TICKETING_ACCESS_LOG=0 taskset -c $SERVER_CPU \$BIN > \$T/service-log-off.log"
+    echo "env TICKETING_HTTP_PORT=\$LOGON_PORT TICKETING_ACCESS_LOG=1 taskset -c $SERVER_CPU \$BIN > \$T/service-log-on.log"
+  } >>"$COMMANDS"
+  TICKETING_HTTP_PORT=$LOGOFF_PORT TICKETING_ACCESS_LOG=0 "${SRV[@]}" "$BIN" \
+    >"$T/service-log-off.log" 2>&1 </dev/null &
+  LOGOFF_PID=$!
+  TICKETING_HTTP_PORT=$LOGON_PORT TICKETING_ACCESS_LOG=1 "${SRV[@]}" "$BIN" \
+    >"$T/service-log-on.log" 2>&1 </dev/null &
+  LOGSVC_PID=$!
+  for port in "$LOGOFF_PORT" "$LOGON_PORT"; do
+    for _ in $(seq 120); do
+      [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/readyz" ||
+        true)" = 200 ] && break
+      sleep 0.5
+    done
+  done
+  kill -0 "$LOGOFF_PID" 2>/dev/null && kill -0 "$LOGSVC_PID" 2>/dev/null ||
+    die "a service for the access-log pair exited"
+  log_run() {  # log_run off|on PAIR
+    local side=baseline port=$LOGOFF_PORT
+    [ "$1" = on ] && side=service port=$LOGON_PORT
+    wrk_run "wrk-poll-log-$1" "$T/raw/poll-log-$1-$2.json" "http://127.0.0.1:$port" poll.lua \
+      "$POLL_C" "$DUR" "${POLL_ENV[@]}"
+    record --metric poll_log_rps --side "$side" --run "$2" --tool wrk --input "$T/raw/poll-log-$1-$2.json"
+  }
+  LOG_PAIRS=$RUNS
+  [ "$LOG_PAIRS" -ge 4 ] || LOG_PAIRS=4
+  for i in $(seq "$LOG_PAIRS"); do
+    log "poll, access log off/on, pair $i/$LOG_PAIRS"
+    if [ $((i % 2)) = 1 ]; then log_run off "$i"; log_run on "$i"; else log_run on "$i"; log_run off "$i"; fi
+  done
+  dropped=$(curl -s "http://127.0.0.1:$LOGON_PORT/metrics" |
+    sed -n 's/^log_lines_dropped_total \([0-9.e+]*\).*/\1/p')
+  note "access log on: $(wc -l <"$T/service-log-on.log") lines written, ${dropped:-?} dropped"
+  stop_pid "$LOGSVC_PID"
+  stop_pid "$LOGOFF_PID"
+  LOGSVC_PID= LOGOFF_PID=
   # p99 at half the service's measured maximum, same rate for nginx. wrk is closed-loop: each
   # connection waits TK_DELAY_MS between a response and its next request.
   max=$(python3 - "$RESULTS" <<'PY'

@@ -1,8 +1,8 @@
 #pragma once
 // Structured JSON logging: one object per line on stdout, e.g.
 //   {"ts":"2024-05-01T12:00:00.123Z","level":"info","msg":"admission tick","performance":"p1"}
-// Each line reaches the sink in a single call under a mutex, so lines from different threads
-// never interleave. Tests replace the sink to capture lines.
+// Lines never interleave: one sink call per line under a mutex, or, after start_async(), a whole
+// line handed to one writer thread (common/log_async.hpp). Tests replace the sink (synchronous).
 #include <boost/json/object.hpp>
 #include <functional>
 #include <string>

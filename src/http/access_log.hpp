@@ -1,5 +1,6 @@
 #pragma once
-// One JSON line per request (through tk::log's sink, so one write per line, thread-safe):
+// One JSON line per request through tk::log (in the service: its asynchronous writer, so no
+// system call on the request path):
 //   {"ts":..,"level":"info","msg":"request","request_id":..,"method":"GET",
 //    "route":"/v1/performances/{pid}/queue/status","path":"/v1/performances/p1/queue/status",
 //    "status":200,"latency_ms":0.412,"remote":"127.0.0.1", ...handler fields}

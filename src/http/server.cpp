@@ -195,6 +195,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   std::atomic<std::size_t> open{0};
   // Everything below is touched only on `ex`.
   std::list<Conn> conns;
+  // Set while drain() waits: woken when the last connection leaves `conns`.
+  asio::steady_timer* drain_waiter = nullptr;
   std::size_t rejecting = 0;
   AccessLog access_log;
   metrics::Gauge& open_gauge;
@@ -321,10 +323,13 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
   Deadline deadline(s.ex, sock);
   auto self_it = s.conns.insert(s.conns.end(), Conn{&sock});
   struct Unlist {
-    std::list<Conn>& l;
+    Impl& s;
     std::list<Conn>::iterator it;
-    ~Unlist() { l.erase(it); }
-  } unlist{s.conns, self_it};
+    ~Unlist() {
+      s.conns.erase(it);
+      if (s.conns.empty() && s.drain_waiter) s.drain_waiter->cancel();
+    }
+  } unlist{s, self_it};
   Conn& conn = *self_it;
 
   beast::flat_buffer buffer;
@@ -532,37 +537,36 @@ asio::awaitable<void> Server::drain(std::chrono::milliseconds max_wait) {
   std::shared_ptr<Impl> self = impl_;
   self->draining = true;
   self->close_acceptor();
-  const auto deadline = std::chrono::steady_clock::now() + max_wait;
-  asio::steady_timer timer(self->ex);
-  auto pause = [&](std::chrono::steady_clock::duration d) -> asio::awaitable<void> {
-    timer.expires_after(d);
-    co_await timer.async_wait(kTuple);
-  };
-  for (;;) {
-    // Sessions check `draining` before going idle, so after the first round this only catches
-    // stragglers; it is cheap, so it runs every round.
+  auto close_where = [&](auto pred) {
     for (auto& c : self->conns) {
-      if (c.idle && !c.closed) {
+      if (!c.closed && pred(c)) {
         c.closed = true;
         boost::system::error_code ignored;
         c.sock->close(ignored);
       }
     }
-    if (self->conns.empty()) co_return;
-    auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) break;
-    co_await pause(std::min<std::chrono::steady_clock::duration>(5ms, deadline - now));
-  }
-  for (auto& c : self->conns) {
-    if (!c.closed) {
-      c.closed = true;
-      boost::system::error_code ignored;
-      c.sock->close(ignored);
+  };
+  // Sessions check `draining` before going idle, so closing the idle ones once is enough: the
+  // others answer their request with Connection: close and leave.
+  close_where([](const Conn& c) { return c.idle; });
+  // Woken by the last session to leave (no polling), or at the deadline.
+  asio::steady_timer timer(self->ex);
+  auto wait_until = [&](std::chrono::steady_clock::time_point until) -> asio::awaitable<void> {
+    self->drain_waiter = &timer;
+    while (!self->conns.empty() && std::chrono::steady_clock::now() < until) {
+      timer.expires_at(until);
+      co_await timer.async_wait(kTuple);
     }
-  }
+    self->drain_waiter = nullptr;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + max_wait;
+  co_await wait_until(deadline);
+  if (self->conns.empty()) co_return;
+  close_where([](const Conn&) { return true; });
   // Give the aborted sessions a moment to unwind; a handler still awaiting something keeps its
   // session alive past this point, which is safe (sessions own the shared state).
-  for (int i = 0; i < 20 && !self->conns.empty(); ++i) co_await pause(5ms);
+  const auto unwind = std::chrono::steady_clock::now() + 100ms;
+  co_await wait_until(unwind);
 }
 
 std::size_t Server::open_connections() const { return impl_->open.load(); }

@@ -73,6 +73,9 @@ Result<Config> load_config() {
     get("TICKETING_RATE_PER_ACCOUNT", c.rate_per_account);
     get("TICKETING_SIGNUPS_PER_MINUTE", c.signups_per_minute);
     get("TICKETING_ACCESS_LOG", c.access_log);
+    get("TICKETING_LOG_BUFFER_KIB", c.log_buffer_kib);
+    get("TICKETING_DRAIN_DELAY_MS", c.drain_delay_ms);
+    get("TICKETING_DRAIN_TIMEOUT_MS", c.drain_timeout_ms);
     get("TICKETING_FAULT", c.fault);
     get("TICKETING_STATIC_DIR", c.static_dir);
   } catch (const std::exception&) {
@@ -83,6 +86,11 @@ Result<Config> load_config() {
     c.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (c.http_port < 0 || c.http_port > 65535) {
     return Error{app::Errc::out_of_range, {{"field", "TICKETING_HTTP_PORT"}}};
+  }
+  for (auto [field, v] : {std::pair<const char*, int>{"TICKETING_LOG_BUFFER_KIB", c.log_buffer_kib},
+                          {"TICKETING_DRAIN_DELAY_MS", c.drain_delay_ms},
+                          {"TICKETING_DRAIN_TIMEOUT_MS", c.drain_timeout_ms}}) {
+    if (v < 0) return Error{app::Errc::out_of_range, {{"field", field}}};
   }
   if (c.secret.size() < 32) {
     return Error{

@@ -29,6 +29,13 @@ struct Config {
   int rate_per_account = 50;      // requests/s per account (burst 2x)
   int signups_per_minute = 1000;  // per client address
   bool access_log = true;
+  // Lines the asynchronous log writer may hold before it drops (and counts) new ones.
+  int log_buffer_kib = 4096;
+  // Shutdown: /readyz answers 503 for drain_delay_ms while requests are still served (a load
+  // balancer takes the instance out), then the listeners close and in-flight requests get up to
+  // drain_timeout_ms to finish.
+  int drain_delay_ms = 1000;
+  int drain_timeout_ms = 10000;
   std::string fault;  // test builds only: crash_after_charge | crash_after_commit
   std::string static_dir;
 };

@@ -2,6 +2,8 @@
 #include <iostream>
 
 #include "app/errors.hpp"
+#include "common/log.hpp"
+#include "common/log_async.hpp"
 #include "main/config.hpp"
 #include "main/service.hpp"
 
@@ -15,11 +17,19 @@ int main() {
     std::cerr << "\n";
     return 2;
   }
-  tk::service::Service service(std::move(*cfg));
-  if (auto s = service.prepare(); !s) {
-    std::cerr << "ticketing: start-up failed: " << s.error().code.message() << "\n";
-    return 1;
+  // Log lines leave the request threads through one writer thread from here on.
+  tk::log::start_async(static_cast<std::size_t>(cfg->log_buffer_kib) * 1024);
+  int rc = 0;
+  {
+    tk::service::Service service(std::move(*cfg));
+    if (auto s = service.prepare(); !s) {
+      tk::log::flush();
+      std::cerr << "ticketing: start-up failed: " << s.error().code.message() << "\n";
+      rc = 1;
+    } else {
+      service.run();
+    }
   }
-  service.run();
-  return 0;
+  tk::log::stop_async();  // every line accepted so far is written before the process exits
+  return rc;
 }

@@ -7,7 +7,9 @@
 #include "common/crypto/password.hpp"
 #include "common/crypto/signer.hpp"
 #include "common/log.hpp"
+#include "common/log_async.hpp"
 #include "common/metrics.hpp"
+#include "common/supervisor.hpp"
 #include "http/handlers/api.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
@@ -45,7 +47,56 @@ struct Service::Impl {
   std::shared_ptr<redis::Subscriber> subscriber;
   std::atomic<bool> draining{false};
   std::atomic<bool> stopped{false};
+
+  asio::awaitable<void> shutdown();
 };
+
+// Runs on the first worker, in the order a load balancer needs (as Envoy drains): /readyz has
+// answered 503 since stop(); requests are still served for the drain delay so the balancer
+// notices; then every listener closes, in-flight requests finish (bounded by the drain timeout),
+// the background loops finish their current round, and only then do connections to PostgreSQL
+// and Redis close and the event loops stop.
+asio::awaitable<void> Service::Impl::shutdown() {
+  constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+  auto& w0 = *workers.front();
+  asio::steady_timer timer(w0.io, std::chrono::milliseconds(cfg.drain_delay_ms));
+  co_await timer.async_wait(kTuple);
+
+  log::info("closing listeners", {});
+  for (auto& w : workers) w->server->stop_accepting();
+  const std::chrono::milliseconds timeout(cfg.drain_timeout_ms);
+  std::size_t left = workers.size();
+  auto w0_ex = w0.io.get_executor();
+  for (auto& w : workers) {
+    Worker* wp = w.get();
+    // The completion reports back on the first worker, which owns `left` and `timer`.
+    asio::co_spawn(wp->io, wp->server->drain(timeout),
+                   [this, w0_ex, &left, &timer](std::exception_ptr e) {
+                     if (e) log_failure("http drain", &metrics)(e);
+                     asio::post(w0_ex, [&left, &timer] {
+                       if (--left == 0) timer.cancel();
+                     });
+                   });
+  }
+  while (left > 0) {
+    timer.expires_at(asio::steady_timer::time_point::max());
+    co_await timer.async_wait(kTuple);
+  }
+  log::info("requests drained", {});
+
+  if (background) co_await background->close();
+  if (subscriber) subscriber->stop();
+  for (auto& w : workers) {
+    if (w.get() == &w0) continue;
+    Worker* wp = w.get();
+    asio::post(wp->io, [wp] {
+      wp->a->stop();
+      wp->io.stop();
+    });
+  }
+  w0.a->stop();
+  w0.io.stop();
+}
 
 Service::Service(Config c) : impl_(std::make_unique<Impl>()) { impl_->cfg = std::move(c); }
 Service::~Service() = default;
@@ -94,7 +145,7 @@ Status Service::prepare(std::chrono::seconds wait) {
             co_await t.async_wait(asio::use_awaitable);
           }
         },
-        asio::detached);
+        log_failure("migrations"));
     io.run();
     pool->close();
     if (!result) return result;
@@ -192,6 +243,9 @@ Status Service::prepare(std::chrono::seconds wait) {
     m.gauge("pg_pool_timeouts", "Pool waits that timed out (503)").set(pool_timeouts);
     m.gauge("pg_pool_shed", "Acquires refused at once: the queue could not be served in time (503)")
         .set(pool_shed);
+    auto& dropped = m.counter("log_lines_dropped_total",
+                              "Log lines dropped because the log writer fell behind");
+    dropped.inc(static_cast<double>(log::dropped_lines()) - dropped.value());
   });
 
   // Background work and the pub/sub listener run on the first worker.
@@ -223,22 +277,15 @@ Status Service::prepare(std::chrono::seconds wait) {
 
 void Service::stop() {
   auto& s = *impl_;
-  if (s.draining.exchange(true)) return;
-  log::info("draining", {});
-  for (auto& w : s.workers) {
-    Worker* wp = w.get();
-    asio::co_spawn(
-        wp->io,
-        [wp]() -> asio::awaitable<void> {
-          wp->server->stop_accepting();
-          co_await wp->server->drain(std::chrono::seconds(10));
-          wp->a->stop();
-          wp->io.stop();
-        },
-        asio::detached);
-  }
-  if (s.background) s.background->stop();
-  if (s.subscriber) asio::post(s.workers.front()->io, [sub = s.subscriber] { sub->stop(); });
+  if (s.workers.empty() || s.draining.exchange(true)) return;  // from here /readyz answers 503
+  log::info("draining", {{"delay_ms", s.cfg.drain_delay_ms}});
+  auto& w0 = *s.workers.front();
+  asio::co_spawn(w0.io, s.shutdown(), [this](std::exception_ptr e) {
+    if (!e) return;
+    // The sequence did not finish: stop the event loops anyway so the process exits.
+    log_failure("shutdown", &impl_->metrics)(e);
+    for (auto& w : impl_->workers) w->io.stop();
+  });
 }
 
 void Service::run() {

@@ -1,10 +1,5 @@
 #include "workers/background.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 #include "app/orders.hpp"
 #include "app/seats.hpp"
 #include "app/waiting_room.hpp"
@@ -14,21 +9,29 @@ namespace tk::workers {
 
 namespace asio = boost::asio;
 
-namespace {
-asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
-  asio::steady_timer t(co_await asio::this_coro::executor, d);
-  co_await t.async_wait(asio::use_awaitable);
-}
-}  // namespace
+Background::~Background() = default;
 
 void Background::start(asio::any_io_executor ex) {
-  auto spawn = [&](asio::awaitable<void> (Background::*fn)()) {
-    asio::co_spawn(ex, (this->*fn)(), asio::detached);
+  sup_ = std::make_unique<Supervisor>(ex, metrics_, o_.supervision);
+  auto spawn = [&](const char* name, asio::awaitable<void> (Background::*fn)()) {
+    sup_->spawn_loop(name, [this, fn] { return (this->*fn)(); });
   };
-  spawn(&Background::refresher);
-  spawn(&Background::ticker);
-  spawn(&Background::dispatcher);
-  spawn(&Background::reconciler);
+  spawn("refresher", &Background::refresher);
+  spawn("ticker", &Background::ticker);
+  spawn("dispatcher", &Background::dispatcher);
+  spawn("reconciler", &Background::reconciler);
+}
+
+void Background::stop() {
+  if (sup_) sup_->request_stop();
+}
+
+asio::awaitable<void> Background::close() {
+  if (sup_) co_await sup_->close();
+}
+
+asio::awaitable<void> Background::pause(std::chrono::milliseconds d) {
+  if (sup_) co_await sup_->sleep(d);
 }
 
 asio::awaitable<void> Background::tick_all_once() {
@@ -44,7 +47,8 @@ asio::awaitable<void> Background::ticker() {
   // The Redis script decides whether an interval has passed; polling at a short period keeps
   // admissions within a few tens of ms of each interval without per-performance timers.
   app::WaitingRoom room(d_);
-  while (!stopping_) {
+  while (!stopping()) {
+    round("ticker");
     auto live = live_;
     for (const auto& p : *live) {
       auto r = co_await room.tick(p);
@@ -58,13 +62,14 @@ asio::awaitable<void> Background::ticker() {
             .inc(static_cast<double>(r->tick.to - r->tick.from));
       }
     }
-    co_await sleep_for(o_.tick_poll);
+    co_await pause(o_.tick_poll);
   }
 }
 
 asio::awaitable<void> Background::refresher() {
   app::WaitingRoom room(d_);
-  while (!stopping_) {
+  while (!stopping()) {
+    round("refresher");
     auto live = co_await d_.ports.catalog_writer->live_performances();
     if (live) {
       live_ = std::make_shared<const std::vector<domain::Performance>>(std::move(*live));
@@ -91,7 +96,7 @@ asio::awaitable<void> Background::refresher() {
       auto r = co_await room.refresh(id);
       (void)r;
     }
-    co_await sleep_for(o_.refresh);
+    co_await pause(o_.refresh);
   }
 }
 
@@ -111,20 +116,22 @@ asio::awaitable<int> Background::dispatch_outbox_once() {
 }
 
 asio::awaitable<void> Background::dispatcher() {
-  while (!stopping_) {
+  while (!stopping()) {
+    round("dispatcher");
     int n = co_await dispatch_outbox_once();
-    if (n == 0) co_await sleep_for(o_.outbox_poll);
+    if (n == 0) co_await pause(o_.outbox_poll);
   }
 }
 
 asio::awaitable<void> Background::reconciler() {
   app::Payments payments(d_);
-  while (!stopping_) {
+  while (!stopping()) {
+    round("reconciler");
     auto r = co_await payments.reconcile(50);
     if (r && *r > 0) log::info("payments reconciled", {{"count", std::to_string(*r)}});
     auto e = co_await d_.ports.orders->expire_due(d_.now(), 500);
     (void)e;
-    co_await sleep_for(o_.reconcile);
+    co_await pause(o_.reconcile);
   }
 }
 

@@ -5,13 +5,16 @@
 //  - view refresh: performance settings and queue counters, a fallback for missed pub/sub;
 //  - outbox dispatcher: delivers each outbox row at least once to the receipt consumer;
 //  - payment reconciler and order expiry sweeper.
-#include <atomic>
+// Each loop runs under a Supervisor: a loop that throws is logged, counted and started again after
+// a backoff, and close() waits until every loop has finished its current round.
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <memory>
 
 #include "app/deps.hpp"
 #include "common/metrics.hpp"
+#include "common/supervisor.hpp"
 
 namespace tk::workers {
 
@@ -20,6 +23,10 @@ struct BackgroundOptions {
   std::chrono::milliseconds refresh{1000};
   std::chrono::milliseconds outbox_poll{200};
   std::chrono::milliseconds reconcile{1000};
+  SupervisorOptions supervision;
+  // Called at the start of every round with the loop's name ("ticker", "refresher", "dispatcher",
+  // "reconciler"); what it throws fails that round like any other error (tests inject failures).
+  std::function<void(std::string_view loop)> on_round;
 };
 
 class Background {
@@ -27,9 +34,14 @@ class Background {
   Background(app::Deps deps, app::OutboxRepo& outbox, app::ReceiptSink& sink,
              BackgroundOptions o = {}, metrics::Registry* m = nullptr)
       : d_(deps), outbox_(outbox), sink_(sink), o_(o), metrics_(m) {}
-  // Spawns every loop on `ex`; they stop when stop() is called.
+  ~Background();  // close() must have completed if start() ran
+  // Spawns every loop on `ex` under the supervisor.
   void start(boost::asio::any_io_executor ex);
-  void stop() { stopping_ = true; }
+  // Thread-safe: loops end after their current round; their sleeps end at once.
+  void stop();
+  // On the executor given to start(): stops and completes once every loop has returned, so a
+  // round in progress (an admission tick being recorded, a payment being settled) finishes.
+  boost::asio::awaitable<void> close();
 
   // One step each, for tests.
   boost::asio::awaitable<int> dispatch_outbox_once();
@@ -40,13 +52,18 @@ class Background {
   boost::asio::awaitable<void> refresher();
   boost::asio::awaitable<void> dispatcher();
   boost::asio::awaitable<void> reconciler();
+  bool stopping() const { return !sup_ || sup_->stopping(); }
+  boost::asio::awaitable<void> pause(std::chrono::milliseconds d);
+  void round(std::string_view loop) {
+    if (o_.on_round) o_.on_round(loop);
+  }
 
   app::Deps d_;
   app::OutboxRepo& outbox_;
   app::ReceiptSink& sink_;
   BackgroundOptions o_;
   metrics::Registry* metrics_;
-  std::atomic<bool> stopping_{false};
+  std::unique_ptr<Supervisor> sup_;
   // Replaced as a whole by the refresher; loops keep their own reference while they suspend, so a
   // refresh never frees a performance another loop is still using.
   std::shared_ptr<const std::vector<domain::Performance>> live_ =

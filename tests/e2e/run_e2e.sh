@@ -23,6 +23,10 @@ if [ "$mode" = flash ]; then
   # Short holds in the flash crowd must still outlive the payment timeout plus its margin.
   export TICKETING_PAYMENT_TIMEOUT_MS=1000 TICKETING_ACCESS_LOG=0
 fi
+if [ "$mode" = drain ]; then
+  # A payment that outlasts the drain delay is in flight when SIGTERM arrives.
+  export TICKETING_PAYMENT_LATENCY_MS=2500 TICKETING_DRAIN_DELAY_MS=700
+fi
 pid=
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log" "$log.state"' EXIT
 if [ "$mode" = crash ]; then
@@ -39,6 +43,15 @@ case $mode in
   crash) python3 "$here/crash.py" phase2 "http://127.0.0.1:$port" e2e-admin "$TICKETING_PG_URL" "$log.state" ;;
   flash) python3 "$here/flash.py" "http://127.0.0.1:$port" e2e-admin "${TK_LOADGEN:?}" "${TK_SEED:?}" ;;
   race-flush) python3 "$here/race.py" "http://127.0.0.1:$port" e2e-admin "$TICKETING_PG_URL" "$TK_REDIS_PORT" 200 50 flush ;;
+  drain)
+    python3 "$here/drain.py" "http://127.0.0.1:$port" e2e-admin "$TICKETING_PG_URL" $pid
+    rc=$?
+    # drain.py sent SIGTERM: the process must exit by itself, with status 0.
+    # (drain.py saw it exit, so this does not block; if it did not, the trap kills it)
+    if [ $rc = 0 ]; then wait $pid; code=$?; pid=; else code=-; fi
+    if [ "$code" != 0 ]; then echo "FAIL: exit status $code after SIGTERM"; rc=1; fi
+    [ $rc = 0 ] || tail -50 "$log"
+    exit $rc ;;
 esac
 rc=$?
 # Graceful drain on SIGTERM: the process must exit by itself, promptly.

@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include "common/supervisor.hpp"
 
 namespace tk::pg {
 
@@ -198,7 +199,8 @@ void Pool::release_unleased(std::unique_ptr<Connection> c) {
       // Returned mid-transaction (an error path that skipped ROLLBACK, or a cancelled
       // coroutine): roll back before anyone else sees that transaction. Counts as in use.
       ++in_use_;
-      asio::co_spawn(ex_, rollback_then_release(shared_from_this(), std::move(c)), asio::detached);
+      asio::co_spawn(ex_, rollback_then_release(shared_from_this(), std::move(c)),
+                     log_failure("pg rollback"));
       return;
     default:
       // A query still running (coroutine destroyed mid-flight): protocol state unknown.

@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+
+#include "common/supervisor.hpp"
 
 namespace tk::redis {
 namespace {
@@ -65,7 +66,7 @@ void Subscriber::start() {
     if (self->running_) return;
     self->running_ = true;
     ++self->run_gen_;
-    if (!self->loop_alive_) asio::co_spawn(self->ex_, self->run(), asio::detached);
+    if (!self->loop_alive_) asio::co_spawn(self->ex_, self->run(), log_failure("redis subscriber"));
   });
 }
 
@@ -101,7 +102,7 @@ void Subscriber::send(std::string_view cmd, const std::string& arg) {
   ++confirms_pending_;
   if (!writing_) {
     writing_ = true;
-    asio::co_spawn(ex_, flush(conn_gen_), asio::detached);
+    asio::co_spawn(ex_, flush(conn_gen_), log_failure("redis subscriber flush"));
   }
 }
 
@@ -139,7 +140,7 @@ asio::awaitable<void> Subscriber::watchdog(std::uint64_t gen) {
     ping_sent = SteadyClock::now();
     if (!writing_) {
       writing_ = true;
-      asio::co_spawn(ex_, flush(gen), asio::detached);
+      asio::co_spawn(ex_, flush(gen), log_failure("redis subscriber flush"));
     }
   }
 }
@@ -189,7 +190,7 @@ asio::awaitable<void> Subscriber::run() {
       for (const auto& c : channels_) send("SUBSCRIBE", c);
       for (const auto& p : patterns_) send("PSUBSCRIBE", p);
       if (confirms_pending_ == 0) announce();  // nothing to confirm
-      asio::co_spawn(ex_, watchdog(gen), asio::detached);
+      asio::co_spawn(ex_, watchdog(gen), log_failure("redis subscriber watchdog"));
       Reply reply;
       while (gen == conn_gen_) {
         auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf), kTuple);

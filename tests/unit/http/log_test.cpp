@@ -1,11 +1,15 @@
 #include "common/log.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/json/parse.hpp>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "common/log_async.hpp"
 
 namespace tk::log {
 namespace {
@@ -73,6 +77,66 @@ TEST_F(LogTest, ConcurrentLinesStayWhole) {
     EXPECT_EQ(l.find('\n'), l.size() - 1);
     EXPECT_NO_THROW((void)boost::json::parse(l));
   }
+}
+
+// The writer's output stalls (a pipe nobody reads): producers neither block nor write partial
+// lines; what does not fit is dropped and counted, and once the output drains, flush() delivers
+// every accepted line whole and in each thread's order.
+TEST(AsyncWriterTest, StalledOutputDropsAndCountsInsteadOfBlocking) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  constexpr int kThreads = 4, kLines = 2000;
+  std::atomic<int> accepted{0};
+  AsyncWriter w(fds[1], 64 * 1024);
+  std::vector<std::future<void>> producers;
+  for (int t = 0; t < kThreads; ++t) {
+    producers.push_back(std::async(std::launch::async, [&, t] {
+      std::string pad(200, 'x');
+      for (int i = 0; i < kLines; ++i) {
+        std::string line = "{\"t\":" + std::to_string(t) + ",\"i\":" + std::to_string(i) +
+                           ",\"pad\":\"" + pad + "\"}\n";
+        if (w.push(line)) ++accepted;
+      }
+    }));
+  }
+  // 1.6 MB against a 64 KiB pipe and a 64 KiB buffer: a blocking logger cannot finish.
+  for (auto& f : producers) {
+    EXPECT_EQ(f.wait_for(std::chrono::seconds(20)), std::future_status::ready)
+        << "a producer blocked on the stalled output";
+  }
+  std::string out;
+  std::thread reader([&] {
+    char buf[65536];
+    for (;;) {
+      ssize_t n = ::read(fds[0], buf, sizeof buf);
+      if (n <= 0) break;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+  });
+  for (auto& f : producers) f.wait();
+  w.flush();
+  EXPECT_GT(w.dropped(), 0u);
+  EXPECT_EQ(static_cast<std::uint64_t>(accepted.load()) + w.dropped(),
+            static_cast<std::uint64_t>(kThreads * kLines));
+  w.close();
+  ::close(fds[1]);
+  reader.join();
+  ::close(fds[0]);
+
+  std::vector<int> last(kThreads, -1);
+  int n = 0;
+  for (std::size_t pos = 0; pos < out.size();) {
+    auto end = out.find('\n', pos);
+    ASSERT_NE(end, std::string::npos) << "a cut line at the end";
+    auto v = boost::json::parse(std::string_view(out).substr(pos, end - pos)).as_object();
+    auto t = static_cast<std::size_t>(v.at("t").as_int64());
+    int i = static_cast<int>(v.at("i").as_int64());
+    EXPECT_GT(i, last[t]) << "lines of one thread keep their order";
+    last[t] = i;
+    ++n;
+    pos = end + 1;
+  }
+  EXPECT_EQ(n, accepted.load());
 }
 
 }  // namespace
