@@ -2,6 +2,7 @@
 // What every use case needs: the ports of its thread (shared-nothing: one set per io_context)
 // and the process-wide pieces (clock, signer, password hasher, queue view, settings).
 #include "app/layout_cache.hpp"
+#include "app/lost_holds.hpp"
 #include "app/ports/catalog.hpp"
 #include "app/ports/holds.hpp"
 #include "app/ports/identity.hpp"
@@ -57,6 +58,7 @@ struct Shared {
 struct Flights {
   SingleFlight<void> marker_reloads;                    // by performance id
   SingleFlight<std::shared_ptr<const Layout>> layouts;  // by venue id
+  LostHolds lost_holds;                                 // releases of holds whose answer was lost
 };
 
 struct Deps {

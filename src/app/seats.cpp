@@ -1,11 +1,20 @@
 #include "app/seats.hpp"
 
+#include <boost/asio/this_coro.hpp>
+
 #include "app/errors.hpp"
 #include "app/waiting_room.hpp"
 #include "common/crypto/encoding.hpp"
 #include "domain/rules.hpp"
 
 namespace tk::app {
+namespace {
+// Set by the stores for a command that timed out or was in flight when its connection dropped.
+bool outcome_unknown(const Error& e) {
+  const auto* o = e.details.if_contains("outcome");
+  return o && o->is_string() && o->as_string() == "unknown";
+}
+}  // namespace
 
 const char* to_string(SeatState s) {
   switch (s) {
@@ -144,7 +153,21 @@ Task<domain::Hold> Seats::hold(const Principal& who, const crypto::AccessToken& 
   r.gc_ttl_ms =
       static_cast<Millis>(perf.hold_ttl_seconds) * 1000 + d_.shared->settings.hold_gc_grace_ms;
   for (int attempt = 0; attempt < 3; ++attempt) {
-    TK_CO_TRY(auto out, co_await d_.ports.holds->hold(perf_id, r));
+    auto held = co_await d_.ports.holds->hold(perf_id, r);
+    if (!held) {
+      // The script may have run although its answer was lost: free what it may have taken.
+      if (outcome_unknown(held.error())) {
+        LostHold lost;
+        lost.perf_id = perf_id;
+        lost.hold_id = r.hold_id;
+        lost.account_id = r.account_id;
+        lost.expires_at = r.expires_at;
+        auto ex = co_await boost::asio::this_coro::executor;
+        d_.flights->lost_holds.release(ex, d_, lost);
+      }
+      co_return std::move(held).error();
+    }
+    auto out = std::move(held).value();
     switch (out.kind) {
       case HoldOutcome::Kind::held:
         co_return domain::Hold{r.hold_id,    perf_id,   who.account_id, std::move(r.seat_ids),

@@ -14,7 +14,7 @@ std::unique_ptr<Adapters> Adapters::create(boost::asio::any_io_executor ex,
   ro.read_only = true;
   ro.size = std::max(2, o.pg_pool_size / 2);
   a->read_pool = pg::Pool::create(ex, ro);
-  a->redis = redis::Client::create(ex, o.redis);
+  a->redis = redis::Client::create(ex, o.redis, o.redis_options);
   a->redis->start();
   a->accounts = std::make_unique<pgrepo::Accounts>(a->pool);
   a->catalog = std::make_unique<pgrepo::CatalogReader>(a->read_pool);

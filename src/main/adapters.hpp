@@ -20,6 +20,7 @@ struct AdapterOptions {
   std::string pg_read_url;  // catalogue reads (a replica later); empty: pg_url
   int pg_pool_size = 8;
   redis::Endpoint redis;
+  redis::Options redis_options;
   payment::FakeProviderOptions payment;
 };
 

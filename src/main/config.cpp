@@ -59,6 +59,9 @@ Result<Config> load_config() {
     get("TICKETING_PG_URL", c.pg_url);
     get("TICKETING_PG_READ_URL", c.pg_read_url);
     get("TICKETING_REDIS_URL", c.redis_url);
+    get("TICKETING_REDIS_TIMEOUT_MS", c.redis_timeout_ms);
+    get("TICKETING_REDIS_STALL_MS", c.redis_stall_ms);
+    get("TICKETING_REDIS_MAX_PENDING", c.redis_max_pending);
     get("TICKETING_SECRET", c.secret);
     get("TICKETING_SECRET_KID", c.secret_kid);
     get("TICKETING_SECRET_PREVIOUS", c.previous_secret);
@@ -91,6 +94,9 @@ Result<Config> load_config() {
                           {"TICKETING_DRAIN_DELAY_MS", c.drain_delay_ms},
                           {"TICKETING_DRAIN_TIMEOUT_MS", c.drain_timeout_ms}}) {
     if (v < 0) return Error{app::Errc::out_of_range, {{"field", field}}};
+  }
+  if (c.redis_timeout_ms <= 0 || c.redis_stall_ms <= 0 || c.redis_max_pending <= 0) {
+    return Error{app::Errc::out_of_range, {{"field", "TICKETING_REDIS_*"}}};
   }
   if (c.secret.size() < 32) {
     return Error{

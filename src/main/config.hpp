@@ -15,6 +15,9 @@ struct Config {
   std::string pg_url = "postgresql://postgres@127.0.0.1:55432/ticketing";
   std::string pg_read_url;  // catalogue reads; defaults to pg_url (a replica later)
   std::string redis_url = "redis://127.0.0.1:56379";
+  int redis_timeout_ms = 2000;    // per command; also the readiness limit for an unanswered one
+  int redis_stall_ms = 3000;      // no reply this long: drop and re-establish the connection
+  int redis_max_pending = 65536;  // commands queued per connection; past it: 503 at once
   std::string secret;
   std::string secret_kid = "k1";
   std::string previous_secret;  // "kid:secret" still accepted for verification (key rotation)

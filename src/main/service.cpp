@@ -187,6 +187,9 @@ Status Service::prepare(std::chrono::seconds wait) {
     ao_store.pg_read_url = cfg.pg_read_url;
     ao_store.pg_pool_size = cfg.pg_pool_size;
     ao_store.redis = *redis_ep;
+    ao_store.redis_options.command_timeout = std::chrono::milliseconds(cfg.redis_timeout_ms);
+    ao_store.redis_options.stall_timeout = std::chrono::milliseconds(cfg.redis_stall_ms);
+    ao_store.redis_options.max_pending = static_cast<std::size_t>(cfg.redis_max_pending);
     ao_store.payment.latency = std::chrono::milliseconds(cfg.payment_latency_ms);
     ao_store.payment.timeout = std::chrono::milliseconds(cfg.payment_timeout_ms);
     w->a = Adapters::create(ex, ao_store);
@@ -197,7 +200,8 @@ Status Service::prepare(std::chrono::seconds wait) {
     ao.admin_token = cfg.admin_token;
     Worker* wp = w.get();
     ao.ready = [this, wp] {
-      return !impl_->draining && wp->a->pool->healthy() && wp->a->redis->connected();
+      // Not only a closed socket: a Redis that stopped answering makes the instance unready.
+      return !impl_->draining && wp->a->pool->healthy() && wp->a->redis->healthy();
     };
     ao.metrics = &s.metrics;
     ao.account_limiter = s.account_limiter.get();
@@ -232,6 +236,31 @@ Status Service::prepare(std::chrono::seconds wait) {
     double reconnects = 0;
     for (auto& w : impl_->workers) reconnects += static_cast<double>(w->a->redis->reconnects());
     m.gauge("redis_reconnects", "Redis reconnects since start").set(reconnects);
+    double stalls = 0, rejected = 0, failures = 0;
+    for (auto& w : impl_->workers) {
+      stalls += static_cast<double>(w->a->redis->stall_drops());
+      rejected += static_cast<double>(w->a->redis->rejected());
+      failures += static_cast<double>(w->a->redis->failures());
+    }
+    m.gauge("redis_stall_drops", "Redis connections dropped after a stall").set(stalls);
+    m.gauge("redis_rejected", "Redis commands refused: client queue full (503)").set(rejected);
+    m.gauge("redis_client_failures", "Redis client coroutines that failed (logged, reconnected)")
+        .set(failures);
+    double lost[5] = {0, 0, 0, 0, 0};
+    for (auto& w : impl_->workers) {
+      const auto& c = w->flights.lost_holds.counters();
+      lost[0] += static_cast<double>(c.released.load(std::memory_order_relaxed));
+      lost[1] += static_cast<double>(c.absent.load(std::memory_order_relaxed));
+      lost[2] += static_cast<double>(c.expired.load(std::memory_order_relaxed));
+      lost[3] += static_cast<double>(c.skipped.load(std::memory_order_relaxed));
+      lost[4] += static_cast<double>(c.failed.load(std::memory_order_relaxed));
+    }
+    const char* results[5] = {"released", "absent", "expired", "skipped", "failed"};
+    for (int i = 0; i < 5; ++i) {
+      m.gauge("lost_hold_releases", "Holds whose answer was lost, by how their release ended",
+              {{"result", results[i]}})
+          .set(lost[i]);
+    }
     double pool_waits = 0, pool_timeouts = 0, pool_shed = 0;
     for (auto& w : impl_->workers) {
       auto st = w->a->pool->stats();

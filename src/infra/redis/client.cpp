@@ -1,5 +1,6 @@
 #include "infra/redis/client.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -9,6 +10,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+
+#include "common/log.hpp"
 
 namespace tk::redis {
 namespace {
@@ -51,7 +54,8 @@ Client::Client(asio::any_io_executor ex, Endpoint ep, Options opt)
       timeout_timer_(ex_),
       write_signal_(ex_),
       lost_signal_(ex_),
-      backoff_timer_(ex_) {}
+      backoff_timer_(ex_),
+      watch_timer_(ex_) {}
 
 Client::~Client() = default;
 
@@ -73,12 +77,61 @@ void Client::set_last_error(std::string e) {
   last_error_ = std::move(e);
 }
 
+std::chrono::milliseconds Client::unanswered_for() const {
+  const auto since = waiting_since_ns_.load(std::memory_order_relaxed);
+  if (since == 0) return std::chrono::milliseconds(0);
+  const auto now = SteadyClock::now().time_since_epoch().count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+      SteadyClock::duration(std::max<std::int64_t>(0, now - since)));
+}
+
+bool Client::healthy() const {
+  if (!connected()) return false;
+  return opt_.command_timeout.count() <= 0 || unanswered_for() < opt_.command_timeout;
+}
+
+void Client::set_waiting_since(SteadyClock::time_point t) {
+  waiting_since_ns_.store(t == SteadyClock::time_point{} ? 0 : t.time_since_epoch().count(),
+                          std::memory_order_relaxed);
+}
+
+// --- supervision ----------------------------------------------------------------------------
+
+void Client::spawn(asio::awaitable<void> a, const char* name, std::uint64_t gen) {
+  asio::co_spawn(ex_, std::move(a), [self = shared_from_this(), name, gen](std::exception_ptr e) {
+    if (e) self->on_failure(name, gen, e);
+  });
+}
+
+// An exception escaping one of the client's coroutines is a bug, but it must not leave the
+// client silently half-dead (a reader gone means every later command times out): log it, count
+// it, and start from a clean connection.
+void Client::on_failure(const char* name, std::uint64_t gen, std::exception_ptr e) {
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    what = ex.what();
+  } catch (...) {
+  }
+  bump(failures_);
+  log::error("redis client coroutine failed",
+             {{"coroutine", name}, {"error", what}, {"host", ep_.host}, {"port", ep_.port}});
+  if (std::string_view(name) == "run") {
+    loop_alive_ = false;
+    drop(conn_gen_, "internal error: " + what);
+    if (running_) spawn(run(true), "run", 0);
+    return;
+  }
+  drop(gen, "internal error: " + what);
+}
+
 void Client::do_start() {
   if (running_) return;
   running_ = true;
   ++run_gen_;
   // A run() loop still winding down from a stop() notices the new generation and starts over.
-  if (!loop_alive_) asio::co_spawn(ex_, run(), asio::detached);
+  if (!loop_alive_) spawn(run(false), "run", 0);
 }
 
 void Client::do_stop() {
@@ -92,15 +145,20 @@ void Client::do_stop() {
   lost_signal_.cancel();
   timeout_timer_.cancel();
   timeout_armed_ = false;
+  watch_timer_.cancel();
 }
 
 // --- connection lifecycle -------------------------------------------------------------------
 
-asio::awaitable<void> Client::run() {
+asio::awaitable<void> Client::run(bool after_failure) {
   auto self = shared_from_this();
   loop_alive_ = true;
   auto backoff = opt_.reconnect_min;
-  bool first = true;
+  bool first = !after_failure;
+  if (after_failure) {  // a loop that keeps failing must not spin
+    backoff_timer_.expires_after(opt_.reconnect_max);
+    co_await backoff_timer_.async_wait(kTuple);
+  }
   while (running_) {
     const auto rg = run_gen_;
     auto st = co_await connect_once();
@@ -116,8 +174,10 @@ asio::awaitable<void> Client::run() {
       backoff = opt_.reconnect_min;
       const auto gen = ++conn_gen_;
       connected_.store(true, std::memory_order_relaxed);
-      asio::co_spawn(ex_, reader(gen), asio::detached);
-      asio::co_spawn(ex_, writer(gen), asio::detached);
+      last_rx_ = SteadyClock::now();
+      spawn(reader(gen), "reader", gen);
+      spawn(writer(gen), "writer", gen);
+      if (opt_.stall_timeout.count() > 0) spawn(watchdog(gen), "watchdog", gen);
       while (gen == conn_gen_) {
         lost_signal_.expires_at(SteadyClock::time_point::max());
         co_await lost_signal_.async_wait(kTuple);
@@ -168,12 +228,49 @@ void Client::drop(std::uint64_t gen, std::string reason) {
   auto pending = std::move(pending_);
   pending_.clear();
   abandoned_ = 0;
+  set_waiting_since({});
+  // `in_flight`: the command may have run (unlike a refusal while disconnected).
   for (auto& p : pending) {
-    if (p.handler) complete(std::move(p.handler), Errc::unavailable);
+    if (p.handler) {
+      complete(std::move(p.handler), tk::Error{Errc::unavailable, {{"in_flight", true}}});
+    }
   }
   writer_idle_ = false;
   write_signal_.cancel();
   lost_signal_.cancel();
+  watch_timer_.cancel();
+}
+
+// Drops a connection whose oldest waiting command had no reply for stall_timeout, and keeps an
+// idle connection probed with PING so that rule also covers a connection nobody uses. Timed-out
+// commands alone would leave a stuck connection in use (their late replies are still awaited).
+asio::awaitable<void> Client::watchdog(std::uint64_t gen) {
+  auto self = shared_from_this();
+  using std::chrono::milliseconds;
+  auto tick = opt_.stall_timeout / 4;
+  if (opt_.ping_interval.count() > 0) tick = std::min(tick, opt_.ping_interval / 2);
+  tick = std::clamp<milliseconds>(tick, milliseconds(10), milliseconds(250));
+  auto last_ping = SteadyClock::now();
+  while (gen == conn_gen_) {
+    watch_timer_.expires_after(tick);
+    co_await watch_timer_.async_wait(kTuple);
+    if (gen != conn_gen_) co_return;
+    const auto now = SteadyClock::now();
+    const auto waiting = unanswered_for();
+    if (waiting.count() > 0 && waiting >= opt_.stall_timeout) {
+      bump(stall_drops_);
+      log::warn("redis connection stalled; reconnecting",
+                {{"unanswered_ms", waiting.count()}, {"pending", pending_.size()}});
+      drop(gen, "no reply for " + std::to_string(waiting.count()) + " ms");
+      co_return;
+    }
+    if (waiting.count() == 0 && opt_.ping_interval.count() > 0 &&
+        now - last_rx_ >= opt_.ping_interval && now - last_ping >= opt_.ping_interval) {
+      last_ping = now;
+      auto encode = [](std::string& out) { detail::append_command(out, {"PING"}); };
+      submit(Handler([](tk::Result<Reply>) {}), encode);
+    }
+  }
 }
 
 asio::awaitable<void> Client::reader(std::uint64_t gen) {
@@ -187,6 +284,13 @@ asio::awaitable<void> Client::reader(std::uint64_t gen) {
       drop(gen, ec == asio::error::eof ? "connection closed by server" : ec.message());
       co_return;
     }
+#ifdef TK_TEST_HOOKS
+    if (fail_next_read_) {
+      fail_next_read_ = false;
+      throw std::runtime_error("injected reader failure");
+    }
+#endif
+    last_rx_ = SteadyClock::now();
     parser_.feed(buf.data(), n);
     for (;;) {
       auto st = parser_.next(reply);
@@ -201,6 +305,8 @@ asio::awaitable<void> Client::reader(std::uint64_t gen) {
       }
       Handler h = std::move(pending_.front().handler);
       pending_.pop_front();
+      // The next command's wait for an answer starts now: Redis is answering.
+      set_waiting_since(pending_.empty() ? SteadyClock::time_point{} : last_rx_);
       if (abandoned_ > 0) {  // its caller already got a timeout: drop the late reply
         --abandoned_;
         continue;
@@ -252,6 +358,14 @@ void Client::submit(Handler h, Encode& encode) {
     complete(std::move(h), Errc::unavailable);  // fail fast: the service answers 503
     return;
   }
+  // A server that stopped answering must not make the queues (and the callers' frames behind
+  // them) grow without bound: past the bounds, fail fast like a disconnected client.
+  if (pending_.size() >= opt_.max_pending || out_.size() >= opt_.max_out_bytes) {
+    bump(rejected_);
+    complete(std::move(h), tk::Error{Errc::unavailable, {{"reason", "redis queue full"}}});
+    return;
+  }
+  if (pending_.empty()) set_waiting_since(SteadyClock::now());
   encode(out_);
   bump(commands_);
   const bool timed = opt_.command_timeout.count() > 0;

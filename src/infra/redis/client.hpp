@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -65,6 +66,12 @@ class Client : public std::enable_shared_from_this<Client> {
   // called again afterwards.
   void stop();
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
+  // How long the oldest command waiting for a reply has gone without any reply on the
+  // connection (zero when nothing waits). Any thread.
+  std::chrono::milliseconds unanswered_for() const;
+  // Connected and answering: no command has waited longer than command_timeout without a reply.
+  // What readiness reports; a stall past stall_timeout also drops the connection. Any thread.
+  bool healthy() const;
 
   // Runs any command. A top-level error reply (-ERR, -WRONGTYPE...) is Errc::reply_error with the
   // text in Error.details["redis"]; errors nested in arrays stay Reply::Type::error elements.
@@ -99,6 +106,18 @@ class Client : public std::enable_shared_from_this<Client> {
   std::uint64_t writes() const { return writes_.load(std::memory_order_relaxed); }  // socket writes
   std::uint64_t commands() const { return commands_.load(std::memory_order_relaxed); }  // sent
   std::string last_error() const;  // why the last connect attempt or connection failed
+  // Connections dropped because they stalled (stall_timeout) and commands refused because the
+  // queues were full (max_pending, max_out_bytes).
+  std::uint64_t stall_drops() const { return stall_drops_.load(std::memory_order_relaxed); }
+  std::uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
+  // Internal coroutines (connection loop, reader, writer, watchdog) that ended with an exception;
+  // each is logged, and the connection is dropped and re-established.
+  std::uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
+
+#ifdef TK_TEST_HOOKS
+  // Test builds only: the reader throws after its next read, as an unexpected bug would.
+  void fail_next_read_for_test() { fail_next_read_ = true; }
+#endif
 
  private:
   using Handler = asio::any_completion_handler<void(tk::Result<Reply>)>;
@@ -120,7 +139,12 @@ class Client : public std::enable_shared_from_this<Client> {
   void submit(Handler h, Encode& encode);
   void complete(Handler h, tk::Result<Reply> r);
 
-  asio::awaitable<void> run();
+  asio::awaitable<void> run(bool after_failure);
+  asio::awaitable<void> watchdog(std::uint64_t gen);
+  // co_spawn with a completion that logs, counts and recovers from an escaped exception.
+  void spawn(asio::awaitable<void> a, const char* name, std::uint64_t gen);
+  void on_failure(const char* name, std::uint64_t gen, std::exception_ptr e);
+  void set_waiting_since(std::chrono::steady_clock::time_point t);
   asio::awaitable<tk::Status> connect_once();
   asio::awaitable<void> reader(std::uint64_t gen);
   asio::awaitable<void> writer(std::uint64_t gen);
@@ -146,6 +170,8 @@ class Client : public std::enable_shared_from_this<Client> {
   bool writer_idle_ = false;
   asio::steady_timer lost_signal_;  // cancelled to wake run() when the connection drops
   asio::steady_timer backoff_timer_;
+  asio::steady_timer watch_timer_;
+  std::chrono::steady_clock::time_point last_rx_{};  // last bytes read on the connection
 
   std::uint64_t conn_gen_ = 0;  // bumped on connect and on drop; stale coroutines compare it
   std::uint64_t run_gen_ = 0;   // bumped by start/stop so run() notices a stop
@@ -155,6 +181,13 @@ class Client : public std::enable_shared_from_this<Client> {
 
   std::atomic<bool> connected_{false};
   std::atomic<std::uint64_t> reconnects_{0}, writes_{0}, commands_{0};
+  std::atomic<std::uint64_t> stall_drops_{0}, rejected_{0}, failures_{0};
+  // steady_clock nanoseconds since the oldest waiting command started waiting for a reply
+  // (queued into an idle connection, or the previous reply arrived); 0: nothing waits.
+  std::atomic<std::int64_t> waiting_since_ns_{0};
+#ifdef TK_TEST_HOOKS
+  bool fail_next_read_ = false;
+#endif
   mutable std::mutex last_error_mu_;  // last_error() may be read from other threads
   std::string last_error_;
 };

@@ -1,6 +1,7 @@
 #pragma once
 // Where and how to connect: Endpoint (parsed from a redis:// URL) and timing Options.
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -26,6 +27,17 @@ struct Options {
   std::chrono::milliseconds command_timeout{2000};  // per command; <= 0 disables
   std::chrono::milliseconds reconnect_min{50};      // backoff after a drop or failed connect
   std::chrono::milliseconds reconnect_max{2000};
+  // A connection that has left a command unanswered this long (no reply at all meanwhile) is
+  // dropped and re-established: a paused or stuck server, or a peer that vanished silently.
+  // <= 0 disables.
+  std::chrono::milliseconds stall_timeout{3000};
+  // An idle connection that received nothing for this long sends a PING, so the stall rule also
+  // catches a dead connection nobody is using. <= 0 disables.
+  std::chrono::milliseconds ping_interval{1000};
+  // Commands queued or awaiting a reply on one connection, and encoded bytes not yet written:
+  // past either bound a command fails at once with unavailable instead of queueing.
+  std::size_t max_pending = 65536;
+  std::size_t max_out_bytes = 64u << 20;
 };
 
 }  // namespace tk::redis

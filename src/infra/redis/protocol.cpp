@@ -2,6 +2,9 @@
 
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <boost/asio/as_tuple.hpp>
@@ -169,6 +172,23 @@ std::string Parser::error() const { return r_->err != 0 ? std::string(r_->errstr
 
 // --- open -----------------------------------------------------------------------------------
 
+namespace {
+// TCP keepalive: first probe after 10 s idle, then every 5 s; 3 unanswered probes close it.
+tk::Status set_keepalive(asio::ip::tcp::socket& sock) {
+  boost::system::error_code ec;
+  sock.set_option(asio::socket_base::keep_alive(true), ec);
+  if (ec) return unavailable("setsockopt SO_KEEPALIVE: " + ec.message());
+  const int fd = sock.native_handle();
+  const int idle = 10, interval = 5, count = 3;
+  if (::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle) != 0 ||
+      ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval) != 0 ||
+      ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count) != 0) {
+    return unavailable("setsockopt TCP_KEEPIDLE");
+  }
+  return {};
+}
+}  // namespace
+
 asio::awaitable<tk::Result<std::vector<Reply>>> open(asio::ip::tcp::socket& sock, Parser& parser,
                                                      const Endpoint& ep,
                                                      std::chrono::milliseconds timeout,
@@ -231,6 +251,9 @@ asio::awaitable<tk::Result<std::vector<Reply>>> open(asio::ip::tcp::socket& sock
   // Small commands must leave at once: Nagle would add up to 40 ms to every pipeline flush.
   sock.set_option(tcp::no_delay(true), ec);
   if (ec) co_return failed("setsockopt", ec);
+  // A peer that vanished without a FIN or RST (host down, cable pulled, NAT entry dropped) is
+  // otherwise never noticed on an idle connection: probe it after 10 s of silence.
+  if (auto st = set_keepalive(sock); !st) co_return st.error();
 
   // AUTH and SELECT as configured, then PING: a Redis still loading its dataset accepts
   // connections but answers -LOADING, and must count as not connected (503), not as up.

@@ -44,13 +44,15 @@ struct PerfSpec {
 
 class Harness {
  public:
-  explicit Harness(int provider_latency_ms = 0) : clock(wall_ms()) {
+  explicit Harness(int provider_latency_ms = 0, const redis::Options& redis_options = {})
+      : clock(wall_ms()) {
     crypto::init();
     auto ep = redis::Endpoint::parse(env("TICKETING_REDIS_URL"));
     if (!ep) throw std::runtime_error("bad redis url");
     service::AdapterOptions o;
     o.pg_url = env("TICKETING_PG_URL");
     o.redis = *ep;
+    o.redis_options = redis_options;
     o.payment.latency = std::chrono::milliseconds(provider_latency_ms);
     o.payment.timeout = 1000ms;
     adapters = service::Adapters::create(io.get_executor(), o);

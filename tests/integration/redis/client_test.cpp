@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "common/log.hpp"
 #include "redis_test_util.hpp"
 
 namespace tk::redis::testing {
@@ -423,6 +424,68 @@ TEST_F(RedisClient, ConnectionRefusedRetriesWithBackoff) {
       },
       20s);
 }
+
+// Readiness follows whether Redis answers, not only whether the socket is open: a paused server
+// keeps the connection but leaves commands unanswered.
+TEST_F(RedisClient, NotHealthyWhileACommandGoesUnansweredPastTheTimeout) {
+  run(
+      []() -> asio::awaitable<void> {
+        Options o = fast_options();
+        o.command_timeout = 200ms;
+        o.stall_timeout = 0ms;  // keep the connection: only the health signal is under test
+        auto c = co_await connected_client(o);
+        StopOnExit<Client> stop{c};
+        auto admin = co_await connected_client();
+        StopOnExit<Client> stop_admin{admin};
+        CO_ASSERT(c->connected() && admin->connected());
+        EXPECT_TRUE(c->healthy());
+        CO_ASSERT((co_await admin->exec("CLIENT", "PAUSE", 30000, "WRITE")).ok());
+        auto r = co_await c->exec("INCR", "tk:t:health");
+        EXPECT_EQ(r.code(), Errc::timeout);
+        EXPECT_TRUE(c->connected());
+        EXPECT_FALSE(c->healthy());
+        CO_ASSERT((co_await admin->exec("CLIENT", "UNPAUSE")).ok());
+        // The late reply arrives: answering again, on the same connection.
+        CO_ASSERT(co_await wait_until([&] { return c->healthy(); }, 5s));
+        EXPECT_EQ(c->unanswered_for().count(), 0);
+        EXPECT_EQ(c->reconnects(), 0u);
+      },
+      20s);
+}
+
+#ifdef TK_TEST_HOOKS
+// An exception escaping the reader (a bug) must not leave a client whose commands all time out:
+// it is logged, counted, and the connection is re-established.
+TEST_F(RedisClient, ReaderFailureIsLoggedCountedAndRecovered) {
+  std::vector<std::string> lines;
+  tk::log::set_sink([&](std::string_view l) { lines.emplace_back(l); });
+  run(
+      []() -> asio::awaitable<void> {
+        auto c = co_await connected_client();
+        StopOnExit<Client> stop{c};
+        CO_ASSERT(c->connected());
+        c->fail_next_read_for_test();
+        const auto t0 = Clock::now();
+        auto r = co_await c->exec("PING");
+        EXPECT_EQ(r.code(), Errc::unavailable);  // dropped with it in flight, not a timeout
+        EXPECT_LT(Clock::now() - t0, 1s);
+        EXPECT_EQ(c->failures(), 1u);
+        CO_ASSERT(co_await wait_until([&] { return c->connected(); }, 3s));
+        auto echo = co_await c->exec("ECHO", "after");
+        CO_ASSERT(echo.ok());
+        EXPECT_EQ(echo->str, "after");
+        EXPECT_EQ(c->reconnects(), 1u);
+      },
+      20s);
+  tk::log::set_sink(nullptr);
+  const bool logged = std::any_of(lines.begin(), lines.end(), [](const std::string& l) {
+    return l.find("redis client coroutine failed") != std::string::npos &&
+           l.find("injected reader failure") != std::string::npos &&
+           l.find("\"reader\"") != std::string::npos;
+  });
+  EXPECT_TRUE(logged);
+}
+#endif
 
 }  // namespace
 }  // namespace tk::redis::testing
