@@ -267,6 +267,29 @@ TEST(QueueRecovery, ATickerWhoseViewIsAheadOfRedisRepairsIt) {
   EXPECT_EQ(tick(h, ticker, r.p).kind, app::TickOutcome::Kind::ticked);
 }
 
+TEST(QueueRecovery, ALostReservationIsFoundWhenTheTickerSeesItMissingTwice) {
+  // Redis lost only joins and the reservation they needed (no tick was recorded meanwhile):
+  // PostgreSQL's reserved bound is ahead of Redis's. A reservation is written to PostgreSQL
+  // just before Redis hears of it, so the ticker acts on the second sighting.
+  Harness h;
+  h.shared.settings.queue_reserve_block = 10;
+  auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {2, 100, 4, 600}}); });
+  std::vector<app::Principal> b;
+  for (int i = 0; i < 14; ++i) b.push_back(h.run([&] { return h.make_buyer(); }));
+  for (int i = 0; i < 2; ++i) join(h, b[i], p);
+  app::WaitingRoom ticker(h.deps);
+  h.clock.advance(100);
+  EXPECT_EQ(tick(h, ticker, p).serving, 2);
+  auto before = dump(h, p);
+  for (int i = 2; i < 13; ++i) EXPECT_EQ(join(h, b[i], p).position, i + 1);  // reserves to 20
+  roll_back(h, p, before);  // Redis: tail 2, reserved bound 10
+  h.clock.advance(100);
+  tick(h, ticker, p);
+  h.clock.advance(100);
+  tick(h, ticker, p);
+  EXPECT_EQ(join(h, b[13], p).position, 21) << "3..13 were handed out before the loss";
+}
+
 TEST(QueueRecovery, ARestartedRedisThatLostItsLastWritesIsCheckedBeforeItsFirstJoin) {
   Harness h;
   app::WaitingRoom ticker(h.deps);
