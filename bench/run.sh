@@ -263,6 +263,10 @@ wrk_run() {  # wrk_run NAME OUT URL SCRIPT CONNS DURATION [ENV...]: one wrk run,
 
 used_memory() { "${R[@]}" INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p'; }
 # Waits until Redis has no lazy frees pending (UNLINKed keys), so used_memory is steady.
+# The join and tick scripts serve a queue only once it was checked by this Redis process (its run
+# id in the queue's `run` field; see src/infra/redis/README.md).
+redis_run_id() { "${R[@]}" INFO server | tr -d '\r' | sed -n 's/^run_id:\([0-9a-f]*\)$/\1/p'; }
+
 redis_settle() {
   local _
   for _ in $(seq 100); do
@@ -276,7 +280,8 @@ redis_settle() {
 if want mem; then
   log "memory: $MEM_JOINS joins through the join script"
   mq=prf_benchmem00000000000
-  "${R[@]}" HSET "{p:$mq}:q" epoch "$NOW_MS" tail 0 hwm 1000000000000 serving 0 seq 0 >/dev/null
+  "${R[@]}" HSET "{p:$mq}:q" epoch "$NOW_MS" tail 0 hwm 1000000000000 serving 0 seq 0 \
+    run "$(redis_run_id)" >/dev/null
   redis_settle
   m0=$(used_memory)
   python3 bench/bench.py join-resp --sha "$JOIN_SHA" --perf "$mq" --count "$MEM_JOINS" \
@@ -433,7 +438,8 @@ if want join; then
     # Baseline: one fresh queue per run, hwm high enough that no call asks for a reservation.
     # Accounts are random: -r = calls/128 gives buckets of ~128 entries, as the service's.
     bq="{p:bench-join-$i}"
-    "${R[@]}" HSET "$bq:q" epoch "$NOW_MS" tail 0 hwm 1000000000000 serving 0 seq 0 >/dev/null
+    "${R[@]}" HSET "$bq:q" epoch "$NOW_MS" tail 0 hwm 1000000000000 serving 0 seq 0 \
+      run "$(redis_run_id)" >/dev/null
     rec redis-benchmark-join "${CLI[@]}" redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -c "$JOIN_C" \
       -n "$JOIN_N" -r $((JOIN_N / 128)) --csv EVALSHA "$JOIN_SHA" 2 "$bq:q" "$bq:a:__rand_int__" \
       __rand_int__ "$NOW_MS" >"$T/raw/join-rb-$i.csv"

@@ -1,5 +1,6 @@
 #include "app/catalogue.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "app/errors.hpp"
@@ -188,9 +189,17 @@ Task<PerformanceStats> Admin::stats(std::string id) {
   TK_CO_TRY(auto h, co_await d_.ports.holds->counters(id, now));
   TK_CO_TRY(auto paid, co_await d_.ports.orders->paid_orders(id));
   PerformanceStats s;
-  s.waiting = std::max<std::int64_t>(0, q.tail - q.serving);
+  // Unclaimed gap positions (Redis lost data; nobody showed up for them) are nobody.
+  std::int64_t unclaimed_waiting = 0;
+  if (q.gap.to > q.serving) {
+    auto lo = std::max(q.gap.from, q.serving);
+    auto claimed = q.claimed.end() - std::upper_bound(q.claimed.begin(), q.claimed.end(), lo);
+    unclaimed_waiting = (q.gap.to - lo) - claimed;
+  }
+  s.waiting = std::max<std::int64_t>(0, q.tail - q.serving - unclaimed_waiting);
   s.admitted_total = q.serving;
-  s.active = std::max<std::int64_t>(0, q.serving - q.expired_upto - q.finished_in_window);
+  s.active = std::max<std::int64_t>(
+      0, q.serving - q.expired_upto - q.finished_in_window - q.unclaimed_admitted);
   s.holds_active = h.holds_active;
   s.holds_expired_total = h.holds_expired_total;
   // PostgreSQL decides what is sold; Redis knows what is held right now.

@@ -57,6 +57,7 @@ struct Shared {
 // Work in flight on one io_context that concurrent requests join instead of repeating.
 struct Flights {
   SingleFlight<void> marker_reloads;                    // by performance id
+  SingleFlight<void> queue_restores;                    // by performance id
   SingleFlight<std::shared_ptr<const Layout>> layouts;  // by venue id
   LostHolds lost_holds;                                 // releases of holds whose answer was lost
 };

@@ -5,12 +5,33 @@
 
 namespace tk::app {
 
-std::optional<Millis> LiveQueue::admitted_at(std::int64_t position) const {
+std::optional<AdmissionTick> LiveQueue::admitted_by(std::int64_t position) const {
   // Ticks are ordered by position ranges; binary search the one containing the position.
   auto it = std::lower_bound(ticks.begin(), ticks.end(), position,
                              [](const AdmissionTick& t, std::int64_t p) { return t.to < p; });
-  if (it != ticks.end() && it->from < position && position <= it->to) return it->admitted_at;
+  if (it != ticks.end() && it->from < position && position <= it->to) return *it;
   return std::nullopt;
+}
+
+Millis LiveQueue::access_expires_at(const AdmissionTick& t) const {
+  if (t.expires_at > 0) return t.expires_at;
+  return t.admitted_at + static_cast<Millis>(perf.queue.access_ttl_seconds) * 1000;
+}
+
+bool LiveQueue::unclaimed(std::int64_t position) const {
+  return gap.contains(position) && !std::binary_search(claimed.begin(), claimed.end(), position);
+}
+
+std::int64_t LiveQueue::ahead_of(std::int64_t position) const {
+  std::int64_t ahead = std::max<std::int64_t>(0, position - serving - 1);
+  // Unclaimed gap positions in (serving, position) are passed over for free.
+  std::int64_t lo = std::max(serving, gap.from), hi = std::min(position - 1, gap.to);
+  if (hi > lo) {
+    auto claimed_in = std::upper_bound(claimed.begin(), claimed.end(), hi) -
+                      std::upper_bound(claimed.begin(), claimed.end(), lo);
+    ahead -= (hi - lo) - claimed_in;
+  }
+  return std::max<std::int64_t>(0, ahead);
 }
 
 double LiveQueue::admission_rate(Millis now) const {
@@ -40,10 +61,27 @@ void QueueView::put(std::shared_ptr<const LiveQueue> q) {
     auto merged = std::make_shared<LiveQueue>(*slot);
     merged->perf = q->perf;
     merged->tail = std::max(slot->tail, q->tail);
+    merged->gap = q->gap;
+    merged->claimed = q->claimed;
     slot = std::move(merged);
     return;
   }
   slot = std::move(q);
+}
+
+void QueueView::replace(std::shared_ptr<const LiveQueue> q) {
+  std::unique_lock lk(mu_);
+  map_[q->perf.id] = std::move(q);
+}
+
+void QueueView::add_claim(const std::string& perf, std::int64_t position) {
+  std::unique_lock lk(mu_);
+  auto it = map_.find(perf);
+  if (it == map_.end() || !it->second || !it->second->unclaimed(position)) return;
+  auto next = std::make_shared<LiveQueue>(*it->second);
+  next->claimed.insert(std::upper_bound(next->claimed.begin(), next->claimed.end(), position),
+                       position);
+  it->second = std::move(next);
 }
 
 void QueueView::apply_tick(const std::string& perf, const AdmissionTick& t, std::int64_t tail,
@@ -58,8 +96,8 @@ void QueueView::apply_tick(const std::string& perf, const AdmissionTick& t, std:
   next->serving = std::max(cur.serving, t.to);
   next->tail = std::max(cur.tail, tail);
   if (t.to > t.from) next->ticks.push_back(t);
-  Millis horizon = now - static_cast<Millis>(cur.perf.queue.access_ttl_seconds) * 1000;
-  while (!next->ticks.empty() && next->ticks.front().admitted_at <= horizon) {
+  // Windows leave in tick order, as in the tick script.
+  while (!next->ticks.empty() && next->access_expires_at(next->ticks.front()) <= now) {
     next->expired_upto = std::max(next->expired_upto, next->ticks.front().to);
     next->ticks.erase(next->ticks.begin());
   }

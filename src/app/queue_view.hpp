@@ -22,10 +22,18 @@ struct LiveQueue {
   std::int64_t tail = 0;
   std::int64_t seq = 0;
   std::int64_t expired_upto = 0;
-  std::vector<AdmissionTick> ticks;  // within access_ttl, oldest first
+  std::vector<AdmissionTick> ticks;   // from the first one still within its window, oldest first
+  QueueGap gap;                       // positions that may never have been handed out
+  std::vector<std::int64_t> claimed;  // gap positions whose holders showed up, ascending
 
-  // Admission time of `position`, when it was admitted within the access window.
-  std::optional<Millis> admitted_at(std::int64_t position) const;
+  // The tick that admitted `position`, while it is in the view.
+  std::optional<AdmissionTick> admitted_by(std::int64_t position) const;
+  // End of a tick's access window (ticks recorded without one: admission + the current window).
+  Millis access_expires_at(const AdmissionTick& t) const;
+  // A gap position nobody has shown up for (as far as this process knows).
+  bool unclaimed(std::int64_t position) const;
+  // People before `position` not yet admitted, without unclaimed gap positions.
+  std::int64_t ahead_of(std::int64_t position) const;
   // Measured admissions per second over the recent ticks (0 when nothing was admitted lately).
   double admission_rate(Millis now) const;
 };
@@ -35,6 +43,10 @@ class QueueView {
   // Immutable snapshot (copy-on-write): readers never block writers for long.
   std::shared_ptr<const LiveQueue> get(std::string_view perf) const;
   void put(std::shared_ptr<const LiveQueue> q);
+  // Replaces the view even with a lower sequence (after Redis was repaired from PostgreSQL).
+  void replace(std::shared_ptr<const LiveQueue> q);
+  // A gap position's holder showed up.
+  void add_claim(const std::string& perf, std::int64_t position);
   // Applies one admission tick (from pub/sub or the local ticker); ignores stale sequences.
   void apply_tick(const std::string& perf, const AdmissionTick& t, std::int64_t tail, Millis now);
   void update_perf(const domain::Performance& p);

@@ -1,7 +1,10 @@
 #include "app/waiting_room.hpp"
 
+#include <algorithm>
+
 #include "app/errors.hpp"
 #include "common/crypto/tokens.hpp"
+#include "common/log.hpp"
 #include "domain/admission.hpp"
 
 namespace tk::app {
@@ -27,7 +30,7 @@ Task<std::shared_ptr<const LiveQueue>> WaitingRoom::live(const std::string& perf
   co_return co_await refresh(perf_id);
 }
 
-Task<std::shared_ptr<const LiveQueue>> WaitingRoom::refresh(std::string perf_id) {
+Task<std::shared_ptr<const LiveQueue>> WaitingRoom::refresh(std::string perf_id, bool replace) {
   TK_CO_TRY(auto p, co_await d_.ports.catalog_writer->get_performance(perf_id));
   if (!p) co_return Errc::not_found;
   TK_CO_TRY(auto c, co_await d_.ports.queue->counters(perf_id));
@@ -36,28 +39,54 @@ Task<std::shared_ptr<const LiveQueue>> WaitingRoom::refresh(std::string perf_id)
     TK_CO_TRY(auto c2, co_await d_.ports.queue->counters(perf_id));
     c = std::move(c2);
   }
+  publish(std::move(*p), std::move(c), replace);
+  co_return d_.shared->view->get(perf_id);
+}
+
+void WaitingRoom::publish(domain::Performance p, QueueCounters c, bool replace) {
   auto q = std::make_shared<LiveQueue>();
-  q->perf = std::move(*p);
+  q->perf = std::move(p);
+  // The ticker's list of live performances carries no price grades; they never change.
+  if (q->perf.price_grades.empty()) {
+    if (auto cur = d_.shared->view->get(q->perf.id)) q->perf.price_grades = cur->perf.price_grades;
+  }
   q->serving = c.serving;
   q->tail = c.tail;
   q->seq = c.seq;
   q->expired_upto = c.expired_upto;
   q->ticks = std::move(c.ticks);
-  d_.shared->view->put(q);
-  co_return d_.shared->view->get(perf_id);
+  q->gap = c.gap;
+  q->claimed = std::move(c.claimed);
+  if (replace) {
+    d_.shared->view->replace(std::move(q));
+  } else {
+    d_.shared->view->put(std::move(q));
+  }
 }
 
 Task<void> WaitingRoom::restore(const domain::Performance& p) {
+  // Right after Redis came back every join and tick of the performance asks for this: they
+  // share one round of it per thread.
+  auto once = [this, &p] { return restore_once(p); };
+  co_return co_await d_.flights->queue_restores.run(p.id, once);
+}
+
+Task<void> WaitingRoom::restore_once(const domain::Performance& p) {
   TK_CO_TRY(auto snap, co_await d_.ports.ledger->load(
                            p.id, d_.now(), static_cast<Millis>(p.queue.access_ttl_seconds) * 1000));
-  co_return co_await d_.ports.queue->restore(p.id, std::move(snap));
+  TK_CO_CHECK(co_await d_.ports.queue->restore(p.id, snap));
+  // The view takes the repaired queue as it is now (its sequence may be lower than the view's,
+  // and it may have a gap whose holders must claim their places when they show up).
+  TK_CO_TRY(auto c, co_await d_.ports.queue->counters(p.id));
+  if (c.loaded) publish(p, std::move(c), true);
+  co_return Status{};
 }
 
 namespace {
 // Place, expected wait and next poll of a waiting position.
 void fill_wait(QueueStatus& s, const LiveQueue& q, std::int64_t position, domain::SaleStatus sale,
                Millis now) {
-  s.ahead = domain::ahead_of(position, q.serving);
+  s.ahead = q.ahead_of(position);
   double configured = q.perf.queue.interval_ms > 0
                           ? q.perf.queue.admit_per_interval * 1000.0 / q.perf.queue.interval_ms
                           : 0;
@@ -99,6 +128,14 @@ Task<JoinResult> WaitingRoom::join(const Principal& who, std::string perf_id,
   if (!presented.empty()) {
     auto t = crypto::decode_queue_ticket(signer, presented);
     if (t && t->performance_id == perf_id && t->account_id == who.account_id) {
+      // The holder showed up: a gap position is claimed, and an account entry Redis lost is
+      // put back so a later join without the ticket finds this place. Best effort: the place
+      // is the ticket's either way, and its next poll claims it again.
+      auto claimed =
+          co_await d_.ports.queue->claim(perf_id, who.account_num, t->position, t->issued_at);
+      if (claimed.ok() && q->gap.contains(t->position)) {
+        d_.shared->view->add_claim(perf_id, t->position);
+      }
       co_return result(std::string(presented), t->position, false);
     }
   }
@@ -113,6 +150,7 @@ Task<JoinResult> WaitingRoom::join(const Principal& who, std::string perf_id,
       }
       case JoinOutcome::Kind::not_loaded:
         TK_CO_CHECK(co_await restore(q->perf));
+        if (auto repaired = d_.shared->view->get(perf_id)) q = std::move(repaired);
         break;
       case JoinOutcome::Kind::need_reserve: {
         TK_CO_TRY(auto hwm, co_await d_.ports.ledger->reserve(
@@ -126,10 +164,10 @@ Task<JoinResult> WaitingRoom::join(const Principal& who, std::string perf_id,
 }
 
 namespace {
-// The answer to a poll from one snapshot of the queue. `at` is the admission time of the
-// ticket's position when it is admitted (nullopt: unknown or outside the access window).
+// The answer to a poll from one snapshot of the queue. `ends` is the end of the access window of
+// the ticket's position, fixed when it was admitted (nullopt: unknown or long expired).
 QueueStatus status_from(const LiveQueue& q, const crypto::Signer& signer,
-                        const crypto::QueueTicketView& t, std::optional<Millis> at, Millis now) {
+                        const crypto::QueueTicketView& t, std::optional<Millis> ends, Millis now) {
   QueueStatus s;
   s.position = t.position;
   auto sale = domain::effective_status(q.perf, now);
@@ -139,10 +177,9 @@ QueueStatus status_from(const LiveQueue& q, const crypto::Signer& signer,
     return s;
   }
   if (t.position <= q.serving) {
-    Millis ttl = static_cast<Millis>(q.perf.queue.access_ttl_seconds) * 1000;
-    if (at && now < *at + ttl) {
+    if (ends && now < *ends) {
       s.state = QueueState::admitted;
-      s.access_expires_at = *at + ttl;
+      s.access_expires_at = *ends;
       crypto::AccessToken tok{q.perf.id, std::string(t.account_id), t.position,
                               s.access_expires_at};
       s.access_token = crypto::encode(signer, tok);
@@ -171,13 +208,16 @@ std::optional<Result<QueueStatus>> WaitingRoom::status_now(std::string_view perf
   if (!t || t->performance_id != perf_id) return Result<QueueStatus>(Errc::invalid_ticket);
   auto q = d_.shared->view->get(perf_id);
   if (!q) return std::nullopt;
-  std::optional<Millis> at;
+  // A gap position's holder shows up for the first time: the cold path claims it.
+  if (q->unclaimed(t->position) && t->position > q->expired_upto) return std::nullopt;
+  std::optional<Millis> ends;
   if (t->position <= q->serving) {
-    at = q->admitted_at(t->position);
+    auto tick = q->admitted_by(t->position);
     // Admitted, but the tick is not in this process's view (e.g. it just started): cold path.
-    if (!at && t->position > q->expired_upto) return std::nullopt;
+    if (!tick && t->position > q->expired_upto) return std::nullopt;
+    if (tick) ends = q->access_expires_at(*tick);
   }
-  return Result<QueueStatus>(status_from(*q, *d_.shared->signer, *t, at, d_.now()));
+  return Result<QueueStatus>(status_from(*q, *d_.shared->signer, *t, ends, d_.now()));
 }
 
 Task<QueueStatus> WaitingRoom::status(std::string perf_id, std::string_view ticket) {
@@ -188,16 +228,21 @@ Task<QueueStatus> WaitingRoom::status(std::string perf_id, std::string_view tick
   auto t = crypto::decode_queue_ticket(*d_.shared->signer, ticket, storage);
   if (!t) co_return Errc::invalid_ticket;
   TK_CO_TRY(auto q, co_await live(perf_id));  // `t` views into `storage`, not the request
-  std::optional<Millis> at;
+  if (q->unclaimed(t->position) && t->position > q->expired_upto) {
+    TK_CO_CHECK(co_await d_.ports.queue->claim(perf_id, -1, t->position, 0));
+    d_.shared->view->add_claim(perf_id, t->position);
+  }
+  std::optional<Millis> ends;
   if (t->position <= q->serving) {
-    at = q->admitted_at(t->position);
-    if (!at && t->position > q->expired_upto) {
+    auto tick = q->admitted_by(t->position);
+    if (!tick && t->position > q->expired_upto) {
       TK_CO_TRY(auto rec, co_await d_.ports.ledger->tick_for_position(perf_id, t->position));
-      if (rec) at = rec->admitted_at;
+      tick = rec;
       (void)co_await refresh(perf_id);
     }
+    if (tick) ends = q->access_expires_at(*tick);
   }
-  co_return status_from(*q, *d_.shared->signer, *t, at, d_.now());
+  co_return status_from(*q, *d_.shared->signer, *t, ends, d_.now());
 }
 
 Task<TickOutcome> WaitingRoom::tick(const domain::Performance& p) {
@@ -207,6 +252,7 @@ Task<TickOutcome> WaitingRoom::tick(const domain::Performance& p) {
     TK_CO_CHECK(co_await d_.ports.ledger->record_tick(perf, t, tail));
     unrecorded_.erase(unrecorded_.begin());
   }
+  TK_CO_TRY(auto q, co_await live(p.id));
   Millis now = d_.now();
   auto sale = domain::effective_status(p, now);
   TickParams tp;
@@ -217,18 +263,61 @@ Task<TickOutcome> WaitingRoom::tick(const domain::Performance& p) {
   tp.access_ttl_ms = static_cast<Millis>(p.queue.access_ttl_seconds) * 1000;
   // Only an open sale admits; a paused one still runs the tick for expiry bookkeeping.
   tp.paused = sale != domain::SaleStatus::on_sale;
+  // Compare-and-set on the sequence this process has seen: with a stale view it admits nobody.
+  tp.expected_seq = q->seq;
   TK_CO_TRY(auto out, co_await d_.ports.queue->tick(p.id, tp));
   if (out.kind == TickOutcome::Kind::not_loaded) {
     TK_CO_CHECK(co_await restore(p));
     co_return out;
   }
-  if (out.kind == TickOutcome::Kind::ticked && out.tick.to > out.tick.from) {
-    d_.shared->view->apply_tick(p.id, out.tick, out.tail, now);
-    // Recorded after Redis admitted: PostgreSQL keeps the high-water marks Redis resumes from.
-    auto rec = co_await d_.ports.ledger->record_tick(p.id, out.tick, out.tail);
-    if (!rec) unrecorded_.emplace_back(p.id, out.tick, out.tail);
+  if (out.kind == TickOutcome::Kind::skipped) {
+    if (out.seq != tp.expected_seq) {
+      // Redis behind this process's view lost ticks: repair it from PostgreSQL (the restore
+      // script does nothing if Redis knows all PostgreSQL recorded). Then take Redis's state.
+      if (out.seq < tp.expected_seq) {
+        TK_CO_CHECK(co_await restore(p));
+      } else {
+        TK_CO_CHECK(co_await refresh(p.id, true));
+      }
+    }
+    co_return out;
+  }
+  if (out.tick.to > out.tick.from) d_.shared->view->apply_tick(p.id, out.tick, out.tail, now);
+  // Recorded after Redis admitted: PostgreSQL keeps the high-water marks Redis resumes from.
+  auto rec = co_await d_.ports.ledger->record_tick(p.id, out.tick, out.tail);
+  if (!rec) {
+    if (out.tick.to > out.tick.from) unrecorded_.emplace_back(p.id, out.tick, out.tail);
+    co_return out;
+  }
+  if (behind(p.id, *rec, out)) {
+    log::warn("waiting room behind PostgreSQL: Redis lost writes, repairing",
+              {{"performance", p.id}});
+    TK_CO_CHECK(co_await restore(p));
   }
   co_return out;
+}
+
+bool WaitingRoom::behind(const std::string& perf, const LedgerMarks& m, const TickOutcome& out) {
+  // Redis lost acknowledged writes (its last second of AOF) if PostgreSQL recorded more than it
+  // knows. A reservation is written to PostgreSQL just before Redis hears of it, so a reserved
+  // bound ahead of Redis counts only when this process sees it twice in a row.
+  if (m.seq > out.seq || m.tail > out.tail || m.serving > out.serving) return true;
+  auto it = std::find_if(hwm_seen_.begin(), hwm_seen_.end(),
+                         [&](const auto& e) { return e.first == perf; });
+  if (m.tail_reserved <= out.hwm) {
+    if (it != hwm_seen_.end()) hwm_seen_.erase(it);
+    return false;
+  }
+  if (it != hwm_seen_.end() && out.hwm < it->second) {
+    hwm_seen_.erase(it);
+    return true;
+  }
+  if (it == hwm_seen_.end()) {
+    hwm_seen_.emplace_back(perf, m.tail_reserved);
+  } else {
+    it->second = m.tail_reserved;
+  }
+  return false;
 }
 
 }  // namespace tk::app

@@ -51,16 +51,24 @@ class WaitingRoom {
   // One admission tick for a performance (called by the ticker of every process; the Redis
   // script's compare-and-set lets only one of them admit per interval).
   Task<TickOutcome> tick(const domain::Performance& p);
-  // Reloads the view of one performance from PostgreSQL (settings) and Redis (counters).
-  Task<std::shared_ptr<const LiveQueue>> refresh(std::string perf_id);
-  // Puts Redis back on PostgreSQL's high-water marks after it came back empty.
+  // Reloads the view of one performance from PostgreSQL (settings) and Redis (counters);
+  // `replace`: even if Redis is at a lower sequence than the view (it was repaired).
+  Task<std::shared_ptr<const LiveQueue>> refresh(std::string perf_id, bool replace = false);
+  // Puts Redis back on PostgreSQL's high-water marks after it came back empty or rolled back.
   Task<void> restore(const domain::Performance& p);
   // This process's view of a performance's queue (settings, prices, counters), loaded on first use.
   Task<std::shared_ptr<const LiveQueue>> live(const std::string& perf_id);
 
  private:
+  Task<void> restore_once(const domain::Performance& p);
+  // Puts a view of the queue built from Redis's counters into this process's QueueView.
+  void publish(domain::Performance p, QueueCounters c, bool replace);
+  // Whether Redis is behind what PostgreSQL recorded (updates hwm_seen_).
+  bool behind(const std::string& perf, const LedgerMarks& m, const TickOutcome& out);
+
   Deps d_;
   std::vector<std::tuple<std::string, AdmissionTick, std::int64_t>> unrecorded_;
+  std::vector<std::pair<std::string, std::int64_t>> hwm_seen_;  // reserved bound Redis lacked
 };
 
 }  // namespace tk::app

@@ -5,22 +5,6 @@
 
 namespace tk::domain {
 
-std::int64_t next_serving(const TickInput& in) {
-  if (in.paused) return in.serving;
-  std::int64_t k = std::min(in.admit_per_interval, in.max_active - in.active);
-  k = std::max<std::int64_t>(0, k);
-  return std::max(in.serving, std::min(in.tail, in.serving + k));
-}
-
-bool tick_due(std::int64_t expected_seq, std::int64_t current_seq, Millis last_tick, Millis now,
-              Millis interval_ms) {
-  return expected_seq == current_seq && now - last_tick >= interval_ms;
-}
-
-std::int64_t ahead_of(std::int64_t position, std::int64_t serving) {
-  return std::max<std::int64_t>(0, position - serving - 1);
-}
-
 std::int64_t estimated_wait_seconds(std::int64_t ahead, double measured_rate_per_s,
                                     double configured_rate_per_s) {
   if (ahead <= 0) return 0;

@@ -13,16 +13,29 @@ struct AdmissionTick {  // positions (from, to] admitted at admitted_at
   std::int64_t from = 0;
   std::int64_t to = 0;
   Millis admitted_at = 0;
+  // End of the access window of these positions, fixed at admission: a later change of
+  // access_ttl_seconds does not move it.
+  Millis expires_at = 0;
+};
+
+// Positions (from, to] that may or may not have been handed out: after Redis lost data, every
+// position between PostgreSQL's recorded tail and its reserved tail. Only those whose holders
+// showed up with their ticket (claimed) take an admission slot or count as people ahead.
+struct QueueGap {
+  std::int64_t from = 0;
+  std::int64_t to = 0;
+  bool contains(std::int64_t position) const { return position > from && position <= to; }
 };
 
 // What a restarted or emptied Redis resumes from (PostgreSQL's high-water marks).
 struct QueueSnapshot {
   std::int64_t tail_reserved = 0;  // >= every position ever handed out
+  std::int64_t tail = 0;           // recorded tail: every position <= it was handed out
   std::int64_t serving = 0;
   std::int64_t seq = 0;
   Millis epoch = 0;
-  std::int64_t expired_upto = 0;  // positions <= this were admitted longer than access_ttl ago
-  std::vector<AdmissionTick> recent_ticks;
+  std::int64_t expired_upto = 0;            // positions <= this had their access window run out
+  std::vector<AdmissionTick> recent_ticks;  // from the first one still within its window
 };
 
 struct JoinOutcome {
@@ -48,6 +61,7 @@ struct TickOutcome {
   std::int64_t seq = 0;
   std::int64_t serving = 0;
   std::int64_t tail = 0;
+  std::int64_t hwm = 0;  // reserved bound Redis knows
   std::int64_t active = 0;
   std::int64_t holds_expired = 0;
 };
@@ -59,7 +73,18 @@ struct QueueCounters {
   std::int64_t seq = 0;
   std::int64_t expired_upto = 0;
   std::int64_t finished_in_window = 0;
-  std::vector<AdmissionTick> ticks;  // those still within access_ttl
+  std::vector<AdmissionTick> ticks;  // from the first one still within its access window
+  QueueGap gap;
+  std::vector<std::int64_t> claimed;    // claimed gap positions above expired_upto, ascending
+  std::int64_t unclaimed_admitted = 0;  // unclaimed gap positions in (expired_upto, serving]
+};
+
+// What PostgreSQL has recorded; Redis behind any of it lost data it had acknowledged.
+struct LedgerMarks {
+  std::int64_t seq = 0;
+  std::int64_t tail = 0;
+  std::int64_t serving = 0;
+  std::int64_t tail_reserved = 0;
 };
 
 // Redis side of the waiting room: join dedupe + tail, admission ticks, finished buyers.
@@ -72,6 +97,10 @@ class QueueStore {
   virtual Task<TickOutcome> tick(std::string perf, TickParams p) = 0;
   virtual Task<QueueCounters> counters(std::string perf) = 0;
   virtual Task<void> finish(std::string perf, std::int64_t position) = 0;
+  // A ticket's holder showed up: a gap position becomes a claimed one, and the account's entry
+  // is put back if Redis lost it (a later join without the ticket returns this place).
+  virtual Task<void> claim(std::string perf, std::int64_t account_num, std::int64_t position,
+                           Millis issued_at) = 0;
 };
 
 // PostgreSQL side: high-water marks and the record of every admission tick.
@@ -82,7 +111,10 @@ class QueueLedger {
   // Raises tail_reserved to at least `at_least` + block; returns the new reserved bound.
   virtual Task<std::int64_t> reserve(std::string perf, std::int64_t at_least,
                                      std::int64_t block) = 0;
-  virtual Task<void> record_tick(std::string perf, AdmissionTick t, std::int64_t tail) = 0;
+  // Records an admission tick (to > from) or, for a tick that admitted nobody, the tail alone;
+  // returns the marks recorded so far.
+  virtual Task<LedgerMarks> record_tick(std::string perf, const AdmissionTick& t,
+                                        std::int64_t tail) = 0;
   virtual Task<std::optional<AdmissionTick>> tick_for_position(std::string perf,
                                                                std::int64_t position) = 0;
 };

@@ -7,63 +7,7 @@
 
 using namespace tk::domain;
 
-TEST(Admission, AdmitsUpToRateWithinCap) {
-  EXPECT_EQ(
-      next_serving(
-          {.tail = 1000, .serving = 0, .active = 0, .admit_per_interval = 100, .max_active = 1000}),
-      100);
-  EXPECT_EQ(next_serving({.tail = 1000,
-                          .serving = 100,
-                          .active = 950,
-                          .admit_per_interval = 100,
-                          .max_active = 1000}),
-            150);
-}
-
-TEST(Admission, NeverPastTheTail) {
-  EXPECT_EQ(
-      next_serving(
-          {.tail = 30, .serving = 20, .active = 0, .admit_per_interval = 100, .max_active = 1000}),
-      30);
-  // A lull: nobody new, nobody admitted; arrivals after it are admitted by the next tick.
-  EXPECT_EQ(
-      next_serving(
-          {.tail = 30, .serving = 30, .active = 0, .admit_per_interval = 100, .max_active = 1000}),
-      30);
-  EXPECT_EQ(
-      next_serving(
-          {.tail = 35, .serving = 30, .active = 0, .admit_per_interval = 100, .max_active = 1000}),
-      35);
-}
-
-TEST(Admission, CapLoweredBelowActiveAdmitsNobodyAndNeverGoesBack) {
-  EXPECT_EQ(next_serving({.tail = 5000,
-                          .serving = 1000,
-                          .active = 800,
-                          .admit_per_interval = 100,
-                          .max_active = 500}),
-            1000);
-}
-
-TEST(Admission, PausedAdmitsNobody) {
-  EXPECT_EQ(next_serving({.tail = 5000,
-                          .serving = 10,
-                          .active = 0,
-                          .admit_per_interval = 100,
-                          .max_active = 1000,
-                          .paused = true}),
-            10);
-}
-
-TEST(Admission, CompareAndSetOnSequenceAndTime) {
-  EXPECT_TRUE(tick_due(4, 4, 1000, 2000, 1000));
-  EXPECT_FALSE(tick_due(3, 4, 1000, 2000, 1000));  // stale view: another process ticked
-  EXPECT_FALSE(tick_due(4, 4, 1500, 2000, 1000));  // within the interval
-}
-
-TEST(Admission, AheadWaitAndRetryAfter) {
-  EXPECT_EQ(ahead_of(10, 4), 5);
-  EXPECT_EQ(ahead_of(3, 4), 0);
+TEST(Admission, WaitAndRetryAfter) {
   EXPECT_EQ(estimated_wait_seconds(500, 100, 50), 5);  // measured rate wins
   EXPECT_EQ(estimated_wait_seconds(500, 0, 50), 10);   // falls back to configured rate
   EXPECT_EQ(retry_after_seconds(0, 0, 600, true), 1);

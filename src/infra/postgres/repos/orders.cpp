@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <limits>
 #include <random>
 #include <set>
 
@@ -376,30 +377,37 @@ Task<void> Outbox::record(const app::OutboxRow& row) {
 
 // ---- Queue ledger
 
-Task<app::QueueSnapshot> QueueLedger::load(std::string perf, Millis now, Millis access_ttl_ms) {
+Task<app::QueueSnapshot> QueueLedger::load(std::string perf, Millis now, Millis) {
   PG_TRY(auto s, co_await pool_->query(
-                     "SELECT tail_reserved, serving, tick_seq, epoch_ms FROM queue_state WHERE "
-                     "performance_id = $1",
+                     "SELECT tail_reserved, tail, serving, tick_seq, epoch_ms FROM queue_state "
+                     "WHERE performance_id = $1",
                      P(arg(perf))));
   if (s.empty()) co_return Errc::not_found;
   app::QueueSnapshot snap;
   snap.tail_reserved = s.int64(0, 0);
-  snap.serving = s.int64(0, 1);
-  snap.seq = s.int64(0, 2);
-  snap.epoch = s.int64(0, 3);
-  Millis horizon = now - access_ttl_ms;
+  snap.tail = s.int64(0, 1);
+  snap.serving = s.int64(0, 2);
+  snap.seq = s.int64(0, 3);
+  snap.epoch = s.int64(0, 4);
+  // Access windows leave in tick order (see the tick script): everything from the first tick
+  // whose window is still open stays, everything before it is expired.
   PG_TRY(auto t,
          co_await pool_->query(
-             "SELECT tick_seq, from_position, to_position, admitted_at_ms FROM admission_ticks "
-             "WHERE performance_id = $1 AND admitted_at_ms > $2 ORDER BY tick_seq",
-             P(arg(perf), arg(horizon))));
+             "SELECT tick_seq, from_position, to_position, admitted_at_ms, access_expires_at_ms "
+             "FROM admission_ticks WHERE performance_id = $1 AND tick_seq >= COALESCE(("
+             "SELECT min(tick_seq) FROM admission_ticks WHERE performance_id = $1 AND "
+             "access_expires_at_ms > $2), 9223372036854775807) ORDER BY tick_seq",
+             P(arg(perf), arg(now))));
   for (int i = 0; i < t.size(); ++i) {
-    snap.recent_ticks.push_back({t.int64(i, 0), t.int64(i, 1), t.int64(i, 2), t.int64(i, 3)});
+    snap.recent_ticks.push_back(
+        {t.int64(i, 0), t.int64(i, 1), t.int64(i, 2), t.int64(i, 3), t.int64(i, 4)});
   }
+  std::int64_t first = snap.recent_ticks.empty() ? std::numeric_limits<std::int64_t>::max()
+                                                 : snap.recent_ticks.front().seq;
   PG_TRY(auto e,
          co_await pool_->query("SELECT COALESCE(max(to_position), 0) FROM admission_ticks WHERE "
-                               "performance_id = $1 AND admitted_at_ms <= $2",
-                               P(arg(perf), arg(horizon))));
+                               "performance_id = $1 AND tick_seq < $2",
+                               P(arg(perf), arg(first))));
   snap.expired_upto = e.int64(0, 0);
   co_return snap;
 }
@@ -425,30 +433,41 @@ Task<std::int64_t> QueueLedger::reserve_once(std::string perf, std::int64_t at_l
   co_return q.int64(0, 0);
 }
 
-Task<void> QueueLedger::record_tick(std::string perf, app::AdmissionTick t, std::int64_t tail) {
+Task<app::LedgerMarks> QueueLedger::record_tick(std::string perf, const app::AdmissionTick& t,
+                                                std::int64_t tail) {
+  // The tail is recorded by every tick, admitting or not, so a Redis that lost its last writes
+  // is found behind PostgreSQL (RETURNING: the marks after this update).
   PG_TRY(auto r,
          co_await pool_->query(
-             "WITH ins AS (INSERT INTO admission_ticks (performance_id, tick_seq, "
-             "from_position, to_position, admitted_at_ms) VALUES ($1, $2, $3, $4, $5) "
-             "ON CONFLICT DO NOTHING) UPDATE queue_state SET tail = GREATEST(tail, $6), "
-             "serving = GREATEST(serving, $4), tick_seq = GREATEST(tick_seq, $2), "
-             "updated_at = now() WHERE performance_id = $1",
-             P(arg(perf), arg(t.seq), arg(t.from), arg(t.to), arg(t.admitted_at), arg(tail))));
-  (void)r;
-  co_return Status{};
+             "WITH ins AS (INSERT INTO admission_ticks (performance_id, tick_seq, from_position, "
+             "to_position, admitted_at_ms, access_expires_at_ms) SELECT $1, $2::bigint, "
+             "$3::bigint, $4::bigint, $5::bigint, $7::bigint WHERE $4::bigint > $3::bigint "
+             "ON CONFLICT DO NOTHING) UPDATE queue_state SET tail = GREATEST(tail, $6::bigint), "
+             "serving = GREATEST(serving, $4::bigint), tick_seq = GREATEST(tick_seq, $2::bigint), "
+             "updated_at = now() WHERE performance_id = $1 "
+             "RETURNING tick_seq, tail, serving, tail_reserved",
+             P(arg(perf), arg(t.seq), arg(t.from), arg(t.to), arg(t.admitted_at), arg(tail),
+               arg(t.expires_at))));
+  if (r.empty()) co_return Errc::not_found;
+  app::LedgerMarks m;
+  m.seq = r.int64(0, 0);
+  m.tail = r.int64(0, 1);
+  m.serving = r.int64(0, 2);
+  m.tail_reserved = r.int64(0, 3);
+  co_return m;
 }
 
 Task<std::optional<app::AdmissionTick>> QueueLedger::tick_for_position(std::string perf,
                                                                        std::int64_t position) {
   PG_TRY(auto r,
          co_await pool_->query(
-             "SELECT tick_seq, from_position, to_position, admitted_at_ms FROM admission_ticks "
-             "WHERE performance_id = $1 AND to_position >= $2 AND from_position < $2 "
-             "ORDER BY to_position LIMIT 1",
+             "SELECT tick_seq, from_position, to_position, admitted_at_ms, access_expires_at_ms "
+             "FROM admission_ticks WHERE performance_id = $1 AND to_position >= $2 AND "
+             "from_position < $2 ORDER BY to_position LIMIT 1",
              P(arg(perf), arg(position))));
   if (r.empty()) co_return std::optional<app::AdmissionTick>{};
-  co_return std::optional<app::AdmissionTick>(
-      app::AdmissionTick{r.int64(0, 0), r.int64(0, 1), r.int64(0, 2), r.int64(0, 3)});
+  co_return std::optional<app::AdmissionTick>(app::AdmissionTick{
+      r.int64(0, 0), r.int64(0, 1), r.int64(0, 2), r.int64(0, 3), r.int64(0, 4)});
 }
 
 }  // namespace tk::pgrepo

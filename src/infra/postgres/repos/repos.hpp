@@ -59,7 +59,8 @@ class QueueLedger final : public app::QueueLedger {
   app::Task<app::QueueSnapshot> load(std::string perf, Millis now, Millis access_ttl_ms) override;
   app::Task<std::int64_t> reserve(std::string perf, std::int64_t at_least,
                                   std::int64_t block) override;
-  app::Task<void> record_tick(std::string perf, app::AdmissionTick t, std::int64_t tail) override;
+  app::Task<app::LedgerMarks> record_tick(std::string perf, const app::AdmissionTick& t,
+                                          std::int64_t tail) override;
   app::Task<std::optional<app::AdmissionTick>> tick_for_position(std::string perf,
                                                                  std::int64_t position) override;
 

@@ -6,14 +6,21 @@
 
 namespace tk::redisstore::lua {
 
+// The queue of a performance is checked against PostgreSQL by the Redis process that serves it
+// (its run id is kept in the queue, field `run`): a restarted or failed-over Redis may have come
+// back from an AOF without its last writes, so the first join or tick it sees repairs the queue
+// from PostgreSQL first (kRestore) instead of handing out positions again. The run id comes
+// from INFO server (a few microseconds per call).
+
 // KEYS: q, account bucket.  ARGV: field, now.
-// -> {1, pos, issued} new | {0, pos, issued} existing | {-1} not loaded | {-2, hwm} reserve more
+// -> {1, pos, issued} new | {0, pos, issued} existing | {-1} not loaded or not checked by this
+// Redis process | {-2, hwm} reserve more
 // A bucket entry packs position and issue time (s since the queue epoch) into one integer so a
 // waiting buyer costs a few bytes in a listpack-encoded hash.
 inline constexpr const char* kJoin = R"lua(
 local q, b = KEYS[1], KEYS[2]
-local st = redis.call('HMGET', q, 'epoch', 'tail', 'hwm')
-if not st[1] then return {-1} end
+local st = redis.call('HMGET', q, 'epoch', 'tail', 'hwm', 'run')
+if not st[1] or st[4] ~= string.match(redis.call('INFO', 'server'), 'run_id:(%x+)') then return {-1} end
 local epoch = tonumber(st[1])
 local v = redis.call('HGET', b, ARGV[1])
 if v then
@@ -39,65 +46,169 @@ if tonumber(ARGV[1]) > cur then redis.call('HSET', KEYS[1], 'hwm', ARGV[1]) end
 return 1
 )lua";
 
-// KEYS: q, ticks.  ARGV: tail_reserved, serving, seq, epoch, expired_upto, then triples
-// (seq, from, to, admitted_at) of recent ticks. Only fills an empty queue (another process may
-// have restored it first). Resumes the tail above every position ever handed out.
+// KEYS: q, account bucket, claimed.  ARGV: field (empty: no account), position, issued_at.
+// -> -1 not loaded | 1 a gap position now claimed | 0 otherwise
+// A ticket's holder showed up. Inside the gap the position becomes claimed (it takes an admission
+// slot from now on); the account's entry is put back if Redis lost it, so a later join without
+// the ticket returns this place instead of a second one.
+inline constexpr const char* kClaim = R"lua(
+local st = redis.call('HMGET', KEYS[1], 'epoch', 'gap_from', 'gap_to', 'expired_upto')
+if not st[1] then return -1 end
+local pos = tonumber(ARGV[2])
+if ARGV[1] ~= '' then
+  local rel = math.floor((tonumber(ARGV[3]) - tonumber(st[1])) / 1000)
+  if rel < 0 then rel = 0 end
+  if rel > 4194303 then rel = 4194303 end
+  redis.call('HSETNX', KEYS[2], ARGV[1], string.format('%d', pos * 4194304 + rel))
+end
+if pos > tonumber(st[2] or '0') and pos <= tonumber(st[3] or '0') and
+   pos > tonumber(st[4] or '0') then
+  redis.call('ZADD', KEYS[3], pos, pos)
+  return 1
+end
+return 0
+)lua";
+
+// KEYS: q, ticks, claimed.  ARGV: tail_reserved, recorded tail, serving, seq, epoch,
+// expired_upto, then quintuples (seq, from, to, admitted_at, expires_at) of the ticks from the
+// first one still within its access window.
+// -> 1 restored | 0 Redis already knew everything PostgreSQL recorded (another process restored
+// it first, or nothing was lost). Either way the queue is marked checked by this Redis process.
+// Fills an emptied queue, or repairs one rolled back (a Redis that lost its last writes but kept
+// the rest): PostgreSQL's recorded sequence, serving, tail or reserved bound ahead of Redis. The
+// tail resumes above every position ever handed out; positions above what is known to be handed
+// out become the gap, which costs nothing until a holder shows up with its ticket.
 inline constexpr const char* kRestore = R"lua(
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'tail', ARGV[1], 'hwm', ARGV[1], 'serving', ARGV[2], 'seq', ARGV[3],
-  'epoch', ARGV[4], 'expired_upto', ARGV[5], 'last_tick', 0)
-redis.call('DEL', KEYS[2])
-for i = 6, #ARGV, 4 do
-  redis.call('ZADD', KEYS[2], ARGV[i + 3], ARGV[i] .. ':' .. ARGV[i + 1] .. ':' .. ARGV[i + 2])
+local q, ticks, cl = KEYS[1], KEYS[2], KEYS[3]
+local reserved, from = tonumber(ARGV[1]), tonumber(ARGV[2])
+local serving, seq, upto = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6])
+local epoch = ARGV[5]
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+local st = redis.call('HMGET', q, 'epoch', 'tail', 'hwm', 'seq', 'serving', 'expired_upto', 'last_tick')
+local last = 0
+if st[1] then
+  local tail, hwm, cur, srv = tonumber(st[2]), tonumber(st[3] or '0'), tonumber(st[4]), tonumber(st[5])
+  if cur >= seq and srv >= serving and tail >= from and hwm >= reserved then
+    redis.call('HSET', q, 'run', run)
+    return 0
+  end
+  if tail > from then from = tail end
+  if srv > serving then serving = srv end
+  if cur > seq then seq = cur end
+  if tonumber(st[6] or '0') > upto then upto = tonumber(st[6]) end
+  epoch = st[1]
+  last = st[7] or 0
+else
+  redis.call('DEL', ticks, cl)
+end
+if reserved < from then reserved = from end
+local gf, gt = 0, 0
+if reserved > from and reserved > serving then
+  gf, gt = math.max(from, serving), reserved
+end
+redis.call('ZREMRANGEBYSCORE', cl, '-inf', gf)
+redis.call('HSET', q, 'tail', reserved, 'hwm', reserved, 'serving', serving, 'seq', seq,
+  'epoch', epoch, 'expired_upto', upto, 'last_tick', last, 'gap_from', gf, 'gap_to', gt,
+  'run', run)
+for i = 7, #ARGV, 5 do
+  redis.call('ZADD', ticks, ARGV[i + 3],
+    ARGV[i] .. ':' .. ARGV[i + 1] .. ':' .. ARGV[i + 2] .. ':' .. ARGV[i + 4])
 end
 return 1
 )lua";
 
-// KEYS: q, ticks, fin, hold expiries, stats.
+// KEYS: q, ticks, fin, hold expiries, stats, claimed.
 // ARGV: now, interval_ms, admit, max_active, access_ttl_ms, paused, channel, perf, expected_seq
-// -> {-1} not loaded | {0, seq, serving, tail} skipped | {1, seq, from, to, tail, active, expired}
-// Compare-and-set on (sequence, last tick time): a second process ticking within the interval,
-// or with a stale sequence, admits nobody.
+// -> {-1} not loaded or not checked by this Redis process | {0, seq, serving, tail, hwm} skipped
+//  | {1, seq, from, to, tail, active, expired, hwm, expires_at}
+// The admission rule, in one place. Compare-and-set on (sequence, last tick time): a process
+// whose view of the sequence is stale, or that comes within one interval of the last tick,
+// admits nobody. Then k = min(admit, max_active - active) (never below 0, also when the cap was
+// lowered below the active count; 0 while paused) holders are admitted in position order, never
+// past the tail. Active = admitted positions whose access window is still open, minus finished
+// ones, minus unclaimed gap positions.
+// Ticks are members "seq:from:to:expires_at" scored by admission time; the access window of a
+// tick is fixed when it admits (expires_at). A tick leaves the window only after every earlier
+// one did, so `expired_upto` stays a prefix of positions.
 inline constexpr const char* kTick = R"lua(
-local q, ticks, fin, hx, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local now = tonumber(ARGV[1])
-local st = redis.call('HMGET', q, 'epoch', 'tail', 'serving', 'seq', 'last_tick', 'expired_upto')
-if not st[1] then return {-1} end
+local q, ticks, fin, hx, stats, cl = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[5])
+local st = redis.call('HMGET', q, 'epoch', 'tail', 'serving', 'seq', 'last_tick', 'expired_upto',
+  'hwm', 'gap_from', 'gap_to', 'run')
+if not st[1] or st[10] ~= string.match(redis.call('INFO', 'server'), 'run_id:(%x+)') then return {-1} end
 local tail, serving, seq = tonumber(st[2]), tonumber(st[3]), tonumber(st[4])
 local last, upto = tonumber(st[5] or '0'), tonumber(st[6] or '0')
+local hwm, gf, gt = tonumber(st[7] or '0'), tonumber(st[8] or '0'), tonumber(st[9] or '0')
 if (ARGV[9] ~= '' and tonumber(ARGV[9]) ~= seq) or now - last < tonumber(ARGV[2]) then
-  return {0, seq, serving, tail}
+  return {0, seq, serving, tail, hwm}
 end
 local expired = redis.call('ZCOUNT', hx, '-inf', now)
 if expired > 0 then
   redis.call('ZREMRANGEBYSCORE', hx, '-inf', now)
   redis.call('HINCRBY', stats, 'holds_expired', expired)
 end
-local wstart = now - tonumber(ARGV[5])
-local old = redis.call('ZRANGEBYSCORE', ticks, '-inf', wstart)
-for _, m in ipairs(old) do
-  local to = tonumber(string.match(m, ':(%d+)$'))
-  if to > upto then upto = to end
+local popped = false
+while true do
+  local f = redis.call('ZRANGE', ticks, 0, 0, 'WITHSCORES')
+  if #f == 0 then break end
+  local _, _, to, ex = string.match(f[1], '^(%d+):(%d+):(%d+):?(%d*)$')
+  local ends = tonumber(f[2]) + ttl
+  if ex and ex ~= '' then ends = tonumber(ex) end
+  if not to or ends > now then break end
+  if tonumber(to) > upto then upto = tonumber(to) end
+  redis.call('ZREM', ticks, f[1])
+  popped = true
 end
-if #old > 0 then
-  redis.call('ZREMRANGEBYSCORE', ticks, '-inf', wstart)
+if popped then
   redis.call('ZREMRANGEBYSCORE', fin, '-inf', upto)
+  redis.call('ZREMRANGEBYSCORE', cl, '-inf', upto)
+end
+if gt > 0 and upto >= gt then
+  redis.call('HSET', q, 'gap_from', 0, 'gap_to', 0)
+  redis.call('DEL', cl)
+  gf, gt = 0, 0
+end
+-- Unclaimed gap positions in (a, b]: admitted or not, nobody holds them.
+local function free(a, b)
+  local lo, hi = math.max(a, gf), math.min(b, gt)
+  if hi <= lo then return 0 end
+  return (hi - lo) - redis.call('ZCOUNT', cl, '(' .. lo, hi)
 end
 local finished = redis.call('ZCOUNT', fin, '(' .. upto, '+inf')
-local active = serving - upto - finished
+local active = serving - upto - free(upto, serving) - finished
 local k = 0
 if ARGV[6] == '0' then k = math.min(tonumber(ARGV[3]), tonumber(ARGV[4]) - active) end
 if k < 0 then k = 0 end
-local new = math.min(tail, serving + k)
-if new < serving then new = serving end
+local new = serving
+if k > 0 then
+  -- Outside the gap every position takes a slot; inside it only claimed ones do, and the
+  -- unclaimed ones up to the next claimed position are passed over for free.
+  local need = k
+  if new < gf then
+    local n = math.min(need, gf - new)
+    new, need = new + n, need - n
+  end
+  if new >= gf and new < gt then
+    local c = redis.call('ZRANGEBYSCORE', cl, '(' .. new, gt, 'LIMIT', 0, need + 1)
+    if #c <= need then
+      new, need = gt, need - #c
+    else
+      new, need = tonumber(c[need + 1]) - 1, 0
+    end
+  end
+  new = math.min(tail, new + need)
+  if new < serving then new = serving end
+end
+local ends = now + ttl
 redis.call('HSET', q, 'last_tick', now, 'expired_upto', upto)
 if new > serving then
   seq = seq + 1
-  redis.call('ZADD', ticks, now, string.format('%d:%d:%d', seq, serving, new))
+  redis.call('ZADD', ticks, now, string.format('%d:%d:%d:%d', seq, serving, new, ends))
   redis.call('HSET', q, 'serving', new, 'seq', seq)
-  redis.call('PUBLISH', ARGV[7], string.format('%s|%d|%d|%d|%d|%d', ARGV[8], seq, serving, new, now, tail))
+  redis.call('PUBLISH', ARGV[7],
+    string.format('%s|%d|%d|%d|%d|%d|%d', ARGV[8], seq, serving, new, now, tail, ends))
 end
-return {1, seq, serving, new, tail, active + (new - serving), expired}
+return {1, seq, serving, new, tail, new - upto - free(upto, new) - finished, expired, hwm, ends}
 )lua";
 
 // KEYS: seat, sold, hold expiries, account holds, hold, loaded, version, bought
@@ -147,8 +258,9 @@ redis.call('PEXPIRE', ah, ARGV[7])
 return {'ok', tostring(redis.call('INCR', ver))}
 )lua";
 
-// KEYS: seat, hold expiries, account holds, hold, version, fin.  ARGV: hold_id, account
-// Compare-and-delete: a seat is freed only while it is still held under this hold id.
+// KEYS: seat, hold expiries, account holds, hold, version.  ARGV: hold_id, account
+// Compare-and-delete: a seat is freed only while it is still held under this hold id. The
+// buyer's admission slot stays taken: their access token is still valid and may hold again.
 inline constexpr const char* kRelease = R"lua(
 local h = redis.call('HMGET', KEYS[4], 'account', 'seats', 'pos')
 if not h[1] or h[1] ~= ARGV[2] then return 0 end
@@ -160,7 +272,6 @@ end
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
 redis.call('DEL', KEYS[4])
-if h[3] and tonumber(h[3]) and tonumber(h[3]) > 0 then redis.call('ZADD', KEYS[6], h[3], h[3]) end
 redis.call('INCR', KEYS[5])
 return 1
 )lua";

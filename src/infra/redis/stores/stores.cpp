@@ -1,5 +1,6 @@
 #include "infra/redis/stores/stores.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "app/errors.hpp"
@@ -126,15 +127,16 @@ Task<void> Queue::raise_hwm(std::string perf, std::int64_t hwm) {
 
 Task<void> Queue::restore(std::string perf, const app::QueueSnapshot& snap) {
   Keys k(perf);
-  std::vector<std::string> args =
-      V(s(snap.tail_reserved), s(snap.serving), s(snap.seq), s(snap.epoch), s(snap.expired_upto));
+  std::vector<std::string> args = V(s(snap.tail_reserved), s(snap.tail), s(snap.serving),
+                                    s(snap.seq), s(snap.epoch), s(snap.expired_upto));
   for (const auto& t : snap.recent_ticks) {
     args.push_back(s(t.seq));
     args.push_back(s(t.from));
     args.push_back(s(t.to));
     args.push_back(s(t.admitted_at));
+    args.push_back(s(t.expires_at));
   }
-  auto cmd8 = V(k.q(), k.ticks());
+  auto cmd8 = V(k.q(), k.ticks(), k.claimed());
   RD_TRY(auto r, co_await c_->eval(script(lua::kRestore), std::move(cmd8), std::move(args)));
   (void)r;
   co_return Status{};
@@ -146,7 +148,7 @@ Task<app::TickOutcome> Queue::tick(std::string perf, app::TickParams p) {
   // live across a suspension point.
   std::string paused = p.paused ? "1" : "0";
   std::string expected = p.expected_seq < 0 ? std::string() : s(p.expected_seq);
-  auto keys = V(k.q(), k.ticks(), k.fin(), k.hx(), k.stats());
+  auto keys = V(k.q(), k.ticks(), k.fin(), k.hx(), k.stats(), k.claimed());
   auto args = V(s(p.now), s(p.interval_ms), s(p.admit_per_interval), s(p.max_active),
                 s(p.access_ttl_ms), paused, kTickChannel, perf, expected);
   RD_TRY(auto r, co_await c_->eval(script(lua::kTick), std::move(keys), std::move(args)));
@@ -160,21 +162,25 @@ Task<app::TickOutcome> Queue::tick(std::string perf, app::TickParams p) {
     out.seq = num(r.elements.at(1));
     out.serving = num(r.elements.at(2));
     out.tail = num(r.elements.at(3));
+    out.hwm = num(r.elements.at(4));
   } else {
     out.kind = K::ticked;
     out.seq = num(r.elements.at(1));
-    out.tick = app::AdmissionTick{out.seq, num(r.elements.at(2)), num(r.elements.at(3)), p.now};
+    out.tick = app::AdmissionTick{out.seq, num(r.elements.at(2)), num(r.elements.at(3)), p.now,
+                                  num(r.elements.at(8))};
     out.serving = out.tick.to;
     out.tail = num(r.elements.at(4));
     out.active = num(r.elements.at(5));
     out.holds_expired = num(r.elements.at(6));
+    out.hwm = num(r.elements.at(7));
   }
   co_return out;
 }
 
 Task<app::QueueCounters> Queue::counters(std::string perf) {
   Keys k(perf);
-  auto cmd9 = V("HMGET", k.q(), "epoch", "tail", "serving", "seq", "expired_upto");
+  auto cmd9 =
+      V("HMGET", k.q(), "epoch", "tail", "serving", "seq", "expired_upto", "gap_from", "gap_to");
   RD_TRY(auto h, co_await c_->exec(std::move(cmd9)));
   app::QueueCounters c;
   if (h.elements.empty() || h.elements[0].is_nil()) co_return c;
@@ -183,25 +189,54 @@ Task<app::QueueCounters> Queue::counters(std::string perf) {
   c.serving = num(h.elements[2]);
   c.seq = num(h.elements[3]);
   c.expired_upto = num(h.elements[4]);
+  c.gap.from = num(h.elements[5]);
+  c.gap.to = num(h.elements[6]);
   auto cmd10 = V("ZRANGE", k.ticks(), "0", "-1", "WITHSCORES");
   RD_TRY(auto t, co_await c_->exec(std::move(cmd10)));
   for (std::size_t i = 0; i + 1 < t.elements.size(); i += 2) {
+    // "seq:from:to:expires_at"; expires_at is 0 (unknown) in members without it.
     std::string_view m = t.elements[i].view();
-    app::AdmissionTick tick;
-    auto a = m.find(':');
-    auto b = m.find(':', a + 1);
-    if (a == std::string_view::npos || b == std::string_view::npos) continue;
-    std::from_chars(m.data(), m.data() + a, tick.seq);
-    std::from_chars(m.data() + a + 1, m.data() + b, tick.from);
-    std::from_chars(m.data() + b + 1, m.data() + m.size(), tick.to);
-    tick.admitted_at = num(t.elements[i + 1]);
-    c.ticks.push_back(tick);
+    std::int64_t f[4] = {0, 0, 0, 0};
+    int n = 0;
+    while (n < 4) {
+      auto colon = m.find(':');
+      std::from_chars(m.data(), m.data() + std::min(colon, m.size()), f[n++]);
+      if (colon == std::string_view::npos) break;
+      m.remove_prefix(colon + 1);
+    }
+    if (n < 3) continue;
+    c.ticks.push_back(app::AdmissionTick{f[0], f[1], f[2], num(t.elements[i + 1]), f[3]});
   }
   std::sort(c.ticks.begin(), c.ticks.end(), [](auto& x, auto& y) { return x.seq < y.seq; });
   auto cmd11 = V("ZCOUNT", k.fin(), "(" + s(c.expired_upto), "+inf");
   RD_TRY(auto f, co_await c_->exec(std::move(cmd11)));
   c.finished_in_window = num(f);
+  if (c.gap.to > c.expired_upto) {
+    auto lo = std::max(c.gap.from, c.expired_upto);
+    auto cmd12 = V("ZRANGEBYSCORE", k.claimed(), "(" + s(lo), s(c.gap.to));
+    RD_TRY(auto cl, co_await c_->exec(std::move(cmd12)));
+    for (const auto& e : cl.elements) c.claimed.push_back(num(e));
+    std::sort(c.claimed.begin(), c.claimed.end());
+    auto hi = std::min(c.gap.to, c.serving);
+    if (hi > lo) {
+      auto claimed_admitted =
+          std::upper_bound(c.claimed.begin(), c.claimed.end(), hi) - c.claimed.begin();
+      c.unclaimed_admitted = (hi - lo) - claimed_admitted;
+    }
+  }
   co_return c;
+}
+
+Task<void> Queue::claim(std::string perf, std::int64_t account_num, std::int64_t position,
+                        Millis issued_at) {
+  Keys k(perf);
+  // Without an account (a status poll) only the gap is looked at; the bucket key is unused.
+  std::string field = account_num < 0 ? std::string() : s(account_num % 128);
+  auto keys = V(k.q(), k.bucket(account_num < 0 ? 0 : account_num), k.claimed());
+  auto args = V(field, s(position), s(issued_at));
+  RD_TRY(auto r, co_await c_->eval(script(lua::kClaim), std::move(keys), std::move(args)));
+  (void)r;
+  co_return Status{};
 }
 
 Task<void> Queue::finish(std::string perf, std::int64_t position) {
@@ -266,7 +301,7 @@ Task<std::optional<domain::Hold>> Holds::get(std::string perf, std::string hold_
 
 Task<bool> Holds::release(std::string perf, std::string hold_id, std::string account) {
   Keys k(perf);
-  auto cmd15 = V(k.seat(), k.hx(), k.ah(account), k.hold(hold_id), k.ver(), k.fin());
+  auto cmd15 = V(k.seat(), k.hx(), k.ah(account), k.hold(hold_id), k.ver());
   auto cmd16 = V(hold_id, account);
   RD_TRY(auto r, co_await c_->eval(script(lua::kRelease), std::move(cmd15), std::move(cmd16)));
   co_return num(r) == 1;

@@ -32,6 +32,8 @@ class Queue final : public app::QueueStore {
   app::Task<app::TickOutcome> tick(std::string perf, app::TickParams p) override;
   app::Task<app::QueueCounters> counters(std::string perf) override;
   app::Task<void> finish(std::string perf, std::int64_t position) override;
+  app::Task<void> claim(std::string perf, std::int64_t account_num, std::int64_t position,
+                        Millis issued_at) override;
 
  private:
   std::shared_ptr<redis::Client> c_;
@@ -65,6 +67,7 @@ struct Keys {
   std::string bucket(std::int64_t num) const { return tag + ":a:" + std::to_string(num / 128); }
   std::string ticks() const { return tag + ":ticks"; }
   std::string fin() const { return tag + ":fin"; }
+  std::string claimed() const { return tag + ":claimed"; }
   std::string stats() const { return tag + ":stats"; }
   std::string seat() const { return tag + ":seat"; }
   std::string sold() const { return tag + ":sold"; }

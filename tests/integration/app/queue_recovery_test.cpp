@@ -1,0 +1,435 @@
+// The waiting room after Redis loses data (emptied, or rolled back to older writes), ticks racing
+// between processes, and access windows that are fixed at admission. Real PostgreSQL + Redis,
+// time through the ManualClock.
+#include <map>
+
+#include "harness.hpp"
+
+namespace tk::test {
+namespace {
+
+using app::QueueState;
+
+// One service process: its own in-memory queue view and single-flight groups, the shared stores.
+struct Process {
+  explicit Process(Harness& h) : shared(h.shared), deps(h.deps) {
+    shared.view = &view;
+    deps.shared = &shared;
+    deps.flights = &flights;
+  }
+  app::QueueView view;
+  app::Shared shared;
+  app::Flights flights;
+  app::Deps deps;
+};
+
+app::JoinResult join(Harness& h, const app::Principal& who, const domain::Performance& p,
+                     std::string presented = "") {
+  return h.run([&]() -> asio::awaitable<app::JoinResult> {
+    app::WaitingRoom room(h.deps);
+    auto r = co_await room.join(who, p.id, presented);
+    if (!r) Harness::expect_ok(r.error(), "join");
+    co_return *r;
+  });
+}
+
+app::QueueStatus status(Harness& h, const app::Deps& d, const domain::Performance& p,
+                        const std::string& ticket) {
+  return h.run([&]() -> asio::awaitable<app::QueueStatus> {
+    app::WaitingRoom room(d);
+    auto s = co_await room.status(p.id, ticket);
+    if (!s) Harness::expect_ok(s.error(), "status");
+    co_return *s;
+  });
+}
+app::QueueStatus status(Harness& h, const domain::Performance& p, const std::string& ticket) {
+  return status(h, h.deps, p, ticket);
+}
+
+// One tick by `room` with the performance's current settings (as the ticker reads them).
+app::TickOutcome tick(Harness& h, app::WaitingRoom& room, const domain::Performance& p) {
+  return h.run([&]() -> asio::awaitable<app::TickOutcome> {
+    auto fresh = co_await h.catalog_w->get_performance(p.id);
+    if (!fresh || !*fresh) throw std::runtime_error("performance");
+    auto t = co_await room.tick(**fresh);
+    if (!t) Harness::expect_ok(t.error(), "tick");
+    co_return *t;
+  });
+}
+
+redis::Reply redis_cmd(Harness& h, std::vector<std::string> cmd) {
+  return h.run([&]() -> asio::awaitable<redis::Reply> {
+    auto r = co_await h.rclient->exec(std::move(cmd));
+    if (!r) throw std::runtime_error("redis: " + r.error().code.message());
+    co_return std::move(*r);
+  });
+}
+
+app::PerformanceStats stats(Harness& h, const domain::Performance& p) {
+  return h.run([&]() -> asio::awaitable<app::PerformanceStats> {
+    app::Admin admin(h.deps);
+    auto s = co_await admin.stats(p.id);
+    if (!s) Harness::expect_ok(s.error(), "stats");
+    co_return *s;
+  });
+}
+
+void finish(Harness& h, const domain::Performance& p, std::int64_t position) {
+  h.run([&]() -> asio::awaitable<int> {
+    auto r = co_await h.queue->finish(p.id, position);
+    if (!r) Harness::expect_ok(r.error(), "finish");
+    co_return 0;
+  });
+}
+
+void change_queue(Harness& h, const domain::Performance& p, const app::PerformanceChange& c) {
+  h.run([&]() -> asio::awaitable<int> {
+    app::Admin admin(h.deps);
+    auto r = co_await admin.update_performance(p.id, c);
+    if (!r) Harness::expect_ok(r.error(), "update performance");
+    co_return 0;
+  });
+}
+
+// Every Redis key of a performance, serialized (DUMP), to be put back later: a Redis that lost
+// the writes made since.
+using Snapshot = std::map<std::string, std::string>;
+
+std::vector<std::string> perf_keys(Harness& h, const domain::Performance& p) {
+  auto r = redis_cmd(h, {"KEYS", "{p:" + p.id + "}:*"});
+  std::vector<std::string> out;
+  for (auto& e : r.elements) out.push_back(e.str);
+  return out;
+}
+
+Snapshot dump(Harness& h, const domain::Performance& p) {
+  Snapshot s;
+  for (auto& k : perf_keys(h, p)) s[k] = redis_cmd(h, {"DUMP", k}).str;
+  return s;
+}
+
+void roll_back(Harness& h, const domain::Performance& p, const Snapshot& s) {
+  for (auto& k : perf_keys(h, p)) redis_cmd(h, {"DEL", k});
+  for (auto& [k, v] : s) redis_cmd(h, {"RESTORE", k, "0", v, "REPLACE"});
+}
+
+bool redis_back(Harness& h) {
+  return h.run([&]() -> asio::awaitable<bool> {
+    for (int i = 0; i < 200; ++i) {
+      auto cmd = std::vector<std::string>{"PING"};
+      if ((co_await h.rclient->exec(std::move(cmd))).ok()) co_return true;
+      co_await Harness::sleep(50ms);
+    }
+    co_return false;
+  });
+}
+
+TEST(QueueRecovery, PositionsNobodyHoldsTakeNoSlotAfterRedisIsEmptied) {
+  Harness h;
+  h.shared.settings.queue_reserve_block = 100;
+  // 2 admitted per 100 ms, at most 5 active.
+  auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {2, 100, 5, 600}}); });
+  std::vector<app::Principal> b;
+  for (int i = 0; i < 5; ++i) b.push_back(h.run([&] { return h.make_buyer(); }));
+  std::vector<app::JoinResult> j;
+  for (int i = 0; i < 3; ++i) j.push_back(join(h, b[i], p));
+  app::WaitingRoom ticker(h.deps);
+  h.clock.advance(100);
+  EXPECT_EQ(tick(h, ticker, p).serving, 2);  // PostgreSQL records tail 3
+  j.push_back(join(h, b[3], p));             // position 4: only Redis knows it was handed out
+  EXPECT_EQ(j[3].position, 4);
+
+  redis_cmd(h, {"FLUSHALL"});
+  // Restored from PostgreSQL: the tail resumes above the reserved bound (100). Positions 4..100
+  // may or may not have been handed out: 4 was, 5..100 were not.
+  j.push_back(join(h, b[4], p));
+  EXPECT_EQ(j[4].position, 101);
+  auto d = status(h, p, j[3].ticket);  // position 4's holder shows up
+  EXPECT_EQ(d.state, QueueState::waiting);
+  EXPECT_EQ(d.ahead, 1);  // position 3
+  auto e = status(h, p, j[4].ticket);
+  EXPECT_EQ(e.ahead, 2) << "positions 3 and 4 only, not 97 positions nobody holds";
+  EXPECT_EQ(stats(h, p).waiting, 3);
+
+  // One tick admits 3 and 4 (two slots) and passes over 5..100 for free.
+  h.clock.advance(100);
+  EXPECT_EQ(tick(h, ticker, p).serving, 100);
+  EXPECT_EQ(status(h, p, j[3].ticket).state, QueueState::admitted);
+  EXPECT_EQ(status(h, p, j[4].ticket).ahead, 0);
+  auto s = stats(h, p);
+  EXPECT_EQ(s.active, 4);
+  EXPECT_EQ(s.waiting, 1);
+  // The fifth slot goes to the next real buyer.
+  h.clock.advance(100);
+  auto t = tick(h, ticker, p);
+  EXPECT_EQ(t.serving, 101);
+  EXPECT_EQ(t.active, 5);
+  EXPECT_EQ(status(h, p, j[4].ticket).state, QueueState::admitted);
+  // The cap holds: nobody else gets in.
+  auto late = join(h, h.run([&] { return h.make_buyer(); }), p);
+  h.clock.advance(100);
+  EXPECT_EQ(tick(h, ticker, p).serving, 101);
+  EXPECT_EQ(status(h, p, late.ticket).state, QueueState::waiting);
+}
+
+// Three joins and a tick, then the snapshot; then two joins and a tick (recorded in PostgreSQL)
+// and a last join (known to Redis only). Returns the snapshot and the six join results.
+struct Rolled {
+  domain::Performance p;
+  Snapshot before;
+  std::vector<app::Principal> buyers;
+  std::vector<app::JoinResult> joins;
+};
+
+Rolled joins_then_snapshot_then_more(Harness& h, app::WaitingRoom& ticker) {
+  h.shared.settings.queue_reserve_block = 100;
+  Rolled r;
+  r.p = h.run([&] { return h.make_performance({.seats = 10, .queue = {2, 100, 4, 600}}); });
+  for (int i = 0; i < 7; ++i) r.buyers.push_back(h.run([&] { return h.make_buyer(); }));
+  for (int i = 0; i < 3; ++i) r.joins.push_back(join(h, r.buyers[i], r.p));
+  h.clock.advance(100);
+  EXPECT_EQ(tick(h, ticker, r.p).serving, 2);
+  r.before = dump(h, r.p);
+  for (int i = 3; i < 5; ++i) r.joins.push_back(join(h, r.buyers[i], r.p));
+  h.clock.advance(100);
+  EXPECT_EQ(tick(h, ticker, r.p).serving, 4);  // recorded: sequence 2, tail 5, serving 4
+  r.joins.push_back(join(h, r.buyers[5], r.p));
+  EXPECT_EQ(r.joins.back().position, 6);
+  return r;
+}
+
+TEST(QueueRecovery, ARolledBackRedisIsRepairedFromPostgresAtTheNextTick) {
+  Harness h;
+  app::WaitingRoom ticker(h.deps);
+  auto r = joins_then_snapshot_then_more(h, ticker);
+  auto& p = r.p;
+  roll_back(h, p, r.before);  // Redis is back at tail 3, serving 2, sequence 1
+  // The next tick, by a process whose view agrees with the rolled-back Redis, finds PostgreSQL
+  // ahead (tail 5, serving 4) when it records, and repairs Redis.
+  Process other(h);
+  app::WaitingRoom other_ticker(other.deps);
+  h.clock.advance(100);
+  auto t = tick(h, other_ticker, p);
+  auto q = redis_cmd(h, {"HMGET", "{p:" + p.id + "}:q", "tail", "serving", "seq"});
+  EXPECT_EQ(q.elements[0].str, "100");
+  EXPECT_EQ(q.elements[1].str, "4");
+  EXPECT_EQ(q.elements[2].str, "2");
+  // This process's periodic refresh brings its view up to the repaired queue.
+  h.run([&]() -> asio::awaitable<int> {
+    app::WaitingRoom room(h.deps);
+    auto v = co_await room.refresh(p.id);
+    if (!v) Harness::expect_ok(v.error(), "refresh");
+    co_return 0;
+  });
+  // A new buyer gets a place nobody was given before (not 4, 5 or 6 again).
+  auto g = join(h, r.buyers[6], p);
+  EXPECT_EQ(g.position, 101);
+  // Position 6's holder keeps the place and shows up; 5's holder re-joins with the ticket, then
+  // without it, and keeps the one place.
+  EXPECT_EQ(status(h, p, r.joins[5].ticket).state, QueueState::waiting);
+  EXPECT_EQ(join(h, r.buyers[4], p, r.joins[4].ticket).position, 5);
+  auto again = join(h, r.buyers[4], p);
+  EXPECT_EQ(again.position, 5);
+  EXPECT_FALSE(again.created);
+  EXPECT_EQ(status(h, p, g.ticket).ahead, 2) << "5 and 6, not the 94 positions nobody holds";
+
+  // 1 and 2 finish: two slots, for 5 and 6; positions 7..100 are passed over for free.
+  finish(h, p, 1);
+  finish(h, p, 2);
+  h.clock.advance(100);
+  t = tick(h, ticker, p);
+  EXPECT_EQ(t.serving, 100);
+  EXPECT_EQ(t.active, 4);  // 3, 4, 5, 6
+  EXPECT_EQ(status(h, p, r.joins[4].ticket).state, QueueState::admitted);
+  EXPECT_EQ(status(h, p, r.joins[5].ticket).state, QueueState::admitted);
+  EXPECT_EQ(status(h, p, g.ticket).state, QueueState::waiting);
+  finish(h, p, 3);
+  h.clock.advance(100);
+  EXPECT_EQ(tick(h, ticker, p).serving, 101);
+  EXPECT_EQ(status(h, p, g.ticket).state, QueueState::admitted);
+}
+
+TEST(QueueRecovery, ATickerWhoseViewIsAheadOfRedisRepairsIt) {
+  Harness h;
+  app::WaitingRoom ticker(h.deps);
+  auto r = joins_then_snapshot_then_more(h, ticker);
+  roll_back(h, r.p, r.before);
+  // This process saw sequence 2; Redis is at 1: the compare-and-set refuses, and the ticker
+  // repairs Redis from PostgreSQL instead of waiting for a sequence that never comes.
+  h.clock.advance(100);
+  EXPECT_EQ(tick(h, ticker, r.p).kind, app::TickOutcome::Kind::skipped);
+  auto q = redis_cmd(h, {"HMGET", "{p:" + r.p.id + "}:q", "tail", "serving", "seq"});
+  EXPECT_EQ(q.elements[0].str, "100");
+  EXPECT_EQ(q.elements[1].str, "4");
+  EXPECT_EQ(q.elements[2].str, "2");
+  EXPECT_EQ(join(h, r.buyers[6], r.p).position, 101);
+  h.clock.advance(100);
+  EXPECT_EQ(tick(h, ticker, r.p).kind, app::TickOutcome::Kind::ticked);
+}
+
+TEST(QueueRecovery, ALostReservationIsFoundWhenTheTickerSeesItMissingTwice) {
+  // Redis lost only joins and the reservation they needed (no tick was recorded meanwhile):
+  // PostgreSQL's reserved bound is ahead of Redis's. A reservation is written to PostgreSQL
+  // just before Redis hears of it, so the ticker acts on the second sighting.
+  Harness h;
+  h.shared.settings.queue_reserve_block = 10;
+  auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {2, 100, 4, 600}}); });
+  std::vector<app::Principal> b;
+  for (int i = 0; i < 14; ++i) b.push_back(h.run([&] { return h.make_buyer(); }));
+  for (int i = 0; i < 2; ++i) join(h, b[i], p);
+  app::WaitingRoom ticker(h.deps);
+  h.clock.advance(100);
+  EXPECT_EQ(tick(h, ticker, p).serving, 2);
+  auto before = dump(h, p);
+  for (int i = 2; i < 13; ++i) EXPECT_EQ(join(h, b[i], p).position, i + 1);  // reserves to 20
+  roll_back(h, p, before);  // Redis: tail 2, reserved bound 10
+  h.clock.advance(100);
+  tick(h, ticker, p);
+  h.clock.advance(100);
+  tick(h, ticker, p);
+  EXPECT_EQ(join(h, b[13], p).position, 21) << "3..13 were handed out before the loss";
+}
+
+TEST(QueueRecovery, ARestartedRedisThatLostItsLastWritesIsCheckedBeforeItsFirstJoin) {
+  Harness h;
+  app::WaitingRoom ticker(h.deps);
+  auto r = joins_then_snapshot_then_more(h, ticker);
+  roll_back(h, r.p, r.before);
+  // Restarted on an AOF without the last writes (and without an emptied queue): no tick runs
+  // before the next join.
+  servers("redis-stop");
+  servers("redis-start");
+  ASSERT_TRUE(redis_back(h));
+  auto g = join(h, r.buyers[6], r.p);
+  EXPECT_EQ(g.position, 101);
+}
+
+TEST(QueueRecovery, TwoTickersRacingAdmitOnceAndAStaleOneAdmitsNobody) {
+  Harness h;
+  auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {3, 100, 1000, 600}}); });
+  for (int i = 0; i < 12; ++i) join(h, h.run([&] { return h.make_buyer(); }), p);
+  Process other(h);
+  app::WaitingRoom a(h.deps), b(other.deps);
+  h.run([&]() -> asio::awaitable<int> {
+    auto va = co_await a.live(p.id);
+    auto vb = co_await b.live(p.id);
+    if (!va || !vb) throw std::runtime_error("views");
+    co_return 0;
+  });
+
+  // Both tick at the same moment: one admits, the other is refused by the script.
+  h.clock.advance(100);
+  auto fresh = h.run([&]() -> asio::awaitable<domain::Performance> {
+    auto f = co_await h.catalog_w->get_performance(p.id);
+    co_return **f;
+  });
+  std::vector<app::TickOutcome> raced;
+  h.run([&]() -> asio::awaitable<int> {
+    auto ex = co_await asio::this_coro::executor;
+    for (auto* room : {&a, &b}) {
+      asio::co_spawn(
+          ex,
+          [&, room]() -> asio::awaitable<void> {
+            auto t = co_await room->tick(fresh);
+            if (!t) Harness::expect_ok(t.error(), "tick");
+            raced.push_back(*t);
+          },
+          asio::detached);
+    }
+    for (int i = 0; i < 500 && raced.size() < 2; ++i) co_await Harness::sleep(10ms);
+    co_return 0;
+  });
+  ASSERT_EQ(raced.size(), 2u);
+  int admitted = 0;
+  for (auto& t : raced) admitted += t.tick.to > t.tick.from ? 1 : 0;
+  EXPECT_EQ(admitted, 1);
+  EXPECT_EQ(std::max(raced[0].serving, raced[1].serving), 3);
+
+  // `a` ticks again; `b` did not hear of it (no pub/sub here): its view is stale, so even after
+  // a full interval its tick admits nobody. Having caught up, its next tick admits.
+  h.clock.advance(100);
+  EXPECT_EQ(tick(h, a, p).serving, 6);
+  h.clock.advance(100);
+  auto stale = tick(h, b, p);
+  EXPECT_EQ(stale.kind, app::TickOutcome::Kind::skipped);
+  EXPECT_EQ(stale.serving, 6);
+  auto caught_up = tick(h, b, p);
+  EXPECT_EQ(caught_up.kind, app::TickOutcome::Kind::ticked);
+  EXPECT_EQ(caught_up.serving, 9);
+}
+
+TEST(QueueRecovery, ChangingTheAccessWindowLiveKeepsTheExpiriesAlreadyIssued) {
+  Harness h;
+  auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {1, 100, 1, 600}}); });
+  auto first = join(h, h.run([&] { return h.make_buyer(); }), p);
+  auto second = join(h, h.run([&] { return h.make_buyer(); }), p);
+  app::WaitingRoom ticker(h.deps);
+  h.clock.advance(100);
+  Millis admitted_at = h.clock.now_ms();
+  EXPECT_EQ(tick(h, ticker, p).serving, 1);
+  auto a = status(h, p, first.ticket);
+  ASSERT_EQ(a.state, QueueState::admitted);
+  EXPECT_EQ(a.access_expires_at, admitted_at + 600'000);
+
+  app::PerformanceChange c;
+  c.access_ttl_seconds = 60;
+  change_queue(h, p, c);
+  h.clock.advance(100'000);  // past the new 60 s window, well inside the 600 s one issued
+  a = status(h, p, first.ticket);
+  EXPECT_EQ(a.state, QueueState::admitted);
+  EXPECT_EQ(a.access_expires_at, admitted_at + 600'000);
+  // Still active: the single slot stays taken.
+  EXPECT_EQ(tick(h, ticker, p).serving, 1);
+  EXPECT_EQ(status(h, p, second.ticket).state, QueueState::waiting);
+
+  // Another process after Redis was emptied answers from PostgreSQL's record: same expiry.
+  redis_cmd(h, {"FLUSHALL"});
+  Process other(h);
+  auto seen = status(h, other.deps, p, first.ticket);
+  EXPECT_EQ(seen.state, QueueState::admitted);
+  EXPECT_EQ(seen.access_expires_at, admitted_at + 600'000);
+
+  // Once that window ran out, the next buyer is admitted with the new 60 s window.
+  h.clock.advance(admitted_at + 600'000 - h.clock.now_ms());
+  Millis second_at = h.clock.now_ms();
+  // (Positions 3 and up were never handed out: after the flush they are passed over for free.)
+  EXPECT_GE(tick(h, ticker, p).serving, 2);
+  auto b = status(h, p, second.ticket);
+  EXPECT_EQ(b.state, QueueState::admitted);
+  EXPECT_EQ(b.access_expires_at, second_at + 60'000);
+  EXPECT_EQ(status(h, p, first.ticket).state, QueueState::expired);
+}
+
+TEST(QueueRecovery, AReleasedHoldKeepsTheBuyersSlotWhileTheirAccessIsValid) {
+  Harness h;
+  auto p = h.run([&] { return h.make_performance({.seats = 4, .queue = {1, 100, 1, 600}}); });
+  auto seats = seat_ids(h, p);
+  auto a = h.run([&] { return h.make_buyer(); });
+  auto access = h.run([&] { return h.admit(a, p); });
+  auto next = join(h, h.run([&] { return h.make_buyer(); }), p);
+  h.run([&]() -> asio::awaitable<int> {
+    app::Seats s(h.deps);
+    std::vector<std::string> want{seats[0]};
+    auto hold = co_await s.hold(a, access, p.id, want);
+    if (!hold) Harness::expect_ok(hold.error(), "hold");
+    auto released = co_await s.release(a, hold->id);
+    if (!released.ok()) Harness::expect_ok(released.error(), "release");
+    co_return 0;
+  });
+  app::WaitingRoom ticker(h.deps);
+  for (int i = 0; i < 3; ++i) {
+    h.clock.advance(100);
+    EXPECT_EQ(tick(h, ticker, p).serving, 1);
+  }
+  EXPECT_EQ(status(h, p, next.ticket).state, QueueState::waiting);
+  // The buyer may still hold again with the same access token.
+  auto again = h.run([&]() -> asio::awaitable<bool> {
+    app::Seats s(h.deps);
+    std::vector<std::string> want{seats[1]};
+    co_return (co_await s.hold(a, access, p.id, want)).ok();
+  });
+  EXPECT_TRUE(again);
+}
+
+}  // namespace
+}  // namespace tk::test
