@@ -24,6 +24,17 @@ class Accounts final : public app::AccountRepo {
   std::shared_ptr<pg::Pool> pool_;
 };
 
+class Sessions final : public app::SessionRepo {
+ public:
+  explicit Sessions(std::shared_ptr<pg::Pool> p) : pool_(std::move(p)) {}
+  app::Task<void> create(std::string session_id, const domain::Session& s, Millis now) override;
+  app::Task<std::optional<domain::Session>> find(std::string session_id) override;
+  app::Task<void> remove(std::string session_id) override;
+
+ private:
+  std::shared_ptr<pg::Pool> pool_;
+};
+
 class CatalogReader final : public app::CatalogReader {
  public:
   explicit CatalogReader(std::shared_ptr<pg::Pool> read_pool) : pool_(std::move(read_pool)) {}
