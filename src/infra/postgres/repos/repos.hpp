@@ -90,7 +90,7 @@ class Orders final : public app::OrderRepo {
   app::Task<std::optional<domain::Order>> get(std::string order_id) override;
   app::Task<std::optional<domain::Order>> by_hold(std::string hold_id) override;
   app::Task<std::vector<domain::Order>> list_for_account(std::string account_id) override;
-  app::Task<void> cancel_for_hold(std::string hold_id) override;
+  app::Task<HoldOrder> cancel_for_hold(std::string hold_id) override;
   app::Task<app::IdempotencyBegin> begin_payment(std::string account_id, std::string key,
                                                  std::string fingerprint, std::string order_id,
                                                  std::string new_attempt, Millis now,
