@@ -1,6 +1,7 @@
 #pragma once
 // What every use case needs: the ports of its thread (shared-nothing: one set per io_context)
 // and the process-wide pieces (clock, signer, password hasher, queue view, settings).
+#include "app/in_flight_limit.hpp"
 #include "app/layout_cache.hpp"
 #include "app/lost_holds.hpp"
 #include "app/ports/catalog.hpp"
@@ -42,12 +43,15 @@ struct Ports {
   HoldStore* holds = nullptr;
   OrderRepo* orders = nullptr;
   PaymentGateway* payments = nullptr;
+  SessionRepo* session_records = nullptr;
 };
 
 struct Shared {
   const Clock* clock = nullptr;
   const crypto::Signer* signer = nullptr;
   crypto::PasswordHasher* hasher = nullptr;
+  // Password hashes in flight per client address (sign-ups and log-ins); nullptr: no bound.
+  InFlightLimit* hashes_per_client = nullptr;
   QueueView* view = nullptr;
   LayoutCache* layouts = nullptr;
   Settings settings;

@@ -113,6 +113,15 @@ Task<PaymentAnswer> Payments::pay(const Principal& who, const PaymentRequest& r)
       co_return Errc::idempotency_key_reused;
     case IdempotencyBegin::Kind::in_progress:
       co_return Errc::idempotency_in_progress;
+    case IdempotencyBegin::Kind::order_busy: {
+      // Another key is paying this order. Only one attempt per order reaches the provider, so
+      // two keys can never both charge; this one learns how the other ended by asking again.
+      TK_CO_TRY(auto now_order, co_await d_.ports.orders->get(r.order_id));
+      if (now_order && now_order->stored_status == domain::OrderStatus::paid) {
+        co_return Errc::order_already_paid;
+      }
+      co_return Errc::idempotency_in_progress;
+    }
     case IdempotencyBegin::Kind::started:
       break;
   }

@@ -195,15 +195,16 @@ Task<void> Seats::release(const Principal& who, std::string hold_id) {
   if (!perf) co_return Errc::not_found;
   TK_CO_TRY(auto h, co_await d_.ports.holds->get(*perf, hold_id));
   if (!h || h->account_id != who.account_id) co_return Errc::not_found;
-  TK_CO_TRY(auto order, co_await d_.ports.orders->by_hold(hold_id));
-  if (order && order->stored_status == domain::OrderStatus::paid) {
-    // Paid but the sold markers were not written yet (Redis was down): the hold is consumed.
+  // PostgreSQL first: the pending order is cancelled and its seat claims freed; then the lease.
+  // The cancel and a payment's commit serialise on the order's row, so exactly one wins: a
+  // payment that committed first (its sold markers maybe not written yet) shows up here as paid.
+  TK_CO_TRY(auto order, co_await d_.ports.orders->cancel_for_hold(hold_id));
+  if (order == OrderRepo::HoldOrder::paid) {
+    // The hold is consumed by the sale: write the markers the payment may not have written yet.
     TK_CO_CHECK(co_await d_.ports.holds->mark_sold(*perf, hold_id, who.account_id, h->position,
-                                                   order->seat_ids));
+                                                   h->seat_ids));
     co_return Errc::not_found;
   }
-  // PostgreSQL first: the pending order is cancelled and its seat claims freed; then the lease.
-  TK_CO_CHECK(co_await d_.ports.orders->cancel_for_hold(hold_id));
   TK_CO_TRY(bool released, co_await d_.ports.holds->release(*perf, hold_id, who.account_id));
   if (!released) co_return Errc::not_found;
   co_return Result<void>{};

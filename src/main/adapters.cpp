@@ -17,6 +17,7 @@ std::unique_ptr<Adapters> Adapters::create(boost::asio::any_io_executor ex,
   a->redis = redis::Client::create(ex, o.redis, o.redis_options);
   a->redis->start();
   a->accounts = std::make_unique<pgrepo::Accounts>(a->pool);
+  a->session_records = std::make_unique<pgrepo::Sessions>(a->pool);
   a->catalog = std::make_unique<pgrepo::CatalogReader>(a->read_pool);
   a->catalog_writer = std::make_unique<pgrepo::CatalogWriter>(a->pool);
   a->ledger = std::make_unique<pgrepo::QueueLedger>(a->pool);
@@ -30,9 +31,10 @@ std::unique_ptr<Adapters> Adapters::create(boost::asio::any_io_executor ex,
 }
 
 app::Ports Adapters::ports() const {
-  return app::Ports{accounts.get(),       sessions.get(), catalog.get(),
-                    catalog_writer.get(), queue.get(),    ledger.get(),
-                    holds.get(),          orders.get(),   payments.get()};
+  app::Ports p{accounts.get(), sessions.get(), catalog.get(), catalog_writer.get(), queue.get(),
+               ledger.get(),   holds.get(),    orders.get(),  payments.get()};
+  p.session_records = session_records.get();
+  return p;
 }
 
 void Adapters::stop() {

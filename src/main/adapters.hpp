@@ -32,6 +32,7 @@ struct Adapters {
   std::shared_ptr<pg::Pool> pool, read_pool;
   std::shared_ptr<redis::Client> redis;
   std::unique_ptr<pgrepo::Accounts> accounts;
+  std::unique_ptr<pgrepo::Sessions> session_records;
   std::unique_ptr<pgrepo::CatalogReader> catalog;
   std::unique_ptr<pgrepo::CatalogWriter> catalog_writer;
   std::unique_ptr<pgrepo::QueueLedger> ledger;

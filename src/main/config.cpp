@@ -69,6 +69,8 @@ Result<Config> load_config() {
     get("TICKETING_ARGON2_OPSLIMIT", c.argon2_opslimit);
     get("TICKETING_ARGON2_MEMLIMIT_KIB", c.argon2_memlimit_kib);
     get("TICKETING_ARGON2_THREADS", c.argon2_threads);
+    get("TICKETING_ARGON2_QUEUE", c.argon2_queue);
+    get("TICKETING_ARGON2_PER_ADDRESS", c.argon2_per_address);
     get("TICKETING_PAYMENT_LATENCY_MS", c.payment_latency_ms);
     get("TICKETING_PAYMENT_TIMEOUT_MS", c.payment_timeout_ms);
     get("TICKETING_PG_POOL_SIZE", c.pg_pool_size);
@@ -87,6 +89,14 @@ Result<Config> load_config() {
   if (c.pg_read_url.empty()) c.pg_read_url = c.pg_url;
   if (c.threads <= 0)
     c.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // argon2id is CPU-bound: half the cores leaves the event loops room under a log-in rush.
+  if (c.argon2_threads <= 0) {
+    c.argon2_threads = static_cast<int>(std::max(2u, std::thread::hardware_concurrency() / 2));
+  }
+  if (c.argon2_queue <= 0) c.argon2_queue = 16 * c.argon2_threads;
+  if (c.argon2_per_address <= 0) {
+    return Error{app::Errc::out_of_range, {{"field", "TICKETING_ARGON2_PER_ADDRESS"}}};
+  }
   if (c.http_port < 0 || c.http_port > 65535) {
     return Error{app::Errc::out_of_range, {{"field", "TICKETING_HTTP_PORT"}}};
   }

@@ -24,7 +24,9 @@ struct Config {
   std::string admin_token;
   unsigned long long argon2_opslimit = 3;
   std::size_t argon2_memlimit_kib = 64 * 1024;
-  int argon2_threads = 2;
+  int argon2_threads = 0;      // 0: half the cores, at least 2
+  int argon2_queue = 0;        // hashes waiting for a thread; 0: 16 per thread
+  int argon2_per_address = 4;  // hashes in flight per client address; over it: 429
   int payment_latency_ms = 0;
   int payment_timeout_ms = 5000;
   int pg_pool_size = 8;

@@ -36,6 +36,7 @@ struct Service::Impl {
   OffsetClock clock;
   std::unique_ptr<crypto::Signer> signer;
   std::unique_ptr<crypto::PasswordHasher> hasher;
+  std::unique_ptr<app::InFlightLimit> hashes_per_client;
   app::QueueView view;
   app::LayoutCache layouts;
   app::Shared shared;
@@ -120,7 +121,9 @@ Status Service::prepare(std::chrono::seconds wait) {
   po.opslimit = cfg.argon2_opslimit;
   po.memlimit = cfg.argon2_memlimit_kib * 1024;
   po.threads = cfg.argon2_threads;
+  po.max_queue = static_cast<std::size_t>(cfg.argon2_queue);
   s.hasher = std::make_unique<crypto::PasswordHasher>(po);
+  s.hashes_per_client = std::make_unique<app::InFlightLimit>(cfg.argon2_per_address);
 
   // Migrations first, on a throw-away context, waiting for PostgreSQL to come up.
   {
@@ -154,6 +157,7 @@ Status Service::prepare(std::chrono::seconds wait) {
   s.shared.clock = &s.clock;
   s.shared.signer = s.signer.get();
   s.shared.hasher = s.hasher.get();
+  s.shared.hashes_per_client = s.hashes_per_client.get();
   s.shared.view = &s.view;
   s.shared.layouts = &s.layouts;
 #ifdef TK_TEST_HOOKS
@@ -268,6 +272,10 @@ Status Service::prepare(std::chrono::seconds wait) {
       pool_timeouts += static_cast<double>(st.timeouts);
       pool_shed += static_cast<double>(st.shed);
     }
+    m.gauge("password_hash_queue", "Password hashes waiting for a hasher thread")
+        .set(static_cast<double>(impl_->hasher->pool().queued()));
+    m.gauge("password_hash_dummies", "Dummy hashes for unknown e-mails queued or running")
+        .set(static_cast<double>(impl_->hasher->pool().spare_in_flight()));
     m.gauge("pg_pool_waits", "Waits for a pooled PostgreSQL connection").set(pool_waits);
     m.gauge("pg_pool_timeouts", "Pool waits that timed out (503)").set(pool_timeouts);
     m.gauge("pg_pool_shed", "Acquires refused at once: the queue could not be served in time (503)")

@@ -19,7 +19,8 @@ struct PlacedOrder {
 };
 
 struct IdempotencyBegin {
-  enum class Kind { started, replay, reused, in_progress } kind = Kind::started;
+  // order_busy: another key's attempt on the same order is in progress (one at a time per order).
+  enum class Kind { started, replay, reused, in_progress, order_busy } kind = Kind::started;
   bool took_over = false;  // an attempt left in doubt (crash) is resumed by this request
   int status = 0;          // replay
   std::string body;        // replay
@@ -56,11 +57,15 @@ class OrderRepo {
   virtual Task<std::optional<domain::Order>> get(std::string order_id) = 0;
   virtual Task<std::optional<domain::Order>> by_hold(std::string hold_id) = 0;
   virtual Task<std::vector<domain::Order>> list_for_account(std::string account_id) = 0;
-  // Cancels the pending order of a released hold and frees its claims.
-  virtual Task<void> cancel_for_hold(std::string hold_id) = 0;
+  // Cancels the pending order of a released hold and frees its claims. Decided under the order's
+  // row lock, so a payment committing at the same moment is either refused (its claim is gone)
+  // or reported here as `paid`.
+  enum class HoldOrder { none, cancelled, paid };
+  virtual Task<HoldOrder> cancel_for_hold(std::string hold_id) = 0;
 
   // Step 1 of a payment: the idempotency row, committed before anything else happens. A new row
-  // gets `new_attempt`; a row whose lease ran out is taken over with the attempt it has.
+  // gets `new_attempt`; a row whose lease ran out is taken over with the attempt it has. While
+  // another key has an attempt in progress on the order, nothing is written (order_busy).
   virtual Task<IdempotencyBegin> begin_payment(std::string account_id, std::string key,
                                                std::string fingerprint, std::string order_id,
                                                std::string new_attempt, Millis now,

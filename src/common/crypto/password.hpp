@@ -2,8 +2,11 @@
 // argon2id password hashing on a bounded pool of its own threads, never on an I/O thread.
 #include <sodium.h>
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -17,11 +20,16 @@ namespace tk::crypto {
 // two threads at ~4 hashes/s, far below the 1,000 sign-ups a minute the API promises. Tests and
 // benchmarks use crypto_pwhash_OPSLIMIT_MIN / crypto_pwhash_MEMLIMIT_MIN. Peak memory is about
 // threads * memlimit.
+// The queue bounds how long a log-in may wait for a thread: max_queue / threads hashes, about
+// 1.1 s at the INTERACTIVE cost with the default of 16 per thread.
 struct PasswordOptions {
   unsigned long long opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
   std::size_t memlimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
   int threads = 2;
-  std::size_t max_queue = 256;
+  std::size_t max_queue = 32;
+  // Dummy hashes for unknown e-mails queued or running at once (0: one per thread). Past it,
+  // burn() waits as long as a hash takes without computing one.
+  std::size_t max_burns = 0;
 };
 
 class PasswordHasher {
@@ -38,10 +46,18 @@ class PasswordHasher {
   boost::asio::awaitable<tk::Result<std::string>> hash(std::string password);
   // true/false for match/mismatch; Errc::malformed when stored_hash is not an argon2id string.
   boost::asio::awaitable<tk::Result<bool>> verify(std::string stored_hash, std::string password);
-  // Verifies against a fixed dummy hash, for logins with an unknown e-mail, so that their timing
-  // matches a wrong password. Returns overloaded like verify() would, so the caller can answer
-  // 503 in both cases and not reveal which e-mails exist through the status either.
+  // For logins with an unknown e-mail, so that their timing matches a wrong password: verifies
+  // against a fixed dummy hash in the pool's spare lane (it never takes a real log-in's queue
+  // slot and runs only on a thread no real log-in waits for). Over the dummy-hash budget it
+  // waits as long as a recent hash took, on a timer, without using a thread. Returns overloaded
+  // when verify() would (the queue is full), so the caller answers 503 in both cases and the
+  // status does not reveal which e-mails exist either.
   boost::asio::awaitable<tk::Status> burn(std::string password);
+
+  // A recent verification's duration (moving average), what burn() waits when over budget.
+  std::chrono::microseconds typical_hash_time() const {
+    return std::chrono::microseconds(typical_us_.load(std::memory_order_relaxed));
+  }
 
   // True when stored_hash was made with other costs (or another algorithm): rehash it after a
   // successful login. Cheap; runs inline.
@@ -50,8 +66,11 @@ class PasswordHasher {
   BlockingPool& pool() { return pool_; }  // for metrics (queue depth) and tests
 
  private:
+  void record_hash_time(std::chrono::steady_clock::duration d);
+
   PasswordOptions opt_;
   std::string dummy_;
+  std::atomic<std::int64_t> typical_us_{0};
   BlockingPool pool_;  // last member: destroyed (joined) first, while the others are still alive
 };
 

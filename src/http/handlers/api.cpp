@@ -221,7 +221,8 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
     TRY_RESP(auto password, str_field(body, "password", 128));
     TRY_RESP(auto name, str_field(body, "name", 100));
     app::Identity id(c->d);
-    TRY_RESP(auto acc, co_await id.sign_up(email, password, name));
+    std::string client = ctx.remote.to_string();
+    TRY_RESP(auto acc, co_await id.sign_up(email, password, name, client));
     co_return created(json::object{{"id", acc.id}, {"email", acc.email}, {"name", acc.name}});
   });
   r.add(Verb::post, "/v1/sessions", [c](RequestContext& ctx) -> asio::awaitable<Response> {
@@ -233,7 +234,8 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
     TRY_RESP(auto email, str_field(body, "email", 254));
     TRY_RESP(auto password, str_field(body, "password", 128));
     app::Identity id(c->d);
-    TRY_RESP(auto s, co_await id.log_in(email, password));
+    std::string client = ctx.remote.to_string();
+    TRY_RESP(auto s, co_await id.log_in(email, password, client));
     co_return created(
         json::object{{"session_token", s.token}, {"expires_at", rfc3339(s.expires_at)}});
   });

@@ -169,9 +169,9 @@ class Harness {
   asio::awaitable<app::Principal> make_buyer() {
     app::Identity id(deps);
     std::string email = "h" + crypto::new_id("") + "@example.com";
-    auto a = co_await id.sign_up(email, "password-123", "Buyer");
+    auto a = co_await id.sign_up(email, "password-123", "Buyer", "127.0.0.1");
     if (!a) expect_ok(a.error(), "sign up");
-    auto s = co_await id.log_in(email, "password-123");
+    auto s = co_await id.log_in(email, "password-123", "127.0.0.1");
     if (!s) expect_ok(s.error(), "log in");
     auto p = co_await id.authenticate(s->token);
     if (!p) expect_ok(p.error(), "authenticate");

@@ -2,6 +2,7 @@
 // the reconciler resolves the same attempt. Whatever the interleaving, a charge must end up either
 // paying its order or voided: never live with nobody left to look at it.
 #include "harness.hpp"
+#include "hooks.hpp"
 
 namespace tk::test {
 namespace {
@@ -11,62 +12,32 @@ using app::Errc;
 // The real repository, except that the finalising transaction fails as if its connection dropped
 // (or the pool shed it): the attempt that charged gives up with "unavailable", like a process that
 // died after its charge.
-class FinaliseFails final : public app::OrderRepo {
+class FinaliseFails final : public ForwardingOrderRepo {
  public:
-  explicit FinaliseFails(app::OrderRepo& real) : r_(real) {}
-  app::Task<app::PlacedOrder> place(const app::NewOrder& o, Millis now) override {
-    return r_.place(o, now);
-  }
-  app::Task<std::optional<domain::Order>> get(std::string id) override {
-    return r_.get(std::move(id));
-  }
-  app::Task<std::optional<domain::Order>> by_hold(std::string id) override {
-    return r_.by_hold(std::move(id));
-  }
-  app::Task<std::vector<domain::Order>> list_for_account(std::string id) override {
-    return r_.list_for_account(std::move(id));
-  }
-  app::Task<void> cancel_for_hold(std::string id) override {
-    return r_.cancel_for_hold(std::move(id));
-  }
-  app::Task<app::IdempotencyBegin> begin_payment(std::string account, std::string key,
-                                                 std::string fp, std::string order,
-                                                 std::string attempt, Millis now,
-                                                 Millis lease) override {
-    return r_.begin_payment(std::move(account), std::move(key), std::move(fp), std::move(order),
-                            std::move(attempt), now, lease);
-  }
-  app::Task<void> complete_payment(std::string account, std::string key, std::string attempt,
-                                   int status, std::string body) override {
-    return r_.complete_payment(std::move(account), std::move(key), std::move(attempt), status,
-                               std::move(body));
-  }
-  app::Task<void> abandon_payment(std::string account, std::string key,
-                                  std::string attempt) override {
-    return r_.abandon_payment(std::move(account), std::move(key), std::move(attempt));
-  }
+  using ForwardingOrderRepo::ForwardingOrderRepo;
   app::Task<bool> finalise(const app::FinalSale&) override {
     ++finalise_calls;
     co_return Errc::unavailable;
   }
-  app::Task<std::vector<app::InDoubtAttempt>> in_doubt(Millis now, int limit) override {
-    return r_.in_doubt(now, limit);
-  }
-  app::Task<std::vector<std::string>> sold_seats(std::string perf) override {
-    return r_.sold_seats(std::move(perf));
-  }
-  app::Task<std::vector<std::pair<std::string, int>>> bought_counts(std::string perf) override {
-    return r_.bought_counts(std::move(perf));
-  }
-  app::Task<std::int64_t> paid_orders(std::string perf) override {
-    return r_.paid_orders(std::move(perf));
-  }
-  app::Task<int> expire_due(Millis now, int limit) override { return r_.expire_due(now, limit); }
-
   int finalise_calls = 0;
+};
 
- private:
-  app::OrderRepo& r_;
+// The real provider, except that a charge waits at the door until the test opens it: the call
+// is on its way (its attempt's row committed, the provider not reached yet) for exactly as long
+// as the test needs, whatever the machine's speed.
+class HeldCharge final : public ForwardingGateway {
+ public:
+  HeldCharge(app::PaymentGateway& real, asio::any_io_executor ex)
+      : ForwardingGateway(real), started(ex), open(ex) {}
+  app::Task<app::ChargeResult> charge(std::string key, std::string order_ref,
+                                      std::int64_t amount_cents, std::string currency,
+                                      std::string card_token) override {
+    started.set();
+    co_await open.wait();
+    co_return co_await g_.charge(std::move(key), std::move(order_ref), amount_cents,
+                                 std::move(currency), std::move(card_token));
+  }
+  Event started, open;
 };
 
 std::int64_t live_charges(Harness& h, const std::string& order_id) {
@@ -78,15 +49,18 @@ std::int64_t live_charges(Harness& h, const std::string& order_id) {
   });
 }
 
-// The first attempt's charge is in flight (the provider takes 500 ms) when its lease runs out and
-// the reconciler, finding nothing at the provider yet, gives the attempt up. The charge then lands
-// and the attempt dies before it can finalise. Without a fence the charge is live, its attempt is
+// The first attempt's charge is on its way to the provider when its lease runs out and the
+// reconciler, finding nothing at the provider yet, gives the attempt up. The charge then lands and
+// the attempt dies before it can finalise. Without a fence the charge is live, its attempt is
 // forgotten, and nothing ever voids it.
 Result<app::PaymentAnswer> stall_past_lease_then_reconcile(Harness& h, const Sale& s,
                                                            app::OrderRepo& first_attempts_repo) {
+  HeldCharge provider(*h.deps.ports.payments, h.io.get_executor());
   app::Deps first = h.deps;
   first.ports.orders = &first_attempts_repo;
+  first.ports.payments = &provider;
   std::optional<Result<app::PaymentAnswer>> answer;
+  Event answered(h.io.get_executor());
   h.run([&]() -> asio::awaitable<int> {
     asio::co_spawn(
         co_await asio::this_coro::executor,
@@ -94,25 +68,25 @@ Result<app::PaymentAnswer> stall_past_lease_then_reconcile(Harness& h, const Sal
           app::Payments pay(first);
           app::PaymentRequest r{s.order.id, "k-stall", "fp-1", "card", "tok_ok"};
           answer.emplace(co_await pay.pay(s.who, r));
+          answered.set();
         },
         asio::detached);
-    // Sequencing, not waiting out a TTL: the attempt's row is committed before its charge starts.
-    const std::string sql = "SELECT count(*) FROM idempotency_keys WHERE order_id = $1";
-    while (co_await count(*h.pool, sql, s.order.id) == 0) co_await Harness::sleep(5ms);
+    co_await provider.started.wait();  // the attempt's row is committed, its charge on its way
     // Lease = provider timeout (1 s) + margin (1 s).
     h.clock.advance(2'001);
     app::Payments reconciler(h.deps);
     auto n = co_await reconciler.reconcile(10);
     EXPECT_TRUE(n.ok());
-    EXPECT_FALSE(answer.has_value()) << "the provider call must still be in flight";
-    while (!answer) co_await Harness::sleep(10ms);
+    EXPECT_FALSE(answer.has_value()) << "the provider call must still be on its way";
+    provider.open.set();  // the late charge reaches the provider
+    co_await answered.wait();
     co_return 0;
   });
   return std::move(*answer);
 }
 
 TEST(PaymentFence, AChargeLandingAfterTheReconcilerGaveItsAttemptUpIsNeverLeftLive) {
-  Harness h(/*provider_latency_ms=*/500);
+  Harness h;
   auto s = order_two_seats(h);
   FinaliseFails repo(*h.deps.ports.orders);
   auto first = stall_past_lease_then_reconcile(h, s, repo);
@@ -146,7 +120,7 @@ TEST(PaymentFence, AChargeLandingAfterTheReconcilerGaveItsAttemptUpIsNeverLeftLi
 // The buyer retries with the same Idempotency-Key after the reconciler gave the first attempt up:
 // the retry is a new attempt under its own provider key, so it can pay, and pays once.
 TEST(PaymentFence, ARetryWithTheSameKeyAfterTheAttemptWasGivenUpPaysOnce) {
-  Harness h(/*provider_latency_ms=*/500);
+  Harness h;
   auto s = order_two_seats(h);
   FinaliseFails repo(*h.deps.ports.orders);
   auto first = stall_past_lease_then_reconcile(h, s, repo);

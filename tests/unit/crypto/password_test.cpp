@@ -8,8 +8,10 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "common/crypto/blocking_pool.hpp"
 #include "common/crypto/errors.hpp"
@@ -263,6 +265,61 @@ TEST(BlockingPool, DestructionCompletesQueuedCallsAsOverloaded) {
   ASSERT_TRUE(first && queued);
   EXPECT_EQ(**first, 1);
   EXPECT_EQ(queued->code(), Errc::overloaded);
+}
+
+// Spare work (dummy hashes for unknown e-mails) has a budget of its own, never takes a normal
+// job's queue slot, and runs only when no normal job waits.
+TEST(BlockingPool, SpareLaneHasItsOwnBudgetAndYieldsToNormalJobs) {
+  asio::io_context io;
+  BlockingPool pool(/*threads=*/1, /*max_queue=*/1, /*max_spare=*/1);
+  std::promise<void> gate;
+  auto gate_f = gate.get_future().share();
+  std::atomic<bool> running{false};
+  std::optional<tk::Result<int>> blocker, spare1, spare2, normal;
+  std::mutex mu;
+  std::vector<char> ran;
+  auto record = [&](char c) {
+    std::lock_guard lk(mu);
+    ran.push_back(c);
+  };
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        blocker.emplace(co_await pool.run([&] {
+          running = true;
+          gate_f.wait();
+          return tk::Result<int>(0);
+        }));
+      },
+      asio::detached);
+  ASSERT_TRUE(poll_until(io, [&] { return running.load(); }));
+  auto spawn = [&](std::optional<tk::Result<int>>& out, char tag, BlockingPool::Lane lane) {
+    asio::co_spawn(
+        io,
+        [&, tag, lane]() -> asio::awaitable<void> {
+          auto job = [&, tag] {
+            record(tag);
+            return tk::Result<int>(1);
+          };
+          out.emplace(co_await pool.run(std::move(job), lane));
+        },
+        asio::detached);
+  };
+  spawn(spare1, 'S', BlockingPool::Lane::spare);
+  spawn(spare2, 's', BlockingPool::Lane::spare);
+  spawn(normal, 'N', BlockingPool::Lane::normal);
+  ASSERT_TRUE(poll_until(io, [&] { return spare2.has_value(); }));
+  EXPECT_EQ(spare2->code(), Errc::overloaded) << "over the spare budget";
+  EXPECT_EQ(pool.spare_in_flight(), 1u);
+  EXPECT_EQ(pool.queued(), 1u) << "the spare job did not take the normal slot";
+  EXPECT_TRUE(pool.saturated());
+
+  gate.set_value();
+  ASSERT_TRUE(poll_until(io, [&] { return spare1.has_value() && normal.has_value(); }));
+  EXPECT_TRUE(spare1->ok());
+  EXPECT_TRUE(normal->ok());
+  EXPECT_EQ(ran, (std::vector<char>{'N', 'S'})) << "the normal job waited behind spare work";
+  EXPECT_EQ(pool.spare_in_flight(), 0u);
 }
 
 }  // namespace

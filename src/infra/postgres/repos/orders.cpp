@@ -138,12 +138,22 @@ Task<app::PlacedOrder> Orders::place(const app::NewOrder& n, Millis now) {
   co_return app::PlacedOrder{o, true};
 }
 
-Task<void> Orders::cancel_for_hold(std::string hold_id) {
+Task<app::OrderRepo::HoldOrder> Orders::cancel_for_hold(std::string hold_id) {
+  using Found = app::OrderRepo::HoldOrder;
+  Found found = Found::none;
   auto r = co_await pg::transaction(*pool_, [&](pg::Connection& c) -> asio::awaitable<Status> {
+    // Waits for a finalising transaction holding the order's row, then sees its outcome.
     TK_CO_TRY(auto o, co_await c.query("UPDATE orders SET status = 'cancelled' WHERE hold_id = $1 "
                                        "AND status = 'pending' RETURNING id",
                                        P(arg(hold_id))));
-    if (o.empty()) co_return Status{};
+    if (o.empty()) {
+      TK_CO_TRY(auto paid,
+                co_await c.query("SELECT 1 FROM orders WHERE hold_id = $1 AND status = 'paid'",
+                                 P(arg(hold_id))));
+      if (!paid.empty()) found = Found::paid;
+      co_return Status{};
+    }
+    found = Found::cancelled;
     TK_CO_CHECK(
         co_await c.query("UPDATE performance_seats SET state = 'available', order_id = NULL, "
                          "claim_expires_at = NULL WHERE order_id = $1 AND state = 'ordered'",
@@ -151,7 +161,7 @@ Task<void> Orders::cancel_for_hold(std::string hold_id) {
     co_return Status{};
   });
   if (!r.ok()) co_return map_error(std::move(r).error());
-  co_return Status{};
+  co_return found;
 }
 
 Task<app::IdempotencyBegin> Orders::begin_payment(std::string account, std::string key,
@@ -160,13 +170,22 @@ Task<app::IdempotencyBegin> Orders::begin_payment(std::string account, std::stri
                                                   Millis lease) {
   using K = app::IdempotencyBegin::Kind;
   for (int round = 0; round < 3; ++round) {
-    PG_TRY(auto ins, co_await pool_->query(
-                         "INSERT INTO idempotency_keys (account_id, key, fingerprint, order_id, "
-                         "state, locked_until, attempt) VALUES ($1, $2, $3, $4, 'in_progress', "
-                         "to_timestamp($5::float8 / 1000), $6) ON CONFLICT DO NOTHING",
-                         P(arg(account), arg(key), arg(fp), arg(order_id), arg(now + lease),
-                           arg(new_attempt))));
-    if (ins.affected() == 1) co_return app::IdempotencyBegin{K::started, false, 0, {}, new_attempt};
+    // The conflict target is the key only: another key's attempt in progress on the same order
+    // (migration 0005) is a unique violation, not a row to look at.
+    auto ins = co_await pool_->query(
+        "INSERT INTO idempotency_keys (account_id, key, fingerprint, order_id, "
+        "state, locked_until, attempt) VALUES ($1, $2, $3, $4, 'in_progress', "
+        "to_timestamp($5::float8 / 1000), $6) ON CONFLICT (account_id, key) DO NOTHING",
+        P(arg(account), arg(key), arg(fp), arg(order_id), arg(now + lease), arg(new_attempt)));
+    if (!ins.ok()) {
+      if (ins.code() == pg::Errc::unique_violation) {
+        co_return app::IdempotencyBegin{K::order_busy, false, 0, {}};
+      }
+      co_return map_error(std::move(ins).error());
+    }
+    if (ins->affected() == 1) {
+      co_return app::IdempotencyBegin{K::started, false, 0, {}, new_attempt};
+    }
     PG_TRY(auto row,
            co_await pool_->query(
                "SELECT fingerprint, state, (extract(epoch from locked_until) * 1000)::bigint, "

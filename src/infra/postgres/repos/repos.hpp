@@ -24,6 +24,17 @@ class Accounts final : public app::AccountRepo {
   std::shared_ptr<pg::Pool> pool_;
 };
 
+class Sessions final : public app::SessionRepo {
+ public:
+  explicit Sessions(std::shared_ptr<pg::Pool> p) : pool_(std::move(p)) {}
+  app::Task<void> create(std::string session_id, const domain::Session& s, Millis now) override;
+  app::Task<std::optional<domain::Session>> find(std::string session_id) override;
+  app::Task<void> remove(std::string session_id) override;
+
+ private:
+  std::shared_ptr<pg::Pool> pool_;
+};
+
 class CatalogReader final : public app::CatalogReader {
  public:
   explicit CatalogReader(std::shared_ptr<pg::Pool> read_pool) : pool_(std::move(read_pool)) {}
@@ -80,7 +91,7 @@ class Orders final : public app::OrderRepo {
   app::Task<std::optional<domain::Order>> get(std::string order_id) override;
   app::Task<std::optional<domain::Order>> by_hold(std::string hold_id) override;
   app::Task<std::vector<domain::Order>> list_for_account(std::string account_id) override;
-  app::Task<void> cancel_for_hold(std::string hold_id) override;
+  app::Task<HoldOrder> cancel_for_hold(std::string hold_id) override;
   app::Task<app::IdempotencyBegin> begin_payment(std::string account_id, std::string key,
                                                  std::string fingerprint, std::string order_id,
                                                  std::string new_attempt, Millis now,

@@ -58,36 +58,51 @@ std::vector<std::string> V(A&&... a) {
 }
 }  // namespace
 
-// ---- Sessions: "account_id|account_num|expires_at"
+// ---- Sessions: "account_id|account_num|expires_at", or "-" for a revoked one (a tombstone)
+
+namespace {
+constexpr std::string_view kRevoked = "-";
+std::string session_value(const domain::Session& ses) {
+  return ses.account_id + "|" + s(ses.account_num) + "|" + s(ses.expires_at);
+}
+}  // namespace
 
 Task<void> Sessions::put(std::string id, domain::Session ses, Millis ttl_ms) {
-  auto cmd1 =
-      V("SET", "sess:" + id, ses.account_id + "|" + s(ses.account_num) + "|" + s(ses.expires_at),
-        "PX", s(ttl_ms));
+  auto cmd1 = V("SET", "sess:" + id, session_value(ses), "PX", s(std::max<Millis>(1, ttl_ms)));
   RD_TRY(auto r, co_await c_->exec(std::move(cmd1)));
   (void)r;
   co_return Status{};
 }
 
-Task<std::optional<domain::Session>> Sessions::get(std::string id) {
-  auto cmd2 = V("GET", "sess:" + id);
-  RD_TRY(auto r, co_await c_->exec(std::move(cmd2)));
-  if (r.is_nil()) co_return std::optional<domain::Session>{};
-  std::string_view v = r.view();
-  auto a = v.find('|');
-  auto b = v.find('|', a + 1);
-  if (a == std::string_view::npos || b == std::string_view::npos) {
-    co_return std::optional<domain::Session>{};
-  }
-  domain::Session out;
-  out.account_id = std::string(v.substr(0, a));
-  std::from_chars(v.data() + a + 1, v.data() + b, out.account_num);
-  std::from_chars(v.data() + b + 1, v.data() + v.size(), out.expires_at);
-  co_return std::optional<domain::Session>(std::move(out));
+Task<void> Sessions::fill(std::string id, domain::Session ses, Millis ttl_ms) {
+  auto cmd = V("SET", "sess:" + id, session_value(ses), "PX", s(std::max<Millis>(1, ttl_ms)), "NX");
+  RD_TRY(auto r, co_await c_->exec(std::move(cmd)));
+  (void)r;
+  co_return Status{};
 }
 
-Task<void> Sessions::remove(std::string id) {
-  auto cmd3 = V("DEL", "sess:" + id);
+Task<app::CachedSession> Sessions::get(std::string id) {
+  using State = app::CachedSession::State;
+  auto cmd2 = V("GET", "sess:" + id);
+  RD_TRY(auto r, co_await c_->exec(std::move(cmd2)));
+  app::CachedSession out;
+  if (r.is_nil()) co_return out;
+  std::string_view v = r.view();
+  auto a = v.find('|');
+  auto b = a == std::string_view::npos ? a : v.find('|', a + 1);
+  if (v == kRevoked || b == std::string_view::npos) {
+    out.state = State::revoked;
+    co_return out;
+  }
+  out.state = State::found;
+  out.session.account_id = std::string(v.substr(0, a));
+  std::from_chars(v.data() + a + 1, v.data() + b, out.session.account_num);
+  std::from_chars(v.data() + b + 1, v.data() + v.size(), out.session.expires_at);
+  co_return out;
+}
+
+Task<void> Sessions::revoke(std::string id, Millis ttl_ms) {
+  auto cmd3 = V("SET", "sess:" + id, std::string(kRevoked), "PX", s(std::max<Millis>(1, ttl_ms)));
   RD_TRY(auto r, co_await c_->exec(std::move(cmd3)));
   (void)r;
   co_return Status{};

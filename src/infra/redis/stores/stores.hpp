@@ -16,8 +16,9 @@ class Sessions final : public app::SessionStore {
  public:
   explicit Sessions(std::shared_ptr<redis::Client> c) : c_(std::move(c)) {}
   app::Task<void> put(std::string id, domain::Session s, Millis ttl_ms) override;
-  app::Task<std::optional<domain::Session>> get(std::string id) override;
-  app::Task<void> remove(std::string id) override;
+  app::Task<void> fill(std::string id, domain::Session s, Millis ttl_ms) override;
+  app::Task<app::CachedSession> get(std::string id) override;
+  app::Task<void> revoke(std::string id, Millis ttl_ms) override;
 
  private:
   std::shared_ptr<redis::Client> c_;
