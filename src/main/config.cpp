@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "app/errors.hpp"
+#include "http/client_address.hpp"
 
 namespace tk::service {
 
@@ -71,7 +72,13 @@ Result<Config> load_config() {
     get("TICKETING_PG_POOL_SIZE", c.pg_pool_size);
     get("TICKETING_MAX_CONNECTIONS", c.max_connections);
     get("TICKETING_RATE_PER_ACCOUNT", c.rate_per_account);
+    get("TICKETING_RATE_PER_ADDRESS", c.rate_per_address);
     get("TICKETING_SIGNUPS_PER_MINUTE", c.signups_per_minute);
+    get("TICKETING_ADMIN_FAILURES_PER_MINUTE", c.admin_failures_per_minute);
+    get("TICKETING_TRUSTED_PROXIES", c.trusted_proxies);
+    get("TICKETING_PROXY_PROTOCOL", c.proxy_protocol);
+    get("TICKETING_OPS_HOST", c.ops_host);
+    get("TICKETING_OPS_PORT", c.ops_port);
     get("TICKETING_ACCESS_LOG", c.access_log);
     get("TICKETING_FAULT", c.fault);
     get("TICKETING_STATIC_DIR", c.static_dir);
@@ -83,6 +90,22 @@ Result<Config> load_config() {
     c.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (c.http_port < 0 || c.http_port > 65535) {
     return Error{app::Errc::out_of_range, {{"field", "TICKETING_HTTP_PORT"}}};
+  }
+  if (c.ops_port < 0 || c.ops_port > 65535) {
+    return Error{app::Errc::out_of_range, {{"field", "TICKETING_OPS_PORT"}}};
+  }
+  if (!http::TrustedProxies::parse(c.trusted_proxies)) {
+    return Error{app::Errc::invalid_field,
+                 {{"field", "TICKETING_TRUSTED_PROXIES"},
+                  {"reason", "a comma-separated list of addresses and CIDR blocks"}}};
+  }
+  if (c.proxy_protocol && c.trusted_proxies.empty()) {
+    return Error{app::Errc::invalid_field,
+                 {{"field", "TICKETING_PROXY_PROTOCOL"},
+                  {"reason", "needs TICKETING_TRUSTED_PROXIES: only they may send the header"}}};
+  }
+  if (c.rate_per_address < 0 || c.signups_per_minute < 1 || c.admin_failures_per_minute < 1) {
+    return Error{app::Errc::out_of_range, {{"field", "rate limits"}}};
   }
   if (c.secret.size() < 32) {
     return Error{
