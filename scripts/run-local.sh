@@ -36,6 +36,10 @@ export TICKETING_HTTP_PORT=${TICKETING_HTTP_PORT:-8080}
 export TICKETING_PG_URL=${TICKETING_PG_URL:-postgresql://postgres@127.0.0.1:$TK_PG_PORT/ticketing}
 export TICKETING_REDIS_URL=${TICKETING_REDIS_URL:-redis://127.0.0.1:$TK_REDIS_PORT}
 export TICKETING_STATIC_DIR=${TICKETING_STATIC_DIR:-$TK_ROOT/web/dist}
+# A local run serves one person trying things and scripts on loopback: the contract's local
+# defaults (1,000 sign-ups a minute) instead of the production ones.
+export TICKETING_SIGNUPS_PER_MINUTE=${TICKETING_SIGNUPS_PER_MINUTE:-1000}
+export TICKETING_OPS_PORT=${TICKETING_OPS_PORT:-9090}
 set -a
 # shellcheck source=/dev/null
 . "$TK_SECRETS"

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "app/errors.hpp"
+#include "app/seats.hpp"
 #include "common/crypto/encoding.hpp"
 #include "domain/admission.hpp"
 
@@ -25,10 +26,9 @@ Task<domain::Performance> Catalogue::performance(std::string id) {
   co_return std::move(*p);
 }
 
-Task<domain::Venue> Catalogue::venue(std::string id) {
-  TK_CO_TRY(auto v, co_await d_.ports.catalog->get_venue(std::move(id)));
-  if (!v) co_return Errc::not_found;
-  co_return std::move(*v);
+Task<std::shared_ptr<const Layout>> Catalogue::layout(const std::string& venue_id) {
+  Seats seats(d_);
+  co_return co_await seats.layout_of(venue_id);
 }
 
 namespace {
@@ -63,13 +63,19 @@ Task<domain::Venue> Admin::create_venue(std::string name, std::vector<NewSection
   }
   if (total > kMaxSeatsPerVenue)
     co_return field_error(Errc::out_of_range, "sections", "at most 200000 seats");
-  co_return co_await d_.ports.catalog_writer->create_venue(std::move(name), std::move(sections));
+  TK_CO_TRY(auto v,
+            co_await d_.ports.catalog_writer->create_venue(std::move(name), std::move(sections)));
+  changed();
+  co_return v;
 }
 
 Task<std::string> Admin::create_event(std::string title, std::string venue_id) {
   if (title.empty() || title.size() > 200)
     co_return field_error(Errc::invalid_field, "title", "1..200 chars");
-  co_return co_await d_.ports.catalog_writer->create_event(std::move(title), std::move(venue_id));
+  TK_CO_TRY(auto id,
+            co_await d_.ports.catalog_writer->create_event(std::move(title), std::move(venue_id)));
+  changed();
+  co_return id;
 }
 
 namespace {
@@ -147,6 +153,7 @@ Task<std::string> Admin::create_performance(NewPerformance n) {
     co_return field_error(Errc::invalid_field, "price_grades", "every venue grade needs a price");
   p.price_grades = std::move(n.price_grades);
   TK_CO_CHECK(co_await d_.ports.catalog_writer->create_performance(p));
+  changed();
   co_return p.id;
 }
 
@@ -172,8 +179,11 @@ Task<domain::Performance> Admin::update_performance(std::string id, PerformanceC
   TK_CO_TRY(auto p, co_await d_.ports.catalog_writer->update_performance(std::move(id), c));
   if (!p) co_return Errc::not_found;
   d_.shared->view->update_perf(*p);  // this process sees the change at once; others on refresh
+  changed();
   co_return std::move(*p);
 }
+
+void Admin::changed() { d_.shared->catalogue_version.fetch_add(1, std::memory_order_release); }
 
 Task<domain::Performance> Admin::performance(std::string id) {
   TK_CO_TRY(auto p, co_await d_.ports.catalog_writer->get_performance(std::move(id)));

@@ -1,5 +1,6 @@
 #pragma once
 // Public catalogue reads and the operator's catalogue/sale management.
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,7 +15,8 @@ class Catalogue {
   Task<std::vector<domain::Event>> events();
   Task<domain::Event> event(std::string id);
   Task<domain::Performance> performance(std::string id);
-  Task<domain::Venue> venue(std::string id);
+  // From the process-wide layout cache (a venue's layout never changes once created).
+  Task<std::shared_ptr<const Layout>> layout(const std::string& venue_id);
 
  private:
   Deps d_;
@@ -53,6 +55,7 @@ class Admin {
   Task<PerformanceStats> stats(std::string id);
 
  private:
+  void changed();  // after a successful write: public read caches rebuild
   Deps d_;
 };
 

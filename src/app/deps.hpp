@@ -1,6 +1,9 @@
 #pragma once
 // What every use case needs: the ports of its thread (shared-nothing: one set per io_context)
 // and the process-wide pieces (clock, signer, password hasher, queue view, settings).
+#include <atomic>
+#include <cstdint>
+
 #include "app/in_flight_limit.hpp"
 #include "app/layout_cache.hpp"
 #include "app/lost_holds.hpp"
@@ -56,6 +59,9 @@ struct Shared {
   LayoutCache* layouts = nullptr;
   Settings settings;
   FaultPoint fault = FaultPoint::none;
+  // Bumped by every operator change to the catalogue in this process, so caches of public reads
+  // drop what they built before it (other processes' changes show within the caches' bound).
+  std::atomic<std::uint64_t> catalogue_version{0};
 };
 
 // Work in flight on one io_context that concurrent requests join instead of repeating.

@@ -13,12 +13,27 @@ RateLimiter::RateLimiter(double per_second, double burst, std::size_t min_sweep)
   for (auto& s : shards_) s.sweep_at = min_sweep_;
 }
 
-bool RateLimiter::allow(std::string_view key, Millis now) {
+std::uint64_t RateLimiter::hash(std::string_view key) const {
   unsigned char out[crypto_shorthash_BYTES];
   crypto_shorthash(out, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
                    key_.data());
   std::uint64_t h;
   std::memcpy(&h, out, sizeof h);
+  return h;
+}
+
+bool RateLimiter::exhausted(std::string_view key, Millis now) const {
+  std::uint64_t h = hash(key);
+  const Shard& s = shards_[h % kShards];
+  std::lock_guard lk(s.mu);
+  auto it = s.buckets.find(h);
+  if (it == s.buckets.end()) return false;
+  double refill = static_cast<double>(std::max<Millis>(0, now - it->second.last)) * rate_ / 1000.0;
+  return std::min(burst_, it->second.tokens + refill) < 1;
+}
+
+bool RateLimiter::allow(std::string_view key, Millis now) {
+  std::uint64_t h = hash(key);
   Shard& s = shards_[h % kShards];
   std::lock_guard lk(s.mu);
   if (s.buckets.size() >= s.sweep_at) sweep(s, now);

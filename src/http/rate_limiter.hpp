@@ -26,6 +26,9 @@ class RateLimiter {
   // min_sweep: buckets a shard holds before its first sweep (small in tests).
   RateLimiter(double per_second, double burst, std::size_t min_sweep = 4096);
   bool allow(std::string_view key, Millis now);
+  // True when `key` has no token left at `now`; consumes nothing (for limits counted only on
+  // failures, such as wrong admin tokens: checked first, charged by allow() when one fails).
+  bool exhausted(std::string_view key, Millis now) const;
   // Buckets currently remembered (tests and metrics).
   std::size_t size() const;
 
@@ -43,6 +46,7 @@ class RateLimiter {
     std::size_t sweep_at = 0;
   };
   void sweep(Shard& s, Millis now);
+  std::uint64_t hash(std::string_view key) const;
 
   double rate_, burst_;
   std::size_t min_sweep_;

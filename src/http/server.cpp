@@ -312,8 +312,12 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
   Impl& s = *slot.impl;
   boost::system::error_code ec;
   sock.set_option(tcp::no_delay(true), ec);
-  asio::ip::address remote;
-  if (auto ep = sock.remote_endpoint(ec); !ec) remote = ep.address();
+  asio::ip::address remote;  // the connection's client: the peer, or what its PROXY header says
+  if (auto ep = sock.remote_endpoint(ec); !ec) remote = normalized(ep.address());
+  const TrustedProxies* trusted = s.opt.trusted_proxies && !s.opt.trusted_proxies->empty()
+                                      ? s.opt.trusted_proxies.get()
+                                      : nullptr;
+  const bool expect_proxy_header = trusted && s.opt.proxy_protocol && trusted->contains(remote);
   // Non-blocking for the synchronous write attempt (write_now); Asio's own operations are
   // unaffected.
   sock.non_blocking(true, ec);
@@ -336,6 +340,32 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
   std::string head;  // response head, its capacity reused across keep-alive requests
   std::optional<bhttp::request_parser<bhttp::string_body>> parser;
   bool linger = false;  // close gracefully (we answered) rather than abruptly
+  if (expect_proxy_header) {
+    // The header comes first and at once (the proxy wrote it before any client byte).
+    deadline.expire_after(s.opt.read_timeout);
+    for (;;) {
+      auto data = buffer.cdata();
+      ProxyHeader h =
+          parse_proxy_header(std::string_view(static_cast<const char*>(data.data()), data.size()));
+      if (h.status == ProxyHeader::Status::done) {
+        buffer.consume(h.length);
+        if (h.source) remote = *h.source;
+        break;
+      }
+      if (h.status == ProxyHeader::Status::invalid) {
+        sock.close(ec);
+        co_return;
+      }
+      auto [rec, n] = co_await sock.async_read_some(buffer.prepare(kReadChunk), kTuple);
+      if (rec) {
+        sock.close(ec);
+        co_return;
+      }
+      buffer.commit(n);
+    }
+    deadline.clear();
+  }
+  std::string forwarded;  // X-Forwarded-For of the current request, every header joined
   for (;;) {
     if (buffer.size() == 0) {
       if (s.draining.load(std::memory_order_relaxed)) break;
@@ -412,6 +442,14 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
     Request& req = parser->get();
     RequestContext ctx{req};
     ctx.remote = remote;
+    if (trusted) {
+      forwarded.clear();
+      for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) {
+        if (!forwarded.empty()) forwarded += ',';
+        forwarded.append(it->value().data(), it->value().size());
+      }
+      ctx.remote = client_address(remote, forwarded, *trusted);
+    }
     ctx.started = std::chrono::steady_clock::now();
     if (auto it = req.find("X-Request-Id"); it != req.end() && sane_request_id(it->value())) {
       ctx.request_id = std::string(it->value());
@@ -479,7 +517,7 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
     s.record(ctx.route, req.method(), status, secs);
     if (s.access_log.enabled()) {
       s.access_log.write({ctx.request_id, req.method_string(), ctx.route, req.target(), status,
-                          secs * 1000, &remote, &ctx.log_fields});
+                          secs * 1000, &ctx.remote, &ctx.log_fields});
     }
     if (wec) break;
     if (!keep) {

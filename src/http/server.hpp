@@ -12,6 +12,7 @@
 
 #include "common/metrics.hpp"
 #include "common/result.hpp"
+#include "http/client_address.hpp"
 #include "http/context.hpp"
 #include "http/responses.hpp"
 #include "http/router.hpp"
@@ -54,6 +55,12 @@ struct ServerOptions {
   // no limiter). Over the cap: 503 unavailable + Retry-After, then close.
   std::size_t max_connections = 10000;
   bool access_log = true;  // one JSON line per request on stdout; off for benchmarks
+  // Peers whose PROXY header and X-Forwarded-For are believed (client_address.hpp); null or
+  // empty: the socket peer is the client. RequestContext::remote is the client so found.
+  std::shared_ptr<const TrustedProxies> trusted_proxies;
+  // Trusted peers open every connection with a PROXY v1/v2 header (HAProxy `send-proxy`); a
+  // connection from one without a valid header is closed. Other peers never send one.
+  bool proxy_protocol = false;
   int backlog = 1024;
 };
 

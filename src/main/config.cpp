@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "app/errors.hpp"
+#include "http/client_address.hpp"
 
 namespace tk::service {
 
@@ -76,7 +77,13 @@ Result<Config> load_config() {
     get("TICKETING_PG_POOL_SIZE", c.pg_pool_size);
     get("TICKETING_MAX_CONNECTIONS", c.max_connections);
     get("TICKETING_RATE_PER_ACCOUNT", c.rate_per_account);
+    get("TICKETING_RATE_PER_ADDRESS", c.rate_per_address);
     get("TICKETING_SIGNUPS_PER_MINUTE", c.signups_per_minute);
+    get("TICKETING_ADMIN_FAILURES_PER_MINUTE", c.admin_failures_per_minute);
+    get("TICKETING_TRUSTED_PROXIES", c.trusted_proxies);
+    get("TICKETING_PROXY_PROTOCOL", c.proxy_protocol);
+    get("TICKETING_OPS_HOST", c.ops_host);
+    get("TICKETING_OPS_PORT", c.ops_port);
     get("TICKETING_ACCESS_LOG", c.access_log);
     get("TICKETING_LOG_BUFFER_KIB", c.log_buffer_kib);
     get("TICKETING_DRAIN_DELAY_MS", c.drain_delay_ms);
@@ -107,6 +114,22 @@ Result<Config> load_config() {
   }
   if (c.redis_timeout_ms <= 0 || c.redis_stall_ms <= 0 || c.redis_max_pending <= 0) {
     return Error{app::Errc::out_of_range, {{"field", "TICKETING_REDIS_*"}}};
+  }
+  if (c.ops_port < 0 || c.ops_port > 65535) {
+    return Error{app::Errc::out_of_range, {{"field", "TICKETING_OPS_PORT"}}};
+  }
+  if (!http::TrustedProxies::parse(c.trusted_proxies)) {
+    return Error{app::Errc::invalid_field,
+                 {{"field", "TICKETING_TRUSTED_PROXIES"},
+                  {"reason", "a comma-separated list of addresses and CIDR blocks"}}};
+  }
+  if (c.proxy_protocol && c.trusted_proxies.empty()) {
+    return Error{app::Errc::invalid_field,
+                 {{"field", "TICKETING_PROXY_PROTOCOL"},
+                  {"reason", "needs TICKETING_TRUSTED_PROXIES: only they may send the header"}}};
+  }
+  if (c.rate_per_address < 0 || c.signups_per_minute < 1 || c.admin_failures_per_minute < 1) {
+    return Error{app::Errc::out_of_range, {{"field", "rate limits"}}};
   }
   if (c.secret.size() < 32) {
     return Error{

@@ -31,8 +31,16 @@ struct Config {
   int payment_timeout_ms = 5000;
   int pg_pool_size = 8;
   int max_connections = 10000;
-  int rate_per_account = 50;      // requests/s per account (burst 2x)
-  int signups_per_minute = 1000;  // per client address
+  int rate_per_account = 50;    // requests/s per account (burst 2x)
+  int rate_per_address = 100;   // requests/s per client address on unauthenticated routes (burst
+                                // 2x); 0: no limit
+  int signups_per_minute = 10;  // sign-ups, and separately log-ins, per client address
+  int admin_failures_per_minute = 10;  // wrong admin tokens per client address before 429
+  // Proxies whose PROXY header / X-Forwarded-For name the client (CIDR list); empty: none.
+  std::string trusted_proxies;
+  bool proxy_protocol = false;  // trusted proxies send a PROXY v1/v2 header on every connection
+  std::string ops_host = "127.0.0.1";  // operations listener: /metrics, /healthz, /readyz
+  int ops_port = 9090;                 // 0: any free port (logged at start)
   bool access_log = true;
   // Lines the asynchronous log writer may hold before it drops (and counts) new ones.
   int log_buffer_kib = 4096;

@@ -27,6 +27,8 @@ struct Worker {
   std::unique_ptr<Adapters> a;
   http::Router router;
   std::unique_ptr<http::Server> server;
+  http::Router ops_router;                   // the first worker's only
+  std::unique_ptr<http::Server> ops_server;  // the operations listener, on the first worker
   app::Flights flights;
   app::Deps deps;
 };
@@ -41,7 +43,8 @@ struct Service::Impl {
   app::LayoutCache layouts;
   app::Shared shared;
   metrics::Registry metrics;
-  std::unique_ptr<http::RateLimiter> account_limiter, signup_limiter, poll_limiter;
+  std::unique_ptr<http::RateLimiter> account_limiter, address_limiter, signup_limiter,
+      admin_failure_limiter, poll_limiter;
   std::shared_ptr<http::ConnectionLimiter> conn_limiter;
   std::vector<std::unique_ptr<Worker>> workers;
   std::unique_ptr<workers::Background> background;
@@ -106,6 +109,12 @@ std::uint16_t Service::port() const {
   return impl_->workers.empty() ? 0 : impl_->workers.front()->server->port();
 }
 
+std::uint16_t Service::ops_port() const {
+  return impl_->workers.empty() || !impl_->workers.front()->ops_server
+             ? 0
+             : impl_->workers.front()->ops_server->port();
+}
+
 Status Service::prepare(std::chrono::seconds wait) {
   auto& s = *impl_;
   const auto& cfg = s.cfg;
@@ -166,8 +175,17 @@ Status Service::prepare(std::chrono::seconds wait) {
 #endif
   s.account_limiter =
       std::make_unique<http::RateLimiter>(cfg.rate_per_account, cfg.rate_per_account * 2.0);
+  if (cfg.rate_per_address > 0) {
+    s.address_limiter =
+        std::make_unique<http::RateLimiter>(cfg.rate_per_address, cfg.rate_per_address * 2.0);
+  }
   s.signup_limiter =
       std::make_unique<http::RateLimiter>(cfg.signups_per_minute / 60.0, cfg.signups_per_minute);
+  s.admin_failure_limiter = std::make_unique<http::RateLimiter>(
+      cfg.admin_failures_per_minute / 60.0, cfg.admin_failures_per_minute);
+  auto trusted = http::TrustedProxies::parse(cfg.trusted_proxies);
+  if (!trusted) return Error{app::Errc::invalid_field, {{"field", "TICKETING_TRUSTED_PROXIES"}}};
+  auto trusted_proxies = std::make_shared<const http::TrustedProxies>(std::move(*trusted));
   s.poll_limiter = std::make_unique<http::RateLimiter>(5, 20);
   s.conn_limiter =
       std::make_shared<http::ConnectionLimiter>(static_cast<std::size_t>(cfg.max_connections));
@@ -207,9 +225,10 @@ Status Service::prepare(std::chrono::seconds wait) {
       // Not only a closed socket: a Redis that stopped answering makes the instance unready.
       return !impl_->draining && wp->a->pool->healthy() && wp->a->redis->healthy();
     };
-    ao.metrics = &s.metrics;
     ao.account_limiter = s.account_limiter.get();
+    ao.address_limiter = s.address_limiter.get();
     ao.signup_limiter = s.signup_limiter.get();
+    ao.admin_failure_limiter = s.admin_failure_limiter.get();
     ao.poll_limiter = s.poll_limiter.get();
 #ifdef TK_TEST_HOOKS
     ao.test_clock = &s.clock;
@@ -222,8 +241,24 @@ Status Service::prepare(std::chrono::seconds wait) {
         static_cast<std::uint16_t>(i == 0 ? cfg.http_port : s.workers.front()->server->port());
     so.access_log = cfg.access_log;
     so.max_connections = static_cast<std::size_t>(cfg.max_connections);
+    so.trusted_proxies = trusted_proxies;
+    so.proxy_protocol = cfg.proxy_protocol;
     w->server = std::make_unique<http::Server>(ex, so, w->router, s.metrics, s.conn_limiter);
     if (auto l = w->server->listen(); !l) return l;
+    if (i == 0) {
+      // Operations listener (loopback by default): /metrics is for the scraper only; the
+      // public port answers it 404. Its own small connection cap: a busy public side never
+      // locks the scraper out.
+      http::add_ops_routes(w->ops_router, ao.ready, &s.metrics);
+      http::ServerOptions oo;
+      oo.address = cfg.ops_host;
+      oo.port = static_cast<std::uint16_t>(cfg.ops_port);
+      oo.reuse_port = false;  // one process per operations port: a clash fails the start
+      oo.access_log = false;  // scrapes every few seconds are not traffic
+      oo.max_connections = 64;
+      w->ops_server = std::make_unique<http::Server>(ex, oo, w->ops_router, s.metrics);
+      if (auto l = w->ops_server->listen(); !l) return l;
+    }
     s.workers.push_back(std::move(w));
   }
 
@@ -323,19 +358,42 @@ void Service::stop() {
     log_failure("shutdown", &impl_->metrics)(e);
     for (auto& w : impl_->workers) w->io.stop();
   });
+  if (auto* ops = s.workers.empty() ? nullptr : s.workers.front()->ops_server.get()) {
+    asio::co_spawn(
+        s.workers.front()->io,
+        [ops]() -> asio::awaitable<void> {
+          ops->stop_accepting();
+          co_await ops->drain(std::chrono::seconds(1));
+        },
+        [](std::exception_ptr e) {
+          if (!e) return;
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& x) {
+            log::error("operations listener drain failed", {{"error", x.what()}});
+          } catch (...) {
+            log::error("operations listener drain failed", {});
+          }
+        });
+  }
 }
 
 void Service::run() {
   auto& s = *impl_;
   auto& w0 = *s.workers.front();
   for (auto& w : s.workers) w->server->start();
+  if (w0.ops_server) w0.ops_server->start();
   s.subscriber->start();
   s.background->start(w0.io.get_executor());
   asio::signal_set signals(w0.io, SIGTERM, SIGINT);
   signals.async_wait([this](const boost::system::error_code& ec, int) {
     if (!ec) stop();
   });
-  log::info("listening", {{"host", s.cfg.http_host}, {"port", port()}, {"threads", s.cfg.threads}});
+  log::info("listening", {{"host", s.cfg.http_host},
+                          {"port", port()},
+                          {"ops_host", s.cfg.ops_host},
+                          {"ops_port", ops_port()},
+                          {"threads", s.cfg.threads}});
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < s.workers.size(); ++i) {
     threads.emplace_back([w = s.workers[i].get()] { w->io.run(); });

@@ -21,6 +21,7 @@ class Service {
   void run();
   void stop();  // thread-safe: starts the graceful drain
   std::uint16_t port() const;
+  std::uint16_t ops_port() const;  // the operations listener's bound port
 
  private:
   struct Impl;

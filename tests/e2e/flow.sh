@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Black-box end-to-end test: drives a running service over HTTP through the whole contract
 # (admin set-up -> sign up -> log in -> join -> poll -> seats -> hold -> order -> pay -> replay)
-# and checks statuses and bodies. Usage: flow.sh BASE_URL ADMIN_TOKEN
+# and checks statuses and bodies. Usage: flow.sh BASE_URL ADMIN_TOKEN OPS_URL
+# (OPS_URL: the operations listener, TICKETING_OPS_PORT). Expects TICKETING_RATE_PER_ADDRESS=20
+# and the default sign-up and admin-failure limits: it ends by running into them.
 set -uo pipefail
-BASE=${1:?base url}; ADMIN=${2:?admin token}
+BASE=${1:?base url}; ADMIN=${2:?admin token}; OPS=${3:?operations url}
 pass=0; fail=0
 J() { python3 -c "import sys,json; d=json.load(sys.stdin); print(eval(sys.argv[1], {'d': d}))" "$1"; }
 req() {  # method path [body] [extra curl args...] -> sets CODE, BODY, HDRS
@@ -44,7 +46,13 @@ req GET /v1/events; check "events" 200 "$CODE"
 req GET "/v1/events/$EVENT"; check "event" 200 "$CODE"; check "event perf" "$PERF" "$(echo "$BODY" | J 'd["performances"][0]["id"]')"
 check "scheduled" scheduled "$(echo "$BODY" | J 'd["performances"][0]["status"]')"
 req GET "/v1/performances/$PERF"; check "performance" 200 "$CODE"; check "max per order" 2 "$(echo "$BODY" | J 'd["max_seats_per_order"]')"
+hdr() { echo "$HDRS" | tr -d '\r' | awk -v k="$(echo "$1" | tr A-Z a-z)" 'BEGIN{FS=": "} tolower($1)==k {print $2}'; }
+ETAG=$(hdr ETag); check "performance has an ETag" 1 "$([ -n "$ETAG" ] && echo 1)"
+check "performance cacheable for seconds" "public, max-age=5" "$(hdr Cache-Control)"
+req GET "/v1/performances/$PERF" "" -H "If-None-Match: $ETAG"; check "performance not modified" 304 "$CODE"
+check "304 has no body" "" "$BODY"
 req GET "/v1/venues/$VENUE/layout"; check "layout" 200 "$CODE"
+check "layout immutable" "public, max-age=31536000, immutable" "$(hdr Cache-Control)"
 SEATS=$(echo "$BODY" | J '",".join(s["id"] for sec in d["sections"] for r in sec["rows"] for s in r["seats"])')
 S1=$(echo "$SEATS" | cut -d, -f1); S2=$(echo "$SEATS" | cut -d, -f2); S3=$(echo "$SEATS" | cut -d, -f3)
 req GET /v1/events/unknown; check "unknown event" 404 "$CODE"
@@ -55,6 +63,8 @@ EMAIL="buyer$RANDOM$RANDOM@example.com"
 req POST /v1/accounts "{\"email\":\"$EMAIL\",\"password\":\"correct horse\",\"name\":\"Kim\"}"; check "sign up" 201 "$CODE"
 req POST /v1/accounts "{\"email\":\"$EMAIL\",\"password\":\"correct horse\",\"name\":\"Kim\"}"; check "email taken" 409 "$CODE"
 req POST /v1/accounts '{"email":"x@example.com","password":123,"name":"K"}'; check "wrong type" 400 "$CODE"
+req POST /v1/sessions "{\"email\":\"$EMAIL\",\"password\":\"wrong pass\",\"password\":\"correct horse\"}"
+check "duplicate key" 400 "$CODE"; check "duplicate key code" invalid_field "$(echo "$BODY" | J 'd["error"]["code"]')"
 req POST /v1/sessions "{\"email\":\"$EMAIL\",\"password\":\"wrong pass\"}"; check "bad password" 401 "$CODE"
 req POST /v1/sessions "{\"email\":\"$EMAIL\",\"password\":\"correct horse\"}"; check "log in" 201 "$CODE"
 TOKEN=$(echo "$BODY" | J 'd["session_token"]'); U=(-H "Authorization: Bearer $TOKEN")
@@ -148,10 +158,40 @@ req POST /v1/accounts "{\"email\":\"$big\"}"; check "body too large" 413 "$CODE"
 req GET /v1/events "" -H "X-Big: $(head -c 17000 /dev/zero | tr '\0' 'b')"; check "headers too large" 431 "$CODE"
 req GET "/v1/admin/performances/$PERF/stats" "" "${A[@]}"; check "stats" 200 "$CODE"
 check "stats sold" 2 "$(echo "$BODY" | J 'd["seats"]["sold"]')"; check "orders paid" 1 "$(echo "$BODY" | J 'd["orders_paid"]')"
-req GET /metrics; check "metrics" 200 "$CODE"; check "metrics has requests" 1 "$(echo "$BODY" | grep -c '^# TYPE http_requests_total')"
+req GET /metrics; check "no metrics on the public port" 404 "$CODE"
 req GET /healthz; check "healthz" 200 "$CODE"
+req GET /readyz; check "readyz" 200 "$CODE"
+BASE_PUBLIC=$BASE; BASE=$OPS
+req GET /metrics; check "metrics" 200 "$CODE"; check "metrics has requests" 1 "$(echo "$BODY" | grep -c '^# TYPE http_requests_total')"
+req GET /healthz; check "ops healthz" 200 "$CODE"
+req GET /readyz; check "ops readyz" 200 "$CODE"
+req GET /v1/events; check "no API on the operations port" 404 "$CODE"
+BASE=$BASE_PUBLIC
 req DELETE /v1/sessions/current "" "${U[@]}"; check "log out" 204 "$CODE"
 req GET /v1/me "" "${U[@]}"; check "session gone" 401 "$CODE"
+
+# --- per-address limits (last: they leave this address limited)
+burst() {  # path count -> 1 when a 429 came back (one keep-alive connection, no pauses)
+  python3 - "$BASE" "$1" "$2" <<'PY'
+import http.client, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1]); c = http.client.HTTPConnection(u.hostname, u.port)
+codes = []
+for _ in range(int(sys.argv[3])):
+    c.request("GET", sys.argv[2]); r = c.getresponse(); r.read(); codes.append(r.status)
+print(1 if 429 in codes else 0)
+PY
+}
+check "public routes limited per address" 1 "$(burst /v1/events 100)"
+codes=""; for i in $(seq 12); do
+  req POST /v1/accounts "{\"email\":\"many$i$RANDOM@example.com\",\"password\":\"correct horse\",\"name\":\"M\"}"
+  codes="$codes $CODE"
+done
+check "sign-ups limited per address" 1 "$(echo "$codes" | grep -q 429 && echo 1)"
+codes=""; for i in $(seq 12); do
+  req GET "/v1/admin/performances/$PERF" "" -H "Authorization: Bearer guess$i"; codes="$codes $CODE"
+done
+check "admin token guesses limited" "429" "$(echo "$codes" | awk '{print $NF}')"
+req GET "/v1/admin/performances/$PERF" "" "${A[@]}"; check "locked out even with the token" 429 "$CODE"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -4,7 +4,8 @@
 set -uo pipefail
 bin=${1:?service binary}; envfile=${2:?servers env file}; mode=${3:-flow}; here=$(cd "$(dirname "$0")" && pwd)
 set -a; . "$envfile"; set +a
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port); ops_port=$(free_port)
 log=$(mktemp /tmp/tk-e2e-XXXX.log)
 # Every simulated buyer shares the loopback address and logs in at once (race.py: 64 at a time):
 # the per-address bound is raised above that, and with hashes this cheap (a few ms) a queue of 256
@@ -12,7 +13,15 @@ log=$(mktemp /tmp/tk-e2e-XXXX.log)
 export TICKETING_HTTP_PORT=$port TICKETING_HTTP_HOST=127.0.0.1 TICKETING_THREADS=2 \
   TICKETING_SECRET=e2e-secret-0123456789abcdef0123456789abcdef TICKETING_ADMIN_TOKEN=e2e-admin \
   TICKETING_ARGON2_OPSLIMIT=1 TICKETING_ARGON2_MEMLIMIT_KIB=8192 TICKETING_ARGON2_PER_ADDRESS=256 \
-  TICKETING_ARGON2_QUEUE=256
+  TICKETING_ARGON2_QUEUE=256 \
+  TICKETING_OPS_PORT=$ops_port
+if [ "$mode" = flow ]; then
+  # The flow checks the per-address limits themselves: the sign-up default, a small public rate.
+  export TICKETING_RATE_PER_ADDRESS=20
+else
+  # Hundreds of buyers from one loopback address.
+  export TICKETING_RATE_PER_ADDRESS=0 TICKETING_SIGNUPS_PER_MINUTE=100000
+fi
 start() {
   "$bin" >>"$log" 2>&1 &
   pid=$!
@@ -42,7 +51,7 @@ if [ "$mode" = crash ]; then
 fi
 start
 case $mode in
-  flow) bash "$here/flow.sh" "http://127.0.0.1:$port" e2e-admin ;;
+  flow) bash "$here/flow.sh" "http://127.0.0.1:$port" e2e-admin "http://127.0.0.1:$ops_port" ;;
   race) python3 "$here/race.py" "http://127.0.0.1:$port" e2e-admin "$TICKETING_PG_URL" "$TK_REDIS_PORT" 200 50 ;;
   crash) python3 "$here/crash.py" phase2 "http://127.0.0.1:$port" e2e-admin "$TICKETING_PG_URL" "$log.state" ;;
   flash) python3 "$here/flash.py" "http://127.0.0.1:$port" e2e-admin "${TK_LOADGEN:?}" "${TK_SEED:?}" ;;

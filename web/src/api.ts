@@ -2,6 +2,7 @@
 // a failed fetch (connection lost) becomes NetworkError, which callers may retry.
 import { NetworkError } from './logic/idempotency';
 import { clockSkewMs } from './logic/countdown';
+import { cacheModeFor } from './logic/cache';
 
 export class ApiError extends Error {
   constructor(public status: number, public code: string, message: string,
@@ -20,6 +21,7 @@ export interface CallOptions {
   ticket?: string | null;    // Queue-Ticket
   idempotencyKey?: string;
   signal?: AbortSignal;
+  revalidate?: boolean;      // public GET: always ask the server (304 when unchanged)
 }
 
 /** Server minus local clock, learnt from the Date header of every answer. */
@@ -35,7 +37,7 @@ export async function call<T = unknown>(method: string, path: string, o: CallOpt
   let res: Response;
   try {
     res = await fetch(path, {
-      method, headers, signal: o.signal, credentials: 'same-origin', cache: 'no-store',
+      method, headers, signal: o.signal, credentials: 'same-origin', cache: cacheModeFor(method, o),
       body: o.body === undefined ? undefined : JSON.stringify(o.body),
     });
   } catch (e) {

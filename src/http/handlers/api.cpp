@@ -1,6 +1,7 @@
 #include "http/handlers/api.hpp"
 
 #include <chrono>
+#include <limits>
 
 #include "app/catalogue.hpp"
 #include "app/identity.hpp"
@@ -9,6 +10,8 @@
 #include "app/single_flight.hpp"
 #include "app/waiting_room.hpp"
 #include "common/crypto/encoding.hpp"
+#include "http/body_cache.hpp"
+#include "http/client_address.hpp"
 #include "http/handlers/seat_map_body.hpp"
 #include "http/handlers/status_body.hpp"
 #include "http/query.hpp"
@@ -28,7 +31,58 @@ struct Ctx {
   SeatMapCache seat_maps;      // this io_context's own: no locking
   RecentWrites recent_writes;  // accounts that changed seats here in the last second
   app::SingleFlight<SeatMapCache::Bodies> map_builds;  // by performance id
+  BodyCache catalogue;                                 // encoded public catalogue reads
+  app::SingleFlight<std::string> catalogue_builds;     // by catalogue cache key
 };
+
+// How long this process answers a catalogue read from memory before asking PostgreSQL again:
+// the bound on how late another process's change (or a sale opening by the clock) shows here.
+constexpr Millis kCatalogueFreshMs = 1000;
+constexpr Millis kForever = std::numeric_limits<Millis>::max();
+// Events and performances change (status, new performances): browsers and edges keep them for a
+// few seconds and then revalidate with the ETag. A venue's layout never changes once created.
+constexpr std::string_view kShortCache = "public, max-age=5";
+constexpr std::string_view kImmutable = "public, max-age=31536000, immutable";
+
+using BodyBuilder = std::function<app::Task<std::string>()>;
+
+// A catalogue read from this thread's cache, or built once (concurrent misses share the build)
+// and kept for `fresh_for`. The version is read before the build, so an operator change that
+// lands while it runs makes the result stale at once.
+asio::awaitable<Response> serve_cached(Ctx& c, const Request& req, const std::string& key,
+                                       Millis fresh_for, std::string_view cache_control,
+                                       const BodyBuilder& build) {
+  Millis now = c.d.now();
+  // Immutable bodies outlive catalogue changes; the rest are built under the current version.
+  std::uint64_t version =
+      fresh_for == kForever ? 0 : c.d.shared->catalogue_version.load(std::memory_order_acquire);
+  if (const CachedBody* hit = c.catalogue.get(key, now, version)) {
+    co_return cached_response(req, *hit, cache_control);
+  }
+  auto run = [&build] { return build(); };
+  auto body = co_await c.catalogue_builds.run(key, run);
+  if (!body) co_return error_to_response(body.error());
+  Millis until = fresh_for == kForever ? kForever : now + fresh_for;
+  const CachedBody& fresh = c.catalogue.put(key, std::move(*body), until, version);
+  co_return cached_response(req, fresh, cache_control);
+}
+
+std::string layout_body(const domain::Venue& v) {
+  json::array sections;
+  for (const auto& s : v.seats) {
+    if (sections.empty() || sections.back().as_object()["name"].as_string() != s.section) {
+      sections.push_back(json::object{{"name", s.section}, {"rows", json::array{}}});
+    }
+    auto& rows = sections.back().as_object()["rows"].as_array();
+    if (rows.empty() || rows.back().as_object()["label"].as_string() != s.row) {
+      rows.push_back(json::object{{"label", s.row}, {"seats", json::array{}}});
+    }
+    rows.back().as_object()["seats"].as_array().push_back(
+        json::object{{"id", s.id}, {"number", s.number}, {"grade", s.grade}});
+  }
+  return json::serialize(
+      json::object{{"id", v.id}, {"name", v.name}, {"sections", std::move(sections)}});
+}
 
 json::object event_json(const domain::Event& e) {
   json::array perfs;
@@ -152,11 +206,30 @@ Handler authed(std::shared_ptr<Ctx> c, AuthedFn f) {
   };
 }
 
+// Wrong admin tokens are counted per client address; once an address is over the limit nothing
+// more from it is compared (429) until its bucket refills, so the token cannot be guessed at
+// request rate.
 Handler admin(std::shared_ptr<Ctx> c, Handler f) {
   return [c, f = std::move(f)](RequestContext& ctx) -> asio::awaitable<Response> {
+    RateLimiter* failures = c->o.admin_failure_limiter;
+    std::string from = address_key(ctx.remote);
+    Millis now = c->d.now();
+    if (failures && failures->exhausted(from, now)) co_return error_to_response(Errc::rate_limited);
     auto tok = bearer_token(ctx.req);
     if (c->o.admin_token.empty() || tok.empty() || !constant_time_equal(tok, c->o.admin_token)) {
+      if (failures) failures->allow(from, now);
       co_return error_to_response(Errc::unauthenticated);
+    }
+    co_return co_await f(ctx);
+  };
+}
+
+// Unauthenticated routes: one bucket per client address (client_address.hpp), so one address
+// cannot take the catalogue or the identity routes for itself.
+Handler per_address(std::shared_ptr<Ctx> c, Handler f) {
+  return [c, f = std::move(f)](RequestContext& ctx) -> asio::awaitable<Response> {
+    if (c->o.address_limiter && !c->o.address_limiter->allow(address_key(ctx.remote), c->d.now())) {
+      co_return error_to_response(Errc::rate_limited);
     }
     co_return co_await f(ctx);
   };
@@ -194,51 +267,62 @@ Response status_response(const app::QueueStatus& s) {
 
 }  // namespace
 
+void add_health_routes(Router& r, std::function<bool()> ready) {
+  r.add(Verb::get, "/healthz",
+        [](RequestContext&) -> asio::awaitable<Response> { co_return text(st::ok, "ok\n"); });
+  r.add(Verb::get, "/readyz", [ready](RequestContext&) -> asio::awaitable<Response> {
+    bool up = ready && ready();
+    auto res = text(up ? st::ok : st::service_unavailable, up ? "ready\n" : "not ready\n");
+    if (!up) set_retry_after(res, 1);
+    co_return res;
+  });
+}
+
+void add_ops_routes(Router& r, std::function<bool()> ready, metrics::Registry* metrics) {
+  add_health_routes(r, std::move(ready));
+  r.add(Verb::get, "/metrics", [metrics](RequestContext&) -> asio::awaitable<Response> {
+    co_return text(st::ok, metrics ? metrics->render() : std::string(),
+                   "text/plain; version=0.0.4; charset=utf-8");
+  });
+}
+
 void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
   auto c = std::make_shared<Ctx>(Ctx{deps, std::move(opt)});
 
-  // ---- Operations
-  r.add(Verb::get, "/healthz",
-        [](RequestContext&) -> asio::awaitable<Response> { co_return text(st::ok, "ok\n"); });
-  r.add(Verb::get, "/readyz", [c](RequestContext&) -> asio::awaitable<Response> {
-    bool ready = c->o.ready && c->o.ready();
-    auto res = text(ready ? st::ok : st::service_unavailable, ready ? "ready\n" : "not ready\n");
-    if (!ready) set_retry_after(res, 1);
-    co_return res;
-  });
-  r.add(Verb::get, "/metrics", [c](RequestContext&) -> asio::awaitable<Response> {
-    co_return text(st::ok, c->o.metrics ? c->o.metrics->render() : std::string(),
-                   "text/plain; version=0.0.4; charset=utf-8");
-  });
+  // ---- Operations: health for load balancers; /metrics only on the operations listener.
+  add_health_routes(r, c->o.ready);
 
   // ---- Identity
-  r.add(Verb::post, "/v1/accounts", [c](RequestContext& ctx) -> asio::awaitable<Response> {
-    if (c->o.signup_limiter && !c->o.signup_limiter->allow(ctx.remote.to_string(), c->d.now())) {
-      co_return error_to_response(Errc::rate_limited);
-    }
-    TRY_RESP(auto body, parse_object(ctx.req));
-    TRY_RESP(auto email, str_field(body, "email", 254));
-    TRY_RESP(auto password, str_field(body, "password", 128));
-    TRY_RESP(auto name, str_field(body, "name", 100));
-    app::Identity id(c->d);
-    std::string client = ctx.remote.to_string();
-    TRY_RESP(auto acc, co_await id.sign_up(email, password, name, client));
-    co_return created(json::object{{"id", acc.id}, {"email", acc.email}, {"name", acc.name}});
-  });
-  r.add(Verb::post, "/v1/sessions", [c](RequestContext& ctx) -> asio::awaitable<Response> {
-    if (c->o.signup_limiter &&
-        !c->o.signup_limiter->allow("login:" + ctx.remote.to_string(), c->d.now())) {
-      co_return error_to_response(Errc::rate_limited);
-    }
-    TRY_RESP(auto body, parse_object(ctx.req));
-    TRY_RESP(auto email, str_field(body, "email", 254));
-    TRY_RESP(auto password, str_field(body, "password", 128));
-    app::Identity id(c->d);
-    std::string client = ctx.remote.to_string();
-    TRY_RESP(auto s, co_await id.log_in(email, password, client));
-    co_return created(
-        json::object{{"session_token", s.token}, {"expires_at", rfc3339(s.expires_at)}});
-  });
+  r.add(Verb::post, "/v1/accounts",
+        per_address(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          if (c->o.signup_limiter &&
+              !c->o.signup_limiter->allow(address_key(ctx.remote), c->d.now())) {
+            co_return error_to_response(Errc::rate_limited);
+          }
+          TRY_RESP(auto body, parse_object(ctx.req));
+          TRY_RESP(auto email, str_field(body, "email", 254));
+          TRY_RESP(auto password, str_field(body, "password", 128));
+          TRY_RESP(auto name, str_field(body, "name", 100));
+          app::Identity id(c->d);
+          std::string client = address_key(ctx.remote);
+          TRY_RESP(auto acc, co_await id.sign_up(email, password, name, client));
+          co_return created(json::object{{"id", acc.id}, {"email", acc.email}, {"name", acc.name}});
+        }));
+  r.add(Verb::post, "/v1/sessions",
+        per_address(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          if (c->o.signup_limiter &&
+              !c->o.signup_limiter->allow("login:" + address_key(ctx.remote), c->d.now())) {
+            co_return error_to_response(Errc::rate_limited);
+          }
+          TRY_RESP(auto body, parse_object(ctx.req));
+          TRY_RESP(auto email, str_field(body, "email", 254));
+          TRY_RESP(auto password, str_field(body, "password", 128));
+          app::Identity id(c->d);
+          std::string client = address_key(ctx.remote);
+          TRY_RESP(auto s, co_await id.log_in(email, password, client));
+          co_return created(
+              json::object{{"session_token", s.token}, {"expires_at", rfc3339(s.expires_at)}});
+        }));
   r.add(Verb::delete_, "/v1/sessions/current",
         authed(c, [c](RequestContext&, const app::Principal& who) -> asio::awaitable<Response> {
           app::Identity id(c->d);
@@ -253,45 +337,53 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           co_return ok(json::object{{"id", acc.id}, {"email", acc.email}, {"name", acc.name}});
         }));
 
-  // ---- Catalogue
-  r.add(Verb::get, "/v1/events", [c](RequestContext&) -> asio::awaitable<Response> {
-    app::Catalogue cat(c->d);
-    TRY_RESP(auto events, co_await cat.events());
-    json::array a;
-    for (const auto& e : events) a.push_back(event_json(e));
-    co_return ok(json::object{{"events", std::move(a)}});
-  });
-  r.add(Verb::get, "/v1/events/{event_id}", [c](RequestContext& ctx) -> asio::awaitable<Response> {
-    app::Catalogue cat(c->d);
-    TRY_RESP(auto e, co_await cat.event(std::string(ctx.param("event_id"))));
-    co_return ok(event_json(e));
-  });
-  r.add(Verb::get, "/v1/performances/{pid}", [c](RequestContext& ctx) -> asio::awaitable<Response> {
-    app::Catalogue cat(c->d);
-    TRY_RESP(auto p, co_await cat.performance(std::string(ctx.param("pid"))));
-    co_return ok(performance_json(p, c->d.now(), false));
-  });
+  // ---- Catalogue: encoded once per thread and served from memory with an ETag (304 on a
+  // matching If-None-Match); see serve_cached for how fresh.
+  r.add(Verb::get, "/v1/events",
+        per_address(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          BodyBuilder build = [c]() -> app::Task<std::string> {
+            app::Catalogue cat(c->d);
+            TK_CO_TRY(auto events, co_await cat.events());
+            json::array a;
+            for (const auto& e : events) a.push_back(event_json(e));
+            co_return json::serialize(json::object{{"events", std::move(a)}});
+          };
+          std::string key = "events";
+          co_return co_await serve_cached(*c, ctx.req, key, kCatalogueFreshMs, kShortCache, build);
+        }));
+  r.add(Verb::get, "/v1/events/{event_id}",
+        per_address(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          std::string id(ctx.param("event_id"));
+          BodyBuilder build = [c, id]() -> app::Task<std::string> {
+            app::Catalogue cat(c->d);
+            TK_CO_TRY(auto e, co_await cat.event(id));
+            co_return json::serialize(event_json(e));
+          };
+          std::string key = "event:" + id;
+          co_return co_await serve_cached(*c, ctx.req, key, kCatalogueFreshMs, kShortCache, build);
+        }));
+  r.add(Verb::get, "/v1/performances/{pid}",
+        per_address(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          std::string id(ctx.param("pid"));
+          BodyBuilder build = [c, id]() -> app::Task<std::string> {
+            app::Catalogue cat(c->d);
+            TK_CO_TRY(auto p, co_await cat.performance(id));
+            co_return json::serialize(performance_json(p, c->d.now(), false));
+          };
+          std::string key = "performance:" + id;
+          co_return co_await serve_cached(*c, ctx.req, key, kCatalogueFreshMs, kShortCache, build);
+        }));
   r.add(Verb::get, "/v1/venues/{venue_id}/layout",
-        [c](RequestContext& ctx) -> asio::awaitable<Response> {
-          app::Catalogue cat(c->d);
-          TRY_RESP(auto v, co_await cat.venue(std::string(ctx.param("venue_id"))));
-          json::array sections;
-          for (const auto& s : v.seats) {
-            if (sections.empty() || sections.back().as_object()["name"].as_string() != s.section) {
-              sections.push_back(json::object{{"name", s.section}, {"rows", json::array{}}});
-            }
-            auto& rows = sections.back().as_object()["rows"].as_array();
-            if (rows.empty() || rows.back().as_object()["label"].as_string() != s.row) {
-              rows.push_back(json::object{{"label", s.row}, {"seats", json::array{}}});
-            }
-            rows.back().as_object()["seats"].as_array().push_back(
-                json::object{{"id", s.id}, {"number", s.number}, {"grade", s.grade}});
-          }
-          auto res =
-              ok(json::object{{"id", v.id}, {"name", v.name}, {"sections", std::move(sections)}});
-          res.set(beast::http::field::cache_control, "public, max-age=3600");
-          co_return res;
-        });
+        per_address(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          std::string id(ctx.param("venue_id"));
+          BodyBuilder build = [c, id]() -> app::Task<std::string> {
+            app::Catalogue cat(c->d);
+            TK_CO_TRY(auto layout, co_await cat.layout(id));
+            co_return layout_body(layout->venue);
+          };
+          std::string key = "layout:" + id;
+          co_return co_await serve_cached(*c, ctx.req, key, kForever, kImmutable, build);
+        }));
 
   // ---- Waiting room
   r.add(Verb::post, "/v1/performances/{pid}/queue",

@@ -11,16 +11,24 @@
 
 namespace tk::http {
 
+// Limits keyed by an address use the client address the server found (client_address.hpp).
 struct ApiOptions {
   std::string admin_token;
-  std::function<bool()> ready;  // PostgreSQL and Redis answer, not draining
-  metrics::Registry* metrics = nullptr;
-  RateLimiter* account_limiter = nullptr;  // per account, all authenticated routes
-  RateLimiter* signup_limiter = nullptr;   // per client address
-  RateLimiter* poll_limiter = nullptr;     // per queue ticket
-  OffsetClock* test_clock = nullptr;       // test builds: POST /v1/test/clock moves time
+  std::function<bool()> ready;                   // PostgreSQL and Redis answer, not draining
+  RateLimiter* account_limiter = nullptr;        // per account, all authenticated routes
+  RateLimiter* address_limiter = nullptr;        // per client address, unauthenticated routes
+  RateLimiter* signup_limiter = nullptr;         // sign-ups and log-ins per client address
+  RateLimiter* admin_failure_limiter = nullptr;  // wrong admin tokens per client address
+  RateLimiter* poll_limiter = nullptr;           // per queue ticket
+  OffsetClock* test_clock = nullptr;             // test builds: POST /v1/test/clock moves time
 };
 
+// The public listener's routes (with /healthz and /readyz for load balancers, never /metrics).
 void add_routes(Router& r, app::Deps deps, ApiOptions opt);
+
+// /healthz and /readyz (200 or 503 with Retry-After by `ready`).
+void add_health_routes(Router& r, std::function<bool()> ready);
+// The operations listener's routes: health plus /metrics (Prometheus text).
+void add_ops_routes(Router& r, std::function<bool()> ready, metrics::Registry* metrics);
 
 }  // namespace tk::http

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "http/json_body.hpp"
+
 namespace tk::http {
 
 namespace json = boost::json;
@@ -213,11 +215,11 @@ Error invalid(std::string_view field, std::string_view reason) {
 }
 
 Result<json::object> parse_object(const Request& req) {
-  boost::system::error_code ec;
-  json::value v = json::parse(req.body(), ec);
-  if (ec) return Errc::malformed_json;
-  if (!v.is_object()) return invalid("body", "must be a JSON object");
-  return std::move(v.as_object());
+  JsonBody parsed = parse_json_body(req.body());
+  if (parsed.duplicate) return invalid(*parsed.duplicate, "duplicate key");
+  if (parsed.malformed) return Errc::malformed_json;
+  if (!parsed.value.is_object()) return invalid("body", "must be a JSON object");
+  return std::move(parsed.value.as_object());
 }
 
 Result<std::string> str_field(const json::object& o, std::string_view name, std::size_t max_len) {

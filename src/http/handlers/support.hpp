@@ -26,7 +26,8 @@ std::optional<Millis> parse_rfc3339(std::string_view s);
 std::string_view bearer_token(const Request& req);
 bool constant_time_equal(std::string_view a, std::string_view b);
 
-// Reads a JSON object body; malformed_json otherwise.
+// Reads a JSON object body (one place for every route): malformed_json when it is not JSON,
+// invalid_field when a key occurs twice in one object or the document is not an object.
 Result<boost::json::object> parse_object(const Request& req);
 
 // Field readers: a missing required field, a wrong type or an empty string is invalid_field.

@@ -29,6 +29,18 @@ TEST(RateLimiter, KeysHaveTheirOwnBuckets) {
   EXPECT_FALSE(lim.allow(std::string_view(a), t));
 }
 
+TEST(RateLimiter, ExhaustedLooksWithoutSpending) {
+  RateLimiter lim(1, 2);
+  Millis t = 7'000;
+  EXPECT_FALSE(lim.exhausted("x", t));  // unknown key: a full bucket
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(lim.exhausted("x", t));
+  EXPECT_TRUE(lim.allow("x", t));
+  EXPECT_TRUE(lim.allow("x", t));  // looking spent nothing: the whole burst was still there
+  EXPECT_TRUE(lim.exhausted("x", t));
+  EXPECT_TRUE(lim.exhausted("x", t + 999));
+  EXPECT_FALSE(lim.exhausted("x", t + 1000));  // one token back at 1/s
+}
+
 TEST(RateLimiter, ClockGoingBackwardsNeverMintsTokens) {
   RateLimiter lim(1, 1);
   EXPECT_TRUE(lim.allow("k", 10'000));

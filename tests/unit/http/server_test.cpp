@@ -528,3 +528,95 @@ TEST_F(ServerTest, ListenFailsOnBusyPortWithoutReusePort) {
 
 }  // namespace
 }  // namespace tk::http::testing
+
+namespace tk::http::testing {
+namespace {
+
+// The client address a handler sees, from a route that echoes RequestContext::remote.
+class ClientAddressServerTest : public HttpServerTest {
+ protected:
+  void SetUp() override {
+    HttpServerTest::SetUp();
+    router_.add(bhttp::verb::get, "/who", [](RequestContext& ctx) -> asio::awaitable<Response> {
+      co_return json_response(bhttp::status::ok, {{"remote", ctx.remote.to_string()}});
+    });
+  }
+  ServerOptions trusting(std::string_view list, bool proxy_protocol) {
+    auto o = options();
+    auto t = TrustedProxies::parse(list);
+    EXPECT_TRUE(t);
+    o.trusted_proxies = std::make_shared<const TrustedProxies>(*t);
+    o.proxy_protocol = proxy_protocol;
+    return o;
+  }
+  // Sends `raw` as is and returns the "remote" of the answer ("" when the connection closed).
+  asio::awaitable<std::string> who(const std::string& raw) {
+    auto s = co_await connect_to(port());
+    co_await asio::async_write(s.socket(), asio::buffer(raw), asio::use_awaitable);
+    beast::flat_buffer buf;
+    bhttp::response_parser<bhttp::string_body> p;
+    s.expires_after(3s);
+    auto [ec, n] = co_await bhttp::async_read(s, buf, p, kTuple);
+    if (ec || p.get().result() != bhttp::status::ok) co_return std::string();
+    co_return std::string(body_json(p.get()).at("remote").as_string());
+  }
+};
+
+constexpr const char* kGet = "GET /who HTTP/1.1\r\nHost: x\r\n";
+
+TEST_F(ClientAddressServerTest, ForwardedForIsBelievedOnlyFromATrustedPeer) {
+  start(trusting("127.0.0.0/8, 10.0.0.0/8", false));
+  run([this]() -> asio::awaitable<void> {
+    std::string req = std::string(kGet) + "X-Forwarded-For: 1.1.1.1, 198.51.100.9\r\n" +
+                      "X-Forwarded-For: 10.0.0.2\r\n\r\n";
+    std::string got = co_await who(req);
+    EXPECT_EQ(got, "198.51.100.9");
+    std::string plain = std::string(kGet) + "\r\n";
+    got = co_await who(plain);
+    EXPECT_EQ(got, "127.0.0.1");
+  }());
+}
+
+TEST_F(ClientAddressServerTest, ForwardedForFromAnUntrustedPeerIsIgnored) {
+  start(trusting("10.0.0.0/8", false));
+  run([this]() -> asio::awaitable<void> {
+    std::string req = std::string(kGet) + "X-Forwarded-For: 198.51.100.9\r\n\r\n";
+    std::string got = co_await who(req);
+    EXPECT_EQ(got, "127.0.0.1");
+  }());
+}
+
+TEST_F(ClientAddressServerTest, ProxyProtocolFromATrustedPeerGivesTheClient) {
+  start(trusting("127.0.0.1", true));
+  run([this]() -> asio::awaitable<void> {
+    // v1, then XFF on top is walked from the address the header named (untrusted: it wins).
+    std::string v1 = "PROXY TCP4 198.51.100.22 127.0.0.1 35646 80\r\n" + std::string(kGet) +
+                     "X-Forwarded-For: 1.1.1.1\r\n\r\n";
+    std::string got = co_await who(v1);
+    EXPECT_EQ(got, "198.51.100.22");
+    std::string v2("\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c", 16);
+    v2 += std::string("\xcb\x00\x71\x05\x7f\x00\x00\x01\x8b\x3e\x00\x50", 12);
+    v2 += std::string(kGet) + "\r\n";
+    got = co_await who(v2);
+    EXPECT_EQ(got, "203.0.113.5");
+    // A trusted peer without a header is refused: the connection is closed unanswered.
+    std::string plain = std::string(kGet) + "\r\n";
+    got = co_await who(plain);
+    EXPECT_EQ(got, "");
+  }());
+}
+
+TEST_F(ClientAddressServerTest, ProxyHeaderFromAnUntrustedPeerIsNotBelieved) {
+  start(trusting("10.0.0.0/8", true));
+  run([this]() -> asio::awaitable<void> {
+    std::string v1 = "PROXY TCP4 198.51.100.22 127.0.0.1 35646 80\r\n" + std::string(kGet) + "\r\n";
+    std::string got = co_await who(v1);
+    EXPECT_EQ(got, "");  // not HTTP: 400, never a client address taken from it
+    std::string plain = std::string(kGet) + "\r\n";
+    got = co_await who(plain);
+    EXPECT_EQ(got, "127.0.0.1");
+  }());
+}
+
+}  // namespace
+}  // namespace tk::http::testing

@@ -50,7 +50,7 @@ export async function adminHomeView({ main, query, signal }: ViewCtx): Promise<v
     h('button', { type: 'button', class: 'secondary', onclick: () => { clearAdminToken(); navigate('/admin', true); } }, t('admin.logout'))));
   main.appendChild(h('h2', {}, t('admin.performances')));
   try {
-    const { data } = await call<{ events: EventInfo[] }>('GET', '/v1/events', { signal });
+    const { data } = await call<{ events: EventInfo[] }>('GET', '/v1/events', { signal, revalidate: true });
     main.appendChild(h('ul', { class: 'cards' }, data.events.map((ev) => h('li', { class: 'card' },
       h('h3', {}, ev.title), h('p', { class: 'muted' }, ev.venue.name),
       h('ul', { class: 'perfs' }, ev.performances.map((p) => h('li', { class: 'perf' },

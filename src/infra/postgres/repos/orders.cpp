@@ -171,7 +171,7 @@ Task<app::IdempotencyBegin> Orders::begin_payment(std::string account, std::stri
   using K = app::IdempotencyBegin::Kind;
   for (int round = 0; round < 3; ++round) {
     // The conflict target is the key only: another key's attempt in progress on the same order
-    // (migration 0005) is a unique violation, not a row to look at.
+    // (migration 0006) is a unique violation, not a row to look at.
     auto ins = co_await pool_->query(
         "INSERT INTO idempotency_keys (account_id, key, fingerprint, order_id, "
         "state, locked_until, attempt) VALUES ($1, $2, $3, $4, 'in_progress', "

@@ -1,4 +1,4 @@
-// Sessions on PostgreSQL (migration 0004): the record behind the Redis cache.
+// Sessions on PostgreSQL (migration 0005): the record behind the Redis cache.
 #include "infra/postgres/repos/repos.hpp"
 #include "infra/postgres/repos/support.hpp"
 
