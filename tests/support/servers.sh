@@ -2,8 +2,9 @@
 # Start/stop a throw-away PostgreSQL 15 + Redis 7 on free loopback ports under DIR.
 #   servers.sh start DIR   -> writes DIR/env (TICKETING_PG_URL, TICKETING_REDIS_URL, ports, pids)
 #   servers.sh stop DIR    -> stops both and removes the data
-#   servers.sh redis-stop|redis-kill|redis-start|redis-pause|redis-resume|pg-stop|pg-start DIR
-#     -> fault switches for tests
+#   servers.sh redis-stop|redis-kill|redis-wipe|redis-start|redis-pause|redis-resume|pg-stop|
+#     pg-start DIR -> fault switches for tests (redis-wipe: kill -9 and delete its data, so the
+#     next redis-start comes back empty)
 # PostgreSQL refuses to run as root, so as root it runs as the `postgres` system user.
 set -euo pipefail
 cmd=${1:?start|stop}; dir=${2:?dir}
@@ -87,6 +88,10 @@ ENV
     kill -STOP "$(cat "$dir/redis.pid")" ;;
   redis-resume)
     kill -CONT "$(cat "$dir/redis.pid")" ;;
+  redis-wipe)
+    . "$dir/env"; kill -9 "$(cat "$dir/redis.pid")" 2>/dev/null || true
+    for _ in $(seq 50); do redis-cli -p "$TK_REDIS_PORT" ping >/dev/null 2>&1 || break; sleep 0.1; done
+    rm -rf "${dir:?}/redis"; mkdir -p "$dir/redis" ;;
   redis-start)
     . "$dir/env"
     redis-server --bind 127.0.0.1 --port "$TK_REDIS_PORT" --dir "$dir/redis" --daemonize yes \
