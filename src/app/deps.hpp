@@ -62,6 +62,20 @@ struct Shared {
   // Bumped by every operator change to the catalogue in this process, so caches of public reads
   // drop what they built before it (other processes' changes show within the caches' bound).
   std::atomic<std::uint64_t> catalogue_version{0};
+
+  Shared() = default;
+  // A copy (a second process in tests) shares the pointers and starts its own catalogue version.
+  Shared(const Shared& o)
+      : clock(o.clock),
+        signer(o.signer),
+        hasher(o.hasher),
+        hashes_per_client(o.hashes_per_client),
+        view(o.view),
+        layouts(o.layouts),
+        settings(o.settings),
+        fault(o.fault),
+        catalogue_version(o.catalogue_version.load(std::memory_order_relaxed)) {}
+  Shared& operator=(const Shared&) = delete;
 };
 
 // Work in flight on one io_context that concurrent requests join instead of repeating.
