@@ -9,6 +9,7 @@
 
 #include "app/deps.hpp"
 #include "common/log.hpp"
+#include "common/supervisor.hpp"
 
 namespace tk::app {
 namespace {
@@ -63,15 +64,8 @@ void LostHolds::release(const asio::any_io_executor& ex, const Deps& d, const Lo
     c->in_flight.fetch_sub(1, std::memory_order_relaxed);
     if (!e) return;
     bump(c->failed);
-    std::string what = "unknown exception";
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      what = ex.what();
-    } catch (...) {
-    }
     auto f = fields(h);
-    f["error"] = what;
+    f["error"] = describe_exception(e);
     log::error("lost hold release failed", f);
   });
 }

@@ -17,16 +17,6 @@ namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
-std::string describe(std::exception_ptr e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
-
 void count_failure(metrics::Registry* m, const std::string& task) {
   if (m) {
     m->counter("background_task_failures_total", "Background tasks that ended with an exception",
@@ -76,7 +66,7 @@ void launch(const std::shared_ptr<Supervisor::State>& s, std::string name, Super
   asio::co_spawn(s->ex, run_task(s, name, std::move(body), loop), [s, name](std::exception_ptr e) {
     // run_task catches what its body throws; this sees only its own failures (allocation).
     if (e) {
-      log::error("background task failed", {{"task", name}, {"error", describe(e)}});
+      log::error("background task failed", {{"task", name}, {"error", describe_exception(e)}});
       count_failure(s->metrics, name);
     }
     s->finished();
@@ -142,7 +132,8 @@ asio::awaitable<void> run_task(std::shared_ptr<Supervisor::State> s, std::string
     if (!failure) co_return;
     count_failure(s->metrics, name);
     if (!loop || s->stopping) {
-      log::error("background task failed", {{"task", name}, {"error", describe(failure)}});
+      log::error("background task failed",
+                 {{"task", name}, {"error", describe_exception(failure)}});
       co_return;
     }
     if (std::chrono::steady_clock::now() - started >= s->opt.backoff_max) {
@@ -150,7 +141,7 @@ asio::awaitable<void> run_task(std::shared_ptr<Supervisor::State> s, std::string
     }
     log::error("background task failed",
                {{"task", name},
-                {"error", describe(failure)},
+                {"error", describe_exception(failure)},
                 {"restart_in_ms", static_cast<std::int64_t>(backoff.count())}});
     asio::steady_timer t(s->ex, backoff);
     s->sleepers.insert(&t);
@@ -163,10 +154,20 @@ asio::awaitable<void> run_task(std::shared_ptr<Supervisor::State> s, std::string
 
 }  // namespace
 
+std::string describe_exception(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
 std::function<void(std::exception_ptr)> log_failure(std::string what, metrics::Registry* metrics) {
   return [what = std::move(what), metrics](std::exception_ptr e) {
     if (!e) return;
-    log::error("background task failed", {{"task", what}, {"error", describe(e)}});
+    log::error("background task failed", {{"task", what}, {"error", describe_exception(e)}});
     count_failure(metrics, what);
   };
 }

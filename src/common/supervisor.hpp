@@ -58,6 +58,9 @@ class Supervisor {
   std::shared_ptr<State> s_;
 };
 
+// The text of an exception that escaped a task (its what(), or "unknown exception").
+std::string describe_exception(std::exception_ptr e);
+
 // A completion handler for co_spawn in place of `detached` where a task is owned elsewhere: its
 // exception (if any) is logged under `what` and counted in background_task_failures_total.
 std::function<void(std::exception_ptr)> log_failure(std::string what,

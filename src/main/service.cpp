@@ -87,6 +87,11 @@ asio::awaitable<void> Service::Impl::shutdown() {
     co_await timer.async_wait(kTuple);
   }
   log::info("requests drained", {});
+  // The operations listener answered /readyz (503) through the delay; it closes last.
+  if (w0.ops_server) {
+    w0.ops_server->stop_accepting();
+    co_await w0.ops_server->drain(std::chrono::seconds(1));
+  }
 
   if (background) co_await background->close();
   if (subscriber) subscriber->stop();
@@ -358,24 +363,6 @@ void Service::stop() {
     log_failure("shutdown", &impl_->metrics)(e);
     for (auto& w : impl_->workers) w->io.stop();
   });
-  if (auto* ops = s.workers.empty() ? nullptr : s.workers.front()->ops_server.get()) {
-    asio::co_spawn(
-        s.workers.front()->io,
-        [ops]() -> asio::awaitable<void> {
-          ops->stop_accepting();
-          co_await ops->drain(std::chrono::seconds(1));
-        },
-        [](std::exception_ptr e) {
-          if (!e) return;
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& x) {
-            log::error("operations listener drain failed", {{"error", x.what()}});
-          } catch (...) {
-            log::error("operations listener drain failed", {});
-          }
-        });
-  }
 }
 
 void Service::run() {

@@ -12,6 +12,7 @@
 #include <boost/asio/write.hpp>
 
 #include "common/log.hpp"
+#include "common/supervisor.hpp"
 
 namespace tk::redis {
 namespace {
@@ -107,13 +108,7 @@ void Client::spawn(asio::awaitable<void> a, const char* name, std::uint64_t gen)
 // client silently half-dead (a reader gone means every later command times out): log it, count
 // it, and start from a clean connection.
 void Client::on_failure(const char* name, std::uint64_t gen, std::exception_ptr e) {
-  std::string what = "unknown exception";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    what = ex.what();
-  } catch (...) {
-  }
+  const std::string what = describe_exception(e);
   bump(failures_);
   log::error("redis client coroutine failed",
              {{"coroutine", name}, {"error", what}, {"host", ep_.host}, {"port", ep_.port}});

@@ -7,18 +7,6 @@ namespace {
 
 using app::Errc;
 
-// Connected *and* answering: right after a kill the client may not have noticed the drop yet.
-bool redis_back(Harness& h) {
-  return h.run([&]() -> asio::awaitable<bool> {
-    for (int i = 0; i < 200; ++i) {
-      auto cmd = std::vector<std::string>{"PING"};
-      if ((co_await h.rclient->exec(std::move(cmd))).ok()) co_return true;
-      co_await Harness::sleep(50ms);
-    }
-    co_return false;
-  });
-}
-
 TEST(Faults, RedisDownAnswersUnavailableThenRecoversWithoutRestart) {
   Harness h;
   auto p = h.run([&] { return h.make_performance({.seats = 2}); });
@@ -31,7 +19,7 @@ TEST(Faults, RedisDownAnswersUnavailableThenRecoversWithoutRestart) {
   });
   EXPECT_EQ(down, Errc::unavailable);
   servers("redis-start");
-  EXPECT_TRUE(redis_back(h));
+  EXPECT_TRUE(h.redis_back());
   // The session survived in Redis's AOF or not; either way a fresh log-in and join work again.
   auto b = h.run([&] { return h.make_buyer(); });
   auto ok = h.run([&]() -> asio::awaitable<bool> {
@@ -105,7 +93,7 @@ TEST(Faults, SoldSeatsCannotBeHeldAfterRedisRestartsEmpty) {
   // queue key is missing, and only PostgreSQL knows what was sold.
   servers("redis-wipe");
   servers("redis-start");
-  EXPECT_TRUE(redis_back(h));
+  EXPECT_TRUE(h.redis_back());
   EXPECT_EQ(try_hold(h, p, seats[0]), Errc::seats_unavailable);
   EXPECT_EQ(try_hold(h, p, seats[1]), Errc::seats_unavailable);
 }

@@ -125,6 +125,18 @@ class Harness {
     if (err) std::rethrow_exception(err);
     return std::move(*out);
   }
+  // Connected *and* answering: right after a kill the client may not have noticed the drop yet.
+  bool redis_back() {
+    return run([&]() -> asio::awaitable<bool> {
+      for (int i = 0; i < 200; ++i) {
+        auto cmd = std::vector<std::string>{"PING"};
+        if ((co_await rclient->exec(std::move(cmd))).ok()) co_return true;
+        co_await sleep(50ms);
+      }
+      co_return false;
+    });
+  }
+
 
   // ---- set-up helpers (each a coroutine that fails the test on error)
 

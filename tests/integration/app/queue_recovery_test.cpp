@@ -113,17 +113,6 @@ void roll_back(Harness& h, const domain::Performance& p, const Snapshot& s) {
   for (auto& [k, v] : s) redis_cmd(h, {"RESTORE", k, "0", v, "REPLACE"});
 }
 
-bool redis_back(Harness& h) {
-  return h.run([&]() -> asio::awaitable<bool> {
-    for (int i = 0; i < 200; ++i) {
-      auto cmd = std::vector<std::string>{"PING"};
-      if ((co_await h.rclient->exec(std::move(cmd))).ok()) co_return true;
-      co_await Harness::sleep(50ms);
-    }
-    co_return false;
-  });
-}
-
 TEST(QueueRecovery, PositionsNobodyHoldsTakeNoSlotAfterRedisIsEmptied) {
   Harness h;
   h.shared.settings.queue_reserve_block = 100;
@@ -299,7 +288,7 @@ TEST(QueueRecovery, ARestartedRedisThatLostItsLastWritesIsCheckedBeforeItsFirstJ
   // before the next join.
   servers("redis-stop");
   servers("redis-start");
-  ASSERT_TRUE(redis_back(h));
+  ASSERT_TRUE(h.redis_back());
   auto g = join(h, r.buyers[6], r.p);
   EXPECT_EQ(g.position, 101);
 }
