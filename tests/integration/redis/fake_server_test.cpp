@@ -12,48 +12,64 @@ namespace {
 using tcp = asio::ip::tcp;
 
 // Accepts on an ephemeral loopback port and answers every chunk it reads with `answer`.
+// The acceptor, the sockets and the script live in a shared state that the accept and serve
+// coroutines keep alive: a read that completed just before the fake went away is still handled
+// after its destructor, and must not touch freed memory.
 class FakeRedis {
+  struct State {
+    explicit State(asio::any_io_executor ex)
+        : acceptor(ex, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
+    tcp::acceptor acceptor;
+    std::vector<std::shared_ptr<tcp::socket>> sockets;
+    std::string answer = "+PONG\r\n";
+    int connections = 0;
+    bool closed = false;
+  };
+
  public:
-  explicit FakeRedis(asio::any_io_executor ex)
-      : acceptor_(ex, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    asio::co_spawn(ex, accept(), asio::detached);
+  explicit FakeRedis(asio::any_io_executor ex) : st_(std::make_shared<State>(ex)) {
+    asio::co_spawn(ex, accept(st_), asio::detached);
   }
   ~FakeRedis() {
+    st_->closed = true;
     boost::system::error_code ignored;
-    acceptor_.close(ignored);
-    for (auto& s : sockets_) s->close(ignored);
+    st_->acceptor.close(ignored);
+    for (auto& s : st_->sockets) s->close(ignored);
   }
-  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
-
-  std::string answer = "+PONG\r\n";
-  int connections = 0;
+  FakeRedis(const FakeRedis&) = delete;
+  FakeRedis& operator=(const FakeRedis&) = delete;
+  std::uint16_t port() const { return st_->acceptor.local_endpoint().port(); }
 
  private:
-  asio::awaitable<void> accept() {
+  std::shared_ptr<State> st_;
+
+ public:
+  std::string& answer = st_->answer;
+  int& connections = st_->connections;
+
+ private:
+  static asio::awaitable<void> accept(std::shared_ptr<State> st) {
     for (;;) {
-      auto [ec, s] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
-      if (ec) co_return;
-      ++connections;
+      auto [ec, s] = co_await st->acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+      if (ec || st->closed) co_return;
+      ++st->connections;
       auto sock = std::make_shared<tcp::socket>(std::move(s));
-      sockets_.push_back(sock);
-      asio::co_spawn(acceptor_.get_executor(), serve(sock), asio::detached);
+      st->sockets.push_back(sock);
+      asio::co_spawn(st->acceptor.get_executor(), serve(st, sock), asio::detached);
     }
   }
-  asio::awaitable<void> serve(std::shared_ptr<tcp::socket> s) {
+  static asio::awaitable<void> serve(std::shared_ptr<State> st, std::shared_ptr<tcp::socket> s) {
     std::vector<char> buf(4096);
     for (;;) {
       auto [ec, n] =
           co_await s->async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
-      if (ec) co_return;
-      std::string a = answer;
+      if (ec || st->closed) co_return;
+      std::string a = st->answer;
       auto [wec, wn] =
           co_await asio::async_write(*s, asio::buffer(a), asio::as_tuple(asio::use_awaitable));
-      if (wec) co_return;
+      if (wec || st->closed) co_return;
     }
   }
-
-  tcp::acceptor acceptor_;
-  std::vector<std::shared_ptr<tcp::socket>> sockets_;
 };
 
 TEST(RedisClientFake, LoadingServerIsUnavailableAndGarbageDropsTheConnection) {
