@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential g++ cmake ninja-build pkg-config git curl ca-certificates python3
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libpq-dev libhiredis-dev libsodium-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  postgresql-15 postgresql-client-15 redis-server redis-tools
+  postgresql-15 postgresql-client-15 redis-server redis-tools rabbitmq-server librabbitmq-dev
   nodejs chromium fonts-nanum
 )
 # The web front-end needs npm: Debian's package, unless the installed Node.js brings its own

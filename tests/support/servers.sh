@@ -5,6 +5,12 @@
 #   servers.sh redis-stop|redis-kill|redis-wipe|redis-start|redis-pause|redis-resume|pg-stop|
 #     pg-start DIR -> fault switches for tests (redis-wipe: kill -9 and delete its data, so the
 #     next redis-start comes back empty)
+#   servers.sh rabbitmq-start|rabbitmq-stop DIR -> a RabbitMQ node of its own (node name, ports,
+#     epmd, cookie, data) under DIR, env in DIR/env (TICKETING_AMQP_URL, TK_AMQP_PORT). A separate
+#     fixture with its own DIR: only the tests that need a broker pay its ~7 s start.
+#   servers.sh rabbitmq-halt|rabbitmq-kill|rabbitmq-pause|rabbitmq-thaw|rabbitmq-resume DIR ->
+#     fault switches: stop the node cleanly / kill -9 it / SIGSTOP it (connections stay open,
+#     nothing answers) / SIGCONT it; resume starts a stopped node in place (same ports and data)
 # PostgreSQL refuses to run as root, so as root it runs as the `postgres` system user.
 set -euo pipefail
 cmd=${1:?start|stop}; dir=${2:?dir}
@@ -30,7 +36,48 @@ pg_home() {
     echo "$dir"
   fi
 }
-pgh=$(pg_home)
+case $cmd in rabbitmq-*) pgh=$dir ;; *) pgh=$(pg_home) ;; esac
+
+# RabbitMQ, called through /usr/lib/rabbitmq/bin directly: the /usr/sbin wrappers switch to the
+# `rabbitmq` user and /var/lib/rabbitmq. Every variable points into DIR, so several nodes (other
+# test runs, run-local.sh) never share a node name, port, epmd or data folder.
+RMQBIN=/usr/lib/rabbitmq/bin
+rmq_env() {
+  . "$dir/env"
+  export HOME="$dir/rabbitmq" ERL_EPMD_PORT="$TK_AMQP_EPMD_PORT" ERL_EPMD_ADDRESS=127.0.0.1 \
+    RABBITMQ_CONF_ENV_FILE=/dev/null RABBITMQ_NODENAME="$TK_AMQP_NODE" \
+    RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$TK_AMQP_PORT" \
+    RABBITMQ_DIST_PORT="$TK_AMQP_DIST_PORT" RABBITMQ_MNESIA_BASE="$dir/rabbitmq/mnesia" \
+    RABBITMQ_LOG_BASE="$dir/rabbitmq/log" RABBITMQ_CONFIG_FILE="$dir/rabbitmq/rabbitmq" \
+    RABBITMQ_ENABLED_PLUGINS_FILE="$dir/rabbitmq/enabled_plugins" \
+    RABBITMQ_PID_FILE="$dir/rabbitmq/rabbitmq.pid" \
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+}
+rmq_up() {
+  rmq_env
+  rm -f "$RABBITMQ_PID_FILE"
+  setsid nohup "$RMQBIN/rabbitmq-server" >>"$dir/rabbitmq/log/console.log" 2>&1 </dev/null &
+  "$RMQBIN/rabbitmqctl" -n "$TK_AMQP_NODE" wait --timeout 120 "$RABBITMQ_PID_FILE" >/dev/null
+}
+rmq_down() {  # rmq_down stop|kill
+  [ -f "$dir/env" ] || return 0
+  rmq_env
+  local pid=""
+  [ -f "$RABBITMQ_PID_FILE" ] && pid=$(cat "$RABBITMQ_PID_FILE")
+  if [ "$1" = kill ]; then
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+  else
+    "$RMQBIN/rabbitmqctl" -n "$TK_AMQP_NODE" stop >/dev/null 2>&1 || { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true; }
+  fi
+  # The port must be free before a restart on it; the node is gone once its pid is.
+  if [ -n "$pid" ]; then for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done; fi
+  rm -f "$RABBITMQ_PID_FILE"
+}
+rmq_stop_all() {
+  [ -f "$dir/env" ] || return 0
+  rmq_down stop
+  epmd -kill >/dev/null 2>&1 || true  # epmd outlives the node; this one is ours (ERL_EPMD_PORT)
+}
 
 stop() {
   if [ -f "$pgh/pg/postmaster.pid" ]; then as_pg "$PGBIN/pg_ctl" -D "$pgh/pg" -m immediate stop >/dev/null 2>&1 || true; fi
@@ -39,6 +86,38 @@ stop() {
 }
 
 case $cmd in
+  rabbitmq-start)
+    rmq_stop_all; rm -rf "$dir"
+    mkdir -p "$dir/rabbitmq/log" "$dir/rabbitmq/mnesia"
+    amqp_port=$(free_port); dist_port=$(free_port); epmd_port=$(free_port)
+    while [ "$dist_port" = "$amqp_port" ]; do dist_port=$(free_port); done
+    while [ "$epmd_port" = "$amqp_port" ] || [ "$epmd_port" = "$dist_port" ]; do epmd_port=$(free_port); done
+    node="tk-test-$amqp_port@localhost"
+    cat >"$dir/env" <<ENV
+TICKETING_AMQP_URL=amqp://guest:guest@127.0.0.1:$amqp_port
+TK_AMQP_PORT=$amqp_port
+TK_AMQP_DIST_PORT=$dist_port
+TK_AMQP_EPMD_PORT=$epmd_port
+TK_AMQP_NODE=$node
+ENV
+    chmod 644 "$dir/env"
+    # The cookie is read by the node and by rabbitmqctl from HOME; it must be mode 400.
+    head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/rabbitmq/.erlang.cookie"
+    chmod 400 "$dir/rabbitmq/.erlang.cookie"
+    echo '[].' >"$dir/rabbitmq/enabled_plugins"  # no plugins: a faster start
+    cat >"$dir/rabbitmq/rabbitmq.conf" <<CONF
+listeners.tcp.default = 127.0.0.1:$amqp_port
+loopback_users = none
+CONF
+    rmq_up
+    echo "rabbitmq up: $amqp_port ($node)"
+    ;;
+  rabbitmq-stop) rmq_stop_all; rm -rf "$dir"; echo "rabbitmq stopped" ;;
+  rabbitmq-halt) rmq_down stop ;;
+  rabbitmq-kill) rmq_down kill ;;
+  rabbitmq-pause) rmq_env; kill -STOP "$(cat "$RABBITMQ_PID_FILE")" ;;
+  rabbitmq-thaw) rmq_env; kill -CONT "$(cat "$RABBITMQ_PID_FILE")" ;;
+  rabbitmq-resume) rmq_up ;;
   start)
     stop
     mkdir -p "$dir/redis"
