@@ -1,5 +1,6 @@
 #include "app/orders.hpp"
 
+#include <boost/asio/this_coro.hpp>
 #include <map>
 
 #include "app/errors.hpp"
@@ -7,6 +8,7 @@
 #include "app/waiting_room.hpp"
 #include "common/crypto/encoding.hpp"
 #include "common/crypto/tokens.hpp"
+#include "common/deadline.hpp"
 #include "domain/rules.hpp"
 
 namespace tk::app {
@@ -185,6 +187,16 @@ Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::s
     if (domain::check_payment_window(order.expires_at, now, provider.timeout_ms(),
                                      d_.shared->settings.payment_margin_ms)) {
       co_return co_await refuse_expired();
+    }
+    // The same rule against the request's own budget: a charge is only started when the
+    // provider's answer and the sale's commit can both arrive before the request's deadline.
+    const auto left = time_left(deadline_of(co_await boost::asio::this_coro::executor),
+                                std::chrono::steady_clock::now());
+    if (left.count() < provider.timeout_ms() + d_.shared->settings.payment_margin_ms) {
+      // Nothing was sent under this attempt's key: forget it so a retry starts afresh. An
+      // attempt taken over may hold an earlier try's charge: that one is left to the reconciler.
+      if (runner == Runner::starter) (void)co_await orders.abandon_payment(account, key, attempt);
+      co_return Error{Errc::unavailable, {{"reason", "request budget too short to charge"}}};
     }
     // Outside any transaction, with our key so the provider dedupes a retried charge.
     auto c = co_await provider.charge(pk, order.id, order.total_cents, order.currency, card_token);

@@ -5,6 +5,7 @@
 #include "app/errors.hpp"
 #include "app/waiting_room.hpp"
 #include "common/crypto/encoding.hpp"
+#include "common/deadline.hpp"
 #include "domain/rules.hpp"
 
 namespace tk::app {
@@ -162,7 +163,8 @@ Task<domain::Hold> Seats::hold(const Principal& who, const crypto::AccessToken& 
         lost.hold_id = r.hold_id;
         lost.account_id = r.account_id;
         lost.expires_at = r.expires_at;
-        auto ex = co_await boost::asio::this_coro::executor;
+        // The release outlives this request: not under its deadline.
+        auto ex = without_deadline(co_await boost::asio::this_coro::executor);
         d_.flights->lost_holds.release(ex, d_, lost);
       }
       co_return std::move(held).error();

@@ -60,6 +60,10 @@ struct RequestContext {
   std::string request_id;
   asio::ip::address remote;
   std::chrono::steady_clock::time_point started;  // when the request was fully read
+  // started + ServerOptions::request_timeout (max() without one). Handlers of Budget::request
+  // routes already run under it; a Budget::none handler takes it onto a slow path with
+  // under_deadline() (http/under_deadline.hpp).
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   PathParams params;
   // Extra fields for the access log line (e.g. {"account_id", "a1"}); keys must not clash with
   // the standard ones.

@@ -42,7 +42,12 @@ struct Router::Route {
   std::string pattern;
   std::vector<Segment> segments;
   std::uint64_t literal_mask = 0;  // bit set per literal segment, first segment most significant
-  std::vector<std::pair<bhttp::verb, Handler>> methods;
+  struct Method {
+    bhttp::verb verb;
+    Handler handler;
+    Budget budget;
+  };
+  std::vector<Method> methods;
 };
 
 Router::Router() = default;
@@ -52,7 +57,7 @@ Router& Router::operator=(Router&&) noexcept = default;
 
 std::size_t Router::size() const { return routes_.size(); }
 
-void Router::add(bhttp::verb v, std::string pattern, Handler h) {
+void Router::add(bhttp::verb v, std::string pattern, Handler h, Budget b) {
   if (!h) throw std::invalid_argument("route " + pattern + ": empty handler");
   std::array<std::string_view, kMaxSegments> parts;
   std::size_t n = 0;
@@ -88,10 +93,10 @@ void Router::add(bhttp::verb v, std::string pattern, Handler h) {
   // Same pattern (by segment shape and names) -> add the verb to the existing route.
   for (auto& r : routes_) {
     if (r->pattern != pattern) continue;
-    for (const auto& [mv, mh] : r->methods) {
-      if (mv == v) throw std::logic_error("duplicate route: " + pattern);
+    for (const auto& method : r->methods) {
+      if (method.verb == v) throw std::logic_error("duplicate route: " + pattern);
     }
-    r->methods.emplace_back(v, std::move(h));
+    r->methods.push_back(Route::Method{v, std::move(h), b});
     return;
   }
   auto r = std::make_unique<Route>();
@@ -100,7 +105,7 @@ void Router::add(bhttp::verb v, std::string pattern, Handler h) {
   for (std::size_t i = 0; i < n; ++i) {
     if (!r->segments[i].capture) r->literal_mask |= std::uint64_t{1} << (n - 1 - i);
   }
-  r->methods.emplace_back(v, std::move(h));
+  r->methods.push_back(Route::Method{v, std::move(h), b});
   if (by_segments_.size() <= n) by_segments_.resize(n + 1);
   by_segments_[n].push_back(r.get());
   routes_.push_back(std::move(r));
@@ -130,7 +135,7 @@ RouteMatch Router::match_routes(bhttp::verb v, std::string_view target, PathPara
 
   const Route* best = nullptr;       // most specific path match that has the verb
   const Route* best_path = nullptr;  // most specific path match at all (for the 405 label)
-  const Handler* handler = nullptr;
+  const Route::Method* handler = nullptr;
   for (const Route* r : by_segments_[n]) {
     bool ok = true;
     for (std::size_t i = 0; i < n && ok; ++i) {
@@ -139,10 +144,10 @@ RouteMatch Router::match_routes(bhttp::verb v, std::string_view target, PathPara
     }
     if (!ok) continue;
     if (!best_path || r->literal_mask > best_path->literal_mask) best_path = r;
-    for (const auto& [mv, mh] : r->methods) {
-      if (mv == v && (!best || r->literal_mask > best->literal_mask)) {
+    for (const auto& method : r->methods) {
+      if (method.verb == v && (!best || r->literal_mask > best->literal_mask)) {
         best = r;
-        handler = &mh;
+        handler = &method;
       }
     }
   }
@@ -151,7 +156,8 @@ RouteMatch Router::match_routes(bhttp::verb v, std::string_view target, PathPara
       if (best->segments[i].capture) params.push(best->segments[i].text, parts[i]);
     }
     m.status = bhttp::status::ok;
-    m.handler = handler;
+    m.handler = &handler->handler;
+    m.deadline = handler->budget == Budget::request;
     m.route = best->pattern;
     return m;
   }
@@ -169,8 +175,8 @@ RouteMatch Router::match_routes(bhttp::verb v, std::string_view target, PathPara
     if (!ok) continue;
     for (const auto& mv : r->methods) {
       bool seen = false;
-      for (auto x : verbs) seen = seen || x == mv.first;
-      if (!seen) verbs.push_back(mv.first);
+      for (auto x : verbs) seen = seen || x == mv.verb;
+      if (!seen) verbs.push_back(mv.verb);
     }
   }
   for (auto x : verbs) {

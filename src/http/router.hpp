@@ -17,7 +17,13 @@ struct RouteMatch {
   const Handler* handler = nullptr;                             // set when status == ok
   std::string_view route;  // pattern of the matched path (also set for 405); empty for 404
   std::string allow;       // for 405: the Allow header value, e.g. "GET, POST"
+  bool deadline = false;   // the handler runs under the server's request deadline
 };
+
+// Whether a route's handler runs under the request deadline (common/deadline.hpp). `none` is for
+// handlers that never call PostgreSQL or Redis (health, metrics, the in-memory queue-status
+// poll): they skip the extra coroutine the deadline takes.
+enum class Budget { request, none };
 
 class Router {
  public:
@@ -31,7 +37,7 @@ class Router {
   // "/v1/sessions/current" can coexist with "/v1/sessions/{id}". Throws std::invalid_argument on a
   // malformed pattern and std::logic_error on a duplicate (verb, pattern). Call before serving:
   // add() is not synchronised with match().
-  void add(beast::http::verb v, std::string pattern, Handler h);
+  void add(beast::http::verb v, std::string pattern, Handler h, Budget b = Budget::request);
 
   // `target` is the request target; a query string is ignored. Fills `params` on a match.
   RouteMatch match(beast::http::verb v, std::string_view target, PathParams& params) const;

@@ -22,6 +22,7 @@
 #include <random>
 #include <unordered_map>
 
+#include "common/deadline.hpp"
 #include "common/log.hpp"
 #include "http/access_log.hpp"
 #include "http/deadline.hpp"
@@ -462,8 +463,17 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
     bool failed = false;
     if (m.handler) {
       ctx.route = m.route;
+      if (s.opt.request_timeout.count() > 0) ctx.deadline = ctx.started + s.opt.request_timeout;
       try {
-        res = co_await (*m.handler)(ctx);
+        auto work = (*m.handler)(ctx);
+        if (m.deadline && ctx.deadline != std::chrono::steady_clock::time_point::max()) {
+          // Straight into co_spawn (a Response is default-constructible): one coroutine frame
+          // fewer per request than under_deadline().
+          auto ex = tk::with_deadline(s.ex, ctx.deadline);
+          res = co_await asio::co_spawn(ex, std::move(work), asio::use_awaitable);
+        } else {
+          res = co_await std::move(work);
+        }
       } catch (const std::exception& e) {
         // The text may hold internals (SQL, addresses): log it, never send it.
         tk::log::error("handler threw",

@@ -51,6 +51,9 @@ struct ServerOptions {
   std::chrono::milliseconds read_timeout{10000};
   std::chrono::milliseconds idle_timeout{30000};  // keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{10000};
+  // Budget of a handler from the moment its request was read: the PostgreSQL and Redis calls it
+  // makes bound their waits by it (common/deadline.hpp). 0: no request deadline.
+  std::chrono::milliseconds request_timeout{0};
   // Cap across ALL Server instances sharing one ConnectionLimiter (used when the constructor gets
   // no limiter). Over the cap: 503 unavailable + Retry-After, then close.
   std::size_t max_connections = 10000;

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "app/deps.hpp"
 #include "app/errors.hpp"
 #include "http/client_address.hpp"
 
@@ -75,6 +76,7 @@ Result<Config> load_config() {
     get("TICKETING_PAYMENT_LATENCY_MS", c.payment_latency_ms);
     get("TICKETING_PAYMENT_TIMEOUT_MS", c.payment_timeout_ms);
     get("TICKETING_PG_POOL_SIZE", c.pg_pool_size);
+    get("TICKETING_REQUEST_TIMEOUT_MS", c.request_timeout_ms);
     get("TICKETING_MAX_CONNECTIONS", c.max_connections);
     get("TICKETING_RATE_PER_ACCOUNT", c.rate_per_account);
     get("TICKETING_RATE_PER_ADDRESS", c.rate_per_address);
@@ -114,6 +116,13 @@ Result<Config> load_config() {
   }
   if (c.redis_timeout_ms <= 0 || c.redis_stall_ms <= 0 || c.redis_max_pending <= 0) {
     return Error{app::Errc::out_of_range, {{"field", "TICKETING_REDIS_*"}}};
+  }
+  if (c.request_timeout_ms < 0 ||
+      (c.request_timeout_ms > 0 &&
+       c.request_timeout_ms <= c.payment_timeout_ms + app::Settings{}.payment_margin_ms)) {
+    return Error{app::Errc::out_of_range,
+                 {{"field", "TICKETING_REQUEST_TIMEOUT_MS"},
+                  {"reason", "0, or more than TICKETING_PAYMENT_TIMEOUT_MS + 2000"}}};
   }
   if (c.ops_port < 0 || c.ops_port > 65535) {
     return Error{app::Errc::out_of_range, {{"field", "TICKETING_OPS_PORT"}}};

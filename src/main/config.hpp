@@ -30,6 +30,10 @@ struct Config {
   int payment_latency_ms = 0;
   int payment_timeout_ms = 5000;
   int pg_pool_size = 8;
+  // A request's budget: its PostgreSQL and Redis calls and its payment provider call bound their
+  // waits by it. 0: none (each call only has its own timeout). Must leave a payment room for the
+  // provider's timeout plus its margin.
+  int request_timeout_ms = 10000;
   int max_connections = 10000;
   int rate_per_account = 50;    // requests/s per account (burst 2x)
   int rate_per_address = 100;   // requests/s per client address on unauthenticated routes (burst

@@ -245,6 +245,7 @@ Status Service::prepare(std::chrono::seconds wait) {
     so.port =
         static_cast<std::uint16_t>(i == 0 ? cfg.http_port : s.workers.front()->server->port());
     so.access_log = cfg.access_log;
+    so.request_timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
     so.max_connections = static_cast<std::size_t>(cfg.max_connections);
     so.trusted_proxies = trusted_proxies;
     so.proxy_protocol = cfg.proxy_protocol;

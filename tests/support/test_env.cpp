@@ -7,6 +7,9 @@
 #ifndef TK_TEST_ENV_FILE
 #define TK_TEST_ENV_FILE ""
 #endif
+#ifndef TK_TEST_RABBITMQ_ENV_FILE
+#define TK_TEST_RABBITMQ_ENV_FILE ""
+#endif
 
 namespace tk::test {
 
@@ -15,25 +18,38 @@ static std::string env_file() {
   return TK_TEST_ENV_FILE;
 }
 
-std::string env(const std::string& key) {
-  std::ifstream in(env_file());
-  if (!in) throw std::runtime_error("test servers env file missing: " + env_file());
+static std::string rabbitmq_env_file() {
+  if (const char* p = std::getenv("TK_TEST_RABBITMQ_ENV")) return p;
+  return TK_TEST_RABBITMQ_ENV_FILE;
+}
+
+static bool lookup(const std::string& file, const std::string& key, std::string& out) {
+  std::ifstream in(file);
   std::string line;
   while (std::getline(in, line)) {
     auto eq = line.find('=');
-    if (eq != std::string::npos && line.substr(0, eq) == key) return line.substr(eq + 1);
+    if (eq != std::string::npos && line.substr(0, eq) == key) {
+      out = line.substr(eq + 1);
+      return true;
+    }
   }
-  throw std::runtime_error("key " + key + " missing in " + env_file());
+  return false;
 }
 
-std::string servers_dir() {
-  auto f = env_file();
-  return f.substr(0, f.find_last_of('/'));
+std::string env(const std::string& key) {
+  std::string v;
+  if (lookup(env_file(), key, v) || lookup(rabbitmq_env_file(), key, v)) return v;
+  throw std::runtime_error("key " + key + " missing in " + env_file() + " and " +
+                           rabbitmq_env_file() + " (is the test server fixture running?)");
 }
+
+static std::string dir_of(const std::string& f) { return f.substr(0, f.find_last_of('/')); }
+
+std::string servers_dir() { return dir_of(env_file()); }
 
 void servers(const std::string& cmd) {
-  std::string c =
-      std::string(TK_SOURCE_DIR) + "/tests/support/servers.sh " + cmd + " " + servers_dir();
+  auto dir = cmd.rfind("rabbitmq-", 0) == 0 ? dir_of(rabbitmq_env_file()) : servers_dir();
+  std::string c = std::string(TK_SOURCE_DIR) + "/tests/support/servers.sh " + cmd + " " + dir;
   if (std::system(c.c_str()) != 0) throw std::runtime_error("servers.sh failed: " + cmd);
 }
 

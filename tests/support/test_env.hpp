@@ -5,13 +5,15 @@
 namespace tk::test {
 
 // Value of KEY from the servers' env file (TICKETING_PG_URL, TICKETING_REDIS_URL,
-// TK_REDIS_PORT...). Fails the test (throws) when the file or key is missing.
+// TK_REDIS_PORT...), or else from the RabbitMQ fixture's (TICKETING_AMQP_URL, TK_AMQP_PORT).
+// Fails the test (throws) when neither file has the key.
 std::string env(const std::string& key);
 
 // Folder the fixture's servers live in (the env file's folder).
 std::string servers_dir();
 
-// Runs tests/support/servers.sh CMD on the fixture's servers (e.g. "redis-stop", "pg-start").
+// Runs tests/support/servers.sh CMD on the fixture's servers (e.g. "redis-stop", "pg-start");
+// rabbitmq-* commands ("rabbitmq-halt", "rabbitmq-resume") act on the RabbitMQ fixture's node.
 void servers(const std::string& cmd);
 
 // Path of the built service binary and of the source tree.

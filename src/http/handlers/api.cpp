@@ -15,6 +15,7 @@
 #include "http/handlers/seat_map_body.hpp"
 #include "http/handlers/status_body.hpp"
 #include "http/query.hpp"
+#include "http/under_deadline.hpp"
 
 namespace tk::http {
 
@@ -265,25 +266,85 @@ Response status_response(const app::QueueStatus& s) {
   return res;
 }
 
+// The body of PATCH /v1/admin/performances/{pid}: the fields present, each of the right type
+// (ranges are the use case's to check).
+Result<app::PerformanceChange> performance_change(const json::object& body) {
+  app::PerformanceChange ch;
+  auto status = opt_str_field(body, "status", 20);
+  if (!status.ok()) return std::move(status).error();
+  if (status.value()) {
+    ch.status = domain::parse_sale_status(*status.value());
+    if (!ch.status) return invalid("status", "on_sale, paused or closed");
+  }
+  auto small = [](const json::object& o, const char* f, std::optional<int>& out) -> Status {
+    auto v = opt_int_field(o, f);
+    if (!v.ok()) return std::move(v).error();
+    if (v.value()) {
+      if (*v.value() < INT32_MIN || *v.value() > INT32_MAX)
+        return Error{Errc::out_of_range, {{"field", f}}};
+      out = static_cast<int>(*v.value());
+    }
+    return {};
+  };
+  const auto* q = body.if_contains("queue");
+  if (q) {
+    if (!q->is_object()) return invalid("queue", "object expected");
+    for (auto [f, out] : {std::pair{"admit_per_interval", &ch.admit_per_interval},
+                          {"interval_ms", &ch.interval_ms},
+                          {"max_active", &ch.max_active},
+                          {"access_ttl_seconds", &ch.access_ttl_seconds}}) {
+      if (auto st = small(q->as_object(), f, *out); !st) return st.error();
+    }
+  }
+  for (auto [f, out] : {std::pair{"max_seats_per_order", &ch.max_seats_per_order},
+                        {"max_seats_per_account", &ch.max_seats_per_account},
+                        {"hold_ttl_seconds", &ch.hold_ttl_seconds}}) {
+    if (auto st = small(body, f, *out); !st) return st.error();
+  }
+  for (auto [f, out] :
+       {std::pair{"starts_at", &ch.starts_at}, {"sale_opens_at", &ch.sale_opens_at}}) {
+    auto v = opt_str_field(body, f, 40);
+    if (!v.ok()) return std::move(v).error();
+    if (v.value()) {
+      auto t = parse_rfc3339(*v.value());
+      if (!t) return invalid(f, "RFC 3339 time expected");
+      *out = *t;
+    }
+  }
+  if (!ch.status && !q && !ch.starts_at && !ch.sale_opens_at && !ch.max_seats_per_order &&
+      !ch.max_seats_per_account && !ch.hold_ttl_seconds) {
+    return invalid("body", "status, queue, dates or sale settings required");
+  }
+  return ch;
+}
+
 }  // namespace
 
 void add_health_routes(Router& r, std::function<bool()> ready) {
-  r.add(Verb::get, "/healthz",
-        [](RequestContext&) -> asio::awaitable<Response> { co_return text(st::ok, "ok\n"); });
-  r.add(Verb::get, "/readyz", [ready](RequestContext&) -> asio::awaitable<Response> {
-    bool up = ready && ready();
-    auto res = text(up ? st::ok : st::service_unavailable, up ? "ready\n" : "not ready\n");
-    if (!up) set_retry_after(res, 1);
-    co_return res;
-  });
+  r.add(
+      Verb::get, "/healthz",
+      [](RequestContext&) -> asio::awaitable<Response> { co_return text(st::ok, "ok\n"); },
+      Budget::none);
+  r.add(
+      Verb::get, "/readyz",
+      [ready](RequestContext&) -> asio::awaitable<Response> {
+        bool up = ready && ready();
+        auto res = text(up ? st::ok : st::service_unavailable, up ? "ready\n" : "not ready\n");
+        if (!up) set_retry_after(res, 1);
+        co_return res;
+      },
+      Budget::none);
 }
 
 void add_ops_routes(Router& r, std::function<bool()> ready, metrics::Registry* metrics) {
   add_health_routes(r, std::move(ready));
-  r.add(Verb::get, "/metrics", [metrics](RequestContext&) -> asio::awaitable<Response> {
-    co_return text(st::ok, metrics ? metrics->render() : std::string(),
-                   "text/plain; version=0.0.4; charset=utf-8");
-  });
+  r.add(
+      Verb::get, "/metrics",
+      [metrics](RequestContext&) -> asio::awaitable<Response> {
+        co_return text(st::ok, metrics ? metrics->render() : std::string(),
+                       "text/plain; version=0.0.4; charset=utf-8");
+      },
+      Budget::none);
 }
 
 void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
@@ -397,24 +458,27 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           set_retry_after(res, j.retry_after_seconds);
           co_return res;
         }));
-  r.add(Verb::get, "/v1/performances/{pid}/queue/status",
-        [c](RequestContext& ctx) -> asio::awaitable<Response> {
-          auto ticket = header(ctx.req, "Queue-Ticket");
-          if (ticket.empty()) co_return error_to_response(Errc::invalid_ticket);
-          if (c->o.poll_limiter && !c->o.poll_limiter->allow(ticket, c->d.now())) {
-            co_return error_to_response(Errc::rate_limited);
-          }
-          app::WaitingRoom room(c->d);
-          auto pid = ctx.param("pid");
-          // Hot path: answered from memory without suspending; the coroutine path only loads the
-          // view (first poll of a performance in this process) or a tick not seen yet.
-          if (auto fast = room.status_now(pid, ticket)) {
-            if (!*fast) co_return error_to_response(fast->error());
-            co_return status_response(**fast);
-          }
-          TRY_RESP(auto s, co_await room.status(std::string(pid), ticket));
-          co_return status_response(s);
-        });
+  r.add(
+      Verb::get, "/v1/performances/{pid}/queue/status",
+      [c](RequestContext& ctx) -> asio::awaitable<Response> {
+        auto ticket = header(ctx.req, "Queue-Ticket");
+        if (ticket.empty()) co_return error_to_response(Errc::invalid_ticket);
+        if (c->o.poll_limiter && !c->o.poll_limiter->allow(ticket, c->d.now())) {
+          co_return error_to_response(Errc::rate_limited);
+        }
+        app::WaitingRoom room(c->d);
+        auto pid = ctx.param("pid");
+        // Hot path: answered from memory without suspending; the coroutine path only loads the
+        // view (first poll of a performance in this process) or a tick not seen yet.
+        if (auto fast = room.status_now(pid, ticket)) {
+          if (!*fast) co_return error_to_response(fast->error());
+          co_return status_response(**fast);
+        }
+        auto slow = room.status(std::string(pid), ticket);
+        TRY_RESP(auto s, co_await http::under_deadline(ctx, std::move(slow)));
+        co_return status_response(s);
+      },
+      Budget::none);
 
   // ---- Seats and holds
   r.add(Verb::get, "/v1/performances/{pid}/seats",
@@ -624,30 +688,7 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
   r.add(Verb::patch, "/v1/admin/performances/{pid}",
         admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
           TRY_RESP(auto body, parse_object(ctx.req));
-          app::PerformanceChange ch;
-          TRY_RESP(auto status, opt_str_field(body, "status", 20));
-          if (status) {
-            ch.status = domain::parse_sale_status(*status);
-            if (!ch.status)
-              co_return error_to_response(invalid("status", "on_sale, paused or closed"));
-          }
-          if (auto* q = body.if_contains("queue")) {
-            if (!q->is_object()) co_return error_to_response(invalid("queue", "object expected"));
-            for (auto [f, out] : {std::pair{"admit_per_interval", &ch.admit_per_interval},
-                                  {"interval_ms", &ch.interval_ms},
-                                  {"max_active", &ch.max_active},
-                                  {"access_ttl_seconds", &ch.access_ttl_seconds}}) {
-              TRY_RESP(auto v, opt_int_field(q->as_object(), f));
-              if (v) {
-                if (*v < INT32_MIN || *v > INT32_MAX)
-                  co_return error_to_response(Error{Errc::out_of_range, {{"field", f}}});
-                *out = static_cast<int>(*v);
-              }
-            }
-          }
-          if (!ch.status && !body.if_contains("queue")) {
-            co_return error_to_response(invalid("body", "status or queue required"));
-          }
+          TRY_RESP(auto ch, performance_change(body));
           app::Admin a(c->d);
           TRY_RESP(auto p, co_await a.update_performance(std::string(ctx.param("pid")), ch));
           co_return ok(performance_json(p, c->d.now(), true));

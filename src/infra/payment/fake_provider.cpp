@@ -5,6 +5,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/crypto/encoding.hpp"
+#include "common/deadline.hpp"
 #include "infra/postgres/repos/support.hpp"
 
 namespace tk::payment {
@@ -33,8 +34,16 @@ Task<app::ChargeResult> FakeProvider::charge(std::string key, std::string order_
                                              std::int64_t amount, std::string currency,
                                              std::string token) {
   if (opt_.latency.count() > 0) {
-    boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, opt_.latency);
+    // The call waits at most the provider timeout, and never past the request's deadline. A
+    // provider slower than that counts as not answering: the caller cannot tell whether the
+    // charge happened (here it did not; the reconciler closes the key either way).
+    auto ex = co_await boost::asio::this_coro::executor;
+    const auto now = std::chrono::steady_clock::now();
+    const auto give_up = std::min(now + opt_.timeout, deadline_of(ex));
+    const bool answers = now + opt_.latency <= give_up;
+    boost::asio::steady_timer t(ex, answers ? now + opt_.latency : give_up);
     co_await t.async_wait(boost::asio::use_awaitable);
+    if (!answers) co_return Error{app::Errc::unavailable, {{"provider", "no answer in time"}}};
   }
   const char* status = token == "tok_ok" ? "charged" : "declined";
   // Dedupe by key: a retried charge returns the first outcome and charges nothing more.

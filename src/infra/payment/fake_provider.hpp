@@ -2,7 +2,8 @@
 // The built-in fake payment provider: approves "tok_ok", declines every other token, dedupes by
 // our idempotency key, can close a key that was never charged (like cancelling a payment intent)
 // and keeps its charge ledger in PostgreSQL (provider_charges) so tests can count charges.
-// Latency is configurable to mimic a real provider's round trip.
+// Latency is configurable to mimic a real provider's round trip; a call waits at most `timeout`
+// and never past the calling request's deadline (common/deadline.hpp).
 #include <memory>
 
 #include "app/ports/orders.hpp"

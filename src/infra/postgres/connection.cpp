@@ -5,6 +5,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/object.hpp>
 #include <optional>
@@ -48,6 +49,10 @@ asio::awaitable<tk::Result<std::unique_ptr<Connection>>> Connection::connect(
     options += "-c statement_timeout=" + std::to_string(opt.statement_timeout.count());
   }
   if (opt.read_only) options += " -c default_transaction_read_only=on";
+  // A connection given up at a request's deadline is closed mid-statement: the backend notices
+  // the closed socket within this interval and stops, instead of running to statement_timeout
+  // with its locks held.
+  options += " -c client_connection_check_interval=1000";
   std::vector<const char*> keys{"dbname"};
   std::vector<const char*> values{opt.conninfo.c_str()};
   if (!options.empty()) {
@@ -97,7 +102,18 @@ void Connection::reassign_socket() {
 }
 
 Connection::Deadline Connection::deadline() const {
-  return io_timeout_.count() > 0 ? std::chrono::steady_clock::now() + io_timeout_ : Deadline::max();
+  auto guard =
+      io_timeout_.count() > 0 ? std::chrono::steady_clock::now() + io_timeout_ : Deadline::max();
+  return std::min(guard, request_deadline_);
+}
+
+std::optional<tk::Error> Connection::start_op(Deadline request_deadline) {
+  request_deadline_ = request_deadline;
+  if (broken()) return tk::Error{make_error_code(Errc::unavailable), {{"pg", "broken"}}};
+  // Nothing sent yet: the connection stays clean and reusable.
+  if (request_deadline_ != Deadline::max() && std::chrono::steady_clock::now() >= request_deadline_)
+    return tk::Error{make_error_code(Errc::deadline_exceeded), {{"pg", "not sent"}}};
+  return std::nullopt;
 }
 
 asio::awaitable<const char*> Connection::wait(Wait what, Deadline deadline) {
@@ -127,7 +143,11 @@ tk::Error Connection::fail_connection(std::string_view what) {
   broken_ = true;
   boost::json::object d;
   d["pg"] = std::string(what) + ": " + trim(PQerrorMessage(conn_));
-  return tk::Error{make_error_code(Errc::unavailable), std::move(d)};
+  // Cut off by the request's deadline rather than by the guard against a vanished server.
+  const bool late = what == "timeout" && request_deadline_ != Deadline::max() &&
+                    std::chrono::steady_clock::now() >= request_deadline_;
+  return tk::Error{make_error_code(late ? Errc::deadline_exceeded : Errc::unavailable),
+                   std::move(d)};
 }
 
 tk::Error Connection::send_failed() {
@@ -259,7 +279,8 @@ asio::awaitable<tk::Result<std::string>> Connection::prepare(std::string_view sq
 }
 
 asio::awaitable<tk::Result<Rows>> Connection::query(std::string_view sql, Params params) {
-  if (broken()) co_return tk::Error{make_error_code(Errc::unavailable), {{"pg", "broken"}}};
+  if (auto refused = start_op(deadline_of(co_await asio::this_coro::executor)))
+    co_return std::move(*refused);
   const auto dl = deadline();
   const int n = static_cast<int>(params.size());
   std::vector<const char*> values(params.size());
@@ -281,8 +302,10 @@ asio::awaitable<tk::Result<Rows>> Connection::query(std::string_view sql, Params
   co_return co_await read_results(dl);
 }
 
-asio::awaitable<tk::Status> Connection::exec_script(std::string_view sql) {
-  if (broken()) co_return tk::Error{make_error_code(Errc::unavailable), {{"pg", "broken"}}};
+asio::awaitable<tk::Status> Connection::exec_script(std::string_view sql, Budget budget) {
+  auto request_deadline =
+      budget == Budget::request ? deadline_of(co_await asio::this_coro::executor) : Deadline::max();
+  if (auto refused = start_op(request_deadline)) co_return std::move(*refused);
   const auto dl = deadline();
   if (PQsendQuery(conn_, std::string(sql).c_str()) == 0) co_return send_failed();
   if (auto f = co_await flush(dl); !f.ok()) co_return std::move(f).error();
@@ -295,7 +318,8 @@ asio::awaitable<tk::Result<std::vector<Rows>>> Connection::pipeline(
     std::vector<Statement> statements) {
   std::vector<Rows> out;
   if (statements.empty()) co_return out;
-  if (broken()) co_return tk::Error{make_error_code(Errc::unavailable), {{"pg", "broken"}}};
+  if (auto refused = start_op(deadline_of(co_await asio::this_coro::executor)))
+    co_return std::move(*refused);
   const auto dl = deadline();
   if (PQenterPipelineMode(conn_) == 0) co_return send_failed();
 

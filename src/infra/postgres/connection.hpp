@@ -9,10 +9,12 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/deadline.hpp"
 #include "common/result.hpp"
 #include "common/string_map.hpp"
 #include "infra/postgres/errors.hpp"
@@ -51,13 +53,21 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
+  // Every operation is bounded by the request deadline carried by the calling coroutine's
+  // executor (common/deadline.hpp), if any: past it nothing is sent (Errc::deadline_exceeded,
+  // the connection stays usable); reached while the operation runs, the connection is given up
+  // (broken) with the same error.
+  //
   // Parameterized query ($1..$n). Each distinct SQL text is prepared once per connection (the
   // statement name is cached) and then run with PQsendQueryPrepared. SQL must outlive the call.
   asio::awaitable<tk::Result<Rows>> query(std::string_view sql, Params params = {});
 
   // Simple-query protocol: several ';'-separated statements, no parameters, nothing prepared.
   // Used for migrations and BEGIN/COMMIT/ROLLBACK. Stops at the first failing statement.
-  asio::awaitable<tk::Status> exec_script(std::string_view sql);
+  // Budget::cleanup ignores the request's deadline: a ROLLBACK must run for the connection to
+  // be reused (it is still bounded by the io timeout).
+  enum class Budget { request, cleanup };
+  asio::awaitable<tk::Status> exec_script(std::string_view sql, Budget budget = Budget::request);
 
   // Several queries in one round trip (libpq pipeline mode), each prepared/cached like query().
   // All or nothing: outside an explicit transaction the batch runs as one implicit transaction
@@ -84,7 +94,11 @@ class Connection {
   Connection(asio::any_io_executor ex, pg_conn* conn);
 
   enum class Wait { read, write, read_or_write };
+  // The sooner of the io guard and the current operation's request deadline.
   Deadline deadline() const;
+  // Records the operation's request deadline; an error if the connection is broken or the
+  // deadline has already passed (then nothing is sent).
+  std::optional<tk::Error> start_op(Deadline request_deadline);
   // Waits until the socket is ready: nullptr, else why not ("timeout", "socket error").
   asio::awaitable<const char*> wait(Wait what, Deadline deadline);
   void reassign_socket();
@@ -104,6 +118,7 @@ class Connection {
   asio::steady_timer timer_;
   bool broken_ = false;
   std::chrono::milliseconds io_timeout_{0};
+  Deadline request_deadline_ = Deadline::max();  // of the operation in progress
   std::uint64_t next_stmt_ = 0;
   tk::StringMap<std::string> prepared_;
 };

@@ -31,6 +31,8 @@ class Category final : public std::error_category {
         return "read-only transaction";
       case Errc::bad_migration:
         return "bad migration";
+      case Errc::deadline_exceeded:
+        return "the request's deadline passed";
     }
     return "unknown pg error";
   }

@@ -17,6 +17,10 @@ enum class Errc {
   query_failed,           // any other server or protocol error
   read_only,              // 25006: write attempted through a read-only pool/transaction
   bad_migration,          // migration files unreadable/misnamed or an applied file was changed
+  // The request's deadline (common/deadline.hpp) passed: before the call was sent, while it
+  // waited for a pooled connection, or while it ran (the connection is then discarded: its
+  // state is unknown; a COMMIT cut off this way has an unknown outcome).
+  deadline_exceeded,
 };
 
 const std::error_category& category();

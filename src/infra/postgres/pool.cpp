@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/supervisor.hpp"
@@ -91,12 +92,18 @@ asio::awaitable<tk::Result<Pool::Lease>> Pool::acquire() {
     co_return co_await open_new();
   }
 
-  if (late()) {
+  // The wait is bounded by the request's deadline too: a request whose budget runs out in the
+  // queue must not be handed a connection it can no longer use.
+  const auto now = Clock::now();
+  const auto request_deadline = deadline_of(co_await asio::this_coro::executor);
+  const auto wait_until = std::min(now + opt_.acquire_timeout, request_deadline);
+  if (wait_until <= now) co_return make_error_code(Errc::deadline_exceeded);
+  if (late(std::chrono::duration_cast<std::chrono::microseconds>(wait_until - now))) {
     ++counters_.shed;
     co_return make_error_code(Errc::pool_timeout);
   }
   Waiter w(*this, ex_);
-  w.timer.expires_after(opt_.acquire_timeout);
+  w.timer.expires_at(wait_until);
   w.pos = waiters_.insert(waiters_.end(), &w);
   w.queued = true;
   ++counters_.waits;
@@ -116,6 +123,7 @@ asio::awaitable<tk::Result<Pool::Lease>> Pool::acquire() {
   }
   if (w.closed) co_return unavailable("pool closed");
   ++counters_.timeouts;
+  if (wait_until == request_deadline) co_return make_error_code(Errc::deadline_exceeded);
   co_return make_error_code(Errc::pool_timeout);
 }
 
@@ -169,13 +177,13 @@ void Pool::give_back_slot() {
   }
 }
 
-bool Pool::late() const {
+bool Pool::late(std::chrono::microseconds budget) const {
   if (!opt_.shed_when_late) return false;
   // Every connection is busy; each frees up after about lease_avg_, so the n-th in line gets
   // one after about n * lease_avg_ / size.
   auto ahead = static_cast<std::int64_t>(waiters_.size()) + 1;
   auto expected = lease_avg_ * ahead / opt_.size;
-  return expected > opt_.acquire_timeout;
+  return expected > budget;
 }
 
 void Pool::release(std::unique_ptr<Connection> c, std::chrono::steady_clock::duration held) {
@@ -220,7 +228,7 @@ void Pool::release_unleased(std::unique_ptr<Connection> c) {
 
 asio::awaitable<void> Pool::rollback_then_release(std::shared_ptr<Pool> self,
                                                   std::unique_ptr<Connection> c) {
-  auto s = co_await c->exec_script("ROLLBACK");
+  auto s = co_await c->exec_script("ROLLBACK", Connection::Budget::cleanup);
   if (!s.ok() || c->tx_status() != Connection::TxStatus::idle) c->poison();
   --self->in_use_;  // not a lease: leaves the average alone
   self->release_unleased(std::move(c));

@@ -80,7 +80,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
 
   // An idle connection, a new one (if fewer than `size` are open), or the next one returned
   // within acquire_timeout (else Errc::pool_timeout). Errc::unavailable when the server cannot
-  // be reached, immediately while in reconnect backoff.
+  // be reached, immediately while in reconnect backoff. Under a request deadline (carried by the
+  // caller's executor, common/deadline.hpp) the wait ends at that deadline if it is sooner, with
+  // Errc::deadline_exceeded.
   asio::awaitable<tk::Result<Lease>> acquire();
   // acquire + Connection::query + release. SQL must outlive the call.
   asio::awaitable<tk::Result<Rows>> query(std::string_view sql, Params params = {});
@@ -101,8 +103,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
   Pool(asio::any_io_executor ex, PoolOptions opt);
   // From a Lease (was in use for `held`).
   void release(std::unique_ptr<Connection> c, std::chrono::steady_clock::duration held);
-  // Whether a new waiter, queued behind the current ones, would outlast acquire_timeout.
-  bool late() const;
+  // Whether a new waiter, queued behind the current ones, would outlast `budget` (the acquire
+  // timeout, or less when the request's deadline is sooner).
+  bool late(std::chrono::microseconds budget) const;
   void release_unleased(std::unique_ptr<Connection> c);  // idle, to a waiter, or discarded
   void discard(std::unique_ptr<Connection> c);           // close it and give back its slot
   // One connection fewer is open: lets the first waiter (if any) open one in its place.

@@ -22,7 +22,7 @@ std::string_view begin_sql(Isolation iso) {
 
 asio::awaitable<void> rollback(Connection& c) {
   if (c.broken()) co_return;
-  auto s = co_await c.exec_script("ROLLBACK");
+  auto s = co_await c.exec_script("ROLLBACK", Connection::Budget::cleanup);
   if (!s.ok() || c.tx_status() != Connection::TxStatus::idle) c.poison();
 }
 

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "common/deadline.hpp"
 #include "common/log.hpp"
 #include "common/supervisor.hpp"
 
@@ -40,8 +41,10 @@ std::string describe(const tk::Error& e) {
 
 }  // namespace
 
-Script::Script(std::string source)
-    : source_(std::move(source)), id_(g_next_script_id.fetch_add(1, std::memory_order_relaxed)) {}
+Script::Script(std::string source, bool run_id_arg)
+    : source_(std::move(source)),
+      id_(g_next_script_id.fetch_add(1, std::memory_order_relaxed)),
+      run_id_arg_(run_id_arg) {}
 
 std::shared_ptr<Client> Client::create(asio::any_io_executor ex, Endpoint ep, Options opt) {
   return std::shared_ptr<Client>(new Client(std::move(ex), std::move(ep), opt));
@@ -200,9 +203,15 @@ asio::awaitable<tk::Status> Client::connect_once() {
     detail::append_command(extra, {"SCRIPT", "LOAD", e.source});
     loading.push_back(&e);  // unordered_map nodes are stable and never erased
   }
+  std::string run_id;
   auto replies = co_await detail::open(socket_, parser_, ep_, opt_.connect_timeout,
-                                       std::move(extra), loading.size());
+                                       std::move(extra), loading.size(), &run_id);
   if (!replies) co_return std::move(replies).error();
+  if (run_id.empty()) {
+    log::warn("redis server reports no run id: restarts are not detected by it",
+              {{"host", ep_.host}, {"port", ep_.port}});
+  }
+  run_id_ = std::move(run_id);
   for (std::size_t i = 0; i < loading.size(); ++i) {
     // An error here is left to eval()'s NOSCRIPT path.
     if ((*replies)[i].is_string()) loading[i]->sha = std::move((*replies)[i].str);
@@ -222,7 +231,6 @@ void Client::drop(std::uint64_t gen, std::string reason) {
   // Sent commands may or may not have run: the callers get unavailable and decide.
   auto pending = std::move(pending_);
   pending_.clear();
-  abandoned_ = 0;
   set_waiting_since({});
   // `in_flight`: the command may have run (unlike a refusal while disconnected).
   for (auto& p : pending) {
@@ -263,7 +271,7 @@ asio::awaitable<void> Client::watchdog(std::uint64_t gen) {
         now - last_rx_ >= opt_.ping_interval && now - last_ping >= opt_.ping_interval) {
       last_ping = now;
       auto encode = [](std::string& out) { detail::append_command(out, {"PING"}); };
-      submit(Handler([](tk::Result<Reply>) {}), encode);
+      submit(Handler([](tk::Result<Reply>) {}), encode, SteadyClock::time_point::max());
     }
   }
 }
@@ -302,10 +310,7 @@ asio::awaitable<void> Client::reader(std::uint64_t gen) {
       pending_.pop_front();
       // The next command's wait for an answer starts now: Redis is answering.
       set_waiting_since(pending_.empty() ? SteadyClock::time_point{} : last_rx_);
-      if (abandoned_ > 0) {  // its caller already got a timeout: drop the late reply
-        --abandoned_;
-        continue;
-      }
+      if (!h) continue;  // its caller already got a timeout: drop the late reply
       complete(std::move(h), std::move(reply));
       reply = Reply{};
     }
@@ -348,7 +353,7 @@ void Client::complete(Handler h, tk::Result<Reply> r) {
 }
 
 template <class Encode>
-void Client::submit(Handler h, Encode& encode) {
+void Client::submit(Handler h, Encode& encode, SteadyClock::time_point request_deadline) {
   if (!connected_.load(std::memory_order_relaxed)) {
     complete(std::move(h), Errc::unavailable);  // fail fast: the service answers 503
     return;
@@ -360,13 +365,23 @@ void Client::submit(Handler h, Encode& encode) {
     complete(std::move(h), tk::Error{Errc::unavailable, {{"reason", "redis queue full"}}});
     return;
   }
-  if (pending_.empty()) set_waiting_since(SteadyClock::now());
+  // The sooner of the command timeout and the deadline of the request it serves (carried by the
+  // caller's executor). A request already past its deadline sends nothing.
+  const auto now = SteadyClock::now();
+  auto deadline = request_deadline;
+  if (opt_.command_timeout.count() > 0) deadline = std::min(deadline, now + opt_.command_timeout);
+  if (deadline <= now) {
+    // Not sent, so known not to have run (unlike a timeout): unavailable.
+    complete(std::move(h), tk::Error{Errc::unavailable, {{"reason", "request deadline passed"}}});
+    return;
+  }
+  if (pending_.empty()) set_waiting_since(now);
   encode(out_);
   bump(commands_);
-  const bool timed = opt_.command_timeout.count() > 0;
-  pending_.push_back(Pending{std::move(h), timed ? SteadyClock::now() + opt_.command_timeout
-                                                 : SteadyClock::time_point::max()});
-  if (timed && !timeout_armed_) arm_timeout();
+  pending_.push_back(Pending{std::move(h), deadline});
+  if (deadline != SteadyClock::time_point::max() && (!timeout_armed_ || deadline < armed_at_)) {
+    arm_timeout(deadline);
+  }
   if (writer_idle_) {
     writer_idle_ = false;
     write_signal_.cancel();
@@ -378,33 +393,42 @@ void Client::submit(Handler h, Encode& encode) {
 template <class Encode>
 asio::awaitable<tk::Result<Reply>> Client::request(Encode& encode) {
   return asio::async_initiate<decltype(asio::use_awaitable), void(tk::Result<Reply>)>(
-      [this, &encode](auto handler) { submit(Handler(std::move(handler)), encode); },
+      [this, &encode](auto handler) {
+        // Read before type erasure: the handler's executor is the calling coroutine's.
+        const auto deadline = deadline_of(asio::get_associated_executor(handler, ex_));
+        submit(Handler(std::move(handler)), encode, deadline);
+      },
       asio::use_awaitable);
 }
 
-// One timer for all commands: command_timeout is the same for every command and commands are
-// queued in order, so deadlines are monotonic and the oldest live command expires first.
-void Client::arm_timeout() {
-  if (abandoned_ >= pending_.size()) {
-    timeout_armed_ = false;
-    return;
-  }
+// One timer for all commands, armed at the soonest deadline. Commands without a request
+// deadline expire in the order they were sent; one serving a request may expire before older
+// ones, so an expiry scans the queue (it runs once per deadline reached, not per command).
+void Client::arm_timeout(SteadyClock::time_point at) {
   timeout_armed_ = true;
-  timeout_timer_.expires_at(pending_[abandoned_].deadline);
+  armed_at_ = at;
+  // Re-arming cancels the previous wait; its handler sees operation_aborted and does nothing.
+  timeout_timer_.expires_at(at);
   timeout_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (!ec) self->on_timeout();  // cancelled only by stop(), which resets timeout_armed_
+    if (!ec) self->on_timeout();
   });
 }
 
 void Client::on_timeout() {
+  timeout_armed_ = false;
   const auto now = SteadyClock::now();
-  while (abandoned_ < pending_.size() && pending_[abandoned_].deadline <= now) {
-    // The entry stays queued (empty handler) so its late reply is consumed in FIFO order.
-    complete(std::move(pending_[abandoned_].handler), Errc::timeout);
-    pending_[abandoned_].handler = nullptr;
-    ++abandoned_;
+  auto next = SteadyClock::time_point::max();
+  for (auto& p : pending_) {
+    if (!p.handler) continue;
+    if (p.deadline <= now) {
+      // The entry stays queued (empty handler) so its late reply is consumed in FIFO order.
+      complete(std::move(p.handler), Errc::timeout);
+      p.handler = nullptr;
+    } else {
+      next = std::min(next, p.deadline);
+    }
   }
-  arm_timeout();
+  if (next != SteadyClock::time_point::max()) arm_timeout(next);
 }
 
 asio::awaitable<tk::Result<Reply>> Client::exec(std::vector<std::string> args) {
@@ -439,7 +463,11 @@ asio::awaitable<tk::Result<Reply>> Client::eval(const Script& s, std::vector<std
       if (!loaded->is_string()) co_return Errc::protocol_error;
       e.sha = std::move(loaded->str);
     }
-    auto evalsha = [&](std::string& out) { detail::append_evalsha(out, e.sha, keys, args); };
+    // Runs when the call is queued on the current connection: run_id_ is that connection's.
+    const bool with_run_id = s.run_id_arg();
+    auto evalsha = [&](std::string& out) {
+      detail::append_evalsha(out, e.sha, keys, args, with_run_id ? &run_id_ : nullptr);
+    };
     auto r = co_await request(evalsha);
     if (!r || !r->is_error()) co_return r;
     if (attempt == 0 && r->str.starts_with("NOSCRIPT")) continue;

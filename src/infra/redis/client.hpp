@@ -35,13 +35,17 @@ namespace asio = boost::asio;
 // EVALSHA. Immutable, so one Script (e.g. a static) may be shared by clients on many threads.
 class Script {
  public:
-  explicit Script(std::string source);
+  // `run_id_arg`: every call gets one more argument after the caller's, the run id of the
+  // Redis process the call is sent to (ARGV[#ARGV]; see Client::run_id()).
+  explicit Script(std::string source, bool run_id_arg = false);
   const std::string& source() const { return source_; }
   std::uint64_t id() const { return id_; }  // process-unique; clients key their SHA cache by it
+  bool run_id_arg() const { return run_id_arg_; }
 
  private:
   std::string source_;
   std::uint64_t id_;
+  bool run_id_arg_;
 };
 
 // Builds an argument vector (strings or integers), e.g. for eval's keys and args.
@@ -66,6 +70,10 @@ class Client : public std::enable_shared_from_this<Client> {
   // called again afterwards.
   void stop();
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
+  // Run id of the Redis process on the other end of the current connection, read once in the
+  // handshake (INFO server): a restarted server has a new one. Empty before the first
+  // connection or if the server does not report one. On the client's executor only.
+  const std::string& run_id() const { return run_id_; }
   // How long the oldest command waiting for a reply has gone without any reply on the
   // connection (zero when nothing waits). Any thread.
   std::chrono::milliseconds unanswered_for() const;
@@ -78,7 +86,8 @@ class Client : public std::enable_shared_from_this<Client> {
   // Transient refusals (-LOADING, -BUSY, -MASTERDOWN, -TRYAGAIN, -CLUSTERDOWN) are unavailable.
   // Fails at once with unavailable while disconnected; if the connection drops with the command
   // in flight it fails with unavailable (its effect is unknown); timeout after command_timeout
-  // (the command may still run).
+  // (the command may still run), or sooner at the deadline of the request the calling coroutine
+  // serves (common/deadline.hpp); past that deadline nothing is sent (unavailable).
   // Commands issued while a write is in flight are sent together in the next write (automatic
   // pipelining); replies are matched in FIFO order.
   asio::awaitable<tk::Result<Reply>> exec(std::vector<std::string> args);
@@ -96,6 +105,8 @@ class Client : public std::enable_shared_from_this<Client> {
 
   // EVALSHA with keys and args. Loads the script on first use (SCRIPT LOAD) and, on NOSCRIPT
   // (Redis restarted or flushed), loads it again and retries once. Script errors are reply_error.
+  // A script with run_id_arg() gets the run id of the connection the call is written to as its
+  // last argument, taken when the call is queued on that connection.
   // In coroutines build keys/args with arglist(...) (see exec about GCC 12 and braced lists):
   // co_await c->eval(kJoin, arglist(queue_key, dedupe_key), arglist(account, now_ms)).
   asio::awaitable<tk::Result<Reply>> eval(const Script& s, std::vector<std::string> keys,
@@ -136,7 +147,7 @@ class Client : public std::enable_shared_from_this<Client> {
   template <class Encode>
   asio::awaitable<tk::Result<Reply>> request(Encode& encode);  // raw: error replies are values
   template <class Encode>
-  void submit(Handler h, Encode& encode);
+  void submit(Handler h, Encode& encode, std::chrono::steady_clock::time_point request_deadline);
   void complete(Handler h, tk::Result<Reply> r);
 
   asio::awaitable<void> run(bool after_failure);
@@ -149,7 +160,7 @@ class Client : public std::enable_shared_from_this<Client> {
   asio::awaitable<void> reader(std::uint64_t gen);
   asio::awaitable<void> writer(std::uint64_t gen);
   void drop(std::uint64_t gen, std::string reason);  // connection `gen` is gone: fail in-flight
-  void arm_timeout();
+  void arm_timeout(std::chrono::steady_clock::time_point at);
   void on_timeout();
   void do_start();
   void do_stop();
@@ -163,10 +174,10 @@ class Client : public std::enable_shared_from_this<Client> {
 
   std::string out_;              // encoded commands not yet handed to a write
   std::deque<Pending> pending_;  // sent or queued, oldest first
-  std::size_t abandoned_ = 0;    // pending_[0, abandoned_) timed out; deadlines are monotonic
   asio::steady_timer timeout_timer_;
   bool timeout_armed_ = false;
-  asio::steady_timer write_signal_;  // cancelled to wake the idle writer
+  std::chrono::steady_clock::time_point armed_at_{};  // while timeout_armed_
+  asio::steady_timer write_signal_;                   // cancelled to wake the idle writer
   bool writer_idle_ = false;
   asio::steady_timer lost_signal_;  // cancelled to wake run() when the connection drops
   asio::steady_timer backoff_timer_;
@@ -178,6 +189,10 @@ class Client : public std::enable_shared_from_this<Client> {
   bool running_ = false;
   bool loop_alive_ = false;
   std::unordered_map<std::uint64_t, ScriptEntry> scripts_;
+  // Set by each handshake before the connection counts as connected; commands are encoded only
+  // while connected and their unsent bytes are discarded with the connection, so an argument
+  // taken from here at encoding time always names the server the command goes to.
+  std::string run_id_;
 
   std::atomic<bool> connected_{false};
   std::atomic<std::uint64_t> reconnects_{0}, writes_{0}, commands_{0};

@@ -121,8 +121,8 @@ void append_command(std::string& out, std::span<const Arg> args) {
 }
 
 void append_evalsha(std::string& out, std::string_view sha, std::span<const std::string> keys,
-                    std::span<const std::string> args) {
-  append_len(out, '*', 3 + keys.size() + args.size());
+                    std::span<const std::string> args, const std::string* last) {
+  append_len(out, '*', 3 + keys.size() + args.size() + (last ? 1 : 0));
   append_bulk(out, "EVALSHA");
   append_bulk(out, sha);
   char buf[24];
@@ -131,6 +131,15 @@ void append_evalsha(std::string& out, std::string_view sha, std::span<const std:
   append_bulk(out, std::string_view(buf, static_cast<std::size_t>(p - buf)));
   for (const auto& k : keys) append_bulk(out, k);
   for (const auto& a : args) append_bulk(out, a);
+  if (last) append_bulk(out, *last);
+}
+
+std::string parse_run_id(std::string_view info) {
+  constexpr std::string_view kField = "run_id:";
+  auto at = info.find(kField);
+  if (at == std::string_view::npos) return {};
+  auto v = info.substr(at + kField.size());
+  return std::string(v.substr(0, v.find_first_of("\r\n")));
 }
 
 tk::Error reply_error(std::string_view text) {
@@ -192,7 +201,8 @@ tk::Status set_keepalive(asio::ip::tcp::socket& sock) {
 asio::awaitable<tk::Result<std::vector<Reply>>> open(asio::ip::tcp::socket& sock, Parser& parser,
                                                      const Endpoint& ep,
                                                      std::chrono::milliseconds timeout,
-                                                     std::string extra, std::size_t extra_replies) {
+                                                     std::string extra, std::size_t extra_replies,
+                                                     std::string* run_id) {
   using tcp = asio::ip::tcp;
   boost::system::error_code ignored;
   sock.close(ignored);
@@ -303,6 +313,34 @@ asio::awaitable<tk::Result<std::vector<Reply>>> open(asio::ip::tcp::socket& sock
     parser.feed(buf.data(), n);
   }
   replies.erase(replies.begin(), replies.begin() + static_cast<std::ptrdiff_t>(own.size()));
+  if (run_id) {
+    // A round trip of its own, after the rest: a server that answers the handshake but not
+    // INFO the usual way (a proxy, a fake) still connects, with an empty run id.
+    std::string info;
+    append_command(info, {"INFO", "server"});
+    auto [iec, in] = co_await asio::async_write(sock, asio::buffer(info), kTuple);
+    (void)in;
+    if (iec) co_return failed("handshake write", iec);
+    for (;;) {
+      Reply r;
+      auto st = parser.next(r);
+      if (st == Parser::Next::reply) {
+        if (r.is_error()) {
+          auto err = unavailable("INFO failed");
+          err.details["redis"] = r.str;
+          co_return err;
+        }
+        *run_id = r.is_string() ? parse_run_id(r.str) : std::string();
+        break;
+      }
+      if (st == Parser::Next::error) {
+        co_return tk::Error{Errc::protocol_error, {{"reason", parser.error()}}};
+      }
+      auto [rec, n] = co_await sock.async_read_some(asio::buffer(buf), kTuple);
+      if (rec) co_return failed("handshake read", rec);
+      parser.feed(buf.data(), n);
+    }
+  }
   co_return replies;
 }
 

@@ -49,8 +49,9 @@ void append_command(std::string& out, std::span<const std::string> args);
 void append_command(std::string& out, std::initializer_list<std::string_view> args);
 void append_command(std::string& out, std::span<const Arg> args);
 // EVALSHA sha numkeys keys... args... without building an argument vector.
+// `last`, when given, is one more argument after `args` (the connection's run id).
 void append_evalsha(std::string& out, std::string_view sha, std::span<const std::string> keys,
-                    std::span<const std::string> args);
+                    std::span<const std::string> args, const std::string* last = nullptr);
 
 // Incremental RESP2 parser on top of hiredis' redisReader that builds Reply trees directly
 // (custom reply-object functions: no intermediate redisReply tree).
@@ -75,11 +76,17 @@ class Parser {
 // followed by `extra` (pre-encoded commands expecting `extra_replies` replies), all within
 // `timeout`. Returns the replies to `extra`. An error reply to AUTH/SELECT/PING (wrong password,
 // -LOADING...) is unavailable with the text in details["redis"].
+// With `run_id`, then reads INFO server and stores the server's run id there (empty if the reply
+// has none); an error reply to INFO fails the handshake like one to PING.
 asio::awaitable<tk::Result<std::vector<Reply>>> open(asio::ip::tcp::socket& sock, Parser& parser,
                                                      const Endpoint& ep,
                                                      std::chrono::milliseconds timeout,
                                                      std::string extra = {},
-                                                     std::size_t extra_replies = 0);
+                                                     std::size_t extra_replies = 0,
+                                                     std::string* run_id = nullptr);
+
+// The `run_id:` field of an INFO reply (empty if absent).
+std::string parse_run_id(std::string_view info);
 
 // Error for a top-level error reply, text in details["redis"]: Errc::reply_error, or
 // Errc::unavailable for transient states where the command did not run (LOADING, BUSY,

@@ -15,6 +15,7 @@
 #include <string>
 #include <type_traits>
 
+#include "common/deadline.hpp"
 #include "infra/postgres/postgres.hpp"
 #include "support/test_env.hpp"
 
@@ -29,12 +30,16 @@ class PgTest : public ::testing::Test {
   // the test) when it takes longer than LIMIT.
   template <class F>
   auto run(F f, std::chrono::milliseconds limit = 30s) {
+    // Under a request deadline when a test set one (common/deadline.hpp), as the server runs
+    // a handler.
+    asio::any_io_executor ex = io_.get_executor();
+    if (request_deadline_ != tk::no_deadline) ex = tk::with_deadline(ex, request_deadline_);
     using T = typename std::invoke_result_t<F&>::value_type;
     bool done = false;
     std::exception_ptr error;
     if constexpr (std::is_void_v<T>) {
       asio::co_spawn(
-          io_,
+          ex,
           [&]() -> asio::awaitable<void> {
             try {
               co_await f();
@@ -50,7 +55,7 @@ class PgTest : public ::testing::Test {
     } else {
       std::optional<T> out;
       asio::co_spawn(
-          io_,
+          ex,
           [&]() -> asio::awaitable<void> {
             try {
               out.emplace(co_await f());
@@ -99,6 +104,7 @@ class PgTest : public ::testing::Test {
   }
 
   asio::io_context io_;
+  tk::SteadyTime request_deadline_ = tk::no_deadline;  // for coroutines started by run()
   std::string url_ = tk::test::env("TICKETING_PG_URL");
 
  private:

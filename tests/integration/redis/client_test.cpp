@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "common/deadline.hpp"
 #include "common/log.hpp"
 #include "redis_test_util.hpp"
 
@@ -281,6 +282,64 @@ TEST_F(RedisClient, KillWithCommandsInFlightFailsThemWithUnavailable) {
       20s);
 }
 
+std::string info_run_id(const Reply& info) { return detail::parse_run_id(info.str); }
+
+// A script that asks for the run id gets the one of the server its call is written to: calls
+// queued on a connection to a server that is then killed fail (never go to the next server with
+// the old id), and after the restart every call carries the new server's id.
+TEST_F(RedisClient, ScriptsGetTheRunIdOfTheServerTheyAreSentTo) {
+  run(
+      []() -> asio::awaitable<void> {
+        auto c = co_await connected_client();
+        StopOnExit<Client> stop{c};
+        CO_ASSERT(c->connected());
+        const Script s("return ARGV[#ARGV]", true);
+        auto info = co_await c->exec("INFO", "server");
+        CO_ASSERT(info.ok());
+        const std::string first = info_run_id(*info);
+        CO_ASSERT(first.size() == 40);
+        EXPECT_EQ(c->run_id(), first);
+        auto keys = arglist("k");
+        auto args = arglist("a");
+        auto r = co_await c->eval(s, keys, args);
+        CO_ASSERT(r.ok());
+        EXPECT_EQ(r->str, first);
+
+        CO_ASSERT((co_await c->exec("CLIENT", "PAUSE", 30000, "WRITE")).ok());
+        constexpr int kN = 20;
+        int done = 0, unavailable = 0;
+        auto ex = co_await asio::this_coro::executor;
+        for (int i = 0; i < kN; ++i) {
+          asio::co_spawn(
+              ex,
+              [&]() -> asio::awaitable<void> {
+                auto k = arglist("k");
+                auto a = arglist("a");
+                auto e = co_await c->eval(s, k, a);
+                if (e.code() == Errc::unavailable) ++unavailable;
+                ++done;
+              },
+              asio::detached);
+        }
+        co_await sleep(50ms);
+        EXPECT_EQ(done, 0);  // in flight on the connection to the first server
+        co_await servers("redis-kill");
+        co_await servers("redis-start");
+        CO_ASSERT(co_await wait_until([&] { return done == kN; }, 5s));
+        EXPECT_EQ(unavailable, kN);
+        CO_ASSERT(co_await wait_until([&] { return c->connected(); }, 5s));
+        info = co_await c->exec("INFO", "server");
+        CO_ASSERT(info.ok());
+        const std::string second = info_run_id(*info);
+        EXPECT_NE(second, first);
+        EXPECT_EQ(c->run_id(), second);
+        r = co_await c->eval(s, keys, args);
+        CO_ASSERT(r.ok());
+        EXPECT_EQ(r->str, second);
+      },
+      20s);
+}
+
 // No fixed timing windows: a WRITE pause blocks the INCRs (and everything queued behind them on
 // the same connection) until the test lifts it explicitly from a second client, so the only
 // timing assumption is that the UNPAUSE round trip takes less than command_timeout.
@@ -343,6 +402,73 @@ TEST_F(RedisClient, TimedOutCommandsDoNotShiftLaterReplies) {
         EXPECT_EQ(stale->to_int(), 11);  // the timed-out commands did run: timeout != not executed
         EXPECT_TRUE(c->connected());
         EXPECT_EQ(c->reconnects(), 0u);  // stale replies were consumed, not treated as a desync
+      },
+      30s);
+}
+
+TEST_F(RedisClient, RequestDeadlineEndsTheWaitEarlyAndPastItNothingIsSent) {
+  run(
+      []() -> asio::awaitable<void> {
+        Options o = fast_options();
+        o.command_timeout = 30s;  // only the request deadline can end the waits below in time
+        auto c = co_await connected_client(o);
+        StopOnExit<Client> stop{c};
+        auto admin = co_await connected_client();
+        StopOnExit<Client> stop_admin{admin};
+        CO_ASSERT(c->connected() && admin->connected());
+        auto ex = co_await asio::this_coro::executor;
+
+        // Already past its deadline: refused without being sent, known not to have run.
+        const auto sent_before = c->commands();
+        tk::Result<Reply> expired = Errc::protocol_error;
+        co_await asio::co_spawn(
+            tk::with_deadline(ex, Clock::now() - 1ms),
+            [&]() -> asio::awaitable<void> { expired = co_await c->exec("INCR", "tk:t:dl"); },
+            asio::use_awaitable);
+        EXPECT_EQ(expired.code(), Errc::unavailable);
+        EXPECT_EQ(c->commands(), sent_before);
+
+        CO_ASSERT((co_await admin->exec("CLIENT", "PAUSE", 30000, "WRITE")).ok());
+        // An older command without a deadline, then one under a 200 ms deadline, then another
+        // without: the middle one expires first, out of send order.
+        bool first_done = false, last_done = false, bounded_done = false;
+        tk::Result<Reply> first = Errc::protocol_error, last = Errc::protocol_error;
+        tk::Result<Reply> bounded = Errc::protocol_error;
+        asio::co_spawn(
+            ex,
+            [&]() -> asio::awaitable<void> {
+              first = co_await c->exec("INCR", "tk:t:dl");
+              first_done = true;
+            },
+            asio::detached);
+        asio::co_spawn(
+            tk::with_deadline(ex, Clock::now() + 200ms),
+            [&]() -> asio::awaitable<void> {
+              bounded = co_await c->exec("INCR", "tk:t:dl");
+              bounded_done = true;
+            },
+            asio::detached);
+        asio::co_spawn(
+            ex,
+            [&]() -> asio::awaitable<void> {
+              last = co_await c->exec("ECHO", "last");
+              last_done = true;
+            },
+            asio::detached);
+        CO_ASSERT(co_await wait_until([&] { return bounded_done; }, 5s));
+        EXPECT_EQ(bounded.code(), Errc::timeout);
+        EXPECT_FALSE(first_done);  // still waiting: the pause holds
+        EXPECT_FALSE(last_done);
+
+        CO_ASSERT((co_await admin->exec("CLIENT", "UNPAUSE")).ok());
+        CO_ASSERT(co_await wait_until([&] { return first_done && last_done; }, 5s));
+        CO_ASSERT(first.ok() && last.ok());
+        EXPECT_EQ(first->to_int(), 1);
+        EXPECT_EQ(last->str, "last");  // the expired command's late reply was consumed, not shifted
+        auto v = co_await c->exec("GET", "tk:t:dl");
+        CO_ASSERT(v.ok());
+        EXPECT_EQ(v->to_int(), 2);  // the timed-out one did run; the refused one did not
+        EXPECT_EQ(c->reconnects(), 0u);
       },
       30s);
 }

@@ -4,6 +4,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include "common/deadline.hpp"
 #include "http/responses.hpp"
 #include "http_test_util.hpp"
 
@@ -97,6 +98,51 @@ TEST_F(ServerTest, RoutesParamsAnd404And405OnOneKeepAliveConnection) {
     EXPECT_EQ(r.result(), bhttp::status::ok);
   }());
   EXPECT_EQ(servers_[0]->open_connections(), 1u);
+}
+
+// The deadline a handler's PostgreSQL and Redis calls see (common/deadline.hpp), reported by a
+// route of each budget: after a suspension too, since it travels with the coroutine's executor.
+Handler deadline_route() {
+  return [](RequestContext& ctx) -> asio::awaitable<Response> {
+    co_await sleep_for(std::chrono::milliseconds(1));
+    auto seen = tk::deadline_of(co_await asio::this_coro::executor);
+    boost::json::object o;
+    o["has_deadline"] = seen != tk::no_deadline;
+    o["is_the_requests"] = seen == ctx.deadline;
+    o["ms_after_start"] =
+        seen == tk::no_deadline ? -1 : (seen - ctx.started) / std::chrono::milliseconds(1);
+    co_return json_response(beast::http::status::ok, o);
+  };
+}
+
+TEST_F(ServerTest, RequestDeadlineReachesTheHandlersCallsOnBudgetedRoutesOnly) {
+  router_.add(bhttp::verb::get, "/budgeted", deadline_route());
+  router_.add(bhttp::verb::get, "/unbudgeted", deadline_route(), Budget::none);
+  auto o = options();
+  o.request_timeout = 7000ms;
+  start(o);
+  run([this]() -> asio::awaitable<void> {
+    auto s = co_await connect_to(port());
+    beast::flat_buffer buf;
+    auto r = co_await roundtrip(s, buf, make_request(bhttp::verb::get, "/budgeted"));
+    auto v = body_json(r);
+    EXPECT_TRUE(v.at("has_deadline").as_bool());
+    EXPECT_TRUE(v.at("is_the_requests").as_bool());
+    EXPECT_EQ(v.at("ms_after_start").as_int64(), 7000);
+    r = co_await roundtrip(s, buf, make_request(bhttp::verb::get, "/unbudgeted"));
+    EXPECT_FALSE(body_json(r).at("has_deadline").as_bool());
+  }());
+}
+
+TEST_F(ServerTest, NoRequestDeadlineWhenTheTimeoutIsOff) {
+  router_.add(bhttp::verb::get, "/budgeted", deadline_route());
+  start(options());  // request_timeout 0
+  run([this]() -> asio::awaitable<void> {
+    auto s = co_await connect_to(port());
+    beast::flat_buffer buf;
+    auto r = co_await roundtrip(s, buf, make_request(bhttp::verb::get, "/budgeted"));
+    EXPECT_FALSE(body_json(r).at("has_deadline").as_bool());
+  }());
 }
 
 TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {

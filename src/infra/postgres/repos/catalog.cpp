@@ -262,18 +262,26 @@ Task<void> CatalogWriter::create_performance(const domain::Performance& p) {
 Task<std::optional<domain::Performance>> CatalogWriter::update_performance(
     std::string id, app::PerformanceChange c) {
   auto opt_int = [](const std::optional<int>& v) { return v ? arg(*v) : pg::null(); };
+  auto opt_ms = [](const std::optional<Millis>& v) { return v ? arg(*v) : pg::null(); };
   // Parameters are built before the co_await (GCC 12 and conditional temporaries in coroutines).
   pg::Param status = c.status ? arg(domain::to_string(*c.status)) : pg::null();
   auto params = P(arg(id), status, opt_int(c.admit_per_interval), opt_int(c.interval_ms),
-                  opt_int(c.max_active), opt_int(c.access_ttl_seconds));
-  PG_TRY(auto r,
-         co_await pool_->query("UPDATE performances SET status = COALESCE($2, status), "
-                               "admit_per_interval = COALESCE($3::int, admit_per_interval), "
-                               "interval_ms = COALESCE($4::int, interval_ms), "
-                               "max_active = COALESCE($5::int, max_active), "
-                               "access_ttl_seconds = COALESCE($6::int, access_ttl_seconds), "
-                               "settings_version = settings_version + 1 WHERE id = $1",
-                               std::move(params)));
+                  opt_int(c.max_active), opt_int(c.access_ttl_seconds), opt_ms(c.starts_at),
+                  opt_ms(c.sale_opens_at), opt_int(c.max_seats_per_order),
+                  opt_int(c.max_seats_per_account), opt_int(c.hold_ttl_seconds));
+  PG_TRY(auto r, co_await pool_->query(
+                     "UPDATE performances SET status = COALESCE($2, status), "
+                     "admit_per_interval = COALESCE($3::int, admit_per_interval), "
+                     "interval_ms = COALESCE($4::int, interval_ms), "
+                     "max_active = COALESCE($5::int, max_active), "
+                     "access_ttl_seconds = COALESCE($6::int, access_ttl_seconds), "
+                     "starts_at = COALESCE(to_timestamp($7::float8 / 1000), starts_at), "
+                     "sale_opens_at = COALESCE(to_timestamp($8::float8 / 1000), sale_opens_at), "
+                     "max_seats_per_order = COALESCE($9::int, max_seats_per_order), "
+                     "max_seats_per_account = COALESCE($10::int, max_seats_per_account), "
+                     "hold_ttl_seconds = COALESCE($11::int, hold_ttl_seconds), "
+                     "settings_version = settings_version + 1 WHERE id = $1",
+                     std::move(params)));
   if (r.affected() != 1) co_return std::optional<domain::Performance>{};
   co_return co_await load_performance(*pool_, id);
 }

@@ -17,7 +17,8 @@ inline Error map_error(Error e) {
   if (e.code.category() == pg::category()) {
     auto v = static_cast<pg::Errc>(e.code.value());
     bool down = v == pg::Errc::unavailable || v == pg::Errc::pool_timeout ||
-                v == pg::Errc::serialization_failure || v == pg::Errc::deadlock;
+                v == pg::Errc::serialization_failure || v == pg::Errc::deadlock ||
+                v == pg::Errc::deadline_exceeded;
     return Error{down ? app::Errc::unavailable : app::Errc::internal, std::move(e.details)};
   }
   return e;
