@@ -106,6 +106,22 @@ void QueueView::apply_tick(const std::string& perf, const AdmissionTick& t, std:
 
 void QueueView::update_perf(const domain::Performance& p) {
   std::unique_lock lk(mu_);
+  changed_at_[p.id] = ++changes_;
+  set_perf(p);
+}
+
+void QueueView::update_perf(const domain::Performance& p, std::uint64_t read_at) {
+  std::unique_lock lk(mu_);
+  if (auto c = changed_at_.find(p.id); c != changed_at_.end() && c->second > read_at) return;
+  set_perf(p);
+}
+
+std::uint64_t QueueView::changes() const {
+  std::shared_lock lk(mu_);
+  return changes_;
+}
+
+void QueueView::set_perf(const domain::Performance& p) {
   auto it = map_.find(p.id);
   if (it == map_.end() || !it->second) return;
   auto next = std::make_shared<LiveQueue>(*it->second);

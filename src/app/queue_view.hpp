@@ -49,11 +49,22 @@ class QueueView {
   void add_claim(const std::string& perf, std::int64_t position);
   // Applies one admission tick (from pub/sub or the local ticker); ignores stale sequences.
   void apply_tick(const std::string& perf, const AdmissionTick& t, std::int64_t tail, Millis now);
+  // A performance's settings or status as changed by an operator in this process (at once).
   void update_perf(const domain::Performance& p);
+  // Settings read by a periodic reload: ignored for a performance this process changed after
+  // `read_at` (changes() taken before the read), so a list read just before an operator's pause
+  // cannot undo it until the next reload.
+  void update_perf(const domain::Performance& p, std::uint64_t read_at);
+  // Counts the operator changes update_perf(p) applied so far.
+  std::uint64_t changes() const;
   std::vector<std::string> known() const;
 
  private:
+  void set_perf(const domain::Performance& p);
+
   mutable std::shared_mutex mu_;
+  std::uint64_t changes_ = 0;
+  StringMap<std::uint64_t> changed_at_;  // performance -> changes_ after its last change
   // The poll path looks up by the route's string_view, no copy.
   StringMap<std::shared_ptr<const LiveQueue>> map_;
 };

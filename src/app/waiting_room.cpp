@@ -71,14 +71,30 @@ Task<void> WaitingRoom::restore(const domain::Performance& p) {
   co_return co_await d_.flights->queue_restores.run(p.id, once);
 }
 
+Task<void> WaitingRoom::claim_place(std::shared_ptr<const LiveQueue>& q, std::int64_t account_num,
+                                    std::int64_t position, Millis issued_at) {
+  const std::string perf_id = q->perf.id;  // a copy: `q` may be replaced below
+  auto claimed = co_await d_.ports.queue->claim(perf_id, account_num, position, issued_at);
+  if (claimed || claimed.error().code != Errc::not_found) co_return claimed;
+  // Redis came back without the queue and this is its first request: restore it from
+  // PostgreSQL, then claim, or a later join without the ticket would get a second place.
+  TK_CO_CHECK(co_await restore(q->perf));
+  if (auto repaired = d_.shared->view->get(perf_id)) q = std::move(repaired);
+  co_return co_await d_.ports.queue->claim(perf_id, account_num, position, issued_at);
+}
+
 Task<void> WaitingRoom::restore_once(const domain::Performance& p) {
   TK_CO_TRY(auto snap, co_await d_.ports.ledger->load(
                            p.id, d_.now(), static_cast<Millis>(p.queue.access_ttl_seconds) * 1000));
   TK_CO_CHECK(co_await d_.ports.queue->restore(p.id, snap));
   // The view takes the repaired queue as it is now (its sequence may be lower than the view's,
-  // and it may have a gap whose holders must claim their places when they show up).
+  // and it may have a gap whose holders must claim their places when they show up). It keeps
+  // its own copy of the performance: `p` may be the ticker's, older than an operator's change.
   TK_CO_TRY(auto c, co_await d_.ports.queue->counters(p.id));
-  if (c.loaded) publish(p, std::move(c), true);
+  if (c.loaded) {
+    auto cur = d_.shared->view->get(p.id);
+    publish(cur ? cur->perf : p, std::move(c), true);
+  }
   co_return Status{};
 }
 
@@ -131,8 +147,7 @@ Task<JoinResult> WaitingRoom::join(const Principal& who, std::string perf_id,
       // The holder showed up: a gap position is claimed, and an account entry Redis lost is
       // put back so a later join without the ticket finds this place. Best effort: the place
       // is the ticket's either way, and its next poll claims it again.
-      auto claimed =
-          co_await d_.ports.queue->claim(perf_id, who.account_num, t->position, t->issued_at);
+      auto claimed = co_await claim_place(q, who.account_num, t->position, t->issued_at);
       if (claimed.ok() && q->gap.contains(t->position)) {
         d_.shared->view->add_claim(perf_id, t->position);
       }
@@ -229,7 +244,7 @@ Task<QueueStatus> WaitingRoom::status(std::string perf_id, std::string_view tick
   if (!t) co_return Errc::invalid_ticket;
   TK_CO_TRY(auto q, co_await live(perf_id));  // `t` views into `storage`, not the request
   if (q->unclaimed(t->position) && t->position > q->expired_upto) {
-    TK_CO_CHECK(co_await d_.ports.queue->claim(perf_id, -1, t->position, 0));
+    TK_CO_CHECK(co_await claim_place(q, -1, t->position, 0));
     d_.shared->view->add_claim(perf_id, t->position);
   }
   std::optional<Millis> ends;
@@ -254,7 +269,11 @@ Task<TickOutcome> WaitingRoom::tick(const domain::Performance& p) {
   }
   TK_CO_TRY(auto q, co_await live(p.id));
   Millis now = d_.now();
+  // `p` comes from the ticker's list, reloaded once a second; the view has an operator's change
+  // in this process at once. A sale admits only while both say it is on sale, so a pause stops
+  // admissions from the next tick on (a resume may wait for the list).
   auto sale = domain::effective_status(p, now);
+  if (sale == domain::SaleStatus::on_sale) sale = domain::effective_status(q->perf, now);
   TickParams tp;
   tp.now = now;
   tp.interval_ms = p.queue.interval_ms;

@@ -70,13 +70,14 @@ asio::awaitable<void> Background::refresher() {
   app::WaitingRoom room(d_);
   while (!stopping()) {
     round("refresher");
+    const auto read_at = d_.shared->view->changes();
     auto live = co_await d_.ports.catalog_writer->live_performances();
     if (live) {
       live_ = std::make_shared<const std::vector<domain::Performance>>(std::move(*live));
       auto current = live_;
       app::Seats seats(d_);
       for (const auto& p : *current) {
-        d_.shared->view->update_perf(p);
+        d_.shared->view->update_perf(p, read_at);
         if (metrics_) {
           metrics_->gauge("seats_sold", "Seats sold (PostgreSQL)", {{"performance", p.id}})
               .set(static_cast<double>(p.sold_count));

@@ -17,8 +17,11 @@ Checked afterwards:
     admitted out of order (no buyer seen waiting after a later position was seen admitted).
 
 Scenarios (SCENARIOS): pause (SIGSTOP past every timeout, then SIGCONT), sleep (DEBUG SLEEP, the
-server busy in one command). A new scenario is a function taking the Harness; Redis.restart()
-is there for "restart empty" and "rollback" scenarios (restart from a saved copy of its folder).
+server busy in one command), restart-empty (killed with SIGKILL, started again on an emptied
+folder), rollback (an RDB saved mid-crowd, the crowd goes on, killed with SIGKILL and started from
+the saved copy: the last seconds are missing, the rest, `loaded` flags included, looks valid).
+After a restart, also checked: every buyer who held a ticket before the fault keeps its position
+(a join with the ticket, then one without it, both answer that position).
 
 Usage: degraded.py SERVICE_BIN SERVERS_ENV_FILE SCENARIO"""
 import os, random, shutil, signal, socket, subprocess, sys, tempfile, threading, time
@@ -90,9 +93,11 @@ class Redis:
             self.proc.kill()
             self.proc.wait()
 
-    def restart(self, folder=None):
-        """Stops and starts again on the same port, from `folder`'s files when given."""
+    def restart(self, folder=None, down_s=0.0):
+        """Kills (SIGKILL) and starts again on the same port after `down_s`, from `folder`'s
+        files when given."""
         self.stop()
+        time.sleep(down_s)
         if folder:
             shutil.rmtree(self.folder)
             shutil.copytree(folder, self.folder)
@@ -142,8 +147,12 @@ class Harness:
         self.ready_samples = [] # (time, status)
         self.polls = []         # (position, state, sent, received)
         self.positions = {}     # account -> position of its ticket
+        self.tickets = {}       # account -> (ticket, position, session headers, answered at)
         self.paid = 0
         self.fault_window = None
+        self.perf = None
+        self.restart_checked = None  # ticket holders checked after a restart
+        self.rolled_back = []        # accounts that joined between the saved copy and the kill
 
     def check(self, name, cond, detail=""):
         if not cond:
@@ -224,7 +233,72 @@ def sleep(h):
         h.check("DEBUG SLEEP ran", out == "OK", out)
 
 
-SCENARIOS = {"pause": pause, "sleep": sleep}
+DOWN_S = 1.5  # a restarted Redis is away this long: /readyz must notice
+
+
+def keeps_places(h, held):
+    """Every buyer in `held` (account -> ticket, position, headers) still has its position: a
+    join with its ticket answers it, and then a join without it too (the ticket put the
+    account's entry back if Redis lost it)."""
+    # Once every thread's Redis connection is back: a join with a ticket answers the ticket's
+    # place even while Redis cannot be reached, and only puts the account's entry back when it can.
+    for _ in range(100):
+        if h.ready() == 200:
+            break
+        time.sleep(0.1)
+    checked, lost = 0, []
+    for email, (ticket, position, U, _) in held.items():
+        got = []
+        for extra in ({"Queue-Ticket": ticket}, {}):
+            for _ in range(50):
+                s, b = h.req("rejoin", "POST", f"/v1/performances/{h.perf}/queue", None,
+                             {**U, **extra})
+                if s != 503:
+                    break
+                time.sleep(0.1)
+            if s == 422:  # sold out or closed meanwhile: nothing to compare
+                break
+            got.append(b.get("position") if s in (200, 201) else (s, b))
+        if len(got) == 2:
+            checked += 1
+            if got != [position, position]:
+                lost.append((email, position, got))
+    h.check("every ticket holder keeps its position", not lost, lost[:10])
+    h.check("ticket holders checked after the restart", checked >= len(held) // 2,
+            f"{checked} of {len(held)}")
+    h.restart_checked = checked
+
+
+def restart_empty(h):
+    """SIGKILL, then Redis starts again with nothing: no RDB, no AOF."""
+    with h.lock:
+        held = dict(h.tickets)
+    h.redis.stop()
+    time.sleep(DOWN_S)
+    shutil.rmtree(h.redis.folder)
+    os.makedirs(h.redis.folder)
+    h.redis.start()
+    keeps_places(h, held)
+
+
+def rollback(h):
+    """SAVE and copy the RDB mid-crowd; two more seconds of crowd; SIGKILL; start from the copy."""
+    out = h.redis.cli("SAVE")
+    h.check("SAVE ran", out == "OK", out)
+    saved = os.path.join(h.tmp, "redis-saved")
+    shutil.copytree(h.redis.folder, saved)
+    with h.lock:
+        held = dict(h.tickets)
+    time.sleep(2)
+    with h.lock:
+        h.rolled_back = [e for e in h.tickets if e not in held]
+        held = dict(h.tickets)
+    h.check("joins between the saved copy and the kill", h.rolled_back, "none: nothing to lose")
+    h.redis.restart(saved, DOWN_S)
+    keeps_places(h, held)
+
+
+SCENARIOS = {"pause": pause, "sleep": sleep, "restart-empty": restart_empty, "rollback": rollback}
 
 
 # ---- the crowd
@@ -285,6 +359,7 @@ def buyer(h, perf, i, email, token, stop_at, busy):
         return
     with h.lock:
         h.positions[email] = position
+        h.tickets[email] = (ticket, position, U, time.monotonic())
     access = None
     while access is None and time.monotonic() < stop_at:
         sent = time.monotonic()
@@ -293,6 +368,9 @@ def buyer(h, perf, i, email, token, stop_at, busy):
         if s == 200:
             with h.lock:
                 h.polls.append((position, b["state"], sent, got))
+                if b.get("position") != position:
+                    h.check("a poll answers the ticket's position", False,
+                            f"{b.get('position')} for {position}")
             if b["state"] == "admitted":
                 access = b["access_token"]
                 break
@@ -368,7 +446,7 @@ def main():
 
 
 def run(h, apply, scenario):
-    perf = setup_sale(h)
+    perf = h.perf = setup_sale(h)
     with ThreadPoolExecutor(max_workers=4) as pool:
         accounts = list(pool.map(lambda i: account(h, i), range(BUYERS)))
     stop_at = time.monotonic() + RUN_LIMIT_S
@@ -469,7 +547,10 @@ def run(h, apply, scenario):
     print(f"degraded[{scenario}]: {len(h.requests)} requests, {n503} x 503, slowest {worst:.2f} s, "
           f"{len(after)} holds/orders/payments after the fault, "
           f"{tickets} seats sold, {paid} paid, {len(pos)} positions, VmHWM +{growth_mb:.1f} MB "
-          f"(peak RSS {mem['peak_rss'] // 1024} MB), stall drops {stall:.0f}, lost holds {lost}")
+          f"(peak RSS {mem['peak_rss'] // 1024} MB), stall drops {stall:.0f}, lost holds {lost}"
+          + (f", {h.restart_checked} ticket holders re-checked" if h.restart_checked is not None
+             else "")
+          + (f", {len(h.rolled_back)} joins rolled back" if scenario == "rollback" else ""))
     for f in h.failures:
         print("FAIL:", f)
     return 1 if h.failures else 0

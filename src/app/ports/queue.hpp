@@ -99,6 +99,7 @@ class QueueStore {
   virtual Task<void> finish(std::string perf, std::int64_t position) = 0;
   // A ticket's holder showed up: a gap position becomes a claimed one, and the account's entry
   // is put back if Redis lost it (a later join without the ticket returns this place).
+  // not_found: the queue itself is not in Redis (restore it, then claim).
   virtual Task<void> claim(std::string perf, std::int64_t account_num, std::int64_t position,
                            Millis issued_at) = 0;
 };

@@ -18,6 +18,7 @@
 #include "common/crypto/encoding.hpp"
 #include "common/crypto/password.hpp"
 #include "common/crypto/signer.hpp"
+#include "common/deadline.hpp"
 #include "infra/postgres/migrate.hpp"
 #include "main/adapters.hpp"
 #include "support/test_env.hpp"
@@ -108,8 +109,12 @@ class Harness {
     std::optional<T> out;
     std::exception_ptr err;
     bool done = false;
+    // Under a request deadline when a test set one (common/deadline.hpp), as the server runs a
+    // handler.
+    asio::any_io_executor ex = io.get_executor();
+    if (request_deadline != no_deadline) ex = with_deadline(ex, request_deadline);
     asio::co_spawn(
-        io,
+        ex,
         [&]() -> asio::awaitable<void> {
           try {
             out.emplace(co_await f());
@@ -136,7 +141,6 @@ class Harness {
       co_return false;
     });
   }
-
 
   // ---- set-up helpers (each a coroutine that fails the test on error)
 
@@ -213,6 +217,7 @@ class Harness {
   }
 
   asio::io_context io;
+  SteadyTime request_deadline = no_deadline;  // for coroutines started by run()
   ManualClock clock;
   std::unique_ptr<service::Adapters> adapters;
   std::shared_ptr<pg::Pool> pool;

@@ -293,6 +293,40 @@ TEST(QueueRecovery, ARestartedRedisThatLostItsLastWritesIsCheckedBeforeItsFirstJ
   EXPECT_EQ(g.position, 101);
 }
 
+TEST(QueueRecovery, AQueueLastCheckedByAnotherRedisProcessIsNeitherJoinedNorTicked) {
+  // What a restarted Redis finds in the queue it loaded from its AOF or RDB: the run id of the
+  // process before it. The join and tick scripts refuse it (the client passes the run id of the
+  // server it talks to) until the queue was checked against PostgreSQL again.
+  Harness h;
+  auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {2, 100, 4, 600}}); });
+  std::vector<app::Principal> b;
+  for (int i = 0; i < 3; ++i) b.push_back(h.run([&] { return h.make_buyer(); }));
+  EXPECT_EQ(join(h, b[0], p).position, 1);
+  const std::string q = "{p:" + p.id + "}:q";
+  const std::string run = redis_cmd(h, {"HGET", q, "run"}).str;
+  ASSERT_EQ(run, h.run([&]() -> asio::awaitable<std::string> { co_return h.rclient->run_id(); }));
+  redis_cmd(h, {"HSET", q, "run", std::string(40, '0')});
+  auto direct = h.run([&]() -> asio::awaitable<app::JoinOutcome> {
+    auto r = co_await h.queue->join(p.id, b[1].account_num, h.clock.now_ms());
+    if (!r) Harness::expect_ok(r.error(), "join script");
+    co_return *r;
+  });
+  EXPECT_EQ(direct.kind, app::JoinOutcome::Kind::not_loaded);
+  h.clock.advance(100);
+  auto t = h.run([&]() -> asio::awaitable<app::TickOutcome> {
+    app::TickParams tp;
+    tp.now = h.clock.now_ms();
+    auto r = co_await h.queue->tick(p.id, tp);
+    if (!r) Harness::expect_ok(r.error(), "tick script");
+    co_return *r;
+  });
+  EXPECT_EQ(t.kind, app::TickOutcome::Kind::not_loaded);
+  EXPECT_EQ(redis_cmd(h, {"HGET", q, "serving"}).str, "0");
+  // The use case checks the queue again and goes on, nothing handed out twice.
+  EXPECT_EQ(join(h, b[1], p).position, 2);
+  EXPECT_EQ(redis_cmd(h, {"HGET", q, "run"}).str, run);
+}
+
 TEST(QueueRecovery, TwoTickersRacingAdmitOnceAndAStaleOneAdmitsNobody) {
   Harness h;
   auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {3, 100, 1000, 600}}); });

@@ -9,10 +9,12 @@ namespace tk::redisstore::lua {
 // The queue of a performance is checked against PostgreSQL by the Redis process that serves it
 // (its run id is kept in the queue, field `run`): a restarted or failed-over Redis may have come
 // back from an AOF without its last writes, so the first join or tick it sees repairs the queue
-// from PostgreSQL first (kRestore) instead of handing out positions again. The run id comes
-// from INFO server (a few microseconds per call).
+// from PostgreSQL first (kRestore) instead of handing out positions again. The run id is read
+// once per connection in the client's handshake (INFO server) and passed by the client as the
+// last argument of kJoin, kTick and kRestore (ARGV[#ARGV], "run" below): a connection never
+// outlives its server, so it is the run id of the process running the script.
 
-// KEYS: q, account bucket.  ARGV: field, now.
+// KEYS: q, account bucket.  ARGV: field, now, run.
 // -> {1, pos, issued} new | {0, pos, issued} existing | {-1} not loaded or not checked by this
 // Redis process | {-2, hwm} reserve more
 // A bucket entry packs position and issue time (s since the queue epoch) into one integer so a
@@ -20,7 +22,7 @@ namespace tk::redisstore::lua {
 inline constexpr const char* kJoin = R"lua(
 local q, b = KEYS[1], KEYS[2]
 local st = redis.call('HMGET', q, 'epoch', 'tail', 'hwm', 'run')
-if not st[1] or st[4] ~= string.match(redis.call('INFO', 'server'), 'run_id:(%x+)') then return {-1} end
+if not st[1] or st[4] ~= ARGV[#ARGV] then return {-1} end
 local epoch = tonumber(st[1])
 local v = redis.call('HGET', b, ARGV[1])
 if v then
@@ -71,7 +73,7 @@ return 0
 
 // KEYS: q, ticks, claimed.  ARGV: tail_reserved, recorded tail, serving, seq, epoch,
 // expired_upto, then quintuples (seq, from, to, admitted_at, expires_at) of the ticks from the
-// first one still within its access window.
+// first one still within its access window, then run.
 // -> 1 restored | 0 Redis already knew everything PostgreSQL recorded (another process restored
 // it first, or nothing was lost). Either way the queue is marked checked by this Redis process.
 // Fills an emptied queue, or repairs one rolled back (a Redis that lost its last writes but kept
@@ -83,7 +85,7 @@ local q, ticks, cl = KEYS[1], KEYS[2], KEYS[3]
 local reserved, from = tonumber(ARGV[1]), tonumber(ARGV[2])
 local serving, seq, upto = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6])
 local epoch = ARGV[5]
-local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+local run = ARGV[#ARGV]
 local st = redis.call('HMGET', q, 'epoch', 'tail', 'hwm', 'seq', 'serving', 'expired_upto', 'last_tick')
 local last = 0
 if st[1] then
@@ -110,7 +112,7 @@ redis.call('ZREMRANGEBYSCORE', cl, '-inf', gf)
 redis.call('HSET', q, 'tail', reserved, 'hwm', reserved, 'serving', serving, 'seq', seq,
   'epoch', epoch, 'expired_upto', upto, 'last_tick', last, 'gap_from', gf, 'gap_to', gt,
   'run', run)
-for i = 7, #ARGV, 5 do
+for i = 7, #ARGV - 1, 5 do
   redis.call('ZADD', ticks, ARGV[i + 3],
     ARGV[i] .. ':' .. ARGV[i + 1] .. ':' .. ARGV[i + 2] .. ':' .. ARGV[i + 4])
 end
@@ -118,7 +120,8 @@ return 1
 )lua";
 
 // KEYS: q, ticks, fin, hold expiries, stats, claimed.
-// ARGV: now, interval_ms, admit, max_active, access_ttl_ms, paused, channel, perf, expected_seq
+// ARGV: now, interval_ms, admit, max_active, access_ttl_ms, paused, channel, perf, expected_seq,
+// run
 // -> {-1} not loaded or not checked by this Redis process | {0, seq, serving, tail, hwm} skipped
 //  | {1, seq, from, to, tail, active, expired, hwm, expires_at}
 // The admission rule, in one place. Compare-and-set on (sequence, last tick time): a process
@@ -135,7 +138,7 @@ local q, ticks, fin, hx, stats, cl = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[5])
 local st = redis.call('HMGET', q, 'epoch', 'tail', 'serving', 'seq', 'last_tick', 'expired_upto',
   'hwm', 'gap_from', 'gap_to', 'run')
-if not st[1] or st[10] ~= string.match(redis.call('INFO', 'server'), 'run_id:(%x+)') then return {-1} end
+if not st[1] or st[10] ~= ARGV[#ARGV] then return {-1} end
 local tail, serving, seq = tonumber(st[2]), tonumber(st[3]), tonumber(st[4])
 local last, upto = tonumber(st[5] or '0'), tonumber(st[6] or '0')
 local hwm, gf, gt = tonumber(st[7] or '0'), tonumber(st[8] or '0'), tonumber(st[9] or '0')
@@ -295,5 +298,10 @@ end
 redis.call('INCR', KEYS[6])
 return 1
 )lua";
+
+// The scripts that take the run id of the Redis process as their last argument.
+inline bool takes_run_id(const char* script) {
+  return script == kJoin || script == kTick || script == kRestore;
+}
 
 }  // namespace tk::redisstore::lua

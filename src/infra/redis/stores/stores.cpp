@@ -19,7 +19,7 @@ const redis::Script& script(const char* src) {
   static std::unordered_map<const char*, std::unique_ptr<redis::Script>> scripts;
   std::lock_guard lk(mu);
   auto& s = scripts[src];
-  if (!s) s = std::make_unique<redis::Script>(src);
+  if (!s) s = std::make_unique<redis::Script>(src, lua::takes_run_id(src));
   return *s;
 }
 
@@ -250,7 +250,8 @@ Task<void> Queue::claim(std::string perf, std::int64_t account_num, std::int64_t
   auto keys = V(k.q(), k.bucket(account_num < 0 ? 0 : account_num), k.claimed());
   auto args = V(field, s(position), s(issued_at));
   RD_TRY(auto r, co_await c_->eval(script(lua::kClaim), std::move(keys), std::move(args)));
-  (void)r;
+  // The queue is not in Redis (lost with its data): nothing was claimed or put back.
+  if (num(r) == -1) co_return Errc::not_found;
   co_return Status{};
 }
 
