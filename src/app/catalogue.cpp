@@ -89,6 +89,22 @@ std::error_code check_queue(const domain::QueueSettings& q, std::string* field) 
   }
   return {};
 }
+
+// The sale settings and dates of a performance, the same on creation and on change.
+std::error_code check_sale(const domain::Performance& p, int per_order_cap, std::string* field,
+                           std::string* why) {
+  if (p.max_seats_per_order < 1 || p.max_seats_per_order > per_order_cap) {
+    *why = "1.." + std::to_string(per_order_cap);
+    return *field = "max_seats_per_order", Errc::out_of_range;
+  }
+  if (p.max_seats_per_account < 1 || p.max_seats_per_account > 1000)
+    return *why = "1..1000", *field = "max_seats_per_account", Errc::out_of_range;
+  if (p.hold_ttl_seconds < 1 || p.hold_ttl_seconds > 3600)
+    return *why = "1..3600", *field = "hold_ttl_seconds", Errc::out_of_range;
+  if (p.sale_opens_at > p.starts_at)
+    return *why = "must not be after starts_at", *field = "sale_opens_at", Errc::invalid_field;
+  return {};
+}
 }  // namespace
 
 Task<std::string> Admin::create_performance(NewPerformance n) {
@@ -112,22 +128,11 @@ Task<std::string> Admin::create_performance(NewPerformance n) {
   p.queue.max_active = n.max_active.value_or(1000);
   p.queue.access_ttl_seconds = n.access_ttl_seconds.value_or(600);
   p.seat_count = static_cast<int>(venue->seats.size());
-  if (p.max_seats_per_order < 1 ||
-      p.max_seats_per_order > d_.shared->settings.max_seats_per_order_cap) {
-    co_return field_error(Errc::out_of_range, "max_seats_per_order", "1..20");
-  }
-  if (p.max_seats_per_account < 1 || p.max_seats_per_account > 1000) {
-    co_return field_error(Errc::out_of_range, "max_seats_per_account", "1..1000");
-  }
-  if (p.hold_ttl_seconds < 1 || p.hold_ttl_seconds > 3600) {
-    co_return field_error(Errc::out_of_range, "hold_ttl_seconds", "1..3600");
-  }
-  std::string field;
+  std::string field, why;
+  if (auto ec = check_sale(p, d_.shared->settings.max_seats_per_order_cap, &field, &why))
+    co_return field_error(to_app(ec), field, why);
   if (auto ec = check_queue(p.queue, &field))
     co_return field_error(Errc::out_of_range, field, "see contract ranges");
-  if (p.sale_opens_at > p.starts_at) {
-    co_return field_error(Errc::invalid_field, "sale_opens_at", "must not be after starts_at");
-  }
   // Every grade of the venue needs exactly one price; no price for a grade the venue lacks.
   std::set<std::string> venue_grades;
   for (const auto& s : venue->seats) venue_grades.insert(s.grade);
@@ -164,6 +169,17 @@ Task<domain::Performance> Admin::update_performance(std::string id, PerformanceC
   }
   TK_CO_TRY(auto cur, co_await d_.ports.catalog_writer->get_performance(id));
   if (!cur) co_return Errc::not_found;
+  domain::Performance next = *cur;
+  if (c.starts_at) next.starts_at = *c.starts_at;
+  if (c.sale_opens_at) next.sale_opens_at = *c.sale_opens_at;
+  if (c.max_seats_per_order) next.max_seats_per_order = *c.max_seats_per_order;
+  if (c.max_seats_per_account) next.max_seats_per_account = *c.max_seats_per_account;
+  if (c.hold_ttl_seconds) next.hold_ttl_seconds = *c.hold_ttl_seconds;
+  {
+    std::string f, why;
+    if (auto ec = check_sale(next, d_.shared->settings.max_seats_per_order_cap, &f, &why))
+      co_return field_error(to_app(ec), f, why);
+  }
   domain::QueueSettings q = cur->queue;
   if (c.admit_per_interval) q.admit_per_interval = *c.admit_per_interval;
   if (c.interval_ms) q.interval_ms = *c.interval_ms;

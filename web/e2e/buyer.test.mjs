@@ -32,7 +32,7 @@ test('buyer: event list -> waiting room -> seats -> hold -> pay (retried once) -
     const seat1 = page.getByTestId('seat-A-1-4');
     const seat2 = page.getByTestId('seat-A-1-5');
     await assert.doesNotReject(seat1.waitFor());
-    await page.waitForFunction(() => document.querySelector('[data-testid="seat-A-1-4"]')?.getAttribute('tabindex') === '0');
+    await page.waitForFunction(() => document.querySelector('[data-testid="seat-A-1-4"]')?.getAttribute('aria-disabled') === 'false');
     // Keyboard: focus a seat and press Space; the second with the mouse.
     await seat1.focus();
     await page.keyboard.press('Space');
@@ -66,6 +66,7 @@ test('buyer: event list -> waiting room -> seats -> hold -> pay (retried once) -
     await page.getByTestId('checkout-button').click();
     await page.waitForURL(/\/orders\/ord_/);
     const orderId = page.url().split('/orders/')[1];
+    await page.getByLabel('Card number').fill('tok_ok');   // the built-in fake provider's approving token
     await page.getByTestId('pay-button').click();
     await page.getByTestId('confirmation').waitFor({ timeout: 30_000 });
     assert.equal(keys.length, 2, 'one retry after the network error');

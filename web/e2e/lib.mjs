@@ -3,7 +3,8 @@
 // docs/screenshots with scripts/screenshots.sh).
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -34,9 +35,10 @@ export async function must(method, path, opts) {
 }
 
 /** A venue ("A": rows 1..rows of `perRow` seats, grades R then S), an event and a performance. */
-export async function createSale({ rows = 2, perRow = 6, open = true, queue = {}, perOrder = 4, title } = {}) {
+export async function createSale({ rows = 2, perRow = 6, open = true, queue = {}, perOrder = 4, perAccount, holdTtl = 300,
+                                   title, venueName } = {}) {
   const sections = [{ name: 'A', rows: Array.from({ length: rows }, (_, i) => ({ label: String(i + 1), seats: perRow, grade: i === 0 ? 'R' : 'S' })) }];
-  const venue = await must('POST', '/v1/admin/venues', { token: ADMIN, body: { name: `Hall ${uid()}`, sections } });
+  const venue = await must('POST', '/v1/admin/venues', { token: ADMIN, body: { name: venueName ?? `Hall ${uid()}`, sections } });
   const event = await must('POST', '/v1/admin/events', { token: ADMIN, body: { title: title ?? `Concert ${uid()}`, venue_id: venue.id } });
   const now = Date.now();
   const perf = await must('POST', `/v1/admin/events/${event.id}/performances`, { token: ADMIN, body: {
@@ -44,11 +46,11 @@ export async function createSale({ rows = 2, perRow = 6, open = true, queue = {}
     sale_opens_at: new Date(now + (open ? -60e3 : 86400e3)).toISOString(),
     price_grades: [{ grade: 'R', price_cents: 150000, currency: 'KRW' }, { grade: 'S', price_cents: 90000, currency: 'KRW' }]
       .filter((g) => g.grade === 'R' || rows > 1),
-    max_seats_per_order: perOrder, max_seats_per_account: perOrder,
+    max_seats_per_order: perOrder, max_seats_per_account: perAccount ?? perOrder, hold_ttl_seconds: holdTtl,
     queue: { admit_per_interval: 100, interval_ms: 200, max_active: 1000, access_ttl_seconds: 600, ...queue },
   } });
   if (open) await must('PATCH', `/v1/admin/performances/${perf.id}`, { token: ADMIN, body: { status: 'on_sale' } });
-  return { venue, event, perf: perf.id, title: title ?? null };
+  return { venue, event, perf: perf.id, title: title ?? null, venueName: venueName ?? null };
 }
 
 export async function account() {
@@ -108,13 +110,17 @@ export async function apiBuyer(pid, { pay = true, rng = Math.random } = {}) {
     else await sleep(Math.min(1000, Number(st.headers.get('retry-after') ?? 1) * 1000));
   }
   if (!access) throw new Error('never admitted');
+  const lost = new Set();   // seats someone else held first: the map may show them free a moment longer
   for (let tries = 0; tries < 20; tries++) {
     const seats = await must('GET', `/v1/performances/${pid}/seats`, { token: acc.token, access });
-    const free = seats.seats.filter((s) => s.state === 'available');
+    const free = seats.seats.filter((s) => s.state === 'available' && !lost.has(s.id));
     if (!free.length) return { acc, sold: 0 };
     const seat = free[Math.floor(rng() * free.length)].id;
     const hold = await api('POST', `/v1/performances/${pid}/holds`, { token: acc.token, access, body: { seat_ids: [seat] } });
-    if (hold.status === 409) continue;
+    if (hold.status === 409) {
+      lost.add(seat);
+      continue;
+    }
     if (hold.status !== 201) throw new Error(`hold ${hold.status} ${JSON.stringify(hold.data)}`);
     const order = await must('POST', '/v1/orders', { token: acc.token, body: { hold_id: hold.data.hold_id } });
     if (!pay) return { acc, sold: 0, hold: hold.data };
@@ -123,4 +129,47 @@ export async function apiBuyer(pid, { pay = true, rng = Math.random } = {}) {
     return { acc, sold: 1 };
   }
   return { acc, sold: 0 };
+}
+
+/** Puts an API-made session into the page's localStorage, as the log-in form would. */
+export async function useSession(page, acc) {
+  await page.goto('/');
+  await page.evaluate((s) => localStorage.setItem('tk.session', JSON.stringify(s)),
+    { token: acc.token, email: acc.email, expiresAt: acc.expiresAt });
+}
+
+/** A logged-in buyer through the waiting room to the seat map, with seat states painted. */
+export async function toSeats(page, pid, acc) {
+  await useSession(page, acc);
+  await page.goto(`/p/${pid}/queue`);
+  await page.waitForURL(`**/p/${pid}/seats`, { timeout: 30_000 });
+  await page.waitForFunction(() => document.querySelector('.seat[aria-disabled="false"]') !== null);
+}
+
+/** The API buyer's own purchase of `n` seats (join, admission, hold, order, pay). */
+export async function apiBuy(pid, acc, seatIds) {
+  const join = await must('POST', `/v1/performances/${pid}/queue`, { token: acc.token });
+  let access = null;
+  for (let i = 0; i < 100 && !access; i++) {
+    const st = await must('GET', `/v1/performances/${pid}/queue/status`, { ticket: join.ticket });
+    if (st.state === 'admitted') access = st.access_token; else await sleep(200);
+  }
+  if (!access) throw new Error('never admitted');
+  const hold = await must('POST', `/v1/performances/${pid}/holds`, { token: acc.token, access, body: { seat_ids: seatIds } });
+  const order = await must('POST', '/v1/orders', { token: acc.token, body: { hold_id: hold.hold_id } });
+  await must('POST', `/v1/orders/${order.id}/payment`, { token: acc.token, key: uid(), body: { method: 'card', card_token: 'tok_ok' } });
+  return order;
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Runs axe-core on the page as it is; serious or critical violations fail, named by rule and
+ *  element. Returns the violations of lesser impact, for a look. */
+export async function axe(page, screen) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE_SOURCE);
+  const r = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const text = bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+  if (text.length) throw new Error(`axe on ${screen}:\n  ${text.join('\n  ')}`);
+  return r.violations;
 }

@@ -27,6 +27,12 @@ test('operator: create a sale, open it, watch the dashboard while a crowd buys',
     await venue.locator('textarea').fill('section,row,seats,grade\nFloor,1,10,VIP\nFloor,2,10,R\nBalcony,1,10,S\n');
     await page.getByTestId('csv-apply').click();
     assert.equal(await venue.locator('tbody tr').count(), 3);
+    // The preview follows the import and every edit of the rows.
+    assert.equal(await page.getByTestId('venue-preview').getAttribute('data-seats'), '30');
+    assert.equal(await page.getByTestId('venue-preview').locator('svg rect').count(), 31);   // the stage and 30 seats
+    await venue.getByLabel('Seats').nth(2).fill('12');
+    assert.equal(await page.getByTestId('venue-preview').getAttribute('data-seats'), '32');
+    await venue.getByLabel('Seats').nth(2).fill('10');
     await venue.getByRole('button', { name: 'Create' }).click();
     await page.getByTestId('venue-created').waitFor();
     assert.match(await page.getByTestId('venue-created').textContent(), /30 seats/);
@@ -40,7 +46,7 @@ test('operator: create a sale, open it, watch the dashboard while a crowd buys',
     await pf.getByLabel('Price of grade VIP').fill('220000');
     await pf.getByLabel('Max seats per order').fill('2');
     await pf.getByLabel('Admit per interval').fill('3');
-    await pf.getByLabel('Interval (ms)').fill('1000');
+    await pf.getByLabel('Interval (s)').fill('1');
     await pf.getByLabel('Max active buyers').fill('6');
     await pf.getByRole('button', { name: 'Create' }).click();
     await page.getByTestId('perf-created').waitFor();

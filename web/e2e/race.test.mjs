@@ -17,7 +17,7 @@ test('two buyers, one seat: one hold, one clear message', { timeout: 120_000 }, 
     }
     for (const b of buyers) {
       await b.page.waitForURL(`**/p/${sale.perf}/seats`, { timeout: 30_000 });
-      await b.page.waitForFunction(() => document.querySelector('[data-testid="seat-A-1-3"]')?.getAttribute('tabindex') === '0');
+      await b.page.waitForFunction(() => document.querySelector('[data-testid="seat-A-1-3"]')?.getAttribute('aria-disabled') === 'false');
       await b.page.getByTestId('seat-A-1-3').click();
       assert.equal(await b.page.getByTestId('seat-A-1-3').getAttribute('aria-checked'), 'true');
     }

@@ -74,6 +74,10 @@ export interface QueueStatus {
   position: number; ahead: number; estimated_wait_seconds: number;
   access_token?: string; access_expires_at?: string;
 }
+export interface SectionSummary {
+  version: number;
+  sections: { name: string; seats: number; available: number; held: number; sold: number; grades: string[] }[];
+}
 export interface SeatStates { version: number; seats: { id: string; state: 'available' | 'held' | 'sold' }[] }
 export interface Hold { hold_id: string; seat_ids: string[]; expires_at: string }
 export interface Ticket { id: string; seat_id: string; code: string }

@@ -1,6 +1,6 @@
 // A tiny DOM builder: text always goes in as text nodes (no innerHTML of data), so API strings
 // cannot inject markup; the page works under a strict Content-Security-Policy.
-type Child = Node | string | number | null | undefined | false | Child[];
+export type Child = Node | string | number | null | undefined | false | Child[];
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
 
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {

@@ -36,8 +36,9 @@ function header(): void {
   top.appendChild(h('nav', { class: 'topbar', 'aria-label': 'main' },
     h('a', { href: isAdmin ? '/admin' : '/', class: 'brand' }, isAdmin ? t('admin.title') : t('app.title')),
     h('div', { class: 'links' }, links,
-      h('button', { type: 'button', class: 'lang', lang: other, 'aria-label': t('nav.lang.label'), 'data-testid': 'lang-switch',
-        onclick: () => { localStorage.setItem('tk.lang', other); chooseLang(); void render(); } }, t('nav.lang')))));
+      // The accessible name starts with the visible text (voice control users say what they see).
+      h('button', { type: 'button', class: 'lang', 'aria-label': `${t('nav.lang')} — ${t('nav.lang.label')}`, 'data-testid': 'lang-switch',
+        onclick: () => { localStorage.setItem('tk.lang', other); chooseLang(); void render(); } }, h('span', { lang: other }, t('nav.lang'))))));
   const skip = document.querySelector('.skip');
   if (skip) skip.textContent = t('app.skip');
 }

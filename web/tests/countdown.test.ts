@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clockSkewMs, formatCountdown, remainingMs, urgency } from '../src/logic/countdown';
+import { WarningText, clockSkewMs, formatCountdown, remainingMs, urgency, urgencyWarning } from '../src/logic/countdown';
 
 describe('hold countdown', () => {
   const now = Date.parse('2026-11-24T21:00:00.000Z');
@@ -29,5 +29,20 @@ describe('hold countdown', () => {
     expect(urgency(120_000)).toBe('normal');
     expect(urgency(60_000)).toBe('urgent');
     expect(urgency(15_000)).toBe('critical');
+  });
+});
+
+describe('countdown warnings in words', () => {
+  it('names the last minute and the last 15 seconds, nothing before', () => {
+    expect(urgencyWarning(61_000)).toBeNull();
+    expect(urgencyWarning(60_000)).toBe('countdown.minute');
+    expect(urgencyWarning(15_000)).toBe('countdown.critical');
+    expect(urgencyWarning(0)).toBe('countdown.critical');
+  });
+  it('speaks once per level, not once per tick', () => {
+    const said: (string | null)[] = [];
+    const w = new WarningText((k) => said.push(k));
+    for (const ms of [90_000, 89_000, 59_000, 58_000, 30_000, 14_000, 13_000]) w.update(ms);
+    expect(said).toEqual(['countdown.minute', 'countdown.critical']);
   });
 });

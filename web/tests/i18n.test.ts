@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectLang, dictionaries, formatMoney, formatWait, translate } from '../src/i18n';
+import { clockLabel, detectLang, dictionaries, formatDate, formatMoney, formatWait, translate } from '../src/i18n';
 
 describe('i18n', () => {
   it('picks the first supported browser language, a saved choice first', () => {
@@ -43,5 +43,22 @@ describe('i18n', () => {
     expect(formatWait(125, 'ko')).toBe('2분 5초');
     expect(formatWait(86400, 'en')).toBe('about 24 h 0 min');
     expect(formatWait(3900, 'ko')).toBe('약 1시간 5분');
+  });
+});
+
+describe('dates in KST', () => {
+  it('writes a performance time in the venue time zone, Korean and English', () => {
+    // 10:30 UTC is 19:30 in Seoul, on a Saturday.
+    expect(formatDate('2027-05-01T10:30:00Z', 'ko')).toBe('2027.05.01 (토) 19:30 KST');
+    expect(formatDate('2027-05-01T10:30:00Z', 'en')).toBe('Sat 1 May 2027, 19:30 KST');
+    expect(formatDate('2027-05-01T15:30:00Z', 'en')).toBe('Sun 2 May 2027, 00:30 KST');
+  });
+});
+
+describe('chart times', () => {
+  it('labels a time axis in KST, 24-hour, never am/pm', () => {
+    const t = Date.parse('2027-05-01T10:30:05Z') / 1000;
+    expect(clockLabel(t, true)).toBe('19:30:05');
+    expect(clockLabel(t, false)).toBe('19:30');
   });
 });

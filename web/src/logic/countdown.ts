@@ -33,3 +33,22 @@ export function urgency(ms: number): 'normal' | 'urgent' | 'critical' {
   if (ms <= 60_000) return 'urgent';
   return 'normal';
 }
+
+/** The words that go with an urgency level (colour alone tells nobody who cannot see it), or
+ *  null while there is time. */
+export function urgencyWarning(ms: number): 'countdown.minute' | 'countdown.critical' | null {
+  const u = urgency(ms);
+  return u === 'critical' ? 'countdown.critical' : u === 'urgent' ? 'countdown.minute' : null;
+}
+
+/** A live region that says the warning once per level change, not on every tick. */
+export class WarningText {
+  private last: string | null = null;
+  constructor(private readonly set: (key: string | null) => void) {}
+  update(ms: number): void {
+    const k = urgencyWarning(ms);
+    if (k === this.last) return;
+    this.last = k;
+    this.set(k);
+  }
+}

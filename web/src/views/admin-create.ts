@@ -1,8 +1,10 @@
-import { call } from '../api';
-import { field, h, message } from '../dom';
+import { call, type EventInfo } from '../api';
+import { field, h, message, s } from '../dom';
 import { t } from '../i18n';
 import { parseVenueCsv, venueGrades, type VenueSectionInput } from '../logic/csv';
 import type { ViewCtx } from '../router';
+import { isoToKstInput, kstInputToIso, secondsToMs } from '../logic/kst';
+import { gradeColors, layoutGeometry, type Layout } from '../logic/layout';
 import { errorBox } from './common';
 import { requireAdmin } from './admin-home';
 
@@ -10,14 +12,21 @@ function num(name: string, value: number, min: number, max: number): HTMLInputEl
   return h('input', { type: 'number', name, value, min, max, step: 1, required: true, inputmode: 'numeric' });
 }
 
-/** "2026-12-01T19:00" (local, from datetime-local) -> RFC 3339 UTC. */
-function toRfc3339(local: string): string { return new Date(local).toISOString(); }
-function localInput(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+// Venues and events to choose from: the catalogue's, plus those made in this tab (a venue with
+// no event yet is in no public list), kept in sessionStorage like the admin token.
+interface Known { venues: { id: string; name: string }[]; events: { id: string; title: string; venueId: string }[] }
+const KNOWN_KEY = 'tk.admin.known';
+function knownHere(): Known {
+  try { return { venues: [], events: [], ...(JSON.parse(sessionStorage.getItem(KNOWN_KEY) ?? '{}') as Partial<Known>) }; }
+  catch { return { venues: [], events: [] }; }
+}
+function remember(f: (k: Known) => void): void {
+  const k = knownHere();
+  f(k);
+  sessionStorage.setItem(KNOWN_KEY, JSON.stringify(k));
 }
 
-export function adminCreateView({ main }: ViewCtx): void {
+export async function adminCreateView({ main, signal }: ViewCtx): Promise<void> {
   const token = requireAdmin(main);
   if (!token) return;
   main.appendChild(h('h1', {}, t('admin.create')));
@@ -32,7 +41,7 @@ export function adminCreateView({ main }: ViewCtx): void {
       h('td', {}, h('input', { name: 'row', value: label, required: true, 'aria-label': t('admin.venue.row'), size: 4 })),
       h('td', {}, h('input', { name: 'seats', type: 'number', min: 1, max: 1000, value: seats, required: true, 'aria-label': t('admin.venue.seats') })),
       h('td', {}, h('input', { name: 'grade', value: grade, required: true, 'aria-label': t('admin.venue.grade'), size: 4 })),
-      h('td', {}, h('button', { type: 'button', class: 'secondary small', 'aria-label': t('admin.venue.remove_row'), onclick: () => tr.remove() }, '×')));
+      h('td', {}, h('button', { type: 'button', class: 'secondary small', 'aria-label': t('admin.venue.remove_row'), onclick: () => { tr.remove(); renderPreview(); } }, '×')));
     rowsBody.appendChild(tr);
   };
   addRow('A', '1', 10, 'R'); addRow('A', '2', 10, 'S');
@@ -44,18 +53,43 @@ export function adminCreateView({ main }: ViewCtx): void {
     const r = parseVenueCsv(csvText.value);
     if (r.errors.length) { venueOut.replaceChildren(message('error', r.errors.map((e) => `${e.line}: ${e.message}`).join('; '))); return false; }
     rowsBody.replaceChildren();
-    for (const s of r.sections) for (const row of s.rows) addRow(s.name, row.label, row.seats, row.grade);
+    for (const sec of r.sections) for (const row of sec.rows) addRow(sec.name, row.label, row.seats, row.grade);
     venueOut.replaceChildren();
+    renderPreview();
     return true;
   };
+  // A picture of the venue as typed or imported, before it is created.
+  const preview = h('figure', { class: 'venue-preview', 'data-testid': 'venue-preview' });
+  const renderPreview = () => {
+    const sections: Layout['sections'] = [];
+    for (const tr of Array.from(rowsBody.children)) {
+      const v = (n: string) => (tr.querySelector(`[name=${n}]`) as HTMLInputElement).value.trim();
+      const n = Math.min(1000, Math.max(0, Math.floor(Number(v('seats')) || 0)));
+      let sec = sections.find((x) => x.name === v('section'));
+      if (!sec) { sec = { name: v('section'), rows: [] }; sections.push(sec); }
+      sec.rows.push({ label: v('row'), seats: Array.from({ length: n }, (_, i) => ({ id: `${sec!.name}-${v('row')}-${i}`, number: i + 1, grade: v('grade') })) });
+    }
+    const geo = layoutGeometry({ sections });
+    const colors = gradeColors([], geo.seats.map((x) => x.grade));
+    const svg = s('svg', { viewBox: `0 0 ${geo.width} ${geo.height}`, class: 'preview-map', role: 'img',
+      'aria-label': t('admin.venue.preview_label', { n: geo.seats.length, s: sections.length }) },
+      s('rect', { x: geo.stage.x, y: geo.stage.y, width: geo.stage.w, height: geo.stage.h, rx: 6, class: 'stage' }),
+      geo.sectionLabels.map((l) => s('text', { x: l.x, y: l.y, class: 'section-label' }, l.text)),
+      geo.seats.map((b) => s('rect', { x: b.x, y: b.y, width: b.size, height: b.size, rx: 4, fill: colors.get(b.grade) ?? '#555' })));
+    preview.setAttribute('data-seats', String(geo.seats.length));
+    preview.replaceChildren(h('figcaption', {}, t('admin.venue.preview'), ' — ', t('admin.venue.preview_label', { n: geo.seats.length, s: sections.length }),
+      ' ', [...colors].map(([g, c]) => h('span', { class: 'preview-grade' }, h('span', { class: 'chip', style: `background:${c}` }), g))), svg);
+  };
+  rowsBody.addEventListener('input', renderPreview);
   const venueForm = h('form', { class: 'form card', 'aria-labelledby': 'vh', 'data-testid': 'venue-form' },
     h('h2', { id: 'vh' }, t('admin.venue.title')), field(t('admin.venue.name'), vname),
     h('div', { class: 'table-scroll' }, h('table', {}, h('thead', {}, h('tr', {},
       h('th', {}, t('admin.venue.section')), h('th', {}, t('admin.venue.row')), h('th', {}, t('admin.venue.seats')), h('th', {}, t('admin.venue.grade')), h('th', {}))), rowsBody)),
-    h('button', { type: 'button', class: 'secondary', onclick: () => addRow() }, t('admin.venue.add_row')),
+    h('button', { type: 'button', class: 'secondary', onclick: () => { addRow(); renderPreview(); } }, t('admin.venue.add_row')),
     h('fieldset', {}, h('legend', {}, t('admin.venue.csv')), field(t('admin.venue.csv_file'), csvFile), csvText,
       h('button', { type: 'button', class: 'secondary', onclick: applyCsv, 'data-testid': 'csv-apply' }, t('admin.venue.csv_apply'))),
-    h('button', { type: 'submit' }, t('admin.create')), venueOut);
+    preview, h('button', { type: 'submit' }, t('admin.create')), venueOut);
+  renderPreview();
   venueForm.addEventListener('submit', async (e) => {
     e.preventDefault();
     const sections: VenueSectionInput[] = [];
@@ -68,7 +102,8 @@ export function adminCreateView({ main }: ViewCtx): void {
     try {
       const { data } = await call<{ id: string; seat_count: number }>('POST', '/v1/admin/venues', { session: token, body: { name: vname.value, sections } });
       venueOut.replaceChildren(message('success', t('admin.venue.created', { id: data.id, n: data.seat_count }), 'venue-created'));
-      evVenue.value = data.id;
+      remember((k) => k.venues.push({ id: data.id, name: vname.value }));
+      addVenue(data.id, vname.value, true);
       grades = venueGrades(sections);
       renderGrades();
     } catch (err) { venueOut.replaceChildren(errorBox(err)); }
@@ -76,7 +111,12 @@ export function adminCreateView({ main }: ViewCtx): void {
 
   // ---- event ----
   const evTitle = h('input', { name: 'title', required: true, maxlength: 200 });
-  const evVenue = h('input', { name: 'venue_id', required: true });
+  const evVenue = h('select', { name: 'venue_id', required: true }, h('option', { value: '' }, t('admin.choose')));
+  const addVenue = (id: string, name: string, select = false) => {
+    let o = Array.from(evVenue.options).find((x) => x.value === id);
+    if (!o) { o = h('option', { value: id }, `${name} (${id})`); evVenue.appendChild(o); }
+    if (select) evVenue.value = id;
+  };
   const evOut = h('div', { 'aria-live': 'polite' });
   const eventForm = h('form', { class: 'form card', 'aria-labelledby': 'eh', 'data-testid': 'event-form' },
     h('h2', { id: 'eh' }, t('admin.event.title')), field(t('admin.event.name'), evTitle), field(t('admin.event.venue'), evVenue),
@@ -84,17 +124,37 @@ export function adminCreateView({ main }: ViewCtx): void {
   eventForm.addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
-      const { data } = await call<{ id: string }>('POST', '/v1/admin/events', { session: token, body: { title: evTitle.value, venue_id: evVenue.value.trim() } });
+      const { data } = await call<{ id: string }>('POST', '/v1/admin/events', { session: token, body: { title: evTitle.value, venue_id: evVenue.value } });
       evOut.replaceChildren(message('success', t('admin.event.created', { id: data.id }), 'event-created'));
-      pEvent.value = data.id;
+      const venueId = evVenue.value;
+      remember((k) => k.events.push({ id: data.id, title: evTitle.value, venueId }));
+      addEvent(data.id, evTitle.value, venueId, true);
     } catch (err) { evOut.replaceChildren(errorBox(err)); }
   });
 
   // ---- performance ----
-  const now = new Date();
-  const pEvent = h('input', { name: 'event_id', required: true });
-  const pStarts = h('input', { name: 'starts_at', type: 'datetime-local', required: true, value: localInput(new Date(now.getTime() + 30 * 86400e3)) });
-  const pOpens = h('input', { name: 'sale_opens_at', type: 'datetime-local', required: true, value: localInput(new Date(now.getTime() + 86400e3)) });
+  const now = Date.now();
+  const pEvent = h('select', { name: 'event_id', required: true }, h('option', { value: '' }, t('admin.choose')));
+  const venueOfEvent = new Map<string, string>();
+  const addEvent = (id: string, title: string, venueId: string, select = false) => {
+    venueOfEvent.set(id, venueId);
+    let o = Array.from(pEvent.options).find((x) => x.value === id);
+    if (!o) { o = h('option', { value: id }, `${title} (${id})`); pEvent.appendChild(o); }
+    if (select) { pEvent.value = id; void gradesOfEvent(); }
+  };
+  // The price fields follow the chosen event's venue (its grades).
+  const gradesOfEvent = async () => {
+    const venueId = venueOfEvent.get(pEvent.value);
+    if (!venueId) return;
+    try {
+      const layout = (await call<Layout>('GET', `/v1/venues/${encodeURIComponent(venueId)}/layout`, { signal })).data;
+      const g = [...new Set(layout.sections.flatMap((x) => x.rows.flatMap((r) => r.seats.map((st) => st.grade))))];
+      if (g.length && g.join() !== grades.join()) { grades = g; renderGrades(); }
+    } catch { /* the grades can still be typed */ }
+  };
+  pEvent.addEventListener('change', () => void gradesOfEvent());
+  const pStarts = h('input', { name: 'starts_at', type: 'datetime-local', required: true, value: isoToKstInput(now + 30 * 86400e3) });
+  const pOpens = h('input', { name: 'sale_opens_at', type: 'datetime-local', required: true, value: isoToKstInput(now + 86400e3) });
   const currency = h('input', { name: 'currency', value: 'KRW', required: true, maxlength: 3, size: 4 });
   const gradeBox = h('div', { class: 'grid2' });
   const gradeText = h('input', { name: 'grades', placeholder: 'R, S' });
@@ -108,13 +168,13 @@ export function adminCreateView({ main }: ViewCtx): void {
   const perAccount = num('max_seats_per_account', 4, 1, 20);
   const holdTtl = num('hold_ttl_seconds', 300, 1, 3600);
   const admit = num('admit_per_interval', 100, 1, 1000000);
-  const interval = num('interval_ms', 1000, 50, 60000);
+  const interval = h('input', { type: 'number', name: 'interval_s', value: 1, min: 0.05, max: 60, step: 0.05, required: true, inputmode: 'decimal' });
   const maxActive = num('max_active', 1000, 1, 10000000);
   const accessTtl = num('access_ttl_seconds', 600, 10, 86400);
   const pOut = h('div', { 'aria-live': 'polite', 'data-testid': 'perf-out' });
   const perfForm = h('form', { class: 'form card', 'aria-labelledby': 'ph', 'data-testid': 'perf-form' },
     h('h2', { id: 'ph' }, t('admin.perf.title')), field(t('admin.perf.event'), pEvent),
-    h('div', { class: 'grid2' }, field(t('admin.perf.starts'), pStarts), field(t('admin.perf.opens'), pOpens)),
+    h('div', { class: 'grid2' }, field(t('admin.perf.starts'), pStarts, t('admin.perf.tz_help')), field(t('admin.perf.opens'), pOpens, t('admin.perf.tz_help'))),
     h('fieldset', {}, h('legend', {}, t('admin.perf.grades')), field(`${t('admin.venue.grade')} (R, S, …)`, gradeText), gradeBox, field(t('admin.perf.currency'), currency)),
     h('div', { class: 'grid2' }, field(t('admin.perf.per_order'), perOrder), field(t('admin.perf.per_account'), perAccount), field(t('admin.perf.hold_ttl'), holdTtl)),
     h('fieldset', {}, h('legend', {}, t('admin.queue.title')),
@@ -126,12 +186,15 @@ export function adminCreateView({ main }: ViewCtx): void {
     if (!grades.length) renderGrades();
     const price_grades = Array.from(gradeBox.querySelectorAll<HTMLInputElement>('input[data-grade]')).map((i) => ({
       grade: i.dataset.grade as string, price_cents: Number(i.value), currency: currency.value.trim().toUpperCase() }));
+    const startsAt = kstInputToIso(pStarts.value);
+    const opensAt = kstInputToIso(pOpens.value);
+    if (!startsAt || !opensAt) { pOut.replaceChildren(message('error', t('admin.perf.bad_time'), 'error')); return; }
     try {
-      const { data } = await call<{ id: string }>('POST', `/v1/admin/events/${encodeURIComponent(pEvent.value.trim())}/performances`, {
+      const { data } = await call<{ id: string }>('POST', `/v1/admin/events/${encodeURIComponent(pEvent.value)}/performances`, {
         session: token, body: {
-          starts_at: toRfc3339(pStarts.value), sale_opens_at: toRfc3339(pOpens.value), price_grades,
+          starts_at: startsAt, sale_opens_at: opensAt, price_grades,
           max_seats_per_order: Number(perOrder.value), max_seats_per_account: Number(perAccount.value), hold_ttl_seconds: Number(holdTtl.value),
-          queue: { admit_per_interval: Number(admit.value), interval_ms: Number(interval.value), max_active: Number(maxActive.value), access_ttl_seconds: Number(accessTtl.value) },
+          queue: { admit_per_interval: Number(admit.value), interval_ms: secondsToMs(interval.value), max_active: Number(maxActive.value), access_ttl_seconds: Number(accessTtl.value) },
         } });
       pOut.replaceChildren(message('success', t('admin.perf.created', { id: data.id }), 'perf-created'),
         h('a', { href: `/admin/p/${encodeURIComponent(data.id)}`, class: 'button', 'data-testid': 'open-dashboard' }, t('admin.dashboard')));
@@ -141,4 +204,13 @@ export function adminCreateView({ main }: ViewCtx): void {
   main.appendChild(venueForm);
   main.appendChild(eventForm);
   main.appendChild(perfForm);
+
+  // What there is to choose from already.
+  try {
+    const { data } = await call<{ events: EventInfo[] }>('GET', '/v1/events', { signal, revalidate: true });
+    for (const ev of data.events) { addVenue(ev.venue.id, ev.venue.name); addEvent(ev.id, ev.title, ev.venue.id); }
+  } catch { /* the lists then hold what this tab made */ }
+  const k = knownHere();
+  for (const v of k.venues) addVenue(v.id, v.name);
+  for (const ev of k.events) addEvent(ev.id, ev.title, ev.venueId);
 }

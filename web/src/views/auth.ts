@@ -19,7 +19,7 @@ function form(ctx: ViewCtx, signup: boolean): void {
   const { main, query } = ctx;
   const next = safeNext(query);
   main.appendChild(h('h1', {}, t(signup ? 'auth.signup.title' : 'auth.login.title')));
-  if (query.get('next')) main.appendChild(h('p', { class: 'muted' }, t('auth.needed')));
+  if (query.get('next')) main.appendChild(h('p', { class: 'muted' }, t(signup ? 'auth.needed_signup' : 'auth.needed')));
   const name = h('input', { name: 'name', autocomplete: 'name', required: true, maxlength: 200 });
   const email = h('input', { name: 'email', type: 'email', autocomplete: 'email', required: true });
   const password = h('input', { name: 'password', type: 'password', autocomplete: signup ? 'new-password' : 'current-password', required: true, minlength: signup ? 8 : 1 });

@@ -1,8 +1,10 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { call, type Performance, type Stats } from '../api';
+import { call, type EventInfo, type Performance, type Stats } from '../api';
 import { field, h, message } from '../dom';
-import { formatDate, t, type Key } from '../i18n';
+import { clockLabel, formatDate, t, type Key } from '../i18n';
+import { isoToKstInput, kstInputToIso, msToSeconds, secondsToMs } from '../logic/kst';
+import { showCard } from './context';
 import { Series } from '../logic/series';
 import { every, type ViewCtx } from '../router';
 import { errorBox } from './common';
@@ -33,10 +35,19 @@ export async function dashboardView({ main, params, signal }: ViewCtx): Promise<
   let perf: Performance;
   try { perf = (await call<Performance>('GET', url, { session: token, signal })).data; }
   catch (e) { main.appendChild(errorBox(e)); return; }
+  // Which show this is: the event's title and venue, the date in KST.
+  const card = h('div');
+  main.insertBefore(card, head);
+  let event: EventInfo | null = null;
+  const showEvent = () => { if (event) card.replaceChildren(showCard({ perf, title: event.title, venue: event.venue.name })); };
+  try {
+    event = (await call<EventInfo>('GET', `/v1/events/${encodeURIComponent(perf.event_id)}`, { signal })).data;
+    showEvent();
+  } catch { /* the dashboard works without it */ }
 
   // ---- controls ----
   const admit = h('input', { type: 'number', min: 1, name: 'admit_per_interval', required: true });
-  const interval = h('input', { type: 'number', min: 50, max: 60000, name: 'interval_ms', required: true });
+  const interval = h('input', { type: 'number', min: 0.05, max: 60, step: 0.05, name: 'interval_s', required: true, inputmode: 'decimal' });
   const maxActive = h('input', { type: 'number', min: 1, name: 'max_active', required: true });
   const fill = () => {
     head.replaceChildren(formatDate(perf.starts_at), ' · ', t('admin.dash.status', { status: '' }), statusEl);
@@ -44,7 +55,7 @@ export async function dashboardView({ main, params, signal }: ViewCtx): Promise<
     statusEl.className = `badge st-${perf.status}`;
     if (perf.queue) {
       admit.value = String(perf.queue.admit_per_interval);
-      interval.value = String(perf.queue.interval_ms);
+      interval.value = msToSeconds(perf.queue.interval_ms);
       maxActive.value = String(perf.queue.max_active);
     }
     openBtn.hidden = perf.status !== 'scheduled';
@@ -57,6 +68,7 @@ export async function dashboardView({ main, params, signal }: ViewCtx): Promise<
       perf = (await call<Performance>('PATCH', url, { session: token, body })).data;
       out.replaceChildren(message('success', t('admin.dash.updated'), 'dash-updated'));
       fill();
+      showEvent();
     } catch (e) { out.replaceChildren(errorBox(e)); }
   };
   const openBtn = h('button', { type: 'button', 'data-testid': 'open-sale', onclick: () => void patch({ status: 'on_sale' }) }, t('admin.dash.open'));
@@ -67,11 +79,37 @@ export async function dashboardView({ main, params, signal }: ViewCtx): Promise<
     field(t('admin.queue.max_active'), maxActive), h('button', { type: 'submit' }, t('admin.dash.apply')));
   queueForm.addEventListener('submit', (e) => {
     e.preventDefault();
-    void patch({ queue: { admit_per_interval: Number(admit.value), interval_ms: Number(interval.value), max_active: Number(maxActive.value) } });
+    void patch({ queue: { admit_per_interval: Number(admit.value), interval_ms: secondsToMs(interval.value), max_active: Number(maxActive.value) } });
+  });
+  // Dates and sale settings, correctable after creation (times typed in KST).
+  const starts = h('input', { type: 'datetime-local', name: 'starts_at', required: true });
+  const opens = h('input', { type: 'datetime-local', name: 'sale_opens_at', required: true });
+  const perOrder = h('input', { type: 'number', name: 'max_seats_per_order', min: 1, max: 20, required: true });
+  const perAccount = h('input', { type: 'number', name: 'max_seats_per_account', min: 1, max: 1000, required: true });
+  const holdTtl = h('input', { type: 'number', name: 'hold_ttl_seconds', min: 1, max: 3600, required: true });
+  const fillSale = () => {
+    starts.value = isoToKstInput(perf.starts_at);
+    opens.value = isoToKstInput(perf.sale_opens_at);
+    perOrder.value = String(perf.max_seats_per_order);
+    perAccount.value = String(perf.max_seats_per_account);
+    holdTtl.value = String(perf.hold_ttl_seconds);
+  };
+  const saleForm = h('form', { class: 'grid3 wide', 'data-testid': 'sale-form', 'aria-label': t('admin.dash.sale') },
+    field(t('admin.perf.starts'), starts), field(t('admin.perf.opens'), opens), field(t('admin.perf.per_order'), perOrder),
+    field(t('admin.perf.per_account'), perAccount), field(t('admin.perf.hold_ttl'), holdTtl), h('button', { type: 'submit' }, t('common.save')));
+  saleForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const startsAt = kstInputToIso(starts.value);
+    const opensAt = kstInputToIso(opens.value);
+    if (!startsAt || !opensAt) { out.replaceChildren(message('error', t('admin.perf.bad_time'), 'error')); return; }
+    void patch({ starts_at: startsAt, sale_opens_at: opensAt, max_seats_per_order: Number(perOrder.value),
+      max_seats_per_account: Number(perAccount.value), hold_ttl_seconds: Number(holdTtl.value) }).then(fillSale);
   });
   main.appendChild(h('section', { class: 'card', 'aria-labelledby': 'ch' }, h('h2', { id: 'ch' }, t('admin.dash.controls')),
-    h('div', { class: 'row-buttons' }, openBtn, pauseBtn, resumeBtn, closeBtn), queueForm, out));
+    h('div', { class: 'row-buttons' }, openBtn, pauseBtn, resumeBtn, closeBtn), queueForm,
+    h('h3', {}, t('admin.dash.sale')), saleForm, out));
   fill();
+  fillSale();
 
   // ---- numbers ----
   const tiles: [Key, (s: Stats, r: { expiry: number }) => string, string][] = [
@@ -113,8 +151,15 @@ export async function dashboardView({ main, params, signal }: ViewCtx): Promise<
     const plot = new uPlot({
       width: chartWidth(box), height: 200,
       scales: { x: { time: true } },
-      series: [{}, ...d.series.map((x) => ({ label: t(x.label), stroke: x.color, width: 2, points: { show: false } }))],
-      axes: [{}, { size: 50 }],
+      series: [{ value: (_u, v) => (v == null ? '–' : clockLabel(v, true)) },
+        ...d.series.map((x) => ({ label: t(x.label), stroke: x.color, width: 2, points: { show: false } }))],
+      // Times of day in KST, 24-hour, in every language; the labels drawn are mirrored on the
+      // figure (data-x-ticks), since a canvas has no text to read.
+      axes: [{ values: (_u, splits) => {
+        const labels = splits.map((v) => clockLabel(v, splits.length < 2 || splits[1] - splits[0] < 60));
+        box.setAttribute('data-x-ticks', JSON.stringify(labels));
+        return labels;
+      } }, { size: 50 }],
       legend: { show: true, live: false },
     }, [[], ...d.series.map(() => [])], box);
     return { d, plot };

@@ -1,13 +1,13 @@
 import QRCode from 'qrcode';
-import { ApiError, call, serverSkewMs, type Order, type Performance, type Ticket } from '../api';
+import { ApiError, call, serverSkewMs, type Order, type Ticket } from '../api';
 import { field, h, message } from '../dom';
-import { formatDate, formatMoney, t, type Key } from '../i18n';
-import { formatCountdown, remainingMs, urgency } from '../logic/countdown';
+import { formatMoney, t, type Key } from '../i18n';
+import { WarningText, formatCountdown, remainingMs, urgency } from '../logic/countdown';
 import { forgetKey, keyFor, sendWithRetry } from '../logic/idempotency';
-import { seatIndex, type Layout } from '../logic/layout';
 import { clearQueue } from '../logic/queue-store';
 import { every, type ViewCtx } from '../router';
 import { announce, errorBox, handleAuthError, requireSession } from './common';
+import { loadShow, noSeatNames, orderNumber, seatLines, seatNames, showCard, type SeatNames, type Show } from './context';
 
 interface PayResult { order_id: string; status: string; tickets: Ticket[] }
 
@@ -18,53 +18,64 @@ export async function orderView({ main, params, signal }: ViewCtx): Promise<void
   const box = h('div', {}, t('common.loading'));
   main.appendChild(box);
   let order: Order;
-  let describe: (id: string) => string = (id) => id;
-  let perf: Performance | null = null;
+  let names: SeatNames = noSeatNames;
+  let show: Show | null = null;
   try {
     order = (await call<Order>('GET', `/v1/orders/${encodeURIComponent(oid)}`, { session: sess.token, signal })).data;
     try {
-      perf = (await call<Performance>('GET', `/v1/performances/${encodeURIComponent(order.performance_id)}`, { signal })).data;
-      const layout = (await call<Layout>('GET', `/v1/venues/${encodeURIComponent(perf.venue_id)}/layout`, { signal })).data;
-      const idx = seatIndex(layout);
-      describe = (id) => {
-        const x = idx.get(id);
-        return x ? t('seats.seat_short', { section: x.section, row: x.row, number: x.number }) : id;
-      };
-    } catch { /* seat names are a nicety */ }
+      show = await loadShow(order.performance_id, signal);
+      names = await seatNames(show.perf.venue_id, signal);
+    } catch { /* the show's details are a nicety here; the order stands on its own */ }
   } catch (e) {
     if (handleAuthError(e)) return;
     box.replaceChildren(errorBox(e));
     return;
   }
   box.remove();
-  if (order.status === 'paid') { await confirmation(main, order, describe, perf); return; }
+  if (order.status === 'paid') { await confirmation(main, order, names, show); return; }
 
   main.appendChild(h('h1', {}, t('checkout.title')));
+  const badge = h('span', { class: `badge st-${order.status}`, 'data-testid': 'order-status' }, t(`orders.status.${order.status}` as Key));
   const summary = h('section', { class: 'card', 'aria-labelledby': 'sumh' },
     h('h2', { id: 'sumh' }, t('checkout.summary')),
-    perf ? h('p', { class: 'muted' }, formatDate(perf.starts_at)) : null,
-    h('ul', { class: 'seat-list' }, order.seat_ids.map((id) => h('li', {}, describe(id)))),
+    orderNumber(order.id),
+    seatLines(order.seat_ids, names, show),
     h('p', { class: 'total' }, t('seats.total', { amount: formatMoney(order.total_cents, order.currency) })),
-    h('span', { class: `badge st-${order.status}` }, t(`orders.status.${order.status}` as Key)));
+    badge);
+  if (show) main.appendChild(showCard(show));
   main.appendChild(summary);
-  if (order.status !== 'pending') return;
+  if (order.status !== 'pending') {
+    main.appendChild(h('p', {}, h('a', { href: `/p/${encodeURIComponent(order.performance_id)}/seats`, class: 'button', 'data-testid': 'back-to-seats' }, t('checkout.again'))));
+    return;
+  }
 
   const countdown = h('output', { class: 'countdown', 'data-testid': 'order-countdown' });
-  const card = h('input', { name: 'card_token', value: 'tok_ok', autocomplete: 'off', required: true, spellcheck: 'false' });
+  const card = h('input', { name: 'card_token', autocomplete: 'cc-number', required: true, spellcheck: 'false', maxlength: 64 });
   const payBtn = h('button', { type: 'submit', 'data-testid': 'pay-button' }, t('checkout.pay', { amount: formatMoney(order.total_cents, order.currency) }));
   const out = h('div', { 'aria-live': 'polite', 'data-testid': 'pay-status' });
-  const form = h('form', { class: 'form card' }, h('p', {}, t('checkout.time_left'), ' ', countdown), field(t('checkout.card'), card), payBtn, out);
+  const payWarn = h('p', { class: 'countdown-warning', 'aria-live': 'assertive', 'data-testid': 'pay-warning' });
+  const warning = new WarningText((k) => { payWarn.textContent = k ? t(k as Key) : ''; });
+  const form = h('form', { class: 'form card' }, h('p', {}, t('checkout.time_left'), ' ', countdown), payWarn, field(t('checkout.card'), card), payBtn, out);
   main.appendChild(form);
   let expired = false;
+  // The hold ran out: the order cannot be paid any more; say so everywhere and lead back to the
+  // seats (a new hold, while the waiting-room access lasts; else the waiting room again).
+  const expire = (kind: 'warning' | 'error') => {
+    expired = true;
+    payBtn.disabled = true;
+    card.disabled = true;
+    badge.className = 'badge st-expired';
+    badge.textContent = t('orders.status.expired');
+    localStorage.removeItem(`tk.hold.${order.performance_id}`);
+    out.replaceChildren(message(kind, t('checkout.expired'), 'pay-error'),
+      h('a', { href: `/p/${encodeURIComponent(order.performance_id)}/seats`, class: 'button', 'data-testid': 'back-to-seats' }, t('checkout.again')));
+  };
   every(signal, 250, () => {
     const ms = remainingMs(order.expires_at, Date.now(), serverSkewMs);
     countdown.textContent = formatCountdown(ms);
     countdown.className = `countdown ${urgency(ms)}`;
-    if (ms <= 0 && !expired) {
-      expired = true;
-      payBtn.disabled = true;
-      out.replaceChildren(message('warning', t('checkout.expired'), 'pay-error'));
-    }
+    if (!expired) warning.update(ms);
+    if (ms <= 0 && !expired) { payWarn.textContent = ''; expire('warning'); }
   });
 
   form.addEventListener('submit', async (e) => {
@@ -86,7 +97,7 @@ export async function orderView({ main, params, signal }: ViewCtx): Promise<void
       clearQueue(localStorage, order.performance_id);
       order = { ...order, status: 'paid', tickets: data.tickets };
       main.replaceChildren();
-      await confirmation(main, order, describe, perf);
+      await confirmation(main, order, names, show);
     } catch (err) {
       payBtn.disabled = false;
       if (handleAuthError(err)) return;
@@ -97,9 +108,7 @@ export async function orderView({ main, params, signal }: ViewCtx): Promise<void
         forgetKey(localStorage, oid);
         location.reload();
       } else if (err instanceof ApiError && err.code === 'hold_expired') {
-        expired = true;
-        payBtn.disabled = true;
-        out.replaceChildren(message('error', t('checkout.expired'), 'pay-error'));
+        expire('error');
       } else {
         // Network error after the retries: the key stays, so pressing Pay again is still safe.
         out.replaceChildren(errorBox(err));
@@ -108,10 +117,12 @@ export async function orderView({ main, params, signal }: ViewCtx): Promise<void
   });
 }
 
-async function confirmation(main: HTMLElement, order: Order, describe: (id: string) => string,
-                            perf: Performance | null): Promise<void> {
+async function confirmation(main: HTMLElement, order: Order, names: SeatNames,
+                            show: Show | null): Promise<void> {
   main.appendChild(h('h1', { 'data-testid': 'confirmation' }, t('confirm.title')));
-  if (perf) main.appendChild(h('p', { class: 'muted' }, formatDate(perf.starts_at)));
+  if (show) main.appendChild(showCard(show, orderNumber(order.id), seatLines(order.seat_ids, names, show),
+    h('p', { class: 'total' }, t('seats.total', { amount: formatMoney(order.total_cents, order.currency) }))));
+  else main.appendChild(orderNumber(order.id));
   announce(t('confirm.title'));
   const list = h('ul', { class: 'tickets', 'data-testid': 'tickets' });
   main.appendChild(list);
@@ -121,7 +132,7 @@ async function confirmation(main: HTMLElement, order: Order, describe: (id: stri
     const url = await QRCode.toDataURL(tk.code, { errorCorrectionLevel: 'M', margin: 2, width: 220 });
     list.appendChild(h('li', { class: 'ticket card', 'data-testid': 'ticket' },
       h('h2', {}, t('confirm.ticket', { n })),
-      h('p', {}, describe(tk.seat_id)),
+      h('p', {}, names.describe(tk.seat_id)),
       h('img', { src: url, width: 220, height: 220, alt: t('confirm.qr', { n }), class: 'qr', 'data-testid': 'ticket-qr', 'data-code': tk.code }),
       h('details', {}, h('summary', {}, t('confirm.code')), h('code', { class: 'code' }, tk.code))));
   }

@@ -1,10 +1,11 @@
 import { ApiError, call, type Performance, type QueueJoin, type QueueStatus } from '../api';
 import { h, message } from '../dom';
-import { formatDate, formatWait, t } from '../i18n';
+import { formatWait, t } from '../i18n';
 import { backoffMs, pollDelayMs, queueProgress } from '../logic/poll';
 import { clearQueue, loadAccess, loadTicket, noteAhead, saveAccess, saveTicket, type StoredTicket } from '../logic/queue-store';
 import { later, navigate, type ViewCtx } from '../router';
 import { announce, errorBox, handleAuthError, requireSession } from './common';
+import { loadShow, showCard } from './context';
 
 export async function waitingView({ main, params, signal }: ViewCtx): Promise<void> {
   const s = requireSession();
@@ -14,7 +15,7 @@ export async function waitingView({ main, params, signal }: ViewCtx): Promise<vo
   if (loadAccess(localStorage, pid)) { navigate(seatsUrl, true); return; }
 
   main.appendChild(h('h1', {}, t('queue.title')));
-  const sub = h('p', { class: 'muted' });
+  const sub = h('div');
   main.appendChild(sub);
   const status = h('div', { 'aria-live': 'polite' }, message('info', t('queue.joining')));
   const pos = h('output', { class: 'big', 'data-testid': 'queue-position' }, '…');
@@ -36,10 +37,13 @@ export async function waitingView({ main, params, signal }: ViewCtx): Promise<vo
   const refreshPerf = async () => {
     try {
       perf = (await call<Performance>('GET', `/v1/performances/${encodeURIComponent(pid)}`, { signal })).data;
-      sub.textContent = formatDate(perf.starts_at);
     } catch { /* shown by the poll if it matters */ }
   };
-  await refreshPerf();
+  try {
+    const show = await loadShow(pid, signal);
+    perf = show.perf;
+    sub.replaceChildren(showCard(show));
+  } catch { await refreshPerf(); }
 
   let ticket: StoredTicket | null = loadTicket(localStorage, pid, s.email);
   const join = async (): Promise<boolean> => {
