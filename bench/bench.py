@@ -4,7 +4,7 @@
   bench.py setup --base URL --admin-token T (--seats N --venue-only | --venue ID [--queue JSON])
       creates a venue of N seats (prints its id), or an event and a performance of a venue with
       the sale open (prints the performance id)
-  bench.py join-resp --sha SHA --perf PID --count N --now MS [--first K]
+  bench.py join-resp --sha SHA --perf PID --count N --now MS --run RUN_ID [--first K]
       writes N EVALSHA calls of the join script in Redis protocol to stdout (for redis-cli --pipe),
       accounts K..K+N-1 keyed exactly as the service keys them
   bench.py record --results FILE --metric M --side baseline|service --run I --tool T --input F
@@ -93,13 +93,13 @@ def resp(*args):
 
 
 def cmd_join_resp(a):
-    # src/infra/redis/stores: KEYS q, {p:PID}:a:<num / 128>; ARGV num % 128, now.
+    # src/infra/redis/stores: KEYS q, {p:PID}:a:<num / 128>; ARGV num % 128, now, Redis run id.
     tag = "{p:%s}" % a.perf
     q = tag + ":q"
     w = sys.stdout.buffer
     buf = []
     for num in range(a.first, a.first + a.count):
-        buf.append(resp("EVALSHA", a.sha, 2, q, f"{tag}:a:{num // 128}", num % 128, a.now))
+        buf.append(resp("EVALSHA", a.sha, 2, q, f"{tag}:a:{num // 128}", num % 128, a.now, a.run))
         if len(buf) == 10000:
             w.write(b"".join(buf))
             buf.clear()
@@ -448,6 +448,7 @@ def main():
     s.add_argument("--perf", required=True)
     s.add_argument("--count", type=int, required=True)
     s.add_argument("--first", type=int, default=1)
+    s.add_argument("--run", required=True)
     s.add_argument("--now", type=int, required=True)
     s.set_defaults(fn=cmd_join_resp)
     s = sub.add_parser("record")

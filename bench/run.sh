@@ -266,7 +266,8 @@ wrk_run() {  # wrk_run NAME OUT URL SCRIPT CONNS DURATION [ENV...]: one wrk run,
 used_memory() { "${R[@]}" INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p'; }
 # Waits until Redis has no lazy frees pending (UNLINKed keys), so used_memory is steady.
 # The join and tick scripts serve a queue only once it was checked by this Redis process (its run
-# id in the queue's `run` field; see src/infra/redis/README.md).
+# id in the queue's `run` field, passed as the scripts' last argument, as the service's client
+# does from its handshake; see src/infra/redis/README.md).
 redis_run_id() { "${R[@]}" INFO server | tr -d '\r' | sed -n 's/^run_id:\([0-9a-f]*\)$/\1/p'; }
 
 redis_settle() {
@@ -287,7 +288,7 @@ if want mem; then
   redis_settle
   m0=$(used_memory)
   python3 bench/bench.py join-resp --sha "$JOIN_SHA" --perf "$mq" --count "$MEM_JOINS" \
-    --now "$NOW_MS" >"$T/join.resp"
+    --now "$NOW_MS" --run "$(redis_run_id)" >"$T/join.resp"
   rec redis-pipe-joins "${CLI[@]}" "${R[@]}" --pipe <"$T/join.resp" >"$T/raw/mem-pipe.txt"
   redis_settle
   m1=$(used_memory)
@@ -444,7 +445,7 @@ if want join; then
       run "$(redis_run_id)" >/dev/null
     rec redis-benchmark-join "${CLI[@]}" redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -c "$JOIN_C" \
       -n "$JOIN_N" -r $((JOIN_N / 128)) --csv EVALSHA "$JOIN_SHA" 2 "$bq:q" "$bq:a:__rand_int__" \
-      __rand_int__ "$NOW_MS" >"$T/raw/join-rb-$i.csv"
+      __rand_int__ "$NOW_MS" "$(redis_run_id)" >"$T/raw/join-rb-$i.csv"
     created=$("${R[@]}" HGET "$bq:q" tail)
     record --metric join_rps --side baseline --run "$i" --tool redis-benchmark \
       --input "$T/raw/join-rb-$i.csv" --extra "created_share=$(python3 -c "print($created / $JOIN_N)")"
