@@ -1,12 +1,11 @@
 #include "infra/amqp/consumer.hpp"
 
 #include <amqp.h>
-#include <poll.h>
 
 #include <algorithm>
 
 #include "common/log.hpp"
-#include "common/supervisor.hpp"
+#include "infra/amqp/broker_thread.hpp"
 #include "infra/amqp/connection.hpp"
 
 namespace tk::amqp {
@@ -18,7 +17,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 constexpr amqp_channel_t kConsume = 1;
 constexpr amqp_channel_t kPark = 2;  // confirmed publishes to the parking queue
-constexpr std::chrono::milliseconds kTick{200};
+constexpr auto kTick = detail::BrokerThread::kTick;
 }  // namespace
 
 ConsumerOptions ConsumerOptions::for_work_queue(const WorkQueue& wq, std::uint16_t prefetch) {
@@ -38,29 +37,26 @@ std::shared_ptr<Consumer> Consumer::create(asio::any_io_executor ex, Endpoint ep
 }
 
 Consumer::Consumer(asio::any_io_executor ex, Endpoint ep, ConsumerOptions opt)
-    : ex_(std::move(ex)),
-      ep_(std::move(ep)),
-      opt_(std::move(opt)),
-      waker_(std::make_unique<detail::Waker>()) {}
+    : ex_(std::move(ex)), ep_(std::move(ep)), opt_(std::move(opt)) {
+  detail::BrokerThread::Hooks h;
+  h.setup = [this](detail::Connection& c) { return setup(c); };
+  h.serve = [this](detail::Connection& c) { serve(c, gen_.fetch_add(1) + 1); };
+  h.idle = [this] { expire_waiters(); };
+  h.after_serve = [this] {
+    // Deliveries of the lost connection that nobody took yet: the broker redelivers them.
+    auto gen = gen_.load();
+    std::lock_guard lk(mu_);
+    std::erase_if(deliveries_, [&](const Delivery& d) { return d.connection == gen; });
+  };
+  bt_ = std::make_unique<detail::BrokerThread>("consumer", opt_.queue, ep_, opt_, 2, std::move(h));
+}
 
 Consumer::~Consumer() { stop(); }
 
-void Consumer::start() {
-  std::lock_guard lk(mu_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { thread_main(); });
-}
+void Consumer::start() { bt_->start(); }
 
 void Consumer::stop() {
-  std::thread t;
-  {
-    std::lock_guard lk(mu_);
-    stopping_ = true;
-    t = std::move(thread_);
-  }
-  waker_->wake();
-  if (t.joinable()) t.join();
+  bt_->stop();
   std::deque<Waiting> waiters;
   {
     std::lock_guard lk(mu_);
@@ -71,19 +67,14 @@ void Consumer::stop() {
   for (auto& w : waiters) w.waiter.complete_later(ex_, tk::Result<Delivery>(Errc::stopped));
 }
 
+bool Consumer::connected() const { return bt_->connected(); }
+std::uint64_t Consumer::reconnects() const { return bt_->reconnects(); }
+std::uint64_t Consumer::failures() const { return bt_->failures(); }
+std::string Consumer::last_error() const { return bt_->last_error(); }
+
 std::size_t Consumer::buffered() const {
   std::lock_guard lk(mu_);
   return deliveries_.size();
-}
-
-std::string Consumer::last_error() const {
-  std::lock_guard lk(err_mu_);
-  return last_error_;
-}
-
-void Consumer::set_last_error(std::string e) {
-  std::lock_guard lk(err_mu_);
-  last_error_ = std::move(e);
 }
 
 void Consumer::expire_waiters() {
@@ -106,7 +97,7 @@ void Consumer::expire_waiters() {
 void Consumer::wait_next(Handler h, std::chrono::milliseconds timeout) {
   detail::Waiter<tk::Result<Delivery>> w(std::move(h), ex_);
   std::unique_lock lk(mu_);
-  if (stopping_ && !thread_.joinable()) {
+  if (bt_->stopped()) {
     lk.unlock();
     w.complete_later(ex_, tk::Result<Delivery>(Errc::stopped));
     return;
@@ -140,7 +131,7 @@ void Consumer::command(Verdict v, const Delivery& d) {
     std::lock_guard lk(mu_);
     commands_.push_back(Command{v, d});
   }
-  waker_->wake();
+  bt_->waker().wake();
 }
 
 void Consumer::ack(const Delivery& d) { command(Verdict::ack, d); }
@@ -154,76 +145,22 @@ void Consumer::retry(const Delivery& d) {
   }
 }
 
-void Consumer::pause(std::chrono::milliseconds d) {
-  pollfd p{waker_->fd(), POLLIN, 0};
-  auto until = Clock::now() + d;
-  while (!stopping_) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
-    if (left.count() <= 0) return;
-    if (::poll(&p, 1, static_cast<int>(std::min(left, kTick).count())) > 0) waker_->drain();
-    expire_waiters();
+tk::Status Consumer::setup(detail::Connection& c) {
+  auto st = c.declare(opt_.topology, kConsume);
+  if (st) {
+    amqp_basic_qos(c.get(), kConsume, 0, opt_.prefetch, 0);
+    st = c.check("basic.qos");
   }
-}
-
-void Consumer::thread_main() {
-  for (;;) {
-    try {
-      run();
-      return;
-    } catch (...) {
-      failures_.fetch_add(1, std::memory_order_relaxed);
-      connected_ = false;
-      auto what = describe_exception(std::current_exception());
-      set_last_error(what);
-      log::error("amqp consumer thread failed", {{"queue", opt_.queue}, {"error", what}});
-      pause(opt_.reconnect_max);
-    }
+  if (st) {
+    amqp_confirm_select(c.get(), kPark);
+    st = c.check("confirm.select");
   }
-}
-
-void Consumer::run() {
-  auto backoff = opt_.reconnect_min;
-  int failed_attempts = 0;  // in a row; logged on the first and every tenth
-  while (!stopping_) {
-    detail::Connection c;
-    auto st = c.open(ep_, opt_, 2);
-    if (st) st = c.declare(opt_.topology, kConsume);
-    if (st) {
-      amqp_basic_qos(c.get(), kConsume, 0, opt_.prefetch, 0);
-      st = c.check("basic.qos");
-    }
-    if (st) {
-      amqp_confirm_select(c.get(), kPark);
-      st = c.check("confirm.select");
-    }
-    if (st) {
-      amqp_basic_consume(c.get(), kConsume, bytes(opt_.queue), amqp_empty_bytes, 0, 0, 0,
-                         amqp_empty_table);
-      st = c.check("basic.consume");
-    }
-    if (!st) {
-      auto reason = st.error().details.contains("reason")
-                        ? std::string(st.error().details.at("reason").as_string())
-                        : st.error().code.message();
-      set_last_error(reason);
-      if (failed_attempts++ % 10 == 0)
-        log::warn("amqp consumer cannot connect", {{"queue", opt_.queue}, {"error", reason}});
-      pause(backoff);
-      backoff = std::min(backoff * 2, opt_.reconnect_max);
-      continue;
-    }
-    backoff = opt_.reconnect_min;
-    failed_attempts = 0;
-    if (connected_before_) reconnects_.fetch_add(1, std::memory_order_relaxed);
-    connected_before_ = true;
-    auto gen = gen_.fetch_add(1) + 1;
-    connected_ = true;
-    serve(c, gen);
-    connected_ = false;
-    // Deliveries of the lost connection that nobody took yet: the broker redelivers them.
-    std::lock_guard lk(mu_);
-    std::erase_if(deliveries_, [&](const Delivery& d) { return d.connection == gen; });
+  if (st) {
+    amqp_basic_consume(c.get(), kConsume, bytes(opt_.queue), amqp_empty_bytes, 0, 0, 0,
+                       amqp_empty_table);
+    st = c.check("basic.consume");
   }
+  return st;
 }
 
 void Consumer::serve(detail::Connection& c, std::uint64_t gen) {
@@ -296,7 +233,7 @@ void Consumer::serve(detail::Connection& c, std::uint64_t gen) {
 
   for (;;) {
     run_commands();  // also once more after stop(), so verdicts given before it are sent
-    if (stopping_ || !lost.empty()) break;
+    if (bt_->stopping() || !lost.empty()) break;
     for (;;) {
       amqp_frame_t f;
       int rc = c.poll_frame(f);
@@ -367,11 +304,11 @@ void Consumer::serve(detail::Connection& c, std::uint64_t gen) {
     }
     if (!lost.empty()) break;
     expire_waiters();
-    c.wait(*waker_, kTick);
+    c.wait(bt_->waker(), kTick);
   }
   if (!lost.empty()) {
     c.mark_broken();
-    set_last_error(lost);
+    bt_->set_last_error(lost);
     log::warn("amqp consumer connection lost", {{"queue", opt_.queue}, {"error", lost}});
   }
 }

@@ -23,7 +23,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "common/result.hpp"
 #include "infra/amqp/endpoint.hpp"
@@ -37,7 +36,7 @@ namespace asio = boost::asio;
 
 namespace detail {
 class Connection;
-class Waker;
+class BrokerThread;
 }  // namespace detail
 
 struct Delivery {
@@ -100,15 +99,15 @@ class Consumer {
   void requeue(const Delivery& d);
   void retry(const Delivery& d);
 
-  bool connected() const { return connected_.load(std::memory_order_relaxed); }
+  bool connected() const;
   std::uint64_t delivered() const { return delivered_.load(std::memory_order_relaxed); }
   std::uint64_t retried() const { return retried_.load(std::memory_order_relaxed); }
   std::uint64_t parked() const { return parked_.load(std::memory_order_relaxed); }
-  std::uint64_t reconnects() const { return reconnects_.load(std::memory_order_relaxed); }
+  std::uint64_t reconnects() const;
   std::size_t buffered() const;  // deliveries handed over but not yet taken by next()
   // Exceptions that escaped the broker thread's loop; each is logged, the connection is dropped
   // (unacked deliveries return to the queue), and the loop starts again after reconnect_max.
-  std::uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
+  std::uint64_t failures() const;
   std::string last_error() const;
 
  private:
@@ -128,30 +127,21 @@ class Consumer {
   void expire_waiters();
   void push(Delivery d);
   void command(Verdict v, const Delivery& d);
-  void thread_main();  // run() under supervision
-  void run();
+  tk::Status setup(detail::Connection& c);
   void serve(detail::Connection& c, std::uint64_t gen);
-  void pause(std::chrono::milliseconds d);
-  void set_last_error(std::string e);
 
   asio::any_io_executor ex_;
   Endpoint ep_;
   ConsumerOptions opt_;
-  std::unique_ptr<detail::Waker> waker_;
+  std::unique_ptr<detail::BrokerThread> bt_;  // connection lifecycle, reconnects, supervision
 
   mutable std::mutex mu_;
   std::deque<Delivery> deliveries_;  // at most prefetch (the broker's bound)
   std::deque<Waiting> waiters_;
   std::deque<Command> commands_;
-  std::thread thread_;
-  std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> gen_{0};
 
-  bool connected_before_ = false;  // broker thread only: later connects count as reconnects
-  std::atomic<bool> connected_{false};
-  std::atomic<std::uint64_t> delivered_{0}, retried_{0}, parked_{0}, reconnects_{0}, failures_{0};
-  mutable std::mutex err_mu_;
-  std::string last_error_;
+  std::atomic<std::uint64_t> delivered_{0}, retried_{0}, parked_{0};
 };
 
 }  // namespace tk::amqp

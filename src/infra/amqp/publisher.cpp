@@ -1,14 +1,13 @@
 #include "infra/amqp/publisher.hpp"
 
 #include <amqp.h>
-#include <poll.h>
 
 #include <algorithm>
 #include <stdexcept>
 #include <vector>
 
 #include "common/log.hpp"
-#include "common/supervisor.hpp"
+#include "infra/amqp/broker_thread.hpp"
 #include "infra/amqp/connection.hpp"
 
 namespace tk::amqp {
@@ -19,7 +18,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 constexpr amqp_channel_t kChannel = 1;
-constexpr std::chrono::milliseconds kTick{200};  // bound on one wait: heartbeats, deadlines
+constexpr auto kTick = detail::BrokerThread::kTick;  // bound on one wait: heartbeats, deadlines
 
 tk::Error error_with(Errc e, const char* key, std::string value) {
   boost::json::object d;
@@ -34,41 +33,29 @@ std::shared_ptr<Publisher> Publisher::create(asio::any_io_executor ex, Endpoint 
 }
 
 Publisher::Publisher(asio::any_io_executor ex, Endpoint ep, PublisherOptions opt)
-    : ex_(std::move(ex)),
-      ep_(std::move(ep)),
-      opt_(std::move(opt)),
-      waker_(std::make_unique<detail::Waker>()) {}
+    : ex_(std::move(ex)), ep_(std::move(ep)), opt_(std::move(opt)) {
+  detail::BrokerThread::Hooks h;
+  h.setup = [this](detail::Connection& c) { return setup(c); };
+  h.serve = [this](detail::Connection& c) { serve(c); };
+  h.idle = [this] { fail_queued(Clock::now(), false, Errc::timeout); };
+  h.after_failure = [this] { requeue_inflight(); };
+  bt_ = std::make_unique<detail::BrokerThread>("publisher", ep_.host + ":" + std::to_string(ep_.port),
+                                               ep_, opt_, 1, std::move(h));
+}
 
 Publisher::~Publisher() { stop(); }
 
-void Publisher::start() {
-  std::lock_guard lk(mu_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { thread_main(); });
-}
+void Publisher::start() { bt_->start(); }
 
 void Publisher::stop() {
-  std::thread t;
-  {
-    std::lock_guard lk(mu_);
-    stopping_ = true;
-    t = std::move(thread_);
-  }
-  waker_->wake();
-  if (t.joinable()) t.join();
-  fail_queued(Clock::now(), true, Errc::stopped, true);  // published while stopped
+  bt_->stop();
+  fail_queued(Clock::now(), true, Errc::stopped, true);  // unconfirmed, or published while stopped
 }
 
-std::string Publisher::last_error() const {
-  std::lock_guard lk(err_mu_);
-  return last_error_;
-}
-
-void Publisher::set_last_error(std::string e) {
-  std::lock_guard lk(err_mu_);
-  last_error_ = std::move(e);
-}
+bool Publisher::connected() const { return bt_->connected(); }
+std::uint64_t Publisher::reconnects() const { return bt_->reconnects(); }
+std::uint64_t Publisher::failures() const { return bt_->failures(); }
+std::string Publisher::last_error() const { return bt_->last_error(); }
 
 void Publisher::submit(const Message& m, Handler h) {
   detail::Waiter<tk::Status> w(std::move(h), ex_);
@@ -83,7 +70,7 @@ void Publisher::submit(const Message& m, Handler h) {
   } while (!pending_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
   {
     std::lock_guard lk(mu_);
-    if (stopping_) {  // stop() ran: no thread would ever send it
+    if (bt_->stopping()) {  // stop() ran: no thread would ever send it
       pending_.fetch_sub(1, std::memory_order_relaxed);
       w.complete_later(ex_, tk::Error(make_error_code(Errc::stopped)));
       return;
@@ -92,7 +79,7 @@ void Publisher::submit(const Message& m, Handler h) {
     if (r.msg.message_id.empty()) r.msg.message_id = "m" + std::to_string(++next_id_);
     queue_.push_back(std::move(r));
   }
-  waker_->wake();
+  bt_->waker().wake();
 }
 
 void Publisher::finish(Request& r, tk::Status st, bool later) {
@@ -119,76 +106,21 @@ void Publisher::fail_queued(Clock::time_point now, bool all, Errc why, bool late
   for (auto& r : failed) finish(r, tk::Error(make_error_code(why)), later);
 }
 
-void Publisher::pause(std::chrono::milliseconds d) {
-  auto until = Clock::now() + d;
-  while (!stopping_) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
-    if (left.count() <= 0) return;
-    pollfd p{waker_->fd(), POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(std::min(left, kTick).count())) > 0) waker_->drain();
-    fail_queued(Clock::now(), false, Errc::timeout);
-  }
-}
-
-void Publisher::thread_main() {
-  for (;;) {
-    try {
-      run();
-      return;
-    } catch (...) {
-      failures_.fetch_add(1, std::memory_order_relaxed);
-      connected_ = false;
-      auto what = describe_exception(std::current_exception());
-      set_last_error(what);
-      log::error("amqp publisher thread failed", {{"error", what}});
-      requeue_inflight();
-      pause(opt_.reconnect_max);
-    }
-  }
-}
-
 void Publisher::requeue_inflight() {
   std::lock_guard lk(mu_);
   for (auto it = inflight_.rbegin(); it != inflight_.rend(); ++it) {
     it->second.returned = false;
     queue_.push_front(std::move(it->second));
-    if (!stopping_) republished_.fetch_add(1, std::memory_order_relaxed);
+    if (!bt_->stopping()) republished_.fetch_add(1, std::memory_order_relaxed);
   }
   inflight_.clear();
 }
 
-void Publisher::run() {
-  auto backoff = opt_.reconnect_min;
-  int failed_attempts = 0;  // in a row; logged on the first and every tenth
-  while (!stopping_) {
-    detail::Connection c;
-    auto st = c.open(ep_, opt_, 1);
-    if (st) {
-      amqp_confirm_select(c.get(), kChannel);
-      st = c.check("confirm.select");
-    }
-    if (st) st = c.declare(opt_.topology, kChannel);
-    if (!st) {
-      auto reason = st.error().details.contains("reason")
-                        ? std::string(st.error().details.at("reason").as_string())
-                        : st.error().code.message();
-      set_last_error(reason);
-      if (failed_attempts++ % 10 == 0)
-        log::warn("amqp publisher cannot connect",
-                  {{"host", ep_.host}, {"port", ep_.port}, {"error", reason}});
-      pause(backoff);
-      backoff = std::min(backoff * 2, opt_.reconnect_max);
-      continue;
-    }
-    backoff = opt_.reconnect_min;
-    failed_attempts = 0;
-    if (connected_before_) reconnects_.fetch_add(1, std::memory_order_relaxed);
-    connected_before_ = true;
-    connected_ = true;
-    serve(c);
-    connected_ = false;
-  }
-  fail_queued(Clock::now(), true, Errc::stopped);
+tk::Status Publisher::setup(detail::Connection& c) {
+  amqp_confirm_select(c.get(), kChannel);
+  auto st = c.check("confirm.select");
+  if (st) st = c.declare(opt_.topology, kChannel);
+  return st;
 }
 
 // Sends what is queued, settles confirms and returns, until the connection fails or stop().
@@ -221,7 +153,7 @@ void Publisher::serve(detail::Connection& c) {
     inflight.erase(begin, end);
   };
 
-  while (!stopping_) {
+  while (!bt_->stopping()) {
     std::deque<Request> batch;
     {
       std::lock_guard lk(mu_);
@@ -345,12 +277,12 @@ void Publisher::serve(detail::Connection& c) {
         ++it;
       }
     }
-    c.wait(*waker_, kTick);
+    c.wait(bt_->waker(), kTick);
   }
 
   if (!lost_reason.empty()) {
     c.mark_broken();
-    set_last_error(lost_reason);
+    bt_->set_last_error(lost_reason);
     log::warn("amqp publisher connection lost",
               {{"error", lost_reason}, {"unconfirmed", inflight.size()}});
   }

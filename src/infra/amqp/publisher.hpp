@@ -26,7 +26,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "common/result.hpp"
 #include "infra/amqp/endpoint.hpp"
@@ -40,7 +39,7 @@ namespace asio = boost::asio;
 
 namespace detail {
 class Connection;
-class Waker;
+class BrokerThread;
 }  // namespace detail
 
 struct Message {
@@ -84,7 +83,7 @@ class Publisher {
         token, m);
   }
 
-  bool connected() const { return connected_.load(std::memory_order_relaxed); }
+  bool connected() const;
   std::size_t pending() const { return pending_.load(std::memory_order_relaxed); }
   // Counters: confirmed (acked and routed), nacked, returned (unroutable), refused because the
   // queue was full, sent again after a reconnect, successful reconnects.
@@ -93,10 +92,10 @@ class Publisher {
   std::uint64_t returned() const { return returned_.load(std::memory_order_relaxed); }
   std::uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
   std::uint64_t republished() const { return republished_.load(std::memory_order_relaxed); }
-  std::uint64_t reconnects() const { return reconnects_.load(std::memory_order_relaxed); }
+  std::uint64_t reconnects() const;
   // Exceptions that escaped the broker thread's loop; each is logged, the connection is dropped,
   // unconfirmed messages are kept, and the loop starts again after reconnect_max.
-  std::uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
+  std::uint64_t failures() const;
   std::string last_error() const;
 
 #ifdef TK_TEST_HOOKS
@@ -117,37 +116,28 @@ class Publisher {
   void submit(const Message& m, Handler h);
   // `later`: called on a caller's thread (stop()), not the broker thread.
   void finish(Request& r, tk::Status st, bool later = false);
-  void thread_main();  // run() under supervision
-  void run();
+  tk::Status setup(detail::Connection& c);
   void serve(detail::Connection& c);
   void requeue_inflight();
-  void pause(std::chrono::milliseconds d);  // backoff; stop() cuts it short
   void fail_queued(std::chrono::steady_clock::time_point now, bool all, Errc why,
                    bool later = false);
-  void set_last_error(std::string e);
 
   asio::any_io_executor ex_;
   Endpoint ep_;
   PublisherOptions opt_;
-  std::unique_ptr<detail::Waker> waker_;
+  std::unique_ptr<detail::BrokerThread> bt_;  // connection lifecycle, reconnects, supervision
 
   std::mutex mu_;
   std::deque<Request> queue_;                  // not yet sent (or to be sent again), oldest first
   std::map<std::uint64_t, Request> inflight_;  // broker thread only: sent, by delivery tag
   std::uint64_t next_id_ = 0;
-  std::thread thread_;
-  std::atomic<bool> stopping_{false};
 
-  bool connected_before_ = false;  // broker thread only: later connects count as reconnects
-  std::atomic<bool> connected_{false};
   std::atomic<std::size_t> pending_{0};
-  std::atomic<std::uint64_t> confirmed_{0}, nacked_{0}, returned_{0}, rejected_{0}, republished_{0},
-      reconnects_{0}, failures_{0};
+  std::atomic<std::uint64_t> confirmed_{0}, nacked_{0}, returned_{0}, rejected_{0},
+      republished_{0};
 #ifdef TK_TEST_HOOKS
   std::atomic<bool> fail_next_round_{false};
 #endif
-  mutable std::mutex err_mu_;
-  std::string last_error_;
 };
 
 }  // namespace tk::amqp
