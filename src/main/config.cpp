@@ -32,6 +32,28 @@ std::map<std::string, std::string> read_file(const std::string& path) {
 }
 }  // namespace
 
+std::optional<Role> parse_role(std::string_view s) {
+  if (s == "all") return Role::all;
+  if (s == "api") return Role::api;
+  if (s == "worker") return Role::worker;
+  if (s == "gateway") return Role::gateway;
+  return std::nullopt;
+}
+
+std::string_view role_name(Role r) {
+  switch (r) {
+    case Role::all:
+      return "all";
+    case Role::api:
+      return "api";
+    case Role::worker:
+      return "worker";
+    case Role::gateway:
+      return "gateway";
+  }
+  return "all";
+}
+
 Result<Config> load_config() {
   std::map<std::string, std::string> kv;
   if (const char* f = std::getenv("TICKETING_CONFIG")) kv = read_file(f);
@@ -54,7 +76,10 @@ Result<Config> load_config() {
     }
   };
   Config c;
+  std::string role = "all";
   try {
+    get("TICKETING_ROLE", role);
+    get("TICKETING_AMQP_URL", c.amqp_url);
     get("TICKETING_HTTP_HOST", c.http_host);
     get("TICKETING_HTTP_PORT", c.http_port);
     get("TICKETING_THREADS", c.threads);
@@ -95,6 +120,14 @@ Result<Config> load_config() {
   } catch (const std::exception&) {
     return Error{app::Errc::invalid_field, {{"reason", "a numeric setting is not a number"}}};
   }
+  if (auto r = parse_role(role)) {
+    c.role = *r;
+  } else {
+    return Error{app::Errc::invalid_field,
+                 {{"field", "TICKETING_ROLE"}, {"reason", "all, api, worker or gateway"}}};
+  }
+  // A worker's loops all run on one event loop; more threads would only hold idle connections.
+  if (c.role == Role::worker) c.threads = 1;
   if (c.pg_read_url.empty()) c.pg_read_url = c.pg_url;
   if (c.threads <= 0)
     c.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

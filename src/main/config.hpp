@@ -2,13 +2,29 @@
 // Configuration: local defaults, then a KEY=VALUE file (TICKETING_CONFIG), then the environment
 // (which wins). Secrets are never committed: they come from the file or the environment.
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/result.hpp"
 
 namespace tk::service {
 
+// Which part of the system this process is (pattern A splits what pattern B's one process does):
+//  all     - everything in one process (pattern B; the default);
+//  api     - the public HTTP API, no background loops but the view refresh;
+//  worker  - the background loops (ticker, refresh, outbox relay, reconciler, the bus consumer)
+//            with only the operations listener;
+//  gateway - the front: limits, shared rate limits, queue polls, forwarding to api processes.
+enum class Role { all, api, worker, gateway };
+std::optional<Role> parse_role(std::string_view s);
+std::string_view role_name(Role r);
+
 struct Config {
+  Role role = Role::all;
+  // RabbitMQ (pattern A): the outbox relay and the worker's consumer; empty: the outbox is
+  // delivered in-process (pattern B's dispatcher).
+  std::string amqp_url;
   std::string http_host = "127.0.0.1";
   int http_port = 8080;
   int threads = 0;  // 0: one per core

@@ -320,24 +320,26 @@ Result<app::PerformanceChange> performance_change(const json::object& body) {
 
 }  // namespace
 
-void add_health_routes(Router& r, std::function<bool()> ready) {
+void add_health_routes(Router& r, std::function<bool()> ready, std::string role) {
   r.add(
       Verb::get, "/healthz",
       [](RequestContext&) -> asio::awaitable<Response> { co_return text(st::ok, "ok\n"); },
       Budget::none);
   r.add(
       Verb::get, "/readyz",
-      [ready](RequestContext&) -> asio::awaitable<Response> {
+      [ready, role](RequestContext&) -> asio::awaitable<Response> {
         bool up = ready && ready();
-        auto res = text(up ? st::ok : st::service_unavailable, up ? "ready\n" : "not ready\n");
+        boost::json::object body{{"status", up ? "ready" : "not_ready"}, {"role", role}};
+        auto res = json_response(up ? st::ok : st::service_unavailable, body);
         if (!up) set_retry_after(res, 1);
         co_return res;
       },
       Budget::none);
 }
 
-void add_ops_routes(Router& r, std::function<bool()> ready, metrics::Registry* metrics) {
-  add_health_routes(r, std::move(ready));
+void add_ops_routes(Router& r, std::function<bool()> ready, metrics::Registry* metrics,
+                    std::string role) {
+  add_health_routes(r, std::move(ready), std::move(role));
   r.add(
       Verb::get, "/metrics",
       [metrics](RequestContext&) -> asio::awaitable<Response> {
@@ -351,7 +353,7 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
   auto c = std::make_shared<Ctx>(Ctx{deps, std::move(opt)});
 
   // ---- Operations: health for load balancers; /metrics only on the operations listener.
-  add_health_routes(r, c->o.ready);
+  add_health_routes(r, c->o.ready, c->o.role);
 
   // ---- Identity
   r.add(Verb::post, "/v1/accounts",

@@ -21,14 +21,17 @@ struct ApiOptions {
   RateLimiter* admin_failure_limiter = nullptr;  // wrong admin tokens per client address
   RateLimiter* poll_limiter = nullptr;           // per queue ticket
   OffsetClock* test_clock = nullptr;             // test builds: POST /v1/test/clock moves time
+  std::string role = "all";                      // reported by /readyz
 };
 
 // The public listener's routes (with /healthz and /readyz for load balancers, never /metrics).
 void add_routes(Router& r, app::Deps deps, ApiOptions opt);
 
-// /healthz and /readyz (200 or 503 with Retry-After by `ready`).
-void add_health_routes(Router& r, std::function<bool()> ready);
+// /healthz and /readyz (200 or 503 with Retry-After by `ready`); /readyz answers
+// {"status": "ready"|"not_ready", "role"} so an operator sees which process answered.
+void add_health_routes(Router& r, std::function<bool()> ready, std::string role = "all");
 // The operations listener's routes: health plus /metrics (Prometheus text).
-void add_ops_routes(Router& r, std::function<bool()> ready, metrics::Registry* metrics);
+void add_ops_routes(Router& r, std::function<bool()> ready, metrics::Registry* metrics,
+                    std::string role = "all");
 
 }  // namespace tk::http
