@@ -1,4 +1,4 @@
-// The ticketing service (pattern B: one process runs the API and its background work).
+// The ticketing service: one process per role (TICKETING_ROLE: all, api, worker, gateway).
 #include <iostream>
 
 #include "app/errors.hpp"

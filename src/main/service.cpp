@@ -16,6 +16,7 @@
 #include "infra/postgres/migrate.hpp"
 #include "infra/redis/subscriber.hpp"
 #include "main/adapters.hpp"
+#include "messaging/bus.hpp"
 #include "workers/background.hpp"
 
 namespace tk::service {
@@ -49,6 +50,12 @@ struct Service::Impl {
   std::vector<std::unique_ptr<Worker>> workers;
   std::unique_ptr<workers::Background> background;
   std::shared_ptr<redis::Subscriber> subscriber;
+  // Pattern A's bus: the outbox relay's publisher and the consumer of the worker's queue.
+  std::unique_ptr<messaging::AmqpBus> bus;
+  std::unique_ptr<messaging::ReceiptHandler> receipts;
+  app::MessageHandler* handler = nullptr;
+  std::unique_ptr<messaging::Inbox> inbox;
+  std::unique_ptr<Supervisor> inbox_sup;
   std::atomic<bool> draining{false};
   std::atomic<bool> stopped{false};
 
@@ -67,11 +74,14 @@ asio::awaitable<void> Service::Impl::shutdown() {
   co_await timer.async_wait(kTuple);
 
   log::info("closing listeners", {});
-  for (auto& w : workers) w->server->stop_accepting();
+  for (auto& w : workers)
+    if (w->server) w->server->stop_accepting();
   const std::chrono::milliseconds timeout(cfg.drain_timeout_ms);
-  std::size_t left = workers.size();
+  std::size_t left = 0;
+  for (auto& w : workers) left += w->server ? 1 : 0;
   auto w0_ex = w0.io.get_executor();
   for (auto& w : workers) {
+    if (!w->server) continue;
     Worker* wp = w.get();
     // The completion reports back on the first worker, which owns `left` and `timer`.
     asio::co_spawn(wp->io, wp->server->drain(timeout),
@@ -94,6 +104,9 @@ asio::awaitable<void> Service::Impl::shutdown() {
   }
 
   if (background) co_await background->close();
+  if (inbox_sup) co_await inbox_sup->close();
+  if (inbox) inbox->stop();  // unacked deliveries go back to the queue
+  if (bus) bus->stop();      // unconfirmed rows stay in the outbox
   if (subscriber) subscriber->stop();
   for (auto& w : workers) {
     if (w.get() == &w0) continue;
@@ -111,8 +124,12 @@ Service::Service(Config c) : impl_(std::make_unique<Impl>()) { impl_->cfg = std:
 Service::~Service() = default;
 
 std::uint16_t Service::port() const {
-  return impl_->workers.empty() ? 0 : impl_->workers.front()->server->port();
+  return impl_->workers.empty() || !impl_->workers.front()->server
+             ? 0
+             : impl_->workers.front()->server->port();
 }
+
+void Service::set_message_handler(app::MessageHandler* h) { impl_->handler = h; }
 
 std::uint16_t Service::ops_port() const {
   return impl_->workers.empty() || !impl_->workers.front()->ops_server
@@ -123,6 +140,11 @@ std::uint16_t Service::ops_port() const {
 Status Service::prepare(std::chrono::seconds wait) {
   auto& s = *impl_;
   const auto& cfg = s.cfg;
+  const std::string role(role_name(cfg.role));
+  if (cfg.role == Role::gateway) {
+    return Error{app::Errc::invalid_field,
+                 {{"field", "TICKETING_ROLE"}, {"reason", "the gateway runs as its own program"}}};
+  }
   crypto::init();
   std::vector<std::pair<std::string, std::string>> secrets{{cfg.secret_kid, cfg.secret}};
   if (auto c = cfg.previous_secret.find(':'); c != std::string::npos) {
@@ -235,27 +257,31 @@ Status Service::prepare(std::chrono::seconds wait) {
     ao.signup_limiter = s.signup_limiter.get();
     ao.admin_failure_limiter = s.admin_failure_limiter.get();
     ao.poll_limiter = s.poll_limiter.get();
+    ao.role = role;
 #ifdef TK_TEST_HOOKS
     ao.test_clock = &s.clock;
 #endif
-    http::add_routes(w->router, w->deps, ao);
-    if (statics) w->router.set_fallback(http::StaticFiles::handler(statics));
-    http::ServerOptions so;
-    so.address = cfg.http_host;
-    so.port =
-        static_cast<std::uint16_t>(i == 0 ? cfg.http_port : s.workers.front()->server->port());
-    so.access_log = cfg.access_log;
-    so.request_timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
-    so.max_connections = static_cast<std::size_t>(cfg.max_connections);
-    so.trusted_proxies = trusted_proxies;
-    so.proxy_protocol = cfg.proxy_protocol;
-    w->server = std::make_unique<http::Server>(ex, so, w->router, s.metrics, s.conn_limiter);
-    if (auto l = w->server->listen(); !l) return l;
+    // A worker serves no public routes: only the operations listener below.
+    if (cfg.role != Role::worker) {
+      http::add_routes(w->router, w->deps, ao);
+      if (statics) w->router.set_fallback(http::StaticFiles::handler(statics));
+      http::ServerOptions so;
+      so.address = cfg.http_host;
+      so.port =
+          static_cast<std::uint16_t>(i == 0 ? cfg.http_port : s.workers.front()->server->port());
+      so.access_log = cfg.access_log;
+      so.request_timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
+      so.max_connections = static_cast<std::size_t>(cfg.max_connections);
+      so.trusted_proxies = trusted_proxies;
+      so.proxy_protocol = cfg.proxy_protocol;
+      w->server = std::make_unique<http::Server>(ex, so, w->router, s.metrics, s.conn_limiter);
+      if (auto l = w->server->listen(); !l) return l;
+    }
     if (i == 0) {
       // Operations listener (loopback by default): /metrics is for the scraper only; the
       // public port answers it 404. Its own small connection cap: a busy public side never
       // locks the scraper out.
-      http::add_ops_routes(w->ops_router, ao.ready, &s.metrics);
+      http::add_ops_routes(w->ops_router, ao.ready, &s.metrics, role);
       http::ServerOptions oo;
       oo.address = cfg.ops_host;
       oo.port = static_cast<std::uint16_t>(cfg.ops_port);
@@ -328,8 +354,28 @@ Status Service::prepare(std::chrono::seconds wait) {
 
   // Background work and the pub/sub listener run on the first worker.
   auto& w0 = *s.workers.front();
-  s.background = std::make_unique<workers::Background>(w0.deps, *w0.a->outbox, *w0.a->outbox,
-                                                       workers::BackgroundOptions{}, &s.metrics);
+  workers::BackgroundOptions bo;
+  if (cfg.role == Role::api) {
+    // The loops that change shared state run in the workers; an API process keeps only its own
+    // queue view and settings fresh (the refresher).
+    bo.run_ticker = bo.run_dispatcher = bo.run_reconciler = false;
+  }
+  if (!cfg.amqp_url.empty() && (cfg.role == Role::all || cfg.role == Role::worker)) {
+    auto ep = amqp::Endpoint::parse(cfg.amqp_url);
+    if (!ep) return Error{app::Errc::invalid_field, {{"field", "TICKETING_AMQP_URL"}}};
+    messaging::BusOptions mo;
+    s.bus = std::make_unique<messaging::AmqpBus>(w0.io.get_executor(), *ep, mo);
+    bo.bus = s.bus.get();
+    if (!s.handler) {
+      s.receipts = std::make_unique<messaging::ReceiptHandler>(*w0.a->outbox);
+      s.handler = s.receipts.get();
+    }
+    s.inbox = std::make_unique<messaging::Inbox>(w0.io.get_executor(), *ep, mo, *s.handler,
+                                                 &s.metrics);
+    s.inbox_sup = std::make_unique<Supervisor>(w0.io.get_executor(), &s.metrics);
+  }
+  s.background = std::make_unique<workers::Background>(w0.deps, *w0.a->outbox, *w0.a->outbox, bo,
+                                                       &s.metrics);
   s.subscriber = redis::Subscriber::create(w0.io.get_executor(), *redis_ep);
   s.subscriber->subscribe(redisstore::kTickChannel);
   s.subscriber->on_message([this](std::string_view, std::string_view msg) {
@@ -369,15 +415,19 @@ void Service::stop() {
 void Service::run() {
   auto& s = *impl_;
   auto& w0 = *s.workers.front();
-  for (auto& w : s.workers) w->server->start();
+  for (auto& w : s.workers)
+    if (w->server) w->server->start();
   if (w0.ops_server) w0.ops_server->start();
   s.subscriber->start();
+  if (s.bus) s.bus->start();
+  if (s.inbox) s.inbox->start(*s.inbox_sup);
   s.background->start(w0.io.get_executor());
   asio::signal_set signals(w0.io, SIGTERM, SIGINT);
   signals.async_wait([this](const boost::system::error_code& ec, int) {
     if (!ec) stop();
   });
-  log::info("listening", {{"host", s.cfg.http_host},
+  log::info("listening", {{"role", role_name(s.cfg.role)},
+                          {"host", s.cfg.http_host},
                           {"port", port()},
                           {"ops_host", s.cfg.ops_host},
                           {"ops_port", ops_port()},

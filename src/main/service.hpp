@@ -9,6 +9,10 @@
 
 #include "main/config.hpp"
 
+namespace tk::app {
+class MessageHandler;
+}
+
 namespace tk::service {
 
 class Service {
@@ -22,6 +26,9 @@ class Service {
   void stop();  // thread-safe: starts the graceful drain
   std::uint16_t port() const;
   std::uint16_t ops_port() const;  // the operations listener's bound port
+  // Before prepare(): what the bus consumer (worker and all roles with TICKETING_AMQP_URL) hands
+  // each message to; must outlive the service. Default: the receipt recorder.
+  void set_message_handler(app::MessageHandler* h);
 
  private:
   struct Impl;

@@ -16,10 +16,10 @@ void Background::start(asio::any_io_executor ex) {
   auto spawn = [&](const char* name, asio::awaitable<void> (Background::*fn)()) {
     sup_->spawn_loop(name, [this, fn] { return (this->*fn)(); });
   };
-  spawn("refresher", &Background::refresher);
-  spawn("ticker", &Background::ticker);
-  spawn("dispatcher", &Background::dispatcher);
-  spawn("reconciler", &Background::reconciler);
+  if (o_.run_refresher) spawn("refresher", &Background::refresher);
+  if (o_.run_ticker) spawn("ticker", &Background::ticker);
+  if (o_.run_dispatcher) spawn(o_.bus ? "relay" : "dispatcher", &Background::dispatcher);
+  if (o_.run_reconciler) spawn("reconciler", &Background::reconciler);
 }
 
 void Background::stop() {
@@ -92,6 +92,17 @@ asio::awaitable<void> Background::refresher() {
         if (r && *r) log::warn("sold markers re-loaded from PostgreSQL", {{"performance", p.id}});
       }
     }
+    if (metrics_ && o_.run_dispatcher) {
+      auto pending = co_await outbox_.pending();
+      if (pending) {
+        metrics_->gauge("outbox_pending", "Outbox rows not yet delivered (or not yet confirmed)")
+            .set(static_cast<double>(*pending));
+      }
+      if (o_.bus) {
+        metrics_->gauge("outbox_publishing", "Outbox messages awaiting the broker's confirm")
+            .set(static_cast<double>(o_.bus->in_flight()));
+      }
+    }
     // Counters for every performance this process serves polls for (missed pub/sub messages).
     for (const auto& id : d_.shared->view->known()) {
       auto r = co_await room.refresh(id);
@@ -104,7 +115,7 @@ asio::awaitable<void> Background::refresher() {
 asio::awaitable<int> Background::dispatch_outbox_once() {
   // Claimed rows are invisible to other dispatchers for a while; a row whose delivery failed
   // comes back after that, so each row is delivered at least once.
-  auto rows = co_await outbox_.claim_due(100, 30000);
+  auto rows = co_await outbox_.claim_due(100, o_.outbox_lease.count());
   if (!rows) co_return 0;
   int n = 0;
   for (const auto& row : *rows) {
@@ -116,10 +127,32 @@ asio::awaitable<int> Background::dispatch_outbox_once() {
   co_return n;
 }
 
+asio::awaitable<int> Background::relay_outbox_once() {
+  // While the broker is down nothing is claimed: the rows wait in PostgreSQL, where they are
+  // safe, rather than in the publisher's memory.
+  if (!o_.bus->ready()) co_return 0;
+  auto rows = co_await outbox_.claim_due(o_.outbox_batch, o_.outbox_lease.count());
+  if (!rows || rows->empty()) co_return 0;
+  auto confirmed = co_await o_.bus->publish(*rows);
+  // Only what the broker confirmed leaves the outbox; the rest is claimed again after the lease.
+  std::vector<std::int64_t> done;
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    if (confirmed[i]) done.push_back((*rows)[i].id);
+  }
+  if (done.empty()) co_return 0;
+  auto del = co_await outbox_.delivered_all(done);
+  if (!del) co_return 0;  // deleted later: the rows are published again, consumers dedupe
+  if (metrics_) {
+    metrics_->counter("outbox_relayed_total", "Outbox rows published and confirmed by the broker")
+        .inc(static_cast<double>(done.size()));
+  }
+  co_return static_cast<int>(done.size());
+}
+
 asio::awaitable<void> Background::dispatcher() {
   while (!stopping()) {
     round("dispatcher");
-    int n = co_await dispatch_outbox_once();
+    int n = o_.bus ? co_await relay_outbox_once() : co_await dispatch_outbox_once();
     if (n == 0) co_await pause(o_.outbox_poll);
   }
 }

@@ -3,7 +3,8 @@
 //  - admission ticker: one tick per live performance and interval (the Redis script's
 //    compare-and-set keeps several processes from double-admitting);
 //  - view refresh: performance settings and queue counters, a fallback for missed pub/sub;
-//  - outbox dispatcher: delivers each outbox row at least once to the receipt consumer;
+//  - outbox dispatcher: delivers each outbox row at least once to the receipt consumer, or, with
+//    a message bus (pattern A), relays it to the bus and deletes it once the broker confirmed;
 //  - payment reconciler and order expiry sweeper.
 // Each loop runs under a Supervisor: a loop that throws is logged, counted and started again after
 // a backoff, and close() waits until every loop has finished its current round.
@@ -13,6 +14,7 @@
 #include <memory>
 
 #include "app/deps.hpp"
+#include "app/ports/messaging.hpp"
 #include "common/metrics.hpp"
 #include "common/supervisor.hpp"
 
@@ -23,6 +25,18 @@ struct BackgroundOptions {
   std::chrono::milliseconds refresh{1000};
   std::chrono::milliseconds outbox_poll{200};
   std::chrono::milliseconds reconcile{1000};
+  // Claimed outbox rows stay invisible to other dispatchers this long; a row not delivered (or
+  // not confirmed) by then is claimed again. Longer than the bus's confirm timeout.
+  std::chrono::milliseconds outbox_lease{30000};
+  int outbox_batch = 200;
+  // Which loops run. Pattern A: an API process runs only the refresher (its queue view and
+  // settings), a worker runs them all.
+  bool run_ticker = true;
+  bool run_refresher = true;
+  bool run_dispatcher = true;
+  bool run_reconciler = true;
+  // Pattern A: the dispatcher publishes outbox rows here instead of the receipt sink.
+  app::MessageBus* bus = nullptr;
   SupervisorOptions supervision;
   // Called at the start of every round with the loop's name ("ticker", "refresher", "dispatcher",
   // "reconciler"); what it throws fails that round like any other error (tests inject failures).
@@ -45,6 +59,9 @@ class Background {
 
   // One step each, for tests.
   boost::asio::awaitable<int> dispatch_outbox_once();
+  // Pattern A: claims due rows, publishes them to the bus, deletes those the broker confirmed.
+  // Returns how many left the outbox. Nothing is claimed while the bus is not connected.
+  boost::asio::awaitable<int> relay_outbox_once();
   boost::asio::awaitable<void> tick_all_once();
 
  private:

@@ -135,6 +135,7 @@ class OutboxRepo {
   virtual ~OutboxRepo() = default;
   virtual Task<std::vector<OutboxRow>> claim_due(int limit, Millis retry_after_ms) = 0;
   virtual Task<void> delivered(std::int64_t id) = 0;
+  virtual Task<void> delivered_all(const std::vector<std::int64_t>& ids) = 0;
   virtual Task<std::int64_t> pending() = 0;
 };
 

@@ -379,6 +379,20 @@ Task<void> Outbox::delivered(std::int64_t id) {
   co_return Status{};
 }
 
+Task<void> Outbox::delivered_all(const std::vector<std::int64_t>& ids) {
+  // One statement for a relayed batch; the ids go as one array literal parameter.
+  std::string list = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) list += ',';
+    list += std::to_string(ids[i]);
+  }
+  list += '}';
+  PG_TRY(auto r, co_await pool_->query("DELETE FROM outbox WHERE id = ANY($1::bigint[])",
+                                       P(arg(list))));
+  (void)r;
+  co_return Status{};
+}
+
 Task<std::int64_t> Outbox::pending() {
   PG_TRY(auto r, co_await pool_->query("SELECT count(*) FROM outbox"));
   co_return r.int64(0, 0);

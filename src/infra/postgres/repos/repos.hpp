@@ -117,6 +117,7 @@ class Outbox final : public app::OutboxRepo, public app::ReceiptSink {
   explicit Outbox(std::shared_ptr<pg::Pool> p) : pool_(std::move(p)) {}
   app::Task<std::vector<app::OutboxRow>> claim_due(int limit, Millis retry_after_ms) override;
   app::Task<void> delivered(std::int64_t id) override;
+  app::Task<void> delivered_all(const std::vector<std::int64_t>& ids) override;
   app::Task<std::int64_t> pending() override;
   app::Task<void> record(const app::OutboxRow& row) override;
 

@@ -1,0 +1,196 @@
+// Pattern A's outbox relay, measured against what the broker allows: messages/s of
+//   baseline  a bare rabbitmq-c publisher on one connection: persistent, mandatory messages in
+//             windows of --batch, each window waiting for all its confirms (what the relay's
+//             publisher must do at least), on the same exchange/queue layout;
+//   relay     N committed outbox rows in PostgreSQL, relayed by Background::relay_outbox_once
+//             (claim a batch, publish with confirms, delete the confirmed rows) until none is left.
+// Each run uses queues of its own and deletes them afterwards.
+//
+//   relay_bench --mode baseline|relay --amqp URL [--pg URL] [--messages N] [--batch B]
+// Prints one line: `<mode> messages=<N> seconds=<s> rate=<messages/s>`.
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "infra/amqp/connection.hpp"
+#include "infra/postgres/migrate.hpp"
+#include "infra/postgres/pool.hpp"
+#include "infra/postgres/repos/repos.hpp"
+#include "messaging/bus.hpp"
+#include "workers/background.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+[[noreturn]] void die(const std::string& msg) {
+  std::cerr << "relay_bench: " << msg << "\n";
+  std::exit(1);
+}
+
+struct Args {
+  std::string mode, amqp, pg;
+  long n = 20000;
+  int batch = 200;
+};
+
+tk::messaging::BusOptions layout(const std::string& mode) {
+  tk::messaging::BusOptions o;
+  auto suffix = std::to_string(::getpid());
+  o.exchange = "bench.events." + mode + "." + suffix;
+  o.queue = "bench.worker." + mode + "." + suffix;
+  o.topics = {"order.#"};
+  return o;
+}
+
+void delete_layout(const tk::amqp::Endpoint& ep, const tk::messaging::BusOptions& o) {
+  tk::amqp::detail::Connection c;
+  if (!c.open(ep, tk::amqp::Options{}, 1)) return;
+  for (const auto& q : {o.queue, o.queue + ".retry", o.queue + ".parking"}) {
+    amqp_queue_delete(c.get(), 1, tk::amqp::detail::bytes(q), 0, 0);
+  }
+  for (const auto& x : {o.exchange, o.queue, o.queue + ".dlx"}) {
+    amqp_exchange_delete(c.get(), 1, tk::amqp::detail::bytes(x), 0);
+  }
+}
+
+double baseline(const Args& a, const tk::amqp::Endpoint& ep) {
+  using namespace tk::amqp::detail;
+  auto o = layout("baseline");
+  Connection c;
+  if (!c.open(ep, tk::amqp::Options{}, 1)) die("cannot connect to the broker");
+  if (!c.declare(tk::messaging::topology(o), 1)) die("declare failed");
+  amqp_confirm_select(c.get(), 1);
+  if (!c.check("confirm.select")) die("confirm.select failed");
+  std::string body = R"({"order_id":"00000000-0000-0000-0000-000000000000","account_id":"x"})";
+  auto start = Clock::now();
+  long sent = 0;
+  std::uint64_t tag = 0;
+  while (sent < a.n) {
+    long window = std::min<long>(a.batch, a.n - sent);
+    for (long i = 0; i < window; ++i) {
+      std::string id = std::to_string(sent + i + 1);
+      amqp_basic_properties_t p{};
+      p._flags =
+          AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG;
+      p.content_type = amqp_cstring_bytes("application/json");
+      p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
+      p.message_id = bytes(id);
+      if (amqp_basic_publish(c.get(), 1, bytes(o.exchange), amqp_cstring_bytes("order.paid"), 1, 0,
+                             &p, bytes(body)) != AMQP_STATUS_OK) {
+        die("publish failed");
+      }
+    }
+    std::uint64_t want = tag + static_cast<std::uint64_t>(window);
+    while (tag < want) {
+      amqp_frame_t f;
+      if (amqp_simple_wait_frame(c.get(), &f) != AMQP_STATUS_OK) die("wait frame failed");
+      if (f.frame_type != AMQP_FRAME_METHOD) continue;
+      if (f.payload.method.id == AMQP_BASIC_ACK_METHOD) {
+        auto* m = static_cast<amqp_basic_ack_t*>(f.payload.method.decoded);
+        tag = m->multiple ? m->delivery_tag : std::max(tag, m->delivery_tag);
+      } else if (f.payload.method.id == AMQP_BASIC_NACK_METHOD) {
+        die("nacked");
+      }
+    }
+    sent += window;
+  }
+  double s = std::chrono::duration<double>(Clock::now() - start).count();
+  delete_layout(ep, o);
+  return s;
+}
+
+double relay(const Args& a, const tk::amqp::Endpoint& ep) {
+  asio::io_context io;
+  tk::pg::PoolOptions po;
+  po.conninfo = a.pg;
+  po.size = 2;
+  po.statement_timeout = std::chrono::milliseconds(60000);
+  auto pool = tk::pg::Pool::create(io.get_executor(), po);
+  tk::pgrepo::Outbox outbox(pool);
+  auto o = layout("relay");
+  tk::messaging::AmqpBus bus(io.get_executor(), ep, o);
+  tk::workers::BackgroundOptions bo;
+  bo.bus = &bus;
+  bo.outbox_batch = a.batch;
+  tk::workers::Background bg(tk::app::Deps{}, outbox, outbox, bo);
+  double seconds = -1;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        // The service's schema (idempotent): a fresh database works as well as the service's.
+        auto mig = co_await tk::pg::migrate(*pool);
+        if (!mig) die("migrations failed (is PostgreSQL up at --pg?)");
+        auto del = co_await pool->query("DELETE FROM outbox");
+        if (!del) die("outbox not reachable (migrated database?)");
+        auto ins = co_await pool->query(
+            "INSERT INTO outbox (topic, payload) SELECT 'order.paid', jsonb_build_object("
+            "'order_id', gen_random_uuid()::text, 'account_id', 'x') FROM generate_series(1, $1)",
+            tk::pg::Params(tk::pg::arg(a.n)));
+        if (!ins) die("insert failed");
+        bus.start();
+        for (int i = 0; i < 200 && !bus.ready(); ++i) {
+          asio::steady_timer t(io, std::chrono::milliseconds(50));
+          co_await t.async_wait(asio::use_awaitable);
+        }
+        if (!bus.ready()) die("cannot connect to the broker");
+        auto start = Clock::now();
+        long done = 0;
+        while (done < a.n) {
+          int k = co_await bg.relay_outbox_once();
+          if (k == 0) die("relay made no progress");
+          done += k;
+        }
+        seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        bus.stop();
+        pool->close();
+      },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
+  io.run();
+  delete_layout(ep, o);
+  return seconds;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string k = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) die("missing value for " + k);
+      return argv[++i];
+    };
+    if (k == "--mode") a.mode = next();
+    else if (k == "--amqp") a.amqp = next();
+    else if (k == "--pg") a.pg = next();
+    else if (k == "--messages") a.n = std::atol(next().c_str());
+    else if (k == "--batch") a.batch = std::atoi(next().c_str());
+    else die("unknown option " + k);
+  }
+  auto ep = tk::amqp::Endpoint::parse(a.amqp);
+  if (!ep) die("bad --amqp");
+  if (a.n <= 0 || a.batch <= 0) die("--messages and --batch must be positive");
+  double s = 0;
+  if (a.mode == "baseline") {
+    s = baseline(a, *ep);
+  } else if (a.mode == "relay") {
+    if (a.pg.empty()) die("--pg required");
+    s = relay(a, *ep);
+  } else {
+    die("--mode baseline|relay");
+  }
+  std::cout << a.mode << " messages=" << a.n << " seconds=" << s << " rate=" << (a.n / s) << "\n";
+  return 0;
+}

@@ -1,0 +1,166 @@
+#include "messaging/bus.hpp"
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <charconv>
+
+#include "app/errors.hpp"
+#include "common/log.hpp"
+
+namespace tk::messaging {
+
+namespace asio = boost::asio;
+
+amqp::WorkQueue work_queue(const BusOptions& o) {
+  amqp::WorkQueue wq;
+  wq.name = o.queue;
+  wq.max_attempts = o.max_attempts;
+  wq.retry_delay = o.retry_delay;
+  return wq;
+}
+
+amqp::Topology topology(const BusOptions& o) {
+  amqp::Topology t = work_queue(o).topology();
+  t.exchanges.push_back(amqp::ExchangeSpec{o.exchange, "topic"});
+  for (const auto& key : o.topics) t.bindings.push_back(amqp::BindingSpec{o.queue, o.exchange, key});
+  return t;
+}
+
+amqp::Message to_message(const app::OutboxRow& row, const BusOptions& o) {
+  amqp::Message m;
+  m.exchange = o.exchange;
+  m.routing_key = row.topic;
+  m.message_id = std::to_string(row.id);
+  m.body = row.payload;
+  m.headers[kTopicHeader] = row.topic;
+  m.persistent = true;
+  m.mandatory = true;  // a topic no queue is bound to is reported, not silently dropped
+  return m;
+}
+
+app::BusMessage from_delivery(const amqp::Delivery& d) {
+  app::BusMessage m;
+  m.id = d.message_id;
+  auto h = d.headers.find(kTopicHeader);
+  m.topic = h != d.headers.end() ? h->second : d.routing_key;
+  m.payload = d.body;
+  m.attempt = d.attempt;
+  return m;
+}
+
+// ---- AmqpBus
+
+AmqpBus::AmqpBus(asio::any_io_executor ex, amqp::Endpoint ep, BusOptions o) : o_(std::move(o)) {
+  amqp::PublisherOptions po;
+  static_cast<amqp::Options&>(po) = o_.amqp;
+  po.topology = topology(o_);
+  po.confirm_timeout = o_.confirm_timeout;
+  pub_ = amqp::Publisher::create(std::move(ex), std::move(ep), std::move(po));
+}
+
+AmqpBus::~AmqpBus() { stop(); }
+void AmqpBus::start() { pub_->start(); }
+void AmqpBus::stop() { pub_->stop(); }
+bool AmqpBus::ready() const { return pub_->connected(); }
+std::size_t AmqpBus::in_flight() const { return pub_->pending(); }
+
+asio::awaitable<std::vector<bool>> AmqpBus::publish(const std::vector<app::OutboxRow>& rows) {
+  // Every row is handed to the publisher at once (its thread pipelines them and confirms come
+  // back in batches); the coroutine then waits until each one is settled.
+  struct State {
+    std::vector<bool> ok;
+    std::size_t left;
+    asio::steady_timer done;
+  };
+  auto ex = co_await asio::this_coro::executor;
+  auto st = std::make_shared<State>(State{std::vector<bool>(rows.size(), false), rows.size(),
+                                          asio::steady_timer(ex)});
+  if (rows.empty()) co_return st->ok;
+  st->done.expires_at(asio::steady_timer::time_point::max());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    pub_->publish(to_message(rows[i], o_),
+                  asio::bind_executor(ex, [st, i, id = rows[i].id](tk::Status s) {
+                    st->ok[i] = s.ok();
+                    if (!s.ok()) {
+                      log::warn("outbox publish not confirmed",
+                                {{"outbox_id", id}, {"error", s.code().message()}});
+                    }
+                    if (--st->left == 0) st->done.cancel();
+                  }));
+  }
+  while (st->left > 0) {
+    boost::system::error_code ec;
+    co_await st->done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return st->ok;
+}
+
+// ---- Inbox
+
+Inbox::Inbox(asio::any_io_executor ex, amqp::Endpoint ep, BusOptions o,
+             app::MessageHandler& handler, metrics::Registry* m)
+    : o_(std::move(o)), handler_(handler), metrics_(m) {
+  auto co = amqp::ConsumerOptions::for_work_queue(work_queue(o_), o_.prefetch);
+  static_cast<amqp::Options&>(co) = o_.amqp;
+  co.topology = topology(o_);
+  con_ = amqp::Consumer::create(std::move(ex), std::move(ep), std::move(co));
+}
+
+Inbox::~Inbox() { stop(); }
+
+void Inbox::start(Supervisor& sup) {
+  con_->start();
+  sup.spawn_loop("inbox", [this, &sup] { return loop(sup); });
+}
+
+void Inbox::stop() { con_->stop(); }
+
+asio::awaitable<void> Inbox::loop(Supervisor& sup) {
+  using namespace std::chrono_literals;
+  while (!sup.stopping()) {
+    // A bounded wait, so stop is noticed while the queue is idle.
+    auto d = co_await con_->next(500ms);
+    if (!d) {
+      if (d.code() == amqp::Errc::stopped) co_return;
+      continue;  // timeout: nothing to do
+    }
+    auto msg = from_delivery(*d);
+    auto r = co_await handler_.deliver(msg);
+    if (r) {
+      con_->ack(*d);
+      ++handled_;
+    } else {
+      // The broker's retry path (delayed), then the parking queue after max_attempts.
+      con_->retry(*d);
+      ++failed_;
+      log::warn("message handling failed",
+                {{"message_id", msg.id}, {"topic", msg.topic}, {"attempt", msg.attempt},
+                 {"error", r.code().message()}});
+    }
+    if (metrics_) {
+      metrics_
+          ->counter("bus_messages_handled_total", "Messages the worker handled, by outcome",
+                    {{"topic", msg.topic}, {"result", r ? "ok" : "retry"}})
+          .inc();
+    }
+  }
+}
+
+// ---- ReceiptHandler
+
+app::Task<void> ReceiptHandler::deliver(const app::BusMessage& m) {
+  if (m.topic != "order.paid") co_return Status{};
+  app::OutboxRow row;
+  auto [p, ec] = std::from_chars(m.id.data(), m.id.data() + m.id.size(), row.id);
+  if (ec != std::errc() || p != m.id.data() + m.id.size()) {
+    // Not from our outbox: retrying cannot help; it ends in the parking queue for an operator.
+    co_return Error{app::Errc::invalid_field, {{"field", "message_id"}}};
+  }
+  row.topic = m.topic;
+  row.payload = m.payload;
+  co_return co_await sink_.record(row);
+}
+
+}  // namespace tk::messaging
