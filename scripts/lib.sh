@@ -223,3 +223,58 @@ service_stop() {
 
 # True when something accepts TCP connections on 127.0.0.1:$1.
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# --- pattern A: RabbitMQ, API processes, workers and the front ----------------------------------
+# Everything of pattern A lives in .local/pattern-a/: one pid and log file per process
+# (api-N, worker-N, front), the front's configuration, and the broker (rabbitmq/, its env file
+# naming ports, node and epmd: tests/support/servers.sh's recipe, kept between runs).
+TK_PA_DIR=$TK_LOCAL/pattern-a
+TK_RMQ_DIR=$TK_PA_DIR/broker
+
+rabbitmq_up() {
+  local servers=$TK_ROOT/tests/support/servers.sh
+  if [ -f "$TK_RMQ_DIR/env" ]; then
+    # shellcheck source=/dev/null
+    . "$TK_RMQ_DIR/env"
+    if port_busy "$TK_AMQP_PORT"; then
+      log "RabbitMQ already running on 127.0.0.1:$TK_AMQP_PORT"
+    else
+      log "starting RabbitMQ again on 127.0.0.1:$TK_AMQP_PORT (data kept in $TK_RMQ_DIR)"
+      bash "$servers" rabbitmq-resume "$TK_RMQ_DIR" >/dev/null
+    fi
+  else
+    log "starting RabbitMQ (first run: a node of its own under $TK_RMQ_DIR)"
+    bash "$servers" rabbitmq-start "$TK_RMQ_DIR" >/dev/null
+  fi
+  # shellcheck source=/dev/null
+  . "$TK_RMQ_DIR/env"
+}
+
+rabbitmq_down() {
+  [ -f "$TK_RMQ_DIR/env" ] || return 0
+  log "stopping RabbitMQ (data kept)"
+  bash "$TK_ROOT/tests/support/servers.sh" rabbitmq-halt "$TK_RMQ_DIR" >/dev/null 2>&1 || true
+}
+
+# Stops one pattern-A process by its pid file (SIGTERM, SIGKILL after 15 s).
+pa_stop_one() {
+  local f=$1 pid _
+  pid=$(cat "$f" 2>/dev/null) || { rm -f "$f"; return 0; }
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
+}
+
+# Stops the front, then the API processes, then the workers (their loops finish their round).
+pattern_a_stop() {
+  [ -d "$TK_PA_DIR" ] || return 0
+  local f
+  for f in "$TK_PA_DIR"/front.pid "$TK_PA_DIR"/api-*.pid "$TK_PA_DIR"/worker-*.pid; do
+    [ -e "$f" ] || continue
+    log "stopping $(basename "$f" .pid)"
+    pa_stop_one "$f"
+  done
+}

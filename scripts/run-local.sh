@@ -4,6 +4,13 @@
 # the fresh build, seeds a demo event once, and prints where to go. Safe to run again.
 # Stop everything with: bash scripts/stop-local.sh
 #
+#   run-local.sh [--pattern B]   one process does everything (the default)
+#   run-local.sh --pattern A [--api N] [--workers M]
+#       RabbitMQ, N API processes (2) and M workers (1) behind a front (HAProxy round-robin with
+#       /readyz health checks; PROXY protocol v2 carries the client address); the outbox goes to
+#       the workers through RabbitMQ. Ports: front TICKETING_HTTP_PORT (8080), API processes
+#       8081.. (ops 9091..), workers' ops 9191..; logs and pids in .local/pattern-a/.
+#
 # Overrides (environment): TK_PG_PORT (55432), TK_REDIS_PORT (56379), TICKETING_HTTP_PORT (8080),
 # TICKETING_HTTP_HOST (127.0.0.1), any other TICKETING_* setting; TK_NO_SERVICE=1 only starts the
 # databases (no build, service or seed).
@@ -11,6 +18,21 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$TK_ROOT"
+
+PATTERN=B API_COUNT=${TK_API_COUNT:-2} WORKER_COUNT=${TK_WORKER_COUNT:-1}
+while [ $# -gt 0 ]; do
+  case $1 in
+    --pattern) PATTERN=${2:?--pattern A|B}; shift ;;
+    --api) API_COUNT=${2:?}; shift ;;
+    --workers) WORKER_COUNT=${2:?}; shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    *) die "unknown option $1 (see --help)" ;;
+  esac
+  shift
+done
+case $PATTERN in A|a) PATTERN=A ;; B|b) PATTERN=B ;; *) die "--pattern A or B" ;; esac
+[ "$API_COUNT" -ge 1 ] 2>/dev/null || die "--api needs a count of at least 1"
+[ "$WORKER_COUNT" -ge 1 ] 2>/dev/null || die "--workers needs a count of at least 1"
 
 bash scripts/deps.sh
 [ "${TK_NO_SERVICE:-0}" = 1 ] || bash scripts/build.sh release
@@ -45,33 +67,98 @@ set -a
 . "$TK_SECRETS"
 set +a
 
+# wait_ready PID URL LOG: until URL answers 200, or the process exits, or 60 s pass.
+wait_ready() {
+  local pid=$1 url=$2 logf=$3 _
+  for _ in $(seq 120); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 40 "$logf" >&2
+      die "process $pid exited during start-up (log above, full log in $logf)"
+    fi
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)" = 200 ] && return 0
+    sleep 0.5
+  done
+  tail -n 40 "$logf" >&2
+  die "GET $url did not answer 200 within 60 s (log above, full log in $logf)"
+}
+
 service_stop
+pattern_a_stop
 if port_busy "$TICKETING_HTTP_PORT"; then
   die "port $TICKETING_HTTP_PORT is already in use by another program; set TICKETING_HTTP_PORT"
 fi
-log "starting the service on http://$TICKETING_HTTP_HOST:$TICKETING_HTTP_PORT (log: $TK_SERVICE_LOG)"
-{ echo; echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) scripts/run-local.sh start ==="; } >>"$TK_SERVICE_LOG"
-nohup "$BIN" >>"$TK_SERVICE_LOG" 2>&1 </dev/null &
-pid=$!
-echo "$pid" >"$TK_SERVICE_PID"
-
 BASE=http://$TICKETING_HTTP_HOST:$TICKETING_HTTP_PORT
-ready=0
-for _ in $(seq 120); do
-  if ! kill -0 "$pid" 2>/dev/null; then
-    tail -n 40 "$TK_SERVICE_LOG" >&2
-    die "the service exited during start-up (log above, full log in $TK_SERVICE_LOG)"
-  fi
-  if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$BASE/readyz" || true)" = 200 ]; then
-    ready=1; break
-  fi
-  sleep 0.5
-done
-if [ $ready != 1 ]; then
-  tail -n 40 "$TK_SERVICE_LOG" >&2
-  die "GET $BASE/readyz did not answer 200 within 60 s (log above, full log in $TK_SERVICE_LOG)"
+
+if [ "$PATTERN" = B ]; then
+  log "starting the service on $BASE (log: $TK_SERVICE_LOG)"
+  { echo; echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) scripts/run-local.sh start ==="; } >>"$TK_SERVICE_LOG"
+  nohup "$BIN" >>"$TK_SERVICE_LOG" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$TK_SERVICE_PID"
+  wait_ready "$pid" "$BASE/readyz" "$TK_SERVICE_LOG"
+  log "service ready"
+  LOGS=$TK_SERVICE_LOG
+else
+  command -v haproxy >/dev/null || die "haproxy not found (run scripts/deps.sh)"
+  mkdir -p "$TK_PA_DIR"
+  rabbitmq_up
+  export TICKETING_AMQP_URL
+  # start_role NAME ROLE PORT OPS_PORT [VAR=VALUE...]: one process of the service in ROLE.
+  start_role() {
+    local name=$1 role=$2 port=$3 ops=$4
+    shift 4
+    local logf=$TK_PA_DIR/$name.log
+    port_busy "$ops" && die "port $ops (ops of $name) is in use; stop what holds it"
+    { echo; echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) scripts/run-local.sh --pattern A ==="; } >>"$logf"
+    env TICKETING_ROLE="$role" TICKETING_HTTP_PORT="$port" TICKETING_OPS_PORT="$ops" "$@" \
+      nohup "$BIN" >>"$logf" 2>&1 </dev/null &
+    echo $! >"$TK_PA_DIR/$name.pid"
+    wait_ready "$!" "http://127.0.0.1:$ops/readyz" "$logf"
+    log "$name ready (role $role$( [ "$role" = api ] && echo ", http://127.0.0.1:$port"), ops http://127.0.0.1:$ops)"
+  }
+  for i in $(seq "$WORKER_COUNT"); do
+    start_role "worker-$i" worker 0 $((9190 + i))
+  done
+  # The API processes trust the front on loopback: its PROXY v2 header names the client.
+  servers_cfg=""
+  for i in $(seq "$API_COUNT"); do
+    port=$((8080 + i)) ops=$((9090 + i))
+    port_busy "$port" && die "port $port (api-$i) is in use; stop what holds it"
+    start_role "api-$i" api "$port" "$ops" TICKETING_TRUSTED_PROXIES=127.0.0.1 TICKETING_PROXY_PROTOCOL=1
+    servers_cfg+="    server api-$i 127.0.0.1:$port send-proxy-v2 check port $ops inter 1s fall 2 rise 2"$'\n'
+  done
+  cat >"$TK_PA_DIR/front.cfg" <<CFG
+# Generated by scripts/run-local.sh --pattern A: the front of the API processes.
+global
+    maxconn 20000
+    log stdout format raw local0 warning
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+    timeout http-keep-alive 30s
+    # Only a connection that failed before the request left is retried on another process:
+    # nothing non-idempotent is ever sent twice by the front.
+    retries 2
+    option redispatch
+    retry-on conn-failure
+    http-reuse safe
+frontend public
+    bind $TICKETING_HTTP_HOST:$TICKETING_HTTP_PORT
+    default_backend api
+backend api
+    balance roundrobin
+    option httpchk GET /readyz
+$servers_cfg
+CFG
+  haproxy -c -q -f "$TK_PA_DIR/front.cfg" || die "haproxy rejected $TK_PA_DIR/front.cfg"
+  nohup haproxy -W -db -f "$TK_PA_DIR/front.cfg" >>"$TK_PA_DIR/front.log" 2>&1 </dev/null &
+  echo $! >"$TK_PA_DIR/front.pid"
+  wait_ready "$!" "$BASE/readyz" "$TK_PA_DIR/front.log"
+  log "front ready on $BASE (HAProxy round-robin over $API_COUNT API processes)"
+  LOGS="$TK_PA_DIR/*.log"
 fi
-log "service ready"
 
 # --- seed a demo event once ----------------------------------------------------------------------
 # api METHOD PATH [BODY]: prints the response body; fails on a non-2xx status.
@@ -123,7 +210,7 @@ fi
 
 cat <<EOF
 
-Ticketing is running.
+Ticketing is running (pattern $PATTERN$( [ "$PATTERN" = A ] && echo ": $API_COUNT API processes, $WORKER_COUNT worker(s), RabbitMQ $TICKETING_AMQP_URL")).
   Web app:          $BASE/         (buyers; same origin as the API)
   Operator console: $BASE/admin    (log in with the admin token below)
   Base URL:         $BASE          (try: curl $BASE/v1/events)
@@ -133,6 +220,6 @@ Ticketing is running.
   Demo performance: $perf_id
   PostgreSQL:       $TICKETING_PG_URL   (data: $(pg_dir)/data)
   Redis:            $TICKETING_REDIS_URL   (data: $TK_REDIS_DIR)
-  Logs:             $TK_SERVICE_LOG, $(pg_dir)/postgres.log, $TK_REDIS_DIR/redis.log
+  Logs:             $LOGS, $(pg_dir)/postgres.log, $TK_REDIS_DIR/redis.log
 Stop everything:    bash scripts/stop-local.sh      (add --wipe to delete .local data too)
 EOF

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stops what scripts/run-local.sh started: the service (SIGTERM, then SIGKILL after 15 s), Redis
-# and PostgreSQL. Safe to run when nothing is running.
+# Stops what scripts/run-local.sh started: the service (SIGTERM, then SIGKILL after 15 s), or
+# pattern A's front, API processes, workers and RabbitMQ; then Redis and PostgreSQL. Safe to run when nothing is running.
 #   --wipe   also deletes the local data (.local/: databases, logs, generated secrets)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -14,6 +14,8 @@ case ${1:-} in
 esac
 
 service_stop
+pattern_a_stop
+rabbitmq_down
 redis_stop
 pg_stop
 

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Pattern A black-box: roles in /readyz, a purchase through the front whose buyer is admitted by
+the worker (API processes run no ticker), its receipt recorded by the worker after the outbox row
+went through RabbitMQ, and one API process killed mid-crowd without losing an acknowledged
+request.
+Usage: pattern_a.py FRONT_URL ADMIN PG_URL WORKER_OPS_URL WORKER_HTTP_PORT API1_PID API1_OPS_URL"""
+import os, signal, socket, sys, threading, time, urllib.request
+
+import api
+
+FRONT, ADMIN, PG, WORKER_OPS, WORKER_PORT, API1_PID, API1_OPS = sys.argv[1:8]
+call3 = api.make_call(FRONT)
+
+
+def call(method, path, body=None, headers=None):
+    s, b, _ = call3(method, path, body, headers)
+    return s, b, None
+
+passed = failed = 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL: {name} {detail}")
+
+
+def get_json(url):
+    s, b, _ = api.make_call(url)("GET", "")
+    return s, b
+
+
+# --- roles
+s, b = get_json(FRONT + "/readyz")
+check("front readyz answered by an api process", s == 200 and b == {"status": "ready", "role": "api"}, b)
+s, b = get_json(WORKER_OPS + "/readyz")
+check("worker readyz", s == 200 and b.get("role") == "worker", b)
+s, b = get_json(API1_OPS + "/readyz")
+check("api ops readyz", s == 200 and b.get("role") == "api", b)
+with socket.socket() as sock:
+    check("a worker has no public listener", sock.connect_ex(("127.0.0.1", int(WORKER_PORT))) != 0)
+s, _, _ = api.make_call(WORKER_OPS)("GET", "/v1/events")
+check("no API on the worker's ops port", s == 404, s)
+
+# --- a purchase through the front; the worker admits and records the receipt
+A = {"Authorization": "Bearer " + ADMIN}
+s, v, _ = call("POST", "/v1/admin/venues", {"name": "A Hall", "sections": [{"name": "S", "rows": [{"label": "1", "seats": 4, "grade": "A"}]}]}, A)
+s, e, _ = call("POST", "/v1/admin/events", {"title": "Pattern A", "venue_id": v["id"]}, A)
+now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400))
+s, p, _ = call("POST", f"/v1/admin/events/{e['id']}/performances", {"starts_at": later, "sale_opens_at": now,
+    "price_grades": [{"grade": "A", "price_cents": 7000, "currency": "KRW"}], "queue": {"interval_ms": 100}}, A)
+perf = p["id"]
+call("PATCH", f"/v1/admin/performances/{perf}", {"status": "on_sale"}, A)
+email = f"pa{int(time.time()*1000)}@example.com"
+call("POST", "/v1/accounts", {"email": email, "password": "password-123", "name": "P"})
+s, ses, _ = call("POST", "/v1/sessions", {"email": email, "password": "password-123"})
+U = {"Authorization": "Bearer " + ses["session_token"]}
+s, j, _ = call("POST", f"/v1/performances/{perf}/queue", None, U)
+st = {}
+for _ in range(100):
+    s, st, _ = call("GET", f"/v1/performances/{perf}/queue/status", None, {"Queue-Ticket": j["ticket"]})
+    if st.get("state") == "admitted":
+        break
+    time.sleep(0.1)
+check("admitted by the worker's ticker", st.get("state") == "admitted", st)
+Z = {**U, "Access-Token": st.get("access_token", "")}
+s, m, _ = call("GET", f"/v1/performances/{perf}/seats", None, Z)
+want = [x["id"] for x in m["seats"]][:2]
+s, h, _ = call("POST", f"/v1/performances/{perf}/holds", {"seat_ids": want}, Z)
+s, o, _ = call("POST", "/v1/orders", {"hold_id": h["hold_id"]}, U)
+s, r, _ = call("POST", f"/v1/orders/{o['id']}/payment", {"method": "card", "card_token": "tok_ok"},
+               {**U, "Idempotency-Key": "pa-key"})
+check("paid through the front", s == 200 and r.get("status") == "paid", (s, r))
+receipts = "0"
+for _ in range(100):
+    receipts = api.psql(PG, f"SELECT count(*) FROM receipts WHERE order_id = '{o['id']}'")
+    if receipts == "1":
+        break
+    time.sleep(0.1)
+check("receipt recorded by the worker through RabbitMQ", receipts == "1", receipts)
+left = api.psql(PG, f"SELECT count(*) FROM outbox WHERE payload->>'order_id' = '{o['id']}'")
+check("the outbox row left after the broker's confirm", left == "0", left)
+with urllib.request.urlopen(WORKER_OPS + "/metrics", timeout=10) as resp:
+    text = resp.read().decode()
+check("worker counts relayed rows", "outbox_relayed_total" in text)
+check("worker counts handled messages", 'bus_messages_handled_total{topic="order.paid",result="ok"}' in text)
+
+# --- one API process killed mid-crowd: every acknowledged sign-up exists afterwards
+acked, errors, lock = [], [], threading.Lock()
+stop = threading.Event()
+
+
+def crowd(n):
+    i = 0
+    while not stop.is_set():
+        i += 1
+        em = f"crowd{n}-{i}-{int(time.time()*1000)}@example.com"
+        try:
+            s, b, _ = call("POST", "/v1/accounts", {"email": em, "password": "password-123", "name": "C"})
+        except Exception as ex:  # a connection cut by the kill: not acknowledged
+            with lock:
+                errors.append(str(ex))
+            continue
+        with lock:
+            if s == 201:
+                acked.append(em)
+            else:
+                errors.append(s)
+
+
+threads = [threading.Thread(target=crowd, args=(n,)) for n in range(8)]
+for t in threads:
+    t.start()
+time.sleep(1.5)
+os.kill(int(API1_PID), signal.SIGKILL)
+time.sleep(3)
+stop.set()
+for t in threads:
+    t.join()
+check("the crowd got answers before and after the kill", len(acked) > 50, len(acked))
+quoted = ",".join("'" + e + "'" for e in acked)
+found = api.psql(PG, f"SELECT count(*) FROM accounts WHERE email IN ({quoted})") if acked else "0"
+check("no acknowledged sign-up lost", found == str(len(acked)), f"{found} of {len(acked)}")
+s, b = get_json(FRONT + "/readyz")
+check("the front still answers with one API process", s == 200, s)
+print(f"acknowledged {len(acked)}, not acknowledged {len(errors)}")
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
