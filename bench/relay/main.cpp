@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-
 #include <boost/asio.hpp>
 #include <chrono>
 #include <cstdlib>
@@ -172,12 +171,18 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) die("missing value for " + k);
       return argv[++i];
     };
-    if (k == "--mode") a.mode = next();
-    else if (k == "--amqp") a.amqp = next();
-    else if (k == "--pg") a.pg = next();
-    else if (k == "--messages") a.n = std::atol(next().c_str());
-    else if (k == "--batch") a.batch = std::atoi(next().c_str());
-    else die("unknown option " + k);
+    if (k == "--mode")
+      a.mode = next();
+    else if (k == "--amqp")
+      a.amqp = next();
+    else if (k == "--pg")
+      a.pg = next();
+    else if (k == "--messages")
+      a.n = std::atol(next().c_str());
+    else if (k == "--batch")
+      a.batch = std::atoi(next().c_str());
+    else
+      die("unknown option " + k);
   }
   auto ep = tk::amqp::Endpoint::parse(a.amqp);
   if (!ep) die("bad --amqp");

@@ -370,12 +370,12 @@ Status Service::prepare(std::chrono::seconds wait) {
       s.receipts = std::make_unique<messaging::ReceiptHandler>(*w0.a->outbox);
       s.handler = s.receipts.get();
     }
-    s.inbox = std::make_unique<messaging::Inbox>(w0.io.get_executor(), *ep, mo, *s.handler,
-                                                 &s.metrics);
+    s.inbox =
+        std::make_unique<messaging::Inbox>(w0.io.get_executor(), *ep, mo, *s.handler, &s.metrics);
     s.inbox_sup = std::make_unique<Supervisor>(w0.io.get_executor(), &s.metrics);
   }
-  s.background = std::make_unique<workers::Background>(w0.deps, *w0.a->outbox, *w0.a->outbox, bo,
-                                                       &s.metrics);
+  s.background =
+      std::make_unique<workers::Background>(w0.deps, *w0.a->outbox, *w0.a->outbox, bo, &s.metrics);
   s.subscriber = redis::Subscriber::create(w0.io.get_executor(), *redis_ep);
   s.subscriber->subscribe(redisstore::kTickChannel);
   s.subscriber->on_message([this](std::string_view, std::string_view msg) {

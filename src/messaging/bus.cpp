@@ -24,7 +24,8 @@ amqp::WorkQueue work_queue(const BusOptions& o) {
 amqp::Topology topology(const BusOptions& o) {
   amqp::Topology t = work_queue(o).topology();
   t.exchanges.push_back(amqp::ExchangeSpec{o.exchange, "topic"});
-  for (const auto& key : o.topics) t.bindings.push_back(amqp::BindingSpec{o.queue, o.exchange, key});
+  for (const auto& key : o.topics)
+    t.bindings.push_back(amqp::BindingSpec{o.queue, o.exchange, key});
   return t;
 }
 
@@ -75,8 +76,8 @@ asio::awaitable<std::vector<bool>> AmqpBus::publish(const std::vector<app::Outbo
     asio::steady_timer done;
   };
   auto ex = co_await asio::this_coro::executor;
-  auto st = std::make_shared<State>(State{std::vector<bool>(rows.size(), false), rows.size(),
-                                          asio::steady_timer(ex)});
+  auto st = std::make_shared<State>(
+      State{std::vector<bool>(rows.size(), false), rows.size(), asio::steady_timer(ex)});
   if (rows.empty()) co_return st->ok;
   st->done.expires_at(asio::steady_timer::time_point::max());
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -135,9 +136,10 @@ asio::awaitable<void> Inbox::loop(Supervisor& sup) {
       // The broker's retry path (delayed), then the parking queue after max_attempts.
       con_->retry(*d);
       ++failed_;
-      log::warn("message handling failed",
-                {{"message_id", msg.id}, {"topic", msg.topic}, {"attempt", msg.attempt},
-                 {"error", r.code().message()}});
+      log::warn("message handling failed", {{"message_id", msg.id},
+                                            {"topic", msg.topic},
+                                            {"attempt", msg.attempt},
+                                            {"error", r.code().message()}});
     }
     if (metrics_) {
       metrics_

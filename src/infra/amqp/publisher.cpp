@@ -39,8 +39,8 @@ Publisher::Publisher(asio::any_io_executor ex, Endpoint ep, PublisherOptions opt
   h.serve = [this](detail::Connection& c) { serve(c); };
   h.idle = [this] { fail_queued(Clock::now(), false, Errc::timeout); };
   h.after_failure = [this] { requeue_inflight(); };
-  bt_ = std::make_unique<detail::BrokerThread>("publisher", ep_.host + ":" + std::to_string(ep_.port),
-                                               ep_, opt_, 1, std::move(h));
+  bt_ = std::make_unique<detail::BrokerThread>(
+      "publisher", ep_.host + ":" + std::to_string(ep_.port), ep_, opt_, 1, std::move(h));
 }
 
 Publisher::~Publisher() { stop(); }

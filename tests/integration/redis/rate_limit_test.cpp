@@ -2,6 +2,7 @@
 // connections (two front processes) together allow the configured burst and rate, not twice it;
 // time is the caller's clock, so the test moves it instead of sleeping.
 #include "infra/redis/stores/rate_limit.hpp"
+
 #include "redis_test_util.hpp"
 
 namespace tk::redis::testing {

@@ -72,8 +72,9 @@ std::int64_t insert_row(Harness& h, const std::string& topic) {
 }
 
 std::int64_t rows_with_id(Harness& h, std::int64_t id) {
-  return h.run([&] { return count(*h.pool, "SELECT count(*) FROM outbox WHERE id = $1::bigint",
-                                  std::to_string(id)); });
+  return h.run([&] {
+    return count(*h.pool, "SELECT count(*) FROM outbox WHERE id = $1::bigint", std::to_string(id));
+  });
 }
 
 void clear_outbox(Harness& h) {
@@ -113,21 +114,25 @@ TEST(Relay, CommittedRowIsDeliveredOnceAlthoughTheBrokerWasDownBeforeThePublish)
   Supervisor sup(h.io.get_executor());
   bus.start();
   inbox.start(sup);
-  ASSERT_TRUE(eventually(h, [&] { return bus.ready() && inbox.consumer().connected(); }, 20s));
+  ASSERT_TRUE(eventually(
+      h, [&] { return bus.ready() && inbox.consumer().connected(); }, 20s));
 
   // The row is committed; then the broker goes away before the relay runs.
   auto id = insert_row(h, "test.restart");
   tk::test::servers("rabbitmq-halt");
   workers::Background bg(h.deps, *h.adapters->outbox, *h.adapters->outbox, relay_only(&bus));
   bg.start(h.io.get_executor());
-  ASSERT_TRUE(eventually(h, [&] { return !bus.ready(); }, 20s));
+  ASSERT_TRUE(eventually(
+      h, [&] { return !bus.ready(); }, 20s));
   h.io.run_for(1000ms);
   EXPECT_EQ(rows_with_id(h, id), 1) << "while the broker is down the row waits in PostgreSQL";
   EXPECT_EQ(rec.count(std::to_string(id)), 0);
 
   tk::test::servers("rabbitmq-resume");
-  EXPECT_TRUE(eventually(h, [&] { return rec.count(std::to_string(id)) >= 1; }, 60s));
-  EXPECT_TRUE(eventually(h, [&] { return rows_with_id(h, id) == 0; }, 10s))
+  EXPECT_TRUE(eventually(
+      h, [&] { return rec.count(std::to_string(id)) >= 1; }, 60s));
+  EXPECT_TRUE(eventually(
+      h, [&] { return rows_with_id(h, id) == 0; }, 10s))
       << "confirmed rows leave the outbox";
   h.io.run_for(1500ms);  // a duplicate would show up by now
   EXPECT_EQ(rec.count(std::to_string(id)), 1);
@@ -149,13 +154,15 @@ TEST(Relay, RowIsNotDeletedBeforeTheBrokerConfirmed) {
   o.confirm_timeout = 30000ms;
   messaging::AmqpBus bus(h.io.get_executor(), broker(), o);
   bus.start();
-  ASSERT_TRUE(eventually(h, [&] { return bus.ready(); }, 20s));
+  ASSERT_TRUE(eventually(
+      h, [&] { return bus.ready(); }, 20s));
   // A consumer declares the queue the topic is bound to (else the message is unroutable).
   Recorder rec;
   messaging::Inbox inbox(h.io.get_executor(), broker(), o, rec);
   Supervisor sup(h.io.get_executor());
   inbox.start(sup);
-  ASSERT_TRUE(eventually(h, [&] { return inbox.consumer().connected(); }, 20s));
+  ASSERT_TRUE(eventually(
+      h, [&] { return inbox.consumer().connected(); }, 20s));
 
   auto id = insert_row(h, "test.confirm");
   workers::Background bg(h.deps, *h.adapters->outbox, *h.adapters->outbox, relay_only(&bus));
@@ -170,10 +177,12 @@ TEST(Relay, RowIsNotDeletedBeforeTheBrokerConfirmed) {
   EXPECT_EQ(rows_with_id(h, id), 1) << "no confirm yet: the row must still be in the outbox";
 
   tk::test::servers("rabbitmq-thaw");
-  EXPECT_TRUE(eventually(h, [&] { return relayed.has_value(); }, 30s));
+  EXPECT_TRUE(eventually(
+      h, [&] { return relayed.has_value(); }, 30s));
   EXPECT_EQ(relayed.value_or(-1), 1);
   EXPECT_EQ(rows_with_id(h, id), 0) << "confirmed: deleted";
-  EXPECT_TRUE(eventually(h, [&] { return rec.count(std::to_string(id)) == 1; }, 20s));
+  EXPECT_TRUE(eventually(
+      h, [&] { return rec.count(std::to_string(id)) == 1; }, 20s));
 
   h.run([&]() -> asio::awaitable<bool> {
     co_await sup.close();
@@ -194,11 +203,13 @@ TEST(Relay, FailedHandlingIsRetriedThroughTheBrokerThenAcknowledged) {
   Supervisor sup(h.io.get_executor());
   bus.start();
   inbox.start(sup);
-  ASSERT_TRUE(eventually(h, [&] { return bus.ready() && inbox.consumer().connected(); }, 20s));
+  ASSERT_TRUE(eventually(
+      h, [&] { return bus.ready() && inbox.consumer().connected(); }, 20s));
   auto id = insert_row(h, "test.retry");
   workers::Background bg(h.deps, *h.adapters->outbox, *h.adapters->outbox, relay_only(&bus));
   bg.start(h.io.get_executor());
-  EXPECT_TRUE(eventually(h, [&] { return rec.count(std::to_string(id)) == 2; }, 20s));
+  EXPECT_TRUE(eventually(
+      h, [&] { return rec.count(std::to_string(id)) == 2; }, 20s));
   {
     std::lock_guard lk(rec.mu);
     EXPECT_EQ(rec.attempts[std::to_string(id)], 2) << "the second handling is the retry";
