@@ -3,7 +3,7 @@
 // time is the caller's clock, so the test moves it instead of sleeping.
 #include "infra/redis/stores/rate_limit.hpp"
 
-#include "redis_test_util.hpp"
+#include "integration/redis/redis_test_util.hpp"
 
 namespace tk::redis::testing {
 namespace {
