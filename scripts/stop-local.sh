@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stops what scripts/run-local.sh started: the service (SIGTERM, then SIGKILL after 15 s), Redis
-# and PostgreSQL. Safe to run when nothing is running.
+# Stops what scripts/run-local.sh started: the service (SIGTERM, then SIGKILL after 15 s), the
+# SMTP sink, Redis and PostgreSQL. Safe to run when nothing is running.
 #   --wipe   also deletes the local data (.local/: databases, logs, generated secrets)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -14,6 +14,7 @@ case ${1:-} in
 esac
 
 service_stop
+smtp_stop
 redis_stop
 pg_stop
 

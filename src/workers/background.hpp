@@ -3,7 +3,9 @@
 //  - admission ticker: one tick per live performance and interval (the Redis script's
 //    compare-and-set keeps several processes from double-admitting);
 //  - view refresh: performance settings and queue counters, a fallback for missed pub/sub;
-//  - outbox dispatcher: delivers each outbox row at least once to the receipt consumer;
+//  - outbox dispatcher: hands each outbox row to the consumer registry (no broker); deletes it
+//    once every consumer of its topic succeeded, retries it with backoff otherwise, and parks it
+//    (kept, counted in /metrics) after RetryPolicy::max_attempts deliveries;
 //  - payment reconciler and order expiry sweeper.
 // Each loop runs under a Supervisor: a loop that throws is logged, counted and started again after
 // a backoff, and close() waits until every loop has finished its current round.
@@ -12,6 +14,7 @@
 #include <functional>
 #include <memory>
 
+#include "app/consumers.hpp"
 #include "app/deps.hpp"
 #include "common/metrics.hpp"
 #include "common/supervisor.hpp"
@@ -22,6 +25,10 @@ struct BackgroundOptions {
   std::chrono::milliseconds tick_poll{50};
   std::chrono::milliseconds refresh{1000};
   std::chrono::milliseconds outbox_poll{200};
+  // A claimed row stays invisible to other dispatchers this long (a crashed dispatcher's rows
+  // come back after it): longer than the slowest consumer (the SMTP timeout).
+  std::chrono::milliseconds outbox_lease{30000};
+  app::RetryPolicy outbox_retry;
   std::chrono::milliseconds reconcile{1000};
   SupervisorOptions supervision;
   // Called at the start of every round with the loop's name ("ticker", "refresher", "dispatcher",
@@ -31,9 +38,9 @@ struct BackgroundOptions {
 
 class Background {
  public:
-  Background(app::Deps deps, app::OutboxRepo& outbox, app::ReceiptSink& sink,
+  Background(app::Deps deps, app::OutboxRepo& outbox, app::ConsumerRegistry& consumers,
              BackgroundOptions o = {}, metrics::Registry* m = nullptr)
-      : d_(deps), outbox_(outbox), sink_(sink), o_(o), metrics_(m) {}
+      : d_(deps), outbox_(outbox), consumers_(consumers), o_(o), metrics_(m) {}
   ~Background();  // close() must have completed if start() ran
   // Spawns every loop on `ex` under the supervisor.
   void start(boost::asio::any_io_executor ex);
@@ -43,7 +50,7 @@ class Background {
   // round in progress (an admission tick being recorded, a payment being settled) finishes.
   boost::asio::awaitable<void> close();
 
-  // One step each, for tests.
+  // One step each, for tests. dispatch_outbox_once returns the rows claimed.
   boost::asio::awaitable<int> dispatch_outbox_once();
   boost::asio::awaitable<void> tick_all_once();
 
@@ -60,7 +67,7 @@ class Background {
 
   app::Deps d_;
   app::OutboxRepo& outbox_;
-  app::ReceiptSink& sink_;
+  app::ConsumerRegistry& consumers_;
   BackgroundOptions o_;
   metrics::Registry* metrics_;
   std::unique_ptr<Supervisor> sup_;
