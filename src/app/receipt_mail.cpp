@@ -126,19 +126,27 @@ Task<void> ReceiptMailConsumer::handle(const Message& msg, int prior_attempts) {
                                       ? v.as_object().at("order_id").if_string()
                                       : nullptr;
   if (!oid || oid->empty()) {
-    co_return Error{Errc::invalid_field, {{"reason", "payload without order_id"}}};
+    // Built by assignment: GCC 12 frees braced-list temporaries early inside coroutines.
+    Error e(Errc::invalid_field);
+    e.details["reason"] = "payload without order_id";
+    co_return e;
   }
   std::string order_id(*oid);
   auto data = co_await reader_.receipt(order_id);
   if (!data) {
     if (data.code() == Errc::not_found) {
-      co_return Error{Errc::invalid_field, {{"reason", "unknown order"}}};
+      Error e(Errc::invalid_field);
+      e.details["reason"] = "unknown order";
+      co_return e;
     }
     co_return std::move(data).error();
   }
   if (data->status != "paid") {
     // A later status (refunded) still had its sale: the receipt goes out all the same.
-    log::info("receipt for an order no longer paid", {{"order", order_id}, {"status", data->status}});
+    boost::json::object f;
+    f["order"] = order_id;
+    f["status"] = data->status;
+    log::info("receipt for an order no longer paid", f);
   }
   std::vector<Document> docs;
   if (docs_) {
@@ -149,8 +157,10 @@ Task<void> ReceiptMailConsumer::handle(const Message& msg, int prior_attempts) {
   if (prior_attempts > 0) {
     // The last try may have been delivered before the process stopped; the receiver drops the
     // copy by its Message-ID.
-    log::warn("receipt e-mail sent again",
-              {{"order", order_id}, {"prior_attempts", std::to_string(prior_attempts)}});
+    boost::json::object f;
+    f["order"] = order_id;
+    f["prior_attempts"] = prior_attempts;
+    log::warn("receipt e-mail sent again", f);
   }
   auto mail = compose_receipt(*data, std::move(docs), domain_);
   co_return co_await mailer_.send(mail);

@@ -141,11 +141,13 @@ asio::awaitable<int> Background::dispatch_outbox_once() {
             .inc();
       }
     }
-    auto fields = boost::json::object{{"outbox_id", row.id},
-                                      {"topic", row.topic},
-                                      {"attempts", row.attempts},
-                                      {"consumer", consumer},
-                                      {"error", e.code.message()}};
+    // Built by assignment: GCC 12 frees braced-list temporaries early inside coroutines.
+    boost::json::object fields;
+    fields["outbox_id"] = row.id;
+    fields["topic"] = row.topic;
+    fields["attempts"] = row.attempts;
+    fields["consumer"] = consumer;
+    fields["error"] = e.code.message();
     if (park) {
       log::error("outbox message parked", fields);
     } else {

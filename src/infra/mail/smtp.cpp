@@ -109,22 +109,30 @@ SmtpMailer::SmtpMailer(SmtpOptions o, const Clock& clock)
 SmtpMailer::~SmtpMailer() = default;
 
 app::Task<void> SmtpMailer::send(const app::Mail& m) {
-  auto data = std::make_shared<std::string>(render(m, o_.from, clock_.now_ms()));
-  auto to = std::make_shared<std::string>(m.to);
-  auto failure = std::make_shared<SendFailure>();
-  auto r = co_await pool_->run([this, data, to, failure]() -> Result<void> {
-    return send_blocking(o_, *to, *data, failure.get());
-  });
-  if (r) co_return Status{};
-  Errc code = r.code().category() == category() ? static_cast<Errc>(r.code().value())
-                                                : Errc::overloaded;
-  log::warn("mail not sent", {{"message_id", m.message_id},
-                              {"mail_error", make_error_code(code).message()},
-                              {"smtp_code", failure->smtp_code},
-                              {"detail", failure->detail}});
-  co_return Error{temporary(code) ? app::Errc::unavailable : app::Errc::invalid_field,
-                  {{"mail_error", make_error_code(code).message()},
-                   {"smtp_code", failure->smtp_code}}};
+  // Everything the pool thread needs travels by value in the job and the outcome comes back as
+  // its result: no state shared between the thread and the coroutine frame.
+  std::string message_id = m.message_id;
+  auto job = [this, data = render(m, o_.from, clock_.now_ms()), to = m.to]() -> Result<SendFailure> {
+    SendFailure f{};
+    auto sent = send_blocking(o_, to, data, &f);
+    if (sent) f.smtp_code = -1;  // -1: sent
+    return f;
+  };
+  auto r = co_await pool_->run(std::move(job));
+  if (r && r->smtp_code == -1) co_return Status{};
+  SendFailure failure = r ? *r : SendFailure{Errc::overloaded, 0, {}};
+  Errc code = failure.code;
+  // Built by assignment: GCC 12 frees braced-list temporaries early inside coroutines.
+  boost::json::object log_fields;
+  log_fields["message_id"] = message_id;
+  log_fields["mail_error"] = make_error_code(code).message();
+  log_fields["smtp_code"] = failure.smtp_code;
+  log_fields["detail"] = failure.detail;
+  log::warn("mail not sent", log_fields);
+  Error err(temporary(code) ? app::Errc::unavailable : app::Errc::invalid_field);
+  err.details["mail_error"] = make_error_code(code).message();
+  err.details["smtp_code"] = failure.smtp_code;
+  co_return err;
 }
 
 }  // namespace tk::mail

@@ -45,11 +45,29 @@ class TestDocuments final : public app::TicketDocuments {
 };
 
 std::string header(const std::string& raw, const std::string& name) {
-  auto head = raw.substr(0, raw.find("\r\n\r\n"));
+  auto head = "\r\n" + raw.substr(0, raw.find("\r\n\r\n"));
   auto p = head.find("\r\n" + name + ": ");
   if (p == std::string::npos) return "";
   p += name.size() + 4;
   return head.substr(p, head.find("\r\n", p) - p);
+}
+
+std::string b64decode(std::string_view s) {
+  static const std::string k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  unsigned v = 0;
+  int bits = 0;
+  for (char c : s) {
+    auto p = k.find(c);
+    if (p == std::string::npos) continue;  // CRLF, padding
+    v = (v << 6) | static_cast<unsigned>(p);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((v >> bits) & 0xff);
+    }
+  }
+  return out;
 }
 
 // Every message the sink accepted for an order (by X-Ticketing-Order).
@@ -162,9 +180,14 @@ TEST(ReceiptMail, PaidOrderSendsExactlyOneEmailWithHeadersAndAttachments) {
   for (const auto& t : tickets) {
     EXPECT_NE(raw.find(mail::base64_lines(std::string(kTinyPdf) + t)), std::string::npos) << t;
   }
-  // The text part carries the order id (Korean and English lines).
-  EXPECT_NE(raw.find(mail::base64_lines(std::string("님, 예매가 완료되었습니다.")).substr(0, 8)),
-            std::string::npos);
+  // The text part (base64 UTF-8) carries the order in Korean and in English.
+  auto t = raw.find("Content-Type: text/plain; charset=UTF-8");
+  ASSERT_NE(t, std::string::npos);
+  auto body_at = raw.find("\r\n\r\n", t) + 4;
+  auto text = b64decode(raw.substr(body_at, raw.find("\r\n--", body_at) - body_at));
+  EXPECT_NE(text.find("주문 번호: " + order.id), std::string::npos) << text;
+  EXPECT_NE(text.find("Order: " + order.id), std::string::npos) << text;
+  EXPECT_NE(text.find(" KST"), std::string::npos) << text;
   // The ledger consumer recorded the receipt in the same run.
   EXPECT_EQ(rig.scalar("SELECT count(*) FROM receipts WHERE order_id = $1", order.id), 1);
 }

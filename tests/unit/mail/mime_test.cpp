@@ -108,7 +108,9 @@ TEST(Mime, RenderHasHeadersTextAndOneBase64PartPerAttachment) {
   EXPECT_NE(out.find(base64_lines(m.text)), std::string::npos);
   // No bare LF anywhere: SMTP wants CRLF.
   for (std::size_t i = 0; i < out.size(); ++i) {
-    if (out[i] == '\n') ASSERT_TRUE(i > 0 && out[i - 1] == '\r') << "bare LF at " << i;
+    if (out[i] == '\n') {
+      ASSERT_TRUE(i > 0 && out[i - 1] == '\r') << "bare LF at " << i;
+    }
   }
 }
 
@@ -127,27 +129,27 @@ TEST(Mime, InjectedLineBreaksInValuesDoNotAddHeaders) {
 namespace tk::app {
 namespace {
 
-TEST(ReceiptMail, TimesAreShownInKst) {
+TEST(ReceiptText, TimesAreShownInKst) {
   // 2026-12-24T10:00:00Z is 19:00 on a Thursday in Seoul.
   EXPECT_EQ(format_kst(1798106400000), "2026-12-24 (목/Thu) 19:00 KST");
   // 16:30 UTC is already the next day in Seoul.
   EXPECT_EQ(format_kst(1798129800000), "2026-12-25 (금/Fri) 01:30 KST");
 }
 
-TEST(ReceiptMail, MoneyHasTheCurrencysMinorUnit) {
+TEST(ReceiptText, MoneyHasTheCurrencysMinorUnit) {
   EXPECT_EQ(format_money(1234567, "KRW"), "1,234,567 KRW");
   EXPECT_EQ(format_money(0, "KRW"), "0 KRW");
   EXPECT_EQ(format_money(123456, "USD"), "1,234.56 USD");
   EXPECT_EQ(format_money(5, "USD"), "0.05 USD");
 }
 
-TEST(ReceiptMail, MessageIdIsStablePerOrderAndKind) {
+TEST(ReceiptText, MessageIdIsStablePerOrderAndKind) {
   EXPECT_EQ(mail_domain("tickets@example.com"), "example.com");
   EXPECT_EQ(mail_domain("nobody"), "ticketing.invalid");
   EXPECT_EQ(receipt_message_id("ord_1", "example.com"), "receipt.ord_1@example.com");
 }
 
-TEST(ReceiptMail, ComposesBilingualBodyHeadersAndAttachments) {
+TEST(ReceiptText, ComposesBilingualBodyHeadersAndAttachments) {
   ReceiptData r;
   r.order_id = "ord_42";
   r.status = "paid";

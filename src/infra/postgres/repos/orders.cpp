@@ -482,7 +482,9 @@ Task<void> ReceiptLedger::handle(const app::Message& m, int) {
   if (!r) {
     // A payload that is not JSON or whose id is not a number can never be recorded.
     if (r.code() == pg::Errc::query_failed) {
-      co_return Error{Errc::invalid_field, {{"reason", "malformed message"}}};
+      Error e(Errc::invalid_field);  // by assignment: GCC 12 and braced lists in coroutines
+      e.details["reason"] = "malformed message";
+      co_return e;
     }
     co_return map_error(std::move(r).error());
   }
