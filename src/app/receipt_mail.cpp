@@ -48,7 +48,8 @@ std::string format_kst(Millis t) {
   const std::int64_t days = floor_div(local, 86400000);
   const std::int64_t in_day = local - days * 86400000;
   const Civil c = civil_from_days(days);
-  static const char* kDays[] = {"목/Thu", "금/Fri", "토/Sat", "일/Sun", "월/Mon", "화/Tue", "수/Wed"};
+  static const char* kDays[] = {"목/Thu", "금/Fri", "토/Sat", "일/Sun",
+                                "월/Mon", "화/Tue", "수/Wed"};
   const int wd = static_cast<int>(((days % 7) + 7) % 7);  // 1970-01-01 was a Thursday
   char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02d (%s) %02d:%02d KST", c.y, c.m, c.d, kDays[wd],
@@ -122,9 +123,9 @@ Task<void> ReceiptMailConsumer::handle(const Message& msg, int prior_attempts) {
   boost::system::error_code ec;
   auto v = boost::json::parse(msg.payload, ec);
   const boost::json::string* oid = nullptr;
-  if (!ec && v.is_object()) oid = v.as_object().if_contains("order_id")
-                                      ? v.as_object().at("order_id").if_string()
-                                      : nullptr;
+  if (!ec && v.is_object())
+    oid =
+        v.as_object().if_contains("order_id") ? v.as_object().at("order_id").if_string() : nullptr;
   if (!oid || oid->empty()) {
     // Built by assignment: GCC 12 frees braced-list temporaries early inside coroutines.
     Error e(Errc::invalid_field);

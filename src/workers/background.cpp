@@ -132,12 +132,14 @@ asio::awaitable<int> Background::dispatch_outbox_once() {
                                      consumer + ": " + e.code.message(), park);
     (void)f;  // not recorded: the row is due again once its lease runs out
     if (metrics_) {
-      metrics_->counter("consumer_failures_total", "Consumer deliveries that failed (retried)",
-                        {{"consumer", consumer}})
+      metrics_
+          ->counter("consumer_failures_total", "Consumer deliveries that failed (retried)",
+                    {{"consumer", consumer}})
           .inc();
       if (park) {
-        metrics_->counter("outbox_parked_total", "Outbox messages parked after too many failures",
-                          {{"topic", row.topic}})
+        metrics_
+            ->counter("outbox_parked_total", "Outbox messages parked after too many failures",
+                      {{"topic", row.topic}})
             .inc();
       }
     }

@@ -37,7 +37,7 @@ class ProcessedLog {
  public:
   virtual ~ProcessedLog() = default;
   struct Begin {
-    bool done = false;      // nothing to do: an earlier delivery completed
+    bool done = false;       // nothing to do: an earlier delivery completed
     int prior_attempts = 0;  // earlier starts that did not reach "done"
   };
   // Records an attempt (or finds the message done) before the consumer runs.

@@ -6,14 +6,14 @@
 namespace tk::mail {
 
 enum class Errc {
-  unreachable = 1,      // cannot resolve or connect
-  timed_out,            // connect or transfer took longer than its timeout
-  connection_lost,      // sending or receiving failed mid-conversation
-  refused_temporary,    // 4xx: try again later (greylisting, 451 local error, full mailbox)
-  refused_permanent,    // 5xx: this message or recipient will never be accepted
-  bad_address,          // a sender or recipient address we will not put on the wire
-  overloaded,           // the sender's queue is full
-  failed,               // any other curl failure
+  unreachable = 1,    // cannot resolve or connect
+  timed_out,          // connect or transfer took longer than its timeout
+  connection_lost,    // sending or receiving failed mid-conversation
+  refused_temporary,  // 4xx: try again later (greylisting, 451 local error, full mailbox)
+  refused_permanent,  // 5xx: this message or recipient will never be accepted
+  bad_address,        // a sender or recipient address we will not put on the wire
+  overloaded,         // the sender's queue is full
+  failed,             // any other curl failure
 };
 
 const std::error_category& category();

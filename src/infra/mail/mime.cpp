@@ -15,7 +15,8 @@ std::string base64(std::string_view in) {
   std::size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
     unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+                 (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
     out += kB64[v >> 18];
     out += kB64[(v >> 12) & 63];
     out += kB64[(v >> 6) & 63];
@@ -158,7 +159,8 @@ std::string render(const app::Mail& m, std::string_view from, Millis now,
     out += dash + "\r\n";
     out += "Content-Type: " + header_safe(a.content_type) + "\r\n";
     out += "Content-Transfer-Encoding: base64\r\n";
-    out += "Content-Disposition: attachment; " + filename_param(header_safe(a.filename)) + "\r\n\r\n";
+    out +=
+        "Content-Disposition: attachment; " + filename_param(header_safe(a.filename)) + "\r\n\r\n";
     out += base64_lines(a.data) + "\r\n";
   }
   out += dash + "--\r\n";

@@ -70,7 +70,7 @@ Result<void> send_blocking(const SmtpOptions& o, const std::string& to, const st
   const std::string from = "<" + o.from + ">";
   const std::string rcpt = "<" + to + ">";
   std::unique_ptr<curl_slist, void (*)(curl_slist*)> rcpts(curl_slist_append(nullptr, rcpt.c_str()),
-                                                          curl_slist_free_all);
+                                                           curl_slist_free_all);
   Upload up{&data};
   char errbuf[CURL_ERROR_SIZE] = {0};
   CURL* c = curl.get();
@@ -112,7 +112,8 @@ app::Task<void> SmtpMailer::send(const app::Mail& m) {
   // Everything the pool thread needs travels by value in the job and the outcome comes back as
   // its result: no state shared between the thread and the coroutine frame.
   std::string message_id = m.message_id;
-  auto job = [this, data = render(m, o_.from, clock_.now_ms()), to = m.to]() -> Result<SendFailure> {
+  auto job = [this, data = render(m, o_.from, clock_.now_ms()),
+              to = m.to]() -> Result<SendFailure> {
     SendFailure f{};
     auto sent = send_blocking(o_, to, data, &f);
     if (sent) f.smtp_code = -1;  // -1: sent

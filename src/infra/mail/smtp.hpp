@@ -14,8 +14,8 @@
 namespace tk::mail {
 
 struct SmtpOptions {
-  std::string url;   // smtp://host:port (smtps:// for implicit TLS)
-  std::string from;  // envelope and header sender, an addr-spec
+  std::string url;                 // smtp://host:port (smtps:// for implicit TLS)
+  std::string from;                // envelope and header sender, an addr-spec
   std::string username, password;  // empty: no AUTH
   std::chrono::milliseconds connect_timeout{5000};
   // Whole conversation; kept well under the outbox's claim lease so a slow send never overlaps a

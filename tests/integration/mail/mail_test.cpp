@@ -253,7 +253,8 @@ TEST(ReceiptMail, PoisonMessageIsParkedAfterMaxAttemptsAndCounted) {
   Rig rig(h, 3);
   h.run([&]() -> asio::awaitable<bool> {
     auto r = co_await h.pool->query(
-        "INSERT INTO outbox (topic, payload) VALUES ('order.paid', '{\"order_id\": \"ord_none\"}')");
+        "INSERT INTO outbox (topic, payload) VALUES ('order.paid', '{\"order_id\": "
+        "\"ord_none\"}')");
     co_return r.ok();
   });
   for (int i = 0; i < 3; ++i) EXPECT_EQ(rig.dispatch(), 1);

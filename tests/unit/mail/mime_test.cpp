@@ -1,9 +1,10 @@
 // MIME rendering of the receipt e-mail and its bilingual content.
+#include "infra/mail/mime.hpp"
+
 #include <gtest/gtest.h>
 
 #include "app/consumers.hpp"
 #include "app/receipt_mail.hpp"
-#include "infra/mail/mime.hpp"
 
 namespace tk::mail {
 namespace {
@@ -161,18 +162,18 @@ TEST(ReceiptText, ComposesBilingualBodyHeadersAndAttachments) {
   r.total_cents = 286000;
   r.currency = "KRW";
   r.seats = {{"A", "3", 12, "VIP", 143000}, {"A", "3", 13, "VIP", 143000}};
-  auto m = compose_receipt(r, {{"ticket-1.pdf", "application/pdf", "x"},
-                               {"ticket-2.pdf", "application/pdf", "y"}},
-                           "example.com");
+  auto m = compose_receipt(
+      r, {{"ticket-1.pdf", "application/pdf", "x"}, {"ticket-2.pdf", "application/pdf", "y"}},
+      "example.com");
   EXPECT_EQ(m.to, "kim@example.com");
   EXPECT_EQ(m.message_id, "receipt.ord_42@example.com");
   ASSERT_EQ(m.headers.size(), 2u);
   EXPECT_EQ(m.headers[0], (std::pair<std::string, std::string>{"X-Ticketing-Order", "ord_42"}));
   EXPECT_EQ(m.headers[1], (std::pair<std::string, std::string>{"X-Ticketing-Kind", "receipt"}));
   EXPECT_NE(m.subject.find("아이유 콘서트"), std::string::npos);
-  for (const char* want : {"주문 번호: ord_42", "Order: ord_42", "2026-12-24 (목/Thu) 19:00 KST",
-                           "A구역 3열 12번", "Section A, row 3, seat 13", "합계: 286,000 KRW",
-                           "Total: 286,000 KRW", "체조경기장"}) {
+  for (const char* want :
+       {"주문 번호: ord_42", "Order: ord_42", "2026-12-24 (목/Thu) 19:00 KST", "A구역 3열 12번",
+        "Section A, row 3, seat 13", "합계: 286,000 KRW", "Total: 286,000 KRW", "체조경기장"}) {
     EXPECT_NE(m.text.find(want), std::string::npos) << want;
   }
   EXPECT_EQ(m.attachments.size(), 2u);
