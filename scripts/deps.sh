@@ -9,6 +9,7 @@ PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libpq-dev libhiredis-dev libsodium-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   postgresql-15 postgresql-client-15 redis-server redis-tools rabbitmq-server librabbitmq-dev
+  libcurl4-openssl-dev python3-aiosmtpd
   nodejs chromium fonts-nanum haproxy
 )
 # The web front-end needs npm: Debian's package, unless the installed Node.js brings its own

@@ -13,6 +13,8 @@ TK_LOCAL=$TK_ROOT/.local
 TK_PG_PORT=${TK_PG_PORT:-55432}
 TK_REDIS_PORT=${TK_REDIS_PORT:-56379}
 TK_REDIS_DIR=$TK_LOCAL/redis
+TK_SMTP_PORT=${TK_SMTP_PORT:-52525}
+TK_MAIL_DIR=$TK_LOCAL/mail
 TK_SECRETS=$TK_LOCAL/secrets.env
 TK_SERVICE_PID=$TK_LOCAL/service.pid
 TK_SERVICE_LOG=$TK_LOCAL/service.log
@@ -222,6 +224,39 @@ service_stop() {
 }
 
 # True when something accepts TCP connections on 127.0.0.1:$1.
+# Local SMTP sink (tests/support/smtp_sink.py on Debian's aiosmtpd): receipt e-mails land as
+# .eml files in $TK_MAIL_DIR instead of leaving the machine.
+smtp_pid() {
+  local pid
+  pid=$(cat "$TK_MAIL_DIR/smtp.pid" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q smtp_sink "/proc/$pid/cmdline" 2>/dev/null &&
+    printf '%s\n' "$pid"
+}
+
+smtp_start() {
+  mkdir -p "$TK_MAIL_DIR/inbox"
+  if smtp_pid >/dev/null; then
+    log "SMTP sink already running on 127.0.0.1:$TK_SMTP_PORT"
+    return 0
+  fi
+  port_busy "$TK_SMTP_PORT" && die "port $TK_SMTP_PORT is in use; set TK_SMTP_PORT"
+  log "starting the SMTP sink on 127.0.0.1:$TK_SMTP_PORT (mailbox: $TK_MAIL_DIR/inbox)"
+  nohup /usr/bin/python3 "$TK_ROOT/tests/support/smtp_sink.py" --port "$TK_SMTP_PORT" \
+    --dir "$TK_MAIL_DIR/inbox" >>"$TK_MAIL_DIR/smtp.log" 2>&1 </dev/null &
+  echo $! >"$TK_MAIL_DIR/smtp.pid"
+  local _
+  for _ in $(seq 100); do port_busy "$TK_SMTP_PORT" && return 0; sleep 0.1; done
+  tail -n 20 "$TK_MAIL_DIR/smtp.log" >&2 2>/dev/null || true
+  die "the SMTP sink did not start"
+}
+
+smtp_stop() {
+  local pid
+  pid=$(smtp_pid) || return 0
+  log "stopping the SMTP sink"
+  kill -TERM "$pid" 2>/dev/null || true
+}
+
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # --- pattern A: RabbitMQ, API processes, workers and the front ----------------------------------

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole system on this machine: installs packages, builds the service,
-# starts PostgreSQL and Redis under .local/ (only if not running yet), (re)starts the service with
-# the fresh build, seeds a demo event once, and prints where to go. Safe to run again.
+# starts PostgreSQL, Redis and a local SMTP sink under .local/ (only if not running yet),
+# (re)starts the service with the fresh build, seeds a demo event once, and prints where to go.
+# Safe to run again.
 # Stop everything with: bash scripts/stop-local.sh
 #
 #   run-local.sh [--pattern B]   one process does everything (the default)
@@ -12,7 +13,8 @@
 #       8081.. (ops 9091..), workers' ops 9191..; logs and pids in .local/pattern-a/.
 #
 # Overrides (environment): TK_PG_PORT (55432), TK_REDIS_PORT (56379), TICKETING_HTTP_PORT (8080),
-# TICKETING_HTTP_HOST (127.0.0.1), any other TICKETING_* setting; TK_NO_SERVICE=1 only starts the
+# TK_SMTP_PORT (52525), TICKETING_HTTP_HOST (127.0.0.1), any other TICKETING_* setting (a
+# TICKETING_SMTP_URL given here is used instead of the local sink); TK_NO_SERVICE=1 only starts the
 # databases (no build, service or seed).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -43,6 +45,8 @@ prepare_dirs
 ensure_secrets
 pg_start
 redis_start
+# Receipt e-mails go to a local sink unless TICKETING_SMTP_URL names a real server.
+[ -n "${TICKETING_SMTP_URL:-}" ] || smtp_start
 
 if [ "${TK_NO_SERVICE:-0}" = 1 ]; then
   log "TK_NO_SERVICE=1: databases up (PostgreSQL 127.0.0.1:$TK_PG_PORT, Redis 127.0.0.1:$TK_REDIS_PORT)"
@@ -62,6 +66,12 @@ export TICKETING_STATIC_DIR=${TICKETING_STATIC_DIR:-$TK_ROOT/web/dist}
 # defaults (1,000 sign-ups a minute) instead of the production ones.
 export TICKETING_SIGNUPS_PER_MINUTE=${TICKETING_SIGNUPS_PER_MINUTE:-1000}
 export TICKETING_OPS_PORT=${TICKETING_OPS_PORT:-9090}
+if [ -n "${TICKETING_SMTP_URL:-}" ]; then
+  mailbox="sent through $TICKETING_SMTP_URL"
+else
+  export TICKETING_SMTP_URL=smtp://127.0.0.1:$TK_SMTP_PORT
+  mailbox="$TK_MAIL_DIR/inbox (one .eml file per message)"
+fi
 set -a
 # shellcheck source=/dev/null
 . "$TK_SECRETS"
@@ -220,6 +230,7 @@ Ticketing is running (pattern $PATTERN$( [ "$PATTERN" = A ] && echo ": $API_COUN
   Demo performance: $perf_id
   PostgreSQL:       $TICKETING_PG_URL   (data: $(pg_dir)/data)
   Redis:            $TICKETING_REDIS_URL   (data: $TK_REDIS_DIR)
+  Receipt e-mails:  $mailbox
   Logs:             $LOGS, $(pg_dir)/postgres.log, $TK_REDIS_DIR/redis.log
 Stop everything:    bash scripts/stop-local.sh      (add --wipe to delete .local data too)
 EOF

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stops what scripts/run-local.sh started: the service (SIGTERM, then SIGKILL after 15 s), or
-# pattern A's front, API processes, workers and RabbitMQ; then Redis and PostgreSQL. Safe to run when nothing is running.
+# pattern A's front, API processes, workers and RabbitMQ; then the SMTP sink, Redis and
+# PostgreSQL. Safe to run when nothing is running.
 #   --wipe   also deletes the local data (.local/: databases, logs, generated secrets)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -16,6 +17,7 @@ esac
 service_stop
 pattern_a_stop
 rabbitmq_down
+smtp_stop
 redis_stop
 pg_stop
 

@@ -23,6 +23,9 @@ std::unique_ptr<Adapters> Adapters::create(boost::asio::any_io_executor ex,
   a->ledger = std::make_unique<pgrepo::QueueLedger>(a->pool);
   a->orders = std::make_unique<pgrepo::Orders>(a->pool);
   a->outbox = std::make_unique<pgrepo::Outbox>(a->pool);
+  a->processed = std::make_unique<pgrepo::ProcessedLog>(a->pool);
+  a->receipts = std::make_unique<pgrepo::ReceiptReader>(a->pool);
+  a->receipt_ledger = std::make_unique<pgrepo::ReceiptLedger>(a->pool);
   a->sessions = std::make_unique<redisstore::Sessions>(a->redis);
   a->queue = std::make_unique<redisstore::Queue>(a->redis);
   a->holds = std::make_unique<redisstore::Holds>(a->redis);

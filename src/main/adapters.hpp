@@ -38,6 +38,9 @@ struct Adapters {
   std::unique_ptr<pgrepo::QueueLedger> ledger;
   std::unique_ptr<pgrepo::Orders> orders;
   std::unique_ptr<pgrepo::Outbox> outbox;
+  std::unique_ptr<pgrepo::ProcessedLog> processed;
+  std::unique_ptr<pgrepo::ReceiptReader> receipts;
+  std::unique_ptr<pgrepo::ReceiptLedger> receipt_ledger;
   std::unique_ptr<redisstore::Sessions> sessions;
   std::unique_ptr<redisstore::Queue> queue;
   std::unique_ptr<redisstore::Holds> holds;

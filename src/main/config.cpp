@@ -117,6 +117,14 @@ Result<Config> load_config() {
     get("TICKETING_DRAIN_TIMEOUT_MS", c.drain_timeout_ms);
     get("TICKETING_FAULT", c.fault);
     get("TICKETING_STATIC_DIR", c.static_dir);
+    get("TICKETING_SMTP_URL", c.smtp_url);
+    get("TICKETING_MAIL_FROM", c.mail_from);
+    get("TICKETING_SMTP_USER", c.smtp_user);
+    get("TICKETING_SMTP_PASSWORD", c.smtp_password);
+    get("TICKETING_SMTP_TIMEOUT_MS", c.smtp_timeout_ms);
+    get("TICKETING_OUTBOX_LEASE_MS", c.outbox_lease_ms);
+    get("TICKETING_OUTBOX_MAX_ATTEMPTS", c.outbox_max_attempts);
+    get("TICKETING_OUTBOX_RETRY_BASE_MS", c.outbox_retry_base_ms);
   } catch (const std::exception&) {
     return Error{app::Errc::invalid_field, {{"reason", "a numeric setting is not a number"}}};
   }
@@ -156,6 +164,17 @@ Result<Config> load_config() {
     return Error{app::Errc::out_of_range,
                  {{"field", "TICKETING_REQUEST_TIMEOUT_MS"},
                   {"reason", "0, or more than TICKETING_PAYMENT_TIMEOUT_MS + 2000"}}};
+  }
+  if (c.smtp_timeout_ms <= 0 || c.outbox_max_attempts < 1 || c.outbox_retry_base_ms < 0 ||
+      c.outbox_lease_ms <= c.smtp_timeout_ms) {
+    return Error{app::Errc::out_of_range,
+                 {{"field", "TICKETING_OUTBOX_*"},
+                  {"reason", "the lease must exceed TICKETING_SMTP_TIMEOUT_MS; attempts >= 1"}}};
+  }
+  if (!c.smtp_url.empty() && c.smtp_url.rfind("smtp://", 0) != 0 &&
+      c.smtp_url.rfind("smtps://", 0) != 0) {
+    return Error{app::Errc::invalid_field,
+                 {{"field", "TICKETING_SMTP_URL"}, {"reason", "smtp://host:port or smtps://"}}};
   }
   if (c.ops_port < 0 || c.ops_port > 65535) {
     return Error{app::Errc::out_of_range, {{"field", "TICKETING_OPS_PORT"}}};

@@ -71,6 +71,16 @@ struct Config {
   int drain_timeout_ms = 10000;
   std::string fault;  // test builds only: crash_after_charge | crash_after_commit
   std::string static_dir;
+  // Receipt e-mails: SMTP server (empty: no e-mails are sent, order.paid still recorded) and the
+  // sender address; SMTP credentials, if any, from TICKETING_SMTP_USER / TICKETING_SMTP_PASSWORD.
+  std::string smtp_url;
+  std::string mail_from = "tickets@ticketing.local";
+  std::string smtp_user, smtp_password;
+  int smtp_timeout_ms = 15000;
+  // Outbox: a claimed row's lease, and deliveries before a failing message is parked.
+  int outbox_lease_ms = 30000;
+  int outbox_max_attempts = 8;
+  int outbox_retry_base_ms = 1000;
 };
 
 Result<Config> load_config();

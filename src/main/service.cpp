@@ -13,6 +13,9 @@
 #include "http/handlers/api.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
+#include "app/consumers.hpp"
+#include "app/receipt_mail.hpp"
+#include "infra/mail/smtp.hpp"
 #include "infra/postgres/migrate.hpp"
 #include "infra/redis/subscriber.hpp"
 #include "main/adapters.hpp"
@@ -48,11 +51,15 @@ struct Service::Impl {
       admin_failure_limiter, poll_limiter;
   std::shared_ptr<http::ConnectionLimiter> conn_limiter;
   std::vector<std::unique_ptr<Worker>> workers;
+  // After-sale consumers (declared before `background`, which uses them, so they outlive it).
+  std::unique_ptr<mail::SmtpMailer> mailer;
+  std::unique_ptr<app::ReceiptMailConsumer> receipt_mail;
+  std::unique_ptr<app::ConsumerRegistry> consumers;
   std::unique_ptr<workers::Background> background;
   std::shared_ptr<redis::Subscriber> subscriber;
   // Pattern A's bus: the outbox relay's publisher and the consumer of the worker's queue.
   std::unique_ptr<messaging::AmqpBus> bus;
-  std::unique_ptr<messaging::ReceiptHandler> receipts;
+  std::unique_ptr<messaging::RegistryHandler> registry_handler;
   app::MessageHandler* handler = nullptr;
   std::unique_ptr<messaging::Inbox> inbox;
   std::unique_ptr<Supervisor> inbox_sup;
@@ -354,7 +361,27 @@ Status Service::prepare(std::chrono::seconds wait) {
 
   // Background work and the pub/sub listener run on the first worker.
   auto& w0 = *s.workers.front();
+  s.consumers = std::make_unique<app::ConsumerRegistry>(*w0.a->processed);
+  s.consumers->add(*w0.a->receipt_ledger);
+  if (!s.cfg.smtp_url.empty()) {
+    mail::SmtpOptions mo;
+    mo.url = s.cfg.smtp_url;
+    mo.from = s.cfg.mail_from;
+    mo.username = s.cfg.smtp_user;
+    mo.password = s.cfg.smtp_password;
+    mo.timeout = std::chrono::milliseconds(s.cfg.smtp_timeout_ms);
+    s.mailer = std::make_unique<mail::SmtpMailer>(mo, s.clock);
+    // E-ticket attachments come from app::TicketDocuments once a renderer is wired in here.
+    s.receipt_mail = std::make_unique<app::ReceiptMailConsumer>(*w0.a->receipts, nullptr,
+                                                                *s.mailer, s.cfg.mail_from);
+    s.consumers->add(*s.receipt_mail);
+  } else {
+    log::warn("TICKETING_SMTP_URL not set: no receipt e-mails are sent", {});
+  }
   workers::BackgroundOptions bo;
+  bo.outbox_lease = std::chrono::milliseconds(s.cfg.outbox_lease_ms);
+  bo.outbox_retry.max_attempts = s.cfg.outbox_max_attempts;
+  bo.outbox_retry.base_ms = s.cfg.outbox_retry_base_ms;
   if (cfg.role == Role::api) {
     // The loops that change shared state run in the workers; an API process keeps only its own
     // queue view and settings fresh (the refresher).
@@ -366,16 +393,18 @@ Status Service::prepare(std::chrono::seconds wait) {
     messaging::BusOptions mo;
     s.bus = std::make_unique<messaging::AmqpBus>(w0.io.get_executor(), *ep, mo);
     bo.bus = s.bus.get();
+    // Broker deliveries reach the same consumers as pattern B's in-process dispatch, deduped by
+    // the same message id (the outbox id).
     if (!s.handler) {
-      s.receipts = std::make_unique<messaging::ReceiptHandler>(*w0.a->outbox);
-      s.handler = s.receipts.get();
+      s.registry_handler = std::make_unique<messaging::RegistryHandler>(*s.consumers);
+      s.handler = s.registry_handler.get();
     }
     s.inbox =
         std::make_unique<messaging::Inbox>(w0.io.get_executor(), *ep, mo, *s.handler, &s.metrics);
     s.inbox_sup = std::make_unique<Supervisor>(w0.io.get_executor(), &s.metrics);
   }
   s.background =
-      std::make_unique<workers::Background>(w0.deps, *w0.a->outbox, *w0.a->outbox, bo, &s.metrics);
+      std::make_unique<workers::Background>(w0.deps, *w0.a->outbox, *s.consumers, bo, &s.metrics);
   s.subscriber = redis::Subscriber::create(w0.io.get_executor(), *redis_ep);
   s.subscriber->subscribe(redisstore::kTickChannel);
   s.subscriber->on_message([this](std::string_view, std::string_view msg) {

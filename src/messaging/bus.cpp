@@ -150,19 +150,4 @@ asio::awaitable<void> Inbox::loop(Supervisor& sup) {
   }
 }
 
-// ---- ReceiptHandler
-
-app::Task<void> ReceiptHandler::deliver(const app::BusMessage& m) {
-  if (m.topic != "order.paid") co_return Status{};
-  app::OutboxRow row;
-  auto [p, ec] = std::from_chars(m.id.data(), m.id.data() + m.id.size(), row.id);
-  if (ec != std::errc() || p != m.id.data() + m.id.size()) {
-    // Not from our outbox: retrying cannot help; it ends in the parking queue for an operator.
-    co_return Error{app::Errc::invalid_field, {{"field", "message_id"}}};
-  }
-  row.topic = m.topic;
-  row.payload = m.payload;
-  co_return co_await sink_.record(row);
-}
-
 }  // namespace tk::messaging

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "app/consumers.hpp"
 #include "app/ports/messaging.hpp"
 #include "common/metrics.hpp"
 #include "common/supervisor.hpp"
@@ -86,15 +87,17 @@ class Inbox {
   std::uint64_t handled_ = 0, failed_ = 0;  // on the loop's executor only
 };
 
-// The default handler until the consumer registry takes over: an order.paid message records its
-// receipt (deduped by outbox id, as pattern B's dispatcher does); other topics are acknowledged.
-class ReceiptHandler final : public app::MessageHandler {
+// The worker's handler: every broker delivery goes to the consumer registry, the same one pattern
+// B's in-process dispatcher feeds, so the consumers' records dedupe across both transports.
+class RegistryHandler final : public app::MessageHandler {
  public:
-  explicit ReceiptHandler(app::ReceiptSink& sink) : sink_(sink) {}
-  app::Task<void> deliver(const app::BusMessage& m) override;
+  explicit RegistryHandler(app::ConsumerRegistry& registry) : registry_(registry) {}
+  app::Task<void> deliver(const app::BusMessage& m) override {
+    co_return co_await registry_.dispatch(m.id, m.topic, m.payload);
+  }
 
  private:
-  app::ReceiptSink& sink_;
+  app::ConsumerRegistry& registry_;
 };
 
 }  // namespace tk::messaging

@@ -113,18 +113,61 @@ asio::awaitable<void> Background::refresher() {
 }
 
 asio::awaitable<int> Background::dispatch_outbox_once() {
-  // Claimed rows are invisible to other dispatchers for a while; a row whose delivery failed
-  // comes back after that, so each row is delivered at least once.
+  // Claimed rows are invisible to other dispatchers for the lease; a row whose delivery failed
+  // comes back after its backoff (or the lease, if this process died), so each row is delivered
+  // at least once and the consumers' records make the repeats harmless.
   auto rows = co_await outbox_.claim_due(100, o_.outbox_lease.count());
   if (!rows) co_return 0;
-  int n = 0;
-  for (const auto& row : *rows) {
-    auto rec = co_await sink_.record(row);
-    if (!rec) continue;
-    auto del = co_await outbox_.delivered(row.id);
-    if (del) ++n;
+  if (rows->empty() && metrics_) {
+    // When idle: parked rows as PostgreSQL counts them, so the gauge survives restarts and
+    // covers every process.
+    auto parked = co_await outbox_.parked();
+    if (parked) {
+      metrics_->gauge("outbox_parked", "Outbox messages parked (kept, no longer retried)")
+          .set(static_cast<double>(*parked));
+    }
   }
-  co_return n;
+  for (const auto& row : *rows) {
+    auto r = co_await consumers_.dispatch(std::to_string(row.id), row.topic, row.payload);
+    if (r) {
+      auto del = co_await outbox_.delivered(row.id);
+      (void)del;  // not deleted: delivered again after the lease, every consumer skips it
+      continue;
+    }
+    const bool park = app::should_park(o_.outbox_retry, row.attempts);
+    const auto& e = r.error();
+    std::string consumer = e.details.contains("consumer") && e.details.at("consumer").is_string()
+                               ? std::string(e.details.at("consumer").as_string())
+                               : std::string();
+    auto f = co_await outbox_.failed(row.id, app::retry_delay(o_.outbox_retry, row.attempts),
+                                     consumer + ": " + e.code.message(), park);
+    (void)f;  // not recorded: the row is due again once its lease runs out
+    if (metrics_) {
+      metrics_
+          ->counter("consumer_failures_total", "Consumer deliveries that failed (retried)",
+                    {{"consumer", consumer}})
+          .inc();
+      if (park) {
+        metrics_
+            ->counter("outbox_parked_total", "Outbox messages parked after too many failures",
+                      {{"topic", row.topic}})
+            .inc();
+      }
+    }
+    // Built by assignment: GCC 12 frees braced-list temporaries early inside coroutines.
+    boost::json::object fields;
+    fields["outbox_id"] = row.id;
+    fields["topic"] = row.topic;
+    fields["attempts"] = row.attempts;
+    fields["consumer"] = consumer;
+    fields["error"] = e.code.message();
+    if (park) {
+      log::error("outbox message parked", fields);
+    } else {
+      log::warn("outbox message failed, retrying", fields);
+    }
+  }
+  co_return static_cast<int>(rows->size());
 }
 
 asio::awaitable<int> Background::relay_outbox_once() {

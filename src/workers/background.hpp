@@ -3,8 +3,10 @@
 //  - admission ticker: one tick per live performance and interval (the Redis script's
 //    compare-and-set keeps several processes from double-admitting);
 //  - view refresh: performance settings and queue counters, a fallback for missed pub/sub;
-//  - outbox dispatcher: delivers each outbox row at least once to the receipt consumer, or, with
-//    a message bus (pattern A), relays it to the bus and deletes it once the broker confirmed;
+//  - outbox dispatcher: hands each outbox row to the consumer registry (no broker); deletes it
+//    once every consumer of its topic succeeded, retries it with backoff otherwise, and parks it
+//    (kept, counted in /metrics) after RetryPolicy::max_attempts deliveries; with a message bus
+//    (pattern A) it relays the row to the bus instead and deletes it once the broker confirmed;
 //  - payment reconciler and order expiry sweeper.
 // Each loop runs under a Supervisor: a loop that throws is logged, counted and started again after
 // a backoff, and close() waits until every loop has finished its current round.
@@ -13,6 +15,7 @@
 #include <functional>
 #include <memory>
 
+#include "app/consumers.hpp"
 #include "app/deps.hpp"
 #include "app/ports/messaging.hpp"
 #include "common/metrics.hpp"
@@ -24,10 +27,12 @@ struct BackgroundOptions {
   std::chrono::milliseconds tick_poll{50};
   std::chrono::milliseconds refresh{1000};
   std::chrono::milliseconds outbox_poll{200};
-  std::chrono::milliseconds reconcile{1000};
-  // Claimed outbox rows stay invisible to other dispatchers this long; a row not delivered (or
-  // not confirmed) by then is claimed again. Longer than the bus's confirm timeout.
+  // A claimed row stays invisible to other dispatchers this long (a crashed dispatcher's rows
+  // come back after it): longer than the slowest consumer (the SMTP timeout) and than the bus's
+  // confirm timeout.
   std::chrono::milliseconds outbox_lease{30000};
+  app::RetryPolicy outbox_retry;
+  std::chrono::milliseconds reconcile{1000};
   int outbox_batch = 200;
   // Which loops run. Pattern A: an API process runs only the refresher (its queue view and
   // settings), a worker runs them all.
@@ -35,7 +40,7 @@ struct BackgroundOptions {
   bool run_refresher = true;
   bool run_dispatcher = true;
   bool run_reconciler = true;
-  // Pattern A: the dispatcher publishes outbox rows here instead of the receipt sink.
+  // Pattern A: the dispatcher publishes outbox rows here instead of the consumer registry.
   app::MessageBus* bus = nullptr;
   SupervisorOptions supervision;
   // Called at the start of every round with the loop's name ("ticker", "refresher", "dispatcher",
@@ -45,9 +50,9 @@ struct BackgroundOptions {
 
 class Background {
  public:
-  Background(app::Deps deps, app::OutboxRepo& outbox, app::ReceiptSink& sink,
+  Background(app::Deps deps, app::OutboxRepo& outbox, app::ConsumerRegistry& consumers,
              BackgroundOptions o = {}, metrics::Registry* m = nullptr)
-      : d_(deps), outbox_(outbox), sink_(sink), o_(o), metrics_(m) {}
+      : d_(deps), outbox_(outbox), consumers_(consumers), o_(o), metrics_(m) {}
   ~Background();  // close() must have completed if start() ran
   // Spawns every loop on `ex` under the supervisor.
   void start(boost::asio::any_io_executor ex);
@@ -57,7 +62,7 @@ class Background {
   // round in progress (an admission tick being recorded, a payment being settled) finishes.
   boost::asio::awaitable<void> close();
 
-  // One step each, for tests.
+  // One step each, for tests. dispatch_outbox_once returns the rows claimed.
   boost::asio::awaitable<int> dispatch_outbox_once();
   // Pattern A: claims due rows, publishes them to the bus, deletes those the broker confirmed.
   // Returns how many left the outbox. Nothing is claimed while the bus is not connected.
@@ -77,7 +82,7 @@ class Background {
 
   app::Deps d_;
   app::OutboxRepo& outbox_;
-  app::ReceiptSink& sink_;
+  app::ConsumerRegistry& consumers_;
   BackgroundOptions o_;
   metrics::Registry* metrics_;
   std::unique_ptr<Supervisor> sup_;

@@ -40,6 +40,16 @@ if [ "$mode" = drain ]; then
   # A payment that outlasts the drain delay is in flight when SIGTERM arrives.
   export TICKETING_PAYMENT_LATENCY_MS=2500 TICKETING_DRAIN_DELAY_MS=700
 fi
+if [ "$mode" = mail ]; then
+  # mail.py runs (kills, restarts) the service itself; short leases bring a killed process's
+  # claimed outbox rows back within seconds.
+  export TICKETING_OUTBOX_LEASE_MS=3000 TICKETING_SMTP_TIMEOUT_MS=2000 TICKETING_OUTBOX_RETRY_BASE_MS=200
+  python3 "$here/mail.py" "$bin" "$port" "$ops_port" e2e-admin "$TICKETING_PG_URL" "$TK_MAIL_DIR" "$log"
+  rc=$?
+  [ $rc = 0 ] || tail -50 "$log"
+  rm -f "$log"
+  exit $rc
+fi
 pid=
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log" "$log.state"' EXIT
 if [ "$mode" = crash ]; then

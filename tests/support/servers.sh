@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Start/stop a throw-away PostgreSQL 15 + Redis 7 on free loopback ports under DIR.
-#   servers.sh start DIR   -> writes DIR/env (TICKETING_PG_URL, TICKETING_REDIS_URL, ports, pids)
+# Start/stop a throw-away PostgreSQL 15 + Redis 7 + SMTP sink on free loopback ports under DIR.
+#   servers.sh start DIR   -> writes DIR/env (TICKETING_PG_URL, TICKETING_REDIS_URL,
+#     TICKETING_SMTP_URL, ports, TK_MAIL_DIR)
 #   servers.sh stop DIR    -> stops both and removes the data
 #   servers.sh redis-stop|redis-kill|redis-wipe|redis-start|redis-pause|redis-resume|pg-stop|
 #     pg-start DIR -> fault switches for tests (redis-wipe: kill -9 and delete its data, so the
 #     next redis-start comes back empty)
+#   servers.sh smtp-refuse|smtp-accept DIR -> the SMTP sink answers DATA with 451 (temporary
+#     refusal) / accepts again. The sink (tests/support/smtp_sink.py, aiosmtpd) starts with the
+#     others and keeps every accepted message as a file in DIR/mail (TK_MAIL_DIR).
 #   servers.sh rabbitmq-start|rabbitmq-stop DIR -> a RabbitMQ node of its own (node name, ports,
 #     epmd, cookie, data) under DIR, env in DIR/env (TICKETING_AMQP_URL, TK_AMQP_PORT). A separate
 #     fixture with its own DIR: only the tests that need a broker pay its ~7 s start.
@@ -79,7 +83,22 @@ rmq_stop_all() {
   epmd -kill >/dev/null 2>&1 || true  # epmd outlives the node; this one is ours (ERL_EPMD_PORT)
 }
 
+# Debian's aiosmtpd lives in the system Python, whatever python3 is first on PATH.
+SINK_PY=/usr/bin/python3
+smtp_up() {  # smtp_up PORT
+  setsid nohup "$SINK_PY" "$(dirname "$0")/smtp_sink.py" --port "$1" --dir "$dir/mail" \
+    --refuse-file "$dir/smtp-refuse" >>"$dir/smtp.log" 2>&1 </dev/null &
+  echo $! >"$dir/smtp.pid"
+  for _ in $(seq 100); do
+    "$SINK_PY" -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), 0.2)" \
+      2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "smtp sink did not start" >&2; cat "$dir/smtp.log" >&2; return 1
+}
+
 stop() {
+  if [ -f "$dir/smtp.pid" ]; then kill "$(cat "$dir/smtp.pid")" 2>/dev/null || true; fi
   if [ -f "$pgh/pg/postmaster.pid" ]; then as_pg "$PGBIN/pg_ctl" -D "$pgh/pg" -m immediate stop >/dev/null 2>&1 || true; fi
   if [ -f "$dir/redis.pid" ]; then kill "$(cat "$dir/redis.pid")" 2>/dev/null || true; fi
   rm -rf "$dir" "$pgh"
@@ -124,8 +143,9 @@ CONF
     if [ "$pgh" != "$dir" ]; then mkdir -m 755 "$pgh"; fi   # fresh (stop removed it), never reused
     mkdir -p "$pgh/pg"
     if [ "$(id -u)" = 0 ]; then chown -R postgres "$pgh"; chmod 755 "$dir" "$pgh"; fi
-    pg_port=$(free_port); redis_port=$(free_port)
+    pg_port=$(free_port); redis_port=$(free_port); smtp_port=$(free_port)
     while [ "$redis_port" = "$pg_port" ]; do redis_port=$(free_port); done
+    while [ "$smtp_port" = "$pg_port" ] || [ "$smtp_port" = "$redis_port" ]; do smtp_port=$(free_port); done
     as_pg "$PGBIN/initdb" -D "$pgh/pg" -U postgres -A trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1
     cat >>"$pgh/pg/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
@@ -143,6 +163,8 @@ CONF
       --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --appendonly yes \
       --appendfsync everysec --save '' >/dev/null
     for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    mkdir -p "$dir/mail"
+    smtp_up "$smtp_port"
     cat >"$dir/env" <<ENV
 TICKETING_PG_URL=postgresql://postgres@127.0.0.1:$pg_port/ticketing
 TICKETING_REDIS_URL=redis://127.0.0.1:$redis_port
@@ -151,9 +173,13 @@ TK_REDIS_PORT=$redis_port
 TK_PG_DATA=$pgh/pg
 TK_PG_BIN=$PGBIN
 TK_REDIS_DIR=$dir/redis
+TICKETING_SMTP_URL=smtp://127.0.0.1:$smtp_port
+TK_SMTP_PORT=$smtp_port
+TK_MAIL_DIR=$dir/mail
+TK_SMTP_REFUSE_FILE=$dir/smtp-refuse
 ENV
     chmod 644 "$dir/env"
-    echo "servers up: pg $pg_port redis $redis_port"
+    echo "servers up: pg $pg_port redis $redis_port smtp $smtp_port"
     ;;
   stop) stop; echo "servers stopped" ;;
   # Fault switches for tests: stop or start one server in place (same port, same data).
@@ -179,6 +205,8 @@ ENV
     for _ in $(seq 50); do redis-cli -p "$TK_REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done ;;
   pg-stop)
     . "$dir/env"; as_pg "$PGBIN/pg_ctl" -D "$pgh/pg" -m immediate stop >/dev/null 2>&1 || true ;;
+  smtp-refuse) touch "$dir/smtp-refuse" ;;
+  smtp-accept) rm -f "$dir/smtp-refuse" ;;
   pg-start)
     as_pg "$PGBIN/pg_ctl" -D "$pgh/pg" -l "$pgh/pg.log" -w -t 60 start >/dev/null ;;
   *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;

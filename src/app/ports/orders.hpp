@@ -126,10 +126,11 @@ struct OutboxRow {
   std::int64_t id = 0;
   std::string topic;
   std::string payload;
+  int attempts = 0;  // deliveries so far, this one included
 };
 
 // Transactional outbox: rows are written by OrderRepo::finalise; the dispatcher claims due rows,
-// delivers them and deletes them once the consumer has recorded them.
+// delivers them and deletes them once every consumer has succeeded.
 class OutboxRepo {
  public:
   virtual ~OutboxRepo() = default;
@@ -137,13 +138,11 @@ class OutboxRepo {
   virtual Task<void> delivered(std::int64_t id) = 0;
   virtual Task<void> delivered_all(const std::vector<std::int64_t>& ids) = 0;
   virtual Task<std::int64_t> pending() = 0;
+  // A delivery failed: due again after delay_ms, or parked (kept, never claimed again) when
+  // `park`. `error` is our own error code's text, for operators.
+  virtual Task<void> failed(std::int64_t id, Millis delay_ms, std::string error, bool park) = 0;
+  virtual Task<std::int64_t> parked() = 0;
 };
 
-// The pattern-B consumer of order.paid: records a receipt, deduped by outbox id.
-class ReceiptSink {
- public:
-  virtual ~ReceiptSink() = default;
-  virtual Task<void> record(const OutboxRow& row) = 0;
-};
 
 }  // namespace tk::app

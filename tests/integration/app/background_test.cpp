@@ -45,7 +45,8 @@ TEST(Background, ThrowingLoopIsLoggedCountedAndRestarted) {
     if (loop != "ticker") return;
     if (++ticker_rounds == 1) throw std::runtime_error("injected ticker failure");
   };
-  workers::Background bg(h.deps, *h.adapters->outbox, *h.adapters->outbox, o, &m);
+  app::ConsumerRegistry consumers(*h.adapters->processed);
+  workers::Background bg(h.deps, *h.adapters->outbox, consumers, o, &m);
   bg.start(h.io.get_executor());
 
   // Only the background ticker admits: the test moves the clock and waits for the state.

@@ -362,12 +362,13 @@ Task<std::vector<app::OutboxRow>> Outbox::claim_due(int limit, Millis retry_afte
   PG_TRY(auto r, co_await pool_->query(
                      "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = now() + "
                      "make_interval(secs => $2::float8 / 1000) WHERE id IN (SELECT id FROM outbox "
-                     "WHERE next_attempt_at <= now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) "
-                     "RETURNING id, topic, payload::text",
+                     "WHERE next_attempt_at <= now() AND parked_at IS NULL ORDER BY id LIMIT $1 "
+                     "FOR UPDATE SKIP LOCKED) RETURNING id, topic, payload::text, attempts",
                      P(arg(limit), arg(retry_after_ms))));
   std::vector<app::OutboxRow> out;
   for (int i = 0; i < r.size(); ++i) {
-    out.push_back({r.int64(i, 0), std::string(r.text(i, 1)), std::string(r.text(i, 2))});
+    out.push_back({r.int64(i, 0), std::string(r.text(i, 1)), std::string(r.text(i, 2)),
+                   static_cast<int>(r.int64(i, 3))});
   }
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.id < b.id; });
   co_return out;
@@ -394,17 +395,113 @@ Task<void> Outbox::delivered_all(const std::vector<std::int64_t>& ids) {
 }
 
 Task<std::int64_t> Outbox::pending() {
-  PG_TRY(auto r, co_await pool_->query("SELECT count(*) FROM outbox"));
+  PG_TRY(auto r, co_await pool_->query("SELECT count(*) FROM outbox WHERE parked_at IS NULL"));
   co_return r.int64(0, 0);
 }
 
-Task<void> Outbox::record(const app::OutboxRow& row) {
+Task<void> Outbox::failed(std::int64_t id, Millis delay_ms, std::string error, bool park) {
   PG_TRY(auto r, co_await pool_->query(
-                     "INSERT INTO receipts (outbox_id, order_id, account_id, body) SELECT $1, "
-                     "p->>'order_id', p->>'account_id', p FROM (SELECT $2::jsonb AS p) s "
-                     "ON CONFLICT (outbox_id) DO NOTHING",
-                     P(arg(row.id), arg(row.payload))));
+                     "UPDATE outbox SET last_error = $3, next_attempt_at = now() + "
+                     "make_interval(secs => $2::float8 / 1000), parked_at = CASE WHEN $4::boolean THEN "
+                     "now() END WHERE id = $1",
+                     P(arg(id), arg(delay_ms), arg(error), arg(park))));
   (void)r;
+  co_return Status{};
+}
+
+Task<std::int64_t> Outbox::parked() {
+  PG_TRY(auto r, co_await pool_->query("SELECT count(*) FROM outbox WHERE parked_at IS NOT NULL"));
+  co_return r.int64(0, 0);
+}
+
+// ---- Consumers
+
+Task<app::ProcessedLog::Begin> ProcessedLog::begin(std::string consumer, std::string message_id) {
+  // One statement: records the attempt unless the message is done, and reports what was there.
+  PG_TRY(auto r, co_await pool_->query(
+                     "INSERT INTO processed_messages (consumer, message_id, state, attempts) "
+                     "VALUES ($1, $2, 'attempted', 1) ON CONFLICT (consumer, message_id) DO UPDATE "
+                     "SET attempts = processed_messages.attempts + 1 WHERE "
+                     "processed_messages.state = 'attempted' RETURNING attempts",
+                     P(arg(consumer), arg(message_id))));
+  Begin b;
+  if (r.empty()) {
+    b.done = true;  // the conflict's WHERE excluded a done row
+  } else {
+    b.prior_attempts = static_cast<int>(r.int64(0, 0)) - 1;
+  }
+  co_return b;
+}
+
+Task<void> ProcessedLog::done(std::string consumer, std::string message_id) {
+  PG_TRY(auto r, co_await pool_->query(
+                     "INSERT INTO processed_messages (consumer, message_id, state, attempts, "
+                     "done_at) VALUES ($1, $2, 'done', 1, now()) ON CONFLICT (consumer, message_id) "
+                     "DO UPDATE SET state = 'done', done_at = now()",
+                     P(arg(consumer), arg(message_id))));
+  (void)r;
+  co_return Status{};
+}
+
+Task<app::ReceiptData> ReceiptReader::receipt(std::string order_id) {
+  PG_TRY(auto o, co_await pool_->query(
+                     "SELECT o.id, o.status, a.email, a.name, e.title, v.name, "
+                     "(extract(epoch from p.starts_at) * 1000)::bigint, o.total_cents, o.currency "
+                     "FROM orders o JOIN accounts a ON a.id = o.account_id "
+                     "JOIN performances p ON p.id = o.performance_id "
+                     "JOIN events e ON e.id = p.event_id JOIN venues v ON v.id = p.venue_id "
+                     "WHERE o.id = $1",
+                     P(arg(order_id))));
+  if (o.empty()) co_return Errc::not_found;
+  app::ReceiptData d;
+  d.order_id = o.text(0, 0);
+  d.status = o.text(0, 1);
+  d.email = o.text(0, 2);
+  d.buyer_name = o.text(0, 3);
+  d.event_title = o.text(0, 4);
+  d.venue_name = o.text(0, 5);
+  d.starts_at = o.int64(0, 6);
+  d.total_cents = o.int64(0, 7);
+  d.currency = o.text(0, 8);
+  PG_TRY(auto s, co_await pool_->query(
+                     "SELECT vs.section, vs.row_label, vs.number, vs.grade, "
+                     "COALESCE(pg.price_cents, 0) FROM orders o "
+                     "CROSS JOIN LATERAL unnest(o.seat_ids) AS u(seat_id) "
+                     "JOIN venue_seats vs ON vs.id = u.seat_id "
+                     "LEFT JOIN price_grades pg ON pg.performance_id = o.performance_id AND "
+                     "pg.grade = vs.grade WHERE o.id = $1 ORDER BY vs.ord",
+                     P(arg(order_id))));
+  for (int i = 0; i < s.size(); ++i) {
+    d.seats.push_back({std::string(s.text(i, 0)), std::string(s.text(i, 1)),
+                       static_cast<int>(s.int64(i, 2)), std::string(s.text(i, 3)), s.int64(i, 4)});
+  }
+  co_return d;
+}
+
+Task<void> ReceiptLedger::handle(const app::Message& m, int) {
+  auto r = co_await pg::transaction(*pool_, [&](pg::Connection& c) -> asio::awaitable<Status> {
+    TK_CO_CHECK(co_await c.query(
+        "INSERT INTO receipts (outbox_id, order_id, account_id, body) SELECT $1::bigint, "
+        "p->>'order_id', p->>'account_id', p FROM (SELECT $2::jsonb AS p) s "
+        "WHERE p->>'order_id' IS NOT NULL AND p->>'account_id' IS NOT NULL "
+        "ON CONFLICT (outbox_id) DO NOTHING",
+        P(arg(m.id), arg(m.payload))));
+    TK_CO_CHECK(co_await c.query(
+        "INSERT INTO processed_messages (consumer, message_id, state, attempts, done_at) "
+        "VALUES ($1, $2, 'done', 1, now()) ON CONFLICT (consumer, message_id) DO UPDATE SET "
+        "state = 'done', done_at = now()",
+        P(arg(name_), arg(m.id))));
+    co_return Status{};
+  });
+  if (!r) {
+    // A payload that is not JSON or whose id is not a number can never be recorded.
+    if (r.code() == pg::Errc::query_failed) {
+      Error e(Errc::invalid_field);  // by assignment: GCC 12 and braced lists in coroutines
+      e.details["reason"] = "malformed message";
+      co_return e;
+    }
+    co_return map_error(std::move(r).error());
+  }
   co_return Status{};
 }
 

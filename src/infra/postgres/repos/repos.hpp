@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "app/ports/catalog.hpp"
+#include "app/ports/consumers.hpp"
 #include "app/ports/identity.hpp"
 #include "app/ports/orders.hpp"
 #include "app/ports/queue.hpp"
@@ -112,17 +113,55 @@ class Orders final : public app::OrderRepo {
   std::shared_ptr<pg::Pool> pool_;
 };
 
-class Outbox final : public app::OutboxRepo, public app::ReceiptSink {
+class Outbox final : public app::OutboxRepo {
  public:
   explicit Outbox(std::shared_ptr<pg::Pool> p) : pool_(std::move(p)) {}
   app::Task<std::vector<app::OutboxRow>> claim_due(int limit, Millis retry_after_ms) override;
   app::Task<void> delivered(std::int64_t id) override;
   app::Task<void> delivered_all(const std::vector<std::int64_t>& ids) override;
   app::Task<std::int64_t> pending() override;
-  app::Task<void> record(const app::OutboxRow& row) override;
+  app::Task<void> failed(std::int64_t id, Millis delay_ms, std::string error, bool park) override;
+  app::Task<std::int64_t> parked() override;
 
  private:
   std::shared_ptr<pg::Pool> pool_;
+};
+
+// Idempotency records of consumers (table processed_messages).
+class ProcessedLog final : public app::ProcessedLog {
+ public:
+  explicit ProcessedLog(std::shared_ptr<pg::Pool> p) : pool_(std::move(p)) {}
+  app::Task<Begin> begin(std::string consumer, std::string message_id) override;
+  app::Task<void> done(std::string consumer, std::string message_id) override;
+
+ private:
+  std::shared_ptr<pg::Pool> pool_;
+};
+
+// What the receipt e-mail shows, by order id.
+class ReceiptReader final : public app::ReceiptReader {
+ public:
+  explicit ReceiptReader(std::shared_ptr<pg::Pool> p) : pool_(std::move(p)) {}
+  app::Task<app::ReceiptData> receipt(std::string order_id) override;
+
+ private:
+  std::shared_ptr<pg::Pool> pool_;
+};
+
+// Consumer "receipt_ledger" of order.paid: a row in `receipts` per paid order, written in one
+// transaction with its "done" record.
+class ReceiptLedger final : public app::Consumer {
+ public:
+  explicit ReceiptLedger(std::shared_ptr<pg::Pool> p) : pool_(std::move(p)) {}
+  const std::string& name() const override { return name_; }
+  const std::vector<std::string>& topics() const override { return topics_; }
+  app::Task<void> handle(const app::Message& m, int prior_attempts) override;
+  bool marks_done_itself() const override { return true; }
+
+ private:
+  std::shared_ptr<pg::Pool> pool_;
+  std::string name_ = "receipt_ledger";
+  std::vector<std::string> topics_ = {"order.paid"};
 };
 
 }  // namespace tk::pgrepo
