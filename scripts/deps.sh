@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   postgresql-15 postgresql-client-15 redis-server redis-tools rabbitmq-server librabbitmq-dev
   nodejs chromium fonts-nanum
+  libhpdf-dev libqrencode-dev poppler-utils
 )
 # The web front-end needs npm: Debian's package, unless the installed Node.js brings its own
 # (NodeSource's nodejs does, and conflicts with Debian's npm).

@@ -23,6 +23,8 @@ std::unique_ptr<Adapters> Adapters::create(boost::asio::any_io_executor ex,
   a->ledger = std::make_unique<pgrepo::QueueLedger>(a->pool);
   a->orders = std::make_unique<pgrepo::Orders>(a->pool);
   a->outbox = std::make_unique<pgrepo::Outbox>(a->pool);
+  a->tickets = std::make_unique<pgrepo::Tickets>(a->pool);
+  a->documents = std::make_unique<pdf::TicketDocuments>(a->tickets.get(), o.render_pool, o.pdf);
   a->sessions = std::make_unique<redisstore::Sessions>(a->redis);
   a->queue = std::make_unique<redisstore::Queue>(a->redis);
   a->holds = std::make_unique<redisstore::Holds>(a->redis);
@@ -34,6 +36,8 @@ app::Ports Adapters::ports() const {
   app::Ports p{accounts.get(), sessions.get(), catalog.get(), catalog_writer.get(), queue.get(),
                ledger.get(),   holds.get(),    orders.get(),  payments.get()};
   p.session_records = session_records.get();
+  p.tickets = tickets.get();
+  p.ticket_documents = documents.get();
   return p;
 }
 
