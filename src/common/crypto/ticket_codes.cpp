@@ -1,5 +1,6 @@
 #include "common/crypto/ticket_codes.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "common/crypto/encoding.hpp"

@@ -58,7 +58,8 @@ app::Task<std::vector<app::Document>> TicketDocuments::for_order(const std::stri
   std::vector<app::Document> out;
   for (const auto& s : sheets) {
     if (s.ticket.status == domain::TicketStatus::void_ && !include_void) continue;
-    TK_CO_TRY(auto d, co_await render_one(page_of(s)));
+    TicketPage page = page_of(s);  // named, not a prvalue in co_await (GCC 12)
+    TK_CO_TRY(auto d, co_await render_one(std::move(page)));
     out.push_back(std::move(d));
   }
   co_return out;
@@ -67,7 +68,8 @@ app::Task<std::vector<app::Document>> TicketDocuments::for_order(const std::stri
 app::Task<app::Document> TicketDocuments::for_ticket(const std::string& ticket_id) {
   TK_CO_TRY(auto s, co_await repo_->sheet(ticket_id));
   if (!s) co_return app::Errc::not_found;
-  co_return co_await render_one(page_of(*s));
+  TicketPage page = page_of(*s);
+  co_return co_await render_one(std::move(page));
 }
 
 }  // namespace tk::pdf

@@ -127,6 +127,7 @@ TEST(CheckIn, ConcurrentScansFromTwoProcessesAdmitOnce) {
     co_return 0;
   });
   second->stop();
+  h.io.run_for(200ms);  // let the second process's connections close
   int admitted = 0, already = 0;
   std::set<std::int64_t> times;
   Millis winner_at = 0;
