@@ -1,7 +1,7 @@
 // Per-ticket pieces shared by the confirmation and "my orders": the status badge and the e-ticket
 // download. The PDF route needs the session header, so the link fetches the file and hands the
 // browser a blob to save (a plain href cannot carry Authorization).
-import { call, ApiError, type Ticket } from '../api';
+import { ApiError, type Ticket } from '../api';
 import { h, message } from '../dom';
 import { formatDate, t, type Key } from '../i18n';
 import { session } from '../state';
