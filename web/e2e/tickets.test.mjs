@@ -1,6 +1,8 @@
 // After the sale: the buyer downloads an e-ticket PDF from the confirmation, door staff check the
 // ticket in on the door page (keyboard only), a second scan says "already checked in" with the
 // time, and "my orders" shows the ticket as checked in. In English and Korean.
+// Waits use locators, not waitForFunction: its requestAnimationFrame polling stalls in a page that
+// is not in front (the staff and buyer pages share one browser).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -61,7 +63,8 @@ test('tickets: PDF download, door check-in, second scan already checked in', { t
     await staff.keyboard.insertText(first.code);
     await staff.keyboard.press('Enter');
     const msg = staff.getByTestId('door-message');
-    await staff.waitForFunction(() => document.querySelector('[data-testid="door-message"]')?.dataset.outcome === 'checked_in');
+    await msg.waitFor();
+    assert.equal(await msg.getAttribute('data-outcome'), 'checked_in', await msg.textContent());
     assert.match(await msg.textContent(), /Welcome! Checked in: seat/);
     // The code field is cleared and focused for the next scan.
     assert.equal(await staff.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'door-code');
@@ -69,15 +72,17 @@ test('tickets: PDF download, door check-in, second scan already checked in', { t
     await shot(staff, 'door-checked-in');
 
     // Second scan: already checked in, with the time of the first.
-    await staff.keyboard.insertText(first.code);
-    await staff.keyboard.press('Enter');
-    await staff.waitForFunction(() => document.querySelector('[data-testid="door-message"]')?.dataset.outcome === 'already_checked_in');
+    // (through the locator: a screenshot may take the keyboard focus from the page)
+    const codeField = staff.getByTestId('door-code');
+    await codeField.fill(first.code);
+    await codeField.press('Enter');
+    await staff.locator('[data-testid="door-message"][data-outcome="already_checked_in"]').waitFor();
     assert.match(await msg.textContent(), /Already checked in at .*\d{2}:\d{2}/);
     await shot(staff, 'door-already-checked-in');
     // A code that does not verify.
-    await staff.keyboard.insertText('not-a-ticket-code');
-    await staff.keyboard.press('Enter');
-    await staff.waitForFunction(() => document.querySelector('[data-testid="door-message"]')?.dataset.outcome === 'unknown');
+    await codeField.fill('not-a-ticket-code');
+    await codeField.press('Enter');
+    await staff.locator('[data-testid="door-message"][data-outcome="unknown"]').waitFor();
 
     // The buyer's orders show it checked in; the other ticket is still valid.
     await page.goto('/me/orders');
@@ -96,11 +101,11 @@ test('tickets: PDF download, door check-in, second scan already checked in', { t
     await ko.getByLabel('입장 토큰').fill(door.token);
     await ko.getByLabel('티켓 코드').fill(order.tickets[1].code);
     await ko.getByLabel('티켓 코드').press('Enter');
-    await ko.waitForFunction(() => document.querySelector('[data-testid="door-message"]')?.dataset.outcome === 'checked_in');
+    await ko.locator('[data-testid="door-message"][data-outcome="checked_in"]').waitFor();
     assert.match(await ko.getByTestId('door-message').textContent(), /입장 완료/);
     await ko.getByLabel('티켓 코드').fill(order.tickets[1].code);
     await ko.getByLabel('티켓 코드').press('Enter');
-    await ko.waitForFunction(() => document.querySelector('[data-testid="door-message"]')?.dataset.outcome === 'already_checked_in');
+    await ko.locator('[data-testid="door-message"][data-outcome="already_checked_in"]').waitFor();
     assert.match(await ko.getByTestId('door-message').textContent(), /이미 입장한 티켓입니다/);
     await shot(ko, 'door-already-checked-in-ko');
 
