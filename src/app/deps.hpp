@@ -12,12 +12,15 @@
 #include "app/ports/identity.hpp"
 #include "app/ports/orders.hpp"
 #include "app/ports/queue.hpp"
+#include "app/ports/ticket_documents.hpp"
+#include "app/ports/tickets.hpp"
 #include "app/queue_view.hpp"
 #include "app/single_flight.hpp"
 #include "common/clock.hpp"
 
 namespace tk::crypto {
 class Signer;
+class TicketCodeSigner;
 class PasswordHasher;
 }  // namespace tk::crypto
 
@@ -47,11 +50,15 @@ struct Ports {
   OrderRepo* orders = nullptr;
   PaymentGateway* payments = nullptr;
   SessionRepo* session_records = nullptr;
+  TicketRepo* tickets = nullptr;
+  TicketDocuments* ticket_documents = nullptr;
 };
 
 struct Shared {
   const Clock* clock = nullptr;
   const crypto::Signer* signer = nullptr;
+  // Ed25519 ticket codes. Unset (some tests): codes are MAC-signed by `signer`, as before.
+  const crypto::TicketCodeSigner* ticket_signer = nullptr;
   crypto::PasswordHasher* hasher = nullptr;
   // Password hashes in flight per client address (sign-ups and log-ins); nullptr: no bound.
   InFlightLimit* hashes_per_client = nullptr;
@@ -68,6 +75,7 @@ struct Shared {
   Shared(const Shared& o)
       : clock(o.clock),
         signer(o.signer),
+        ticket_signer(o.ticket_signer),
         hasher(o.hasher),
         hashes_per_client(o.hashes_per_client),
         view(o.view),

@@ -54,6 +54,10 @@ std::string_view code_name(Errc e) {
       return "unavailable";
     case Errc::internal:
       return "internal";
+    case Errc::already_checked_in:
+      return "already_checked_in";
+    case Errc::forbidden:
+      return "forbidden";
   }
   return "internal";
 }

@@ -29,7 +29,9 @@ enum class Errc {
   out_of_range,
   rate_limited,
   unavailable,  // a dependency is down or saturated: nothing was changed
-  internal
+  internal,
+  already_checked_in,  // 409: a later scan of a ticket (details.checked_in_at)
+  forbidden,           // 403: a door token of another performance
 };
 
 const std::error_category& category();

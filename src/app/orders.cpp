@@ -7,6 +7,7 @@
 #include "app/seats.hpp"
 #include "app/waiting_room.hpp"
 #include "common/crypto/encoding.hpp"
+#include "common/crypto/ticket_codes.hpp"
 #include "common/crypto/tokens.hpp"
 #include "common/deadline.hpp"
 #include "domain/rules.hpp"
@@ -80,7 +81,10 @@ std::string provider_key(const std::string& account_id, const std::string& key,
 std::string paid_body(const domain::Order& o) {
   json::array tickets;
   for (const auto& t : o.tickets) {
-    tickets.push_back(json::object{{"id", t.id}, {"seat_id", t.seat_id}, {"code", t.code}});
+    tickets.push_back(json::object{{"id", t.id},
+                                   {"seat_id", t.seat_id},
+                                   {"code", t.code},
+                                   {"status", domain::to_string(t.status)}});
   }
   return json::serialize(
       json::object{{"order_id", o.id}, {"status", "paid"}, {"tickets", std::move(tickets)}});
@@ -217,8 +221,9 @@ Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::s
     domain::Ticket t;
     t.id = crypto::new_id("tkt_");
     t.seat_id = seat;
-    t.code =
-        crypto::encode(*d_.shared->signer, crypto::TicketCode{t.id, order.performance_id, seat});
+    const crypto::TicketCode tc{t.id, order.performance_id, seat};
+    t.code = d_.shared->ticket_signer != nullptr ? d_.shared->ticket_signer->sign(tc)
+                                                 : crypto::encode(*d_.shared->signer, tc);
     paid.tickets.push_back(std::move(t));
   }
   FinalSale sale;

@@ -57,6 +57,25 @@ std::optional<OrderStatus> parse_order_status(std::string_view s) {
   return std::nullopt;
 }
 
+const char* to_string(TicketStatus s) {
+  switch (s) {
+    case TicketStatus::valid:
+      return "valid";
+    case TicketStatus::checked_in:
+      return "checked_in";
+    case TicketStatus::void_:
+      return "void";
+  }
+  return "void";
+}
+
+std::optional<TicketStatus> parse_ticket_status(std::string_view s) {
+  for (auto v : {TicketStatus::valid, TicketStatus::checked_in, TicketStatus::void_}) {
+    if (s == to_string(v)) return v;
+  }
+  return std::nullopt;
+}
+
 OrderStatus effective_status(const Order& o, Millis now) {
   if (o.stored_status == OrderStatus::pending && now >= o.expires_at) return OrderStatus::expired;
   return o.stored_status;

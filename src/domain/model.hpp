@@ -93,10 +93,17 @@ enum class OrderStatus { pending, paid, expired, cancelled };
 const char* to_string(OrderStatus s);
 std::optional<OrderStatus> parse_order_status(std::string_view s);
 
+// valid -> checked_in (first scan at the door) or void (refunded). Stored in PostgreSQL.
+enum class TicketStatus { valid, checked_in, void_ };
+const char* to_string(TicketStatus s);
+std::optional<TicketStatus> parse_ticket_status(std::string_view s);
+
 struct Ticket {
   std::string id;
   std::string seat_id;
   std::string code;
+  TicketStatus status = TicketStatus::valid;
+  Millis checked_in_at = 0;  // 0: not checked in
 };
 
 struct Order {

@@ -26,6 +26,8 @@ std::unique_ptr<Adapters> Adapters::create(boost::asio::any_io_executor ex,
   a->processed = std::make_unique<pgrepo::ProcessedLog>(a->pool);
   a->receipts = std::make_unique<pgrepo::ReceiptReader>(a->pool);
   a->receipt_ledger = std::make_unique<pgrepo::ReceiptLedger>(a->pool);
+  a->tickets = std::make_unique<pgrepo::Tickets>(a->pool);
+  a->documents = std::make_unique<pdf::TicketDocuments>(a->tickets.get(), o.render_pool, o.pdf);
   a->sessions = std::make_unique<redisstore::Sessions>(a->redis);
   a->queue = std::make_unique<redisstore::Queue>(a->redis);
   a->holds = std::make_unique<redisstore::Holds>(a->redis);
@@ -37,6 +39,8 @@ app::Ports Adapters::ports() const {
   app::Ports p{accounts.get(), sessions.get(), catalog.get(), catalog_writer.get(), queue.get(),
                ledger.get(),   holds.get(),    orders.get(),  payments.get()};
   p.session_records = session_records.get();
+  p.tickets = tickets.get();
+  p.ticket_documents = documents.get();
   return p;
 }
 

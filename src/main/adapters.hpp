@@ -7,7 +7,9 @@
 #include <string>
 
 #include "app/deps.hpp"
+#include "common/crypto/blocking_pool.hpp"
 #include "infra/payment/fake_provider.hpp"
+#include "infra/pdf/ticket_documents.hpp"
 #include "infra/postgres/pool.hpp"
 #include "infra/postgres/repos/repos.hpp"
 #include "infra/redis/client.hpp"
@@ -22,6 +24,8 @@ struct AdapterOptions {
   redis::Endpoint redis;
   redis::Options redis_options;
   payment::FakeProviderOptions payment;
+  crypto::BlockingPool* render_pool = nullptr;  // PDF rendering (process-wide); nullptr: inline
+  pdf::RenderOptions pdf;
 };
 
 struct Adapters {
@@ -41,6 +45,8 @@ struct Adapters {
   std::unique_ptr<pgrepo::ProcessedLog> processed;
   std::unique_ptr<pgrepo::ReceiptReader> receipts;
   std::unique_ptr<pgrepo::ReceiptLedger> receipt_ledger;
+  std::unique_ptr<pgrepo::Tickets> tickets;
+  std::unique_ptr<pdf::TicketDocuments> documents;
   std::unique_ptr<redisstore::Sessions> sessions;
   std::unique_ptr<redisstore::Queue> queue;
   std::unique_ptr<redisstore::Holds> holds;

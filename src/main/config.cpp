@@ -8,6 +8,7 @@
 
 #include "app/deps.hpp"
 #include "app/errors.hpp"
+#include "common/crypto/ticket_codes.hpp"
 #include "http/client_address.hpp"
 
 namespace tk::service {
@@ -93,6 +94,12 @@ Result<Config> load_config() {
     get("TICKETING_SECRET_KID", c.secret_kid);
     get("TICKETING_SECRET_PREVIOUS", c.previous_secret);
     get("TICKETING_ADMIN_TOKEN", c.admin_token);
+    get("TICKETING_TICKET_SIGNING_SEED", c.ticket_signing_seed);
+    get("TICKETING_TICKET_SIGNING_KID", c.ticket_signing_kid);
+    get("TICKETING_TICKET_SIGNING_PREVIOUS", c.ticket_signing_previous);
+    get("TICKETING_PDF_THREADS", c.pdf_threads);
+    get("TICKETING_PDF_QUEUE", c.pdf_queue);
+    get("TICKETING_PDF_FONT", c.pdf_font);
     get("TICKETING_ARGON2_OPSLIMIT", c.argon2_opslimit);
     get("TICKETING_ARGON2_MEMLIMIT_KIB", c.argon2_memlimit_kib);
     get("TICKETING_ARGON2_THREADS", c.argon2_threads);
@@ -191,6 +198,19 @@ Result<Config> load_config() {
   }
   if (c.rate_per_address < 0 || c.signups_per_minute < 1 || c.admin_failures_per_minute < 1) {
     return Error{app::Errc::out_of_range, {{"field", "rate limits"}}};
+  }
+  if (c.pdf_threads < 1 || c.pdf_queue < 1) {
+    return Error{app::Errc::out_of_range, {{"field", "TICKETING_PDF_THREADS / TICKETING_PDF_QUEUE"}}};
+  }
+  if (!c.ticket_signing_seed.empty() && !crypto::parse_key_bytes(c.ticket_signing_seed)) {
+    return Error{app::Errc::invalid_field,
+                 {{"field", "TICKETING_TICKET_SIGNING_SEED"},
+                  {"reason", "32 bytes: 43 base64url characters or 64 hex digits"}}};
+  }
+  if (!crypto::parse_public_keys(c.ticket_signing_previous)) {
+    return Error{app::Errc::invalid_field,
+                 {{"field", "TICKETING_TICKET_SIGNING_PREVIOUS"},
+                  {"reason", "kid:public_key pairs, comma-separated"}}};
   }
   if (c.secret.size() < 32) {
     return Error{

@@ -37,6 +37,15 @@ struct Config {
   std::string secret;
   std::string secret_kid = "k1";
   std::string previous_secret;  // "kid:secret" still accepted for verification (key rotation)
+  // Ed25519 ticket codes: a 32-byte seed (43 base64url chars or 64 hex digits), its kid, and
+  // "kid:public_key,..." of earlier keys that still verify. No seed: derived from `secret`
+  // (development only; logged as a warning).
+  std::string ticket_signing_seed;
+  std::string ticket_signing_kid = "e1";
+  std::string ticket_signing_previous;
+  int pdf_threads = 2;  // e-ticket rendering threads (CPU-bound, tens of ms per document)
+  int pdf_queue = 64;   // documents waiting for a thread; past it: 503
+  std::string pdf_font{"/usr/share/fonts/truetype/nanum/NanumGothic.ttf"};
   std::string admin_token;
   unsigned long long argon2_opslimit = 3;
   std::size_t argon2_memlimit_kib = 64 * 1024;

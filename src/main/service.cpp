@@ -6,6 +6,7 @@
 #include "common/crypto/encoding.hpp"
 #include "common/crypto/password.hpp"
 #include "common/crypto/signer.hpp"
+#include "common/crypto/ticket_codes.hpp"
 #include "common/log.hpp"
 #include "common/log_async.hpp"
 #include "common/metrics.hpp"
@@ -41,6 +42,8 @@ struct Service::Impl {
   Config cfg;
   OffsetClock clock;
   std::unique_ptr<crypto::Signer> signer;
+  std::unique_ptr<crypto::TicketCodeSigner> ticket_signer;
+  std::unique_ptr<crypto::BlockingPool> render_pool;
   std::unique_ptr<crypto::PasswordHasher> hasher;
   std::unique_ptr<app::InFlightLimit> hashes_per_client;
   app::QueueView view;
@@ -160,6 +163,26 @@ Status Service::prepare(std::chrono::seconds wait) {
   auto ring = crypto::KeyRing::create(secrets, cfg.secret_kid);
   if (!ring) return std::move(ring).error();
   s.signer = std::make_unique<crypto::Signer>(std::move(*ring));
+  {
+    std::string seed;
+    if (cfg.ticket_signing_seed.empty()) {
+      log::warn("TICKETING_TICKET_SIGNING_SEED unset: ticket codes signed with a key derived "
+                "from TICKETING_SECRET (development only)",
+                {});
+      seed = crypto::derive_dev_seed(cfg.secret);
+    } else {
+      seed = *crypto::parse_key_bytes(cfg.ticket_signing_seed);
+    }
+    auto previous = crypto::parse_public_keys(cfg.ticket_signing_previous);
+    auto ts = crypto::TicketCodeSigner::create(seed, cfg.ticket_signing_kid,
+                                               previous ? std::move(*previous)
+                                                        : std::vector<crypto::PublicKey>{});
+    sodium_memzero(seed.data(), seed.size());
+    if (!ts) return std::move(ts).error();
+    s.ticket_signer = std::make_unique<crypto::TicketCodeSigner>(std::move(*ts));
+  }
+  s.render_pool = std::make_unique<crypto::BlockingPool>(
+      cfg.pdf_threads, static_cast<std::size_t>(cfg.pdf_queue));
   crypto::PasswordOptions po;
   po.opslimit = cfg.argon2_opslimit;
   po.memlimit = cfg.argon2_memlimit_kib * 1024;
@@ -199,6 +222,7 @@ Status Service::prepare(std::chrono::seconds wait) {
 
   s.shared.clock = &s.clock;
   s.shared.signer = s.signer.get();
+  s.shared.ticket_signer = s.ticket_signer.get();
   s.shared.hasher = s.hasher.get();
   s.shared.hashes_per_client = s.hashes_per_client.get();
   s.shared.view = &s.view;
@@ -248,6 +272,8 @@ Status Service::prepare(std::chrono::seconds wait) {
     ao_store.redis_options.max_pending = static_cast<std::size_t>(cfg.redis_max_pending);
     ao_store.payment.latency = std::chrono::milliseconds(cfg.payment_latency_ms);
     ao_store.payment.timeout = std::chrono::milliseconds(cfg.payment_timeout_ms);
+    ao_store.render_pool = s.render_pool.get();
+    ao_store.pdf.font_path = cfg.pdf_font;
     w->a = Adapters::create(ex, ao_store);
     w->deps.shared = &s.shared;
     w->deps.ports = w->a->ports();
@@ -371,9 +397,9 @@ Status Service::prepare(std::chrono::seconds wait) {
     mo.password = s.cfg.smtp_password;
     mo.timeout = std::chrono::milliseconds(s.cfg.smtp_timeout_ms);
     s.mailer = std::make_unique<mail::SmtpMailer>(mo, s.clock);
-    // E-ticket attachments come from app::TicketDocuments once a renderer is wired in here.
-    s.receipt_mail = std::make_unique<app::ReceiptMailConsumer>(*w0.a->receipts, nullptr,
-                                                                *s.mailer, s.cfg.mail_from);
+    // One PDF e-ticket per ticket, rendered off the I/O threads (the first worker's renderer).
+    s.receipt_mail = std::make_unique<app::ReceiptMailConsumer>(
+        *w0.a->receipts, w0.a->documents.get(), *s.mailer, s.cfg.mail_from);
     s.consumers->add(*s.receipt_mail);
   } else {
     log::warn("TICKETING_SMTP_URL not set: no receipt e-mails are sent", {});

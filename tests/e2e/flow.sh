@@ -133,6 +133,30 @@ check "two sold" 2 "$(echo "$BODY" | J 'sum(1 for s in d["seats"] if s["state"]=
 req POST "/v1/performances/$PERF/holds" "{\"seat_ids\":[\"$S1\"]}" "${U[@]}" "${Z[@]}"; check "sold seat cannot be held" 422 "$CODE"
 check "limit reached (2 bought)" seat_limit_reached "$(echo "$BODY" | J 'd["error"]["code"]')"
 
+# --- e-tickets and check-in at the door
+TKT=$(echo "$PAID" | J 'd["tickets"][0]["id"]'); CODE1=$(echo "$PAID" | J 'd["tickets"][0]["code"]')
+check "ticket status in payment" valid "$(echo "$PAID" | J 'd["tickets"][0]["status"]')"
+req GET /v1/checkin/keys; check "checkin keys" 200 "$CODE"
+check "key alg" Ed25519 "$(echo "$BODY" | J 'd["keys"][0]["alg"]')"
+check "key kid is the code's" "$(echo "$CODE1" | cut -d. -f1)" "$(echo "$BODY" | J 'd["keys"][0]["kid"]')"
+out=$(mktemp); pdf_code=$(curl -s -o "$out" -w '%{http_code} %{content_type}' "$BASE/v1/tickets/$TKT/pdf" "${U[@]}")
+check "ticket pdf" "200 application/pdf" "$pdf_code"; check "pdf magic" "%PDF-" "$(head -c 5 "$out")"; rm -f "$out"
+req GET "/v1/tickets/$TKT/pdf"; check "pdf without session" 401 "$CODE"
+req GET "/v1/tickets/tkt_nope/pdf" "" "${U[@]}"; check "pdf of unknown ticket" 404 "$CODE"
+req POST "/v1/admin/performances/$PERF/door-tokens" '{}' "${A[@]}"; check "door token" 201 "$CODE"; DOOR=$(echo "$BODY" | J 'd["token"]')
+req POST "/v1/admin/performances/$PERF/door-tokens" '{"ttl_seconds":5}' "${A[@]}"; check "door token ttl out of range" 422 "$CODE"
+req POST "/v1/admin/performances/prf_nope/door-tokens" '{}' "${A[@]}"; check "door token unknown performance" 404 "$CODE"
+req POST "/v1/admin/performances/$PERF/door-tokens" '{}'; check "door token without admin" 401 "$CODE"
+D=(-H "Authorization: Bearer $DOOR")
+req POST /v1/admin/checkin "{\"code\":\"$CODE1\"}"; check "checkin without credential" 401 "$CODE"
+req POST /v1/admin/checkin '{"code":""}' "${D[@]}"; check "checkin empty code" 400 "$CODE"
+req POST /v1/admin/checkin '{"code":"e1.AAAA.BBBB"}' "${D[@]}"; check "checkin forged code" 404 "$CODE"
+req POST /v1/admin/checkin "{\"code\":\"$CODE1\"}" "${D[@]}"; check "first scan" 200 "$CODE"; AT=$(echo "$BODY" | J 'd["checked_in_at"]')
+check "first scan ticket" "$TKT" "$(echo "$BODY" | J 'd["ticket_id"]')"
+req POST /v1/admin/checkin "{\"code\":\"$CODE1\"}" "${A[@]}"; check "second scan" 409 "$CODE"
+check "already_checked_in" already_checked_in "$(echo "$BODY" | J 'd["error"]["code"]')"; check "first scan time" "$AT" "$(echo "$BODY" | J 'd["error"]["details"]["checked_in_at"]')"
+req GET "/v1/orders/$ORDER" "" "${U[@]}"; check "ticket checked in on the order" "checked_in $AT" "$(echo "$BODY" | J '" ".join([[t["status"], t.get("checked_in_at", "")] for t in d["tickets"] if t["id"] == "'"$TKT"'"][0])')"
+
 # --- another buyer: sold seats are unavailable, release works
 EMAIL2="second$RANDOM$RANDOM@example.com"
 req POST /v1/accounts "{\"email\":\"$EMAIL2\",\"password\":\"correct horse\",\"name\":\"Lee\"}"

@@ -80,7 +80,8 @@ export interface SectionSummary {
 }
 export interface SeatStates { version: number; seats: { id: string; state: 'available' | 'held' | 'sold' }[] }
 export interface Hold { hold_id: string; seat_ids: string[]; expires_at: string }
-export interface Ticket { id: string; seat_id: string; code: string }
+export interface Ticket { id: string; seat_id: string; code: string; status?: 'valid' | 'checked_in' | 'void'; checked_in_at?: string }
+export interface CheckedIn { ticket_id: string; seat_id: string; performance_id: string; checked_in_at: string }
 export interface Order {
   id: string; status: 'pending' | 'paid' | 'expired' | 'cancelled'; performance_id: string; hold_id: string;
   seat_ids: string[]; total_cents: number; currency: string; expires_at: string; tickets?: Ticket[];

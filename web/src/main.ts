@@ -13,6 +13,7 @@ import { ordersView } from './views/orders';
 import { adminHomeView } from './views/admin-home';
 import { adminCreateView } from './views/admin-create';
 import { dashboardView } from './views/dashboard';
+import { doorView } from './views/door';
 
 function chooseLang(): void {
   setLang(detectLang(localStorage.getItem('tk.lang'), navigator.languages ?? [navigator.language]));
@@ -28,6 +29,7 @@ function header(): void {
   const isAdmin = location.pathname.startsWith('/admin');
   const links = isAdmin
     ? [h('a', { href: '/admin' }, t('admin.title')), adminToken() ? h('a', { href: '/admin/new' }, t('admin.create')) : null,
+       h('a', { href: '/door' }, t('nav.door')),
        h('a', { href: '/' }, t('nav.events'))]
     : [h('a', { href: '/' }, t('nav.events')),
        s ? h('a', { href: '/me/orders' }, t('nav.orders')) : null,
@@ -60,6 +62,7 @@ route('/me/orders', ordersView);
 route('/admin', adminHomeView);
 route('/admin/new', adminCreateView);
 route('/admin/p/:pid', dashboardView);
+route('/door', doorView);
 
 chooseLang();
 onRender(() => { header(); (document.getElementById('main') as HTMLElement).focus({ preventScroll: true }); });

@@ -5,4 +5,5 @@
 #include "common/crypto/keyring.hpp"
 #include "common/crypto/password.hpp"
 #include "common/crypto/signer.hpp"
+#include "common/crypto/ticket_codes.hpp"
 #include "common/crypto/tokens.hpp"

@@ -14,8 +14,15 @@
 
 namespace tk::crypto {
 
-enum class Purpose : std::uint8_t { queue_ticket = 1, access = 2, session = 3, ticket_code = 4 };
-inline constexpr std::size_t kPurposeCount = 4;
+// Appending a purpose is safe: keys are derived per purpose, the existing ones do not change.
+enum class Purpose : std::uint8_t {
+  queue_ticket = 1,
+  access = 2,
+  session = 3,
+  ticket_code = 4,
+  door = 5,
+};
+inline constexpr std::size_t kPurposeCount = 5;
 constexpr bool valid_purpose(std::uint8_t p) { return p >= 1 && p <= kPurposeCount; }
 
 class KeyRing {

@@ -86,6 +86,22 @@ tk::Result<TicketCode> decode_ticket_code(const Signer& s, std::string_view toke
   return TicketCode{std::string(f[0]), std::string(f[1]), std::string(f[2])};
 }
 
+std::string encode(const Signer& s, const DoorToken& t) {
+  const Num exp(t.expires_at);
+  const std::string_view f[] = {t.performance_id, exp.view()};
+  return s.sign_views(Purpose::door, f);
+}
+
+tk::Result<DoorToken> decode_door_token(const Signer& s, std::string_view token, Millis now) {
+  TokenFields f;
+  if (auto st = s.verify_into(Purpose::door, token, f); !st) return std::move(st).error();
+  if (f.size() != 2) return Errc::malformed;
+  auto exp = parse_num(f[1]);
+  if (!exp) return Errc::malformed;
+  if (now >= *exp) return Errc::expired;
+  return DoorToken{std::string(f[0]), *exp};
+}
+
 std::string new_session_token(const Signer& s, std::string* session_id_out) {
   std::string id = new_id("ses_");
   const std::string_view f[] = {id};

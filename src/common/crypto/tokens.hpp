@@ -54,8 +54,19 @@ std::string encode(const Signer& s, const AccessToken& t);
 // Errc::expired once now >= expires_at (only reported for an authentic token).
 tk::Result<AccessToken> decode_access_token(const Signer& s, std::string_view token, Millis now);
 
+// The MAC-signed ticket codes of earlier orders; new codes are Ed25519 (ticket_codes.hpp).
 std::string encode(const Signer& s, const TicketCode& t);
 tk::Result<TicketCode> decode_ticket_code(const Signer& s, std::string_view token);
+
+// A door scanner's credential: check-in for one performance until `expires_at`.
+struct DoorToken {
+  std::string performance_id;
+  Millis expires_at = 0;
+  bool operator==(const DoorToken&) const = default;
+};
+std::string encode(const Signer& s, const DoorToken& t);
+// Errc::expired once now >= expires_at (only reported for an authentic token).
+tk::Result<DoorToken> decode_door_token(const Signer& s, std::string_view token, Millis now);
 
 // Session tokens: a fresh random session id ("ses_" + 22 chars) wrapped in a signed token, so a
 // forged token is refused without a Redis lookup. The id itself is what the server stores; the

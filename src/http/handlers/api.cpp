@@ -8,6 +8,7 @@
 #include "app/orders.hpp"
 #include "app/seats.hpp"
 #include "app/single_flight.hpp"
+#include "app/tickets.hpp"
 #include "app/waiting_room.hpp"
 #include "common/crypto/encoding.hpp"
 #include "http/body_cache.hpp"
@@ -137,8 +138,14 @@ json::object order_json(const domain::Order& o, Millis now, bool with_tickets) {
                  {"expires_at", rfc3339(o.expires_at)}};
   if (with_tickets) {
     json::array t;
-    for (const auto& x : o.tickets)
-      t.push_back(json::object{{"id", x.id}, {"seat_id", x.seat_id}, {"code", x.code}});
+    for (const auto& x : o.tickets) {
+      json::object tj{{"id", x.id},
+                      {"seat_id", x.seat_id},
+                      {"code", x.code},
+                      {"status", domain::to_string(x.status)}};
+      if (x.checked_in_at != 0) tj["checked_in_at"] = rfc3339(x.checked_in_at);
+      t.push_back(std::move(tj));
+    }
     j["tickets"] = std::move(t);
   }
   return j;
@@ -710,6 +717,95 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
                                     {"orders_paid", s.orders_paid},
                                     {"admission_rate_per_s", s.admission_rate_per_s}});
         }));
+
+  // ---- After the sale: e-tickets and check-in
+  r.add(Verb::get, "/v1/checkin/keys",
+        per_address(c, [c](RequestContext&) -> asio::awaitable<Response> {
+          app::Tickets tickets(c->d);
+          json::array keys;
+          for (const auto& k : tickets.checkin_keys()) {
+            keys.push_back(json::object{
+                {"kid", k.kid},
+                {"alg", "Ed25519"},
+                {"public_key", crypto::base64url_encode(std::string_view(
+                                   reinterpret_cast<const char*>(k.key.data()), k.key.size()))}});
+          }
+          auto res = ok(json::object{{"keys", std::move(keys)}});
+          res.set(beast::http::field::cache_control, "public, max-age=300");
+          co_return res;
+        }));
+  r.add(Verb::get, "/v1/tickets/{ticket_id}/pdf",
+        authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
+          app::Tickets tickets(c->d);
+          TRY_RESP(auto doc, co_await tickets.pdf(who, std::string(ctx.param("ticket_id"))));
+          Response res{st::ok, 11};
+          res.set(beast::http::field::content_type, doc.content_type);
+          res.set(beast::http::field::content_disposition,
+                  "attachment; filename=\"" + doc.filename + "\"");
+          res.set(beast::http::field::cache_control, "private, no-store");
+          res.body() = std::move(doc.data);
+          res.prepare_payload();
+          co_return res;
+        }));
+  r.add(Verb::post, "/v1/admin/performances/{pid}/door-tokens",
+        admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          Millis ttl_ms = app::kDefaultDoorTokenTtlMs;
+          if (!ctx.req.body().empty()) {
+            TRY_RESP(auto body, parse_object(ctx.req));
+            TRY_RESP(auto ttl, opt_int_field(body, "ttl_seconds"));
+            if (ttl) {
+              if (*ttl < 60 || *ttl > app::kMaxDoorTokenTtlMs / 1000) {
+                co_return error_to_response(Errc::out_of_range,
+                                            json::object{{"field", "ttl_seconds"}});
+              }
+              ttl_ms = *ttl * 1000;
+            }
+          }
+          app::Tickets tickets(c->d);
+          TRY_RESP(auto pass,
+                   co_await tickets.issue_door_token(std::string(ctx.param("pid")), ttl_ms));
+          co_return created(
+              json::object{{"token", pass.token}, {"expires_at", rfc3339(pass.expires_at)}});
+        }));
+  // The operator's token, or a door token of the ticket's performance. Wrong credentials count
+  // toward the same per-address limit as wrong admin tokens.
+  r.add(Verb::post, "/v1/admin/checkin", [c](RequestContext& ctx) -> asio::awaitable<Response> {
+    RateLimiter* failures = c->o.admin_failure_limiter;
+    std::string from = address_key(ctx.remote);
+    Millis now = c->d.now();
+    if (failures && failures->exhausted(from, now)) co_return error_to_response(Errc::rate_limited);
+    app::Tickets tickets(c->d);
+    auto tok = bearer_token(ctx.req);
+    domain::Scanner who;
+    if (!c->o.admin_token.empty() && !tok.empty() && constant_time_equal(tok, c->o.admin_token)) {
+      who.admin = true;
+    } else {
+      auto door = tickets.door_scanner(tok);
+      if (!door) {
+        if (failures) failures->allow(from, now);
+        co_return error_to_response(Errc::unauthenticated);
+      }
+      who = std::move(*door);
+    }
+    TRY_RESP(auto body, parse_object(ctx.req));
+    TRY_RESP(auto code, str_field(body, "code", 2048));
+    auto in = co_await tickets.check_in(who, std::move(code));
+    if (!in) {
+      const auto& e = in.error();
+      if (app::to_app(e.code) == Errc::already_checked_in) {
+        auto* at = e.details.if_contains("checked_in_at");
+        json::object d;
+        if (at && at->is_int64()) d["checked_in_at"] = rfc3339(at->as_int64());
+        co_return error_to_response(Errc::already_checked_in, std::move(d));
+      }
+      co_return error_to_response(e);
+    }
+    ctx.log("ticket", in->ticket_id);
+    co_return ok(json::object{{"ticket_id", in->ticket_id},
+                              {"seat_id", in->seat_id},
+                              {"performance_id", in->performance_id},
+                              {"checked_in_at", rfc3339(in->checked_in_at)}});
+  });
 
 #ifdef TK_TEST_HOOKS
   // Test builds only: black-box tests move the service clock instead of sleeping.

@@ -25,6 +25,7 @@ beast::http::status status_of(Errc e) {
     case Errc::payment_declined:
       return st::payment_required;
     case Errc::not_admitted:
+    case Errc::forbidden:
       return st::forbidden;
     case Errc::not_found:
       return st::not_found;
@@ -34,6 +35,7 @@ beast::http::status status_of(Errc e) {
     case Errc::idempotency_key_reused:
     case Errc::idempotency_in_progress:
     case Errc::email_taken:
+    case Errc::already_checked_in:
       return st::conflict;
     case Errc::too_many_seats:
     case Errc::seat_limit_reached:
@@ -102,6 +104,10 @@ std::string_view message_of(Errc e) {
       return "temporarily unavailable, retry later";
     case Errc::internal:
       return "internal error";
+    case Errc::already_checked_in:
+      return "this ticket was already checked in";
+    case Errc::forbidden:
+      return "this credential does not allow that";
   }
   return "internal error";
 }

@@ -7,6 +7,7 @@ import { forgetKey, keyFor, sendWithRetry } from '../logic/idempotency';
 import { clearQueue } from '../logic/queue-store';
 import { every, type ViewCtx } from '../router';
 import { announce, errorBox, handleAuthError, requireSession } from './common';
+import { pdfButton, ticketStatus } from './tickets';
 import { loadShow, noSeatNames, orderNumber, seatLines, seatNames, showCard, type SeatNames, type Show } from './context';
 
 interface PayResult { order_id: string; status: string; tickets: Ticket[] }
@@ -132,7 +133,8 @@ async function confirmation(main: HTMLElement, order: Order, names: SeatNames,
     const url = await QRCode.toDataURL(tk.code, { errorCorrectionLevel: 'M', margin: 2, width: 220 });
     list.appendChild(h('li', { class: 'ticket card', 'data-testid': 'ticket' },
       h('h2', {}, t('confirm.ticket', { n })),
-      h('p', {}, names.describe(tk.seat_id)),
+      h('p', {}, names.describe(tk.seat_id), ' ', ticketStatus(tk)),
+      h('p', {}, pdfButton(tk, n)),
       h('img', { src: url, width: 220, height: 220, alt: t('confirm.qr', { n }), class: 'qr', 'data-testid': 'ticket-qr', 'data-code': tk.code }),
       h('details', {}, h('summary', {}, t('confirm.code')), h('code', { class: 'code' }, tk.code))));
   }

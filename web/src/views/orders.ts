@@ -3,6 +3,7 @@ import { h, message } from '../dom';
 import { formatMoney, t, type Key } from '../i18n';
 import type { ViewCtx } from '../router';
 import { errorBox, handleAuthError, requireSession } from './common';
+import { pdfButton, ticketStatus } from './tickets';
 import { loadShow, noSeatNames, orderNumber, seatLines, seatNames, showCard, type SeatNames, type Show } from './context';
 
 /** Loads each key once, however many orders share it. */
@@ -30,7 +31,12 @@ export async function ordersView({ main, signal }: ViewCtx): Promise<void> {
         h('p', { class: 'order-foot' },
           h('span', { class: `badge st-${o.status}` }, t(`orders.status.${o.status}` as Key)), ' ',
           h('span', { class: 'total' }, formatMoney(o.total_cents, o.currency)), ' ',
-          h('a', { href: `/orders/${encodeURIComponent(o.id)}`, class: 'button secondary', 'aria-label': `${t('orders.view')} ${o.id}` }, t('orders.view')))];
+          h('a', { href: `/orders/${encodeURIComponent(o.id)}`, class: 'button secondary', 'aria-label': `${t('orders.view')} ${o.id}` }, t('orders.view'))),
+        o.tickets?.length
+          ? h('ul', { class: 'ticket-rows', 'aria-label': t('ticket.tickets'), 'data-testid': 'order-tickets' },
+            o.tickets.map((tk, i) => h('li', { 'data-testid': 'order-ticket', 'data-ticket': tk.id },
+              n.describe(tk.seat_id), ' ', ticketStatus(tk), ' ', pdfButton(tk, i + 1))))
+          : null];
       return h('li', { class: 'order-item', 'data-order': o.id }, s ? showCard(s, ...details) : h('div', { class: 'card' }, ...details));
     }));
     main.appendChild(h('ul', { class: 'order-list', 'data-testid': 'orders' }, items));

@@ -53,7 +53,9 @@ const std::error_code kClaimLost = make_error_code(Errc::hold_expired);
 Task<std::vector<domain::Order>> Orders::load_orders(std::string where, std::string a) {
   PG_TRY(auto r,
          co_await pool_->query(std::string("SELECT ") + kOrderCols +
-                                   ", t.id, t.seat_id, t.code FROM orders o LEFT JOIN tickets t "
+                                   ", t.id, t.seat_id, t.code, t.status, "
+                                   "COALESCE((extract(epoch from t.checked_in_at) * 1000)::bigint, 0) "
+                                   "FROM orders o LEFT JOIN tickets t "
                                    "ON t.order_id = o.id WHERE " +
                                    where + " ORDER BY o.created_at DESC, o.id, t.seat_id",
                                P(arg(a))));
@@ -61,8 +63,11 @@ Task<std::vector<domain::Order>> Orders::load_orders(std::string where, std::str
   for (int i = 0; i < r.size(); ++i) {
     if (out.empty() || out.back().id != r.text(i, 0)) out.push_back(order_from(r, i));
     if (!r.is_null(i, 10)) {
-      out.back().tickets.push_back(
-          {std::string(r.text(i, 10)), std::string(r.text(i, 11)), std::string(r.text(i, 12))});
+      domain::Ticket t{std::string(r.text(i, 10)), std::string(r.text(i, 11)),
+                       std::string(r.text(i, 12))};
+      t.status = domain::parse_ticket_status(r.text(i, 13)).value_or(domain::TicketStatus::void_);
+      t.checked_in_at = r.int64(i, 14);
+      out.back().tickets.push_back(std::move(t));
     }
   }
   co_return out;

@@ -8,6 +8,7 @@
 #include "app/ports/identity.hpp"
 #include "app/ports/orders.hpp"
 #include "app/ports/queue.hpp"
+#include "app/ports/tickets.hpp"
 #include "app/single_flight.hpp"
 #include "infra/postgres/pool.hpp"
 
@@ -110,6 +111,19 @@ class Orders final : public app::OrderRepo {
 
  private:
   app::Task<std::vector<domain::Order>> load_orders(std::string where_sql, std::string arg);
+  std::shared_ptr<pg::Pool> pool_;
+};
+
+class Tickets final : public app::TicketRepo {
+ public:
+  explicit Tickets(std::shared_ptr<pg::Pool> p) : pool_(std::move(p)) {}
+  app::Task<domain::ScanResult> check_in(std::string ticket_id, Millis now) override;
+  app::Task<std::optional<app::TicketInfo>> find(std::string ticket_id) override;
+  app::Task<std::optional<app::TicketSheet>> sheet(std::string ticket_id) override;
+  app::Task<std::vector<app::TicketSheet>> sheets_for_order(std::string order_id) override;
+
+ private:
+  app::Task<std::vector<app::TicketSheet>> load_sheets(std::string where_sql, std::string arg);
   std::shared_ptr<pg::Pool> pool_;
 };
 
