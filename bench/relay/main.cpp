@@ -121,7 +121,9 @@ double relay(const Args& a, const tk::amqp::Endpoint& ep) {
   tk::workers::BackgroundOptions bo;
   bo.bus = &bus;
   bo.outbox_batch = a.batch;
-  tk::workers::Background bg(tk::app::Deps{}, outbox, outbox, bo);
+  tk::pgrepo::ProcessedLog processed(pool);
+  tk::app::ConsumerRegistry unused(processed);  // the relay publishes; nothing consumes here
+  tk::workers::Background bg(tk::app::Deps{}, outbox, unused, bo);
   double seconds = -1;
   asio::co_spawn(
       io,

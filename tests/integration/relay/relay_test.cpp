@@ -120,7 +120,8 @@ TEST(Relay, CommittedRowIsDeliveredOnceAlthoughTheBrokerWasDownBeforeThePublish)
   // The row is committed; then the broker goes away before the relay runs.
   auto id = insert_row(h, "test.restart");
   tk::test::servers("rabbitmq-halt");
-  workers::Background bg(h.deps, *h.adapters->outbox, *h.adapters->outbox, relay_only(&bus));
+  app::ConsumerRegistry unused(*h.adapters->processed);  // the relay publishes; nothing consumes here
+  workers::Background bg(h.deps, *h.adapters->outbox, unused, relay_only(&bus));
   bg.start(h.io.get_executor());
   ASSERT_TRUE(eventually(
       h, [&] { return !bus.ready(); }, 20s));
@@ -165,7 +166,8 @@ TEST(Relay, RowIsNotDeletedBeforeTheBrokerConfirmed) {
       h, [&] { return inbox.consumer().connected(); }, 20s));
 
   auto id = insert_row(h, "test.confirm");
-  workers::Background bg(h.deps, *h.adapters->outbox, *h.adapters->outbox, relay_only(&bus));
+  app::ConsumerRegistry unused(*h.adapters->processed);  // the relay publishes; nothing consumes here
+  workers::Background bg(h.deps, *h.adapters->outbox, unused, relay_only(&bus));
   // The broker stops answering (SIGSTOP): the message is written to its socket, no confirm comes.
   tk::test::servers("rabbitmq-pause");
   std::optional<int> relayed;
@@ -206,7 +208,8 @@ TEST(Relay, FailedHandlingIsRetriedThroughTheBrokerThenAcknowledged) {
   ASSERT_TRUE(eventually(
       h, [&] { return bus.ready() && inbox.consumer().connected(); }, 20s));
   auto id = insert_row(h, "test.retry");
-  workers::Background bg(h.deps, *h.adapters->outbox, *h.adapters->outbox, relay_only(&bus));
+  app::ConsumerRegistry unused(*h.adapters->processed);  // the relay publishes; nothing consumes here
+  workers::Background bg(h.deps, *h.adapters->outbox, unused, relay_only(&bus));
   bg.start(h.io.get_executor());
   EXPECT_TRUE(eventually(
       h, [&] { return rec.count(std::to_string(id)) == 2; }, 20s));
