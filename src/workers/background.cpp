@@ -116,7 +116,11 @@ asio::awaitable<int> Background::dispatch_outbox_once() {
   // Claimed rows are invisible to other dispatchers for the lease; a row whose delivery failed
   // comes back after its backoff (or the lease, if this process died), so each row is delivered
   // at least once and the consumers' records make the repeats harmless.
-  auto rows = co_await outbox_.claim_due(100, o_.outbox_lease.count());
+  // A small claim: rows are handled one after another and the last of them must still be within
+  // its lease when its turn comes (a receipt renders PDFs and waits for SMTP), or another
+  // dispatcher could start it too.
+  constexpr int kDispatchBatch = 8;
+  auto rows = co_await outbox_.claim_due(kDispatchBatch, o_.outbox_lease.count());
   if (!rows) co_return 0;
   if (rows->empty() && metrics_) {
     // When idle: parked rows as PostgreSQL counts them, so the gauge survives restarts and
@@ -128,6 +132,8 @@ asio::awaitable<int> Background::dispatch_outbox_once() {
     }
   }
   for (const auto& row : *rows) {
+    // On shutdown the rest of the claim waits for its lease rather than holding the drain up.
+    if (stopping()) break;
     auto r = co_await consumers_.dispatch(std::to_string(row.id), row.topic, row.payload);
     if (r) {
       auto del = co_await outbox_.delivered(row.id);

@@ -185,7 +185,9 @@ kinds = {k for v in by_order.values() for _, k in v}
 check("kind receipt", kinds == {"receipt"}, kinds)
 copies = sum(len(v) for v in by_order.values()) - len(by_order)
 check("outbox drained, nothing parked", api.psql(PG, "SELECT count(*) FROM outbox") == "0",
-      api.psql(PG, "SELECT count(*) || ' left, ' || count(parked_at) || ' parked' FROM outbox"))
+      api.psql(PG, "SELECT count(*) || ' left, ' || count(parked_at) || ' parked; ' || "
+               "coalesce(string_agg(topic || ' attempts ' || attempts || ': ' || "
+               "coalesce(last_error, '-'), '; '), '') FROM outbox"))
 undone = api.psql(PG, f"""SELECT count(*) FROM orders o WHERE o.performance_id = '{PERF}' AND o.status = 'paid'
   AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.order_id = o.id)""")
 check("every paid order in the receipts ledger", undone == "0", undone)

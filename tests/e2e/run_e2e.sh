@@ -42,8 +42,9 @@ if [ "$mode" = drain ]; then
 fi
 if [ "$mode" = mail ]; then
   # mail.py runs (kills, restarts) the service itself; short leases bring a killed process's
-  # claimed outbox rows back within seconds.
-  export TICKETING_OUTBOX_LEASE_MS=3000 TICKETING_SMTP_TIMEOUT_MS=2000 TICKETING_OUTBOX_RETRY_BASE_MS=200
+  # claimed outbox rows back within seconds. The lease outlasts the SMTP timeout (a loaded test
+  # machine answers slowly) so one dispatcher's claim is not taken over while it sends.
+  export TICKETING_OUTBOX_LEASE_MS=6000 TICKETING_SMTP_TIMEOUT_MS=5000 TICKETING_OUTBOX_RETRY_BASE_MS=200
   python3 "$here/mail.py" "$bin" "$port" "$ops_port" e2e-admin "$TICKETING_PG_URL" "$TK_MAIL_DIR" "$log"
   rc=$?
   [ $rc = 0 ] || tail -50 "$log"
