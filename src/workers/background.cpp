@@ -116,11 +116,10 @@ asio::awaitable<int> Background::dispatch_outbox_once() {
   // Claimed rows are invisible to other dispatchers for the lease; a row whose delivery failed
   // comes back after its backoff (or the lease, if this process died), so each row is delivered
   // at least once and the consumers' records make the repeats harmless.
-  // A small claim: rows are handled one after another and the last of them must still be within
-  // its lease when its turn comes (a receipt renders PDFs and waits for SMTP), or another
-  // dispatcher could start it too.
-  constexpr int kDispatchBatch = 8;
-  auto rows = co_await outbox_.claim_due(kDispatchBatch, o_.outbox_lease.count());
+  // One row per claim: its consumers (a receipt renders PDFs and waits for SMTP, whose timeout the
+  // configuration keeps below the lease) finish within the lease, so no other dispatcher starts
+  // the same row meanwhile. Rows of a larger claim would wait their turn while their leases ran.
+  auto rows = co_await outbox_.claim_due(1, o_.outbox_lease.count());
   if (!rows) co_return 0;
   if (rows->empty() && metrics_) {
     // When idle: parked rows as PostgreSQL counts them, so the gauge survives restarts and
@@ -132,8 +131,6 @@ asio::awaitable<int> Background::dispatch_outbox_once() {
     }
   }
   for (const auto& row : *rows) {
-    // On shutdown the rest of the claim waits for its lease rather than holding the drain up.
-    if (stopping()) break;
     auto r = co_await consumers_.dispatch(std::to_string(row.id), row.topic, row.payload);
     if (r) {
       auto del = co_await outbox_.delivered(row.id);
