@@ -27,8 +27,7 @@ Result<std::string> order_of(const Message& m) {
 }
 }  // namespace
 
-Task<RefundAccepted> Refunds::request(const Principal& who, std::string order_id,
-                                      std::string key) {
+Task<RefundAccepted> Refunds::request(const Principal& who, std::string order_id, std::string key) {
   RefundRequest r;
   r.order_id = std::move(order_id);
   r.account_id = who.account_id;

@@ -704,8 +704,7 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           if (refundable) {
             auto t = parse_rfc3339(*refundable);
             if (!t) {
-              co_return error_to_response(
-                  invalid("refundable_until", "RFC 3339 time expected"));
+              co_return error_to_response(invalid("refundable_until", "RFC 3339 time expected"));
             }
             n.refundable_until = *t;
           }

@@ -62,7 +62,9 @@ struct Rig : Harness {
     workers::BackgroundOptions o;
     o.outbox_retry = {8, 0, 0};
     bg = std::make_unique<workers::Background>(deps, *adapters->outbox, registry, o, &m);
-    run([&]() -> asio::awaitable<bool> { co_return (co_await pool->query("DELETE FROM outbox")).ok(); });
+    run([&]() -> asio::awaitable<bool> {
+      co_return (co_await pool->query("DELETE FROM outbox")).ok();
+    });
   }
   static mail::SmtpOptions mail_options() {
     mail::SmtpOptions o;
@@ -184,8 +186,7 @@ TEST(Refund, HappyPathRefundsOnceFreesSeatsVoidsTicketsAndMailsOnce) {
   EXPECT_EQ(provider_refunds(h, o.id), 1);
   EXPECT_EQ(h.scalar("SELECT amount_cents FROM provider_refunds WHERE refund_key = $1", o.id),
             o.total_cents);
-  EXPECT_EQ(h.scalar("SELECT count(*) FROM orders WHERE id = $1 AND status = 'refunded'", o.id),
-            1);
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM orders WHERE id = $1 AND status = 'refunded'", o.id), 1);
   EXPECT_EQ(h.scalar("SELECT count(*) FROM performance_seats WHERE performance_id = $1 AND "
                      "state = 'available'",
                      o.performance_id),
@@ -239,9 +240,9 @@ TEST(Refund, RefusedAfterTheWindowAndForOthersButTheOperatorMay) {
   });
   ASSERT_TRUE(admin.ok()) << admin.code().message();
   EXPECT_EQ(admin->status, domain::OrderStatus::refund_pending);
-  EXPECT_EQ(h.scalar("SELECT count(*) FROM refunds WHERE order_id = $1 AND requested_by = 'admin'",
-                     o.id),
-            1);
+  EXPECT_EQ(
+      h.scalar("SELECT count(*) FROM refunds WHERE order_id = $1 AND requested_by = 'admin'", o.id),
+      1);
   h.drain();
   EXPECT_EQ(provider_refunds(h, o.id), 1);
 }
@@ -253,9 +254,9 @@ TEST(Refund, UnpaidOrCheckedInOrdersAreNotRefundable) {
   auto r = ask(h, b.sale.who, b.paid.id, "c-1");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(code_of(r.error()), app::Errc::not_refundable);
-  EXPECT_EQ(h.scalar("SELECT count(*) FROM tickets WHERE order_id = $1 AND status = 'valid'",
-                     b.paid.id),
-            1);
+  EXPECT_EQ(
+      h.scalar("SELECT count(*) FROM tickets WHERE order_id = $1 AND status = 'valid'", b.paid.id),
+      1);
 
   Sale pending = order_two_seats(h);
   auto p = ask(h, pending.who, pending.order.id, "p-1");
@@ -313,9 +314,8 @@ TEST(Refund, RefundAndCheckInOfOneTicketHaveExactlyOneWinner) {
                          "'checked_in'",
                          b.paid.id),
                 1);
-      EXPECT_EQ(h.scalar("SELECT count(*) FROM orders WHERE id = $1 AND status = 'paid'",
-                         b.paid.id),
-                1);
+      EXPECT_EQ(
+          h.scalar("SELECT count(*) FROM orders WHERE id = $1 AND status = 'paid'", b.paid.id), 1);
     }
   }
   std::cout << "refund won " << refunds_won << ", check-in won " << scans_won << "\n";
@@ -385,7 +385,9 @@ TEST(Refund, ParallelRefundsOfOneOrderRefundOnce) {
                        "payload->>'order_id' = $1",
                        b.paid.id),
               1);
-    h.run([&]() -> asio::awaitable<bool> { co_return (co_await h.pool->query("DELETE FROM outbox")).ok(); });
+    h.run([&]() -> asio::awaitable<bool> {
+      co_return (co_await h.pool->query("DELETE FROM outbox")).ok();
+    });
   }
 }
 
@@ -481,9 +483,8 @@ TEST(Refund, ConsumerInterruptedBetweenProviderAndCommitStillRefundsOnce) {
   auto second = h.run([&] { return h.registry.dispatch(msg.id, msg.topic, msg.payload); });
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(provider_refunds(h, b.paid.id), 1);
-  EXPECT_EQ(h.scalar("SELECT count(*) FROM orders WHERE id = $1 AND status = 'refunded'",
-                     b.paid.id),
-            1);
+  EXPECT_EQ(
+      h.scalar("SELECT count(*) FROM orders WHERE id = $1 AND status = 'refunded'", b.paid.id), 1);
   EXPECT_EQ(stats(h, b.paid.performance_id).seats_sold, 0);
 }
 

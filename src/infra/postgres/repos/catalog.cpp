@@ -268,11 +268,11 @@ Task<std::optional<domain::Performance>> CatalogWriter::update_performance(
   auto opt_ms = [](const std::optional<Millis>& v) { return v ? arg(*v) : pg::null(); };
   // Parameters are built before the co_await (GCC 12 and conditional temporaries in coroutines).
   pg::Param status = c.status ? arg(domain::to_string(*c.status)) : pg::null();
-  auto params = P(arg(id), status, opt_int(c.admit_per_interval), opt_int(c.interval_ms),
-                  opt_int(c.max_active), opt_int(c.access_ttl_seconds), opt_ms(c.starts_at),
-                  opt_ms(c.sale_opens_at), opt_int(c.max_seats_per_order),
-                  opt_int(c.max_seats_per_account), opt_int(c.hold_ttl_seconds),
-                  opt_ms(c.refundable_until), arg(c.reset_refundable_until));
+  auto params =
+      P(arg(id), status, opt_int(c.admit_per_interval), opt_int(c.interval_ms),
+        opt_int(c.max_active), opt_int(c.access_ttl_seconds), opt_ms(c.starts_at),
+        opt_ms(c.sale_opens_at), opt_int(c.max_seats_per_order), opt_int(c.max_seats_per_account),
+        opt_int(c.hold_ttl_seconds), opt_ms(c.refundable_until), arg(c.reset_refundable_until));
   PG_TRY(auto r, co_await pool_->query(
                      "UPDATE performances SET status = COALESCE($2, status), "
                      "admit_per_interval = COALESCE($3::int, admit_per_interval), "

@@ -103,7 +103,8 @@ Task<app::PlacedOrder> Orders::place(const app::NewOrder& n, Millis now) {
         auto held,
         co_await c.query(
             "SELECT COALESCE(sum(cardinality(seat_ids)), 0) FROM orders WHERE account_id = $1 AND "
-            "performance_id = $2 AND (status IN ('paid', 'refund_pending') OR (status = 'pending' AND "
+            "performance_id = $2 AND (status IN ('paid', 'refund_pending') OR (status = 'pending' "
+            "AND "
             "expires_at > to_timestamp($3::float8 / 1000)))",
             P(arg(o.account_id), arg(o.performance_id), arg(now))));
     if (held.int64(0, 0) + count > n.max_per_account) co_return Errc::seat_limit_reached;

@@ -44,9 +44,9 @@ Task<app::RefundAccepted> Refunds::request(const app::RefundRequest& q) {
     domain::Performance p;
     p.starts_at = o.int64(0, 3);
     p.refundable_until = o.int64(0, 4);
-    TK_CO_TRY(auto prior, co_await c.query(
-                              "SELECT idempotency_key FROM refunds WHERE order_id = $1",
-                              P(arg(q.order_id))));
+    TK_CO_TRY(auto prior,
+              co_await c.query("SELECT idempotency_key FROM refunds WHERE order_id = $1",
+                               P(arg(q.order_id))));
     if (!prior.empty()) {
       if (prior.text(0, 0) != q.idempotency_key) co_return Errc::already_refunded;
       out.replay = true;
@@ -88,9 +88,10 @@ Task<app::RefundAccepted> Refunds::request(const app::RefundRequest& q) {
         "INSERT INTO refunds (order_id, account_id, idempotency_key, requested_by, state, "
         "requested_at) VALUES ($1, $2, $3, $4, 'requested', to_timestamp($5::float8 / 1000))",
         P(arg(q.order_id), arg(account), arg(q.idempotency_key), arg(by), arg(q.now))));
-    std::string payload = boost::json::serialize(boost::json::object{
-        {"order_id", q.order_id}, {"account_id", account}, {"performance_id", perf},
-        {"requested_by", by}});
+    std::string payload = boost::json::serialize(boost::json::object{{"order_id", q.order_id},
+                                                                     {"account_id", account},
+                                                                     {"performance_id", perf},
+                                                                     {"requested_by", by}});
     TK_CO_CHECK(co_await c.query(
         "INSERT INTO outbox (topic, payload) VALUES ('order.refund_requested', $1::jsonb)",
         P(arg(payload))));
@@ -103,12 +104,12 @@ Task<app::RefundAccepted> Refunds::request(const app::RefundRequest& q) {
 
 Task<std::optional<app::RefundWork>> Refunds::work(std::string order_id) {
   using Found = std::optional<app::RefundWork>;
-  PG_TRY(auto r, co_await pool_->query(
-                     "SELECT o.id, o.account_id, o.performance_id, o.hold_id, "
-                     "COALESCE(o.charge_id, ''), o.total_cents, o.currency, o.seat_ids, "
-                     "f.state FROM refunds f JOIN orders o ON o.id = f.order_id "
-                     "WHERE f.order_id = $1",
-                     P(arg(order_id))));
+  PG_TRY(auto r,
+         co_await pool_->query("SELECT o.id, o.account_id, o.performance_id, o.hold_id, "
+                               "COALESCE(o.charge_id, ''), o.total_cents, o.currency, o.seat_ids, "
+                               "f.state FROM refunds f JOIN orders o ON o.id = f.order_id "
+                               "WHERE f.order_id = $1",
+                               P(arg(order_id))));
   if (r.empty()) co_return Found{};
   app::RefundWork w;
   w.order_id = r.text(0, 0);
@@ -128,19 +129,19 @@ Task<bool> Refunds::complete(std::string order_id, std::string refund_id, std::s
   bool committed = false;
   auto r = co_await pg::transaction(*pool_, [&](pg::Connection& c) -> asio::awaitable<Status> {
     committed = false;
-    TK_CO_TRY(auto o, co_await c.query(
-                          "SELECT status, performance_id FROM orders WHERE id = $1 FOR UPDATE",
-                          P(arg(order_id))));
+    TK_CO_TRY(auto o,
+              co_await c.query("SELECT status, performance_id FROM orders WHERE id = $1 FOR UPDATE",
+                               P(arg(order_id))));
     if (o.empty()) co_return Errc::not_found;
     if (o.text(0, 0) == "refunded") co_return Status{};  // an earlier run committed
     if (o.text(0, 0) != "refund_pending") co_return Errc::internal;
     std::string perf(o.text(0, 1));
     // The seats this order bought go back on sale; the sales count drops by as many, in the
     // same transaction, so sold + held + available = capacity holds at every commit.
-    TK_CO_TRY(auto freed, co_await c.query(
-                              "UPDATE performance_seats SET state = 'available', order_id = NULL, "
-                              "claim_expires_at = NULL WHERE order_id = $1 AND state = 'sold'",
-                              P(arg(order_id))));
+    TK_CO_TRY(auto freed,
+              co_await c.query("UPDATE performance_seats SET state = 'available', order_id = NULL, "
+                               "claim_expires_at = NULL WHERE order_id = $1 AND state = 'sold'",
+                               P(arg(order_id))));
     const auto n = static_cast<std::int64_t>(freed.affected());
     TK_CO_CHECK(co_await c.query(
         "UPDATE orders SET status = 'refunded', refunded_at = to_timestamp($2::float8 / 1000) "
@@ -150,9 +151,9 @@ Task<bool> Refunds::complete(std::string order_id, std::string refund_id, std::s
         "UPDATE refunds SET state = 'refunded', provider_refund_id = $2, refunded_at = "
         "to_timestamp($3::float8 / 1000) WHERE order_id = $1",
         P(arg(order_id), arg(refund_id), arg(now))));
-    TK_CO_CHECK(co_await c.query(
-        "INSERT INTO outbox (topic, payload) VALUES ('order.refunded', $1::jsonb)",
-        P(arg(payload))));
+    TK_CO_CHECK(
+        co_await c.query("INSERT INTO outbox (topic, payload) VALUES ('order.refunded', $1::jsonb)",
+                         P(arg(payload))));
     if (n > 0) {
       TK_CO_CHECK(co_await c.query(
           "INSERT INTO performance_sales (performance_id, shard, sold) VALUES ($1, $3, -$2::int) "
