@@ -128,6 +128,7 @@ Task<std::string> Admin::create_performance(NewPerformance n) {
   p.queue.max_active = n.max_active.value_or(1000);
   p.queue.access_ttl_seconds = n.access_ttl_seconds.value_or(600);
   p.seat_count = static_cast<int>(venue->seats.size());
+  p.refundable_until = n.refundable_until.value_or(0);
   std::string field, why;
   if (auto ec = check_sale(p, d_.shared->settings.max_seats_per_order_cap, &field, &why))
     co_return field_error(to_app(ec), field, why);

@@ -12,6 +12,7 @@
 #include "app/ports/identity.hpp"
 #include "app/ports/orders.hpp"
 #include "app/ports/queue.hpp"
+#include "app/ports/refunds.hpp"
 #include "app/ports/ticket_documents.hpp"
 #include "app/ports/tickets.hpp"
 #include "app/queue_view.hpp"
@@ -37,7 +38,7 @@ struct Settings {
 };
 
 // Test builds only: crash points for fault tests (see TK_TEST_HOOKS).
-enum class FaultPoint { none, crash_after_charge, crash_after_commit };
+enum class FaultPoint { none, crash_after_charge, crash_after_commit, crash_after_refund };
 
 struct Ports {
   AccountRepo* accounts = nullptr;
@@ -52,6 +53,7 @@ struct Ports {
   SessionRepo* session_records = nullptr;
   TicketRepo* tickets = nullptr;
   TicketDocuments* ticket_documents = nullptr;
+  RefundRepo* refunds = nullptr;
 };
 
 struct Shared {

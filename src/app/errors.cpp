@@ -58,6 +58,10 @@ std::string_view code_name(Errc e) {
       return "already_checked_in";
     case Errc::forbidden:
       return "forbidden";
+    case Errc::not_refundable:
+      return "not_refundable";
+    case Errc::already_refunded:
+      return "already_refunded";
   }
   return "internal";
 }

@@ -32,6 +32,8 @@ enum class Errc {
   internal,
   already_checked_in,  // 409: a later scan of a ticket (details.checked_in_at)
   forbidden,           // 403: a door token of another performance
+  not_refundable,      // 409: not paid, refund window closed, performance started, or checked in
+  already_refunded,    // 409: a refund of this order was asked for with another key
 };
 
 const std::error_category& category();

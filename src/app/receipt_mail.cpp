@@ -119,6 +119,48 @@ Mail compose_receipt(const ReceiptData& r, std::vector<Document> tickets,
   return m;
 }
 
+std::string refund_message_id(const std::string& order_id, const std::string& domain) {
+  return "refund." + order_id + "@" + domain;
+}
+
+Mail compose_refund(const ReceiptData& r, const std::string& domain) {
+  Mail m;
+  m.to = r.email;
+  m.subject = "[환불 완료] " + r.event_title + " — Refund confirmation";
+  m.message_id = refund_message_id(r.order_id, domain);
+  m.headers = {{"X-Ticketing-Order", r.order_id}, {"X-Ticketing-Kind", "refund"}};
+  const std::string when = format_kst(r.starts_at);
+  const std::string total = format_money(r.total_cents, r.currency);
+  std::string t;
+  t += r.buyer_name + "님, 환불이 완료되었습니다.\n";
+  t += "\n주문 번호: " + r.order_id;
+  t += "\n공연: " + r.event_title;
+  t += "\n장소: " + r.venue_name;
+  t += "\n일시: " + when;
+  t += "\n좌석:";
+  for (const auto& s : r.seats) {
+    t += "\n  " + s.section + "구역 " + s.row + "열 " + std::to_string(s.number) + "번 (" +
+         s.grade + "석)";
+  }
+  t += "\n환불 금액: " + total;
+  t += "\n\n이 주문의 티켓은 더 이상 사용할 수 없습니다.\n";
+  t += "\n----\n\n";
+  t += "Dear " + r.buyer_name + ", your refund is complete.\n";
+  t += "\nOrder: " + r.order_id;
+  t += "\nEvent: " + r.event_title;
+  t += "\nVenue: " + r.venue_name;
+  t += "\nDate: " + when;
+  t += "\nSeats:";
+  for (const auto& s : r.seats) {
+    t += "\n  Section " + s.section + ", row " + s.row + ", seat " + std::to_string(s.number) +
+         " (" + s.grade + ")";
+  }
+  t += "\nRefunded: " + total;
+  t += "\n\nThe tickets of this order are void and will not be admitted.\n";
+  m.text = std::move(t);
+  return m;
+}
+
 Task<void> ReceiptMailConsumer::handle(const Message& msg, int prior_attempts) {
   boost::system::error_code ec;
   auto v = boost::json::parse(msg.payload, ec);

@@ -26,6 +26,10 @@ std::string receipt_message_id(const std::string& order_id, const std::string& d
 Mail compose_receipt(const ReceiptData& r, std::vector<Document> tickets,
                      const std::string& domain);
 
+// The bilingual refund notice of a refunded order (no attachments: the tickets are void).
+std::string refund_message_id(const std::string& order_id, const std::string& domain);
+Mail compose_refund(const ReceiptData& r, const std::string& domain);
+
 // Consumer "receipt_mail" of order.paid. Sends, then the registry records it done; a crash in
 // between re-sends with the same Message-ID (logged with the prior attempts).
 class ReceiptMailConsumer final : public Consumer {

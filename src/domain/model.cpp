@@ -45,13 +45,17 @@ const char* to_string(OrderStatus s) {
       return "expired";
     case OrderStatus::cancelled:
       return "cancelled";
+    case OrderStatus::refund_pending:
+      return "refund_pending";
+    case OrderStatus::refunded:
+      return "refunded";
   }
   return "cancelled";
 }
 
 std::optional<OrderStatus> parse_order_status(std::string_view s) {
-  for (auto v :
-       {OrderStatus::pending, OrderStatus::paid, OrderStatus::expired, OrderStatus::cancelled}) {
+  for (auto v : {OrderStatus::pending, OrderStatus::paid, OrderStatus::expired,
+                 OrderStatus::cancelled, OrderStatus::refund_pending, OrderStatus::refunded}) {
     if (s == to_string(v)) return v;
   }
   return std::nullopt;
@@ -74,6 +78,10 @@ std::optional<TicketStatus> parse_ticket_status(std::string_view s) {
     if (s == to_string(v)) return v;
   }
   return std::nullopt;
+}
+
+Millis refundable_until(const Performance& p) {
+  return p.refundable_until != 0 ? p.refundable_until : p.starts_at - kDefaultRefundWindowMs;
 }
 
 OrderStatus effective_status(const Order& o, Millis now) {

@@ -68,7 +68,13 @@ struct Performance {
   int seat_count = 0;
   int sold_count = 0;
   std::vector<PriceGrade> price_grades;
+  // Set by the operator; 0: the default rule (starts_at minus 24 h), see refundable_until().
+  Millis refundable_until = 0;
 };
+
+inline constexpr Millis kDefaultRefundWindowMs = 24LL * 3600 * 1000;
+// Until when a buyer may ask for a refund (exclusive).
+Millis refundable_until(const Performance& p);
 
 // The status buyers see: sold_out is derived, and a scheduled sale opens by itself at
 // sale_opens_at.
@@ -89,7 +95,8 @@ struct Event {
   std::vector<PerformanceSummary> performances;
 };
 
-enum class OrderStatus { pending, paid, expired, cancelled };
+// paid -> refund_pending (refund requested, tickets void) -> refunded (money back, seats on sale).
+enum class OrderStatus { pending, paid, expired, cancelled, refund_pending, refunded };
 const char* to_string(OrderStatus s);
 std::optional<OrderStatus> parse_order_status(std::string_view s);
 

@@ -46,6 +46,7 @@ struct Adapters {
   std::unique_ptr<pgrepo::ReceiptReader> receipts;
   std::unique_ptr<pgrepo::ReceiptLedger> receipt_ledger;
   std::unique_ptr<pgrepo::Tickets> tickets;
+  std::unique_ptr<pgrepo::Refunds> refunds;
   std::unique_ptr<pdf::TicketDocuments> documents;
   std::unique_ptr<redisstore::Sessions> sessions;
   std::unique_ptr<redisstore::Queue> queue;

@@ -16,6 +16,7 @@
 #include "http/static_files.hpp"
 #include "app/consumers.hpp"
 #include "app/receipt_mail.hpp"
+#include "app/refunds.hpp"
 #include "infra/mail/smtp.hpp"
 #include "infra/postgres/migrate.hpp"
 #include "infra/redis/subscriber.hpp"
@@ -57,6 +58,8 @@ struct Service::Impl {
   // After-sale consumers (declared before `background`, which uses them, so they outlive it).
   std::unique_ptr<mail::SmtpMailer> mailer;
   std::unique_ptr<app::ReceiptMailConsumer> receipt_mail;
+  std::unique_ptr<app::RefundConsumer> refund;
+  std::unique_ptr<app::RefundMailConsumer> refund_mail;
   std::unique_ptr<app::ConsumerRegistry> consumers;
   std::unique_ptr<workers::Background> background;
   std::shared_ptr<redis::Subscriber> subscriber;
@@ -230,6 +233,7 @@ Status Service::prepare(std::chrono::seconds wait) {
 #ifdef TK_TEST_HOOKS
   if (cfg.fault == "crash_after_charge") s.shared.fault = app::FaultPoint::crash_after_charge;
   if (cfg.fault == "crash_after_commit") s.shared.fault = app::FaultPoint::crash_after_commit;
+  if (cfg.fault == "crash_after_refund") s.shared.fault = app::FaultPoint::crash_after_refund;
 #endif
   s.account_limiter =
       std::make_unique<http::RateLimiter>(cfg.rate_per_account, cfg.rate_per_account * 2.0);
@@ -389,6 +393,9 @@ Status Service::prepare(std::chrono::seconds wait) {
   auto& w0 = *s.workers.front();
   s.consumers = std::make_unique<app::ConsumerRegistry>(*w0.a->processed);
   s.consumers->add(*w0.a->receipt_ledger);
+  // Refunds: the provider refund and the seats back on sale (order.refund_requested).
+  s.refund = std::make_unique<app::RefundConsumer>(w0.deps);
+  s.consumers->add(*s.refund);
   if (!s.cfg.smtp_url.empty()) {
     mail::SmtpOptions mo;
     mo.url = s.cfg.smtp_url;
@@ -401,6 +408,9 @@ Status Service::prepare(std::chrono::seconds wait) {
     s.receipt_mail = std::make_unique<app::ReceiptMailConsumer>(
         *w0.a->receipts, w0.a->documents.get(), *s.mailer, s.cfg.mail_from);
     s.consumers->add(*s.receipt_mail);
+    s.refund_mail =
+        std::make_unique<app::RefundMailConsumer>(*w0.a->receipts, *s.mailer, s.cfg.mail_from);
+    s.consumers->add(*s.refund_mail);
   } else {
     log::warn("TICKETING_SMTP_URL not set: no receipt e-mails are sent", {});
   }

@@ -156,6 +156,12 @@ check "first scan ticket" "$TKT" "$(echo "$BODY" | J 'd["ticket_id"]')"
 req POST /v1/admin/checkin "{\"code\":\"$CODE1\"}" "${A[@]}"; check "second scan" 409 "$CODE"
 check "already_checked_in" already_checked_in "$(echo "$BODY" | J 'd["error"]["code"]')"; check "first scan time" "$AT" "$(echo "$BODY" | J 'd["error"]["details"]["checked_in_at"]')"
 req GET "/v1/orders/$ORDER" "" "${U[@]}"; check "ticket checked in on the order" "checked_in $AT" "$(echo "$BODY" | J '" ".join([[t["status"], t.get("checked_in_at", "")] for t in d["tickets"] if t["id"] == "'"$TKT"'"][0])')"
+# --- refunds: a checked-in ticket makes the order not refundable, for the operator too
+req POST "/v1/orders/$ORDER/refund" "" "${U[@]}"; check "refund without Idempotency-Key" 400 "$CODE"
+req POST "/v1/orders/$ORDER/refund" "" "${U[@]}" -H "Idempotency-Key: rf-1"; check "refund after check-in" 409 "$CODE"
+check "not_refundable" not_refundable "$(echo "$BODY" | J 'd["error"]["code"]')"
+req POST "/v1/admin/orders/$ORDER/refund" "" "${A[@]}" -H "Idempotency-Key: rf-2"; check "operator refund after check-in" 409 "$CODE"
+req GET "/v1/performances/$PERF" ""; check "performance has refundable_until" 1 "$(echo "$BODY" | J 'int("refundable_until" in d)')"
 
 # --- another buyer: sold seats are unavailable, release works
 EMAIL2="second$RANDOM$RANDOM@example.com"

@@ -66,6 +66,7 @@ export interface QueueSettings { admit_per_interval: number; interval_ms: number
 export interface Performance {
   id: string; event_id: string; venue_id: string; starts_at: string; sale_opens_at: string; status: string;
   max_seats_per_order: number; max_seats_per_account: number; hold_ttl_seconds: number;
+  refundable_until?: string;
   price_grades: PriceGrade[]; queue?: QueueSettings;
 }
 export interface QueueJoin { ticket: string; position: number; state: string }
@@ -83,7 +84,7 @@ export interface Hold { hold_id: string; seat_ids: string[]; expires_at: string 
 export interface Ticket { id: string; seat_id: string; code: string; status?: 'valid' | 'checked_in' | 'void'; checked_in_at?: string }
 export interface CheckedIn { ticket_id: string; seat_id: string; performance_id: string; checked_in_at: string }
 export interface Order {
-  id: string; status: 'pending' | 'paid' | 'expired' | 'cancelled'; performance_id: string; hold_id: string;
+  id: string; status: 'pending' | 'paid' | 'expired' | 'cancelled' | 'refund_pending' | 'refunded'; performance_id: string; hold_id: string;
   seat_ids: string[]; total_cents: number; currency: string; expires_at: string; tickets?: Ticket[];
 }
 export interface Stats {

@@ -34,6 +34,9 @@ struct PerformanceChange {
   // Dates and sale settings an operator may correct after creation.
   std::optional<Millis> starts_at, sale_opens_at;
   std::optional<int> max_seats_per_order, max_seats_per_account, hold_ttl_seconds;
+  // A new end of the refund window, or back to the default rule (starts_at minus 24 h).
+  std::optional<Millis> refundable_until;
+  bool reset_refundable_until = false;
 };
 
 // Writes always go to the primary.

@@ -51,6 +51,10 @@ class HoldStore {
   // After a committed sale: permanent sold markers, hold consumed, buyer finished.
   virtual Task<void> mark_sold(std::string perf, std::string hold_id, std::string account_id,
                                std::int64_t position, std::vector<std::string> seat_ids) = 0;
+  // After a committed refund: the seats' sold markers removed (only those still set, so a repeat
+  // changes nothing), the buyer's bought count lowered by as many, the seat-map version bumped.
+  virtual Task<void> unmark_sold(std::string perf, std::string account_id,
+                                 std::vector<std::string> seat_ids) = 0;
   // Re-load sold markers and per-account bought counts from PostgreSQL (Redis came back empty).
   virtual Task<void> load_markers(std::string perf, const std::vector<std::string>& sold,
                                   const std::vector<std::pair<std::string, int>>& bought) = 0;

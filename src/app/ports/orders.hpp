@@ -119,6 +119,10 @@ class PaymentGateway {
   // same step at the provider: a charge still in flight under it is refused when it arrives.
   // nullopt: nothing was charged under the key and nothing can be any more.
   virtual Task<std::optional<ChargeResult>> find_or_close(std::string provider_key) = 0;
+  // Gives a charge back in full. Deduped by refund_key (our order id): a repeated call returns
+  // the first refund's id and moves no money. Returns the provider's refund id.
+  virtual Task<std::string> refund(std::string refund_key, std::string charge_id,
+                                   std::int64_t amount_cents, std::string currency) = 0;
   virtual Millis timeout_ms() const = 0;
 };
 

@@ -6,6 +6,7 @@
 #include "app/catalogue.hpp"
 #include "app/identity.hpp"
 #include "app/orders.hpp"
+#include "app/refunds.hpp"
 #include "app/seats.hpp"
 #include "app/single_flight.hpp"
 #include "app/tickets.hpp"
@@ -115,6 +116,7 @@ json::object performance_json(const domain::Performance& p, Millis now, bool wit
                  {"max_seats_per_order", p.max_seats_per_order},
                  {"max_seats_per_account", p.max_seats_per_account},
                  {"hold_ttl_seconds", p.hold_ttl_seconds},
+                 {"refundable_until", rfc3339(domain::refundable_until(p))},
                  {"price_grades", std::move(grades)}};
   if (with_queue) {
     o["queue"] = json::object{{"admit_per_interval", p.queue.admit_per_interval},
@@ -154,6 +156,25 @@ json::object order_json(const domain::Order& o, Millis now, bool with_tickets) {
 std::string_view header(const Request& req, std::string_view name) {
   auto it = req.find(name);
   return it == req.end() ? std::string_view{} : std::string_view(it->value());
+}
+
+// The Idempotency-Key header of a refund: 1..64 visible ASCII characters.
+Result<std::string> idempotency_key(const Request& req) {
+  auto key = header(req, "Idempotency-Key");
+  if (key.empty() || key.size() > 64) {
+    return invalid("Idempotency-Key", "header of 1..64 characters required");
+  }
+  for (char ch : key) {
+    if (static_cast<unsigned char>(ch) < 0x21 || static_cast<unsigned char>(ch) > 0x7e) {
+      return invalid("Idempotency-Key", "visible ASCII only");
+    }
+  }
+  return std::string(key);
+}
+
+Response refund_accepted(const app::RefundAccepted& a) {
+  return json_response(st::accepted, json::object{{"order_id", a.order_id},
+                                                  {"status", domain::to_string(a.status)}});
 }
 
 // Reads the seat state of `pid` and keeps its bodies in this thread's cache.
@@ -318,8 +339,19 @@ Result<app::PerformanceChange> performance_change(const json::object& body) {
       *out = *t;
     }
   }
+  // refundable_until: a time, or null for the default rule (starts_at minus 24 h).
+  if (const auto* ru = body.if_contains("refundable_until")) {
+    if (ru->is_null()) {
+      ch.reset_refundable_until = true;
+    } else {
+      auto t = ru->is_string() ? parse_rfc3339(ru->get_string()) : std::nullopt;
+      if (!t) return invalid("refundable_until", "RFC 3339 time or null expected");
+      ch.refundable_until = *t;
+    }
+  }
   if (!ch.status && !q && !ch.starts_at && !ch.sale_opens_at && !ch.max_seats_per_order &&
-      !ch.max_seats_per_account && !ch.hold_ttl_seconds) {
+      !ch.max_seats_per_account && !ch.hold_ttl_seconds && !ch.refundable_until &&
+      !ch.reset_refundable_until) {
     return invalid("body", "status, queue, dates or sale settings required");
   }
   return ch;
@@ -598,6 +630,25 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           co_return res;
         }));
 
+  // ---- Refunds: 202 once requested; the worker gives the money back and frees the seats.
+  r.add(Verb::post, "/v1/orders/{order_id}/refund",
+        authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
+          TRY_RESP(auto key, idempotency_key(ctx.req));
+          app::Refunds refunds(c->d);
+          TRY_RESP(auto a, co_await refunds.request(who, std::string(ctx.param("order_id")),
+                                                    std::move(key)));
+          co_return refund_accepted(a);
+        }));
+  r.add(Verb::post, "/v1/admin/orders/{order_id}/refund",
+        admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          TRY_RESP(auto key, idempotency_key(ctx.req));
+          app::Refunds refunds(c->d);
+          TRY_RESP(auto a, co_await refunds.request_as_admin(std::string(ctx.param("order_id")),
+                                                             std::move(key)));
+          ctx.log("order", a.order_id);
+          co_return refund_accepted(a);
+        }));
+
   // ---- Operating
   r.add(Verb::post, "/v1/admin/venues",
         admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
@@ -649,6 +700,14 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           if (!s2) co_return error_to_response(invalid("sale_opens_at", "RFC 3339 time expected"));
           n.starts_at = *s1;
           n.sale_opens_at = *s2;
+          TRY_RESP(auto refundable, opt_str_field(body, "refundable_until", 40));
+          if (refundable) {
+            auto t = parse_rfc3339(*refundable);
+            if (!t) {
+              co_return error_to_response(invalid("refundable_until", "RFC 3339 time expected"));
+            }
+            n.refundable_until = *t;
+          }
           TRY_RESP(auto grades, array_field(body, "price_grades"));
           for (const auto& gv : *grades) {
             if (!gv.is_object())

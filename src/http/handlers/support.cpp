@@ -36,6 +36,8 @@ beast::http::status status_of(Errc e) {
     case Errc::idempotency_in_progress:
     case Errc::email_taken:
     case Errc::already_checked_in:
+    case Errc::not_refundable:
+    case Errc::already_refunded:
       return st::conflict;
     case Errc::too_many_seats:
     case Errc::seat_limit_reached:
@@ -108,6 +110,10 @@ std::string_view message_of(Errc e) {
       return "this ticket was already checked in";
     case Errc::forbidden:
       return "this credential does not allow that";
+    case Errc::not_refundable:
+      return "this order cannot be refunded";
+    case Errc::already_refunded:
+      return "a refund of this order was already requested";
   }
   return "internal error";
 }

@@ -86,4 +86,20 @@ Task<std::optional<app::ChargeResult>> FakeProvider::find_or_close(std::string k
   co_return Found(std::move(found));
 }
 
+Task<std::string> FakeProvider::refund(std::string key, std::string charge_id, std::int64_t amount,
+                                       std::string currency) {
+  // Only a live charge can be refunded (a voided one gave the money back already).
+  PG_TRY(auto ch, co_await pool_->query("SELECT status FROM provider_charges WHERE id = $1",
+                                        P(arg(charge_id))));
+  if (ch.empty() || ch.text(0, 0) != "charged") co_return app::Errc::invalid_field;
+  // Dedupe by key: a repeated refund returns the first one and moves no money.
+  PG_TRY(auto r,
+         co_await pool_->query(
+             "INSERT INTO provider_refunds (id, refund_key, charge_id, amount_cents, "
+             "currency) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (refund_key) DO UPDATE "
+             "SET refund_key = EXCLUDED.refund_key RETURNING id",
+             P(arg(crypto::new_id("re_")), arg(key), arg(charge_id), arg(amount), arg(currency))));
+  co_return std::string(r.text(0, 0));
+}
+
 }  // namespace tk::payment

@@ -103,6 +103,11 @@ class ForwardingGateway : public app::PaymentGateway {
   app::Task<std::optional<app::ChargeResult>> find_or_close(std::string provider_key) override {
     return g_.find_or_close(std::move(provider_key));
   }
+  app::Task<std::string> refund(std::string refund_key, std::string charge_id,
+                                std::int64_t amount_cents, std::string currency) override {
+    return g_.refund(std::move(refund_key), std::move(charge_id), amount_cents,
+                     std::move(currency));
+  }
   Millis timeout_ms() const override { return g_.timeout_ms(); }
 
  protected:

@@ -179,6 +179,32 @@ TEST(ReceiptText, ComposesBilingualBodyHeadersAndAttachments) {
   EXPECT_EQ(m.attachments.size(), 2u);
 }
 
+TEST(RefundText, ComposesBilingualRefundNoticeWithoutAttachments) {
+  ReceiptData r;
+  r.order_id = "ord_7";
+  r.status = "refunded";
+  r.email = "lee@example.com";
+  r.buyer_name = "이서준";
+  r.event_title = "Show";
+  r.venue_name = "Hall";
+  r.starts_at = 1798106400000;
+  r.total_cents = 150000;
+  r.currency = "KRW";
+  r.seats = {{"B", "1", 4, "R", 150000}};
+  auto m = compose_refund(r, "example.com");
+  EXPECT_EQ(m.to, "lee@example.com");
+  EXPECT_EQ(m.message_id, "refund.ord_7@example.com");
+  ASSERT_EQ(m.headers.size(), 2u);
+  EXPECT_EQ(m.headers[0], (std::pair<std::string, std::string>{"X-Ticketing-Order", "ord_7"}));
+  EXPECT_EQ(m.headers[1], (std::pair<std::string, std::string>{"X-Ticketing-Kind", "refund"}));
+  for (const char* want : {"환불이 완료되었습니다", "주문 번호: ord_7", "환불 금액: 150,000 KRW",
+                           "your refund is complete", "Refunded: 150,000 KRW", "B구역 1열 4번",
+                           "Section B, row 1, seat 4", "KST"}) {
+    EXPECT_NE(m.text.find(want), std::string::npos) << want;
+  }
+  EXPECT_TRUE(m.attachments.empty());
+}
+
 TEST(Consumers, RetryDelayDoublesUpToTheCapAndParksAtMaxAttempts) {
   RetryPolicy p{4, 1000, 5000};
   EXPECT_EQ(retry_delay(p, 1), 1000);

@@ -1,7 +1,7 @@
 import QRCode from 'qrcode';
 import { ApiError, call, serverSkewMs, type Order, type Ticket } from '../api';
 import { field, h, message } from '../dom';
-import { formatMoney, t, type Key } from '../i18n';
+import { formatDate, formatMoney, t, type Key } from '../i18n';
 import { WarningText, formatCountdown, remainingMs, urgency } from '../logic/countdown';
 import { forgetKey, keyFor, sendWithRetry } from '../logic/idempotency';
 import { clearQueue } from '../logic/queue-store';
@@ -33,7 +33,11 @@ export async function orderView({ main, params, signal }: ViewCtx): Promise<void
     return;
   }
   box.remove();
-  if (order.status === 'paid') { await confirmation(main, order, names, show); return; }
+  if (order.status === 'paid' || order.status === 'refund_pending' || order.status === 'refunded') {
+    await confirmation(main, order, names, show);
+    main.appendChild(refundSection(order, show, sess.token));
+    return;
+  }
 
   main.appendChild(h('h1', {}, t('checkout.title')));
   const badge = h('span', { class: `badge st-${order.status}`, 'data-testid': 'order-status' }, t(`orders.status.${order.status}` as Key));
@@ -99,6 +103,7 @@ export async function orderView({ main, params, signal }: ViewCtx): Promise<void
       order = { ...order, status: 'paid', tickets: data.tickets };
       main.replaceChildren();
       await confirmation(main, order, names, show);
+      main.appendChild(refundSection(order, show, sess.token));
     } catch (err) {
       payBtn.disabled = false;
       if (handleAuthError(err)) return;
@@ -118,9 +123,64 @@ export async function orderView({ main, params, signal }: ViewCtx): Promise<void
   });
 }
 
+// The refund of a paid order: a button, a confirmation dialog, then the request (one
+// Idempotency-Key per order until a definitive answer, so a retry never asks twice). A refunded or
+// refunding order shows its state instead.
+function refundSection(order: Order, show: Show | null, token: string): HTMLElement {
+  const out = h('div', { 'aria-live': 'polite', 'data-testid': 'refund-status' });
+  const box = h('section', { class: 'card refund', 'aria-labelledby': 'refundh' },
+    h('h2', { id: 'refundh' }, t(`orders.status.${order.status}` as Key)), out);
+  if (order.status !== 'paid') {
+    out.appendChild(message('info', t(order.status === 'refunded' ? 'refund.done' : 'refund.requested')));
+    return box;
+  }
+  box.firstChild!.textContent = t('refund.button');
+  if (show?.perf.refundable_until) {
+    out.appendChild(h('p', { 'data-testid': 'refund-until' }, t('refund.until', { time: formatDate(show.perf.refundable_until) })));
+  }
+  const btn = h('button', { type: 'button', class: 'button secondary', 'data-testid': 'refund-button' }, t('refund.button'));
+  const yes = h('button', { type: 'button', class: 'button danger', 'data-testid': 'refund-confirm' }, t('refund.yes'));
+  const no = h('button', { type: 'button', class: 'button secondary', 'data-testid': 'refund-cancel', autofocus: true }, t('refund.no'));
+  const dlg = h('dialog', { 'aria-labelledby': 'refund-dlg-h', 'aria-describedby': 'refund-dlg-p', 'data-testid': 'refund-dialog' },
+    h('h2', { id: 'refund-dlg-h' }, t('refund.title')),
+    h('p', { id: 'refund-dlg-p' }, t('refund.confirm', { amount: formatMoney(order.total_cents, order.currency) })),
+    h('p', {}, yes, ' ', no));
+  btn.addEventListener('click', () => dlg.showModal());
+  no.addEventListener('click', () => dlg.close());
+  yes.addEventListener('click', async () => {
+    dlg.close();
+    btn.disabled = true;
+    out.replaceChildren(message('info', t('refund.sending')));
+    const slot = `refund.${order.id}`;
+    const key = keyFor(localStorage, slot, '');
+    try {
+      await sendWithRetry(key, (k) => call('POST', `/v1/orders/${encodeURIComponent(order.id)}/refund`,
+        { session: token, idempotencyKey: k }));
+      forgetKey(localStorage, slot);
+      announce(t('refund.requested'));
+      location.reload();   // the order, its tickets (void) and its state as the server has them
+    } catch (err) {
+      if (handleAuthError(err)) return;
+      if (err instanceof ApiError && (err.code === 'not_refundable' || err.code === 'already_refunded')) {
+        forgetKey(localStorage, slot);
+        out.replaceChildren(message('error', t(err.code === 'already_refunded' ? 'refund.already' : 'refund.not_refundable'), 'refund-error'));
+      } else {
+        btn.disabled = false;
+        out.replaceChildren(errorBox(err));
+      }
+    }
+  });
+  out.appendChild(h('p', {}, btn));
+  box.appendChild(dlg);
+  return box;
+}
+
 async function confirmation(main: HTMLElement, order: Order, names: SeatNames,
                             show: Show | null): Promise<void> {
-  main.appendChild(h('h1', { 'data-testid': 'confirmation' }, t('confirm.title')));
+  main.appendChild(h('h1', { 'data-testid': 'confirmation' },
+    order.status === 'paid' ? t('confirm.title') : t(`orders.status.${order.status}` as Key)));
+  main.appendChild(h('p', {}, h('span', { class: `badge st-${order.status}`, 'data-testid': 'order-status', 'data-status': order.status },
+    t(`orders.status.${order.status}` as Key))));
   if (show) main.appendChild(showCard(show, orderNumber(order.id), seatLines(order.seat_ids, names, show),
     h('p', { class: 'total' }, t('seats.total', { amount: formatMoney(order.total_cents, order.currency) }))));
   else main.appendChild(orderNumber(order.id));
@@ -130,6 +190,11 @@ async function confirmation(main: HTMLElement, order: Order, names: SeatNames,
   let n = 0;
   for (const tk of order.tickets ?? []) {
     n++;
+    if (tk.status === 'void') {   // a refunded ticket: no code to show at the door
+      list.appendChild(h('li', { class: 'ticket card', 'data-testid': 'ticket' },
+        h('h2', {}, t('confirm.ticket', { n })), h('p', {}, names.describe(tk.seat_id), ' ', ticketStatus(tk))));
+      continue;
+    }
     const url = await QRCode.toDataURL(tk.code, { errorCorrectionLevel: 'M', margin: 2, width: 220 });
     list.appendChild(h('li', { class: 'ticket card', 'data-testid': 'ticket' },
       h('h2', {}, t('confirm.ticket', { n })),

@@ -103,7 +103,8 @@ Task<app::PlacedOrder> Orders::place(const app::NewOrder& n, Millis now) {
         auto held,
         co_await c.query(
             "SELECT COALESCE(sum(cardinality(seat_ids)), 0) FROM orders WHERE account_id = $1 AND "
-            "performance_id = $2 AND (status = 'paid' OR (status = 'pending' AND "
+            "performance_id = $2 AND (status IN ('paid', 'refund_pending') OR (status = 'pending' "
+            "AND "
             "expires_at > to_timestamp($3::float8 / 1000)))",
             P(arg(o.account_id), arg(o.performance_id), arg(now))));
     if (held.int64(0, 0) + count > n.max_per_account) co_return Errc::seat_limit_reached;
@@ -318,13 +319,18 @@ Task<std::vector<app::InDoubtAttempt>> Orders::in_doubt(Millis now, int limit) {
   co_return out;
 }
 
-// The next three read tickets, not performance_seats: a ticket row is written in the
-// transaction that marks its seat sold, so the sets are equal, and tickets' unique
-// (performance_id, seat_id) index reaches only sold seats. Filtering the performance's seats by
+// The next three read tickets (of orders paid or being refunded), not performance_seats: a
+// ticket row is written in the transaction that marks its seat sold, and a refund frees the seat
+// in the transaction that marks its order refunded, so the sets are equal; the tickets index by
+// performance reaches only seats ever sold. Filtering the performance's seats by
 // state read every seat of it (~80 ms for 50,000), once per hold that found the markers missing.
 Task<std::vector<std::string>> Orders::sold_seats(std::string perf) {
-  PG_TRY(auto r, co_await pool_->query("SELECT seat_id FROM tickets WHERE performance_id = $1",
-                                       P(arg(perf))));
+  // A refund voids its tickets at once but frees the seats only when it completes: until then
+  // they stay sold (refund_pending), afterwards a resold seat has a new live ticket.
+  PG_TRY(auto r, co_await pool_->query(
+                     "SELECT t.seat_id FROM tickets t JOIN orders o ON o.id = t.order_id "
+                     "WHERE t.performance_id = $1 AND o.status IN ('paid', 'refund_pending')",
+                     P(arg(perf))));
   std::vector<std::string> out;
   out.reserve(static_cast<std::size_t>(r.size()));
   for (int i = 0; i < r.size(); ++i) out.emplace_back(r.text(i, 0));
@@ -334,7 +340,8 @@ Task<std::vector<std::string>> Orders::sold_seats(std::string perf) {
 Task<std::vector<std::pair<std::string, int>>> Orders::bought_counts(std::string perf) {
   PG_TRY(auto r, co_await pool_->query(
                      "SELECT o.account_id, count(*) FROM tickets t JOIN orders o ON o.id = "
-                     "t.order_id WHERE t.performance_id = $1 GROUP BY o.account_id",
+                     "t.order_id WHERE t.performance_id = $1 AND o.status IN ('paid', "
+                     "'refund_pending') GROUP BY o.account_id",
                      P(arg(perf))));
   std::vector<std::pair<std::string, int>> out;
   for (int i = 0; i < r.size(); ++i)
@@ -344,7 +351,8 @@ Task<std::vector<std::pair<std::string, int>>> Orders::bought_counts(std::string
 
 Task<std::int64_t> Orders::paid_orders(std::string perf) {
   PG_TRY(auto r, co_await pool_->query(
-                     "SELECT count(DISTINCT order_id) FROM tickets WHERE performance_id = $1",
+                     "SELECT count(DISTINCT t.order_id) FROM tickets t JOIN orders o ON "
+                     "o.id = t.order_id WHERE t.performance_id = $1 AND o.status = 'paid'",
                      P(arg(perf))));
   co_return r.int64(0, 0);
 }

@@ -8,6 +8,7 @@
 #include "app/ports/identity.hpp"
 #include "app/ports/orders.hpp"
 #include "app/ports/queue.hpp"
+#include "app/ports/refunds.hpp"
 #include "app/ports/tickets.hpp"
 #include "app/single_flight.hpp"
 #include "infra/postgres/pool.hpp"
@@ -136,6 +137,20 @@ class Outbox final : public app::OutboxRepo {
   app::Task<std::int64_t> pending() override;
   app::Task<void> failed(std::int64_t id, Millis delay_ms, std::string error, bool park) override;
   app::Task<std::int64_t> parked() override;
+
+ private:
+  std::shared_ptr<pg::Pool> pool_;
+};
+
+class Refunds final : public app::RefundRepo {
+ public:
+  explicit Refunds(std::shared_ptr<pg::Pool> p) : pool_(std::move(p)) {}
+  app::Task<app::RefundAccepted> request(const app::RefundRequest& r) override;
+  app::Task<std::optional<app::RefundWork>> work(std::string order_id) override;
+  app::Task<bool> complete(std::string order_id, std::string provider_refund_id,
+                           std::string outbox_payload, Millis now) override;
+  app::Task<std::vector<std::string>> unsold(std::string performance_id,
+                                             std::vector<std::string> seat_ids) override;
 
  private:
   std::shared_ptr<pg::Pool> pool_;

@@ -299,6 +299,20 @@ redis.call('INCR', KEYS[6])
 return 1
 )lua";
 
+// KEYS: sold, version, bought.  ARGV: account, seat ids...   After a committed refund: the
+// seats' sold markers go, the account's bought count drops by the markers actually removed (a
+// repeated call removes none and changes nothing but the version).
+inline constexpr const char* kUnsell = R"lua(
+local removed = 0
+for i = 2, #ARGV do removed = removed + redis.call('SREM', KEYS[1], ARGV[i]) end
+if removed > 0 then
+  local left = redis.call('HINCRBY', KEYS[3], ARGV[1], -removed)
+  if left <= 0 then redis.call('HDEL', KEYS[3], ARGV[1]) end
+end
+redis.call('INCR', KEYS[2])
+return removed
+)lua";
+
 // The scripts that take the run id of the Redis process as their last argument.
 inline bool takes_run_id(const char* script) {
   return script == kJoin || script == kTick || script == kRestore;

@@ -335,6 +335,17 @@ Task<void> Holds::mark_sold(std::string perf, std::string hold_id, std::string a
   co_return Status{};
 }
 
+Task<void> Holds::unmark_sold(std::string perf, std::string account,
+                              std::vector<std::string> seat_ids) {
+  Keys k(perf);
+  std::vector<std::string> args = V(account);
+  for (auto& seat : seat_ids) args.push_back(seat);
+  auto keys = V(k.sold(), k.ver(), k.bought());
+  RD_TRY(auto r, co_await c_->eval(script(lua::kUnsell), std::move(keys), std::move(args)));
+  (void)r;
+  co_return Status{};
+}
+
 Task<void> Holds::load_markers(std::string perf, const std::vector<std::string>& sold,
                                const std::vector<std::pair<std::string, int>>& bought) {
   Keys k(perf);

@@ -48,6 +48,8 @@ class Holds final : public app::HoldStore {
   app::Task<bool> release(std::string perf, std::string hold_id, std::string account_id) override;
   app::Task<void> mark_sold(std::string perf, std::string hold_id, std::string account_id,
                             std::int64_t position, std::vector<std::string> seat_ids) override;
+  app::Task<void> unmark_sold(std::string perf, std::string account_id,
+                              std::vector<std::string> seat_ids) override;
   app::Task<void> load_markers(std::string perf, const std::vector<std::string>& sold,
                                const std::vector<std::pair<std::string, int>>& bought) override;
   app::Task<app::SeatStates> seat_states(std::string perf) override;
