@@ -12,6 +12,8 @@
 #include "app/ports/identity.hpp"
 #include "app/ports/orders.hpp"
 #include "app/ports/queue.hpp"
+#include "app/ports/rankings.hpp"
+#include "app/ports/search.hpp"
 #include "app/ports/ticket_documents.hpp"
 #include "app/ports/tickets.hpp"
 #include "app/queue_view.hpp"
@@ -52,6 +54,8 @@ struct Ports {
   SessionRepo* session_records = nullptr;
   TicketRepo* tickets = nullptr;
   TicketDocuments* ticket_documents = nullptr;
+  SearchIndex* search = nullptr;     // derived: catalogue search documents
+  RankingStore* rankings = nullptr;  // derived: sales per event and time bucket
 };
 
 struct Shared {

@@ -15,7 +15,9 @@
 #include "http/server.hpp"
 #include "http/static_files.hpp"
 #include "app/consumers.hpp"
+#include "app/rankings.hpp"
 #include "app/receipt_mail.hpp"
+#include "app/search_indexer.hpp"
 #include "infra/mail/smtp.hpp"
 #include "infra/postgres/migrate.hpp"
 #include "infra/redis/subscriber.hpp"
@@ -57,6 +59,8 @@ struct Service::Impl {
   // After-sale consumers (declared before `background`, which uses them, so they outlive it).
   std::unique_ptr<mail::SmtpMailer> mailer;
   std::unique_ptr<app::ReceiptMailConsumer> receipt_mail;
+  std::unique_ptr<app::SearchIndexer> search_indexer;
+  std::unique_ptr<app::RankingConsumer> rankings;
   std::unique_ptr<app::ConsumerRegistry> consumers;
   std::unique_ptr<workers::Background> background;
   std::shared_ptr<redis::Subscriber> subscriber;
@@ -389,6 +393,12 @@ Status Service::prepare(std::chrono::seconds wait) {
   auto& w0 = *s.workers.front();
   s.consumers = std::make_unique<app::ConsumerRegistry>(*w0.a->processed);
   s.consumers->add(*w0.a->receipt_ledger);
+  // Derived data fed by the outbox: the search index and the sales rankings.
+  s.search_indexer = std::make_unique<app::SearchIndexer>(*w0.a->search);
+  s.consumers->add(*s.search_indexer);
+  s.rankings =
+      std::make_unique<app::RankingConsumer>(*w0.a->rankings, *w0.a->catalog_writer, s.clock);
+  s.consumers->add(*s.rankings);
   if (!s.cfg.smtp_url.empty()) {
     mail::SmtpOptions mo;
     mo.url = s.cfg.smtp_url;
