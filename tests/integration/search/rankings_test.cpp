@@ -3,6 +3,8 @@
 // registry never recorded it done, and the windows and the top ten read back in order.
 #include "app/rankings.hpp"
 
+#include <boost/json.hpp>
+
 #include "integration/app/harness.hpp"
 
 namespace tk::test {
@@ -31,7 +33,7 @@ struct Show {
 Show make_show(Harness& h, const std::string& title) {
   return h.run([&]() -> asio::awaitable<Show> {
     app::Admin admin(h.deps);
-    std::vector<app::NewSection> sections{{"A", {{"1", 2, "R"}}}};
+    std::vector<app::NewSection> sections{{"A", {{"1", 4, "R"}}}};
     auto v = co_await admin.create_venue("Hall", sections);
     if (!v) Harness::expect_ok(v.error(), "venue");
     auto e = co_await admin.create_event(title, v->id);
