@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "domain/rankings.hpp"
 
 using namespace tk::domain;
@@ -59,7 +61,7 @@ TEST(RankWindows, ParseAndBuckets) {
   EXPECT_EQ(parse_rank_window("24h"), RankWindow::h24);
   EXPECT_FALSE(parse_rank_window("2h"));
   EXPECT_FALSE(parse_rank_window(""));
-  const Millis now = 1'800'000'000'000 + 123'456;
+  const tk::Millis now = 1'800'000'000'000 + 123'456;
   auto h1 = window_buckets(RankWindow::h1, now);
   ASSERT_EQ(h1.size(), 12u);
   EXPECT_EQ(h1.front(), rank_bucket(now));
