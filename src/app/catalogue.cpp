@@ -7,11 +7,27 @@
 #include "app/seats.hpp"
 #include "common/crypto/encoding.hpp"
 #include "domain/admission.hpp"
+#include "domain/search.hpp"
 
 namespace tk::app {
 
 Task<std::vector<domain::Event>> Catalogue::events() {
   co_return co_await d_.ports.catalog->list_events(d_.now());
+}
+
+Task<std::vector<domain::Event>> Catalogue::search(std::string_view q) {
+  auto terms = domain::parse_search(q);
+  if (!terms) {
+    Error e(Errc::invalid_field);
+    e.details["field"] = "q";
+    e.details["reason"] = "1..100 characters of text";
+    co_return e;
+  }
+  if (d_.ports.search == nullptr) co_return Errc::unavailable;
+  SearchQuery sq{std::move(terms->text), std::move(terms->tsquery), std::move(terms->like)};
+  TK_CO_TRY(auto ids, co_await d_.ports.search->search(std::move(sq), kMaxSearchResults));
+  if (ids.empty()) co_return std::vector<domain::Event>{};
+  co_return co_await d_.ports.catalog->events_by_ids(std::move(ids), d_.now());
 }
 
 Task<domain::Event> Catalogue::event(std::string id) {
@@ -69,11 +85,14 @@ Task<domain::Venue> Admin::create_venue(std::string name, std::vector<NewSection
   co_return v;
 }
 
-Task<std::string> Admin::create_event(std::string title, std::string venue_id) {
+Task<std::string> Admin::create_event(std::string title, std::string venue_id,
+                                      std::string performer) {
   if (title.empty() || title.size() > 200)
     co_return field_error(Errc::invalid_field, "title", "1..200 chars");
-  TK_CO_TRY(auto id,
-            co_await d_.ports.catalog_writer->create_event(std::move(title), std::move(venue_id)));
+  if (performer.size() > 200)
+    co_return field_error(Errc::invalid_field, "performer", "0..200 chars");
+  TK_CO_TRY(auto id, co_await d_.ports.catalog_writer->create_event(
+                         std::move(title), std::move(venue_id), std::move(performer)));
   changed();
   co_return id;
 }

@@ -3,16 +3,22 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "app/deps.hpp"
 
 namespace tk::app {
 
+inline constexpr int kMaxSearchResults = 50;
+
 class Catalogue {
  public:
   explicit Catalogue(Deps d) : d_(d) {}
   Task<std::vector<domain::Event>> events();
+  // Events matching `q` (1..100 characters, else invalid_field "q"), best first, at most
+  // kMaxSearchResults.
+  Task<std::vector<domain::Event>> search(std::string_view q);
   Task<domain::Event> event(std::string id);
   Task<domain::Performance> performance(std::string id);
   // From the process-wide layout cache (a venue's layout never changes once created).
@@ -49,7 +55,8 @@ class Admin {
  public:
   explicit Admin(Deps d) : d_(d) {}
   Task<domain::Venue> create_venue(std::string name, std::vector<NewSection> sections);
-  Task<std::string> create_event(std::string title, std::string venue_id);
+  Task<std::string> create_event(std::string title, std::string venue_id,
+                                 std::string performer = {});
   Task<std::string> create_performance(NewPerformance p);
   Task<domain::Performance> update_performance(std::string id, PerformanceChange c);
   Task<domain::Performance> performance(std::string id);

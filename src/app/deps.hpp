@@ -13,6 +13,8 @@
 #include "app/ports/orders.hpp"
 #include "app/ports/queue.hpp"
 #include "app/ports/refunds.hpp"
+#include "app/ports/rankings.hpp"
+#include "app/ports/search.hpp"
 #include "app/ports/ticket_documents.hpp"
 #include "app/ports/tickets.hpp"
 #include "app/queue_view.hpp"
@@ -54,6 +56,8 @@ struct Ports {
   TicketRepo* tickets = nullptr;
   TicketDocuments* ticket_documents = nullptr;
   RefundRepo* refunds = nullptr;
+  SearchIndex* search = nullptr;     // derived: catalogue search documents
+  RankingStore* rankings = nullptr;  // derived: sales per event and time bucket
 };
 
 struct Shared {

@@ -28,6 +28,8 @@ std::unique_ptr<Adapters> Adapters::create(boost::asio::any_io_executor ex,
   a->receipt_ledger = std::make_unique<pgrepo::ReceiptLedger>(a->pool);
   a->tickets = std::make_unique<pgrepo::Tickets>(a->pool);
   a->refunds = std::make_unique<pgrepo::Refunds>(a->pool);
+  a->search = std::make_unique<pgrepo::SearchIndex>(a->pool);
+  a->rankings = std::make_unique<redisstore::Rankings>(a->redis);
   a->documents = std::make_unique<pdf::TicketDocuments>(a->tickets.get(), o.render_pool, o.pdf);
   a->sessions = std::make_unique<redisstore::Sessions>(a->redis);
   a->queue = std::make_unique<redisstore::Queue>(a->redis);
@@ -43,6 +45,8 @@ app::Ports Adapters::ports() const {
   p.tickets = tickets.get();
   p.ticket_documents = documents.get();
   p.refunds = refunds.get();
+  p.search = search.get();
+  p.rankings = rankings.get();
   return p;
 }
 

@@ -13,6 +13,7 @@
 #include "infra/postgres/pool.hpp"
 #include "infra/postgres/repos/repos.hpp"
 #include "infra/redis/client.hpp"
+#include "infra/redis/stores/rankings.hpp"
 #include "infra/redis/stores/stores.hpp"
 
 namespace tk::service {
@@ -47,6 +48,8 @@ struct Adapters {
   std::unique_ptr<pgrepo::ReceiptLedger> receipt_ledger;
   std::unique_ptr<pgrepo::Tickets> tickets;
   std::unique_ptr<pgrepo::Refunds> refunds;
+  std::unique_ptr<pgrepo::SearchIndex> search;
+  std::unique_ptr<redisstore::Rankings> rankings;
   std::unique_ptr<pdf::TicketDocuments> documents;
   std::unique_ptr<redisstore::Sessions> sessions;
   std::unique_ptr<redisstore::Queue> queue;

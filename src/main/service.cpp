@@ -15,8 +15,10 @@
 #include "http/server.hpp"
 #include "http/static_files.hpp"
 #include "app/consumers.hpp"
+#include "app/rankings.hpp"
 #include "app/receipt_mail.hpp"
 #include "app/refunds.hpp"
+#include "app/search_indexer.hpp"
 #include "infra/mail/smtp.hpp"
 #include "infra/postgres/migrate.hpp"
 #include "infra/redis/subscriber.hpp"
@@ -60,6 +62,8 @@ struct Service::Impl {
   std::unique_ptr<app::ReceiptMailConsumer> receipt_mail;
   std::unique_ptr<app::RefundConsumer> refund;
   std::unique_ptr<app::RefundMailConsumer> refund_mail;
+  std::unique_ptr<app::SearchIndexer> search_indexer;
+  std::unique_ptr<app::RankingConsumer> rankings;
   std::unique_ptr<app::ConsumerRegistry> consumers;
   std::unique_ptr<workers::Background> background;
   std::shared_ptr<redis::Subscriber> subscriber;
@@ -396,6 +400,12 @@ Status Service::prepare(std::chrono::seconds wait) {
   // Refunds: the provider refund and the seats back on sale (order.refund_requested).
   s.refund = std::make_unique<app::RefundConsumer>(w0.deps);
   s.consumers->add(*s.refund);
+  // Derived data fed by the outbox: the search index and the sales rankings.
+  s.search_indexer = std::make_unique<app::SearchIndexer>(*w0.a->search);
+  s.consumers->add(*s.search_indexer);
+  s.rankings =
+      std::make_unique<app::RankingConsumer>(*w0.a->rankings, *w0.a->catalog_writer, s.clock);
+  s.consumers->add(*s.rankings);
   if (!s.cfg.smtp_url.empty()) {
     mail::SmtpOptions mo;
     mo.url = s.cfg.smtp_url;

@@ -16,6 +16,9 @@ class CatalogReader {
   virtual Task<std::optional<domain::Event>> get_event(std::string id, Millis now) = 0;
   virtual Task<std::optional<domain::Performance>> get_performance(std::string id) = 0;
   virtual Task<std::optional<domain::Venue>> get_venue(std::string id) = 0;
+  // The events with these ids, in the order of `ids` (unknown ids are skipped).
+  virtual Task<std::vector<domain::Event>> events_by_ids(std::vector<std::string> ids,
+                                                         Millis now) = 0;
 };
 
 struct NewSection {
@@ -45,7 +48,10 @@ class CatalogWriter {
   virtual ~CatalogWriter() = default;
   virtual Task<domain::Venue> create_venue(std::string name, std::vector<NewSection> sections) = 0;
   // Errc::not_found when the venue does not exist.
-  virtual Task<std::string> create_event(std::string title, std::string venue_id) = 0;
+  // Also writes catalogue.changed {event_id} to the outbox in the same transaction (the search
+  // index follows from it).
+  virtual Task<std::string> create_event(std::string title, std::string venue_id,
+                                         std::string performer) = 0;
   // Creates the performance, its price grades, one fence row per seat and its queue state.
   virtual Task<void> create_performance(const domain::Performance& p) = 0;
   virtual Task<std::optional<domain::Performance>> update_performance(std::string id,

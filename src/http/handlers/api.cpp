@@ -7,6 +7,7 @@
 #include "app/identity.hpp"
 #include "app/orders.hpp"
 #include "app/refunds.hpp"
+#include "app/rankings.hpp"
 #include "app/seats.hpp"
 #include "app/single_flight.hpp"
 #include "app/tickets.hpp"
@@ -443,6 +444,19 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
   // matching If-None-Match); see serve_cached for how fresh.
   r.add(Verb::get, "/v1/events",
         per_address(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          // 400 past 100 characters is the use case's; the bound here only stops huge values
+          // (4 bytes per character at most) before they are copied.
+          TRY_RESP(auto q, query_param(ctx.req.target(), "q", 4 * 100 + 1));
+          if (q) {
+            // Searches are not cached here: their keys are unbounded and each one is cheap.
+            app::Catalogue cat(c->d);
+            TRY_RESP(auto events, co_await cat.search(*q));
+            json::array a;
+            for (const auto& e : events) a.push_back(event_json(e));
+            auto res = ok(json::object{{"events", std::move(a)}});
+            res.set(beast::http::field::cache_control, kShortCache);
+            co_return res;
+          }
           BodyBuilder build = [c]() -> app::Task<std::string> {
             app::Catalogue cat(c->d);
             TK_CO_TRY(auto events, co_await cat.events());
@@ -452,6 +466,28 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           };
           std::string key = "events";
           co_return co_await serve_cached(*c, ctx.req, key, kCatalogueFreshMs, kShortCache, build);
+        }));
+  // Best sellers of a window, from Redis; one body per window and process for a few seconds.
+  r.add(Verb::get, "/v1/rankings",
+        per_address(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          TRY_RESP(auto w, query_param(ctx.req.target(), "window", 10));
+          auto window = domain::parse_rank_window(w ? *w : "24h");
+          if (!window) {
+            co_return error_to_response(invalid("window", "1h or 24h"));
+          }
+          BodyBuilder build = [c, win = *window]() -> app::Task<std::string> {
+            app::Rankings rankings(c->d);
+            TK_CO_TRY(auto top, co_await rankings.top(win));
+            json::array a;
+            for (const auto& e : top) {
+              a.push_back(
+                  json::object{{"event_id", e.event_id}, {"title", e.title}, {"sold", e.sold}});
+            }
+            co_return json::serialize(json::object{{"events", std::move(a)}});
+          };
+          std::string key = "rankings:" + std::string(domain::to_string(*window));
+          co_return co_await serve_cached(*c, ctx.req, key, app::kRankingCacheMs, kShortCache,
+                                          build);
         }));
   r.add(Verb::get, "/v1/events/{event_id}",
         per_address(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
@@ -683,8 +719,9 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           TRY_RESP(auto body, parse_object(ctx.req));
           TRY_RESP(auto title, str_field(body, "title", 200));
           TRY_RESP(auto venue, str_field(body, "venue_id", 100));
+          TRY_RESP(auto performer, opt_str_field(body, "performer", 200));
           app::Admin a(c->d);
-          TRY_RESP(auto id, co_await a.create_event(title, venue));
+          TRY_RESP(auto id, co_await a.create_event(title, venue, performer.value_or("")));
           co_return created(json::object{{"id", id}});
         }));
   r.add(Verb::post, "/v1/admin/events/{event_id}/performances",

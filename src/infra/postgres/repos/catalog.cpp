@@ -65,11 +65,13 @@ Task<std::optional<domain::Performance>> load_performance(pg::Pool& pool, const 
   co_return std::optional<domain::Performance>(std::move(p));
 }
 
-Task<std::vector<domain::Event>> load_events(pg::Pool& pool, const std::optional<std::string>& id,
+// All events (ids unset) or those with the given ids, in creation order.
+Task<std::vector<domain::Event>> load_events(pg::Pool& pool,
+                                             const std::optional<std::vector<std::string>>& ids,
                                              Millis now) {
-  std::string where = id ? " WHERE e.id = $1" : "";
+  std::string where = ids ? " WHERE e.id = ANY($1::text[])" : "";
   std::vector<pg::Param> params;
-  if (id) params.push_back(arg(*id));
+  if (ids) params.push_back(arg(text_array(*ids)));
   PG_TRY(auto er,
          co_await pool.query("SELECT e.id, e.title, v.id, v.name FROM events e JOIN venues v "
                              "ON v.id = e.venue_id" +
@@ -87,7 +89,7 @@ Task<std::vector<domain::Event>> load_events(pg::Pool& pool, const std::optional
     events.push_back(std::move(e));
   }
   if (events.empty()) co_return events;
-  std::string pwhere = id ? " WHERE event_id = $1" : "";
+  std::string pwhere = ids ? " WHERE event_id = ANY($1::text[])" : "";
   PG_TRY(auto pr, co_await pool.query(std::string("SELECT ") + kPerfCols + " FROM performances" +
                                           pwhere + " ORDER BY starts_at, id",
                                       params));
@@ -140,9 +142,26 @@ Task<std::vector<domain::Event>> CatalogReader::list_events(Millis now) {
 }
 
 Task<std::optional<domain::Event>> CatalogReader::get_event(std::string id, Millis now) {
-  PG_TRY(auto v, co_await load_events(*pool_, id, now));
+  std::optional<std::vector<std::string>> ids(std::in_place);
+  ids->push_back(std::move(id));
+  PG_TRY(auto v, co_await load_events(*pool_, ids, now));
   if (v.empty()) co_return std::optional<domain::Event>{};
   co_return std::optional<domain::Event>(std::move(v.front()));
+}
+
+Task<std::vector<domain::Event>> CatalogReader::events_by_ids(std::vector<std::string> ids,
+                                                              Millis now) {
+  const std::optional<std::vector<std::string>> wanted(ids);
+  PG_TRY(auto v, co_await load_events(*pool_, wanted, now));
+  std::map<std::string, std::size_t> at;
+  for (std::size_t i = 0; i < v.size(); ++i) at[v[i].id] = i;
+  std::vector<domain::Event> out;
+  out.reserve(v.size());
+  for (const auto& id : ids) {
+    auto it = at.find(id);
+    if (it != at.end()) out.push_back(std::move(v[it->second]));
+  }
+  co_return out;
 }
 
 Task<std::optional<domain::Performance>> CatalogReader::get_performance(std::string id) {
@@ -205,11 +224,17 @@ Task<domain::Venue> CatalogWriter::create_venue(std::string name,
   co_return v;
 }
 
-Task<std::string> CatalogWriter::create_event(std::string title, std::string venue_id) {
+Task<std::string> CatalogWriter::create_event(std::string title, std::string venue_id,
+                                              std::string performer) {
   std::string id = crypto::new_id("evt_");
+  // One statement, so one transaction: the event and its catalogue.changed message commit
+  // together (the search index follows from the message).
   auto r = co_await pool_->query(
-      "INSERT INTO events (id, title, venue_id) SELECT $1, $2, id FROM venues WHERE id = $3",
-      P(arg(id), arg(title), arg(venue_id)));
+      "WITH e AS (INSERT INTO events (id, title, venue_id, performer) "
+      "SELECT $1, $2, id, $4 FROM venues WHERE id = $3 RETURNING id) "
+      "INSERT INTO outbox (topic, payload) SELECT 'catalogue.changed', "
+      "jsonb_build_object('event_id', e.id) FROM e",
+      P(arg(id), arg(title), arg(venue_id), arg(performer)));
   if (!r.ok()) co_return map_error(std::move(r).error());
   if (r->affected() != 1) co_return Errc::not_found;
   co_return id;

@@ -9,6 +9,7 @@
 #include "app/ports/orders.hpp"
 #include "app/ports/queue.hpp"
 #include "app/ports/refunds.hpp"
+#include "app/ports/search.hpp"
 #include "app/ports/tickets.hpp"
 #include "app/single_flight.hpp"
 #include "infra/postgres/pool.hpp"
@@ -45,6 +46,8 @@ class CatalogReader final : public app::CatalogReader {
   app::Task<std::optional<domain::Event>> get_event(std::string id, Millis now) override;
   app::Task<std::optional<domain::Performance>> get_performance(std::string id) override;
   app::Task<std::optional<domain::Venue>> get_venue(std::string id) override;
+  app::Task<std::vector<domain::Event>> events_by_ids(std::vector<std::string> ids,
+                                                      Millis now) override;
 
  private:
   std::shared_ptr<pg::Pool> pool_;
@@ -55,13 +58,26 @@ class CatalogWriter final : public app::CatalogWriter {
   explicit CatalogWriter(std::shared_ptr<pg::Pool> p) : pool_(std::move(p)) {}
   app::Task<domain::Venue> create_venue(std::string name,
                                         std::vector<app::NewSection> sections) override;
-  app::Task<std::string> create_event(std::string title, std::string venue_id) override;
+  app::Task<std::string> create_event(std::string title, std::string venue_id,
+                                      std::string performer) override;
   app::Task<void> create_performance(const domain::Performance& p) override;
   app::Task<std::optional<domain::Performance>> update_performance(
       std::string id, app::PerformanceChange c) override;
   app::Task<std::optional<domain::Performance>> get_performance(std::string id) override;
   app::Task<std::optional<std::string>> event_venue(std::string event_id) override;
   app::Task<std::vector<domain::Performance>> live_performances() override;
+
+ private:
+  std::shared_ptr<pg::Pool> pool_;
+};
+
+// Search documents (table event_search, migration 0010): a weighted tsvector for word and prefix
+// matches and a normalised text for substring and pg_trgm similarity matches.
+class SearchIndex final : public app::SearchIndex {
+ public:
+  explicit SearchIndex(std::shared_ptr<pg::Pool> p) : pool_(std::move(p)) {}
+  app::Task<void> reindex(std::string event_id) override;
+  app::Task<std::vector<std::string>> search(app::SearchQuery q, int limit) override;
 
  private:
   std::shared_ptr<pg::Pool> pool_;
