@@ -146,7 +146,7 @@ void Forwarder::close() {
   for (auto& p : impl_->pools) p.idle.clear();
 }
 
-asio::awaitable<Result<http::Response>> Forwarder::forward(http::Request req,
+asio::awaitable<Result<http::Response>> Forwarder::forward(http::Request& req,
                                                            Clock::time_point deadline) {
   Impl& s = *impl_;
   const bool has_key = req.find("Idempotency-Key") != req.end();

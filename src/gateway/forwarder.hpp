@@ -39,10 +39,12 @@ class Forwarder {
   Forwarder(const Forwarder&) = delete;
   Forwarder& operator=(const Forwarder&) = delete;
 
-  // Forwards `req` (headers already rewritten by the caller) until `deadline`. The response is
-  // the API process's, hop-by-hop headers removed; an error is one of gateway::Errc.
+  // Forwards `req` (headers already rewritten by the caller; it is prepared in place, and must
+  // outlive the call) until `deadline`. The response is the API process's, hop-by-hop headers
+  // removed; an error is one of gateway::Errc. By reference, not by value: GCC 12 may destroy a
+  // by-value class argument of a co_await expression twice.
   boost::asio::awaitable<Result<http::Response>> forward(
-      http::Request req, std::chrono::steady_clock::time_point deadline);
+      http::Request& req, std::chrono::steady_clock::time_point deadline);
 
   void close();  // closes the pooled connections (shutdown)
 

@@ -37,7 +37,8 @@ void add_queue_status_route(Router& r, app::Deps deps, RateLimiter* poll_limiter
           if (!*fast) co_return error_to_response(fast->error());
           co_return status_response(**fast);
         }
-        auto slow = co_await http::under_deadline(ctx, room.status(std::string(pid), ticket));
+        auto work = room.status(std::string(pid), ticket);
+        auto slow = co_await http::under_deadline(ctx, std::move(work));
         if (!slow) co_return error_to_response(slow.error());
         co_return status_response(*slow);
       },
