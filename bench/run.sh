@@ -94,13 +94,16 @@ POLL_C=100   # wrk connections, poll (baseline and service)
 JOIN_C=50    # redis-benchmark clients = wrk connections, join
 HOLD_C=50    # redis-benchmark clients = loadgen requests in flight, hold
 ORDER_C=16   # pgbench clients = loadgen requests in flight, order (and the service's PG pool)
-SEEDS=$JOIN_TOKENS
-[ "$POLL_TICKETS" -le "$SEEDS" ] || SEEDS=$POLL_TICKETS
+# Buyers to seed: as many as the selected pairs use (the join pair's are the most).
+SEEDS=$POLL_TICKETS
+if want join && [ "$JOIN_TOKENS" -gt "$SEEDS" ]; then SEEDS=$JOIN_TOKENS; fi
 if want flash && [ "$FLASH_BUYERS" -gt "$SEEDS" ]; then SEEDS=$FLASH_BUYERS; fi
 
 # ---- packages and build ----------------------------------------------------------------------
 bash scripts/deps.sh bench
-BUILD_DIR=$ROOT/build/release
+# TK_BENCH_BUILD_DIR (with --no-build): binaries of another build, e.g. build/test when there is
+# no time for a release build; its figures are then not comparable with release ones (noted).
+BUILD_DIR=${TK_BENCH_BUILD_DIR:-$ROOT/build/release}
 if [ $BUILD = 1 ]; then
   log "building $BUILD_DIR (Release, TK_BUILD_BENCH=ON)"
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTK_BUILD_TESTS=OFF \
@@ -170,6 +173,9 @@ rec() {
 record() { python3 bench/bench.py record --results "$RESULTS" "$@"; }
 missing() { echo "$*" >>"$MISSING"; log "not measured: $*"; }
 note() { echo "$*" >>"$NOTES"; log "note: $*"; }
+
+[ -z "${TK_BENCH_BUILD_DIR:-}" ] ||
+  note "binaries of $TK_BENCH_BUILD_DIR, not a release build: not comparable with release figures"
 
 # ---- servers ---------------------------------------------------------------------------------
 log "starting PostgreSQL + Redis on CPU $SERVER_CPU ($T/servers)"
