@@ -24,7 +24,8 @@ void add_queue_status_route(Router& r, app::Deps deps, RateLimiter* poll_limiter
       beast::http::verb::get, "/v1/performances/{pid}/queue/status",
       [deps, poll_limiter](RequestContext& ctx) -> asio::awaitable<Response> {
         auto it = ctx.req.find("Queue-Ticket");
-        std::string_view ticket = it == ctx.req.end() ? std::string_view{} : it->value();
+        std::string_view ticket =
+            it == ctx.req.end() ? std::string_view{} : std::string_view(it->value());
         if (ticket.empty()) co_return error_to_response(app::Errc::invalid_ticket);
         if (poll_limiter && !poll_limiter->allow(ticket, deps.now())) {
           co_return error_to_response(app::Errc::rate_limited);
