@@ -92,11 +92,16 @@ for _ in range(100):
 check("receipt recorded by the worker through RabbitMQ", receipts == "1", receipts)
 left = api.psql(PG, f"SELECT count(*) FROM outbox WHERE payload->>'order_id' = '{o['id']}'")
 check("the outbox row left after the broker's confirm", left == "0", left)
-with urllib.request.urlopen(WORKER_OPS + "/metrics", timeout=10) as resp:
-    text = resp.read().decode()
+# The handler counts a message after it returns, a moment after the receipt row is visible.
+for _ in range(50):
+    with urllib.request.urlopen(WORKER_OPS + "/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    handled = [l for l in text.splitlines() if l.startswith("bus_messages_handled_total{")
+               and 'topic="order.paid"' in l and 'result="ok"' in l]
+    if handled:
+        break
+    time.sleep(0.1)
 check("worker counts relayed rows", "outbox_relayed_total" in text)
-handled = [l for l in text.splitlines() if l.startswith("bus_messages_handled_total{")
-           and 'topic="order.paid"' in l and 'result="ok"' in l]
 check("worker counts handled messages", len(handled) == 1, handled)
 
 # --- one API process killed mid-crowd: every acknowledged sign-up exists afterwards
