@@ -4,7 +4,7 @@
 # out), then tests/e2e/pattern_a.py (roles, a purchase, an API process killed mid-crowd),
 # gateway_limits.py (two gateways share their limits) and the contract's flow.sh through a
 # gateway. Every process is stopped on exit.
-# TK_GATEWAY2_REDIS_URL (checking the test itself): gives the second gateway a Redis database of
+# TK_GATEWAY2_REDIS_DB=1 (checking the test itself): gives the second gateway a Redis database of
 # its own, so its buckets are not shared and gateway_limits.py must fail.
 # Usage: run_pattern_a.sh BIN SERVERS_ENV RABBITMQ_ENV
 set -uo pipefail
@@ -75,7 +75,7 @@ start_api 1 "${api_ports[0]}" "${api_ops[0]}"
 g1=$(free_port) g1_ops=$(free_port) g2=$(free_port) g2_ops=$(free_port)
 gateway gateway-1 "$g1" "$g1_ops" TICKETING_RATE_PER_ADDRESS=20 TICKETING_SIGNUPS_PER_MINUTE=10
 gateway gateway-2 "$g2" "$g2_ops" TICKETING_RATE_PER_ADDRESS=20 TICKETING_SIGNUPS_PER_MINUTE=10 \
-  ${TK_GATEWAY2_REDIS_URL:+TICKETING_REDIS_URL=$TK_GATEWAY2_REDIS_URL}
+  ${TK_GATEWAY2_REDIS_DB:+TICKETING_REDIS_URL=$TICKETING_REDIS_URL/$TK_GATEWAY2_REDIS_DB}
 python3 "$here/gateway_limits.py" "http://127.0.0.1:$g1" "http://127.0.0.1:$g2" 20 40 || rc=1
 # The contract through a gateway and two API processes: its per-address and admin lock-out checks
 # hold although each API process sees only part of the requests.
