@@ -131,12 +131,12 @@ Forwarder::Forwarder(asio::any_io_executor ex, Upstreams& ups, ForwardOptions o,
     : impl_(std::make_unique<Impl>(Impl{ex, ups, o, {}, 0, nullptr, nullptr, nullptr})) {
   impl_->pools.resize(ups.size());
   if (metrics) {
-    impl_->retries = &metrics->counter("gateway_retries_total",
-                                       "Forwards sent again to another API process");
-    impl_->failures = &metrics->counter(
-        "gateway_upstream_failures_total", "Forward attempts refused, cut or timed out");
-    impl_->refused = &metrics->counter(
-        "gateway_unavailable_total", "Requests answered 503: no API process healthy or free");
+    impl_->retries =
+        &metrics->counter("gateway_retries_total", "Forwards sent again to another API process");
+    impl_->failures = &metrics->counter("gateway_upstream_failures_total",
+                                        "Forward attempts refused, cut or timed out");
+    impl_->refused = &metrics->counter("gateway_unavailable_total",
+                                       "Requests answered 503: no API process healthy or free");
   }
 }
 

@@ -21,14 +21,14 @@
 namespace tk::gateway {
 
 struct ForwardOptions {
-  std::size_t idle_per_upstream = 32;     // keep-alive connections kept per upstream and loop
-  std::size_t max_in_flight = 256;        // requests in flight per upstream and loop
+  std::size_t idle_per_upstream = 32;  // keep-alive connections kept per upstream and loop
+  std::size_t max_in_flight = 256;     // requests in flight per upstream and loop
   std::chrono::milliseconds connect_timeout{1000};
   // A pooled connection idle longer is closed rather than reused: shorter than the API's own
   // idle timeout (30 s), so the gateway never writes to a connection the API is closing.
   std::chrono::milliseconds idle_timeout{15000};
   std::size_t response_body_limit = 32 * 1024 * 1024;  // e-ticket PDFs fit
-  int max_attempts = 3;  // per request, each on a different upstream
+  int max_attempts = 3;                                // per request, each on a different upstream
 };
 
 class Forwarder {
@@ -57,10 +57,10 @@ class Forwarder {
 template <class Message>
 void strip_hop_by_hop(Message& m) {
   namespace bhttp = boost::beast::http;
-  for (auto f : {bhttp::field::connection, bhttp::field::keep_alive,
-                 bhttp::field::proxy_connection, bhttp::field::te, bhttp::field::trailer,
-                 bhttp::field::transfer_encoding, bhttp::field::upgrade,
-                 bhttp::field::proxy_authorization, bhttp::field::proxy_authenticate}) {
+  for (auto f : {bhttp::field::connection, bhttp::field::keep_alive, bhttp::field::proxy_connection,
+                 bhttp::field::te, bhttp::field::trailer, bhttp::field::transfer_encoding,
+                 bhttp::field::upgrade, bhttp::field::proxy_authorization,
+                 bhttp::field::proxy_authenticate}) {
     m.erase(f);
   }
 }

@@ -45,8 +45,9 @@ struct Ctx {
 asio::awaitable<std::optional<Response>> admit(Ctx& c, RequestContext& ctx, RouteClass cls,
                                                const std::string& addr, Millis now) {
   SharedLimits* l = c.o.limits;
-  auto rate_limited = [] { return std::optional<Response>(http::error_to_response(
-                               app::Errc::rate_limited)); };
+  auto rate_limited = [] {
+    return std::optional<Response>(http::error_to_response(app::Errc::rate_limited));
+  };
   switch (cls) {
     case RouteClass::admin:
       // Once an address has spent its wrong guesses nothing more from it is forwarded, so the
@@ -95,10 +96,11 @@ asio::awaitable<std::optional<Response>> admit(Ctx& c, RequestContext& ctx, Rout
 void add_routes(http::Router& r, app::Deps deps, RouteOptions o) {
   auto c = std::make_shared<Ctx>(Ctx{deps, o});
   if (o.metrics) {
-    c->fail_open = &o.metrics->counter(
-        "gateway_limit_fail_open_total", "Requests let through because Redis could not decide a limit");
-    c->limited = &o.metrics->counter("gateway_rate_limited_total",
-                                     "Requests refused 429 by a shared limit");
+    c->fail_open =
+        &o.metrics->counter("gateway_limit_fail_open_total",
+                            "Requests let through because Redis could not decide a limit");
+    c->limited =
+        &o.metrics->counter("gateway_rate_limited_total", "Requests refused 429 by a shared limit");
   }
   http::add_health_routes(r, o.ready, o.role);
   http::add_queue_status_route(r, deps, o.poll_limiter);
@@ -119,8 +121,8 @@ void add_routes(http::Router& r, app::Deps deps, RouteOptions o) {
         auto trace = next_hop(parse_traceparent(header(ctx.req, "traceparent")));
         out.set("traceparent", format_traceparent(trace));
         out.erase("tracestate");  // only kept with a valid incoming traceparent
-        if (auto ts = header(ctx.req, "tracestate"); !ts.empty() &&
-                                                     parse_traceparent(header(ctx.req, "traceparent"))) {
+        if (auto ts = header(ctx.req, "tracestate");
+            !ts.empty() && parse_traceparent(header(ctx.req, "traceparent"))) {
           out.set("tracestate", ts);
         }
         ctx.log("trace_id", std::string(trace.trace_id.data(), trace.trace_id.size()));

@@ -2,6 +2,8 @@
 // fixture's PostgreSQL and Redis), next to upstreams that fail in the ways a killed process does:
 // a port nobody listens on (refused), a process that takes the request and dies without
 // answering (cut after send), one that never answers (deadline).
+#include "gateway/forwarder.hpp"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -12,7 +14,6 @@
 #include <cstdlib>
 #include <thread>
 
-#include "gateway/forwarder.hpp"
 #include "gateway/upstreams.hpp"
 #include "support/test_env.hpp"
 
@@ -106,9 +107,8 @@ class Forwarding : public ::testing::Test {
         if (ec) co_return;
         auto sock = std::make_shared<tcp::socket>(std::move(s));
         std::string data;
-        auto [rec, n] = co_await asio::async_read_until(*sock, asio::dynamic_buffer(data),
-                                                        "\r\n\r\n",
-                                                        asio::as_tuple(asio::use_awaitable));
+        auto [rec, n] = co_await asio::async_read_until(
+            *sock, asio::dynamic_buffer(data), "\r\n\r\n", asio::as_tuple(asio::use_awaitable));
         if (rec) continue;
         ++taken;
         if (hang) {

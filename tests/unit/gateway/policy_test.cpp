@@ -81,9 +81,9 @@ TEST(GatewayHealth, FallAndRise) {
   EXPECT_TRUE(h.healthy());
   EXPECT_FALSE(h.observe(false));  // one failure is not enough
   EXPECT_TRUE(h.healthy());
-  EXPECT_FALSE(h.observe(true));   // and a success resets the count
+  EXPECT_FALSE(h.observe(true));  // and a success resets the count
   EXPECT_FALSE(h.observe(false));
-  EXPECT_TRUE(h.observe(false));   // two in a row: out
+  EXPECT_TRUE(h.observe(false));  // two in a row: out
   EXPECT_FALSE(h.healthy());
   EXPECT_FALSE(h.observe(true));
   EXPECT_FALSE(h.observe(false));  // a failure resets the way back
