@@ -20,7 +20,9 @@
 #   poll   wrk + bench/baselines/poll.lua: nginx 1 worker `return 200` of a same-size JSON body |
 #          GET /v1/performances/{pid}/queue/status with valid signed tickets (cycled); then both
 #          at half the service's max rate (wrk delay()) for the p99; then the access log's cost:
-#          the same poll against two fresh services, TICKETING_ACCESS_LOG=0 | =1 (alternating order)
+#          the same poll against two fresh services, TICKETING_ACCESS_LOG=0 | =1 (alternating order);
+#          and the same poll through a gateway (TICKETING_ROLE=gateway, the service its upstream,
+#          same core), which answers it from its own queue view (metric poll_gateway_rps)
 #   join   redis-benchmark EVALSHA of the join script extracted from src/infra/redis/stores/lua.hpp |
 #          wrk + bench/baselines/join.lua: POST /v1/performances/{pid}/queue, one session each
 #   hold   redis-benchmark EVALSHA of the hold script (4 seats) | loadgen --scenario hold
@@ -92,13 +94,16 @@ POLL_C=100   # wrk connections, poll (baseline and service)
 JOIN_C=50    # redis-benchmark clients = wrk connections, join
 HOLD_C=50    # redis-benchmark clients = loadgen requests in flight, hold
 ORDER_C=16   # pgbench clients = loadgen requests in flight, order (and the service's PG pool)
-SEEDS=$JOIN_TOKENS
-[ "$POLL_TICKETS" -le "$SEEDS" ] || SEEDS=$POLL_TICKETS
+# Buyers to seed: as many as the selected pairs use (the join pair's are the most).
+SEEDS=$POLL_TICKETS
+if want join && [ "$JOIN_TOKENS" -gt "$SEEDS" ]; then SEEDS=$JOIN_TOKENS; fi
 if want flash && [ "$FLASH_BUYERS" -gt "$SEEDS" ]; then SEEDS=$FLASH_BUYERS; fi
 
 # ---- packages and build ----------------------------------------------------------------------
 bash scripts/deps.sh bench
-BUILD_DIR=$ROOT/build/release
+# TK_BENCH_BUILD_DIR (with --no-build): binaries of another build, e.g. build/test when there is
+# no time for a release build; its figures are then not comparable with release ones (noted).
+BUILD_DIR=${TK_BENCH_BUILD_DIR:-$ROOT/build/release}
 if [ $BUILD = 1 ]; then
   log "building $BUILD_DIR (Release, TK_BUILD_BENCH=ON)"
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTK_BUILD_TESTS=OFF \
@@ -122,7 +127,7 @@ chmod 755 "$T"
 mkdir -p "$T/raw" "$T/nginx/tmp"
 RESULTS=$T/results.jsonl COMMANDS=$T/commands.txt MISSING=$T/missing.txt NOTES=$T/notes.txt
 : >"$RESULTS"; : >"$COMMANDS"; : >"$MISSING"; : >"$NOTES"
-SVC_PID= NGINX_PID= BG_PID= LOGSVC_PID= LOGOFF_PID=
+SVC_PID= NGINX_PID= BG_PID= LOGSVC_PID= LOGOFF_PID= GW_PID=
 LAST=$ROOT/build/bench/last-run
 
 stop_pid() {  # stop_pid PID: TERM, wait up to 10 s, then KILL
@@ -141,6 +146,7 @@ cleanup() {
   [ -n "$SVC_PID" ] && stop_pid "$SVC_PID"
   [ -n "$LOGSVC_PID" ] && stop_pid "$LOGSVC_PID"
   [ -n "$LOGOFF_PID" ] && stop_pid "$LOGOFF_PID"
+  [ -n "$GW_PID" ] && stop_pid "$GW_PID"
   bash tests/support/servers.sh stop "$T/servers" >/dev/null 2>&1
   rm -rf "$LAST"; mkdir -p "$LAST"
   cp -r "$T/raw" "$RESULTS" "$COMMANDS" "$LAST/" 2>/dev/null
@@ -167,6 +173,9 @@ rec() {
 record() { python3 bench/bench.py record --results "$RESULTS" "$@"; }
 missing() { echo "$*" >>"$MISSING"; log "not measured: $*"; }
 note() { echo "$*" >>"$NOTES"; log "note: $*"; }
+
+[ -z "${TK_BENCH_BUILD_DIR:-}" ] ||
+  note "binaries of $TK_BENCH_BUILD_DIR, not a release build: not comparable with release figures"
 
 # ---- servers ---------------------------------------------------------------------------------
 log "starting PostgreSQL + Redis on CPU $SERVER_CPU ($T/servers)"
@@ -342,6 +351,21 @@ if want poll; then
     die "nginx does not answer the status body"
   note "poll: status body ${#body} bytes, e.g. $body"
   POLL_ENV=(TK_TICKETS="$T/tickets.txt" TK_PATH="$STATUS_PATH")
+  # Pattern A's front: a gateway with this service as its one upstream, on the server core.
+  GW_PORT=$(free_port)
+  GW_CMD=(env TICKETING_ROLE=gateway TICKETING_HTTP_PORT="$GW_PORT"
+    TICKETING_GATEWAY_UPSTREAMS="127.0.0.1:$SVC_PORT" "${SRV[@]}" "$BIN")
+  { echo "# gateway"; printf '%q ' "${GW_CMD[@]}" | sed 's/ $//'; echo; } >>"$COMMANDS"
+  "${GW_CMD[@]}" >"$T/gateway.log" 2>&1 </dev/null &
+  GW_PID=$!
+  for _ in $(seq 120); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$GW_PORT/readyz" ||
+      true)" = 200 ] && break
+    sleep 0.5
+  done
+  cmp -s <(curl -s -H "Queue-Ticket: $sample" "http://127.0.0.1:$GW_PORT$STATUS_PATH") \
+    <(curl -s -H "Queue-Ticket: $sample" "$BASE$STATUS_PATH") ||
+    die "the gateway does not answer the service's status body"
   for i in $(seq "$RUNS"); do
     log "poll run $i/$RUNS"
     wrk_run wrk-poll-nginx "$T/raw/poll-nginx-$i.json" "http://127.0.0.1:$NGINX_PORT" poll.lua \
@@ -349,7 +373,15 @@ if want poll; then
     record --metric poll_rps --side baseline --run "$i" --tool wrk --input "$T/raw/poll-nginx-$i.json"
     wrk_run wrk-poll-service "$T/raw/poll-svc-$i.json" "$BASE" poll.lua "$POLL_C" "$DUR" "${POLL_ENV[@]}"
     record --metric poll_rps --side service --run "$i" --tool wrk --input "$T/raw/poll-svc-$i.json"
+    record --metric poll_gateway_rps --side baseline --run "$i" --tool wrk \
+      --input "$T/raw/poll-nginx-$i.json"
+    wrk_run wrk-poll-gateway "$T/raw/poll-gw-$i.json" "http://127.0.0.1:$GW_PORT" poll.lua \
+      "$POLL_C" "$DUR" "${POLL_ENV[@]}"
+    record --metric poll_gateway_rps --side service --run "$i" --tool wrk \
+      --input "$T/raw/poll-gw-$i.json"
   done
+  stop_pid "$GW_PID"
+  GW_PID=
   # The access log's cost: the same poll against two fresh service processes on the same core,
   # started together, one with TICKETING_ACCESS_LOG=0 and one with =1 (stdout to a file, as in
   # production); the order within a pair alternates so drift hits both sides. At least 3 pairs

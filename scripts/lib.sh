@@ -313,7 +313,7 @@ pa_stop_one() {
 pattern_a_stop() {
   [ -d "$TK_PA_DIR" ] || return 0
   local f
-  for f in "$TK_PA_DIR"/front.pid "$TK_PA_DIR"/api-*.pid "$TK_PA_DIR"/worker-*.pid; do
+  for f in "$TK_PA_DIR"/front.pid "$TK_PA_DIR"/gateway-*.pid "$TK_PA_DIR"/api-*.pid "$TK_PA_DIR"/worker-*.pid; do
     [ -e "$f" ] || continue
     log "stopping $(basename "$f" .pid)"
     pa_stop_one "$f"

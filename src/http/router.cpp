@@ -113,8 +113,21 @@ void Router::add(bhttp::verb v, std::string pattern, Handler h, Budget b) {
 
 void Router::set_fallback(Handler h) { fallback_ = std::move(h); }
 
+void Router::set_default(Handler h, std::string label) {
+  default_ = std::move(h);
+  default_label_ = std::move(label);
+}
+
 RouteMatch Router::match(bhttp::verb v, std::string_view target, PathParams& params) const {
   RouteMatch m = match_routes(v, target, params);
+  if (m.status != bhttp::status::ok && default_) {
+    m = RouteMatch{};
+    m.status = bhttp::status::ok;
+    m.handler = &default_;
+    m.route = default_label_;
+    m.deadline = true;
+    return m;
+  }
   if (m.status != bhttp::status::not_found || !fallback_) return m;
   if (v != bhttp::verb::get && v != bhttp::verb::head) return m;
   std::string_view path = target.substr(0, target.find('?'));

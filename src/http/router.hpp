@@ -46,6 +46,11 @@ class Router {
   // see http/static_files.hpp); matched with the route label "static". Call before serving.
   void set_fallback(Handler h);
 
+  // Handler for every request no route matched, whatever its method and path (the gateway's
+  // forwarder); matched with the route label `label` and run under the request deadline. Takes
+  // precedence over set_fallback. Call before serving.
+  void set_default(Handler h, std::string label);
+
   // Response for a failed match: 404 not_found, or 405 method_not_allowed with Allow.
   static Response error_for(const RouteMatch& m);
 
@@ -56,6 +61,8 @@ class Router {
   std::vector<std::unique_ptr<Route>> routes_;
   std::vector<std::vector<const Route*>> by_segments_;  // index: segment count
   Handler fallback_;
+  Handler default_;
+  std::string default_label_;
   RouteMatch match_routes(beast::http::verb v, std::string_view target, PathParams& params) const;
 };
 

@@ -9,6 +9,7 @@
 #include "app/deps.hpp"
 #include "app/errors.hpp"
 #include "common/crypto/ticket_codes.hpp"
+#include "gateway/upstreams.hpp"
 #include "http/client_address.hpp"
 
 namespace tk::service {
@@ -132,6 +133,10 @@ Result<Config> load_config() {
     get("TICKETING_OUTBOX_LEASE_MS", c.outbox_lease_ms);
     get("TICKETING_OUTBOX_MAX_ATTEMPTS", c.outbox_max_attempts);
     get("TICKETING_OUTBOX_RETRY_BASE_MS", c.outbox_retry_base_ms);
+    get("TICKETING_GATEWAY_UPSTREAMS", c.gateway_upstreams);
+    get("TICKETING_GATEWAY_MAX_IN_FLIGHT", c.gateway_max_in_flight);
+    get("TICKETING_GATEWAY_IDLE_CONNECTIONS", c.gateway_idle_connections);
+    get("TICKETING_GATEWAY_HEALTH_INTERVAL_MS", c.gateway_health_interval_ms);
   } catch (const std::exception&) {
     return Error{app::Errc::invalid_field, {{"reason", "a numeric setting is not a number"}}};
   }
@@ -211,6 +216,15 @@ Result<Config> load_config() {
     return Error{app::Errc::invalid_field,
                  {{"field", "TICKETING_TICKET_SIGNING_PREVIOUS"},
                   {"reason", "kid:public_key pairs, comma-separated"}}};
+  }
+  if (c.role == Role::gateway && !gateway::parse_upstreams(c.gateway_upstreams)) {
+    return Error{app::Errc::invalid_field,
+                 {{"field", "TICKETING_GATEWAY_UPSTREAMS"},
+                  {"reason", "the API processes as ip:port, comma-separated"}}};
+  }
+  if (c.gateway_max_in_flight < 1 || c.gateway_idle_connections < 0 ||
+      c.gateway_health_interval_ms < 50) {
+    return Error{app::Errc::out_of_range, {{"field", "TICKETING_GATEWAY_*"}}};
   }
   if (c.secret.size() < 32) {
     return Error{

@@ -90,6 +90,14 @@ struct Config {
   int outbox_lease_ms = 30000;
   int outbox_max_attempts = 8;
   int outbox_retry_base_ms = 1000;
+  // Gateway role: the API processes it forwards to ("ip:port,..."; their public listeners, which
+  // answer /readyz for the health checks), requests in flight per API process and event loop
+  // (past it: the next process; all full: 503), keep-alive connections kept per process and loop,
+  // and the health check period.
+  std::string gateway_upstreams;
+  int gateway_max_in_flight = 256;
+  int gateway_idle_connections = 32;
+  int gateway_health_interval_ms = 500;
 };
 
 Result<Config> load_config();

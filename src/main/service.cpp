@@ -11,6 +11,9 @@
 #include "common/log_async.hpp"
 #include "common/metrics.hpp"
 #include "common/supervisor.hpp"
+#include "gateway/forwarder.hpp"
+#include "gateway/routes.hpp"
+#include "gateway/upstreams.hpp"
 #include "http/handlers/api.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
@@ -39,6 +42,9 @@ struct Worker {
   std::unique_ptr<http::Server> ops_server;  // the operations listener, on the first worker
   app::Flights flights;
   app::Deps deps;
+  // Gateway role: this loop's connections to the API processes and its shared-limit clients.
+  std::unique_ptr<gateway::Forwarder> forwarder;
+  gateway::SharedLimits limits;
 };
 
 struct Service::Impl {
@@ -73,6 +79,9 @@ struct Service::Impl {
   app::MessageHandler* handler = nullptr;
   std::unique_ptr<messaging::Inbox> inbox;
   std::unique_ptr<Supervisor> inbox_sup;
+  // Gateway role: the API processes and their health checks (on the first worker).
+  std::unique_ptr<gateway::Upstreams> upstreams;
+  std::unique_ptr<Supervisor> gateway_sup;
   std::atomic<bool> draining{false};
   std::atomic<bool> stopped{false};
 
@@ -121,6 +130,7 @@ asio::awaitable<void> Service::Impl::shutdown() {
   }
 
   if (background) co_await background->close();
+  if (gateway_sup) co_await gateway_sup->close();
   if (inbox_sup) co_await inbox_sup->close();
   if (inbox) inbox->stop();  // unacked deliveries go back to the queue
   if (bus) bus->stop();      // unconfirmed rows stay in the outbox
@@ -158,10 +168,7 @@ Status Service::prepare(std::chrono::seconds wait) {
   auto& s = *impl_;
   const auto& cfg = s.cfg;
   const std::string role(role_name(cfg.role));
-  if (cfg.role == Role::gateway) {
-    return Error{app::Errc::invalid_field,
-                 {{"field", "TICKETING_ROLE"}, {"reason", "the gateway runs as its own program"}}};
-  }
+  const bool is_gateway = cfg.role == Role::gateway;
   crypto::init();
   std::vector<std::pair<std::string, std::string>> secrets{{cfg.secret_kid, cfg.secret}};
   if (auto c = cfg.previous_secret.find(':'); c != std::string::npos) {
@@ -198,8 +205,9 @@ Status Service::prepare(std::chrono::seconds wait) {
   s.hasher = std::make_unique<crypto::PasswordHasher>(po);
   s.hashes_per_client = std::make_unique<app::InFlightLimit>(cfg.argon2_per_address);
 
-  // Migrations first, on a throw-away context, waiting for PostgreSQL to come up.
-  {
+  // Migrations first, on a throw-away context, waiting for PostgreSQL to come up. A gateway
+  // leaves the schema to the API processes and workers it fronts.
+  if (!is_gateway) {
     asio::io_context io;
     pg::PoolOptions o;
     o.conninfo = cfg.pg_url;
@@ -258,6 +266,13 @@ Status Service::prepare(std::chrono::seconds wait) {
 
   auto redis_ep = redis::Endpoint::parse(cfg.redis_url);
   if (!redis_ep) return std::move(redis_ep).error();
+  if (is_gateway) {
+    auto eps = gateway::parse_upstreams(cfg.gateway_upstreams);
+    if (!eps) return Error{app::Errc::invalid_field, {{"field", "TICKETING_GATEWAY_UPSTREAMS"}}};
+    gateway::HealthOptions ho;
+    ho.interval = std::chrono::milliseconds(cfg.gateway_health_interval_ms);
+    s.upstreams = std::make_unique<gateway::Upstreams>(std::move(*eps), ho, &s.metrics);
+  }
 
   // The web front-end (web/dist), same origin as the API, when TICKETING_STATIC_DIR is set.
   std::shared_ptr<const http::StaticFiles> statics;
@@ -303,9 +318,40 @@ Status Service::prepare(std::chrono::seconds wait) {
     ao.test_clock = &s.clock;
 #endif
     // A worker serves no public routes: only the operations listener below.
-    if (cfg.role != Role::worker) {
+    if (is_gateway) {
+      // Limits shared by every gateway through Redis, at the rates an API process applies alone.
+      auto& rc = w->a->redis;
+      auto& l = w->limits;
+      l.account = std::make_unique<redisstore::SharedRateLimiter>(
+          rc, "gw:rl:acct:", cfg.rate_per_account, cfg.rate_per_account * 2.0);
+      if (cfg.rate_per_address > 0) {
+        l.address = std::make_unique<redisstore::SharedRateLimiter>(
+            rc, "gw:rl:addr:", cfg.rate_per_address, cfg.rate_per_address * 2.0);
+      }
+      l.sign_up = std::make_unique<redisstore::SharedRateLimiter>(
+          rc, "gw:rl:signup:", cfg.signups_per_minute / 60.0, cfg.signups_per_minute);
+      l.log_in = std::make_unique<redisstore::SharedRateLimiter>(
+          rc, "gw:rl:login:", cfg.signups_per_minute / 60.0, cfg.signups_per_minute);
+      l.admin_failures = std::make_unique<redisstore::SharedRateLimiter>(
+          rc, "gw:rl:admin:", cfg.admin_failures_per_minute / 60.0, cfg.admin_failures_per_minute);
+      gateway::ForwardOptions fo;
+      fo.max_in_flight = static_cast<std::size_t>(cfg.gateway_max_in_flight);
+      fo.idle_per_upstream = static_cast<std::size_t>(cfg.gateway_idle_connections);
+      w->forwarder = std::make_unique<gateway::Forwarder>(ex, *s.upstreams, fo, &s.metrics);
+      gateway::RouteOptions go;
+      go.ready = ao.ready;
+      go.role = role;
+      go.poll_limiter = s.poll_limiter.get();
+      go.limits = &w->limits;
+      go.forwarder = w->forwarder.get();
+      go.metrics = &s.metrics;
+      gateway::add_routes(w->router, w->deps, go);
+    } else if (cfg.role != Role::worker) {
       http::add_routes(w->router, w->deps, ao);
-      if (statics) w->router.set_fallback(http::StaticFiles::handler(statics));
+    }
+    if (cfg.role != Role::worker) {
+      // A gateway forwards the web front-end's files with everything else.
+      if (statics && !is_gateway) w->router.set_fallback(http::StaticFiles::handler(statics));
       http::ServerOptions so;
       so.address = cfg.http_host;
       so.port =
@@ -428,7 +474,7 @@ Status Service::prepare(std::chrono::seconds wait) {
   bo.outbox_lease = std::chrono::milliseconds(s.cfg.outbox_lease_ms);
   bo.outbox_retry.max_attempts = s.cfg.outbox_max_attempts;
   bo.outbox_retry.base_ms = s.cfg.outbox_retry_base_ms;
-  if (cfg.role == Role::api) {
+  if (cfg.role == Role::api || is_gateway) {
     // The loops that change shared state run in the workers; an API process keeps only its own
     // queue view and settings fresh (the refresher).
     bo.run_ticker = bo.run_dispatcher = bo.run_reconciler = false;
@@ -448,6 +494,9 @@ Status Service::prepare(std::chrono::seconds wait) {
     s.inbox =
         std::make_unique<messaging::Inbox>(w0.io.get_executor(), *ep, mo, *s.handler, &s.metrics);
     s.inbox_sup = std::make_unique<Supervisor>(w0.io.get_executor(), &s.metrics);
+  }
+  if (is_gateway) {
+    s.gateway_sup = std::make_unique<Supervisor>(w0.io.get_executor(), &s.metrics);
   }
   s.background =
       std::make_unique<workers::Background>(w0.deps, *w0.a->outbox, *s.consumers, bo, &s.metrics);
@@ -497,6 +546,11 @@ void Service::run() {
   if (s.bus) s.bus->start();
   if (s.inbox) s.inbox->start(*s.inbox_sup);
   s.background->start(w0.io.get_executor());
+  if (s.gateway_sup) {
+    s.gateway_sup->spawn_loop("gateway_health", [this]() -> asio::awaitable<void> {
+      co_await impl_->upstreams->check_loop(*impl_->gateway_sup);
+    });
+  }
   asio::signal_set signals(w0.io, SIGTERM, SIGINT);
   signals.async_wait([this](const boost::system::error_code& ec, int) {
     if (!ec) stop();

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""Pattern A black-box: roles in /readyz, a purchase through the front whose buyer is admitted by
-the worker (API processes run no ticker), its receipt recorded by the worker after the outbox row
-went through RabbitMQ, and one API process killed mid-crowd without losing an acknowledged
-request.
-Usage: pattern_a.py FRONT_URL ADMIN PG_URL WORKER_OPS_URL WORKER_HTTP_PORT API1_PID API1_OPS_URL"""
+"""Pattern A black-box: roles in /readyz, a purchase through the gateway whose buyer is admitted
+by the worker (API processes run no ticker), its receipt recorded by the worker after the outbox
+row went through RabbitMQ, and one API process killed mid-crowd without losing an acknowledged
+request: reads are retried on the other process, sign-ups (POST without Idempotency-Key) in
+flight on the killed one get 502/503, never a silent second attempt.
+Usage: pattern_a.py FRONT_URL ADMIN PG_URL WORKER_OPS_URL WORKER_HTTP_PORT API1_PID API1_OPS_URL
+       GATEWAY_OPS_URL"""
 import os, signal, socket, sys, threading, time, urllib.request
 
 import api
 
-FRONT, ADMIN, PG, WORKER_OPS, WORKER_PORT, API1_PID, API1_OPS = sys.argv[1:8]
+FRONT, ADMIN, PG, WORKER_OPS, WORKER_PORT, API1_PID, API1_OPS, GATEWAY_OPS = sys.argv[1:9]
 call3 = api.make_call(FRONT)
 
 
@@ -35,7 +37,7 @@ def get_json(url):
 
 # --- roles
 s, b = get_json(FRONT + "/readyz")
-check("front readyz answered by an api process", s == 200 and b == {"status": "ready", "role": "api"}, b)
+check("front readyz answered by the gateway", s == 200 and b == {"status": "ready", "role": "gateway"}, b)
 s, b = get_json(WORKER_OPS + "/readyz")
 check("worker readyz", s == 200 and b.get("role") == "worker", b)
 s, b = get_json(API1_OPS + "/readyz")
@@ -44,6 +46,12 @@ with socket.socket() as sock:
     check("a worker has no public listener", sock.connect_ex(("127.0.0.1", int(WORKER_PORT))) != 0)
 s, _, _ = api.make_call(WORKER_OPS)("GET", "/v1/events")
 check("no API on the worker's ops port", s == 404, s)
+# One request id end to end: the gateway passes the client's on, and answers with it.
+s, _, h = call3("GET", "/v1/events", None, {"X-Request-Id": "pa-request-1"})
+check("request id kept through the gateway", s == 200 and h.get("X-Request-Id") == "pa-request-1",
+      (s, h.get("X-Request-Id")))
+s, _, h = call3("GET", "/v1/events", None, {"X-Request-Id": "bad id!"})
+check("a bad request id is replaced", s == 200 and h.get("X-Request-Id") not in (None, "bad id!"), s)
 
 # --- a purchase through the front; the worker admits and records the receipt
 A = {"Authorization": "Bearer " + ADMIN}
@@ -84,15 +92,21 @@ for _ in range(100):
 check("receipt recorded by the worker through RabbitMQ", receipts == "1", receipts)
 left = api.psql(PG, f"SELECT count(*) FROM outbox WHERE payload->>'order_id' = '{o['id']}'")
 check("the outbox row left after the broker's confirm", left == "0", left)
-with urllib.request.urlopen(WORKER_OPS + "/metrics", timeout=10) as resp:
-    text = resp.read().decode()
+# The handler counts a message after it returns, a moment after the receipt row is visible.
+for _ in range(50):
+    with urllib.request.urlopen(WORKER_OPS + "/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    handled = [l for l in text.splitlines() if l.startswith("bus_messages_handled_total{")
+               and 'topic="order.paid"' in l and 'result="ok"' in l]
+    if handled:
+        break
+    time.sleep(0.1)
 check("worker counts relayed rows", "outbox_relayed_total" in text)
-handled = [l for l in text.splitlines() if l.startswith("bus_messages_handled_total{")
-           and 'topic="order.paid"' in l and 'result="ok"' in l]
 check("worker counts handled messages", len(handled) == 1, handled)
 
 # --- one API process killed mid-crowd: every acknowledged sign-up exists afterwards
 acked, acked_at, errors, lock = [], [], [], threading.Lock()
+reads, read_errors = [0], []
 stop = threading.Event()
 
 
@@ -115,7 +129,21 @@ def crowd(n):
                 errors.append(s)
 
 
-threads = [threading.Thread(target=crowd, args=(n,)) for n in range(8)]
+def readers():
+    while not stop.is_set():
+        try:
+            s, _, _ = call("GET", f"/v1/events/{e['id']}")
+        except Exception as ex:
+            s = str(ex)
+        with lock:
+            if s == 200:
+                reads[0] += 1
+            else:
+                read_errors.append(s)
+
+
+threads = [threading.Thread(target=crowd, args=(n,)) for n in range(6)]
+threads += [threading.Thread(target=readers) for _ in range(2)]
 for t in threads:
     t.start()
 time.sleep(1.5)
@@ -133,6 +161,19 @@ found = api.psql(PG, f"SELECT count(*) FROM accounts WHERE email IN ({quoted})")
 check("no acknowledged sign-up lost", found == str(len(acked)), f"{found} of {len(acked)}")
 s, b = get_json(FRONT + "/readyz")
 check("the front still answers with one API process", s == 200, s)
-print(f"acknowledged {len(acked)}, not acknowledged {len(errors)}")
+# Reads are idempotent: the gateway sends them again to the live process, so none failed.
+check("no read failed across the kill", reads[0] > 20 and not read_errors,
+      f"{reads[0]} reads, failures {read_errors[:5]}")
+# A sign-up in flight on the killed process may or may not have happened: 502 (or 503 while no
+# process was free), never a retry, never a dropped connection.
+check("unacknowledged sign-ups got 502/503", all(x in (502, 503) for x in errors), errors[:5])
+with urllib.request.urlopen(GATEWAY_OPS + "/metrics", timeout=10) as resp:
+    gm = resp.read().decode()
+retried = sum(float(l.split()[-1]) for l in gm.splitlines() if l.startswith("gateway_retries_total"))
+check("the gateway retried on the live process", retried >= 1, retried)
+health = [l for l in gm.splitlines() if l.startswith("gateway_upstream_healthy{")]
+check("the killed process marked down by the health checks", any(l.endswith(" 0") for l in health),
+      health)
+print(f"acknowledged {len(acked)}, not acknowledged {len(errors)}, reads {reads[0]}")
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

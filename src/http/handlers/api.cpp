@@ -15,8 +15,8 @@
 #include "common/crypto/encoding.hpp"
 #include "http/body_cache.hpp"
 #include "http/client_address.hpp"
+#include "http/handlers/queue_status.hpp"
 #include "http/handlers/seat_map_body.hpp"
-#include "http/handlers/status_body.hpp"
 #include "http/query.hpp"
 #include "http/under_deadline.hpp"
 
@@ -285,16 +285,6 @@ Response text(st s, std::string body, std::string_view type = "text/plain; chars
   return r;
 }
 
-Response status_response(const app::QueueStatus& s) {
-  Response res{st::ok, 11};
-  res.set(beast::http::field::content_type, "application/json");
-  res.set(beast::http::field::cache_control, "no-store");
-  set_retry_after(res, s.retry_after_seconds);
-  res.body() = status_body(s);
-  res.prepare_payload();
-  return res;
-}
-
 // The body of PATCH /v1/admin/performances/{pid}: the fields present, each of the right type
 // (ranges are the use case's to check).
 Result<app::PerformanceChange> performance_change(const json::object& body) {
@@ -535,27 +525,7 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           set_retry_after(res, j.retry_after_seconds);
           co_return res;
         }));
-  r.add(
-      Verb::get, "/v1/performances/{pid}/queue/status",
-      [c](RequestContext& ctx) -> asio::awaitable<Response> {
-        auto ticket = header(ctx.req, "Queue-Ticket");
-        if (ticket.empty()) co_return error_to_response(Errc::invalid_ticket);
-        if (c->o.poll_limiter && !c->o.poll_limiter->allow(ticket, c->d.now())) {
-          co_return error_to_response(Errc::rate_limited);
-        }
-        app::WaitingRoom room(c->d);
-        auto pid = ctx.param("pid");
-        // Hot path: answered from memory without suspending; the coroutine path only loads the
-        // view (first poll of a performance in this process) or a tick not seen yet.
-        if (auto fast = room.status_now(pid, ticket)) {
-          if (!*fast) co_return error_to_response(fast->error());
-          co_return status_response(**fast);
-        }
-        auto slow = room.status(std::string(pid), ticket);
-        TRY_RESP(auto s, co_await http::under_deadline(ctx, std::move(slow)));
-        co_return status_response(s);
-      },
-      Budget::none);
+  add_queue_status_route(r, c->d, c->o.poll_limiter);
 
   // ---- Seats and holds
   r.add(Verb::get, "/v1/performances/{pid}/seats",

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "app/errors.hpp"
 
@@ -54,6 +55,15 @@ app::Task<RateDecision> SharedRateLimiter::check(std::string_view subject, Milli
   d.allowed = r->elements[0].integer == 1;
   d.retry_after_ms = r->elements[1].integer;
   co_return d;
+}
+
+app::Task<bool> SharedRateLimiter::exhausted(std::string_view subject, Millis now_ms) {
+  auto r = co_await c_->exec("GET", prefix_ + std::string(subject));
+  if (!r) co_return Error{app::Errc::unavailable};
+  if (r->is_nil()) co_return false;
+  // The script's test, without moving TAT: refused while TAT - now exceeds the tolerance.
+  double tat = std::strtod(r->str.c_str(), nullptr);
+  co_return tat - static_cast<double>(now_ms) > tolerance_ms_;
 }
 
 }  // namespace tk::redisstore

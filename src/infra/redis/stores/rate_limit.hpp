@@ -28,6 +28,9 @@ class SharedRateLimiter {
   SharedRateLimiter(std::shared_ptr<redis::Client> c, std::string prefix, double rate,
                     double burst);
   app::Task<RateDecision> check(std::string_view subject, Millis now_ms);
+  // True when `subject` has no request left at `now_ms`; consumes nothing (for limits charged
+  // only on failures, such as wrong admin tokens: peeked first, charged by check() on a failure).
+  app::Task<bool> exhausted(std::string_view subject, Millis now_ms);
 
  private:
   std::shared_ptr<redis::Client> c_;
