@@ -90,6 +90,9 @@ struct Config {
   int outbox_lease_ms = 30000;
   int outbox_max_attempts = 8;
   int outbox_retry_base_ms = 1000;
+  // Pattern A: how long a failed message waits in the broker's retry queue (the queue's TTL, so
+  // a change needs that queue deleted first; RabbitMQ refuses other arguments for a queue).
+  int amqp_retry_delay_ms = 5000;
 };
 
 Result<Config> load_config();
