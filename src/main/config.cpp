@@ -137,6 +137,7 @@ Result<Config> load_config() {
     get("TICKETING_GATEWAY_MAX_IN_FLIGHT", c.gateway_max_in_flight);
     get("TICKETING_GATEWAY_IDLE_CONNECTIONS", c.gateway_idle_connections);
     get("TICKETING_GATEWAY_HEALTH_INTERVAL_MS", c.gateway_health_interval_ms);
+    get("TICKETING_AMQP_RETRY_DELAY_MS", c.amqp_retry_delay_ms);
   } catch (const std::exception&) {
     return Error{app::Errc::invalid_field, {{"reason", "a numeric setting is not a number"}}};
   }
@@ -176,6 +177,10 @@ Result<Config> load_config() {
     return Error{app::Errc::out_of_range,
                  {{"field", "TICKETING_REQUEST_TIMEOUT_MS"},
                   {"reason", "0, or more than TICKETING_PAYMENT_TIMEOUT_MS + 2000"}}};
+  }
+  if (c.amqp_retry_delay_ms < 100) {
+    return Error{app::Errc::out_of_range,
+                 {{"field", "TICKETING_AMQP_RETRY_DELAY_MS"}, {"reason", "at least 100"}}};
   }
   if (c.smtp_timeout_ms <= 0 || c.outbox_max_attempts < 1 || c.outbox_retry_base_ms < 0 ||
       c.outbox_lease_ms <= c.smtp_timeout_ms) {

@@ -98,6 +98,9 @@ struct Config {
   int gateway_max_in_flight = 256;
   int gateway_idle_connections = 32;
   int gateway_health_interval_ms = 500;
+  // Pattern A: how long a failed message waits in the broker's retry queue (the queue's TTL, so
+  // a change needs that queue deleted first; RabbitMQ refuses other arguments for a queue).
+  int amqp_retry_delay_ms = 5000;
 };
 
 Result<Config> load_config();

@@ -483,6 +483,9 @@ Status Service::prepare(std::chrono::seconds wait) {
     auto ep = amqp::Endpoint::parse(cfg.amqp_url);
     if (!ep) return Error{app::Errc::invalid_field, {{"field", "TICKETING_AMQP_URL"}}};
     messaging::BusOptions mo;
+    // The same "deliveries before parking" as the in-process dispatcher's outbox.
+    mo.max_attempts = s.cfg.outbox_max_attempts;
+    mo.retry_delay = std::chrono::milliseconds(s.cfg.amqp_retry_delay_ms);
     s.bus = std::make_unique<messaging::AmqpBus>(w0.io.get_executor(), *ep, mo);
     bo.bus = s.bus.get();
     // Broker deliveries reach the same consumers as pattern B's in-process dispatch, deduped by

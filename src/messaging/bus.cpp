@@ -129,6 +129,8 @@ asio::awaitable<void> Inbox::loop(Supervisor& sup) {
     }
     auto msg = from_delivery(*d);
     auto r = co_await handler_.deliver(msg);
+    // The consumer parks the message itself on the last attempt (Consumer::retry).
+    const bool parks = !r && msg.attempt >= o_.max_attempts;
     if (r) {
       con_->ack(*d);
       ++handled_;
@@ -136,16 +138,30 @@ asio::awaitable<void> Inbox::loop(Supervisor& sup) {
       // The broker's retry path (delayed), then the parking queue after max_attempts.
       con_->retry(*d);
       ++failed_;
-      log::warn("message handling failed", {{"message_id", msg.id},
-                                            {"topic", msg.topic},
-                                            {"attempt", msg.attempt},
-                                            {"error", r.code().message()}});
+      boost::json::object fields;
+      fields["message_id"] = msg.id;
+      fields["topic"] = msg.topic;
+      fields["attempt"] = msg.attempt;
+      fields["error"] = r.code().message();
+      if (parks) {
+        log::error("message parked", fields);
+      } else {
+        log::warn("message handling failed", fields);
+      }
     }
     if (metrics_) {
+      const char* result = r ? "ok" : parks ? "parked" : "retry";
       metrics_
           ->counter("bus_messages_handled_total", "Messages the worker handled, by outcome",
-                    {{"topic", msg.topic}, {"result", r ? "ok" : "retry"}})
+                    {{"topic", msg.topic}, {"result", result}})
           .inc();
+      if (parks) {
+        metrics_
+            ->counter("bus_messages_parked_total",
+                      "Messages moved to the parking queue after their last attempt",
+                      {{"topic", msg.topic}})
+            .inc();
+      }
     }
   }
 }
