@@ -4,14 +4,15 @@
 # client to the other, medians of alternating runs, the broker and PostgreSQL started on free
 # loopback ports in a temp folder and stopped on exit).
 #
-#   bash bench/relay.sh [--runs N] [--messages N] [--batch N] [--build-dir DIR]
+#   bash bench/relay.sh [--runs N] [--messages N] [--batch N] [--lanes L] [--build-dir DIR]
 #
-# Pair (baseline | relay), --messages persistent messages each run, windows/batches of --batch:
-#   baseline  bench/relay/main.cpp --mode baseline: one connection, publish a window, wait for its
-#             confirms, repeat (no database)
-#   relay     --mode relay: the rows are committed in the outbox first; then
-#             Background::relay_outbox_once claims a batch, publishes it with confirms and deletes
-#             the confirmed rows, until the outbox is empty
+# Pair (baseline | relay), --messages persistent messages each run, windows/batches of --batch,
+# --lanes of them in flight (default: the worker's relay lanes, 2):
+#   baseline  bench/relay/main.cpp --mode baseline: one connection, windows published while fewer
+#             than L await their confirms (no database)
+#   relay     --mode relay: the rows are committed in the outbox first; then L loops of
+#             Background::relay_outbox_once each claim a batch, publish it with confirms and
+#             delete the confirmed rows, until the outbox is empty
 # Prints one line per run and the medians with relay/baseline.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,14 +20,15 @@ cd "$ROOT"
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-RUNS=3 N=20000 BATCH=200 BUILD_DIR=$ROOT/build/release
+RUNS=3 N=20000 BATCH=200 LANES=2 BUILD_DIR=$ROOT/build/release
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) RUNS=${2:?}; shift ;;
     --messages) N=${2:?}; shift ;;
     --batch) BATCH=${2:?}; shift ;;
+    --lanes) LANES=${2:?}; shift ;;
     --build-dir) BUILD_DIR=${2:?}; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
   shift
@@ -57,14 +59,14 @@ for i in $(seq "$RUNS"); do
   # Alternate which goes first, so a warming broker favours neither.
   for mode in $( [ $((i % 2)) = 1 ] && echo "baseline relay" || echo "relay baseline"); do
     line=$(taskset -c 1 "$BENCH" --mode "$mode" --amqp "$AMQP_URL" --pg "$PG_URL" \
-      --messages "$N" --batch "$BATCH")
+      --messages "$N" --batch "$BATCH" --lanes "$LANES")
     echo "run $i: $line"
     if [ "$mode" = baseline ]; then base+=("$(echo "$line" | rate)"); else relay+=("$(echo "$line" | rate)"); fi
   done
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 mb=$(median "${base[@]}") mr=$(median "${relay[@]}")
-echo "messages=$N batch=$BATCH runs=$RUNS"
+echo "messages=$N batch=$BATCH lanes=$LANES runs=$RUNS"
 echo "baseline (bare rabbitmq-c, confirms) median: $mb msg/s"
 echo "relay (outbox -> RabbitMQ -> delete) median: $mr msg/s"
 awk -v r="$mr" -v b="$mb" 'BEGIN {printf "relay / baseline: %.2f\n", r / b}'

@@ -1,12 +1,13 @@
 // Pattern A's outbox relay, measured against what the broker allows: messages/s of
 //   baseline  a bare rabbitmq-c publisher on one connection: persistent, mandatory messages in
-//             windows of --batch, each window waiting for all its confirms (what the relay's
-//             publisher must do at least), on the same exchange/queue layout;
-//   relay     N committed outbox rows in PostgreSQL, relayed by Background::relay_outbox_once
-//             (claim a batch, publish with confirms, delete the confirmed rows) until none is left.
+//             windows of --batch, at most --lanes windows unconfirmed (what the relay's publisher
+//             must do at least), on the same exchange/queue layout;
+//   relay     N committed outbox rows in PostgreSQL, relayed by --lanes concurrent loops of
+//             Background::relay_outbox_once (claim a batch, publish with confirms, delete the
+//             confirmed rows) until none is left, as the worker's relay lanes do.
 // Each run uses queues of its own and deletes them afterwards.
 //
-//   relay_bench --mode baseline|relay --amqp URL [--pg URL] [--messages N] [--batch B]
+//   relay_bench --mode baseline|relay --amqp URL [--pg URL] [--messages N] [--batch B] [--lanes L]
 // Prints one line: `<mode> messages=<N> seconds=<s> rate=<messages/s>`.
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
@@ -16,6 +17,7 @@
 #include <boost/asio.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <deque>
 #include <iostream>
 #include <string>
 
@@ -40,6 +42,7 @@ struct Args {
   std::string mode, amqp, pg;
   long n = 20000;
   int batch = 200;
+  int lanes = tk::workers::BackgroundOptions{}.relay_lanes;
 };
 
 tk::messaging::BusOptions layout(const std::string& mode) {
@@ -73,24 +76,31 @@ double baseline(const Args& a, const tk::amqp::Endpoint& ep) {
   std::string body = R"({"order_id":"00000000-0000-0000-0000-000000000000","account_id":"x"})";
   auto start = Clock::now();
   long sent = 0;
-  std::uint64_t tag = 0;
-  while (sent < a.n) {
-    long window = std::min<long>(a.batch, a.n - sent);
-    for (long i = 0; i < window; ++i) {
-      std::string id = std::to_string(sent + i + 1);
-      amqp_basic_properties_t p{};
-      p._flags =
-          AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG;
-      p.content_type = amqp_cstring_bytes("application/json");
-      p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
-      p.message_id = bytes(id);
-      if (amqp_basic_publish(c.get(), 1, bytes(o.exchange), amqp_cstring_bytes("order.paid"), 1, 0,
-                             &p, bytes(body)) != AMQP_STATUS_OK) {
-        die("publish failed");
+  std::uint64_t tag = 0, published = 0;
+  std::deque<std::uint64_t> windows;  // the last delivery tag of each unconfirmed window
+  while (sent < a.n || !windows.empty()) {
+    if (sent < a.n && windows.size() < static_cast<std::size_t>(a.lanes)) {
+      long window = std::min<long>(a.batch, a.n - sent);
+      for (long i = 0; i < window; ++i) {
+        std::string id = std::to_string(sent + i + 1);
+        amqp_basic_properties_t p{};
+        p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
+                   AMQP_BASIC_MESSAGE_ID_FLAG;
+        p.content_type = amqp_cstring_bytes("application/json");
+        p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
+        p.message_id = bytes(id);
+        if (amqp_basic_publish(c.get(), 1, bytes(o.exchange), amqp_cstring_bytes("order.paid"), 1,
+                               0, &p, bytes(body)) != AMQP_STATUS_OK) {
+          die("publish failed");
+        }
       }
+      sent += window;
+      published += static_cast<std::uint64_t>(window);
+      windows.push_back(published);
+      continue;
     }
-    std::uint64_t want = tag + static_cast<std::uint64_t>(window);
-    while (tag < want) {
+    // Every lane has a window out (or nothing is left to send): wait for the oldest's confirms.
+    while (tag < windows.front()) {
       amqp_frame_t f;
       if (amqp_simple_wait_frame(c.get(), &f) != AMQP_STATUS_OK) die("wait frame failed");
       if (f.frame_type != AMQP_FRAME_METHOD) continue;
@@ -101,7 +111,7 @@ double baseline(const Args& a, const tk::amqp::Endpoint& ep) {
         die("nacked");
       }
     }
-    sent += window;
+    while (!windows.empty() && tag >= windows.front()) windows.pop_front();
   }
   double s = std::chrono::duration<double>(Clock::now() - start).count();
   delete_layout(ep, o);
@@ -146,11 +156,25 @@ double relay(const Args& a, const tk::amqp::Endpoint& ep) {
         if (!bus.ready()) die("cannot connect to the broker");
         auto start = Clock::now();
         long done = 0;
-        while (done < a.n) {
-          int k = co_await bg.relay_outbox_once();
-          if (k == 0) die("relay made no progress");
-          done += k;
+        int running = a.lanes;
+        asio::steady_timer all_done(io, asio::steady_timer::time_point::max());
+        for (int lane = 0; lane < a.lanes; ++lane) {
+          asio::co_spawn(
+              io,
+              [&]() -> asio::awaitable<void> {
+                // A lane ends when a claim finds nothing: the other lanes hold the rest.
+                for (;;) {
+                  int k = co_await bg.relay_outbox_once();
+                  if (k == 0) break;
+                  done += k;
+                }
+                if (--running == 0) all_done.cancel();
+              },
+              asio::detached);
         }
+        boost::system::error_code ec;
+        co_await all_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (done != a.n) die("relayed " + std::to_string(done) + " of " + std::to_string(a.n));
         seconds = std::chrono::duration<double>(Clock::now() - start).count();
         bus.stop();
         pool->close();
@@ -183,12 +207,16 @@ int main(int argc, char** argv) {
       a.n = std::atol(next().c_str());
     else if (k == "--batch")
       a.batch = std::atoi(next().c_str());
+    else if (k == "--lanes")
+      a.lanes = std::atoi(next().c_str());
     else
       die("unknown option " + k);
   }
   auto ep = tk::amqp::Endpoint::parse(a.amqp);
   if (!ep) die("bad --amqp");
-  if (a.n <= 0 || a.batch <= 0) die("--messages and --batch must be positive");
+  if (a.n <= 0 || a.batch <= 0 || a.lanes <= 0) {
+    die("--messages, --batch and --lanes must be positive");
+  }
   double s = 0;
   if (a.mode == "baseline") {
     s = baseline(a, *ep);

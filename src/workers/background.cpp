@@ -1,5 +1,7 @@
 #include "workers/background.hpp"
 
+#include <algorithm>
+
 #include "app/orders.hpp"
 #include "app/seats.hpp"
 #include "app/waiting_room.hpp"
@@ -18,7 +20,10 @@ void Background::start(asio::any_io_executor ex) {
   };
   if (o_.run_refresher) spawn("refresher", &Background::refresher);
   if (o_.run_ticker) spawn("ticker", &Background::ticker);
-  if (o_.run_dispatcher) spawn(o_.bus ? "relay" : "dispatcher", &Background::dispatcher);
+  if (o_.run_dispatcher) {
+    const int lanes = o_.bus ? std::max(1, o_.relay_lanes) : 1;
+    for (int i = 0; i < lanes; ++i) spawn(o_.bus ? "relay" : "dispatcher", &Background::dispatcher);
+  }
   if (o_.run_reconciler) spawn("reconciler", &Background::reconciler);
 }
 

@@ -34,6 +34,9 @@ struct BackgroundOptions {
   app::RetryPolicy outbox_retry;
   std::chrono::milliseconds reconcile{1000};
   int outbox_batch = 200;
+  // Pattern A: relay loops per process. Two keep the broker busy while the other loop's batch is
+  // claimed or deleted in PostgreSQL (each claim skips the other's locked rows).
+  int relay_lanes = 2;
   // Which loops run. Pattern A: an API process runs only the refresher (its queue view and
   // settings), a worker runs them all.
   bool run_ticker = true;
