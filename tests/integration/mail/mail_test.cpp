@@ -133,12 +133,7 @@ domain::Order pay_two_seats(Harness& h) {
     co_return co_await pay.pay(sale.who, req);
   });
   if (!paid.ok() || paid->status != 200) throw std::runtime_error("payment failed");
-  // The new event's catalogue.changed row has no consumer in this rig: only the receipt's row stays,
-  // so each dispatch (one row per claim) is about the order.
-  h.run([&]() -> asio::awaitable<bool> {
-    auto r = co_await h.pool->query("DELETE FROM outbox WHERE topic <> 'order.paid'");
-    co_return r.ok();
-  });
+  drop_catalogue_rows(h);  // each dispatch (one row per claim) is then about the order
   return sale.order;
 }
 

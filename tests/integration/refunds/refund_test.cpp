@@ -119,6 +119,7 @@ Bought buy_two(Rig& h) {
     if (!got) Harness::expect_ok(got.error(), "order");
     co_return *got;
   });
+  drop_catalogue_rows(h);
   return {sale, paid};
 }
 

@@ -120,7 +120,8 @@ TEST(Relay, CommittedRowIsDeliveredOnceAlthoughTheBrokerWasDownBeforeThePublish)
   // The row is committed; then the broker goes away before the relay runs.
   auto id = insert_row(h, "test.restart");
   tk::test::servers("rabbitmq-halt");
-  app::ConsumerRegistry unused(*h.adapters->processed);  // the relay publishes; nothing consumes here
+  app::ConsumerRegistry unused(
+      *h.adapters->processed);  // the relay publishes; nothing consumes here
   workers::Background bg(h.deps, *h.adapters->outbox, unused, relay_only(&bus));
   bg.start(h.io.get_executor());
   ASSERT_TRUE(eventually(
@@ -166,9 +167,13 @@ TEST(Relay, RowIsNotDeletedBeforeTheBrokerConfirmed) {
       h, [&] { return inbox.consumer().connected(); }, 20s));
 
   auto id = insert_row(h, "test.confirm");
-  app::ConsumerRegistry unused(*h.adapters->processed);  // the relay publishes; nothing consumes here
+  app::ConsumerRegistry unused(
+      *h.adapters->processed);  // the relay publishes; nothing consumes here
   workers::Background bg(h.deps, *h.adapters->outbox, unused, relay_only(&bus));
   // The broker stops answering (SIGSTOP): the message is written to its socket, no confirm comes.
+  struct Thaw {  // however the test ends, the broker answers the tests that follow
+    ~Thaw() { tk::test::servers("rabbitmq-thaw"); }
+  } thaw;
   tk::test::servers("rabbitmq-pause");
   std::optional<int> relayed;
   asio::co_spawn(
@@ -208,7 +213,8 @@ TEST(Relay, FailedHandlingIsRetriedThroughTheBrokerThenAcknowledged) {
   ASSERT_TRUE(eventually(
       h, [&] { return bus.ready() && inbox.consumer().connected(); }, 20s));
   auto id = insert_row(h, "test.retry");
-  app::ConsumerRegistry unused(*h.adapters->processed);  // the relay publishes; nothing consumes here
+  app::ConsumerRegistry unused(
+      *h.adapters->processed);  // the relay publishes; nothing consumes here
   workers::Background bg(h.deps, *h.adapters->outbox, unused, relay_only(&bus));
   bg.start(h.io.get_executor());
   EXPECT_TRUE(eventually(
