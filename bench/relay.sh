@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Pattern A's outbox relay against a bare rabbitmq-c publisher with confirms on the same broker,
-# as a ratio measured in one run (bench/run.sh's conventions: the servers pinned to one core, the
-# client to the other, medians of alternating runs, the broker and PostgreSQL started on free
-# loopback ports in a temp folder and stopped on exit).
+# as a ratio measured in one run (medians of alternating runs; the broker and PostgreSQL started
+# on free loopback ports in a temp folder and stopped on exit). The broker has core 0 to itself;
+# PostgreSQL shares core 1 with the client: the baseline does no database work, and in a deployment
+# the database is another machine, so PostgreSQL on the broker's core would measure how two
+# servers share a core rather than what the relay costs (both cores: 2026-12-04 in BENCHMARKS.md).
 #
 #   bash bench/relay.sh [--runs N] [--messages N] [--batch N] [--lanes L] [--build-dir DIR]
 #
 # Pair (baseline | relay), --messages persistent messages each run, windows/batches of --batch,
-# --lanes of them in flight (default: the worker's relay lanes, 2):
+# --lanes of them in flight (default: the worker's relay lanes, 4):
 #   baseline  bench/relay/main.cpp --mode baseline: one connection, windows published while fewer
 #             than L await their confirms (no database)
 #   relay     --mode relay: the rows are committed in the outbox first; then L loops of
@@ -20,7 +22,7 @@ cd "$ROOT"
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-RUNS=3 N=20000 BATCH=200 LANES=2 BUILD_DIR=$ROOT/build/release
+RUNS=3 N=20000 BATCH=200 LANES=4 BUILD_DIR=$ROOT/build/release
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) RUNS=${2:?}; shift ;;
@@ -48,7 +50,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 log "starting PostgreSQL + Redis and RabbitMQ under $T"
-taskset -c 0 bash "$SERVERS" start "$T/pg" >/dev/null
+taskset -c 1 bash "$SERVERS" start "$T/pg" >/dev/null
 taskset -c 0 bash "$SERVERS" rabbitmq-start "$T/rmq" >/dev/null
 PG_URL=$(sed -n 's/^TICKETING_PG_URL=//p' "$T/pg/env")
 AMQP_URL=$(sed -n 's/^TICKETING_AMQP_URL=//p' "$T/rmq/env")

@@ -122,7 +122,7 @@ double relay(const Args& a, const tk::amqp::Endpoint& ep) {
   asio::io_context io;
   tk::pg::PoolOptions po;
   po.conninfo = a.pg;
-  po.size = 2;
+  po.size = std::max(2, a.lanes);  // a connection per lane, as the worker's pool allows
   po.statement_timeout = std::chrono::milliseconds(60000);
   auto pool = tk::pg::Pool::create(io.get_executor(), po);
   tk::pgrepo::Outbox outbox(pool);

@@ -34,9 +34,10 @@ struct BackgroundOptions {
   app::RetryPolicy outbox_retry;
   std::chrono::milliseconds reconcile{1000};
   int outbox_batch = 200;
-  // Pattern A: relay loops per process. Two keep the broker busy while the other loop's batch is
-  // claimed or deleted in PostgreSQL (each claim skips the other's locked rows).
-  int relay_lanes = 2;
+  // Pattern A: relay loops per process, so batches are being published while others are claimed
+  // or deleted in PostgreSQL (each claim skips the others' locked rows). One lane reaches about
+  // 0.6x of what the broker takes from a bare publisher, four about 0.8-0.9x (docs/BENCHMARKS.md).
+  int relay_lanes = 4;
   // Which loops run. Pattern A: an API process runs only the refresher (its queue view and
   // settings), a worker runs them all.
   bool run_ticker = true;

@@ -372,12 +372,11 @@ Task<int> Orders::expire_due(Millis now, int limit) {
 // ---- Outbox
 
 Task<std::vector<app::OutboxRow>> Outbox::claim_due(int limit, Millis retry_after_ms) {
-  PG_TRY(auto r, co_await pool_->query(
-                     "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = now() + "
-                     "make_interval(secs => $2::float8 / 1000) WHERE id IN (SELECT id FROM outbox "
-                     "WHERE next_attempt_at <= now() AND parked_at IS NULL ORDER BY id LIMIT $1 "
-                     "FOR UPDATE SKIP LOCKED) RETURNING id, topic, payload::text, attempts",
-                     P(arg(limit), arg(retry_after_ms))));
+  // outbox_claim (migration 0011) pins the plan to the ordered index scan: a burst's backlog
+  // with stale statistics would otherwise be read and sorted whole at every claim.
+  PG_TRY(auto r, co_await pool_->query("SELECT id, topic, payload, attempts FROM "
+                                       "outbox_claim($1::int, $2::float8)",
+                                       P(arg(limit), arg(retry_after_ms))));
   std::vector<app::OutboxRow> out;
   for (int i = 0; i < r.size(); ++i) {
     out.push_back({r.int64(i, 0), std::string(r.text(i, 1)), std::string(r.text(i, 2)),
