@@ -138,7 +138,10 @@ for i in $(seq "$RUNS"); do
   done
   # A late duplicate (a row delivered twice) would come within the next moments: wait for an empty
   # outbox and a quiet second before counting.
-  until [ "$("${PSQL[@]}" -c "SELECT count(*) FROM outbox")" = 0 ]; do sleep 0.5; done
+  until [ "$("${PSQL[@]}" -c "SELECT count(*) FROM outbox")" = 0 ]; do
+    [ $(($(date +%s) - t0)) -lt "$TIMEOUT" ] || die "run $i: outbox not empty after $TIMEOUT s"
+    sleep 0.5
+  done
   sleep 2
   "${PSQL[@]}" -F ' ' -c "SELECT id, (extract(epoch FROM paid_at) * 1000000)::bigint FROM orders
     WHERE performance_id = '$perf' AND status = 'paid'" >"$T/paid-$i.txt"
