@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Helpers of bench/run.sh (Python 3 standard library only).
 
-  bench.py setup --base URL --admin-token T (--seats N --venue-only | --venue ID [--queue JSON])
+  bench.py setup --base URL --admin-token T (--seats N --venue-only | --venue ID [--queue JSON]
+      [--max-seats K])
       creates a venue of N seats (prints its id), or an event and a performance of a venue with
-      the sale open (prints the performance id)
+      the sale open, K seats per order and account (4; prints the performance id)
   bench.py join-resp --sha SHA --perf PID --count N --now MS --run RUN_ID [--first K]
       writes N EVALSHA calls of the join script in Redis protocol to stdout (for redis-cli --pipe),
       accounts K..K+N-1 keyed exactly as the service keys them
@@ -74,7 +75,7 @@ def cmd_setup(a):
     body = {"starts_at": (now + timedelta(days=30)).strftime(fmt),
             "sale_opens_at": (now + timedelta(days=1)).strftime(fmt),
             "price_grades": [{"grade": "R", "price_cents": 120000, "currency": "KRW"}],
-            "max_seats_per_order": 4, "max_seats_per_account": 4,
+            "max_seats_per_order": a.max_seats, "max_seats_per_account": a.max_seats,
             "hold_ttl_seconds": a.hold_ttl,
             "queue": json.loads(a.queue) if a.queue else {}}
     perf = api(a.base, a.admin_token, "POST", f"/v1/admin/events/{event}/performances", body)["id"]
@@ -444,6 +445,7 @@ def main():
     s.add_argument("--queue")
     s.add_argument("--venue-only", action="store_true")
     s.add_argument("--hold-ttl", type=int, default=300)
+    s.add_argument("--max-seats", type=int, default=4)
     s.set_defaults(fn=cmd_setup)
     s = sub.add_parser("join-resp")
     s.add_argument("--sha", required=True)
