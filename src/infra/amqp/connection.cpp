@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <stdexcept>
 
+#include "common/log.hpp"
+
 namespace tk::amqp::detail {
 
 Waker::Waker() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
@@ -100,7 +102,31 @@ tk::Status Connection::open(const Endpoint& ep, const Options& opt, int channels
 }
 
 tk::Status Connection::check(const char* what) {
-  auto r = amqp_get_rpc_reply(conn_);
+  return check_reply(amqp_get_rpc_reply(conn_), what);
+}
+
+bool Connection::inequivalent_arguments(const amqp_rpc_reply_t& r) {
+  if (r.reply_type != AMQP_RESPONSE_SERVER_EXCEPTION) return false;
+  if (r.reply.id != AMQP_CHANNEL_CLOSE_METHOD) return false;
+  return static_cast<const amqp_channel_close_t*>(r.reply.decoded)->reply_code == 406;
+}
+
+tk::Status Connection::replace_empty_queue(const std::string& name, Table& args,
+                                           amqp_channel_t ch) {
+  // The broker closed the channel: acknowledge that and open it again.
+  amqp_channel_close_ok_t ok{};
+  amqp_send_method(conn_, ch, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+  amqp_channel_open(conn_, ch);
+  if (auto st = check("channel.open"); !st) return st;
+  // if-empty: a queue still holding messages keeps them (the delete fails, so does this connect).
+  amqp_queue_delete(conn_, ch, bytes(name), 0, 1);
+  if (auto st = check("queue.delete if-empty"); !st) return st;
+  log::info("amqp queue declared again with new arguments", {{"queue", name}});
+  amqp_queue_declare(conn_, ch, bytes(name), 0, 1, 0, 0, args.get());
+  return check("queue.declare");
+}
+
+tk::Status Connection::check_reply(const amqp_rpc_reply_t& r, const char* what) {
   if (r.reply_type == AMQP_RESPONSE_NORMAL) return {};
   broken_ = true;  // a channel or connection error: the caller starts over with a new connection
   boost::json::object d;
@@ -129,7 +155,12 @@ tk::Status Connection::declare(const Topology& t, amqp_channel_t ch) {
     if (q.delivery_limit && q.kind == QueueSpec::Kind::quorum)
       args.add("x-delivery-limit", *q.delivery_limit);
     amqp_queue_declare(conn_, ch, bytes(q.name), 0, 1, 0, 0, args.get());
-    if (auto st = check("queue.declare"); !st) return st;
+    auto r = amqp_get_rpc_reply(conn_);
+    if (q.replace_when_empty && inequivalent_arguments(r)) {
+      if (auto st = replace_empty_queue(q.name, args, ch); !st) return st;
+      continue;
+    }
+    if (auto st = check_reply(r, "queue.declare"); !st) return st;
   }
   for (const auto& b : t.bindings) {
     amqp_queue_bind(conn_, ch, bytes(b.queue), bytes(b.exchange), bytes(b.routing_key),

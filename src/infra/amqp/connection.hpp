@@ -35,6 +35,8 @@ tk::Error unavailable(std::string_view reason);
 // Text of a failed rabbitmq-c RPC (library error, or the broker's close reason).
 std::string rpc_error_text(const amqp_rpc_reply_t& r);
 
+class Table;
+
 class Connection {
  public:
   Connection();
@@ -63,6 +65,10 @@ class Connection {
   amqp_connection_state_t get() const { return conn_; }
 
  private:
+  tk::Status check_reply(const amqp_rpc_reply_t& r, const char* what);
+  static bool inequivalent_arguments(const amqp_rpc_reply_t& r);
+  tk::Status replace_empty_queue(const std::string& name, Table& args, amqp_channel_t ch);
+
   amqp_connection_state_t conn_;
   int channels_ = 0;
   bool opened_ = false;

@@ -28,6 +28,7 @@ Topology WorkQueue::topology() const {
   retry.message_ttl = retry_delay;
   retry.dead_letter_exchange = "";  // the default exchange routes by queue name
   retry.dead_letter_routing_key = name;
+  retry.replace_when_empty = true;
   t.queues.push_back(retry);
 
   QueueSpec parking;

@@ -28,6 +28,10 @@ struct QueueSpec {
   // Quorum queues: deliveries (returns by nack/requeue or a dropped consumer) before the message
   // is dead-lettered; the safety net against a message that crashes its consumer.
   std::optional<std::int64_t> delivery_limit;
+  // Declared with other arguments than the broker's copy (406), the queue is deleted if it is
+  // empty and declared again; if it holds messages the declare fails and the client retries later.
+  // For queues whose arguments are settings (the retry queue's TTL is the retry delay).
+  bool replace_when_empty = false;
 };
 
 struct BindingSpec {
@@ -48,7 +52,8 @@ struct Topology {
 //   exchange NAME (direct) --NAME--> quorum queue NAME
 //     dead-letters (reject without requeue, delivery limit) --> exchange NAME.dlx, key "retry"
 //   NAME.dlx --retry--> classic queue NAME.retry: waits retry_delay (TTL), then dead-letters
-//     through the default exchange back to NAME
+//     through the default exchange back to NAME; a changed retry_delay takes effect once the
+//     queue is empty (replace_when_empty; until then the client cannot connect and retries)
 //   NAME.dlx --parking--> quorum queue NAME.parking: where Consumer::retry() moves a message after
 //     max_attempts deliveries; nobody consumes it (operators inspect and replay).
 // Publish to exchange NAME with routing key NAME.

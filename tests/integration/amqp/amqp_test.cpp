@@ -451,6 +451,38 @@ namespace {
 
 // Idle connections keep their heartbeats going: the broker does not drop a quiet client, and a
 // client notices a broker that stopped answering (SIGSTOP) within a few heartbeat intervals.
+TEST(Amqp, ChangedRetryDelayReplacesTheRetryQueueOnlyWhenItIsEmpty) {
+  WorkQueue wq;
+  wq.name = unique_name("delay");
+  auto declare = [&](std::chrono::milliseconds delay) {
+    wq.retry_delay = delay;
+    detail::Connection c;
+    if (!c.open(endpoint(), Options{}, 1)) throw std::runtime_error("cannot connect");
+    return c.declare(wq.topology(), 1);
+  };
+  ASSERT_TRUE(declare(300ms).ok());
+  EXPECT_TRUE(declare(300ms).ok()) << "the same arguments again";
+  // Another delay: the broker refuses the queue's new TTL (406); the empty queue is replaced.
+  ASSERT_TRUE(declare(60s).ok());
+
+  // A message waiting out its retry delay.
+  {
+    detail::Connection c;
+    ASSERT_TRUE(c.open(endpoint(), Options{}, 1).ok());
+    amqp_basic_properties_t p{};
+    ASSERT_EQ(
+        amqp_basic_publish(c.get(), 1, amqp_cstring_bytes(""), detail::bytes(wq.retry_queue()), 1,
+                           0, &p, amqp_cstring_bytes("waiting")),
+        AMQP_STATUS_OK);
+    amqp_queue_declare(c.get(), 1, detail::bytes(wq.retry_queue()), 1, 0, 0, 0, amqp_empty_table);
+    ASSERT_TRUE(c.check("sync").ok());
+  }
+  auto refused = declare(300ms);
+  EXPECT_FALSE(refused.ok()) << "a retry queue holding messages is kept, so this connect fails";
+  EXPECT_EQ(queue_depth(wq.retry_queue()), 1) << "the waiting message is not lost";
+  EXPECT_TRUE(declare(60s).ok()) << "its own arguments still declare";
+}
+
 TEST(Amqp, HeartbeatsKeepIdleConnectionsAndDetectAFrozenBroker) {
   WorkQueue wq;
   wq.name = unique_name("heartbeat");
