@@ -74,9 +74,15 @@ asio::awaitable<std::optional<Response>> admit(Ctx& c, RequestContext& ctx, Rout
     if (l && co_await c.over(l->address.get(), addr, now)) co_return rate_limited();
     co_return std::nullopt;
   }
-  // A session is checked here, so a forged or expired one never costs an API process anything.
+  // A session is checked here, so a forged or expired one never reaches the routes that need one.
   app::Identity id(c.deps);
   auto who = co_await id.authenticate(token);
+  if (!who && who.error().code == app::Errc::unauthenticated && cls != RouteClass::admitted) {
+    // Not a session (an expired one, or the operator's token on a public page): only the API knows
+    // whether the route needs one, so the request goes on as an anonymous one would.
+    if (l && co_await c.over(l->address.get(), addr, now)) co_return rate_limited();
+    co_return std::nullopt;
+  }
   if (!who) co_return http::error_to_response(who.error());
   ctx.log("account", who->account_id);
   if (l && co_await c.over(l->account.get(), who->account_id, now)) co_return rate_limited();

@@ -52,6 +52,12 @@ check("request id kept through the gateway", s == 200 and h.get("X-Request-Id") 
       (s, h.get("X-Request-Id")))
 s, _, h = call3("GET", "/v1/events", None, {"X-Request-Id": "bad id!"})
 check("a bad request id is replaced", s == 200 and h.get("X-Request-Id") not in (None, "bad id!"), s)
+# A bearer that is no session (expired, or the operator's token) does not close public pages; the
+# routes that need a session still refuse it.
+s, b, _ = call3("GET", "/v1/events", None, {"Authorization": "Bearer not-a-session"})
+check("a public page with a stale bearer", s == 200 and "events" in b, (s, b))
+s, b, _ = call3("GET", "/v1/me/orders", None, {"Authorization": "Bearer not-a-session"})
+check("a buyer's page with a stale bearer is 401", s == 401, (s, b))
 
 # --- a purchase through the front; the worker admits and records the receipt
 A = {"Authorization": "Bearer " + ADMIN}
