@@ -87,8 +87,11 @@ test('operator: create a sale, open it, watch the dashboard while a crowd buys',
     const q = page.getByTestId('queue-form');
     await q.getByLabel('Admit per interval').fill('50');
     await q.getByLabel('Max active buyers').fill('200');
+    // The "updated" message is still shown from opening the sale: wait for this change's answer.
+    const applied = page.waitForResponse((r) => r.request().method() === 'PATCH' &&
+      r.url().endsWith(`/v1/admin/performances/${pid}`));
     await q.getByRole('button', { name: 'Apply' }).click();
-    await page.getByTestId('dash-updated').waitFor();
+    assert.equal((await applied).status(), 200);
     const p2 = await must('GET', `/v1/admin/performances/${pid}`, { token: ADMIN });
     assert.equal(p2.queue.admit_per_interval, 50);
     assert.equal(p2.queue.max_active, 200);
