@@ -74,7 +74,8 @@ asio::awaitable<std::optional<Response>> admit(Ctx& c, RequestContext& ctx, Rout
     if (l && co_await c.over(l->address.get(), addr, now)) co_return rate_limited();
     co_return std::nullopt;
   }
-  // A session is checked here, so a forged or expired one never reaches the routes that need one.
+  // A session is checked here: a valid one gets its account's limit; one that is not is refused
+  // here on the routes behind an access token.
   app::Identity id(c.deps);
   auto who = co_await id.authenticate(token);
   if (!who && who.error().code == app::Errc::unauthenticated && cls != RouteClass::admitted) {
