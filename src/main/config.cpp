@@ -210,7 +210,8 @@ Result<Config> load_config() {
     return Error{app::Errc::out_of_range, {{"field", "rate limits"}}};
   }
   if (c.pdf_threads < 1 || c.pdf_queue < 1) {
-    return Error{app::Errc::out_of_range, {{"field", "TICKETING_PDF_THREADS / TICKETING_PDF_QUEUE"}}};
+    return Error{app::Errc::out_of_range,
+                 {{"field", "TICKETING_PDF_THREADS / TICKETING_PDF_QUEUE"}}};
   }
   if (!c.ticket_signing_seed.empty() && !crypto::parse_key_bytes(c.ticket_signing_seed)) {
     return Error{app::Errc::invalid_field,

@@ -2,6 +2,11 @@
 
 #include <boost/asio.hpp>
 
+#include "app/consumers.hpp"
+#include "app/rankings.hpp"
+#include "app/receipt_mail.hpp"
+#include "app/refunds.hpp"
+#include "app/search_indexer.hpp"
 #include "app/waiting_room.hpp"
 #include "common/crypto/encoding.hpp"
 #include "common/crypto/password.hpp"
@@ -17,11 +22,6 @@
 #include "http/handlers/api.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
-#include "app/consumers.hpp"
-#include "app/rankings.hpp"
-#include "app/receipt_mail.hpp"
-#include "app/refunds.hpp"
-#include "app/search_indexer.hpp"
 #include "infra/mail/smtp.hpp"
 #include "infra/postgres/migrate.hpp"
 #include "infra/redis/subscriber.hpp"
@@ -180,23 +180,24 @@ Status Service::prepare(std::chrono::seconds wait) {
   {
     std::string seed;
     if (cfg.ticket_signing_seed.empty()) {
-      log::warn("TICKETING_TICKET_SIGNING_SEED unset: ticket codes signed with a key derived "
-                "from TICKETING_SECRET (development only)",
-                {});
+      log::warn(
+          "TICKETING_TICKET_SIGNING_SEED unset: ticket codes signed with a key derived "
+          "from TICKETING_SECRET (development only)",
+          {});
       seed = crypto::derive_dev_seed(cfg.secret);
     } else {
       seed = *crypto::parse_key_bytes(cfg.ticket_signing_seed);
     }
     auto previous = crypto::parse_public_keys(cfg.ticket_signing_previous);
-    auto ts = crypto::TicketCodeSigner::create(seed, cfg.ticket_signing_kid,
-                                               previous ? std::move(*previous)
-                                                        : std::vector<crypto::PublicKey>{});
+    auto ts = crypto::TicketCodeSigner::create(
+        seed, cfg.ticket_signing_kid,
+        previous ? std::move(*previous) : std::vector<crypto::PublicKey>{});
     sodium_memzero(seed.data(), seed.size());
     if (!ts) return std::move(ts).error();
     s.ticket_signer = std::make_unique<crypto::TicketCodeSigner>(std::move(*ts));
   }
-  s.render_pool = std::make_unique<crypto::BlockingPool>(
-      cfg.pdf_threads, static_cast<std::size_t>(cfg.pdf_queue));
+  s.render_pool = std::make_unique<crypto::BlockingPool>(cfg.pdf_threads,
+                                                         static_cast<std::size_t>(cfg.pdf_queue));
   crypto::PasswordOptions po;
   po.opslimit = cfg.argon2_opslimit;
   po.memlimit = cfg.argon2_memlimit_kib * 1024;

@@ -51,14 +51,14 @@ const std::error_code kClaimLost = make_error_code(Errc::hold_expired);
 }  // namespace
 
 Task<std::vector<domain::Order>> Orders::load_orders(std::string where, std::string a) {
-  PG_TRY(auto r,
-         co_await pool_->query(std::string("SELECT ") + kOrderCols +
-                                   ", t.id, t.seat_id, t.code, t.status, "
-                                   "COALESCE((extract(epoch from t.checked_in_at) * 1000)::bigint, 0) "
-                                   "FROM orders o LEFT JOIN tickets t "
-                                   "ON t.order_id = o.id WHERE " +
-                                   where + " ORDER BY o.created_at DESC, o.id, t.seat_id",
-                               P(arg(a))));
+  PG_TRY(auto r, co_await pool_->query(
+                     std::string("SELECT ") + kOrderCols +
+                         ", t.id, t.seat_id, t.code, t.status, "
+                         "COALESCE((extract(epoch from t.checked_in_at) * 1000)::bigint, 0) "
+                         "FROM orders o LEFT JOIN tickets t "
+                         "ON t.order_id = o.id WHERE " +
+                         where + " ORDER BY o.created_at DESC, o.id, t.seat_id",
+                     P(arg(a))));
   std::vector<domain::Order> out;
   for (int i = 0; i < r.size(); ++i) {
     if (out.empty() || out.back().id != r.text(i, 0)) out.push_back(order_from(r, i));
@@ -400,8 +400,8 @@ Task<void> Outbox::delivered_all(const std::vector<std::int64_t>& ids) {
     list += std::to_string(ids[i]);
   }
   list += '}';
-  PG_TRY(auto r, co_await pool_->query("DELETE FROM outbox WHERE id = ANY($1::bigint[])",
-                                       P(arg(list))));
+  PG_TRY(auto r,
+         co_await pool_->query("DELETE FROM outbox WHERE id = ANY($1::bigint[])", P(arg(list))));
   (void)r;
   co_return Status{};
 }
@@ -412,11 +412,12 @@ Task<std::int64_t> Outbox::pending() {
 }
 
 Task<void> Outbox::failed(std::int64_t id, Millis delay_ms, std::string error, bool park) {
-  PG_TRY(auto r, co_await pool_->query(
-                     "UPDATE outbox SET last_error = $3, next_attempt_at = now() + "
-                     "make_interval(secs => $2::float8 / 1000), parked_at = CASE WHEN $4::boolean THEN "
-                     "now() END WHERE id = $1",
-                     P(arg(id), arg(delay_ms), arg(error), arg(park))));
+  PG_TRY(auto r,
+         co_await pool_->query(
+             "UPDATE outbox SET last_error = $3, next_attempt_at = now() + "
+             "make_interval(secs => $2::float8 / 1000), parked_at = CASE WHEN $4::boolean THEN "
+             "now() END WHERE id = $1",
+             P(arg(id), arg(delay_ms), arg(error), arg(park))));
   (void)r;
   co_return Status{};
 }
@@ -446,11 +447,12 @@ Task<app::ProcessedLog::Begin> ProcessedLog::begin(std::string consumer, std::st
 }
 
 Task<void> ProcessedLog::done(std::string consumer, std::string message_id) {
-  PG_TRY(auto r, co_await pool_->query(
-                     "INSERT INTO processed_messages (consumer, message_id, state, attempts, "
-                     "done_at) VALUES ($1, $2, 'done', 1, now()) ON CONFLICT (consumer, message_id) "
-                     "DO UPDATE SET state = 'done', done_at = now()",
-                     P(arg(consumer), arg(message_id))));
+  PG_TRY(auto r,
+         co_await pool_->query(
+             "INSERT INTO processed_messages (consumer, message_id, state, attempts, "
+             "done_at) VALUES ($1, $2, 'done', 1, now()) ON CONFLICT (consumer, message_id) "
+             "DO UPDATE SET state = 'done', done_at = now()",
+             P(arg(consumer), arg(message_id))));
   (void)r;
   co_return Status{};
 }
