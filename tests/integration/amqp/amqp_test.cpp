@@ -155,8 +155,10 @@ TEST(Amqp, VerdictForADeliveryOfALostConnectionIsIgnored) {
       t.expires_after(100ms);
       co_await t.async_wait(asio::use_awaitable);
     }
+    // Read before the thaw: once the broker runs again the consumer may reconnect at once.
+    const bool dropped = !con->connected();
     tk::test::servers("rabbitmq-thaw");
-    EXPECT_FALSE(con->connected());
+    EXPECT_TRUE(dropped);
     auto again = co_await con->next(15s);
     CO_ASSERT(again.ok());
     EXPECT_EQ(again->message_id, "only");
@@ -524,9 +526,11 @@ TEST(Amqp, HeartbeatsKeepIdleConnectionsAndDetectAFrozenBroker) {
           co_await t.async_wait(asio::use_awaitable);
         }
         auto noticed = std::chrono::steady_clock::now() - frozen_at;
+        // Read before the thaw: once the broker runs again both may reconnect at once.
+        const bool pub_dropped = !pub->connected(), con_dropped = !con->connected();
         tk::test::servers("rabbitmq-thaw");
-        EXPECT_FALSE(pub->connected());
-        EXPECT_FALSE(con->connected());
+        EXPECT_TRUE(pub_dropped);
+        EXPECT_TRUE(con_dropped);
         EXPECT_LT(noticed, 6s);
         m.message_id = "thawed";
         CO_ASSERT((co_await pub->publish(m)).ok());
