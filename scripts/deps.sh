@@ -11,7 +11,7 @@ PACKAGES=(
   postgresql-15 postgresql-client-15 redis-server redis-tools rabbitmq-server librabbitmq-dev
   libcurl4-openssl-dev python3-aiosmtpd
   nodejs chromium fonts-nanum haproxy
-  libhpdf-dev libqrencode-dev poppler-utils
+  libhpdf-dev libqrencode-dev poppler-utils python3-fonttools
 )
 # The web front-end needs npm: Debian's package, unless the installed Node.js brings its own
 # (NodeSource's nodejs does, and conflicts with Debian's npm).

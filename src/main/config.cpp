@@ -138,6 +138,8 @@ Result<Config> load_config() {
     get("TICKETING_GATEWAY_IDLE_CONNECTIONS", c.gateway_idle_connections);
     get("TICKETING_GATEWAY_HEALTH_INTERVAL_MS", c.gateway_health_interval_ms);
     get("TICKETING_AMQP_RETRY_DELAY_MS", c.amqp_retry_delay_ms);
+    get("TICKETING_OUTBOX_LANES", c.outbox_lanes);
+    get("TICKETING_AMQP_HANDLERS", c.amqp_handlers);
   } catch (const std::exception&) {
     return Error{app::Errc::invalid_field, {{"reason", "a numeric setting is not a number"}}};
   }
@@ -181,6 +183,14 @@ Result<Config> load_config() {
   if (c.amqp_retry_delay_ms < 100) {
     return Error{app::Errc::out_of_range,
                  {{"field", "TICKETING_AMQP_RETRY_DELAY_MS"}, {"reason", "at least 100"}}};
+  }
+  if (c.outbox_lanes < 1 || c.outbox_lanes > 64) {
+    return Error{app::Errc::out_of_range,
+                 {{"field", "TICKETING_OUTBOX_LANES"}, {"reason", "1 to 64"}}};
+  }
+  if (c.amqp_handlers < 1 || c.amqp_handlers > 256) {
+    return Error{app::Errc::out_of_range,
+                 {{"field", "TICKETING_AMQP_HANDLERS"}, {"reason", "1 to 256"}}};
   }
   if (c.smtp_timeout_ms <= 0 || c.outbox_max_attempts < 1 || c.outbox_retry_base_ms < 0 ||
       c.outbox_lease_ms <= c.smtp_timeout_ms) {

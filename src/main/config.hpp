@@ -43,9 +43,9 @@ struct Config {
   std::string ticket_signing_seed;
   std::string ticket_signing_kid = "e1";
   std::string ticket_signing_previous;
-  int pdf_threads = 2;  // e-ticket rendering threads (CPU-bound, tens of ms per document)
-  int pdf_queue = 64;   // documents waiting for a thread; past it: 503
-  std::string pdf_font{"/usr/share/fonts/truetype/nanum/NanumGothic.ttf"};
+  int pdf_threads = 2;   // e-ticket rendering threads (CPU-bound, tens of ms per document)
+  int pdf_queue = 64;    // documents waiting for a thread; past it: 503
+  std::string pdf_font;  // empty: the ticket font the build made (pdf::default_font_path)
   std::string admin_token;
   unsigned long long argon2_opslimit = 3;
   std::size_t argon2_memlimit_kib = 64 * 1024;
@@ -101,6 +101,10 @@ struct Config {
   // Pattern A: how long a failed message waits in the broker's retry queue (the queue's TTL, so
   // a change needs that queue deleted first; RabbitMQ refuses other arguments for a queue).
   int amqp_retry_delay_ms = 5000;
+  // Outbox loops per worker (pattern B: dispatch lanes; pattern A: relay lanes), and deliveries a
+  // pattern-A worker handles at once: one e-mail's rendering and SMTP overlap another's.
+  int outbox_lanes = 4;
+  int amqp_handlers = 8;
 };
 
 Result<Config> load_config();

@@ -297,7 +297,7 @@ Status Service::prepare(std::chrono::seconds wait) {
     ao_store.payment.latency = std::chrono::milliseconds(cfg.payment_latency_ms);
     ao_store.payment.timeout = std::chrono::milliseconds(cfg.payment_timeout_ms);
     ao_store.render_pool = s.render_pool.get();
-    ao_store.pdf.font_path = cfg.pdf_font;
+    if (!cfg.pdf_font.empty()) ao_store.pdf.font_path = cfg.pdf_font;
     w->a = Adapters::create(ex, ao_store);
     w->deps.shared = &s.shared;
     w->deps.ports = w->a->ports();
@@ -475,6 +475,7 @@ Status Service::prepare(std::chrono::seconds wait) {
   bo.outbox_lease = std::chrono::milliseconds(s.cfg.outbox_lease_ms);
   bo.outbox_retry.max_attempts = s.cfg.outbox_max_attempts;
   bo.outbox_retry.base_ms = s.cfg.outbox_retry_base_ms;
+  bo.dispatch_lanes = bo.relay_lanes = s.cfg.outbox_lanes;
   if (cfg.role == Role::api || is_gateway) {
     // The loops that change shared state run in the workers; an API process keeps only its own
     // queue view and settings fresh (the refresher).
@@ -487,6 +488,9 @@ Status Service::prepare(std::chrono::seconds wait) {
     // The same "deliveries before parking" as the in-process dispatcher's outbox.
     mo.max_attempts = s.cfg.outbox_max_attempts;
     mo.retry_delay = std::chrono::milliseconds(s.cfg.amqp_retry_delay_ms);
+    mo.handlers = s.cfg.amqp_handlers;
+    // Room for the next deliveries while all handlers are busy.
+    mo.prefetch = static_cast<std::uint16_t>(std::max(16, 2 * s.cfg.amqp_handlers));
     s.bus = std::make_unique<messaging::AmqpBus>(w0.io.get_executor(), *ep, mo);
     bo.bus = s.bus.get();
     // Broker deliveries reach the same consumers as pattern B's in-process dispatch, deduped by

@@ -1,5 +1,6 @@
 #include "messaging/bus.hpp"
 
+#include <algorithm>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -113,7 +114,8 @@ Inbox::~Inbox() { stop(); }
 
 void Inbox::start(Supervisor& sup) {
   con_->start();
-  sup.spawn_loop("inbox", [this, &sup] { return loop(sup); });
+  const int loops = std::clamp(o_.handlers, 1, std::max<int>(1, o_.prefetch));
+  for (int i = 0; i < loops; ++i) sup.spawn_loop("inbox", [this, &sup] { return loop(sup); });
 }
 
 void Inbox::stop() { con_->stop(); }

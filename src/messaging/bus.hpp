@@ -29,6 +29,10 @@ struct BusOptions {
   int max_attempts = 5;                       // handler failures before the message is parked
   std::chrono::milliseconds retry_delay{5000};
   std::uint16_t prefetch = 16;  // unacked deliveries per worker process
+  // Deliveries handled at once per worker process (at most `prefetch`), so one e-mail's rendering
+  // and SMTP dialogue overlap another's. Order across messages is not kept (the relay's lanes and
+  // the retry queue reorder them anyway): every consumer tolerates reordering.
+  int handlers = 8;
   // A publish not confirmed within this fails; its row stays in the outbox and is published
   // again once its claim lapses (OutboxRepo::claim_due's retry_after, longer than this).
   std::chrono::milliseconds confirm_timeout{10000};
@@ -70,7 +74,7 @@ class Inbox {
   Inbox(boost::asio::any_io_executor ex, amqp::Endpoint ep, BusOptions o,
         app::MessageHandler& handler, metrics::Registry* m = nullptr);
   ~Inbox();
-  // Starts the consumer thread and the delivery loop under `sup` (task "inbox").
+  // Starts the consumer thread and `handlers` delivery loops under `sup` (task "inbox").
   void start(Supervisor& sup);
   void stop();  // after the supervisor closed: unacked deliveries return to the queue
   amqp::Consumer& consumer() { return *con_; }

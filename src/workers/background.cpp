@@ -21,7 +21,7 @@ void Background::start(asio::any_io_executor ex) {
   if (o_.run_refresher) spawn("refresher", &Background::refresher);
   if (o_.run_ticker) spawn("ticker", &Background::ticker);
   if (o_.run_dispatcher) {
-    const int lanes = o_.bus ? std::max(1, o_.relay_lanes) : 1;
+    const int lanes = std::max(1, o_.bus ? o_.relay_lanes : o_.dispatch_lanes);
     for (int i = 0; i < lanes; ++i) spawn(o_.bus ? "relay" : "dispatcher", &Background::dispatcher);
   }
   if (o_.run_reconciler) spawn("reconciler", &Background::reconciler);

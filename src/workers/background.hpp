@@ -38,6 +38,10 @@ struct BackgroundOptions {
   // or deleted in PostgreSQL (each claim skips the others' locked rows). One lane reaches about
   // 0.6x of what the broker takes from a bare publisher, four about 0.8-0.9x (docs/BENCHMARKS.md).
   int relay_lanes = 4;
+  // Pattern B: dispatcher loops per process, each handing one claimed row at a time to the
+  // consumers, so one e-mail's rendering and SMTP dialogue overlap another's (the claims skip each
+  // other's locked rows). Order across rows is not kept: every consumer tolerates reordering.
+  int dispatch_lanes = 4;
   // Which loops run. Pattern A: an API process runs only the refresher (its queue view and
   // settings), a worker runs them all.
   bool run_ticker = true;

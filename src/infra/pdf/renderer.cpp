@@ -186,10 +186,12 @@ Status render_page(HPDF_Doc pdf, HPDF_Font font, const TicketPage& t, HaruError&
   HPDF_REAL y = kHeight - 118;
   y = w.field(y, "공연장 · Venue", t.venue_name);
   y = w.field(y, "일시 · Date and time", kst_time(t.starts_at));
-  const std::string seat_ko = t.section + "구역 " + t.row + "열 " + std::to_string(t.seat_number) + "번";
-  const std::string seat_en = "Section " + t.section + ", Row " + t.row + ", Seat " +
-                              std::to_string(t.seat_number);
-  y = w.field(y, "좌석 · Seat", seat_ko + " / " + seat_en + (t.grade.empty() ? "" : " (" + t.grade + ")"));
+  const std::string seat_ko =
+      t.section + "구역 " + t.row + "열 " + std::to_string(t.seat_number) + "번";
+  const std::string seat_en =
+      "Section " + t.section + ", Row " + t.row + ", Seat " + std::to_string(t.seat_number);
+  y = w.field(y, "좌석 · Seat",
+              seat_ko + " / " + seat_en + (t.grade.empty() ? "" : " (" + t.grade + ")"));
   y = w.field(y, "가격 · Price", format_money(t.price_cents, t.currency));
   y = w.field(y, "예매자 · Buyer", t.buyer);
   y = w.field(y, "티켓 번호 · Ticket ID", t.ticket_id);
@@ -211,6 +213,9 @@ Status render_page(HPDF_Doc pdf, HPDF_Font font, const TicketPage& t, HaruError&
 }
 
 }  // namespace
+
+std::string system_font_path() { return TK_SYSTEM_FONT; }
+std::string default_font_path() { return TK_TICKET_FONT; }
 
 Result<std::string> render(const TicketDocument& doc, const RenderOptions& opt) {
   if (doc.pages.empty()) return Errc::empty_document;

@@ -22,8 +22,12 @@ enum class Errc {
 const std::error_category& category() noexcept;
 std::error_code make_error_code(Errc e) noexcept;
 
-// Fonts-nanum's NanumGothic (Debian): Hangul and Latin glyphs in one face.
-inline constexpr std::string_view kDefaultFont = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf";
+// Fonts-nanum's NanumGothic (Debian): Hangul, Hanja and Latin glyphs in one face.
+std::string system_font_path();
+// The same face with its cmap rewritten into few segments, made by the build (compact_cmap.py):
+// the same glyphs, and about a quarter of the CPU per document, since libharu searches the cmap
+// linearly for each of the 65,536 code points of its UTF-8 encoder.
+std::string default_font_path();
 
 struct TicketPage {
   std::string ticket_id;
@@ -36,8 +40,8 @@ struct TicketPage {
   std::string grade;
   std::int64_t price_cents = 0;  // minor units of `currency` (1 KRW, 1/100 USD)
   std::string currency;
-  std::string buyer;  // the account's name, or its e-mail when the name is empty
-  std::string code;   // the signed ticket code, printed as the QR code
+  std::string buyer;         // the account's name, or its e-mail when the name is empty
+  std::string code;          // the signed ticket code, printed as the QR code
   bool void_ticket = false;  // refunded: the page says so across the QR code
 };
 
@@ -46,7 +50,7 @@ struct TicketDocument {
 };
 
 struct RenderOptions {
-  std::string font_path{kDefaultFont};
+  std::string font_path = default_font_path();
 };
 
 // Thread-safe (each call owns its libharu document); CPU-bound: a few ms per page.

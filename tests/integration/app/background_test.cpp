@@ -1,7 +1,9 @@
 // Background loops under supervision: a loop that throws is logged, counted in /metrics and runs
 // again (here: the admission ticker still admits the buyer), and close() waits for every loop.
+// The outbox dispatcher's lanes hand several rows to the consumers at once.
 #include "workers/background.hpp"
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/parse.hpp>
 #include <mutex>
 
@@ -90,6 +92,59 @@ TEST(Background, ThrowingLoopIsLoggedCountedAndRestarted) {
   int rounds_at_close = ticker_rounds;
   h.io.run_for(50ms);
   EXPECT_EQ(ticker_rounds, rounds_at_close);
+}
+
+// A consumer that finishes only once `want` messages are in its hands at the same time (or after
+// a few seconds): with one message at a time it would never see more than one.
+struct Overlap final : app::Consumer {
+  int want = 0, active = 0, most = 0, done = 0;
+  std::string name_ = "overlap_probe";
+  std::vector<std::string> topics_ = {"test.overlap"};
+  const std::string& name() const override { return name_; }
+  const std::vector<std::string>& topics() const override { return topics_; }
+  app::Task<void> handle(const app::Message&, int) override {
+    most = std::max(most, ++active);
+    asio::steady_timer t(co_await asio::this_coro::executor);
+    for (int i = 0; i < 300 && most < want; ++i) {
+      t.expires_after(10ms);
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    --active;
+    ++done;
+    co_return Status{};
+  }
+};
+
+TEST(Background, DispatcherLanesHandSeveralRowsToTheConsumersAtOnce) {
+  Harness h;
+  h.run([&]() -> asio::awaitable<bool> {
+    auto r = co_await h.pool->query("DELETE FROM outbox");
+    co_return r.ok();
+  });
+  workers::BackgroundOptions o;
+  o.run_ticker = o.run_refresher = o.run_reconciler = false;
+  o.outbox_poll = 20ms;
+  o.dispatch_lanes = 4;
+  for (int i = 0; i < o.dispatch_lanes; ++i) {
+    h.run([&]() -> asio::awaitable<bool> {
+      auto r = co_await h.pool->query(
+          "INSERT INTO outbox (topic, payload) VALUES ('test.overlap', '{}'::jsonb)");
+      co_return r.ok();
+    });
+  }
+  Overlap probe;
+  probe.want = o.dispatch_lanes;
+  app::ConsumerRegistry consumers(*h.adapters->processed);
+  consumers.add(probe);
+  workers::Background bg(h.deps, *h.adapters->outbox, consumers, o);
+  bg.start(h.io.get_executor());
+  for (int i = 0; i < 200 && probe.done < o.dispatch_lanes; ++i) h.io.run_for(50ms);
+  EXPECT_EQ(probe.done, o.dispatch_lanes);
+  EXPECT_EQ(probe.most, o.dispatch_lanes) << "rows handled one after another";
+  h.run([&]() -> asio::awaitable<bool> {
+    co_await bg.close();
+    co_return true;
+  });
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
 // Pattern A's outbox relay and worker consumer against the real PostgreSQL, Redis and RabbitMQ of
 // the CTest fixtures: a committed outbox row reaches the handler once although the broker was
 // down between the commit and the publish, a row leaves the outbox only after the broker's
-// confirm, and a failed handling comes back through the retry path.
+// confirm, a failed handling comes back through the retry path, and a worker handles several
+// deliveries at once.
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio/steady_timer.hpp>
 #include <map>
 #include <mutex>
 
@@ -228,6 +230,53 @@ TEST(Relay, FailedHandlingIsRetriedThroughTheBrokerThenAcknowledged) {
   EXPECT_EQ(rec.count(std::to_string(id)), 2) << "acknowledged after the success";
   EXPECT_EQ(inbox.handled(), 1u);
   EXPECT_EQ(inbox.failed(), 1u);
+  h.run([&]() -> asio::awaitable<bool> {
+    co_await bg.close();
+    co_await sup.close();
+    co_return true;
+  });
+  inbox.stop();
+  bus.stop();
+}
+
+// Finishes a delivery only once `want` are in its hands at the same time (or after a few seconds).
+struct Overlap final : app::MessageHandler {
+  int want = 0, active = 0, most = 0, done = 0;
+  app::Task<void> deliver(const app::BusMessage&) override {
+    most = std::max(most, ++active);
+    asio::steady_timer t(co_await asio::this_coro::executor);
+    for (int i = 0; i < 300 && most < want; ++i) {
+      t.expires_after(10ms);
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    --active;
+    ++done;
+    co_return Status{};
+  }
+};
+
+TEST(Relay, WorkerHandlesSeveralDeliveriesAtOnce) {
+  Harness h;
+  clear_outbox(h);
+  auto o = bus_options("overlap");
+  o.handlers = 4;
+  Overlap probe;
+  probe.want = o.handlers;
+  messaging::AmqpBus bus(h.io.get_executor(), broker(), o);
+  messaging::Inbox inbox(h.io.get_executor(), broker(), o, probe);
+  Supervisor sup(h.io.get_executor());
+  bus.start();
+  inbox.start(sup);
+  ASSERT_TRUE(eventually(
+      h, [&] { return bus.ready() && inbox.consumer().connected(); }, 20s));
+  for (int i = 0; i < o.handlers; ++i) insert_row(h, "test.overlap");
+  app::ConsumerRegistry unused(*h.adapters->processed);
+  workers::Background bg(h.deps, *h.adapters->outbox, unused, relay_only(&bus));
+  bg.start(h.io.get_executor());
+  EXPECT_TRUE(eventually(
+      h, [&] { return probe.done == o.handlers; }, 20s));
+  EXPECT_EQ(probe.most, o.handlers) << "deliveries handled one after another";
+  EXPECT_EQ(inbox.handled(), static_cast<std::uint64_t>(o.handlers));
   h.run([&]() -> asio::awaitable<bool> {
     co_await bg.close();
     co_await sup.close();

@@ -1,15 +1,17 @@
 // The e-ticket renderer: a valid PDF with the embedded Korean font, one page per ticket, the
 // fields in Korean and English (read back with poppler's pdftotext), and its cost per ticket.
-#include "infra/pdf/renderer.hpp"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <iterator>
 #include <sstream>
+
+#include "infra/pdf/renderer.hpp"
 
 namespace tk::pdf {
 namespace {
@@ -93,6 +95,44 @@ TEST(PdfRenderer, TextInKoreanAndEnglish) {
   EXPECT_NE(pdf_text(*voided).find("VOID"), std::string::npos);
 }
 
+// The page as pixels (poppler's pdftoppm, greyscale PGM): what a buyer sees, glyph for glyph.
+std::string pdf_pixels(const std::string& pdf) {
+  char dir[] = "/tmp/tk-pdf-pixels-XXXXXX";
+  if (!mkdtemp(dir)) return {};
+  const std::string in = std::string(dir) + "/in.pdf", out = std::string(dir) + "/page";
+  std::ofstream(in, std::ios::binary) << pdf;
+  const std::string cmd = "pdftoppm -r 60 -gray -singlefile " + in + " " + out + " 2>/dev/null";
+  std::string pixels;
+  if (std::system(cmd.c_str()) == 0) {
+    std::ifstream f(out + ".pgm", std::ios::binary);
+    pixels.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  std::remove(in.c_str());
+  std::remove((out + ".pgm").c_str());
+  std::remove(dir);
+  return pixels;
+}
+
+// The build's ticket font differs from NanumGothic only in how its cmap is laid out: every code
+// point (Hangul, Hanja spread over the CJK block, Latin, symbols, and one the face lacks) must
+// draw the very same glyph.
+TEST(PdfRenderer, TicketFontDrawsTheSameGlyphsAsTheSystemFont) {
+  ASSERT_NE(default_font_path(), system_font_path());
+  TicketDocument doc;
+  doc.pages.push_back(sample(0));
+  doc.pages[0].event_title = "樂 龍 亞 仁 乂 丁 丂 ① © € ㄱ 가 힣 «Été»";
+  doc.pages[0].venue_name = "大中小 체조경기장 — Hall №1";
+  doc.pages[0].buyer = "金大中";
+  RenderOptions system;
+  system.font_path = system_font_path();
+  auto compact = render(doc);
+  auto original = render(doc, system);
+  ASSERT_TRUE(compact.ok() && original.ok());
+  const std::string a = pdf_pixels(*compact), b = pdf_pixels(*original);
+  ASSERT_GT(a.size(), 10'000u) << "pdftoppm (poppler-utils) missing?";
+  EXPECT_TRUE(a == b) << "the ticket font draws other glyphs";
+}
+
 TEST(PdfRenderer, DeterministicAndLongTitlesFit) {
   TicketDocument doc;
   doc.pages.push_back(sample(0));
@@ -100,8 +140,8 @@ TEST(PdfRenderer, DeterministicAndLongTitlesFit) {
   auto b = render(doc);
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(*a, *b);
-  doc.pages[0].event_title = std::string(40, 'W') + " 아주 긴 공연 제목이 계속 이어집니다 " +
-                             std::string(40, 'W');
+  doc.pages[0].event_title =
+      std::string(40, 'W') + " 아주 긴 공연 제목이 계속 이어집니다 " + std::string(40, 'W');
   auto c = render(doc);
   ASSERT_TRUE(c.ok());
   EXPECT_NE(pdf_text(*c).find("…"), std::string::npos);  // cut, not run off the page
@@ -134,15 +174,19 @@ TEST(PdfRenderer, CostPerTicket) {
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
   };
-  for (int pages : {1, 10}) {
-    TicketDocument doc;
-    for (int i = 0; i < pages; ++i) doc.pages.push_back(sample(i));
-    const double t0 = cpu_ms();
-    constexpr int kRuns = 3;
-    for (int r = 0; r < kRuns; ++r) ASSERT_TRUE(render(doc).ok());
-    const double ms = (cpu_ms() - t0) / kRuns;
-    std::printf("[ measure  ] %d page(s): %.1f ms CPU per document, %.1f ms per ticket\n", pages,
-                ms, ms / pages);
+  for (const std::string& font : {default_font_path(), system_font_path()}) {
+    RenderOptions o;
+    o.font_path = font;
+    for (int pages : {1, 10}) {
+      TicketDocument doc;
+      for (int i = 0; i < pages; ++i) doc.pages.push_back(sample(i));
+      const double t0 = cpu_ms();
+      constexpr int kRuns = 3;
+      for (int r = 0; r < kRuns; ++r) ASSERT_TRUE(render(doc, o).ok());
+      const double ms = (cpu_ms() - t0) / kRuns;
+      std::printf("[ measure  ] %s, %d page(s): %.1f ms CPU per document, %.1f ms per ticket\n",
+                  font.c_str(), pages, ms, ms / pages);
+    }
   }
 }
 
