@@ -1,7 +1,12 @@
 // Catalogue search against the real PostgreSQL of the CTest fixture: catalogue writes leave a
 // catalogue.changed message in their transaction, the search indexer (run by the outbox
 // dispatcher) builds the documents, and the query matches Korean and English words, prefixes and
-// substrings, ranked.
+// substrings, ranked; refreshes of one event by concurrent consumers leave the newest document.
+#include <libpq-fe.h>
+
+#include <memory>
+#include <thread>
+
 #include "app/search_indexer.hpp"
 #include "integration/app/harness.hpp"
 
@@ -175,6 +180,66 @@ TEST(Search, BadQueriesAreInvalidField) {
   std::string hangul;
   for (int i = 0; i < 100; ++i) hangul += "가";
   EXPECT_TRUE(search(h, hangul).empty());
+}
+
+// Plain blocking sessions, to hold transactions open across steps.
+struct Session {
+  std::unique_ptr<PGconn, decltype(&PQfinish)> c{PQconnectdb(env("TICKETING_PG_URL").c_str()),
+                                                 &PQfinish};
+  void exec(const std::string& sql, std::vector<std::string> args = {}) {
+    std::vector<const char*> v;
+    for (auto& a : args) v.push_back(a.c_str());
+    PGresult* r = PQexecParams(c.get(), sql.c_str(), static_cast<int>(v.size()), nullptr, v.data(),
+                               nullptr, nullptr, 0);
+    const auto st = PQresultStatus(r);
+    PQclear(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+      throw std::runtime_error(sql + ": " + PQerrorMessage(c.get()));
+    }
+  }
+};
+
+// A refresh that is slow to write (here: held behind another refresh's uncommitted row) while
+// the event changes must not write what it read before the change.
+TEST(Search, ARefreshThatWaitedWritesTheCatalogueAsItIsAfterTheWait) {
+  Harness h;
+  run_indexer(h);
+  const std::string word = "Wqzold" + std::to_string(wall_ms() % 1000000000);
+  const std::string renamed = "Wqznew" + std::to_string(wall_ms() % 1000000000);
+  auto id = h.run([&] { return make_event(h, word + " Live", "Hall", ""); });
+  run_indexer(h);
+  ASSERT_EQ(search(h, word).size(), 1u);
+
+  Session first, slow, change;
+  ASSERT_EQ(PQstatus(first.c.get()), CONNECTION_OK);
+  first.exec("BEGIN");
+  first.exec("SELECT event_search_refresh($1)", {id});  // holds the event's document
+  // Another consumer's refresh starts now and waits.
+  ASSERT_EQ(PQsendQueryParams(slow.c.get(), "SELECT event_search_refresh($1)", 1, nullptr,
+                              std::vector<const char*>{id.c_str()}.data(), nullptr, nullptr, 0),
+            1);
+  const std::string pid = std::to_string(PQbackendPID(slow.c.get()));
+  auto waiting = [&] {
+    return h.run([&] {
+      return count(*h.pool,
+                   "SELECT count(*) FROM pg_stat_activity WHERE pid = $1::int "
+                   "AND wait_event_type = 'Lock'",
+                   pid);
+    });
+  };
+  for (int i = 0; i < 5000 && waiting() == 0; ++i) std::this_thread::yield();
+  ASSERT_EQ(waiting(), 1) << "the second refresh should be waiting for the first";
+  change.exec("UPDATE events SET title = $1 WHERE id = $2", {renamed + " Live", id});
+  first.exec("COMMIT");
+  // The refresh that waited finishes.
+  while (PGresult* r = PQgetResult(slow.c.get())) {
+    EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQerrorMessage(slow.c.get());
+    PQclear(r);
+  }
+  EXPECT_EQ(search(h, renamed), std::vector<std::string>{id})
+      << "the refresh that waited wrote the title it read before the change";
+  EXPECT_TRUE(search(h, word).empty());
+  run_indexer(h);  // the rename's own message
 }
 
 }  // namespace
