@@ -110,10 +110,10 @@ Task<void> Seats::load_markers_from_orders(std::string perf_id) {
   co_return co_await d_.ports.holds->load_markers(perf_id, std::move(sold), std::move(bought));
 }
 
-Task<bool> Seats::reconcile_markers(const domain::Performance& p) {
-  TK_CO_TRY(auto n, co_await d_.ports.holds->sold_markers(p.id));
-  if (n >= p.sold_count) co_return false;
-  TK_CO_CHECK(co_await reload_markers(p.id));
+Task<bool> Seats::reconcile_markers(const std::string& perf_id, std::int64_t settled_sold) {
+  TK_CO_TRY(auto n, co_await d_.ports.holds->sold_markers(perf_id));
+  if (n >= settled_sold) co_return false;
+  TK_CO_CHECK(co_await reload_markers(perf_id));
   co_return true;
 }
 

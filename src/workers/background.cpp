@@ -93,9 +93,19 @@ asio::awaitable<void> Background::refresher() {
                 .set(static_cast<double>(*h));
           }
         }
-        auto r = co_await seats.reconcile_markers(p);
-        if (r && *r) log::warn("sold markers re-loaded from PostgreSQL", {{"performance", p.id}});
+        // The smaller of this round's count and the last: a refund between them lowers it.
+        auto [last, inserted] = sold_last_round_.try_emplace(p.id, p.sold_count);
+        const std::int64_t settled = std::min<std::int64_t>(last->second, p.sold_count);
+        last->second = p.sold_count;
+        if (!inserted) {
+          auto r = co_await seats.reconcile_markers(p.id, settled);
+          if (r && *r) log::warn("sold markers re-loaded from PostgreSQL", {{"performance", p.id}});
+        }
       }
+      std::erase_if(sold_last_round_, [&](const auto& kv) {
+        return std::none_of(current->begin(), current->end(),
+                            [&](const domain::Performance& p) { return p.id == kv.first; });
+      });
     }
     if (metrics_ && o_.run_dispatcher) {
       auto pending = co_await outbox_.pending();

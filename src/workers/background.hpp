@@ -14,6 +14,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
+#include <string>
+#include <unordered_map>
 
 #include "app/consumers.hpp"
 #include "app/deps.hpp"
@@ -98,6 +100,10 @@ class Background {
   // refresh never frees a performance another loop is still using.
   std::shared_ptr<const std::vector<domain::Performance>> live_ =
       std::make_shared<std::vector<domain::Performance>>();
+  // The refresher's previous sold count per performance: a round old, so every payment in it has
+  // written its Redis markers (the sold-marker reconcile compares with it, not with a count that
+  // may include a payment still writing them). Refresher only.
+  std::unordered_map<std::string, std::int64_t> sold_last_round_;
 };
 
 }  // namespace tk::workers
