@@ -134,10 +134,11 @@ TEST(Faults, LostSoldMarkersAreReloadedFromPostgres) {
 TEST(Faults, RefresherReloadsOnlyMarkersStillMissingARoundLater) {
   std::mutex mu;
   int reloads = 0;
+  std::string perf_id;  // other tests' performances share the database: count this one's only
   log::set_sink([&](std::string_view l) {
     if (l.find("sold markers re-loaded") == std::string_view::npos) return;
     std::lock_guard lock(mu);
-    ++reloads;
+    if (!perf_id.empty() && l.find(perf_id) != std::string_view::npos) ++reloads;
   });
   struct RestoreSink {
     ~RestoreSink() { log::set_sink(nullptr); }
@@ -149,6 +150,10 @@ TEST(Faults, RefresherReloadsOnlyMarkersStillMissingARoundLater) {
 
   Harness h;
   auto p = h.run([&] { return h.make_performance({.seats = 4}); });
+  {
+    std::lock_guard lock(mu);
+    perf_id = p.id;
+  }
   auto seats = seat_ids(h, p);
   buy(h, p, {seats[0]});
   // Blocking, so the marker changes exactly between two rounds.
