@@ -117,9 +117,13 @@ void Publisher::requeue_inflight() {
 }
 
 tk::Status Publisher::setup(detail::Connection& c) {
-  amqp_confirm_select(c.get(), kChannel);
-  auto st = c.check("confirm.select");
-  if (st) st = c.declare(opt_.topology, kChannel);
+  // Declare first: replacing a queue whose arguments changed reopens the channel, and a reopened
+  // channel is no longer in confirm mode.
+  auto st = c.declare(opt_.topology, kChannel);
+  if (st) {
+    amqp_confirm_select(c.get(), kChannel);
+    st = c.check("confirm.select");
+  }
   return st;
 }
 

@@ -485,6 +485,30 @@ TEST(Amqp, ChangedRetryDelayReplacesTheRetryQueueOnlyWhenItIsEmpty) {
   EXPECT_TRUE(declare(60s).ok()) << "its own arguments still declare";
 }
 
+// Replacing the retry queue reopens the channel: the publisher's confirms must still come.
+TEST(Amqp, PublisherThatReplacedTheRetryQueueStillGetsItsConfirms) {
+  WorkQueue wq;
+  wq.name = unique_name("reconfirm");
+  wq.retry_delay = 300ms;
+  {
+    detail::Connection c;
+    ASSERT_TRUE(c.open(endpoint(), Options{}, 1).ok());
+    ASSERT_TRUE(c.declare(wq.topology(), 1).ok());
+  }
+  wq.retry_delay = 60s;  // another delay: this publisher's connect replaces the empty retry queue
+  run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    auto opts = publisher_for(wq);
+    opts.confirm_timeout = 5s;
+    auto pub = Publisher::create(ex, endpoint(), opts);
+    pub->start();
+    auto m = message_to(wq, "after-replace", "x");
+    auto st = co_await pub->publish(m);
+    EXPECT_TRUE(st.ok()) << st.code().message();
+    EXPECT_EQ(pub->confirmed(), 1u);
+    pub->stop();
+  });
+}
+
 TEST(Amqp, HeartbeatsKeepIdleConnectionsAndDetectAFrozenBroker) {
   WorkQueue wq;
   wq.name = unique_name("heartbeat");
