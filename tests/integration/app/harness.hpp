@@ -287,4 +287,20 @@ inline asio::awaitable<std::int64_t> count(pg::Pool& pool, std::string sql, std:
   co_return r->int64(0, 0);
 }
 
+// Lets each caller of pass() go on only once `want` are inside at the same time (or after about
+// three seconds): what a loop handling one message at a time can never reach. One executor only.
+struct OverlapProbe {
+  int want = 0, active = 0, most = 0, done = 0;
+  asio::awaitable<void> pass() {
+    most = std::max(most, ++active);
+    asio::steady_timer t(co_await asio::this_coro::executor);
+    for (int i = 0; i < 300 && most < want; ++i) {
+      t.expires_after(std::chrono::milliseconds(10));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    --active;
+    ++done;
+  }
+};
+
 }  // namespace tk::test
