@@ -10,7 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   postgresql-15 postgresql-client-15 redis-server redis-tools rabbitmq-server librabbitmq-dev
   libcurl4-openssl-dev python3-aiosmtpd
-  nodejs chromium fonts-nanum haproxy
+  nodejs chromium fonts-nanum haproxy nginx libnginx-mod-http-modsecurity modsecurity-crs
   libhpdf-dev libqrencode-dev poppler-utils python3-fonttools
 )
 # The web front-end needs npm: Debian's package, unless the installed Node.js brings its own
