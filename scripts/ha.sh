@@ -38,13 +38,16 @@ ha_tls() {
 }
 
 # ha_haproxy_cfg FILE BIND_HOST BIND_PORT TLS_DIR STATE_DIR SERVER...
+# TLS_DIR `-`: plain HTTP/1.1 (a front on loopback only, e.g. run-local --pattern A --gateways 2).
 # SERVER is NAME=HOST:PORT/CHECK_PORT: a service process (pattern B) or gateway (pattern A) that
 # reads the PROXY protocol v2 on PORT (TICKETING_PROXY_PROTOCOL=1, trusting the balancer) and
 # answers /readyz on CHECK_PORT (its ops listener). STATE_DIR gets the admin socket (drain a
 # server: `set server front/NAME state drain`).
 ha_haproxy_cfg() {
-  local file=$1 host=$2 port=$3 tls=$4 state=$5 servers="" s name addr
+  local file=$1 host=$2 port=$3 tls=$4 state=$5 servers="" s name addr bind
   shift 5
+  bind="$host:$port ssl crt $tls/server.pem alpn h2,http/1.1"
+  [ "$tls" != - ] || bind="$host:$port"
   for s in "$@"; do
     name=${s%%=*} addr=${s#*=}
     servers+="    server $name ${addr%/*} send-proxy-v2 check port ${addr##*/}"$'\n'
@@ -82,8 +85,8 @@ defaults
     # process draining on SIGTERM answers 503 there while it still serves), two passes bring it in.
     default-server inter 500ms fall 2 rise 2
 frontend public
-    bind $host:$port ssl crt $tls/server.pem alpn h2,http/1.1
-    http-request set-header X-Forwarded-Proto https
+    bind $bind
+    http-request set-header X-Forwarded-Proto $([ "$tls" = - ] && echo http || echo https)
     http-request disable-l7-retry if !{ method GET HEAD OPTIONS PUT DELETE } !{ req.hdr(idempotency-key) -m found }
     default_backend processes
 backend processes

@@ -313,9 +313,55 @@ pa_stop_one() {
 pattern_a_stop() {
   [ -d "$TK_PA_DIR" ] || return 0
   local f
-  for f in "$TK_PA_DIR"/front.pid "$TK_PA_DIR"/gateway-*.pid "$TK_PA_DIR"/api-*.pid "$TK_PA_DIR"/worker-*.pid; do
+  for f in "$TK_PA_DIR"/front.pid "$TK_PA_DIR"/gateway-*.pid "$TK_PA_DIR"/service-*.pid \
+    "$TK_PA_DIR"/api-*.pid "$TK_PA_DIR"/worker-*.pid; do
     [ -e "$f" ] || continue
     log "stopping $(basename "$f" .pid)"
     pa_stop_one "$f"
   done
+}
+
+# --- the HA front (run-local.sh --ha): edge and balancer, configured by scripts/ha.sh ------------
+# .local/ha/: tls/ (the local CA and the server certificate), haproxy.cfg/.pid/.log, edge/
+# (nginx.conf, modsecurity.conf, logs, cache).
+# shellcheck source=scripts/ha.sh
+. "$TK_ROOT/scripts/ha.sh"
+TK_HA_DIR=$TK_LOCAL/ha
+TK_EDGE_PORT=${TK_EDGE_PORT:-8443}
+TK_LB_PORT=${TK_LB_PORT:-8444}
+
+# ha_front_start SERVER...: the balancer over SERVER... (scripts/ha.sh's NAME=HOST:PORT/CHECK_PORT),
+# then the edge over the balancer; returns once a request through both answers.
+ha_front_start() {
+  local p _
+  for p in "$TK_LB_PORT" "$TK_EDGE_PORT"; do
+    port_busy "$p" && die "port $p is in use; set TK_LB_PORT / TK_EDGE_PORT"
+  done
+  mkdir -p "$TK_HA_DIR"
+  ha_tls "$TK_HA_DIR/tls" || die "could not make the local CA in $TK_HA_DIR/tls"
+  ha_haproxy_cfg "$TK_HA_DIR/haproxy.cfg" 127.0.0.1 "$TK_LB_PORT" "$TK_HA_DIR/tls" "$TK_HA_DIR" "$@" ||
+    die "haproxy rejected $TK_HA_DIR/haproxy.cfg"
+  ha_haproxy_start "$TK_HA_DIR/haproxy.cfg" "$TK_HA_DIR"
+  ha_nginx_cfg "$TK_HA_DIR/edge" 127.0.0.1 "$TK_EDGE_PORT" "$TK_HA_DIR/tls" 127.0.0.1 "$TK_LB_PORT" ||
+    die "nginx rejected $TK_HA_DIR/edge/nginx.conf (see $TK_HA_DIR/edge/error.log)"
+  ha_nginx_start "$TK_HA_DIR/edge"
+  for _ in $(seq 100); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TK_HA_DIR/tls/ca.crt" \
+      "https://localhost:$TK_EDGE_PORT/readyz")" = 200 ] && {
+      log "edge ready on https://localhost:$TK_EDGE_PORT, balancer on https://localhost:$TK_LB_PORT"
+      return 0
+    }
+    sleep 0.2
+  done
+  tail -n 20 "$TK_HA_DIR/haproxy.log" "$TK_HA_DIR/edge/error.log" >&2
+  die "the edge did not answer through the balancer within 20 s"
+}
+
+# Stops the edge (gracefully: QUIT), then the balancer (SIGUSR1: finish what is in flight).
+ha_front_stop() {
+  [ -d "$TK_HA_DIR" ] || return 0
+  [ -f "$TK_HA_DIR/edge/nginx.master" ] && log "stopping the edge"
+  ha_stop_pid "$TK_HA_DIR/edge/nginx.master" QUIT
+  [ -f "$TK_HA_DIR/haproxy.pid" ] && log "stopping the balancer"
+  ha_stop_pid "$TK_HA_DIR/haproxy.pid" USR1
 }

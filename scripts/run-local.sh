@@ -14,6 +14,14 @@
 #       several, HAProxy takes that port and spreads over them (PROXY protocol v2 carries the
 #       client address). Ports: gateways 8181.. (ops 9291..) behind HAProxy, API processes
 #       8081.. (ops 9091..), workers' ops 9191..; logs and pids in .local/pattern-a/.
+#   run-local.sh --ha [--pattern A|B] [--gateways G] [--api N] [--workers M]
+#       The high-availability front: the edge (nginx + ModSecurity with the OWASP Core Rule Set,
+#       caching the public catalogue) on https://localhost:8443 (TK_EDGE_PORT), in front of the
+#       balancer (HAProxy: TLS, HTTP/2, /readyz checks, safe retries, drain) on
+#       https://localhost:8444 (TK_LB_PORT), in front of G gateways (2; pattern A, the default
+#       with --ha) or of N service processes (2, pattern B: each applies its rate limits on its
+#       own). Certificates come from a local CA made once in .local/ha/tls/ (its ca.crt is
+#       printed: curl --cacert, or import it into a browser).
 #
 # Overrides (environment): TK_PG_PORT (55432), TK_REDIS_PORT (56379), TICKETING_HTTP_PORT (8080),
 # TK_SMTP_PORT (52525), TICKETING_HTTP_HOST (127.0.0.1), any other TICKETING_* setting (a
@@ -24,18 +32,25 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$TK_ROOT"
 
-PATTERN=B API_COUNT=${TK_API_COUNT:-2} WORKER_COUNT=${TK_WORKER_COUNT:-1} GATEWAY_COUNT=${TK_GATEWAY_COUNT:-1}
+PATTERN= HA=0 API_COUNT=${TK_API_COUNT:-2} WORKER_COUNT=${TK_WORKER_COUNT:-1} GATEWAY_COUNT=${TK_GATEWAY_COUNT:-1}
 while [ $# -gt 0 ]; do
   case $1 in
     --pattern) PATTERN=${2:?--pattern A|B}; shift ;;
     --api) API_COUNT=${2:?}; shift ;;
     --workers) WORKER_COUNT=${2:?}; shift ;;
-    --gateways) GATEWAY_COUNT=${2:?}; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --gateways) GATEWAY_COUNT=${2:?}; GATEWAYS_SET=1; shift ;;
+    --ha) HA=1 ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
   shift
 done
+# --ha runs pattern A with two gateways unless told otherwise.
+if [ "$HA" = 1 ]; then
+  PATTERN=${PATTERN:-A}
+  [ -n "${TK_GATEWAY_COUNT:-}" ] || [ -n "${GATEWAYS_SET:-}" ] || GATEWAY_COUNT=2
+fi
+PATTERN=${PATTERN:-B}
 case $PATTERN in A|a) PATTERN=A ;; B|b) PATTERN=B ;; *) die "--pattern A or B" ;; esac
 [ "$API_COUNT" -ge 1 ] 2>/dev/null || die "--api needs a count of at least 1"
 [ "$WORKER_COUNT" -ge 1 ] 2>/dev/null || die "--workers needs a count of at least 1"
@@ -99,12 +114,32 @@ wait_ready() {
 
 service_stop
 pattern_a_stop
-if port_busy "$TICKETING_HTTP_PORT"; then
+ha_front_stop
+if [ "$HA" = 0 ] && port_busy "$TICKETING_HTTP_PORT"; then
   die "port $TICKETING_HTTP_PORT is already in use by another program; set TICKETING_HTTP_PORT"
 fi
 BASE=http://$TICKETING_HTTP_HOST:$TICKETING_HTTP_PORT
+mkdir -p "$TK_PA_DIR"
+# start_role NAME ROLE PORT OPS_PORT [VAR=VALUE...]: one process of the service in ROLE.
+start_role() {
+  local name=$1 role=$2 port=$3 ops=$4
+  shift 4
+  local logf=$TK_PA_DIR/$name.log
+  port_busy "$ops" && die "port $ops (ops of $name) is in use; stop what holds it"
+  { echo; echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) scripts/run-local.sh ==="; } >>"$logf"
+  env TICKETING_ROLE="$role" TICKETING_HTTP_PORT="$port" TICKETING_OPS_PORT="$ops" "$@" \
+    nohup "$BIN" >>"$logf" 2>&1 </dev/null &
+  echo $! >"$TK_PA_DIR/$name.pid"
+  wait_ready "$!" "http://127.0.0.1:$ops/readyz" "$logf"
+  log "$name ready (role $role$( [ "$role" != worker ] && echo ", http://127.0.0.1:$port"), ops http://127.0.0.1:$ops)"
+}
+# Processes behind the HA balancer read the PROXY protocol from it and trust it (and the edge) for
+# X-Forwarded-For; after SIGTERM they keep serving for 3 s while /readyz answers 503, so the
+# balancer's checks (every 500 ms, out after two failures) take them out before they close.
+BEHIND_LB=(TICKETING_TRUSTED_PROXIES=127.0.0.1 TICKETING_PROXY_PROTOCOL=1 TICKETING_DRAIN_DELAY_MS=3000)
+lb_servers=()
 
-if [ "$PATTERN" = B ]; then
+if [ "$PATTERN" = B ] && [ "$HA" = 0 ]; then
   log "starting the service on $BASE (log: $TK_SERVICE_LOG)"
   { echo; echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) scripts/run-local.sh start ==="; } >>"$TK_SERVICE_LOG"
   nohup "$BIN" >>"$TK_SERVICE_LOG" 2>&1 </dev/null &
@@ -113,24 +148,20 @@ if [ "$PATTERN" = B ]; then
   wait_ready "$pid" "$BASE/readyz" "$TK_SERVICE_LOG"
   log "service ready"
   LOGS=$TK_SERVICE_LOG
+elif [ "$PATTERN" = B ]; then
+  # Every process does everything (pattern B); their background loops share the work through
+  # PostgreSQL and Redis. Rate limits are each process's own.
+  for i in $(seq "$API_COUNT"); do
+    port=$((8080 + i)) ops=$((9090 + i))
+    port_busy "$port" && die "port $port (service-$i) is in use; stop what holds it"
+    start_role "service-$i" all "$port" "$ops" "${BEHIND_LB[@]}"
+    lb_servers+=("service-$i=127.0.0.1:$port/$ops")
+  done
+  LOGS="$TK_PA_DIR/*.log"
 else
   [ "$GATEWAY_COUNT" = 1 ] || command -v haproxy >/dev/null || die "haproxy not found (run scripts/deps.sh)"
-  mkdir -p "$TK_PA_DIR"
   rabbitmq_up
   export TICKETING_AMQP_URL
-  # start_role NAME ROLE PORT OPS_PORT [VAR=VALUE...]: one process of the service in ROLE.
-  start_role() {
-    local name=$1 role=$2 port=$3 ops=$4
-    shift 4
-    local logf=$TK_PA_DIR/$name.log
-    port_busy "$ops" && die "port $ops (ops of $name) is in use; stop what holds it"
-    { echo; echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) scripts/run-local.sh --pattern A ==="; } >>"$logf"
-    env TICKETING_ROLE="$role" TICKETING_HTTP_PORT="$port" TICKETING_OPS_PORT="$ops" "$@" \
-      nohup "$BIN" >>"$logf" 2>&1 </dev/null &
-    echo $! >"$TK_PA_DIR/$name.pid"
-    wait_ready "$!" "http://127.0.0.1:$ops/readyz" "$logf"
-    log "$name ready (role $role$( [ "$role" != worker ] && echo ", http://127.0.0.1:$port"), ops http://127.0.0.1:$ops)"
-  }
   for i in $(seq "$WORKER_COUNT"); do
     start_role "worker-$i" worker 0 $((9190 + i))
   done
@@ -142,51 +173,42 @@ else
     start_role "api-$i" api "$port" "$ops" TICKETING_TRUSTED_PROXIES=127.0.0.1
     upstreams+="${upstreams:+,}127.0.0.1:$port"
   done
-  if [ "$GATEWAY_COUNT" = 1 ]; then
+  if [ "$HA" = 1 ]; then
+    for i in $(seq "$GATEWAY_COUNT"); do
+      port=$((8180 + i)) ops=$((9290 + i))
+      port_busy "$port" && die "port $port (gateway-$i) is in use; stop what holds it"
+      start_role "gateway-$i" gateway "$port" "$ops" TICKETING_GATEWAY_UPSTREAMS="$upstreams" \
+        "${BEHIND_LB[@]}"
+      lb_servers+=("gateway-$i=127.0.0.1:$port/$ops")
+    done
+  elif [ "$GATEWAY_COUNT" = 1 ]; then
     start_role gateway-1 gateway "$TICKETING_HTTP_PORT" 9291 TICKETING_GATEWAY_UPSTREAMS="$upstreams"
     log "gateway on $BASE in front of $API_COUNT API processes"
   else
     # Several gateways: HAProxy only spreads connections; the limits, polls and forwarding are
     # the gateways' (their rate limits are shared through Redis).
-    servers_cfg=""
+    servers=()
     for i in $(seq "$GATEWAY_COUNT"); do
       port=$((8180 + i)) ops=$((9290 + i))
       port_busy "$port" && die "port $port (gateway-$i) is in use; stop what holds it"
       start_role "gateway-$i" gateway "$port" "$ops" TICKETING_GATEWAY_UPSTREAMS="$upstreams" \
-        TICKETING_TRUSTED_PROXIES=127.0.0.1 TICKETING_PROXY_PROTOCOL=1
-      servers_cfg+="    server gateway-$i 127.0.0.1:$port send-proxy-v2 check port $ops inter 1s fall 2 rise 2"$'\n'
+        "${BEHIND_LB[@]}"
+      servers+=("gateway-$i=127.0.0.1:$port/$ops")
     done
-    cat >"$TK_PA_DIR/front.cfg" <<CFG
-# Generated by scripts/run-local.sh --pattern A: spreads connections over the gateways.
-global
-    maxconn 20000
-    log stdout format raw local0 warning
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-    timeout http-keep-alive 30s
-    # Only a connection that failed before the request left is retried on another gateway.
-    retries 2
-    option redispatch
-    retry-on conn-failure
-    http-reuse safe
-frontend public
-    bind $TICKETING_HTTP_HOST:$TICKETING_HTTP_PORT
-    default_backend gateways
-backend gateways
-    balance roundrobin
-    option httpchk GET /readyz
-$servers_cfg
-CFG
-    haproxy -c -q -f "$TK_PA_DIR/front.cfg" || die "haproxy rejected $TK_PA_DIR/front.cfg"
-    nohup haproxy -W -db -f "$TK_PA_DIR/front.cfg" >>"$TK_PA_DIR/front.log" 2>&1 </dev/null &
-    echo $! >"$TK_PA_DIR/front.pid"
-    wait_ready "$!" "$BASE/readyz" "$TK_PA_DIR/front.log"
+    ha_haproxy_cfg "$TK_PA_DIR/front.cfg" "$TICKETING_HTTP_HOST" "$TICKETING_HTTP_PORT" - "$TK_PA_DIR" \
+      "${servers[@]}" || die "haproxy rejected $TK_PA_DIR/front.cfg"
+    ha_haproxy_start "$TK_PA_DIR/front.cfg" "$TK_PA_DIR"
+    mv "$TK_PA_DIR/haproxy.pid" "$TK_PA_DIR/front.pid"
+    wait_ready "$(cat "$TK_PA_DIR/front.pid")" "$BASE/readyz" "$TK_PA_DIR/haproxy.log"
     log "front ready on $BASE (HAProxy over $GATEWAY_COUNT gateways, $API_COUNT API processes)"
   fi
   LOGS="$TK_PA_DIR/*.log"
+fi
+
+if [ "$HA" = 1 ]; then
+  ha_front_start "${lb_servers[@]}"
+  BASE=https://localhost:$TK_EDGE_PORT
+  export CURL_CA_BUNDLE=$TK_HA_DIR/tls/ca.crt
 fi
 
 # --- seed a demo event once ----------------------------------------------------------------------
@@ -239,7 +261,11 @@ fi
 
 cat <<EOF
 
-Ticketing is running (pattern $PATTERN$( [ "$PATTERN" = A ] && echo ": $GATEWAY_COUNT gateway(s), $API_COUNT API processes, $WORKER_COUNT worker(s), RabbitMQ $TICKETING_AMQP_URL")).
+Ticketing is running (pattern $PATTERN$( [ "$PATTERN" = A ] && echo ": $GATEWAY_COUNT gateway(s), $API_COUNT API processes, $WORKER_COUNT worker(s), RabbitMQ $TICKETING_AMQP_URL")$( [ "$HA" = 1 ] && [ "$PATTERN" = B ] && echo ": $API_COUNT service processes")$( [ "$HA" = 1 ] && echo "; HA front")).$(
+  [ "$HA" = 1 ] && printf '\n  %-20s%s\n  %-20s%s\n  %-20s%s' \
+    "Edge (WAF, cache):" "$BASE  (nginx + ModSecurity/CRS; logs in $TK_HA_DIR/edge/)" \
+    "Balancer:" "https://localhost:$TK_LB_PORT  (HAProxy; admin socket $TK_HA_DIR/haproxy.sock)" \
+    "Local CA:" "$TK_HA_DIR/tls/ca.crt  (curl --cacert it, or import it into the browser)")
   Web app:          $BASE/         (buyers; same origin as the API)
   Operator console: $BASE/admin    (log in with the admin token below)
   Base URL:         $BASE          (try: curl $BASE/v1/events)

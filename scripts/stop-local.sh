@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops what scripts/run-local.sh started: the service (SIGTERM, then SIGKILL after 15 s), or
+# Stops what scripts/run-local.sh started: the HA edge and balancer, the service (SIGTERM, then SIGKILL after 15 s), or
 # pattern A's front, API processes, workers and RabbitMQ; then the SMTP sink, Redis and
 # PostgreSQL. Safe to run when nothing is running.
 #   --wipe   also deletes the local data (.local/: databases, logs, generated secrets)
@@ -14,6 +14,7 @@ case ${1:-} in
   *) echo "usage: $0 [--wipe]" >&2; exit 2 ;;
 esac
 
+ha_front_stop
 service_stop
 pattern_a_stop
 rabbitmq_down

@@ -19,3 +19,12 @@ foreach(scenario buyer race reload operator findings a11y tickets refund search)
   set_tests_properties(web_e2e_${scenario} PROPERTIES FIXTURES_REQUIRED "servers;web" RESOURCE_LOCK servers
     TIMEOUT 400 LABELS "web;e2e")
 endforeach()
+
+# The same scenarios through the HA front (scripts/ha.sh: nginx + ModSecurity edge and HAProxy with
+# TLS from a CA made for the run): the WAF passes the web app's every request.
+foreach(scenario buyer operator tickets refund)
+  add_test(NAME web_e2e_ha_${scenario}
+    COMMAND ${TK_WEB_DIR}/e2e/run.sh $<TARGET_FILE:ticketing> ${TK_TEST_ENV} ${TK_WEB_DIST} ${scenario} ${TK_WEB_SHOTS}/ha ha)
+  set_tests_properties(web_e2e_ha_${scenario} PROPERTIES FIXTURES_REQUIRED "servers;web" RESOURCE_LOCK servers
+    TIMEOUT 400 LABELS "web;e2e")
+endforeach()

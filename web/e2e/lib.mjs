@@ -66,7 +66,9 @@ export async function launch() {
     executablePath: process.env.TK_CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+           '--disable-background-networking', '--disable-component-update', '--disable-sync',
+           // Behind the HA front (TLS from the test's own CA): trust exactly that server's key.
+           ...(process.env.TK_SPKI ? [`--ignore-certificate-errors-spki-list=${process.env.TK_SPKI}`] : [])],
   });
 }
 
