@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Seeded chaos runs (tests/chaos/chaos.py): the topology is started once (PostgreSQL, Redis, an SMTP
+# sink, service processes behind HAProxy and the nginx + ModSecurity edge), then each run sends a
+# crowd of buyers at a fresh performance while faults drawn from the run's seed hit it, heals them
+# and checks the invariants I1-I7 (docs/RELIABILITY.md). A failing run prints the command that
+# replays it exactly.
+#   bash scripts/chaos.sh [--seed S] [--runs N] [--episode SECONDS] [--faults KIND,...] [--record]
+# Run k uses seed S+k. --record adds the summary (runs, faults by kind, violations) as a dated row
+# to docs/RELIABILITY.md. The runs use the test build (ASan + UBSan, and the test clock that the
+# clock-skew fault moves); it is built first when missing or stale.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$TK_ROOT"
+
+record=0 args=()
+for a in "$@"; do
+  if [ "$a" = --record ]; then record=1; else args+=("$a"); fi
+done
+bash scripts/deps.sh
+bash scripts/build.sh test >/dev/null
+summary=$(mktemp /tmp/tk-chaos-summary-XXXX.json)
+trap 'rm -f "$summary"' EXIT
+rc=0
+python3 tests/chaos/chaos.py --bin build/test/src/main/ticketing --summary "$summary" "${args[@]}" || rc=$?
+if [ $record = 1 ] && [ -s "$summary" ]; then
+  python3 - "$summary" docs/RELIABILITY.md <<'PY'
+import json, sys, time
+s = json.load(open(sys.argv[1]))
+faults = ", ".join(f"{k} {v}" for k, v in sorted(s["faults"].items())) or "none"
+viol = ", ".join(f"{k} {v}" for k, v in sorted(s["violations"].items())) or "0"
+row = (f"| {time.strftime('%Y-%m-%d', time.gmtime())} | `bash scripts/chaos.sh --seed {s['seed']} "
+       f"--runs {s['runs']}` | {s['runs']} x {s['episode_s']:g} s, {s['buyers']} buyers / {s['seats']} "
+       f"seats | {faults} | {viol} | {s['minutes']} min |\n")
+path = sys.argv[2]
+text = open(path).read()
+marker = "<!-- chaos runs: scripts/chaos.sh --record adds rows above this line -->"
+open(path, "w").write(text.replace(marker, row.rstrip("\n") + "\n" + marker))
+print("recorded in " + path)
+PY
+fi
+exit $rc
