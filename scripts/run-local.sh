@@ -262,8 +262,8 @@ fi
 cat <<EOF
 
 Ticketing is running (pattern $PATTERN$( [ "$PATTERN" = A ] && echo ": $GATEWAY_COUNT gateway(s), $API_COUNT API processes, $WORKER_COUNT worker(s), RabbitMQ $TICKETING_AMQP_URL")$( [ "$HA" = 1 ] && [ "$PATTERN" = B ] && echo ": $API_COUNT service processes")$( [ "$HA" = 1 ] && echo "; HA front")).$(
-  [ "$HA" = 1 ] && printf '\n  %-20s%s\n  %-20s%s\n  %-20s%s' \
-    "Edge (WAF, cache):" "$BASE  (nginx + ModSecurity/CRS; logs in $TK_HA_DIR/edge/)" \
+  [ "$HA" = 1 ] && printf '\n  %-18s%s\n  %-18s%s\n  %-18s%s' \
+    "Edge:" "$BASE  (nginx + ModSecurity/CRS, catalogue cache; logs in $TK_HA_DIR/edge/)" \
     "Balancer:" "https://localhost:$TK_LB_PORT  (HAProxy; admin socket $TK_HA_DIR/haproxy.sock)" \
     "Local CA:" "$TK_HA_DIR/tls/ca.crt  (curl --cacert it, or import it into the browser)")
   Web app:          $BASE/         (buyers; same origin as the API)
