@@ -179,9 +179,10 @@ class Fault:
     def __init__(self, kind, at, detail, heal_after, apply, heal):
         self.kind, self.at, self.detail, self.heal_after = kind, at, detail, heal_after
         self.apply, self.heal = apply, heal
+        self.started = at  # when it was applied, seconds into the run (later if one before ran long)
 
     def __str__(self):
-        return f"{self.kind}@{self.at:.1f}s({self.detail}, {self.heal_after:.1f}s)"
+        return f"{self.kind}@{self.started:.1f}s({self.detail}, {self.heal_after:.1f}s)"
 
 
 KINDS = ["kill_service", "pause_service", "redis_empty", "redis_restart", "redis_pause", "pg_crash",
@@ -376,6 +377,7 @@ class Run:
             t0 = time.time()
             for f in faults:
                 time.sleep(max(0, t0 + f.at - time.time()))
+                f.started = time.time() - t0
                 try:
                     f.apply()
                     applied.append(f)
