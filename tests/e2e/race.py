@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Black-box race: N buyers race for M seats through the HTTP API; optionally Redis is flushed
-mid-race. Afterwards PostgreSQL, Redis and the fake provider's ledger must agree: every seat sold
+mid-race, or (failover) the Redis primary behind Sentinel is killed with -9 mid-race and a replica
+takes over. Afterwards PostgreSQL, Redis and the fake provider's ledger must agree: every seat sold
 exactly once, one charge per paid order, no charge without a paid order or a void.
-Usage: race.py BASE_URL ADMIN_TOKEN PG_URL REDIS_PORT BUYERS SEATS [flush]"""
-import random, subprocess, sys, threading, time
+Usage: race.py BASE_URL ADMIN_TOKEN PG_URL REDIS_PORT BUYERS SEATS [flush | failover SENTINEL_DIR]"""
+import os, random, subprocess, sys, threading, time
 
 import api
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 BASE, ADMIN, PG, REDIS_PORT = sys.argv[1:5]
 BUYERS, SEATS = int(sys.argv[5]), int(sys.argv[6])
 FLUSH = len(sys.argv) > 7 and sys.argv[7] == "flush"
+FAILOVER = len(sys.argv) > 8 and sys.argv[7] == "failover"
+SERVERS_SH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support", "servers.sh")
 failures = []
 checks = [0]
 call = api.make_call(BASE)
@@ -126,12 +129,33 @@ def flusher():
     subprocess.run(["redis-cli", "-p", REDIS_PORT, "FLUSHALL"], capture_output=True, check=True)
     flushed.set()
 
+failed_over = {}
+
+def killer():
+    # Mid-sale: a fifth of the seats paid, buyers still holding and paying.
+    while len(paid_orders) < max(1, SEATS // 5):
+        time.sleep(0.02)
+    old = subprocess.run(["bash", SERVERS_SH, "sentinel-primary", sys.argv[8]],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    r = subprocess.run(["bash", SERVERS_SH, "sentinel-kill-primary", sys.argv[8]],
+                       capture_output=True, text=True)
+    failed_over.update(old=old, new=r.stdout.strip(), rc=r.returncode, paid=len(paid_orders),
+                       err=r.stderr[-500:])
+
 if FLUSH:
     threading.Thread(target=flusher, daemon=True).start()
+if FAILOVER:
+    threading.Thread(target=killer, daemon=True).start()
 with ThreadPoolExecutor(max_workers=64) as pool:
     list(pool.map(buyer, range(BUYERS)))
 if FLUSH:
     check("redis was flushed mid-race", flushed.is_set())
+if FAILOVER:
+    check("the redis primary was killed and replaced mid-race",
+          failed_over.get("rc") == 0 and failed_over.get("new") not in ("", failed_over.get("old")),
+          failed_over)
+    check("the failover came before the last seat was paid", failed_over.get("paid", SEATS) < SEATS,
+          failed_over)
 
 tickets = int(psql(f"SELECT count(*) FROM tickets WHERE performance_id = '{PERF}'"))
 # The database's unique index stops a second ticket row for a seat before any check could see
@@ -173,6 +197,7 @@ if "email" in reader:
           {x: states.count(x) for x in set(states)})
 for f in failures:
     print("FAIL:", f)
-print(f"race: {BUYERS} buyers, {SEATS} seats, flush={FLUSH}: {tickets} sold, {paid} paid orders")
+print(f"race: {BUYERS} buyers, {SEATS} seats, flush={FLUSH}, failover={failed_over or False}: "
+      f"{tickets} sold, {paid} paid orders")
 print(f"{checks[0] - len(failures)} passed, {len(failures)} failed")
 sys.exit(1 if failures else 0)
