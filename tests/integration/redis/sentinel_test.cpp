@@ -249,7 +249,9 @@ TEST_F(RedisSentinel, UnreachableSentinelsFailFastAndTheNextOneIsAsked) {
         StopOnExit<Subscriber> stop_sub{sub};
         c->start();
         sub->start();
-        CO_ASSERT(co_await wait_until([&] { return silent.connections() >= 2; }, 5s));
+        // A whole connect attempt over: both sentinels asked (the subscriber asks them too).
+        CO_ASSERT(co_await wait_until(
+            [&] { return silent.connections() >= 2 && !c->last_error().empty(); }, 5s));
         EXPECT_FALSE(c->connected());
         EXPECT_FALSE(sub->connected());
         const auto t0 = std::chrono::steady_clock::now();
