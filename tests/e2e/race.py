@@ -37,6 +37,10 @@ now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400 * 30))
 s, p, _ = call("POST", f"/v1/admin/events/{e['id']}/performances", {
     "starts_at": later, "sale_opens_at": now, "max_seats_per_order": 2,
+    # A failover may bring back a hold released on the old primary just before it died (its
+    # removal not replicated yet): such a hold keeps its seat until it expires, so the failover
+    # race uses short holds and buyers who wait for them.
+    **({"hold_ttl_seconds": 15} if FAILOVER else {}),
     "price_grades": [{"grade": "A", "price_cents": 5000, "currency": "KRW"}],
     "queue": {"admit_per_interval": 1000, "interval_ms": 100, "max_active": 10000}}, A)
 check("performance", s == 201, p)
@@ -61,12 +65,15 @@ def buyer(i):
         s, b, _ = call("POST", f"/v1/performances/{PERF}/queue", None,
                        {**U, **({"Queue-Ticket": ticket} if ticket else {})})
         if s == 401:
-            U = login(); continue
+            # Also while Redis fails over (a log-in answers 503 then): not a hot loop.
+            U = login(); time.sleep(0.05); continue
         if s in (200, 201):
             ticket = b["ticket"]; break
         if s == 422:
             return
         time.sleep(0.05)
+    if not ticket:
+        return
     access = None
     for _ in range(400):
         s, b, _ = call("GET", f"/v1/performances/{PERF}/queue/status", None, {"Queue-Ticket": ticket})
@@ -81,7 +88,7 @@ def buyer(i):
     with lock:
         reader.setdefault("email", email)
         reader.setdefault("access", access)
-    for attempt in range(60):
+    for attempt in range(600 if FAILOVER else 60):
         s, m, _ = call("GET", f"/v1/performances/{PERF}/seats", None, {**U, **Z})
         if s == 401:
             U = login(); continue
@@ -182,7 +189,15 @@ orphan = psql(f"""SELECT count(*) FROM provider_charges c JOIN orders o ON o.id 
 check("no charge without a paid order or a void", orphan == "0", orphan)
 s, st, _ = call("GET", f"/v1/admin/performances/{PERF}/stats", None, A)
 seats = st.get("seats", {})
-check("sold + held + available = capacity", seats.get("sold", 0) + seats.get("held", 0) + seats.get("available", 0) == SEATS, st)
+if FAILOVER:
+    # Replication is asynchronous: writes of the old primary's last moment may be missing on the
+    # new one, among them the removal of a hold whose seat was then paid. Such a resurrected hold
+    # still counts as held in Redis until it expires (a lease, harmless: PostgreSQL refuses a
+    # second sale), so here only sold and available must add up.
+    check("sold + available = capacity after a failover",
+          seats.get("sold", 0) + seats.get("available", 0) == SEATS, st)
+else:
+    check("sold + held + available = capacity", seats.get("sold", 0) + seats.get("held", 0) + seats.get("available", 0) == SEATS, st)
 check("stats sold", seats.get("sold") == SEATS, st)
 # What a buyer sees afterwards: every seat sold, also after a flush (the sold markers re-loaded
 # from PostgreSQL), read as an admitted buyer would.
