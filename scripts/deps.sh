@@ -8,7 +8,8 @@ PACKAGES=(
   build-essential g++ cmake ninja-build pkg-config git curl ca-certificates python3
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libpq-dev libhiredis-dev libsodium-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  postgresql-15 postgresql-client-15 redis-server redis-tools rabbitmq-server librabbitmq-dev
+  postgresql-15 postgresql-client-15 redis-server redis-tools redis-sentinel rabbitmq-server
+  librabbitmq-dev
   libcurl4-openssl-dev python3-aiosmtpd
   nodejs chromium fonts-nanum haproxy nginx libnginx-mod-http-modsecurity modsecurity-crs
   libhpdf-dev libqrencode-dev poppler-utils python3-fonttools
@@ -49,7 +50,7 @@ fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 
-# The postgresql and redis-server packages try to start their system-wide services from their
+# The postgresql, redis-server and redis-sentinel packages try to start their system-wide services from their
 # post-install scripts (invoke-rc.d / deb-systemd-invoke). We never use those (our servers are
 # started by the scripts on their own ports), and without systemd the attempt can fail the
 # install, so a temporary policy-rc.d denies service starts while apt runs. An existing

@@ -11,6 +11,7 @@
 #include "common/crypto/ticket_codes.hpp"
 #include "gateway/upstreams.hpp"
 #include "http/client_address.hpp"
+#include "infra/redis/endpoint.hpp"
 
 namespace tk::service {
 
@@ -202,6 +203,17 @@ Result<Config> load_config() {
       c.smtp_url.rfind("smtps://", 0) != 0) {
     return Error{app::Errc::invalid_field,
                  {{"field", "TICKETING_SMTP_URL"}, {"reason", "smtp://host:port or smtps://"}}};
+  }
+  if (auto ep = redis::Endpoint::parse(c.redis_url); !ep) {
+    // The parser's reason, never the URL itself: it may carry a password.
+    const auto* why = ep.error().details.if_contains("reason");
+    return Error{
+        app::Errc::invalid_field,
+        {{"field", "TICKETING_REDIS_URL"},
+         {"reason", std::string(why && why->is_string() ? why->as_string().c_str() : "bad URL") +
+                        " (redis://[[user]:password@]host[:port][/db] or "
+                        "redis-sentinel://[[user]:password@]host[:port][,host[:port]...]"
+                        "/master[/db][?sentinel_password=...])"}}};
   }
   if (c.ops_port < 0 || c.ops_port > 65535) {
     return Error{app::Errc::out_of_range, {{"field", "TICKETING_OPS_PORT"}}};

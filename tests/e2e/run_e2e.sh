@@ -4,6 +4,14 @@
 set -uo pipefail
 bin=${1:?service binary}; envfile=${2:?servers env file}; mode=${3:-flow}; here=$(cd "$(dirname "$0")" && pwd)
 set -a; . "$envfile"; set +a
+if [ "$mode" = race-failover ]; then
+  # PostgreSQL from the servers fixture, Redis behind the Sentinel fixture (its env file, 4th
+  # argument, sets TICKETING_REDIS_URL to the redis-sentinel:// URL). Earlier tests may have
+  # killed a node: start from a primary with a linked replica.
+  sentinel_env=${4:?sentinel env file}
+  set -a; . "$sentinel_env"; set +a
+  bash "$here/../support/servers.sh" sentinel-heal "$(dirname "$sentinel_env")" || exit 1
+fi
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(free_port); ops_port=$(free_port)
 log=$(mktemp /tmp/tk-e2e-XXXX.log)
@@ -67,6 +75,7 @@ case $mode in
   crash) python3 "$here/crash.py" phase2 "http://127.0.0.1:$port" e2e-admin "$TICKETING_PG_URL" "$log.state" ;;
   flash) python3 "$here/flash.py" "http://127.0.0.1:$port" e2e-admin "${TK_LOADGEN:?}" "${TK_SEED:?}" ;;
   race-flush) python3 "$here/race.py" "http://127.0.0.1:$port" e2e-admin "$TICKETING_PG_URL" "$TK_REDIS_PORT" 200 50 flush ;;
+  race-failover) python3 "$here/race.py" "http://127.0.0.1:$port" e2e-admin "$TICKETING_PG_URL" - 200 50 failover "$(dirname "$sentinel_env")" ;;
   drain)
     python3 "$here/drain.py" "http://127.0.0.1:$port" e2e-admin "$TICKETING_PG_URL" $pid
     rc=$?

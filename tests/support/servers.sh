@@ -15,6 +15,21 @@
 #   servers.sh rabbitmq-halt|rabbitmq-kill|rabbitmq-pause|rabbitmq-thaw|rabbitmq-resume DIR ->
 #     fault switches: stop the node cleanly / kill -9 it / SIGSTOP it (connections stay open,
 #     nothing answers) / SIGCONT it; resume starts a stopped node in place (same ports and data)
+#   servers.sh sentinel-start|sentinel-stop DIR -> Redis Sentinel, a fixture of its own: a primary
+#     and one replica (redis-server) and three redis-sentinel processes on free loopback ports
+#     under DIR, master name `tkmaster`; env in DIR/env (TICKETING_REDIS_URL and TK_SENTINEL_URL:
+#     the redis-sentinel:// URL; TK_SENTINEL_NODE_PORTS, TK_SENTINEL_PORTS: comma-separated).
+#   servers.sh sentinel-primary DIR -> prints the port of the node the sentinels name primary
+#   servers.sh sentinel-kill-primary DIR -> kill -9 the primary, wait until the sentinels name
+#     another node and it takes writes; prints its port
+#   servers.sh sentinel-failover DIR -> SENTINEL FAILOVER (the old primary is demoted, not
+#     killed), waits like sentinel-kill-primary
+#   servers.sh sentinel-demote DIR -> like sentinel-failover, then makes the old primary a replica
+#     of the new one at once with REPLICAOF (no client of it is disconnected, unlike Sentinel's own
+#     reconfiguration): its clients' next write gets -READONLY; prints the new primary's port
+#   servers.sh sentinel-heal DIR -> restarts killed nodes as replicas of the current primary and
+#     waits until every replica is linked and known to every sentinel (the next failover has a
+#     candidate)
 # PostgreSQL refuses to run as root, so as root it runs as the `postgres` system user.
 set -euo pipefail
 cmd=${1:?start|stop}; dir=${2:?dir}
@@ -40,7 +55,7 @@ pg_home() {
     echo "$dir"
   fi
 }
-case $cmd in rabbitmq-*) pgh=$dir ;; *) pgh=$(pg_home) ;; esac
+case $cmd in rabbitmq-* | sentinel-*) pgh=$dir ;; *) pgh=$(pg_home) ;; esac
 
 # RabbitMQ, called through /usr/lib/rabbitmq/bin directly: the /usr/sbin wrappers switch to the
 # `rabbitmq` user and /var/lib/rabbitmq. Every variable points into DIR, so several nodes (other
@@ -81,6 +96,112 @@ rmq_stop_all() {
   [ -f "$dir/env" ] || return 0
   rmq_down stop
   epmd -kill >/dev/null 2>&1 || true  # epmd outlives the node; this one is ours (ERL_EPMD_PORT)
+}
+
+# Redis Sentinel. Nodes live in DIR/n<port>, sentinels in DIR/s<port>, each with its own
+# writable config file (sentinels and failovers rewrite them). Everything is stopped by PID.
+SENTINEL_MASTER=tkmaster
+sen_env() { . "$dir/env"; }
+sen_node_up() {  # sen_node_up PORT [replicaof-port]
+  local p=$1 d="$dir/n$1"
+  mkdir -p "$d"
+  [ -f "$d/redis.conf" ] || cat >"$d/redis.conf" <<CONF
+bind 127.0.0.1
+port $p
+dir $d
+pidfile $d/redis.pid
+logfile $d/redis.log
+daemonize yes
+save ""
+appendonly no
+repl-diskless-sync-delay 0
+CONF
+  if [ -n "${2:-}" ]; then
+    redis-server "$d/redis.conf" --replicaof 127.0.0.1 "$2" >/dev/null
+  else
+    redis-server "$d/redis.conf" >/dev/null
+  fi
+  for _ in $(seq 100); do redis-cli -p "$p" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "redis node $p did not start" >&2; return 1
+}
+sen_sentinel_up() {  # sen_sentinel_up PORT PRIMARY_PORT
+  local p=$1 d="$dir/s$1"
+  mkdir -p "$d"
+  cat >"$d/sentinel.conf" <<CONF
+bind 127.0.0.1
+port $p
+dir $d
+pidfile $d/sentinel.pid
+logfile $d/sentinel.log
+daemonize yes
+sentinel resolve-hostnames no
+sentinel monitor $SENTINEL_MASTER 127.0.0.1 $2 2
+sentinel down-after-milliseconds $SENTINEL_MASTER 1000
+sentinel failover-timeout $SENTINEL_MASTER 5000
+sentinel parallel-syncs $SENTINEL_MASTER 1
+CONF
+  redis-sentinel "$d/sentinel.conf" >/dev/null
+}
+# Field of SENTINEL MASTER (flat name/value lines) as seen by sentinel PORT.
+sen_master_field() {
+  redis-cli -p "$1" sentinel master "$SENTINEL_MASTER" 2>/dev/null | awk -v k="$2" 'prev==k {print; exit} {prev=$0}'
+}
+# Port of the primary the sentinels name: the answer of a majority (2 of 3), else nothing.
+sen_primary() {
+  local s
+  for s in ${TK_SENTINEL_PORTS//,/ }; do
+    redis-cli -p "$s" sentinel get-master-addr-by-name "$SENTINEL_MASTER" 2>/dev/null | sed -n 2p
+  done | sort | uniq -c | awk '$1 >= 2 {print $2; exit}'
+}
+sen_wait_primary_other_than() {  # prints the new primary once a majority names it and it takes writes
+  local old=$1 p
+  for _ in $(seq 300); do
+    p=$(sen_primary)
+    if [ -n "$p" ] && [ "$p" != "$old" ] &&
+       redis-cli -p "$p" set tk:sentinel:probe 1 2>/dev/null | grep -q OK; then
+      echo "$p"; return 0
+    fi
+    sleep 0.1
+  done
+  echo "sentinels did not fail over from $old" >&2; return 1
+}
+# Ready: the primary takes writes, every other node is its linked replica, and every sentinel
+# knows the primary, both other sentinels and every replica as healthy.
+sen_wait_ready() {
+  local primary n s ok
+  for _ in $(seq 600); do
+    ok=1
+    primary=$(sen_primary)
+    if [ -z "$primary" ] || ! redis-cli -p "$primary" set tk:sentinel:probe 1 2>/dev/null | grep -q OK; then ok=0; fi
+    for n in ${TK_SENTINEL_NODE_PORTS//,/ }; do
+      [ "$ok" = 1 ] || break
+      [ "$n" = "$primary" ] && continue
+      redis-cli -p "$n" info replication 2>/dev/null | grep -q "master_port:$primary" || ok=0
+      redis-cli -p "$n" info replication 2>/dev/null | grep -q "master_link_status:up" || ok=0
+    done
+    for s in ${TK_SENTINEL_PORTS//,/ }; do
+      [ "$ok" = 1 ] || break
+      [ "$(sen_master_field "$s" num-other-sentinels)" = 2 ] || ok=0
+      [ "$(sen_master_field "$s" flags)" = master ] || ok=0
+      # every replica known and not down
+      [ "$(redis-cli -p "$s" sentinel replicas "$SENTINEL_MASTER" 2>/dev/null |
+           awk 'prev=="flags" {print} {prev=$0}' | grep -cx slave)" = "$(( $(echo "${TK_SENTINEL_NODE_PORTS//,/ }" | wc -w) - 1 ))" ] || ok=0
+    done
+    [ "$ok" = 1 ] && return 0
+    sleep 0.1
+  done
+  echo "sentinel fixture not ready" >&2; return 1
+}
+sen_stop_all() {
+  local f pid
+  for f in "$dir"/s*/sentinel.pid "$dir"/n*/redis.pid; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f"); kill -9 "$pid" 2>/dev/null || true
+  done
+  for f in "$dir"/s*/sentinel.pid "$dir"/n*/redis.pid; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f"); for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  done
 }
 
 # Debian's aiosmtpd lives in the system Python, whatever python3 is first on PATH.
@@ -137,6 +258,56 @@ CONF
   rabbitmq-pause) rmq_env; kill -STOP "$(cat "$RABBITMQ_PID_FILE")" ;;
   rabbitmq-thaw) rmq_env; kill -CONT "$(cat "$RABBITMQ_PID_FILE")" ;;
   rabbitmq-resume) rmq_up ;;
+  sentinel-start)
+    sen_stop_all; rm -rf "$dir"; mkdir -p "$dir"
+    ports=()
+    while [ "${#ports[@]}" -lt 5 ]; do
+      p=$(free_port)
+      case " ${ports[*]} " in *" $p "*) ;; *) ports+=("$p") ;; esac
+    done
+    n1=${ports[0]} n2=${ports[1]} s1=${ports[2]} s2=${ports[3]} s3=${ports[4]}
+    url="redis-sentinel://127.0.0.1:$s1,127.0.0.1:$s2,127.0.0.1:$s3/$SENTINEL_MASTER"
+    cat >"$dir/env" <<ENV
+TICKETING_REDIS_URL=$url
+TK_SENTINEL_URL=$url
+TK_SENTINEL_MASTER=$SENTINEL_MASTER
+TK_SENTINEL_NODE_PORTS=$n1,$n2
+TK_SENTINEL_PORTS=$s1,$s2,$s3
+ENV
+    chmod 644 "$dir/env"
+    sen_env
+    sen_node_up "$n1"
+    sen_node_up "$n2" "$n1"
+    for s in "$s1" "$s2" "$s3"; do sen_sentinel_up "$s" "$n1"; done
+    sen_wait_ready
+    echo "sentinel up: primary $n1 replica $n2 sentinels $s1 $s2 $s3"
+    ;;
+  sentinel-stop) sen_stop_all; rm -rf "$dir"; echo "sentinel stopped" ;;
+  sentinel-primary) sen_env; sen_primary ;;
+  sentinel-kill-primary)
+    sen_env; old=$(sen_primary)
+    [ -n "$old" ] || { echo "no primary" >&2; exit 1; }
+    kill -9 "$(cat "$dir/n$old/redis.pid")"
+    sen_wait_primary_other_than "$old" ;;
+  sentinel-failover)
+    sen_env; old=$(sen_primary)
+    s=${TK_SENTINEL_PORTS%%,*}
+    redis-cli -p "$s" sentinel failover "$SENTINEL_MASTER" >/dev/null
+    sen_wait_primary_other_than "$old" ;;
+  sentinel-demote)
+    sen_env; old=$(sen_primary)
+    s=${TK_SENTINEL_PORTS%%,*}
+    redis-cli -p "$s" sentinel failover "$SENTINEL_MASTER" >/dev/null
+    new=$(sen_wait_primary_other_than "$old")
+    redis-cli -p "$old" replicaof 127.0.0.1 "$new" >/dev/null
+    echo "$new" ;;
+  sentinel-heal)
+    sen_env; primary=$(sen_primary)
+    [ -n "$primary" ] || { echo "no primary" >&2; exit 1; }
+    for n in ${TK_SENTINEL_NODE_PORTS//,/ }; do
+      redis-cli -p "$n" ping >/dev/null 2>&1 || sen_node_up "$n" "$primary"
+    done
+    sen_wait_ready ;;
   start)
     stop
     mkdir -p "$dir/redis"

@@ -76,6 +76,11 @@ std::string Client::last_error() const {
   return last_error_;
 }
 
+HostPort Client::node() const {
+  std::lock_guard lock(last_error_mu_);
+  return node_;
+}
+
 void Client::set_last_error(std::string e) {
   std::lock_guard lock(last_error_mu_);
   last_error_ = std::move(e);
@@ -113,8 +118,9 @@ void Client::spawn(asio::awaitable<void> a, const char* name, std::uint64_t gen)
 void Client::on_failure(const char* name, std::uint64_t gen, std::exception_ptr e) {
   const std::string what = describe_exception(e);
   bump(failures_);
+  const HostPort at = node();
   log::error("redis client coroutine failed",
-             {{"coroutine", name}, {"error", what}, {"host", ep_.host}, {"port", ep_.port}});
+             {{"coroutine", name}, {"error", what}, {"host", at.host}, {"port", at.port}});
   if (std::string_view(name) == "run") {
     loop_alive_ = false;
     drop(conn_gen_, "internal error: " + what);
@@ -204,12 +210,23 @@ asio::awaitable<tk::Status> Client::connect_once() {
     loading.push_back(&e);  // unordered_map nodes are stable and never erased
   }
   std::string run_id;
-  auto replies = co_await detail::open(socket_, parser_, ep_, opt_.connect_timeout,
-                                       std::move(extra), loading.size(), &run_id);
+  HostPort node;
+  auto replies = co_await detail::open(socket_, parser_, ep_, opt_, std::move(extra),
+                                       loading.size(), &run_id, &node);
   if (!replies) co_return std::move(replies).error();
   if (run_id.empty()) {
     log::warn("redis server reports no run id: restarts are not detected by it",
-              {{"host", ep_.host}, {"port", ep_.port}});
+              {{"host", node.host}, {"port", node.port}});
+  }
+  if (!ep_.sentinels.empty() && (node.host != node_.host || node.port != node_.port)) {
+    log::info("redis primary found through sentinel", {{"master", ep_.master_name},
+                                                       {"host", node.host},
+                                                       {"port", node.port},
+                                                       {"run_id", run_id}});
+  }
+  {
+    std::lock_guard lock(last_error_mu_);
+    node_ = std::move(node);
   }
   run_id_ = std::move(run_id);
   for (std::size_t i = 0; i < loading.size(); ++i) {
@@ -310,6 +327,18 @@ asio::awaitable<void> Client::reader(std::uint64_t gen) {
       pending_.pop_front();
       // The next command's wait for an answer starts now: Redis is answering.
       set_waiting_since(pending_.empty() ? SteadyClock::time_point{} : last_rx_);
+      if (!ep_.sentinels.empty() && reply.is_error() && reply.str.starts_with("READONLY ")) {
+        // The primary was demoted under this connection (a failover that did not close it): the
+        // write did not run. Fail it like a refusal and find the primary again; the commands
+        // behind it fail with unavailable (in_flight) when the connection drops.
+        if (h) {
+          complete(std::move(h),
+                   tk::Error{Errc::unavailable,
+                             {{"reason", "node is a replica"}, {"redis", reply.str}}});
+        }
+        drop(gen, "node is a replica (READONLY): asking the sentinels again");
+        co_return;
+      }
       if (!h) continue;  // its caller already got a timeout: drop the late reply
       complete(std::move(h), std::move(reply));
       reply = Reply{};

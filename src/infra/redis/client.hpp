@@ -74,6 +74,9 @@ class Client : public std::enable_shared_from_this<Client> {
   // handshake (INFO server): a restarted server has a new one. Empty before the first
   // connection or if the server does not report one. On the client's executor only.
   const std::string& run_id() const { return run_id_; }
+  // Address of the node of the current (or last) connection: the configured one, or in Sentinel
+  // mode the primary the sentinels named. Any thread.
+  HostPort node() const;
   // How long the oldest command waiting for a reply has gone without any reply on the
   // connection (zero when nothing waits). Any thread.
   std::chrono::milliseconds unanswered_for() const;
@@ -84,6 +87,8 @@ class Client : public std::enable_shared_from_this<Client> {
   // Runs any command. A top-level error reply (-ERR, -WRONGTYPE...) is Errc::reply_error with the
   // text in Error.details["redis"]; errors nested in arrays stay Reply::Type::error elements.
   // Transient refusals (-LOADING, -BUSY, -MASTERDOWN, -TRYAGAIN, -CLUSTERDOWN) are unavailable.
+  // In Sentinel mode a -READONLY reply (the node was demoted to a replica) is unavailable too and
+  // drops the connection, so the next one goes to the primary the sentinels name.
   // Fails at once with unavailable while disconnected; if the connection drops with the command
   // in flight it fails with unavailable (its effect is unknown); timeout after command_timeout
   // (the command may still run), or sooner at the deadline of the request the calling coroutine
@@ -203,8 +208,9 @@ class Client : public std::enable_shared_from_this<Client> {
 #ifdef TK_TEST_HOOKS
   bool fail_next_read_ = false;
 #endif
-  mutable std::mutex last_error_mu_;  // last_error() may be read from other threads
+  mutable std::mutex last_error_mu_;  // last_error() and node() may be read from other threads
   std::string last_error_;
+  HostPort node_;
 };
 
 }  // namespace tk::redis

@@ -196,13 +196,15 @@ tk::Status set_keepalive(asio::ip::tcp::socket& sock) {
   }
   return {};
 }
-}  // namespace
 
-asio::awaitable<tk::Result<std::vector<Reply>>> open(asio::ip::tcp::socket& sock, Parser& parser,
-                                                     const Endpoint& ep,
-                                                     std::chrono::milliseconds timeout,
-                                                     std::string extra, std::size_t extra_replies,
-                                                     std::string* run_id) {
+// Connects to ep.host:ep.port and runs the handshake (see open()). `check_role`: the node must
+// answer ROLE with "master", or the handshake fails with unavailable.
+asio::awaitable<tk::Result<std::vector<Reply>>> open_node(asio::ip::tcp::socket& sock,
+                                                          Parser& parser, const Endpoint& ep,
+                                                          std::chrono::milliseconds timeout,
+                                                          std::string extra,
+                                                          std::size_t extra_replies,
+                                                          std::string* run_id, bool check_role) {
   using tcp = asio::ip::tcp;
   boost::system::error_code ignored;
   sock.close(ignored);
@@ -283,6 +285,13 @@ asio::awaitable<tk::Result<std::vector<Reply>>> open(asio::ip::tcp::socket& sock
   }
   append_command(hs, {"PING"});
   own.push_back("server not ready");
+  // Sentinel mode: a sentinel may still name a primary that was demoted meanwhile; a replica
+  // must not count as connected (writes would fail, reads could be stale).
+  const std::size_t role_at = own.size();
+  if (check_role) {
+    append_command(hs, {"ROLE"});
+    own.push_back("ROLE failed");
+  }
   hs += extra;
   std::vector<Reply> replies;
   const std::size_t total = own.size() + extra_replies;
@@ -300,6 +309,12 @@ asio::awaitable<tk::Result<std::vector<Reply>>> open(asio::ip::tcp::socket& sock
           auto err = unavailable(own[replies.size()]);
           err.details["redis"] = r.str;
           co_return err;
+        }
+        if (check_role && replies.size() == role_at &&
+            !(r.is_array() && !r.elements.empty() && r.elements[0].str == "master")) {
+          co_return unavailable(
+              "not a primary (ROLE: " +
+              (r.is_array() && !r.elements.empty() ? r.elements[0].str : std::string("?")) + ")");
         }
         replies.push_back(std::move(r));
         continue;
@@ -342,6 +357,77 @@ asio::awaitable<tk::Result<std::vector<Reply>>> open(asio::ip::tcp::socket& sock
     }
   }
   co_return replies;
+}
+
+// Asks the sentinels in turn for the primary of ep.master_name; each gets `timeout`.
+asio::awaitable<tk::Result<HostPort>> ask_sentinels(const asio::any_io_executor& ex,
+                                                    const Endpoint& ep,
+                                                    std::chrono::milliseconds timeout) {
+  std::string last = "no sentinel configured";
+  for (const auto& s : ep.sentinels) {
+    asio::ip::tcp::socket sock(ex);
+    Parser parser;
+    Endpoint sentinel;
+    sentinel.host = s.host;
+    sentinel.port = s.port;
+    sentinel.password = ep.sentinel_password;
+    std::string query;
+    append_command(query, {"SENTINEL", "get-master-addr-by-name", ep.master_name});
+    auto r =
+        co_await open_node(sock, parser, sentinel, timeout, std::move(query), 1, nullptr, false);
+    boost::system::error_code ignored;
+    sock.close(ignored);
+    const std::string who = s.host + ":" + std::to_string(s.port);
+    if (!r) {
+      const auto& d = r.error().details;
+      auto it = d.find("reason");
+      last = who + ": " +
+             (it != d.end() && it->value().is_string() ? std::string(it->value().as_string())
+                                                       : r.error().code.message());
+      continue;
+    }
+    const Reply& a = (*r)[0];
+    std::uint16_t port = 0;
+    if (a.is_array() && a.elements.size() == 2 && a.elements[0].is_string() &&
+        !a.elements[0].str.empty()) {
+      auto v = a.elements[1].to_int();
+      if (v && *v > 0 && *v <= 65535) port = static_cast<std::uint16_t>(*v);
+    }
+    if (port == 0) {
+      // nil: this sentinel does not monitor the name (a wrong name, or a sentinel still
+      // starting); an error: e.g. -NOAUTH. Ask the next one.
+      last = who + ": " + (a.is_error() ? a.str : std::string("master name unknown"));
+      continue;
+    }
+    co_return HostPort{a.elements[0].str, port};
+  }
+  co_return unavailable("no sentinel named a primary (" + last + ")");
+}
+
+}  // namespace
+
+asio::awaitable<tk::Result<std::vector<Reply>>> open(asio::ip::tcp::socket& sock, Parser& parser,
+                                                     const Endpoint& ep, const Options& opt,
+                                                     std::string extra, std::size_t extra_replies,
+                                                     std::string* run_id, HostPort* node) {
+  if (ep.sentinels.empty()) {
+    if (node) *node = HostPort{ep.host, ep.port};
+    co_return co_await open_node(sock, parser, ep, opt.connect_timeout, std::move(extra),
+                                 extra_replies, run_id, false);
+  }
+  boost::system::error_code ignored;
+  sock.close(ignored);
+  auto primary = co_await ask_sentinels(sock.get_executor(), ep, opt.sentinel_timeout);
+  if (!primary) co_return std::move(primary).error();
+  Endpoint target = ep;
+  target.sentinels.clear();
+  target.host = primary->host;
+  target.port = primary->port;
+  if (node) *node = *primary;
+  // ROLE is checked in the same handshake as everything else, so the run id read after it is
+  // the run id of the very node that was verified to be the primary.
+  co_return co_await open_node(sock, parser, target, opt.connect_timeout, std::move(extra),
+                               extra_replies, run_id, true);
 }
 
 }  // namespace tk::redis::detail

@@ -74,16 +74,19 @@ class Parser {
 
 // Resolves and connects `sock`, sets TCP_NODELAY, then runs AUTH/SELECT as configured and PING,
 // followed by `extra` (pre-encoded commands expecting `extra_replies` replies), all within
-// `timeout`. Returns the replies to `extra`. An error reply to AUTH/SELECT/PING (wrong password,
-// -LOADING...) is unavailable with the text in details["redis"].
+// opt.connect_timeout. Returns the replies to `extra`. An error reply to AUTH/SELECT/PING (wrong
+// password, -LOADING...) is unavailable with the text in details["redis"].
 // With `run_id`, then reads INFO server and stores the server's run id there (empty if the reply
 // has none); an error reply to INFO fails the handshake like one to PING.
+// With ep.sentinels, first asks them in turn (opt.sentinel_timeout each) for the primary of
+// ep.master_name, connects there, and adds ROLE to the handshake: a node that is not "master"
+// fails it with unavailable. `node`, when given, receives the address connected to.
 asio::awaitable<tk::Result<std::vector<Reply>>> open(asio::ip::tcp::socket& sock, Parser& parser,
-                                                     const Endpoint& ep,
-                                                     std::chrono::milliseconds timeout,
+                                                     const Endpoint& ep, const Options& opt,
                                                      std::string extra = {},
                                                      std::size_t extra_replies = 0,
-                                                     std::string* run_id = nullptr);
+                                                     std::string* run_id = nullptr,
+                                                     HostPort* node = nullptr);
 
 // The `run_id:` field of an INFO reply (empty if absent).
 std::string parse_run_id(std::string_view info);

@@ -175,7 +175,7 @@ asio::awaitable<void> Subscriber::run() {
   std::vector<char> buf(16 * 1024);
   while (running_) {
     const auto rg = run_gen_;
-    auto opened = co_await detail::open(socket_, parser_, ep_, opt_.connect_timeout);
+    auto opened = co_await detail::open(socket_, parser_, ep_, opt_);
     if (rg != run_gen_) {
       boost::system::error_code ignored;
       socket_.close(ignored);
