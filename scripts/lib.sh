@@ -357,6 +357,29 @@ ha_front_start() {
   die "the edge did not answer through the balancer within 20 s"
 }
 
+# Redis of the HA layout: a primary, a replica and three Sentinels in .local/ha/redis/
+# (tests/support/servers.sh's recipe), found by the service through the sentinels. Kept while it
+# runs; started afresh otherwise (the nodes keep no files: Redis holds leases, the service
+# rebuilds the waiting room and the seat markers from PostgreSQL).
+TK_HA_REDIS=$TK_HA_DIR/redis
+ha_redis_up() {
+  local servers=$TK_ROOT/tests/support/servers.sh
+  if [ -f "$TK_HA_REDIS/env" ] && [ -n "$(bash "$servers" sentinel-primary "$TK_HA_REDIS" 2>/dev/null)" ]; then
+    log "Redis with Sentinel already running"
+  else
+    log "starting Redis: a primary, a replica and three Sentinels (in $TK_HA_REDIS)"
+    bash "$servers" sentinel-start "$TK_HA_REDIS" >/dev/null || die "Redis Sentinel did not start"
+  fi
+  # shellcheck source=/dev/null
+  . "$TK_HA_REDIS/env"
+  export TICKETING_REDIS_URL
+}
+ha_redis_down() {
+  [ -f "$TK_HA_REDIS/env" ] || return 0
+  log "stopping Redis and its Sentinels"
+  bash "$TK_ROOT/tests/support/servers.sh" sentinel-stop "$TK_HA_REDIS" >/dev/null 2>&1 || true
+}
+
 # Stops the edge (gracefully: QUIT), then the balancer (SIGUSR1: finish what is in flight).
 ha_front_stop() {
   [ -d "$TK_HA_DIR" ] || return 0

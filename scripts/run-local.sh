@@ -21,7 +21,8 @@
 #       https://localhost:8444 (TK_LB_PORT), in front of G gateways (2; pattern A, the default
 #       with --ha) or of N service processes (2, pattern B: each applies its rate limits on its
 #       own). Certificates come from a local CA made once in .local/ha/tls/ (its ca.crt is
-#       printed: curl --cacert, or import it into a browser).
+#       printed: curl --cacert, or import it into a browser). Redis runs as a primary, a replica
+#       and three Sentinels (.local/ha/redis/); the service follows a failover.
 #
 # Overrides (environment): TK_PG_PORT (55432), TK_REDIS_PORT (56379), TICKETING_HTTP_PORT (8080),
 # TK_SMTP_PORT (52525), TICKETING_HTTP_HOST (127.0.0.1), any other TICKETING_* setting (a
@@ -64,7 +65,11 @@ bash scripts/deps.sh
 prepare_dirs
 ensure_secrets
 pg_start
-redis_start
+if [ "$HA" = 1 ] && [ "${TK_NO_SERVICE:-0}" != 1 ]; then
+  ha_redis_up
+else
+  redis_start
+fi
 # Receipt e-mails go to a local sink unless TICKETING_SMTP_URL names a real server.
 [ -n "${TICKETING_SMTP_URL:-}" ] || smtp_start
 
@@ -274,7 +279,7 @@ Ticketing is running (pattern $PATTERN$( [ "$PATTERN" = A ] && echo ": $GATEWAY_
   Demo event:       $event_id
   Demo performance: $perf_id
   PostgreSQL:       $TICKETING_PG_URL   (data: $(pg_dir)/data)
-  Redis:            $TICKETING_REDIS_URL   (data: $TK_REDIS_DIR)
+  Redis:            $TICKETING_REDIS_URL   ($( [ "$HA" = 1 ] && echo "nodes and sentinels in $TK_HA_REDIS" || echo "data: $TK_REDIS_DIR"))
   Receipt e-mails:  $mailbox
   Logs:             $LOGS, $(pg_dir)/postgres.log, $TK_REDIS_DIR/redis.log
 Stop everything:    bash scripts/stop-local.sh      (add --wipe to delete .local data too)

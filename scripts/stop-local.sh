@@ -20,6 +20,7 @@ pattern_a_stop
 rabbitmq_down
 smtp_stop
 redis_stop
+ha_redis_down
 pg_stop
 
 if [ $wipe = 1 ]; then

@@ -55,16 +55,26 @@ def ha(fn, *args):
                           capture_output=True, text=True)
 
 
+def read_env(path, into):
+    for line in open(path):
+        k, _, v = line.strip().partition("=")
+        if k and not k.startswith("#"):
+            into[k] = v.strip("'\"")
+
+
 class Topology:
-    def __init__(self, binary, processes, work):
+    def __init__(self, binary, processes, work, redis_mode):
         self.bin, self.work, self.procs = binary, work, {}
+        self.redis_mode = redis_mode
         self.servers = os.path.join(work, "servers")
         sh("bash", SERVERS, "start", self.servers)
         self.env = dict(os.environ)
-        for line in open(os.path.join(self.servers, "env")):
-            k, _, v = line.strip().partition("=")
-            if k:
-                self.env[k] = v.strip("'\"")
+        read_env(os.path.join(self.servers, "env"), self.env)
+        if redis_mode == "sentinel":
+            # A primary, a replica and three sentinels; the processes find the primary through them.
+            self.sentinel = os.path.join(work, "sentinel")
+            sh("bash", SERVERS, "sentinel-start", self.sentinel)
+            read_env(os.path.join(self.sentinel, "env"), self.env)
         self.pg, self.redis_port = self.env["TICKETING_PG_URL"], self.env["TK_REDIS_PORT"]
         self.mail_dir = self.env["TK_MAIL_DIR"]
         self.env.update({
@@ -136,6 +146,22 @@ class Topology:
     def servers_cmd(self, cmd):
         sh("bash", SERVERS, cmd, self.servers)
 
+    def sentinel_cmd(self, cmd):
+        return sh("bash", SERVERS, cmd, self.sentinel).stdout.strip()
+
+    def redis_primary(self):
+        """Port of the Redis that takes writes now."""
+        if self.redis_mode == "sentinel":
+            return self.sentinel_cmd("sentinel-primary").splitlines()[-1]
+        return self.redis_port
+
+    def redis_signal(self, sig):
+        """Signals the current primary (Sentinel mode); returns its pid file."""
+        port = self.redis_primary()
+        pidf = os.path.join(self.sentinel, "n" + port, "redis.pid")
+        os.kill(int(open(pidf).read()), sig)
+        self.paused_redis = pidf if sig == signal.SIGSTOP else None
+
     def clock(self, name, advance_ms):
         """Moves one process's clock (test builds); False where the route does not exist. The
         process reads the PROXY protocol on its port: the request starts with a v1 header."""
@@ -156,9 +182,16 @@ class Topology:
                 self.start(name)
             else:
                 self.signal(name, signal.SIGCONT)
-        self.servers_cmd("redis-resume")
-        if sh("redis-cli", "-p", self.redis_port, "ping", check=False).stdout.strip() != "PONG":
-            self.servers_cmd("redis-start")
+        if self.redis_mode == "sentinel":
+            pidf = getattr(self, "paused_redis", None)
+            if pidf:
+                os.kill(int(open(pidf).read()), signal.SIGCONT)
+                self.paused_redis = None
+            self.sentinel_cmd("sentinel-heal")
+        else:
+            self.servers_cmd("redis-resume")
+            if sh("redis-cli", "-p", self.redis_port, "ping", check=False).stdout.strip() != "PONG":
+                self.servers_cmd("redis-start")
         if sh("psql", self.pg, "-Atc", "SELECT 1", check=False).stdout.strip() != "1":
             self.servers_cmd("pg-start")
         for name, (_, ops) in self.ports.items():
@@ -172,6 +205,8 @@ class Topology:
             self.signal(name, signal.SIGCONT)
             self.signal(name, signal.SIGKILL)
         sh("bash", SERVERS, "stop", self.servers, check=False)
+        if self.redis_mode == "sentinel":
+            sh("bash", SERVERS, "sentinel-stop", self.sentinel, check=False)
 
 
 # --- faults: each applies itself and returns how to heal; `rng` draws its parameters
@@ -185,8 +220,11 @@ class Fault:
         return f"{self.kind}@{self.started:.1f}s({self.detail}, {self.heal_after:.1f}s)"
 
 
-KINDS = ["kill_service", "pause_service", "redis_empty", "redis_restart", "redis_pause", "pg_crash",
-         "clock_skew"]
+# Redis faults by topology: one Redis, or a primary + replica under three Sentinels.
+REDIS_KINDS = {"plain": ["redis_empty", "redis_restart", "redis_pause"],
+               "sentinel": ["redis_failover", "redis_switch", "redis_flush", "redis_pause"]}
+KINDS = ["kill_service", "pause_service", "redis_empty", "redis_restart", "redis_pause",
+         "redis_failover", "redis_switch", "redis_flush", "pg_crash", "clock_skew"]
 
 
 def draw_fault(topo, rng, at, kinds):
@@ -209,10 +247,26 @@ def draw_fault(topo, rng, at, kinds):
         d = rng.uniform(0.2, 3)
         return Fault(kind, at, "killed", d, lambda: topo.servers_cmd("redis-kill"),
                      lambda: topo.servers_cmd("redis-start"))
+    if kind == "redis_pause" and topo.redis_mode == "sentinel":
+        # Past the sentinels' 1 s down-after, the replica is promoted while the old primary sleeps.
+        d = rng.uniform(0.5, 4)
+        return Fault(kind, at, "primary SIGSTOP", d, lambda: topo.redis_signal(signal.SIGSTOP),
+                     topo.heal)
     if kind == "redis_pause":
         d = rng.uniform(0.5, 4)
         return Fault(kind, at, "SIGSTOP", d, lambda: topo.servers_cmd("redis-pause"),
                      lambda: topo.servers_cmd("redis-resume"))
+    if kind == "redis_failover":
+        d = rng.uniform(0.2, 3)
+        return Fault(kind, at, "primary SIGKILL", d, lambda: topo.sentinel_cmd("sentinel-kill-primary"),
+                     lambda: topo.sentinel_cmd("sentinel-heal"))
+    if kind == "redis_switch":
+        d = rng.uniform(0.2, 3)
+        return Fault(kind, at, "SENTINEL FAILOVER", d, lambda: topo.sentinel_cmd("sentinel-failover"),
+                     lambda: topo.sentinel_cmd("sentinel-heal"))
+    if kind == "redis_flush":
+        return Fault(kind, at, "FLUSHALL", 0, lambda: sh("redis-cli", "-p", topo.redis_primary(), "FLUSHALL"),
+                     lambda: None)
     if kind == "pg_crash":
         d = rng.uniform(0.5, 4)
         return Fault(kind, at, "immediate stop", d, lambda: topo.servers_cmd("pg-stop"),
@@ -456,7 +510,7 @@ class Run:
         by_pos = collections.Counter(self.positions.values())
         shared = {p: n for p, n in by_pos.items() if n > 1}
         inv("I6", not shared, f"places handed out twice: {shared}")
-        ticks = sh("redis-cli", "-p", self.topo.redis_port, "ZRANGE",
+        ticks = sh("redis-cli", "-p", self.topo.redis_primary(), "ZRANGE",
                      "{p:" + P + "}:ticks", "0", "-1", "WITHSCORES", check=False).stdout.split()
         batches = sorted((int(m.split(":")[0]), int(m.split(":")[1]), int(m.split(":")[2]), float(sc))
                          for m, sc in zip(ticks[0::2], ticks[1::2]))
@@ -486,6 +540,8 @@ def main():
     ap.add_argument("--buyers", type=int, default=60)
     ap.add_argument("--seats", type=int, default=30)
     ap.add_argument("--processes", type=int, default=2)
+    ap.add_argument("--redis", choices=["sentinel", "plain"], default="sentinel",
+                    help="a primary + replica under three Sentinels (default), or one Redis")
     ap.add_argument("--summary", help="write the summary as JSON here")
     ap.add_argument("--faults", default=",".join(KINDS),
                     help="kinds to draw from, comma-separated, or `none` (default: all)")
@@ -494,12 +550,14 @@ def main():
     work = tempfile.mkdtemp(prefix="tk-chaos-")
     os.chmod(work, 0o755)
     print(f"chaos: seed {a.seed}, {a.runs} runs of {a.episode:.0f} s, {a.buyers} buyers for {a.seats} "
-          f"seats, {a.processes} service processes behind the balancer (work: {work})", flush=True)
-    topo = Topology(a.bin, a.processes, work)
+          f"seats, {a.processes} service processes behind the balancer, Redis {a.redis} (work: {work})",
+          flush=True)
+    topo = Topology(a.bin, a.processes, work, a.redis)
     faults_by_kind, violations, failed_runs = collections.Counter(), collections.Counter(), []
     started = time.time()
     try:
-        kinds = [k for k in a.faults.split(",") if k in KINDS]
+        other = [k for m, ks in REDIS_KINDS.items() if m != a.redis for k in ks if k not in REDIS_KINDS[a.redis]]
+        kinds = [k for k in a.faults.split(",") if k in KINDS and k not in other]
         if "clock_skew" in kinds and not topo.clock(sorted(topo.ports)[0], 0):
             kinds.remove("clock_skew")  # a release build has no clock to move
         for k in range(a.runs):
