@@ -3,9 +3,9 @@
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
-#include <new>
 
 #include "infra/redis/errors.hpp"
 #include "infra/redis/protocol.hpp"
@@ -30,57 +30,62 @@ void append_bulk(std::string& out, std::string_view s) {
 }
 
 // --- hiredis reply-object functions building Reply trees in place -----------------------------
-// Children are constructed in the slots of their parent's pre-sized `elements` vector, which never
-// reallocates while it is being filled, so the pointers hiredis keeps stay valid. hiredis only
-// ever frees the root object (r->reply), which is the one allocated with `new`.
+// A child is appended to its parent's `elements` when hiredis creates it (children come in
+// order). Appending may move the earlier siblings, which is safe: hiredis keeps pointers only to
+// the open ancestors of the element being read, never to a finished sibling. The vector is not
+// sized from the announced count up front: "*100000000\r\n" (13 bytes) would otherwise make 7 GB
+// of empty replies before a single element arrived. hiredis only ever frees the root object
+// (r->reply), the one allocated with `new`. Every function returns nullptr rather than throw
+// (never unwind through C frames), which hiredis reports as out of memory.
+
+// Elements reserved when an array starts: enough for every reply of ours without growing.
+constexpr int kReserveElements = 64;
 
 Reply* slot_for(const redisReadTask* task) {
   if (task->parent != nullptr) {
     auto* parent = static_cast<Reply*>(task->parent->obj);
-    return &parent->elements[static_cast<std::size_t>(task->idx)];
+    if (static_cast<std::size_t>(task->idx) != parent->elements.size()) return nullptr;
+    return &parent->elements.emplace_back();
   }
-  return new (std::nothrow) Reply;
+  return new Reply;
 }
 
-void* create_string(const redisReadTask* task, char* str, size_t len) {
+template <class Fill>
+void* create(const redisReadTask* task, Fill fill) {
   try {
     Reply* r = slot_for(task);
-    if (r == nullptr) return nullptr;
-    r->type = task->type == REDIS_REPLY_ERROR    ? Reply::Type::error
-              : task->type == REDIS_REPLY_STATUS ? Reply::Type::status
-                                                 : Reply::Type::string;
-    r->str.assign(str, len);
-    return r;
-  } catch (...) {  // never unwind through C frames; nullptr makes hiredis report OOM
-    return nullptr;
-  }
-}
-
-void* create_array(const redisReadTask* task, int elements) {
-  try {
-    Reply* r = slot_for(task);
-    if (r == nullptr) return nullptr;
-    r->type = Reply::Type::array;
-    r->elements.resize(static_cast<std::size_t>(elements));
+    if (r != nullptr) fill(*r);
     return r;
   } catch (...) {
     return nullptr;
   }
 }
 
+void* create_string(const redisReadTask* task, char* str, size_t len) {
+  return create(task, [&](Reply& r) {
+    r.type = task->type == REDIS_REPLY_ERROR    ? Reply::Type::error
+             : task->type == REDIS_REPLY_STATUS ? Reply::Type::status
+                                                : Reply::Type::string;
+    r.str.assign(str, len);
+  });
+}
+
+void* create_array(const redisReadTask* task, int elements) {
+  return create(task, [&](Reply& r) {
+    r.type = Reply::Type::array;
+    r.elements.reserve(static_cast<std::size_t>(std::min(elements, kReserveElements)));
+  });
+}
+
 void* create_integer(const redisReadTask* task, long long value) {
-  Reply* r = slot_for(task);
-  if (r == nullptr) return nullptr;
-  r->type = Reply::Type::integer;
-  r->integer = value;
-  return r;
+  return create(task, [&](Reply& r) {
+    r.type = Reply::Type::integer;
+    r.integer = value;
+  });
 }
 
 void* create_nil(const redisReadTask* task) {
-  Reply* r = slot_for(task);
-  if (r == nullptr) return nullptr;
-  r->type = Reply::Type::nil;
-  return r;
+  return create(task, [](Reply& r) { r.type = Reply::Type::nil; });
 }
 
 void free_object(void* obj) { delete static_cast<Reply*>(obj); }
