@@ -4,8 +4,7 @@
 // Properties: no exception escapes and nothing leaks; feeding the same bytes in one piece or in
 // the input's own chunks gives the same replies and the same verdict; every reply re-encoded as
 // RESP2 parses back to an equal tree, also on a parser reset after an incomplete reply.
-#include <fuzzer/FuzzedDataProvider.h>
-
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -70,9 +69,10 @@ void encode(const redis::Reply& r, std::string& out) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  FuzzedDataProvider in(data, size);
-  const std::string chunks = in.ConsumeBytesAsString(in.ConsumeIntegralInRange<std::size_t>(0, 16));
-  const std::string wire = in.ConsumeRemainingBytesAsString();
+  if (size == 0) return 0;
+  // First byte: how the bytes are split into reads (0: one byte at a time); the rest: the wire.
+  const unsigned split = data[0];
+  const std::string wire(reinterpret_cast<const char*>(data) + 1, size - 1);
 
   Outcome whole;
   {
@@ -81,15 +81,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     drain(p, whole);
   }
 
-  // The same bytes in pieces whose sizes come from the input.
   Outcome pieces;
   {
     Parser p;
-    std::size_t at = 0, i = 0;
-    while (at < wire.size() && !pieces.error && pieces.replies.size() < kMaxReplies) {
-      std::size_t n =
-          chunks.empty() ? 1 : 1 + static_cast<unsigned char>(chunks[i++ % chunks.size()]);
-      n = std::min(n, wire.size() - at);
+    std::size_t at = 0;
+    for (unsigned i = 0; at < wire.size() && !pieces.error && pieces.replies.size() < kMaxReplies;
+         ++i) {
+      const std::size_t n =
+          std::min<std::size_t>(split == 0 ? 1 : 1 + (split * (i + 1)) % 23, wire.size() - at);
       p.feed(wire.data() + at, n);
       at += n;
       drain(p, pieces);
