@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs packages, builds build/test (Debug -O1, ASan+UBSan, test
-# hooks), runs CTest. The suite starts its own PostgreSQL + Redis on free ports (a CTest fixture,
+# hooks), runs CTest, then the fuzz targets for 15 s each (scripts/fuzz.sh, clang, build/fuzz). The suite starts its own PostgreSQL + Redis on free ports (a CTest fixture,
 # tests/support/servers.sh) and stops them afterwards; a trap stops them again on any exit, also on
 # failure or Ctrl-C. Extra arguments go to ctest, e.g.: bash scripts/test.sh -R unit
-# Ends with "N passed, N failed"; exits non-zero when a test failed.
+# Ends with "N passed, N failed" (each fuzz target counts as one); exits non-zero when one failed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -38,6 +38,22 @@ if [ -n "$summary" ]; then
 else
   passed=0 failed=0
   [ $status -ne 0 ] || status=1   # no summary: ctest could not run the suite
+fi
+# The fuzz targets (fuzz/README.md): one entry per target in the count. Skipped when ctest was
+# given a filter, so `test.sh -R unit` stays a quick run.
+if [ $# -eq 0 ]; then
+  fuzz_log=$(mktemp)
+  fuzz_status=0
+  bash scripts/fuzz.sh --seconds 15 2>&1 | tee "$fuzz_log" || fuzz_status=$?
+  fuzz_summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$fuzz_log" | tail -1 || true)
+  rm -f "$fuzz_log"
+  if [ -n "$fuzz_summary" ]; then
+    passed=$((passed + $(cut -d' ' -f1 <<<"$fuzz_summary")))
+    failed=$((failed + $(cut -d' ' -f3 <<<"$fuzz_summary")))
+  else
+    failed=$((failed + 1))  # the fuzz build itself failed
+  fi
+  if [ $fuzz_status -ne 0 ] && [ $status -eq 0 ]; then status=1; fi
 fi
 echo "$passed passed, $failed failed"
 if [ "$failed" -ne 0 ] && [ $status -eq 0 ]; then status=1; fi

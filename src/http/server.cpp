@@ -109,30 +109,6 @@ asio::awaitable<void> lingering_close(tcp::socket& sock, Deadline& deadline) {
   sock.close(ec);
 }
 
-// Feeds what the buffer holds to the parser without I/O. Returns true when the parser needs more
-// bytes than the buffer has; `ec` is a parse error (limits, malformed) otherwise.
-bool parse_buffered(beast::flat_buffer& buffer, bhttp::request_parser<bhttp::string_body>& parser,
-                    beast::error_code& ec) {
-  while (!parser.is_done()) {
-    if (buffer.size() == 0) {
-      return true;
-    }
-    std::size_t used = parser.put(buffer.data(), ec);
-    buffer.consume(used);
-    if (ec == bhttp::error::need_more) {
-      ec = {};
-      return true;
-    }
-    if (ec) {
-      return false;
-    }
-    if (used == 0) {
-      return true;  // defensive: no progress without an error means wait for bytes
-    }
-  }
-  return false;
-}
-
 // Writes as much as the socket takes now, without suspending (the common case for a small
 // response); `wire` keeps what is left for the caller to await.
 template <class Buffers>

@@ -16,6 +16,7 @@
 #include "http/body_cache.hpp"
 #include "http/client_address.hpp"
 #include "http/handlers/queue_status.hpp"
+#include "http/handlers/requests.hpp"
 #include "http/handlers/seat_map_body.hpp"
 #include "http/query.hpp"
 #include "http/under_deadline.hpp"
@@ -159,20 +160,6 @@ std::string_view header(const Request& req, std::string_view name) {
   return it == req.end() ? std::string_view{} : std::string_view(it->value());
 }
 
-// The Idempotency-Key header of a refund: 1..64 visible ASCII characters.
-Result<std::string> idempotency_key(const Request& req) {
-  auto key = header(req, "Idempotency-Key");
-  if (key.empty() || key.size() > 64) {
-    return invalid("Idempotency-Key", "header of 1..64 characters required");
-  }
-  for (char ch : key) {
-    if (static_cast<unsigned char>(ch) < 0x21 || static_cast<unsigned char>(ch) > 0x7e) {
-      return invalid("Idempotency-Key", "visible ASCII only");
-    }
-  }
-  return std::string(key);
-}
-
 Response refund_accepted(const app::RefundAccepted& a) {
   return json_response(st::accepted, json::object{{"order_id", a.order_id},
                                                   {"status", domain::to_string(a.status)}});
@@ -285,69 +272,6 @@ Response text(st s, std::string body, std::string_view type = "text/plain; chars
   return r;
 }
 
-// The body of PATCH /v1/admin/performances/{pid}: the fields present, each of the right type
-// (ranges are the use case's to check).
-Result<app::PerformanceChange> performance_change(const json::object& body) {
-  app::PerformanceChange ch;
-  auto status = opt_str_field(body, "status", 20);
-  if (!status.ok()) return std::move(status).error();
-  if (status.value()) {
-    ch.status = domain::parse_sale_status(*status.value());
-    if (!ch.status) return invalid("status", "on_sale, paused or closed");
-  }
-  auto small = [](const json::object& o, const char* f, std::optional<int>& out) -> Status {
-    auto v = opt_int_field(o, f);
-    if (!v.ok()) return std::move(v).error();
-    if (v.value()) {
-      if (*v.value() < INT32_MIN || *v.value() > INT32_MAX)
-        return Error{Errc::out_of_range, {{"field", f}}};
-      out = static_cast<int>(*v.value());
-    }
-    return {};
-  };
-  const auto* q = body.if_contains("queue");
-  if (q) {
-    if (!q->is_object()) return invalid("queue", "object expected");
-    for (auto [f, out] : {std::pair{"admit_per_interval", &ch.admit_per_interval},
-                          {"interval_ms", &ch.interval_ms},
-                          {"max_active", &ch.max_active},
-                          {"access_ttl_seconds", &ch.access_ttl_seconds}}) {
-      if (auto st = small(q->as_object(), f, *out); !st) return st.error();
-    }
-  }
-  for (auto [f, out] : {std::pair{"max_seats_per_order", &ch.max_seats_per_order},
-                        {"max_seats_per_account", &ch.max_seats_per_account},
-                        {"hold_ttl_seconds", &ch.hold_ttl_seconds}}) {
-    if (auto st = small(body, f, *out); !st) return st.error();
-  }
-  for (auto [f, out] :
-       {std::pair{"starts_at", &ch.starts_at}, {"sale_opens_at", &ch.sale_opens_at}}) {
-    auto v = opt_str_field(body, f, 40);
-    if (!v.ok()) return std::move(v).error();
-    if (v.value()) {
-      auto t = parse_rfc3339(*v.value());
-      if (!t) return invalid(f, "RFC 3339 time expected");
-      *out = *t;
-    }
-  }
-  // refundable_until: a time, or null for the default rule (starts_at minus 24 h).
-  if (const auto* ru = body.if_contains("refundable_until")) {
-    if (ru->is_null()) {
-      ch.reset_refundable_until = true;
-    } else {
-      auto t = ru->is_string() ? parse_rfc3339(ru->get_string()) : std::nullopt;
-      if (!t) return invalid("refundable_until", "RFC 3339 time or null expected");
-      ch.refundable_until = *t;
-    }
-  }
-  if (!ch.status && !q && !ch.starts_at && !ch.sale_opens_at && !ch.max_seats_per_order &&
-      !ch.max_seats_per_account && !ch.hold_ttl_seconds && !ch.refundable_until &&
-      !ch.reset_refundable_until) {
-    return invalid("body", "status, queue, dates or sale settings required");
-  }
-  return ch;
-}
-
 }  // namespace
 
 void add_health_routes(Router& r, std::function<bool()> ready, std::string role) {
@@ -393,12 +317,10 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
             co_return error_to_response(Errc::rate_limited);
           }
           TRY_RESP(auto body, parse_object(ctx.req));
-          TRY_RESP(auto email, str_field(body, "email", 254));
-          TRY_RESP(auto password, str_field(body, "password", 128));
-          TRY_RESP(auto name, str_field(body, "name", 100));
+          TRY_RESP(auto in, sign_up_request(body));
           app::Identity id(c->d);
           std::string client = address_key(ctx.remote);
-          TRY_RESP(auto acc, co_await id.sign_up(email, password, name, client));
+          TRY_RESP(auto acc, co_await id.sign_up(in.email, in.password, in.name, client));
           co_return created(json::object{{"id", acc.id}, {"email", acc.email}, {"name", acc.name}});
         }));
   r.add(Verb::post, "/v1/sessions",
@@ -408,11 +330,10 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
             co_return error_to_response(Errc::rate_limited);
           }
           TRY_RESP(auto body, parse_object(ctx.req));
-          TRY_RESP(auto email, str_field(body, "email", 254));
-          TRY_RESP(auto password, str_field(body, "password", 128));
+          TRY_RESP(auto in, log_in_request(body));
           app::Identity id(c->d);
           std::string client = address_key(ctx.remote);
-          TRY_RESP(auto s, co_await id.log_in(email, password, client));
+          TRY_RESP(auto s, co_await id.log_in(in.email, in.password, client));
           co_return created(
               json::object{{"session_token", s.token}, {"expires_at", rfc3339(s.expires_at)}});
         }));
@@ -549,15 +470,7 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           TRY_RESP(auto access,
                    co_await seats.check_access(who, pid, header(ctx.req, "Access-Token")));
           TRY_RESP(auto body, parse_object(ctx.req));
-          TRY_RESP(auto arr, array_field(body, "seat_ids"));
-          std::vector<std::string> ids;
-          if (arr->size() > 100) co_return error_to_response(Errc::too_many_seats);
-          for (const auto& v : *arr) {
-            if (!v.is_string() || v.get_string().empty() || v.get_string().size() > 64) {
-              co_return error_to_response(invalid("seat_ids", "must be non-empty strings"));
-            }
-            ids.emplace_back(v.get_string());
-          }
+          TRY_RESP(auto ids, hold_request(body));
           auto h = co_await seats.hold(who, access, pid, std::move(ids));
           // Not on a 409: it names the seats that were taken, and forcing a rebuild for every
           // buyer who lost a race would rebuild a stadium's map back to back during an on-sale.
@@ -582,7 +495,7 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
   r.add(Verb::post, "/v1/orders",
         authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
           TRY_RESP(auto body, parse_object(ctx.req));
-          TRY_RESP(auto hold_id, str_field(body, "hold_id", 128));
+          TRY_RESP(auto hold_id, order_request(body));
           app::Orders orders(c->d);
           TRY_RESP(auto placed, co_await orders.place(who, hold_id));
           co_return json_response(placed.created ? st::created : st::ok,
@@ -604,26 +517,15 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
         }));
   r.add(Verb::post, "/v1/orders/{order_id}/payment",
         authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
-          auto key = header(ctx.req, "Idempotency-Key");
-          if (key.empty() || key.size() > 64) {
-            co_return error_to_response(
-                invalid("Idempotency-Key", "header of 1..64 characters required"));
-          }
-          for (char ch : key) {
-            if (static_cast<unsigned char>(ch) < 0x21 || static_cast<unsigned char>(ch) > 0x7e) {
-              co_return error_to_response(invalid("Idempotency-Key", "visible ASCII only"));
-            }
-          }
+          TRY_RESP(auto key, idempotency_key(ctx.req));
           TRY_RESP(auto body, parse_object(ctx.req));
-          TRY_RESP(auto method, str_field(body, "method", 32));
-          if (method != "card") co_return error_to_response(invalid("method", "must be \"card\""));
-          TRY_RESP(auto token, str_field(body, "card_token", 256));
+          TRY_RESP(auto in, payment_request(body));
           app::PaymentRequest pr;
           pr.order_id = std::string(ctx.param("order_id"));
-          pr.idempotency_key = std::string(key);
+          pr.idempotency_key = std::move(key);
           pr.fingerprint = crypto::request_fingerprint("POST", ctx.req.target(), ctx.req.body());
-          pr.method = method;
-          pr.card_token = token;
+          pr.method = std::move(in.method);
+          pr.card_token = std::move(in.card_token);
           app::Payments pay(c->d);
           auto paid = co_await pay.pay(who, std::move(pr));
           c->recent_writes.note(who.account_id, c->d.now());  // held seats became sold
@@ -659,97 +561,25 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
   r.add(Verb::post, "/v1/admin/venues",
         admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
           TRY_RESP(auto body, parse_object(ctx.req));
-          TRY_RESP(auto name, str_field(body, "name", 200));
-          TRY_RESP(auto secs, array_field(body, "sections"));
-          std::vector<app::NewSection> sections;
-          for (const auto& sv : *secs) {
-            if (!sv.is_object())
-              co_return error_to_response(invalid("sections", "objects expected"));
-            app::NewSection s;
-            TRY_RESP(auto sname, str_field(sv.as_object(), "name", 100));
-            s.name = sname;
-            TRY_RESP(auto rows, array_field(sv.as_object(), "rows"));
-            for (const auto& rv : *rows) {
-              if (!rv.is_object()) co_return error_to_response(invalid("rows", "objects expected"));
-              TRY_RESP(auto label, str_field(rv.as_object(), "label", 20));
-              TRY_RESP(auto n, int_field(rv.as_object(), "seats"));
-              TRY_RESP(auto grade, str_field(rv.as_object(), "grade", 50));
-              if (n < 1 || n > 1000)
-                co_return error_to_response(Error{Errc::out_of_range, {{"field", "rows.seats"}}});
-              s.rows.push_back({label, static_cast<int>(n), grade});
-            }
-            sections.push_back(std::move(s));
-          }
+          TRY_RESP(auto in, venue_request(body));
           app::Admin a(c->d);
-          TRY_RESP(auto v, co_await a.create_venue(name, std::move(sections)));
+          TRY_RESP(auto v, co_await a.create_venue(in.name, std::move(in.sections)));
           co_return created(json::object{{"id", v.id}, {"seat_count", v.seats.size()}});
         }));
   r.add(Verb::post, "/v1/admin/events",
         admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
           TRY_RESP(auto body, parse_object(ctx.req));
-          TRY_RESP(auto title, str_field(body, "title", 200));
-          TRY_RESP(auto venue, str_field(body, "venue_id", 100));
-          TRY_RESP(auto performer, opt_str_field(body, "performer", 200));
+          TRY_RESP(auto in, event_request(body));
           app::Admin a(c->d);
-          TRY_RESP(auto id, co_await a.create_event(title, venue, performer.value_or("")));
+          TRY_RESP(auto id,
+                   co_await a.create_event(in.title, in.venue_id, in.performer.value_or("")));
           co_return created(json::object{{"id", id}});
         }));
   r.add(Verb::post, "/v1/admin/events/{event_id}/performances",
         admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
           TRY_RESP(auto body, parse_object(ctx.req));
-          app::NewPerformance n;
+          TRY_RESP(auto n, performance_request(body));
           n.event_id = std::string(ctx.param("event_id"));
-          TRY_RESP(auto starts, str_field(body, "starts_at", 40));
-          TRY_RESP(auto opens, str_field(body, "sale_opens_at", 40));
-          auto s1 = parse_rfc3339(starts);
-          auto s2 = parse_rfc3339(opens);
-          if (!s1) co_return error_to_response(invalid("starts_at", "RFC 3339 time expected"));
-          if (!s2) co_return error_to_response(invalid("sale_opens_at", "RFC 3339 time expected"));
-          n.starts_at = *s1;
-          n.sale_opens_at = *s2;
-          TRY_RESP(auto refundable, opt_str_field(body, "refundable_until", 40));
-          if (refundable) {
-            auto t = parse_rfc3339(*refundable);
-            if (!t) {
-              co_return error_to_response(invalid("refundable_until", "RFC 3339 time expected"));
-            }
-            n.refundable_until = *t;
-          }
-          TRY_RESP(auto grades, array_field(body, "price_grades"));
-          for (const auto& gv : *grades) {
-            if (!gv.is_object())
-              co_return error_to_response(invalid("price_grades", "objects expected"));
-            TRY_RESP(auto g, str_field(gv.as_object(), "grade", 50));
-            TRY_RESP(auto cents, int_field(gv.as_object(), "price_cents"));
-            TRY_RESP(auto cur, str_field(gv.as_object(), "currency", 3));
-            n.price_grades.push_back({g, cents, cur});
-          }
-          auto small = [&](const json::object& o, const char* f,
-                           std::optional<int>& out) -> Status {
-            auto v = opt_int_field(o, f);
-            if (!v) return std::move(v).error();
-            if (*v) {
-              if (**v < INT32_MIN || **v > INT32_MAX)
-                return Error{Errc::out_of_range, {{"field", f}}};
-              out = static_cast<int>(**v);
-            }
-            return {};
-          };
-          for (auto [f, out] : {std::pair{"max_seats_per_order", &n.max_seats_per_order},
-                                {"max_seats_per_account", &n.max_seats_per_account},
-                                {"hold_ttl_seconds", &n.hold_ttl_seconds}}) {
-            if (auto s = small(body, f, *out); !s) co_return error_to_response(s.error());
-          }
-          if (auto* q = body.if_contains("queue")) {
-            if (!q->is_object()) co_return error_to_response(invalid("queue", "object expected"));
-            for (auto [f, out] : {std::pair{"admit_per_interval", &n.admit_per_interval},
-                                  {"interval_ms", &n.interval_ms},
-                                  {"max_active", &n.max_active},
-                                  {"access_ttl_seconds", &n.access_ttl_seconds}}) {
-              if (auto s = small(q->as_object(), f, *out); !s)
-                co_return error_to_response(s.error());
-            }
-          }
           app::Admin a(c->d);
           TRY_RESP(auto id, co_await a.create_performance(std::move(n)));
           co_return created(json::object{{"id", id}});
@@ -815,18 +645,7 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
         }));
   r.add(Verb::post, "/v1/admin/performances/{pid}/door-tokens",
         admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
-          Millis ttl_ms = app::kDefaultDoorTokenTtlMs;
-          if (!ctx.req.body().empty()) {
-            TRY_RESP(auto body, parse_object(ctx.req));
-            TRY_RESP(auto ttl, opt_int_field(body, "ttl_seconds"));
-            if (ttl) {
-              if (*ttl < 60 || *ttl > app::kMaxDoorTokenTtlMs / 1000) {
-                co_return error_to_response(Errc::out_of_range,
-                                            json::object{{"field", "ttl_seconds"}});
-              }
-              ttl_ms = *ttl * 1000;
-            }
-          }
+          TRY_RESP(auto ttl_ms, door_token_ttl(ctx.req));
           app::Tickets tickets(c->d);
           TRY_RESP(auto pass,
                    co_await tickets.issue_door_token(std::string(ctx.param("pid")), ttl_ms));
@@ -854,7 +673,7 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
       who = std::move(*door);
     }
     TRY_RESP(auto body, parse_object(ctx.req));
-    TRY_RESP(auto code, str_field(body, "code", 2048));
+    TRY_RESP(auto code, check_in_request(body));
     auto in = co_await tickets.check_in(who, std::move(code));
     if (!in) {
       const auto& e = in.error();

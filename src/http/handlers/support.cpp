@@ -2,7 +2,6 @@
 
 #include <sodium.h>
 
-#include <charconv>
 #include <cstdio>
 #include <ctime>
 
@@ -154,10 +153,15 @@ std::string rfc3339(Millis ms) {
 
 std::optional<Millis> parse_rfc3339(std::string_view s) {
   // YYYY-MM-DDTHH:MM:SS[.fff...](Z|+HH:MM|-HH:MM)
+  // Digits only: from_chars would also take a sign ("-026", "T-1:00").
   auto num = [&](std::size_t pos, std::size_t len, int& out) {
     if (pos + len > s.size()) return false;
-    auto [p, ec] = std::from_chars(s.data() + pos, s.data() + pos + len, out);
-    return ec == std::errc{} && p == s.data() + pos + len;
+    out = 0;
+    for (std::size_t i = pos; i < pos + len; ++i) {
+      if (s[i] < '0' || s[i] > '9') return false;
+      out = out * 10 + (s[i] - '0');
+    }
+    return true;
   };
   int Y, M, D, h, m, sec;
   if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
@@ -168,7 +172,11 @@ std::optional<Millis> parse_rfc3339(std::string_view s) {
       !num(17, 2, sec)) {
     return std::nullopt;
   }
-  if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return std::nullopt;
+  if (M < 1 || M > 12 || D < 1 || h > 23 || m > 59 || sec > 60) return std::nullopt;
+  // A day the month has: timegm would carry "02-31" into March.
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+  if (D > (M == 2 && leap ? 29 : kDays[M - 1])) return std::nullopt;
   std::size_t i = 19;
   int millis = 0;
   if (i < s.size() && s[i] == '.') {

@@ -1,7 +1,5 @@
 #include "infra/redis/protocol.hpp"
 
-#include <hiredis/hiredis.h>
-#include <hiredis/read.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -13,9 +11,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <charconv>
-#include <memory>
-#include <new>
 
 #include "infra/redis/errors.hpp"
 
@@ -24,160 +19,11 @@ namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
-void append_len(std::string& out, char prefix, std::size_t n) {
-  char buf[24];
-  buf[0] = prefix;
-  auto [p, ec] = std::to_chars(buf + 1, buf + sizeof buf - 2, n);
-  (void)ec;  // cannot fail: 20 digits fit
-  *p++ = '\r';
-  *p++ = '\n';
-  out.append(buf, p);
-}
-
-void append_bulk(std::string& out, std::string_view s) {
-  append_len(out, '$', s.size());
-  out.append(s);
-  out.append("\r\n", 2);
-}
-
-// --- hiredis reply-object functions building Reply trees in place -----------------------------
-// Children are constructed in the slots of their parent's pre-sized `elements` vector, which never
-// reallocates while it is being filled, so the pointers hiredis keeps stay valid. hiredis only
-// ever frees the root object (r->reply), which is the one allocated with `new`.
-
-Reply* slot_for(const redisReadTask* task) {
-  if (task->parent != nullptr) {
-    auto* parent = static_cast<Reply*>(task->parent->obj);
-    return &parent->elements[static_cast<std::size_t>(task->idx)];
-  }
-  return new (std::nothrow) Reply;
-}
-
-void* create_string(const redisReadTask* task, char* str, size_t len) {
-  try {
-    Reply* r = slot_for(task);
-    if (r == nullptr) return nullptr;
-    r->type = task->type == REDIS_REPLY_ERROR    ? Reply::Type::error
-              : task->type == REDIS_REPLY_STATUS ? Reply::Type::status
-                                                 : Reply::Type::string;
-    r->str.assign(str, len);
-    return r;
-  } catch (...) {  // never unwind through C frames; nullptr makes hiredis report OOM
-    return nullptr;
-  }
-}
-
-void* create_array(const redisReadTask* task, int elements) {
-  try {
-    Reply* r = slot_for(task);
-    if (r == nullptr) return nullptr;
-    r->type = Reply::Type::array;
-    r->elements.resize(static_cast<std::size_t>(elements));
-    return r;
-  } catch (...) {
-    return nullptr;
-  }
-}
-
-void* create_integer(const redisReadTask* task, long long value) {
-  Reply* r = slot_for(task);
-  if (r == nullptr) return nullptr;
-  r->type = Reply::Type::integer;
-  r->integer = value;
-  return r;
-}
-
-void* create_nil(const redisReadTask* task) {
-  Reply* r = slot_for(task);
-  if (r == nullptr) return nullptr;
-  r->type = Reply::Type::nil;
-  return r;
-}
-
-void free_object(void* obj) { delete static_cast<Reply*>(obj); }
-
-redisReplyObjectFunctions kFunctions = {create_string, create_array, create_integer, create_nil,
-                                        free_object};
-
 tk::Error unavailable(std::string reason) {
   return {Errc::unavailable, {{"reason", std::move(reason)}}};
 }
 
 }  // namespace
-
-void append_command(std::string& out, std::span<const std::string> args) {
-  append_len(out, '*', args.size());
-  for (const auto& a : args) append_bulk(out, a);
-}
-
-void append_command(std::string& out, std::initializer_list<std::string_view> args) {
-  append_len(out, '*', args.size());
-  for (auto a : args) append_bulk(out, a);
-}
-
-void append_command(std::string& out, std::span<const Arg> args) {
-  append_len(out, '*', args.size());
-  for (const auto& a : args) append_bulk(out, a.view);
-}
-
-void append_evalsha(std::string& out, std::string_view sha, std::span<const std::string> keys,
-                    std::span<const std::string> args, const std::string* last) {
-  append_len(out, '*', 3 + keys.size() + args.size() + (last ? 1 : 0));
-  append_bulk(out, "EVALSHA");
-  append_bulk(out, sha);
-  char buf[24];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, keys.size());
-  (void)ec;
-  append_bulk(out, std::string_view(buf, static_cast<std::size_t>(p - buf)));
-  for (const auto& k : keys) append_bulk(out, k);
-  for (const auto& a : args) append_bulk(out, a);
-  if (last) append_bulk(out, *last);
-}
-
-std::string parse_run_id(std::string_view info) {
-  constexpr std::string_view kField = "run_id:";
-  auto at = info.find(kField);
-  if (at == std::string_view::npos) return {};
-  auto v = info.substr(at + kField.size());
-  return std::string(v.substr(0, v.find_first_of("\r\n")));
-}
-
-tk::Error reply_error(std::string_view text) {
-  // Replies meaning "not executed, the server cannot serve right now" are unavailable (503),
-  // like a dropped connection; everything else is a real error of the command or script.
-  for (std::string_view transient :
-       {"LOADING ", "BUSY ", "MASTERDOWN ", "TRYAGAIN ", "CLUSTERDOWN "}) {
-    if (text.starts_with(transient)) return {Errc::unavailable, {{"redis", text}}};
-  }
-  return {Errc::reply_error, {{"redis", text}}};
-}
-
-// --- Parser ---------------------------------------------------------------------------------
-
-Parser::Parser() { reset(); }
-
-Parser::~Parser() {
-  if (r_ != nullptr) redisReaderFree(r_);
-}
-
-void Parser::reset() {
-  if (r_ != nullptr) redisReaderFree(r_);
-  r_ = redisReaderCreateWithFunctions(&kFunctions);
-  if (r_ == nullptr) throw std::bad_alloc();
-}
-
-void Parser::feed(const char* data, std::size_t n) { redisReaderFeed(r_, data, n); }
-
-Parser::Next Parser::next(Reply& out) {
-  void* obj = nullptr;
-  if (redisReaderGetReply(r_, &obj) != REDIS_OK) return Next::error;
-  if (obj == nullptr) return Next::need_more;
-  std::unique_ptr<Reply> root(static_cast<Reply*>(obj));
-  out = std::move(*root);
-  return Next::reply;
-}
-
-std::string Parser::error() const { return r_->err != 0 ? std::string(r_->errstr) : std::string(); }
 
 // --- open -----------------------------------------------------------------------------------
 

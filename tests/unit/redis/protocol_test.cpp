@@ -100,6 +100,20 @@ TEST(RedisProtocol, ReportsGarbageAsErrorAndRecoversAfterReset) {
   EXPECT_EQ(r.integer, 7);
 }
 
+// An announced count is not a promise: 13 bytes must not buy gigabytes of empty replies (the old
+// builder sized the array up front, 7.2 GB for this one).
+TEST(RedisProtocol, AnnouncedArrayCountCostsNothingUntilElementsArrive) {
+  detail::Parser p;
+  Reply r;
+  p.feed("*100000000\r\n:1\r\n*2\r\n$1\r\nx\r\n", 27);
+  EXPECT_EQ(p.next(r), detail::Parser::Next::need_more);
+  p.reset();
+  p.feed("*3\r\n*2\r\n:1\r\n$-1\r\n+OK\r\n*0\r\n", 26);
+  ASSERT_EQ(p.next(r), detail::Parser::Next::reply);
+  EXPECT_EQ(r, Reply::from_array({Reply::from_array({Reply::from_int(1), Reply::nil()}),
+                                  Reply::from_status("OK"), Reply::from_array({})}));
+}
+
 TEST(RedisReply, ToIntAcceptsIntegersAndDecimalStrings) {
   EXPECT_EQ(Reply::from_int(5).to_int(), 5);
   EXPECT_EQ(Reply::from_string("-12").to_int(), -12);

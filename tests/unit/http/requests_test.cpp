@@ -1,0 +1,72 @@
+#include "http/handlers/requests.hpp"
+
+#include <gtest/gtest.h>
+
+#include "app/errors.hpp"
+#include "http/handlers/support.hpp"
+
+namespace tk::http {
+namespace {
+
+boost::json::object obj(std::string_view text) { return boost::json::parse(text).as_object(); }
+
+TEST(Rfc3339, ReadsZuluOffsetsAndFractions) {
+  EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:01Z"), 1000);
+  EXPECT_EQ(parse_rfc3339("1970-01-01T09:00:00.25+09:00"), 250);
+  EXPECT_EQ(parse_rfc3339("2024-02-29T00:00:00Z"), 1709164800000);
+}
+
+TEST(Rfc3339, RefusesSignsWhereDigitsBelong) {
+  EXPECT_FALSE(parse_rfc3339("-026-12-23T19:30:00Z"));
+  EXPECT_FALSE(parse_rfc3339("2026-12-23T-1:30:00Z"));
+  EXPECT_FALSE(parse_rfc3339("2026-12-23T19:+3:00Z"));
+  EXPECT_FALSE(parse_rfc3339("2026-12-23T19:30:00+-1:00"));
+}
+
+TEST(Rfc3339, RefusesDaysTheMonthDoesNotHave) {
+  EXPECT_FALSE(parse_rfc3339("2026-02-31T10:00:00Z"));
+  EXPECT_FALSE(parse_rfc3339("2026-02-29T10:00:00Z"));
+  EXPECT_FALSE(parse_rfc3339("2026-04-31T10:00:00Z"));
+  EXPECT_TRUE(parse_rfc3339("2028-02-29T10:00:00Z"));
+}
+
+TEST(Requests, HoldTakesUpToAHundredSeatIds) {
+  auto ok = hold_request(obj(R"({"seat_ids":["a","b"]})"));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->size(), 2u);
+  std::string many = R"({"seat_ids":[)";
+  for (int i = 0; i < 101; ++i) many += std::string(i ? "," : "") + "\"s\"";
+  auto over = hold_request(obj(many + "]}"));
+  ASSERT_FALSE(over);
+  EXPECT_EQ(app::to_app(over.error().code), app::Errc::too_many_seats);
+  EXPECT_FALSE(hold_request(obj(R"({"seat_ids":[""]})")));
+}
+
+TEST(Requests, PaymentWantsACard) {
+  EXPECT_TRUE(payment_request(obj(R"({"method":"card","card_token":"tok_ok"})")));
+  auto cash = payment_request(obj(R"({"method":"cash","card_token":"tok_ok"})"));
+  ASSERT_FALSE(cash);
+  EXPECT_EQ(cash.error().details.at("field").as_string(), "method");
+}
+
+TEST(Requests, PerformanceChangeNeedsAField) {
+  EXPECT_FALSE(performance_change(obj("{}")));
+  auto reset = performance_change(obj(R"({"refundable_until":null})"));
+  ASSERT_TRUE(reset);
+  EXPECT_TRUE(reset->reset_refundable_until);
+  auto big = performance_change(obj(R"({"queue":{"max_active":4294967296}})"));
+  ASSERT_FALSE(big);
+  EXPECT_EQ(app::to_app(big.error().code), app::Errc::out_of_range);
+}
+
+TEST(Requests, DoorTokenTtlDefaultsAndBounds) {
+  Request req;
+  EXPECT_EQ(door_token_ttl(req).value(), 12LL * 3600 * 1000);
+  req.body() = R"({"ttl_seconds":60})";
+  EXPECT_EQ(door_token_ttl(req).value(), 60000);
+  req.body() = R"({"ttl_seconds":59})";
+  EXPECT_FALSE(door_token_ttl(req));
+}
+
+}  // namespace
+}  // namespace tk::http
