@@ -12,6 +12,7 @@ PACKAGES=(
   libcurl4-openssl-dev python3-aiosmtpd
   nodejs chromium fonts-nanum haproxy nginx libnginx-mod-http-modsecurity modsecurity-crs
   libhpdf-dev libqrencode-dev poppler-utils python3-fonttools
+  patroni etcd-server
 )
 # The web front-end needs npm: Debian's package, unless the installed Node.js brings its own
 # (NodeSource's nodejs does, and conflicts with Debian's npm).
