@@ -1,6 +1,8 @@
 // The server goes away and comes back: calls fail fast meanwhile, the same pool recovers.
 #include "pg_test.hpp"
 
+#include <thread>
+
 namespace tk::pg::testing {
 namespace {
 
@@ -87,6 +89,46 @@ TEST_F(pgFault, ServerDownFailsFastThenSamePoolRecovers) {
   io_.run_for(10s);
   EXPECT_EQ(ok, 9);
   EXPECT_LE(pool->stats().open, 3);
+}
+
+// A COMMIT whose wait for the synchronous standby is cancelled (here by statement_timeout) is
+// answered with success and a WARNING: committed on this server only, so a failover could still
+// lose it. transaction() reports it as an unknown outcome, never as a plain success.
+TEST_F(pgFault, CommitNotConfirmedBySynchronousStandbyIsUnknown) {
+  struct Reset {
+    PgTest* t;
+    ~Reset() {
+      try {
+        t->query("ALTER SYSTEM RESET synchronous_standby_names");
+        t->query("SELECT pg_reload_conf()");
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "could not reset synchronous_standby_names: " << e.what();
+      }
+    }
+  } reset{this};
+  query("ALTER SYSTEM SET synchronous_standby_names = 'nobody'");
+  query("SELECT pg_reload_conf()");
+  for (int i = 0; i < 100 && query("SHOW synchronous_standby_names").text(0, 0) != "nobody"; ++i) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(query("SHOW synchronous_standby_names").text(0, 0), "nobody");
+  auto pool = make_pool({.size = 1});
+  auto tx = run([&]() -> asio::awaitable<tk::Status> {
+    co_return co_await transaction(*pool, [](Connection& c) -> asio::awaitable<tk::Status> {
+      // The fixture runs with synchronous_commit off; this transaction waits for the standby.
+      auto r = co_await c.exec_script(
+          "SET LOCAL synchronous_commit = on; SET LOCAL statement_timeout = 300; "
+          "SELECT pg_current_xact_id()");
+      co_return r;
+    });
+  });
+  ASSERT_FALSE(tx.ok());
+  EXPECT_EQ(tx.code(), Errc::unavailable) << describe(tx);
+  const auto* commit = tx.error().details.if_contains("commit");
+  ASSERT_NE(commit, nullptr) << describe(tx);
+  EXPECT_EQ(commit->as_string(), "unknown");
+  // The connection stays usable: the server answered.
+  EXPECT_EQ(pool->stats().discarded, 0u);
 }
 
 TEST_F(pgFault, ConnectionLostMidQueryIsUnavailableAndDiscarded) {
