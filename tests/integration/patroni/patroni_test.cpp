@@ -53,7 +53,7 @@ void patroni(const std::string& cmd) {
 }
 
 class Patroni : public ::testing::Test {
- protected:
+ public:
   template <class T>
   T run(std::function<asio::awaitable<T>()> f, std::chrono::seconds limit = 60s) {
     std::optional<T> out;
@@ -95,9 +95,7 @@ TEST_F(Patroni, CatalogueReadsUseTheReplicaOnlyWhileItIsFresh) {
   auto where = q(*replica, "SELECT pg_is_in_recovery()");
   ASSERT_TRUE(where.ok());
   ASSERT_TRUE(where.value().boolean(0, 0)) << "the read URL prefers the standby";
-  auto fresh = [&] {
-    return run<bool>([&] { return replica_fresh(*primary, *replica, 500ms); });
-  };
+  auto fresh = [&] { return run<bool>([&] { return replica_fresh(*primary, *replica, 500ms); }); };
   EXPECT_TRUE(fresh());
 
   // The replica stops applying WAL (it still receives and confirms it: commits go on).

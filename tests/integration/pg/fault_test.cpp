@@ -1,7 +1,8 @@
 // The server goes away and comes back: calls fail fast meanwhile, the same pool recovers.
-#include "pg_test.hpp"
-
+#include <functional>
 #include <thread>
+
+#include "pg_test.hpp"
 
 namespace tk::pg::testing {
 namespace {
@@ -96,16 +97,16 @@ TEST_F(pgFault, ServerDownFailsFastThenSamePoolRecovers) {
 // lose it. transaction() reports it as an unknown outcome, never as a plain success.
 TEST_F(pgFault, CommitNotConfirmedBySynchronousStandbyIsUnknown) {
   struct Reset {
-    PgTest* t;
-    ~Reset() {
-      try {
-        t->query("ALTER SYSTEM RESET synchronous_standby_names");
-        t->query("SELECT pg_reload_conf()");
-      } catch (const std::exception& e) {
-        ADD_FAILURE() << "could not reset synchronous_standby_names: " << e.what();
-      }
+    std::function<void()> undo;
+    ~Reset() { undo(); }
+  } reset{[this] {
+    try {
+      query("ALTER SYSTEM RESET synchronous_standby_names");
+      query("SELECT pg_reload_conf()");
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "could not reset synchronous_standby_names: " << e.what();
     }
-  } reset{this};
+  }};
   query("ALTER SYSTEM SET synchronous_standby_names = 'nobody'");
   query("SELECT pg_reload_conf()");
   for (int i = 0; i < 100 && query("SHOW synchronous_standby_names").text(0, 0) != "nobody"; ++i) {
