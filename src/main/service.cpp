@@ -12,6 +12,7 @@
 #include "common/crypto/password.hpp"
 #include "common/crypto/signer.hpp"
 #include "common/crypto/ticket_codes.hpp"
+#include "common/deadline.hpp"
 #include "common/log.hpp"
 #include "common/log_async.hpp"
 #include "common/metrics.hpp"
@@ -576,7 +577,13 @@ void Service::run() {
       auto& w0 = *s.workers.front();
       const std::chrono::milliseconds max_lag(s.cfg.pg_read_max_lag_ms);
       while (!s.replica_sup->stopping()) {
-        const bool fresh = co_await pg::replica_fresh(*w0.a->pool, *w0.a->read_pool, max_lag);
+        // Bounded like a request: a replica that hangs (no RST) turns the verdict stale within
+        // about max_lag + 1 s instead of the pool's statement guard.
+        const auto ex =
+            tk::with_deadline(w0.io.get_executor(),
+                              std::chrono::steady_clock::now() + max_lag + std::chrono::seconds(1));
+        const bool fresh = co_await asio::co_spawn(
+            ex, pg::replica_fresh(*w0.a->pool, *w0.a->read_pool, max_lag), asio::use_awaitable);
         if (fresh != s.read_fresh->fresh()) {
           log::info(fresh ? "catalogue reads on the replica" : "catalogue reads on the primary",
                     {{"replica_fresh", fresh}, {"max_lag_ms", s.cfg.pg_read_max_lag_ms}});

@@ -37,9 +37,9 @@ asio::awaitable<tk::Status> commit(Connection& c) {
   if (s.ok() && c.warnings() != warnings) {
     // COMMIT's only warning inside a transaction: the wait for the synchronous standby was
     // cancelled. Committed here but maybe not on the standby a failover would promote.
-    co_return tk::Error{make_error_code(Errc::unavailable),
-                        {{"pg", "commit not confirmed by the synchronous standby"},
-                         {"commit", "unknown"}}};
+    co_return tk::Error{
+        make_error_code(Errc::unavailable),
+        {{"pg", "commit not confirmed by the synchronous standby"}, {"commit", "unknown"}}};
   }
   if (s.ok()) co_return s;
   if (c.broken()) {
