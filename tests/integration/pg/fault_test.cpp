@@ -115,15 +115,27 @@ TEST_F(pgFault, CommitNotConfirmedBySynchronousStandbyIsUnknown) {
   ASSERT_EQ(query("SHOW synchronous_standby_names").text(0, 0), "nobody");
   query("CREATE TABLE IF NOT EXISTS sync_commit_probe (x int)");
   auto pool = make_pool({.size = 1});
+  auto canceller = make_pool({.size = 1});
+  // The COMMIT waits for the (absent) standby; statement_timeout does not cover that wait, a
+  // cancel request does: PostgreSQL then answers COMMIT with a WARNING.
   auto commit_once = [&] {
+    std::int64_t pid = 0;
+    asio::co_spawn(
+        io_,
+        [&]() -> asio::awaitable<void> {
+          asio::steady_timer t(io_, 500ms);
+          co_await t.async_wait(asio::use_awaitable);
+          if (pid != 0) (void)co_await canceller->query("SELECT pg_cancel_backend($1)", args(pid));
+        },
+        asio::detached);
     return run([&]() -> asio::awaitable<tk::Status> {
-      co_return co_await transaction(*pool, [](Connection& c) -> asio::awaitable<tk::Status> {
-        // The fixture runs with synchronous_commit off; this transaction waits for the standby
-        // (only a transaction that wrote WAL waits).
-        auto r = co_await c.exec_script(
-            "SET LOCAL synchronous_commit = on; SET LOCAL statement_timeout = 300; "
-            "INSERT INTO sync_commit_probe VALUES (1)");
-        co_return r;
+      co_return co_await transaction(*pool, [&](Connection& c) -> asio::awaitable<tk::Status> {
+        auto p = co_await c.query("SELECT pg_backend_pid()");
+        if (!p.ok()) co_return std::move(p).error();
+        pid = p.value().int64(0, 0);
+        // The fixture runs with synchronous_commit off; only a transaction that wrote WAL waits.
+        co_return co_await c.exec_script(
+            "SET LOCAL synchronous_commit = on; INSERT INTO sync_commit_probe VALUES (1)");
       });
     });
   };
