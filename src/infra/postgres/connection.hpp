@@ -89,8 +89,8 @@ class Connection {
   // Marks the connection unusable so the pool discards it instead of reusing it.
   void poison() { broken_ = true; }
   // WARNING notices received so far. A COMMIT whose wait for the synchronous standby was
-  // cancelled (a cancel request; statement_timeout does not cover it) succeeds with a WARNING: committed here, not
-  // known to be on the standby, so a failover may still lose it.
+  // cancelled (a cancel request; statement_timeout does not cover that wait) succeeds with a
+  // WARNING: committed here, not known to be on the standby, so a failover may still lose it.
   std::uint64_t warnings() const { return warnings_; }
 
  private:
