@@ -14,6 +14,7 @@ PACKAGES=(
   nodejs chromium fonts-nanum haproxy nginx libnginx-mod-http-modsecurity modsecurity-crs
   libhpdf-dev libqrencode-dev poppler-utils python3-fonttools
   clang libclang-rt-14-dev
+  patroni etcd-server
 )
 # The web front-end needs npm: Debian's package, unless the installed Node.js brings its own
 # (NodeSource's nodejs does, and conflicts with Debian's npm).

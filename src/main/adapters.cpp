@@ -8,6 +8,7 @@ std::unique_ptr<Adapters> Adapters::create(boost::asio::any_io_executor ex,
   pg::PoolOptions po;
   po.conninfo = o.pg_url;
   po.size = o.pg_pool_size;
+  po.unhealthy_after = o.pg_unhealthy_after;
   a->pool = pg::Pool::create(ex, po);
   pg::PoolOptions ro = po;
   ro.conninfo = o.pg_read_url.empty() ? o.pg_url : o.pg_read_url;
@@ -18,7 +19,9 @@ std::unique_ptr<Adapters> Adapters::create(boost::asio::any_io_executor ex,
   a->redis->start();
   a->accounts = std::make_unique<pgrepo::Accounts>(a->pool);
   a->session_records = std::make_unique<pgrepo::Sessions>(a->pool);
-  a->catalog = std::make_unique<pgrepo::CatalogReader>(a->read_pool);
+  a->catalog = o.read_fresh
+                   ? std::make_unique<pgrepo::CatalogReader>(a->read_pool, a->pool, o.read_fresh)
+                   : std::make_unique<pgrepo::CatalogReader>(a->read_pool);
   a->catalog_writer = std::make_unique<pgrepo::CatalogWriter>(a->pool);
   a->ledger = std::make_unique<pgrepo::QueueLedger>(a->pool);
   a->orders = std::make_unique<pgrepo::Orders>(a->pool);

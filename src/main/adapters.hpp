@@ -3,6 +3,7 @@
 // every port implementation on top of them. Used by the service's workers and by the use-case
 // integration tests, so both are wired the same way.
 #include <boost/asio/any_io_executor.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -20,8 +21,11 @@ namespace tk::service {
 
 struct AdapterOptions {
   std::string pg_url;
-  std::string pg_read_url;  // catalogue reads (a replica later); empty: pg_url
+  std::string pg_read_url;  // catalogue reads (a replica); empty or pg_url: the primary pool
+  // Set when pg_read_url names a replica: catalogue reads follow its verdict (process-wide).
+  std::shared_ptr<const pg::ReplicaFreshness> read_fresh;
   int pg_pool_size = 8;
+  std::chrono::milliseconds pg_unhealthy_after{0};  // see PoolOptions::unhealthy_after
   redis::Endpoint redis;
   redis::Options redis_options;
   payment::FakeProviderOptions payment;

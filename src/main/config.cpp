@@ -88,6 +88,8 @@ Result<Config> load_config() {
     get("TICKETING_THREADS", c.threads);
     get("TICKETING_PG_URL", c.pg_url);
     get("TICKETING_PG_READ_URL", c.pg_read_url);
+    get("TICKETING_PG_READ_MAX_LAG_MS", c.pg_read_max_lag_ms);
+    get("TICKETING_PG_UNREADY_AFTER_MS", c.pg_unready_after_ms);
     get("TICKETING_REDIS_URL", c.redis_url);
     get("TICKETING_REDIS_TIMEOUT_MS", c.redis_timeout_ms);
     get("TICKETING_REDIS_STALL_MS", c.redis_stall_ms);
@@ -170,6 +172,10 @@ Result<Config> load_config() {
                           {"TICKETING_DRAIN_DELAY_MS", c.drain_delay_ms},
                           {"TICKETING_DRAIN_TIMEOUT_MS", c.drain_timeout_ms}}) {
     if (v < 0) return Error{app::Errc::out_of_range, {{"field", field}}};
+  }
+  if (c.pg_read_max_lag_ms <= 0 || c.pg_unready_after_ms < 0) {
+    return Error{app::Errc::out_of_range,
+                 {{"field", "TICKETING_PG_READ_MAX_LAG_MS / TICKETING_PG_UNREADY_AFTER_MS"}}};
   }
   if (c.redis_timeout_ms <= 0 || c.redis_stall_ms <= 0 || c.redis_max_pending <= 0) {
     return Error{app::Errc::out_of_range, {{"field", "TICKETING_REDIS_*"}}};

@@ -29,7 +29,11 @@ struct Config {
   int http_port = 8080;
   int threads = 0;  // 0: one per core
   std::string pg_url = "postgresql://postgres@127.0.0.1:55432/ticketing";
-  std::string pg_read_url;  // catalogue reads; defaults to pg_url (a replica later)
+  std::string pg_read_url;  // catalogue reads (a replica); defaults to pg_url
+  // Catalogue reads use pg_read_url only while the replica trails the primary by at most this.
+  int pg_read_max_lag_ms = 1000;
+  // /readyz turns 503 once no primary has been reachable this long (a failover takes ~10 s).
+  int pg_unready_after_ms = 5000;
   std::string redis_url = "redis://127.0.0.1:56379";
   int redis_timeout_ms = 2000;    // per command; also the readiness limit for an unanswered one
   int redis_stall_ms = 3000;      // no reply this long: drop and re-establish the connection

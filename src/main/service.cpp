@@ -12,6 +12,7 @@
 #include "common/crypto/password.hpp"
 #include "common/crypto/signer.hpp"
 #include "common/crypto/ticket_codes.hpp"
+#include "common/deadline.hpp"
 #include "common/log.hpp"
 #include "common/log_async.hpp"
 #include "common/metrics.hpp"
@@ -82,6 +83,10 @@ struct Service::Impl {
   // Gateway role: the API processes and their health checks (on the first worker).
   std::unique_ptr<gateway::Upstreams> upstreams;
   std::unique_ptr<Supervisor> gateway_sup;
+  // Catalogue reads on a replica (TICKETING_PG_READ_URL): its freshness, checked every second
+  // on the first worker.
+  std::shared_ptr<pg::ReplicaFreshness> read_fresh;
+  std::unique_ptr<Supervisor> replica_sup;
   std::atomic<bool> draining{false};
   std::atomic<bool> stopped{false};
 
@@ -131,6 +136,7 @@ asio::awaitable<void> Service::Impl::shutdown() {
 
   if (background) co_await background->close();
   if (gateway_sup) co_await gateway_sup->close();
+  if (replica_sup) co_await replica_sup->close();
   if (inbox_sup) co_await inbox_sup->close();
   if (inbox) inbox->stop();  // unacked deliveries go back to the queue
   if (bus) bus->stop();      // unconfirmed rows stay in the outbox
@@ -283,6 +289,9 @@ Status Service::prepare(std::chrono::seconds wait) {
     statics = std::move(*sf);
   }
 
+  if (!is_gateway && cfg.pg_read_url != cfg.pg_url) {
+    s.read_fresh = std::make_shared<pg::ReplicaFreshness>();
+  }
   for (int i = 0; i < cfg.threads; ++i) {
     auto w = std::make_unique<Worker>();
     auto ex = w->io.get_executor();
@@ -290,6 +299,8 @@ Status Service::prepare(std::chrono::seconds wait) {
     ao_store.pg_url = cfg.pg_url;
     ao_store.pg_read_url = cfg.pg_read_url;
     ao_store.pg_pool_size = cfg.pg_pool_size;
+    ao_store.read_fresh = s.read_fresh;
+    ao_store.pg_unhealthy_after = std::chrono::milliseconds(cfg.pg_unready_after_ms);
     ao_store.redis = *redis_ep;
     ao_store.redis_options.command_timeout = std::chrono::milliseconds(cfg.redis_timeout_ms);
     ao_store.redis_options.stall_timeout = std::chrono::milliseconds(cfg.redis_stall_ms);
@@ -506,6 +517,7 @@ Status Service::prepare(std::chrono::seconds wait) {
   if (is_gateway) {
     s.gateway_sup = std::make_unique<Supervisor>(w0.io.get_executor(), &s.metrics);
   }
+  if (s.read_fresh) s.replica_sup = std::make_unique<Supervisor>(w0.io.get_executor(), &s.metrics);
   s.background =
       std::make_unique<workers::Background>(w0.deps, *w0.a->outbox, *s.consumers, bo, &s.metrics);
   s.subscriber = redis::Subscriber::create(w0.io.get_executor(), *redis_ep);
@@ -557,6 +569,28 @@ void Service::run() {
   if (s.gateway_sup) {
     s.gateway_sup->spawn_loop("gateway_health", [this]() -> asio::awaitable<void> {
       co_await impl_->upstreams->check_loop(*impl_->gateway_sup);
+    });
+  }
+  if (s.replica_sup) {
+    s.replica_sup->spawn_loop("replica_freshness", [this]() -> asio::awaitable<void> {
+      auto& s = *impl_;
+      auto& w0 = *s.workers.front();
+      const std::chrono::milliseconds max_lag(s.cfg.pg_read_max_lag_ms);
+      while (!s.replica_sup->stopping()) {
+        // Bounded like a request: a replica that hangs (no RST) turns the verdict stale within
+        // about max_lag + 1 s instead of the pool's statement guard.
+        const auto ex =
+            tk::with_deadline(w0.io.get_executor(),
+                              std::chrono::steady_clock::now() + max_lag + std::chrono::seconds(1));
+        const bool fresh = co_await asio::co_spawn(
+            ex, pg::replica_fresh(*w0.a->pool, *w0.a->read_pool, max_lag), asio::use_awaitable);
+        if (fresh != s.read_fresh->fresh()) {
+          log::info(fresh ? "catalogue reads on the replica" : "catalogue reads on the primary",
+                    {{"replica_fresh", fresh}, {"max_lag_ms", s.cfg.pg_read_max_lag_ms}});
+        }
+        s.read_fresh->set(fresh);
+        if (!co_await s.replica_sup->sleep(std::chrono::seconds(1))) break;
+      }
     });
   }
   asio::signal_set signals(w0.io, SIGTERM, SIGINT);

@@ -30,6 +30,14 @@
 #   servers.sh sentinel-heal DIR -> restarts killed nodes as replicas of the current primary and
 #     waits until every replica is linked and known to every sentinel (the next failover has a
 #     candidate)
+#   servers.sh patroni-start|patroni-stop DIR -> one etcd and two Patroni nodes (PostgreSQL 15,
+#     synchronous replication) under DIR, a fixture of its own; DIR/env: TICKETING_PG_URL (both
+#     nodes, target_session_attrs=read-write), TICKETING_PG_READ_URL (prefer-standby),
+#     TK_PATRONI_PG_PORT1/2, TK_PATRONI_REST_PORT1/2, TK_ETCD_PORT.
+#   servers.sh patroni-kill-primary DIR -> kill -9 the leader's Patroni and PostgreSQL, wait until
+#     the other node is a writable primary, print its name; patroni-restore DIR starts the killed
+#     (or stopped) node again, which rejoins as a synchronous replica (pg_rewind if needed);
+#     patroni-stop-replica DIR stops the replica's Patroni and PostgreSQL.
 # PostgreSQL refuses to run as root, so as root it runs as the `postgres` system user.
 set -euo pipefail
 cmd=${1:?start|stop}; dir=${2:?dir}
@@ -56,6 +64,79 @@ pg_home() {
   fi
 }
 case $cmd in rabbitmq-* | sentinel-*) pgh=$dir ;; *) pgh=$(pg_home) ;; esac
+
+# Patroni: every node's files (config, data, logs, pid) live in $pgh/nodeN, owned by `postgres`.
+# Patroni runs as `postgres` and so does the PostgreSQL it starts; `echo $$; exec` records the
+# pid of Patroni itself, not of runuser.
+pat_up() {  # pat_up N
+  local n=$1 home="$pgh/node$1"
+  as_pg sh -c 'echo $$ >"$1/patroni.pid"; exec setsid patroni "$1/patroni.yml" >>"$1/patroni.log" 2>&1 </dev/null' \
+    sh "$home" >/dev/null 2>&1 </dev/null &
+  for _ in $(seq 50); do [ -s "$home/patroni.pid" ] && break; sleep 0.1; done
+}
+pat_pid() { cat "$pgh/node$1/patroni.pid" 2>/dev/null || true; }
+pm_pid() { head -1 "$pgh/node$1/data/postmaster.pid" 2>/dev/null || true; }
+rest_code() {  # rest_code N PATH -> HTTP status of Patroni's REST endpoint (000 if down)
+  local var="TK_PATRONI_REST_PORT$1"
+  curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:${!var}$2" || true
+}
+pg_at() {  # pg_at N SQL -> psql on node N's database `postgres`
+  local var="TK_PATRONI_PG_PORT$1"
+  psql -h 127.0.0.1 -p "${!var}" -U postgres -d postgres -Atc "$2" 2>/dev/null
+}
+pat_kill() {  # pat_kill N: kill -9 Patroni, then the postmaster and its children (by pid)
+  local pp pm kids
+  pp=$(pat_pid "$1"); pm=$(pm_pid "$1")
+  [ -n "$pp" ] && kill -9 "$pp" 2>/dev/null || true
+  if [ -n "$pm" ] && kill -0 "$pm" 2>/dev/null; then
+    kids=$(ps -o pid= --ppid "$pm" || true)
+    kill -9 "$pm" $kids 2>/dev/null || true
+  fi
+  for _ in $(seq 50); do
+    { [ -n "$pp" ] && kill -0 "$pp" 2>/dev/null; } || { [ -n "$pm" ] && kill -0 "$pm" 2>/dev/null; } || break
+    sleep 0.1
+  done
+  rm -f "$pgh/node$1/patroni.pid"
+}
+pat_stop() {  # pat_stop N: Patroni stops its PostgreSQL on SIGTERM; kill -9 after 20 s
+  local pp; pp=$(pat_pid "$1")
+  if [ -n "$pp" ]; then
+    kill "$pp" 2>/dev/null || true
+    for _ in $(seq 200); do kill -0 "$pp" 2>/dev/null || break; sleep 0.1; done
+  fi
+  pat_kill "$1"
+}
+pat_leader() {  # prints the node number answering 200 on /primary, or nothing
+  local n; for n in 1 2; do [ "$(rest_code $n /primary)" = 200 ] && { echo $n; return; }; done
+}
+pat_wait_sync() {  # the leader streams to a synchronous replica (up to $1 seconds)
+  local l o
+  for _ in $(seq $(($1 * 5))); do
+    l=$(pat_leader)
+    if [ -n "$l" ]; then
+      o=$((3 - l))
+      if [ "$(rest_code $o /replica)" = 200 ] &&
+         [ "$(pg_at "$l" "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")" = 1 ]; then
+        return 0
+      fi
+    fi
+    sleep 0.2
+  done
+  echo "patroni: no synchronous replica after $1 s" >&2
+  tail -20 "$pgh"/node*/patroni.log >&2
+  return 1
+}
+pat_stop_all() {
+  [ -f "$dir/env" ] && . "$dir/env"
+  local n
+  for n in 1 2; do [ -d "$pgh/node$n" ] && pat_kill $n; done
+  if [ -f "$dir/etcd.pid" ]; then
+    local ep; ep=$(cat "$dir/etcd.pid")
+    kill -9 "$ep" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$ep" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -rf "$dir" "$pgh"
+}
 
 # RabbitMQ, called through /usr/lib/rabbitmq/bin directly: the /usr/sbin wrappers switch to the
 # `rabbitmq` user and /var/lib/rabbitmq. Every variable points into DIR, so several nodes (other
@@ -353,6 +434,145 @@ ENV
     echo "servers up: pg $pg_port redis $redis_port smtp $smtp_port"
     ;;
   stop) stop; echo "servers stopped" ;;
+  patroni-start)
+    pat_stop_all
+    mkdir -p "$dir/etcd"
+    if [ "$pgh" != "$dir" ]; then mkdir -m 755 "$pgh"; fi
+    ports=()
+    while [ ${#ports[@]} -lt 6 ]; do
+      p=$(free_port); case " ${ports[*]} " in *" $p "*) ;; *) ports+=("$p") ;; esac
+    done
+    etcd_port=${ports[0]}; peer_port=${ports[1]}
+    pg1=${ports[2]}; pg2=${ports[3]}; rest1=${ports[4]}; rest2=${ports[5]}
+    etcd --name tk --data-dir "$dir/etcd/data" \
+      --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+      --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+      --initial-cluster "tk=http://127.0.0.1:$peer_port" --initial-cluster-state new \
+      --log-level warn >>"$dir/etcd/etcd.log" 2>&1 </dev/null &
+    echo $! >"$dir/etcd.pid"
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$etcd_port/health" >/dev/null && break; sleep 0.1; done
+    # Quoted: the URLs hold '&', and the file is sourced by shells.
+    cat >"$dir/env" <<ENV
+TICKETING_PG_URL='postgresql://postgres@127.0.0.1:$pg1,127.0.0.1:$pg2/ticketing?target_session_attrs=read-write&connect_timeout=2'
+TICKETING_PG_READ_URL='postgresql://postgres@127.0.0.1:$pg1,127.0.0.1:$pg2/ticketing?target_session_attrs=prefer-standby&connect_timeout=2'
+TK_PATRONI_PG_PORT1=$pg1
+TK_PATRONI_PG_PORT2=$pg2
+TK_PATRONI_REST_PORT1=$rest1
+TK_PATRONI_REST_PORT2=$rest2
+TK_ETCD_PORT=$etcd_port
+ENV
+    chmod 644 "$dir/env"
+    . "$dir/env"
+    for n in 1 2; do
+      home="$pgh/node$n"; mkdir -p "$home"
+      pgp_var="TK_PATRONI_PG_PORT$n"; rest_var="TK_PATRONI_REST_PORT$n"
+      # synchronous_mode: a commit is acknowledged only once the synchronous standby has it, and
+      # only that standby may be promoted. Not strict: with the replica gone the primary goes on
+      # alone (availability), which synchronous_mode_strict would refuse (writes would block).
+      cat >"$home/patroni.yml" <<YML
+scope: tk-$etcd_port
+namespace: /tk/
+name: node$n
+restapi:
+  listen: 127.0.0.1:${!rest_var}
+  connect_address: 127.0.0.1:${!rest_var}
+etcd3:
+  hosts: 127.0.0.1:$etcd_port
+bootstrap:
+  dcs:
+    ttl: 10
+    loop_wait: 2
+    retry_timeout: 5
+    maximum_lag_on_failover: 1048576
+    synchronous_mode: true
+    synchronous_mode_strict: false
+    postgresql:
+      use_pg_rewind: true
+      use_slots: true
+      parameters:
+        wal_level: replica
+        hot_standby: "on"
+        wal_log_hints: "on"
+        max_wal_senders: 10
+        max_replication_slots: 10
+        wal_keep_size: 128MB
+        max_connections: 200
+        shared_buffers: 128MB
+        synchronous_commit: "on"
+        hot_standby_feedback: "on"
+  initdb:
+    - encoding: UTF8
+    - locale: C
+    - data-checksums
+  pg_hba:
+    - local all all trust
+    - host replication all 127.0.0.1/32 trust
+    - host all all 127.0.0.1/32 trust
+postgresql:
+  listen: 127.0.0.1:${!pgp_var}
+  connect_address: 127.0.0.1:${!pgp_var}
+  data_dir: $home/data
+  bin_dir: /usr/lib/postgresql/15/bin
+  pgpass: $home/pgpass
+  authentication:
+    superuser:
+      username: postgres
+    replication:
+      username: postgres
+    rewind:
+      username: postgres
+  parameters:
+    unix_socket_directories: '$home'
+  pg_hba:
+    - local all all trust
+    - host replication all 127.0.0.1/32 trust
+    - host all all 127.0.0.1/32 trust
+tags:
+  nofailover: false
+  noloadbalance: false
+  clonefrom: false
+  nosync: false
+YML
+    done
+    if [ "$(id -u)" = 0 ]; then chown -R postgres "$pgh"; chmod 755 "$dir" "$pgh"; fi
+    pat_up 1
+    # The first node bootstraps the cluster; the second clones it once a leader exists.
+    for _ in $(seq 300); do [ "$(rest_code 1 /primary)" = 200 ] && break; sleep 0.2; done
+    pat_up 2
+    pat_wait_sync 90
+    leader=$(pat_leader)
+    lp_var="TK_PATRONI_PG_PORT$leader"
+    psql -h 127.0.0.1 -p "${!lp_var}" -U postgres -d postgres -qc "CREATE DATABASE ticketing" >/dev/null
+    echo "patroni up: leader node$leader, pg $pg1 $pg2, rest $rest1 $rest2, etcd $etcd_port"
+    ;;
+  patroni-stop) pat_stop_all; echo "patroni stopped" ;;
+  patroni-kill-primary)
+    . "$dir/env"
+    old=$(pat_leader); [ -n "$old" ] || { echo "patroni: no leader to kill" >&2; exit 1; }
+    pat_kill "$old"; echo "$old" >"$dir/patroni-down"
+    new=$((3 - old))
+    np_var="TK_PATRONI_PG_PORT$new"
+    for _ in $(seq 300); do
+      if [ "$(rest_code $new /primary)" = 200 ] &&
+         psql -h 127.0.0.1 -p "${!np_var}" -U postgres -d postgres -qAtc \
+           "SELECT pg_current_xact_id()" >/dev/null 2>&1; then
+        echo "node$new"; exit 0
+      fi
+      sleep 0.2
+    done
+    echo "patroni: node$new did not become a writable primary" >&2; tail -20 "$pgh/node$new/patroni.log" >&2; exit 1
+    ;;
+  patroni-stop-replica)
+    . "$dir/env"
+    l=$(pat_leader); [ -n "$l" ] || { echo "patroni: no leader" >&2; exit 1; }
+    pat_stop $((3 - l)); echo $((3 - l)) >"$dir/patroni-down"
+    ;;
+  patroni-restore)
+    . "$dir/env"
+    down=$(cat "$dir/patroni-down")
+    pat_up "$down"; rm -f "$dir/patroni-down"
+    pat_wait_sync 120
+    ;;
   # Fault switches for tests: stop or start one server in place (same port, same data).
   redis-stop)
     . "$dir/env"; redis-cli -p "$TK_REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true

@@ -72,9 +72,17 @@ asio::awaitable<tk::Result<std::unique_ptr<Connection>>> Connection::connect(
   }
   std::unique_ptr<Connection> c(new Connection(ex, raw));
   if (PQstatus(raw) == CONNECTION_BAD) co_return c->fail_connection("connect");
-  // Notices ("relation already exists, skipping") would otherwise go to stderr.
-  PQsetNoticeProcessor(
-      raw, [](void*, const char*) {}, nullptr);
+  // Notices ("relation already exists, skipping") would otherwise go to stderr; only WARNINGs
+  // are counted (see warnings()). The Connection never moves: it lives in its unique_ptr.
+  PQsetNoticeReceiver(
+      raw,
+      [](void* self, const pg_result* res) {
+        const char* sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+        if (sev != nullptr && std::string_view(sev) == "WARNING") {
+          ++static_cast<Connection*>(self)->warnings_;
+        }
+      },
+      c.get());
 
   const auto deadline = std::chrono::steady_clock::now() + opt.connect_timeout;
   PostgresPollingStatusType st = PGRES_POLLING_WRITING;  // what libpq documents before 1st poll

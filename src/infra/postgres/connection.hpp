@@ -88,6 +88,10 @@ class Connection {
   std::size_t prepared_count() const { return prepared_.size(); }
   // Marks the connection unusable so the pool discards it instead of reusing it.
   void poison() { broken_ = true; }
+  // WARNING notices received so far. A COMMIT whose wait for the synchronous standby was
+  // cancelled (a cancel request; statement_timeout does not cover that wait) succeeds with a
+  // WARNING: committed here, not known to be on the standby, so a failover may still lose it.
+  std::uint64_t warnings() const { return warnings_; }
 
  private:
   using Deadline = std::chrono::steady_clock::time_point;
@@ -117,6 +121,7 @@ class Connection {
   asio::posix::stream_descriptor socket_;
   asio::steady_timer timer_;
   bool broken_ = false;
+  std::uint64_t warnings_ = 0;
   std::chrono::milliseconds io_timeout_{0};
   Deadline request_deadline_ = Deadline::max();  // of the operation in progress
   std::uint64_t next_stmt_ = 0;

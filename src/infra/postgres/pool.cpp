@@ -142,14 +142,14 @@ asio::awaitable<tk::Result<Pool::Lease>> Pool::open_new() {
   auto r = co_await Connection::connect(ex_, copt_);
   if (!r.ok()) {
     ++counters_.connect_failures;
-    healthy_ = false;
+    reached(false);
     backoff_ = backoff_.count() == 0 ? opt_.reconnect_backoff_min
                                      : std::min(backoff_ * 2, opt_.reconnect_backoff_max);
     retry_at_ = Clock::now() + backoff_;
     give_back_slot();
     co_return std::move(r).error();
   }
-  healthy_ = true;
+  reached(true);
   backoff_ = {};
   retry_at_ = {};
   auto c = std::move(r).value();
@@ -247,11 +247,24 @@ asio::awaitable<tk::Result<Rows>> Pool::query(std::string_view sql, Params param
   // healthy() answers "can we reach the server": a statement timeout (also `unavailable`) on a
   // live connection does not count against it.
   if (r.ok()) {
-    healthy_ = true;
+    reached(true);
   } else if (lease.value()->broken()) {
-    healthy_ = false;
+    reached(false);
   }
   co_return r;
+}
+
+void Pool::reached(bool ok) {
+  if (ok) {
+    down_since_.reset();
+  } else if (!down_since_) {
+    down_since_ = Clock::now();
+  }
+}
+
+bool Pool::healthy() const {
+  if (!down_since_) return true;
+  return opt_.unhealthy_after.count() > 0 && Clock::now() - *down_since_ < opt_.unhealthy_after;
 }
 
 asio::awaitable<tk::Status> Pool::warm_up(int n) {

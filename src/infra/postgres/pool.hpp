@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,10 @@ struct PoolOptions {
   // then gets its 503 + Retry-After immediately instead of each request holding its client's
   // connection (and a coroutine) for the whole timeout only to be refused anyway.
   bool shed_when_late = true;
+  // healthy() turns false only once the server has been unreachable this long: a failover
+  // (the old primary gone, the new one not yet promoted) of a few seconds is not "down". 0: at
+  // the first failure.
+  std::chrono::milliseconds unhealthy_after{0};
 };
 
 struct PoolStats {
@@ -93,7 +98,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // leased connections are closed when returned.
   void close();
 
-  bool healthy() const { return healthy_; }  // last connect/query reached the server
+  // The server was reached by the last connect/query, or has been unreachable for less than
+  // unhealthy_after.
+  bool healthy() const;
   PoolStats stats() const;
   const PoolOptions& options() const { return opt_; }
   asio::any_io_executor get_executor() const { return ex_; }
@@ -121,7 +128,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
   std::list<Waiter*> waiters_;                     // FIFO
   int open_ = 0;
   int in_use_ = 0;
-  bool healthy_ = true;
+  void reached(bool ok);
+  // Since when connects/queries have failed to reach the server (none: the last one did).
+  std::optional<std::chrono::steady_clock::time_point> down_since_;
   bool closed_ = false;
   std::chrono::milliseconds backoff_{0};
   std::chrono::steady_clock::time_point retry_at_{};

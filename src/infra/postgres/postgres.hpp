@@ -4,5 +4,6 @@
 #include "infra/postgres/errors.hpp"
 #include "infra/postgres/migrate.hpp"
 #include "infra/postgres/pool.hpp"
+#include "infra/postgres/replica.hpp"
 #include "infra/postgres/rows.hpp"
 #include "infra/postgres/transaction.hpp"

@@ -32,7 +32,15 @@ asio::awaitable<tk::Status> commit(Connection& c) {
     co_return tk::Error{make_error_code(Errc::query_failed),
                         {{"pg", "transaction aborted by an earlier error; rolled back"}}};
   }
+  const auto warnings = c.warnings();
   auto s = co_await c.exec_script("COMMIT");
+  if (s.ok() && c.warnings() != warnings) {
+    // COMMIT's only warning inside a transaction: the wait for the synchronous standby was
+    // cancelled. Committed here but maybe not on the standby a failover would promote.
+    co_return tk::Error{
+        make_error_code(Errc::unavailable),
+        {{"pg", "commit not confirmed by the synchronous standby"}, {"commit", "unknown"}}};
+  }
   if (s.ok()) co_return s;
   if (c.broken()) {
     auto e = std::move(s).error();

@@ -1,4 +1,7 @@
 // The server goes away and comes back: calls fail fast meanwhile, the same pool recovers.
+#include <functional>
+#include <thread>
+
 #include "pg_test.hpp"
 
 namespace tk::pg::testing {
@@ -87,6 +90,67 @@ TEST_F(pgFault, ServerDownFailsFastThenSamePoolRecovers) {
   io_.run_for(10s);
   EXPECT_EQ(ok, 9);
   EXPECT_LE(pool->stats().open, 3);
+}
+
+// A COMMIT whose wait for the synchronous standby is cancelled (here by statement_timeout) is
+// answered with success and a WARNING: committed on this server only, so a failover could still
+// lose it. transaction() reports it as an unknown outcome, never as a plain success.
+TEST_F(pgFault, CommitNotConfirmedBySynchronousStandbyIsUnknown) {
+  struct Reset {
+    std::function<void()> undo;
+    ~Reset() { undo(); }
+  } reset{[this] {
+    try {
+      query("ALTER SYSTEM RESET synchronous_standby_names");
+      query("SELECT pg_reload_conf()");
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "could not reset synchronous_standby_names: " << e.what();
+    }
+  }};
+  query("ALTER SYSTEM SET synchronous_standby_names = 'nobody'");
+  query("SELECT pg_reload_conf()");
+  for (int i = 0; i < 100 && query("SHOW synchronous_standby_names").text(0, 0) != "nobody"; ++i) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(query("SHOW synchronous_standby_names").text(0, 0), "nobody");
+  query("CREATE TABLE IF NOT EXISTS sync_commit_probe (x int)");
+  auto pool = make_pool({.size = 1});
+  auto canceller = make_pool({.size = 1});
+  // The COMMIT waits for the (absent) standby; statement_timeout does not cover that wait, a
+  // cancel request does: PostgreSQL then answers COMMIT with a WARNING.
+  auto commit_once = [&] {
+    std::int64_t pid = 0;
+    asio::co_spawn(
+        io_,
+        [&]() -> asio::awaitable<void> {
+          asio::steady_timer t(io_, 500ms);
+          co_await t.async_wait(asio::use_awaitable);
+          if (pid != 0) (void)co_await canceller->query("SELECT pg_cancel_backend($1)", args(pid));
+        },
+        asio::detached);
+    return run([&]() -> asio::awaitable<tk::Status> {
+      co_return co_await transaction(*pool, [&](Connection& c) -> asio::awaitable<tk::Status> {
+        auto p = co_await c.query("SELECT pg_backend_pid()");
+        if (!p.ok()) co_return std::move(p).error();
+        pid = p.value().int64(0, 0);
+        // The fixture runs with synchronous_commit off; only a transaction that wrote WAL waits.
+        co_return co_await c.exec_script(
+            "SET LOCAL synchronous_commit = on; INSERT INTO sync_commit_probe VALUES (1)");
+      });
+    });
+  };
+  // Commits wait for a standby only once the checkpointer has applied the reload too, a moment
+  // after the sessions see the setting: until then a commit succeeds without waiting.
+  auto tx = commit_once();
+  for (int i = 0; i < 50 && tx.ok(); ++i) {
+    std::this_thread::sleep_for(100ms);
+    tx = commit_once();
+  }
+  ASSERT_FALSE(tx.ok());
+  EXPECT_EQ(tx.code(), Errc::unavailable) << describe(tx);
+  const auto* commit = tx.error().details.if_contains("commit");
+  ASSERT_NE(commit, nullptr) << describe(tx);
+  EXPECT_EQ(commit->as_string(), "unknown");
 }
 
 TEST_F(pgFault, ConnectionLostMidQueryIsUnavailableAndDiscarded) {

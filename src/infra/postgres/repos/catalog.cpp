@@ -138,13 +138,13 @@ Task<std::optional<domain::Account>> Accounts::find_by_id(std::string id) {
 // ---- Catalogue reads (read-only pool)
 
 Task<std::vector<domain::Event>> CatalogReader::list_events(Millis now) {
-  co_return co_await load_events(*pool_, std::nullopt, now);
+  co_return co_await load_events(pool(), std::nullopt, now);
 }
 
 Task<std::optional<domain::Event>> CatalogReader::get_event(std::string id, Millis now) {
   std::optional<std::vector<std::string>> ids(std::in_place);
   ids->push_back(std::move(id));
-  PG_TRY(auto v, co_await load_events(*pool_, ids, now));
+  PG_TRY(auto v, co_await load_events(pool(), ids, now));
   if (v.empty()) co_return std::optional<domain::Event>{};
   co_return std::optional<domain::Event>(std::move(v.front()));
 }
@@ -152,7 +152,7 @@ Task<std::optional<domain::Event>> CatalogReader::get_event(std::string id, Mill
 Task<std::vector<domain::Event>> CatalogReader::events_by_ids(std::vector<std::string> ids,
                                                               Millis now) {
   const std::optional<std::vector<std::string>> wanted(ids);
-  PG_TRY(auto v, co_await load_events(*pool_, wanted, now));
+  PG_TRY(auto v, co_await load_events(pool(), wanted, now));
   std::map<std::string, std::size_t> at;
   for (std::size_t i = 0; i < v.size(); ++i) at[v[i].id] = i;
   std::vector<domain::Event> out;
@@ -165,17 +165,18 @@ Task<std::vector<domain::Event>> CatalogReader::events_by_ids(std::vector<std::s
 }
 
 Task<std::optional<domain::Performance>> CatalogReader::get_performance(std::string id) {
-  co_return co_await load_performance(*pool_, id);
+  co_return co_await load_performance(pool(), id);
 }
 
 Task<std::optional<domain::Venue>> CatalogReader::get_venue(std::string id) {
-  PG_TRY(auto v, co_await pool_->query("SELECT id, name FROM venues WHERE id = $1", P(arg(id))));
+  pg::Pool& pool = this->pool();  // both reads from one server
+  PG_TRY(auto v, co_await pool.query("SELECT id, name FROM venues WHERE id = $1", P(arg(id))));
   if (v.empty()) co_return std::optional<domain::Venue>{};
   domain::Venue venue{std::string(v.text(0, 0)), std::string(v.text(0, 1)), {}};
   PG_TRY(auto s,
-         co_await pool_->query("SELECT id, section, row_label, number, grade FROM venue_seats "
-                               "WHERE venue_id = $1 ORDER BY ord",
-                               P(arg(id))));
+         co_await pool.query("SELECT id, section, row_label, number, grade FROM venue_seats "
+                             "WHERE venue_id = $1 ORDER BY ord",
+                             P(arg(id))));
   venue.seats.reserve(static_cast<std::size_t>(s.size()));
   for (int i = 0; i < s.size(); ++i) {
     venue.seats.push_back({std::string(s.text(i, 0)), std::string(s.text(i, 1)),

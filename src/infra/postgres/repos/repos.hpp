@@ -13,6 +13,7 @@
 #include "app/ports/tickets.hpp"
 #include "app/single_flight.hpp"
 #include "infra/postgres/pool.hpp"
+#include "infra/postgres/replica.hpp"
 
 namespace tk::pgrepo {
 
@@ -42,6 +43,10 @@ class Sessions final : public app::SessionRepo {
 class CatalogReader final : public app::CatalogReader {
  public:
   explicit CatalogReader(std::shared_ptr<pg::Pool> read_pool) : pool_(std::move(read_pool)) {}
+  // Reads on `replica` while `fresh` says so, on `primary` otherwise (stale or unreachable).
+  CatalogReader(std::shared_ptr<pg::Pool> replica, std::shared_ptr<pg::Pool> primary,
+                std::shared_ptr<const pg::ReplicaFreshness> fresh)
+      : pool_(std::move(replica)), primary_(std::move(primary)), fresh_(std::move(fresh)) {}
   app::Task<std::vector<domain::Event>> list_events(Millis now) override;
   app::Task<std::optional<domain::Event>> get_event(std::string id, Millis now) override;
   app::Task<std::optional<domain::Performance>> get_performance(std::string id) override;
@@ -50,7 +55,10 @@ class CatalogReader final : public app::CatalogReader {
                                                       Millis now) override;
 
  private:
-  std::shared_ptr<pg::Pool> pool_;
+  pg::Pool& pool() const { return fresh_ && !fresh_->fresh() ? *primary_ : *pool_; }
+
+  std::shared_ptr<pg::Pool> pool_, primary_;
+  std::shared_ptr<const pg::ReplicaFreshness> fresh_;
 };
 
 class CatalogWriter final : public app::CatalogWriter {
