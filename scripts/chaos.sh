@@ -18,6 +18,7 @@ for a in "$@"; do
   if [ "$a" = --record ]; then record=1; else args+=("$a"); fi
 done
 bash scripts/deps.sh
+log "building the test binary (build/test; about half an hour the first time)"
 bash scripts/build.sh test >/dev/null
 summary=$(mktemp /tmp/tk-chaos-summary-XXXX.json)
 trap 'rm -f "$summary"' EXIT
