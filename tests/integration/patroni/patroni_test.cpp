@@ -100,6 +100,15 @@ TEST_F(Patroni, CatalogueReadsUseTheReplicaOnlyWhileItIsFresh) {
 
   // The replica stops applying WAL (it still receives and confirms it: commits go on).
   ASSERT_TRUE(q(*replica, "SELECT pg_wal_replay_pause()").ok());
+  // A pause is a request: replay stops at its next record, so wait until it says "paused".
+  bool paused = false;
+  for (int i = 0; i < 100 && !paused; ++i) {
+    auto st = q(*replica, "SELECT pg_get_wal_replay_pause_state()");
+    ASSERT_TRUE(st.ok());
+    paused = st.value().text(0, 0) == "paused";
+    if (!paused) pause(50ms);
+  }
+  ASSERT_TRUE(paused) << "the replica did not pause its replay";
   struct Resume {
     Patroni* t;
     std::shared_ptr<Pool> p;
