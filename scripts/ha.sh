@@ -37,6 +37,39 @@ ha_tls() {
   rm -f "$d/server.csr"
 }
 
+# ha_error_json STATUS: the contract's error body for what the edge or the balancer answers
+# itself. A 502 or 504 cannot say whether the request took effect; a 503 means it was not sent.
+ha_error_json() {
+  local code msg
+  case $1 in
+    400) code=bad_request msg="The request could not be read." ;;
+    403) code=request_blocked msg="The request was blocked by the web application firewall." ;;
+    413) code=body_too_large msg="The request body is too large." ;;
+    431) code=headers_too_large msg="The request headers are too large." ;;
+    502) code=bad_gateway msg="The service did not answer; the request may not have taken effect." ;;
+    503) code=unavailable msg="No service process is available; try again shortly." ;;
+    504) code=gateway_timeout msg="The service did not answer in time; the request may not have taken effect." ;;
+    *) return 1 ;;
+  esac
+  printf '{"error":{"code":"%s","message":"%s"}}' "$code" "$msg"
+}
+
+# The edge's error pages: one internal location per status it answers itself (nginx reports an
+# oversized header line as 494, answered as the contract's 431).
+ha_nginx_error_pages() {
+  local st
+  for st in 400 403 413 431 502 504; do
+    if [ "$st" = 431 ]; then
+      printf '        error_page 494 =431 /_edge/431;\n'
+    else
+      printf '        error_page %s /_edge/%s;\n' "$st" "$st"
+    fi
+    printf '        location = /_edge/%s {\n            internal;\n            modsecurity off;\n' "$st"
+    printf '            default_type application/json;\n            return %s %s;\n        }\n' \
+      "$st" "'$(ha_error_json "$st")'"
+  done
+}
+
 # ha_haproxy_cfg FILE BIND_HOST BIND_PORT TLS_DIR STATE_DIR SERVER...
 # TLS_DIR `-`: plain HTTP/1.1 (a front on loopback only, e.g. run-local --pattern A --gateways 2).
 # SERVER is NAME=HOST:PORT/CHECK_PORT: a service process (pattern B) or gateway (pattern A) that
@@ -71,9 +104,9 @@ defaults
     timeout http-keep-alive 30s
     timeout queue 5s
     # The contract's error body for what the balancer answers itself.
-    http-error status 502 content-type application/json string '{"error":{"code":"bad_gateway","message":"The service did not answer; the request may not have taken effect."}}'
-    http-error status 503 content-type application/json hdr Retry-After 1 string '{"error":{"code":"unavailable","message":"No service process is available; try again shortly."}}'
-    http-error status 504 content-type application/json string '{"error":{"code":"gateway_timeout","message":"The service did not answer in time; the request may not have taken effect."}}'
+    http-error status 502 content-type application/json string '$(ha_error_json 502)'
+    http-error status 503 content-type application/json hdr Retry-After 1 string '$(ha_error_json 503)'
+    http-error status 504 content-type application/json string '$(ha_error_json 504)'
     # A request goes again to another process only when it is safe: the connection failed before
     # the request left, or the process died without answering a request that may be repeated
     # (a safe method, or one carrying an Idempotency-Key the service deduplicates by).
@@ -192,49 +225,7 @@ http {
         }
         # What the edge refuses itself gets the contract's JSON error body (URI error pages: a
         # named location cannot serve a request whose line did not parse).
-        error_page 400 /_edge/400;
-        error_page 403 /_edge/403;
-        error_page 413 /_edge/413;
-        error_page 494 =431 /_edge/431;
-        error_page 502 /_edge/502;
-        error_page 504 /_edge/504;
-        location = /_edge/400 {
-            internal;
-            modsecurity off;
-            default_type application/json;
-            return 400 '{"error":{"code":"bad_request","message":"The request could not be read."}}';
-        }
-        location = /_edge/403 {
-            internal;
-            modsecurity off;
-            default_type application/json;
-            return 403 '{"error":{"code":"request_blocked","message":"The request was blocked by the web application firewall."}}';
-        }
-        location = /_edge/413 {
-            internal;
-            modsecurity off;
-            default_type application/json;
-            return 413 '{"error":{"code":"body_too_large","message":"The request body is too large."}}';
-        }
-        location = /_edge/431 {
-            internal;
-            modsecurity off;
-            default_type application/json;
-            return 431 '{"error":{"code":"headers_too_large","message":"The request headers are too large."}}';
-        }
-        # The balancer did not answer: the request may or may not have reached a process.
-        location = /_edge/502 {
-            internal;
-            modsecurity off;
-            default_type application/json;
-            return 502 '{"error":{"code":"bad_gateway","message":"The service did not answer; the request may not have taken effect."}}';
-        }
-        location = /_edge/504 {
-            internal;
-            modsecurity off;
-            default_type application/json;
-            return 504 '{"error":{"code":"gateway_timeout","message":"The service did not answer in time; the request may not have taken effect."}}';
-        }
+$(ha_nginx_error_pages)
         # The public catalogue, cached for as long as the service's Cache-Control allows (a few
         # seconds); never a request that carries credentials. One request per key fills the
         # cache while the others wait, and a stale copy answers while the balancer cannot.
