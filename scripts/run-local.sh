@@ -178,7 +178,12 @@ else
     start_role "api-$i" api "$port" "$ops" TICKETING_TRUSTED_PROXIES=127.0.0.1
     upstreams+="${upstreams:+,}127.0.0.1:$port"
   done
-  if [ "$HA" = 1 ]; then
+  if [ "$HA" = 0 ] && [ "$GATEWAY_COUNT" = 1 ]; then
+    start_role gateway-1 gateway "$TICKETING_HTTP_PORT" 9291 TICKETING_GATEWAY_UPSTREAMS="$upstreams"
+    log "gateway on $BASE in front of $API_COUNT API processes"
+  else
+    # Several gateways (or the HA front): HAProxy only spreads connections; the limits, polls and
+    # forwarding are the gateways' (their rate limits are shared through Redis).
     for i in $(seq "$GATEWAY_COUNT"); do
       port=$((8180 + i)) ops=$((9290 + i))
       port_busy "$port" && die "port $port (gateway-$i) is in use; stop what holds it"
@@ -186,22 +191,11 @@ else
         "${BEHIND_LB[@]}"
       lb_servers+=("gateway-$i=127.0.0.1:$port/$ops")
     done
-  elif [ "$GATEWAY_COUNT" = 1 ]; then
-    start_role gateway-1 gateway "$TICKETING_HTTP_PORT" 9291 TICKETING_GATEWAY_UPSTREAMS="$upstreams"
-    log "gateway on $BASE in front of $API_COUNT API processes"
-  else
-    # Several gateways: HAProxy only spreads connections; the limits, polls and forwarding are
-    # the gateways' (their rate limits are shared through Redis).
-    servers=()
-    for i in $(seq "$GATEWAY_COUNT"); do
-      port=$((8180 + i)) ops=$((9290 + i))
-      port_busy "$port" && die "port $port (gateway-$i) is in use; stop what holds it"
-      start_role "gateway-$i" gateway "$port" "$ops" TICKETING_GATEWAY_UPSTREAMS="$upstreams" \
-        "${BEHIND_LB[@]}"
-      servers+=("gateway-$i=127.0.0.1:$port/$ops")
-    done
+  fi
+  if [ "$HA" = 0 ] && [ "$GATEWAY_COUNT" -gt 1 ]; then
+    # Without --ha: a plain HTTP front on loopback in the service's place.
     ha_haproxy_cfg "$TK_PA_DIR/front.cfg" "$TICKETING_HTTP_HOST" "$TICKETING_HTTP_PORT" - "$TK_PA_DIR" \
-      "${servers[@]}" || die "haproxy rejected $TK_PA_DIR/front.cfg"
+      "${lb_servers[@]}" || die "haproxy rejected $TK_PA_DIR/front.cfg"
     ha_haproxy_start "$TK_PA_DIR/front.cfg" "$TK_PA_DIR"
     mv "$TK_PA_DIR/haproxy.pid" "$TK_PA_DIR/front.pid"
     wait_ready "$(cat "$TK_PA_DIR/front.pid")" "$BASE/readyz" "$TK_PA_DIR/haproxy.log"
