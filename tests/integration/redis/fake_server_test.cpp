@@ -1,5 +1,7 @@
 // Client behaviour against a scripted fake server, for server states a real Redis cannot be held
 // in on demand (-LOADING after a restart, garbage on the wire).
+#include "fake_server.hpp"
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -10,67 +12,6 @@ namespace tk::redis::testing {
 namespace {
 
 using tcp = asio::ip::tcp;
-
-// Accepts on an ephemeral loopback port and answers every chunk it reads with `answer`.
-// The acceptor, the sockets and the script live in a shared state that the accept and serve
-// coroutines keep alive: a read that completed just before the fake went away is still handled
-// after its destructor, and must not touch freed memory.
-class FakeRedis {
-  struct State {
-    explicit State(asio::any_io_executor ex)
-        : acceptor(ex, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
-    tcp::acceptor acceptor;
-    std::vector<std::shared_ptr<tcp::socket>> sockets;
-    std::string answer = "+PONG\r\n";
-    int connections = 0;
-    bool closed = false;
-  };
-
- public:
-  explicit FakeRedis(asio::any_io_executor ex) : st_(std::make_shared<State>(ex)) {
-    asio::co_spawn(ex, accept(st_), asio::detached);
-  }
-  ~FakeRedis() {
-    st_->closed = true;
-    boost::system::error_code ignored;
-    st_->acceptor.close(ignored);
-    for (auto& s : st_->sockets) s->close(ignored);
-  }
-  FakeRedis(const FakeRedis&) = delete;
-  FakeRedis& operator=(const FakeRedis&) = delete;
-  std::uint16_t port() const { return st_->acceptor.local_endpoint().port(); }
-
- private:
-  std::shared_ptr<State> st_;
-
- public:
-  std::string& answer = st_->answer;
-  int& connections = st_->connections;
-
- private:
-  static asio::awaitable<void> accept(std::shared_ptr<State> st) {
-    for (;;) {
-      auto [ec, s] = co_await st->acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
-      if (ec || st->closed) co_return;
-      ++st->connections;
-      auto sock = std::make_shared<tcp::socket>(std::move(s));
-      st->sockets.push_back(sock);
-      asio::co_spawn(st->acceptor.get_executor(), serve(st, sock), asio::detached);
-    }
-  }
-  static asio::awaitable<void> serve(std::shared_ptr<State> st, std::shared_ptr<tcp::socket> s) {
-    std::vector<char> buf(4096);
-    for (;;) {
-      auto [ec, n] =
-          co_await s->async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
-      if (ec || st->closed) co_return;
-      std::string a = st->answer;
-      auto [wec, wn] =
-          co_await asio::async_write(*s, asio::buffer(a), asio::as_tuple(asio::use_awaitable));
-      if (wec || st->closed) co_return;
-    }
-  }
-};
 
 TEST(RedisClientFake, LoadingServerIsUnavailableAndGarbageDropsTheConnection) {
   run([]() -> asio::awaitable<void> {

@@ -84,18 +84,21 @@ void run(Body body, std::chrono::milliseconds limit = 10s) {
   EXPECT_TRUE(io.stopped()) << "work left after the body: a client did not shut down";
 }
 
-// Runs tests/support/servers.sh CMD on another thread so the I/O thread keeps running.
-inline asio::awaitable<void> servers(std::string cmd) {
+// Runs `f` (blocking: a fixture switch) on a thread of its own while the I/O thread keeps
+// running; resumes with its result, or rethrows what it threw.
+template <typename T, typename F>
+asio::awaitable<T> off_io_thread(F f) {
+  T out{};
   std::exception_ptr err;
   co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
       // Captures only references: GCC 12 destroys non-trivial captures of an initiation lambda
       // twice inside use_awaitable's coroutine.
-      [&err, &cmd](auto handler) {
-        std::thread([h = std::move(handler), cmd, &err]() mutable {
+      [&err, &f, &out](auto handler) {
+        std::thread([h = std::move(handler), &f, &err, &out]() mutable {
           auto ex = asio::get_associated_executor(h);
           auto work = asio::prefer(ex, asio::execution::outstanding_work.tracked);
           try {
-            tk::test::servers(cmd);
+            out = f();
           } catch (...) {
             err = std::current_exception();
           }
@@ -104,6 +107,16 @@ inline asio::awaitable<void> servers(std::string cmd) {
       },
       asio::use_awaitable);
   if (err) std::rethrow_exception(err);
+  co_return out;
+}
+
+// Runs tests/support/servers.sh CMD on another thread so the I/O thread keeps running.
+inline asio::awaitable<void> servers(std::string cmd) {
+  auto run = [&cmd] {  // a named local: no temporaries inside co_await (GCC 12)
+    tk::test::servers(cmd);
+    return true;
+  };
+  co_await off_io_thread<bool>(run);
 }
 
 inline asio::awaitable<void> sleep(std::chrono::milliseconds d) {

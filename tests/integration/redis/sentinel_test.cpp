@@ -3,6 +3,7 @@
 // a replica a sentinel still names, and fail fast when no sentinel answers.
 #include <cstdio>
 
+#include "fake_server.hpp"
 #include "redis_test_util.hpp"
 
 namespace tk::redis::testing {
@@ -36,24 +37,8 @@ int primary_port() { return std::stoi(tk::test::servers_output("sentinel-primary
 
 // Runs a fixture switch that prints a port (sentinel-kill-primary...) off the I/O thread.
 asio::awaitable<int> switch_to_new_primary(std::string cmd) {
-  std::string out;
-  std::exception_ptr err;
-  co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
-      // Captures only references (GCC 12, see servers() in redis_test_util.hpp).
-      [&err, &cmd, &out](auto handler) {
-        std::thread([h = std::move(handler), &cmd, &err, &out]() mutable {
-          auto ex = asio::get_associated_executor(h);
-          auto work = asio::prefer(ex, asio::execution::outstanding_work.tracked);
-          try {
-            out = tk::test::servers_output(cmd);
-          } catch (...) {
-            err = std::current_exception();
-          }
-          asio::post(work, std::move(h));
-        }).detach();
-      },
-      asio::use_awaitable);
-  if (err) std::rethrow_exception(err);
+  auto run = [&cmd] { return tk::test::servers_output(cmd); };
+  const std::string out = co_await off_io_thread<std::string>(run);
   co_return std::stoi(out);
 }
 
@@ -135,68 +120,6 @@ TEST_F(RedisSentinel, DemotedPrimaryAnswersReadonlyAsUnavailableAndTheClientMove
       60s);
 }
 
-// Accepts on an ephemeral loopback port and answers every chunk it reads with `answer` (empty:
-// never answers). Shared state outlives the object, as in fake_server_test.cpp.
-class FakeSentinel {
-  struct State {
-    explicit State(asio::any_io_executor ex)
-        : acceptor(ex, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
-    tcp::acceptor acceptor;
-    std::vector<std::shared_ptr<tcp::socket>> sockets;
-    std::string answer;
-    int connections = 0;
-    bool closed = false;
-  };
-
- public:
-  explicit FakeSentinel(asio::any_io_executor ex) : st_(std::make_shared<State>(ex)) {
-    asio::co_spawn(ex, accept(st_), asio::detached);
-  }
-  ~FakeSentinel() {
-    st_->closed = true;
-    boost::system::error_code ignored;
-    st_->acceptor.close(ignored);
-    for (auto& s : st_->sockets) s->close(ignored);
-  }
-  FakeSentinel(const FakeSentinel&) = delete;
-  FakeSentinel& operator=(const FakeSentinel&) = delete;
-  std::uint16_t port() const { return st_->acceptor.local_endpoint().port(); }
-  // PING, then SENTINEL get-master-addr-by-name: both come in the handshake's one write.
-  void name_primary(int port) {
-    const std::string p = std::to_string(port);
-    st_->answer =
-        "+PONG\r\n*2\r\n$9\r\n127.0.0.1\r\n$" + std::to_string(p.size()) + "\r\n" + p + "\r\n";
-  }
-  int connections() const { return st_->connections; }
-
- private:
-  std::shared_ptr<State> st_;
-
-  static asio::awaitable<void> accept(std::shared_ptr<State> st) {
-    for (;;) {
-      auto [ec, s] = co_await st->acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
-      if (ec || st->closed) co_return;
-      ++st->connections;
-      auto sock = std::make_shared<tcp::socket>(std::move(s));
-      st->sockets.push_back(sock);
-      asio::co_spawn(st->acceptor.get_executor(), serve(st, sock), asio::detached);
-    }
-  }
-  static asio::awaitable<void> serve(std::shared_ptr<State> st, std::shared_ptr<tcp::socket> s) {
-    std::vector<char> buf(4096);
-    for (;;) {
-      auto [ec, n] =
-          co_await s->async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
-      if (ec || st->closed) co_return;
-      if (st->answer.empty()) continue;
-      std::string a = st->answer;
-      auto [wec, wn] =
-          co_await asio::async_write(*s, asio::buffer(a), asio::as_tuple(asio::use_awaitable));
-      if (wec || st->closed) co_return;
-    }
-  }
-};
-
 // A sentinel that has not noticed a demotion yet names a replica: the ROLE check keeps the
 // client off it (writes would fail, reads could be stale) until a sentinel names the primary.
 TEST_F(RedisSentinel, ReplicaNamedByASentinelIsNotConnected) {
@@ -208,19 +131,20 @@ TEST_F(RedisSentinel, ReplicaNamedByASentinelIsNotConnected) {
         const auto comma = nodes.find(',');
         const int a = std::stoi(nodes.substr(0, comma)), b = std::stoi(nodes.substr(comma + 1));
         const int replica = a == primary ? b : a;
-        FakeSentinel fake(ex);
-        fake.name_primary(replica);
+        FakeRedis fake(ex);
+        fake.answer.clear();  // a sentinel that answers nothing until told
+        fake.answer = sentinel_names_primary(replica);
         Endpoint ep = sentinel_endpoint();
         ep.sentinels = {HostPort{"127.0.0.1", fake.port()}};
         auto c = Client::create(ex, ep, fast_options());
         StopOnExit<Client> stop{c};
         c->start();
-        CO_ASSERT(co_await wait_until([&] { return fake.connections() >= 3; }, 5s));
+        CO_ASSERT(co_await wait_until([&] { return fake.connections >= 3; }, 5s));
         EXPECT_FALSE(c->connected());
         EXPECT_EQ((co_await c->exec("SET", "tk:sentinel:k", "z")).code(), Errc::unavailable);
         EXPECT_NE(c->last_error().find("not a primary"), std::string::npos) << c->last_error();
 
-        fake.name_primary(primary);
+        fake.answer = sentinel_names_primary(primary);
         CO_ASSERT(co_await wait_until([&] { return c->connected(); }, 5s));
         EXPECT_EQ(c->node().port, primary);
         EXPECT_TRUE((co_await c->exec("SET", "tk:sentinel:k", "z")).ok());
@@ -239,7 +163,8 @@ TEST_F(RedisSentinel, UnreachableSentinelsFailFastAndTheNextOneIsAsked) {
           tcp::acceptor a(ex, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
           refused_port = a.local_endpoint().port();
         }  // closed: connections to it are refused
-        FakeSentinel silent(ex);
+        FakeRedis silent(ex);
+        silent.answer.clear();  // accepts, never answers
         Endpoint ep = sentinel_endpoint();
         const auto working = ep.sentinels;
         ep.sentinels = {HostPort{"127.0.0.1", refused_port}, HostPort{"127.0.0.1", silent.port()}};
@@ -251,7 +176,7 @@ TEST_F(RedisSentinel, UnreachableSentinelsFailFastAndTheNextOneIsAsked) {
         sub->start();
         // A whole connect attempt over: both sentinels asked (the subscriber asks them too).
         CO_ASSERT(co_await wait_until(
-            [&] { return silent.connections() >= 2 && !c->last_error().empty(); }, 5s));
+            [&] { return silent.connections >= 2 && !c->last_error().empty(); }, 5s));
         EXPECT_FALSE(c->connected());
         EXPECT_FALSE(sub->connected());
         const auto t0 = std::chrono::steady_clock::now();
