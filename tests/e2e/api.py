@@ -25,3 +25,23 @@ def make_call(base):
 def psql(url, sql):
     return subprocess.run(["psql", url, "-At", "-c", sql], capture_output=True, text=True,
                           check=True).stdout.strip()
+
+
+class Checks:
+    """The named checks of a black-box test: `check(name, ok, detail)` prints a failure as it
+    comes; `check.finish()` prints the count and exits non-zero when one failed."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def __call__(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print(f"FAIL: {name} {detail}"[:2000])
+
+    def finish(self):
+        import sys
+        print(f"{self.passed} passed, {self.failed} failed")
+        sys.exit(1 if self.failed else 0)

@@ -12,16 +12,7 @@ import api
 
 EDGE, LB, ADMIN, STATE = sys.argv[1:5]
 edge, lb = api.make_call(EDGE), api.make_call(LB)
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {name} {detail}"[:1500])
+check = api.Checks()
 
 
 def curl(*args):
@@ -128,5 +119,4 @@ check("the drained gateway exited", exited)
 bad = [x for x in results if x != 200]
 check("no request failed while a gateway drained", len(results) > 50 and not bad,
       f"{len(results)} requests, failures {bad[:5]}")
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish()

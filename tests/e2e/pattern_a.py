@@ -18,16 +18,7 @@ def call(method, path, body=None, headers=None):
     s, b, _ = call3(method, path, body, headers)
     return s, b, None
 
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {name} {detail}")
+check = api.Checks()
 
 
 def get_json(url):
@@ -187,5 +178,4 @@ health = [l for l in gm.splitlines() if l.startswith("gateway_upstream_healthy{"
 check("the killed process marked down by the health checks", any(l.endswith(" 0") for l in health),
       health)
 print(f"acknowledged {len(acked)}, not acknowledged {len(errors)}, reads {reads[0]}")
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish()

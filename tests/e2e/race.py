@@ -7,6 +7,7 @@ Usage: race.py BASE_URL ADMIN_TOKEN PG_URL REDIS_PORT BUYERS SEATS [flush | fail
 import os, random, subprocess, sys, threading, time
 
 import api
+import invariants
 from concurrent.futures import ThreadPoolExecutor
 
 BASE, ADMIN, PG, REDIS_PORT = sys.argv[1:5]
@@ -47,8 +48,7 @@ check("performance", s == 201, p)
 PERF = p["id"]
 call("PATCH", f"/v1/admin/performances/{PERF}", {"status": "on_sale"}, A)
 
-paid_orders = []
-answered_seats = {}  # seat id -> order ids whose payment answered 200 with a ticket for it
+paid_orders = {}  # order id -> seat ids of the tickets its 200 answer named
 reader = {}          # an admitted buyer's e-mail and access token, for the final seat-map read
 lock = threading.Lock()
 flushed = threading.Event()
@@ -125,9 +125,7 @@ def buyer(i):
             break
         if s == 200:
             with lock:
-                paid_orders.append(o["id"])
-                for t in r.get("tickets", []):
-                    answered_seats.setdefault(t["seat_id"], []).append(o["id"])
+                paid_orders[o["id"]] = [t["seat_id"] for t in r.get("tickets", [])]
             return
 
 def flusher():
@@ -164,29 +162,10 @@ if FAILOVER:
     check("the failover came before the last seat was paid", failed_over.get("paid", SEATS) < SEATS,
           failed_over)
 
+for name, ok, detail in invariants.sale_checks(PG, PERF, SEATS, paid_orders):
+    check(name, ok, detail)
 tickets = int(psql(f"SELECT count(*) FROM tickets WHERE performance_id = '{PERF}'"))
-# The database's unique index stops a second ticket row for a seat before any check could see
-# it, so "no seat twice" is judged from what buyers were told: no seat in two answers that said
-# "paid", and every such answer backed by PostgreSQL's ticket for that seat and order.
-db_owner = dict(l.split("|") for l in psql(
-    f"SELECT seat_id || '|' || order_id FROM tickets WHERE performance_id = '{PERF}'").splitlines() if l)
-twice = {seat: orders for seat, orders in answered_seats.items() if len(orders) > 1}
-unbacked = {seat: orders[0] for seat, orders in answered_seats.items() if db_owner.get(seat) != orders[0]}
-sold_rows = int(psql(f"SELECT count(*) FROM performance_seats WHERE performance_id = '{PERF}' AND state = 'sold'"))
-paid = int(psql(f"SELECT count(*) FROM orders WHERE performance_id = '{PERF}' AND status = 'paid'"))
-check("every seat sold", tickets == SEATS, f"{tickets} tickets for {SEATS} seats")
-check("no seat in two paid answers", not twice, twice)
-check("every paid answer backed by its ticket row", not unbacked, unbacked)
-check("every ticket row answered to a buyer", len(answered_seats) == tickets,
-      f"{len(answered_seats)} seats answered, {tickets} ticket rows")
-check("fence rows agree", sold_rows == tickets, f"{sold_rows} sold rows")
-check("paid orders seen by clients", paid == len(paid_orders), f"{paid} in db, {len(paid_orders)} answered 200")
-bad = psql(f"""SELECT count(*) FROM orders o WHERE o.performance_id = '{PERF}' AND o.status = 'paid' AND
-  (SELECT count(*) FROM provider_charges c WHERE c.order_ref = o.id AND c.status = 'charged') <> 1""")
-check("one charge per paid order", bad == "0", bad)
-orphan = psql(f"""SELECT count(*) FROM provider_charges c JOIN orders o ON o.id = c.order_ref WHERE
-  o.performance_id = '{PERF}' AND c.status = 'charged' AND o.status <> 'paid'""")
-check("no charge without a paid order or a void", orphan == "0", orphan)
+paid = len(paid_orders)
 s, st, _ = call("GET", f"/v1/admin/performances/{PERF}/stats", None, A)
 seats = st.get("seats", {})
 if FAILOVER:

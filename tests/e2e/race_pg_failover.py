@@ -8,6 +8,7 @@ Usage: race_pg_failover.py BASE_URL ADMIN_TOKEN PG_URL SERVERS_SH PATRONI_DIR BU
 import random, subprocess, sys, threading, time
 
 import api
+import invariants
 from concurrent.futures import ThreadPoolExecutor
 
 BASE, ADMIN, PG, SERVERS_SH, PATRONI_DIR = sys.argv[1:6]
@@ -64,7 +65,6 @@ PERF = p["id"]
 admin("PATCH", f"/v1/admin/performances/{PERF}", {"status": "on_sale"})
 
 paid_orders = {}     # order id -> seat ids of the tickets in its 200 answer
-answered_seats = {}  # seat id -> order ids whose payment answered 200 with a ticket for it
 paid_before_kill = []
 lock = threading.Lock()
 killed = threading.Event()
@@ -165,8 +165,6 @@ def buyer(i):
                 paid_orders[o["id"]] = [t["seat_id"] for t in r.get("tickets", [])]
                 if not killed.is_set():
                     paid_before_kill.append(o["id"])
-                for t in r.get("tickets", []):
-                    answered_seats.setdefault(t["seat_id"], []).append(o["id"])
             return
 
 
@@ -190,32 +188,10 @@ check("the primary was killed mid-sale", killed.is_set() and kill_result.get("rc
 check("payments answered 200 before the kill", len(paid_before_kill) > 0, kill_result)
 print("failover:", kill_result)
 
+for name, ok, detail in invariants.sale_checks(PG, PERF, SEATS, paid_orders):
+    check(name, ok, detail)
 tickets = int(psql(f"SELECT count(*) FROM tickets WHERE performance_id = '{PERF}'"))
-db_tickets = {}
-for l in psql(f"SELECT order_id || '|' || seat_id FROM tickets WHERE performance_id = '{PERF}'").splitlines():
-    if l:
-        o, seat = l.split("|")
-        db_tickets.setdefault(o, set()).add(seat)
-status = dict(l.split("|") for l in psql(
-    f"SELECT id || '|' || status FROM orders WHERE performance_id = '{PERF}'").splitlines() if l)
-lost = {o: status.get(o) for o in paid_orders if status.get(o) != "paid"}
-check("every payment answered 200 is a paid order", not lost, lost)
-no_tickets = {o: sorted(seats) for o, seats in paid_orders.items()
-              if db_tickets.get(o, set()) != set(seats)}
-check("every payment answered 200 has its tickets", not no_tickets, no_tickets)
-twice = {seat: orders for seat, orders in answered_seats.items() if len(orders) > 1}
-check("no seat in two paid answers", not twice, twice)
-paid = int(psql(f"SELECT count(*) FROM orders WHERE performance_id = '{PERF}' AND status = 'paid'"))
-check("paid orders are those answered 200", paid == len(paid_orders), f"{paid} in db, {len(paid_orders)} answered 200")
-check("every seat sold", tickets == SEATS, f"{tickets} tickets for {SEATS} seats")
-sold_rows = int(psql(f"SELECT count(*) FROM performance_seats WHERE performance_id = '{PERF}' AND state = 'sold'"))
-check("fence rows agree", sold_rows == tickets, f"{sold_rows} sold rows")
-bad = psql(f"""SELECT count(*) FROM orders o WHERE o.performance_id = '{PERF}' AND o.status = 'paid' AND
-  (SELECT count(*) FROM provider_charges c WHERE c.order_ref = o.id AND c.status = 'charged') <> 1""")
-check("exactly one charge per paid order", bad == "0", bad)
-orphan = psql(f"""SELECT count(*) FROM provider_charges c JOIN orders o ON o.id = c.order_ref WHERE
-  o.performance_id = '{PERF}' AND c.status = 'charged' AND o.status <> 'paid'""")
-check("no charge without a paid order", orphan == "0", orphan)
+paid = len(paid_orders)
 for f in failures:
     print("FAIL:", f)
 print(f"pg failover race: {BUYERS} buyers, {SEATS} seats: {tickets} sold, {paid} paid orders, "

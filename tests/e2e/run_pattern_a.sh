@@ -11,7 +11,6 @@ set -uo pipefail
 bin=${1:?service binary}; envfile=${2:?servers env}; rmqenv=${3:?rabbitmq env}
 here=$(cd "$(dirname "$0")" && pwd)
 set -a; . "$envfile"; . "$rmqenv"; set +a
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 dir=$(mktemp -d /tmp/tk-pattern-a-XXXX)
 pids=()
 cleanup() {
@@ -20,27 +19,10 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
-export TICKETING_HTTP_HOST=127.0.0.1 TICKETING_THREADS=2 \
-  TICKETING_SECRET=e2e-secret-0123456789abcdef0123456789abcdef TICKETING_ADMIN_TOKEN=e2e-admin \
-  TICKETING_ARGON2_OPSLIMIT=1 TICKETING_ARGON2_MEMLIMIT_KIB=8192 TICKETING_ARGON2_PER_ADDRESS=256 \
-  TICKETING_ARGON2_QUEUE=256 TICKETING_RATE_PER_ADDRESS=0 TICKETING_SIGNUPS_PER_MINUTE=100000 \
-  TICKETING_ACCESS_LOG=0 TICKETING_DRAIN_DELAY_MS=200
-wait_ready() {  # url pid log
-  for _ in $(seq 150); do
-    curl -sf "$1" >/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || { echo "process died"; cat "$3"; exit 1; }
-    sleep 0.2
-  done
-  echo "not ready: $1"; cat "$3"; exit 1
-}
-start() {  # name role port ops [VAR=VALUE...]
-  local name=$1 role=$2 port=$3 ops=$4; shift 4
-  env TICKETING_ROLE="$role" TICKETING_HTTP_PORT="$port" TICKETING_OPS_PORT="$ops" "$@" \
-    "$bin" >>"$dir/$name.log" 2>&1 &
-  pids+=($!)
-  echo $! >"$dir/$name.pid"
-  wait_ready "http://127.0.0.1:$ops/readyz" $! "$dir/$name.log"
-}
+# shellcheck source=tests/e2e/roles.sh
+. "$here/roles.sh"
+e2e_settings
+export TICKETING_RATE_PER_ADDRESS=0 TICKETING_SIGNUPS_PER_MINUTE=100000 TICKETING_DRAIN_DELAY_MS=200
 worker_port=$(free_port) worker_ops=$(free_port)
 start worker worker "$worker_port" "$worker_ops"
 api_ports=() api_ops=()
