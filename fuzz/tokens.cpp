@@ -122,6 +122,19 @@ std::string field(FuzzedDataProvider& in, std::size_t max) {
 }
 
 // A genuine token built from the input; `now` is set so that expiring kinds are still valid.
+
+// An expiring token decodes to itself before its expiry and as `expired` from then on; past it,
+// `now` moves back before the expiry so the edits tried on the token are judged on a live one.
+template <typename R, typename T>
+void check_expiring(const R& back, const T& t, tk::Millis& now) {
+  if (now < t.expires_at) {
+    FUZZ_CHECK(back.value() == t);
+  } else {
+    FUZZ_CHECK(!back && back.error().code == crypto::Errc::expired);
+    now = t.expires_at - 1;
+  }
+}
+
 std::string make_token(FuzzedDataProvider& in, tk::Millis& now) {
   const auto& k = keys();
   now = in.ConsumeIntegral<tk::Millis>();
@@ -137,25 +150,13 @@ std::string make_token(FuzzedDataProvider& in, tk::Millis& now) {
       crypto::AccessToken t{field(in, 300), field(in, 300), in.ConsumeIntegral<std::int64_t>(),
                             expiry(in)};
       auto text = crypto::encode(k.signer, t);
-      auto back = crypto::decode_access_token(k.signer, text, now);
-      if (now < t.expires_at) {
-        FUZZ_CHECK(back.value() == t);
-      } else {
-        FUZZ_CHECK(!back && back.error().code == crypto::Errc::expired);
-        now = t.expires_at - 1;
-      }
+      check_expiring(crypto::decode_access_token(k.signer, text, now), t, now);
       return text;
     }
     case 2: {
       crypto::DoorToken t{field(in, 300), expiry(in)};
       auto text = crypto::encode(k.signer, t);
-      auto back = crypto::decode_door_token(k.signer, text, now);
-      if (now < t.expires_at) {
-        FUZZ_CHECK(back.value() == t);
-      } else {
-        FUZZ_CHECK(!back && back.error().code == crypto::Errc::expired);
-        now = t.expires_at - 1;
-      }
+      check_expiring(crypto::decode_door_token(k.signer, text, now), t, now);
       return text;
     }
     case 3: {
