@@ -272,6 +272,7 @@ ha_admin() {
   python3 - "$sock" "$*" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)  # a balancer that stopped answering its admin socket fails the call
 s.connect(sys.argv[1])
 s.sendall(sys.argv[2].encode() + b"\n")
 out = b""
