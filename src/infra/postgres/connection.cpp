@@ -71,6 +71,7 @@ asio::awaitable<tk::Result<std::unique_ptr<Connection>>> Connection::connect(
     co_return tk::Error{make_error_code(Errc::unavailable), {{"pg", "out of memory"}}};
   }
   std::unique_ptr<Connection> c(new Connection(ex, raw));
+  c->writer_ = !opt.read_only;
   if (PQstatus(raw) == CONNECTION_BAD) co_return c->fail_connection("connect");
   // Notices ("relation already exists, skipping") would otherwise go to stderr; only WARNINGs
   // are counted (see warnings()). The Connection never moves: it lives in its unique_ptr.
@@ -171,6 +172,13 @@ tk::Error Connection::error_from(pg_result* res) {
   const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
   Errc e = state != nullptr ? errc_from_sqlstate(state) : Errc::query_failed;
   if (PQstatus(conn_) != CONNECTION_OK) {
+    broken_ = true;
+    e = Errc::unavailable;
+  }
+  if (e == Errc::read_only && writer_) {
+    // A connection meant for writes reached a node that refuses them: a demoted primary back as a
+    // replica, or a single-host URL after a failover. Dropped, so the next connect looks for a
+    // writable node (target_session_attrs=read-write); meanwhile the database is unavailable.
     broken_ = true;
     e = Errc::unavailable;
   }

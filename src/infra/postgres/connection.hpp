@@ -121,6 +121,7 @@ class Connection {
   asio::posix::stream_descriptor socket_;
   asio::steady_timer timer_;
   bool broken_ = false;
+  bool writer_ = false;  // not read_only: a read-only refusal means it lost its primary
   std::uint64_t warnings_ = 0;
   std::chrono::milliseconds io_timeout_{0};
   Deadline request_deadline_ = Deadline::max();  // of the operation in progress

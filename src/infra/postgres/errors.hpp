@@ -15,7 +15,7 @@ enum class Errc {
   serialization_failure,  // 40001 (retryable)
   deadlock,               // 40P01 (retryable)
   query_failed,           // any other server or protocol error
-  read_only,              // 25006: write attempted through a read-only pool/transaction
+  read_only,              // 25006 on a read-only pool (on a writer's connection: unavailable)
   bad_migration,          // migration files unreadable/misnamed or an applied file was changed
   // The request's deadline (common/deadline.hpp) passed: before the call was sent, while it
   // waited for a pooled connection, or while it ran (the connection is then discarded: its

@@ -228,6 +228,33 @@ TEST_F(pgConnection, ReadOnlyPoolRefusesWrites) {
   EXPECT_EQ(sel.value().int64(0, 0), 0);
 }
 
+// A writer's connection that meets a read-only refusal is on a node that is no longer the primary
+// (a failed-over primary back as a replica refuses writes with 25006 on a live connection): the
+// write is `unavailable` (503, retried later), the connection is dropped so the pool connects
+// afresh, and the pool counts as not reaching the database.
+TEST_F(pgConnection, AReadOnlyRefusalOnAWriterDropsTheConnectionAsUnavailable) {
+  script("DROP TABLE IF EXISTS it_pg_demoted; CREATE TABLE it_pg_demoted (id int)");
+  auto pool = make_pool({.size = 1});
+  auto ins = run([&]() -> asio::awaitable<tk::Status> {
+    co_return co_await transaction(*pool, [](Connection& c) -> asio::awaitable<tk::Status> {
+      // What a standby does to every transaction, in one: the session can no longer write.
+      auto set = co_await c.query("SET TRANSACTION READ ONLY");
+      if (!set.ok()) co_return std::move(set).error();
+      auto r = co_await c.query("INSERT INTO it_pg_demoted VALUES (1)");
+      if (!r.ok()) co_return std::move(r).error();
+      co_return tk::Status{};
+    });
+  });
+  ASSERT_FALSE(ins.ok());
+  EXPECT_EQ(ins.code(), Errc::unavailable) << describe(ins);
+  EXPECT_EQ(ins.error().details.at("sqlstate").as_string(), "25006");
+  EXPECT_EQ(pool->stats().discarded, 1u);
+  auto again = run([&]() -> asio::awaitable<tk::Result<Rows>> {
+    co_return co_await pool->query("INSERT INTO it_pg_demoted VALUES (2)");
+  });
+  EXPECT_TRUE(again.ok()) << describe(again);
+}
+
 TEST_F(pgConnection, UnreachableServerFailsFastWithUnavailable) {
   // A port nobody listens on (the fixture's port + 1 is not guaranteed free; use a closed one).
   auto pool = make_pool({.conninfo = "postgresql://postgres@127.0.0.1:1/none", .size = 2});

@@ -5,7 +5,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <limits>
-#include <random>
 #include <set>
 
 #include "infra/postgres/repos/repos.hpp"
@@ -19,12 +18,6 @@ using app::Task;
 using pg::arg;
 
 namespace {
-// A random one of a performance's 64 sales rows (see migration 0002).
-int sales_shard() {
-  thread_local std::minstd_rand rng{std::random_device{}()};
-  return static_cast<int>(rng() % 64);
-}
-
 constexpr const char* kOrderCols =
     "o.id, o.account_id, o.performance_id, o.hold_id, o.status, o.seat_ids, o.total_cents, "
     "o.currency, (extract(epoch from o.expires_at) * 1000)::bigint, COALESCE(o.charge_id, '')";

@@ -1,6 +1,5 @@
 // Refunds on PostgreSQL: the request's transaction and the worker's completing transaction.
 #include <boost/json.hpp>
-#include <random>
 
 #include "infra/postgres/repos/repos.hpp"
 #include "infra/postgres/repos/support.hpp"
@@ -11,13 +10,6 @@ namespace tk::pgrepo {
 using app::Errc;
 using app::Task;
 using pg::arg;
-
-namespace {
-int sales_shard() {
-  thread_local std::minstd_rand rng{std::random_device{}()};
-  return static_cast<int>(rng() % 64);
-}
-}  // namespace
 
 Task<app::RefundAccepted> Refunds::request(const app::RefundRequest& q) {
   app::RefundAccepted out;

@@ -1,5 +1,6 @@
 #pragma once
 // Shared bits of the PostgreSQL adapters: error mapping onto the contract and time conversion.
+#include <random>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,13 @@ inline Error map_error(Error e) {
     return Error{down ? app::Errc::unavailable : app::Errc::internal, std::move(e.details)};
   }
   return e;
+}
+
+// A random one of a performance's 64 sales rows (see migration 0002): concurrent sales of one
+// performance update different rows.
+inline int sales_shard() {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  return static_cast<int>(rng() % 64);
 }
 
 // ms since epoch <-> timestamptz in SQL: to_timestamp($n::float8 / 1000), epoch_ms(col).
