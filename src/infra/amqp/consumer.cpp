@@ -17,7 +17,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 constexpr amqp_channel_t kConsume = 1;
 constexpr amqp_channel_t kPark = 2;  // confirmed publishes to the parking queue
-constexpr auto kTick = detail::BrokerThread::kTick;
 }  // namespace
 
 ConsumerOptions ConsumerOptions::for_work_queue(const WorkQueue& wq, std::uint16_t prefetch) {
@@ -304,7 +303,7 @@ void Consumer::serve(detail::Connection& c, std::uint64_t gen) {
     }
     if (!lost.empty()) break;
     expire_waiters();
-    c.wait(bt_->waker(), kTick);
+    c.wait(bt_->waker(), detail::BrokerThread::kTick);
   }
   if (!lost.empty()) {
     c.mark_broken();

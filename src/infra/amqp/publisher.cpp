@@ -18,7 +18,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 constexpr amqp_channel_t kChannel = 1;
-constexpr auto kTick = detail::BrokerThread::kTick;  // bound on one wait: heartbeats, deadlines
 
 tk::Error error_with(Errc e, const char* key, std::string value) {
   boost::json::object d;
@@ -281,7 +280,7 @@ void Publisher::serve(detail::Connection& c) {
         ++it;
       }
     }
-    c.wait(bt_->waker(), kTick);
+    c.wait(bt_->waker(), detail::BrokerThread::kTick);
   }
 
   if (!lost_reason.empty()) {

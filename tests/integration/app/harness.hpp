@@ -245,6 +245,65 @@ inline std::vector<std::string> seat_ids(Harness& h, const domain::Performance& 
   });
 }
 
+// Runs until `cond()` holds (polled every millisecond on the harness's io_context).
+template <class Cond>
+void until(Harness& h, Cond cond) {
+  h.run([&]() -> asio::awaitable<int> {
+    while (!cond()) co_await Harness::sleep(1ms);
+    co_return 0;
+  });
+}
+
+// A waiting ticket's status through the waiting room of `d` (the harness's own by default).
+inline app::QueueStatus queue_status(Harness& h, const app::Deps& d, const domain::Performance& p,
+                                     const std::string& ticket) {
+  return h.run([&]() -> asio::awaitable<app::QueueStatus> {
+    app::WaitingRoom room(d);
+    auto s = co_await room.status(p.id, ticket);
+    if (!s) Harness::expect_ok(s.error(), "status");
+    co_return *s;
+  });
+}
+inline app::QueueStatus queue_status(Harness& h, const domain::Performance& p,
+                                     const std::string& ticket) {
+  return queue_status(h, h.deps, p, ticket);
+}
+
+// `who` joins the queue of `p` through the harness's waiting room (presenting a ticket or not).
+inline app::JoinResult join_queue(Harness& h, const app::Principal& who,
+                                  const domain::Performance& p, const std::string& presented = "") {
+  return h.run([&]() -> asio::awaitable<app::JoinResult> {
+    app::WaitingRoom room(h.deps);
+    auto r = co_await room.join(who, p.id, presented);
+    if (!r) Harness::expect_ok(r.error(), "join");
+    co_return *r;
+  });
+}
+
+// Empties the fixture's Redis (every lease, queue and cache gone), as a restart without data would.
+inline void flush_redis(Harness& h) {
+  h.run([&]() -> asio::awaitable<int> {
+    // Built outside the co_await: GCC 12 miscompiles a braced list of strings inside one.
+    auto cmd = std::vector<std::string>{"FLUSHALL"};
+    auto r = co_await h.rclient->exec(std::move(cmd));
+    if (!r) Harness::expect_ok(r.error(), "FLUSHALL");
+    co_return 0;
+  });
+}
+
+// A seat's state on the seat map ("available", "held", "sold"; "missing" if not on it).
+inline std::string seat_state(Harness& h, const std::string& perf, const std::string& seat) {
+  return h.run([&]() -> asio::awaitable<std::string> {
+    app::Seats seats(h.deps);
+    auto m = co_await seats.seat_map(perf);
+    if (!m) throw std::runtime_error("seat map failed");
+    for (auto& [id, st] : m->seats) {
+      if (id->id == seat) co_return std::string(app::to_string(st));
+    }
+    co_return std::string("missing");
+  });
+}
+
 struct Sale {  // a buyer and their placed order
   app::Principal who;
   domain::Order order;

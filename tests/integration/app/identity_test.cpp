@@ -10,15 +10,6 @@ namespace {
 
 using app::Errc;
 
-// Drives the harness until cond() holds: explicit synchronisation on state the test observes.
-template <class Cond>
-void until(Harness& h, Cond cond) {
-  h.run([&]() -> asio::awaitable<int> {
-    while (!cond()) co_await Harness::sleep(1ms);
-    co_return 0;
-  });
-}
-
 struct Account {
   std::string email;
   std::string password;
@@ -177,14 +168,6 @@ Result<app::Principal> authenticate(Harness& h, const std::string& token) {
   return h.run([&]() -> asio::awaitable<Result<app::Principal>> {
     app::Identity id(h.deps);
     co_return co_await id.authenticate(token);
-  });
-}
-
-void flush_redis(Harness& h) {
-  h.run([&]() -> asio::awaitable<int> {
-    auto r = co_await h.rclient->exec("FLUSHALL");
-    if (!r) Harness::expect_ok(r.error(), "FLUSHALL");
-    co_return 0;
   });
 }
 

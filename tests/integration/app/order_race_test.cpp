@@ -25,14 +25,6 @@ class HeldCharges final : public ForwardingGateway {
   Event open;
 };
 
-template <class Cond>
-void until(Harness& h, Cond cond) {
-  h.run([&]() -> asio::awaitable<int> {
-    while (!cond()) co_await Harness::sleep(1ms);
-    co_return 0;
-  });
-}
-
 std::int64_t ledger_entries(Harness& h, const std::string& order_id) {
   return h.run([&] {
     return count(*h.pool,
@@ -145,18 +137,6 @@ class CommitBeforeCancel final : public ForwardingOrderRepo {
   HeldFinalise& p_;
 };
 
-std::string state_of(Harness& h, const std::string& perf, const std::string& seat) {
-  return h.run([&]() -> asio::awaitable<std::string> {
-    app::Seats seats(h.deps);
-    auto m = co_await seats.seat_map(perf);
-    if (!m) throw std::runtime_error("seat map failed");
-    for (auto& [id, st] : m->seats) {
-      if (id->id == seat) co_return std::string(app::to_string(st));
-    }
-    co_return std::string("missing");
-  });
-}
-
 // DELETE /v1/holds/{id} while the hold's payment commits: the release must not answer 204 (seats
 // available again) for a hold whose order was just paid.
 TEST(OrderRaces, ReleasingAHoldWhoseOrderJustCommittedIsRefused) {
@@ -193,7 +173,7 @@ TEST(OrderRaces, ReleasingAHoldWhoseOrderJustCommittedIsRefused) {
   ASSERT_FALSE(released.ok()) << "the hold of a paid order was released (204)";
   EXPECT_EQ(code_of(released.error()), Errc::not_found);
   for (const auto& seat : s.order.seat_ids) {
-    EXPECT_EQ(state_of(h, s.order.performance_id, seat), "sold") << seat;
+    EXPECT_EQ(seat_state(h, s.order.performance_id, seat), "sold") << seat;
   }
   EXPECT_EQ(h.run([&] {
     return count(*h.pool, "SELECT count(*) FROM orders WHERE id = $1 AND status = 'paid'",

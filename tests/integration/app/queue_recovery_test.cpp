@@ -23,31 +23,8 @@ struct Process {
   app::Deps deps;
 };
 
-app::JoinResult join(Harness& h, const app::Principal& who, const domain::Performance& p,
-                     std::string presented = "") {
-  return h.run([&]() -> asio::awaitable<app::JoinResult> {
-    app::WaitingRoom room(h.deps);
-    auto r = co_await room.join(who, p.id, presented);
-    if (!r) Harness::expect_ok(r.error(), "join");
-    co_return *r;
-  });
-}
-
-app::QueueStatus status(Harness& h, const app::Deps& d, const domain::Performance& p,
-                        const std::string& ticket) {
-  return h.run([&]() -> asio::awaitable<app::QueueStatus> {
-    app::WaitingRoom room(d);
-    auto s = co_await room.status(p.id, ticket);
-    if (!s) Harness::expect_ok(s.error(), "status");
-    co_return *s;
-  });
-}
-app::QueueStatus status(Harness& h, const domain::Performance& p, const std::string& ticket) {
-  return status(h, h.deps, p, ticket);
-}
-
 // One tick by `room` with the performance's current settings (as the ticker reads them).
-app::TickOutcome tick(Harness& h, app::WaitingRoom& room, const domain::Performance& p) {
+app::TickOutcome tick_fresh(Harness& h, app::WaitingRoom& room, const domain::Performance& p) {
   return h.run([&]() -> asio::awaitable<app::TickOutcome> {
     auto fresh = co_await h.catalog_w->get_performance(p.id);
     if (!fresh || !*fresh) throw std::runtime_error("performance");
@@ -121,44 +98,44 @@ TEST(QueueRecovery, PositionsNobodyHoldsTakeNoSlotAfterRedisIsEmptied) {
   std::vector<app::Principal> b;
   for (int i = 0; i < 5; ++i) b.push_back(h.run([&] { return h.make_buyer(); }));
   std::vector<app::JoinResult> j;
-  for (int i = 0; i < 3; ++i) j.push_back(join(h, b[i], p));
+  for (int i = 0; i < 3; ++i) j.push_back(join_queue(h, b[i], p));
   app::WaitingRoom ticker(h.deps);
   h.clock.advance(100);
-  EXPECT_EQ(tick(h, ticker, p).serving, 2);  // PostgreSQL records tail 3
-  j.push_back(join(h, b[3], p));             // position 4: only Redis knows it was handed out
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 2);  // PostgreSQL records tail 3
+  j.push_back(join_queue(h, b[3], p));             // position 4: only Redis knows it was handed out
   EXPECT_EQ(j[3].position, 4);
 
   redis_cmd(h, {"FLUSHALL"});
   // Restored from PostgreSQL: the tail resumes above the reserved bound (100). Positions 4..100
   // may or may not have been handed out: 4 was, 5..100 were not.
-  j.push_back(join(h, b[4], p));
+  j.push_back(join_queue(h, b[4], p));
   EXPECT_EQ(j[4].position, 101);
-  auto d = status(h, p, j[3].ticket);  // position 4's holder shows up
+  auto d = queue_status(h, p, j[3].ticket);  // position 4's holder shows up
   EXPECT_EQ(d.state, QueueState::waiting);
   EXPECT_EQ(d.ahead, 1);  // position 3
-  auto e = status(h, p, j[4].ticket);
+  auto e = queue_status(h, p, j[4].ticket);
   EXPECT_EQ(e.ahead, 2) << "positions 3 and 4 only, not 97 positions nobody holds";
   EXPECT_EQ(stats(h, p).waiting, 3);
 
   // One tick admits 3 and 4 (two slots) and passes over 5..100 for free.
   h.clock.advance(100);
-  EXPECT_EQ(tick(h, ticker, p).serving, 100);
-  EXPECT_EQ(status(h, p, j[3].ticket).state, QueueState::admitted);
-  EXPECT_EQ(status(h, p, j[4].ticket).ahead, 0);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 100);
+  EXPECT_EQ(queue_status(h, p, j[3].ticket).state, QueueState::admitted);
+  EXPECT_EQ(queue_status(h, p, j[4].ticket).ahead, 0);
   auto s = stats(h, p);
   EXPECT_EQ(s.active, 4);
   EXPECT_EQ(s.waiting, 1);
   // The fifth slot goes to the next real buyer.
   h.clock.advance(100);
-  auto t = tick(h, ticker, p);
+  auto t = tick_fresh(h, ticker, p);
   EXPECT_EQ(t.serving, 101);
   EXPECT_EQ(t.active, 5);
-  EXPECT_EQ(status(h, p, j[4].ticket).state, QueueState::admitted);
+  EXPECT_EQ(queue_status(h, p, j[4].ticket).state, QueueState::admitted);
   // The cap holds: nobody else gets in.
-  auto late = join(h, h.run([&] { return h.make_buyer(); }), p);
+  auto late = join_queue(h, h.run([&] { return h.make_buyer(); }), p);
   h.clock.advance(100);
-  EXPECT_EQ(tick(h, ticker, p).serving, 101);
-  EXPECT_EQ(status(h, p, late.ticket).state, QueueState::waiting);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 101);
+  EXPECT_EQ(queue_status(h, p, late.ticket).state, QueueState::waiting);
 }
 
 // Three joins and a tick, then the snapshot; then two joins and a tick (recorded in PostgreSQL)
@@ -175,14 +152,14 @@ Rolled joins_then_snapshot_then_more(Harness& h, app::WaitingRoom& ticker) {
   Rolled r;
   r.p = h.run([&] { return h.make_performance({.seats = 10, .queue = {2, 100, 4, 600}}); });
   for (int i = 0; i < 7; ++i) r.buyers.push_back(h.run([&] { return h.make_buyer(); }));
-  for (int i = 0; i < 3; ++i) r.joins.push_back(join(h, r.buyers[i], r.p));
+  for (int i = 0; i < 3; ++i) r.joins.push_back(join_queue(h, r.buyers[i], r.p));
   h.clock.advance(100);
-  EXPECT_EQ(tick(h, ticker, r.p).serving, 2);
+  EXPECT_EQ(tick_fresh(h, ticker, r.p).serving, 2);
   r.before = dump(h, r.p);
-  for (int i = 3; i < 5; ++i) r.joins.push_back(join(h, r.buyers[i], r.p));
+  for (int i = 3; i < 5; ++i) r.joins.push_back(join_queue(h, r.buyers[i], r.p));
   h.clock.advance(100);
-  EXPECT_EQ(tick(h, ticker, r.p).serving, 4);  // recorded: sequence 2, tail 5, serving 4
-  r.joins.push_back(join(h, r.buyers[5], r.p));
+  EXPECT_EQ(tick_fresh(h, ticker, r.p).serving, 4);  // recorded: sequence 2, tail 5, serving 4
+  r.joins.push_back(join_queue(h, r.buyers[5], r.p));
   EXPECT_EQ(r.joins.back().position, 6);
   return r;
 }
@@ -198,7 +175,7 @@ TEST(QueueRecovery, ARolledBackRedisIsRepairedFromPostgresAtTheNextTick) {
   Process other(h);
   app::WaitingRoom other_ticker(other.deps);
   h.clock.advance(100);
-  auto t = tick(h, other_ticker, p);
+  auto t = tick_fresh(h, other_ticker, p);
   auto q = redis_cmd(h, {"HMGET", "{p:" + p.id + "}:q", "tail", "serving", "seq"});
   EXPECT_EQ(q.elements[0].str, "100");
   EXPECT_EQ(q.elements[1].str, "4");
@@ -211,31 +188,31 @@ TEST(QueueRecovery, ARolledBackRedisIsRepairedFromPostgresAtTheNextTick) {
     co_return 0;
   });
   // A new buyer gets a place nobody was given before (not 4, 5 or 6 again).
-  auto g = join(h, r.buyers[6], p);
+  auto g = join_queue(h, r.buyers[6], p);
   EXPECT_EQ(g.position, 101);
   // Position 6's holder keeps the place and shows up; 5's holder re-joins with the ticket, then
   // without it, and keeps the one place.
-  EXPECT_EQ(status(h, p, r.joins[5].ticket).state, QueueState::waiting);
-  EXPECT_EQ(join(h, r.buyers[4], p, r.joins[4].ticket).position, 5);
-  auto again = join(h, r.buyers[4], p);
+  EXPECT_EQ(queue_status(h, p, r.joins[5].ticket).state, QueueState::waiting);
+  EXPECT_EQ(join_queue(h, r.buyers[4], p, r.joins[4].ticket).position, 5);
+  auto again = join_queue(h, r.buyers[4], p);
   EXPECT_EQ(again.position, 5);
   EXPECT_FALSE(again.created);
-  EXPECT_EQ(status(h, p, g.ticket).ahead, 2) << "5 and 6, not the 94 positions nobody holds";
+  EXPECT_EQ(queue_status(h, p, g.ticket).ahead, 2) << "5 and 6, not the 94 positions nobody holds";
 
   // 1 and 2 finish: two slots, for 5 and 6; positions 7..100 are passed over for free.
   finish(h, p, 1);
   finish(h, p, 2);
   h.clock.advance(100);
-  t = tick(h, ticker, p);
+  t = tick_fresh(h, ticker, p);
   EXPECT_EQ(t.serving, 100);
   EXPECT_EQ(t.active, 4);  // 3, 4, 5, 6
-  EXPECT_EQ(status(h, p, r.joins[4].ticket).state, QueueState::admitted);
-  EXPECT_EQ(status(h, p, r.joins[5].ticket).state, QueueState::admitted);
-  EXPECT_EQ(status(h, p, g.ticket).state, QueueState::waiting);
+  EXPECT_EQ(queue_status(h, p, r.joins[4].ticket).state, QueueState::admitted);
+  EXPECT_EQ(queue_status(h, p, r.joins[5].ticket).state, QueueState::admitted);
+  EXPECT_EQ(queue_status(h, p, g.ticket).state, QueueState::waiting);
   finish(h, p, 3);
   h.clock.advance(100);
-  EXPECT_EQ(tick(h, ticker, p).serving, 101);
-  EXPECT_EQ(status(h, p, g.ticket).state, QueueState::admitted);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 101);
+  EXPECT_EQ(queue_status(h, p, g.ticket).state, QueueState::admitted);
 }
 
 TEST(QueueRecovery, ATickerWhoseViewIsAheadOfRedisRepairsIt) {
@@ -246,14 +223,14 @@ TEST(QueueRecovery, ATickerWhoseViewIsAheadOfRedisRepairsIt) {
   // This process saw sequence 2; Redis is at 1: the compare-and-set refuses, and the ticker
   // repairs Redis from PostgreSQL instead of waiting for a sequence that never comes.
   h.clock.advance(100);
-  EXPECT_EQ(tick(h, ticker, r.p).kind, app::TickOutcome::Kind::skipped);
+  EXPECT_EQ(tick_fresh(h, ticker, r.p).kind, app::TickOutcome::Kind::skipped);
   auto q = redis_cmd(h, {"HMGET", "{p:" + r.p.id + "}:q", "tail", "serving", "seq"});
   EXPECT_EQ(q.elements[0].str, "100");
   EXPECT_EQ(q.elements[1].str, "4");
   EXPECT_EQ(q.elements[2].str, "2");
-  EXPECT_EQ(join(h, r.buyers[6], r.p).position, 101);
+  EXPECT_EQ(join_queue(h, r.buyers[6], r.p).position, 101);
   h.clock.advance(100);
-  EXPECT_EQ(tick(h, ticker, r.p).kind, app::TickOutcome::Kind::ticked);
+  EXPECT_EQ(tick_fresh(h, ticker, r.p).kind, app::TickOutcome::Kind::ticked);
 }
 
 TEST(QueueRecovery, ALostReservationIsFoundWhenTheTickerSeesItMissingTwice) {
@@ -265,18 +242,18 @@ TEST(QueueRecovery, ALostReservationIsFoundWhenTheTickerSeesItMissingTwice) {
   auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {2, 100, 4, 600}}); });
   std::vector<app::Principal> b;
   for (int i = 0; i < 14; ++i) b.push_back(h.run([&] { return h.make_buyer(); }));
-  for (int i = 0; i < 2; ++i) join(h, b[i], p);
+  for (int i = 0; i < 2; ++i) join_queue(h, b[i], p);
   app::WaitingRoom ticker(h.deps);
   h.clock.advance(100);
-  EXPECT_EQ(tick(h, ticker, p).serving, 2);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 2);
   auto before = dump(h, p);
-  for (int i = 2; i < 13; ++i) EXPECT_EQ(join(h, b[i], p).position, i + 1);  // reserves to 20
+  for (int i = 2; i < 13; ++i) EXPECT_EQ(join_queue(h, b[i], p).position, i + 1);  // reserves to 20
   roll_back(h, p, before);  // Redis: tail 2, reserved bound 10
   h.clock.advance(100);
-  tick(h, ticker, p);
+  tick_fresh(h, ticker, p);
   h.clock.advance(100);
-  tick(h, ticker, p);
-  EXPECT_EQ(join(h, b[13], p).position, 21) << "3..13 were handed out before the loss";
+  tick_fresh(h, ticker, p);
+  EXPECT_EQ(join_queue(h, b[13], p).position, 21) << "3..13 were handed out before the loss";
 }
 
 TEST(QueueRecovery, ARestartedRedisThatLostItsLastWritesIsCheckedBeforeItsFirstJoin) {
@@ -289,7 +266,7 @@ TEST(QueueRecovery, ARestartedRedisThatLostItsLastWritesIsCheckedBeforeItsFirstJ
   servers("redis-stop");
   servers("redis-start");
   ASSERT_TRUE(h.redis_back());
-  auto g = join(h, r.buyers[6], r.p);
+  auto g = join_queue(h, r.buyers[6], r.p);
   EXPECT_EQ(g.position, 101);
 }
 
@@ -298,10 +275,11 @@ TEST(QueueRecovery, AQueueLastCheckedByAnotherRedisProcessIsNeitherJoinedNorTick
   // process before it. The join and tick scripts refuse it (the client passes the run id of the
   // server it talks to) until the queue was checked against PostgreSQL again.
   Harness h;
+  h.shared.settings.queue_reserve_block = 100;
   auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {2, 100, 4, 600}}); });
   std::vector<app::Principal> b;
   for (int i = 0; i < 3; ++i) b.push_back(h.run([&] { return h.make_buyer(); }));
-  EXPECT_EQ(join(h, b[0], p).position, 1);
+  EXPECT_EQ(join_queue(h, b[0], p).position, 1);
   const std::string q = "{p:" + p.id + "}:q";
   const std::string run = redis_cmd(h, {"HGET", q, "run"}).str;
   ASSERT_EQ(run, h.run([&]() -> asio::awaitable<std::string> { co_return h.rclient->run_id(); }));
@@ -322,15 +300,85 @@ TEST(QueueRecovery, AQueueLastCheckedByAnotherRedisProcessIsNeitherJoinedNorTick
   });
   EXPECT_EQ(t.kind, app::TickOutcome::Kind::not_loaded);
   EXPECT_EQ(redis_cmd(h, {"HGET", q, "serving"}).str, "0");
-  // The use case checks the queue again and goes on, nothing handed out twice.
-  EXPECT_EQ(join(h, b[1], p).position, 2);
+  // The use case checks the queue again and goes on above the reserved bound: this Redis process
+  // may have lost joins that PostgreSQL never heard of. The first buyer keeps the one place.
+  EXPECT_EQ(join_queue(h, b[1], p).position, 101);
   EXPECT_EQ(redis_cmd(h, {"HGET", q, "run"}).str, run);
+  auto again = join_queue(h, b[0], p);
+  EXPECT_EQ(again.position, 1);
+  EXPECT_FALSE(again.created);
+}
+
+TEST(QueueRecovery, JoinsLostInAFailoverAfterTheLastTickAreNeverHandedOutAgain) {
+  // Sentinel promoted a replica that missed the primary's last joins, made after the last tick
+  // PostgreSQL recorded: the promoted Redis has a tail that PostgreSQL cannot contradict (its
+  // recorded tail is the same), but other run id. The places lost are in buyers' tickets.
+  Harness h;
+  h.shared.settings.queue_reserve_block = 100;
+  auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {2, 100, 4, 600}}); });
+  std::vector<app::Principal> b;
+  for (int i = 0; i < 5; ++i) b.push_back(h.run([&] { return h.make_buyer(); }));
+  std::vector<app::JoinResult> j;
+  for (int i = 0; i < 3; ++i) j.push_back(join_queue(h, b[i], p));
+  app::WaitingRoom ticker(h.deps);
+  h.clock.advance(100);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 2);  // PostgreSQL records tail 3
+  auto before = dump(h, p);
+  j.push_back(join_queue(h, b[3], p));
+  ASSERT_EQ(j[3].position, 4);  // known to the old primary only
+  roll_back(h, p, before);
+  const std::string q = "{p:" + p.id + "}:q";
+  redis_cmd(h, {"HSET", q, "run", std::string(40, '1')});  // checked by the old primary
+
+  auto next = join_queue(h, b[4], p);
+  EXPECT_EQ(next.position, 101) << "position 4 is in a buyer's ticket already";
+  // Position 4's holder shows up with the ticket and keeps the place, ahead of 101; a join with
+  // the ticket puts the account's entry back, so a later one without it finds the same place.
+  EXPECT_EQ(queue_status(h, p, j[3].ticket).state, QueueState::waiting);
+  EXPECT_EQ(queue_status(h, p, next.ticket).ahead, 2) << "3 and 4";
+  EXPECT_EQ(join_queue(h, b[3], p, j[3].ticket).position, 4);
+  auto again = join_queue(h, b[3], p);
+  EXPECT_EQ(again.position, 4);
+  EXPECT_FALSE(again.created);
+}
+
+TEST(QueueRecovery, ARestoreKeepsRedissOwnTickOfASequenceNumberPostgresRecordedDifferently) {
+  // A primary paused through a failover ticks once more when it resumes, before its demotion,
+  // and records that tick first: PostgreSQL then holds another tick under the number the
+  // promoted Redis used for its own. A later restore must not add PostgreSQL's as a second
+  // tick of that number (the same positions admitted by two batches).
+  Harness h;
+  auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {2, 100, 4, 600}}); });
+  std::vector<app::Principal> b;
+  for (int i = 0; i < 4; ++i) b.push_back(h.run([&] { return h.make_buyer(); }));
+  for (int i = 0; i < 3; ++i) join_queue(h, b[i], p);
+  app::WaitingRoom ticker(h.deps);
+  h.clock.advance(100);
+  ASSERT_EQ(tick_fresh(h, ticker, p).serving, 2);  // tick 1: (0, 2], in Redis and PostgreSQL
+  const std::string ticks = "{p:" + p.id + "}:ticks";
+  auto own = redis_cmd(h, {"ZRANGE", ticks, "0", "-1", "WITHSCORES"});
+  ASSERT_EQ(own.elements.size(), 2u);
+  // This Redis's own tick 1 admitted only position 1.
+  auto fields = own.elements[0].str;
+  const auto first = fields.find(':'), second = fields.find(':', first + 1);
+  const auto third = fields.find(':', second + 1);
+  const std::string mine = fields.substr(0, second) + ":1" + fields.substr(third);
+  redis_cmd(h, {"DEL", ticks});
+  redis_cmd(h, {"ZADD", ticks, own.elements[1].str, mine});
+  redis_cmd(h, {"HSET", "{p:" + p.id + "}:q", "serving", "1", "run", std::string(40, '1')});
+
+  join_queue(h, b[3], p);  // restores the queue: the run id is another Redis process's
+  auto after = redis_cmd(h, {"ZRANGE", ticks, "0", "-1"});
+  std::vector<std::string> members;
+  for (auto& e : after.elements) members.push_back(e.str);
+  ASSERT_EQ(members.size(), 1u) << "two ticks numbered 1: " << members[0] << ", " << members[1];
+  EXPECT_EQ(members[0], mine);
 }
 
 TEST(QueueRecovery, TwoTickersRacingAdmitOnceAndAStaleOneAdmitsNobody) {
   Harness h;
   auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {3, 100, 1000, 600}}); });
-  for (int i = 0; i < 12; ++i) join(h, h.run([&] { return h.make_buyer(); }), p);
+  for (int i = 0; i < 12; ++i) join_queue(h, h.run([&] { return h.make_buyer(); }), p);
   Process other(h);
   app::WaitingRoom a(h.deps), b(other.deps);
   h.run([&]() -> asio::awaitable<int> {
@@ -371,12 +419,12 @@ TEST(QueueRecovery, TwoTickersRacingAdmitOnceAndAStaleOneAdmitsNobody) {
   // `a` ticks again; `b` did not hear of it (no pub/sub here): its view is stale, so even after
   // a full interval its tick admits nobody. Having caught up, its next tick admits.
   h.clock.advance(100);
-  EXPECT_EQ(tick(h, a, p).serving, 6);
+  EXPECT_EQ(tick_fresh(h, a, p).serving, 6);
   h.clock.advance(100);
-  auto stale = tick(h, b, p);
+  auto stale = tick_fresh(h, b, p);
   EXPECT_EQ(stale.kind, app::TickOutcome::Kind::skipped);
   EXPECT_EQ(stale.serving, 6);
-  auto caught_up = tick(h, b, p);
+  auto caught_up = tick_fresh(h, b, p);
   EXPECT_EQ(caught_up.kind, app::TickOutcome::Kind::ticked);
   EXPECT_EQ(caught_up.serving, 9);
 }
@@ -384,13 +432,13 @@ TEST(QueueRecovery, TwoTickersRacingAdmitOnceAndAStaleOneAdmitsNobody) {
 TEST(QueueRecovery, ChangingTheAccessWindowLiveKeepsTheExpiriesAlreadyIssued) {
   Harness h;
   auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {1, 100, 1, 600}}); });
-  auto first = join(h, h.run([&] { return h.make_buyer(); }), p);
-  auto second = join(h, h.run([&] { return h.make_buyer(); }), p);
+  auto first = join_queue(h, h.run([&] { return h.make_buyer(); }), p);
+  auto second = join_queue(h, h.run([&] { return h.make_buyer(); }), p);
   app::WaitingRoom ticker(h.deps);
   h.clock.advance(100);
   Millis admitted_at = h.clock.now_ms();
-  EXPECT_EQ(tick(h, ticker, p).serving, 1);
-  auto a = status(h, p, first.ticket);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 1);
+  auto a = queue_status(h, p, first.ticket);
   ASSERT_EQ(a.state, QueueState::admitted);
   EXPECT_EQ(a.access_expires_at, admitted_at + 600'000);
 
@@ -398,17 +446,17 @@ TEST(QueueRecovery, ChangingTheAccessWindowLiveKeepsTheExpiriesAlreadyIssued) {
   c.access_ttl_seconds = 60;
   change_queue(h, p, c);
   h.clock.advance(100'000);  // past the new 60 s window, well inside the 600 s one issued
-  a = status(h, p, first.ticket);
+  a = queue_status(h, p, first.ticket);
   EXPECT_EQ(a.state, QueueState::admitted);
   EXPECT_EQ(a.access_expires_at, admitted_at + 600'000);
   // Still active: the single slot stays taken.
-  EXPECT_EQ(tick(h, ticker, p).serving, 1);
-  EXPECT_EQ(status(h, p, second.ticket).state, QueueState::waiting);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 1);
+  EXPECT_EQ(queue_status(h, p, second.ticket).state, QueueState::waiting);
 
   // Another process after Redis was emptied answers from PostgreSQL's record: same expiry.
   redis_cmd(h, {"FLUSHALL"});
   Process other(h);
-  auto seen = status(h, other.deps, p, first.ticket);
+  auto seen = queue_status(h, other.deps, p, first.ticket);
   EXPECT_EQ(seen.state, QueueState::admitted);
   EXPECT_EQ(seen.access_expires_at, admitted_at + 600'000);
 
@@ -416,11 +464,11 @@ TEST(QueueRecovery, ChangingTheAccessWindowLiveKeepsTheExpiriesAlreadyIssued) {
   h.clock.advance(admitted_at + 600'000 - h.clock.now_ms());
   Millis second_at = h.clock.now_ms();
   // (Positions 3 and up were never handed out: after the flush they are passed over for free.)
-  EXPECT_GE(tick(h, ticker, p).serving, 2);
-  auto b = status(h, p, second.ticket);
+  EXPECT_GE(tick_fresh(h, ticker, p).serving, 2);
+  auto b = queue_status(h, p, second.ticket);
   EXPECT_EQ(b.state, QueueState::admitted);
   EXPECT_EQ(b.access_expires_at, second_at + 60'000);
-  EXPECT_EQ(status(h, p, first.ticket).state, QueueState::expired);
+  EXPECT_EQ(queue_status(h, p, first.ticket).state, QueueState::expired);
 }
 
 TEST(QueueRecovery, AReleasedHoldKeepsTheBuyersSlotWhileTheirAccessIsValid) {
@@ -429,7 +477,7 @@ TEST(QueueRecovery, AReleasedHoldKeepsTheBuyersSlotWhileTheirAccessIsValid) {
   auto seats = seat_ids(h, p);
   auto a = h.run([&] { return h.make_buyer(); });
   auto access = h.run([&] { return h.admit(a, p); });
-  auto next = join(h, h.run([&] { return h.make_buyer(); }), p);
+  auto next = join_queue(h, h.run([&] { return h.make_buyer(); }), p);
   h.run([&]() -> asio::awaitable<int> {
     app::Seats s(h.deps);
     std::vector<std::string> want{seats[0]};
@@ -442,9 +490,9 @@ TEST(QueueRecovery, AReleasedHoldKeepsTheBuyersSlotWhileTheirAccessIsValid) {
   app::WaitingRoom ticker(h.deps);
   for (int i = 0; i < 3; ++i) {
     h.clock.advance(100);
-    EXPECT_EQ(tick(h, ticker, p).serving, 1);
+    EXPECT_EQ(tick_fresh(h, ticker, p).serving, 1);
   }
-  EXPECT_EQ(status(h, p, next.ticket).state, QueueState::waiting);
+  EXPECT_EQ(queue_status(h, p, next.ticket).state, QueueState::waiting);
   // The buyer may still hold again with the same access token.
   auto again = h.run([&]() -> asio::awaitable<bool> {
     app::Seats s(h.deps);

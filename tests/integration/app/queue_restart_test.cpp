@@ -6,45 +6,26 @@
 namespace tk::test {
 namespace {
 
-app::JoinResult join(Harness& h, const app::Principal& who, const domain::Performance& p,
-                     const std::string& presented = "") {
-  return h.run([&]() -> asio::awaitable<app::JoinResult> {
-    app::WaitingRoom room(h.deps);
-    auto r = co_await room.join(who, p.id, presented);
-    if (!r) Harness::expect_ok(r.error(), "join");
-    co_return *r;
-  });
-}
-
-void flush_redis(Harness& h) {
-  h.run([&]() -> asio::awaitable<int> {
-    auto cmd = std::vector<std::string>{"FLUSHALL"};
-    auto r = co_await h.rclient->exec(std::move(cmd));
-    if (!r) Harness::expect_ok(r.error(), "FLUSHALL");
-    co_return 0;
-  });
-}
-
 TEST(QueueRestart, AJoinWithATicketFirstAfterRedisCameBackEmptyKeepsTheOnePlace) {
   Harness h;
   h.shared.settings.queue_reserve_block = 100;
   auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {2, 100, 4, 600}}); });
   std::vector<app::Principal> b;
   for (int i = 0; i < 3; ++i) b.push_back(h.run([&] { return h.make_buyer(); }));
-  auto first = join(h, b[0], p);
-  auto second = join(h, b[1], p);
+  auto first = join_queue(h, b[0], p);
+  auto second = join_queue(h, b[1], p);
   EXPECT_EQ(second.position, 2);
   flush_redis(h);  // restarted empty; this process's view still has the queue
 
   // The holder of position 2 is the first to come back, with the ticket, then without it.
-  auto with_ticket = join(h, b[1], p, second.ticket);
+  auto with_ticket = join_queue(h, b[1], p, second.ticket);
   EXPECT_EQ(with_ticket.position, 2);
-  auto without = join(h, b[1], p);
+  auto without = join_queue(h, b[1], p);
   EXPECT_EQ(without.position, 2) << "a second place for the same account";
   EXPECT_FALSE(without.created);
   // A new buyer gets a place above everything reserved before the loss, and counts the holder
   // who showed up (1's holder has not yet: that position is passed over for free).
-  auto late = join(h, b[2], p);
+  auto late = join_queue(h, b[2], p);
   EXPECT_EQ(late.position, 101);
   auto st = h.run([&]() -> asio::awaitable<app::QueueStatus> {
     app::WaitingRoom room(h.deps);

@@ -9,18 +9,6 @@ namespace {
 
 using app::Errc;
 
-std::string state_of(Harness& h, const std::string& perf, const std::string& seat) {
-  return h.run([&]() -> asio::awaitable<std::string> {
-    app::Seats seats(h.deps);
-    auto m = co_await seats.seat_map(perf);
-    if (!m) throw std::runtime_error("seat map failed");
-    for (auto& [id, st] : m->seats) {
-      if (id->id == seat) co_return std::string(app::to_string(st));
-    }
-    co_return std::string("missing");
-  });
-}
-
 // A charge retried under a key that was voided in between (a retry taking over an attempt whose
 // charge the first try had already voided) must not be approved: the sale would be finalised on
 // money that was given back.
@@ -178,9 +166,9 @@ TEST(Holds, ExpiredHoldCannotBeOrderedOrPaidAndSeatsAreFreeAtOnce) {
     if (!r) Harness::expect_ok(r.error(), "hold");
     co_return *r;
   });
-  EXPECT_EQ(state_of(h, p.id, seats[0]), "held");
+  EXPECT_EQ(seat_state(h, p.id, seats[0]), "held");
   h.clock.advance(60'000);
-  EXPECT_EQ(state_of(h, p.id, seats[0]), "available");
+  EXPECT_EQ(seat_state(h, p.id, seats[0]), "available");
   auto placed = h.run([&]() -> asio::awaitable<Result<app::PlacedOrder>> {
     app::Orders o(h.deps);
     co_return co_await o.place(a, hold1.id);
@@ -255,8 +243,8 @@ TEST(Holds, ReleaseByAStaleHoldIdFreesNobodyElsesSeats) {
     app::Seats s(h.deps);
     co_return co_await s.release(a, old.id);
   });
-  EXPECT_TRUE(released.ok());                      // A's own (expired) hold is gone...
-  EXPECT_EQ(state_of(h, p.id, seats[0]), "held");  // ...but B's hold on the same seat stands
+  EXPECT_TRUE(released.ok());                        // A's own (expired) hold is gone...
+  EXPECT_EQ(seat_state(h, p.id, seats[0]), "held");  // ...but B's hold on the same seat stands
 }
 
 TEST(Queue, AdmitsInPositionOrderNeverOverCapAndRecordsEveryTick) {

@@ -74,27 +74,31 @@ return 0
 // KEYS: q, ticks, claimed.  ARGV: tail_reserved, recorded tail, serving, seq, epoch,
 // expired_upto, then quintuples (seq, from, to, admitted_at, expires_at) of the ticks from the
 // first one still within its access window, then run.
-// -> 1 restored | 0 Redis already knew everything PostgreSQL recorded (another process restored
-// it first, or nothing was lost). Either way the queue is marked checked by this Redis process.
+// -> 1 restored | 0 this Redis process had checked the queue already (another caller restored it
+// first) and knows everything PostgreSQL recorded.
 // Fills an emptied queue, or repairs one rolled back (a Redis that lost its last writes but kept
-// the rest): PostgreSQL's recorded sequence, serving, tail or reserved bound ahead of Redis. The
-// tail resumes above every position ever handed out; positions above what is known to be handed
-// out become the gap, which costs nothing until a holder shows up with its ticket.
+// the rest): PostgreSQL's recorded sequence, serving, tail or reserved bound ahead of Redis, or a
+// queue last checked by another Redis process. The latter is a replica promoted by a failover or
+// a restart from an AOF: it may have lost joins made after the last recorded tick, which no
+// PostgreSQL figure shows, so its tail is not trusted either. The tail resumes above every
+// position ever reserved; positions above what is known to be handed out become the gap, which
+// costs nothing until a holder shows up with its ticket.
 inline constexpr const char* kRestore = R"lua(
 local q, ticks, cl = KEYS[1], KEYS[2], KEYS[3]
 local reserved, from = tonumber(ARGV[1]), tonumber(ARGV[2])
 local serving, seq, upto = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6])
 local epoch = ARGV[5]
 local run = ARGV[#ARGV]
-local st = redis.call('HMGET', q, 'epoch', 'tail', 'hwm', 'seq', 'serving', 'expired_upto', 'last_tick')
+local st = redis.call('HMGET', q, 'epoch', 'tail', 'hwm', 'seq', 'serving', 'expired_upto',
+  'last_tick', 'run')
 local last = 0
 if st[1] then
   local tail, hwm, cur, srv = tonumber(st[2]), tonumber(st[3] or '0'), tonumber(st[4]), tonumber(st[5])
-  if cur >= seq and srv >= serving and tail >= from and hwm >= reserved then
-    redis.call('HSET', q, 'run', run)
+  if st[8] == run and cur >= seq and srv >= serving and tail >= from and hwm >= reserved then
     return 0
   end
   if tail > from then from = tail end
+  if hwm > reserved then reserved = hwm end
   if srv > serving then serving = srv end
   if cur > seq then seq = cur end
   if tonumber(st[6] or '0') > upto then upto = tonumber(st[6]) end
@@ -112,9 +116,19 @@ redis.call('ZREMRANGEBYSCORE', cl, '-inf', gf)
 redis.call('HSET', q, 'tail', reserved, 'hwm', reserved, 'serving', serving, 'seq', seq,
   'epoch', epoch, 'expired_upto', upto, 'last_tick', last, 'gap_from', gf, 'gap_to', gt,
   'run', run)
+-- A sequence number this Redis holds already keeps its own tick: PostgreSQL recorded another
+-- tick of that number when a Redis process that lost its writes (a primary paused through a
+-- failover and resumed before its demotion) ticked first, and two ticks of one number would
+-- admit the same positions twice.
+local have = {}
+for _, m in ipairs(redis.call('ZRANGE', ticks, 0, -1)) do
+  have[string.match(m, '^(%d+):')] = true
+end
 for i = 7, #ARGV - 1, 5 do
-  redis.call('ZADD', ticks, ARGV[i + 3],
-    ARGV[i] .. ':' .. ARGV[i + 1] .. ':' .. ARGV[i + 2] .. ':' .. ARGV[i + 4])
+  if not have[ARGV[i]] then
+    redis.call('ZADD', ticks, ARGV[i + 3],
+      ARGV[i] .. ':' .. ARGV[i + 1] .. ':' .. ARGV[i + 2] .. ':' .. ARGV[i + 4])
+  end
 end
 return 1
 )lua";

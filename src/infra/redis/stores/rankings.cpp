@@ -1,13 +1,11 @@
 #include "infra/redis/stores/rankings.hpp"
 
-#include <mutex>
-
 #include "app/errors.hpp"
 #include "infra/redis/errors.hpp"
+#include "infra/redis/stores/store_errors.hpp"
 
 namespace tk::redisstore {
 
-using app::Errc;
 using app::Task;
 
 namespace {
@@ -34,22 +32,14 @@ end
 return redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1, 'REV', 'WITHSCORES')
 )lua";
 
-const redis::Script& script(const char* src) {
-  static std::mutex mu;
-  static std::unordered_map<const char*, std::unique_ptr<redis::Script>> scripts;
-  std::lock_guard lk(mu);
-  auto& s = scripts[src];
-  if (!s) s = std::make_unique<redis::Script>(src);
-  return *s;
+// One Script object per source for the process (its id keys the clients' SHA cache).
+const redis::Script& add_script() {
+  static const redis::Script s(kAdd);
+  return s;
 }
-
-// As the other stores: Redis failures are 503 for callers, Lua errors bugs (500).
-Error map_error(Error e) {
-  if (e.code.category() == redis::category()) {
-    bool bug = e.code == redis::Errc::reply_error || e.code == redis::Errc::protocol_error;
-    return Error{bug ? Errc::internal : Errc::unavailable, std::move(e.details)};
-  }
-  return e;
+const redis::Script& top_script() {
+  static const redis::Script s(kTop);
+  return s;
 }
 }  // namespace
 
@@ -63,7 +53,7 @@ Task<bool> Rankings::add(std::string message_id, std::string event_id, std::int6
   args.push_back(std::to_string(seats));
   args.push_back(std::to_string(bucket_ttl_ms));
   args.push_back(std::to_string(mark_ttl_ms));
-  auto r = co_await c_->eval(script(kAdd), std::move(keys), std::move(args));
+  auto r = co_await c_->eval(add_script(), std::move(keys), std::move(args));
   if (!r.ok()) co_return map_error(std::move(r).error());
   co_return r->to_int().value_or(0) == 1;
 }
@@ -79,7 +69,7 @@ Task<std::vector<std::pair<std::string, std::int64_t>>> Rankings::top(
   std::vector<std::string> args;
   args.push_back(std::to_string(std::max<Millis>(cache_ms, 1)));
   args.push_back(std::to_string(n));
-  auto r = co_await c_->eval(script(kTop), std::move(keys), std::move(args));
+  auto r = co_await c_->eval(top_script(), std::move(keys), std::move(args));
   if (!r.ok()) co_return map_error(std::move(r).error());
   std::vector<std::pair<std::string, std::int64_t>> out;
   const auto& el = r->elements;

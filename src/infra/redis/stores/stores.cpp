@@ -6,6 +6,7 @@
 #include "app/errors.hpp"
 #include "infra/redis/errors.hpp"
 #include "infra/redis/stores/lua.hpp"
+#include "infra/redis/stores/store_errors.hpp"
 
 namespace tk::redisstore {
 
@@ -21,20 +22,6 @@ const redis::Script& script(const char* src) {
   auto& s = scripts[src];
   if (!s) s = std::make_unique<redis::Script>(src, lua::takes_run_id(src));
   return *s;
-}
-
-// Redis failures are dependency failures for callers (503); Lua errors are bugs (500). A command
-// that timed out or was in flight when the connection dropped may still have run: the error
-// says so (details["outcome"] = "unknown") for callers that must clean up after it.
-Error map_error(Error e) {
-  if (e.code.category() == redis::category()) {
-    bool bug = e.code == redis::Errc::reply_error || e.code == redis::Errc::protocol_error;
-    if (e.code == redis::Errc::timeout || e.details.contains("in_flight")) {
-      e.details["outcome"] = "unknown";
-    }
-    return Error{bug ? Errc::internal : Errc::unavailable, std::move(e.details)};
-  }
-  return e;
 }
 
 #define RD_TRY(decl, expr)                                           \
