@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Seeded chaos runs (tests/chaos/chaos.py): the topology is started once (PostgreSQL, Redis, an SMTP
-# sink, service processes behind HAProxy and the nginx + ModSecurity edge), then each run sends a
-# crowd of buyers at a fresh performance while faults drawn from the run's seed hit it, heals them
-# and checks the invariants I1-I7 (docs/RELIABILITY.md). A failing run prints the command that
-# replays it exactly.
-#   bash scripts/chaos.sh [--seed S] [--runs N] [--episode SECONDS] [--faults KIND,...] [--record]
+# Seeded chaos runs (tests/chaos/chaos.py): the topology is started once (PostgreSQL under Patroni:
+# etcd, a primary and a synchronous replica, or one PostgreSQL with --pg single; Redis under three
+# Sentinels, or one Redis with --redis plain; an SMTP sink; pattern-B service processes, or with
+# --pattern A a worker, API processes, two gateways and RabbitMQ, behind HAProxy and the nginx +
+# ModSecurity edge), then each run sends a crowd of buyers at a fresh performance while faults
+# drawn from the run's seed hit it (processes killed or paused, Redis failed over, emptied or
+# paused, the PostgreSQL primary killed or its replica stopped, the broker killed or paused,
+# clocks skewed, network partitions), heals them and checks the invariants I1-I8
+# (docs/RELIABILITY.md). A failing run prints the command that replays it exactly.
+#   bash scripts/chaos.sh [--seed S] [--runs N] [--episode SECONDS] [--pattern B|A]
+#                         [--pg patroni|single] [--redis sentinel|plain] [--faults KIND,...] [--record]
 # Run k uses seed S+k. --record adds the summary (runs, faults by kind, violations) as a dated row
 # to docs/RELIABILITY.md. The runs use the test build (ASan + UBSan, and the test clock that the
 # clock-skew fault moves); it is built first when missing or stale.
@@ -30,8 +35,11 @@ import json, sys, time
 s = json.load(open(sys.argv[1]))
 faults = ", ".join(f"{k} {v}" for k, v in sorted(s["faults"].items())) or "none"
 viol = ", ".join(f"{k} {v}" for k, v in sorted(s["violations"].items())) or "0"
+flags = "".join(f" --{k} {s[k]:g}" if isinstance(s[k], float) else f" --{k} {s[k]}"
+                for k, d in (("episode_s", 30.0), ("pattern", "B"), ("pg", "patroni"), ("redis", "sentinel"))
+                if s.get(k, d) != d).replace("--episode_s", "--episode")
 row = (f"| {time.strftime('%Y-%m-%d', time.gmtime())} | `bash scripts/chaos.sh --seed {s['seed']} "
-       f"--runs {s['runs']}` | {s['runs']} x {s['episode_s']:g} s, {s['buyers']} buyers / {s['seats']} "
+       f"--runs {s['runs']}{flags}` | {s['runs']} x {s['episode_s']:g} s, {s['buyers']} buyers / {s['seats']} "
        f"seats | {faults} | {viol} | {s['minutes']} min |\n")
 path = sys.argv[2]
 text = open(path).read()
