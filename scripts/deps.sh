@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages needed to build, run and test the service — only those missing
 # (checked with dpkg -s), so a second run is a fast no-op. Root runs apt-get directly; a normal
-# user goes through sudo. Usage: deps.sh [bench] Non-interactive: safe for CI (CI=true, no stdin).
+# user goes through sudo. Usage: deps.sh [bench] [container] Non-interactive: safe for CI (CI=true, no stdin).
 set -euo pipefail
 
 PACKAGES=(
@@ -15,6 +15,10 @@ PACKAGES=(
   libhpdf-dev libqrencode-dev poppler-utils python3-fonttools
   clang libclang-rt-14-dev
   patroni etcd-server
+  # prometheus: the local Prometheus (run-local.sh) and promtool (deploy/prometheus/test.sh)
+  prometheus
+  # nft: the chaos harness's network partitions (rules inside its own network namespaces)
+  nftables
 )
 # The web front-end needs npm: Debian's package, unless the installed Node.js brings its own
 # (NodeSource's nodejs does, and conflicts with Debian's npm).
@@ -23,6 +27,8 @@ command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 for group in "$@"; do
   case "$group" in
     bench) PACKAGES+=(nginx-light wrk util-linux) ;;
+    # deploy/image.sh: podman builds and runs the service image without a registry.
+    container) PACKAGES+=(podman buildah runc debootstrap uidmap) ;;
     *) echo "deps: unknown group '$group'" >&2; exit 2 ;;
   esac
 done

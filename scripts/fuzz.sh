@@ -6,6 +6,8 @@
 #                  found before (build/fuzz/corpus/<t>, where new ones go)
 #     --replay     only run the seeds and regressions once (no fuzzing)
 #     target...    some of: http_request http_response json_body tokens resp (default: all)
+# TK_FUZZ_TIMEOUT: seconds one input may take (default 10; more for a run at low priority beside
+# other work, where the clock runs while the fuzzer waits for a core).
 # A crash or failed property leaves the input in build/fuzz/artifacts/<t>/; keep it as a
 # regression under fuzz/regressions/<t>/ once fixed. Ends with "N passed, N failed" (one entry
 # per target); exits non-zero when one failed.
@@ -44,7 +46,7 @@ for t in "${targets[@]}"; do
   [ -x "$bin" ] || { echo "fuzz: no target $t" >&2; failed=$((failed + 1)); continue; }
   mkdir -p "$BUILD/corpus/$t" "$BUILD/artifacts/$t" "fuzz/regressions/$t"
   log=$BUILD/artifacts/$t/last.log
-  common=(-artifact_prefix="$BUILD/artifacts/$t/" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1)
+  common=(-artifact_prefix="$BUILD/artifacts/$t/" -rss_limit_mb=2048 -timeout="${TK_FUZZ_TIMEOUT:-10}" -print_final_stats=1)
   if [ $replay = 1 ]; then
     args=(-runs=0 "fuzz/corpus/$t" "fuzz/regressions/$t")
   else

@@ -142,6 +142,7 @@ CONF
     # deep checkout gets no socket at all (everything connects over TCP anyway).
     local sock=$pgdir
     [ "${#sock}" -le 90 ] || sock=
+    pg_archiving "$data"
     log "starting PostgreSQL on 127.0.0.1:$TK_PG_PORT ($data)"
     as_pg "$bin/pg_ctl" -D "$data" -l "$pgdir/postgres.log" -w -t 60 \
       -o "-p $TK_PG_PORT -k '$sock' -c listen_addresses=127.0.0.1" start >/dev/null ||
@@ -154,6 +155,25 @@ CONF
     log "creating database ticketing"
     as_pg "$bin/createdb" -h 127.0.0.1 -p "$TK_PG_PORT" -U postgres ticketing
   fi
+}
+
+# Continuous WAL archiving of the local PostgreSQL into .local/backups, a file:// store
+# (deploy/backup/README.md): DATA/archive.conf, included from postgresql.conf, read at each start.
+# A base backup: TK_BACKUP_URL=file://$PWD/.local/backups deploy/backup/basebackup.sh -h 127.0.0.1
+# -p 55432 -U postgres. TK_PG_ARCHIVE=0 turns it off; skipped when `postgres` cannot run the
+# scripts from the checkout (its archive_command calls them there).
+pg_archiving() {  # pg_archiving DATA
+  local data=$1 store=$TK_LOCAL/backups conf=''
+  if [ "${TK_PG_ARCHIVE:-1}" != 0 ] &&
+     { ! is_root || runuser -u postgres -- test -x "$TK_ROOT/deploy/backup/wal-archive.sh" 2>/dev/null; }; then
+    mkdir -p "$store"
+    if is_root; then chown postgres: "$store"; fi
+    conf=$(TK_BACKUP_URL=file://$store bash "$TK_ROOT/deploy/backup/archive-settings.sh" 60) ||
+      { log "WAL archiving not set up (see above)"; conf=''; }
+  fi
+  printf '%s\n' "$conf" | as_pg tee "$data/archive.conf" >/dev/null
+  grep -qx "include_if_exists = 'archive.conf'" "$data/postgresql.conf" ||
+    echo "include_if_exists = 'archive.conf'" | as_pg tee -a "$data/postgresql.conf" >/dev/null
 }
 
 pg_stop() {
@@ -208,12 +228,16 @@ redis_stop() {
 }
 
 # --- the service ---------------------------------------------------------------------------------
-service_pid() {
+# live_pid FILE NAME: prints the pid in FILE if that process runs and its command line names NAME
+# (a pid file left by a process that died may name another process by now).
+live_pid() {
   local pid
-  pid=$(cat "$TK_SERVICE_PID" 2>/dev/null) || return 1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q ticketing "/proc/$pid/cmdline" 2>/dev/null &&
+  pid=$(cat "$1" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q "$2" "/proc/$pid/cmdline" 2>/dev/null &&
     printf '%s\n' "$pid"
 }
+
+service_pid() { live_pid "$TK_SERVICE_PID" ticketing; }
 
 service_stop() {
   local pid _
@@ -295,6 +319,12 @@ rabbitmq_down() {
   [ -f "$TK_RMQ_DIR/env" ] || return 0
   log "stopping RabbitMQ (data kept)"
   bash "$TK_ROOT/tests/support/servers.sh" rabbitmq-halt "$TK_RMQ_DIR" >/dev/null 2>&1 || true
+  # The node's own epmd (its port in the env file) outlives the node; the next start runs another.
+  (
+    # shellcheck source=/dev/null
+    . "$TK_RMQ_DIR/env"
+    ERL_EPMD_PORT=$TK_AMQP_EPMD_PORT epmd -kill >/dev/null 2>&1 || true
+  )
 }
 
 # Stops one pattern-A process by its pid file (SIGTERM, SIGKILL after 15 s).
@@ -380,6 +410,47 @@ ha_redis_down() {
   bash "$TK_ROOT/tests/support/servers.sh" sentinel-stop "$TK_HA_REDIS" >/dev/null 2>&1 || true
 }
 
+# PostgreSQL of the HA layout: etcd and two Patroni nodes, a primary and a synchronous replica,
+# in .local/ha/pg/ (tests/support/servers.sh's recipe and commands), on free ports chosen the first
+# time and kept in its env file with the multi-host URLs the service gets. Unlike the Redis nodes
+# it keeps its data: stop-local halts it, the next run starts whatever is not running in place.
+# Its own database, apart from the plain layout's .local/pg.
+TK_HA_PG=$TK_HA_DIR/pg
+ha_pg_up() {
+  local servers=$TK_ROOT/tests/support/servers.sh
+  if [ -f "$TK_HA_PG/env" ]; then
+    local status
+    status=$(bash "$servers" patroni-status "$TK_HA_PG" 2>/dev/null) || true
+    if [[ $status == *" down "* ]]; then
+      log "starting PostgreSQL under Patroni again (etcd, two nodes; data in $TK_HA_PG)"
+    else
+      log "PostgreSQL under Patroni already running"
+    fi
+    # Also waits until the leader streams to a synchronous replica.
+    bash "$servers" patroni-restore "$TK_HA_PG" >/dev/null ||
+      die "PostgreSQL under Patroni did not come back (logs: $TK_HA_PG/node*/patroni.log; bash scripts/stop-local.sh --wipe starts afresh)"
+  else
+    log "starting PostgreSQL under Patroni: etcd, a primary and a synchronous replica (in $TK_HA_PG)"
+    mkdir -p "$TK_HA_DIR"
+    # A cluster that did not form is removed, so the next run bootstraps it again.
+    bash "$servers" patroni-start "$TK_HA_PG" >/dev/null ||
+      { bash "$servers" patroni-stop "$TK_HA_PG" >/dev/null 2>&1; die "Patroni did not start"; }
+  fi
+  # shellcheck source=/dev/null
+  . "$TK_HA_PG/env"
+  export TICKETING_PG_URL TICKETING_PG_READ_URL
+}
+# ha_pg_down [wipe]: halts the cluster keeping its data, or (wipe) stops it and deletes the data.
+ha_pg_down() {
+  [ -f "$TK_HA_PG/env" ] || return 0
+  log "stopping PostgreSQL under Patroni and etcd$([ "${1:-}" = wipe ] && echo ', deleting their data')"
+  if [ "${1:-}" = wipe ]; then
+    bash "$TK_ROOT/tests/support/servers.sh" patroni-stop "$TK_HA_PG" >/dev/null 2>&1 || true
+  else
+    bash "$TK_ROOT/tests/support/servers.sh" patroni-halt "$TK_HA_PG" >/dev/null 2>&1 || true
+  fi
+}
+
 # Stops the edge (gracefully: QUIT), then the balancer (SIGUSR1: finish what is in flight).
 ha_front_stop() {
   [ -d "$TK_HA_DIR" ] || return 0
@@ -387,4 +458,98 @@ ha_front_stop() {
   ha_stop_pid "$TK_HA_DIR/edge/nginx.master" QUIT
   [ -f "$TK_HA_DIR/haproxy.pid" ] && log "stopping the balancer"
   ha_stop_pid "$TK_HA_DIR/haproxy.pid" USR1
+}
+
+# --- Prometheus: scrapes every service process's operations listener (/metrics) -----------------
+# .local/prometheus/: prometheus.yml (generated by run-local.sh from the processes it started),
+# data/ (the TSDB, kept 7 days), prometheus.log, prometheus.pid. Rules: deploy/prometheus/rules/.
+TK_PROM_DIR=$TK_LOCAL/prometheus
+TK_PROM_PORT=${TK_PROM_PORT:-59090}
+
+# prom_config FILE PORT TARGET...: writes a Prometheus configuration that loads
+# deploy/prometheus/rules/*.yml and scrapes each TARGET (PROCESS=ROLE=HOST:OPS_PORT, job
+# `ticketing`, labels process and role) every 5 s, and itself on 127.0.0.1:PORT (job prometheus).
+prom_config() {
+  local file=$1 port=$2 t name role addr
+  shift 2
+  {
+    echo "# Generated by scripts/lib.sh (prom_config): one target per service process."
+    echo "global:"
+    echo "  scrape_interval: 5s"
+    echo "  scrape_timeout: 4s"
+    echo "  evaluation_interval: 15s"
+    echo "rule_files:"
+    echo "  - '$TK_ROOT/deploy/prometheus/rules/*.yml'"
+    echo "scrape_configs:"
+    echo "  - job_name: ticketing"
+    echo "    metrics_path: /metrics"
+    if [ $# -gt 0 ]; then echo "    static_configs:"; else echo "    static_configs: []"; fi
+    for t in "$@"; do
+      name=${t%%=*} role=${t#*=} addr=${t##*=}
+      role=${role%%=*}
+      echo "      - targets: ['$addr']"
+      echo "        labels: {process: '$name', role: '$role'}"
+    done
+    echo "  - job_name: prometheus"
+    echo "    static_configs:"
+    echo "      - targets: ['127.0.0.1:$port']"
+    echo "        labels: {process: prometheus, role: prometheus}"
+  } >"$file.tmp"
+  mv "$file.tmp" "$file"
+}
+
+prom_pid() { live_pid "$1/prometheus.pid" prometheus; }
+
+# prom_start DIR PORT: checks DIR/prometheus.yml (and the rules it loads) with promtool, starts
+# Prometheus on 127.0.0.1:PORT with its data in DIR/data, and returns once /-/ready answers.
+prom_start() {
+  local dir=$1 port=$2 pid _
+  if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+    die "prometheus or promtool not found (run scripts/deps.sh)"
+  fi
+  promtool check config "$dir/prometheus.yml" >"$dir/check.log" 2>&1 ||
+    { cat "$dir/check.log" >&2; die "promtool rejected $dir/prometheus.yml"; }
+  port_busy "$port" && die "port $port (Prometheus) is in use; set TK_PROM_PORT"
+  mkdir -p "$dir/data"
+  { echo; echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) start ==="; } >>"$dir/prometheus.log"
+  nohup prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+    --storage.tsdb.retention.time=7d --web.listen-address="127.0.0.1:$port" \
+    >>"$dir/prometheus.log" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$dir/prometheus.pid"
+  for _ in $(seq 150); do
+    kill -0 "$pid" 2>/dev/null || break
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/-/ready" || true)" = 200 ] &&
+      return 0
+    sleep 0.2
+  done
+  tail -n 20 "$dir/prometheus.log" >&2
+  die "Prometheus did not become ready on 127.0.0.1:$port (log: $dir/prometheus.log)"
+}
+
+# prom_stop DIR: SIGTERM (Prometheus flushes its head block), SIGKILL after 15 s.
+prom_stop() {
+  local pid _
+  if pid=$(prom_pid "$1"); then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  fi
+  rm -f "$1/prometheus.pid"
+}
+
+# prom_up TARGET...: (re)starts the local Prometheus on 127.0.0.1:$TK_PROM_PORT over TARGET...
+# (PROCESS=ROLE=HOST:OPS_PORT, the processes run-local.sh started).
+prom_up() {
+  prom_down
+  mkdir -p "$TK_PROM_DIR"
+  prom_config "$TK_PROM_DIR/prometheus.yml" "$TK_PROM_PORT" "$@"
+  prom_start "$TK_PROM_DIR" "$TK_PROM_PORT"
+  log "Prometheus ready on http://127.0.0.1:$TK_PROM_PORT (scraping $# process(es); $TK_PROM_DIR)"
+}
+
+prom_down() {
+  prom_pid "$TK_PROM_DIR" >/dev/null || { rm -f "$TK_PROM_DIR/prometheus.pid"; return 0; }
+  log "stopping Prometheus"
+  prom_stop "$TK_PROM_DIR"
 }

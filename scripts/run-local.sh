@@ -22,18 +22,22 @@
 #       with --ha) or of N service processes (2, pattern B: each applies its rate limits on its
 #       own). Certificates come from a local CA made once in .local/ha/tls/ (its ca.crt is
 #       printed: curl --cacert, or import it into a browser). Redis runs as a primary, a replica
-#       and three Sentinels (.local/ha/redis/); the service follows a failover.
+#       and three Sentinels (.local/ha/redis/), PostgreSQL as two Patroni nodes, a primary and a
+#       synchronous replica, with etcd (.local/ha/pg/, data kept between runs); the service
+#       follows a failover of either.
 #
 # Overrides (environment): TK_PG_PORT (55432), TK_REDIS_PORT (56379), TICKETING_HTTP_PORT (8080),
 # TK_SMTP_PORT (52525), TICKETING_HTTP_HOST (127.0.0.1), any other TICKETING_* setting (a
-# TICKETING_SMTP_URL given here is used instead of the local sink); TK_NO_SERVICE=1 only starts the
-# databases (no build, service or seed).
+# TICKETING_SMTP_URL given here is used instead of the local sink; a TICKETING_STATIC_DIR is served
+# as it is, without building the front-end); TK_SERVICE_BIN: a service binary already built, run
+# instead of building build/release; TK_NO_SERVICE=1 only starts the databases (no build, service
+# or seed).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$TK_ROOT"
 
-PATTERN= HA=0 API_COUNT=${TK_API_COUNT:-2} WORKER_COUNT=${TK_WORKER_COUNT:-1} GATEWAY_COUNT=${TK_GATEWAY_COUNT:-1}
+PATTERN='' HA=0 API_COUNT=${TK_API_COUNT:-2} WORKER_COUNT=${TK_WORKER_COUNT:-1} GATEWAY_COUNT=${TK_GATEWAY_COUNT:-1}
 while [ $# -gt 0 ]; do
   case $1 in
     --pattern) PATTERN=${2:?--pattern A|B}; shift ;;
@@ -41,7 +45,7 @@ while [ $# -gt 0 ]; do
     --workers) WORKER_COUNT=${2:?}; shift ;;
     --gateways) GATEWAY_COUNT=${2:?}; GATEWAYS_SET=1; shift ;;
     --ha) HA=1 ;;
-    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
   shift
@@ -58,16 +62,19 @@ case $PATTERN in A|a) PATTERN=A ;; B|b) PATTERN=B ;; *) die "--pattern A or B" ;
 [ "$GATEWAY_COUNT" -ge 1 ] 2>/dev/null || die "--gateways needs a count of at least 1"
 
 bash scripts/deps.sh
-[ "${TK_NO_SERVICE:-0}" = 1 ] || bash scripts/build.sh release
-# The web front-end (npm ci when needed + vite build into web/dist), served by the service.
-[ "${TK_NO_SERVICE:-0}" = 1 ] || bash web/scripts/setup.sh "$TK_ROOT/web/dist"
+if [ "${TK_NO_SERVICE:-0}" != 1 ]; then
+  [ -n "${TK_SERVICE_BIN:-}" ] || bash scripts/build.sh release
+  # The web front-end (npm ci when needed + vite build into web/dist), served by the service.
+  [ -n "${TICKETING_STATIC_DIR:-}" ] || bash web/scripts/setup.sh "$TK_ROOT/web/dist"
+fi
 
 prepare_dirs
 ensure_secrets
-pg_start
 if [ "$HA" = 1 ] && [ "${TK_NO_SERVICE:-0}" != 1 ]; then
+  ha_pg_up
   ha_redis_up
 else
+  pg_start
   redis_start
 fi
 # Receipt e-mails go to a local sink unless TICKETING_SMTP_URL names a real server.
@@ -78,8 +85,8 @@ if [ "${TK_NO_SERVICE:-0}" = 1 ]; then
   exit 0
 fi
 
-BIN=$TK_ROOT/build/release/src/main/ticketing
-[ -x "$BIN" ] || die "service binary $BIN not found after the build"
+BIN=${TK_SERVICE_BIN:-$TK_ROOT/build/release/src/main/ticketing}
+[ -x "$BIN" ] || die "service binary $BIN not found"
 
 # --- (re)start the service -----------------------------------------------------------------------
 export TICKETING_HTTP_HOST=${TICKETING_HTTP_HOST:-127.0.0.1}
@@ -117,6 +124,7 @@ wait_ready() {
   die "GET $url did not answer 200 within 60 s (log above, full log in $logf)"
 }
 
+prom_down   # started again over the new processes below
 service_stop
 pattern_a_stop
 ha_front_stop
@@ -136,6 +144,7 @@ start_role() {
     nohup "$BIN" >>"$logf" 2>&1 </dev/null &
   echo $! >"$TK_PA_DIR/$name.pid"
   wait_ready "$!" "http://127.0.0.1:$ops/readyz" "$logf"
+  prom_targets+=("$name=$role=127.0.0.1:$ops")
   log "$name ready (role $role$( [ "$role" != worker ] && echo ", http://127.0.0.1:$port"), ops http://127.0.0.1:$ops)"
 }
 # Processes behind the HA balancer read the PROXY protocol from it and trust it (and the edge) for
@@ -143,6 +152,7 @@ start_role() {
 # balancer's checks (every 500 ms, out after two failures) take them out before they close.
 BEHIND_LB=(TICKETING_TRUSTED_PROXIES=127.0.0.1 TICKETING_PROXY_PROTOCOL=1 TICKETING_DRAIN_DELAY_MS=3000)
 lb_servers=()
+prom_targets=()   # PROCESS=ROLE=HOST:OPS_PORT of every process started: Prometheus scrapes them
 
 if [ "$PATTERN" = B ] && [ "$HA" = 0 ]; then
   log "starting the service on $BASE (log: $TK_SERVICE_LOG)"
@@ -152,6 +162,7 @@ if [ "$PATTERN" = B ] && [ "$HA" = 0 ]; then
   echo "$pid" >"$TK_SERVICE_PID"
   wait_ready "$pid" "$BASE/readyz" "$TK_SERVICE_LOG"
   log "service ready"
+  prom_targets+=("service=all=${TICKETING_OPS_HOST:-127.0.0.1}:$TICKETING_OPS_PORT")
   LOGS=$TK_SERVICE_LOG
 elif [ "$PATTERN" = B ]; then
   # Every process does everything (pattern B); their background loops share the work through
@@ -210,6 +221,10 @@ if [ "$HA" = 1 ]; then
   export CURL_CA_BUNDLE=$TK_HA_DIR/tls/ca.crt
 fi
 
+# Prometheus (127.0.0.1:TK_PROM_PORT, 59090) over every process's operations listener, with
+# deploy/prometheus/rules loaded; restarted on each run.
+prom_up "${prom_targets[@]}"
+
 # --- seed a demo event once ----------------------------------------------------------------------
 # api METHOD PATH [BODY]: prints the response body; fails on a non-2xx status.
 api() {
@@ -258,6 +273,15 @@ else
   perf_id=$(printf '%s' "$events" | json '(d["events"][0].get("performances") or [{"id": "-"}])[0]["id"]')
 fi
 
+if [ "$HA" = 1 ]; then
+  # Which node leads now, and each node's REST port (GET /cluster, /primary, /replica).
+  pg_where="$TICKETING_PG_URL   (Patroni nodes and etcd in $TK_HA_PG)
+$(bash tests/support/servers.sh patroni-status "$TK_HA_PG" | sed 's/^/                    /')"
+  server_logs="$TK_HA_PG/node*/patroni.log, $TK_HA_REDIS/*/*.log"
+else
+  pg_where="$TICKETING_PG_URL   (data: $(pg_dir)/data)"
+  server_logs="$(pg_dir)/postgres.log, $TK_REDIS_DIR/redis.log"
+fi
 cat <<EOF
 
 Ticketing is running (pattern $PATTERN$( [ "$PATTERN" = A ] && echo ": $GATEWAY_COUNT gateway(s), $API_COUNT API processes, $WORKER_COUNT worker(s), RabbitMQ $TICKETING_AMQP_URL")$( [ "$HA" = 1 ] && [ "$PATTERN" = B ] && echo ": $API_COUNT service processes")$( [ "$HA" = 1 ] && echo "; HA front")).$(
@@ -272,9 +296,10 @@ Ticketing is running (pattern $PATTERN$( [ "$PATTERN" = A ] && echo ": $GATEWAY_
                     (Authorization: Bearer <token> on /v1/admin/*; stored in $TK_SECRETS)
   Demo event:       $event_id
   Demo performance: $perf_id
-  PostgreSQL:       $TICKETING_PG_URL   (data: $(pg_dir)/data)
+  PostgreSQL:       $pg_where
   Redis:            $TICKETING_REDIS_URL   ($( [ "$HA" = 1 ] && echo "nodes and sentinels in $TK_HA_REDIS" || echo "data: $TK_REDIS_DIR"))
   Receipt e-mails:  $mailbox
-  Logs:             $LOGS, $(pg_dir)/postgres.log, $TK_REDIS_DIR/redis.log
+  Prometheus:       http://127.0.0.1:$TK_PROM_PORT   (alerts: /alerts, targets: /targets; data in $TK_PROM_DIR)
+  Logs:             $LOGS, $server_logs
 Stop everything:    bash scripts/stop-local.sh      (add --wipe to delete .local data too)
 EOF

@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs packages, builds build/test (Debug -O1, ASan+UBSan, test
-# hooks), runs CTest, then the fuzz targets for 15 s each (scripts/fuzz.sh, clang, build/fuzz). The suite starts its own PostgreSQL + Redis on free ports (a CTest fixture,
-# tests/support/servers.sh) and stops them afterwards; a trap stops them again on any exit, also on
-# failure or Ctrl-C. Extra arguments go to ctest, e.g.: bash scripts/test.sh -R unit
+# hooks), runs CTest, then the fuzz targets for 15 s each (scripts/fuzz.sh, clang, build/fuzz).
+# The suite starts its own PostgreSQL + Redis on free ports (CTest fixtures, tests/support/servers.sh)
+# and stops them afterwards; a trap stops them again on any exit, also on failure or Ctrl-C.
+# Extra arguments go to ctest, e.g.: bash scripts/test.sh -R unit
 # Ends with "N passed, N failed" (each fuzz target counts as one); exits non-zero when one failed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 BUILD=build/test
-SERVERS=$PWD/$BUILD/test-servers   # the same folder the CTest fixture uses
 # shellcheck disable=SC2317  # invoked by the trap
 cleanup() {
-  if [ -e "$SERVERS" ]; then bash tests/support/servers.sh stop "$SERVERS" >/dev/null 2>&1 || true; fi
+  local f cmd d   # each CTest fixture's folder and the servers.sh command that stops it
+  for f in stop:test-servers stop:test-steady sentinel-stop:test-sentinel \
+    rabbitmq-stop:test-rabbitmq patroni-stop:test-patroni; do
+    cmd=${f%%:*} d=$PWD/$BUILD/${f#*:}
+    if [ -e "$d" ]; then bash tests/support/servers.sh "$cmd" "$d" >/dev/null 2>&1 || true; fi
+  done
   if [ -n "${ctest_log:-}" ]; then rm -f "$ctest_log"; fi
 }
 trap cleanup EXIT

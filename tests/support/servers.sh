@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start/stop a throw-away PostgreSQL 15 + Redis 7 + SMTP sink on free loopback ports under DIR.
-#   servers.sh start DIR   -> writes DIR/env (TICKETING_PG_URL, TICKETING_REDIS_URL,
-#     TICKETING_SMTP_URL, ports, TK_MAIL_DIR)
+#   servers.sh start DIR [--no-pg] -> writes DIR/env (TICKETING_PG_URL, TICKETING_REDIS_URL,
+#     TICKETING_SMTP_URL, ports, TK_MAIL_DIR); --no-pg: Redis and the SMTP sink only (for a
+#     caller that takes PostgreSQL from the Patroni fixture)
 #   servers.sh stop DIR    -> stops both and removes the data
 #   servers.sh redis-stop|redis-kill|redis-wipe|redis-start|redis-pause|redis-resume|pg-stop|
 #     pg-start DIR -> fault switches for tests (redis-wipe: kill -9 and delete its data, so the
@@ -33,12 +34,28 @@
 #   servers.sh patroni-start|patroni-stop DIR -> one etcd and two Patroni nodes (PostgreSQL 15,
 #     synchronous replication) under DIR, a fixture of its own; DIR/env: TICKETING_PG_URL (both
 #     nodes, target_session_attrs=read-write), TICKETING_PG_READ_URL (prefer-standby),
-#     TK_PATRONI_PG_PORT1/2, TK_PATRONI_REST_PORT1/2, TK_ETCD_PORT.
+#     TK_PATRONI_PG_PORT1/2, TK_PATRONI_REST_PORT1/2, TK_ETCD_PORT, TK_ETCD_PEER_PORT.
 #   servers.sh patroni-kill-primary DIR -> kill -9 the leader's Patroni and PostgreSQL, wait until
-#     the other node is a writable primary, print its name; patroni-restore DIR starts the killed
-#     (or stopped) node again, which rejoins as a synchronous replica (pg_rewind if needed);
-#     patroni-stop-replica DIR stops the replica's Patroni and PostgreSQL.
+#     the other node is a writable primary, print its name; patroni-stop-replica DIR stops the
+#     replica's Patroni and PostgreSQL.
+#   servers.sh patroni-restore DIR -> starts in place (same ports and data) etcd and every node
+#     that is not running: a killed or stopped node rejoins as a replica (pg_rewind if needed),
+#     after patroni-halt the whole cluster comes back; waits for a synchronous replica. A no-op
+#     wait when everything runs.
+#   servers.sh patroni-halt DIR -> stops the cluster cleanly, data kept: the replica, then the
+#     leader (so nothing fails over), then etcd.
+#   servers.sh patroni-maintenance-on|patroni-maintenance-off DIR -> Patroni's maintenance mode
+#     (pause) on or off, waiting until every running node has seen it. Patroni resumes a paused
+#     WAL replay on each loop outside maintenance, so a test that pauses replay needs it on.
+#   servers.sh patroni-status DIR -> one line per node: its role (leader, sync replica, replica,
+#     down), PostgreSQL and REST addresses.
 # PostgreSQL refuses to run as root, so as root it runs as the `postgres` system user.
+# TK_SERVERS_HOST (start, sentinel-start, patroni-start): one more local address, besides 127.0.0.1, that
+#   PostgreSQL, Redis, the Sentinels and the SMTP sink listen on and that DIR/env's URLs name, for
+#   clients in other network namespaces (tests/chaos/netns.py), where 127.0.0.1 is their own
+#   loopback. Replicas and sentinels announce it, so the primary a sentinel names is reachable
+#   from there too. TK_SERVERS_CLIENTS: the CIDR block those clients come from (PostgreSQL trusts
+#   it; default: TK_SERVERS_HOST/32). Both are kept in DIR/env for the later commands.
 set -euo pipefail
 cmd=${1:?start|stop}; dir=${2:?dir}
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -49,6 +66,19 @@ import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsocknam
 PY
 }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# The address the servers are named by (TK_SERVERS_HOST, else loopback), and what they bind.
+srv_host() { echo "${TK_SERVERS_HOST:-127.0.0.1}"; }
+srv_binds() { if [ -n "${TK_SERVERS_HOST:-}" ]; then echo "127.0.0.1 $TK_SERVERS_HOST"; else echo 127.0.0.1; fi; }
+# Redis refuses clients from anything but loopback in protected mode (no password); with an extra
+# address the bind list is the protection: loopback and a private address of this machine.
+srv_redis_protected() { if [ -n "${TK_SERVERS_HOST:-}" ]; then echo no; else echo yes; fi; }
+# Config lines for a Redis node (node) or a sentinel (sentinel) reached at TK_SERVERS_HOST: what it
+# tells the others to reach it by. Nothing without the extra address.
+srv_redis_announce() {
+  [ -n "${TK_SERVERS_HOST:-}" ] || return 0
+  echo "protected-mode no"
+  if [ "$1" = node ]; then echo "replica-announce-ip $TK_SERVERS_HOST"; else echo "sentinel announce-ip $TK_SERVERS_HOST"; fi
+}
 
 # Folder PostgreSQL lives in (pg/ data, socket, pg.log): DIR itself, except as root when the
 # `postgres` user cannot traverse the path to DIR (a checkout under /root, mode 700): then a
@@ -75,6 +105,31 @@ pat_up() {  # pat_up N
   for _ in $(seq 50); do [ -s "$home/patroni.pid" ] && break; sleep 0.1; done
 }
 pat_pid() { cat "$pgh/node$1/patroni.pid" 2>/dev/null || true; }
+# alive PIDFILE NAME: the pid in PIDFILE runs NAME (a pid file left by a reboot may name another).
+alive() {
+  local p; p=$(cat "$1" 2>/dev/null) || return 1
+  [ -n "$p" ] && kill -0 "$p" 2>/dev/null && grep -q "$2" "/proc/$p/cmdline" 2>/dev/null
+}
+# etcd on DIR/env's ports; its data in DIR/etcd is kept, so a restart finds the same cluster (the
+# --initial-* flags only matter the first time). Its own session: a Ctrl-C meant for the caller
+# does not reach it.
+etcd_up() {
+  setsid etcd --name tk --data-dir "$dir/etcd/data" \
+    --listen-client-urls "http://127.0.0.1:$TK_ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$TK_ETCD_PORT" \
+    --listen-peer-urls "http://127.0.0.1:$TK_ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$TK_ETCD_PEER_PORT" \
+    --initial-cluster "tk=http://127.0.0.1:$TK_ETCD_PEER_PORT" --initial-cluster-state new \
+    --log-level warn >>"$dir/etcd/etcd.log" 2>&1 </dev/null &
+  echo $! >"$dir/etcd.pid"
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$TK_ETCD_PORT/health" >/dev/null && return 0; sleep 0.1; done
+  echo "etcd did not start" >&2; tail -5 "$dir/etcd/etcd.log" >&2; return 1
+}
+etcd_down() {  # etcd_down [SIGNAL]: TERM by default, kill -9 after 5 s
+  local ep; ep=$(cat "$dir/etcd.pid" 2>/dev/null) || return 0
+  kill "-${1:-TERM}" "$ep" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$ep" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$ep" 2>/dev/null || true
+  rm -f "$dir/etcd.pid"
+}
 pm_pid() { head -1 "$pgh/node$1/data/postmaster.pid" 2>/dev/null || true; }
 rest_code() {  # rest_code N PATH -> HTTP status of Patroni's REST endpoint (000 if down)
   local var="TK_PATRONI_REST_PORT$1"
@@ -106,17 +161,22 @@ pat_stop() {  # pat_stop N: Patroni stops its PostgreSQL on SIGTERM; kill -9 aft
   fi
   pat_kill "$1"
 }
-pat_leader() {  # prints the node number answering 200 on /primary, or nothing
+pat_leader() {  # prints the node number answering 200 on /primary, or nothing (status 0: set -e)
   local n; for n in 1 2; do [ "$(rest_code $n /primary)" = 200 ] && { echo $n; return; }; done
+  return 0
 }
-pat_wait_sync() {  # the leader streams to a synchronous replica (up to $1 seconds)
-  local l o
+# The leader streams to a synchronous replica (up to $1 seconds), and etcd names that replica the
+# synchronous standby: Patroni records it there a loop after PostgreSQL reports it sync, and until
+# then would not promote it (a primary killed in that window stays down: no failover).
+pat_wait_sync() {
+  local l o rv
   for _ in $(seq $(($1 * 5))); do
     l=$(pat_leader)
     if [ -n "$l" ]; then
-      o=$((3 - l))
+      o=$((3 - l)); rv="TK_PATRONI_REST_PORT$o"
       if [ "$(rest_code $o /replica)" = 200 ] &&
-         [ "$(pg_at "$l" "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")" = 1 ]; then
+         [ "$(pg_at "$l" "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")" = 1 ] &&
+         curl -s -m 2 "http://127.0.0.1:${!rv}/patroni" | grep -q '"sync_standby": true'; then
         return 0
       fi
     fi
@@ -130,11 +190,7 @@ pat_stop_all() {
   [ -f "$dir/env" ] && . "$dir/env"
   local n
   for n in 1 2; do [ -d "$pgh/node$n" ] && pat_kill $n; done
-  if [ -f "$dir/etcd.pid" ]; then
-    local ep; ep=$(cat "$dir/etcd.pid")
-    kill -9 "$ep" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$ep" 2>/dev/null || break; sleep 0.1; done
-  fi
+  etcd_down KILL
   rm -rf "$dir" "$pgh"
 }
 
@@ -187,7 +243,8 @@ sen_node_up() {  # sen_node_up PORT [replicaof-port]
   local p=$1 d="$dir/n$1"
   mkdir -p "$d"
   [ -f "$d/redis.conf" ] || cat >"$d/redis.conf" <<CONF
-bind 127.0.0.1
+bind $(srv_binds)
+$(srv_redis_announce node)
 port $p
 dir $d
 pidfile $d/redis.pid
@@ -198,7 +255,7 @@ appendonly no
 repl-diskless-sync-delay 0
 CONF
   if [ -n "${2:-}" ]; then
-    redis-server "$d/redis.conf" --replicaof 127.0.0.1 "$2" >/dev/null
+    redis-server "$d/redis.conf" --replicaof "$(srv_host)" "$2" >/dev/null
   else
     redis-server "$d/redis.conf" >/dev/null
   fi
@@ -209,14 +266,15 @@ sen_sentinel_up() {  # sen_sentinel_up PORT PRIMARY_PORT
   local p=$1 d="$dir/s$1"
   mkdir -p "$d"
   cat >"$d/sentinel.conf" <<CONF
-bind 127.0.0.1
+bind $(srv_binds)
+$(srv_redis_announce sentinel)
 port $p
 dir $d
 pidfile $d/sentinel.pid
 logfile $d/sentinel.log
 daemonize yes
 sentinel resolve-hostnames no
-sentinel monitor $SENTINEL_MASTER 127.0.0.1 $2 2
+sentinel monitor $SENTINEL_MASTER $(srv_host) $2 2
 sentinel down-after-milliseconds $SENTINEL_MASTER 1000
 sentinel failover-timeout $SENTINEL_MASTER 5000
 sentinel parallel-syncs $SENTINEL_MASTER 1
@@ -288,11 +346,11 @@ sen_stop_all() {
 # Debian's aiosmtpd lives in the system Python, whatever python3 is first on PATH.
 SINK_PY=/usr/bin/python3
 smtp_up() {  # smtp_up PORT
-  setsid nohup "$SINK_PY" "$(dirname "$0")/smtp_sink.py" --port "$1" --dir "$dir/mail" \
+  setsid nohup "$SINK_PY" "$(dirname "$0")/smtp_sink.py" --host "$(srv_host)" --port "$1" --dir "$dir/mail" \
     --refuse-file "$dir/smtp-refuse" >>"$dir/smtp.log" 2>&1 </dev/null &
   echo $! >"$dir/smtp.pid"
   for _ in $(seq 100); do
-    "$SINK_PY" -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), 0.2)" \
+    "$SINK_PY" -c "import socket,sys; socket.create_connection(('$(srv_host)', $1), 0.2)" \
       2>/dev/null && return 0
     sleep 0.1
   done
@@ -347,7 +405,8 @@ CONF
       case " ${ports[*]} " in *" $p "*) ;; *) ports+=("$p") ;; esac
     done
     n1=${ports[0]} n2=${ports[1]} s1=${ports[2]} s2=${ports[3]} s3=${ports[4]}
-    url="redis-sentinel://127.0.0.1:$s1,127.0.0.1:$s2,127.0.0.1:$s3/$SENTINEL_MASTER"
+    h=$(srv_host)
+    url="redis-sentinel://$h:$s1,$h:$s2,$h:$s3/$SENTINEL_MASTER"
     cat >"$dir/env" <<ENV
 TICKETING_REDIS_URL=$url
 TK_SENTINEL_URL=$url
@@ -355,6 +414,7 @@ TK_SENTINEL_MASTER=$SENTINEL_MASTER
 TK_SENTINEL_NODE_PORTS=$n1,$n2
 TK_SENTINEL_PORTS=$s1,$s2,$s3
 ENV
+    [ -z "${TK_SERVERS_HOST:-}" ] || echo "TK_SERVERS_HOST=$TK_SERVERS_HOST" >>"$dir/env"
     chmod 644 "$dir/env"
     sen_env
     sen_node_up "$n1"
@@ -380,7 +440,7 @@ ENV
     s=${TK_SENTINEL_PORTS%%,*}
     redis-cli -p "$s" sentinel failover "$SENTINEL_MASTER" >/dev/null
     new=$(sen_wait_primary_other_than "$old")
-    redis-cli -p "$old" replicaof 127.0.0.1 "$new" >/dev/null
+    redis-cli -p "$old" replicaof "$(srv_host)" "$new" >/dev/null
     echo "$new" ;;
   sentinel-heal)
     sen_env; primary=$(sen_primary)
@@ -392,15 +452,16 @@ ENV
   start)
     stop
     mkdir -p "$dir/redis"
-    if [ "$pgh" != "$dir" ]; then mkdir -m 755 "$pgh"; fi   # fresh (stop removed it), never reused
-    mkdir -p "$pgh/pg"
-    if [ "$(id -u)" = 0 ]; then chown -R postgres "$pgh"; chmod 755 "$dir" "$pgh"; fi
     pg_port=$(free_port); redis_port=$(free_port); smtp_port=$(free_port)
     while [ "$redis_port" = "$pg_port" ]; do redis_port=$(free_port); done
     while [ "$smtp_port" = "$pg_port" ] || [ "$smtp_port" = "$redis_port" ]; do smtp_port=$(free_port); done
-    as_pg "$PGBIN/initdb" -D "$pgh/pg" -U postgres -A trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1
-    cat >>"$pgh/pg/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
+    if [ "${3:-}" != --no-pg ]; then
+      if [ "$pgh" != "$dir" ]; then mkdir -m 755 "$pgh"; fi   # fresh (stop removed it), never reused
+      mkdir -p "$pgh/pg"
+      if [ "$(id -u)" = 0 ]; then chown -R postgres "$pgh"; chmod 755 "$dir" "$pgh"; fi
+      as_pg "$PGBIN/initdb" -D "$pgh/pg" -U postgres -A trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1
+      cat >>"$pgh/pg/postgresql.conf" <<CONF
+listen_addresses = '$(srv_binds | tr ' ' ,)'
 port = $pg_port
 unix_socket_directories = '$pgh'
 fsync = off
@@ -409,27 +470,38 @@ full_page_writes = off
 max_connections = 200
 shared_buffers = 128MB
 CONF
-    as_pg "$PGBIN/pg_ctl" -D "$pgh/pg" -l "$pgh/pg.log" -w -t 60 start >/dev/null
-    as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres ticketing
-    redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$dir/redis" --daemonize yes \
+      if [ -n "${TK_SERVERS_HOST:-}" ]; then
+        echo "host all all ${TK_SERVERS_CLIENTS:-$TK_SERVERS_HOST/32} trust" >>"$pgh/pg/pg_hba.conf"
+      fi
+      as_pg "$PGBIN/pg_ctl" -D "$pgh/pg" -l "$pgh/pg.log" -w -t 60 start >/dev/null
+      as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres ticketing
+      cat >"$dir/env" <<ENV
+TICKETING_PG_URL=postgresql://postgres@$(srv_host):$pg_port/ticketing
+TK_PG_PORT=$pg_port
+TK_PG_DATA=$pgh/pg
+TK_PG_BIN=$PGBIN
+ENV
+    else
+      : >"$dir/env"; pg_port=none
+    fi
+    # shellcheck disable=SC2046 # one --bind argument per address
+    redis-server --bind $(srv_binds) --protected-mode "$(srv_redis_protected)" --port "$redis_port" --dir "$dir/redis" --daemonize yes \
       --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --appendonly yes \
       --appendfsync everysec --save '' >/dev/null
     for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
     mkdir -p "$dir/mail"
     smtp_up "$smtp_port"
-    cat >"$dir/env" <<ENV
-TICKETING_PG_URL=postgresql://postgres@127.0.0.1:$pg_port/ticketing
-TICKETING_REDIS_URL=redis://127.0.0.1:$redis_port
-TK_PG_PORT=$pg_port
+    h=$(srv_host)
+    cat >>"$dir/env" <<ENV
+TICKETING_REDIS_URL=redis://$h:$redis_port
 TK_REDIS_PORT=$redis_port
-TK_PG_DATA=$pgh/pg
-TK_PG_BIN=$PGBIN
 TK_REDIS_DIR=$dir/redis
-TICKETING_SMTP_URL=smtp://127.0.0.1:$smtp_port
+TICKETING_SMTP_URL=smtp://$h:$smtp_port
 TK_SMTP_PORT=$smtp_port
 TK_MAIL_DIR=$dir/mail
 TK_SMTP_REFUSE_FILE=$dir/smtp-refuse
 ENV
+    [ -z "${TK_SERVERS_HOST:-}" ] || echo "TK_SERVERS_HOST=$TK_SERVERS_HOST" >>"$dir/env"
     chmod 644 "$dir/env"
     echo "servers up: pg $pg_port redis $redis_port smtp $smtp_port"
     ;;
@@ -444,25 +516,31 @@ ENV
     done
     etcd_port=${ports[0]}; peer_port=${ports[1]}
     pg1=${ports[2]}; pg2=${ports[3]}; rest1=${ports[4]}; rest2=${ports[5]}
-    etcd --name tk --data-dir "$dir/etcd/data" \
-      --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-      --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
-      --initial-cluster "tk=http://127.0.0.1:$peer_port" --initial-cluster-state new \
-      --log-level warn >>"$dir/etcd/etcd.log" 2>&1 </dev/null &
-    echo $! >"$dir/etcd.pid"
-    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$etcd_port/health" >/dev/null && break; sleep 0.1; done
+    h=$(srv_host)
     # Quoted: the URLs hold '&', and the file is sourced by shells.
     cat >"$dir/env" <<ENV
-TICKETING_PG_URL='postgresql://postgres@127.0.0.1:$pg1,127.0.0.1:$pg2/ticketing?target_session_attrs=read-write&connect_timeout=2'
-TICKETING_PG_READ_URL='postgresql://postgres@127.0.0.1:$pg1,127.0.0.1:$pg2/ticketing?target_session_attrs=prefer-standby&connect_timeout=2'
+TICKETING_PG_URL='postgresql://postgres@$h:$pg1,$h:$pg2/ticketing?target_session_attrs=read-write&connect_timeout=2'
+TICKETING_PG_READ_URL='postgresql://postgres@$h:$pg1,$h:$pg2/ticketing?target_session_attrs=prefer-standby&connect_timeout=2'
 TK_PATRONI_PG_PORT1=$pg1
 TK_PATRONI_PG_PORT2=$pg2
 TK_PATRONI_REST_PORT1=$rest1
 TK_PATRONI_REST_PORT2=$rest2
 TK_ETCD_PORT=$etcd_port
+TK_ETCD_PEER_PORT=$peer_port
 ENV
+    [ -z "${TK_SERVERS_HOST:-}" ] || echo "TK_SERVERS_HOST=$TK_SERVERS_HOST" >>"$dir/env"
     chmod 644 "$dir/env"
     . "$dir/env"
+    # Clients in other network namespaces (TK_SERVERS_HOST): PostgreSQL listens on that address too,
+    # Patroni names it to the other node, and pg_hba lets those clients in.
+    pg_listen=$(srv_binds | tr ' ' ,)
+    hba_extra=""
+    if [ -n "${TK_SERVERS_HOST:-}" ]; then
+      # The other node replicates from that address too.
+      hba_extra="    - host replication all $TK_SERVERS_HOST/32 trust
+    - host all all ${TK_SERVERS_CLIENTS:-$TK_SERVERS_HOST/32} trust"
+    fi
+    etcd_up
     for n in 1 2; do
       home="$pgh/node$n"; mkdir -p "$home"
       pgp_var="TK_PATRONI_PG_PORT$n"; rest_var="TK_PATRONI_REST_PORT$n"
@@ -508,9 +586,10 @@ bootstrap:
     - local all all trust
     - host replication all 127.0.0.1/32 trust
     - host all all 127.0.0.1/32 trust
+$hba_extra
 postgresql:
-  listen: 127.0.0.1:${!pgp_var}
-  connect_address: 127.0.0.1:${!pgp_var}
+  listen: $pg_listen:${!pgp_var}
+  connect_address: $h:${!pgp_var}
   data_dir: $home/data
   bin_dir: /usr/lib/postgresql/15/bin
   pgpass: $home/pgpass
@@ -527,6 +606,7 @@ postgresql:
     - local all all trust
     - host replication all 127.0.0.1/32 trust
     - host all all 127.0.0.1/32 trust
+$hba_extra
 tags:
   nofailover: false
   noloadbalance: false
@@ -549,7 +629,7 @@ YML
   patroni-kill-primary)
     . "$dir/env"
     old=$(pat_leader); [ -n "$old" ] || { echo "patroni: no leader to kill" >&2; exit 1; }
-    pat_kill "$old"; echo "$old" >"$dir/patroni-down"
+    pat_kill "$old"
     new=$((3 - old))
     np_var="TK_PATRONI_PG_PORT$new"
     for _ in $(seq 300); do
@@ -565,13 +645,52 @@ YML
   patroni-stop-replica)
     . "$dir/env"
     l=$(pat_leader); [ -n "$l" ] || { echo "patroni: no leader" >&2; exit 1; }
-    pat_stop $((3 - l)); echo $((3 - l)) >"$dir/patroni-down"
+    pat_stop $((3 - l))
     ;;
   patroni-restore)
     . "$dir/env"
-    down=$(cat "$dir/patroni-down")
-    pat_up "$down"; rm -f "$dir/patroni-down"
+    alive "$dir/etcd.pid" etcd || etcd_up
+    for n in 1 2; do alive "$pgh/node$n/patroni.pid" patroni || pat_up $n; done
     pat_wait_sync 120
+    ;;
+  patroni-halt)
+    . "$dir/env"
+    first=1; [ "$(pat_leader)" = 1 ] && first=2
+    pat_stop $first; pat_stop $((3 - first))
+    etcd_down
+    ;;
+  patroni-maintenance-on|patroni-maintenance-off)
+    . "$dir/env"
+    want=true; body='{"pause": true}'
+    [ "$cmd" = patroni-maintenance-off ] && { want=false; body='{"pause": null}'; }
+    l=$(pat_leader); [ -n "$l" ] || { echo "patroni: no leader" >&2; exit 1; }
+    lv="TK_PATRONI_REST_PORT$l"
+    curl -sf -m 5 -X PATCH -H 'Content-Type: application/json' -d "$body" \
+      "http://127.0.0.1:${!lv}/config" >/dev/null
+    for _ in $(seq 100); do
+      seen=0; up=0
+      for n in 1 2; do
+        rv="TK_PATRONI_REST_PORT$n"
+        st=$(curl -s -m 2 "http://127.0.0.1:${!rv}/patroni") || continue
+        up=$((up + 1))
+        if printf '%s' "$st" | grep -q '"pause": true'; then p=true; else p=false; fi
+        [ "$p" = "$want" ] && seen=$((seen + 1))
+      done
+      [ "$up" -gt 0 ] && [ "$seen" = "$up" ] && exit 0
+      sleep 0.2
+    done
+    echo "patroni: maintenance mode not applied ($want)" >&2; exit 1
+    ;;
+  patroni-status)
+    . "$dir/env"
+    for n in 1 2; do
+      pv="TK_PATRONI_PG_PORT$n"; rv="TK_PATRONI_REST_PORT$n"
+      if [ "$(rest_code $n /primary)" = 200 ]; then role=leader
+      elif curl -s -m 2 "http://127.0.0.1:${!rv}/patroni" | grep -q '"sync_standby": true'; then role="sync replica"
+      elif [ "$(rest_code $n /replica)" = 200 ]; then role=replica
+      else role=down; fi
+      echo "node$n $role postgresql 127.0.0.1:${!pv} rest http://127.0.0.1:${!rv}"
+    done
     ;;
   # Fault switches for tests: stop or start one server in place (same port, same data).
   redis-stop)
@@ -590,7 +709,8 @@ YML
     rm -rf "${dir:?}/redis"; mkdir -p "$dir/redis" ;;
   redis-start)
     . "$dir/env"
-    redis-server --bind 127.0.0.1 --port "$TK_REDIS_PORT" --dir "$dir/redis" --daemonize yes \
+    # shellcheck disable=SC2046 # one --bind argument per address
+    redis-server --bind $(srv_binds) --protected-mode "$(srv_redis_protected)" --port "$TK_REDIS_PORT" --dir "$dir/redis" --daemonize yes \
       --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --appendonly yes \
       --appendfsync everysec --save '' >/dev/null
     for _ in $(seq 50); do redis-cli -p "$TK_REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done ;;

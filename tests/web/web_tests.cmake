@@ -15,8 +15,8 @@ set_tests_properties(web_unit PROPERTIES FIXTURES_REQUIRED web TIMEOUT 300 LABEL
 
 foreach(scenario buyer race reload operator findings a11y tickets refund search)
   add_test(NAME web_e2e_${scenario}
-    COMMAND ${TK_WEB_DIR}/e2e/run.sh $<TARGET_FILE:ticketing> ${TK_TEST_ENV} ${TK_WEB_DIST} ${scenario} ${TK_WEB_SHOTS})
-  set_tests_properties(web_e2e_${scenario} PROPERTIES FIXTURES_REQUIRED "servers;web" RESOURCE_LOCK servers
+    COMMAND ${TK_WEB_DIR}/e2e/run.sh $<TARGET_FILE:ticketing> ${TK_TEST_STEADY_ENV} ${TK_WEB_DIST} ${scenario} ${TK_WEB_SHOTS})
+  set_tests_properties(web_e2e_${scenario} PROPERTIES FIXTURES_REQUIRED "steady;web" RESOURCE_LOCK steady
     TIMEOUT 400 LABELS "web;e2e")
 endforeach()
 
@@ -24,7 +24,7 @@ endforeach()
 # TLS from a CA made for the run): the WAF passes the web app's every request.
 foreach(scenario buyer operator tickets refund)
   add_test(NAME web_e2e_ha_${scenario}
-    COMMAND ${TK_WEB_DIR}/e2e/run.sh $<TARGET_FILE:ticketing> ${TK_TEST_ENV} ${TK_WEB_DIST} ${scenario} ${TK_WEB_SHOTS}/ha ha)
-  set_tests_properties(web_e2e_ha_${scenario} PROPERTIES FIXTURES_REQUIRED "servers;web" RESOURCE_LOCK servers
+    COMMAND ${TK_WEB_DIR}/e2e/run.sh $<TARGET_FILE:ticketing> ${TK_TEST_STEADY_ENV} ${TK_WEB_DIST} ${scenario} ${TK_WEB_SHOTS}/ha ha)
+  set_tests_properties(web_e2e_ha_${scenario} PROPERTIES FIXTURES_REQUIRED "steady;web" RESOURCE_LOCK steady
     TIMEOUT 400 LABELS "web;e2e")
 endforeach()
