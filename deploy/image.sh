@@ -44,9 +44,29 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 tmp_dir = "$state/tmp"
 CONF
+# Overlay (the kernel's overlayfs, as root on ext4) shares the layers between images and build
+# steps; vfs copies every layer in full (tens of GB for this build) and is only the fallback
+# where an overlay mount is refused. TK_PODMAN_DRIVER overrides the choice.
+overlay_mounts() {
+  local d; d=$(mktemp -d "$state/tmp/probe-XXXX")
+  mkdir -p "$d/l" "$d/u" "$d/w" "$d/m"
+  local ok=1
+  as_root mount -t overlay overlay -o "lowerdir=$d/l,upperdir=$d/u,workdir=$d/w" "$d/m" 2>/dev/null &&
+    { as_root umount "$d/m"; ok=0; }
+  as_root rm -rf "$d"
+  return $ok
+}
+driver=${TK_PODMAN_DRIVER:-}
+if [ -z "$driver" ]; then if overlay_mounts; then driver=overlay; else driver=vfs; fi; fi
+# A store made by the other driver is unreadable to this one: it starts afresh.
+if [ -f "$state/driver" ] && [ "$(cat "$state/driver")" != "$driver" ]; then
+  as_root rm -rf "$state/storage" "$state/run"; mkdir -p "$state/storage" "$state/run"
+fi
+echo "$driver" >"$state/driver"
+log "podman storage: $driver"
 cat >"$state/storage.conf" <<CONF
 [storage]
-driver = "vfs"
+driver = "$driver"
 graphroot = "$state/storage"
 runroot = "$state/run"
 CONF

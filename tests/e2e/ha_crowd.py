@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A crowd of buyers through the edge and the balancer (HTTPS, the local CA in SSL_CERT_FILE) while
 one of the two processes behind the balancer is killed with SIGKILL. Buyers behave as real clients:
-a payment that got no answer or a 502/503 is sent again with the same Idempotency-Key; any other
-step that failed is started over. Afterwards nothing acknowledged may be missing: every sign-up
+a payment that got no answer or a 502/503 is sent again with the same Idempotency-Key (until a
+definitive answer), an order placement likewise with the same hold; any other step that failed is
+started over. Afterwards nothing acknowledged may be missing: every sign-up
 answered 201 exists, every payment answered 200 is a paid order with its tickets, no seat is sold
 twice, one charge per paid order and none without one, and no read failed across the kill (the
 balancer sends a safe request again to the live process).
@@ -119,12 +120,23 @@ def buyer(i):
             return
         if s != 201:
             continue
-        s, o = req("POST", "/v1/orders", {"hold_id": h["hold_id"]}, U)
+        # An order placed whose answer was lost (its process killed after the commit) is found
+        # again by its hold: the same request answers 200 with it.
+        until = time.time() + 30
+        while True:
+            s, o = req("POST", "/v1/orders", {"hold_id": h["hold_id"]}, U)
+            if s not in (None, 502, 503) or time.time() > until:
+                break
+            time.sleep(0.25)
         if s not in (200, 201):
             req("DELETE", f"/v1/holds/{h['hold_id']}", None, U)
             continue
         key = f"ha-pay-{i}-{attempt}"
-        for _ in range(60):
+        # Until a definitive answer, as a real client does: an order left unpaid keeps its seats
+        # until it expires, long after the crowd is gone (a busy machine can take many tries
+        # while the killed process's attempt waits out its lease).
+        until = time.time() + 90
+        while time.time() < until:
             s, r = req("POST", f"/v1/orders/{o['id']}/payment",
                        {"method": "card", "card_token": "tok_ok"}, {**U, "Idempotency-Key": key})
             if s is None or s in (502, 503) or (
