@@ -71,7 +71,7 @@ Task<void> WaitingRoom::restore(const domain::Performance& p) {
   co_return co_await d_.flights->queue_restores.run(p.id, once);
 }
 
-Task<void> WaitingRoom::claim_place(std::shared_ptr<const LiveQueue>& q, std::int64_t account_num,
+Task<ClaimOutcome> WaitingRoom::claim_place(std::shared_ptr<const LiveQueue>& q, std::int64_t account_num,
                                     std::int64_t position, Millis issued_at) {
   const std::string perf_id = q->perf.id;  // a copy: `q` may be replaced below
   auto claimed = co_await d_.ports.queue->claim(perf_id, account_num, position, issued_at);
@@ -148,6 +148,10 @@ Task<JoinResult> WaitingRoom::join(const Principal& who, std::string perf_id,
       // put back so a later join without the ticket finds this place. Best effort: the place
       // is the ticket's either way, and its next poll claims it again.
       auto claimed = co_await claim_place(q, who.account_num, t->position, t->issued_at);
+      if (claimed.ok() && *claimed == ClaimOutcome::waiting) {
+        // Passed over before its holder came: a coming tick admits it.
+        co_return JoinResult{std::string(presented), t->position, QueueState::waiting, false, 1};
+      }
       if (claimed.ok() && q->gap.contains(t->position)) {
         d_.shared->view->add_claim(perf_id, t->position);
       }
@@ -214,6 +218,15 @@ QueueStatus status_from(const LiveQueue& q, const crypto::Signer& signer,
   fill_wait(s, q, t.position, sale, now);
   return s;
 }
+
+// A late holder of a gap position the ticks passed over: first in line for the next tick.
+QueueStatus late_status(const LiveQueue& q, std::int64_t position, Millis now) {
+  QueueStatus s;
+  s.position = position;
+  s.state = QueueState::waiting;
+  fill_wait(s, q, q.serving + 1, domain::effective_status(q.perf, now), now);
+  return s;
+}
 }  // namespace
 
 std::optional<Result<QueueStatus>> WaitingRoom::status_now(std::string_view perf_id,
@@ -244,7 +257,8 @@ Task<QueueStatus> WaitingRoom::status(std::string perf_id, std::string_view tick
   if (!t) co_return Errc::invalid_ticket;
   TK_CO_TRY(auto q, co_await live(perf_id));  // `t` views into `storage`, not the request
   if (q->unclaimed(t->position) && t->position > q->expired_upto) {
-    TK_CO_CHECK(co_await claim_place(q, -1, t->position, 0));
+    TK_CO_TRY(auto claimed, co_await claim_place(q, -1, t->position, 0));
+    if (claimed == ClaimOutcome::waiting) co_return late_status(*q, t->position, d_.now());
     d_.shared->view->add_claim(perf_id, t->position);
   }
   std::optional<Millis> ends;

@@ -927,11 +927,20 @@ class Run:
         batches = sorted((int(m.split(":")[0]), int(m.split(":")[1]), int(m.split(":")[2]), float(sc))
                          for m, sc in zip(ticks[0::2], ticks[1::2]))
         # Positions nobody was handed out (the gap after a Redis loss) pass for free: a batch is
-        # judged by the places of this run's buyers it admitted.
+        # judged by the places of this run's buyers it admitted. A gap place whose holder came
+        # after a batch passed over it counts in the tick that let it in (recorded with its time).
+        late = sh("redis-cli", "-p", self.topo.redis_primary(), "ZRANGE",
+                  "{p:" + P + "}:late_admitted", "0", "-1", check=False).stdout.split()
+        late_at = collections.defaultdict(set)
+        for m in late:
+            pos, at = m.split(":")
+            late_at[float(at)].add(int(pos))
+        late_pos = set().union(*late_at.values()) if late_at else set()
         handed = sorted(set(self.positions.values()))
         prev = None
         for seq, lo, hi, at in batches:
-            n = sum(1 for p in handed if lo < p <= hi)
+            n = sum(1 for p in handed if lo < p <= hi and p not in late_pos)
+            n += len(late_at.pop(at, ()))
             inv("I6", n <= ADMIT, f"batch {seq} admitted {n} places ({lo},{hi}], at most {ADMIT}")
             if prev:
                 inv("I6", lo >= prev[2] and seq > prev[0], f"batch {seq} ({lo},{hi}] after {prev[:3]}")
@@ -940,6 +949,8 @@ class Run:
                     inv("I6", at - prev[3] >= INTERVAL_MS - 5,
                         f"batch {seq} {at - prev[3]:.0f} ms after the one before (interval {INTERVAL_MS})")
             prev = (seq, lo, hi, at)
+        for at, places in late_at.items():  # ticks that let in late holders only
+            inv("I6", len(places) <= ADMIT, f"tick at {at:.0f} admitted {len(places)} late places, at most {ADMIT}")
         return {k: [d for d in v if d] for k, v in out.items()}
 
 

@@ -79,6 +79,13 @@ struct QueueCounters {
   std::int64_t unclaimed_admitted = 0;  // unclaimed gap positions in (expired_upto, serving]
 };
 
+// What a ticket's holder showing up did to its position.
+enum class ClaimOutcome {
+  none,     // not a gap position (or its window is over): nothing to claim
+  claimed,  // a gap position, claimed now or before: it takes an admission slot
+  waiting,  // a gap position the ticks passed over before its holder came: a coming tick admits it
+};
+
 // What PostgreSQL has recorded; Redis behind any of it lost data it had acknowledged.
 struct LedgerMarks {
   std::int64_t seq = 0;
@@ -97,11 +104,12 @@ class QueueStore {
   virtual Task<TickOutcome> tick(std::string perf, TickParams p) = 0;
   virtual Task<QueueCounters> counters(std::string perf) = 0;
   virtual Task<void> finish(std::string perf, std::int64_t position) = 0;
-  // A ticket's holder showed up: a gap position becomes a claimed one, and the account's entry
-  // is put back if Redis lost it (a later join without the ticket returns this place).
-  // not_found: the queue itself is not in Redis (restore it, then claim).
-  virtual Task<void> claim(std::string perf, std::int64_t account_num, std::int64_t position,
-                           Millis issued_at) = 0;
+  // A ticket's holder showed up: a gap position becomes a claimed one (or, once passed over,
+  // waits for a tick), and the account's entry is put back if Redis lost it (a later join
+  // without the ticket returns this place). not_found: the queue itself is not in Redis (restore
+  // it, then claim).
+  virtual Task<ClaimOutcome> claim(std::string perf, std::int64_t account_num, std::int64_t position,
+                                   Millis issued_at) = 0;
 };
 
 // PostgreSQL side: high-water marks and the record of every admission tick.

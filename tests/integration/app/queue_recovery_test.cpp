@@ -138,6 +138,66 @@ TEST(QueueRecovery, PositionsNobodyHoldsTakeNoSlotAfterRedisIsEmptied) {
   EXPECT_EQ(queue_status(h, p, late.ticket).state, QueueState::waiting);
 }
 
+// After Redis is emptied, a tick passes over the gap's unclaimed positions for free; holders of
+// such positions who show up afterwards wait for the next ticks, which admit them first within
+// their count: no tick lets in more than its rate, late holders included.
+TEST(QueueRecovery, LateHoldersOfPassedOverGapPlacesAreAdmittedWithinTheRate) {
+  Harness h;
+  h.shared.settings.queue_reserve_block = 100;
+  // 2 admitted per 100 ms, at most 20 active.
+  auto p = h.run([&] { return h.make_performance({.seats = 20, .queue = {2, 100, 20, 600}}); });
+  std::vector<app::JoinResult> j;
+  for (int i = 0; i < 6; ++i) j.push_back(join_queue(h, h.run([&] { return h.make_buyer(); }), p));
+  app::WaitingRoom ticker(h.deps);
+  h.clock.advance(100);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 2);  // PostgreSQL records tail 6
+  std::vector<app::Principal> late;
+  for (int i = 0; i < 3; ++i) {
+    late.push_back(h.run([&] { return h.make_buyer(); }));
+    j.push_back(join_queue(h, late.back(), p));  // positions 7..9: only Redis knows them
+  }
+  EXPECT_EQ(j[8].position, 9);
+
+  redis_cmd(h, {"FLUSHALL"});
+  auto next = join_queue(h, h.run([&] { return h.make_buyer(); }), p);
+  EXPECT_EQ(next.position, 101);  // the gap is (6, 100]
+  // Two ticks admit 3..6 and pass over 7..100, whose holders have not shown up yet.
+  h.clock.advance(100);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 4);
+  h.clock.advance(100);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 100);
+
+  // The three late holders show up: passed over, they wait rather than all get in at once.
+  EXPECT_EQ(queue_status(h, p, j[6].ticket).state, QueueState::waiting);
+  EXPECT_EQ(queue_status(h, p, j[7].ticket).state, QueueState::waiting);
+  auto again = join_queue(h, late[2], p, j[8].ticket);
+  EXPECT_EQ(again.state, QueueState::waiting);
+  EXPECT_EQ(again.position, 9);
+  EXPECT_EQ(queue_status(h, p, next.ticket).state, QueueState::waiting);
+
+  // The next tick admits two of them (its whole count, lowest places first), the one after the
+  // third and then the next buyer in line.
+  h.clock.advance(100);
+  auto t = tick_fresh(h, ticker, p);
+  EXPECT_EQ(t.serving, 100);
+  EXPECT_EQ(queue_status(h, p, j[6].ticket).state, QueueState::admitted);
+  EXPECT_EQ(queue_status(h, p, j[7].ticket).state, QueueState::admitted);
+  EXPECT_EQ(queue_status(h, p, j[8].ticket).state, QueueState::waiting);
+  EXPECT_EQ(queue_status(h, p, next.ticket).state, QueueState::waiting);
+  h.clock.advance(100);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 101);
+  EXPECT_EQ(queue_status(h, p, j[8].ticket).state, QueueState::admitted);
+  EXPECT_EQ(queue_status(h, p, next.ticket).state, QueueState::admitted);
+  // Each late admission is recorded with the time of the tick that let it in.
+  auto rec = redis_cmd(h, {"ZRANGE", "{p:" + p.id + "}:late_admitted", "0", "-1"});
+  ASSERT_EQ(rec.elements.size(), 3u);
+  EXPECT_EQ(rec.elements[0].str.substr(0, 2), "7:");
+  EXPECT_EQ(rec.elements[2].str.substr(0, 2), "9:");
+  EXPECT_EQ(rec.elements[0].str.substr(2), rec.elements[1].str.substr(2));
+  EXPECT_NE(rec.elements[1].str.substr(2), rec.elements[2].str.substr(2));
+  EXPECT_EQ(stats(h, p).active, 10);  // 1..6, the three late holders and 101
+}
+
 // Three joins and a tick, then the snapshot; then two joins and a tick (recorded in PostgreSQL)
 // and a last join (known to Redis only). Returns the snapshot and the six join results.
 struct Rolled {

@@ -48,13 +48,17 @@ if tonumber(ARGV[1]) > cur then redis.call('HSET', KEYS[1], 'hwm', ARGV[1]) end
 return 1
 )lua";
 
-// KEYS: q, account bucket, claimed.  ARGV: field (empty: no account), position, issued_at.
-// -> -1 not loaded | 1 a gap position now claimed | 0 otherwise
+// KEYS: q, account bucket, claimed, late.  ARGV: field (empty: no account), position, issued_at.
+// -> -1 not loaded | 1 a gap position claimed (now or before) | 2 a gap position the ticks passed
+// over before its holder showed up: it waits in `late` for a tick | 0 otherwise
 // A ticket's holder showed up. Inside the gap the position becomes claimed (it takes an admission
 // slot from now on); the account's entry is put back if Redis lost it, so a later join without
-// the ticket returns this place instead of a second one.
+// the ticket returns this place instead of a second one. A position already passed over is not
+// admitted at once: that would let in every late holder of the gap outside any batch, over the
+// admission rate. The next ticks admit the late ones first, lowest position first, within their
+// count, with the access window of the tick that passed over them.
 inline constexpr const char* kClaim = R"lua(
-local st = redis.call('HMGET', KEYS[1], 'epoch', 'gap_from', 'gap_to', 'expired_upto')
+local st = redis.call('HMGET', KEYS[1], 'epoch', 'gap_from', 'gap_to', 'expired_upto', 'serving')
 if not st[1] then return -1 end
 local pos = tonumber(ARGV[2])
 if ARGV[1] ~= '' then
@@ -65,13 +69,19 @@ if ARGV[1] ~= '' then
 end
 if pos > tonumber(st[2] or '0') and pos <= tonumber(st[3] or '0') and
    pos > tonumber(st[4] or '0') then
+  if redis.call('ZSCORE', KEYS[3], pos) then return 1 end
+  if pos <= tonumber(st[5] or '0') then
+    redis.call('ZADD', KEYS[4], pos, pos)
+    return 2
+  end
   redis.call('ZADD', KEYS[3], pos, pos)
   return 1
 end
 return 0
 )lua";
 
-// KEYS: q, ticks, claimed.  ARGV: tail_reserved, recorded tail, serving, seq, epoch,
+// KEYS: q, ticks, claimed, late, late admissions.  ARGV: tail_reserved, recorded tail, serving,
+// seq, epoch,
 // expired_upto, then quintuples (seq, from, to, admitted_at, expires_at) of the ticks from the
 // first one still within its access window, then run.
 // -> 1 restored | 0 this Redis process had checked the queue already (another caller restored it
@@ -82,9 +92,10 @@ return 0
 // a restart from an AOF: it may have lost joins made after the last recorded tick, which no
 // PostgreSQL figure shows, so its tail is not trusted either. The tail resumes above every
 // position ever reserved; positions above what is known to be handed out become the gap, which
-// costs nothing until a holder shows up with its ticket.
+// costs nothing until a holder shows up with its ticket. Late holders still waiting lie below the
+// new gap: they count as admitted by the tick that passed over them.
 inline constexpr const char* kRestore = R"lua(
-local q, ticks, cl = KEYS[1], KEYS[2], KEYS[3]
+local q, ticks, cl, late, la = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local reserved, from = tonumber(ARGV[1]), tonumber(ARGV[2])
 local serving, seq, upto = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6])
 local epoch = ARGV[5]
@@ -105,8 +116,9 @@ if st[1] then
   epoch = st[1]
   last = st[7] or 0
 else
-  redis.call('DEL', ticks, cl)
+  redis.call('DEL', ticks, cl, la)
 end
+redis.call('DEL', late)
 if reserved < from then reserved = from end
 local gf, gt = 0, 0
 if reserved > from and reserved > serving then
@@ -133,7 +145,7 @@ end
 return 1
 )lua";
 
-// KEYS: q, ticks, fin, hold expiries, stats, claimed.
+// KEYS: q, ticks, fin, hold expiries, stats, claimed, late, late admissions.
 // ARGV: now, interval_ms, admit, max_active, access_ttl_ms, paused, channel, perf, expected_seq,
 // run
 // -> {-1} not loaded or not checked by this Redis process | {0, seq, serving, tail, hwm} skipped
@@ -142,13 +154,16 @@ return 1
 // whose view of the sequence is stale, or that comes within one interval of the last tick,
 // admits nobody. Then k = min(admit, max_active - active) (never below 0, also when the cap was
 // lowered below the active count; 0 while paused) holders are admitted in position order, never
-// past the tail. Active = admitted positions whose access window is still open, minus finished
-// ones, minus unclaimed gap positions.
+// past the tail; late holders of gap positions already passed over (kClaim) come first, recorded
+// in `late admissions` (member "position:admitted_at", scored by position) so that every
+// admission belongs to one tick's count. Active = admitted positions whose access window is still
+// open, minus finished ones, minus unclaimed gap positions.
 // Ticks are members "seq:from:to:expires_at" scored by admission time; the access window of a
 // tick is fixed when it admits (expires_at). A tick leaves the window only after every earlier
 // one did, so `expired_upto` stays a prefix of positions.
 inline constexpr const char* kTick = R"lua(
 local q, ticks, fin, hx, stats, cl = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local late, la = KEYS[7], KEYS[8]
 local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[5])
 local st = redis.call('HMGET', q, 'epoch', 'tail', 'serving', 'seq', 'last_tick', 'expired_upto',
   'hwm', 'gap_from', 'gap_to', 'run')
@@ -179,10 +194,12 @@ end
 if popped then
   redis.call('ZREMRANGEBYSCORE', fin, '-inf', upto)
   redis.call('ZREMRANGEBYSCORE', cl, '-inf', upto)
+  redis.call('ZREMRANGEBYSCORE', late, '-inf', upto)
+  redis.call('ZREMRANGEBYSCORE', la, '-inf', upto)
 end
 if gt > 0 and upto >= gt then
   redis.call('HSET', q, 'gap_from', 0, 'gap_to', 0)
-  redis.call('DEL', cl)
+  redis.call('DEL', cl, late)
   gf, gt = 0, 0
 end
 -- Unclaimed gap positions in (a, b]: admitted or not, nobody holds them.
@@ -196,6 +213,14 @@ local active = serving - upto - free(upto, serving) - finished
 local k = 0
 if ARGV[6] == '0' then k = math.min(tonumber(ARGV[3]), tonumber(ARGV[4]) - active) end
 if k < 0 then k = 0 end
+if k > 0 then
+  local l = redis.call('ZPOPMIN', late, k)
+  for i = 1, #l, 2 do
+    redis.call('ZADD', cl, l[i], l[i])
+    redis.call('ZADD', la, l[i], l[i] .. ':' .. ARGV[1])
+  end
+  k = k - #l / 2
+end
 local new = serving
 if k > 0 then
   -- Outside the gap every position takes a slot; inside it only claimed ones do, and the

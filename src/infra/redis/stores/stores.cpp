@@ -138,7 +138,7 @@ Task<void> Queue::restore(std::string perf, const app::QueueSnapshot& snap) {
     args.push_back(s(t.admitted_at));
     args.push_back(s(t.expires_at));
   }
-  auto cmd8 = V(k.q(), k.ticks(), k.claimed());
+  auto cmd8 = V(k.q(), k.ticks(), k.claimed(), k.late(), k.late_admitted());
   RD_TRY(auto r, co_await c_->eval(script(lua::kRestore), std::move(cmd8), std::move(args)));
   (void)r;
   co_return Status{};
@@ -150,7 +150,8 @@ Task<app::TickOutcome> Queue::tick(std::string perf, app::TickParams p) {
   // live across a suspension point.
   std::string paused = p.paused ? "1" : "0";
   std::string expected = p.expected_seq < 0 ? std::string() : s(p.expected_seq);
-  auto keys = V(k.q(), k.ticks(), k.fin(), k.hx(), k.stats(), k.claimed());
+  auto keys =
+      V(k.q(), k.ticks(), k.fin(), k.hx(), k.stats(), k.claimed(), k.late(), k.late_admitted());
   auto args = V(s(p.now), s(p.interval_ms), s(p.admit_per_interval), s(p.max_active),
                 s(p.access_ttl_ms), paused, kTickChannel, perf, expected);
   RD_TRY(auto r, co_await c_->eval(script(lua::kTick), std::move(keys), std::move(args)));
@@ -229,17 +230,24 @@ Task<app::QueueCounters> Queue::counters(std::string perf) {
   co_return c;
 }
 
-Task<void> Queue::claim(std::string perf, std::int64_t account_num, std::int64_t position,
+Task<app::ClaimOutcome> Queue::claim(std::string perf, std::int64_t account_num, std::int64_t position,
                         Millis issued_at) {
   Keys k(perf);
   // Without an account (a status poll) only the gap is looked at; the bucket key is unused.
   std::string field = account_num < 0 ? std::string() : s(account_num % 128);
-  auto keys = V(k.q(), k.bucket(account_num < 0 ? 0 : account_num), k.claimed());
+  auto keys = V(k.q(), k.bucket(account_num < 0 ? 0 : account_num), k.claimed(), k.late());
   auto args = V(field, s(position), s(issued_at));
   RD_TRY(auto r, co_await c_->eval(script(lua::kClaim), std::move(keys), std::move(args)));
-  // The queue is not in Redis (lost with its data): nothing was claimed or put back.
-  if (num(r) == -1) co_return Errc::not_found;
-  co_return Status{};
+  switch (num(r)) {
+    case -1:  // the queue is not in Redis (lost with its data): nothing was claimed or put back
+      co_return Errc::not_found;
+    case 1:
+      co_return app::ClaimOutcome::claimed;
+    case 2:
+      co_return app::ClaimOutcome::waiting;
+    default:
+      co_return app::ClaimOutcome::none;
+  }
 }
 
 Task<void> Queue::finish(std::string perf, std::int64_t position) {

@@ -33,7 +33,7 @@ class Queue final : public app::QueueStore {
   app::Task<app::TickOutcome> tick(std::string perf, app::TickParams p) override;
   app::Task<app::QueueCounters> counters(std::string perf) override;
   app::Task<void> finish(std::string perf, std::int64_t position) override;
-  app::Task<void> claim(std::string perf, std::int64_t account_num, std::int64_t position,
+  app::Task<app::ClaimOutcome> claim(std::string perf, std::int64_t account_num, std::int64_t position,
                         Millis issued_at) override;
 
  private:
@@ -71,6 +71,8 @@ struct Keys {
   std::string ticks() const { return tag + ":ticks"; }
   std::string fin() const { return tag + ":fin"; }
   std::string claimed() const { return tag + ":claimed"; }
+  std::string late() const { return tag + ":late"; }  // late holders of passed-over gap places
+  std::string late_admitted() const { return tag + ":late_admitted"; }
   std::string stats() const { return tag + ":stats"; }
   std::string seat() const { return tag + ":seat"; }
   std::string sold() const { return tag + ":sold"; }
