@@ -8,7 +8,8 @@
 // and its length fits in the bytes; a request error is Beast's parse error (never an I/O one);
 // a parsed request's body is within the limit; a matched route's parameters are non-empty path
 // segments; a 405 names its allowed methods; an untrusted peer's address is never replaced; the
-// error response for an unmatched request serialises to a head that parses back.
+// error response for an unmatched request serialises to a head that parses back; a valid
+// traceparent continues its trace.
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -17,6 +18,7 @@
 #include <string_view>
 
 #include "check.hpp"
+#include "common/trace.hpp"
 #include "http/client_address.hpp"
 #include "http/handlers/requests.hpp"
 #include "http/handlers/support.hpp"
@@ -94,6 +96,18 @@ void check_request(const http::Request& req, const ip::address& peer) {
   if (auto key = http::idempotency_key(req)) {
     FUZZ_CHECK(!key->empty() && key->size() <= 64);
     for (char c : *key) FUZZ_CHECK(c > 0x20 && c < 0x7f);
+  }
+  // Trace context: a valid traceparent's span passes on the same trace, and what it passes on
+  // is itself valid (a version-00 header round-trips exactly).
+  if (auto it = req.find("traceparent"); it != req.end()) {
+    const std::string_view v(it->value().data(), it->value().size());
+    if (auto t = tk::trace::parse(v)) {
+      if (v.starts_with("00-")) FUZZ_CHECK(tk::trace::format(*t) == v);
+      const auto span = tk::trace::Span::child_of(t);
+      auto next = tk::trace::parse(span.traceparent());
+      FUZZ_CHECK(next && next->trace_id == t->trace_id && next->flags == t->flags);
+      FUZZ_CHECK(span.parent_id() == std::string_view(t->parent_id.data(), t->parent_id.size()));
+    }
   }
 }
 

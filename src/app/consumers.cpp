@@ -13,8 +13,9 @@ bool ConsumerRegistry::handles(const std::string& topic) const {
   });
 }
 
-Task<void> ConsumerRegistry::dispatch(std::string id, std::string topic, std::string payload) {
-  const Message m{std::move(id), std::move(topic), std::move(payload)};
+Task<void> ConsumerRegistry::dispatch(std::string id, std::string topic, std::string payload,
+                                      std::string traceparent) {
+  const Message m{std::move(id), std::move(topic), std::move(payload), std::move(traceparent)};
   std::optional<Error> first;
   for (Consumer* c : consumers_) {
     const auto& t = c->topics();

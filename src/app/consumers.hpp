@@ -19,7 +19,9 @@ class ConsumerRegistry {
   // Runs every consumer of `topic` not yet done for `id`. Ok only when all of them are done (a
   // topic nobody consumes is ok at once). Otherwise the first failure, with details
   // {"consumer", "reason"}; consumers that succeeded are recorded and skipped next time.
-  Task<void> dispatch(std::string id, std::string topic, std::string payload);
+  // `traceparent`: of the span handling the delivery, for the consumers' own outbox rows.
+  Task<void> dispatch(std::string id, std::string topic, std::string payload,
+                      std::string traceparent = {});
 
  private:
   ProcessedLog& log_;

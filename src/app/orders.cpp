@@ -132,12 +132,13 @@ Task<PaymentAnswer> Payments::pay(const Principal& who, const PaymentRequest& r)
       break;
   }
   co_return co_await settle(*order, who.account_id, r.idempotency_key, begin.attempt, r.card_token,
-                            begin.took_over ? Runner::resumer : Runner::starter);
+                            begin.took_over ? Runner::resumer : Runner::starter, r.traceparent);
 }
 
 Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::string& account,
                                      const std::string& key, const std::string& attempt,
-                                     const std::string& card_token, Runner runner) {
+                                     const std::string& card_token, Runner runner,
+                                     const std::string& traceparent) {
   auto& orders = *d_.ports.orders;
   auto& provider = *d_.ports.payments;
   const std::string pk = provider_key(account, key, attempt);
@@ -234,6 +235,7 @@ Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::s
   sale.charge_id = charge->charge_id;
   sale.tickets = paid.tickets;
   sale.response_body = paid_body(paid);
+  sale.traceparent = traceparent;
   sale.outbox_payload = json::serialize(json::object{{"order_id", order.id},
                                                      {"account_id", account},
                                                      {"performance_id", order.performance_id},
@@ -271,7 +273,7 @@ Task<int> Payments::reconcile(int limit) {
   for (const auto& r : rows) {
     TK_CO_TRY(auto order, co_await d_.ports.orders->get(r.order_id));
     if (!order) continue;
-    auto a = co_await settle(*order, r.account_id, r.key, r.attempt, "", Runner::reconciler);
+    auto a = co_await settle(*order, r.account_id, r.key, r.attempt, "", Runner::reconciler, "");
     if (a) ++resolved;
   }
   co_return resolved;

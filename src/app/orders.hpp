@@ -26,6 +26,7 @@ struct PaymentRequest {
   std::string fingerprint;  // of method + path + body
   std::string method;
   std::string card_token;
+  std::string traceparent;  // of the request's span: the order.paid message continues its trace
 };
 
 // The answer to a payment request, stored on the idempotency row and replayed verbatim.
@@ -50,7 +51,8 @@ class Payments {
   enum class Runner { starter, resumer, reconciler };
   Task<PaymentAnswer> settle(const domain::Order& order, const std::string& account_id,
                              const std::string& key, const std::string& attempt,
-                             const std::string& card_token, Runner runner);
+                             const std::string& card_token, Runner runner,
+                             const std::string& traceparent);
   Deps d_;
 };
 

@@ -27,8 +27,10 @@ Result<std::string> order_of(const Message& m) {
 }
 }  // namespace
 
-Task<RefundAccepted> Refunds::request(const Principal& who, std::string order_id, std::string key) {
+Task<RefundAccepted> Refunds::request(const Principal& who, std::string order_id, std::string key,
+                                      std::string traceparent) {
   RefundRequest r;
+  r.traceparent = std::move(traceparent);
   r.order_id = std::move(order_id);
   r.account_id = who.account_id;
   r.idempotency_key = std::move(key);
@@ -37,8 +39,10 @@ Task<RefundAccepted> Refunds::request(const Principal& who, std::string order_id
   co_return co_await d_.ports.refunds->request(r);
 }
 
-Task<RefundAccepted> Refunds::request_as_admin(std::string order_id, std::string key) {
+Task<RefundAccepted> Refunds::request_as_admin(std::string order_id, std::string key,
+                                               std::string traceparent) {
   RefundRequest r;
+  r.traceparent = std::move(traceparent);
   r.order_id = std::move(order_id);
   r.idempotency_key = std::move(key);
   r.by = domain::RefundRequester::admin;
@@ -75,8 +79,9 @@ Task<void> RefundConsumer::handle(const Message& m, int prior_attempts) {
                                                        {"total_cents", w->total_cents},
                                                        {"currency", w->currency},
                                                        {"seat_ids", std::move(seats)}});
-    TK_CO_TRY(bool committed, co_await d_.ports.refunds->complete(order_id, refund_id,
-                                                                  std::move(payload), d_.now()));
+    TK_CO_TRY(bool committed,
+              co_await d_.ports.refunds->complete(order_id, refund_id, std::move(payload),
+                                                  m.traceparent, d_.now()));
     (void)committed;  // false: an earlier run committed; the markers below may still be left
   }
   // After the commit: PostgreSQL already lets these seats be claimed; until the markers go,

@@ -21,9 +21,11 @@ class Refunds {
  public:
   explicit Refunds(Deps d) : d_(d) {}
   // The buyer's route: their own order (not_found otherwise), inside the refund window.
-  Task<RefundAccepted> request(const Principal& who, std::string order_id, std::string key);
+  Task<RefundAccepted> request(const Principal& who, std::string order_id, std::string key,
+                               std::string traceparent = {});
   // The operator's route: any order, no time limit.
-  Task<RefundAccepted> request_as_admin(std::string order_id, std::string key);
+  Task<RefundAccepted> request_as_admin(std::string order_id, std::string key,
+                                        std::string traceparent = {});
 
  private:
   Deps d_;

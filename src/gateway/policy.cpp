@@ -1,39 +1,10 @@
 #include "gateway/policy.hpp"
 
-#include <random>
-
 namespace tk::gateway {
 
 namespace {
 
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
-
-bool is_lower_hex(std::string_view s) {
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
-bool all_zero(std::string_view s) { return s.find_first_not_of('0') == std::string_view::npos; }
-
-int hex_value(char c) { return c <= '9' ? c - '0' : c - 'a' + 10; }
-
-template <std::size_t N>
-void random_hex(std::array<char, N>& out) {
-  // Per-thread generator: no lock per request; ids only need to be unique, not secret.
-  thread_local std::mt19937_64 rng{[] {
-    std::random_device rd;
-    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-  }()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  do {
-    for (std::size_t i = 0; i < N; i += 16) {
-      std::uint64_t v = rng();
-      for (std::size_t j = 0; j < 16 && i + j < N; ++j, v >>= 4) out[i + j] = kHex[v & 0xf];
-    }
-  } while (all_zero(std::string_view(out.data(), N)));
-}
 
 }  // namespace
 
@@ -75,48 +46,6 @@ bool may_retry(bhttp::verb v, bool has_idempotency_key, FailedAt where) {
     default:
       return has_idempotency_key;
   }
-}
-
-std::optional<TraceParent> parse_traceparent(std::string_view s) {
-  // version "-" trace-id "-" parent-id "-" flags; later versions may append "-" fields.
-  if (s.size() < 55 || s[2] != '-' || s[35] != '-' || s[52] != '-') return std::nullopt;
-  std::string_view version = s.substr(0, 2), trace = s.substr(3, 32), parent = s.substr(36, 16),
-                   flags = s.substr(53, 2);
-  if (!is_lower_hex(version) || version == "ff") return std::nullopt;
-  if (version == "00" && s.size() != 55) return std::nullopt;
-  if (version != "00" && s.size() > 55 && s[55] != '-') return std::nullopt;
-  if (!is_lower_hex(trace) || !is_lower_hex(parent) || !is_lower_hex(flags)) return std::nullopt;
-  if (all_zero(trace) || all_zero(parent)) return std::nullopt;
-  TraceParent t;
-  std::copy(trace.begin(), trace.end(), t.trace_id.begin());
-  std::copy(parent.begin(), parent.end(), t.parent_id.begin());
-  t.flags = static_cast<std::uint8_t>(hex_value(flags[0]) * 16 + hex_value(flags[1]));
-  return t;
-}
-
-std::string format_traceparent(const TraceParent& t) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "00-";
-  out.append(t.trace_id.data(), t.trace_id.size());
-  out += '-';
-  out.append(t.parent_id.data(), t.parent_id.size());
-  out += '-';
-  out += kHex[t.flags >> 4];
-  out += kHex[t.flags & 0xf];
-  return out;
-}
-
-TraceParent next_hop(const std::optional<TraceParent>& incoming) {
-  TraceParent t;
-  if (incoming) {
-    t.trace_id = incoming->trace_id;
-    t.flags = incoming->flags;
-  } else {
-    random_hex(t.trace_id);
-    t.flags = 0;  // not sampled: the gateway starts traces, it does not decide to record them
-  }
-  random_hex(t.parent_id);
-  return t;
 }
 
 bool HealthState::observe(bool ok) {

@@ -1,7 +1,7 @@
 #pragma once
 // The gateway's pure decisions, kept apart from I/O so they are unit-tested on their own: which
-// limit a request falls under, whether a failed forward may be sent again, the W3C trace context,
-// and the health state machine and round-robin choice of an upstream.
+// limit a request falls under, whether a failed forward may be sent again, and the health state
+// machine and round-robin choice of an upstream.
 #include <array>
 #include <atomic>
 #include <boost/beast/http/verb.hpp>
@@ -37,19 +37,6 @@ enum class FailedAt { before_send, after_send };
 // reached an upstream). After: only when a repeat cannot do a second thing: an idempotent method
 // (RFC 9110 9.2.2), or a request carrying an Idempotency-Key (the API replays its first answer).
 bool may_retry(bhttp::verb v, bool has_idempotency_key, FailedAt where);
-
-// W3C Trace Context `traceparent`: version 00, 32 hex trace id, 16 hex parent id, 2 hex flags.
-struct TraceParent {
-  std::array<char, 32> trace_id{};
-  std::array<char, 16> parent_id{};
-  std::uint8_t flags = 0;
-};
-// Nullopt unless valid per the spec: lowercase hex, ids not all zero, version not ff; a future
-// version is accepted by its first four fields.
-std::optional<TraceParent> parse_traceparent(std::string_view s);
-std::string format_traceparent(const TraceParent& t);
-// The gateway's hop: the incoming trace (or a new one) with a fresh parent id (this span).
-TraceParent next_hop(const std::optional<TraceParent>& incoming);
 
 // Health of one upstream from its /readyz checks: `fall` failures in a row take it out, `rise`
 // successes in a row bring it back. A failed forward (connection refused or cut) takes it out at

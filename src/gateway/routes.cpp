@@ -125,14 +125,12 @@ void add_routes(http::Router& r, app::Deps deps, RouteOptions o) {
         out.erase("X-Forwarded-For");
         out.set("X-Forwarded-For", ctx.remote.to_string());
         out.set("X-Request-Id", ctx.request_id);  // one id in every log line, end to end
-        auto trace = next_hop(parse_traceparent(header(ctx.req, "traceparent")));
-        out.set("traceparent", format_traceparent(trace));
+        // This request's span (a child of a valid incoming traceparent, else a new trace) is
+        // the API's parent; its ids are on the gateway's access log line.
+        const bool traced = ctx.trace_span.has_value();
+        out.set("traceparent", ctx.span().traceparent());
         out.erase("tracestate");  // only kept with a valid incoming traceparent
-        if (auto ts = header(ctx.req, "tracestate");
-            !ts.empty() && parse_traceparent(header(ctx.req, "traceparent"))) {
-          out.set("tracestate", ts);
-        }
-        ctx.log("trace_id", std::string(trace.trace_id.data(), trace.trace_id.size()));
+        if (auto ts = header(ctx.req, "tracestate"); traced && !ts.empty()) out.set("tracestate", ts);
 
         auto res = co_await c->o.forwarder->forward(out, ctx.deadline);
         if (!res) co_return to_response(static_cast<Errc>(res.error().code.value()));

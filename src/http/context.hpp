@@ -7,10 +7,13 @@
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "common/trace.hpp"
 
 namespace tk::http {
 
@@ -69,9 +72,19 @@ struct RequestContext {
   // the standard ones.
   std::vector<std::pair<std::string, std::string>> log_fields;
 
+  // This request's span (common/trace.hpp): set by the server as a child of a valid incoming
+  // `traceparent`; otherwise started by the first handler that passes the trace on (span()), so
+  // requests nobody traces (the poll, mostly) pay nothing for it. The access log line carries
+  // its ids when there is one.
+  std::optional<trace::Span> trace_span;
+
   std::string_view param(std::string_view name) const { return params.get(name); }
   void log(std::string key, std::string value) {
     log_fields.emplace_back(std::move(key), std::move(value));
+  }
+  const trace::Span& span() {
+    if (!trace_span) trace_span = trace::Span::child_of(std::nullopt);
+    return *trace_span;
   }
 };
 

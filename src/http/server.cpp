@@ -23,6 +23,7 @@
 #include <unordered_map>
 
 #include "common/deadline.hpp"
+#include "common/trace.hpp"
 #include "common/log.hpp"
 #include "http/access_log.hpp"
 #include "http/deadline.hpp"
@@ -434,6 +435,10 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
       ctx.request_id = generate_request_id();
     }
 
+    if (auto it = req.find("traceparent"); it != req.end()) {
+      if (auto parent = trace::parse(it->value())) ctx.trace_span = trace::Span::child_of(parent);
+    }
+
     RouteMatch m = s.router.match(req.method(), req.target(), ctx.params);
     Response res;
     bool failed = false;
@@ -502,6 +507,11 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
     unsigned status = res.result_int();
     s.record(ctx.route, req.method(), status, secs);
     if (s.access_log.enabled()) {
+      if (ctx.trace_span) {  // the request's span: its ids on its log line
+        ctx.log("trace_id", std::string(ctx.trace_span->trace_id()));
+        ctx.log("span_id", std::string(ctx.trace_span->span_id()));
+        if (auto p = ctx.trace_span->parent_id(); !p.empty()) ctx.log("parent_id", std::string(p));
+      }
       s.access_log.write({ctx.request_id, req.method_string(), ctx.route, req.target(), status,
                           secs * 1000, &ctx.remote, &ctx.log_fields});
     }

@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <charconv>
+#include <optional>
 
 #include "app/errors.hpp"
 #include "common/log.hpp"
@@ -30,13 +31,15 @@ amqp::Topology topology(const BusOptions& o) {
   return t;
 }
 
-amqp::Message to_message(const app::OutboxRow& row, const BusOptions& o) {
+amqp::Message to_message(const app::OutboxRow& row, const BusOptions& o,
+                         const trace::Span* relay) {
   amqp::Message m;
   m.exchange = o.exchange;
   m.routing_key = row.topic;
   m.message_id = std::to_string(row.id);
   m.body = row.payload;
   m.headers[kTopicHeader] = row.topic;
+  if (relay) m.headers[kTraceHeader] = relay->traceparent();
   m.persistent = true;
   m.mandatory = true;  // a topic no queue is bound to is reported, not silently dropped
   return m;
@@ -49,6 +52,7 @@ app::BusMessage from_delivery(const amqp::Delivery& d) {
   m.topic = h != d.headers.end() ? h->second : d.routing_key;
   m.payload = d.body;
   m.attempt = d.attempt;
+  if (auto t = d.headers.find(kTraceHeader); t != d.headers.end()) m.traceparent = t->second;
   return m;
 }
 
@@ -82,12 +86,20 @@ asio::awaitable<std::vector<bool>> AmqpBus::publish(const std::vector<app::Outbo
   if (rows.empty()) co_return st->ok;
   st->done.expires_at(asio::steady_timer::time_point::max());
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    pub_->publish(to_message(rows[i], o_),
-                  asio::bind_executor(ex, [st, i, id = rows[i].id](tk::Status s) {
+    // A traced row's relay is a span of its trace: logged once the broker confirmed it.
+    std::optional<trace::Span> relay;
+    if (!rows[i].traceparent.empty()) relay = trace::Span::child_of(rows[i].traceparent);
+    pub_->publish(to_message(rows[i], o_, relay ? &*relay : nullptr),
+                  asio::bind_executor(ex, [st, i, id = rows[i].id, relay](tk::Status s) {
                     st->ok[i] = s.ok();
                     if (!s.ok()) {
                       log::warn("outbox publish not confirmed",
                                 {{"outbox_id", id}, {"error", s.code().message()}});
+                    } else if (relay) {
+                      boost::json::object f;
+                      f["outbox_id"] = id;
+                      relay->add_fields(f);
+                      log::info("outbox relayed", f);
                     }
                     if (--st->left == 0) st->done.cancel();
                   }));
@@ -130,12 +142,22 @@ asio::awaitable<void> Inbox::loop(Supervisor& sup) {
       continue;  // timeout: nothing to do
     }
     auto msg = from_delivery(*d);
+    // The handling is a span: of the message's trace when it carries one, else a trace of its
+    // own; the consumers' outbox rows continue it.
+    const auto span = trace::Span::child_of(msg.traceparent);
+    msg.traceparent = span.traceparent();
     auto r = co_await handler_.deliver(msg);
     // The consumer parks the message itself on the last attempt (Consumer::retry).
     const bool parks = !r && msg.attempt >= o_.max_attempts;
     if (r) {
       con_->ack(*d);
       ++handled_;
+      boost::json::object fields;
+      fields["message_id"] = msg.id;
+      fields["topic"] = msg.topic;
+      fields["attempt"] = msg.attempt;
+      span.add_fields(fields);
+      log::info("message handled", fields);
     } else {
       // The broker's retry path (delayed), then the parking queue after max_attempts.
       con_->retry(*d);
@@ -145,6 +167,7 @@ asio::awaitable<void> Inbox::loop(Supervisor& sup) {
       fields["topic"] = msg.topic;
       fields["attempt"] = msg.attempt;
       fields["error"] = r.code().message();
+      span.add_fields(fields);
       if (parks) {
         log::error("message parked", fields);
       } else {

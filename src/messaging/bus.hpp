@@ -17,6 +17,7 @@
 #include "app/ports/messaging.hpp"
 #include "common/metrics.hpp"
 #include "common/supervisor.hpp"
+#include "common/trace.hpp"
 #include "infra/amqp/consumer.hpp"
 #include "infra/amqp/publisher.hpp"
 
@@ -40,12 +41,16 @@ struct BusOptions {
 };
 
 inline constexpr const char* kTopicHeader = "x-tk-topic";
+// W3C Trace Context over AMQP (the header name of the W3C's AMQP binding draft).
+inline constexpr const char* kTraceHeader = "traceparent";
 
 // What both sides declare.
 amqp::Topology topology(const BusOptions& o);
 amqp::WorkQueue work_queue(const BusOptions& o);
-// Pure mappings between an outbox row, the wire message and what a handler sees.
-amqp::Message to_message(const app::OutboxRow& row, const BusOptions& o);
+// Pure mappings between an outbox row, the wire message and what a handler sees. `relay`: the
+// relay's span of a traced row, the parent the message carries to the worker.
+amqp::Message to_message(const app::OutboxRow& row, const BusOptions& o,
+                         const trace::Span* relay = nullptr);
 app::BusMessage from_delivery(const amqp::Delivery& d);
 
 class AmqpBus final : public app::MessageBus {
@@ -97,7 +102,7 @@ class RegistryHandler final : public app::MessageHandler {
  public:
   explicit RegistryHandler(app::ConsumerRegistry& registry) : registry_(registry) {}
   app::Task<void> deliver(const app::BusMessage& m) override {
-    co_return co_await registry_.dispatch(m.id, m.topic, m.payload);
+    co_return co_await registry_.dispatch(m.id, m.topic, m.payload, m.traceparent);
   }
 
  private:

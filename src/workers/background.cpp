@@ -6,6 +6,7 @@
 #include "app/seats.hpp"
 #include "app/waiting_room.hpp"
 #include "common/log.hpp"
+#include "common/trace.hpp"
 
 namespace tk::workers {
 
@@ -146,10 +147,20 @@ asio::awaitable<int> Background::dispatch_outbox_once() {
     }
   }
   for (const auto& row : *rows) {
-    auto r = co_await consumers_.dispatch(std::to_string(row.id), row.topic, row.payload);
+    // The delivery is a span of the row's trace (a new trace for a row without one); the
+    // consumers' own outbox rows continue it.
+    const auto span = trace::Span::child_of(row.traceparent);
+    auto r = co_await consumers_.dispatch(std::to_string(row.id), row.topic, row.payload,
+                                          span.traceparent());
     if (r) {
       auto del = co_await outbox_.delivered(row.id);
       (void)del;  // not deleted: delivered again after the lease, every consumer skips it
+      boost::json::object fields;
+      fields["outbox_id"] = row.id;
+      fields["topic"] = row.topic;
+      fields["attempts"] = row.attempts;
+      span.add_fields(fields);
+      log::info("outbox message handled", fields);
       continue;
     }
     const bool park = app::should_park(o_.outbox_retry, row.attempts);
@@ -179,6 +190,7 @@ asio::awaitable<int> Background::dispatch_outbox_once() {
     fields["attempts"] = row.attempts;
     fields["consumer"] = consumer;
     fields["error"] = e.code.message();
+    span.add_fields(fields);
     if (park) {
       log::error("outbox message parked", fields);
     } else {

@@ -4,13 +4,15 @@ by the worker (API processes run no ticker), its receipt recorded by the worker 
 row went through RabbitMQ, and one API process killed mid-crowd without losing an acknowledged
 request: reads are retried on the other process, sign-ups (POST without Idempotency-Key) in
 flight on the killed one get 502/503, never a silent second attempt.
+The payment's W3C trace is followed through the processes' logs: the gateway's span, the API's
+(its child), the relay's and the worker's handling, all of one trace id.
 Usage: pattern_a.py FRONT_URL ADMIN PG_URL WORKER_OPS_URL WORKER_HTTP_PORT API1_PID API1_OPS_URL
-       GATEWAY_OPS_URL"""
-import os, signal, socket, sys, threading, time, urllib.request
+       GATEWAY_OPS_URL LOG_DIR"""
+import glob, json, os, signal, socket, sys, threading, time, urllib.request
 
 import api
 
-FRONT, ADMIN, PG, WORKER_OPS, WORKER_PORT, API1_PID, API1_OPS, GATEWAY_OPS = sys.argv[1:9]
+FRONT, ADMIN, PG, WORKER_OPS, WORKER_PORT, API1_PID, API1_OPS, GATEWAY_OPS, LOG_DIR = sys.argv[1:10]
 call3 = api.make_call(FRONT)
 
 
@@ -77,8 +79,10 @@ s, m, _ = call("GET", f"/v1/performances/{perf}/seats", None, Z)
 want = [x["id"] for x in m["seats"]][:2]
 s, h, _ = call("POST", f"/v1/performances/{perf}/holds", {"seat_ids": want}, Z)
 s, o, _ = call("POST", "/v1/orders", {"hold_id": h["hold_id"]}, U)
+TRACE = "0af7651916cd43dd8448eb211c80319c"
 s, r, _ = call("POST", f"/v1/orders/{o['id']}/payment", {"method": "card", "card_token": "tok_ok"},
-               {**U, "Idempotency-Key": "pa-key"})
+               {**U, "Idempotency-Key": "pa-key", "X-Request-Id": "pa-pay",
+                "traceparent": f"00-{TRACE}-b7ad6b7169203331-01"})
 check("paid through the front", s == 200 and r.get("status") == "paid", (s, r))
 receipts = "0"
 for _ in range(100):
@@ -106,6 +110,47 @@ for _ in range(50):
     time.sleep(0.1)
 check("worker counts relayed rows", "outbox_relayed_total" in text)
 check("worker counts handled messages", len(handled) == 1, handled)
+
+
+def spans(trace_id):
+    """Every logged span of the trace: (process, message, line)."""
+    out = []
+    for path in glob.glob(os.path.join(LOG_DIR, "*.log")):
+        with open(path, errors="replace") as f:
+            for line in f:
+                if trace_id not in line:
+                    continue
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue
+                if e.get("trace_id") == trace_id:
+                    out.append((os.path.basename(path)[:-4], e.get("msg"), e))
+    return out
+
+
+# The trace of the payment, hop by hop: client -> gateway -> API -> outbox -> relay -> worker.
+for _ in range(50):
+    found = spans(TRACE)
+    if any(m == "message handled" for _, m, _ in found):
+        break
+    time.sleep(0.1)
+by = {}
+for proc, msg, e in found:
+    by.setdefault(msg, []).append((proc, e))
+gw = [e for p, e in by.get("request", []) if p.startswith("gateway") and e.get("request_id") == "pa-pay"]
+api_ = [e for p, e in by.get("request", []) if p.startswith("api") and e.get("request_id") == "pa-pay"]
+relayed = [e for _, e in by.get("outbox relayed", [])]
+handled_ = [e for p, e in by.get("message handled", []) if e.get("topic") == "order.paid"]
+check("the gateway logs its span as the client's child",
+      len(gw) == 1 and gw[0].get("parent_id") == "b7ad6b7169203331", gw)
+check("the API's span is the gateway's child",
+      len(api_) == 1 and gw and api_[0].get("parent_id") == gw[0].get("span_id"), api_)
+check("the relay's span continues the API's, from the outbox row",
+      len(relayed) >= 1 and api_ and relayed[0].get("parent_id") == api_[0].get("span_id"), relayed)
+check("the worker's handling is the relay's child",
+      len(handled_) >= 1 and relayed and handled_[0].get("parent_id") in {x.get("span_id") for x in relayed},
+      handled_)
 
 # --- one API process killed mid-crowd: every acknowledged sign-up exists afterwards
 acked, acked_at, errors, lock = [], [], [], threading.Lock()

@@ -3,7 +3,8 @@
 # worker, two API processes and gateways in front (as scripts/run-local.sh --pattern A lays them
 # out), then tests/e2e/pattern_a.py (roles, a purchase, an API process killed mid-crowd),
 # gateway_limits.py (two gateways share their limits) and the contract's flow.sh through a
-# gateway. Every process is stopped on exit.
+# gateway. Every process is stopped on exit. The crowd's gateway and the API processes log their
+# requests: pattern_a.py follows a payment's trace through every process's log.
 # TK_GATEWAY2_REDIS_DB=1 (checking the test itself): gives the second gateway a Redis database of
 # its own, so its buckets are not shared and gateway_limits.py must fail.
 # Usage: run_pattern_a.sh BIN SERVERS_ENV RABBITMQ_ENV
@@ -28,8 +29,8 @@ start worker worker "$worker_port" "$worker_ops"
 api_ports=() api_ops=()
 # The API processes trust the gateways on loopback: X-Forwarded-For names the client. Their own
 # in-process limits stay loose (as the flow's crowd needs); the gateways apply the shared ones.
-start_api() {  # index port ops
-  start "api-$1" api "$2" "$3" TICKETING_TRUSTED_PROXIES=127.0.0.1
+start_api() {  # index port ops (access log on: pattern_a.py follows a trace through the logs)
+  start "api-$1" api "$2" "$3" TICKETING_TRUSTED_PROXIES=127.0.0.1 TICKETING_ACCESS_LOG=1
 }
 for i in 1 2; do
   p=$(free_port) o=$(free_port)
@@ -45,10 +46,10 @@ gateway() {
 }
 # Pattern A's crowd: a gateway with the loose limits of the other e2e crowds.
 front=$(free_port) front_ops=$(free_port)
-gateway gateway-crowd "$front" "$front_ops"
+gateway gateway-crowd "$front" "$front_ops" TICKETING_ACCESS_LOG=1
 python3 "$here/pattern_a.py" "http://127.0.0.1:$front" e2e-admin "$TICKETING_PG_URL" \
   "http://127.0.0.1:$worker_ops" "$worker_port" "$(cat "$dir/api-1.pid")" "http://127.0.0.1:${api_ops[0]}" \
-  "http://127.0.0.1:$front_ops"
+  "http://127.0.0.1:$front_ops" "$dir"
 rc=$?
 # The killed API process comes back on its port; the gateways' checks take it in again.
 start_api 1 "${api_ports[0]}" "${api_ops[0]}"

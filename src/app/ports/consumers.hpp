@@ -14,6 +14,9 @@ struct Message {
   std::string id;  // stable across redeliveries: the outbox row's id
   std::string topic;
   std::string payload;  // JSON
+  // Of the span handling this delivery (common/trace.hpp): what the consumer's own outbox rows
+  // carry on. Empty when the message came without a trace.
+  std::string traceparent;
 };
 
 // A consumer must tolerate seeing a message again (at-least-once delivery); the registry skips

@@ -17,6 +17,7 @@ struct BusMessage {
   std::string topic;  // e.g. "order.paid"
   std::string payload;
   int attempt = 1;  // 1 + earlier failed handlings that went through the retry path
+  std::string traceparent;  // W3C traceparent header of the message (empty: none)
 };
 
 class MessageBus {

@@ -36,6 +36,7 @@ struct FinalSale {
   std::vector<domain::Ticket> tickets;
   std::string response_body;   // stored on the idempotency row
   std::string outbox_payload;  // JSON for the order.paid outbox row
+  std::string traceparent;     // the trace the order.paid row continues (empty: none)
   Millis now = 0;
 };
 
@@ -131,6 +132,7 @@ struct OutboxRow {
   std::string topic;
   std::string payload;
   int attempts = 0;  // deliveries so far, this one included
+  std::string traceparent;  // of the span that wrote the row (empty: none)
 };
 
 // Transactional outbox: rows are written by OrderRepo::finalise; the dispatcher claims due rows,

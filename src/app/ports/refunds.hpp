@@ -17,6 +17,7 @@ struct RefundRequest {
   std::string idempotency_key;
   domain::RefundRequester by = domain::RefundRequester::buyer;
   Millis now = 0;
+  std::string traceparent;  // the trace the order.refund_requested row continues (empty: none)
 };
 
 struct RefundAccepted {
@@ -50,9 +51,11 @@ class RefundRepo {
   virtual Task<std::optional<RefundWork>> work(std::string order_id) = 0;
   // After the provider refunded: the order's sold seats available again, the sales count lowered,
   // order refunded, refund record refunded, an order.refunded outbox row — one transaction.
-  // false: it committed before (a repeated delivery); nothing changes.
+  // false: it committed before (a repeated delivery); nothing changes. `traceparent`: the trace
+  // the order.refunded row continues (empty: none).
   virtual Task<bool> complete(std::string order_id, std::string provider_refund_id,
-                              std::string outbox_payload, Millis now) = 0;
+                              std::string outbox_payload, std::string traceparent,
+                              Millis now) = 0;
   // Of `seat_ids`, those PostgreSQL does not count as sold now: their Redis sold markers may go.
   virtual Task<std::vector<std::string>> unsold(std::string performance_id,
                                                 std::vector<std::string> seat_ids) = 0;

@@ -526,6 +526,7 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           pr.fingerprint = crypto::request_fingerprint("POST", ctx.req.target(), ctx.req.body());
           pr.method = std::move(in.method);
           pr.card_token = std::move(in.card_token);
+          pr.traceparent = ctx.span().traceparent();
           app::Payments pay(c->d);
           auto paid = co_await pay.pay(who, std::move(pr));
           c->recent_writes.note(who.account_id, c->d.now());  // held seats became sold
@@ -544,15 +545,16 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           TRY_RESP(auto key, idempotency_key(ctx.req));
           app::Refunds refunds(c->d);
           TRY_RESP(auto a, co_await refunds.request(who, std::string(ctx.param("order_id")),
-                                                    std::move(key)));
+                                                    std::move(key), ctx.span().traceparent()));
           co_return refund_accepted(a);
         }));
   r.add(Verb::post, "/v1/admin/orders/{order_id}/refund",
         admin(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
           TRY_RESP(auto key, idempotency_key(ctx.req));
           app::Refunds refunds(c->d);
-          TRY_RESP(auto a, co_await refunds.request_as_admin(std::string(ctx.param("order_id")),
-                                                             std::move(key)));
+          TRY_RESP(auto a,
+                   co_await refunds.request_as_admin(std::string(ctx.param("order_id")),
+                                                     std::move(key), ctx.span().traceparent()));
           ctx.log("order", a.order_id);
           co_return refund_accepted(a);
         }));

@@ -446,7 +446,7 @@ class FailingComplete final : public app::RefundRepo {
   app::Task<std::optional<app::RefundWork>> work(std::string id) override {
     return r_.work(std::move(id));
   }
-  app::Task<bool> complete(std::string, std::string, std::string, Millis) override {
+  app::Task<bool> complete(std::string, std::string, std::string, std::string, Millis) override {
     ++calls;
     co_return app::Errc::unavailable;
   }

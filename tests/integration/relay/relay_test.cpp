@@ -2,7 +2,7 @@
 // the CTest fixtures: a committed outbox row reaches the handler once although the broker was
 // down between the commit and the publish, a row leaves the outbox only after the broker's
 // confirm, a failed handling comes back through the retry path, and a worker handles several
-// deliveries at once.
+// deliveries at once, and a paid order's message carries the paying request's trace to the worker.
 #include <unistd.h>
 
 #include <atomic>
@@ -43,12 +43,14 @@ struct Recorder final : app::MessageHandler {
   std::mutex mu;
   std::map<std::string, int> seen;
   std::map<std::string, int> attempts;
+  std::map<std::string, std::string> traces;  // the traceparent the worker's handling passes on
   std::string topic;
   int fail_first = 0;  // fail this many handlings before succeeding
   app::Task<void> deliver(const app::BusMessage& m) override {
     std::lock_guard lk(mu);
     ++seen[m.id];
     attempts[m.id] = m.attempt;
+    traces[m.id] = m.traceparent;
     topic = m.topic;
     if (fail_first > 0) {
       --fail_first;
@@ -230,6 +232,67 @@ TEST(Relay, FailedHandlingIsRetriedThroughTheBrokerThenAcknowledged) {
   EXPECT_EQ(rec.count(std::to_string(id)), 2) << "acknowledged after the success";
   EXPECT_EQ(inbox.handled(), 1u);
   EXPECT_EQ(inbox.failed(), 1u);
+  h.run([&]() -> asio::awaitable<bool> {
+    co_await bg.close();
+    co_await sup.close();
+    co_return true;
+  });
+  inbox.stop();
+  bus.stop();
+}
+
+// The payment request's span writes its traceparent on the order.paid row; the relay publishes it
+// as a child span, and the worker's handling is a span of the same trace again.
+TEST(Relay, PaidOrderCarriesTheRequestsTraceToTheWorker) {
+  Harness h;
+  clear_outbox(h);
+  auto o = bus_options("trace");
+  o.topics = {"order.paid"};
+  Recorder rec;
+  messaging::AmqpBus bus(h.io.get_executor(), broker(), o);
+  messaging::Inbox inbox(h.io.get_executor(), broker(), o, rec);
+  Supervisor sup(h.io.get_executor());
+  bus.start();
+  inbox.start(sup);
+  ASSERT_TRUE(eventually(
+      h, [&] { return bus.ready() && inbox.consumer().connected(); }, 20s));
+
+  auto sale = order_two_seats(h);
+  const auto request = trace::Span::child_of(
+      std::string_view("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+  auto paid = h.run([&]() -> asio::awaitable<Result<app::PaymentAnswer>> {
+    app::Payments pay(h.deps);
+    app::PaymentRequest r{sale.order.id, "trace-key", "fp", "card", "tok_ok"};
+    r.traceparent = request.traceparent();
+    co_return co_await pay.pay(sale.who, r);
+  });
+  ASSERT_TRUE(paid.ok());
+  ASSERT_EQ(paid->status, 200);
+  auto row = h.run([&]() -> asio::awaitable<std::pair<std::int64_t, std::string>> {
+    auto r = co_await h.pool->query(
+        "SELECT id, COALESCE(traceparent, '') FROM outbox WHERE topic = 'order.paid'");
+    if (!r || r->size() != 1) throw std::runtime_error("one order.paid row");
+    co_return std::pair{r->int64(0, 0), std::string(r->text(0, 1))};
+  });
+  EXPECT_EQ(row.second, request.traceparent()) << "the row continues the request's span";
+
+  app::ConsumerRegistry unused(*h.adapters->processed);
+  workers::Background bg(h.deps, *h.adapters->outbox, unused, relay_only(&bus));
+  bg.start(h.io.get_executor());
+  const auto id = std::to_string(row.first);
+  ASSERT_TRUE(eventually(
+      h, [&] { return rec.count(id) == 1; }, 20s));
+  std::string seen;
+  {
+    std::lock_guard lk(rec.mu);
+    seen = rec.traces[id];
+  }
+  auto worker = trace::parse(seen);
+  ASSERT_TRUE(worker) << seen;
+  EXPECT_EQ(std::string_view(worker->trace_id.data(), 32), request.trace_id());
+  // Two hops (the relay, the worker's handling) after the request: neither is the request's span.
+  EXPECT_NE(std::string_view(worker->parent_id.data(), 16), request.span_id());
+  EXPECT_EQ(worker->flags, 1);
   h.run([&]() -> asio::awaitable<bool> {
     co_await bg.close();
     co_await sup.close();

@@ -537,6 +537,61 @@ TEST_F(ServerTest, MetricsAndAccessLog) {
   EXPECT_EQ(request_lines, 5);
 }
 
+// A request's span: a child of a valid incoming traceparent (its ids on the access log line), or
+// a trace started by the handler that passes one on; requests nobody traces log no trace ids.
+TEST_F(ServerTest, TraceparentMakesTheRequestASpanOfTheCallersTrace) {
+  router_.add(bhttp::verb::get, "/pass-on", [](RequestContext& ctx) -> asio::awaitable<Response> {
+    boost::json::object o;
+    o["next"] = ctx.span().traceparent();  // what an outbox row or an upstream would carry
+    co_return json_response(beast::http::status::ok, o);
+  });
+  start(options());
+  const std::string incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  std::string passed_on, started;
+  run([&]() -> asio::awaitable<void> {
+    auto s = co_await connect_to(port());
+    beast::flat_buffer buf;
+    auto req = make_request(bhttp::verb::get, "/pass-on");
+    req.set("X-Request-Id", "traced");
+    req.set("traceparent", incoming);
+    passed_on = std::string(body_json(co_await roundtrip(s, buf, std::move(req))).at("next").as_string());
+    req = make_request(bhttp::verb::get, "/pass-on");
+    req.set("X-Request-Id", "started");
+    req.set("traceparent", "00-not-a-trace");
+    started = std::string(body_json(co_await roundtrip(s, buf, std::move(req))).at("next").as_string());
+    req = make_request(bhttp::verb::get, "/v1/events/e1");
+    req.set("X-Request-Id", "untraced");
+    (void)co_await roundtrip(s, buf, std::move(req));
+  }());
+  auto next = trace::parse(passed_on);
+  ASSERT_TRUE(next) << passed_on;
+  EXPECT_EQ(std::string_view(next->trace_id.data(), 32), "4bf92f3577b34da6a3ce929d0e0e4736");
+  auto fresh = trace::parse(started);
+  ASSERT_TRUE(fresh) << started;
+  EXPECT_NE(std::string_view(fresh->trace_id.data(), 32), "4bf92f3577b34da6a3ce929d0e0e4736");
+  int seen = 0;
+  for (const auto& l : log_lines()) {
+    auto v = boost::json::parse(l).as_object();
+    if (v.at("msg").as_string() != "request") continue;
+    auto id = v.at("request_id").as_string();
+    ++seen;
+    if (id == "traced") {
+      EXPECT_EQ(v.at("trace_id").as_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+      EXPECT_EQ(v.at("parent_id").as_string(), "00f067aa0ba902b7");
+      // The span passed on is this one: the next hop's parent.
+      EXPECT_EQ(v.at("span_id").as_string(), std::string_view(next->parent_id.data(), 16));
+    } else if (id == "started") {
+      EXPECT_EQ(v.at("trace_id").as_string(), std::string_view(fresh->trace_id.data(), 32));
+      EXPECT_EQ(v.at("span_id").as_string(), std::string_view(fresh->parent_id.data(), 16));
+      EXPECT_FALSE(v.contains("parent_id"));
+    } else {
+      EXPECT_FALSE(v.contains("trace_id")) << l;
+      EXPECT_FALSE(v.contains("span_id")) << l;
+    }
+  }
+  EXPECT_EQ(seen, 3);
+}
+
 TEST_F(ServerTest, AccessLogCanBeDisabled) {
   auto o = options();
   o.access_log = false;

@@ -276,8 +276,9 @@ Task<bool> Orders::finalise(const app::FinalSale& s) {
                                  arg(s.attempt))));
     if (own.affected() != 1) co_return kClaimLost;
     TK_CO_CHECK(
-        co_await c.query("INSERT INTO outbox (topic, payload) VALUES ('order.paid', $1::jsonb)",
-                         P(arg(s.outbox_payload))));
+        co_await c.query("INSERT INTO outbox (topic, payload, traceparent) VALUES ('order.paid', "
+                         "$1::jsonb, NULLIF($2, ''))",
+                         P(arg(s.outbox_payload), arg(s.traceparent))));
     // One of the performance's 64 sales rows, at random: concurrent payments rarely share one
     // (a single counter row made them queue on its lock). Last, to hold that lock briefly.
     TK_CO_CHECK(co_await c.query(
@@ -367,13 +368,14 @@ Task<int> Orders::expire_due(Millis now, int limit) {
 Task<std::vector<app::OutboxRow>> Outbox::claim_due(int limit, Millis retry_after_ms) {
   // outbox_claim (migration 0011) pins the plan to the ordered index scan: a burst's backlog
   // with stale statistics would otherwise be read and sorted whole at every claim.
-  PG_TRY(auto r, co_await pool_->query("SELECT id, topic, payload, attempts FROM "
+  PG_TRY(auto r, co_await pool_->query("SELECT id, topic, payload, attempts, "
+                                       "COALESCE(traceparent, '') FROM "
                                        "outbox_claim($1::int, $2::float8)",
                                        P(arg(limit), arg(retry_after_ms))));
   std::vector<app::OutboxRow> out;
   for (int i = 0; i < r.size(); ++i) {
     out.push_back({r.int64(i, 0), std::string(r.text(i, 1)), std::string(r.text(i, 2)),
-                   static_cast<int>(r.int64(i, 3))});
+                   static_cast<int>(r.int64(i, 3)), std::string(r.text(i, 4))});
   }
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.id < b.id; });
   co_return out;

@@ -85,8 +85,9 @@ Task<app::RefundAccepted> Refunds::request(const app::RefundRequest& q) {
                                                                      {"performance_id", perf},
                                                                      {"requested_by", by}});
     TK_CO_CHECK(co_await c.query(
-        "INSERT INTO outbox (topic, payload) VALUES ('order.refund_requested', $1::jsonb)",
-        P(arg(payload))));
+        "INSERT INTO outbox (topic, payload, traceparent) VALUES ('order.refund_requested', "
+        "$1::jsonb, NULLIF($2, ''))",
+        P(arg(payload), arg(q.traceparent))));
     out.status = domain::OrderStatus::refund_pending;
     co_return Status{};
   });
@@ -117,7 +118,7 @@ Task<std::optional<app::RefundWork>> Refunds::work(std::string order_id) {
 }
 
 Task<bool> Refunds::complete(std::string order_id, std::string refund_id, std::string payload,
-                             Millis now) {
+                             std::string traceparent, Millis now) {
   bool committed = false;
   auto r = co_await pg::transaction(*pool_, [&](pg::Connection& c) -> asio::awaitable<Status> {
     committed = false;
@@ -144,8 +145,9 @@ Task<bool> Refunds::complete(std::string order_id, std::string refund_id, std::s
         "to_timestamp($3::float8 / 1000) WHERE order_id = $1",
         P(arg(order_id), arg(refund_id), arg(now))));
     TK_CO_CHECK(
-        co_await c.query("INSERT INTO outbox (topic, payload) VALUES ('order.refunded', $1::jsonb)",
-                         P(arg(payload))));
+        co_await c.query("INSERT INTO outbox (topic, payload, traceparent) VALUES "
+                         "('order.refunded', $1::jsonb, NULLIF($2, ''))",
+                         P(arg(payload), arg(traceparent))));
     if (n > 0) {
       TK_CO_CHECK(co_await c.query(
           "INSERT INTO performance_sales (performance_id, shard, sold) VALUES ($1, $3, -$2::int) "

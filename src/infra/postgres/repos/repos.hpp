@@ -172,7 +172,8 @@ class Refunds final : public app::RefundRepo {
   app::Task<app::RefundAccepted> request(const app::RefundRequest& r) override;
   app::Task<std::optional<app::RefundWork>> work(std::string order_id) override;
   app::Task<bool> complete(std::string order_id, std::string provider_refund_id,
-                           std::string outbox_payload, Millis now) override;
+                           std::string outbox_payload, std::string traceparent,
+                           Millis now) override;
   app::Task<std::vector<std::string>> unsold(std::string performance_id,
                                              std::vector<std::string> seat_ids) override;
 
