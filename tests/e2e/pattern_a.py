@@ -121,11 +121,11 @@ def spans(trace_id):
                 if trace_id not in line:
                     continue
                 try:
-                    e = json.loads(line)
+                    entry = json.loads(line)
                 except ValueError:
                     continue
-                if e.get("trace_id") == trace_id:
-                    out.append((os.path.basename(path)[:-4], e.get("msg"), e))
+                if entry.get("trace_id") == trace_id:
+                    out.append((os.path.basename(path)[:-4], entry.get("msg"), entry))
     return out
 
 
@@ -136,12 +136,12 @@ for _ in range(50):
         break
     time.sleep(0.1)
 by = {}
-for proc, msg, e in found:
-    by.setdefault(msg, []).append((proc, e))
-gw = [e for p, e in by.get("request", []) if p.startswith("gateway") and e.get("request_id") == "pa-pay"]
-api_ = [e for p, e in by.get("request", []) if p.startswith("api") and e.get("request_id") == "pa-pay"]
-relayed = [e for _, e in by.get("outbox relayed", [])]
-handled_ = [e for p, e in by.get("message handled", []) if e.get("topic") == "order.paid"]
+for proc, msg, entry in found:
+    by.setdefault(msg, []).append((proc, entry))
+gw = [x for pr, x in by.get("request", []) if pr.startswith("gateway") and x.get("request_id") == "pa-pay"]
+api_ = [x for pr, x in by.get("request", []) if pr.startswith("api") and x.get("request_id") == "pa-pay"]
+relayed = [x for _, x in by.get("outbox relayed", [])]
+handled_ = [x for pr, x in by.get("message handled", []) if x.get("topic") == "order.paid"]
 check("the gateway logs its span as the client's child",
       len(gw) == 1 and gw[0].get("parent_id") == "b7ad6b7169203331", gw)
 check("the API's span is the gateway's child",
