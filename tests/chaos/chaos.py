@@ -413,9 +413,11 @@ class Fault:
 
 
 def frozen_windows(applied, partition):
-    """When later faults stopped or killed the partitioned process: its probes wait for it then."""
+    """When later faults stopped or killed the partitioned process, or cut it from the balancer
+    (and so from the harness, which reaches it from the balancer's side): a probe still in flight
+    then, its answer included, waits for the fault's heal."""
     return [(f.applied_at, f.healed_at or time.time()) for f in applied
-            if f is not partition and f.kind in ("pause_service", "kill_service")
+            if f is not partition and f.kind in ("pause_service", "kill_service", "partition_lb")
             and f.detail == partition.watch.name and f.applied_at]
 
 
