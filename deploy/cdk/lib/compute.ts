@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { KubectlV33Layer } from '@aws-cdk/lambda-layer-kubectl-v33';
 import { Construct } from 'constructs';
@@ -26,7 +27,16 @@ export const CHARTS = {
     repository: 'https://aws.github.io/eks-charts', chart: 'aws-load-balancer-controller', version: '1.13.0',
     namespace: 'kube-system',
   },
+  // Fluent Bit on every node: the application pods' stdout (JSON lines: requests, spans with
+  // their trace ids) into CloudWatch Logs.
+  fluentBit: {
+    repository: 'https://aws.github.io/eks-charts', chart: 'aws-for-fluent-bit', version: '0.1.35',
+    namespace: 'logging',
+  },
 } as const;
+
+/** Where the application pods' log lines go (a trace's lines are joined there on trace_id). */
+export const CONTAINER_LOG_GROUP = '/ticketing/containers';
 
 /** Prometheus's scrape job of the ticketing pods. */
 export const PROMETHEUS_JOB = 'ticketing';
@@ -64,6 +74,8 @@ export class Compute extends Construct {
   readonly externalSecretsRole: iam.Role;
   readonly kedaRole: iam.Role;
   readonly loadBalancerControllerRole: iam.Role;
+  readonly fluentBitRole: iam.Role;
+  readonly containerLogs: logs.LogGroup;
   readonly prometheusChart: eks.HelmChart;
 
   constructor(scope: Construct, id: string, props: ComputeProps) {
@@ -223,5 +235,37 @@ export class Compute extends Construct {
     });
     promChart.node.addDependency(this.nodegroup);
     this.prometheusChart = promChart;
+
+    // The application's log lines in CloudWatch Logs: Fluent Bit tails the ticketing
+    // namespace's container logs on each node and may write exactly this group.
+    this.containerLogs = new logs.LogGroup(this, 'ContainerLogs', {
+      logGroupName: CONTAINER_LOG_GROUP, retention: logs.RetentionDays.ONE_MONTH,
+    });
+    const fb = CHARTS.fluentBit;
+    this.fluentBitRole = serviceAccountRole(this, 'FluentBitRole', this.cluster, fb.namespace,
+      'fluent-bit', 'Fluent Bit: ship the ticketing pods\' logs to CloudWatch Logs');
+    this.fluentBitRole.addToPolicy(new iam.PolicyStatement({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+      resources: [this.containerLogs.logGroupArn, `${this.containerLogs.logGroupArn}:log-stream:*`],
+    }));
+    const fbChart = this.cluster.addHelmChart('FluentBit', {
+      repository: fb.repository, chart: fb.chart, version: fb.version, namespace: fb.namespace,
+      release: 'fluent-bit', createNamespace: true, wait: true, timeout: Duration.minutes(10),
+      values: {
+        serviceAccount: {
+          create: true, name: 'fluent-bit',
+          annotations: { 'eks.amazonaws.com/role-arn': this.fluentBitRole.roleArn },
+        },
+        input: { path: `/var/log/containers/*_${props.appNamespace}_*.log` },
+        cloudWatchLogs: {
+          enabled: true, region: this.cluster.stack.region, logGroupName: CONTAINER_LOG_GROUP,
+          autoCreateGroup: false,
+        },
+        firehose: { enabled: false },
+        kinesis: { enabled: false },
+        elasticsearch: { enabled: false },
+      },
+    });
+    fbChart.node.addDependency(this.nodegroup);
   }
 }
