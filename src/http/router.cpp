@@ -131,7 +131,10 @@ RouteMatch Router::match(bhttp::verb v, std::string_view target, PathParams& par
   if (m.status != bhttp::status::not_found || !fallback_) return m;
   if (v != bhttp::verb::get && v != bhttp::verb::head) return m;
   std::string_view path = target.substr(0, target.find('?'));
-  if (path == "/v1" || path.starts_with("/v1/")) return m;  // the API answers its own 404s
+  // The API answers its own 404s, and so do the operations endpoints asked on a listener that
+  // does not serve them: never the app's page with a 200.
+  if (path == "/v1" || path.starts_with("/v1/")) return m;
+  if (path == "/metrics" || path == "/healthz" || path == "/readyz") return m;
   m.status = bhttp::status::ok;
   m.handler = &fallback_;
   m.route = "static";

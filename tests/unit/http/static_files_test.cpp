@@ -113,7 +113,7 @@ TEST(StaticFiles, OpenRejectsMissingDirectory) {
   EXPECT_FALSE(StaticFiles::open("/nonexistent/tk-static-dir").ok());
 }
 
-TEST(StaticFiles, RouterFallbackOnlyForGetHeadOutsideV1) {
+TEST(StaticFiles, RouterFallbackOnlyForGetHeadOutsideTheApiAndOperations) {
   Router r;
   r.add(bhttp::verb::get, "/v1/events", [](RequestContext&) -> asio::awaitable<Response> {
     co_return json_response(bhttp::status::ok, boost::json::object{});
@@ -131,6 +131,9 @@ TEST(StaticFiles, RouterFallbackOnlyForGetHeadOutsideV1) {
   EXPECT_EQ(r.match(bhttp::verb::get, "/v1/events", p).route, "/v1/events");
   EXPECT_EQ(r.match(bhttp::verb::get, "/v1/nope", p).status, bhttp::status::not_found);
   EXPECT_EQ(r.match(bhttp::verb::get, "/v1", p).status, bhttp::status::not_found);
+  for (const char* ops : {"/metrics", "/healthz", "/readyz", "/metrics?x=1"}) {
+    EXPECT_EQ(r.match(bhttp::verb::get, ops, p).status, bhttp::status::not_found) << ops;
+  }
   EXPECT_EQ(r.match(bhttp::verb::post, "/events", p).status, bhttp::status::not_found);
 }
 
