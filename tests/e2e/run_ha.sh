@@ -60,7 +60,9 @@ ha_nginx_cfg "$dir/edge" 127.0.0.1 "$edge" "$dir/tls" 127.0.0.1 "$lb" ||
   { echo "nginx rejected its configuration"; cat "$dir/edge/error.log"; exit 1; }
 ha_nginx_start "$dir/edge"
 export SSL_CERT_FILE=$dir/tls/ca.crt CURL_CA_BUNDLE=$dir/tls/ca.crt
-EDGE=https://localhost:$edge LB=https://localhost:$lb
+# By address: the front listens on 127.0.0.1, which the certificate names besides localhost (a
+# name that may resolve to ::1 first).
+EDGE=https://127.0.0.1:$edge LB=https://127.0.0.1:$lb
 for _ in $(seq 100); do
   [ "$(curl -s -o /dev/null -w '%{http_code}' "$EDGE/readyz")" = 200 ] && break
   sleep 0.2

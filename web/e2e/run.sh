@@ -59,7 +59,10 @@ if [ "$front" = ha ]; then
   ha_nginx_cfg "$ha/edge" 127.0.0.1 "$edge" "$ha/tls" 127.0.0.1 "$lb" ||
     { echo "nginx rejected its configuration"; exit 1; }
   ha_nginx_start "$ha/edge"
-  base=https://localhost:$edge
+  # By address, not by name: where /etc/hosts names ::1 localhost too (Debian's default), Node's
+  # fetch tries only the first address, and the front listens on 127.0.0.1 (the certificate
+  # names both).
+  base=https://127.0.0.1:$edge
   export CURL_CA_BUNDLE=$ha/tls/ca.crt NODE_EXTRA_CA_CERTS=$ha/tls/ca.crt
   TK_SPKI=$(openssl x509 -in "$ha/tls/server.crt" -pubkey -noout | openssl pkey -pubin -outform der |
     openssl dgst -sha256 -binary | base64)
