@@ -97,10 +97,12 @@ case $cmd in rabbitmq-* | sentinel-*) pgh=$dir ;; *) pgh=$(pg_home) ;; esac
 
 # Patroni: every node's files (config, data, logs, pid) live in $pgh/nodeN, owned by `postgres`.
 # Patroni runs as `postgres` and so does the PostgreSQL it starts; `echo $$; exec` records the
-# pid of Patroni itself, not of runuser.
+# pid of Patroni itself, not of runuser. It starts in its node's folder: its worker processes
+# (multiprocessing spawn) change to the starting directory, which `postgres` may not enter when
+# the caller's is inside a checkout under /root.
 pat_up() {  # pat_up N
   local n=$1 home="$pgh/node$1"
-  as_pg sh -c 'echo $$ >"$1/patroni.pid"; exec setsid patroni "$1/patroni.yml" >>"$1/patroni.log" 2>&1 </dev/null' \
+  as_pg sh -c 'cd "$1" && echo $$ >"$1/patroni.pid" && exec setsid patroni "$1/patroni.yml" >>"$1/patroni.log" 2>&1 </dev/null' \
     sh "$home" >/dev/null 2>&1 </dev/null &
   for _ in $(seq 50); do [ -s "$home/patroni.pid" ] && break; sleep 0.1; done
 }
@@ -183,7 +185,7 @@ pat_wait_sync() {
     sleep 0.2
   done
   echo "patroni: no synchronous replica after $1 s" >&2
-  tail -20 "$pgh"/node*/patroni.log >&2
+  tail -n 20 "$pgh"/node*/patroni.log >&2
   return 1
 }
 pat_stop_all() {
