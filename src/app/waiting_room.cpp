@@ -71,8 +71,9 @@ Task<void> WaitingRoom::restore(const domain::Performance& p) {
   co_return co_await d_.flights->queue_restores.run(p.id, once);
 }
 
-Task<ClaimOutcome> WaitingRoom::claim_place(std::shared_ptr<const LiveQueue>& q, std::int64_t account_num,
-                                    std::int64_t position, Millis issued_at) {
+Task<ClaimOutcome> WaitingRoom::claim_place(std::shared_ptr<const LiveQueue>& q,
+                                            std::int64_t account_num, std::int64_t position,
+                                            Millis issued_at) {
   const std::string perf_id = q->perf.id;  // a copy: `q` may be replaced below
   auto claimed = co_await d_.ports.queue->claim(perf_id, account_num, position, issued_at);
   if (claimed || claimed.error().code != Errc::not_found) co_return claimed;

@@ -64,7 +64,7 @@ class WaitingRoom {
   // Claims a ticket's place (account_num -1: the position only). A queue Redis no longer has is
   // restored from PostgreSQL first; `q` then becomes the repaired view.
   Task<ClaimOutcome> claim_place(std::shared_ptr<const LiveQueue>& q, std::int64_t account_num,
-                         std::int64_t position, Millis issued_at);
+                                 std::int64_t position, Millis issued_at);
   // Puts a view of the queue built from Redis's counters into this process's QueueView.
   void publish(domain::Performance p, QueueCounters c, bool replace);
   // Whether Redis is behind what PostgreSQL recorded (updates hwm_seen_).

@@ -130,7 +130,8 @@ void add_routes(http::Router& r, app::Deps deps, RouteOptions o) {
         const bool traced = ctx.trace_span.has_value();
         out.set("traceparent", ctx.span().traceparent());
         out.erase("tracestate");  // only kept with a valid incoming traceparent
-        if (auto ts = header(ctx.req, "tracestate"); traced && !ts.empty()) out.set("tracestate", ts);
+        if (auto ts = header(ctx.req, "tracestate"); traced && !ts.empty())
+          out.set("tracestate", ts);
 
         auto res = co_await c->o.forwarder->forward(out, ctx.deadline);
         if (!res) co_return to_response(static_cast<Errc>(res.error().code.value()));

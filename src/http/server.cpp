@@ -23,8 +23,8 @@
 #include <unordered_map>
 
 #include "common/deadline.hpp"
-#include "common/trace.hpp"
 #include "common/log.hpp"
+#include "common/trace.hpp"
 #include "http/access_log.hpp"
 #include "http/deadline.hpp"
 #include "http/wire.hpp"

@@ -16,7 +16,7 @@ struct BusMessage {
   std::string id;
   std::string topic;  // e.g. "order.paid"
   std::string payload;
-  int attempt = 1;  // 1 + earlier failed handlings that went through the retry path
+  int attempt = 1;          // 1 + earlier failed handlings that went through the retry path
   std::string traceparent;  // W3C traceparent header of the message (empty: none)
 };
 

@@ -131,7 +131,7 @@ struct OutboxRow {
   std::int64_t id = 0;
   std::string topic;
   std::string payload;
-  int attempts = 0;  // deliveries so far, this one included
+  int attempts = 0;         // deliveries so far, this one included
   std::string traceparent;  // of the span that wrote the row (empty: none)
 };
 
@@ -149,6 +149,5 @@ class OutboxRepo {
   virtual Task<void> failed(std::int64_t id, Millis delay_ms, std::string error, bool park) = 0;
   virtual Task<std::int64_t> parked() = 0;
 };
-
 
 }  // namespace tk::app

@@ -108,8 +108,8 @@ class QueueStore {
   // waits for a tick), and the account's entry is put back if Redis lost it (a later join
   // without the ticket returns this place). not_found: the queue itself is not in Redis (restore
   // it, then claim).
-  virtual Task<ClaimOutcome> claim(std::string perf, std::int64_t account_num, std::int64_t position,
-                                   Millis issued_at) = 0;
+  virtual Task<ClaimOutcome> claim(std::string perf, std::int64_t account_num,
+                                   std::int64_t position, Millis issued_at) = 0;
 };
 
 // PostgreSQL side: high-water marks and the record of every admission tick.

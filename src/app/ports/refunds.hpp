@@ -54,8 +54,7 @@ class RefundRepo {
   // false: it committed before (a repeated delivery); nothing changes. `traceparent`: the trace
   // the order.refunded row continues (empty: none).
   virtual Task<bool> complete(std::string order_id, std::string provider_refund_id,
-                              std::string outbox_payload, std::string traceparent,
-                              Millis now) = 0;
+                              std::string outbox_payload, std::string traceparent, Millis now) = 0;
   // Of `seat_ids`, those PostgreSQL does not count as sold now: their Redis sold markers may go.
   virtual Task<std::vector<std::string>> unsold(std::string performance_id,
                                                 std::vector<std::string> seat_ids) = 0;

@@ -230,8 +230,8 @@ Task<app::QueueCounters> Queue::counters(std::string perf) {
   co_return c;
 }
 
-Task<app::ClaimOutcome> Queue::claim(std::string perf, std::int64_t account_num, std::int64_t position,
-                        Millis issued_at) {
+Task<app::ClaimOutcome> Queue::claim(std::string perf, std::int64_t account_num,
+                                     std::int64_t position, Millis issued_at) {
   Keys k(perf);
   // Without an account (a status poll) only the gap is looked at; the bucket key is unused.
   std::string field = account_num < 0 ? std::string() : s(account_num % 128);

@@ -33,8 +33,8 @@ class Queue final : public app::QueueStore {
   app::Task<app::TickOutcome> tick(std::string perf, app::TickParams p) override;
   app::Task<app::QueueCounters> counters(std::string perf) override;
   app::Task<void> finish(std::string perf, std::int64_t position) override;
-  app::Task<app::ClaimOutcome> claim(std::string perf, std::int64_t account_num, std::int64_t position,
-                        Millis issued_at) override;
+  app::Task<app::ClaimOutcome> claim(std::string perf, std::int64_t account_num,
+                                     std::int64_t position, Millis issued_at) override;
 
  private:
   std::shared_ptr<redis::Client> c_;
