@@ -54,6 +54,11 @@ flock -n 9 || die "another basebackup.sh runs for $TK_BACKUP_URL"
 [ "$(sql 'SELECT pg_is_in_recovery()')" = f ] || die "the server is a standby; take the base from the primary"
 [ "$(sql 'SHOW archive_mode')" != off ] ||
   die "archive_mode is off: a base without archived WAL cannot be restored (archive-settings.sh)"
+# With -X none the server ends a base backup only once its last WAL file is archived, however long
+# that takes: a failing archive_command is refused here rather than waited for without end.
+[ "$(sql "SELECT COALESCE(last_failed_time > COALESCE(last_archived_time, '-infinity'), false)
+            FROM pg_stat_archiver")" = f ] ||
+  die "archive_command is failing (pg_stat_archiver: the last attempt failed); fix archiving first"
 
 ts=$(now_stamp)
 while [ -n "$(store list "base/$ts/")" ]; do sleep 1; ts=$(now_stamp); done

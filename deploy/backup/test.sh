@@ -39,6 +39,11 @@ free_port() {
 
 T=$(mktemp -d /tmp/tk-backup-test.XXXXXX)
 chmod 755 "$T"
+# PostgreSQL runs the archive and restore commands as `postgres`, which may not enter the checkout
+# (a clone under /root): every script runs from a copy in the test's folder.
+cp -r "$HERE" "$T/scripts"
+chmod -R a+rX "$T/scripts"
+HERE=$T/scripts
 cleanup() {
   local d
   for d in "$T"/pg "$T"/r1 "$T"/r2; do
@@ -274,6 +279,10 @@ check "outage: archive_command fails while the store is unwritable (pg_stat_arch
   test "$(psql1 -c 'SELECT failed_count FROM pg_stat_archiver')" -gt "$fail0"
 check "outage: $seg stays in pg_wal, marked .ready, and is not in the store" \
   bash -c '[ -f "$1/pg_wal/archive_status/$2.ready" ] && ! "$3" exists "wal/$2.gz"' _ "$T/pg" "$seg" "$HERE/objstore.sh"
+# A base taken now would never end (the server waits for its WAL to be archived): refused at once.
+PGPORT=$P1 TMPDIR=$T/tmp timeout 60 "$HERE/basebackup.sh" --keep 5 >/dev/null 2>"$T/outage-base.log"
+check "outage: basebackup.sh refuses to start while archive_command fails" \
+  grep -q "archive_command is failing" "$T/outage-base.log"
 chmod 0750 "$STORE/wal"
 psql1 -c 'SELECT pg_reload_conf()' >/dev/null   # wakes the archiver instead of its next minute
 for _ in $(seq 150); do "$HERE/objstore.sh" exists "wal/$seg.gz" && break; sleep 0.2; done
