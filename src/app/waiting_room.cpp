@@ -282,6 +282,7 @@ Task<TickOutcome> WaitingRoom::tick(const domain::Performance& p) {
     TK_CO_CHECK(co_await d_.ports.ledger->record_tick(perf, t, tail));
     unrecorded_.erase(unrecorded_.begin());
   }
+  TK_CO_CHECK(co_await record_holes());
   TK_CO_TRY(auto q, co_await live(p.id));
   Millis now = d_.now();
   // `p` comes from the ticker's list, reloaded once a second; the view has an operator's change
@@ -316,6 +317,8 @@ Task<TickOutcome> WaitingRoom::tick(const domain::Performance& p) {
     }
     co_return out;
   }
+  out.tick.admit_limit = tp.admit_per_interval;
+  out.tick.interval_ms = tp.interval_ms;
   if (out.tick.to > out.tick.from) d_.shared->view->apply_tick(p.id, out.tick, out.tail, now);
   // Recorded after Redis admitted: PostgreSQL keeps the high-water marks Redis resumes from.
   auto rec = co_await d_.ports.ledger->record_tick(p.id, out.tick, out.tail);
@@ -323,12 +326,39 @@ Task<TickOutcome> WaitingRoom::tick(const domain::Performance& p) {
     if (out.tick.to > out.tick.from) unrecorded_.emplace_back(p.id, out.tick, out.tail);
     co_return out;
   }
+  if (out.tick.to > out.tick.from && rec->recorded_below < out.tick.from) {
+    holes_.emplace_back(p.id, rec->recorded_below, out.tick.from);
+    (void)co_await record_holes();  // else at the next tick
+  }
   if (behind(p.id, *rec, out)) {
     log::warn("waiting room behind PostgreSQL: Redis lost writes, repairing",
               {{"performance", p.id}});
     TK_CO_CHECK(co_await restore(p));
   }
   co_return out;
+}
+
+Task<void> WaitingRoom::record_holes() {
+  // Redis keeps every tick whose access window is open, far longer than a process takes to die
+  // between Redis admitting and PostgreSQL recording: the missing ones are among them.
+  while (!holes_.empty()) {
+    auto [perf, from, to] = holes_.front();
+    TK_CO_TRY(auto c, co_await d_.ports.queue->counters(perf));
+    int n = 0;
+    for (const auto& t : c.ticks) {
+      if (t.from < from || t.to > to || t.to <= t.from) continue;
+      TK_CO_CHECK(co_await d_.ports.ledger->record_tick(perf, t, 0));
+      ++n;
+    }
+    log::warn("admission ticks recorded late: a process died before recording them",
+              {{"performance", perf}, {"from", from}, {"to", to}, {"ticks", n}});
+    holes_.erase(holes_.begin());
+  }
+  co_return Status{};
+}
+
+Task<std::vector<AuditEntry>> WaitingRoom::admission_log(std::string perf_id, std::int64_t after) {
+  co_return co_await d_.ports.ledger->audit(std::move(perf_id), after, kAdmissionLogPage);
 }
 
 bool WaitingRoom::behind(const std::string& perf, const LedgerMarks& m, const TickOutcome& out) {

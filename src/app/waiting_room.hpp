@@ -14,6 +14,9 @@ namespace tk::app {
 enum class QueueState { waiting, admitted, expired, sold_out, closed };
 const char* to_string(QueueState s);
 
+// Entries of the admission log per read: a page that stays small (about 100 kB of JSON).
+inline constexpr int kAdmissionLogPage = 500;
+
 struct JoinResult {
   std::string ticket;
   std::int64_t position = 0;
@@ -56,6 +59,8 @@ class WaitingRoom {
   Task<std::shared_ptr<const LiveQueue>> refresh(std::string perf_id, bool replace = false);
   // Puts Redis back on PostgreSQL's high-water marks after it came back empty or rolled back.
   Task<void> restore(const domain::Performance& p);
+  // The tamper-evident admission log: entries after `after`, at most kAdmissionLogPage.
+  Task<std::vector<AuditEntry>> admission_log(std::string perf_id, std::int64_t after);
   // This process's view of a performance's queue (settings, prices, counters), loaded on first use.
   Task<std::shared_ptr<const LiveQueue>> live(const std::string& perf_id);
 
@@ -67,12 +72,17 @@ class WaitingRoom {
                                  std::int64_t position, Millis issued_at);
   // Puts a view of the queue built from Redis's counters into this process's QueueView.
   void publish(domain::Performance p, QueueCounters c, bool replace);
+  // Records the ticks Redis admitted that PostgreSQL lacks (their process died between the two),
+  // found below a recorded tick (holes_), so the recovery marks and the admission log have no
+  // hole. Stops at the first failure; the next tick goes on.
+  Task<void> record_holes();
   // Whether Redis is behind what PostgreSQL recorded (updates hwm_seen_).
   bool behind(const std::string& perf, const LedgerMarks& m, const TickOutcome& out);
 
   Deps d_;
   std::vector<std::tuple<std::string, AdmissionTick, std::int64_t>> unrecorded_;
   std::vector<std::pair<std::string, std::int64_t>> hwm_seen_;  // reserved bound Redis lacked
+  std::vector<std::tuple<std::string, std::int64_t, std::int64_t>> holes_;  // perf, (from, to]
 };
 
 }  // namespace tk::app

@@ -98,6 +98,16 @@ for _ in $(seq 50); do
 done
 check "admitted" admitted "$st"; check "retry-after present" 1 "$(echo "$HDRS" | grep -ci '^retry-after:')"
 
+# --- the admission log (public): a hash chain whose first entry admitted position 1
+req GET "/v1/performances/$PERF/queue/audit"; check "admission log" 200 "$CODE"
+check "admission log: position 1 admitted" 1 \
+  "$(echo "$BODY" | J 'sum(1 for e in d["entries"] if e["from_position"] < 1 <= e["to_position"])')"
+check "admission log: the chain starts at zero" "$(printf '0%.0s' $(seq 64))" \
+  "$(echo "$BODY" | J 'd["entries"][0]["prev_hash"]')"
+req GET "/v1/performances/$PERF/queue/audit?after=x"; check "admission log: after=x" 400 "$CODE"
+req GET "/v1/performances/$PERF/queue/audit?after=-1"; check "admission log: after=-1" 400 "$CODE"
+req GET "/v1/performances/prf_nope/queue/audit"; check "admission log: unknown performance" 404 "$CODE"
+
 # --- seats and holds
 req GET "/v1/performances/$PERF/seats" "" "${U[@]}"; check "seats without access" 403 "$CODE"
 Z=(-H "Access-Token: $ACCESS")

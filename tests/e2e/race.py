@@ -8,6 +8,8 @@ import os, random, subprocess, sys, threading, time
 
 import api
 import invariants
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import verify_admission_log  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor
 
 BASE, ADMIN, PG, REDIS_PORT = sys.argv[1:5]
@@ -50,6 +52,7 @@ call("PATCH", f"/v1/admin/performances/{PERF}", {"status": "on_sale"}, A)
 
 paid_orders = {}  # order id -> seat ids of the tickets its 200 answer named
 reader = {}          # an admitted buyer's e-mail and access token, for the final seat-map read
+admitted_at = set()  # positions of the admitted buyers
 lock = threading.Lock()
 flushed = threading.Event()
 
@@ -78,7 +81,10 @@ def buyer(i):
     for _ in range(400):
         s, b, _ = call("GET", f"/v1/performances/{PERF}/queue/status", None, {"Queue-Ticket": ticket})
         if s == 200 and b["state"] == "admitted":
-            access = b["access_token"]; break
+            access = b["access_token"]
+            with lock:
+                admitted_at.add(b["position"])
+            break
         if s == 200 and b["state"] in ("sold_out", "closed"):
             return
         time.sleep(0.05)
@@ -189,6 +195,17 @@ if "email" in reader:
     states = [x["state"] for x in m.get("seats", [])] if s == 200 else []
     check("final seat map: every seat sold", len(states) == SEATS and all(x == "sold" for x in states),
           {x: states.count(x) for x in set(states)})
+# The public admission log, checked by the verifier buyers are given: the chain PostgreSQL made
+# holds, and every admitted buyer's position is in an entry. A tampered copy must fail.
+log = verify_admission_log.fetch(BASE, PERF)
+problems = verify_admission_log.verify(log)
+check("admission log holds", log and not problems, problems[:5])
+missing = sorted(p for p in admitted_at if not verify_admission_log.admitting_entry(log, p))
+check("every admitted position is in the admission log", not missing, missing[:10])
+if log:
+    tampered = [dict(e) for e in log]
+    tampered[0]["to_position"] += 1
+    check("a tampered admission log fails", verify_admission_log.verify(tampered), tampered[0])
 for f in failures:
     print("FAIL:", f)
 print(f"race: {BUYERS} buyers, {SEATS} seats, flush={FLUSH}, failover={failed_over or False}: "

@@ -16,6 +16,25 @@ struct AdmissionTick {  // positions (from, to] admitted at admitted_at
   // End of the access window of these positions, fixed at admission: a later change of
   // access_ttl_seconds does not move it.
   Millis expires_at = 0;
+  // For the admission log: positions of (from, to] nobody holds (passed over without taking a
+  // slot) and the rate the tick admitted under.
+  std::int64_t skipped = 0;
+  int admit_limit = 0;
+  int interval_ms = 0;
+};
+
+// One entry of the tamper-evident admission log (an admission tick as PostgreSQL chained it):
+// hash = SHA-256(prev_hash || seq || from || to || admitted_at), integers as 8-byte big-endian.
+struct AuditEntry {
+  std::int64_t seq = 0;
+  std::int64_t from = 0;
+  std::int64_t to = 0;
+  Millis admitted_at = 0;
+  std::int64_t skipped = 0;
+  int admit_limit = 0;  // 0: not known (ticks recorded before the log existed)
+  int interval_ms = 0;
+  std::string prev_hash;  // lowercase hex, 64 digits
+  std::string hash;
 };
 
 // Positions (from, to] that may or may not have been handed out: after Redis lost data, every
@@ -92,6 +111,9 @@ struct LedgerMarks {
   std::int64_t tail = 0;
   std::int64_t serving = 0;
   std::int64_t tail_reserved = 0;
+  // The end of the last recorded admission below the tick just recorded (before it was): short
+  // of the tick's start when a tick admitted by Redis was never recorded (its process died).
+  std::int64_t recorded_below = 0;
 };
 
 // Redis side of the waiting room: join dedupe + tail, admission ticks, finished buyers.
@@ -126,6 +148,8 @@ class QueueLedger {
                                         std::int64_t tail) = 0;
   virtual Task<std::optional<AdmissionTick>> tick_for_position(std::string perf,
                                                                std::int64_t position) = 0;
+  // Admission log entries with seq > after, in order, at most `limit`; not_found: no such queue.
+  virtual Task<std::vector<AuditEntry>> audit(std::string perf, std::int64_t after, int limit) = 0;
 };
 
 }  // namespace tk::app

@@ -72,6 +72,34 @@ asio::awaitable<Response> serve_cached(Ctx& c, const Request& req, const std::st
   co_return cached_response(req, fresh, cache_control);
 }
 
+// A non-negative decimal of at most 18 digits (no sign, no spaces).
+std::optional<std::int64_t> parse_sequence(std::string_view s) {
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  std::int64_t v = 0;
+  for (char ch : s) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    v = v * 10 + (ch - '0');
+  }
+  return v;
+}
+
+json::object admission_log_json(const std::vector<app::AuditEntry>& entries) {
+  json::array a;
+  for (const auto& e : entries) {
+    a.push_back(json::object{{"seq", e.seq},
+                             {"from_position", e.from},
+                             {"to_position", e.to},
+                             {"admitted_at", rfc3339(e.admitted_at)},
+                             {"admitted_at_ms", e.admitted_at},
+                             {"skipped", e.skipped},
+                             {"admit_per_interval", e.admit_limit},
+                             {"interval_ms", e.interval_ms},
+                             {"prev_hash", e.prev_hash},
+                             {"hash", e.hash}});
+  }
+  return json::object{{"entries", std::move(a)}};
+}
+
 std::string layout_body(const domain::Venue& v) {
   json::array sections;
   for (const auto& s : v.seats) {
@@ -447,6 +475,21 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           co_return res;
         }));
   add_queue_status_route(r, c->d, c->o.poll_limiter);
+  // The admission log, public: a page of entries after `after`, kept a second per process.
+  r.add(Verb::get, "/v1/performances/{pid}/queue/audit",
+        per_address(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          TRY_RESP(auto a, query_param(ctx.req.target(), "after", 20));
+          auto after = parse_sequence(a ? *a : "0");
+          if (!after) co_return error_to_response(invalid("after", "a sequence number, 0 or more"));
+          std::string id(ctx.param("pid"));
+          BodyBuilder build = [c, id, from = *after]() -> app::Task<std::string> {
+            app::WaitingRoom room(c->d);
+            TK_CO_TRY(auto entries, co_await room.admission_log(id, from));
+            co_return json::serialize(admission_log_json(entries));
+          };
+          std::string key = "audit:" + id + ":" + std::to_string(*after);
+          co_return co_await serve_cached(*c, ctx.req, key, kCatalogueFreshMs, kShortCache, build);
+        }));
 
   // ---- Seats and holds
   r.add(Verb::get, "/v1/performances/{pid}/seats",

@@ -562,5 +562,117 @@ TEST(QueueRecovery, AReleasedHoldKeepsTheBuyersSlotWhileTheirAccessIsValid) {
   EXPECT_TRUE(again);
 }
 
+std::vector<app::AuditEntry> audit_log(Harness& h, const domain::Performance& p,
+                                       std::int64_t after = 0) {
+  return h.run([&]() -> asio::awaitable<std::vector<app::AuditEntry>> {
+    app::WaitingRoom room(h.deps);
+    auto r = co_await room.admission_log(p.id, after);
+    if (!r) Harness::expect_ok(r.error(), "admission log");
+    co_return *r;
+  });
+}
+
+// Every recorded admission tick is one link of the performance's hash chain (made by PostgreSQL),
+// with the places nobody held and the rate it admitted under; a tick recorded twice takes one
+// link. After Redis is emptied, the next tick still waits an interval after the last recorded one.
+TEST(QueueRecovery, TheAdmissionLogChainsEveryRecordedTickOnce) {
+  Harness h;
+  h.shared.settings.queue_reserve_block = 100;
+  auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {2, 100, 5, 600}}); });
+  std::vector<app::Principal> b;
+  for (int i = 0; i < 5; ++i) b.push_back(h.run([&] { return h.make_buyer(); }));
+  std::vector<app::JoinResult> j;
+  for (int i = 0; i < 3; ++i) j.push_back(join_queue(h, b[i], p));
+  app::WaitingRoom ticker(h.deps);
+  EXPECT_TRUE(audit_log(h, p).empty());
+  h.clock.advance(100);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 2);
+  j.push_back(join_queue(h, b[3], p));  // position 4: only Redis knows it was handed out
+
+  redis_cmd(h, {"FLUSHALL"});
+  EXPECT_EQ(tick_fresh(h, ticker, p).kind, app::TickOutcome::Kind::not_loaded);  // restores
+  // Within an interval of the last recorded tick nobody is admitted, restored Redis or not.
+  EXPECT_EQ(tick_fresh(h, ticker, p).kind, app::TickOutcome::Kind::skipped);
+  EXPECT_EQ(queue_status(h, p, j[3].ticket).state, QueueState::waiting);  // claims 4
+  h.clock.advance(100);
+  auto t = tick_fresh(h, ticker, p);
+  EXPECT_EQ(t.serving, 100);  // 3 and 4 take the two slots; 5..100 nobody holds
+  // The same tick recorded again (a retry after a lost answer) changes nothing.
+  h.run([&]() -> asio::awaitable<int> {
+    auto r = co_await h.adapters->ledger->record_tick(p.id, t.tick, t.tail);
+    if (!r) Harness::expect_ok(r.error(), "record again");
+    co_return 0;
+  });
+  EXPECT_EQ(join_queue(h, b[4], p).position, 101);
+  h.clock.advance(100);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 101);
+
+  auto log = audit_log(h, p);
+  ASSERT_EQ(log.size(), 3U);
+  EXPECT_EQ(log[0].seq, 1);
+  EXPECT_EQ(log[0].from, 0);
+  EXPECT_EQ(log[0].to, 2);
+  EXPECT_EQ(log[0].skipped, 0);
+  EXPECT_EQ(log[0].prev_hash, std::string(64, '0'));
+  EXPECT_EQ(log[1].seq, 2);
+  EXPECT_EQ(log[1].from, 2);
+  EXPECT_EQ(log[1].to, 100);
+  EXPECT_EQ(log[1].skipped, 96);
+  EXPECT_EQ(log[1].admit_limit, 2);
+  EXPECT_EQ(log[1].interval_ms, 100);
+  EXPECT_EQ(log[1].admitted_at, log[0].admitted_at + 100);
+  EXPECT_EQ(log[1].prev_hash, log[0].hash);
+  EXPECT_EQ(log[1].hash.size(), 64U);
+  EXPECT_NE(log[1].hash, log[0].hash);
+  EXPECT_EQ(log[2].seq, 3);
+  EXPECT_EQ(log[2].prev_hash, log[1].hash) << "the repeated record took no link";
+  auto after = audit_log(h, p, 1);
+  ASSERT_EQ(after.size(), 2U);
+  EXPECT_EQ(after[0].hash, log[1].hash);
+}
+
+// A process that died between Redis admitting a tick and PostgreSQL recording it leaves a hole
+// below the next recorded tick: the process recording that one records the missing tick from
+// Redis, so the recovery marks and the admission log cover every admitted position.
+TEST(QueueRecovery, ATickNobodyRecordedIsRecordedByTheProcessThatFindsItMissing) {
+  Harness h;
+  auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {2, 100, 10, 600}}); });
+  for (int i = 0; i < 6; ++i) join_queue(h, h.run([&] { return h.make_buyer(); }), p);
+  app::WaitingRoom ticker(h.deps);
+  h.clock.advance(100);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 2);
+  h.clock.advance(100);
+  auto lost = h.run([&]() -> asio::awaitable<app::TickOutcome> {
+    app::TickParams tp;
+    tp.now = h.clock.now_ms();
+    tp.interval_ms = 100;
+    tp.admit_per_interval = 2;
+    tp.max_active = 10;
+    auto r = co_await h.queue->tick(p.id, tp);  // Redis admits 3 and 4; nobody records it
+    if (!r) Harness::expect_ok(r.error(), "tick script");
+    co_return *r;
+  });
+  ASSERT_EQ(lost.tick.to, 4);
+  for (int i = 0; i < 2; ++i) {  // the first is refused (its view is behind) and catches up
+    h.clock.advance(100);
+    tick_fresh(h, ticker, p);
+  }
+  auto log = audit_log(h, p);
+  ASSERT_EQ(log.size(), 3U);
+  EXPECT_EQ(log[1].from, 4);
+  EXPECT_EQ(log[1].to, 6);
+  EXPECT_EQ(log[2].from, 2) << "the missing tick, recorded after the one that found it";
+  EXPECT_EQ(log[2].to, 4);
+  EXPECT_EQ(log[2].admitted_at, lost.tick.admitted_at);
+  EXPECT_EQ(log[2].prev_hash, log[1].hash);
+  auto rec = h.run([&]() -> asio::awaitable<std::optional<app::AdmissionTick>> {
+    auto r = co_await h.adapters->ledger->tick_for_position(p.id, 3);
+    if (!r) Harness::expect_ok(r.error(), "tick for position");
+    co_return *r;
+  });
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->expires_at, lost.tick.expires_at);
+}
+
 }  // namespace
 }  // namespace tk::test

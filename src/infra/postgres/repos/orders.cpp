@@ -579,20 +579,24 @@ Task<app::LedgerMarks> QueueLedger::record_tick(std::string perf, const app::Adm
   PG_TRY(auto r,
          co_await pool_->query(
              "WITH ins AS (INSERT INTO admission_ticks (performance_id, tick_seq, from_position, "
-             "to_position, admitted_at_ms, access_expires_at_ms) SELECT $1, $2::bigint, "
-             "$3::bigint, $4::bigint, $5::bigint, $7::bigint WHERE $4::bigint > $3::bigint "
+             "to_position, admitted_at_ms, access_expires_at_ms, skipped, admit_limit, "
+             "interval_ms) SELECT $1, $2::bigint, $3::bigint, $4::bigint, $5::bigint, $7::bigint, "
+             "$8::bigint, $9::integer, $10::integer WHERE $4::bigint > $3::bigint "
              "ON CONFLICT DO NOTHING) UPDATE queue_state SET tail = GREATEST(tail, $6::bigint), "
              "serving = GREATEST(serving, $4::bigint), tick_seq = GREATEST(tick_seq, $2::bigint), "
              "updated_at = now() WHERE performance_id = $1 "
-             "RETURNING tick_seq, tail, serving, tail_reserved",
+             "RETURNING tick_seq, tail, serving, tail_reserved, (SELECT COALESCE(max(to_position), "
+             "0) FROM admission_ticks WHERE performance_id = $1 AND to_position <= $3::bigint)",
              P(arg(perf), arg(t.seq), arg(t.from), arg(t.to), arg(t.admitted_at), arg(tail),
-               arg(t.expires_at))));
+               arg(t.expires_at), arg(t.skipped), arg(std::int64_t{t.admit_limit}),
+               arg(std::int64_t{t.interval_ms}))));
   if (r.empty()) co_return Errc::not_found;
   app::LedgerMarks m;
   m.seq = r.int64(0, 0);
   m.tail = r.int64(0, 1);
   m.serving = r.int64(0, 2);
   m.tail_reserved = r.int64(0, 3);
+  m.recorded_below = r.int64(0, 4);
   co_return m;
 }
 
@@ -607,6 +611,37 @@ Task<std::optional<app::AdmissionTick>> QueueLedger::tick_for_position(std::stri
   if (r.empty()) co_return std::optional<app::AdmissionTick>{};
   co_return std::optional<app::AdmissionTick>(app::AdmissionTick{
       r.int64(0, 0), r.int64(0, 1), r.int64(0, 2), r.int64(0, 3), r.int64(0, 4)});
+}
+
+Task<std::vector<app::AuditEntry>> QueueLedger::audit(std::string perf, std::int64_t after,
+                                                      int limit) {
+  PG_TRY(auto r,
+         co_await pool_->query(
+             "SELECT audit_seq, from_position, to_position, admitted_at_ms, skipped, admit_limit, "
+             "interval_ms, encode(prev_hash, 'hex'), encode(hash, 'hex') FROM admission_ticks "
+             "WHERE performance_id = $1 AND audit_seq > $2 ORDER BY audit_seq LIMIT $3",
+             P(arg(perf), arg(after), arg(std::int64_t{limit}))));
+  if (r.empty()) {
+    PG_TRY(auto q, co_await pool_->query("SELECT 1 FROM queue_state WHERE performance_id = $1",
+                                         P(arg(perf))));
+    if (q.empty()) co_return Errc::not_found;
+  }
+  std::vector<app::AuditEntry> out;
+  out.reserve(static_cast<std::size_t>(r.size()));
+  for (int i = 0; i < r.size(); ++i) {
+    app::AuditEntry e;
+    e.seq = r.int64(i, 0);
+    e.from = r.int64(i, 1);
+    e.to = r.int64(i, 2);
+    e.admitted_at = r.int64(i, 3);
+    e.skipped = r.int64(i, 4);
+    e.admit_limit = static_cast<int>(r.int64(i, 5));
+    e.interval_ms = static_cast<int>(r.int64(i, 6));
+    e.prev_hash = std::string(r.text(i, 7));
+    e.hash = std::string(r.text(i, 8));
+    out.push_back(std::move(e));
+  }
+  co_return out;
 }
 
 }  // namespace tk::pgrepo

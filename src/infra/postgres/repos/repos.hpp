@@ -101,6 +101,8 @@ class QueueLedger final : public app::QueueLedger {
                                           std::int64_t tail) override;
   app::Task<std::optional<app::AdmissionTick>> tick_for_position(std::string perf,
                                                                  std::int64_t position) override;
+  app::Task<std::vector<app::AuditEntry>> audit(std::string perf, std::int64_t after,
+                                                int limit) override;
 
  private:
   app::Task<std::int64_t> reserve_once(std::string perf, std::int64_t at_least, std::int64_t block);

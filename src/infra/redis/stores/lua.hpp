@@ -125,6 +125,10 @@ if reserved > from and reserved > serving then
   gf, gt = math.max(from, serving), reserved
 end
 redis.call('ZREMRANGEBYSCORE', cl, '-inf', gf)
+-- The next tick keeps its interval after the last recorded one: a loss never doubles the rate.
+for i = 7, #ARGV - 1, 5 do
+  if tonumber(ARGV[i + 3]) > tonumber(last) then last = ARGV[i + 3] end
+end
 redis.call('HSET', q, 'tail', reserved, 'hwm', reserved, 'serving', serving, 'seq', seq,
   'epoch', epoch, 'expired_upto', upto, 'last_tick', last, 'gap_from', gf, 'gap_to', gt,
   'run', run)
@@ -149,7 +153,7 @@ return 1
 // ARGV: now, interval_ms, admit, max_active, access_ttl_ms, paused, channel, perf, expected_seq,
 // run
 // -> {-1} not loaded or not checked by this Redis process | {0, seq, serving, tail, hwm} skipped
-//  | {1, seq, from, to, tail, active, expired, hwm, expires_at}
+//  | {1, seq, from, to, tail, active, expired, hwm, expires_at, skipped}
 // The admission rule, in one place. Compare-and-set on (sequence, last tick time): a process
 // whose view of the sequence is stale, or that comes within one interval of the last tick,
 // admits nobody. Then k = min(admit, max_active - active) (never below 0, also when the cap was
@@ -157,7 +161,8 @@ return 1
 // past the tail; late holders of gap positions already passed over (kClaim) come first, recorded
 // in `late admissions` (member "position:admitted_at", scored by position) so that every
 // admission belongs to one tick's count. Active = admitted positions whose access window is still
-// open, minus finished ones, minus unclaimed gap positions.
+// open, minus finished ones, minus unclaimed gap positions. `skipped`: the positions of (from, to]
+// that took no slot because nobody holds them (unclaimed gap positions), for the admission log.
 // Ticks are members "seq:from:to:expires_at" scored by admission time; the access window of a
 // tick is fixed when it admits (expires_at). A tick leaves the window only after every earlier
 // one did, so `expired_upto` stays a prefix of positions.
@@ -250,7 +255,8 @@ if new > serving then
   redis.call('PUBLISH', ARGV[7],
     string.format('%s|%d|%d|%d|%d|%d|%d', ARGV[8], seq, serving, new, now, tail, ends))
 end
-return {1, seq, serving, new, tail, new - upto - free(upto, new) - finished, expired, hwm, ends}
+return {1, seq, serving, new, tail, new - upto - free(upto, new) - finished, expired, hwm, ends,
+  free(serving, new)}
 )lua";
 
 // KEYS: seat, sold, hold expiries, account holds, hold, loaded, version, bought

@@ -176,6 +176,7 @@ Task<app::TickOutcome> Queue::tick(std::string perf, app::TickParams p) {
     out.active = num(r.elements.at(5));
     out.holds_expired = num(r.elements.at(6));
     out.hwm = num(r.elements.at(7));
+    out.tick.skipped = num(r.elements.at(9));
   }
   co_return out;
 }
