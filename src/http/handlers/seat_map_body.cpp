@@ -159,14 +159,9 @@ SeatMapCache::Bodies SeatMapCache::current(std::string_view perf, std::int64_t v
   return e.bodies;
 }
 
-SeatMapCache::Bodies SeatMapCache::put(std::string_view perf, const app::SeatMap& m, Millis now,
-                                       Millis read_ms) {
-  auto t0 = std::chrono::steady_clock::now();
-  auto built = seat_map_bodies(m);
+SeatMapCache::Bodies SeatMapCache::put(std::string_view perf, const app::SeatMap& m,
+                                       SeatMapBodies built, Millis now, Millis build_ms) {
   built.as_of = now;
-  Millis build_ms = read_ms + std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::steady_clock::now() - t0)
-                                  .count();
   auto bodies = std::make_shared<const SeatMapBodies>(std::move(built));
   auto it = map_.find(perf);
   if (it == map_.end()) it = map_.emplace(std::string(perf), Entry{}).first;

@@ -53,9 +53,11 @@ class SeatMapCache {
   Bodies fresh(std::string_view perf, Millis now, Millis since = 0) const;
   // Bodies still exact for `version` at `now` (marks them checked), or nullptr.
   Bodies current(std::string_view perf, std::int64_t version, Millis now);
-  // Builds and keeps the bodies of `m`, the state as of `now`. What the rebuild cost — `read_ms`
-  // (reading the state) plus the encoding, timed here — sets how long they are served unchecked.
-  Bodies put(std::string_view perf, const app::SeatMap& m, Millis now, Millis read_ms = 0);
+  // Keeps `built`, the bodies of `m`, the state as of `now`. What the rebuild cost (`build_ms`:
+  // reading the state and encoding it, measured by the caller) sets how long they are served
+  // unchecked.
+  Bodies put(std::string_view perf, const app::SeatMap& m, SeatMapBodies built, Millis now,
+             Millis build_ms);
 
  private:
   struct Entry {

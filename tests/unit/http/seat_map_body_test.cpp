@@ -85,7 +85,7 @@ TEST(SeatMapCache, ServesWithoutCheckingOnlyBrieflyThenByVersion) {
   SeatMapCache c;
   Millis t = 1'000'000;
   EXPECT_EQ(c.fresh("p1", t), nullptr);
-  auto body = c.put("p1", f.map(7), t);
+  auto body = c.put("p1", f.map(7), seat_map_bodies(f.map(7)), t, 0);
   EXPECT_EQ(c.fresh("p1", t + SeatMapCache::kRecheckMs - 1), body);
   EXPECT_EQ(c.fresh("p1", t + SeatMapCache::kRecheckMs), nullptr);  // time to ask the version
   EXPECT_EQ(c.fresh("p2", t), nullptr);                             // per performance
@@ -103,7 +103,8 @@ TEST(SeatMapCache, AHeldSeatExpiringEndsTheBodysValidity) {
   Fixture f;
   SeatMapCache c;
   Millis t = 2'000'000;
-  auto body = c.put("p", f.map(3, t + 50), t, 400);  // even with a long window
+  auto body = c.put("p", f.map(3, t + 50), seat_map_bodies(f.map(3, t + 50)), t,
+                    400);  // even with a long window
   EXPECT_EQ(c.fresh("p", t + 49), body);
   EXPECT_EQ(c.fresh("p", t + 50), nullptr);
   EXPECT_EQ(c.current("p", 3, t + 50), nullptr);
@@ -113,18 +114,16 @@ TEST(SeatMapCache, AMapCostlyToRebuildIsServedUncheckedLonger) {
   Fixture f;
   SeatMapCache c;
   Millis t = 5'000'000;
-  // 10 ms to read: 20 x 10 = 200 ms between checks instead of 100. put() adds the encoding it
-  // measures itself (well under 10 ms for this map, even under sanitizers on a busy machine; a
-  // bound of exactly 200 ms made the test fail whenever encoding took a millisecond).
-  auto body = c.put("big", f.map(1), t, 10);
+  // 10 ms to build: 20 x 10 = 200 ms between checks instead of 100.
+  auto body = c.put("big", f.map(1), seat_map_bodies(f.map(1)), t, 10);
   EXPECT_EQ(c.fresh("big", t + 199), body);
-  EXPECT_EQ(c.fresh("big", t + 400), nullptr);
+  EXPECT_EQ(c.fresh("big", t + 200), nullptr);
   // Capped at one second.
-  body = c.put("huge", f.map(1), t, 400);
+  body = c.put("huge", f.map(1), seat_map_bodies(f.map(1)), t, 400);
   EXPECT_EQ(c.fresh("huge", t + SeatMapCache::kMaxWindowMs - 1), body);
   EXPECT_EQ(c.fresh("huge", t + SeatMapCache::kMaxWindowMs), nullptr);
   // A cheap map keeps the shortest window, and its bodies say when their state was read.
-  body = c.put("small", f.map(1), t, 0);
+  body = c.put("small", f.map(1), seat_map_bodies(f.map(1)), t, 0);
   EXPECT_EQ(body->as_of, t);
   EXPECT_EQ(c.fresh("small", t + SeatMapCache::kRecheckMs), nullptr);
 }
@@ -134,7 +133,7 @@ TEST(SeatMapCache, TheWritersOwnReadSkipsTheNoCheckWindowOthersDoNot) {
   SeatMapCache c;
   RecentWrites w;
   Millis t = 3'000'000;
-  auto body = c.put("p", f.map(1), t);
+  auto body = c.put("p", f.map(1), seat_map_bodies(f.map(1)), t, 0);
   w.note("acc_writer", t + 5);
   // The writer's read is checked against Redis; anyone else's is served as is.
   EXPECT_EQ(c.fresh("p", t + 6, w.last("acc_writer", t + 6)), nullptr);
