@@ -85,7 +85,7 @@ void QueueView::add_claim(const std::string& perf, std::int64_t position) {
 }
 
 void QueueView::apply_tick(const std::string& perf, const AdmissionTick& t, std::int64_t tail,
-                           Millis now) {
+                           Millis now, QueueGap gap) {
   std::unique_lock lk(mu_);
   auto it = map_.find(perf);
   if (it == map_.end() || !it->second) return;  // unknown: loaded on first use
@@ -95,6 +95,10 @@ void QueueView::apply_tick(const std::string& perf, const AdmissionTick& t, std:
   next->seq = t.seq;
   next->serving = std::max(cur.serving, t.to);
   next->tail = std::max(cur.tail, tail);
+  if (gap.to > gap.from && (gap.from != cur.gap.from || gap.to != cur.gap.to)) {
+    next->gap = gap;
+    std::erase_if(next->claimed, [&](std::int64_t p) { return !gap.contains(p); });
+  }
   if (t.to > t.from) next->ticks.push_back(t);
   // Windows leave in tick order, as in the tick script.
   while (!next->ticks.empty() && next->access_expires_at(next->ticks.front()) <= now) {

@@ -48,7 +48,10 @@ class QueueView {
   // A gap position's holder showed up.
   void add_claim(const std::string& perf, std::int64_t position);
   // Applies one admission tick (from pub/sub or the local ticker); ignores stale sequences.
-  void apply_tick(const std::string& perf, const AdmissionTick& t, std::int64_t tail, Millis now);
+  // `gap`: Redis's gap when it ticked; a view that did not know it takes it (with no claim known,
+  // its holders' polls ask Redis), so it never admits an unclaimed gap position for free.
+  void apply_tick(const std::string& perf, const AdmissionTick& t, std::int64_t tail, Millis now,
+                  QueueGap gap = {});
   // A performance's settings or status as changed by an operator in this process (at once).
   void update_perf(const domain::Performance& p);
   // Settings read by a periodic reload: ignored for a performance this process changed after

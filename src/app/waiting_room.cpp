@@ -319,7 +319,9 @@ Task<TickOutcome> WaitingRoom::tick(const domain::Performance& p) {
   }
   out.tick.admit_limit = tp.admit_per_interval;
   out.tick.interval_ms = tp.interval_ms;
-  if (out.tick.to > out.tick.from) d_.shared->view->apply_tick(p.id, out.tick, out.tail, now);
+  if (out.tick.to > out.tick.from) {
+    d_.shared->view->apply_tick(p.id, out.tick, out.tail, now, out.gap);
+  }
   // Recorded after Redis admitted: PostgreSQL keeps the high-water marks Redis resumes from.
   auto rec = co_await d_.ports.ledger->record_tick(p.id, out.tick, out.tail);
   if (!rec) {

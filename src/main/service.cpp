@@ -523,7 +523,7 @@ Status Service::prepare(std::chrono::seconds wait) {
   s.subscriber = redis::Subscriber::create(w0.io.get_executor(), *redis_ep);
   s.subscriber->subscribe(redisstore::kTickChannel);
   s.subscriber->on_message([this](std::string_view, std::string_view msg) {
-    // "perf|seq|from|to|admitted_at|tail|access_expires_at"
+    // "perf|seq|from|to|admitted_at|tail|access_expires_at|gap_from|gap_to"
     std::vector<std::string_view> f;
     while (true) {
       auto bar = msg.find('|');
@@ -531,14 +531,15 @@ Status Service::prepare(std::chrono::seconds wait) {
       if (bar == std::string_view::npos) break;
       msg.remove_prefix(bar + 1);
     }
-    if (f.size() != 7) return;
+    if (f.size() != 9) return;
     auto n = [](std::string_view v) {
       std::int64_t x = 0;
       std::from_chars(v.data(), v.data() + v.size(), x);
       return x;
     };
     app::AdmissionTick t{n(f[1]), n(f[2]), n(f[3]), n(f[4]), n(f[6])};
-    impl_->view.apply_tick(std::string(f[0]), t, n(f[5]), impl_->clock.now_ms());
+    impl_->view.apply_tick(std::string(f[0]), t, n(f[5]), impl_->clock.now_ms(),
+                           app::QueueGap{n(f[7]), n(f[8])});
   });
   return {};
 }

@@ -83,6 +83,7 @@ struct TickOutcome {
   std::int64_t hwm = 0;  // reserved bound Redis knows
   std::int64_t active = 0;
   std::int64_t holds_expired = 0;
+  QueueGap gap;  // Redis's gap when it ticked (see QueueView::apply_tick)
 };
 
 struct QueueCounters {

@@ -674,5 +674,38 @@ TEST(QueueRecovery, ATickNobodyRecordedIsRecordedByTheProcessThatFindsItMissing)
   EXPECT_EQ(rec->expires_at, lost.tick.expires_at);
 }
 
+// After a restore made by another process, a batch that passes over the gap reaches a process
+// whose view never had the gap: the tick brings the gap with it, so the holder of an unclaimed
+// gap place who polls there waits for the late lane instead of being admitted for free.
+TEST(QueueRecovery, AViewLearnsTheGapWithTheBatchThatPassedOverIt) {
+  Harness h;
+  h.shared.settings.queue_reserve_block = 100;
+  auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {2, 100, 5, 600}}); });
+  std::vector<app::JoinResult> j;
+  for (int i = 0; i < 3; ++i) j.push_back(join_queue(h, h.run([&] { return h.make_buyer(); }), p));
+  app::WaitingRoom a(h.deps);
+  h.clock.advance(100);
+  EXPECT_EQ(tick_fresh(h, a, p).serving, 2);                             // PostgreSQL: tail 3
+  j.push_back(join_queue(h, h.run([&] { return h.make_buyer(); }), p));  // 4: Redis alone
+  Process other(h);
+  app::WaitingRoom b(other.deps);
+  EXPECT_EQ(queue_status(h, other.deps, p, j[0].ticket).state, QueueState::admitted);  // B's view
+
+  redis_cmd(h, {"FLUSHALL"});
+  // A restores: 4..100 may or may not have been handed out (the gap). B knows nothing of it.
+  EXPECT_EQ(tick_fresh(h, a, p).kind, app::TickOutcome::Kind::not_loaded);
+  h.clock.advance(100);
+  auto t = tick_fresh(h, b, p);  // 3 takes a slot; the gap's unclaimed places are passed over
+  EXPECT_EQ(t.serving, 100);
+  ASSERT_NE(other.view.get(p.id), nullptr);
+  EXPECT_EQ(other.view.get(p.id)->gap.to, 100);
+  // 4's holder shows up at B: its place was passed over, so it waits for the late lane.
+  EXPECT_EQ(queue_status(h, other.deps, p, j[3].ticket).state, QueueState::waiting)
+      << "admitted for free by a view that did not know the gap";
+  h.clock.advance(100);
+  tick_fresh(h, b, p);
+  EXPECT_EQ(queue_status(h, other.deps, p, j[3].ticket).state, QueueState::admitted);
+}
+
 }  // namespace
 }  // namespace tk::test

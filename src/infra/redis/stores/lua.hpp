@@ -153,7 +153,7 @@ return 1
 // ARGV: now, interval_ms, admit, max_active, access_ttl_ms, paused, channel, perf, expected_seq,
 // run
 // -> {-1} not loaded or not checked by this Redis process | {0, seq, serving, tail, hwm} skipped
-//  | {1, seq, from, to, tail, active, expired, hwm, expires_at, skipped}
+//  | {1, seq, from, to, tail, active, expired, hwm, expires_at, skipped, gap_from, gap_to}
 // The admission rule, in one place. Compare-and-set on (sequence, last tick time): a process
 // whose view of the sequence is stale, or that comes within one interval of the last tick,
 // admits nobody. Then k = min(admit, max_active - active) (never below 0, also when the cap was
@@ -163,6 +163,8 @@ return 1
 // admission belongs to one tick's count. Active = admitted positions whose access window is still
 // open, minus finished ones, minus unclaimed gap positions. `skipped`: the positions of (from, to]
 // that took no slot because nobody holds them (unclaimed gap positions), for the admission log.
+// The gap goes with the tick (answer and message): a process must never learn of a batch that
+// passed over a gap without the gap, or it would admit the gap's unclaimed holders for free.
 // Ticks are members "seq:from:to:expires_at" scored by admission time; the access window of a
 // tick is fixed when it admits (expires_at). A tick leaves the window only after every earlier
 // one did, so `expired_upto` stays a prefix of positions.
@@ -253,10 +255,10 @@ if new > serving then
   redis.call('ZADD', ticks, now, string.format('%d:%d:%d:%d', seq, serving, new, ends))
   redis.call('HSET', q, 'serving', new, 'seq', seq)
   redis.call('PUBLISH', ARGV[7],
-    string.format('%s|%d|%d|%d|%d|%d|%d', ARGV[8], seq, serving, new, now, tail, ends))
+    string.format('%s|%d|%d|%d|%d|%d|%d|%d|%d', ARGV[8], seq, serving, new, now, tail, ends, gf, gt))
 end
 return {1, seq, serving, new, tail, new - upto - free(upto, new) - finished, expired, hwm, ends,
-  free(serving, new)}
+  free(serving, new), gf, gt}
 )lua";
 
 // KEYS: seat, sold, hold expiries, account holds, hold, loaded, version, bought

@@ -177,6 +177,7 @@ Task<app::TickOutcome> Queue::tick(std::string perf, app::TickParams p) {
     out.holds_expired = num(r.elements.at(6));
     out.hwm = num(r.elements.at(7));
     out.tick.skipped = num(r.elements.at(9));
+    out.gap = app::QueueGap{num(r.elements.at(10)), num(r.elements.at(11))};
   }
   co_return out;
 }
