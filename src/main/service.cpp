@@ -531,7 +531,8 @@ Status Service::prepare(std::chrono::seconds wait) {
       if (bar == std::string_view::npos) break;
       msg.remove_prefix(bar + 1);
     }
-    if (f.size() != 9) return;
+    // Seven fields: a process of the previous release (no gap; its refresh brings it).
+    if (f.size() != 9 && f.size() != 7) return;
     auto n = [](std::string_view v) {
       std::int64_t x = 0;
       std::from_chars(v.data(), v.data() + v.size(), x);
@@ -539,7 +540,7 @@ Status Service::prepare(std::chrono::seconds wait) {
     };
     app::AdmissionTick t{n(f[1]), n(f[2]), n(f[3]), n(f[4]), n(f[6])};
     impl_->view.apply_tick(std::string(f[0]), t, n(f[5]), impl_->clock.now_ms(),
-                           app::QueueGap{n(f[7]), n(f[8])});
+                           f.size() == 9 ? app::QueueGap{n(f[7]), n(f[8])} : app::QueueGap{});
   });
   return {};
 }
