@@ -328,7 +328,10 @@ Task<TickOutcome> WaitingRoom::tick(const domain::Performance& p) {
     if (out.tick.to > out.tick.from) unrecorded_.emplace_back(p.id, out.tick, out.tail);
     co_return out;
   }
-  if (out.tick.to > out.tick.from && rec->recorded_below < out.tick.from) {
+  // Bounded: a hole is only found by a tick that Redis admitted, and each is settled by the next
+  // successful round of record_holes; past the bound, the older holes are the ones kept.
+  if (out.tick.to > out.tick.from && rec->recorded_below < out.tick.from &&
+      holes_.size() < kMaxHoles) {
     holes_.emplace_back(p.id, rec->recorded_below, out.tick.from);
     (void)co_await record_holes();  // else at the next tick
   }
@@ -352,7 +355,7 @@ Task<void> WaitingRoom::record_holes() {
       TK_CO_CHECK(co_await d_.ports.ledger->record_tick(perf, t, 0));
       ++n;
     }
-    log::warn("admission ticks recorded late: a process died before recording them",
+    log::warn("admission ticks recorded late: their process died or was slow to record them",
               {{"performance", perf}, {"from", from}, {"to", to}, {"ticks", n}});
     holes_.erase(holes_.begin());
   }

@@ -82,6 +82,7 @@ class WaitingRoom {
   Deps d_;
   std::vector<std::tuple<std::string, AdmissionTick, std::int64_t>> unrecorded_;
   std::vector<std::pair<std::string, std::int64_t>> hwm_seen_;  // reserved bound Redis lacked
+  static constexpr std::size_t kMaxHoles = 64;
   std::vector<std::tuple<std::string, std::int64_t, std::int64_t>> holes_;  // perf, (from, to]
 };
 
