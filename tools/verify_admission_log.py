@@ -45,6 +45,8 @@ def fetch(base, perf, cafile=None, timeout=30):
             page = json.load(r)["entries"]
         if not page:
             return entries
+        if page[-1]["seq"] <= after:  # a page that does not move on would loop for ever
+            raise ValueError(f"page after {after} ends at seq {page[-1]['seq']}")
         entries += page
         after = page[-1]["seq"]
 

@@ -962,7 +962,7 @@ class Run:
         log, after = [], 0
         while True:
             s, b, _ = self.topo.call("GET", f"/v1/performances/{P}/queue/audit?after={after}")
-            if s != 200 or not b.get("entries"):
+            if s != 200 or not b.get("entries") or b["entries"][-1]["seq"] <= after:
                 break
             log += b["entries"]
             after = log[-1]["seq"]
