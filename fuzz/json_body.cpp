@@ -84,8 +84,16 @@ void decode_all(const json::object& o, const http::Request& req) {
   auto hold = http::hold_request(o);
   FUZZ_CHECK(well_refused(hold));
   if (hold) {
-    FUZZ_CHECK(hold->size() <= 100);
-    for (const auto& id : *hold) FUZZ_CHECK(sized(id, 64));
+    FUZZ_CHECK(hold->seat_ids.size() <= 100);
+    for (const auto& id : hold->seat_ids) FUZZ_CHECK(sized(id, 64));
+    if (hold->best_available) {
+      const auto& b = *hold->best_available;
+      FUZZ_CHECK(hold->seat_ids.empty() && b.count >= 1 && b.count <= 100);
+      FUZZ_CHECK(!b.grade || sized(*b.grade, 32));
+      FUZZ_CHECK(!b.section || sized(*b.section, 64));
+    } else {
+      FUZZ_CHECK(!hold->seat_ids.empty());
+    }
   }
   auto order = http::order_request(o);
   FUZZ_CHECK(well_refused(order) && (!order || sized(*order, 128)));

@@ -37,6 +37,9 @@ struct Settings {
   Millis payment_margin_ms = 2000;        // hold must outlive provider timeout + this margin
   Millis hold_gc_grace_ms = 3600 * 1000;  // Redis TTL past expiry (garbage collection only)
   int max_seats_per_order_cap = 20;
+  // Admitted buyers still able to buy never outnumber the unsold seats / seats per order x this
+  // percent (0: no inventory bound; see the tick script).
+  int admission_inventory_percent = 0;
 };
 
 // Test builds only: crash points for fault tests (see TK_TEST_HOOKS).

@@ -120,6 +120,18 @@ void QueueView::update_perf(const domain::Performance& p, std::uint64_t read_at)
   set_perf(p);
 }
 
+void QueueView::mark_sold_out(std::string_view perf) {
+  std::unique_lock lk(mu_);
+  auto it = map_.find(perf);
+  if (it == map_.end() || !it->second) return;
+  const auto& cur = *it->second;
+  changed_at_[cur.perf.id] = ++changes_;
+  if (cur.perf.seat_count <= 0 || cur.perf.sold_count >= cur.perf.seat_count) return;
+  auto next = std::make_shared<LiveQueue>(cur);
+  next->perf.sold_count = next->perf.seat_count;
+  it->second = std::move(next);
+}
+
 std::uint64_t QueueView::changes() const {
   std::shared_lock lk(mu_);
   return changes_;

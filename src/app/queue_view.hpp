@@ -58,6 +58,10 @@ class QueueView {
   // `read_at` (changes() taken before the read), so a list read just before an operator's pause
   // cannot undo it until the next reload.
   void update_perf(const domain::Performance& p, std::uint64_t read_at);
+  // The last seat was sold (pushed by the sale, before PostgreSQL's count reaches the periodic
+  // reload): waiting tickets poll sold_out at once. Counts as a change, so a reload read before
+  // it cannot undo it; the next one brings PostgreSQL's count (lower again after a refund).
+  void mark_sold_out(std::string_view perf);
   // Counts the operator changes update_perf(p) applied so far.
   std::uint64_t changes() const;
   std::vector<std::string> known() const;

@@ -1,6 +1,8 @@
 #include "app/seats.hpp"
 
+#include <algorithm>
 #include <boost/asio/this_coro.hpp>
+#include <iterator>
 
 #include "app/errors.hpp"
 #include "app/waiting_room.hpp"
@@ -131,6 +133,54 @@ Task<domain::Hold> Seats::hold(const Principal& who, const crypto::AccessToken& 
     if (!layout->index.count(s)) invalid.emplace_back(s);
   }
   if (!invalid.empty()) co_return Error{Errc::invalid_seats, {{"seat_ids", std::move(invalid)}}};
+  std::vector<std::vector<std::string>> groups;
+  groups.push_back(std::move(seat_ids));
+  co_return co_await take(who, access, perf, std::move(groups));
+}
+
+Task<domain::Hold> Seats::hold_best(const Principal& who, const crypto::AccessToken& access,
+                                    std::string perf_id, domain::BestAvailableRequest want) {
+  WaitingRoom room(d_);
+  TK_CO_TRY(auto q, co_await room.live(perf_id));
+  const auto& perf = q->perf;
+  if (want.count > perf.max_seats_per_order) co_return Errc::too_many_seats;
+  if (want.grade && std::none_of(perf.price_grades.begin(), perf.price_grades.end(),
+                                 [&](const auto& g) { return g.grade == *want.grade; })) {
+    co_return Error{Errc::invalid_field, {{"field", "best_available.grade"}}};
+  }
+  TK_CO_TRY(auto layout, co_await layout_of(perf.venue_id));
+  const auto& all = layout->venue.seats;
+  if (want.section && std::none_of(all.begin(), all.end(), [&](const domain::SeatSpec& s) {
+        return s.section == *want.section;
+      })) {
+    co_return Error{Errc::invalid_field, {{"field", "best_available.section"}}};
+  }
+  const auto grades = domain::grades_by_price(perf.price_grades);
+  // The map may be a moment old: a group taken meanwhile makes the script try the next one, and
+  // when every candidate went, a fresh map gives new ones.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    TK_CO_TRY(auto m, co_await seat_map(perf_id));
+    std::vector<bool> free(m.seats.size());
+    for (std::size_t i = 0; i < m.seats.size(); ++i)
+      free[i] = m.seats[i].second == SeatState::available;
+    auto picks = domain::best_available(m.layout->venue.seats, free, grades, want,
+                                        kBestAvailableCandidates);
+    if (picks.empty()) break;
+    std::vector<std::vector<std::string>> groups;
+    for (const auto& g : picks) {
+      auto& ids = groups.emplace_back();
+      for (auto i : g) ids.push_back(m.layout->venue.seats[i].id);
+    }
+    auto held = co_await take(who, access, perf, std::move(groups));
+    if (held || to_app(held.error().code) != Errc::seats_unavailable) co_return held;
+  }
+  co_return Error{Errc::seats_unavailable, {{"seat_ids", boost::json::array{}}}};
+}
+
+Task<domain::Hold> Seats::take(const Principal& who, const crypto::AccessToken& access,
+                               const domain::Performance& perf,
+                               std::vector<std::vector<std::string>> groups) {
+  const std::string& perf_id = perf.id;
   Millis now = d_.now();
   switch (domain::effective_status(perf, now)) {
     case domain::SaleStatus::closed:
@@ -146,7 +196,9 @@ Task<domain::Hold> Seats::hold(const Principal& who, const crypto::AccessToken& 
   r.hold_id = make_hold_id(perf_id);
   r.account_id = who.account_id;
   r.position = access.position;
-  r.seat_ids = seat_ids;
+  r.seat_ids = std::move(groups.front());
+  r.alternatives.assign(std::make_move_iterator(groups.begin() + 1),
+                        std::make_move_iterator(groups.end()));
   r.now = now;
   r.expires_at = now + static_cast<Millis>(perf.hold_ttl_seconds) * 1000;
   r.max_per_account = perf.max_seats_per_account;
@@ -171,9 +223,11 @@ Task<domain::Hold> Seats::hold(const Principal& who, const crypto::AccessToken& 
     }
     auto out = std::move(held).value();
     switch (out.kind) {
-      case HoldOutcome::Kind::held:
-        co_return domain::Hold{r.hold_id,    perf_id,   who.account_id, std::move(r.seat_ids),
+      case HoldOutcome::Kind::held: {
+        auto& seats = out.group == 0 ? r.seat_ids : r.alternatives.at(out.group - 1);
+        co_return domain::Hold{r.hold_id,    perf_id,   who.account_id, std::move(seats),
                                r.expires_at, r.position};
+      }
       case HoldOutcome::Kind::unavailable: {
         boost::json::array ids;
         for (auto& s : out.unavailable_seats) ids.emplace_back(s);

@@ -7,6 +7,7 @@
 #include "app/deps.hpp"
 #include "app/identity.hpp"
 #include "common/crypto/tokens.hpp"
+#include "domain/best_available.hpp"
 
 namespace tk::app {
 
@@ -20,6 +21,10 @@ struct SeatMap {
   std::vector<std::pair<const domain::SeatSpec*, SeatState>> seats;  // layout order
   std::shared_ptr<const Layout> layout;                              // keeps the seat specs alive
 };
+
+// Candidate groups a best-available hold offers the hold script: buyers asking at once from the
+// same seat map each find one of them still free.
+inline constexpr std::size_t kBestAvailableCandidates = 16;
 
 // The performance a hold belongs to is part of its id, so DELETE /v1/holds/{id} finds it.
 std::string make_hold_id(const std::string& perf_id);
@@ -37,6 +42,10 @@ class Seats {
   Task<std::int64_t> seat_version(std::string perf_id);
   Task<domain::Hold> hold(const Principal& who, const crypto::AccessToken& access,
                           std::string perf_id, std::vector<std::string> seat_ids);
+  // The server chooses the seats (domain/best_available.hpp) from the current seat map and holds
+  // the first of its candidate groups still wholly free; seats_unavailable when none fit.
+  Task<domain::Hold> hold_best(const Principal& who, const crypto::AccessToken& access,
+                               std::string perf_id, domain::BestAvailableRequest want);
   Task<void> release(const Principal& who, std::string hold_id);
 
   // Loads sold markers and bought counts from PostgreSQL into an emptied Redis.
@@ -52,6 +61,10 @@ class Seats {
   Task<std::shared_ptr<const Layout>> layout_of(const std::string& venue_id);
 
  private:
+  // Holds the first wholly free group of `groups` (seat ids already checked against the layout).
+  Task<domain::Hold> take(const Principal& who, const crypto::AccessToken& access,
+                          const domain::Performance& perf,
+                          std::vector<std::vector<std::string>> groups);
   Task<void> load_markers_from_orders(std::string perf_id);
   Task<std::shared_ptr<const Layout>> load_layout(std::string venue_id);
   Deps d_;

@@ -300,6 +300,9 @@ Task<TickOutcome> WaitingRoom::tick(const domain::Performance& p) {
   tp.paused = sale != domain::SaleStatus::on_sale;
   // Compare-and-set on the sequence this process has seen: with a stale view it admits nobody.
   tp.expected_seq = q->seq;
+  tp.seat_count = p.seat_count;
+  tp.sold_floor = std::max(p.sold_count, q->perf.sold_count);
+  tp.inventory_percent = d_.shared->settings.admission_inventory_percent;
   TK_CO_TRY(auto out, co_await d_.ports.queue->tick(p.id, tp));
   if (out.kind == TickOutcome::Kind::not_loaded) {
     TK_CO_CHECK(co_await restore(p));

@@ -143,6 +143,7 @@ Result<Config> load_config() {
     get("TICKETING_AMQP_RETRY_DELAY_MS", c.amqp_retry_delay_ms);
     get("TICKETING_OUTBOX_LANES", c.outbox_lanes);
     get("TICKETING_AMQP_HANDLERS", c.amqp_handlers);
+    get("TICKETING_ADMISSION_INVENTORY_PERCENT", c.admission_inventory_percent);
   } catch (const std::exception&) {
     return Error{app::Errc::invalid_field, {{"reason", "a numeric setting is not a number"}}};
   }
@@ -194,6 +195,10 @@ Result<Config> load_config() {
   if (c.outbox_lanes < 1 || c.outbox_lanes > 64) {
     return Error{app::Errc::out_of_range,
                  {{"field", "TICKETING_OUTBOX_LANES"}, {"reason", "1 to 64"}}};
+  }
+  if (c.admission_inventory_percent < 0 || c.admission_inventory_percent > 100000) {
+    return Error{app::Errc::out_of_range,
+                 {{"field", "TICKETING_ADMISSION_INVENTORY_PERCENT"}, {"reason", "0 to 100000"}}};
   }
   if (c.amqp_handlers < 1 || c.amqp_handlers > 256) {
     return Error{app::Errc::out_of_range,

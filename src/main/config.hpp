@@ -109,6 +109,10 @@ struct Config {
   // pattern-A worker handles at once: one e-mail's rendering and SMTP overlap another's.
   int outbox_lanes = 4;
   int amqp_handlers = 8;
+  // The waiting room admits at most the buyers the unsold seats could serve, times this percent
+  // (0: off). Off by default: an admitted buyer who walks away counts until the access window
+  // ends, so with the bound on the last seats of a sale can wait that long for a buyer.
+  int admission_inventory_percent = 0;
 };
 
 Result<Config> load_config();

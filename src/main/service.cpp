@@ -25,6 +25,7 @@
 #include "http/static_files.hpp"
 #include "infra/mail/smtp.hpp"
 #include "infra/postgres/migrate.hpp"
+#include "infra/redis/stores/queue_messages.hpp"
 #include "infra/redis/subscriber.hpp"
 #include "main/adapters.hpp"
 #include "messaging/bus.hpp"
@@ -249,6 +250,7 @@ Status Service::prepare(std::chrono::seconds wait) {
   s.shared.hashes_per_client = s.hashes_per_client.get();
   s.shared.view = &s.view;
   s.shared.layouts = &s.layouts;
+  s.shared.settings.admission_inventory_percent = cfg.admission_inventory_percent;
 #ifdef TK_TEST_HOOKS
   if (cfg.fault == "crash_after_charge") s.shared.fault = app::FaultPoint::crash_after_charge;
   if (cfg.fault == "crash_after_commit") s.shared.fault = app::FaultPoint::crash_after_commit;
@@ -523,24 +525,7 @@ Status Service::prepare(std::chrono::seconds wait) {
   s.subscriber = redis::Subscriber::create(w0.io.get_executor(), *redis_ep);
   s.subscriber->subscribe(redisstore::kTickChannel);
   s.subscriber->on_message([this](std::string_view, std::string_view msg) {
-    // "perf|seq|from|to|admitted_at|tail|access_expires_at|gap_from|gap_to"
-    std::vector<std::string_view> f;
-    while (true) {
-      auto bar = msg.find('|');
-      f.push_back(msg.substr(0, bar));
-      if (bar == std::string_view::npos) break;
-      msg.remove_prefix(bar + 1);
-    }
-    // Seven fields: a process of the previous release (no gap; its refresh brings it).
-    if (f.size() != 9 && f.size() != 7) return;
-    auto n = [](std::string_view v) {
-      std::int64_t x = 0;
-      std::from_chars(v.data(), v.data() + v.size(), x);
-      return x;
-    };
-    app::AdmissionTick t{n(f[1]), n(f[2]), n(f[3]), n(f[4]), n(f[6])};
-    impl_->view.apply_tick(std::string(f[0]), t, n(f[5]), impl_->clock.now_ms(),
-                           f.size() == 9 ? app::QueueGap{n(f[7]), n(f[8])} : app::QueueGap{});
+    redisstore::apply_queue_message(msg, impl_->view, impl_->clock.now_ms());
   });
   return {};
 }

@@ -66,6 +66,12 @@ asio::awaitable<void> Background::ticker() {
             .set(static_cast<double>(r->active));
         metrics_->counter("queue_admissions_total", "Buyers admitted from the waiting room", l)
             .inc(static_cast<double>(r->tick.to - r->tick.from));
+        if (r->inventory_room >= 0) {
+          metrics_
+              ->gauge("queue_inventory_room",
+                      "Admissions the unsold seats still allowed at the last tick", l)
+              .set(static_cast<double>(r->inventory_room));
+        }
       }
     }
     co_await pause(o_.tick_poll);

@@ -201,6 +201,17 @@ req DELETE "/v1/holds/$H2" "" "${U[@]}"; check "not the owner" 404 "$CODE"
 req DELETE "/v1/holds/$H2" "" "${U2[@]}"; check "release" 204 "$CODE"
 req GET "/v1/performances/$PERF/seats" "" "${U2[@]}" "${Z2[@]}"
 check "released seat available" available "$(echo "$BODY" | J "[s['state'] for s in d['seats'] if s['id']=='$S3'][0]")"
+# --- best available: the server chooses; bad requests change nothing
+req POST "/v1/performances/$PERF/holds" "{\"seat_ids\":[\"$S3\"],\"best_available\":{\"count\":1}}" "${U2[@]}" "${Z2[@]}"; check "best available and seat_ids" 400 "$CODE"
+req POST "/v1/performances/$PERF/holds" '{"best_available":{"count":0}}' "${U2[@]}" "${Z2[@]}"; check "best available: count 0" 400 "$CODE"
+req POST "/v1/performances/$PERF/holds" '{"best_available":{"count":1,"grade":"nope"}}' "${U2[@]}" "${Z2[@]}"; check "best available: unknown grade" 400 "$CODE"
+req POST "/v1/performances/$PERF/holds" '{"best_available":{"count":3}}' "${U2[@]}" "${Z2[@]}"; check "best available: more than an order" 422 "$CODE"
+req POST "/v1/performances/$PERF/holds" '{"best_available":{"count":2}}' "${U2[@]}" "${Z2[@]}"; check "best available" 201 "$CODE"
+H3=$(echo "$BODY" | J 'd["hold_id"]'); BEST=$(echo "$BODY" | J '",".join(d["seat_ids"])')
+check "best available: two seats, none sold" 2 "$(echo "$BEST" | tr ',' '\n' | grep -cvx -e "$S1" -e "$S2")"
+req GET "/v1/performances/$PERF/seats" "" "${U2[@]}" "${Z2[@]}"
+check "best available: both held" 2 "$(echo "$BODY" | J "sum(1 for s in d['seats'] if s['id'] in '$BEST'.split(',') and s['state']=='held')")"
+req DELETE "/v1/holds/$H3" "" "${U2[@]}"; check "best available: release" 204 "$CODE"
 
 # --- limits and operations
 big=$(head -c 70000 /dev/zero | tr '\0' 'a')

@@ -14,6 +14,9 @@ struct HoldRequest {
   std::string account_id;
   std::int64_t position = 0;
   std::vector<std::string> seat_ids;
+  // Best available: further groups of as many seats, worse than seat_ids; the store holds the
+  // first group wholly free (HoldOutcome::group) or answers unavailable for seat_ids.
+  std::vector<std::vector<std::string>> alternatives;
   Millis now = 0;
   Millis expires_at = 0;
   int max_per_account = 4;
@@ -25,6 +28,7 @@ struct HoldOutcome {
   enum class Kind { held, unavailable, limit, sold_out, not_loaded } kind = Kind::held;
   std::vector<std::string> unavailable_seats;
   std::int64_t version = 0;
+  std::size_t group = 0;  // held: 0 for seat_ids, k for alternatives[k - 1]
 };
 
 struct SeatStates {

@@ -72,6 +72,11 @@ struct TickParams {
   Millis access_ttl_ms = 600000;
   bool paused = false;
   std::int64_t expected_seq = -1;  // -1: do not compare
+  // Inventory bound (see the tick script): the performance's seats (0: no bound), the sold count
+  // PostgreSQL last reported, and the share of the unsold seats' buyers admitted at once.
+  std::int64_t seat_count = 0;
+  std::int64_t sold_floor = 0;
+  int inventory_percent = 0;
 };
 
 struct TickOutcome {
@@ -84,6 +89,8 @@ struct TickOutcome {
   std::int64_t active = 0;
   std::int64_t holds_expired = 0;
   QueueGap gap;  // Redis's gap when it ticked (see QueueView::apply_tick)
+  // The most this tick could admit by the inventory bound (-1: no bound).
+  std::int64_t inventory_room = -1;
 };
 
 struct QueueCounters {

@@ -514,8 +514,13 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           TRY_RESP(auto access,
                    co_await seats.check_access(who, pid, header(ctx.req, "Access-Token")));
           TRY_RESP(auto body, parse_object(ctx.req));
-          TRY_RESP(auto ids, hold_request(body));
-          auto h = co_await seats.hold(who, access, pid, std::move(ids));
+          TRY_RESP(auto want, hold_request(body));
+          Result<domain::Hold> h = app::Errc::unavailable;
+          if (want.best_available) {
+            h = co_await seats.hold_best(who, access, pid, std::move(*want.best_available));
+          } else {
+            h = co_await seats.hold(who, access, pid, std::move(want.seat_ids));
+          }
           // Not on a 409: it names the seats that were taken, and forcing a rebuild for every
           // buyer who lost a race would rebuild a stadium's map back to back during an on-sale.
           if (!h) co_return error_to_response(h.error());

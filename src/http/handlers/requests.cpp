@@ -63,19 +63,42 @@ Result<LogInRequest> log_in_request(const json::object& body) {
   return r;
 }
 
-Result<std::vector<std::string>> hold_request(const json::object& body) {
+Result<HoldBody> hold_request(const json::object& body) {
+  HoldBody r;
+  const auto* best = body.if_contains("best_available");
+  if (best && body.if_contains("seat_ids")) {
+    return invalid("seat_ids", "either seat_ids or best_available, not both");
+  }
+  if (best) {
+    if (!best->is_object()) return invalid("best_available", "object expected");
+    const auto& o = best->get_object();
+    auto count = opt_int_field(o, "count");
+    if (!count || !*count || **count < 1) {
+      return invalid("best_available.count", "an integer of at least 1 required");
+    }
+    if (**count > 100) return Error{Errc::too_many_seats};
+    domain::BestAvailableRequest b;
+    b.count = static_cast<int>(**count);
+    auto grade = opt_str_field(o, "grade", 32);
+    if (!grade) return invalid("best_available.grade", "a non-empty string of at most 32");
+    b.grade = std::move(*grade);
+    auto section = opt_str_field(o, "section", 64);
+    if (!section) return invalid("best_available.section", "a non-empty string of at most 64");
+    b.section = std::move(*section);
+    r.best_available = std::move(b);
+    return r;
+  }
   auto arr = array_field(body, "seat_ids");
   if (!arr) return std::move(arr).error();
   if ((*arr)->size() > 100) return Error{Errc::too_many_seats};
-  std::vector<std::string> ids;
-  ids.reserve((*arr)->size());
+  r.seat_ids.reserve((*arr)->size());
   for (const auto& v : **arr) {
     if (!v.is_string() || v.get_string().empty() || v.get_string().size() > 64) {
       return invalid("seat_ids", "must be non-empty strings");
     }
-    ids.emplace_back(v.get_string());
+    r.seat_ids.emplace_back(v.get_string());
   }
-  return ids;
+  return r;
 }
 
 Result<std::string> order_request(const json::object& body) {

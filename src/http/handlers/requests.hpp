@@ -11,6 +11,7 @@
 
 #include "app/catalogue.hpp"
 #include "common/clock.hpp"
+#include "domain/best_available.hpp"
 #include "common/result.hpp"
 #include "http/context.hpp"
 
@@ -37,8 +38,13 @@ struct NewEventRequest {
 
 Result<SignUpRequest> sign_up_request(const boost::json::object& body);
 Result<LogInRequest> log_in_request(const boost::json::object& body);
-// POST /v1/performances/{pid}/holds: 1..100 seat ids, each 1..64 characters.
-Result<std::vector<std::string>> hold_request(const boost::json::object& body);
+// POST /v1/performances/{pid}/holds: `seat_ids` (1..100 ids, each 1..64 characters), or
+// `best_available` {"count" 1..100, "grade"?, "section"?}: exactly one of the two.
+struct HoldBody {
+  std::vector<std::string> seat_ids;
+  std::optional<domain::BestAvailableRequest> best_available;
+};
+Result<HoldBody> hold_request(const boost::json::object& body);
 // POST /v1/orders: the hold id.
 Result<std::string> order_request(const boost::json::object& body);
 Result<PaymentBody> payment_request(const boost::json::object& body);

@@ -27,8 +27,11 @@ struct Case {
   std::int64_t gap_from = 0, gap_to = 0;
   std::vector<std::int64_t> claimed = {}, finished = {};
   std::vector<Tick> ticks = {};
+  // Inventory: seats of the performance (0: no bound), sold markers in Redis, orders they were
+  // sold in (0: none recorded), PostgreSQL's sold count.
+  std::int64_t seats = 0, sold = 0, orders = 0, sold_floor = 0;
   // The tick.
-  int admit = 100, max_active = 1000;
+  int admit = 100, max_active = 1000, inventory_percent = 100;
   bool paused = false;
   std::int64_t expected_seq = -1;
   // What it must do.
@@ -192,6 +195,72 @@ const std::vector<Case>& cases() {
        .max_active = 10,
        .serving_after = 10,
        .active_after = 10},
+      {.name = "no more buyers than unsold seats, one seat each before the first sale",
+       .tail = 1000,
+       .seats = 30,
+       .serving_after = 30,
+       .active_after = 30},
+      {.name = "no more buyers than unsold seats divided by the seats per order sold so far",
+       .tail = 1000,
+       .seats = 30,
+       .sold = 10,
+       .orders = 5,
+       .serving_after = 10,
+       .active_after = 10},
+      {.name = "admitted buyers still in their window count against the unsold seats",
+       .tail = 1000,
+       .serving = 8,
+       .seq = 1,
+       .ticks = {{1, 0, 8, kNow - 1000, kLive}},
+       .seats = 30,
+       .sold = 10,
+       .orders = 5,
+       .serving_after = 10,
+       .active_after = 10},
+      {.name = "PostgreSQL's sold count counts when Redis lost sold markers",
+       .tail = 1000,
+       .seats = 30,
+       .sold = 4,
+       .orders = 2,
+       .sold_floor = 20,
+       .serving_after = 5,
+       .active_after = 5},
+      {.name = "the inventory percent scales the bound",
+       .tail = 1000,
+       .seats = 30,
+       .sold = 10,
+       .orders = 5,
+       .inventory_percent = 150,
+       .serving_after = 15,
+       .active_after = 15},
+      {.name = "an inventory percent of 0 turns the bound off",
+       .tail = 1000,
+       .seats = 30,
+       .sold = 10,
+       .orders = 5,
+       .inventory_percent = 0,
+       .serving_after = 100,
+       .active_after = 100},
+      {.name = "every seat sold admits nobody",
+       .tail = 1000,
+       .serving = 40,
+       .seq = 1,
+       .ticks = {{1, 0, 40, kNow - 700'000, kNow - 100'000}},
+       .seats = 30,
+       .sold = 30,
+       .orders = 15,
+       .serving_after = 40,
+       .active_after = 0},
+      {.name = "more buyers in their window than the inventory allows admits nobody",
+       .tail = 1000,
+       .serving = 20,
+       .seq = 1,
+       .ticks = {{1, 0, 20, kNow - 1000, kLive}},
+       .seats = 30,
+       .sold = 24,
+       .orders = 8,
+       .serving_after = 20,
+       .active_after = 20},
   };
   return all;
 }
@@ -233,6 +302,10 @@ app::TickOutcome run_case(Harness& h, const Case& c) {
                     "run",          run});
     for (auto pos : c.claimed) cmds.push_back({"ZADD", k.claimed(), n(pos), n(pos)});
     for (auto pos : c.finished) cmds.push_back({"ZADD", k.fin(), n(pos), n(pos)});
+    for (std::int64_t i = 0; i < c.sold; ++i) cmds.push_back({"SADD", k.sold(), "seat-" + n(i)});
+    if (c.orders > 0) {
+      cmds.push_back({"HSET", k.stats(), "sold_orders", n(c.orders), "sold_seats", n(c.sold)});
+    }
     for (const auto& t : c.ticks) {
       std::string member = n(t.seq) + ":" + n(t.from) + ":" + n(t.to);
       if (t.expires_at > 0) member += ":" + n(t.expires_at);
@@ -247,6 +320,9 @@ app::TickOutcome run_case(Harness& h, const Case& c) {
     p.access_ttl_ms = kTtl;
     p.paused = c.paused;
     p.expected_seq = c.expected_seq;
+    p.seat_count = c.seats;
+    p.sold_floor = c.sold_floor;
+    p.inventory_percent = c.inventory_percent;
     auto out = co_await h.queue->tick(perf, p);
     if (!out) throw std::runtime_error("tick: " + out.error().code.message());
     co_return *out;
@@ -261,6 +337,11 @@ TEST(AdmissionScript, EveryCaseOfTheRuleOnRealRedis) {
     EXPECT_EQ(out.serving, c.serving_after) << c.name;
     if (c.kind == Kind::ticked) {
       EXPECT_EQ(out.active, c.active_after) << c.name;
+      if (c.seats == 0 || c.inventory_percent == 0) {
+        EXPECT_EQ(out.inventory_room, -1) << c.name;
+      } else {
+        EXPECT_GE(out.inventory_room, 0) << c.name;
+      }
     }
   }
 }

@@ -33,13 +33,43 @@ TEST(Rfc3339, RefusesDaysTheMonthDoesNotHave) {
 TEST(Requests, HoldTakesUpToAHundredSeatIds) {
   auto ok = hold_request(obj(R"({"seat_ids":["a","b"]})"));
   ASSERT_TRUE(ok);
-  EXPECT_EQ(ok->size(), 2u);
+  EXPECT_EQ(ok->seat_ids.size(), 2u);
+  EXPECT_FALSE(ok->best_available);
   std::string many = R"({"seat_ids":[)";
   for (int i = 0; i < 101; ++i) many += std::string(i ? "," : "") + "\"s\"";
   auto over = hold_request(obj(many + "]}"));
   ASSERT_FALSE(over);
   EXPECT_EQ(app::to_app(over.error().code), app::Errc::too_many_seats);
   EXPECT_FALSE(hold_request(obj(R"({"seat_ids":[""]})")));
+}
+
+TEST(Requests, HoldTakesBestAvailableInstead) {
+  auto ok = hold_request(obj(R"({"best_available":{"count":3,"grade":"R","section":"B 2"}})"));
+  ASSERT_TRUE(ok);
+  ASSERT_TRUE(ok->best_available);
+  EXPECT_TRUE(ok->seat_ids.empty());
+  EXPECT_EQ(ok->best_available->count, 3);
+  EXPECT_EQ(ok->best_available->grade, "R");
+  EXPECT_EQ(ok->best_available->section, "B 2");
+  auto plain = hold_request(obj(R"({"best_available":{"count":1}})"));
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->best_available->grade);
+  EXPECT_FALSE(plain->best_available->section);
+  auto field = [](const char* body) {
+    auto r = hold_request(obj(body));
+    EXPECT_FALSE(r) << body;
+    return r ? std::string() : std::string(r.error().details.at("field").as_string());
+  };
+  EXPECT_EQ(field(R"({"best_available":{"count":2},"seat_ids":["a"]})"), "seat_ids");
+  EXPECT_EQ(field(R"({"best_available":2})"), "best_available");
+  EXPECT_EQ(field(R"({"best_available":{}})"), "best_available.count");
+  EXPECT_EQ(field(R"({"best_available":{"count":0}})"), "best_available.count");
+  EXPECT_EQ(field(R"({"best_available":{"count":"2"}})"), "best_available.count");
+  EXPECT_EQ(field(R"({"best_available":{"count":2,"grade":""}})"), "best_available.grade");
+  EXPECT_EQ(field(R"({"best_available":{"count":2,"section":7}})"), "best_available.section");
+  auto over = hold_request(obj(R"({"best_available":{"count":101}})"));
+  ASSERT_FALSE(over);
+  EXPECT_EQ(app::to_app(over.error().code), app::Errc::too_many_seats);
 }
 
 TEST(Requests, PaymentWantsACard) {

@@ -149,19 +149,25 @@ end
 return 1
 )lua";
 
-// KEYS: q, ticks, fin, hold expiries, stats, claimed, late, late admissions.
+// KEYS: q, ticks, fin, hold expiries, stats, claimed, late, late admissions, sold.
 // ARGV: now, interval_ms, admit, max_active, access_ttl_ms, paused, channel, perf, expected_seq,
-// run
+// seats, sold_floor, inventory_percent, run
 // -> {-1} not loaded or not checked by this Redis process | {0, seq, serving, tail, hwm} skipped
-//  | {1, seq, from, to, tail, active, expired, hwm, expires_at, skipped, gap_from, gap_to}
+//  | {1, seq, from, to, tail, active, expired, hwm, expires_at, skipped, gap_from, gap_to,
+//     inventory_room}
 // The admission rule, in one place. Compare-and-set on (sequence, last tick time): a process
 // whose view of the sequence is stale, or that comes within one interval of the last tick,
-// admits nobody. Then k = min(admit, max_active - active) (never below 0, also when the cap was
-// lowered below the active count; 0 while paused) holders are admitted in position order, never
-// past the tail; late holders of gap positions already passed over (kClaim) come first, recorded
-// in `late admissions` (member "position:admitted_at", scored by position) so that every
-// admission belongs to one tick's count. Active = admitted positions whose access window is still
-// open, minus finished ones, minus unclaimed gap positions. `skipped`: the positions of (from, to]
+// admits nobody. Then k = min(admit, max_active - active, inventory_room) (never below 0, also
+// when the cap was lowered below the active count; 0 while paused) holders are admitted in
+// position order, never past the tail; late holders of gap positions already passed over
+// (kClaim) come first, recorded in `late admissions` (member "position:admitted_at", scored by
+// position) so that every admission belongs to one tick's count. Active = admitted positions
+// whose access window is still open, minus finished ones, minus unclaimed gap positions.
+// Inventory: the active buyers (holders among them: their held seats are among the unsold ones)
+// never outnumber the unsold seats divided by the seats per order sold so far (1 before the
+// first sale), times inventory_percent / 100 (0: no bound). Unsold = seats - max(sold markers,
+// sold_floor): PostgreSQL's count covers markers a Redis loss took away. inventory_room: that
+// bound minus active before the tick (-1: no bound). `skipped`: the positions of (from, to]
 // that took no slot because nobody holds them (unclaimed gap positions), for the admission log.
 // The gap goes with the tick (answer and message): a process must never learn of a batch that
 // passed over a gap without the gap, or it would admit the gap's unclaimed holders for free.
@@ -170,7 +176,7 @@ return 1
 // one did, so `expired_upto` stays a prefix of positions.
 inline constexpr const char* kTick = R"lua(
 local q, ticks, fin, hx, stats, cl = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local late, la = KEYS[7], KEYS[8]
+local late, la, sold = KEYS[7], KEYS[8], KEYS[9]
 local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[5])
 local st = redis.call('HMGET', q, 'epoch', 'tail', 'serving', 'seq', 'last_tick', 'expired_upto',
   'hwm', 'gap_from', 'gap_to', 'run')
@@ -219,6 +225,17 @@ local finished = redis.call('ZCOUNT', fin, '(' .. upto, '+inf')
 local active = serving - upto - free(upto, serving) - finished
 local k = 0
 if ARGV[6] == '0' then k = math.min(tonumber(ARGV[3]), tonumber(ARGV[4]) - active) end
+local seats, pct = tonumber(ARGV[10]), tonumber(ARGV[12])
+local room = -1
+if seats > 0 and pct > 0 then
+  local unsold = seats - math.max(redis.call('SCARD', sold), tonumber(ARGV[11]))
+  local m = redis.call('HMGET', stats, 'sold_orders', 'sold_seats')
+  local orders, per = tonumber(m[1] or '0'), 1
+  if orders > 0 then per = math.max(1, tonumber(m[2] or '0') / orders) end
+  room = math.floor(math.max(0, unsold) * pct / 100 / per) - active
+  if room < 0 then room = 0 end
+  if room < k then k = room end
+end
 if k < 0 then k = 0 end
 if k > 0 then
   local l = redis.call('ZPOPMIN', late, k)
@@ -249,7 +266,7 @@ if k > 0 then
   if new < serving then new = serving end
 end
 local ends = now + ttl
-redis.call('HSET', q, 'last_tick', now, 'expired_upto', upto)
+redis.call('HSET', q, 'last_tick', now, 'expired_upto', upto, 'seats', seats)
 if new > serving then
   seq = seq + 1
   redis.call('ZADD', ticks, now, string.format('%d:%d:%d:%d', seq, serving, new, ends))
@@ -258,19 +275,31 @@ if new > serving then
     string.format('%s|%d|%d|%d|%d|%d|%d|%d|%d', ARGV[8], seq, serving, new, now, tail, ends, gf, gt))
 end
 return {1, seq, serving, new, tail, new - upto - free(upto, new) - finished, expired, hwm, ends,
-  free(serving, new), gf, gt}
+  free(serving, new), gf, gt, room}
 )lua";
 
 // KEYS: seat, sold, hold expiries, account holds, hold, loaded, version, bought
 // ARGV: now, expires_at, hold_id, account, max_per_account, seat_count, gc_ttl_ms, position,
-//       seat ids...
-// -> {'ok', version} | {'unavailable', seats...} | {'limit'} | {'sold_out'} | {'not_loaded'}
+//       seat ids... [ '|', seat ids of an alternative ]...
+// -> {'ok', version, group} | {'unavailable', seats of the first group...} | {'limit'}
+//  | {'sold_out'} | {'not_loaded'}
+// Alternatives (best available): groups of the same size, best first; the first one wholly free
+// is held (`group`, from 1), so buyers asking at once with the same candidates get different ones.
 inline constexpr const char* kHold = R"lua(
 local seat, sold, hx, ah, hk, ld, ver, bought = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 if redis.call('EXISTS', ld) == 0 then return {'not_loaded'} end
 local now = tonumber(ARGV[1])
-local first = 9
-local n = #ARGV - first + 1
+local groups, cur = {}, {}
+for i = 9, #ARGV do
+  if ARGV[i] == '|' then
+    groups[#groups + 1] = cur
+    cur = {}
+  else
+    cur[#cur + 1] = ARGV[i]
+  end
+end
+groups[#groups + 1] = cur
+local n = #groups[1]
 if redis.call('SCARD', sold) >= tonumber(ARGV[6]) then return {'sold_out'} end
 local held = 0
 local mine = redis.call('HGETALL', ah)
@@ -280,32 +309,36 @@ for i = 1, #mine, 2 do
 end
 local b = tonumber(redis.call('HGET', bought, ARGV[4]) or '0')
 if held + b + n > tonumber(ARGV[5]) then return {'limit'} end
-local bad = {}
-for i = first, #ARGV do
-  local s = ARGV[i]
-  if redis.call('SISMEMBER', sold, s) == 1 then
-    bad[#bad + 1] = s
-  else
-    local h = redis.call('HGET', seat, s)
-    if h and tonumber(string.match(h, ':(%d+)$')) > now then bad[#bad + 1] = s end
+local first_bad, pick
+for g = 1, #groups do
+  local bad = {}
+  for _, s in ipairs(groups[g]) do
+    if redis.call('SISMEMBER', sold, s) == 1 then
+      bad[#bad + 1] = s
+    else
+      local h = redis.call('HGET', seat, s)
+      if h and tonumber(string.match(h, ':(%d+)$')) > now then bad[#bad + 1] = s end
+    end
   end
+  if #bad == 0 then
+    pick = g
+    break
+  end
+  if g == 1 then first_bad = bad end
 end
-if #bad > 0 then
-  table.insert(bad, 1, 'unavailable')
-  return bad
+if not pick then
+  table.insert(first_bad, 1, 'unavailable')
+  return first_bad
 end
 local v = ARGV[3] .. ':' .. ARGV[2]
-local list = {}
-for i = first, #ARGV do
-  redis.call('HSET', seat, ARGV[i], v)
-  list[#list + 1] = ARGV[i]
-end
+local list = groups[pick]
+for _, s in ipairs(list) do redis.call('HSET', seat, s, v) end
 redis.call('HSET', hk, 'account', ARGV[4], 'expires_at', ARGV[2], 'seats', table.concat(list, ','), 'pos', ARGV[8])
 redis.call('PEXPIRE', hk, ARGV[7])
 redis.call('ZADD', hx, ARGV[2], ARGV[3])
 redis.call('HSET', ah, ARGV[3], n .. ':' .. ARGV[2])
 redis.call('PEXPIRE', ah, ARGV[7])
-return {'ok', tostring(redis.call('INCR', ver))}
+return {'ok', tostring(redis.call('INCR', ver)), pick}
 )lua";
 
 // KEYS: seat, hold expiries, account holds, hold, version.  ARGV: hold_id, account
@@ -326,12 +359,17 @@ redis.call('INCR', KEYS[5])
 return 1
 )lua";
 
-// KEYS: seat, sold, hold expiries, account holds, hold, version, bought, fin
-// ARGV: hold_id, account, seat ids...   After a committed sale: permanent sold markers.
+// KEYS: seat, sold, hold expiries, account holds, hold, version, bought, fin, q, stats
+// ARGV: hold_id, account, channel, perf, seat ids...   After a committed sale: permanent sold
+// markers, and the seats per order that the tick's inventory bound divides by. The sale that
+// takes the last seat (the seat count as the tick last wrote it) publishes "perf|sold_out" on
+// the tick channel, so every process's view turns its waiting tickets sold_out at once.
 inline constexpr const char* kSell = R"lua(
 local prefix = ARGV[1] .. ':'
-for i = 3, #ARGV do
-  redis.call('SADD', KEYS[2], ARGV[i])
+local first = 5
+local added = 0
+for i = first, #ARGV do
+  added = added + redis.call('SADD', KEYS[2], ARGV[i])
   local cur = redis.call('HGET', KEYS[1], ARGV[i])
   if cur and string.sub(cur, 1, #prefix) == prefix then redis.call('HDEL', KEYS[1], ARGV[i]) end
 end
@@ -339,10 +377,16 @@ local pos = redis.call('HGET', KEYS[5], 'pos')
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('HDEL', KEYS[4], ARGV[1])
 if redis.call('DEL', KEYS[5]) == 1 then
-  redis.call('HINCRBY', KEYS[7], ARGV[2], #ARGV - 2)
+  redis.call('HINCRBY', KEYS[7], ARGV[2], #ARGV - first + 1)
   if pos and tonumber(pos) and tonumber(pos) > 0 then redis.call('ZADD', KEYS[8], pos, pos) end
+  redis.call('HINCRBY', KEYS[10], 'sold_orders', 1)
+  redis.call('HINCRBY', KEYS[10], 'sold_seats', #ARGV - first + 1)
 end
 redis.call('INCR', KEYS[6])
+local cap = tonumber(redis.call('HGET', KEYS[9], 'seats') or '0')
+if added > 0 and cap and cap > 0 and redis.call('SCARD', KEYS[2]) >= cap then
+  redis.call('PUBLISH', ARGV[3], ARGV[4] .. '|sold_out')
+end
 return 1
 )lua";
 

@@ -150,10 +150,11 @@ Task<app::TickOutcome> Queue::tick(std::string perf, app::TickParams p) {
   // live across a suspension point.
   std::string paused = p.paused ? "1" : "0";
   std::string expected = p.expected_seq < 0 ? std::string() : s(p.expected_seq);
-  auto keys =
-      V(k.q(), k.ticks(), k.fin(), k.hx(), k.stats(), k.claimed(), k.late(), k.late_admitted());
+  auto keys = V(k.q(), k.ticks(), k.fin(), k.hx(), k.stats(), k.claimed(), k.late(),
+                k.late_admitted(), k.sold());
   auto args = V(s(p.now), s(p.interval_ms), s(p.admit_per_interval), s(p.max_active),
-                s(p.access_ttl_ms), paused, kTickChannel, perf, expected);
+                s(p.access_ttl_ms), paused, kTickChannel, perf, expected, s(p.seat_count),
+                s(p.sold_floor), s(p.inventory_percent));
   RD_TRY(auto r, co_await c_->eval(script(lua::kTick), std::move(keys), std::move(args)));
   app::TickOutcome out;
   auto code = num(r.elements.at(0));
@@ -178,6 +179,7 @@ Task<app::TickOutcome> Queue::tick(std::string perf, app::TickParams p) {
     out.hwm = num(r.elements.at(7));
     out.tick.skipped = num(r.elements.at(9));
     out.gap = app::QueueGap{num(r.elements.at(10)), num(r.elements.at(11))};
+    out.inventory_room = num(r.elements.at(12));
   }
   co_return out;
 }
@@ -268,6 +270,10 @@ Task<app::HoldOutcome> Holds::hold(std::string perf, const app::HoldRequest& q) 
       V(s(q.now), s(q.expires_at), q.hold_id, q.account_id, s(q.max_per_account), s(q.seat_count),
         s(q.gc_ttl_ms), s(q.position));
   for (auto& seat : q.seat_ids) args.push_back(seat);
+  for (const auto& alt : q.alternatives) {
+    args.emplace_back("|");
+    for (const auto& seat : alt) args.push_back(seat);
+  }
   auto cmd13 = V(k.seat(), k.sold(), k.hx(), k.ah(q.account_id), k.hold(q.hold_id), k.loaded(),
                  k.ver(), k.bought());
   RD_TRY(auto r, co_await c_->eval(script(lua::kHold), std::move(cmd13), std::move(args)));
@@ -277,6 +283,8 @@ Task<app::HoldOutcome> Holds::hold(std::string perf, const app::HoldRequest& q) 
   if (code == "ok") {
     out.kind = K::held;
     out.version = num(r.elements.at(1));
+    const auto pick = r.elements.size() > 2 ? num(r.elements[2]) : 1;
+    out.group = pick > 1 ? static_cast<std::size_t>(pick - 1) : 0;
   } else if (code == "unavailable") {
     out.kind = K::unavailable;
     for (std::size_t i = 1; i < r.elements.size(); ++i)
@@ -323,10 +331,10 @@ Task<bool> Holds::release(std::string perf, std::string hold_id, std::string acc
 Task<void> Holds::mark_sold(std::string perf, std::string hold_id, std::string account,
                             std::int64_t, std::vector<std::string> seat_ids) {
   Keys k(perf);
-  std::vector<std::string> args = V(hold_id, account);
+  std::vector<std::string> args = V(hold_id, account, kTickChannel, perf);
   for (auto& seat : seat_ids) args.push_back(seat);
-  auto cmd17 =
-      V(k.seat(), k.sold(), k.hx(), k.ah(account), k.hold(hold_id), k.ver(), k.bought(), k.fin());
+  auto cmd17 = V(k.seat(), k.sold(), k.hx(), k.ah(account), k.hold(hold_id), k.ver(), k.bought(),
+                 k.fin(), k.q(), k.stats());
   RD_TRY(auto r, co_await c_->eval(script(lua::kSell), std::move(cmd17), std::move(args)));
   (void)r;
   co_return Status{};

@@ -1,0 +1,48 @@
+// Decoding of the tick channel's messages, as the Lua scripts publish them.
+#include "infra/redis/stores/queue_messages.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tk::redisstore {
+namespace {
+
+using Kind = QueueMessage::Kind;
+
+TEST(QueueMessages, ATickWithItsGap) {
+  auto m = parse_queue_message("p1|7|100|150|123456|900|723456|10|4106");
+  ASSERT_EQ(m.kind, Kind::tick);
+  EXPECT_EQ(m.perf, "p1");
+  EXPECT_EQ(m.tick.seq, 7);
+  EXPECT_EQ(m.tick.from, 100);
+  EXPECT_EQ(m.tick.to, 150);
+  EXPECT_EQ(m.tick.admitted_at, 123456);
+  EXPECT_EQ(m.tick.expires_at, 723456);
+  EXPECT_EQ(m.tail, 900);
+  EXPECT_EQ(m.gap.from, 10);
+  EXPECT_EQ(m.gap.to, 4106);
+}
+
+TEST(QueueMessages, ATickOfThePreviousReleaseHasNoGap) {
+  auto m = parse_queue_message("p1|7|100|150|123456|900|723456");
+  ASSERT_EQ(m.kind, Kind::tick);
+  EXPECT_EQ(m.tick.to, 150);
+  EXPECT_EQ(m.gap.from, 0);
+  EXPECT_EQ(m.gap.to, 0);
+}
+
+TEST(QueueMessages, TheSaleOfTheLastSeat) {
+  auto m = parse_queue_message("perf-42|sold_out");
+  ASSERT_EQ(m.kind, Kind::sold_out);
+  EXPECT_EQ(m.perf, "perf-42");
+}
+
+TEST(QueueMessages, AnythingElseIsIgnored) {
+  for (const char* bad : {"", "p1", "p1|sold", "|sold_out", "p1|7|100|150|123456|900",
+                          "p1|7|100|150|123456|900|723456|10", "p1|7|100|x|123456|900|723456",
+                          "p1|7|100|150|123456|900|723456|10|4106|1", "p1|7|100|150 |1|2|3"}) {
+    EXPECT_EQ(parse_queue_message(bad).kind, Kind::unknown) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace tk::redisstore
