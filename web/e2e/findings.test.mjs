@@ -427,6 +427,31 @@ test('seat map: price and label on hover and focus, chosen seats with prices; th
   }
 });
 
+test('best available: the server chooses adjacent seats in the best grade, or in the grade asked for', { timeout: 90_000 }, async () => {
+  const sale = await createSale({ rows: 2, perRow: 6 });
+  const acc = await account();
+  const browser = await launch();
+  try {
+    const { page } = await newPage(browser);
+    await toSeats(page, sale.perf, acc);
+    await page.getByTestId('best-count').selectOption('2');
+    await page.getByTestId('best-button').click();
+    await page.getByTestId('hold-countdown').waitFor();
+    // Row 1 is grade R (the dearer one): its two centre seats.
+    for (const id of ['seat-A-1-3', 'seat-A-1-4']) assert.match(await page.getByTestId(id).getAttribute('class'), /\bmine\b/);
+    assert.equal(await page.locator('.seat.mine').count(), 2);
+    await page.getByTestId('release-button').click();
+    await page.getByTestId('best-button').waitFor();
+    await page.getByTestId('best-grade').selectOption('S');
+    await page.getByTestId('best-button').click();
+    await page.getByTestId('hold-countdown').waitFor();
+    for (const id of ['seat-A-2-3', 'seat-A-2-4']) assert.match(await page.getByTestId(id).getAttribute('class'), /\bmine\b/);
+    assert.deepEqual(page.jsErrors.filter((e) => !/Failed to load resource|net::/.test(e)), []);
+  } finally {
+    await browser.close();
+  }
+});
+
 test('seat map: a big venue starts with a section overview and shows one section at a time', { timeout: 120_000 }, async () => {
   // 3 sections x 20 rows x 20 seats = 1,200 seats.
   const sections = ['Floor', 'East', 'West'].map((name) => ({ name, rows: Array.from({ length: 20 }, (_, i) => ({ label: String(i + 1), seats: 20, grade: name === 'Floor' ? 'VIP' : 'R' })) }));

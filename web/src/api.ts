@@ -62,7 +62,8 @@ export async function call<T = unknown>(method: string, path: string, o: CallOpt
 export interface PerformanceSummary { id: string; starts_at: string; sale_opens_at: string; status: string }
 export interface EventInfo { id: string; title: string; venue: { id: string; name: string }; performances: PerformanceSummary[] }
 export interface PriceGrade { grade: string; price_cents: number; currency: string }
-export interface QueueSettings { admit_per_interval: number; interval_ms: number; max_active: number; access_ttl_seconds: number }
+export interface QueueSettings { admit_per_interval: number; interval_ms: number; max_active: number; access_ttl_seconds: number; pow_difficulty?: number }
+export interface PowChallenge { challenge: string; difficulty: number; expires_at: string }
 export interface Performance {
   id: string; event_id: string; venue_id: string; starts_at: string; sale_opens_at: string; status: string;
   max_seats_per_order: number; max_seats_per_account: number; hold_ttl_seconds: number;

@@ -209,7 +209,17 @@ export async function seatsView({ main, params, signal }: ViewCtx): Promise<void
   const totalInfo = h('p', { class: 'total' });
   const holdBtn = h('button', { type: 'button', 'data-testid': 'hold-button' }, t('seats.hold'));
   const selSeats = h('ul', { class: 'seat-list', 'data-testid': 'selected-seats' });
-  const selectPanel = h('div', {}, ownedInfo, limitInfo, selInfo, selSeats, totalInfo, holdBtn);
+  // Best available: the server chooses (adjacent in one row when possible).
+  const bestCount = h('select', { id: 'best-count', 'data-testid': 'best-count' });
+  const bestGrade = h('select', { id: 'best-grade', 'data-testid': 'best-grade' },
+    h('option', { value: '' }, t('seats.best_any')),
+    perf.price_grades.map((g) => h('option', { value: g.grade }, `${g.grade} ${formatMoney(g.price_cents, g.currency)}`)));
+  const bestBtn = h('button', { type: 'button', class: 'secondary', 'data-testid': 'best-button' }, t('seats.best_button'));
+  const bestBox = h('section', { class: 'best-available', 'aria-labelledby': 'besth', 'data-testid': 'best-available' },
+    h('h2', { id: 'besth' }, t('seats.best_title')), h('p', { class: 'muted small' }, t('seats.best_help')),
+    h('label', { for: 'best-count' }, t('seats.best_count')), bestCount,
+    h('label', { for: 'best-grade' }, t('seats.best_grade')), bestGrade, bestBtn);
+  const selectPanel = h('div', {}, ownedInfo, limitInfo, selInfo, selSeats, totalInfo, holdBtn, bestBox);
   // "A · row 1 · seat 4: ₩150,000" for the panel's seat lists.
   const priced = (id: string) => {
     const g = priceOf.get(gradeOf.get(id) ?? '');
@@ -274,6 +284,12 @@ export async function seatsView({ main, params, signal }: ViewCtx): Promise<void
     selSeats.replaceChildren(...selected.map((id) => h('li', {}, priced(id))));
     totalInfo.textContent = t('seats.total', { amount: formatMoney(selectionTotal(selected, gradeOf, perf.price_grades), currency) });
     holdBtn.disabled = selected.length === 0 || limit === 0;
+    if (bestCount.options.length !== limit) {
+      const keep = Number(bestCount.value) || 1;
+      bestCount.replaceChildren(...Array.from({ length: limit }, (_, i) => h('option', { value: String(i + 1) }, String(i + 1))));
+      bestCount.value = String(Math.min(keep, Math.max(limit, 1)));
+    }
+    bestBtn.disabled = limit === 0;
     selectPanel.hidden = !!hold;
     holdPanel.hidden = !hold;
     if (hold) {
@@ -330,6 +346,34 @@ export async function seatsView({ main, params, signal }: ViewCtx): Promise<void
     if (x) localStorage.setItem(`tk.hold.${pid}`, JSON.stringify(x)); else localStorage.removeItem(`tk.hold.${pid}`);
     paint();
   };
+
+  bestBtn.addEventListener('click', async () => {
+    bestBtn.disabled = true;
+    notice.replaceChildren();
+    const count = Number(bestCount.value) || 1;
+    const want: { count: number; grade?: string; section?: string } = { count };
+    if (bestGrade.value) want.grade = bestGrade.value;
+    if (big && section !== null) want.section = section;
+    try {
+      const { data } = await call<Hold>('POST', `/v1/performances/${encodeURIComponent(pid)}/holds`,
+        { session: sess.token, access: access.token, body: { best_available: want } });
+      selected = [];
+      setHold(data);
+      announce(t('seats.held_for'));
+      checkoutBtn.focus();
+    } catch (e) {
+      if (handleAuthError(e)) return;
+      if (e instanceof ApiError && e.code === 'seats_unavailable') {
+        notice.replaceChildren(message('error', t('seats.best_none', { n: count }), 'seat-error'));
+        await refresh();
+      } else if (e instanceof ApiError && e.status === 403) {
+        accessGone();
+      } else {
+        notice.replaceChildren(errorBox(e));
+      }
+      paint();
+    }
+  });
 
   holdBtn.addEventListener('click', async () => {
     holdBtn.disabled = true;

@@ -1,7 +1,8 @@
-import { ApiError, call, type Performance, type QueueJoin, type QueueStatus } from '../api';
+import { ApiError, call, type Performance, type PowChallenge, type QueueJoin, type QueueStatus } from '../api';
 import { h, message } from '../dom';
 import { formatWait, t } from '../i18n';
 import { backoffMs, pollDelayMs, queueProgress } from '../logic/poll';
+import { expectedHashes } from '../logic/pow';
 import { clearQueue, loadAccess, loadTicket, noteAhead, saveAccess, saveTicket, type StoredTicket } from '../logic/queue-store';
 import { later, navigate, type ViewCtx } from '../router';
 import { announce, errorBox, handleAuthError, requireSession } from './common';
@@ -45,15 +46,46 @@ export async function waitingView({ main, params, signal }: ViewCtx): Promise<vo
     sub.replaceChildren(showCard(show));
   } catch { await refreshPerf(); }
 
+  // Proof of work (when the sale asks for one): a challenge solved in a Web Worker, with progress.
+  const prove = async (): Promise<{ challenge: string; nonce: string }> => {
+    const { data: c } = await call<PowChallenge>('GET', `/v1/performances/${encodeURIComponent(pid)}/queue/challenge`, { session: s.token, signal });
+    const expected = expectedHashes(c.difficulty);
+    const say = (tried: number) => status.replaceChildren(
+      message('info', t('queue.pow', { pct: Math.min(99, Math.floor((100 * tried) / expected)) }), 'queue-pow'));
+    say(0);
+    return new Promise((resolve, reject) => {
+      const w = new Worker(new URL('../pow-worker.ts', import.meta.url), { type: 'module' });
+      const onAbort = () => { w.terminate(); reject(new DOMException('aborted', 'AbortError')); };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const done = () => { w.terminate(); signal.removeEventListener('abort', onAbort); };
+      w.onmessage = (e: MessageEvent<{ nonce?: string; tried: number }>) => {
+        if (e.data.nonce) { done(); resolve({ challenge: c.challenge, nonce: e.data.nonce }); } else say(e.data.tried);
+      };
+      w.onerror = () => { done(); reject(new Error(t('queue.pow_failed'))); };
+      w.postMessage({ challenge: c.challenge, difficulty: c.difficulty });
+    });
+  };
+
   let ticket: StoredTicket | null = loadTicket(localStorage, pid, s.email);
   const join = async (): Promise<boolean> => {
+    const url = `/v1/performances/${encodeURIComponent(pid)}/queue`;
+    const post = async (pow?: { challenge: string; nonce: string }) =>
+      (await call<QueueJoin>('POST', url, { session: s.token, signal, body: pow ? { pow } : undefined })).data;
     try {
-      const { data } = await call<QueueJoin>('POST', `/v1/performances/${encodeURIComponent(pid)}/queue`, { session: s.token, signal });
+      let data: QueueJoin;
+      try {
+        data = await post((perf?.queue?.pow_difficulty ?? 0) > 0 ? await prove() : undefined);
+      } catch (e) {
+        // The sale started asking for a proof, or the one sent ran out: one more, freshly solved.
+        if (!(e instanceof ApiError && (e.code === 'challenge_required' || e.code === 'challenge_invalid'))) throw e;
+        data = await post(await prove());
+      }
       ticket = { ticket: data.ticket, position: data.position, account: s.email };
       saveTicket(localStorage, pid, ticket);
+      status.replaceChildren(message('info', t('queue.joining')));
       return true;
     } catch (e) {
-      if (handleAuthError(e)) return false;
+      if ((e as Error)?.name === 'AbortError' || handleAuthError(e)) return false;
       status.replaceChildren(errorBox(e));
       return false;
     }
