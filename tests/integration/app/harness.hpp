@@ -254,6 +254,18 @@ void until(Harness& h, Cond cond) {
   });
 }
 
+// One tick by `room` with the performance's current settings (as the ticker reads them).
+inline app::TickOutcome tick_fresh(Harness& h, app::WaitingRoom& room,
+                                   const domain::Performance& p) {
+  return h.run([&]() -> asio::awaitable<app::TickOutcome> {
+    auto fresh = co_await h.catalog_w->get_performance(p.id);
+    if (!fresh || !*fresh) throw std::runtime_error("performance");
+    auto t = co_await room.tick(**fresh);
+    if (!t) Harness::expect_ok(t.error(), "tick");
+    co_return *t;
+  });
+}
+
 // A waiting ticket's status through the waiting room of `d` (the harness's own by default).
 inline app::QueueStatus queue_status(Harness& h, const app::Deps& d, const domain::Performance& p,
                                      const std::string& ticket) {

@@ -11,16 +11,6 @@ namespace {
 
 using app::QueueState;
 
-app::TickOutcome tick_fresh(Harness& h, app::WaitingRoom& room, const domain::Performance& p) {
-  return h.run([&]() -> asio::awaitable<app::TickOutcome> {
-    auto fresh = co_await h.catalog_w->get_performance(p.id);
-    if (!fresh || !*fresh) throw std::runtime_error("performance");
-    auto t = co_await room.tick(**fresh);
-    if (!t) Harness::expect_ok(t.error(), "tick");
-    co_return *t;
-  });
-}
-
 // The admitted holder of `ticket` holds `seats` and pays for them.
 void buy(Harness& h, const app::Principal& who, const domain::Performance& p,
          const std::string& ticket, std::vector<std::string> seats) {

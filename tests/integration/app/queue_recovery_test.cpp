@@ -23,17 +23,6 @@ struct Process {
   app::Deps deps;
 };
 
-// One tick by `room` with the performance's current settings (as the ticker reads them).
-app::TickOutcome tick_fresh(Harness& h, app::WaitingRoom& room, const domain::Performance& p) {
-  return h.run([&]() -> asio::awaitable<app::TickOutcome> {
-    auto fresh = co_await h.catalog_w->get_performance(p.id);
-    if (!fresh || !*fresh) throw std::runtime_error("performance");
-    auto t = co_await room.tick(**fresh);
-    if (!t) Harness::expect_ok(t.error(), "tick");
-    co_return *t;
-  });
-}
-
 redis::Reply redis_cmd(Harness& h, std::vector<std::string> cmd) {
   return h.run([&]() -> asio::awaitable<redis::Reply> {
     auto r = co_await h.rclient->exec(std::move(cmd));

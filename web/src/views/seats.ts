@@ -347,58 +347,46 @@ export async function seatsView({ main, params, signal }: ViewCtx): Promise<void
     paint();
   };
 
-  bestBtn.addEventListener('click', async () => {
-    bestBtn.disabled = true;
+  // One hold request (chosen seats or best available); `taken` says what to tell the buyer when
+  // the seats were no longer free.
+  const takeHold = async (btn: HTMLButtonElement, body: unknown, taken: (e: ApiError) => string) => {
+    btn.disabled = true;
     notice.replaceChildren();
+    try {
+      const { data } = await call<Hold>('POST', `/v1/performances/${encodeURIComponent(pid)}/holds`,
+        { session: sess.token, access: access.token, body });
+      selected = [];
+      setHold(data);
+      announce(t('seats.held_for'));
+      checkoutBtn.focus();
+    } catch (e) {
+      if (handleAuthError(e)) return;
+      if (e instanceof ApiError && e.code === 'seats_unavailable') {
+        notice.replaceChildren(message('error', taken(e), 'seat-error'));
+        await refresh();
+      } else if (e instanceof ApiError && e.status === 403) {
+        accessGone();
+      } else {
+        notice.replaceChildren(errorBox(e));
+      }
+      paint();
+    }
+  };
+
+  bestBtn.addEventListener('click', () => {
     const count = Number(bestCount.value) || 1;
     const want: { count: number; grade?: string; section?: string } = { count };
     if (bestGrade.value) want.grade = bestGrade.value;
     if (big && section !== null) want.section = section;
-    try {
-      const { data } = await call<Hold>('POST', `/v1/performances/${encodeURIComponent(pid)}/holds`,
-        { session: sess.token, access: access.token, body: { best_available: want } });
-      selected = [];
-      setHold(data);
-      announce(t('seats.held_for'));
-      checkoutBtn.focus();
-    } catch (e) {
-      if (handleAuthError(e)) return;
-      if (e instanceof ApiError && e.code === 'seats_unavailable') {
-        notice.replaceChildren(message('error', t('seats.best_none', { n: count }), 'seat-error'));
-        await refresh();
-      } else if (e instanceof ApiError && e.status === 403) {
-        accessGone();
-      } else {
-        notice.replaceChildren(errorBox(e));
-      }
-      paint();
-    }
+    void takeHold(bestBtn, { best_available: want }, () => t('seats.best_none', { n: count }));
   });
 
-  holdBtn.addEventListener('click', async () => {
-    holdBtn.disabled = true;
-    notice.replaceChildren();
-    try {
-      const { data } = await call<Hold>('POST', `/v1/performances/${encodeURIComponent(pid)}/holds`,
-        { session: sess.token, access: access.token, body: { seat_ids: selected } });
-      selected = [];
-      setHold(data);
-      announce(t('seats.held_for'));
-      checkoutBtn.focus();
-    } catch (e) {
-      if (handleAuthError(e)) return;
-      if (e instanceof ApiError && e.code === 'seats_unavailable') {
-        const ids = ((e.details as { seat_ids?: string[] }).seat_ids ?? selected);
-        selected = selected.filter((x) => !ids.includes(x));
-        notice.replaceChildren(message('error', t('seats.taken', { seats: ids.map(describe).join(', ') }), 'seat-error'));
-        await refresh();
-      } else if (e instanceof ApiError && e.status === 403) {
-        accessGone();
-      } else {
-        notice.replaceChildren(errorBox(e));
-      }
-      paint();
-    }
+  holdBtn.addEventListener('click', () => {
+    void takeHold(holdBtn, { seat_ids: selected }, (e) => {
+      const ids = ((e.details as { seat_ids?: string[] }).seat_ids ?? selected);
+      selected = selected.filter((x) => !ids.includes(x));
+      return t('seats.taken', { seats: ids.map(describe).join(', ') });
+    });
   });
 
   releaseBtn.addEventListener('click', async () => {
