@@ -38,8 +38,12 @@ viol = ", ".join(f"{k} {v}" for k, v in sorted(s["violations"].items())) or "0"
 flags = "".join(f" --{k} {s[k]:g}" if isinstance(s[k], float) else f" --{k} {s[k]}"
                 for k, d in (("episode_s", 30.0), ("pattern", "B"), ("pg", "patroni"), ("redis", "sentinel"))
                 if s.get(k, d) != d).replace("--episode_s", "--episode")
+asked = s.get("runs_asked", s["runs"])
+# A run the harness could not finish is said so, with the seed it stopped at.
+stopped = (f", stopped by a harness error after {s['runs']} runs ({s['harness_error']})"
+           if s.get("harness_error") else (f", stopped after {s['runs']} runs" if s["runs"] < asked else ""))
 row = (f"| {time.strftime('%Y-%m-%d', time.gmtime())} | `bash scripts/chaos.sh --seed {s['seed']} "
-       f"--runs {s['runs']}{flags}` | {s['runs']} x {s['episode_s']:g} s, {s['buyers']} buyers / {s['seats']} "
+       f"--runs {asked}{flags}`{stopped} | {s['runs']} x {s['episode_s']:g} s, {s['buyers']} buyers / {s['seats']} "
        f"seats | {faults} | {viol} | {s['minutes']} min |\n")
 path = sys.argv[2]
 text = open(path).read()
