@@ -95,6 +95,12 @@ void decode_all(const json::object& o, const http::Request& req) {
       FUZZ_CHECK(!hold->seat_ids.empty());
     }
   }
+  auto join = http::join_request(o);
+  FUZZ_CHECK(well_refused(join));
+  if (join && *join) {
+    FUZZ_CHECK(!(*join)->challenge.empty() && sized((*join)->challenge, 512));
+    FUZZ_CHECK(!(*join)->nonce.empty() && sized((*join)->nonce, 64));
+  }
   auto order = http::order_request(o);
   FUZZ_CHECK(well_refused(order) && (!order || sized(*order, 128)));
   auto pay = http::payment_request(o);

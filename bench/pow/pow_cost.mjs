@@ -24,14 +24,31 @@ const arg = (name, def) => {
 const seconds = arg('--seconds', 3);
 const slowdown = arg('--cpu-slowdown', 1);
 
-// A challenge as long as the service's (a signed token of about 120 characters).
-const CHALLENGE = 'k1.' + 'A'.repeat(117);
+// A challenge as long as the service's (a signed token of about 170 characters).
+const CHALLENGE = 'k1.' + 'A'.repeat(166);
 
 const bundle = await esbuild.build({
   entryPoints: [join(root, 'web', 'src', 'logic', 'pow.ts')], bundle: true, write: false,
   format: 'iife', globalName: 'Pow', target: 'es2020',
 });
 const code = bundle.outputFiles[0].text;
+
+// The bot: C on one core (bench/pow/native_rate.c, built here), libsodium and OpenSSL.
+const tmp = mkdtempSync(join(tmpdir(), 'tk-pow-'));
+let nativeRate, sodiumRate;
+try {
+  execFileSync('cc', ['-O2', '-o', join(tmp, 'native_rate'), join(root, 'bench', 'pow', 'native_rate.c'), '-lsodium', '-lcrypto']);
+  // Best of three (a bot keeps its best), before the browser starts: nothing else runs then.
+  sodiumRate = 0;
+  nativeRate = 0;
+  for (let i = 0; i < 3; i++) {
+    const out = String(execFileSync(join(tmp, 'native_rate'), [CHALLENGE, String(seconds / 3)])).split(' ');
+    sodiumRate = Math.max(sodiumRate, Number(out[0]));
+    nativeRate = Math.max(nativeRate, Number(out[1]));
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
 
 const browser = await chromium.launch({
   executablePath: process.env.TK_CHROMIUM ?? '/usr/bin/chromium', headless: true,
@@ -54,18 +71,6 @@ try {
   }, { ms: seconds * 1000, challenge: CHALLENGE });
 } finally {
   await browser.close();
-}
-
-// The bot: C on one core (bench/pow/native_rate.c, built here), libsodium and OpenSSL.
-const tmp = mkdtempSync(join(tmpdir(), 'tk-pow-'));
-let nativeRate, sodiumRate;
-try {
-  execFileSync('cc', ['-O2', '-o', join(tmp, 'native_rate'), join(root, 'bench', 'pow', 'native_rate.c'), '-lsodium', '-lcrypto']);
-  const out = String(execFileSync(join(tmp, 'native_rate'), [CHALLENGE, String(seconds)])).split(' ');
-  sodiumRate = Number(out[0]);
-  nativeRate = Number(out[1]);
-} finally {
-  rmSync(tmp, { recursive: true, force: true });
 }
 
 const fmt = (x) => (x >= 100 ? Math.round(x).toLocaleString('en') : x.toFixed(2));

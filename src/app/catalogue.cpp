@@ -7,6 +7,7 @@
 #include "app/seats.hpp"
 #include "common/crypto/encoding.hpp"
 #include "domain/admission.hpp"
+#include "domain/proof_of_work.hpp"
 #include "domain/search.hpp"
 
 namespace tk::app {
@@ -106,6 +107,9 @@ std::error_code check_queue(const domain::QueueSettings& q, std::string* field) 
   if (q.access_ttl_seconds < 10 || q.access_ttl_seconds > 86400) {
     return *field = "queue.access_ttl_seconds", Errc::out_of_range;
   }
+  if (q.pow_difficulty < 0 || q.pow_difficulty > domain::kMaxPowDifficulty) {
+    return *field = "queue.pow_difficulty", Errc::out_of_range;
+  }
   return {};
 }
 
@@ -146,6 +150,7 @@ Task<std::string> Admin::create_performance(NewPerformance n) {
   p.queue.interval_ms = n.interval_ms.value_or(1000);
   p.queue.max_active = n.max_active.value_or(1000);
   p.queue.access_ttl_seconds = n.access_ttl_seconds.value_or(600);
+  p.queue.pow_difficulty = n.pow_difficulty.value_or(0);
   p.seat_count = static_cast<int>(venue->seats.size());
   p.refundable_until = n.refundable_until.value_or(0);
   std::string field, why;
@@ -205,6 +210,7 @@ Task<domain::Performance> Admin::update_performance(std::string id, PerformanceC
   if (c.interval_ms) q.interval_ms = *c.interval_ms;
   if (c.max_active) q.max_active = *c.max_active;
   if (c.access_ttl_seconds) q.access_ttl_seconds = *c.access_ttl_seconds;
+  if (c.pow_difficulty) q.pow_difficulty = *c.pow_difficulty;
   std::string field;
   if (auto ec = check_queue(q, &field))
     co_return field_error(Errc::out_of_range, field, "see contract ranges");

@@ -35,6 +35,7 @@ struct NewPerformance {
   std::vector<domain::PriceGrade> price_grades;
   std::optional<int> max_seats_per_order, max_seats_per_account, hold_ttl_seconds;
   std::optional<int> admit_per_interval, interval_ms, max_active, access_ttl_seconds;
+  std::optional<int> pow_difficulty;
   std::optional<Millis> refundable_until;  // unset: starts_at minus 24 h
 };
 

@@ -62,6 +62,10 @@ std::string_view code_name(Errc e) {
       return "not_refundable";
     case Errc::already_refunded:
       return "already_refunded";
+    case Errc::challenge_required:
+      return "challenge_required";
+    case Errc::challenge_invalid:
+      return "challenge_invalid";
   }
   return "internal";
 }

@@ -34,6 +34,8 @@ enum class Errc {
   forbidden,           // 403: a door token of another performance
   not_refundable,      // 409: not paid, refund window closed, performance started, or checked in
   already_refunded,    // 409: a refund of this order was asked for with another key
+  challenge_required,  // 422: the join needs a proof of work
+  challenge_invalid,   // 422: wrong, expired, reused or another account's proof of work
 };
 
 const std::error_category& category();

@@ -3,9 +3,11 @@
 #include <algorithm>
 
 #include "app/errors.hpp"
+#include "common/crypto/encoding.hpp"
 #include "common/crypto/tokens.hpp"
 #include "common/log.hpp"
 #include "domain/admission.hpp"
+#include "domain/proof_of_work.hpp"
 
 namespace tk::app {
 
@@ -116,8 +118,35 @@ void fill_wait(QueueStatus& s, const LiveQueue& q, std::int64_t position, domain
 }
 }  // namespace
 
+Task<PowChallenge> WaitingRoom::challenge(const Principal& who, std::string perf_id) {
+  TK_CO_TRY(auto q, co_await live(perf_id));
+  PowChallenge c;
+  c.difficulty = q->perf.queue.pow_difficulty;
+  c.expires_at = d_.now() + kPowChallengeTtlMs;
+  c.challenge = crypto::encode(*d_.shared->signer,
+                               crypto::PowChallenge{crypto::new_id("pow_"), perf_id, who.account_id,
+                                                    c.difficulty, c.expires_at});
+  co_return c;
+}
+
+Task<void> WaitingRoom::check_proof(const Principal& who, const domain::Performance& p,
+                                    const std::optional<JoinProof>& proof, Millis now) {
+  if (!proof) co_return Errc::challenge_required;
+  auto c = crypto::decode_pow_challenge(*d_.shared->signer, proof->challenge, now);
+  if (!c || c->performance_id != p.id || c->account_id != who.account_id) {
+    co_return Errc::challenge_invalid;
+  }
+  // The current difficulty: one raised meanwhile refuses easier work done before.
+  if (!domain::pow_solved(proof->challenge, proof->nonce, p.queue.pow_difficulty)) {
+    co_return Errc::challenge_invalid;
+  }
+  TK_CO_TRY(bool first, co_await d_.ports.queue->use_challenge(p.id, c->id, now, c->expires_at));
+  if (!first) co_return Errc::challenge_invalid;
+  co_return Status{};
+}
+
 Task<JoinResult> WaitingRoom::join(const Principal& who, std::string perf_id,
-                                   std::string_view presented) {
+                                   std::string_view presented, std::optional<JoinProof> proof) {
   TK_CO_TRY(auto q, co_await live(perf_id));
   Millis now = d_.now();
   switch (domain::effective_status(q->perf, now)) {
@@ -159,6 +188,7 @@ Task<JoinResult> WaitingRoom::join(const Principal& who, std::string perf_id,
       co_return result(std::string(presented), t->position, false);
     }
   }
+  if (q->perf.queue.pow_difficulty > 0) TK_CO_CHECK(co_await check_proof(who, q->perf, proof, now));
   for (int attempt = 0; attempt < 4; ++attempt) {
     TK_CO_TRY(auto j, co_await d_.ports.queue->join(perf_id, who.account_num, now));
     switch (j.kind) {

@@ -17,6 +17,22 @@ const char* to_string(QueueState s);
 // Entries of the admission log per read: a page that stays small (about 100 kB of JSON).
 inline constexpr int kAdmissionLogPage = 500;
 
+// A proof-of-work challenge lives this long: a slow phone solves the recommended difficulty in a
+// few seconds; a solved challenge is used at once.
+inline constexpr Millis kPowChallengeTtlMs = 180'000;
+
+struct PowChallenge {
+  std::string challenge;  // a signed token: the string the nonce is appended to
+  int difficulty = 0;
+  Millis expires_at = 0;
+};
+
+// A join's proof of work: the challenge as issued and the nonce found.
+struct JoinProof {
+  std::string challenge;
+  std::string nonce;
+};
+
 struct JoinResult {
   std::string ticket;
   std::int64_t position = 0;
@@ -42,8 +58,13 @@ class WaitingRoom {
   // `presented_ticket`: a ticket the client already holds; if it is this account's valid ticket
   // for this performance it is returned as is, so a client keeps its place even if Redis lost
   // the account's entry.
+  // With a proof-of-work difficulty, a join that needs a new place (no valid ticket presented)
+  // must carry `proof`: challenge_required without, challenge_invalid for a wrong, expired,
+  // reused or another account's one.
   Task<JoinResult> join(const Principal& who, std::string perf_id,
-                        std::string_view presented_ticket);
+                        std::string_view presented_ticket, std::optional<JoinProof> proof = {});
+  // A fresh single-use challenge for this account and performance, at its current difficulty.
+  Task<PowChallenge> challenge(const Principal& who, std::string perf_id);
   // The hot path: one MAC check and a look at the in-memory view. Loads the view from the
   // stores only the first time this process sees the performance.
   Task<QueueStatus> status(std::string perf_id, std::string_view ticket);
@@ -66,6 +87,9 @@ class WaitingRoom {
 
  private:
   Task<void> restore_once(const domain::Performance& p);
+  // The join's proof of work, checked cheapest first (signature, binding, hash), then marked used.
+  Task<void> check_proof(const Principal& who, const domain::Performance& p,
+                         const std::optional<JoinProof>& proof, Millis now);
   // Claims a ticket's place (account_num -1: the position only). A queue Redis no longer has is
   // restored from PostgreSQL first; `q` then becomes the repaired view.
   Task<ClaimOutcome> claim_place(std::shared_ptr<const LiveQueue>& q, std::int64_t account_num,

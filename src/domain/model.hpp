@@ -48,6 +48,7 @@ struct QueueSettings {
   int interval_ms = 1000;
   int max_active = 1000;
   int access_ttl_seconds = 600;
+  int pow_difficulty = 0;  // proof of work asked at join: leading zero bits (0: none)
 };
 
 enum class SaleStatus { scheduled, on_sale, paused, sold_out, closed };

@@ -184,10 +184,45 @@ req POST "/v1/admin/orders/$ORDER/refund" "" "${A[@]}" -H "Idempotency-Key: rf-2
 req GET "/v1/performances/$PERF" ""; check "performance has refundable_until" 1 "$(echo "$BODY" | J 'int("refundable_until" in d)')"
 
 # --- another buyer: sold seats are unavailable, release works
+# --- proof of work: a sale that asks for one refuses joins without it, with clear codes
+EMAIL3="third$RANDOM$RANDOM@example.com"
+req POST /v1/accounts "{\"email\":\"$EMAIL3\",\"password\":\"correct horse\",\"name\":\"Park\"}"
+req POST /v1/sessions "{\"email\":\"$EMAIL3\",\"password\":\"correct horse\"}"; T3=$(echo "$BODY" | J 'd["session_token"]'); U3=(-H "Authorization: Bearer $T3")
+req PATCH "/v1/admin/performances/$PERF" '{"queue":{"pow_difficulty":33}}' "${A[@]}"; check "pow difficulty out of range" 422 "$CODE"
+req PATCH "/v1/admin/performances/$PERF" '{"queue":{"pow_difficulty":8}}' "${A[@]}"
+check "pow difficulty set" 8 "$(echo "$BODY" | J 'd["queue"]["pow_difficulty"]')"
+for _ in $(seq 30); do  # several processes (pattern A) each see the change at their next refresh
+  req POST "/v1/performances/$PERF/queue" "" "${U3[@]}"; [ "$CODE" = 422 ] && break; sleep 0.1
+done
+sleep 1.5  # and by now every one has
+req POST "/v1/performances/$PERF/queue" "" "${U3[@]}"
+check "join without a proof of work" "422 challenge_required" "$CODE $(echo "$BODY" | J 'd["error"]["code"]')"
+req GET "/v1/performances/$PERF/queue/challenge" "" "${U3[@]}"; check "challenge" 200 "$CODE"
+CH=$(echo "$BODY" | J 'd["challenge"]'); check "challenge difficulty" 8 "$(echo "$BODY" | J 'd["difficulty"]')"
+pow() {  # challenge difficulty want(1: a solving nonce, 0: one that does not solve)
+  python3 -c '
+import hashlib, sys
+c, d, want = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+for i in range(1, 10**7):
+    h = int.from_bytes(hashlib.sha256((c + str(i)).encode()).digest(), "big")
+    if (h >> (256 - d) == 0) == want:
+        print(i); break' "$@"
+}
+req POST "/v1/performances/$PERF/queue" "{\"pow\":{\"challenge\":\"$CH\",\"nonce\":\"$(pow "$CH" 8 0)\"}}" "${U3[@]}"
+check "a wrong nonce" "422 challenge_invalid" "$CODE $(echo "$BODY" | J 'd["error"]["code"]')"
+NONCE=$(pow "$CH" 8 1)
+req POST "/v1/performances/$PERF/queue" "{\"pow\":{\"challenge\":\"$CH\",\"nonce\":\"$NONCE\"}}" "${U3[@]}"
+check "join with a proof of work" 1 "$([ "$CODE" = 201 ] || [ "$CODE" = 200 ]; echo $((1 - $?)))"
+TICKET3=$(echo "$BODY" | J 'd.get("ticket","")')
+req POST "/v1/performances/$PERF/queue" "{\"pow\":{\"challenge\":\"$CH\",\"nonce\":\"$NONCE\"}}" "${U3[@]}"
+check "a proof used twice" "422 challenge_invalid" "$CODE $(echo "$BODY" | J 'd["error"]["code"]')"
+req POST "/v1/performances/$PERF/queue" "" "${U3[@]}" -H "Queue-Ticket: $TICKET3"; check "with its ticket, no proof needed" 200 "$CODE"
+req PATCH "/v1/admin/performances/$PERF" '{"queue":{"pow_difficulty":0}}' "${A[@]}"; check "pow off" 200 "$CODE"
+sleep 1.5  # every process sees it off before the next joins
 EMAIL2="second$RANDOM$RANDOM@example.com"
 req POST /v1/accounts "{\"email\":\"$EMAIL2\",\"password\":\"correct horse\",\"name\":\"Lee\"}"
 req POST /v1/sessions "{\"email\":\"$EMAIL2\",\"password\":\"correct horse\"}"; T2=$(echo "$BODY" | J 'd["session_token"]'); U2=(-H "Authorization: Bearer $T2")
-req POST "/v1/performances/$PERF/queue" "" "${U2[@]}"; TICKET2=$(echo "$BODY" | J 'd["ticket"]'); check "second position" 2 "$(echo "$BODY" | J 'd["position"]')"
+req POST "/v1/performances/$PERF/queue" "" "${U2[@]}"; TICKET2=$(echo "$BODY" | J 'd["ticket"]'); check "third position (after the proof-of-work buyer)" 3 "$(echo "$BODY" | J 'd["position"]')"
 for _ in $(seq 50); do
   req GET "/v1/performances/$PERF/queue/status" "" -H "Queue-Ticket: $TICKET2"
   [ "$(echo "$BODY" | J 'd["state"]')" = admitted ] && break; sleep 0.1

@@ -452,6 +452,36 @@ test('best available: the server chooses adjacent seats in the best grade, or in
   }
 });
 
+test('proof of work: the waiting room solves the challenge in a worker, shows progress, then joins', { timeout: 90_000 }, async () => {
+  const sale = await createSale({ queue: { pow_difficulty: 16 } });
+  const acc = await account();
+  const browser = await launch();
+  try {
+    const { page } = await newPage(browser);
+    const joins = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && /\/queue$/.test(new URL(r.url()).pathname)) joins.push(r.postDataJSON());
+    });
+    // Records the progress message even if the solve is over before a poll could see it.
+    await page.addInitScript(() => {
+      new MutationObserver(() => {
+        const el = document.querySelector('[data-testid="queue-pow"]');
+        if (el) window.__powShown = el.textContent;
+      }).observe(document, { childList: true, subtree: true });
+    });
+    await useSession(page, acc);
+    await page.goto(`/p/${sale.perf}/queue`);
+    await page.waitForURL(`**/p/${sale.perf}/seats`, { timeout: 60_000 });
+    const shown = await page.evaluate(() => window.__powShown ?? null);
+    assert.equal(joins.length, 1, 'one join, with its proof');
+    assert.ok(joins[0]?.pow?.challenge && /^[0-9]+$/.test(joins[0].pow.nonce), JSON.stringify(joins[0]));
+    assert.match(shown ?? '', /bots pay for every place \(\d+%\)/, 'the progress message was shown');
+    assert.deepEqual(page.jsErrors.filter((e) => !/Failed to load resource|net::/.test(e)), []);
+  } finally {
+    await browser.close();
+  }
+});
+
 test('seat map: a big venue starts with a section overview and shows one section at a time', { timeout: 120_000 }, async () => {
   // 3 sections x 20 rows x 20 seats = 1,200 seats.
   const sections = ['Floor', 'East', 'West'].map((name) => ({ name, rows: Array.from({ length: 20 }, (_, i) => ({ label: String(i + 1), seats: 20, grade: name === 'Floor' ? 'VIP' : 'R' })) }));

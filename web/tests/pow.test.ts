@@ -41,6 +41,19 @@ describe('proof of work', () => {
     // Every counter before it fails.
     for (let i = 1; i < Number(nonce); i++) expect(solves(challenge, String(i), 12)).toBe(false);
   });
+  it('hashes from the midstate of a challenge longer than a block as the server does', () => {
+    for (const len of [63, 64, 65, 120, 128, 169, 200]) {
+      const challenge = 'k1.' + 'xY'.repeat(len).slice(0, len - 3);
+      const r = search(challenge, 8, 1, 100_000);
+      expect(r.nonce).not.toBeNull();
+      const digest = createHash('sha256').update(challenge + (r.nonce as string), 'utf8').digest();
+      expect(leadingZeroBits(new Uint8Array(digest))).toBeGreaterThanOrEqual(8);
+      for (let i = 1; i < Number(r.nonce); i++) {
+        const d = createHash('sha256').update(challenge + String(i), 'utf8').digest();
+        expect(leadingZeroBits(new Uint8Array(d))).toBeLessThan(8);
+      }
+    }
+  });
   it('resumes where a slice stopped', () => {
     const a = search('x', 40, 1, 100);
     expect(a).toEqual({ nonce: null, next: 101 });

@@ -140,6 +140,11 @@ class QueueStore {
   // it, then claim).
   virtual Task<ClaimOutcome> claim(std::string perf, std::int64_t account_num,
                                    std::int64_t position, Millis issued_at) = 0;
+  // Marks a proof-of-work challenge used until `until`: true the first time, false after. A
+  // Redis that lost the mark lets a challenge be used once more before it expires (a lease: it
+  // costs one place, never a seat or a charge).
+  virtual Task<bool> use_challenge(std::string perf, std::string challenge_id, Millis now,
+                                   Millis until) = 0;
 };
 
 // PostgreSQL side: high-water marks and the record of every admission tick.

@@ -21,8 +21,9 @@ enum class Purpose : std::uint8_t {
   session = 3,
   ticket_code = 4,
   door = 5,
+  pow_challenge = 6,
 };
-inline constexpr std::size_t kPurposeCount = 5;
+inline constexpr std::size_t kPurposeCount = 6;
 constexpr bool valid_purpose(std::uint8_t p) { return p >= 1 && p <= kPurposeCount; }
 
 class KeyRing {

@@ -102,6 +102,24 @@ tk::Result<DoorToken> decode_door_token(const Signer& s, std::string_view token,
   return DoorToken{std::string(f[0]), *exp};
 }
 
+std::string encode(const Signer& s, const PowChallenge& t) {
+  const Num diff(t.difficulty), exp(t.expires_at);
+  const std::string_view f[] = {t.id, t.performance_id, t.account_id, diff.view(), exp.view()};
+  return s.sign_views(Purpose::pow_challenge, f);
+}
+
+tk::Result<PowChallenge> decode_pow_challenge(const Signer& s, std::string_view token, Millis now) {
+  TokenFields f;
+  if (auto st = s.verify_into(Purpose::pow_challenge, token, f); !st) return std::move(st).error();
+  if (f.size() != 5 || f[0].empty()) return Errc::malformed;
+  auto diff = parse_num(f[3]);
+  auto exp = parse_num(f[4]);
+  if (!diff || !exp || *diff < 0 || *diff > 256) return Errc::malformed;
+  if (now >= *exp) return Errc::expired;
+  return PowChallenge{std::string(f[0]), std::string(f[1]), std::string(f[2]),
+                      static_cast<int>(*diff), *exp};
+}
+
 std::string new_session_token(const Signer& s, std::string* session_id_out) {
   std::string id = new_id("ses_");
   const std::string_view f[] = {id};

@@ -68,6 +68,20 @@ std::string encode(const Signer& s, const DoorToken& t);
 // Errc::expired once now >= expires_at (only reported for an authentic token).
 tk::Result<DoorToken> decode_door_token(const Signer& s, std::string_view token, Millis now);
 
+// A proof-of-work challenge for joining a performance's queue: bound to the account and the
+// performance, single use (by `id`, checked by the waiting room), valid until `expires_at`.
+struct PowChallenge {
+  std::string id;
+  std::string performance_id;
+  std::string account_id;
+  int difficulty = 0;
+  Millis expires_at = 0;
+  bool operator==(const PowChallenge&) const = default;
+};
+std::string encode(const Signer& s, const PowChallenge& t);
+// Errc::expired once now >= expires_at (only reported for an authentic token).
+tk::Result<PowChallenge> decode_pow_challenge(const Signer& s, std::string_view token, Millis now);
+
 // Session tokens: a fresh random session id ("ses_" + 22 chars) wrapped in a signed token, so a
 // forged token is refused without a Redis lookup. The id itself is what the server stores; the
 // token, not the id, is the credential (the id cannot be turned into a token without the key).

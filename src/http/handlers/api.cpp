@@ -152,7 +152,11 @@ json::object performance_json(const domain::Performance& p, Millis now, bool wit
     o["queue"] = json::object{{"admit_per_interval", p.queue.admit_per_interval},
                               {"interval_ms", p.queue.interval_ms},
                               {"max_active", p.queue.max_active},
-                              {"access_ttl_seconds", p.queue.access_ttl_seconds}};
+                              {"access_ttl_seconds", p.queue.access_ttl_seconds},
+                              {"pow_difficulty", p.queue.pow_difficulty}};
+  } else {
+    // What a buyer's app needs before joining: whether to solve a proof of work first.
+    o["queue"] = json::object{{"pow_difficulty", p.queue.pow_difficulty}};
   }
   return o;
 }
@@ -467,12 +471,29 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
   r.add(Verb::post, "/v1/performances/{pid}/queue",
         authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
           app::WaitingRoom room(c->d);
+          // The body is optional: only a sale that asks for a proof of work needs one.
+          std::optional<app::JoinProof> proof;
+          if (!ctx.req.body().empty()) {
+            TRY_RESP(auto body, parse_object(ctx.req));
+            TRY_RESP(auto p, join_request(body));
+            proof = std::move(p);
+          }
           TRY_RESP(auto j, co_await room.join(who, std::string(ctx.param("pid")),
-                                              header(ctx.req, "Queue-Ticket")));
+                                              header(ctx.req, "Queue-Ticket"), std::move(proof)));
           auto body = json::object{
               {"ticket", j.ticket}, {"position", j.position}, {"state", app::to_string(j.state)}};
           auto res = json_response(j.created ? st::created : st::ok, body);
           set_retry_after(res, j.retry_after_seconds);
+          co_return res;
+        }));
+  r.add(Verb::get, "/v1/performances/{pid}/queue/challenge",
+        authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
+          app::WaitingRoom room(c->d);
+          TRY_RESP(auto ch, co_await room.challenge(who, std::string(ctx.param("pid"))));
+          auto res = ok(json::object{{"challenge", ch.challenge},
+                                     {"difficulty", ch.difficulty},
+                                     {"expires_at", rfc3339(ch.expires_at)}});
+          res.set(beast::http::field::cache_control, "no-store");
           co_return res;
         }));
   add_queue_status_route(r, c->d, c->o.poll_limiter);

@@ -35,12 +35,13 @@ Status small_int(const json::object& o, const char* f, std::optional<int>& out) 
 
 Status queue_settings(const json::value& q, std::optional<int>& admit_per_interval,
                       std::optional<int>& interval_ms, std::optional<int>& max_active,
-                      std::optional<int>& access_ttl_seconds) {
+                      std::optional<int>& access_ttl_seconds, std::optional<int>& pow_difficulty) {
   if (!q.is_object()) return invalid("queue", "object expected");
   for (auto [f, out] : {std::pair{"admit_per_interval", &admit_per_interval},
                         {"interval_ms", &interval_ms},
                         {"max_active", &max_active},
-                        {"access_ttl_seconds", &access_ttl_seconds}}) {
+                        {"access_ttl_seconds", &access_ttl_seconds},
+                        {"pow_difficulty", &pow_difficulty}}) {
     if (auto s = small_int(q.as_object(), f, *out); !s) return s;
   }
   return {};
@@ -99,6 +100,20 @@ Result<HoldBody> hold_request(const json::object& body) {
     r.seat_ids.emplace_back(v.get_string());
   }
   return r;
+}
+
+Result<std::optional<app::JoinProof>> join_request(const json::object& body) {
+  const auto* pow = body.if_contains("pow");
+  if (!pow) return std::optional<app::JoinProof>{};
+  if (!pow->is_object()) return invalid("pow", "object expected");
+  app::JoinProof p;
+  auto challenge = str_field(pow->get_object(), "challenge", 512);
+  if (!challenge) return invalid("pow.challenge", "a string of 1..512 characters");
+  auto nonce = str_field(pow->get_object(), "nonce", 64);
+  if (!nonce) return invalid("pow.nonce", "a string of 1..64 characters");
+  p.challenge = std::move(*challenge);
+  p.nonce = std::move(*nonce);
+  return std::optional<app::JoinProof>(std::move(p));
 }
 
 Result<std::string> order_request(const json::object& body) {
@@ -198,7 +213,7 @@ Result<app::NewPerformance> performance_request(const json::object& body) {
   }
   if (const auto* q = body.if_contains("queue")) {
     if (auto s = queue_settings(*q, n.admit_per_interval, n.interval_ms, n.max_active,
-                                n.access_ttl_seconds);
+                                n.access_ttl_seconds, n.pow_difficulty);
         !s) {
       return std::move(s).error();
     }
@@ -217,7 +232,7 @@ Result<app::PerformanceChange> performance_change(const json::object& body) {
   const auto* q = body.if_contains("queue");
   if (q) {
     if (auto s = queue_settings(*q, ch.admit_per_interval, ch.interval_ms, ch.max_active,
-                                ch.access_ttl_seconds);
+                                ch.access_ttl_seconds, ch.pow_difficulty);
         !s) {
       return std::move(s).error();
     }

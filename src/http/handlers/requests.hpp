@@ -10,9 +10,10 @@
 #include <vector>
 
 #include "app/catalogue.hpp"
+#include "app/waiting_room.hpp"
 #include "common/clock.hpp"
-#include "domain/best_available.hpp"
 #include "common/result.hpp"
+#include "domain/best_available.hpp"
 #include "http/context.hpp"
 
 namespace tk::http {
@@ -45,6 +46,8 @@ struct HoldBody {
   std::optional<domain::BestAvailableRequest> best_available;
 };
 Result<HoldBody> hold_request(const boost::json::object& body);
+// POST /v1/performances/{pid}/queue: an optional `pow` {"challenge" (1..512), "nonce" (1..64)}.
+Result<std::optional<app::JoinProof>> join_request(const boost::json::object& body);
 // POST /v1/orders: the hold id.
 Result<std::string> order_request(const boost::json::object& body);
 Result<PaymentBody> payment_request(const boost::json::object& body);

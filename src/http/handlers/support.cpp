@@ -45,6 +45,8 @@ beast::http::status status_of(Errc e) {
     case Errc::sale_closed:
     case Errc::sold_out:
     case Errc::out_of_range:
+    case Errc::challenge_required:
+    case Errc::challenge_invalid:
       return st::unprocessable_entity;
     case Errc::rate_limited:
       return st::too_many_requests;
@@ -113,6 +115,10 @@ std::string_view message_of(Errc e) {
       return "this order cannot be refunded";
     case Errc::already_refunded:
       return "a refund of this order was already requested";
+    case Errc::challenge_required:
+      return "this sale asks for a proof of work: solve a challenge and join with it";
+    case Errc::challenge_invalid:
+      return "the proof of work is wrong, expired, used already or another account's";
   }
   return "internal error";
 }

@@ -78,6 +78,23 @@ TEST(Tokens, SessionTokens) {
   EXPECT_EQ(session_id_from_token(s, "").code(), Errc::malformed);
 }
 
+TEST(Tokens, PowChallengeRoundTripExpiryAndPurpose) {
+  const Signer s = signer_a();
+  const PowChallenge c{new_id("pow_"), new_id("prf_"), new_id("acc_"), 18, 1'767'225'780'000};
+  const std::string token = encode(s, c);
+  auto back = decode_pow_challenge(s, token, c.expires_at - 1);
+  ASSERT_TRUE(back.ok()) << back.code().message();
+  EXPECT_EQ(*back, c);
+  EXPECT_LT(token.size(), 200u) << token;  // a join accepts up to 512
+  EXPECT_EQ(decode_pow_challenge(s, token, c.expires_at).code(), Errc::expired);
+  EXPECT_EQ(decode_pow_challenge(s, encode(s, DoorToken{"prf_1", c.expires_at}), 0).code(),
+            Errc::wrong_purpose);
+  EXPECT_EQ(
+      decode_pow_challenge(s, s.sign(Purpose::pow_challenge, {"", "p", "a", "\x01", "\x01"}), 0)
+          .code(),
+      Errc::malformed);  // no id: nothing to mark used
+}
+
 TEST(Tokens, TypesAreNotInterchangeable) {
   const Signer s = signer_a();
   const std::string queue = encode(s, QueueTicket{"prf_1", 5, "acc_1", 1000});

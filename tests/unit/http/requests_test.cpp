@@ -72,6 +72,29 @@ TEST(Requests, HoldTakesBestAvailableInstead) {
   EXPECT_EQ(app::to_app(over.error().code), app::Errc::too_many_seats);
 }
 
+TEST(Requests, JoinCarriesAnOptionalProofOfWork) {
+  auto none = join_request(obj(R"({})"));
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+  auto some = join_request(obj(R"({"pow":{"challenge":"k1.abc","nonce":"1234"}})"));
+  ASSERT_TRUE(some);
+  ASSERT_TRUE(*some);
+  EXPECT_EQ((*some)->challenge, "k1.abc");
+  EXPECT_EQ((*some)->nonce, "1234");
+  auto field = [](const std::string& body) {
+    auto r = join_request(obj(body));
+    EXPECT_FALSE(r) << body;
+    return r ? std::string() : std::string(r.error().details.at("field").as_string());
+  };
+  EXPECT_EQ(field(R"({"pow":"x"})"), "pow");
+  EXPECT_EQ(field(R"({"pow":{"nonce":"1"}})"), "pow.challenge");
+  EXPECT_EQ(field(R"({"pow":{"challenge":"c","nonce":""}})"), "pow.nonce");
+  EXPECT_EQ(field(R"({"pow":{"challenge":"c","nonce":")" + std::string(65, '1') + R"("}})"),
+            "pow.nonce");
+  EXPECT_EQ(field(R"({"pow":{"challenge":")" + std::string(513, 'c') + R"(","nonce":"1"}})"),
+            "pow.challenge");
+}
+
 TEST(Requests, PaymentWantsACard) {
   EXPECT_TRUE(payment_request(obj(R"({"method":"card","card_token":"tok_ok"})")));
   auto cash = payment_request(obj(R"({"method":"cash","card_token":"tok_ok"})"));

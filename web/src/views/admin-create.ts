@@ -171,6 +171,7 @@ export async function adminCreateView({ main, signal }: ViewCtx): Promise<void> 
   const interval = h('input', { type: 'number', name: 'interval_s', value: 1, min: 0.05, max: 60, step: 0.05, required: true, inputmode: 'decimal' });
   const maxActive = num('max_active', 1000, 1, 10000000);
   const accessTtl = num('access_ttl_seconds', 600, 10, 86400);
+  const powBits = num('pow_difficulty', 0, 0, 32);
   const pOut = h('div', { 'aria-live': 'polite', 'data-testid': 'perf-out' });
   const perfForm = h('form', { class: 'form card', 'aria-labelledby': 'ph', 'data-testid': 'perf-form' },
     h('h2', { id: 'ph' }, t('admin.perf.title')), field(t('admin.perf.event'), pEvent),
@@ -179,7 +180,8 @@ export async function adminCreateView({ main, signal }: ViewCtx): Promise<void> 
     h('div', { class: 'grid2' }, field(t('admin.perf.per_order'), perOrder), field(t('admin.perf.per_account'), perAccount), field(t('admin.perf.hold_ttl'), holdTtl)),
     h('fieldset', {}, h('legend', {}, t('admin.queue.title')),
       h('div', { class: 'grid2' }, field(t('admin.queue.admit'), admit), field(t('admin.queue.interval'), interval),
-        field(t('admin.queue.max_active'), maxActive), field(t('admin.queue.access_ttl'), accessTtl))),
+        field(t('admin.queue.max_active'), maxActive), field(t('admin.queue.access_ttl'), accessTtl),
+        field(t('admin.queue.pow'), powBits, t('admin.queue.pow_help')))),
     h('button', { type: 'submit' }, t('admin.create')), pOut);
   perfForm.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -194,7 +196,7 @@ export async function adminCreateView({ main, signal }: ViewCtx): Promise<void> 
         session: token, body: {
           starts_at: startsAt, sale_opens_at: opensAt, price_grades,
           max_seats_per_order: Number(perOrder.value), max_seats_per_account: Number(perAccount.value), hold_ttl_seconds: Number(holdTtl.value),
-          queue: { admit_per_interval: Number(admit.value), interval_ms: secondsToMs(interval.value), max_active: Number(maxActive.value), access_ttl_seconds: Number(accessTtl.value) },
+          queue: { admit_per_interval: Number(admit.value), interval_ms: secondsToMs(interval.value), max_active: Number(maxActive.value), access_ttl_seconds: Number(accessTtl.value), pow_difficulty: Number(powBits.value) },
         } });
       pOut.replaceChildren(message('success', t('admin.perf.created', { id: data.id }), 'perf-created'),
         h('a', { href: `/admin/p/${encodeURIComponent(data.id)}`, class: 'button', 'data-testid': 'open-dashboard' }, t('admin.dashboard')));

@@ -27,7 +27,7 @@ constexpr const char* kPerfCols =
     "max_seats_per_account, hold_ttl_seconds, admit_per_interval, interval_ms, max_active, "
     "access_ttl_seconds, seat_count, (SELECT COALESCE(sum(sold), 0) FROM performance_sales s "
     "WHERE s.performance_id = performances.id), "
-    "COALESCE((extract(epoch from refundable_until) * 1000)::bigint, 0)";
+    "COALESCE((extract(epoch from refundable_until) * 1000)::bigint, 0), pow_difficulty";
 
 domain::Performance perf_from(const pg::Rows& r, int i) {
   domain::Performance p;
@@ -47,6 +47,7 @@ domain::Performance perf_from(const pg::Rows& r, int i) {
   p.seat_count = static_cast<int>(r.int64(i, 13));
   p.sold_count = static_cast<int>(r.int64(i, 14));
   p.refundable_until = r.int64(i, 15);
+  p.queue.pow_difficulty = static_cast<int>(r.int64(i, 16));
   return p;
 }
 
@@ -254,13 +255,15 @@ Task<void> CatalogWriter::create_performance(const domain::Performance& p) {
     TK_CO_CHECK(co_await c.query(
         "INSERT INTO performances (id, event_id, venue_id, starts_at, sale_opens_at, status, "
         "max_seats_per_order, max_seats_per_account, hold_ttl_seconds, admit_per_interval, "
-        "interval_ms, max_active, access_ttl_seconds, seat_count, refundable_until) VALUES ($1, "
-        "$2, $3, to_timestamp($4::float8 / 1000), to_timestamp($5::float8 / 1000), 'scheduled', "
-        "$6, $7, $8, $9, $10, $11, $12, $13, to_timestamp($14::float8 / 1000))",
+        "interval_ms, max_active, access_ttl_seconds, seat_count, refundable_until, "
+        "pow_difficulty) VALUES ($1, $2, $3, to_timestamp($4::float8 / 1000), "
+        "to_timestamp($5::float8 / 1000), 'scheduled', $6, $7, $8, $9, $10, $11, $12, $13, "
+        "to_timestamp($14::float8 / 1000), $15)",
         P(arg(p.id), arg(p.event_id), arg(p.venue_id), arg(p.starts_at), arg(p.sale_opens_at),
           arg(p.max_seats_per_order), arg(p.max_seats_per_account), arg(p.hold_ttl_seconds),
           arg(p.queue.admit_per_interval), arg(p.queue.interval_ms), arg(p.queue.max_active),
-          arg(p.queue.access_ttl_seconds), arg(p.seat_count), refundable)));
+          arg(p.queue.access_ttl_seconds), arg(p.seat_count), refundable,
+          arg(p.queue.pow_difficulty))));
     TK_CO_CHECK(co_await c.query(
         "INSERT INTO price_grades (performance_id, grade, price_cents, currency) "
         "SELECT $1, g, pc, cur FROM unnest($2::text[], $3::bigint[], $4::text[]) AS t(g, pc, cur)",
@@ -294,11 +297,11 @@ Task<std::optional<domain::Performance>> CatalogWriter::update_performance(
   auto opt_ms = [](const std::optional<Millis>& v) { return v ? arg(*v) : pg::null(); };
   // Parameters are built before the co_await (GCC 12 and conditional temporaries in coroutines).
   pg::Param status = c.status ? arg(domain::to_string(*c.status)) : pg::null();
-  auto params =
-      P(arg(id), status, opt_int(c.admit_per_interval), opt_int(c.interval_ms),
-        opt_int(c.max_active), opt_int(c.access_ttl_seconds), opt_ms(c.starts_at),
-        opt_ms(c.sale_opens_at), opt_int(c.max_seats_per_order), opt_int(c.max_seats_per_account),
-        opt_int(c.hold_ttl_seconds), opt_ms(c.refundable_until), arg(c.reset_refundable_until));
+  auto params = P(
+      arg(id), status, opt_int(c.admit_per_interval), opt_int(c.interval_ms), opt_int(c.max_active),
+      opt_int(c.access_ttl_seconds), opt_ms(c.starts_at), opt_ms(c.sale_opens_at),
+      opt_int(c.max_seats_per_order), opt_int(c.max_seats_per_account), opt_int(c.hold_ttl_seconds),
+      opt_ms(c.refundable_until), arg(c.reset_refundable_until), opt_int(c.pow_difficulty));
   PG_TRY(auto r, co_await pool_->query(
                      "UPDATE performances SET status = COALESCE($2, status), "
                      "admit_per_interval = COALESCE($3::int, admit_per_interval), "
@@ -312,6 +315,7 @@ Task<std::optional<domain::Performance>> CatalogWriter::update_performance(
                      "hold_ttl_seconds = COALESCE($11::int, hold_ttl_seconds), "
                      "refundable_until = CASE WHEN $13::boolean THEN NULL ELSE COALESCE("
                      "to_timestamp($12::float8 / 1000), refundable_until) END, "
+                     "pow_difficulty = COALESCE($14::int, pow_difficulty), "
                      "settings_version = settings_version + 1 WHERE id = $1",
                      std::move(params)));
   if (r.affected() != 1) co_return std::optional<domain::Performance>{};

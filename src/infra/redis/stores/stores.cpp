@@ -262,6 +262,16 @@ Task<void> Queue::finish(std::string perf, std::int64_t position) {
   co_return Status{};
 }
 
+Task<bool> Queue::use_challenge(std::string perf, std::string challenge_id, Millis now,
+                                Millis until) {
+  Keys k(perf);
+  // Kept a second past the challenge's expiry: by then the challenge itself is refused.
+  auto cmd =
+      V("SET", k.pow(challenge_id), "1", "NX", "PX", s(std::max<Millis>(1, until - now) + 1000));
+  RD_TRY(auto r, co_await c_->exec(std::move(cmd)));
+  co_return !r.is_nil();
+}
+
 // ---- Seat holds
 
 Task<app::HoldOutcome> Holds::hold(std::string perf, const app::HoldRequest& q) {

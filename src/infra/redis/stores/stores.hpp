@@ -35,6 +35,8 @@ class Queue final : public app::QueueStore {
   app::Task<void> finish(std::string perf, std::int64_t position) override;
   app::Task<app::ClaimOutcome> claim(std::string perf, std::int64_t account_num,
                                      std::int64_t position, Millis issued_at) override;
+  app::Task<bool> use_challenge(std::string perf, std::string challenge_id, Millis now,
+                                Millis until) override;
 
  private:
   std::shared_ptr<redis::Client> c_;
@@ -82,6 +84,7 @@ struct Keys {
   std::string loaded() const { return tag + ":loaded"; }
   std::string ver() const { return tag + ":ver"; }
   std::string bought() const { return tag + ":bought"; }
+  std::string pow(const std::string& id) const { return tag + ":pow:" + id; }
 };
 
 }  // namespace tk::redisstore
