@@ -475,7 +475,7 @@ test('proof of work: the waiting room solves the challenge in a worker, shows pr
     const shown = await page.evaluate(() => window.__powShown ?? null);
     assert.equal(joins.length, 1, 'one join, with its proof');
     assert.ok(joins[0]?.pow?.challenge && /^[0-9]+$/.test(joins[0].pow.nonce), JSON.stringify(joins[0]));
-    assert.match(shown ?? '', /bots pay for every place \(\d+%\)/, 'the progress message was shown');
+    assert.match(shown ?? '', /bots pay for every place they take \(\d+%\)/, 'the progress message was shown');
     assert.deepEqual(page.jsErrors.filter((e) => !/Failed to load resource|net::/.test(e)), []);
   } finally {
     await browser.close();
