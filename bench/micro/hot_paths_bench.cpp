@@ -1,6 +1,7 @@
 // Microbenchmarks of the hot paths' CPU work: token signing and verification (every status poll
 // verifies a queue ticket and signs an access token), idempotency fingerprints, seat-map
-// encoding for a 50,000-seat venue, hold-script argument building, the poll's rate limiter.
+// encoding for a 50,000-seat venue, hold-script argument building, the poll's rate limiter, the
+// pre-queue's shuffle of a million entries at the sale's opening.
 #include <benchmark/benchmark.h>
 
 #include <boost/json.hpp>
@@ -8,6 +9,7 @@
 #include "common/crypto/encoding.hpp"
 #include "common/crypto/signer.hpp"
 #include "common/crypto/tokens.hpp"
+#include "domain/prequeue_shuffle.hpp"
 #include "http/handlers/seat_map_body.hpp"
 #include "http/handlers/status_body.hpp"
 #include "http/rate_limiter.hpp"
@@ -143,5 +145,29 @@ void BM_HoldArgs4Seats(benchmark::State& st) {
   }
 }
 BENCHMARK(BM_HoldArgs4Seats);
+
+constexpr std::uint32_t kPrequeue = 1'000'000;
+
+tk::domain::ShuffleSeed bench_seed() {
+  tk::domain::ShuffleSeed s{};
+  for (std::size_t i = 0; i < s.size(); ++i) s[i] = static_cast<std::uint8_t>(i * 37 + 11);
+  return s;
+}
+
+void BM_PrequeueShuffle1M(benchmark::State& st) {
+  // The order of a million-entry pre-queue (sha256-ctr-fisher-yates-v1): 250,000 SHA-256 blocks.
+  const auto seed = bench_seed();
+  for (auto _ : st) benchmark::DoNotOptimize(tk::domain::shuffle_order(seed, kPrequeue));
+  st.SetItemsProcessed(st.iterations() * kPrequeue);
+}
+BENCHMARK(BM_PrequeueShuffle1M)->Unit(benchmark::kMillisecond);
+
+void BM_PrequeuePositions1M(benchmark::State& st) {
+  // Each entry's position from that order.
+  const auto order = tk::domain::shuffle_order(bench_seed(), kPrequeue);
+  for (auto _ : st) benchmark::DoNotOptimize(tk::domain::positions_by_index(order));
+  st.SetItemsProcessed(st.iterations() * kPrequeue);
+}
+BENCHMARK(BM_PrequeuePositions1M)->Unit(benchmark::kMillisecond);
 
 }  // namespace
