@@ -100,7 +100,7 @@ def cmd_join_resp(a):
     w = sys.stdout.buffer
     buf = []
     for num in range(a.first, a.first + a.count):
-        buf.append(resp("EVALSHA", a.sha, 2, q, f"{tag}:a:{num // 128}", num % 128, a.now, a.run))
+        buf.append(resp("EVALSHA", a.sha, 2, q, f"{tag}:a:{num // 128}", num % 128, a.now, 0, a.run))
         if len(buf) == 10000:
             w.write(b"".join(buf))
             buf.clear()

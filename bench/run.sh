@@ -477,7 +477,7 @@ if want join; then
       run "$(redis_run_id)" >/dev/null
     rec redis-benchmark-join "${CLI[@]}" redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -c "$JOIN_C" \
       -n "$JOIN_N" -r $((JOIN_N / 128)) --csv EVALSHA "$JOIN_SHA" 2 "$bq:q" "$bq:a:__rand_int__" \
-      __rand_int__ "$NOW_MS" "$(redis_run_id)" >"$T/raw/join-rb-$i.csv"
+      __rand_int__ "$NOW_MS" 0 "$(redis_run_id)" >"$T/raw/join-rb-$i.csv"
     created=$("${R[@]}" HGET "$bq:q" tail)
     record --metric join_rps --side baseline --run "$i" --tool redis-benchmark \
       --input "$T/raw/join-rb-$i.csv" --extra "created_share=$(python3 -c "print($created / $JOIN_N)")"

@@ -126,6 +126,8 @@ std::error_code check_sale(const domain::Performance& p, int per_order_cap, std:
     return *why = "1..3600", *field = "hold_ttl_seconds", Errc::out_of_range;
   if (p.sale_opens_at > p.starts_at)
     return *why = "must not be after starts_at", *field = "sale_opens_at", Errc::invalid_field;
+  if (p.queue_opens_at != 0 && p.queue_opens_at >= p.sale_opens_at)
+    return *why = "must be before sale_opens_at", *field = "queue_opens_at", Errc::invalid_field;
   return {};
 }
 }  // namespace
@@ -153,6 +155,10 @@ Task<std::string> Admin::create_performance(NewPerformance n) {
   p.queue.pow_difficulty = n.pow_difficulty.value_or(0);
   p.seat_count = static_cast<int>(venue->seats.size());
   p.refundable_until = n.refundable_until.value_or(0);
+  p.queue_opens_at = n.queue_opens_at.value_or(0);
+  // The seed's commitment is public from now on: a pre-queue opening later was committed to.
+  if (p.queue_opens_at != 0 && p.queue_opens_at <= d_.now())
+    co_return field_error(Errc::invalid_field, "queue_opens_at", "must be in the future");
   std::string field, why;
   if (auto ec = check_sale(p, d_.shared->settings.max_seats_per_order_cap, &field, &why))
     co_return field_error(to_app(ec), field, why);
@@ -200,6 +206,16 @@ Task<domain::Performance> Admin::update_performance(std::string id, PerformanceC
   if (c.max_seats_per_order) next.max_seats_per_order = *c.max_seats_per_order;
   if (c.max_seats_per_account) next.max_seats_per_account = *c.max_seats_per_account;
   if (c.hold_ttl_seconds) next.hold_ttl_seconds = *c.hold_ttl_seconds;
+  if (c.queue_opens_at || c.reset_queue_opens_at) {
+    // A pre-queue's times are fixed once it opened (its entries were promised a draw), and a new
+    // one opens after its commitment was published.
+    const Millis now = d_.now();
+    if (cur->queue_opens_at != 0 && now >= cur->queue_opens_at)
+      co_return field_error(Errc::invalid_field, "queue_opens_at", "the pre-queue has opened");
+    if (c.queue_opens_at && *c.queue_opens_at <= now)
+      co_return field_error(Errc::invalid_field, "queue_opens_at", "must be in the future");
+    next.queue_opens_at = c.reset_queue_opens_at ? 0 : *c.queue_opens_at;
+  }
   {
     std::string f, why;
     if (auto ec = check_sale(next, d_.shared->settings.max_seats_per_order_cap, &f, &why))

@@ -61,6 +61,7 @@ struct Ports {
   RefundRepo* refunds = nullptr;
   SearchIndex* search = nullptr;     // derived: catalogue search documents
   RankingStore* rankings = nullptr;  // derived: sales per event and time bucket
+  PreQueueRepo* prequeue = nullptr;
 };
 
 struct Shared {
@@ -97,10 +98,11 @@ struct Shared {
 
 // Work in flight on one io_context that concurrent requests join instead of repeating.
 struct Flights {
-  SingleFlight<void> marker_reloads;                    // by performance id
-  SingleFlight<void> queue_restores;                    // by performance id
-  SingleFlight<std::shared_ptr<const Layout>> layouts;  // by venue id
-  LostHolds lost_holds;                                 // releases of holds whose answer was lost
+  SingleFlight<void> marker_reloads;                                  // by performance id
+  SingleFlight<void> queue_restores;                                  // by performance id
+  SingleFlight<std::shared_ptr<const PreQueueOrder>> prequeue_draws;  // by performance id
+  SingleFlight<std::shared_ptr<const Layout>> layouts;                // by venue id
+  LostHolds lost_holds;  // releases of holds whose answer was lost
 };
 
 struct Deps {

@@ -53,6 +53,17 @@ std::shared_ptr<const LiveQueue> QueueView::get(std::string_view perf) const {
   return it == map_.end() ? nullptr : it->second;
 }
 
+namespace {
+// A snapshot built from the stores lacks the drawn pre-queue this process already holds.
+std::shared_ptr<const LiveQueue> with_pre(const std::shared_ptr<const LiveQueue>& slot,
+                                          std::shared_ptr<const LiveQueue> q) {
+  if (!slot || !slot->pre || q->pre) return q;
+  auto next = std::make_shared<LiveQueue>(*q);
+  next->pre = slot->pre;
+  return next;
+}
+}  // namespace
+
 void QueueView::put(std::shared_ptr<const LiveQueue> q) {
   std::unique_lock lk(mu_);
   auto& slot = map_[q->perf.id];
@@ -66,12 +77,22 @@ void QueueView::put(std::shared_ptr<const LiveQueue> q) {
     slot = std::move(merged);
     return;
   }
-  slot = std::move(q);
+  slot = with_pre(slot, std::move(q));
 }
 
 void QueueView::replace(std::shared_ptr<const LiveQueue> q) {
   std::unique_lock lk(mu_);
-  map_[q->perf.id] = std::move(q);
+  auto& slot = map_[q->perf.id];
+  slot = with_pre(slot, std::move(q));
+}
+
+void QueueView::set_prequeue(const std::string& perf, std::shared_ptr<const PreQueueOrder> order) {
+  std::unique_lock lk(mu_);
+  auto it = map_.find(perf);
+  if (it == map_.end() || !it->second || it->second->pre) return;
+  auto next = std::make_shared<LiveQueue>(*it->second);
+  next->pre = std::move(order);
+  it->second = std::move(next);
 }
 
 void QueueView::add_claim(const std::string& perf, std::int64_t position) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "app/ports/queue.hpp"
+#include "app/prequeue_order.hpp"
 #include "common/string_map.hpp"
 #include "domain/model.hpp"
 
@@ -25,6 +26,8 @@ struct LiveQueue {
   std::vector<AdmissionTick> ticks;   // from the first one still within its window, oldest first
   QueueGap gap;                       // positions that may never have been handed out
   std::vector<std::int64_t> claimed;  // gap positions whose holders showed up, ascending
+  // The drawn pre-queue (positions 1..size), once this process drew it; shared by every copy.
+  std::shared_ptr<const PreQueueOrder> pre;
 
   // The tick that admitted `position`, while it is in the view.
   std::optional<AdmissionTick> admitted_by(std::int64_t position) const;
@@ -45,6 +48,8 @@ class QueueView {
   void put(std::shared_ptr<const LiveQueue> q);
   // Replaces the view even with a lower sequence (after Redis was repaired from PostgreSQL).
   void replace(std::shared_ptr<const LiveQueue> q);
+  // The pre-queue drawn by this process (kept from then on; a second one is ignored).
+  void set_prequeue(const std::string& perf, std::shared_ptr<const PreQueueOrder> order);
   // A gap position's holder showed up.
   void add_claim(const std::string& perf, std::int64_t position);
   // Applies one admission tick (from pub/sub or the local ticker); ignores stale sequences.

@@ -4,6 +4,7 @@
 
 #include "app/errors.hpp"
 #include "common/crypto/encoding.hpp"
+#include "common/crypto/password.hpp"
 #include "common/crypto/tokens.hpp"
 #include "common/log.hpp"
 #include "domain/admission.hpp"
@@ -23,6 +24,8 @@ const char* to_string(QueueState s) {
       return "sold_out";
     case QueueState::closed:
       return "closed";
+    case QueueState::pre_queue:
+      return "pre_queue";
   }
   return "closed";
 }
@@ -145,13 +148,60 @@ Task<void> WaitingRoom::check_proof(const Principal& who, const domain::Performa
   co_return Status{};
 }
 
+namespace {
+// A pre-queue ticket polls again when the sale opens, and at least every 30 s before.
+int prequeue_retry(const domain::Performance& p, Millis now) {
+  const Millis left = p.sale_opens_at - now;
+  return static_cast<int>(std::clamp<Millis>((left + 999) / 1000, 1, 30));
+}
+}  // namespace
+
+Task<std::optional<JoinResult>> WaitingRoom::join_prequeue(const Principal& who, const LiveQueue& q,
+                                                           std::string_view presented,
+                                                           const std::optional<JoinProof>& proof,
+                                                           Millis now) {
+  const std::string& perf_id = q.perf.id;
+  // Issued at 0: the same account gets the very same ticket again.
+  auto answer = [&](std::int64_t entry, bool created) {
+    JoinResult r;
+    r.ticket = crypto::encode(*d_.shared->signer,
+                              crypto::QueueTicket{perf_id, 0, who.account_id, 0, entry});
+    r.state = QueueState::pre_queue;
+    r.created = created;
+    r.entry = entry;
+    r.retry_after_seconds = prequeue_retry(q.perf, now);
+    return r;
+  };
+  if (!presented.empty()) {
+    auto t = crypto::decode_queue_ticket(*d_.shared->signer, presented);
+    if (t && t->performance_id == perf_id && t->account_id == who.account_id && t->entry > 0) {
+      co_return std::optional<JoinResult>(answer(t->entry, false));
+    }
+  }
+  if (q.perf.queue.pow_difficulty > 0) TK_CO_CHECK(co_await check_proof(who, q.perf, proof, now));
+  TK_CO_TRY(auto j,
+            co_await d_.ports.prequeue->join(perf_id, who.account_id, who.account_num, now));
+  // Closed by a process whose clock reached the opening first: join behind the pre-queue.
+  if (j.closed) co_return std::optional<JoinResult>{};
+  co_return std::optional<JoinResult>(answer(j.entry, j.created));
+}
+
 Task<JoinResult> WaitingRoom::join(const Principal& who, std::string perf_id,
                                    std::string_view presented, std::optional<JoinProof> proof) {
   TK_CO_TRY(auto q, co_await live(perf_id));
   Millis now = d_.now();
+  // The pre-queue was closed by a process whose clock reached the opening first: the sale is
+  // open, and the proof (if any) was spent on the attempt.
+  bool closed_early = false;
+  if (domain::in_prequeue(q->perf, now)) {
+    TK_CO_TRY(auto pre, co_await join_prequeue(who, *q, presented, proof, now));
+    if (pre) co_return std::move(*pre);
+    closed_early = true;
+  }
   switch (domain::effective_status(q->perf, now)) {
     case domain::SaleStatus::scheduled:
-      co_return Errc::sale_not_open;
+      if (!closed_early) co_return Errc::sale_not_open;
+      break;
     case domain::SaleStatus::closed:
       co_return Errc::sale_closed;
     case domain::SaleStatus::sold_out:
@@ -159,10 +209,17 @@ Task<JoinResult> WaitingRoom::join(const Principal& who, std::string perf_id,
     default:
       break;
   }
+  // A drawn pre-queue holds positions 1..size: its entrants keep theirs, others come after.
+  std::shared_ptr<const PreQueueOrder> pre;
+  if (closed_early || domain::prequeue_due(q->perf, now)) {
+    TK_CO_TRY(auto order, co_await prequeue_order(perf_id));
+    pre = std::move(order);
+    if (auto drawn = d_.shared->view->get(perf_id)) q = std::move(drawn);
+  }
   const auto& signer = *d_.shared->signer;
   // The first poll is due when the place might have moved: a buyer far back waits minutes.
-  auto result = [&](std::string ticket, std::int64_t pos, bool created) {
-    JoinResult r{std::move(ticket), pos, QueueState::admitted, created, 1};
+  auto result = [&](std::string ticket, std::int64_t pos, bool created, std::int64_t entry) {
+    JoinResult r{std::move(ticket), pos, QueueState::admitted, created, 1, entry};
     if (pos > q->serving) {
       QueueStatus s;
       fill_wait(s, *q, pos, domain::effective_status(q->perf, now), now);
@@ -174,29 +231,40 @@ Task<JoinResult> WaitingRoom::join(const Principal& who, std::string perf_id,
   if (!presented.empty()) {
     auto t = crypto::decode_queue_ticket(signer, presented);
     if (t && t->performance_id == perf_id && t->account_id == who.account_id) {
-      // The holder showed up: a gap position is claimed, and an account entry Redis lost is
-      // put back so a later join without the ticket finds this place. Best effort: the place
-      // is the ticket's either way, and its next poll claims it again.
-      auto claimed = co_await claim_place(q, who.account_num, t->position, t->issued_at);
-      if (claimed.ok() && *claimed == ClaimOutcome::waiting) {
-        // Passed over before its holder came: a coming tick admits it.
-        co_return JoinResult{std::string(presented), t->position, QueueState::waiting, false, 1};
+      const std::int64_t pos = t->entry > 0 ? (pre ? pre->position_of(t->entry) : 0) : t->position;
+      if (pos > 0) {
+        // The holder showed up: a gap position is claimed, and an account entry Redis lost is
+        // put back so a later join without the ticket finds this place. Best effort: the place
+        // is the ticket's either way, and its next poll claims it again.
+        auto claimed = co_await claim_place(q, who.account_num, pos, t->issued_at);
+        if (claimed.ok() && *claimed == ClaimOutcome::waiting) {
+          // Passed over before its holder came: a coming tick admits it.
+          co_return JoinResult{
+              std::string(presented), pos, QueueState::waiting, false, 1, t->entry};
+        }
+        if (claimed.ok() && q->gap.contains(pos)) d_.shared->view->add_claim(perf_id, pos);
+        co_return result(std::string(presented), pos, false, t->entry);
       }
-      if (claimed.ok() && q->gap.contains(t->position)) {
-        d_.shared->view->add_claim(perf_id, t->position);
-      }
-      co_return result(std::string(presented), t->position, false);
     }
   }
-  if (q->perf.queue.pow_difficulty > 0) TK_CO_CHECK(co_await check_proof(who, q->perf, proof, now));
+  if (pre) {
+    if (auto e = pre->entry_of(who.account_num)) {
+      auto ticket = crypto::encode(signer, crypto::QueueTicket{perf_id, 0, who.account_id, 0, *e});
+      co_return result(std::move(ticket), pre->position_of(*e), false, *e);
+    }
+  }
+  if (q->perf.queue.pow_difficulty > 0 && !closed_early) {
+    TK_CO_CHECK(co_await check_proof(who, q->perf, proof, now));
+  }
+  const std::int64_t floor = pre ? pre->size() : 0;
   for (int attempt = 0; attempt < 4; ++attempt) {
-    TK_CO_TRY(auto j, co_await d_.ports.queue->join(perf_id, who.account_num, now));
+    TK_CO_TRY(auto j, co_await d_.ports.queue->join(perf_id, who.account_num, now, floor));
     switch (j.kind) {
       case JoinOutcome::Kind::created:
       case JoinOutcome::Kind::existing: {
         auto ticket = crypto::encode(
             signer, crypto::QueueTicket{perf_id, j.position, who.account_id, j.issued_at});
-        co_return result(std::move(ticket), j.position, j.kind == JoinOutcome::Kind::created);
+        co_return result(std::move(ticket), j.position, j.kind == JoinOutcome::Kind::created, 0);
       }
       case JoinOutcome::Kind::not_loaded:
         TK_CO_CHECK(co_await restore(q->perf));
@@ -213,6 +281,45 @@ Task<JoinResult> WaitingRoom::join(const Principal& who, std::string perf_id,
   co_return Errc::unavailable;
 }
 
+Task<std::shared_ptr<const PreQueueOrder>> WaitingRoom::prequeue_order(const std::string& perf_id) {
+  if (auto q = d_.shared->view->get(perf_id); q && q->pre) co_return q->pre;
+  auto once = [this, &perf_id] { return draw_prequeue(perf_id); };
+  co_return co_await d_.flights->prequeue_draws.run(perf_id, once);
+}
+
+Task<std::shared_ptr<const PreQueueOrder>> WaitingRoom::draw_prequeue(std::string perf_id) {
+  TK_CO_TRY(auto list, co_await d_.ports.prequeue->close(perf_id));
+  auto draw = [l = std::move(list)]() -> Result<std::shared_ptr<const PreQueueOrder>> {
+    return std::shared_ptr<const PreQueueOrder>(
+        std::make_shared<PreQueueOrder>(PreQueueOrder::draw(l)));
+  };
+  // About 0.1 s per million entries: on the CPU pool, not on an I/O thread serving polls.
+  std::shared_ptr<const PreQueueOrder> order;
+  if (d_.shared->hasher != nullptr) {
+    TK_CO_TRY(auto drawn, co_await d_.shared->hasher->pool().run(std::move(draw)));
+    order = std::move(drawn);
+  } else {
+    TK_CO_TRY(auto drawn, draw());
+    order = std::move(drawn);
+  }
+  if (!d_.shared->view->get(perf_id)) (void)co_await live(perf_id);
+  d_.shared->view->set_prequeue(perf_id, order);
+  if (auto q = d_.shared->view->get(perf_id); q && q->pre) co_return q->pre;
+  co_return order;
+}
+
+Task<Fairness> WaitingRoom::fairness(std::string perf_id) {
+  TK_CO_TRY(auto f, co_await d_.ports.prequeue->fairness(std::move(perf_id)));
+  co_return Fairness{std::move(f.seed_commitment), std::move(f.seed), f.size};
+}
+
+Task<std::shared_ptr<const PreQueueOrder>> WaitingRoom::drawn_entries(std::string perf_id) {
+  TK_CO_TRY(auto q, co_await live(perf_id));
+  if (q->perf.queue_opens_at == 0) co_return Errc::not_found;
+  if (!domain::prequeue_due(q->perf, d_.now())) co_return std::shared_ptr<const PreQueueOrder>{};
+  co_return co_await prequeue_order(perf_id);
+}
+
 namespace {
 // The answer to a poll from one snapshot of the queue. `ends` is the end of the access window of
 // the ticket's position, fixed when it was admitted (nullopt: unknown or long expired).
@@ -220,6 +327,7 @@ QueueStatus status_from(const LiveQueue& q, const crypto::Signer& signer,
                         const crypto::QueueTicketView& t, std::optional<Millis> ends, Millis now) {
   QueueStatus s;
   s.position = t.position;
+  s.entry = t.entry;
   auto sale = domain::effective_status(q.perf, now);
   if (sale == domain::SaleStatus::closed) {
     s.state = QueueState::closed;
@@ -258,6 +366,21 @@ QueueStatus late_status(const LiveQueue& q, std::int64_t position, Millis now) {
   fill_wait(s, q, q.serving + 1, domain::effective_status(q.perf, now), now);
   return s;
 }
+
+// A pre-queue ticket before the draw: no position yet, the wait is the time to the opening.
+QueueStatus prequeue_status(const LiveQueue& q, std::int64_t entry, Millis now) {
+  QueueStatus s;
+  s.entry = entry;
+  if (domain::effective_status(q.perf, now) == domain::SaleStatus::closed) {
+    s.state = QueueState::closed;
+    s.retry_after_seconds = 30;
+    return s;
+  }
+  s.state = QueueState::pre_queue;
+  s.estimated_wait_seconds = std::max<Millis>(0, (q.perf.sale_opens_at - now + 999) / 1000);
+  s.retry_after_seconds = prequeue_retry(q.perf, now);
+  return s;
+}
 }  // namespace
 
 std::optional<Result<QueueStatus>> WaitingRoom::status_now(std::string_view perf_id,
@@ -267,6 +390,16 @@ std::optional<Result<QueueStatus>> WaitingRoom::status_now(std::string_view perf
   if (!t || t->performance_id != perf_id) return Result<QueueStatus>(Errc::invalid_ticket);
   auto q = d_.shared->view->get(perf_id);
   if (!q) return std::nullopt;
+  const Millis now = d_.now();
+  if (t->entry > 0) {
+    // A pre-queue ticket: its position is the drawn one; before the draw it has none.
+    if (!q->pre) {
+      if (domain::prequeue_due(q->perf, now)) return std::nullopt;  // the cold path draws
+      return Result<QueueStatus>(prequeue_status(*q, t->entry, now));
+    }
+    t->position = q->pre->position_of(t->entry);
+    if (t->position == 0) return Result<QueueStatus>(Errc::invalid_ticket);
+  }
   // A gap position's holder shows up for the first time: the cold path claims it.
   if (q->unclaimed(t->position) && t->position > q->expired_upto) return std::nullopt;
   std::optional<Millis> ends;
@@ -276,20 +409,33 @@ std::optional<Result<QueueStatus>> WaitingRoom::status_now(std::string_view perf
     if (!tick && t->position > q->expired_upto) return std::nullopt;
     if (tick) ends = q->access_expires_at(*tick);
   }
-  return Result<QueueStatus>(status_from(*q, *d_.shared->signer, *t, ends, d_.now()));
+  return Result<QueueStatus>(status_from(*q, *d_.shared->signer, *t, ends, now));
 }
 
 Task<QueueStatus> WaitingRoom::status(std::string perf_id, std::string_view ticket) {
   if (auto fast = status_now(perf_id, ticket)) co_return std::move(*fast);
-  // Cold path: the view is loaded, or the ledger asked for a tick this process has not seen.
-  // Once per performance or per missing tick, since the view is refreshed right after.
+  // Cold path: the view is loaded, the pre-queue drawn, or the ledger asked for a tick this
+  // process has not seen. Once per performance or per missing tick: the view keeps the result.
   crypto::TokenFields storage;
   auto t = crypto::decode_queue_ticket(*d_.shared->signer, ticket, storage);
   if (!t) co_return Errc::invalid_ticket;
   TK_CO_TRY(auto q, co_await live(perf_id));  // `t` views into `storage`, not the request
+  if (t->entry > 0) {
+    if (!domain::prequeue_due(q->perf, d_.now())) {
+      co_return prequeue_status(*q, t->entry, d_.now());
+    }
+    TK_CO_TRY(auto order, co_await prequeue_order(perf_id));
+    t->position = order->position_of(t->entry);
+    if (t->position == 0) co_return Errc::invalid_ticket;
+    if (auto drawn = d_.shared->view->get(perf_id)) q = std::move(drawn);
+  }
   if (q->unclaimed(t->position) && t->position > q->expired_upto) {
     TK_CO_TRY(auto claimed, co_await claim_place(q, -1, t->position, 0));
-    if (claimed == ClaimOutcome::waiting) co_return late_status(*q, t->position, d_.now());
+    if (claimed == ClaimOutcome::waiting) {
+      auto s = late_status(*q, t->position, d_.now());
+      s.entry = t->entry;
+      co_return s;
+    }
     d_.shared->view->add_claim(perf_id, t->position);
   }
   std::optional<Millis> ends;
@@ -333,6 +479,12 @@ Task<TickOutcome> WaitingRoom::tick(const domain::Performance& p) {
   tp.seat_count = p.seat_count;
   tp.sold_floor = std::max(p.sold_count, q->perf.sold_count);
   tp.inventory_percent = d_.shared->settings.admission_inventory_percent;
+  // The sale opened over a pre-queue: it is drawn before anyone is admitted, and its positions
+  // 1..size hold the tail up.
+  if (domain::prequeue_due(q->perf, now) || domain::prequeue_due(p, now)) {
+    TK_CO_TRY(auto order, co_await prequeue_order(p.id));
+    tp.tail_floor = order->size();
+  }
   TK_CO_TRY(auto out, co_await d_.ports.queue->tick(p.id, tp));
   if (out.kind == TickOutcome::Kind::not_loaded) {
     TK_CO_CHECK(co_await restore(p));

@@ -11,7 +11,7 @@
 
 namespace tk::app {
 
-enum class QueueState { waiting, admitted, expired, sold_out, closed };
+enum class QueueState { waiting, admitted, expired, sold_out, closed, pre_queue };
 const char* to_string(QueueState s);
 
 // Entries of the admission log per read: a page that stays small (about 100 kB of JSON).
@@ -39,6 +39,7 @@ struct JoinResult {
   QueueState state = QueueState::waiting;
   bool created = false;         // false: the account already had this place
   int retry_after_seconds = 1;  // when to poll first (Retry-After)
+  std::int64_t entry = 0;       // a pre-queue entry (its position: 0 until the draw)
 };
 
 struct QueueStatus {
@@ -49,6 +50,14 @@ struct QueueStatus {
   int retry_after_seconds = 1;
   std::string access_token;  // when admitted
   Millis access_expires_at = 0;
+  std::int64_t entry = 0;  // a pre-queue ticket's entry (position 0 until the draw)
+};
+
+// What anyone may check about a pre-queue (GET .../queue/fairness).
+struct Fairness {
+  std::string seed_commitment;
+  std::string seed;  // empty until the draw
+  std::int64_t pre_queue_size = 0;
 };
 
 class WaitingRoom {
@@ -85,8 +94,23 @@ class WaitingRoom {
   // This process's view of a performance's queue (settings, prices, counters), loaded on first use.
   Task<std::shared_ptr<const LiveQueue>> live(const std::string& perf_id);
 
+  // The pre-queue's commitment, and its seed and size once drawn. not_found: no pre-queue.
+  Task<Fairness> fairness(std::string perf_id);
+  // The drawn pre-queue's entries, ascending; nullptr while the pre-queue is still open.
+  Task<std::shared_ptr<const PreQueueOrder>> drawn_entries(std::string perf_id);
+
  private:
   Task<void> restore_once(const domain::Performance& p);
+  // A pre-queue join: durable in PostgreSQL before it is acknowledged; position drawn later.
+  // nullopt: the pre-queue had closed (another process's clock reached the opening first).
+  Task<std::optional<JoinResult>> join_prequeue(const Principal& who, const LiveQueue& q,
+                                                std::string_view presented,
+                                                const std::optional<JoinProof>& proof, Millis now);
+  // The drawn order of a performance whose sale opened: closes the pre-queue in PostgreSQL (the
+  // first caller of any process does; the others find it closed), draws the order off the I/O
+  // threads and keeps it in the view. Once per thread and performance.
+  Task<std::shared_ptr<const PreQueueOrder>> prequeue_order(const std::string& perf_id);
+  Task<std::shared_ptr<const PreQueueOrder>> draw_prequeue(std::string perf_id);
   // The join's proof of work, checked cheapest first (signature, binding, hash), then marked used.
   Task<void> check_proof(const Principal& who, const domain::Performance& p,
                          const std::optional<JoinProof>& proof, Millis now);

@@ -35,6 +35,17 @@ SaleStatus effective_status(const Performance& p, Millis now) {
   return p.stored_status;
 }
 
+bool in_prequeue(const Performance& p, Millis now) {
+  return p.queue_opens_at > 0 && now >= p.queue_opens_at &&
+         effective_status(p, now) == SaleStatus::scheduled;
+}
+
+bool prequeue_due(const Performance& p, Millis now) {
+  if (p.queue_opens_at <= 0) return false;
+  auto s = effective_status(p, now);
+  return s != SaleStatus::scheduled && s != SaleStatus::closed;
+}
+
 const char* to_string(OrderStatus s) {
   switch (s) {
     case OrderStatus::pending:

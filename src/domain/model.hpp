@@ -71,6 +71,10 @@ struct Performance {
   std::vector<PriceGrade> price_grades;
   // Set by the operator; 0: the default rule (starts_at minus 24 h), see refundable_until().
   Millis refundable_until = 0;
+  // Pre-queue: joins from queue_opens_at (0: none) until the sale opens wait unordered; at the
+  // opening they are drawn into positions 1..prequeue_size (-1: not drawn yet).
+  Millis queue_opens_at = 0;
+  std::int64_t prequeue_size = -1;
 };
 
 inline constexpr Millis kDefaultRefundWindowMs = 24LL * 3600 * 1000;
@@ -80,6 +84,12 @@ Millis refundable_until(const Performance& p);
 // The status buyers see: sold_out is derived, and a scheduled sale opens by itself at
 // sale_opens_at.
 SaleStatus effective_status(const Performance& p, Millis now);
+
+// Joins wait in the pre-queue: it has opened and the sale has not (still `scheduled`).
+bool in_prequeue(const Performance& p, Millis now);
+// The pre-queue has opened and the sale with it: its entries must be drawn into positions
+// before anyone joins behind them or is admitted.
+bool prequeue_due(const Performance& p, Millis now);
 
 struct PerformanceSummary {
   std::string id;

@@ -45,6 +45,7 @@ struct Adapters {
   std::unique_ptr<pgrepo::CatalogReader> catalog;
   std::unique_ptr<pgrepo::CatalogWriter> catalog_writer;
   std::unique_ptr<pgrepo::QueueLedger> ledger;
+  std::unique_ptr<pgrepo::PreQueue> prequeue;
   std::unique_ptr<pgrepo::Orders> orders;
   std::unique_ptr<pgrepo::Outbox> outbox;
   std::unique_ptr<pgrepo::ProcessedLog> processed;

@@ -219,6 +219,37 @@ check "a proof used twice" "422 challenge_invalid" "$CODE $(echo "$BODY" | J 'd[
 req POST "/v1/performances/$PERF/queue" "" "${U3[@]}" -H "Queue-Ticket: $TICKET3"; check "with its ticket, no proof needed" 200 "$CODE"
 req PATCH "/v1/admin/performances/$PERF" '{"queue":{"pow_difficulty":0}}' "${A[@]}"; check "pow off" 200 "$CODE"
 sleep 1.5  # every process sees it off before the next joins
+
+# --- pre-queue: joins before the opening wait unordered; at the opening they are drawn in the
+# order of the seed committed to beforehand, and anyone can check it (tools/verify_prequeue.py)
+qopen=$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%SZ); sopen=$(date -u -d '+6 seconds' +%Y-%m-%dT%H:%M:%SZ)
+req POST "/v1/admin/events/$EVENT/performances" "{\"starts_at\":\"$later\",\"sale_opens_at\":\"$sopen\",\"queue_opens_at\":\"$sopen\",\"price_grades\":[{\"grade\":\"VIP\",\"price_cents\":1,\"currency\":\"KRW\"},{\"grade\":\"R\",\"price_cents\":1,\"currency\":\"KRW\"}]}" "${A[@]}"
+check "pre-queue opening at the sale" "400 queue_opens_at" "$CODE $(echo "$BODY" | J 'd["error"]["details"]["field"]')"
+req POST "/v1/admin/events/$EVENT/performances" "{\"starts_at\":\"$later\",\"sale_opens_at\":\"$sopen\",\"queue_opens_at\":\"$qopen\",\"price_grades\":[{\"grade\":\"VIP\",\"price_cents\":1,\"currency\":\"KRW\"},{\"grade\":\"R\",\"price_cents\":1,\"currency\":\"KRW\"}]}" "${A[@]}"
+check "create a sale with a pre-queue" 201 "$CODE"; PRE=$(echo "$BODY" | J 'd["id"]')
+check "queue_opens_at published" "$qopen" "$(echo "$BODY" | J 'd["queue_opens_at"]')"
+req GET "/v1/performances/$PRE/queue/fairness"; check "fairness before the pre-queue" 200 "$CODE"
+COMMIT=$(echo "$BODY" | J 'd["seed_commitment"]'); check "seed hidden before the draw" None "$(echo "$BODY" | J 'd["seed"]')"
+check "shuffle named" sha256-ctr-fisher-yates-v1 "$(echo "$BODY" | J 'd["shuffle"]')"
+req POST "/v1/performances/$PRE/queue" "" "${U3[@]}"; check "join before the pre-queue opens" "422 sale_not_open" "$CODE $(echo "$BODY" | J 'd["error"]["code"]')"
+for _ in $(seq 60); do  # until the pre-queue opens (a few seconds)
+  req POST "/v1/performances/$PRE/queue" "" "${U3[@]}"; [ "$CODE" = 201 ] && break; sleep 0.1
+done
+check "pre-queue join" "201 pre_queue None" "$CODE $(echo "$BODY" | J 'd["state"]') $(echo "$BODY" | J 'd["position"]')"
+PTICKET=$(echo "$BODY" | J 'd["ticket"]'); ENTRY=$(echo "$BODY" | J 'd["entry_id"]')
+req POST "/v1/performances/$PRE/queue" "" "${U3[@]}"; check "pre-queue join again: the same ticket" "200 $PTICKET" "$CODE $(echo "$BODY" | J 'd["ticket"]')"
+req GET "/v1/performances/$PRE/queue/status" "" -H "Queue-Ticket: $PTICKET"
+check "pre-queue status" "pre_queue $ENTRY" "$(echo "$BODY" | J 'd["state"]') $(echo "$BODY" | J 'd["entry_id"]')"
+req GET "/v1/performances/$PRE/queue/fairness/entries"; check "entries not final before the draw" False "$(echo "$BODY" | J 'd["complete"]')"
+for _ in $(seq 100); do  # until the sale opens and the pre-queue is drawn
+  req GET "/v1/performances/$PRE/queue/status" "" -H "Queue-Ticket: $PTICKET"
+  [ "$(echo "$BODY" | J 'd["position"]')" != None ] && break; sleep 0.1
+done
+PPOS=$(echo "$BODY" | J 'd["position"]'); check "drawn into position 1 of 1" 1 "$PPOS"
+sleep 1.1  # the fairness answer is kept a second
+req GET "/v1/performances/$PRE/queue/fairness"; check "seed revealed" 64 "$(echo "$BODY" | J 'len(d["seed"] or "")')"
+VERIFY=$(python3 "$(dirname "$0")/../../tools/verify_prequeue.py" --url "$BASE" --performance "$PRE" --commitment "$COMMIT" --entry "$ENTRY" --position "$PPOS" 2>&1); vrc=$?
+check "the draw verifies" 0 "$vrc"; [ "$vrc" = 0 ] || echo "$VERIFY"
 EMAIL2="second$RANDOM$RANDOM@example.com"
 req POST /v1/accounts "{\"email\":\"$EMAIL2\",\"password\":\"correct horse\",\"name\":\"Lee\"}"
 req POST /v1/sessions "{\"email\":\"$EMAIL2\",\"password\":\"correct horse\"}"; T2=$(echo "$BODY" | J 'd["session_token"]'); U2=(-H "Authorization: Bearer $T2")

@@ -41,6 +41,9 @@ struct PerformanceChange {
   // A new end of the refund window, or back to the default rule (starts_at minus 24 h).
   std::optional<Millis> refundable_until;
   bool reset_refundable_until = false;
+  // A pre-queue opening at this time, or none (only before it opened: see Admin).
+  std::optional<Millis> queue_opens_at;
+  bool reset_queue_opens_at = false;
 };
 
 // Writes always go to the primary.

@@ -77,6 +77,8 @@ struct TickParams {
   std::int64_t seat_count = 0;
   std::int64_t sold_floor = 0;
   int inventory_percent = 0;
+  // Positions 1..tail_floor are held (a drawn pre-queue): the tail is at least there.
+  std::int64_t tail_floor = 0;
 };
 
 struct TickOutcome {
@@ -128,7 +130,9 @@ struct LedgerMarks {
 class QueueStore {
  public:
   virtual ~QueueStore() = default;
-  virtual Task<JoinOutcome> join(std::string perf, std::int64_t account_num, Millis now) = 0;
+  // `tail_floor`: positions 1..tail_floor are taken (a drawn pre-queue): a new place comes after.
+  virtual Task<JoinOutcome> join(std::string perf, std::int64_t account_num, Millis now,
+                                 std::int64_t tail_floor = 0) = 0;
   virtual Task<void> raise_hwm(std::string perf, std::int64_t hwm) = 0;
   virtual Task<void> restore(std::string perf, const QueueSnapshot& s) = 0;
   virtual Task<TickOutcome> tick(std::string perf, TickParams p) = 0;
@@ -163,6 +167,42 @@ class QueueLedger {
                                                                std::int64_t position) = 0;
   // Admission log entries with seq > after, in order, at most `limit`; not_found: no such queue.
   virtual Task<std::vector<AuditEntry>> audit(std::string perf, std::int64_t after, int limit) = 0;
+};
+
+// A pre-queue join as PostgreSQL recorded it (durable before the join is acknowledged).
+struct PreQueueJoin {
+  bool closed = false;  // the pre-queue had closed: join behind it instead
+  bool created = false;
+  std::int64_t entry = 0;
+};
+
+// A closed pre-queue: every entry, ascending, with its account, and the seed that orders them.
+struct PreQueueList {
+  std::string seed;                        // 32 bytes
+  std::vector<std::int64_t> entries;       // ascending
+  std::vector<std::int64_t> account_nums;  // of entries[i]
+};
+
+struct PreQueueFairness {
+  std::string seed_commitment;  // hex SHA-256 of the seed
+  std::string seed;             // hex, once the pre-queue closed; empty before
+  std::int64_t size = 0;        // entries so far, final once closed
+  bool closed = false;
+};
+
+// PostgreSQL side of the pre-queue. A close and the joins exclude each other, so no entry is
+// added after the list was drawn.
+class PreQueueRepo {
+ public:
+  virtual ~PreQueueRepo() = default;
+  // One entry per account; the same entry again for an account that has one.
+  virtual Task<PreQueueJoin> join(std::string perf, std::string account_id,
+                                  std::int64_t account_num, Millis now) = 0;
+  // Closes the pre-queue (once; later calls change nothing) and returns its entries.
+  // not_found: no such performance or it has no pre-queue.
+  virtual Task<PreQueueList> close(std::string perf) = 0;
+  // not_found: no such performance or it has no pre-queue.
+  virtual Task<PreQueueFairness> fairness(std::string perf) = 0;
 };
 
 }  // namespace tk::app

@@ -34,19 +34,27 @@ std::optional<std::int64_t> parse_num(std::string_view f) {
 }  // namespace
 
 std::string encode(const Signer& s, const QueueTicket& t) {
-  const Num pos(t.position), at(t.issued_at);
-  const std::string_view f[] = {t.performance_id, pos.view(), t.account_id, at.view()};
-  return s.sign_views(Purpose::queue_ticket, f);
+  const Num pos(t.position), at(t.issued_at), entry(t.entry);
+  const std::string_view f[] = {t.performance_id, pos.view(), t.account_id, at.view(),
+                                entry.view()};
+  return s.sign_views(Purpose::queue_ticket, std::span(f, t.entry > 0 ? 5 : 4));
 }
 
 tk::Result<QueueTicketView> decode_queue_ticket(const Signer& s, std::string_view token,
                                                 TokenFields& f) {
   if (auto st = s.verify_into(Purpose::queue_ticket, token, f); !st) return std::move(st).error();
-  if (f.size() != 4) return Errc::malformed;
+  if (f.size() != 4 && f.size() != 5) return Errc::malformed;
   auto pos = parse_num(f[1]);
   auto at = parse_num(f[3]);
   if (!pos || !at) return Errc::malformed;
-  return QueueTicketView{f[0], *pos, f[2], *at};
+  std::int64_t entry = 0;
+  if (f.size() == 5) {
+    auto e = parse_num(f[4]);
+    // A pre-queue ticket: an entry and no position yet.
+    if (!e || *e <= 0 || *pos != 0) return Errc::malformed;
+    entry = *e;
+  }
+  return QueueTicketView{f[0], *pos, f[2], *at, entry};
 }
 
 tk::Result<QueueTicket> decode_queue_ticket(const Signer& s, std::string_view token) {
@@ -54,7 +62,7 @@ tk::Result<QueueTicket> decode_queue_ticket(const Signer& s, std::string_view to
   auto v = decode_queue_ticket(s, token, f);
   if (!v) return std::move(v).error();
   return QueueTicket{std::string(v->performance_id), v->position, std::string(v->account_id),
-                     v->issued_at};
+                     v->issued_at, v->entry};
 }
 
 std::string encode(const Signer& s, const AccessToken& t) {

@@ -13,11 +13,15 @@
 
 namespace tk::crypto {
 
+// A place in a performance's queue. A pre-queue ticket has position 0 and its entry number (> 0):
+// its position is drawn when the sale opens. A fifth field only when there is an entry, so the
+// tickets of a queue without a pre-queue stay as they were.
 struct QueueTicket {
   std::string performance_id;
   std::int64_t position = 0;
   std::string account_id;
   Millis issued_at = 0;
+  std::int64_t entry = 0;
   bool operator==(const QueueTicket&) const = default;
 };
 
@@ -46,6 +50,7 @@ struct QueueTicketView {
   std::int64_t position = 0;
   std::string_view account_id;
   Millis issued_at = 0;
+  std::int64_t entry = 0;
 };
 tk::Result<QueueTicketView> decode_queue_ticket(const Signer& s, std::string_view token,
                                                 TokenFields& storage);

@@ -13,6 +13,7 @@
 #include "app/tickets.hpp"
 #include "app/waiting_room.hpp"
 #include "common/crypto/encoding.hpp"
+#include "domain/prequeue_shuffle.hpp"
 #include "http/body_cache.hpp"
 #include "http/client_address.hpp"
 #include "http/handlers/queue_status.hpp"
@@ -158,6 +159,8 @@ json::object performance_json(const domain::Performance& p, Millis now, bool wit
     // What a buyer's app needs before joining: whether to solve a proof of work first.
     o["queue"] = json::object{{"pow_difficulty", p.queue.pow_difficulty}};
   }
+  // A pre-queue: joins from then on wait unordered until the sale opens (see queue/fairness).
+  if (p.queue_opens_at != 0) o["queue_opens_at"] = rfc3339(p.queue_opens_at);
   return o;
 }
 
@@ -482,6 +485,9 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
                                               header(ctx.req, "Queue-Ticket"), std::move(proof)));
           auto body = json::object{
               {"ticket", j.ticket}, {"position", j.position}, {"state", app::to_string(j.state)}};
+          // A pre-queue place: no position until the draw; the entry is what the draw orders.
+          if (j.state == app::QueueState::pre_queue) body["position"] = nullptr;
+          if (j.entry > 0) body["entry_id"] = app::entry_id(j.entry);
           auto res = json_response(j.created ? st::created : st::ok, body);
           set_retry_after(res, j.retry_after_seconds);
           co_return res;
@@ -510,6 +516,50 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
             co_return json::serialize(admission_log_json(entries));
           };
           std::string key = "audit:" + id + ":" + std::to_string(*after);
+          co_return co_await serve_cached(*c, ctx.req, key, kCatalogueFreshMs, kShortCache, build);
+        }));
+
+  // The pre-queue's fairness, public: the seed's commitment, and once drawn the seed and the
+  // entries, so anyone can recompute the order (tools/verify_prequeue.py).
+  r.add(Verb::get, "/v1/performances/{pid}/queue/fairness",
+        per_address(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          std::string id(ctx.param("pid"));
+          BodyBuilder build = [c, id]() -> app::Task<std::string> {
+            app::WaitingRoom room(c->d);
+            TK_CO_TRY(auto f, co_await room.fairness(id));
+            json::object o{{"seed_commitment", f.seed_commitment},
+                           {"seed", nullptr},
+                           {"pre_queue_size", f.pre_queue_size},
+                           {"shuffle", domain::kShuffleName}};
+            if (!f.seed.empty()) o["seed"] = f.seed;
+            co_return json::serialize(o);
+          };
+          std::string key = "fairness:" + id;
+          co_return co_await serve_cached(*c, ctx.req, key, kCatalogueFreshMs, kShortCache, build);
+        }));
+  r.add(Verb::get, "/v1/performances/{pid}/queue/fairness/entries",
+        per_address(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          std::string id(ctx.param("pid"));
+          BodyBuilder build = [c, id]() -> app::Task<std::string> {
+            app::WaitingRoom room(c->d);
+            TK_CO_TRY(auto order, co_await room.drawn_entries(id));
+            // Before the draw the list is still growing: published once it is final.
+            std::string out = "{\"complete\":";
+            out += order ? "true" : "false";
+            out += ",\"entries\":[";
+            if (order) {
+              out.reserve(out.size() + order->entries.size() * 19 + 2);
+              for (std::size_t i = 0; i < order->entries.size(); ++i) {
+                if (i > 0) out += ',';
+                out += '"';
+                out += app::entry_id(order->entries[i]);
+                out += '"';
+              }
+            }
+            out += "]}";
+            co_return out;
+          };
+          std::string key = "fairness-entries:" + id;
           co_return co_await serve_cached(*c, ctx.req, key, kCatalogueFreshMs, kShortCache, build);
         }));
 

@@ -196,6 +196,13 @@ Result<app::NewPerformance> performance_request(const json::object& body) {
     if (!t) return invalid("refundable_until", "RFC 3339 time expected");
     n.refundable_until = *t;
   }
+  auto queue_opens = opt_str_field(body, "queue_opens_at", 40);
+  if (!queue_opens) return std::move(queue_opens).error();
+  if (*queue_opens) {
+    auto t = parse_rfc3339(**queue_opens);
+    if (!t) return invalid("queue_opens_at", "RFC 3339 time expected");
+    n.queue_opens_at = *t;
+  }
   auto grades = array_field(body, "price_grades");
   if (!grades) return std::move(grades).error();
   for (const auto& gv : **grades) {
@@ -262,9 +269,19 @@ Result<app::PerformanceChange> performance_change(const json::object& body) {
       ch.refundable_until = *t;
     }
   }
+  // queue_opens_at: a time, or null for no pre-queue.
+  if (const auto* qo = body.if_contains("queue_opens_at")) {
+    if (qo->is_null()) {
+      ch.reset_queue_opens_at = true;
+    } else {
+      auto t = qo->is_string() ? parse_rfc3339(qo->get_string()) : std::nullopt;
+      if (!t) return invalid("queue_opens_at", "RFC 3339 time or null expected");
+      ch.queue_opens_at = *t;
+    }
+  }
   if (!ch.status && !q && !ch.starts_at && !ch.sale_opens_at && !ch.max_seats_per_order &&
       !ch.max_seats_per_account && !ch.hold_ttl_seconds && !ch.refundable_until &&
-      !ch.reset_refundable_until) {
+      !ch.reset_refundable_until && !ch.queue_opens_at && !ch.reset_queue_opens_at) {
     return invalid("body", "status, queue, dates or sale settings required");
   }
   return ch;

@@ -22,11 +22,21 @@ std::string status_body(const app::QueueStatus& s) {
   out += "{\"state\":\"";
   out += app::to_string(s.state);
   out += "\",\"position\":";
-  append_int(out, s.position);
+  // A pre-queue ticket has no position until the draw.
+  if (s.state == app::QueueState::pre_queue) {
+    out += "null";
+  } else {
+    append_int(out, s.position);
+  }
   out += ",\"ahead\":";
   append_int(out, s.ahead);
   out += ",\"estimated_wait_seconds\":";
   append_int(out, s.estimated_wait_seconds);
+  if (s.entry > 0) {
+    out += ",\"entry_id\":\"";
+    out += app::entry_id(s.entry);
+    out += '"';
+  }
   if (!s.access_token.empty()) {
     out += ",\"access_token\":\"";
     out += s.access_token;

@@ -235,6 +235,19 @@ class Harness {
   app::Deps deps;
 };
 
+// One service process: its own in-memory queue view and single-flight groups, the shared stores.
+struct Process {
+  explicit Process(Harness& h) : shared(h.shared), deps(h.deps) {
+    shared.view = &view;
+    deps.shared = &shared;
+    deps.flights = &flights;
+  }
+  app::QueueView view;
+  app::Shared shared;
+  app::Flights flights;
+  app::Deps deps;
+};
+
 // Seat ids of a performance's venue, in layout order.
 inline std::vector<std::string> seat_ids(Harness& h, const domain::Performance& p) {
   return h.run([&]() -> asio::awaitable<std::vector<std::string>> {

@@ -10,19 +10,6 @@ namespace {
 
 using app::QueueState;
 
-// One service process: its own in-memory queue view and single-flight groups, the shared stores.
-struct Process {
-  explicit Process(Harness& h) : shared(h.shared), deps(h.deps) {
-    shared.view = &view;
-    deps.shared = &shared;
-    deps.flights = &flights;
-  }
-  app::QueueView view;
-  app::Shared shared;
-  app::Flights flights;
-  app::Deps deps;
-};
-
 redis::Reply redis_cmd(Harness& h, std::vector<std::string> cmd) {
   return h.run([&]() -> asio::awaitable<redis::Reply> {
     auto r = co_await h.rclient->exec(std::move(cmd));

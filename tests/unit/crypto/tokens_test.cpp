@@ -31,6 +31,27 @@ TEST(Tokens, QueueTicketRoundTrip) {
   EXPECT_LT(token.size(), 150u) << token;
 }
 
+// A pre-queue ticket: an entry and no position. A ticket without an entry keeps the four fields
+// of the tickets issued before pre-queues existed, so those still decode.
+TEST(Tokens, PreQueueTicketCarriesItsEntry) {
+  const Signer s = signer_a();
+  const QueueTicket pre{"prf_1", 0, "acc_1", 0, 42};
+  auto back = decode_queue_ticket(s, encode(s, pre));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, pre);
+  const QueueTicket plain{"prf_1", 7, "acc_1", 1'000};
+  EXPECT_EQ(encode(s, plain),
+            s.sign(Purpose::queue_ticket, {"prf_1", "\x07", "acc_1", "\x03\xe8"}));
+  // An entry beside a position, or an entry of 0, is not a ticket this service issues.
+  EXPECT_EQ(
+      decode_queue_ticket(s, s.sign(Purpose::queue_ticket, {"prf_1", "\x07", "acc_1", "", "\x01"}))
+          .code(),
+      Errc::malformed);
+  EXPECT_EQ(
+      decode_queue_ticket(s, s.sign(Purpose::queue_ticket, {"prf_1", "", "acc_1", "", ""})).code(),
+      Errc::malformed);
+}
+
 TEST(Tokens, AccessTokenRoundTripAndExpiryByPassedClock) {
   const Signer s = signer_a();
   ManualClock clock(1'000'000);

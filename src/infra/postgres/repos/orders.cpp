@@ -518,8 +518,11 @@ Task<void> ReceiptLedger::handle(const app::Message& m, int) {
 
 Task<app::QueueSnapshot> QueueLedger::load(std::string perf, Millis now, Millis) {
   PG_TRY(auto s, co_await pool_->query(
-                     "SELECT tail_reserved, tail, serving, tick_seq, epoch_ms FROM queue_state "
-                     "WHERE performance_id = $1",
+                     // A drawn pre-queue holds positions 1..its size (handed out at the draw).
+                     "SELECT GREATEST(tail_reserved, COALESCE(p.prequeue_size, 0)), GREATEST("
+                     "tail, COALESCE(p.prequeue_size, 0)), serving, tick_seq, epoch_ms FROM "
+                     "queue_state q JOIN performances p ON p.id = q.performance_id WHERE "
+                     "q.performance_id = $1",
                      P(arg(perf))));
   if (s.empty()) co_return Errc::not_found;
   app::QueueSnapshot snap;

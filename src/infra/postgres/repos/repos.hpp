@@ -113,6 +113,18 @@ class QueueLedger final : public app::QueueLedger {
   app::SingleFlight<std::int64_t> reserving_;
 };
 
+class PreQueue final : public app::PreQueueRepo {
+ public:
+  explicit PreQueue(std::shared_ptr<pg::Pool> p) : pool_(std::move(p)) {}
+  app::Task<app::PreQueueJoin> join(std::string perf, std::string account_id,
+                                    std::int64_t account_num, Millis now) override;
+  app::Task<app::PreQueueList> close(std::string perf) override;
+  app::Task<app::PreQueueFairness> fairness(std::string perf) override;
+
+ private:
+  std::shared_ptr<pg::Pool> pool_;
+};
+
 class Orders final : public app::OrderRepo {
  public:
   explicit Orders(std::shared_ptr<pg::Pool> p) : pool_(std::move(p)) {}

@@ -14,9 +14,11 @@ namespace tk::redisstore::lua {
 // last argument of kJoin, kTick and kRestore (ARGV[#ARGV], "run" below): a connection never
 // outlives its server, so it is the run id of the process running the script.
 
-// KEYS: q, account bucket.  ARGV: field, now, run.
+// KEYS: q, account bucket.  ARGV: field, now, tail floor, run.
 // -> {1, pos, issued} new | {0, pos, issued} existing | {-1} not loaded or not checked by this
-// Redis process | {-2, hwm} reserve more
+// Redis process | {-2, hwm} reserve more (past the tail floor too)
+// The tail floor: positions a drawn pre-queue holds (its size); a new place comes after them,
+// whatever this Redis remembers.
 // A bucket entry packs position and issue time (s since the queue epoch) into one integer so a
 // waiting buyer costs a few bytes in a listpack-encoded hash.
 inline constexpr const char* kJoin = R"lua(
@@ -30,9 +32,9 @@ if v then
   local rel = v % 4194304
   return {0, (v - rel) / 4194304, epoch + rel * 1000}
 end
-local tail = tonumber(st[2]) + 1
+local tail = math.max(tonumber(st[2]), tonumber(ARGV[3])) + 1
 local hwm = tonumber(st[3])
-if tail > hwm then return {-2, hwm} end
+if tail > hwm then return {-2, math.max(hwm, tail - 1)} end
 local rel = math.floor((tonumber(ARGV[2]) - epoch) / 1000)
 if rel < 0 then rel = 0 end
 if rel > 4194303 then rel = 4194303 end
@@ -151,7 +153,7 @@ return 1
 
 // KEYS: q, ticks, fin, hold expiries, stats, claimed, late, late admissions, sold.
 // ARGV: now, interval_ms, admit, max_active, access_ttl_ms, paused, channel, perf, expected_seq,
-// seats, sold_floor, inventory_percent, run
+// seats, sold_floor, inventory_percent, tail floor, run
 // -> {-1} not loaded or not checked by this Redis process | {0, seq, serving, tail, hwm} skipped
 //  | {1, seq, from, to, tail, active, expired, hwm, expires_at, skipped, gap_from, gap_to,
 //     inventory_room}
@@ -173,7 +175,8 @@ return 1
 // passed over a gap without the gap, or it would admit the gap's unclaimed holders for free.
 // Ticks are members "seq:from:to:expires_at" scored by admission time; the access window of a
 // tick is fixed when it admits (expires_at). A tick leaves the window only after every earlier
-// one did, so `expired_upto` stays a prefix of positions.
+// one did, so `expired_upto` stays a prefix of positions. The tail floor (a drawn pre-queue's
+// size) raises the tail: those positions are held even before anyone joined behind them.
 inline constexpr const char* kTick = R"lua(
 local q, ticks, fin, hx, stats, cl = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local late, la, sold = KEYS[7], KEYS[8], KEYS[9]
@@ -186,6 +189,10 @@ local last, upto = tonumber(st[5] or '0'), tonumber(st[6] or '0')
 local hwm, gf, gt = tonumber(st[7] or '0'), tonumber(st[8] or '0'), tonumber(st[9] or '0')
 if (ARGV[9] ~= '' and tonumber(ARGV[9]) ~= seq) or now - last < tonumber(ARGV[2]) then
   return {0, seq, serving, tail, hwm}
+end
+if tonumber(ARGV[13]) > tail then
+  tail = tonumber(ARGV[13])
+  redis.call('HSET', q, 'tail', tail)
 end
 local expired = redis.call('ZCOUNT', hx, '-inf', now)
 if expired > 0 then

@@ -97,10 +97,11 @@ Task<void> Sessions::revoke(std::string id, Millis ttl_ms) {
 
 // ---- Waiting room
 
-Task<app::JoinOutcome> Queue::join(std::string perf, std::int64_t account_num, Millis now) {
+Task<app::JoinOutcome> Queue::join(std::string perf, std::int64_t account_num, Millis now,
+                                   std::int64_t tail_floor) {
   Keys k(perf);
   auto cmd4 = V(k.q(), k.bucket(account_num));
-  auto cmd5 = V(s(account_num % 128), s(now));
+  auto cmd5 = V(s(account_num % 128), s(now), s(tail_floor));
   RD_TRY(auto r, co_await c_->eval(script(lua::kJoin), std::move(cmd4), std::move(cmd5)));
   app::JoinOutcome out;
   auto code = num(r.elements.at(0));
@@ -154,7 +155,7 @@ Task<app::TickOutcome> Queue::tick(std::string perf, app::TickParams p) {
                 k.late_admitted(), k.sold());
   auto args = V(s(p.now), s(p.interval_ms), s(p.admit_per_interval), s(p.max_active),
                 s(p.access_ttl_ms), paused, kTickChannel, perf, expected, s(p.seat_count),
-                s(p.sold_floor), s(p.inventory_percent));
+                s(p.sold_floor), s(p.inventory_percent), s(p.tail_floor));
   RD_TRY(auto r, co_await c_->eval(script(lua::kTick), std::move(keys), std::move(args)));
   app::TickOutcome out;
   auto code = num(r.elements.at(0));

@@ -27,7 +27,8 @@ class Sessions final : public app::SessionStore {
 class Queue final : public app::QueueStore {
  public:
   explicit Queue(std::shared_ptr<redis::Client> c) : c_(std::move(c)) {}
-  app::Task<app::JoinOutcome> join(std::string perf, std::int64_t account_num, Millis now) override;
+  app::Task<app::JoinOutcome> join(std::string perf, std::int64_t account_num, Millis now,
+                                   std::int64_t tail_floor) override;
   app::Task<void> raise_hwm(std::string perf, std::int64_t hwm) override;
   app::Task<void> restore(std::string perf, const app::QueueSnapshot& s) override;
   app::Task<app::TickOutcome> tick(std::string perf, app::TickParams p) override;
