@@ -2,7 +2,8 @@
 // desktop, one scenario per finding: each fails when its cause comes back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADMIN, account, api, apiBuy, createSale, launch, must, newPage, toSeats, uid, useSession } from './lib.mjs';
+import { createHash } from 'node:crypto';
+import { ADMIN, account, api, apiBuy, axe, createSale, launch, must, newPage, sleep, toSeats, uid, useSession } from './lib.mjs';
 
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 
@@ -519,6 +520,224 @@ test('seat map: a big venue starts with a section overview and shows one section
     assert.match(await page.getByTestId('selection-info').textContent(), /Selected: 2 of up to 4/);
     await page.getByTestId('hold-button').click();
     await page.getByTestId('hold-countdown').waitFor();
+  } finally {
+    await browser.close();
+  }
+});
+
+/** The pre-queue's shuffle (sha256-ctr-fisher-yates-v1) once more, with node:crypto, to hold both
+ *  the server's positions and the page's verification to it: the sorted entry ids in queue order. */
+function drawnOrder(seedHex, entries) {
+  const seed = Buffer.from(seedHex, 'hex');
+  let block = 0n, buf = Buffer.alloc(32), at = 32;
+  const next = () => {
+    if (at === 32) {
+      const k = Buffer.alloc(8);
+      k.writeBigUInt64BE(block++);
+      buf = createHash('sha256').update(seed).update(k).digest();
+      at = 0;
+    }
+    const x = buf.readBigUInt64BE(at);
+    at += 8;
+    return x;
+  };
+  const a = entries.slice(), two64 = 1n << 64n;
+  for (let i = a.length - 1; i >= 1; i--) {
+    const bound = BigInt(i + 1), limit = two64 - (two64 % bound);
+    let x = next();
+    while (x >= limit) x = next();
+    const j = Number(x % bound);
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+test('pre-queue: joins before the opening are drawn at random, and the buyer verifies the draw in the browser', { timeout: 150_000 }, async () => {
+  // The pre-queue opens QUEUE_IN after the performance is made and the sale SALE_IN after it:
+  // everything that must happen inside the pre-queue is set up before, so the window stays short.
+  const QUEUE_IN = 2_000, SALE_IN = 8_000;
+  const HEX16 = /^[0-9a-f]{16}$/, HEX64 = /^[0-9a-f]{64}$/;
+  // Two buyers in browsers, three through the API in the pre-queue, one joining after the opening.
+  const [b1, b2, e1, e2, e3, late] = await Promise.all(Array.from({ length: 6 }, () => account()));
+  const venue = await must('POST', '/v1/admin/venues', { token: ADMIN, body: { name: `Hall ${uid()}`,
+    sections: [{ name: 'A', rows: [{ label: '1', seats: 6, grade: 'R' }] }] } });
+  const event = await must('POST', '/v1/admin/events', { token: ADMIN, body: { title: `Pre-queue ${uid()}`, venue_id: venue.id } });
+  const browser = await launch();
+  try {
+    const pages = [];
+    for (const acc of [b1, b2]) {
+      const { page } = await newPage(browser);
+      // The pre-queue's screen as it was shown (the opening may come before a check could look).
+      await page.addInitScript(() => {
+        const grab = () => {
+          const notYet = document.querySelector('[data-testid="prequeue-not-yet"]');
+          if (notYet && !window.__notYet) window.__notYet = notYet.textContent;
+          if (window.__pre) return;
+          const panel = document.querySelector('[data-testid="prequeue"]');
+          const fp = document.querySelector('[data-testid="prequeue-commitment"]');
+          const entry = document.querySelector('[data-testid="queue-entry"]')?.textContent ?? '';
+          const countdown = document.querySelector('[data-testid="prequeue-countdown"]')?.textContent ?? '';
+          if (!panel || panel.hidden || !fp || !entry || !/^\d+:\d\d$/.test(countdown)) return;
+          window.__pre = {
+            countdown, entry, fingerprint: fp.textContent, title: fp.getAttribute('title'),
+            full: document.querySelector('[data-testid="prequeue-commitment-full"]')?.textContent ?? '',
+            fairness: document.querySelector('[data-testid="prequeue-fairness"]')?.textContent ?? '',
+            stats: !document.querySelector('[data-testid="queue-position"]')?.closest('dl')?.hidden,
+          };
+        };
+        new MutationObserver(grab).observe(document, { childList: true, subtree: true, characterData: true, attributes: true });
+      });
+      await useSession(page, acc);
+      pages.push(page);
+    }
+
+    const made = Date.now();
+    const queueOpensAt = new Date(made + QUEUE_IN).toISOString();
+    const saleOpensAt = new Date(made + SALE_IN).toISOString();
+    // One buyer at a time: whoever is drawn first is admitted and keeps the only place for the
+    // rest of the test (600 s to buy), so at least one browser buyer waits with a drawn position.
+    const { id: pid } = await must('POST', `/v1/admin/events/${event.id}/performances`, { token: ADMIN, body: {
+      starts_at: new Date(made + 30 * 86400e3).toISOString(), sale_opens_at: saleOpensAt, queue_opens_at: queueOpensAt,
+      price_grades: [{ grade: 'R', price_cents: 150000, currency: 'KRW' }],
+      queue: { admit_per_interval: 1, interval_ms: 1000, max_active: 1, access_ttl_seconds: 600 } } });
+
+    // Before the pre-queue opens: it is announced, joins are refused, the commitment is published.
+    const perf = await must('GET', `/v1/performances/${pid}`);
+    assert.equal(Date.parse(perf.queue_opens_at), Date.parse(queueOpensAt));
+    assert.equal(perf.status, 'scheduled');
+    if (Date.now() < made + QUEUE_IN - 500) {
+      const early = await api('POST', `/v1/performances/${pid}/queue`, { token: e1.token });
+      assert.equal(early.status, 422, JSON.stringify(early.data));
+      assert.equal(early.data.error.code, 'sale_not_open');
+    }
+    const before = await must('GET', `/v1/performances/${pid}/queue/fairness`);
+    assert.match(before.seed_commitment, HEX64);
+    assert.equal(before.seed, null);
+    assert.equal(before.shuffle, 'sha256-ctr-fisher-yates-v1');
+    assert.deepEqual(await must('GET', `/v1/performances/${pid}/queue/fairness/entries`), { complete: false, entries: [] });
+
+    // Buyer 2 opens the waiting room early: it says when the pre-queue opens and joins by itself.
+    await pages[1].goto(`/p/${pid}/queue`);
+    // Buyer 1 comes through the events page: the line turns to "join now" when the pre-queue opens.
+    await pages[0].goto('/');
+    const line = pages[0].locator(`[data-perf="${pid}"]`);
+    await line.waitFor({ timeout: 15_000 });
+    await line.scrollIntoViewIfNeeded();
+    await pages[0].waitForFunction((id) => /Pre-queue open: join now, the order is drawn at the opening/
+      .test(document.querySelector(`[data-testid="prequeue-${id}"]`)?.textContent ?? ''), pid, { timeout: SALE_IN });
+    await pages[0].getByTestId(`buy-${pid}`).click();
+    await pages[0].waitForURL(`**/p/${pid}/queue`);
+
+    // Three more join through the API: no position yet, an entry id; joining again changes nothing.
+    const entrants = [];
+    for (const acc of [e1, e2, e3]) {
+      const r = await api('POST', `/v1/performances/${pid}/queue`, { token: acc.token });
+      assert.equal(r.status, 201, JSON.stringify(r.data));
+      assert.equal(r.data.state, 'pre_queue');
+      assert.equal(r.data.position, null);
+      assert.match(r.data.entry_id, HEX16);
+      const again = await api('POST', `/v1/performances/${pid}/queue`, { token: acc.token });
+      assert.equal(again.status, 200);
+      assert.equal(again.data.ticket, r.data.ticket);
+      entrants.push({ ticket: r.data.ticket, entry: r.data.entry_id });
+    }
+    const st = await api('GET', `/v1/performances/${pid}/queue/status`, { ticket: entrants[0].ticket });
+    assert.equal(st.data.state, 'pre_queue');
+    assert.equal(st.data.position, null);
+    assert.equal(st.data.entry_id, entrants[0].entry);
+    assert.ok(Number(st.headers.get('retry-after')) >= 1, 'Retry-After');
+
+    // Both pages showed the pre-queue: countdown, the commitment's fingerprint (and in full), the entry.
+    const pre = [];
+    for (const page of pages) {
+      await page.waitForFunction(() => window.__pre, null, { timeout: SALE_IN + 5_000 });
+      const p = await page.evaluate(() => window.__pre);
+      assert.equal(p.fingerprint, before.seed_commitment.slice(0, 16));
+      assert.equal(p.title, before.seed_commitment);
+      assert.equal(p.full, before.seed_commitment);
+      assert.match(p.entry, HEX16);
+      assert.match(p.fairness, /joining earlier gives no advantage/);
+      assert.equal(p.stats, false, 'no place in line is shown before the draw');
+      pre.push(p);
+    }
+    const notYet = await pages[1].evaluate(() => window.__notYet ?? null);
+    if (notYet) assert.match(notYet, /The pre-queue opens/);
+
+    // The opening: everyone in the pre-queue gets a drawn position. Find a browser buyer who waits
+    // (the one admitted, if any, has moved on to the seats).
+    let waiting = null;
+    for (let i = 0; i < 80 && !waiting; i++) {
+      for (const page of pages) {
+        const s = await page.evaluate(() => ({
+          path: location.pathname,
+          pos: Number(document.querySelector('[data-testid="queue-position"]')?.textContent),
+          seed: document.querySelector('[data-testid="draw-seed"]')?.textContent ?? '',
+          entry: document.querySelector('[data-testid="queue-entry"]')?.textContent ?? '',
+          canVerify: document.querySelector('[data-testid="verify-draw"]')?.disabled === false,
+        })).catch(() => null);
+        if (s && s.path.endsWith('/queue') && s.pos >= 2 && HEX64.test(s.seed) && s.canVerify) { waiting = { page, ...s }; break; }
+      }
+      if (!waiting) await sleep(500);
+    }
+    assert.ok(waiting, 'a browser buyer waits with a drawn position and the revealed seed');
+    assert.ok(Date.now() >= Date.parse(saleOpensAt) - 1500, 'the draw happened at the opening, not before');
+
+    // The revealed seed is the committed one, the list is final, and the server's positions are
+    // the shuffle's.
+    const after = await must('GET', `/v1/performances/${pid}/queue/fairness`);
+    assert.equal(after.seed_commitment, before.seed_commitment);
+    assert.equal(after.seed, waiting.seed);
+    assert.equal(createHash('sha256').update(Buffer.from(after.seed, 'hex')).digest('hex'), before.seed_commitment);
+    assert.equal(after.pre_queue_size, 5);
+    const list = await must('GET', `/v1/performances/${pid}/queue/fairness/entries`);
+    assert.equal(list.complete, true);
+    assert.deepEqual(list.entries, [...pre.map((p) => p.entry), ...entrants.map((e) => e.entry)].sort());
+    const order = drawnOrder(after.seed, list.entries);
+    for (const e of entrants) {
+      const s = await must('GET', `/v1/performances/${pid}/queue/status`, { ticket: e.ticket });
+      assert.equal(s.entry_id, e.entry);
+      assert.equal(s.position, order.indexOf(e.entry) + 1, `entry ${e.entry}`);
+    }
+    assert.equal(waiting.pos, order.indexOf(waiting.entry) + 1, 'the page shows the drawn position');
+    // A join after the opening lines up behind everyone drawn.
+    const lateJoin = await must('POST', `/v1/performances/${pid}/queue`, { token: late.token });
+    assert.equal(lateJoin.position, 6);
+
+    // "Verify the draw": recomputed in the browser, the position is the server's.
+    await waiting.page.getByTestId('verify-draw').click();
+    await waiting.page.getByTestId('draw-verified').waitFor();
+    const verified = await waiting.page.getByTestId('draw-verified').textContent();
+    assert.equal(verified, `Verified: your entry ${waiting.entry} is position ${waiting.pos}, as the server says.`);
+    await axe(waiting.page, 'waiting room after the draw');
+    for (const page of pages) assert.deepEqual(page.jsErrors.filter((e) => !/Failed to load resource|net::/.test(e)), []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('operator console: an optional pre-queue time, typed in KST, before the sale opens', { timeout: 90_000 }, async () => {
+  const sale = await createSale({ open: false });
+  const browser = await launch();
+  try {
+    const { page } = await newPage(browser, { viewport: { width: 1280, height: 1000 }, timezoneId: 'Europe/London' });
+    await asAdmin(page);
+    await page.goto('/admin/new');
+    const pf = page.getByTestId('perf-form');
+    await pf.getByLabel('Event').selectOption(sale.event.id);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="perf-form"] input[data-grade]').length === 2);
+    await pf.getByLabel(/Starts at.*KST/).fill('2027-05-01T19:30');
+    await pf.getByLabel(/Sale opens at.*KST/).fill('2027-04-01T20:00');
+    // After the sale opens: refused in the form, nothing sent.
+    await pf.getByLabel(/Pre-queue opens at/).fill('2027-04-01T20:30');
+    await pf.getByRole('button', { name: 'Create' }).click();
+    await page.getByTestId('perf-out').getByText('The pre-queue must open before the sale opens.').waitFor();
+    await pf.getByLabel(/Pre-queue opens at/).fill('2027-04-01T19:00');
+    await pf.getByRole('button', { name: 'Create' }).click();
+    await page.getByTestId('perf-created').waitFor();
+    const pid = (await page.getByTestId('perf-created').textContent()).match(/prf_[\w-]+/)[0];
+    const perf = await must('GET', `/v1/performances/${pid}`);
+    assert.equal(perf.sale_opens_at, '2027-04-01T11:00:00Z');
+    assert.equal(perf.queue_opens_at, '2027-04-01T10:00:00Z');
   } finally {
     await browser.close();
   }

@@ -59,7 +59,7 @@ export async function call<T = unknown>(method: string, path: string, o: CallOpt
 }
 
 // ---- shapes of the contract ----
-export interface PerformanceSummary { id: string; starts_at: string; sale_opens_at: string; status: string }
+export interface PerformanceSummary { id: string; starts_at: string; sale_opens_at: string; status: string; queue_opens_at?: string }
 export interface EventInfo { id: string; title: string; venue: { id: string; name: string }; performances: PerformanceSummary[] }
 export interface PriceGrade { grade: string; price_cents: number; currency: string }
 export interface QueueSettings { admit_per_interval: number; interval_ms: number; max_active: number; access_ttl_seconds: number; pow_difficulty?: number }
@@ -68,12 +68,16 @@ export interface Performance {
   id: string; event_id: string; venue_id: string; starts_at: string; sale_opens_at: string; status: string;
   max_seats_per_order: number; max_seats_per_account: number; hold_ttl_seconds: number;
   refundable_until?: string;
+  queue_opens_at?: string;   // present when the performance has a pre-queue
   price_grades: PriceGrade[]; queue?: QueueSettings;
 }
-export interface QueueJoin { ticket: string; position: number; state: string }
+// In the pre-queue (`state` "pre_queue") there is no position yet: it is drawn at the opening.
+// `entry_id` names the entry in the draw's public list (GET .../queue/fairness/entries).
+export interface QueueJoin { ticket: string; position: number | null; state: string; entry_id?: string }
 export interface QueueStatus {
-  state: 'waiting' | 'admitted' | 'expired' | 'sold_out' | 'closed';
-  position: number; ahead: number; estimated_wait_seconds: number;
+  state: 'pre_queue' | 'waiting' | 'admitted' | 'expired' | 'sold_out' | 'closed';
+  position: number | null; ahead: number; estimated_wait_seconds: number;
+  entry_id?: string;
   access_token?: string; access_expires_at?: string;
 }
 export interface SectionSummary {

@@ -4,9 +4,12 @@ import type { KeyStore } from './idempotency';
 
 export interface StoredTicket {
   ticket: string;
-  position: number;
+  position: number | null;   // null in the pre-queue, before the draw
   firstAhead?: number;   // largest `ahead` seen, for the progress bar
   account?: string;      // whose ticket (a log-out/log-in as someone else must not reuse it)
+  entryId?: string;      // the entry in the pre-queue's draw
+  commitment?: string;   // the draw's seed commitment as first seen in the pre-queue, to check
+                         // after the draw that it was not replaced since
 }
 export interface StoredAccess { token: string; expiresAt: string }
 
@@ -50,4 +53,11 @@ export function saveAccess(store: KeyStore, pid: string, a: StoredAccess): void 
 export function clearQueue(store: KeyStore, pid: string): void {
   store.removeItem(tkey(pid));
   store.removeItem(akey(pid));
+}
+
+/** Updates fields of the stored ticket and returns it (as saved). */
+export function updateTicket(store: KeyStore, pid: string, t: StoredTicket, change: Partial<StoredTicket>): StoredTicket {
+  const next = { ...t, ...change };
+  saveTicket(store, pid, next);
+  return next;
 }

@@ -155,6 +155,8 @@ export async function adminCreateView({ main, signal }: ViewCtx): Promise<void> 
   pEvent.addEventListener('change', () => void gradesOfEvent());
   const pStarts = h('input', { name: 'starts_at', type: 'datetime-local', required: true, value: isoToKstInput(now + 30 * 86400e3) });
   const pOpens = h('input', { name: 'sale_opens_at', type: 'datetime-local', required: true, value: isoToKstInput(now + 86400e3) });
+  // Optional: from this time until the sale opens, joins wait unordered and are drawn at the opening.
+  const pQueueOpens = h('input', { name: 'queue_opens_at', type: 'datetime-local' });
   const currency = h('input', { name: 'currency', value: 'KRW', required: true, maxlength: 3, size: 4 });
   const gradeBox = h('div', { class: 'grid2' });
   const gradeText = h('input', { name: 'grades', placeholder: 'R, S' });
@@ -175,7 +177,8 @@ export async function adminCreateView({ main, signal }: ViewCtx): Promise<void> 
   const pOut = h('div', { 'aria-live': 'polite', 'data-testid': 'perf-out' });
   const perfForm = h('form', { class: 'form card', 'aria-labelledby': 'ph', 'data-testid': 'perf-form' },
     h('h2', { id: 'ph' }, t('admin.perf.title')), field(t('admin.perf.event'), pEvent),
-    h('div', { class: 'grid2' }, field(t('admin.perf.starts'), pStarts, t('admin.perf.tz_help')), field(t('admin.perf.opens'), pOpens, t('admin.perf.tz_help'))),
+    h('div', { class: 'grid2' }, field(t('admin.perf.starts'), pStarts, t('admin.perf.tz_help')), field(t('admin.perf.opens'), pOpens, t('admin.perf.tz_help')),
+      field(t('admin.perf.queue_opens'), pQueueOpens, `${t('admin.perf.tz_help')}. ${t('admin.perf.queue_opens_help')}`)),
     h('fieldset', {}, h('legend', {}, t('admin.perf.grades')), field(`${t('admin.venue.grade')} (R, S, …)`, gradeText), gradeBox, field(t('admin.perf.currency'), currency)),
     h('div', { class: 'grid2' }, field(t('admin.perf.per_order'), perOrder), field(t('admin.perf.per_account'), perAccount), field(t('admin.perf.hold_ttl'), holdTtl)),
     h('fieldset', {}, h('legend', {}, t('admin.queue.title')),
@@ -191,10 +194,16 @@ export async function adminCreateView({ main, signal }: ViewCtx): Promise<void> 
     const startsAt = kstInputToIso(pStarts.value);
     const opensAt = kstInputToIso(pOpens.value);
     if (!startsAt || !opensAt) { pOut.replaceChildren(message('error', t('admin.perf.bad_time'), 'error')); return; }
+    const queueOpensAt = pQueueOpens.value.trim() ? kstInputToIso(pQueueOpens.value) : null;
+    if (pQueueOpens.value.trim() && !queueOpensAt) { pOut.replaceChildren(message('error', t('admin.perf.bad_time'), 'error')); return; }
+    if (queueOpensAt && Date.parse(queueOpensAt) >= Date.parse(opensAt)) {
+      pOut.replaceChildren(message('error', t('admin.perf.bad_queue_time'), 'error'));
+      return;
+    }
     try {
       const { data } = await call<{ id: string }>('POST', `/v1/admin/events/${encodeURIComponent(pEvent.value)}/performances`, {
         session: token, body: {
-          starts_at: startsAt, sale_opens_at: opensAt, price_grades,
+          starts_at: startsAt, sale_opens_at: opensAt, ...(queueOpensAt ? { queue_opens_at: queueOpensAt } : {}), price_grades,
           max_seats_per_order: Number(perOrder.value), max_seats_per_account: Number(perAccount.value), hold_ttl_seconds: Number(holdTtl.value),
           queue: { admit_per_interval: Number(admit.value), interval_ms: secondsToMs(interval.value), max_active: Number(maxActive.value), access_ttl_seconds: Number(accessTtl.value), pow_difficulty: Number(powBits.value) },
         } });

@@ -1,8 +1,9 @@
-import { ApiError, call, type EventInfo } from '../api';
-import { h, message } from '../dom';
+import { ApiError, call, serverSkewMs, type EventInfo, type Performance, type PerformanceSummary } from '../api';
+import { append, h, message } from '../dom';
 import { formatDate, t, type Key } from '../i18n';
 import { debounce } from '../logic/debounce';
-import type { ViewCtx } from '../router';
+import { preQueuePhase } from '../logic/prequeue';
+import { later, type ViewCtx } from '../router';
 import { session } from '../state';
 import { errorBox } from './common';
 
@@ -11,21 +12,56 @@ interface Ranked { event_id: string; title: string; sold: number }
 const SEARCH_DELAY_MS = 300;
 const MAX_QUERY_CHARS = 100;
 
-function eventCards(events: EventInfo[]): HTMLElement {
+/** One performance's line: date, status, when the sale (or its pre-queue) opens, and the button
+ *  to the waiting room once there is one to join. Redrawn by itself when the pre-queue opens. */
+function renderPerf(li: HTMLElement, p: PerformanceSummary, queueOpensAt: string | undefined, signal: AbortSignal): void {
+  const now = Date.now() + serverSkewMs;
+  const phase = p.status === 'scheduled' ? preQueuePhase(queueOpensAt, p.sale_opens_at, now) : 'none';
+  const open = p.status === 'on_sale' || p.status === 'paused' || phase === 'open' || phase === 'over';
+  const next = `/p/${encodeURIComponent(p.id)}/queue`;
+  const href = session() ? next : `/login?next=${encodeURIComponent(next)}`;
+  li.replaceChildren();
+  append(li, [
+    h('div', {}, h('strong', {}, formatDate(p.starts_at)), ' ',
+      h('span', { class: `badge st-${p.status}` }, t(`status.${p.status}` as Key)),
+      p.status === 'scheduled' ? h('div', { class: 'muted' }, t('events.opens', { when: formatDate(p.sale_opens_at) })) : null,
+      phase === 'before' && queueOpensAt
+        ? h('div', { class: 'muted', 'data-testid': `prequeue-${p.id}` }, t('events.prequeue_opens', { when: formatDate(queueOpensAt) })) : null,
+      phase === 'open' ? h('div', { class: 'prequeue-note', 'data-testid': `prequeue-${p.id}` }, t('events.prequeue_open')) : null),
+    open ? h('a', { class: 'button', href, 'data-testid': `buy-${p.id}` }, t(phase === 'open' ? 'events.prequeue_join' : 'events.buy')) : null]);
+  // The pre-queue opens, or the sale opens after it: the line follows.
+  const until = phase === 'before' && queueOpensAt ? Date.parse(queueOpensAt) : phase === 'open' ? Date.parse(p.sale_opens_at) : NaN;
+  if (!Number.isNaN(until)) later(signal, Math.min(2 ** 31 - 1, until - now + 250), () => renderPerf(li, p, queueOpensAt, signal));
+}
+
+/** A scheduled performance's pre-queue time is on the performance itself (the catalogue list does
+ *  not carry it): asked for once its line is on screen, so a long list costs no burst of requests. */
+function whenVisible(el: Element, signal: AbortSignal, f: () => void): void {
+  if (typeof IntersectionObserver === 'undefined') { f(); return; }
+  const io = new IntersectionObserver((entries) => {
+    if (!entries.some((e) => e.isIntersecting)) return;
+    io.disconnect();
+    f();
+  });
+  io.observe(el);
+  signal.addEventListener('abort', () => io.disconnect(), { once: true });
+}
+
+function eventCards(events: EventInfo[], signal: AbortSignal): HTMLElement {
   const list = h('ul', { class: 'cards', 'data-testid': 'event-list' });
   for (const ev of events) {
     list.appendChild(h('li', { class: 'card', id: `event-${ev.id}` },
       h('h2', {}, ev.title),
       h('p', { class: 'muted' }, t('events.venue', { name: ev.venue.name })),
       h('ul', { class: 'perfs' }, ev.performances.map((p) => {
-        const open = p.status === 'on_sale' || p.status === 'paused';
-        const next = `/p/${encodeURIComponent(p.id)}/queue`;
-        const href = session() ? next : `/login?next=${encodeURIComponent(next)}`;
-        return h('li', { class: 'perf', 'data-perf': p.id },
-          h('div', {}, h('strong', {}, formatDate(p.starts_at)), ' ',
-            h('span', { class: `badge st-${p.status}` }, t(`status.${p.status}` as Key)),
-            p.status === 'scheduled' ? h('div', { class: 'muted' }, t('events.opens', { when: formatDate(p.sale_opens_at) })) : null),
-          open ? h('a', { class: 'button', href, 'data-testid': `buy-${p.id}` }, t('events.buy')) : null);
+        const li = h('li', { class: 'perf', 'data-perf': p.id });
+        renderPerf(li, p, p.queue_opens_at, signal);
+        if (p.status === 'scheduled' && !p.queue_opens_at) {
+          whenVisible(li, signal, () => void call<Performance>('GET', `/v1/performances/${encodeURIComponent(p.id)}`, { signal })
+            .then(({ data }) => { if (data.queue_opens_at && !signal.aborted) renderPerf(li, p, data.queue_opens_at, signal); })
+            .catch(() => { /* the line stays as it is */ }));
+        }
+        return li;
       }))));
   }
   return list;
@@ -73,7 +109,7 @@ export async function eventsView({ main, signal }: ViewCtx): Promise<void> {
       if (!data.events.length) {
         box.appendChild(q ? message('info', t('events.search.none', { q }), 'search-empty') : message('info', t('events.empty')));
       } else {
-        box.appendChild(eventCards(data.events));
+        box.appendChild(eventCards(data.events, signal));
       }
     } catch (e) {
       if (mine !== seq || signal.aborted) return;

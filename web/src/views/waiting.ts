@@ -1,12 +1,32 @@
-import { ApiError, call, type Performance, type PowChallenge, type QueueJoin, type QueueStatus } from '../api';
+import { ApiError, call, serverSkewMs, type Performance, type PowChallenge, type QueueJoin, type QueueStatus } from '../api';
 import { h, message } from '../dom';
-import { formatWait, t } from '../i18n';
+import { formatDate, formatWait, t, type Key } from '../i18n';
+import { formatCountdown } from '../logic/countdown';
 import { backoffMs, pollDelayMs, queueProgress } from '../logic/poll';
 import { expectedHashes } from '../logic/pow';
-import { clearQueue, loadAccess, loadTicket, noteAhead, saveAccess, saveTicket, type StoredTicket } from '../logic/queue-store';
-import { later, navigate, type ViewCtx } from '../router';
+import { checkDraw, fingerprint, type DrawProblem, type Fairness, type FairnessEntries } from '../logic/prequeue';
+import { clearQueue, loadAccess, loadTicket, noteAhead, saveAccess, saveTicket, updateTicket, type StoredTicket } from '../logic/queue-store';
+import { every, later, navigate, type ViewCtx } from '../router';
 import { announce, errorBox, handleAuthError, requireSession } from './common';
 import { loadShow, showCard } from './context';
+
+/** Why a recomputed draw does not confirm the server's answer, in words. */
+function problemText(p: DrawProblem, entry: string): string {
+  switch (p.kind) {
+    case 'unknown_shuffle': return t('queue.draw.why.unknown_shuffle', { shuffle: p.shuffle });
+    case 'commitment_changed': return t('queue.draw.why.commitment_changed', { published: fingerprint(p.published), seen: fingerprint(p.seen) });
+    case 'size_mismatch': return t('queue.draw.why.size_mismatch', { listed: p.listed, size: p.size });
+    case 'entry_missing': return t('queue.draw.why.entry_missing', { entry });
+    case 'position_mismatch': return t('queue.draw.why.position_mismatch', { computed: p.computed, server: p.server });
+    default: return t(`queue.draw.why.${p.kind}` as Key);
+  }
+}
+
+/** A translated sentence with a node (a code, a link) where its `{name}` placeholder is. */
+function withNode(text: string, name: string, node: Node): (Node | string)[] {
+  const i = text.indexOf(`{${name}}`);
+  return i < 0 ? [text, ' ', node] : [text.slice(0, i), node, text.slice(i + name.length + 2)];
+}
 
 export async function waitingView({ main, params, signal }: ViewCtx): Promise<void> {
   const s = requireSession();
@@ -25,13 +45,33 @@ export async function waitingView({ main, params, signal }: ViewCtx): Promise<vo
   const bar = h('div', { class: 'bar-fill' });
   const progress = h('div', { class: 'bar', role: 'progressbar', 'aria-label': t('queue.progress'), 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': 0, 'data-testid': 'queue-progress' }, bar);
   const next = h('p', { class: 'muted small', 'data-testid': 'queue-next' });
+  const stats = h('dl', { class: 'stats' },
+    h('div', {}, h('dt', {}, t('queue.position')), h('dd', {}, pos)),
+    h('div', {}, h('dt', {}, t('queue.ahead')), h('dd', {}, ahead)),
+    h('div', {}, h('dt', {}, t('queue.wait')), h('dd', {}, wait)));
+
+  // The pre-queue (before the sale opens): a countdown to the opening, why joining early gains
+  // nothing, and the fingerprint of the seed the order will be drawn from.
+  const countdown = h('output', { class: 'countdown', 'aria-live': 'off', 'data-testid': 'prequeue-countdown' }, '…');
+  const opensNote = h('p', { class: 'small', 'data-testid': 'prequeue-opens' });
+  const fairNote = h('p', { 'data-testid': 'prequeue-fairness' });
+  const prePanel = h('div', { class: 'prequeue', hidden: true, 'data-testid': 'prequeue' },
+    h('h3', {}, t('queue.prequeue.title')),
+    h('p', { class: 'muted' }, t('queue.prequeue.opens_in')), countdown, opensNote, fairNote);
+  const entryOut = h('code', { class: 'hex', 'data-testid': 'queue-entry' });
+  const entryLine = h('p', { class: 'small', hidden: true }, t('queue.entry'), ': ', entryOut);
+  // After the draw: the revealed seed, and the draw recomputed here on request.
+  const drawNote = h('p', { class: 'small' });
+  const seedOut = h('code', { class: 'hex', 'data-testid': 'draw-seed' });
+  const seedLine = h('p', { class: 'small', hidden: true }, t('queue.draw.seed'), ': ', seedOut);
+  const verifyBtn = h('button', { type: 'button', class: 'secondary', disabled: true, 'data-testid': 'verify-draw' }, t('queue.draw.verify'));
+  const verifyOut = h('div', { 'aria-live': 'polite', 'data-testid': 'verify-result' });
+  const drawPanel = h('section', { class: 'draw', hidden: true, 'aria-labelledby': 'dh', 'data-testid': 'draw' },
+    h('h3', { id: 'dh' }, t('queue.draw.title')), drawNote, seedLine, verifyBtn, verifyOut);
+
   main.appendChild(h('section', { class: 'queue card', 'aria-labelledby': 'qh' },
     h('h2', { id: 'qh', class: 'sr-only' }, t('queue.title')),
-    h('dl', { class: 'stats' },
-      h('div', {}, h('dt', {}, t('queue.position')), h('dd', {}, pos)),
-      h('div', {}, h('dt', {}, t('queue.ahead')), h('dd', {}, ahead)),
-      h('div', {}, h('dt', {}, t('queue.wait')), h('dd', {}, wait))),
-    progress, status, next, h('p', { class: 'small' }, t('queue.keep'))));
+    prePanel, stats, progress, status, next, entryLine, drawPanel, h('p', { class: 'small' }, t('queue.keep'))));
 
   // Title and status of the performance (paused: people keep waiting).
   let perf: Performance | null = null;
@@ -67,10 +107,34 @@ export async function waitingView({ main, params, signal }: ViewCtx): Promise<vo
   };
 
   let ticket: StoredTicket | null = loadTicket(localStorage, pid, s.email);
+  let poll: () => Promise<void> = async () => {};
+
+  // Before the pre-queue opens a join is refused (sale_not_open): say when it opens and join then.
+  // The pre-queue has no order, so arriving a second or two after its opening loses nothing, and
+  // spreading the crowd's joins over that time spares the service a spike. `refused`: the server
+  // said not yet although this clock says open (the clocks differ a little): ask again shortly.
+  const waitForPreQueue = (refused: boolean): boolean => {
+    const opens = perf?.queue_opens_at;
+    const at = opens ? Date.parse(opens) : NaN;
+    if (!opens || Number.isNaN(at)) return false;
+    const left = at - (Date.now() + serverSkewMs);
+    if (left <= 0 && !(refused && left > -15_000)) return false;
+    status.replaceChildren(message('info', t('queue.prequeue.not_yet', { when: formatDate(opens) }), 'prequeue-not-yet'));
+    next.textContent = '';
+    stats.hidden = true;      // no place, nobody ahead, no wait yet: back with the first status
+    progress.hidden = true;
+    later(signal, Math.min(2 ** 31 - 1, Math.max(0, left) + 300 + Math.random() * 1700), () => void (async () => {
+      await refreshPerf();   // the operator may have moved the pre-queue
+      if (await join()) await poll();
+    })());
+    return true;
+  };
+
   const join = async (): Promise<boolean> => {
     const url = `/v1/performances/${encodeURIComponent(pid)}/queue`;
     const post = async (pow?: { challenge: string; nonce: string }) =>
       (await call<QueueJoin>('POST', url, { session: s.token, signal, body: pow ? { pow } : undefined })).data;
+    if (waitForPreQueue(false)) return false;
     try {
       let data: QueueJoin;
       try {
@@ -80,22 +144,143 @@ export async function waitingView({ main, params, signal }: ViewCtx): Promise<vo
         if (!(e instanceof ApiError && (e.code === 'challenge_required' || e.code === 'challenge_invalid'))) throw e;
         data = await post(await prove());
       }
-      ticket = { ticket: data.ticket, position: data.position, account: s.email };
+      ticket = { ticket: data.ticket, position: data.position, account: s.email,
+                 entryId: data.state === 'pre_queue' ? data.entry_id : undefined };
       saveTicket(localStorage, pid, ticket);
       status.replaceChildren(message('info', t('queue.joining')));
+      if (data.state === 'pre_queue') setPhase('pre');
       return true;
     } catch (e) {
       if ((e as Error)?.name === 'AbortError' || handleAuthError(e)) return false;
+      if (e instanceof ApiError && e.code === 'sale_not_open' && waitForPreQueue(true)) return false;
       status.replaceChildren(errorBox(e));
       return false;
     }
   };
-  if (!ticket && !(await join())) return;
+
+  // ---- the pre-queue and its draw ----
+  let phase: 'pre' | 'line' = 'line';
+  const setPhase = (p: 'pre' | 'line') => {
+    phase = p;
+    prePanel.hidden = p !== 'pre';
+    stats.hidden = p === 'pre';
+    progress.hidden = p === 'pre';
+  };
+  // The opening: the performance's sale_opens_at, else the server's estimate when it was given.
+  let opensAtEstimate: number | null = null;
+  const opensAtMs = (): number | null => {
+    const at = perf ? Date.parse(perf.sale_opens_at) : NaN;
+    return Number.isNaN(at) ? opensAtEstimate : at;
+  };
+  const tick = () => {
+    if (phase !== 'pre') return;
+    const at = opensAtMs();
+    if (at === null) return;
+    const ms = at - (Date.now() + serverSkewMs);
+    countdown.textContent = formatCountdown(ms);
+    const note = ms > 0 ? t('queue.prequeue.at', { when: formatDate(new Date(at).toISOString()) }) : t('queue.prequeue.drawing');
+    if (opensNote.textContent !== note) opensNote.textContent = note;
+  };
+  every(signal, 500, tick);
+
+  const fairUrl = `/v1/performances/${encodeURIComponent(pid)}/queue/fairness`;
+  let fairness: Fairness | null = null;
+  let noDraw = false;   // 404: this performance has no pre-queue
+  let loadingFairness: Promise<void> | null = null;
+  let lastPosition: number | null = null;
+  let lastEntry: string | undefined;   // the entry id the last status named
+  let verifying = false;
+  // A buyer who saw the pre-queue was in the draw; one seeing this ticket for the first time after
+  // the opening (another device) was if the position is among the drawn ones. Later joins line up
+  // behind them, first come first served, and have nothing to verify.
+  const inDraw = (): boolean =>
+    !!ticket?.entryId || (!!lastEntry && !!fairness && lastPosition !== null && lastPosition <= fairness.pre_queue_size);
+
+  const renderFairness = () => {
+    if (!fairness) return;
+    const c = fairness.seed_commitment;
+    if (fairNote.dataset.commitment !== c) {
+      fairNote.dataset.commitment = c;
+      fairNote.replaceChildren(...withNode(t('queue.prequeue.fair'), 'fp',
+        h('code', { class: 'fingerprint', title: c, 'data-testid': 'prequeue-commitment' }, fingerprint(c))),
+        h('details', { class: 'small' }, h('summary', {}, t('queue.prequeue.commitment')),
+          h('code', { class: 'hex', 'data-testid': 'prequeue-commitment-full' }, c)));
+    }
+    if (phase !== 'line' || !inDraw()) return;
+    drawPanel.hidden = false;
+    entryLine.hidden = false;
+    drawNote.textContent = t(fairness.seed ? 'queue.draw.done' : 'queue.draw.pending');
+    seedOut.textContent = fairness.seed ?? '';
+    seedLine.hidden = !fairness.seed;
+    verifyBtn.disabled = !fairness.seed || verifying;
+  };
+  const loadFairness = (): Promise<void> => {
+    loadingFairness ??= (async () => {
+      try {
+        fairness = (await call<Fairness>('GET', fairUrl, { signal, revalidate: true })).data;
+        // The commitment as seen before the opening: the check after the draw holds the server to it.
+        if (ticket && phase === 'pre' && !ticket.commitment && fairness.seed_commitment) {
+          ticket = updateTicket(localStorage, pid, ticket, { commitment: fairness.seed_commitment });
+        }
+        renderFairness();
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) noDraw = true;
+      } finally {
+        loadingFairness = null;
+      }
+    })();
+    return loadingFairness;
+  };
+
+  verifyBtn.addEventListener('click', async () => {
+    const entry = ticket?.entryId ?? lastEntry;
+    if (!entry || lastPosition === null || verifying) return;
+    verifying = true;
+    verifyBtn.disabled = true;
+    verifyOut.replaceChildren(message('info', t('queue.draw.verifying')));
+    try {
+      const [f, list] = await Promise.all([
+        call<Fairness>('GET', fairUrl, { signal, revalidate: true }),
+        call<FairnessEntries>('GET', `${fairUrl}/entries`, { signal, revalidate: true })]);
+      await new Promise((r) => setTimeout(r, 0));   // the message shows before a long list is drawn
+      const r = checkDraw(f.data, list.data, entry, lastPosition, ticket?.commitment);
+      verifyOut.replaceChildren(r.ok
+        ? message('success', t('queue.draw.verified', { entry, n: r.position }), 'draw-verified')
+        : r.problem.kind === 'not_drawn'
+          ? message('info', problemText(r.problem, entry), 'draw-not-yet')
+          : message('warning', t('queue.draw.bad', { reason: problemText(r.problem, entry) }), 'draw-mismatch'));
+    } catch (e) {
+      if ((e as Error)?.name === 'AbortError') return;
+      verifyOut.replaceChildren(errorBox(e));
+    } finally {
+      verifying = false;
+      verifyBtn.disabled = false;
+    }
+  });
 
   let failures = 0;
   let polls = 0;
   const show = (st: QueueStatus) => {
-    pos.textContent = String(st.position);
+    if (st.entry_id) {
+      lastEntry = st.entry_id;
+      // Seen in the pre-queue: this ticket is in the draw.
+      if (st.state === 'pre_queue' && ticket && ticket.entryId !== st.entry_id) ticket = updateTicket(localStorage, pid, ticket, { entryId: st.entry_id });
+    }
+    const entry = ticket?.entryId ?? lastEntry;
+    if (entry) entryOut.textContent = entry;
+    if (st.state === 'pre_queue') {
+      setPhase('pre');
+      entryLine.hidden = !entry;
+      opensAtEstimate = Date.now() + serverSkewMs + st.estimated_wait_seconds * 1000;
+      tick();
+      if (!fairness && !noDraw) void loadFairness();
+      return;
+    }
+    setPhase('line');
+    lastPosition = st.position;
+    // After the draw: the revealed seed (asked for until it is there) and the check.
+    if (entry && !noDraw && !fairness?.seed) void loadFairness(); else renderFairness();
+    pos.textContent = st.position === null ? '—' : String(st.position);
     ahead.textContent = String(st.ahead);
     // While the sale is paused nobody moves: no estimate rather than a meaningless one.
     wait.textContent = perf?.status === 'paused' && st.state === 'waiting' ? '—' : formatWait(st.estimated_wait_seconds);
@@ -104,7 +289,7 @@ export async function waitingView({ main, params, signal }: ViewCtx): Promise<vo
     bar.style.width = `${pct}%`;
     progress.setAttribute('aria-valuenow', String(pct));
   };
-  const poll = async (): Promise<void> => {
+  poll = async (): Promise<void> => {
     if (signal.aborted || !ticket) return;
     let delay: number;
     try {
@@ -147,5 +332,5 @@ export async function waitingView({ main, params, signal }: ViewCtx): Promise<vo
   const onStorage = (e: StorageEvent) => { if (e.key === `tk.access.${pid}` && loadAccess(localStorage, pid)) navigate(seatsUrl, true); };
   window.addEventListener('storage', onStorage);
   signal.addEventListener('abort', () => window.removeEventListener('storage', onStorage), { once: true });
-  await poll();
+  if (ticket || await join()) await poll();
 }
