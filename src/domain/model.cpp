@@ -36,14 +36,15 @@ SaleStatus effective_status(const Performance& p, Millis now) {
 }
 
 bool in_prequeue(const Performance& p, Millis now) {
-  return p.queue_opens_at > 0 && now >= p.queue_opens_at &&
-         effective_status(p, now) == SaleStatus::scheduled;
+  return p.queue_opens_at > 0 && now >= p.queue_opens_at && !prequeue_due(p, now) &&
+         effective_status(p, now) != SaleStatus::closed;
 }
 
 bool prequeue_due(const Performance& p, Millis now) {
-  if (p.queue_opens_at <= 0) return false;
-  auto s = effective_status(p, now);
-  return s != SaleStatus::scheduled && s != SaleStatus::closed;
+  if (p.queue_opens_at <= 0 || effective_status(p, now) == SaleStatus::closed) return false;
+  // The opening: its time, or an operator opening the sale early. A pause before the opening
+  // keeps the pre-queue open (it holds admissions, not joins).
+  return now >= p.sale_opens_at || p.stored_status == SaleStatus::on_sale;
 }
 
 const char* to_string(OrderStatus s) {

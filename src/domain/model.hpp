@@ -85,10 +85,10 @@ Millis refundable_until(const Performance& p);
 // sale_opens_at.
 SaleStatus effective_status(const Performance& p, Millis now);
 
-// Joins wait in the pre-queue: it has opened and the sale has not (still `scheduled`).
+// Joins wait in the pre-queue: it has opened and the sale has not.
 bool in_prequeue(const Performance& p, Millis now);
-// The pre-queue has opened and the sale with it: its entries must be drawn into positions
-// before anyone joins behind them or is admitted.
+// The sale opened over a pre-queue (at sale_opens_at, or earlier by the operator): its entries
+// must be drawn into positions before anyone joins behind them or is admitted.
 bool prequeue_due(const Performance& p, Millis now);
 
 struct PerformanceSummary {

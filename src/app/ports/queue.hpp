@@ -132,7 +132,7 @@ class QueueStore {
   virtual ~QueueStore() = default;
   // `tail_floor`: positions 1..tail_floor are taken (a drawn pre-queue): a new place comes after.
   virtual Task<JoinOutcome> join(std::string perf, std::int64_t account_num, Millis now,
-                                 std::int64_t tail_floor = 0) = 0;
+                                 std::int64_t tail_floor) = 0;
   virtual Task<void> raise_hwm(std::string perf, std::int64_t hwm) = 0;
   virtual Task<void> restore(std::string perf, const QueueSnapshot& s) = 0;
   virtual Task<TickOutcome> tick(std::string perf, TickParams p) = 0;

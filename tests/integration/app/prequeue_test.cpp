@@ -26,7 +26,9 @@ domain::Performance pre_sale(Harness& h, int seats = 10,
                              domain::QueueSettings q = {100, 100, 1000, 600}) {
   return h.run([&]() -> asio::awaitable<domain::Performance> {
     app::Admin admin(h.deps);
-    auto v = co_await admin.create_venue("Hall", {{"A", {{"1", seats, "R"}}}});
+    std::vector<app::NewSection> sections{{"A", {}}};
+    sections[0].rows.push_back({"1", seats, "R"});
+    auto v = co_await admin.create_venue("Hall", sections);
     if (!v) Harness::expect_ok(v.error(), "venue");
     auto e = co_await admin.create_event("Show", v->id);
     if (!e) Harness::expect_ok(e.error(), "event");
