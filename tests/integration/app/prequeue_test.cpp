@@ -252,8 +252,10 @@ TEST(PreQueue, RedisEmptiedAfterTheDrawMovesNobody) {
     h.clock.advance(100);
     tick_fresh(h, ticker, p);
   }
+  // The other process drew the same order; the ticking one admitted every drawn place.
   for (auto& j : joined) {
-    auto s = queue_status(h, other.deps, p, j.ticket);
+    EXPECT_EQ(queue_status(h, other.deps, p, j.ticket).position, drawn[j.ticket]);
+    auto s = queue_status(h, p, j.ticket);
     EXPECT_EQ(s.position, drawn[j.ticket]);
     EXPECT_EQ(s.state, QueueState::admitted) << "position " << s.position;
   }
