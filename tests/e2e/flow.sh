@@ -221,18 +221,22 @@ req PATCH "/v1/admin/performances/$PERF" '{"queue":{"pow_difficulty":0}}' "${A[@
 sleep 1.5  # every process sees it off before the next joins
 
 # --- pre-queue: joins before the opening wait unordered; at the opening they are drawn in the
-# order of the seed committed to beforehand, and anyone can check it (tools/verify_prequeue.py)
-qopen=$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%SZ); sopen=$(date -u -d '+6 seconds' +%Y-%m-%dT%H:%M:%SZ)
+# order of the seed committed to beforehand, and anyone can check it (tools/verify_prequeue.py).
+# Times far enough ahead for a loaded machine; the operator then moves the pre-queue's opening
+# close, and opens the sale early.
+qopen=$(date -u -d '+5 minutes' +%Y-%m-%dT%H:%M:%SZ); sopen=$(date -u -d '+10 minutes' +%Y-%m-%dT%H:%M:%SZ)
 req POST "/v1/admin/events/$EVENT/performances" "{\"starts_at\":\"$later\",\"sale_opens_at\":\"$sopen\",\"queue_opens_at\":\"$sopen\",\"price_grades\":[{\"grade\":\"VIP\",\"price_cents\":1,\"currency\":\"KRW\"},{\"grade\":\"R\",\"price_cents\":1,\"currency\":\"KRW\"}]}" "${A[@]}"
 check "pre-queue opening at the sale" "400 queue_opens_at" "$CODE $(echo "$BODY" | J 'd["error"]["details"]["field"]')"
 req POST "/v1/admin/events/$EVENT/performances" "{\"starts_at\":\"$later\",\"sale_opens_at\":\"$sopen\",\"queue_opens_at\":\"$qopen\",\"price_grades\":[{\"grade\":\"VIP\",\"price_cents\":1,\"currency\":\"KRW\"},{\"grade\":\"R\",\"price_cents\":1,\"currency\":\"KRW\"}]}" "${A[@]}"
 check "create a sale with a pre-queue" 201 "$CODE"; PRE=$(echo "$BODY" | J 'd["id"]')
-check "queue_opens_at published" "$qopen" "$(echo "$BODY" | J 'd["queue_opens_at"]')"
+req GET "/v1/performances/$PRE"; check "queue_opens_at published" "$qopen" "$(echo "$BODY" | J 'd["queue_opens_at"]')"
 req GET "/v1/performances/$PRE/queue/fairness"; check "fairness before the pre-queue" 200 "$CODE"
 COMMIT=$(echo "$BODY" | J 'd["seed_commitment"]'); check "seed hidden before the draw" None "$(echo "$BODY" | J 'd["seed"]')"
 check "shuffle named" sha256-ctr-fisher-yates-v1 "$(echo "$BODY" | J 'd["shuffle"]')"
 req POST "/v1/performances/$PRE/queue" "" "${U3[@]}"; check "join before the pre-queue opens" "422 sale_not_open" "$CODE $(echo "$BODY" | J 'd["error"]["code"]')"
-for _ in $(seq 60); do  # until the pre-queue opens (a few seconds)
+req PATCH "/v1/admin/performances/$PRE" "{\"queue_opens_at\":\"$(date -u -d '+4 seconds' +%Y-%m-%dT%H:%M:%SZ)\"}" "${A[@]}"
+check "pre-queue opening moved closer" 200 "$CODE"
+for _ in $(seq 150); do  # until the pre-queue opens, in every process (a few seconds)
   req POST "/v1/performances/$PRE/queue" "" "${U3[@]}"; [ "$CODE" = 201 ] && break; sleep 0.1
 done
 check "pre-queue join" "201 pre_queue None" "$CODE $(echo "$BODY" | J 'd["state"]') $(echo "$BODY" | J 'd["position"]')"
@@ -241,7 +245,8 @@ req POST "/v1/performances/$PRE/queue" "" "${U3[@]}"; check "pre-queue join agai
 req GET "/v1/performances/$PRE/queue/status" "" -H "Queue-Ticket: $PTICKET"
 check "pre-queue status" "pre_queue $ENTRY" "$(echo "$BODY" | J 'd["state"]') $(echo "$BODY" | J 'd["entry_id"]')"
 req GET "/v1/performances/$PRE/queue/fairness/entries"; check "entries not final before the draw" False "$(echo "$BODY" | J 'd["complete"]')"
-for _ in $(seq 100); do  # until the sale opens and the pre-queue is drawn
+req PATCH "/v1/admin/performances/$PRE" '{"status":"on_sale"}' "${A[@]}"; check "sale opened early" 200 "$CODE"
+for _ in $(seq 150); do  # until every process sees the sale open and the pre-queue is drawn
   req GET "/v1/performances/$PRE/queue/status" "" -H "Queue-Ticket: $PTICKET"
   [ "$(echo "$BODY" | J 'd["position"]')" != None ] && break; sleep 0.1
 done
