@@ -163,8 +163,8 @@ Task<domain::Hold> Seats::hold_best(const Principal& who, const crypto::AccessTo
     std::vector<bool> free(m.seats.size());
     for (std::size_t i = 0; i < m.seats.size(); ++i)
       free[i] = m.seats[i].second == SeatState::available;
-    auto picks = domain::best_available(m.layout->venue.seats, free, grades, want,
-                                        kBestAvailableCandidates);
+    auto picks =
+        domain::best_available(m.layout->venue.seats, free, grades, want, kBestAvailableCandidates);
     if (picks.empty()) break;
     std::vector<std::vector<std::string>> groups;
     for (const auto& g : picks) {
@@ -225,8 +225,8 @@ Task<domain::Hold> Seats::take(const Principal& who, const crypto::AccessToken& 
     switch (out.kind) {
       case HoldOutcome::Kind::held: {
         auto& seats = out.group == 0 ? r.seat_ids : r.alternatives.at(out.group - 1);
-        co_return domain::Hold{r.hold_id,    perf_id,   who.account_id, std::move(seats),
-                               r.expires_at, r.position};
+        co_return domain::Hold{r.hold_id,        perf_id,      who.account_id,
+                               std::move(seats), r.expires_at, r.position};
       }
       case HoldOutcome::Kind::unavailable: {
         boost::json::array ids;

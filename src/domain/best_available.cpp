@@ -59,11 +59,10 @@ std::vector<std::string> grades_by_price(const std::vector<PriceGrade>& grades) 
   return out;
 }
 
-std::vector<std::vector<std::size_t>> best_available(const std::vector<SeatSpec>& seats,
-                                                     const std::vector<bool>& free,
-                                                     const std::vector<std::string>& grades_best_first,
-                                                     const BestAvailableRequest& r,
-                                                     std::size_t max_groups) {
+std::vector<std::vector<std::size_t>> best_available(
+    const std::vector<SeatSpec>& seats, const std::vector<bool>& free,
+    const std::vector<std::string>& grades_best_first, const BestAvailableRequest& r,
+    std::size_t max_groups) {
   std::vector<std::vector<std::size_t>> out;
   if (r.count <= 0 || max_groups == 0 || free.size() != seats.size()) return out;
   const auto count = static_cast<std::size_t>(r.count);
@@ -84,13 +83,13 @@ std::vector<std::vector<std::size_t>> best_available(const std::vector<SeatSpec>
     std::size_t run = 0;
     for (std::size_t j = 0; j < row.seats.size(); ++j) {
       const auto i = row.seats[j];
-      const bool next_to_last =
-          j > 0 && seats[i].number == seats[row.seats[j - 1]].number + 1;
+      const bool next_to_last = j > 0 && seats[i].number == seats[row.seats[j - 1]].number + 1;
       run = eligible(i) ? (next_to_last ? run + 1 : 1) : 0;
       if (run < count) continue;
       const std::size_t first = j + 1 - count;
       std::size_t grade = 0;
-      for (std::size_t k = first; k <= j; ++k) grade = std::max(grade, rank(seats[row.seats[k]].grade));
+      for (std::size_t k = first; k <= j; ++k)
+        grade = std::max(grade, rank(seats[row.seats[k]].grade));
       const int centre2 = seats[row.seats[first]].number + seats[i].number;
       blocks.push_back({Key{grade, row.row_order, std::abs(centre2 - row.centre2),
                             row.section_order, row.seats[first]},
@@ -104,8 +103,9 @@ std::vector<std::vector<std::size_t>> best_available(const std::vector<SeatSpec>
     std::vector<bool> taken(seats.size(), false);
     for (const auto& [key, at] : blocks) {
       const auto& row = rows[at.first];
-      std::vector<std::size_t> g(row.seats.begin() + static_cast<std::ptrdiff_t>(at.second),
-                                 row.seats.begin() + static_cast<std::ptrdiff_t>(at.second + count));
+      std::vector<std::size_t> g(
+          row.seats.begin() + static_cast<std::ptrdiff_t>(at.second),
+          row.seats.begin() + static_cast<std::ptrdiff_t>(at.second + count));
       if (std::any_of(g.begin(), g.end(), [&](std::size_t i) { return taken[i]; })) continue;
       for (auto i : g) taken[i] = true;
       out.push_back(std::move(g));

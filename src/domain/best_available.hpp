@@ -23,11 +23,10 @@ struct BestAvailableRequest {
 // in layout order), then distance from the row's centre, then section order. When no row has
 // `count` adjacent free seats: the best free seats one by one in that order, cut into disjoint
 // groups. Empty: fewer than `count` free seats match.
-std::vector<std::vector<std::size_t>> best_available(const std::vector<SeatSpec>& seats,
-                                                     const std::vector<bool>& free,
-                                                     const std::vector<std::string>& grades_best_first,
-                                                     const BestAvailableRequest& r,
-                                                     std::size_t max_groups);
+std::vector<std::vector<std::size_t>> best_available(
+    const std::vector<SeatSpec>& seats, const std::vector<bool>& free,
+    const std::vector<std::string>& grades_best_first, const BestAvailableRequest& r,
+    std::size_t max_groups);
 
 // Grades from the most to the least expensive (ties: the order given).
 std::vector<std::string> grades_by_price(const std::vector<PriceGrade>& grades);

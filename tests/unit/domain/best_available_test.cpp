@@ -72,7 +72,9 @@ TEST(BestAvailable, TakenSeatsBreakABlock) {
 
 TEST(BestAvailable, NumbersThatSkipAreNotAdjacent) {
   Venue v;
-  v.seats = {{"x1", "A", "1", 1, "R"}, {"x2", "A", "1", 2, "R"}, {"x4", "A", "1", 4, "R"},
+  v.seats = {{"x1", "A", "1", 1, "R"},
+             {"x2", "A", "1", 2, "R"},
+             {"x4", "A", "1", 4, "R"},
              {"x5", "A", "1", 5, "R"}};
   auto g = best_available(v.seats, v.all_free(), kGrades, {.count = 3}, 3);
   // No three consecutive numbers: the best three singles, centre first (centre is 3).
@@ -90,9 +92,9 @@ TEST(BestAvailable, GradeAndSectionFilters) {
   g = best_available(v.seats, v.all_free(), kGrades, {.count = 2, .section = "B"}, 1);
   ASSERT_EQ(g.size(), 1u);
   EXPECT_EQ(v.ids(g[0]), (Ids{"B-1-2", "B-1-3"}));
-  EXPECT_TRUE(
-      best_available(v.seats, v.all_free(), kGrades, {.count = 2, .grade = "VIP", .section = "B"}, 1)
-          .empty());
+  EXPECT_TRUE(best_available(v.seats, v.all_free(), kGrades,
+                             {.count = 2, .grade = "VIP", .section = "B"}, 1)
+                  .empty());
 }
 
 TEST(BestAvailable, ScatteredSeatsWhenNoRowHasRoomAndNothingWhenTooFewAreFree) {
