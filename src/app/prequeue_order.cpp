@@ -4,6 +4,7 @@
 #include <array>
 #include <cstring>
 
+#include "common/crypto/encoding.hpp"
 #include "domain/prequeue_shuffle.hpp"
 
 namespace tk::app {
@@ -33,12 +34,7 @@ PreQueueOrder PreQueueOrder::draw(const PreQueueList& list) {
     o.by_account.emplace_back(list.account_nums[i], static_cast<std::uint32_t>(i));
   }
   std::sort(o.by_account.begin(), o.by_account.end());
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (char c : list.seed) {
-    auto b = static_cast<unsigned char>(c);
-    o.seed_hex += kHex[b >> 4];
-    o.seed_hex += kHex[b & 15];
-  }
+  o.seed_hex = crypto::hex_encode(list.seed);
   return o;
 }
 

@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "common/crypto/encoding.hpp"
+
 namespace tk::domain {
 
 ShuffleStream::ShuffleStream(const ShuffleSeed& seed) {
@@ -54,16 +56,8 @@ std::vector<std::uint32_t> positions_by_index(const std::vector<std::uint32_t>& 
 }
 
 std::string seed_commitment_hex(const ShuffleSeed& seed) {
-  unsigned char h[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(h, seed.data(), seed.size());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * sizeof h);
-  for (unsigned char b : h) {
-    out += kHex[b >> 4];
-    out += kHex[b & 0xf];
-  }
-  return out;
+  return crypto::sha256_hex(
+      std::string_view(reinterpret_cast<const char*>(seed.data()), seed.size()));
 }
 
 }  // namespace tk::domain

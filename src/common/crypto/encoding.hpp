@@ -29,6 +29,10 @@ std::string new_id(std::string_view prefix);
 // Lower-case hex SHA-256 (64 chars).
 std::string sha256_hex(std::string_view data);
 
+// Bytes as lower-case hex, and back (nullopt for an odd length or a character outside [0-9a-f]).
+std::string hex_encode(std::string_view bytes);
+std::optional<std::string> hex_decode(std::string_view hex);
+
 // Idempotency fingerprint: lower-case hex SHA-256 over a version tag and method, path and body,
 // each prefixed by its 64-bit length, so ("a", "bc") and ("ab", "c") never collide.
 std::string request_fingerprint(std::string_view method, std::string_view path,

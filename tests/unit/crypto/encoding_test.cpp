@@ -12,6 +12,15 @@
 namespace tk::crypto {
 namespace {
 
+TEST(Hex, RoundTripsAndRefusesWhatItNeverWrites) {
+  EXPECT_EQ(hex_encode(std::string("\x00\x01\xab\xff", 4)), "0001abff");
+  EXPECT_EQ(hex_decode("0001abff"), std::string("\x00\x01\xab\xff", 4));
+  EXPECT_EQ(hex_decode(""), std::string());
+  EXPECT_FALSE(hex_decode("abc").has_value());   // odd length
+  EXPECT_FALSE(hex_decode("ABCD").has_value());  // upper case: one spelling only
+  EXPECT_FALSE(hex_decode("zz").has_value());
+}
+
 TEST(Base64Url, Rfc4648VectorsWithoutPadding) {
   const std::pair<std::string, std::string> cases[] = {
       {"", ""},           {"f", "Zg"},          {"fo", "Zm8"},          {"foo", "Zm9v"},

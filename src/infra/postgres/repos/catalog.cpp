@@ -33,15 +33,7 @@ constexpr const char* kPerfCols =
 
 // A fresh pre-queue seed (32 random bytes) in hex, for decode($n, 'hex'): every performance has
 // one from its creation, so its commitment exists before any pre-queue could open.
-std::string new_seed_hex() {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : crypto::random_bytes(32)) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
-}
+std::string new_seed_hex() { return crypto::hex_encode(crypto::random_bytes(32)); }
 
 domain::Performance perf_from(const pg::Rows& r, int i) {
   domain::Performance p;

@@ -2,6 +2,7 @@
 // take a performance's advisory lock shared, the close takes it exclusively: the close waits for
 // the joins in flight, and a join after it sees the pre-queue closed (each statement of a READ
 // COMMITTED transaction reads what committed before it started).
+#include "common/crypto/encoding.hpp"
 #include "infra/postgres/repos/repos.hpp"
 #include "infra/postgres/repos/support.hpp"
 #include "infra/postgres/transaction.hpp"
@@ -16,22 +17,6 @@ namespace {
 // First key of the advisory locks of pre-queues (the second is the performance's hash).
 constexpr const char* kLockShared = "SELECT pg_advisory_xact_lock_shared(1885, hashtext($1))";
 constexpr const char* kLock = "SELECT pg_advisory_xact_lock(1885, hashtext($1))";
-
-std::optional<std::string> unhex(std::string_view h) {
-  if (h.size() % 2 != 0) return std::nullopt;
-  auto digit = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  std::string out(h.size() / 2, '\0');
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    int hi = digit(h[2 * i]), lo = digit(h[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out[i] = static_cast<char>(hi * 16 + lo);
-  }
-  return out;
-}
 }  // namespace
 
 Task<app::PreQueueJoin> PreQueue::join(std::string perf, std::string account_id,
@@ -89,7 +74,7 @@ Task<app::PreQueueList> PreQueue::close(std::string perf) {
                                        "NULL AND queue_seed IS NOT NULL",
                                        P(arg(perf))));
   if (p.empty() || p.is_null(0, 1)) co_return Errc::not_found;
-  auto seed = unhex(p.text(0, 0));
+  auto seed = crypto::hex_decode(p.text(0, 0));
   if (!seed || seed->size() != 32) co_return Errc::internal;
   const std::int64_t size = p.int64(0, 1);
   PG_TRY(auto e, co_await pool_->query("SELECT entry_no, account_num FROM prequeue_entries WHERE "
