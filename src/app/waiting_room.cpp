@@ -289,6 +289,8 @@ Task<std::shared_ptr<const PreQueueOrder>> WaitingRoom::prequeue_order(const std
 
 Task<std::shared_ptr<const PreQueueOrder>> WaitingRoom::draw_prequeue(std::string perf_id) {
   TK_CO_TRY(auto list, co_await d_.ports.prequeue->close(perf_id));
+  // Another I/O thread may have drawn it meanwhile.
+  if (auto q = d_.shared->view->get(perf_id); q && q->pre) co_return q->pre;
   auto draw = [l = std::move(list)]() -> Result<std::shared_ptr<const PreQueueOrder>> {
     return std::shared_ptr<const PreQueueOrder>(
         std::make_shared<PreQueueOrder>(PreQueueOrder::draw(l)));
