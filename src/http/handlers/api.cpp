@@ -559,8 +559,11 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
             out += "]}";
             co_return out;
           };
-          std::string key = "fairness-entries:" + id;
-          co_return co_await serve_cached(*c, ctx.req, key, kCatalogueFreshMs, kShortCache, build);
+          // Once drawn the list never changes: built once (megabytes for a big pre-queue), kept.
+          auto q = c->d.shared->view->get(id);
+          const auto keep = q && q->pre ? kForever : kCatalogueFreshMs;
+          std::string key = std::string(q && q->pre ? "fairness-drawn:" : "fairness-entries:") + id;
+          co_return co_await serve_cached(*c, ctx.req, key, keep, kShortCache, build);
         }));
 
   // ---- Seats and holds
