@@ -18,6 +18,7 @@
 
 #include "app/errors.hpp"
 #include "check.hpp"
+#include "domain/rules.hpp"
 #include "http/handlers/requests.hpp"
 #include "http/handlers/support.hpp"
 
@@ -91,8 +92,11 @@ void decode_all(const json::object& o, const http::Request& req) {
       FUZZ_CHECK(hold->seat_ids.empty() && b.count >= 1 && b.count <= 100);
       FUZZ_CHECK(!b.grade || sized(*b.grade, 32));
       FUZZ_CHECK(!b.section || sized(*b.section, 64));
-    } else {
-      FUZZ_CHECK(!hold->seat_ids.empty());
+    }
+    // An empty seat_ids list decodes; the domain's selection rule is what refuses it (400).
+    if (!hold->best_available && hold->seat_ids.empty()) {
+      FUZZ_CHECK(tk::domain::check_seat_selection(hold->seat_ids, 100) ==
+                 tk::domain::RuleErrc::empty_selection);
     }
   }
   auto join = http::join_request(o);
