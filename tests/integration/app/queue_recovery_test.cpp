@@ -174,6 +174,68 @@ TEST(QueueRecovery, LateHoldersOfPassedOverGapPlacesAreAdmittedWithinTheRate) {
   EXPECT_EQ(stats(h, p).active, 10);  // 1..6, the three late holders and 101
 }
 
+// A process paused between reserving positions in PostgreSQL and raising Redis's bound makes a
+// reserved bound Redis never heard of: the ticker repairs the queue as if Redis had lost a
+// reservation. Late holders of an earlier repair's gap are waiting then: the repair keeps them
+// waiting, and the next ticks admit them within their count rather than all at once.
+TEST(QueueRecovery, ARepairKeepsTheLateHoldersOfAnEarlierGapWaiting) {
+  Harness h;
+  h.shared.settings.queue_reserve_block = 100;
+  // 2 admitted per 100 ms, at most 20 active.
+  auto p = h.run([&] { return h.make_performance({.seats = 20, .queue = {2, 100, 20, 600}}); });
+  std::vector<app::JoinResult> j;
+  for (int i = 0; i < 6; ++i) j.push_back(join_queue(h, h.run([&] { return h.make_buyer(); }), p));
+  app::WaitingRoom ticker(h.deps);
+  h.clock.advance(100);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 2);  // PostgreSQL records tail 6
+  for (int i = 0; i < 6; ++i) {                    // positions 7..12: only Redis knows them
+    j.push_back(join_queue(h, h.run([&] { return h.make_buyer(); }), p));
+  }
+  redis_cmd(h, {"FLUSHALL"});
+  auto next = join_queue(h, h.run([&] { return h.make_buyer(); }), p);
+  EXPECT_EQ(next.position, 101);  // the gap is (6, 100], Redis's bound 200
+  h.clock.advance(100);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 4);
+  h.clock.advance(100);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 100);  // 7..100 passed over
+  for (int i = 6; i < 12; ++i) {
+    EXPECT_EQ(queue_status(h, p, j[i].ticket).state, QueueState::waiting) << j[i].position;
+  }
+
+  // Another process reserves the next block in PostgreSQL and stops before telling Redis.
+  h.run([&]() -> asio::awaitable<int> {
+    auto r = co_await h.adapters->ledger->reserve(p.id, 200, 100);
+    if (!r) Harness::expect_ok(r.error(), "reserve");
+    co_return 0;
+  });
+  // Two ticks each admit two late holders; the second sighting of the bound repairs the queue.
+  for (int i = 0; i < 2; ++i) {
+    h.clock.advance(100);
+    tick_fresh(h, ticker, p);
+  }
+  auto hwm = redis_cmd(h, {"HGET", "{p:" + p.id + "}:q", "hwm"});
+  EXPECT_EQ(hwm.str, "300") << "the repair took PostgreSQL's bound";
+  EXPECT_EQ(queue_status(h, p, j[10].ticket).state, QueueState::waiting)
+      << "a late holder let in by the repair, outside any tick's count";
+  EXPECT_EQ(queue_status(h, p, j[11].ticket).state, QueueState::waiting);
+  EXPECT_EQ(queue_status(h, p, next.ticket).state, QueueState::waiting);
+  h.clock.advance(100);
+  tick_fresh(h, ticker, p);
+  EXPECT_EQ(queue_status(h, p, j[10].ticket).state, QueueState::admitted);
+  EXPECT_EQ(queue_status(h, p, j[11].ticket).state, QueueState::admitted);
+  EXPECT_EQ(queue_status(h, p, next.ticket).state, QueueState::waiting);
+  h.clock.advance(100);
+  tick_fresh(h, ticker, p);
+  EXPECT_EQ(queue_status(h, p, next.ticket).state, QueueState::admitted);
+  // Every late admission belongs to a tick, two per tick at most.
+  auto rec = redis_cmd(h, {"ZRANGE", "{p:" + p.id + "}:late_admitted", "0", "-1"});
+  ASSERT_EQ(rec.elements.size(), 6u);
+  std::map<std::string, int> per_tick;
+  for (const auto& e : rec.elements) ++per_tick[e.str.substr(e.str.find(':') + 1)];
+  for (const auto& [at, n] : per_tick) EXPECT_LE(n, 2) << "tick at " << at;
+  EXPECT_EQ(stats(h, p).active, 13);  // 1..6, the six late holders and 101
+}
+
 // Three joins and a tick, then the snapshot; then two joins and a tick (recorded in PostgreSQL)
 // and a last join (known to Redis only). Returns the snapshot and the six join results.
 struct Rolled {

@@ -94,8 +94,12 @@ return 0
 // a restart from an AOF: it may have lost joins made after the last recorded tick, which no
 // PostgreSQL figure shows, so its tail is not trusted either. The tail resumes above every
 // position ever reserved; positions above what is known to be handed out become the gap, which
-// costs nothing until a holder shows up with its ticket. Late holders still waiting lie below the
-// new gap: they count as admitted by the tick that passed over them.
+// costs nothing until a holder shows up with its ticket. A queue Redis kept may still have an
+// earlier repair's gap open (a process paused between reserving in PostgreSQL and raising the
+// bound here looks like a lost reservation): that gap's claims and late holders stay, and the
+// gap becomes the union of both. Places handed out between the two that were admitted already
+// are claimed, so the union passes over none of them; waiting ones claim theirs at their next
+// poll. Dropping the late holders instead would admit them all at once, over the rate.
 inline constexpr const char* kRestore = R"lua(
 local q, ticks, cl, late, la = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local reserved, from = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -103,9 +107,11 @@ local serving, seq, upto = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6
 local epoch = ARGV[5]
 local run = ARGV[#ARGV]
 local st = redis.call('HMGET', q, 'epoch', 'tail', 'hwm', 'seq', 'serving', 'expired_upto',
-  'last_tick', 'run')
+  'last_tick', 'run', 'gap_from', 'gap_to')
 local last = 0
+local ogf, ogt = 0, 0
 if st[1] then
+  ogf, ogt = tonumber(st[9] or '0'), tonumber(st[10] or '0')
   local tail, hwm, cur, srv = tonumber(st[2]), tonumber(st[3] or '0'), tonumber(st[4]), tonumber(st[5])
   if st[8] == run and cur >= seq and srv >= serving and tail >= from and hwm >= reserved then
     return 0
@@ -120,11 +126,30 @@ if st[1] then
 else
   redis.call('DEL', ticks, cl, la)
 end
-redis.call('DEL', late)
 if reserved < from then reserved = from end
 local gf, gt = 0, 0
 if reserved > from and reserved > serving then
   gf, gt = math.max(from, serving), reserved
+end
+if ogt > ogf and ogt > upto then
+  if gt > gf then
+    local lo, hi = math.max(ogt, upto), math.min(gf, serving)
+    local batch = {}
+    for pos = lo + 1, hi do
+      batch[#batch + 1] = pos
+      batch[#batch + 1] = pos
+      if #batch >= 1000 then
+        redis.call('ZADD', cl, unpack(batch))
+        batch = {}
+      end
+    end
+    if #batch > 0 then redis.call('ZADD', cl, unpack(batch)) end
+    gf = ogf
+  else
+    gf, gt = ogf, ogt
+  end
+else
+  redis.call('DEL', late)
 end
 redis.call('ZREMRANGEBYSCORE', cl, '-inf', gf)
 -- The next tick keeps its interval after the last recorded one: a loss never doubles the rate.
