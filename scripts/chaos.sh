@@ -26,9 +26,13 @@ bash scripts/deps.sh
 log "building the service's test binary (build/test)"
 bash scripts/build.sh test ticketing >/dev/null
 summary=$(mktemp /tmp/tk-chaos-summary-XXXX.json)
-trap 'rm -f "$summary"' EXIT
+# The runs use a copy of the binary: a rebuild while they run (hours for --runs 200) must not
+# change the service that a restarted process runs.
+bin_dir=$(mktemp -d /tmp/tk-chaos-bin-XXXX)
+trap 'rm -rf "$summary" "$bin_dir"' EXIT
+cp build/test/src/main/ticketing "$bin_dir/ticketing"
 rc=0
-python3 tests/chaos/chaos.py --bin build/test/src/main/ticketing --summary "$summary" "${args[@]}" || rc=$?
+python3 tests/chaos/chaos.py --bin "$bin_dir/ticketing" --summary "$summary" "${args[@]}" || rc=$?
 if [ $record = 1 ] && [ -s "$summary" ]; then
   python3 - "$summary" docs/RELIABILITY.md <<'PY'
 import json, sys, time
