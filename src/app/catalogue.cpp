@@ -110,6 +110,11 @@ std::error_code check_queue(const domain::QueueSettings& q, std::string* field) 
   if (q.pow_difficulty < 0 || q.pow_difficulty > domain::kMaxPowDifficulty) {
     return *field = "queue.pow_difficulty", Errc::out_of_range;
   }
+  if (q.presence_timeout_seconds != 0 &&
+      (q.presence_timeout_seconds < domain::kMinPresenceTimeout ||
+       q.presence_timeout_seconds > domain::kMaxPresenceTimeout)) {
+    return *field = "queue.presence_timeout_seconds", Errc::out_of_range;
+  }
   return {};
 }
 
@@ -153,6 +158,7 @@ Task<std::string> Admin::create_performance(NewPerformance n) {
   p.queue.max_active = n.max_active.value_or(1000);
   p.queue.access_ttl_seconds = n.access_ttl_seconds.value_or(600);
   p.queue.pow_difficulty = n.pow_difficulty.value_or(0);
+  p.queue.presence_timeout_seconds = n.presence_timeout_seconds.value_or(0);
   p.seat_count = static_cast<int>(venue->seats.size());
   p.refundable_until = n.refundable_until.value_or(0);
   p.queue_opens_at = n.queue_opens_at.value_or(0);
@@ -227,6 +233,7 @@ Task<domain::Performance> Admin::update_performance(std::string id, PerformanceC
   if (c.max_active) q.max_active = *c.max_active;
   if (c.access_ttl_seconds) q.access_ttl_seconds = *c.access_ttl_seconds;
   if (c.pow_difficulty) q.pow_difficulty = *c.pow_difficulty;
+  if (c.presence_timeout_seconds) q.presence_timeout_seconds = *c.presence_timeout_seconds;
   std::string field;
   if (auto ec = check_queue(q, &field))
     co_return field_error(Errc::out_of_range, field, "see contract ranges");

@@ -17,6 +17,7 @@
 #include "app/ports/search.hpp"
 #include "app/ports/ticket_documents.hpp"
 #include "app/ports/tickets.hpp"
+#include "app/presence_marks.hpp"
 #include "app/queue_view.hpp"
 #include "app/single_flight.hpp"
 #include "common/clock.hpp"
@@ -74,6 +75,7 @@ struct Shared {
   InFlightLimit* hashes_per_client = nullptr;
   QueueView* view = nullptr;
   LayoutCache* layouts = nullptr;
+  PresenceMarks* presence = nullptr;  // polls seen, written to Redis by the presence loop
   Settings settings;
   FaultPoint fault = FaultPoint::none;
   // Bumped by every operator change to the catalogue in this process, so caches of public reads
@@ -90,6 +92,7 @@ struct Shared {
         hashes_per_client(o.hashes_per_client),
         view(o.view),
         layouts(o.layouts),
+        presence(o.presence),
         settings(o.settings),
         fault(o.fault),
         catalogue_version(o.catalogue_version.load(std::memory_order_relaxed)) {}

@@ -237,6 +237,8 @@ Task<domain::Hold> Seats::take(const Principal& who, const crypto::AccessToken& 
         co_return Errc::seat_limit_reached;
       case HoldOutcome::Kind::sold_out:
         co_return Errc::sold_out;
+      case HoldOutcome::Kind::left:
+        co_return Errc::not_admitted;
       case HoldOutcome::Kind::not_loaded:
         // Redis came back empty: sold seats must be known before anything can be held.
         TK_CO_CHECK(co_await reload_markers(perf_id));

@@ -26,6 +26,8 @@ const char* to_string(QueueState s) {
       return "closed";
     case QueueState::pre_queue:
       return "pre_queue";
+    case QueueState::abandoned:
+      return "abandoned";
   }
   return "closed";
 }
@@ -118,6 +120,10 @@ void fill_wait(QueueStatus& s, const LiveQueue& q, std::int64_t position, domain
   s.retry_after_seconds =
       domain::retry_after_seconds(s.ahead, s.estimated_wait_seconds,
                                   q.perf.queue.access_ttl_seconds, measured > 0 || configured > 0);
+  if (q.perf.queue.presence_timeout_seconds > 0) {
+    s.retry_after_seconds = std::min(
+        s.retry_after_seconds, domain::presence_retry_cap(q.perf.queue.presence_timeout_seconds));
+  }
 }
 }  // namespace
 
@@ -258,7 +264,9 @@ Task<JoinResult> WaitingRoom::join(const Principal& who, std::string perf_id,
   }
   const std::int64_t floor = pre ? pre->size() : 0;
   for (int attempt = 0; attempt < 4; ++attempt) {
-    TK_CO_TRY(auto j, co_await d_.ports.queue->join(perf_id, who.account_num, now, floor));
+    const std::int64_t mark =
+        q->perf.queue.presence_timeout_seconds > 0 ? domain::presence_mark(now) : 0;
+    TK_CO_TRY(auto j, co_await d_.ports.queue->join(perf_id, who.account_num, now, floor, mark));
     switch (j.kind) {
       case JoinOutcome::Kind::created:
       case JoinOutcome::Kind::existing: {
@@ -360,6 +368,16 @@ QueueStatus status_from(const LiveQueue& q, const crypto::Signer& signer,
   return s;
 }
 
+// A place given up or passed over as abandoned: nothing to wait for; the holder may join again.
+QueueStatus abandoned_status(std::int64_t position, std::int64_t entry) {
+  QueueStatus s;
+  s.state = QueueState::abandoned;
+  s.position = position;
+  s.entry = entry;
+  s.retry_after_seconds = 30;
+  return s;
+}
+
 // A late holder of a gap position the ticks passed over: first in line for the next tick.
 QueueStatus late_status(const LiveQueue& q, std::int64_t position, Millis now) {
   QueueStatus s;
@@ -400,16 +418,21 @@ std::optional<Result<QueueStatus>> WaitingRoom::status_now(std::string_view perf
       return Result<QueueStatus>(prequeue_status(*q, t->entry, now));
     }
     t->position = q->pre->position_of(t->entry);
-    if (t->position == 0) return Result<QueueStatus>(Errc::invalid_ticket);
+    // Signed by this service but not in the draw: the entry left the pre-queue.
+    if (t->position == 0) return Result<QueueStatus>(abandoned_status(0, t->entry));
   }
   // A gap position's holder shows up for the first time: the cold path claims it.
   if (q->unclaimed(t->position) && t->position > q->expired_upto) return std::nullopt;
   std::optional<Millis> ends;
   if (t->position <= q->serving) {
     auto tick = q->admitted_by(t->position);
-    // Admitted, but the tick is not in this process's view (e.g. it just started): cold path.
+    // Admitted, but the tick is not in this process's view (e.g. it just started), or the tick
+    // passed over places given up or abandoned (the store knows which): cold path.
     if (!tick && t->position > q->expired_upto) return std::nullopt;
+    if (tick && tick->abandoned > 0) return std::nullopt;
     if (tick) ends = q->access_expires_at(*tick);
+  } else {
+    note_presence(*q, t->position);
   }
   return Result<QueueStatus>(status_from(*q, *d_.shared->signer, *t, ends, now));
 }
@@ -428,9 +451,10 @@ Task<QueueStatus> WaitingRoom::status(std::string perf_id, std::string_view tick
     }
     TK_CO_TRY(auto order, co_await prequeue_order(perf_id));
     t->position = order->position_of(t->entry);
-    if (t->position == 0) co_return Errc::invalid_ticket;
+    if (t->position == 0) co_return abandoned_status(0, t->entry);
     if (auto drawn = d_.shared->view->get(perf_id)) q = std::move(drawn);
   }
+  if (t->position > q->serving) note_presence(*q, t->position);
   if (q->unclaimed(t->position) && t->position > q->expired_upto) {
     TK_CO_TRY(auto claimed, co_await claim_place(q, -1, t->position, 0));
     if (claimed == ClaimOutcome::waiting) {
@@ -448,9 +472,69 @@ Task<QueueStatus> WaitingRoom::status(std::string perf_id, std::string_view tick
       tick = rec;
       (void)co_await refresh(perf_id);
     }
+    if (t->position > q->expired_upto && (!tick || tick->abandoned > 0)) {
+      TK_CO_TRY(bool gone, co_await d_.ports.queue->gone(perf_id, t->position));
+      if (gone) co_return abandoned_status(t->position, t->entry);
+    }
     if (tick) ends = q->access_expires_at(*tick);
   }
   co_return status_from(*q, *d_.shared->signer, *t, ends, d_.now());
+}
+
+void WaitingRoom::note_presence(const LiveQueue& q, std::int64_t position) {
+  if (q.perf.queue.presence_timeout_seconds > 0 && d_.shared->presence != nullptr) {
+    d_.shared->presence->note(q.perf.id, position);
+  }
+}
+
+Task<void> WaitingRoom::leave(std::string perf_id, std::string_view ticket) {
+  crypto::TokenFields storage;
+  auto t = crypto::decode_queue_ticket(*d_.shared->signer, ticket, storage);
+  if (!t || t->performance_id != perf_id) co_return Errc::invalid_ticket;
+  TK_CO_TRY(auto q, co_await live(perf_id));
+  std::int64_t position = t->position;
+  if (t->entry > 0) {
+    // Before the draw the entry leaves the list; after it, the drawn position is given up.
+    TK_CO_TRY(bool left, co_await d_.ports.prequeue->leave(perf_id, t->entry));
+    if (left) co_return Status{};
+    TK_CO_TRY(auto order, co_await prequeue_order(perf_id));
+    position = order->position_of(t->entry);
+    if (position == 0) co_return Status{};  // left before the draw
+  }
+  auto r = co_await d_.ports.queue->leave(perf_id, position);
+  if (!r && r.error().code == Errc::not_found) {
+    // Redis came back without the queue: restore it from PostgreSQL, then leave.
+    TK_CO_CHECK(co_await restore(q->perf));
+    r = co_await d_.ports.queue->leave(perf_id, position);
+  }
+  if (!r) co_return std::move(r).error();
+  co_return Status{};
+}
+
+Task<void> WaitingRoom::flush_presence() {
+  if (d_.shared->presence == nullptr) co_return Status{};
+  const Millis now = d_.now();
+  const std::int64_t mark = domain::presence_mark(now);
+  auto batches = d_.shared->presence->take();
+  // Performances with presence on that nobody polled this second still get fresh marks.
+  for (const auto& id : d_.shared->view->known()) {
+    auto q = d_.shared->view->get(id);
+    if (!q || q->perf.queue.presence_timeout_seconds <= 0) continue;
+    if (std::none_of(batches.begin(), batches.end(), [&](const auto& b) { return b.perf == id; })) {
+      batches.push_back(PresenceMarks::Batch{id, {}});
+    }
+  }
+  Status first;
+  for (auto& b : batches) {
+    auto r = co_await d_.ports.queue->mark_seen(b.perf, b.positions, mark, now);
+    if (!r) {
+      // Kept for the next round: a buyer who polled is never taken for gone because Redis was
+      // unreachable for a moment.
+      d_.shared->presence->put_back(std::move(b));
+      if (first) first = std::move(r).error();
+    }
+  }
+  co_return first;
 }
 
 Task<TickOutcome> WaitingRoom::tick(const domain::Performance& p) {
@@ -481,6 +565,11 @@ Task<TickOutcome> WaitingRoom::tick(const domain::Performance& p) {
   tp.seat_count = p.seat_count;
   tp.sold_floor = std::max(p.sold_count, q->perf.sold_count);
   tp.inventory_percent = d_.shared->settings.admission_inventory_percent;
+  // The view has an operator's change of the presence timeout in this process at once.
+  if (const int timeout = q->perf.queue.presence_timeout_seconds; timeout > 0) {
+    tp.presence_window_s = domain::presence_window_seconds(timeout);
+    tp.presence_mark = domain::presence_mark(now);
+  }
   // The sale opened over a pre-queue: it is drawn before anyone is admitted, and its positions
   // 1..size hold the tail up.
   if (domain::prequeue_due(q->perf, now) || domain::prequeue_due(p, now)) {

@@ -11,7 +11,9 @@
 
 namespace tk::app {
 
-enum class QueueState { waiting, admitted, expired, sold_out, closed, pre_queue };
+// abandoned: the place was given up (its holder left) or passed over because its ticket stopped
+// polling (presence); the holder may join again, at the back.
+enum class QueueState { waiting, admitted, expired, sold_out, closed, pre_queue, abandoned };
 const char* to_string(QueueState s);
 
 // Entries of the admission log per read: a page that stays small (about 100 kB of JSON).
@@ -81,6 +83,14 @@ class WaitingRoom {
   // buyer. nullopt when the cold path is needed (view not loaded, or a tick not seen yet).
   std::optional<Result<QueueStatus>> status_now(std::string_view perf_id, std::string_view ticket);
 
+  // Gives the ticket's place up: a waiting place is passed over when its turn comes, an
+  // admitted one gives its capacity back at once, a pre-queue entry leaves the draw. Giving up a
+  // place already gone (or whose access window ended) changes nothing.
+  Task<void> leave(std::string perf_id, std::string_view ticket);
+  // Writes the presence marks gathered since the last call (the presence loop, once a second),
+  // and refreshes the marks' freshness of every performance with presence on in the view.
+  Task<void> flush_presence();
+
   // One admission tick for a performance (called by the ticker of every process; the Redis
   // script's compare-and-set lets only one of them admit per interval).
   Task<TickOutcome> tick(const domain::Performance& p);
@@ -101,6 +111,8 @@ class WaitingRoom {
 
  private:
   Task<void> restore_once(const domain::Performance& p);
+  // Presence on: a waiting position polled, marked by the next flush_presence.
+  void note_presence(const LiveQueue& q, std::int64_t position);
   // A pre-queue join: durable in PostgreSQL before it is acknowledged; position drawn later.
   // nullopt: the pre-queue had closed (another process's clock reached the opening first).
   Task<std::optional<JoinResult>> join_prequeue(const Principal& who, const LiveQueue& q,

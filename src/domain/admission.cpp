@@ -21,4 +21,13 @@ int retry_after_seconds(std::int64_t ahead, std::int64_t estimated_wait_s,
   return static_cast<int>(std::clamp<std::int64_t>(estimated_wait_s / 4, 1, cap));
 }
 
+std::int64_t presence_mark(Millis now) {
+  const std::int64_t second = std::max<Millis>(0, now) / 1000;
+  return second % 65535 + 1;
+}
+
+std::int64_t presence_window_seconds(int presence_timeout_s) { return presence_timeout_s + 2; }
+
+int presence_retry_cap(int presence_timeout_s) { return std::max(1, presence_timeout_s / 3); }
+
 }  // namespace tk::domain

@@ -21,4 +21,21 @@ std::int64_t estimated_wait_seconds(std::int64_t ahead, double measured_rate_per
 int retry_after_seconds(std::int64_t ahead, std::int64_t estimated_wait_s,
                         std::int64_t access_ttl_s, bool rate_known);
 
+// Presence: a waiting ticket is seen each time it polls; one not seen for the performance's
+// presence timeout is passed over as abandoned when its turn comes.
+inline constexpr int kMinPresenceTimeout = 10;    // s: a few polls, the marks' flush and skew
+inline constexpr int kMaxPresenceTimeout = 3600;  // s
+
+// The mark a poll at `now` leaves: the second, mod 65535, plus 1 (0 means never marked). Marks
+// of 16 bits wrap after 18 hours; the tick compares them modulo the same period.
+std::int64_t presence_mark(Millis now);
+
+// Seconds since the last mark past which the tick passes a position over: the timeout plus the
+// marks' flush interval and the rounding of both marks to the second.
+std::int64_t presence_window_seconds(int presence_timeout_s);
+
+// With presence on, a waiting ticket is asked to poll at least three times per timeout, so one
+// that follows its Retry-After is never taken for gone.
+int presence_retry_cap(int presence_timeout_s);
+
 }  // namespace tk::domain

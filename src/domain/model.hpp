@@ -49,6 +49,9 @@ struct QueueSettings {
   int max_active = 1000;
   int access_ttl_seconds = 600;
   int pow_difficulty = 0;  // proof of work asked at join: leading zero bits (0: none)
+  // A waiting ticket that stopped polling for this long is passed over when its turn comes
+  // (0: presence off; otherwise kMinPresenceTimeout..kMaxPresenceTimeout).
+  int presence_timeout_seconds = 0;
 };
 
 enum class SaleStatus { scheduled, on_sale, paused, sold_out, closed };

@@ -59,6 +59,7 @@ struct Service::Impl {
   std::unique_ptr<app::InFlightLimit> hashes_per_client;
   app::QueueView view;
   app::LayoutCache layouts;
+  app::PresenceMarks presence;
   app::Shared shared;
   metrics::Registry metrics;
   std::unique_ptr<http::RateLimiter> account_limiter, address_limiter, signup_limiter,
@@ -250,6 +251,7 @@ Status Service::prepare(std::chrono::seconds wait) {
   s.shared.hashes_per_client = s.hashes_per_client.get();
   s.shared.view = &s.view;
   s.shared.layouts = &s.layouts;
+  s.shared.presence = &s.presence;
   s.shared.settings.admission_inventory_percent = cfg.admission_inventory_percent;
 #ifdef TK_TEST_HOOKS
   if (cfg.fault == "crash_after_charge") s.shared.fault = app::FaultPoint::crash_after_charge;

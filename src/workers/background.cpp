@@ -21,6 +21,7 @@ void Background::start(asio::any_io_executor ex) {
   };
   if (o_.run_refresher) spawn("refresher", &Background::refresher);
   if (o_.run_ticker) spawn("ticker", &Background::ticker);
+  if (o_.run_presence) spawn("presence", &Background::presence);
   if (o_.run_dispatcher) {
     const int lanes = std::max(1, o_.bus ? o_.relay_lanes : o_.dispatch_lanes);
     for (int i = 0; i < lanes; ++i) spawn(o_.bus ? "relay" : "dispatcher", &Background::dispatcher);
@@ -75,6 +76,20 @@ asio::awaitable<void> Background::ticker() {
       }
     }
     co_await pause(o_.tick_poll);
+  }
+}
+
+asio::awaitable<void> Background::presence() {
+  app::WaitingRoom room(d_);
+  while (!stopping()) {
+    round("presence");
+    auto r = co_await room.flush_presence();
+    if (!r) {
+      // The marks are kept for the next round; said once per failed round.
+      log::warn("presence marks not written, retrying",
+                {{"error", std::string(app::code_name(app::to_app(r.code())))}});
+    }
+    co_await pause(o_.presence_flush);
   }
 }
 

@@ -28,6 +28,9 @@ namespace tk::workers {
 struct BackgroundOptions {
   std::chrono::milliseconds tick_poll{50};
   std::chrono::milliseconds refresh{1000};
+  // Presence marks gathered from polls are written to Redis this often (the tick's presence
+  // window allows for it: domain::presence_window_seconds).
+  std::chrono::milliseconds presence_flush{1000};
   std::chrono::milliseconds outbox_poll{200};
   // A claimed row stays invisible to other dispatchers this long (a crashed dispatcher's rows
   // come back after it): longer than the slowest consumer (the SMTP timeout) and than the bus's
@@ -50,6 +53,7 @@ struct BackgroundOptions {
   bool run_refresher = true;
   bool run_dispatcher = true;
   bool run_reconciler = true;
+  bool run_presence = true;  // every process that answers polls
   // Pattern A: the dispatcher publishes outbox rows here instead of the consumer registry.
   app::MessageBus* bus = nullptr;
   SupervisorOptions supervision;
@@ -81,6 +85,7 @@ class Background {
 
  private:
   boost::asio::awaitable<void> ticker();
+  boost::asio::awaitable<void> presence();
   boost::asio::awaitable<void> refresher();
   boost::asio::awaitable<void> dispatcher();
   boost::asio::awaitable<void> reconciler();

@@ -25,7 +25,8 @@ struct HoldRequest {
 };
 
 struct HoldOutcome {
-  enum class Kind { held, unavailable, limit, sold_out, not_loaded } kind = Kind::held;
+  // left: the access token's place was given up (DELETE .../queue): no more holds with it.
+  enum class Kind { held, unavailable, limit, sold_out, not_loaded, left } kind = Kind::held;
   std::vector<std::string> unavailable_seats;
   std::int64_t version = 0;
   std::size_t group = 0;  // held: 0 for seat_ids, k for alternatives[k - 1]

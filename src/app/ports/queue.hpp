@@ -21,6 +21,9 @@ struct AdmissionTick {  // positions (from, to] admitted at admitted_at
   std::int64_t skipped = 0;
   int admit_limit = 0;
   int interval_ms = 0;
+  // Positions of (from, to] whose holders left or stopped polling (passed over, in `skipped`
+  // too): a poll of a position in such a tick asks the store whether it was one of them.
+  std::int64_t abandoned = 0;
 };
 
 // One entry of the tamper-evident admission log (an admission tick as PostgreSQL chained it):
@@ -79,6 +82,10 @@ struct TickParams {
   int inventory_percent = 0;
   // Positions 1..tail_floor are held (a drawn pre-queue): the tail is at least there.
   std::int64_t tail_floor = 0;
+  // Presence (0: off): a waiting position last seen more than this many seconds before
+  // `presence_mark` (domain::presence_mark of now) is passed over as abandoned.
+  std::int64_t presence_window_s = 0;
+  std::int64_t presence_mark = 0;
 };
 
 struct TickOutcome {
@@ -115,6 +122,11 @@ enum class ClaimOutcome {
   waiting,  // a gap position the ticks passed over before its holder came: a coming tick admits it
 };
 
+enum class LeaveOutcome {
+  left,  // given up: passed over when its turn comes, or its capacity back if admitted
+  over,  // the place's access window had ended already: nothing to give back
+};
+
 // What PostgreSQL has recorded; Redis behind any of it lost data it had acknowledged.
 struct LedgerMarks {
   std::int64_t seq = 0;
@@ -131,8 +143,9 @@ class QueueStore {
  public:
   virtual ~QueueStore() = default;
   // `tail_floor`: positions 1..tail_floor are taken (a drawn pre-queue): a new place comes after.
+  // `presence_mark` (0: presence off): the place is marked seen with it.
   virtual Task<JoinOutcome> join(std::string perf, std::int64_t account_num, Millis now,
-                                 std::int64_t tail_floor) = 0;
+                                 std::int64_t tail_floor, std::int64_t presence_mark) = 0;
   virtual Task<void> raise_hwm(std::string perf, std::int64_t hwm) = 0;
   virtual Task<void> restore(std::string perf, const QueueSnapshot& s) = 0;
   virtual Task<TickOutcome> tick(std::string perf, TickParams p) = 0;
@@ -149,6 +162,15 @@ class QueueStore {
   // costs one place, never a seat or a charge).
   virtual Task<bool> use_challenge(std::string perf, std::string challenge_id, Millis now,
                                    Millis until) = 0;
+  // Gives a place up; the account's next join is a new place. not_found: the queue is not in
+  // Redis.
+  virtual Task<LeaveOutcome> leave(std::string perf, std::int64_t position) = 0;
+  // Whether the place was given up or passed over as abandoned (within its access window).
+  virtual Task<bool> gone(std::string perf, std::int64_t position) = 0;
+  // Presence: these positions were seen (polled) at `mark` (domain::presence_mark of `now`); the
+  // marks are fresh as of `now` (the tick judges presence only on fresh marks).
+  virtual Task<void> mark_seen(std::string perf, std::vector<std::int64_t> positions,
+                               std::int64_t mark, Millis now) = 0;
 };
 
 // PostgreSQL side: high-water marks and the record of every admission tick.
@@ -203,6 +225,9 @@ class PreQueueRepo {
   virtual Task<PreQueueList> close(std::string perf) = 0;
   // not_found: no such performance or it has no pre-queue.
   virtual Task<PreQueueFairness> fairness(std::string perf) = 0;
+  // Takes an entry out of a pre-queue still open (nothing to do for one already gone). false:
+  // the pre-queue had closed, the entry is in the drawn list and leaves by its position.
+  virtual Task<bool> leave(std::string perf, std::int64_t entry) = 0;
 };
 
 }  // namespace tk::app

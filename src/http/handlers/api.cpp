@@ -154,10 +154,13 @@ json::object performance_json(const domain::Performance& p, Millis now, bool wit
                               {"interval_ms", p.queue.interval_ms},
                               {"max_active", p.queue.max_active},
                               {"access_ttl_seconds", p.queue.access_ttl_seconds},
-                              {"pow_difficulty", p.queue.pow_difficulty}};
+                              {"pow_difficulty", p.queue.pow_difficulty},
+                              {"presence_timeout_seconds", p.queue.presence_timeout_seconds}};
   } else {
-    // What a buyer's app needs before joining: whether to solve a proof of work first.
-    o["queue"] = json::object{{"pow_difficulty", p.queue.pow_difficulty}};
+    // What a buyer's app needs before joining: whether to solve a proof of work first, and
+    // whether the waiting page must keep polling to keep its place.
+    o["queue"] = json::object{{"pow_difficulty", p.queue.pow_difficulty},
+                              {"presence_timeout_seconds", p.queue.presence_timeout_seconds}};
   }
   // A pre-queue: joins from then on wait unordered until the sale opens (see queue/fairness).
   if (p.queue_opens_at != 0) o["queue_opens_at"] = rfc3339(p.queue_opens_at);
@@ -491,6 +494,15 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           auto res = json_response(j.created ? st::created : st::ok, body);
           set_retry_after(res, j.retry_after_seconds);
           co_return res;
+        }));
+  // Leaving: the ticket is the capability (as for polls); giving up a place twice is a no-op.
+  r.add(Verb::delete_, "/v1/performances/{pid}/queue",
+        per_address(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
+          app::WaitingRoom room(c->d);
+          auto done =
+              co_await room.leave(std::string(ctx.param("pid")), header(ctx.req, "Queue-Ticket"));
+          if (!done) co_return error_to_response(done.error());
+          co_return no_content();
         }));
   r.add(Verb::get, "/v1/performances/{pid}/queue/challenge",
         authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {

@@ -2,6 +2,7 @@
 // the fixture's real Redis from a queue state written key by key.
 #include <array>
 
+#include "domain/admission.hpp"
 #include "harness.hpp"
 #include "infra/redis/stores/stores.hpp"
 
@@ -27,6 +28,11 @@ struct Case {
   std::int64_t gap_from = 0, gap_to = 0;
   std::vector<std::int64_t> claimed = {}, finished = {};
   std::vector<Tick> ticks = {};
+  // Places given up; presence marks (position, when it was last seen) and whether marks were
+  // written lately.
+  std::vector<std::int64_t> gone = {};
+  std::vector<std::pair<std::int64_t, Millis>> seen = {};
+  bool marks_fresh = true;
   // Inventory: seats of the performance (0: no bound), sold markers in Redis, orders they were
   // sold in (0: none recorded), PostgreSQL's sold count.
   std::int64_t seats = 0, sold = 0, orders = 0, sold_floor = 0;
@@ -34,9 +40,10 @@ struct Case {
   int admit = 100, max_active = 1000, inventory_percent = 100;
   bool paused = false;
   std::int64_t expected_seq = -1;
+  int presence_timeout = 0;  // s (0: off)
   // What it must do.
   Kind kind = Kind::ticked;
-  std::int64_t serving_after = 0, active_after = 0;
+  std::int64_t serving_after = 0, active_after = 0, abandoned_after = 0;
 };
 
 const std::vector<Case>& cases() {
@@ -261,6 +268,52 @@ const std::vector<Case>& cases() {
        .orders = 8,
        .serving_after = 20,
        .active_after = 20},
+      {.name = "places given up are passed over without a slot",
+       .tail = 20,
+       .gone = {2, 3},
+       .admit = 5,
+       .serving_after = 7,
+       .active_after = 5,
+       .abandoned_after = 2},
+      {.name = "presence: a place not seen within the timeout is passed over",
+       .tail = 20,
+       .seen = {{1, kNow - 1000}, {2, kNow - 1000}, {3, kNow - 60'000}, {4, kNow - 9000}},
+       .admit = 3,
+       .presence_timeout = 10,
+       .serving_after = 4,
+       .active_after = 3,
+       .abandoned_after = 1},
+      {.name = "presence: a place never marked counts as present",
+       .tail = 20,
+       .admit = 5,
+       .presence_timeout = 10,
+       .serving_after = 5,
+       .active_after = 5},
+      {.name = "presence: stale marks judge nobody",
+       .tail = 20,
+       .seen = {{3, kNow - 60'000}},
+       .marks_fresh = false,
+       .admit = 5,
+       .presence_timeout = 10,
+       .serving_after = 5,
+       .active_after = 5},
+      {.name = "presence off: old marks are ignored",
+       .tail = 20,
+       .seen = {{3, kNow - 60'000}},
+       .admit = 5,
+       .serving_after = 5,
+       .active_after = 5},
+      {.name = "passed-over places count in neither the active buyers nor the cap",
+       .tail = 20,
+       .serving = 4,
+       .seq = 1,
+       .ticks = {{1, 0, 4, kNow - 1000, kLive}},
+       .gone = {5, 6, 7},
+       .admit = 10,
+       .max_active = 6,
+       .serving_after = 9,
+       .active_after = 6,
+       .abandoned_after = 3},
   };
   return all;
 }
@@ -302,6 +355,12 @@ app::TickOutcome run_case(Harness& h, const Case& c) {
                     "run",          run});
     for (auto pos : c.claimed) cmds.push_back({"ZADD", k.claimed(), n(pos), n(pos)});
     for (auto pos : c.finished) cmds.push_back({"ZADD", k.fin(), n(pos), n(pos)});
+    for (auto pos : c.gone) cmds.push_back({"ZADD", k.gone(), n(pos), n(pos)});
+    for (auto [pos, at] : c.seen) {
+      cmds.push_back(
+          {"BITFIELD", k.seen(), "SET", "u16", "#" + n(pos), n(domain::presence_mark(at))});
+    }
+    if (c.marks_fresh) cmds.push_back({"SET", k.seen_at(), n(kNow - 500)});
     for (std::int64_t i = 0; i < c.sold; ++i) cmds.push_back({"SADD", k.sold(), "seat-" + n(i)});
     if (c.orders > 0) {
       cmds.push_back({"HSET", k.stats(), "sold_orders", n(c.orders), "sold_seats", n(c.sold)});
@@ -323,6 +382,10 @@ app::TickOutcome run_case(Harness& h, const Case& c) {
     p.seat_count = c.seats;
     p.sold_floor = c.sold_floor;
     p.inventory_percent = c.inventory_percent;
+    if (c.presence_timeout > 0) {
+      p.presence_window_s = domain::presence_window_seconds(c.presence_timeout);
+      p.presence_mark = domain::presence_mark(kNow);
+    }
     auto out = co_await h.queue->tick(perf, p);
     if (!out) throw std::runtime_error("tick: " + out.error().code.message());
     co_return *out;
@@ -337,6 +400,7 @@ TEST(AdmissionScript, EveryCaseOfTheRuleOnRealRedis) {
     EXPECT_EQ(out.serving, c.serving_after) << c.name;
     if (c.kind == Kind::ticked) {
       EXPECT_EQ(out.active, c.active_after) << c.name;
+      EXPECT_EQ(out.tick.abandoned, c.abandoned_after) << c.name;
       if (c.seats == 0 || c.inventory_percent == 0) {
         EXPECT_EQ(out.inventory_room, -1) << c.name;
       } else {

@@ -75,6 +75,7 @@ class Harness {
     shared.hasher = hasher.get();
     shared.view = &view;
     shared.layouts = &layouts;
+    shared.presence = &presence;
     shared.settings.payment_margin_ms = 1000;
     deps.shared = &shared;
     deps.ports = adapters->ports();
@@ -173,6 +174,7 @@ class Harness {
     n.interval_ms = s.queue.interval_ms;
     n.max_active = s.queue.max_active;
     n.access_ttl_seconds = s.queue.access_ttl_seconds;
+    n.presence_timeout_seconds = s.queue.presence_timeout_seconds;
     auto id = co_await admin.create_performance(n);
     if (!id) expect_ok(id.error(), "performance");
     app::PerformanceChange ch;
@@ -230,6 +232,7 @@ class Harness {
   redisstore::Queue* queue = nullptr;
   app::QueueView view;
   app::LayoutCache layouts;
+  app::PresenceMarks presence;
   app::Shared shared;
   app::Flights flights;
   app::Deps deps;

@@ -383,7 +383,7 @@ TEST(QueueRecovery, AQueueLastCheckedByAnotherRedisProcessIsNeitherJoinedNorTick
   ASSERT_EQ(run, h.run([&]() -> asio::awaitable<std::string> { co_return h.rclient->run_id(); }));
   redis_cmd(h, {"HSET", q, "run", std::string(40, '0')});
   auto direct = h.run([&]() -> asio::awaitable<app::JoinOutcome> {
-    auto r = co_await h.queue->join(p.id, b[1].account_num, h.clock.now_ms(), 0);
+    auto r = co_await h.queue->join(p.id, b[1].account_num, h.clock.now_ms(), 0, 0);
     if (!r) Harness::expect_ok(r.error(), "join script");
     co_return *r;
   });

@@ -61,3 +61,28 @@ TEST(Rules, Emails) {
   EXPECT_FALSE(plausible_email("a b@example.com"));
   EXPECT_FALSE(plausible_email("@example.com"));
 }
+
+TEST(Presence, MarksAreSecondsThatWrapAfter18Hours) {
+  EXPECT_EQ(presence_mark(0), 1);
+  EXPECT_EQ(presence_mark(999), 1);
+  EXPECT_EQ(presence_mark(1000), 2);
+  EXPECT_EQ(presence_mark(65534'000), 65535);
+  EXPECT_EQ(presence_mark(65535'000), 1) << "0 is kept for never marked";
+  const tk::Millis now = 1'764'000'000'000;
+  // The tick's arithmetic: seconds between two marks, modulo the period, across the wrap too.
+  for (tk::Millis ago : {0, 1000, 11'000, 12'000, 13'000, 600'000}) {
+    auto age = (presence_mark(now) - presence_mark(now - ago) + 65535) % 65535;
+    EXPECT_EQ(age, ago / 1000) << ago;
+  }
+}
+
+TEST(Presence, WindowAndPollCap) {
+  EXPECT_EQ(presence_window_seconds(10), 12);
+  EXPECT_EQ(presence_retry_cap(10), 3);
+  EXPECT_EQ(presence_retry_cap(60), 20);
+  EXPECT_EQ(presence_retry_cap(kMinPresenceTimeout), 3);
+  // A ticket that polls as told is seen at least three times per timeout.
+  for (int t = kMinPresenceTimeout; t <= kMaxPresenceTimeout; t += 7) {
+    EXPECT_LE(3 * presence_retry_cap(t), t) << t;
+  }
+}

@@ -22,6 +22,14 @@ TEST(QueueMessages, ATickWithItsGap) {
   EXPECT_EQ(m.gap.to, 4106);
 }
 
+TEST(QueueMessages, ATickThatPassedOverPlacesGivenUpSaysHowMany) {
+  auto m = parse_queue_message("p1|7|100|150|123456|900|723456|10|4106|3");
+  ASSERT_EQ(m.kind, Kind::tick);
+  EXPECT_EQ(m.gap.to, 4106);
+  EXPECT_EQ(m.tick.abandoned, 3);
+  EXPECT_EQ(parse_queue_message("p1|7|100|150|123456|900|723456|10|4106").tick.abandoned, 0);
+}
+
 TEST(QueueMessages, ATickOfThePreviousReleaseHasNoGap) {
   auto m = parse_queue_message("p1|7|100|150|123456|900|723456");
   ASSERT_EQ(m.kind, Kind::tick);
@@ -39,7 +47,7 @@ TEST(QueueMessages, TheSaleOfTheLastSeat) {
 TEST(QueueMessages, AnythingElseIsIgnored) {
   for (const char* bad : {"", "p1", "p1|sold", "|sold_out", "p1|7|100|150|123456|900",
                           "p1|7|100|150|123456|900|723456|10", "p1|7|100|x|123456|900|723456",
-                          "p1|7|100|150|123456|900|723456|10|4106|1", "p1|7|100|150 |1|2|3"}) {
+                          "p1|7|100|150|123456|900|723456|10|4106|1|2", "p1|7|100|150 |1|2|3"}) {
     EXPECT_EQ(parse_queue_message(bad).kind, Kind::unknown) << bad;
   }
 }

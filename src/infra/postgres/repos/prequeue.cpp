@@ -94,6 +94,25 @@ Task<app::PreQueueList> PreQueue::close(std::string perf) {
   co_return list;
 }
 
+Task<bool> PreQueue::leave(std::string perf, std::int64_t entry) {
+  // Under the joins' shared lock: a close (exclusive) either lists the entry or never sees it.
+  auto r =
+      co_await pg::transaction(*pool_, [&](pg::Connection& c) -> asio::awaitable<Result<bool>> {
+        TK_CO_CHECK(co_await c.query(kLockShared, P(arg(perf))));
+        TK_CO_TRY(auto open, co_await c.query("SELECT prequeue_size IS NULL FROM performances "
+                                              "WHERE id = $1 AND queue_opens_at IS NOT NULL",
+                                              P(arg(perf))));
+        if (open.empty()) co_return Errc::not_found;
+        if (!open.boolean(0, 0)) co_return false;
+        TK_CO_CHECK(co_await c.query(
+            "DELETE FROM prequeue_entries WHERE performance_id = $1 AND entry_no = $2",
+            P(arg(perf), arg(entry))));
+        co_return true;
+      });
+  if (!r) co_return map_error(std::move(r).error());
+  co_return *r;
+}
+
 Task<app::PreQueueFairness> PreQueue::fairness(std::string perf) {
   PG_TRY(auto p, co_await pool_->query(
                      "SELECT encode(sha256(queue_seed), 'hex'), CASE WHEN prequeue_size IS NULL "

@@ -120,6 +120,7 @@ class PreQueue final : public app::PreQueueRepo {
                                     std::int64_t account_num, Millis now) override;
   app::Task<app::PreQueueList> close(std::string perf) override;
   app::Task<app::PreQueueFairness> fairness(std::string perf) override;
+  app::Task<bool> leave(std::string perf, std::int64_t entry) override;
 
  private:
   std::shared_ptr<pg::Pool> pool_;

@@ -14,9 +14,12 @@ namespace tk::redisstore::lua {
 // last argument of kJoin, kTick and kRestore (ARGV[#ARGV], "run" below): a connection never
 // outlives its server, so it is the run id of the process running the script.
 
-// KEYS: q, account bucket.  ARGV: field, now, tail floor, run.
+// KEYS: q, account bucket, seen, gone.  ARGV: field, now, tail floor, presence mark ('' =
+// presence off), run.
 // -> {1, pos, issued} new | {0, pos, issued} existing | {-1} not loaded or not checked by this
 // Redis process | {-2, hwm} reserve more (past the tail floor too)
+// With presence on, the place is marked seen now (`seen`: 16 bits per position, see kTick). An
+// entry whose place was given up (`gone`) is no place: the account joins again at the back.
 // The tail floor: positions a drawn pre-queue holds (its size); a new place comes after them,
 // whatever this Redis remembers.
 // A bucket entry packs position and issue time (s since the queue epoch) into one integer so a
@@ -27,10 +30,15 @@ local st = redis.call('HMGET', q, 'epoch', 'tail', 'hwm', 'run')
 if not st[1] or st[4] ~= ARGV[#ARGV] then return {-1} end
 local epoch = tonumber(st[1])
 local v = redis.call('HGET', b, ARGV[1])
+local mark = ARGV[4]
 if v then
   v = tonumber(v)
   local rel = v % 4194304
-  return {0, (v - rel) / 4194304, epoch + rel * 1000}
+  local pos = (v - rel) / 4194304
+  if not redis.call('ZSCORE', KEYS[4], pos) then
+    if mark ~= '' then redis.call('BITFIELD', KEYS[3], 'SET', 'u16', '#' .. pos, mark) end
+    return {0, pos, epoch + rel * 1000}
+  end
 end
 local tail = math.max(tonumber(st[2]), tonumber(ARGV[3])) + 1
 local hwm = tonumber(st[3])
@@ -40,6 +48,7 @@ if rel < 0 then rel = 0 end
 if rel > 4194303 then rel = 4194303 end
 redis.call('HSET', q, 'tail', tail)
 redis.call('HSET', b, ARGV[1], string.format('%d', tail * 4194304 + rel))
+if mark ~= '' then redis.call('BITFIELD', KEYS[3], 'SET', 'u16', '#' .. tail, mark) end
 return {1, tail, epoch + rel * 1000}
 )lua";
 
@@ -80,6 +89,30 @@ if pos > tonumber(st[2] or '0') and pos <= tonumber(st[3] or '0') and
   return 1
 end
 return 0
+)lua";
+
+// KEYS: q, gone, fin, claimed, late.  ARGV: position.
+// -> -1 not loaded | 0 nothing to give up (the place's access window is over) | 1 given up
+// A holder gives the place up: it goes to `gone`, so the tick passes it over (or, admitted
+// already, its capacity returns at once through `fin`); a later join of the account skips an
+// entry that points to a place gone, so it is a new place at the back. A gap position that held no
+// slot (unclaimed, late, or claimed but not admitted yet) leaves the claimed set and the late lane
+// and takes none.
+inline constexpr const char* kLeave = R"lua(
+local st = redis.call('HMGET', KEYS[1], 'epoch', 'serving', 'expired_upto', 'gap_from', 'gap_to')
+if not st[1] then return -1 end
+local pos = tonumber(ARGV[1])
+if pos <= tonumber(st[3] or '0') then return 0 end
+redis.call('ZADD', KEYS[2], pos, pos)
+local in_gap = pos > tonumber(st[4] or '0') and pos <= tonumber(st[5] or '0')
+local claimed = in_gap and redis.call('ZSCORE', KEYS[4], pos)
+if pos <= tonumber(st[2]) and (claimed or not in_gap) then
+  redis.call('ZADD', KEYS[3], pos, pos)
+elseif in_gap then
+  redis.call('ZREM', KEYS[4], pos)
+  redis.call('ZREM', KEYS[5], pos)
+end
+return 1
 )lua";
 
 // KEYS: q, ticks, claimed, late, late admissions.  ARGV: tail_reserved, recorded tail, serving,
@@ -176,12 +209,14 @@ end
 return 1
 )lua";
 
-// KEYS: q, ticks, fin, hold expiries, stats, claimed, late, late admissions, sold.
+// KEYS: q, ticks, fin, hold expiries, stats, claimed, late, late admissions, sold, gone, seen,
+// seen_at.
 // ARGV: now, interval_ms, admit, max_active, access_ttl_ms, paused, channel, perf, expected_seq,
-// seats, sold_floor, inventory_percent, tail floor, run
+// seats, sold_floor, inventory_percent, tail floor, presence window (s, 0 = off), presence mark
+// now, run
 // -> {-1} not loaded or not checked by this Redis process | {0, seq, serving, tail, hwm} skipped
 //  | {1, seq, from, to, tail, active, expired, hwm, expires_at, skipped, gap_from, gap_to,
-//     inventory_room}
+//     inventory_room, abandoned}
 // The admission rule, in one place. Compare-and-set on (sequence, last tick time): a process
 // whose view of the sequence is stale, or that comes within one interval of the last tick,
 // admits nobody. Then k = min(admit, max_active - active, inventory_room) (never below 0, also
@@ -198,13 +233,22 @@ return 1
 // that took no slot because nobody holds them (unclaimed gap positions), for the admission log.
 // The gap goes with the tick (answer and message): a process must never learn of a batch that
 // passed over a gap without the gap, or it would admit the gap's unclaimed holders for free.
-// Ticks are members "seq:from:to:expires_at" scored by admission time; the access window of a
-// tick is fixed when it admits (expires_at). A tick leaves the window only after every earlier
+// Ticks are members "seq:from:to:expires_at:abandoned" scored by admission time; the access window
+// of a tick is fixed when it admits (expires_at). A tick leaves the window only after every earlier
 // one did, so `expired_upto` stays a prefix of positions. The tail floor (a drawn pre-queue's
 // size) raises the tail: those positions are held even before anyone joined behind them.
+// Leaving and presence: a position in `gone` (its holder left) takes no slot when its turn
+// comes; with a presence window, neither does one whose holder was last seen longer ago than the
+// window (`seen`: per position the second it was last seen, mod 65535, plus 1; 0 = never
+// marked, which counts as present: a Redis that lost the marks abandons nobody). Both are passed
+// over, put in `gone` (their polls answer abandoned) and in `fin` (they hold no capacity), and
+// counted in `abandoned` (also in `skipped`, for the admission log's rate check). A tick looks at
+// no more than 10000 such positions; the next tick goes on from there. Presence is judged only
+// while the marks are fresh (`seen_at`: the last write of marks by any process, within 5 s): after
+// an outage of Redis nobody is taken for gone before the polls' marks arrive again.
 inline constexpr const char* kTick = R"lua(
 local q, ticks, fin, hx, stats, cl = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local late, la, sold = KEYS[7], KEYS[8], KEYS[9]
+local late, la, sold, gone, seen = KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
 local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[5])
 local st = redis.call('HMGET', q, 'epoch', 'tail', 'serving', 'seq', 'last_tick', 'expired_upto',
   'hwm', 'gap_from', 'gap_to', 'run')
@@ -228,7 +272,7 @@ local popped = false
 while true do
   local f = redis.call('ZRANGE', ticks, 0, 0, 'WITHSCORES')
   if #f == 0 then break end
-  local _, _, to, ex = string.match(f[1], '^(%d+):(%d+):(%d+):?(%d*)$')
+  local _, _, to, ex = string.match(f[1], '^(%d+):(%d+):(%d+):?(%d*):?%d*$')
   local ends = tonumber(f[2]) + ttl
   if ex and ex ~= '' then ends = tonumber(ex) end
   if not to or ends > now then break end
@@ -241,6 +285,7 @@ if popped then
   redis.call('ZREMRANGEBYSCORE', cl, '-inf', upto)
   redis.call('ZREMRANGEBYSCORE', late, '-inf', upto)
   redis.call('ZREMRANGEBYSCORE', la, '-inf', upto)
+  redis.call('ZREMRANGEBYSCORE', gone, '-inf', upto)
 end
 if gt > 0 and upto >= gt then
   redis.call('HSET', q, 'gap_from', 0, 'gap_to', 0)
@@ -277,16 +322,47 @@ if k > 0 then
   end
   k = k - #l / 2
 end
+local window, mark = tonumber(ARGV[14]), tonumber(ARGV[15])
+if window > 0 and now - tonumber(redis.call('GET', KEYS[12]) or '0') > 5000 then window = 0 end
+local check = window > 0 or redis.call('ZCARD', gone) > 0
+local abandoned, finned = 0, 0
+-- Walks (pos, lim]: each position takes one of `need` slots unless it is gone (see above).
+-- Returns where it stopped, the slots left and whether it stopped at the scan bound.
+local function walk(pos, need, lim)
+  if not check then
+    local n = math.min(need, lim - pos)
+    return pos + n, need - n, false
+  end
+  local scanned = 0
+  while need > 0 and pos < lim do
+    if scanned >= 10000 then return pos, need, true end
+    scanned = scanned + 1
+    pos = pos + 1
+    local skip = redis.call('ZSCORE', gone, pos)
+    if not skip and window > 0 then
+      local v = redis.call('BITFIELD', seen, 'GET', 'u16', '#' .. pos)[1]
+      if v ~= 0 and (mark - v) % 65535 > window then
+        redis.call('ZADD', gone, pos, pos)
+        skip = true
+      end
+    end
+    if skip then
+      abandoned = abandoned + 1
+      finned = finned + redis.call('ZADD', fin, pos, pos)
+    else
+      need = need - 1
+    end
+  end
+  return pos, need, false
+end
 local new = serving
 if k > 0 then
-  -- Outside the gap every position takes a slot; inside it only claimed ones do, and the
-  -- unclaimed ones up to the next claimed position are passed over for free.
-  local need = k
-  if new < gf then
-    local n = math.min(need, gf - new)
-    new, need = new + n, need - n
-  end
-  if new >= gf and new < gt then
+  -- Outside the gap every position still held takes a slot; inside it only claimed ones do, and
+  -- the unclaimed ones up to the next claimed position are passed over for free.
+  local need, stop = k, false
+  if new < gf then new, need, stop = walk(new, need, gf) end
+  -- Also with no slot left: the unclaimed places up to the next claimed one cost nothing.
+  if not stop and new >= gf and new < gt then
     local c = redis.call('ZRANGEBYSCORE', cl, '(' .. new, gt, 'LIMIT', 0, need + 1)
     if #c <= need then
       new, need = gt, need - #c
@@ -294,32 +370,34 @@ if k > 0 then
       new, need = tonumber(c[need + 1]) - 1, 0
     end
   end
-  new = math.min(tail, new + need)
+  if not stop and need > 0 then new, need, stop = walk(new, need, tail) end
   if new < serving then new = serving end
 end
+finished = finished + finned
 local ends = now + ttl
 redis.call('HSET', q, 'last_tick', now, 'expired_upto', upto, 'seats', seats)
 if new > serving then
   seq = seq + 1
-  redis.call('ZADD', ticks, now, string.format('%d:%d:%d:%d', seq, serving, new, ends))
+  redis.call('ZADD', ticks, now, string.format('%d:%d:%d:%d:%d', seq, serving, new, ends, abandoned))
   redis.call('HSET', q, 'serving', new, 'seq', seq)
-  redis.call('PUBLISH', ARGV[7],
-    string.format('%s|%d|%d|%d|%d|%d|%d|%d|%d', ARGV[8], seq, serving, new, now, tail, ends, gf, gt))
+  redis.call('PUBLISH', ARGV[7], string.format('%s|%d|%d|%d|%d|%d|%d|%d|%d|%d', ARGV[8], seq,
+    serving, new, now, tail, ends, gf, gt, abandoned))
 end
 return {1, seq, serving, new, tail, new - upto - free(upto, new) - finished, expired, hwm, ends,
-  free(serving, new), gf, gt, room}
+  free(serving, new) + abandoned, gf, gt, room, abandoned}
 )lua";
 
-// KEYS: seat, sold, hold expiries, account holds, hold, loaded, version, bought
+// KEYS: seat, sold, hold expiries, account holds, hold, loaded, version, bought, gone
 // ARGV: now, expires_at, hold_id, account, max_per_account, seat_count, gc_ttl_ms, position,
 //       seat ids... [ '|', seat ids of an alternative ]...
 // -> {'ok', version, group} | {'unavailable', seats of the first group...} | {'limit'}
-//  | {'sold_out'} | {'not_loaded'}
+//  | {'sold_out'} | {'not_loaded'} | {'left'} (the buyer gave the place up: its access is over)
 // Alternatives (best available): groups of the same size, best first; the first one wholly free
 // is held (`group`, from 1), so buyers asking at once with the same candidates get different ones.
 inline constexpr const char* kHold = R"lua(
 local seat, sold, hx, ah, hk, ld, ver, bought = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 if redis.call('EXISTS', ld) == 0 then return {'not_loaded'} end
+if tonumber(ARGV[8]) > 0 and redis.call('ZSCORE', KEYS[9], ARGV[8]) then return {'left'} end
 local now = tonumber(ARGV[1])
 local groups, cur = {}, {}
 for i = 9, #ARGV do

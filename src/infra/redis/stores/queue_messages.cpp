@@ -6,7 +6,7 @@
 namespace tk::redisstore {
 
 QueueMessage parse_queue_message(std::string_view msg) {
-  std::array<std::string_view, 9> f;
+  std::array<std::string_view, 10> f;
   std::size_t n = 0;
   while (true) {
     if (n == f.size()) return {};  // more fields than any message has
@@ -22,8 +22,8 @@ QueueMessage parse_queue_message(std::string_view msg) {
     m.perf = f[0];
     return m;
   }
-  if (n != 9 && n != 7) return m;
-  std::array<std::int64_t, 9> v{};
+  if (n != 10 && n != 9 && n != 7) return m;
+  std::array<std::int64_t, 10> v{};
   for (std::size_t i = 1; i < n; ++i) {
     auto [end, ec] = std::from_chars(f[i].data(), f[i].data() + f[i].size(), v[i]);
     if (ec != std::errc() || end != f[i].data() + f[i].size()) return m;
@@ -32,7 +32,8 @@ QueueMessage parse_queue_message(std::string_view msg) {
   m.perf = f[0];
   m.tick = app::AdmissionTick{v[1], v[2], v[3], v[4], v[6]};
   m.tail = v[5];
-  if (n == 9) m.gap = app::QueueGap{v[7], v[8]};
+  if (n >= 9) m.gap = app::QueueGap{v[7], v[8]};
+  if (n == 10) m.tick.abandoned = v[9];
   return m;
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 // The messages the waiting-room scripts publish on the tick channel (kTickChannel), decoded for
 // the processes' queue views:
-//   "perf|seq|from|to|admitted_at|tail|access_expires_at|gap_from|gap_to"  an admission tick
-//   "perf|seq|from|to|admitted_at|tail|access_expires_at"  a tick of the previous release (no gap)
+//   "perf|seq|from|to|admitted_at|tail|access_expires_at|gap_from|gap_to|abandoned"  a tick
+//   "perf|seq|from|to|admitted_at|tail|access_expires_at|gap_from|gap_to"  (earlier releases: no
+//   abandoned count) and "perf|seq|from|to|admitted_at|tail|access_expires_at" (no gap either)
 //   "perf|sold_out"  the sale that took the last seat
 #include <cstdint>
 #include <string_view>

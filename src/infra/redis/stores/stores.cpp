@@ -98,10 +98,11 @@ Task<void> Sessions::revoke(std::string id, Millis ttl_ms) {
 // ---- Waiting room
 
 Task<app::JoinOutcome> Queue::join(std::string perf, std::int64_t account_num, Millis now,
-                                   std::int64_t tail_floor) {
+                                   std::int64_t tail_floor, std::int64_t presence_mark) {
   Keys k(perf);
-  auto cmd4 = V(k.q(), k.bucket(account_num));
-  auto cmd5 = V(s(account_num % 128), s(now), s(tail_floor));
+  auto cmd4 = V(k.q(), k.bucket(account_num), k.seen(), k.gone());
+  std::string mark = presence_mark > 0 ? s(presence_mark) : std::string();
+  auto cmd5 = V(s(account_num % 128), s(now), s(tail_floor), mark);
   RD_TRY(auto r, co_await c_->eval(script(lua::kJoin), std::move(cmd4), std::move(cmd5)));
   app::JoinOutcome out;
   auto code = num(r.elements.at(0));
@@ -152,10 +153,11 @@ Task<app::TickOutcome> Queue::tick(std::string perf, app::TickParams p) {
   std::string paused = p.paused ? "1" : "0";
   std::string expected = p.expected_seq < 0 ? std::string() : s(p.expected_seq);
   auto keys = V(k.q(), k.ticks(), k.fin(), k.hx(), k.stats(), k.claimed(), k.late(),
-                k.late_admitted(), k.sold());
-  auto args = V(s(p.now), s(p.interval_ms), s(p.admit_per_interval), s(p.max_active),
-                s(p.access_ttl_ms), paused, kTickChannel, perf, expected, s(p.seat_count),
-                s(p.sold_floor), s(p.inventory_percent), s(p.tail_floor));
+                k.late_admitted(), k.sold(), k.gone(), k.seen(), k.seen_at());
+  auto args =
+      V(s(p.now), s(p.interval_ms), s(p.admit_per_interval), s(p.max_active), s(p.access_ttl_ms),
+        paused, kTickChannel, perf, expected, s(p.seat_count), s(p.sold_floor),
+        s(p.inventory_percent), s(p.tail_floor), s(p.presence_window_s), s(p.presence_mark));
   RD_TRY(auto r, co_await c_->eval(script(lua::kTick), std::move(keys), std::move(args)));
   app::TickOutcome out;
   auto code = num(r.elements.at(0));
@@ -181,6 +183,7 @@ Task<app::TickOutcome> Queue::tick(std::string perf, app::TickParams p) {
     out.tick.skipped = num(r.elements.at(9));
     out.gap = app::QueueGap{num(r.elements.at(10)), num(r.elements.at(11))};
     out.inventory_room = num(r.elements.at(12));
+    out.tick.abandoned = num(r.elements.at(13));
   }
   co_return out;
 }
@@ -202,18 +205,21 @@ Task<app::QueueCounters> Queue::counters(std::string perf) {
   auto cmd10 = V("ZRANGE", k.ticks(), "0", "-1", "WITHSCORES");
   RD_TRY(auto t, co_await c_->exec(std::move(cmd10)));
   for (std::size_t i = 0; i + 1 < t.elements.size(); i += 2) {
-    // "seq:from:to:expires_at"; expires_at is 0 (unknown) in members without it.
+    // "seq:from:to:expires_at:abandoned"; the last two are 0 (unknown, none) in members
+    // without them.
     std::string_view m = t.elements[i].view();
-    std::int64_t f[4] = {0, 0, 0, 0};
+    std::int64_t f[5] = {0, 0, 0, 0, 0};
     int n = 0;
-    while (n < 4) {
+    while (n < 5) {
       auto colon = m.find(':');
       std::from_chars(m.data(), m.data() + std::min(colon, m.size()), f[n++]);
       if (colon == std::string_view::npos) break;
       m.remove_prefix(colon + 1);
     }
     if (n < 3) continue;
-    c.ticks.push_back(app::AdmissionTick{f[0], f[1], f[2], num(t.elements[i + 1]), f[3]});
+    app::AdmissionTick tick{f[0], f[1], f[2], num(t.elements[i + 1]), f[3]};
+    tick.abandoned = f[4];
+    c.ticks.push_back(tick);
   }
   std::sort(c.ticks.begin(), c.ticks.end(), [](auto& x, auto& y) { return x.seq < y.seq; });
   auto cmd11 = V("ZCOUNT", k.fin(), "(" + s(c.expired_upto), "+inf");
@@ -273,6 +279,61 @@ Task<bool> Queue::use_challenge(std::string perf, std::string challenge_id, Mill
   co_return !r.is_nil();
 }
 
+Task<app::LeaveOutcome> Queue::leave(std::string perf, std::int64_t position) {
+  Keys k(perf);
+  auto keys = V(k.q(), k.gone(), k.fin(), k.claimed(), k.late());
+  auto args = V(s(position));
+  RD_TRY(auto r, co_await c_->eval(script(lua::kLeave), std::move(keys), std::move(args)));
+  switch (num(r)) {
+    case -1:
+      co_return Errc::not_found;
+    case 1:
+      co_return app::LeaveOutcome::left;
+    default:
+      co_return app::LeaveOutcome::over;
+  }
+}
+
+Task<bool> Queue::gone(std::string perf, std::int64_t position) {
+  Keys k(perf);
+  auto cmd = V("ZSCORE", k.gone(), s(position));
+  RD_TRY(auto r, co_await c_->exec(std::move(cmd)));
+  co_return !r.is_nil();
+}
+
+Task<void> Queue::mark_seen(std::string perf, std::vector<std::int64_t> positions,
+                            std::int64_t mark, Millis now) {
+  // One BITFIELD per chunk: a second's polls of a performance cost a few commands, not one each.
+  constexpr std::size_t kChunk = 4096;
+  Keys k(perf);
+  const std::string value = s(mark);
+  for (std::size_t i = 0; i < positions.size(); i += kChunk) {
+    std::vector<std::string> cmd;
+    const auto n = std::min(kChunk, positions.size() - i);
+    cmd.reserve(2 + 4 * n);
+    cmd.emplace_back("BITFIELD");
+    cmd.push_back(k.seen());
+    for (std::size_t j = i; j < i + n; ++j) {
+      cmd.emplace_back("SET");
+      cmd.emplace_back("u16");
+      cmd.push_back("#" + s(positions[j]));
+      cmd.push_back(value);
+    }
+    RD_TRY(auto r, co_await c_->exec(std::move(cmd)));
+    (void)r;
+  }
+  // Garbage collection only (the tick judges freshness by `now`): an hour past the last write.
+  auto at = V("SET", k.seen_at(), s(now), "PX", "3600000");
+  RD_TRY(auto r, co_await c_->exec(std::move(at)));
+  (void)r;
+  if (!positions.empty()) {
+    auto gc = V("PEXPIRE", k.seen(), "3600000");
+    RD_TRY(auto g, co_await c_->exec(std::move(gc)));
+    (void)g;
+  }
+  co_return Status{};
+}
+
 // ---- Seat holds
 
 Task<app::HoldOutcome> Holds::hold(std::string perf, const app::HoldRequest& q) {
@@ -286,7 +347,7 @@ Task<app::HoldOutcome> Holds::hold(std::string perf, const app::HoldRequest& q) 
     for (const auto& seat : alt) args.push_back(seat);
   }
   auto cmd13 = V(k.seat(), k.sold(), k.hx(), k.ah(q.account_id), k.hold(q.hold_id), k.loaded(),
-                 k.ver(), k.bought());
+                 k.ver(), k.bought(), k.gone());
   RD_TRY(auto r, co_await c_->eval(script(lua::kHold), std::move(cmd13), std::move(args)));
   app::HoldOutcome out;
   using K = app::HoldOutcome::Kind;
@@ -304,6 +365,8 @@ Task<app::HoldOutcome> Holds::hold(std::string perf, const app::HoldRequest& q) 
     out.kind = K::limit;
   } else if (code == "sold_out") {
     out.kind = K::sold_out;
+  } else if (code == "left") {
+    out.kind = K::left;
   } else {
     out.kind = K::not_loaded;
   }

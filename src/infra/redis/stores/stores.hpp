@@ -28,7 +28,7 @@ class Queue final : public app::QueueStore {
  public:
   explicit Queue(std::shared_ptr<redis::Client> c) : c_(std::move(c)) {}
   app::Task<app::JoinOutcome> join(std::string perf, std::int64_t account_num, Millis now,
-                                   std::int64_t tail_floor) override;
+                                   std::int64_t tail_floor, std::int64_t presence_mark) override;
   app::Task<void> raise_hwm(std::string perf, std::int64_t hwm) override;
   app::Task<void> restore(std::string perf, const app::QueueSnapshot& s) override;
   app::Task<app::TickOutcome> tick(std::string perf, app::TickParams p) override;
@@ -38,6 +38,10 @@ class Queue final : public app::QueueStore {
                                      std::int64_t position, Millis issued_at) override;
   app::Task<bool> use_challenge(std::string perf, std::string challenge_id, Millis now,
                                 Millis until) override;
+  app::Task<app::LeaveOutcome> leave(std::string perf, std::int64_t position) override;
+  app::Task<bool> gone(std::string perf, std::int64_t position) override;
+  app::Task<void> mark_seen(std::string perf, std::vector<std::int64_t> positions,
+                            std::int64_t mark, Millis now) override;
 
  private:
   std::shared_ptr<redis::Client> c_;
@@ -86,6 +90,9 @@ struct Keys {
   std::string ver() const { return tag + ":ver"; }
   std::string bought() const { return tag + ":bought"; }
   std::string pow(const std::string& id) const { return tag + ":pow:" + id; }
+  std::string gone() const { return tag + ":gone"; }        // places given up or abandoned
+  std::string seen() const { return tag + ":seen"; }        // presence marks, 16 bits per position
+  std::string seen_at() const { return tag + ":seen_at"; }  // when marks were last written
 };
 
 }  // namespace tk::redisstore

@@ -1,0 +1,171 @@
+// Leaving the waiting room and presence: a place given up is passed over (or gives its capacity
+// back once admitted), and with a presence timeout a ticket that stopped polling is passed over
+// when its turn comes. Real PostgreSQL + Redis, time through the ManualClock.
+#include "harness.hpp"
+
+namespace tk::test {
+namespace {
+
+using app::QueueState;
+
+void give_up(Harness& h, const domain::Performance& p, const std::string& ticket) {
+  h.run([&]() -> asio::awaitable<int> {
+    app::WaitingRoom room(h.deps);
+    auto r = co_await room.leave(p.id, ticket);
+    if (!r) Harness::expect_ok(r.error(), "leave");
+    co_return 0;
+  });
+}
+
+void write_marks(Harness& h) {
+  h.run([&]() -> asio::awaitable<int> {
+    app::WaitingRoom room(h.deps);
+    auto r = co_await room.flush_presence();
+    if (!r) Harness::expect_ok(r.error(), "presence");
+    co_return 0;
+  });
+}
+
+void change_sale(Harness& h, const domain::Performance& p, domain::SaleStatus s) {
+  h.run([&]() -> asio::awaitable<int> {
+    app::Admin admin(h.deps);
+    app::PerformanceChange ch;
+    ch.status = s;
+    auto r = co_await admin.update_performance(p.id, ch);
+    if (!r) Harness::expect_ok(r.error(), "status");
+    co_return 0;
+  });
+}
+
+std::vector<app::AuditEntry> admission_entries(Harness& h, const domain::Performance& p) {
+  return h.run([&]() -> asio::awaitable<std::vector<app::AuditEntry>> {
+    app::WaitingRoom room(h.deps);
+    auto r = co_await room.admission_log(p.id, 0);
+    if (!r) Harness::expect_ok(r.error(), "admission log");
+    co_return *r;
+  });
+}
+
+TEST(Presence, AWaitingPlaceGivenUpIsPassedOverAndTheAccountJoinsAgainAtTheBack) {
+  Harness h;
+  // 2 admitted per 100 ms.
+  auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {2, 100, 10, 600}}); });
+  std::vector<app::Principal> b;
+  std::vector<app::JoinResult> j;
+  for (int i = 0; i < 4; ++i) {
+    b.push_back(h.run([&] { return h.make_buyer(); }));
+    j.push_back(join_queue(h, b[i], p));
+  }
+  give_up(h, p, j[1].ticket);
+  give_up(h, p, j[1].ticket);  // twice: nothing more happens
+  app::WaitingRoom ticker(h.deps);
+  h.clock.advance(100);
+  auto t = tick_fresh(h, ticker, p);
+  EXPECT_EQ(t.serving, 3) << "1 and 3 take the two slots; 2 is passed over";
+  EXPECT_EQ(t.active, 2);
+  EXPECT_EQ(t.tick.abandoned, 1);
+  EXPECT_EQ(queue_status(h, p, j[0].ticket).state, QueueState::admitted);
+  EXPECT_EQ(queue_status(h, p, j[1].ticket).state, QueueState::abandoned);
+  EXPECT_EQ(queue_status(h, p, j[2].ticket).state, QueueState::admitted);
+  // Joining again is a new place behind everyone, not the place given up.
+  auto again = join_queue(h, b[1], p);
+  EXPECT_TRUE(again.created);
+  EXPECT_EQ(again.position, 5);
+  // The admission log counts the place given up as skipped: the batch stays within its rate.
+  auto log = admission_entries(h, p);
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].to - log[0].from - log[0].skipped, 2);
+}
+
+TEST(Presence, AnAdmittedBuyerWhoLeavesGivesTheCapacityBackAndCanHoldNoMore) {
+  Harness h;
+  // At most 2 active.
+  auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {5, 100, 2, 600}}); });
+  std::vector<app::Principal> b;
+  std::vector<app::JoinResult> j;
+  for (int i = 0; i < 3; ++i) {
+    b.push_back(h.run([&] { return h.make_buyer(); }));
+    j.push_back(join_queue(h, b[i], p));
+  }
+  app::WaitingRoom ticker(h.deps);
+  h.clock.advance(100);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 2);
+  auto st = queue_status(h, p, j[0].ticket);
+  ASSERT_EQ(st.state, QueueState::admitted);
+  auto access = crypto::decode_access_token(*h.signer, st.access_token, h.clock.now_ms());
+  ASSERT_TRUE(access.ok());
+  h.clock.advance(100);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 2) << "the cap holds";
+
+  give_up(h, p, j[0].ticket);
+  h.clock.advance(100);
+  auto t = tick_fresh(h, ticker, p);
+  EXPECT_EQ(t.serving, 3) << "the capacity came back at once";
+  EXPECT_EQ(t.active, 2);
+  EXPECT_EQ(queue_status(h, p, j[2].ticket).state, QueueState::admitted);
+  // The access token of the place given up holds nothing any more.
+  auto seats = seat_ids(h, p);
+  auto held = h.run([&]() -> asio::awaitable<Result<domain::Hold>> {
+    app::Seats s(h.deps);
+    std::vector<std::string> one(1, seats[0]);  // not a braced list inside co_await (GCC 12)
+    co_return co_await s.hold(b[0], *access, p.id, std::move(one));
+  });
+  ASSERT_FALSE(held.ok());
+  EXPECT_EQ(code_of(held.error()), app::Errc::not_admitted);
+}
+
+// A performance with a 10 s presence timeout, paused while three buyers wait: two keep polling,
+// one closed the tab. When the sale resumes, the tick passes the silent one over.
+TEST(Presence, ATicketThatStoppedPollingIsPassedOverWhenItsTurnComes) {
+  Harness h;
+  domain::QueueSettings q{10, 100, 10, 600};
+  q.presence_timeout_seconds = 10;
+  auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = q}); });
+  change_sale(h, p, domain::SaleStatus::paused);
+  std::vector<app::JoinResult> j;
+  for (int i = 0; i < 3; ++i) j.push_back(join_queue(h, h.run([&] { return h.make_buyer(); }), p));
+  // A waiting ticket is asked to poll at least three times per timeout.
+  auto first = queue_status(h, p, j[0].ticket);
+  EXPECT_EQ(first.state, QueueState::waiting);
+  EXPECT_LE(first.retry_after_seconds, 3);
+  app::WaitingRoom ticker(h.deps);
+  for (int s = 0; s < 15; ++s) {  // 15 s: 1 and 3 poll every second, 2 never again
+    h.clock.advance(1000);
+    queue_status(h, p, j[0].ticket);
+    queue_status(h, p, j[2].ticket);
+    write_marks(h);
+    tick_fresh(h, ticker, p);  // paused: nobody is admitted, nobody judged
+  }
+  change_sale(h, p, domain::SaleStatus::on_sale);
+  h.clock.advance(100);
+  auto t = tick_fresh(h, ticker, p);
+  EXPECT_EQ(t.serving, 3);
+  EXPECT_EQ(t.active, 2) << "the silent ticket took no slot";
+  EXPECT_EQ(t.tick.abandoned, 1);
+  EXPECT_EQ(queue_status(h, p, j[0].ticket).state, QueueState::admitted);
+  EXPECT_EQ(queue_status(h, p, j[1].ticket).state, QueueState::abandoned);
+  EXPECT_EQ(queue_status(h, p, j[2].ticket).state, QueueState::admitted);
+}
+
+// Marks that stopped arriving (Redis unreachable, no process flushing) judge nobody: after the
+// outage, nobody is taken for gone before the polls' marks are written again.
+TEST(Presence, StaleMarksAbandonNobody) {
+  Harness h;
+  domain::QueueSettings q{10, 100, 10, 600};
+  q.presence_timeout_seconds = 10;
+  auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = q}); });
+  change_sale(h, p, domain::SaleStatus::paused);
+  std::vector<app::JoinResult> j;
+  for (int i = 0; i < 3; ++i) j.push_back(join_queue(h, h.run([&] { return h.make_buyer(); }), p));
+  write_marks(h);
+  h.clock.advance(30000);  // 30 s without a flush: the marks are not fresh
+  change_sale(h, p, domain::SaleStatus::on_sale);
+  app::WaitingRoom ticker(h.deps);
+  auto t = tick_fresh(h, ticker, p);
+  EXPECT_EQ(t.serving, 3);
+  EXPECT_EQ(t.tick.abandoned, 0);
+  EXPECT_EQ(queue_status(h, p, j[1].ticket).state, QueueState::admitted);
+}
+
+}  // namespace
+}  // namespace tk::test
