@@ -29,7 +29,7 @@ test('1. dashboard queue controls keep to their own columns at 1280 px', { timeo
     const fields = await boxes(page, '[data-testid="queue-form"] .field');
     const inputs = await boxes(page, '[data-testid="queue-form"] input');
     const button = (await boxes(page, '[data-testid="queue-form"] button[type="submit"]'))[0];
-    assert.equal(inputs.length, 3);
+    assert.equal(inputs.length, 4);   // admit, interval, max active, presence timeout
     inputs.forEach((inp, i) => assert.ok(inp.r <= fields[i].r + 0.5, `input ${i} wider than its field (${inp.r} > ${fields[i].r})`));
     const parts = [...inputs, button];
     for (let i = 0; i < parts.length; i++) for (let j = i + 1; j < parts.length; j++) {
@@ -732,6 +732,188 @@ test('operator console: an optional pre-queue time, typed in KST, before the sal
     const perf = await must('GET', `/v1/performances/${pid}`);
     assert.equal(perf.sale_opens_at, '2027-04-01T11:00:00Z');
     assert.equal(perf.queue_opens_at, '2027-04-01T10:00:00Z');
+  } finally {
+    await browser.close();
+  }
+});
+
+const digits = () => /^\d+$/.test(document.querySelector('[data-testid="queue-position"]')?.textContent ?? '');
+const storedTicket = (page, pid) => page.evaluate((p) => JSON.parse(localStorage.getItem(`tk.queue.${p}`) ?? 'null')?.ticket ?? null, pid);
+const focused = (page) => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null);
+
+test('leaving the queue: confirmed first, the place is given up, and joining again starts at the back', { timeout: 90_000 }, async () => {
+  const sale = await createSale();
+  // Paused: joins are accepted and nobody is admitted, so the buyer stays in line.
+  await must('PATCH', `/v1/admin/performances/${sale.perf}`, { token: ADMIN, body: { status: 'paused' } });
+  const other = await account();
+  await must('POST', `/v1/performances/${sale.perf}/queue`, { token: other.token });
+  const acc = await account();
+  const browser = await launch();
+  try {
+    const { page } = await newPage(browser);
+    const leaves = [];
+    page.on('request', (r) => {
+      if (r.method() === 'DELETE' && new URL(r.url()).pathname === `/v1/performances/${sale.perf}/queue`) leaves.push(r.headers()['queue-ticket']);
+    });
+    await useSession(page, acc);
+    await page.goto(`/p/${sale.perf}/queue`);
+    await page.waitForFunction(digits);
+    const first = Number(await page.getByTestId('queue-position').textContent());
+    const ticket = await storedTicket(page, sale.perf);
+    assert.ok(ticket);
+
+    // A confirmation first, its focus on staying; Escape keeps the place and sends nothing.
+    const leave = page.getByRole('button', { name: 'Leave the queue' });
+    await leave.click();
+    const dialog = page.getByTestId('leave-dialog');
+    await dialog.waitFor();
+    assert.equal(await focused(page), 'leave-cancel');
+    assert.match(await dialog.textContent(), /cannot be undone/);
+    await axe(page, 'leave the queue: confirmation');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.deepEqual(leaves, []);
+    assert.equal((await must('GET', `/v1/performances/${sale.perf}/queue/status`, { ticket })).state, 'waiting');
+
+    // By keyboard only: open it, Shift+Tab from "Stay in line" to "Yes, leave", Enter.
+    await leave.focus();
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    await page.keyboard.press('Shift+Tab');
+    assert.equal(await focused(page), 'leave-confirm');
+    await page.keyboard.press('Enter');
+    const left = page.getByTestId('queue-left');
+    await left.waitFor();
+    assert.match(await left.textContent(), /You left the queue/);
+    assert.ok(await left.evaluate((e) => !!e.closest('[aria-live="polite"]')), 'announced in a live region');
+    assert.deepEqual(leaves, [ticket], 'one DELETE, with the waiting-room ticket');
+    assert.equal(await storedTicket(page, sale.perf), null, 'the stored ticket is forgotten');
+    assert.equal(await leave.isVisible(), false);
+    assert.equal(await page.getByTestId('queue-position').isVisible(), false, 'no place shown any more');
+    assert.equal(await focused(page), 'queue-join-again');
+    // The server agrees: the old ticket polls as abandoned, and leaving twice is still 204.
+    assert.equal((await must('GET', `/v1/performances/${sale.perf}/queue/status`, { ticket })).state, 'abandoned');
+    assert.equal((await api('DELETE', `/v1/performances/${sale.perf}/queue`, { ticket })).status, 204);
+
+    // Joining again: a new ticket and a place behind the old one.
+    await page.getByRole('button', { name: 'Join again' }).click();
+    await page.waitForFunction(({ pid, old }) => {
+      const t = JSON.parse(localStorage.getItem(`tk.queue.${pid}`) ?? 'null')?.ticket;
+      return t && t !== old && /^\d+$/.test(document.querySelector('[data-testid="queue-position"]')?.textContent ?? '');
+    }, { pid: sale.perf, old: ticket });
+    assert.ok(Number(await page.getByTestId('queue-position').textContent()) > first, 'at the back, behind the old place');
+    await leave.waitFor();
+    assert.deepEqual(page.jsErrors.filter((e) => !/Failed to load resource|net::/.test(e)), []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('presence: a tab closed for longer than the timeout loses its place, is told why, and can join again', { timeout: 150_000 }, async () => {
+  const TIMEOUT_S = 10;
+  const sale = await createSale({ queue: { presence_timeout_seconds: TIMEOUT_S } });
+  const statusUrl = `/v1/performances/${sale.perf}/queue/status`;
+  // Paused: nobody's turn comes while the buyer's tab is closed.
+  await must('PATCH', `/v1/admin/performances/${sale.perf}`, { token: ADMIN, body: { status: 'paused' } });
+  const [acc, behind] = await Promise.all([account(), account()]);
+  const browser = await launch();
+  try {
+    const { context, page } = await newPage(browser);
+    await useSession(page, acc);
+    await page.goto(`/p/${sale.perf}/queue`);
+    await page.waitForFunction(digits);
+    // The page says it must stay open, and how long it may go without checking in.
+    const note = page.getByTestId('queue-presence');
+    await note.waitFor();
+    assert.match(await note.textContent(), /Keep this page open.*10 s/);
+    const ticket = await storedTicket(page, sale.perf);
+    assert.ok(ticket);
+    await page.close();   // the tab is closed; the ticket stays in this browser's storage
+    const closedAt = Date.now();
+
+    // Someone behind keeps polling as an open page does (Retry-After is at most a third of the
+    // timeout), for twice the timeout; then the sale resumes and goes on until they are admitted:
+    // the closed tab's turn came first and was skipped.
+    const them = await must('POST', `/v1/performances/${sale.perf}/queue`, { token: behind.token });
+    let resumed = false, admitted = false;
+    for (let i = 0; i < 90 && !admitted; i++) {
+      const st = await api('GET', statusUrl, { ticket: them.ticket });
+      assert.equal(st.status, 200, JSON.stringify(st.data));
+      admitted = st.data.state === 'admitted';
+      if (st.data.state === 'waiting') {
+        const ra = Number(st.headers.get('retry-after'));
+        assert.ok(ra >= 1 && ra <= Math.ceil(TIMEOUT_S / 3), `Retry-After ${ra} within a third of the timeout`);
+      }
+      if (!resumed && Date.now() - closedAt > 2 * TIMEOUT_S * 1000) {
+        await must('PATCH', `/v1/admin/performances/${sale.perf}`, { token: ADMIN, body: { status: 'on_sale' } });
+        resumed = true;
+      }
+      if (!admitted) await sleep(1000);
+    }
+    assert.ok(admitted, 'the buyer behind was admitted');
+    // Paused again, so the place taken next waits and can be compared.
+    await must('PATCH', `/v1/admin/performances/${sale.perf}`, { token: ADMIN, body: { status: 'paused' } });
+
+    // The buyer opens the waiting room again: the place is gone, and the page says why.
+    const again = await context.newPage();
+    const errors = [];
+    again.on('pageerror', (e) => errors.push(String(e)));
+    again.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    await again.goto(`/p/${sale.perf}/queue`);
+    const gone = again.getByTestId('queue-abandoned');
+    await gone.waitFor();
+    assert.match(await gone.textContent(), /did not check in with the waiting room for more than 10 s/);
+    assert.ok(await gone.evaluate((e) => !!e.closest('[aria-live="polite"]')), 'announced in a live region');
+    assert.equal(await storedTicket(again, sale.perf), null, 'the stored ticket is forgotten');
+    assert.equal(await again.getByTestId('leave-queue').isVisible(), false);
+    assert.equal(await again.getByTestId('queue-position').isVisible(), false);
+    assert.equal((await must('GET', statusUrl, { ticket })).state, 'abandoned');
+    await axe(again, 'waiting room: place given up');
+
+    // Joining again: a new ticket, at the back (behind the buyer who was admitted).
+    await again.getByRole('button', { name: 'Join again' }).click();
+    await again.waitForFunction(({ pid, old }) => {
+      const t = JSON.parse(localStorage.getItem(`tk.queue.${pid}`) ?? 'null')?.ticket;
+      return t && t !== old && /^\d+$/.test(document.querySelector('[data-testid="queue-position"]')?.textContent ?? '');
+    }, { pid: sale.perf, old: ticket });
+    assert.ok(Number(await again.getByTestId('queue-position').textContent()) > them.position, 'behind the buyer who kept polling');
+    await again.getByTestId('queue-presence').waitFor();
+    assert.deepEqual(errors.filter((e) => !/Failed to load resource|net::/.test(e)), []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('operator console: the presence timeout is 0 (off) or 10 to 3600 s, on creation and on the dashboard', { timeout: 90_000 }, async () => {
+  const sale = await createSale({ open: false });
+  const browser = await launch();
+  try {
+    const { page } = await newPage(browser, { viewport: { width: 1280, height: 1000 } });
+    await asAdmin(page);
+    await page.goto('/admin/new');
+    const pf = page.getByTestId('perf-form');
+    await pf.getByLabel('Event').selectOption(sale.event.id);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="perf-form"] input[data-grade]').length === 2);
+    assert.equal(await pf.getByLabel(/Presence timeout/).inputValue(), '0', 'off unless set');
+    await pf.getByLabel(/Presence timeout/).fill('5');
+    await pf.getByRole('button', { name: 'Create' }).click();
+    await page.getByTestId('perf-out').getByText('The presence timeout is 0 (off) or 10 to 3600 seconds.').waitFor();
+    await pf.getByLabel(/Presence timeout/).fill('45');
+    await pf.getByRole('button', { name: 'Create' }).click();
+    await page.getByTestId('perf-created').waitFor();
+    const pid = (await page.getByTestId('perf-created').textContent()).match(/prf_[\w-]+/)[0];
+    assert.equal((await must('GET', `/v1/admin/performances/${pid}`, { token: ADMIN })).queue.presence_timeout_seconds, 45);
+    // Buyers' pages learn it from the public performance.
+    assert.equal((await must('GET', `/v1/performances/${pid}`)).queue.presence_timeout_seconds, 45);
+
+    await page.goto(`/admin/p/${pid}`);
+    const qf = page.getByTestId('queue-form');
+    await qf.waitFor();
+    assert.equal(await qf.getByLabel(/Presence timeout/).inputValue(), '45');
+    await qf.getByLabel(/Presence timeout/).fill('0');
+    await qf.getByRole('button', { name: 'Apply' }).click();
+    await page.getByTestId('dash-updated').waitFor();
+    assert.equal((await must('GET', `/v1/admin/performances/${pid}`, { token: ADMIN })).queue.presence_timeout_seconds, 0);
   } finally {
     await browser.close();
   }

@@ -62,7 +62,12 @@ export async function call<T = unknown>(method: string, path: string, o: CallOpt
 export interface PerformanceSummary { id: string; starts_at: string; sale_opens_at: string; status: string; queue_opens_at?: string }
 export interface EventInfo { id: string; title: string; venue: { id: string; name: string }; performances: PerformanceSummary[] }
 export interface PriceGrade { grade: string; price_cents: number; currency: string }
-export interface QueueSettings { admit_per_interval: number; interval_ms: number; max_active: number; access_ttl_seconds: number; pow_difficulty?: number }
+// `presence_timeout_seconds`: 0 = off; otherwise (10..3600) a waiting ticket that stops polling for
+// that long is skipped when its turn comes, and polls as `abandoned` afterwards.
+export interface QueueSettings {
+  admit_per_interval: number; interval_ms: number; max_active: number; access_ttl_seconds: number;
+  pow_difficulty?: number; presence_timeout_seconds?: number;
+}
 export interface PowChallenge { challenge: string; difficulty: number; expires_at: string }
 export interface Performance {
   id: string; event_id: string; venue_id: string; starts_at: string; sale_opens_at: string; status: string;
@@ -74,11 +79,26 @@ export interface Performance {
 // In the pre-queue (`state` "pre_queue") there is no position yet: it is drawn at the opening.
 // `entry_id` names the entry in the draw's public list (GET .../queue/fairness/entries).
 export interface QueueJoin { ticket: string; position: number | null; state: string; entry_id?: string }
-export interface QueueStatus {
+export interface QueueLineStatus {
   state: 'pre_queue' | 'waiting' | 'admitted' | 'expired' | 'sold_out' | 'closed';
   position: number | null; ahead: number; estimated_wait_seconds: number;
   entry_id?: string;
   access_token?: string; access_expires_at?: string;
+}
+// The place was given up: the buyer left (DELETE .../queue), or, with presence on, the ticket
+// stopped polling and was skipped when its turn came. No position, ahead or access token; joining
+// again gives a new place at the back.
+export interface QueueAbandoned {
+  state: 'abandoned';
+  position?: null; ahead?: number; estimated_wait_seconds?: number; entry_id?: string;
+  access_token?: undefined; access_expires_at?: undefined;
+}
+export type QueueStatus = QueueLineStatus | QueueAbandoned;
+
+/** Gives the place in the waiting room up (204; leaving twice is 204 too). An admitted buyer's
+ *  access token stops working and the capacity goes to the next in line. */
+export async function leaveQueue(pid: string, ticket: string, signal?: AbortSignal): Promise<void> {
+  await call<null>('DELETE', `/v1/performances/${encodeURIComponent(pid)}/queue`, { ticket, signal });
 }
 export interface SectionSummary {
   version: number;

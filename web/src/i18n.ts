@@ -93,6 +93,20 @@ const en = {
   'queue.draw.why.size_mismatch': 'The list has {listed} entries, but the pre-queue had {size}.',
   'queue.draw.why.entry_missing': 'Your entry {entry} is not in the published list.',
   'queue.draw.why.position_mismatch': 'Recomputed, the draw gives your entry position {computed}, but the server says {server}.',
+  'queue.minutes_only': '{m} min',
+  'queue.presence': 'Keep this page open to keep your place: if it stops checking in for {time} (the tab closed, the computer asleep, or on a phone the browser in the background), your place is given up when your turn comes.',
+  'queue.leave': 'Leave the queue',
+  'queue.leave.title': 'Leave the queue?',
+  'queue.leave.confirm': 'You give up your place in line. This cannot be undone: if you join again, you start at the back of the line.',
+  'queue.leave.confirm_admitted': 'Your turn to choose seats ends now and passes to the next person in line. This cannot be undone: if you join again, you start at the back of the line.',
+  'queue.leave.yes': 'Yes, leave',
+  'queue.leave.no': 'Stay in line',
+  'queue.leaving': 'Leaving the queue…',
+  'queue.left': 'You left the queue. Your place went to the people behind you.',
+  'queue.join_again': 'Join again',
+  'queue.abandoned.left': 'You left the queue in this browser (in this tab or another one), so this place is gone. You can join again at the back of the line.',
+  'queue.abandoned.timeout': 'Your place was given up: this page did not check in with the waiting room for more than {time} (the tab was closed, the computer slept, or the browser paused the page), or the queue was left on another device. You can join again at the back of the line.',
+  'queue.abandoned.unknown': 'Your place in line was given up (the queue was left, perhaps on another device). You can join again at the back of the line.',
   'seats.title': 'Choose your seats',
   'seats.stage': 'STAGE',
   'seats.legend': 'Legend',
@@ -248,6 +262,9 @@ const en = {
   'admin.queue.access_ttl': 'Time to buy (s)',
   'admin.queue.pow': 'Proof of work at join (bits)',
   'admin.queue.pow_help': '0: none. 20 costs a computer about half a second and a phone a few seconds per place; see the benchmarks.',
+  'admin.queue.presence': 'Presence timeout (s, 0 = off)',
+  'admin.queue.presence_help': 'Otherwise 10 to 3600: a buyer whose waiting page stops checking in for this long loses the place when their turn comes. Waiting pages check in at least every third of it.',
+  'admin.queue.presence_bad': 'The presence timeout is 0 (off) or 10 to 3600 seconds.',
   'admin.perf.created': 'Performance created: {id}',
   'admin.dash.title': 'Live dashboard',
   'admin.dash.status': 'Status: {status}',
@@ -388,6 +405,20 @@ const ko: Record<Key, string> = {
   'queue.draw.why.size_mismatch': '목록에는 {listed}명이 있지만 사전 대기열에는 {size}명이 있었습니다.',
   'queue.draw.why.entry_missing': '내 참가 번호 {entry}이(가) 공개된 목록에 없습니다.',
   'queue.draw.why.position_mismatch': '추첨을 다시 계산하면 내 순번은 {computed}번인데 서버는 {server}번이라고 합니다.',
+  'queue.minutes_only': '{m}분',
+  'queue.presence': '순서를 유지하려면 이 페이지를 열어 두세요. 탭을 닫거나, 컴퓨터가 절전 모드에 들어가거나, 휴대폰에서 브라우저를 백그라운드로 보내 페이지가 {time} 동안 응답하지 않으면 차례가 왔을 때 순서가 취소됩니다.',
+  'queue.leave': '대기열에서 나가기',
+  'queue.leave.title': '대기열에서 나갈까요?',
+  'queue.leave.confirm': '지금의 대기 순서를 포기하게 되며 되돌릴 수 없습니다. 다시 참여하면 맨 뒤에서부터 기다려야 합니다.',
+  'queue.leave.confirm_admitted': '좌석을 고를 수 있는 차례가 지금 끝나고 다음 분에게 넘어갑니다. 되돌릴 수 없으며, 다시 참여하면 맨 뒤에서부터 기다려야 합니다.',
+  'queue.leave.yes': '네, 나가겠습니다',
+  'queue.leave.no': '계속 기다리기',
+  'queue.leaving': '대기열에서 나가는 중…',
+  'queue.left': '대기열에서 나왔습니다. 내 순서는 뒤에 계신 분들에게 넘어갔습니다.',
+  'queue.join_again': '다시 참여하기',
+  'queue.abandoned.left': '이 브라우저(이 탭 또는 다른 탭)에서 대기열을 나와 이 순서는 취소되었습니다. 다시 참여하면 맨 뒤에서부터 기다립니다.',
+  'queue.abandoned.timeout': '대기 순서가 취소되었습니다. 이 페이지가 {time} 넘게 대기실에 응답하지 않았거나(탭을 닫았거나, 컴퓨터가 절전 모드였거나, 브라우저가 페이지를 멈춘 경우) 다른 기기에서 대기열을 나왔습니다. 다시 참여하면 맨 뒤에서부터 기다립니다.',
+  'queue.abandoned.unknown': '대기 순서가 취소되었습니다(다른 기기에서 대기열을 나왔을 수 있습니다). 다시 참여하면 맨 뒤에서부터 기다립니다.',
   'seats.title': '좌석 선택',
   'seats.stage': '무대',
   'seats.legend': '범례',
@@ -543,6 +574,9 @@ const ko: Record<Key, string> = {
   'admin.queue.access_ttl': '구매 제한 시간(초)',
   'admin.queue.pow': '입장 작업 증명 난이도(비트)',
   'admin.queue.pow_help': '0: 사용 안 함. 20이면 자리 하나에 컴퓨터는 약 0.5초, 휴대폰은 몇 초가 걸립니다. 벤치마크 문서를 참고하세요.',
+  'admin.queue.presence': '접속 확인 제한 시간(초, 0 = 사용 안 함)',
+  'admin.queue.presence_help': '10~3600으로 정하면, 대기 페이지가 이 시간 동안 응답하지 않은 구매자는 차례가 와도 건너뛰고 순서가 취소됩니다. 대기 페이지는 이 시간의 3분의 1마다 한 번 이상 응답합니다.',
+  'admin.queue.presence_bad': '접속 확인 제한 시간은 0(사용 안 함) 또는 10~3600초여야 합니다.',
   'admin.perf.created': '회차가 만들어졌습니다: {id}',
   'admin.dash.title': '실시간 대시보드',
   'admin.dash.status': '상태: {status}',
@@ -655,6 +689,14 @@ export function formatDate(iso: string, l: Lang = current): string {
 export function clockLabel(epochSeconds: number, seconds: boolean): string {
   return new Intl.DateTimeFormat('en-GB', { timeZone: VENUE_TZ, hour: '2-digit', minute: '2-digit',
     second: seconds ? '2-digit' : undefined, hourCycle: 'h23' }).format(new Date(epochSeconds * 1000));
+}
+
+/** A presence timeout as the operator set it, in words: "45 s", "2 min", "1 min 30 s". */
+export function formatTimeout(seconds: number, l: Lang = current): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return translate(l, 'queue.seconds', { s });
+  const m = Math.floor(s / 60);
+  return s % 60 ? translate(l, 'queue.minutes', { m, s: s % 60 }) : translate(l, 'queue.minutes_only', { m });
 }
 
 export function formatWait(seconds: number, l: Lang = current): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clockLabel, detectLang, dictionaries, formatDate, formatMoney, formatWait, translate } from '../src/i18n';
+import { clockLabel, detectLang, dictionaries, formatDate, formatMoney, formatTimeout, formatWait, translate } from '../src/i18n';
 
 describe('i18n', () => {
   it('picks the first supported browser language, a saved choice first', () => {
@@ -43,6 +43,18 @@ describe('i18n', () => {
     expect(formatWait(125, 'ko')).toBe('2분 5초');
     expect(formatWait(86400, 'en')).toBe('about 24 h 0 min');
     expect(formatWait(3900, 'ko')).toBe('약 1시간 5분');
+  });
+
+  it('writes a presence timeout in seconds, whole minutes, or both', () => {
+    expect(formatTimeout(45, 'en')).toBe('45 s');
+    expect(formatTimeout(120, 'en')).toBe('2 min');
+    expect(formatTimeout(90, 'en')).toBe('1 min 30 s');
+    expect(formatTimeout(3600, 'en')).toBe('60 min');
+    expect(formatTimeout(10, 'ko')).toBe('10초');
+    expect(formatTimeout(600, 'ko')).toBe('10분');
+    expect(formatTimeout(150, 'ko')).toBe('2분 30초');
+    expect(translate('en', 'queue.abandoned.timeout', { time: formatTimeout(30, 'en') })).toContain('more than 30 s');
+    expect(translate('ko', 'queue.presence', { time: formatTimeout(120, 'ko') })).toContain('2분 동안');
   });
 });
 

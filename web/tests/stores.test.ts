@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseVenueCsv, splitCsvLine, venueGrades } from '../src/logic/csv';
-import { clearQueue, loadAccess, loadTicket, noteAhead, saveAccess, saveTicket, type StoredTicket } from '../src/logic/queue-store';
+import { clearQueue, forgetTicket, leftHere, loadAccess, loadTicket, markLeft, noteAhead, saveAccess, saveTicket,
+  type StoredTicket } from '../src/logic/queue-store';
 import { Series } from '../src/logic/series';
 import type { Stats } from '../src/api';
 
@@ -37,6 +38,28 @@ describe('waiting-room ticket store', () => {
     expect(loadAccess(st, 'p', now + 11 * 60_000)).toBeNull();
     clearQueue(st, 'p');
     expect(loadAccess(st, 'p', now)).toBeNull();
+  });
+  it('forgets a place that is gone with its access token, but not a newer ticket another tab got', () => {
+    const st = new MemStore();
+    const now = Date.parse('2026-11-24T21:00:00Z');
+    saveTicket(st, 'p', { ticket: 'T1', position: 3 });
+    saveAccess(st, 'p', { token: 'A', expiresAt: '2026-11-24T21:10:00Z' });
+    forgetTicket(st, 'p', 'T1');
+    expect(loadTicket(st, 'p')).toBeNull();
+    expect(loadAccess(st, 'p', now)).toBeNull();
+    saveTicket(st, 'p', { ticket: 'T2', position: 9 });
+    forgetTicket(st, 'p', 'T1');
+    expect(loadTicket(st, 'p')?.ticket).toBe('T2');
+  });
+  it('remembers the place this browser left, so another tab can say why it is gone', () => {
+    const st = new MemStore();
+    expect(leftHere(st, 'p', 'T1')).toBe(false);
+    markLeft(st, 'p', 'T1');
+    expect(leftHere(st, 'p', 'T1')).toBe(true);
+    expect(leftHere(st, 'p', 'T2')).toBe(false);
+    expect(leftHere(st, 'q', 'T1')).toBe(false);
+    st.setItem('tk.left.p', '{broken');
+    expect(leftHere(st, 'p', 'T1')).toBe(false);
   });
 });
 

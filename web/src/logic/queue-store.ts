@@ -15,6 +15,7 @@ export interface StoredAccess { token: string; expiresAt: string }
 
 const tkey = (pid: string) => `tk.queue.${pid}`;
 const akey = (pid: string) => `tk.access.${pid}`;
+const lkey = (pid: string) => `tk.left.${pid}`;
 
 function read<T>(store: KeyStore, k: string): T | null {
   try { return JSON.parse(store.getItem(k) ?? 'null') as T | null; } catch { return null; }
@@ -55,9 +56,26 @@ export function clearQueue(store: KeyStore, pid: string): void {
   store.removeItem(akey(pid));
 }
 
+/** Forgets `ticket` and its access token once its place is gone; a newer ticket stored meanwhile
+ *  (another tab joined again) stays. */
+export function forgetTicket(store: KeyStore, pid: string, ticket: string): void {
+  const stored = loadTicket(store, pid);
+  if (!stored || stored.ticket === ticket) clearQueue(store, pid);
+}
+
 /** Updates fields of the stored ticket and returns it (as saved). */
 export function updateTicket(store: KeyStore, pid: string, t: StoredTicket, change: Partial<StoredTicket>): StoredTicket {
   const next = { ...t, ...change };
   saveTicket(store, pid, next);
   return next;
+}
+
+/** Remembers that this browser gave up `ticket`: another tab still polling it can say why. */
+export function markLeft(store: KeyStore, pid: string, ticket: string): void {
+  store.setItem(lkey(pid), JSON.stringify({ ticket }));
+}
+
+/** Whether this browser gave up `ticket` (the last place it left for this performance). */
+export function leftHere(store: KeyStore, pid: string, ticket: string): boolean {
+  return read<{ ticket?: unknown }>(store, lkey(pid))?.ticket === ticket;
 }

@@ -4,6 +4,7 @@ import { call, type EventInfo, type Performance, type Stats } from '../api';
 import { field, h, message } from '../dom';
 import { clockLabel, formatDate, t, type Key } from '../i18n';
 import { isoToKstInput, kstInputToIso, msToSeconds, secondsToMs } from '../logic/kst';
+import { parsePresenceTimeout } from '../logic/presence';
 import { showCard } from './context';
 import { Series } from '../logic/series';
 import { every, type ViewCtx } from '../router';
@@ -49,6 +50,7 @@ export async function dashboardView({ main, params, signal }: ViewCtx): Promise<
   const admit = h('input', { type: 'number', min: 1, name: 'admit_per_interval', required: true });
   const interval = h('input', { type: 'number', min: 0.05, max: 60, step: 0.05, name: 'interval_s', required: true, inputmode: 'decimal' });
   const maxActive = h('input', { type: 'number', min: 1, name: 'max_active', required: true });
+  const presence = h('input', { type: 'number', min: 0, max: 3600, step: 1, name: 'presence_timeout_seconds', required: true, inputmode: 'numeric' });
   const fill = () => {
     head.replaceChildren(formatDate(perf.starts_at), ' · ', t('admin.dash.status', { status: '' }), statusEl);
     statusEl.textContent = t(`status.${perf.status}` as Key);
@@ -57,6 +59,7 @@ export async function dashboardView({ main, params, signal }: ViewCtx): Promise<
       admit.value = String(perf.queue.admit_per_interval);
       interval.value = msToSeconds(perf.queue.interval_ms);
       maxActive.value = String(perf.queue.max_active);
+      presence.value = String(perf.queue.presence_timeout_seconds ?? 0);
     }
     openBtn.hidden = perf.status !== 'scheduled';
     pauseBtn.hidden = perf.status !== 'on_sale';
@@ -76,10 +79,13 @@ export async function dashboardView({ main, params, signal }: ViewCtx): Promise<
   const resumeBtn = h('button', { type: 'button', 'data-testid': 'resume-sale', onclick: () => void patch({ status: 'on_sale' }) }, t('admin.dash.resume'));
   const closeBtn = h('button', { type: 'button', class: 'secondary', 'data-testid': 'close-sale', onclick: () => void patch({ status: 'closed' }) }, t('admin.dash.close'));
   const queueForm = h('form', { class: 'grid3', 'data-testid': 'queue-form' }, field(t('admin.queue.admit'), admit), field(t('admin.queue.interval'), interval),
-    field(t('admin.queue.max_active'), maxActive), h('button', { type: 'submit' }, t('admin.dash.apply')));
+    field(t('admin.queue.max_active'), maxActive), field(t('admin.queue.presence'), presence), h('button', { type: 'submit' }, t('admin.dash.apply')));
   queueForm.addEventListener('submit', (e) => {
     e.preventDefault();
-    void patch({ queue: { admit_per_interval: Number(admit.value), interval_ms: secondsToMs(interval.value), max_active: Number(maxActive.value) } });
+    const presenceS = parsePresenceTimeout(presence.value);
+    if (presenceS === null) { out.replaceChildren(message('error', t('admin.queue.presence_bad'), 'error')); presence.focus(); return; }
+    void patch({ queue: { admit_per_interval: Number(admit.value), interval_ms: secondsToMs(interval.value), max_active: Number(maxActive.value),
+      presence_timeout_seconds: presenceS } });
   });
   // Dates and sale settings, correctable after creation (times typed in KST).
   const starts = h('input', { type: 'datetime-local', name: 'starts_at', required: true });

@@ -1,11 +1,16 @@
-import { ApiError, call, serverSkewMs, type Performance, type PowChallenge, type QueueJoin, type QueueStatus } from '../api';
+import { ApiError, call, leaveQueue, serverSkewMs, type Performance, type PowChallenge, type QueueJoin, type QueueLineStatus,
+  type QueueStatus } from '../api';
 import { h, message } from '../dom';
-import { formatDate, formatWait, t, type Key } from '../i18n';
+import { formatDate, formatTimeout, formatWait, t, type Key } from '../i18n';
 import { formatCountdown } from '../logic/countdown';
 import { backoffMs, pollDelayMs, queueProgress } from '../logic/poll';
 import { expectedHashes } from '../logic/pow';
+import { PollSchedule, presenceSeconds, presentDelayMs, type TimerSource } from '../logic/presence';
 import { checkDraw, fingerprint, type DrawProblem, type Fairness, type FairnessEntries } from '../logic/prequeue';
-import { clearQueue, loadAccess, loadTicket, noteAhead, saveAccess, saveTicket, updateTicket, type StoredTicket } from '../logic/queue-store';
+import { clearQueue, forgetTicket, leftHere, loadAccess, loadTicket, markLeft, noteAhead, saveAccess, saveTicket, updateTicket,
+  type StoredTicket } from '../logic/queue-store';
+import { abandonedWhy, leaveOffered, statusStep } from '../logic/queue-state';
+import { pageTimer, workerTimer } from '../poll-clock';
 import { every, later, navigate, type ViewCtx } from '../router';
 import { announce, errorBox, handleAuthError, requireSession } from './common';
 import { loadShow, showCard } from './context';
@@ -69,21 +74,46 @@ export async function waitingView({ main, params, signal }: ViewCtx): Promise<vo
   const drawPanel = h('section', { class: 'draw', hidden: true, 'aria-labelledby': 'dh', 'data-testid': 'draw' },
     h('h3', { id: 'dh' }, t('queue.draw.title')), drawNote, seedLine, verifyBtn, verifyOut);
 
+  // Leaving the line (waiting or admitted), confirmed first: it cannot be undone. After it, or when
+  // the place was given up otherwise, the one way on is a new place at the back.
+  const leaveBtn = h('button', { type: 'button', class: 'secondary', 'data-testid': 'leave-queue' }, t('queue.leave'));
+  const leaveLine = h('p', { hidden: true }, leaveBtn);
+  const leaveYes = h('button', { type: 'button', class: 'button danger', 'data-testid': 'leave-confirm' }, t('queue.leave.yes'));
+  const leaveNo = h('button', { type: 'button', class: 'button secondary', 'data-testid': 'leave-cancel', autofocus: true }, t('queue.leave.no'));
+  const leaveText = h('p', { id: 'leave-dlg-p' });
+  const leaveDlg = h('dialog', { 'aria-labelledby': 'leave-dlg-h', 'aria-describedby': 'leave-dlg-p', 'data-testid': 'leave-dialog' },
+    h('h2', { id: 'leave-dlg-h' }, t('queue.leave.title')), leaveText, h('p', {}, leaveYes, ' ', leaveNo));
+  const againBtn = h('button', { type: 'button', 'data-testid': 'queue-join-again' }, t('queue.join_again'));
+  const againLine = h('p', { hidden: true }, againBtn);
+  // With presence on: the page must stay open (and checking in) to keep the place.
+  const presenceNote = h('p', { class: 'small presence-note', hidden: true, 'data-testid': 'queue-presence' });
+
   main.appendChild(h('section', { class: 'queue card', 'aria-labelledby': 'qh' },
     h('h2', { id: 'qh', class: 'sr-only' }, t('queue.title')),
-    prePanel, stats, progress, status, next, entryLine, drawPanel, h('p', { class: 'small' }, t('queue.keep'))));
+    prePanel, stats, progress, status, againLine, next, entryLine, drawPanel, presenceNote, h('p', { class: 'small' }, t('queue.keep')),
+    leaveLine, leaveDlg));
 
-  // Title and status of the performance (paused: people keep waiting).
+  // Title and status of the performance (paused: people keep waiting), and its presence timeout.
   let perf: Performance | null = null;
+  let ended = false;   // the place was given up: nothing to keep present
+  const presence = (): number => presenceSeconds(perf?.queue?.presence_timeout_seconds);
+  const renderPresence = () => {
+    const p = presence();
+    presenceNote.hidden = p <= 0 || ended;
+    const text = p > 0 ? t('queue.presence', { time: formatTimeout(p) }) : '';
+    if (presenceNote.textContent !== text) presenceNote.textContent = text;
+  };
   const refreshPerf = async () => {
     try {
       perf = (await call<Performance>('GET', `/v1/performances/${encodeURIComponent(pid)}`, { signal })).data;
+      renderPresence();
     } catch { /* shown by the poll if it matters */ }
   };
   try {
     const show = await loadShow(pid, signal);
     perf = show.perf;
     sub.replaceChildren(showCard(show));
+    renderPresence();
   } catch { await refreshPerf(); }
 
   // Proof of work (when the sale asks for one): a challenge solved in a Web Worker, with progress.
@@ -147,6 +177,9 @@ export async function waitingView({ main, params, signal }: ViewCtx): Promise<vo
       ticket = { ticket: data.ticket, position: data.position, account: s.email,
                  entryId: data.state === 'pre_queue' ? data.entry_id : undefined };
       saveTicket(localStorage, pid, ticket);
+      ended = false;
+      againLine.hidden = true;
+      renderPresence();
       status.replaceChildren(message('info', t('queue.joining')));
       if (data.state === 'pre_queue') setPhase('pre');
       return true;
@@ -258,9 +291,22 @@ export async function waitingView({ main, params, signal }: ViewCtx): Promise<vo
     }
   });
 
+  // When to poll next: the page's timer, and under presence a worker's beside it (a background tab
+  // slows the page's down); a page back in front polls at once if a poll is overdue.
+  const pageClock = pageTimer();
+  let workerClock: TimerSource | null = null;
+  const schedule = new PollSchedule(
+    () => (presence() > 0 ? [pageClock, workerClock ??= workerTimer(signal)] : [pageClock]), Date.now, () => void poll());
+  const onVisible = () => { if (document.visibilityState === 'visible') schedule.visible(); };
+  document.addEventListener('visibilitychange', onVisible);
+  signal.addEventListener('abort', () => { schedule.stop(); document.removeEventListener('visibilitychange', onVisible); }, { once: true });
+  // A poll started before the place was left or given up (or joined again) ends without effect.
+  let generation = 0;
+  let lastState: string | null = null;
+
   let failures = 0;
   let polls = 0;
-  const show = (st: QueueStatus) => {
+  const show = (st: QueueLineStatus) => {
     if (st.entry_id) {
       lastEntry = st.entry_id;
       // Seen in the pre-queue: this ticket is in the draw.
@@ -277,6 +323,7 @@ export async function waitingView({ main, params, signal }: ViewCtx): Promise<vo
       return;
     }
     setPhase('line');
+    leaveLine.hidden = !leaveOffered(st.state);
     lastPosition = st.position;
     // After the draw: the revealed seed (asked for until it is there) and the check.
     if (entry && !noDraw && !fairness?.seed) void loadFairness(); else renderFairness();
@@ -289,23 +336,57 @@ export async function waitingView({ main, params, signal }: ViewCtx): Promise<vo
     bar.style.width = `${pct}%`;
     progress.setAttribute('aria-valuenow', String(pct));
   };
+  // The place is gone (left here, or given up): no more polls, the stored ticket is forgotten, and
+  // the page offers a new place at the back.
+  const endPlace = (gone: string, msg: HTMLElement) => {
+    generation++;
+    schedule.stop();
+    ended = true;
+    ticket = null;
+    lastState = null;
+    forgetTicket(localStorage, pid, gone);
+    status.replaceChildren(msg);
+    next.textContent = '';
+    prePanel.hidden = true;
+    stats.hidden = true;
+    progress.hidden = true;
+    leaveLine.hidden = true;
+    entryLine.hidden = true;
+    drawPanel.hidden = true;
+    renderPresence();
+    againLine.hidden = false;
+  };
   poll = async (): Promise<void> => {
     if (signal.aborted || !ticket) return;
+    const gen = generation;
     let delay: number;
     try {
       const res = await call<QueueStatus>('GET', `/v1/performances/${encodeURIComponent(pid)}/queue/status`, { ticket: ticket.ticket, signal });
+      if (gen !== generation || !ticket) return;
       failures = 0;
       const st = res.data;
+      if (st.state === 'abandoned') {
+        const why = abandonedWhy(leftHere(localStorage, pid, ticket.ticket), presence());
+        endPlace(ticket.ticket, message('warning', t(`queue.abandoned.${why}`, { time: formatTimeout(presence()) }), 'queue-abandoned'));
+        return;
+      }
+      lastState = st.state;
       show(st);
-      if (st.state === 'admitted' && st.access_token && st.access_expires_at) {
+      const step = statusStep(st);
+      if (step === 'admitted' && st.access_token && st.access_expires_at) {
         saveAccess(localStorage, pid, { token: st.access_token, expiresAt: st.access_expires_at });
         status.replaceChildren(message('success', t('queue.admitted'), 'queue-admitted'));
         announce(t('queue.admitted'));
-        later(signal, 600, () => navigate(seatsUrl, true));
+        // On to the seats, unless the buyer leaves meanwhile (or is deciding whether to).
+        const go = () => {
+          if (gen !== generation) return;
+          if (leaveDlg.open) later(signal, 500, go); else navigate(seatsUrl, true);
+        };
+        later(signal, 600, go);
         return;
       }
-      if (st.state === 'sold_out' || st.state === 'closed' || st.state === 'expired') {
-        status.replaceChildren(message('warning', t(`queue.${st.state}`), 'queue-final'));
+      if (step === 'final') {
+        status.replaceChildren(message('warning', t(`queue.${st.state}` as Key), 'queue-final'));
         next.textContent = '';
         return;
       }
@@ -313,23 +394,77 @@ export async function waitingView({ main, params, signal }: ViewCtx): Promise<vo
       delay = pollDelayMs(res.headers.get('Retry-After'), Date.now(), Math.random());
       if (++polls % 5 === 0) void refreshPerf();
     } catch (e) {
-      if ((e as Error)?.name === 'AbortError') return;
+      if ((e as Error)?.name === 'AbortError' || gen !== generation) return;
       if (e instanceof ApiError && e.code === 'invalid_ticket') {
         clearQueue(localStorage, pid);
         ticket = null;
         status.replaceChildren(errorBox(e));
-        if (await join()) later(signal, 500, () => void poll());
+        if (await join()) schedule.after(500);
         return;
       }
       failures++;
       status.replaceChildren(errorBox(e));
       delay = backoffMs(failures, e instanceof ApiError ? e.retryAfter : null);
     }
+    // With presence on, never later than a third of its timeout (after failures too).
+    delay = presentDelayMs(delay, presence());
     next.textContent = t('queue.next', { s: Math.round(delay / 1000) });
-    later(signal, delay, () => void poll());
+    schedule.after(delay);
   };
-  // Another tab admitted with the same ticket: follow it.
-  const onStorage = (e: StorageEvent) => { if (e.key === `tk.access.${pid}` && loadAccess(localStorage, pid)) navigate(seatsUrl, true); };
+
+  leaveBtn.addEventListener('click', () => {
+    leaveText.textContent = t(lastState === 'admitted' ? 'queue.leave.confirm_admitted' : 'queue.leave.confirm');
+    leaveDlg.showModal();
+  });
+  leaveNo.addEventListener('click', () => leaveDlg.close());
+  leaveYes.addEventListener('click', async () => {
+    leaveDlg.close();
+    const tk = ticket;
+    if (!tk) return;
+    // No polls while leaving: an answer for the place being given up would only confuse.
+    generation++;
+    schedule.stop();
+    leaveBtn.disabled = true;
+    status.replaceChildren(message('info', t('queue.leaving')));
+    try {
+      await leaveQueue(pid, tk.ticket, signal);
+    } catch (e) {
+      if ((e as Error)?.name === 'AbortError') return;
+      // A ticket the server does not take holds no place: as good as left.
+      if (!(e instanceof ApiError && e.code === 'invalid_ticket')) {
+        leaveBtn.disabled = false;
+        status.replaceChildren(errorBox(e));
+        schedule.after(1000);   // still in line: keep polling
+        return;
+      }
+    }
+    leaveBtn.disabled = false;
+    markLeft(localStorage, pid, tk.ticket);
+    endPlace(tk.ticket, message('success', t('queue.left'), 'queue-left'));
+    againBtn.focus();
+  });
+  againBtn.addEventListener('click', async () => {
+    againBtn.disabled = true;
+    againLine.hidden = true;
+    generation++;
+    pos.textContent = ahead.textContent = wait.textContent = '…';
+    bar.style.width = '0%';
+    progress.setAttribute('aria-valuenow', '0');
+    lastEntry = undefined;
+    lastPosition = null;
+    setPhase('line');
+    status.replaceChildren(message('info', t('queue.joining')));
+    const joined = await join();
+    againBtn.disabled = false;
+    if (joined) await poll(); else if (!ticket) againLine.hidden = false;
+  });
+
+  // Another tab admitted with the same ticket: follow it. Another tab left the line (the stored
+  // ticket is gone): ask now, the answer says so.
+  const onStorage = (e: StorageEvent) => {
+    if (e.key === `tk.access.${pid}` && loadAccess(localStorage, pid)) navigate(seatsUrl, true);
+    else if (e.key === `tk.queue.${pid}` && e.newValue === null && ticket) schedule.hurry();
+  };
   window.addEventListener('storage', onStorage);
   signal.addEventListener('abort', () => window.removeEventListener('storage', onStorage), { once: true });
   if (ticket || await join()) await poll();
