@@ -16,6 +16,7 @@ inline const http::Router& routes() {
     };
     static constexpr Route kRoutes[] = {
         {bhttp::verb::delete_, "/v1/holds/{hold_id}"},
+        {bhttp::verb::delete_, "/v1/performances/{pid}/queue"},
         {bhttp::verb::delete_, "/v1/sessions/current"},
         {bhttp::verb::get, "/healthz"},
         {bhttp::verb::get, "/metrics"},
