@@ -1,6 +1,7 @@
 #include "app/waiting_room.hpp"
 
 #include <algorithm>
+#include <numeric>
 
 #include "app/errors.hpp"
 #include "common/crypto/encoding.hpp"
@@ -314,7 +315,19 @@ Task<std::shared_ptr<const PreQueueOrder>> WaitingRoom::draw_prequeue(std::strin
   }
   if (!d_.shared->view->get(perf_id)) (void)co_await live(perf_id);
   d_.shared->view->set_prequeue(perf_id, order);
-  if (auto q = d_.shared->view->get(perf_id); q && q->pre) co_return q->pre;
+  auto q = d_.shared->view->get(perf_id);
+  if (q && q->perf.queue.presence_timeout_seconds > 0 && order->size() > 0) {
+    // Presence: every drawn place counts as seen at the opening, so an entrant who closed the
+    // tab is passed over one timeout later, and one who polls keeps the place. Best effort: a
+    // place left unmarked counts as present.
+    std::vector<std::int64_t> drawn(static_cast<std::size_t>(order->size()));
+    std::iota(drawn.begin(), drawn.end(), std::int64_t{1});
+    const Millis now = d_.now();
+    auto marked = co_await d_.ports.queue->mark_seen(perf_id, std::move(drawn),
+                                                     domain::presence_mark(now), now);
+    if (!marked) log::warn("pre-queue places not marked seen", {{"performance", perf_id}});
+  }
+  if (q && q->pre) co_return q->pre;
   co_return order;
 }
 

@@ -43,6 +43,7 @@ domain::Performance pre_sale(Harness& h, int seats = 10,
     n.max_active = q.max_active;
     n.access_ttl_seconds = q.access_ttl_seconds;
     n.pow_difficulty = q.pow_difficulty;
+    n.presence_timeout_seconds = q.presence_timeout_seconds;
     auto id = co_await admin.create_performance(n);
     if (!id) Harness::expect_ok(id.error(), "performance");
     auto p = co_await h.catalog_w->get_performance(*id);
@@ -259,6 +260,57 @@ TEST(PreQueue, RedisEmptiedAfterTheDrawMovesNobody) {
     EXPECT_EQ(s.position, drawn[j.ticket]);
     EXPECT_EQ(s.state, QueueState::admitted) << "position " << s.position;
   }
+}
+
+void sale_status(Harness& h, const domain::Performance& p, domain::SaleStatus s) {
+  h.run([&]() -> asio::awaitable<int> {
+    app::Admin admin(h.deps);
+    app::PerformanceChange ch;
+    ch.status = s;
+    auto r = co_await admin.update_performance(p.id, ch);
+    if (!r) Harness::expect_ok(r.error(), "status");
+    co_return 0;
+  });
+}
+
+// With presence, every drawn place counts as seen at the opening: an entrant whose page polls
+// keeps the place, one who closed the tab before the opening is passed over a timeout later.
+TEST(PreQueue, WithPresenceAnEntrantWhoNeverComesBackIsPassedOver) {
+  Harness h;
+  domain::QueueSettings q{1, 100, 1000, 600};
+  q.presence_timeout_seconds = 10;
+  auto p = pre_sale(h, 10, q);
+  h.clock.advance(kQueueOpensIn);
+  std::vector<app::JoinResult> joined;
+  for (int i = 0; i < 3; ++i) {
+    auto j = try_join(h, h.run([&] { return h.make_buyer(); }), p);
+    ASSERT_TRUE(j.ok());
+    joined.push_back(*j);
+  }
+  open_sale(h, p);
+  app::WaitingRoom ticker(h.deps);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 1);  // the draw, and the first place admitted
+  sale_status(h, p, domain::SaleStatus::paused);
+  std::map<std::int64_t, std::string> by_position;
+  for (auto& j : joined) by_position[queue_status(h, p, j.ticket).position] = j.ticket;
+  ASSERT_EQ(by_position.size(), 3u);
+  for (int s = 0; s < 15; ++s) {  // position 3 polls every second; position 2 never again
+    h.clock.advance(1000);
+    queue_status(h, p, by_position[3]);
+    h.run([&]() -> asio::awaitable<int> {
+      auto r = co_await ticker.flush_presence();
+      if (!r) Harness::expect_ok(r.error(), "presence");
+      co_return 0;
+    });
+    tick_fresh(h, ticker, p);
+  }
+  sale_status(h, p, domain::SaleStatus::on_sale);
+  h.clock.advance(100);
+  auto t = tick_fresh(h, ticker, p);
+  EXPECT_EQ(t.serving, 3);
+  EXPECT_EQ(t.tick.abandoned, 1);
+  EXPECT_EQ(queue_status(h, p, by_position[2]).state, QueueState::abandoned);
+  EXPECT_EQ(queue_status(h, p, by_position[3]).state, QueueState::admitted);
 }
 
 // Scripts that join first gain nothing: 50 bot accounts joining before 50 honest buyers get no
