@@ -22,6 +22,10 @@ bool LiveQueue::unclaimed(std::int64_t position) const {
   return gap.contains(position) && !std::binary_search(claimed.begin(), claimed.end(), position);
 }
 
+bool LiveQueue::has_left(std::int64_t position) const {
+  return position > serving && std::binary_search(left.begin(), left.end(), position);
+}
+
 std::int64_t LiveQueue::ahead_of(std::int64_t position) const {
   std::int64_t ahead = std::max<std::int64_t>(0, position - serving - 1);
   // Unclaimed gap positions in (serving, position) are passed over for free.
@@ -74,6 +78,7 @@ void QueueView::put(std::shared_ptr<const LiveQueue> q) {
     merged->tail = std::max(slot->tail, q->tail);
     merged->gap = q->gap;
     merged->claimed = q->claimed;
+    merged->left = q->left;
     slot = std::move(merged);
     return;
   }
@@ -105,6 +110,16 @@ void QueueView::add_claim(const std::string& perf, std::int64_t position) {
   it->second = std::move(next);
 }
 
+void QueueView::add_left(std::string_view perf, std::int64_t position) {
+  std::unique_lock lk(mu_);
+  auto it = map_.find(perf);
+  if (it == map_.end() || !it->second || it->second->has_left(position)) return;
+  if (position <= it->second->serving) return;  // passed already: the tick's answer says it
+  auto next = std::make_shared<LiveQueue>(*it->second);
+  next->left.insert(std::upper_bound(next->left.begin(), next->left.end(), position), position);
+  it->second = std::move(next);
+}
+
 void QueueView::apply_tick(const std::string& perf, const AdmissionTick& t, std::int64_t tail,
                            Millis now, QueueGap gap) {
   std::unique_lock lk(mu_);
@@ -121,6 +136,7 @@ void QueueView::apply_tick(const std::string& perf, const AdmissionTick& t, std:
     std::erase_if(next->claimed, [&](std::int64_t p) { return !gap.contains(p); });
   }
   if (t.to > t.from) next->ticks.push_back(t);
+  std::erase_if(next->left, [&](std::int64_t p) { return p <= next->serving; });
   // Windows leave in tick order, as in the tick script.
   while (!next->ticks.empty() && next->access_expires_at(next->ticks.front()) <= now) {
     next->expired_upto = std::max(next->expired_upto, next->ticks.front().to);

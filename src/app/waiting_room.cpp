@@ -65,6 +65,7 @@ void WaitingRoom::publish(domain::Performance p, QueueCounters c, bool replace) 
   q->ticks = std::move(c.ticks);
   q->gap = c.gap;
   q->claimed = std::move(c.claimed);
+  q->left = std::move(c.left);
   if (replace) {
     d_.shared->view->replace(std::move(q));
   } else {
@@ -436,6 +437,7 @@ std::optional<Result<QueueStatus>> WaitingRoom::status_now(std::string_view perf
   }
   // A gap position's holder shows up for the first time: the cold path claims it.
   if (q->unclaimed(t->position) && t->position > q->expired_upto) return std::nullopt;
+  if (q->has_left(t->position)) return Result<QueueStatus>(abandoned_status(t->position, t->entry));
   std::optional<Millis> ends;
   if (t->position <= q->serving) {
     auto tick = q->admitted_by(t->position);
@@ -467,6 +469,7 @@ Task<QueueStatus> WaitingRoom::status(std::string perf_id, std::string_view tick
     if (t->position == 0) co_return abandoned_status(0, t->entry);
     if (auto drawn = d_.shared->view->get(perf_id)) q = std::move(drawn);
   }
+  if (q->has_left(t->position)) co_return abandoned_status(t->position, t->entry);
   if (t->position > q->serving) note_presence(*q, t->position);
   if (q->unclaimed(t->position) && t->position > q->expired_upto) {
     TK_CO_TRY(auto claimed, co_await claim_place(q, -1, t->position, 0));
@@ -521,6 +524,8 @@ Task<void> WaitingRoom::leave(std::string perf_id, std::string_view ticket) {
     r = co_await d_.ports.queue->leave(perf_id, position);
   }
   if (!r) co_return std::move(r).error();
+  // This process answers the ticket's polls as abandoned at once (others by the message).
+  d_.shared->view->add_left(perf_id, position);
   co_return Status{};
 }
 

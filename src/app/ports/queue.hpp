@@ -113,6 +113,7 @@ struct QueueCounters {
   QueueGap gap;
   std::vector<std::int64_t> claimed;    // claimed gap positions above expired_upto, ascending
   std::int64_t unclaimed_admitted = 0;  // unclaimed gap positions in (expired_upto, serving]
+  std::vector<std::int64_t> left;       // waiting places given up (above serving), ascending
 };
 
 // What a ticket's holder showing up did to its position.

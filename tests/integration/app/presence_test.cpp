@@ -58,6 +58,11 @@ TEST(Presence, AWaitingPlaceGivenUpIsPassedOverAndTheAccountJoinsAgainAtTheBack)
   }
   give_up(h, p, j[1].ticket);
   give_up(h, p, j[1].ticket);  // twice: nothing more happens
+  // Its polls answer abandoned at once, here and in a process that loads the queue afresh.
+  EXPECT_EQ(queue_status(h, p, j[1].ticket).state, QueueState::abandoned);
+  Process other(h);
+  EXPECT_EQ(queue_status(h, other.deps, p, j[1].ticket).state, QueueState::abandoned);
+  EXPECT_EQ(queue_status(h, other.deps, p, j[2].ticket).state, QueueState::waiting);
   app::WaitingRoom ticker(h.deps);
   h.clock.advance(100);
   auto t = tick_fresh(h, ticker, p);

@@ -47,3 +47,26 @@ TEST(QueueView, LooksUpByStringViewAndIgnoresUnknownPerformances) {
 
 }  // namespace
 }  // namespace tk::app
+
+namespace tk::app {
+namespace {
+
+TEST(QueueView, APlaceGivenUpIsKnownUntilATickPassesIt) {
+  QueueView v;
+  v.put(queue_of("prf_1"));  // serving 10, sequence 3
+  v.add_left("prf_1", 15);
+  v.add_left("prf_1", 12);
+  v.add_left("prf_1", 15);  // twice: once
+  v.add_left("prf_1", 8);   // admitted already: the tick's answer says it
+  auto q = v.get("prf_1");
+  EXPECT_EQ(q->left, (std::vector<std::int64_t>{12, 15}));
+  EXPECT_TRUE(q->has_left(12));
+  EXPECT_FALSE(q->has_left(13));
+  v.apply_tick("prf_1", AdmissionTick{4, 10, 13, 1000, 601000}, 20, 1000);
+  q = v.get("prf_1");
+  EXPECT_EQ(q->left, (std::vector<std::int64_t>{15}));
+  EXPECT_FALSE(q->has_left(12)) << "passed by the tick";
+}
+
+}  // namespace
+}  // namespace tk::app

@@ -38,6 +38,16 @@ TEST(QueueMessages, ATickOfThePreviousReleaseHasNoGap) {
   EXPECT_EQ(m.gap.to, 0);
 }
 
+TEST(QueueMessages, AWaitingPlaceGivenUp) {
+  auto m = parse_queue_message("p1|left|42");
+  ASSERT_EQ(m.kind, Kind::left);
+  EXPECT_EQ(m.perf, "p1");
+  EXPECT_EQ(m.position, 42);
+  for (const char* bad : {"p1|left|", "p1|left|x", "p1|left|0", "p1|left|-3", "p1|left|4 "}) {
+    EXPECT_EQ(parse_queue_message(bad).kind, Kind::unknown) << bad;
+  }
+}
+
 TEST(QueueMessages, TheSaleOfTheLastSeat) {
   auto m = parse_queue_message("perf-42|sold_out");
   ASSERT_EQ(m.kind, Kind::sold_out);

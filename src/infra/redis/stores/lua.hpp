@@ -91,13 +91,14 @@ end
 return 0
 )lua";
 
-// KEYS: q, gone, fin, claimed, late.  ARGV: position.
+// KEYS: q, gone, fin, claimed, late.  ARGV: position, channel, perf.
 // -> -1 not loaded | 0 nothing to give up (the place's access window is over) | 1 given up
 // A holder gives the place up: it goes to `gone`, so the tick passes it over (or, admitted
 // already, its capacity returns at once through `fin`); a later join of the account skips an
 // entry that points to a place gone, so it is a new place at the back. A gap position that held no
 // slot (unclaimed, late, or claimed but not admitted yet) leaves the claimed set and the late lane
-// and takes none.
+// and takes none. A waiting place given up is published ("perf|left|position"), so every
+// process's view answers its polls at once.
 inline constexpr const char* kLeave = R"lua(
 local st = redis.call('HMGET', KEYS[1], 'epoch', 'serving', 'expired_upto', 'gap_from', 'gap_to')
 if not st[1] then return -1 end
@@ -112,6 +113,7 @@ elseif in_gap then
   redis.call('ZREM', KEYS[4], pos)
   redis.call('ZREM', KEYS[5], pos)
 end
+if pos > tonumber(st[2]) then redis.call('PUBLISH', ARGV[2], ARGV[3] .. '|left|' .. pos) end
 return 1
 )lua";
 

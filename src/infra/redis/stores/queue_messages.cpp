@@ -22,6 +22,15 @@ QueueMessage parse_queue_message(std::string_view msg) {
     m.perf = f[0];
     return m;
   }
+  if (n == 3 && f[1] == "left") {
+    std::int64_t pos = 0;
+    auto [end, ec] = std::from_chars(f[2].data(), f[2].data() + f[2].size(), pos);
+    if (ec != std::errc() || end != f[2].data() + f[2].size() || pos <= 0) return m;
+    m.kind = QueueMessage::Kind::left;
+    m.perf = f[0];
+    m.position = pos;
+    return m;
+  }
   if (n != 10 && n != 9 && n != 7) return m;
   std::array<std::int64_t, 10> v{};
   for (std::size_t i = 1; i < n; ++i) {
@@ -45,6 +54,9 @@ void apply_queue_message(std::string_view msg, app::QueueView& view, Millis now)
       break;
     case QueueMessage::Kind::sold_out:
       view.mark_sold_out(m.perf);
+      break;
+    case QueueMessage::Kind::left:
+      view.add_left(m.perf, m.position);
       break;
     case QueueMessage::Kind::unknown:
       break;

@@ -5,6 +5,7 @@
 //   "perf|seq|from|to|admitted_at|tail|access_expires_at|gap_from|gap_to"  (earlier releases: no
 //   abandoned count) and "perf|seq|from|to|admitted_at|tail|access_expires_at" (no gap either)
 //   "perf|sold_out"  the sale that took the last seat
+//   "perf|left|position"  a waiting place given up
 #include <cstdint>
 #include <string_view>
 
@@ -14,11 +15,12 @@
 namespace tk::redisstore {
 
 struct QueueMessage {
-  enum class Kind { unknown, tick, sold_out } kind = Kind::unknown;
+  enum class Kind { unknown, tick, sold_out, left } kind = Kind::unknown;
   std::string_view perf;  // views into the decoded message
   app::AdmissionTick tick;
   std::int64_t tail = 0;
-  app::QueueGap gap;  // empty in a message without one
+  std::int64_t position = 0;  // of a place given up
+  app::QueueGap gap;          // empty in a message without one
 };
 
 QueueMessage parse_queue_message(std::string_view msg);

@@ -222,6 +222,12 @@ Task<app::QueueCounters> Queue::counters(std::string perf) {
     c.ticks.push_back(tick);
   }
   std::sort(c.ticks.begin(), c.ticks.end(), [](auto& x, auto& y) { return x.seq < y.seq; });
+  // Waiting places given up (a view keeps at most this many; the others answer abandoned once
+  // their turn has come, from the tick).
+  auto gone = V("ZRANGEBYSCORE", k.gone(), "(" + s(c.serving), "+inf", "LIMIT", "0", "10000");
+  RD_TRY(auto g, co_await c_->exec(std::move(gone)));
+  for (const auto& e : g.elements) c.left.push_back(num(e));
+  std::sort(c.left.begin(), c.left.end());
   auto cmd11 = V("ZCOUNT", k.fin(), "(" + s(c.expired_upto), "+inf");
   RD_TRY(auto f, co_await c_->exec(std::move(cmd11)));
   c.finished_in_window = num(f);
@@ -282,7 +288,7 @@ Task<bool> Queue::use_challenge(std::string perf, std::string challenge_id, Mill
 Task<app::LeaveOutcome> Queue::leave(std::string perf, std::int64_t position) {
   Keys k(perf);
   auto keys = V(k.q(), k.gone(), k.fin(), k.claimed(), k.late());
-  auto args = V(s(position));
+  auto args = V(s(position), kTickChannel, perf);
   RD_TRY(auto r, co_await c_->eval(script(lua::kLeave), std::move(keys), std::move(args)));
   switch (num(r)) {
     case -1:
