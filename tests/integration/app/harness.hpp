@@ -308,6 +308,39 @@ inline app::JoinResult join_queue(Harness& h, const app::Principal& who,
   });
 }
 
+// An operator's change of the sale's status (on_sale, paused, closed).
+inline void set_sale_status(Harness& h, const domain::Performance& p, domain::SaleStatus s) {
+  h.run([&]() -> asio::awaitable<int> {
+    app::Admin admin(h.deps);
+    app::PerformanceChange c;
+    c.status = s;
+    auto r = co_await admin.update_performance(p.id, c);
+    if (!r) Harness::expect_ok(r.error(), "sale status");
+    co_return 0;
+  });
+}
+
+// The admission log's entries after `after`, as GET .../queue/audit serves them.
+inline std::vector<app::AuditEntry> admission_log(Harness& h, const domain::Performance& p,
+                                                  std::int64_t after = 0) {
+  return h.run([&]() -> asio::awaitable<std::vector<app::AuditEntry>> {
+    app::WaitingRoom room(h.deps);
+    auto r = co_await room.admission_log(p.id, after);
+    if (!r) Harness::expect_ok(r.error(), "admission log");
+    co_return *r;
+  });
+}
+
+// One round of the presence loop: the marks the polls left, written to Redis.
+inline void write_presence_marks(Harness& h) {
+  h.run([&]() -> asio::awaitable<int> {
+    app::WaitingRoom room(h.deps);
+    auto r = co_await room.flush_presence();
+    if (!r) Harness::expect_ok(r.error(), "presence marks");
+    co_return 0;
+  });
+}
+
 // Empties the fixture's Redis (every lease, queue and cache gone), as a restart without data would.
 inline void flush_redis(Harness& h) {
   h.run([&]() -> asio::awaitable<int> {

@@ -262,17 +262,6 @@ TEST(PreQueue, RedisEmptiedAfterTheDrawMovesNobody) {
   }
 }
 
-void sale_status(Harness& h, const domain::Performance& p, domain::SaleStatus s) {
-  h.run([&]() -> asio::awaitable<int> {
-    app::Admin admin(h.deps);
-    app::PerformanceChange ch;
-    ch.status = s;
-    auto r = co_await admin.update_performance(p.id, ch);
-    if (!r) Harness::expect_ok(r.error(), "status");
-    co_return 0;
-  });
-}
-
 // With presence, every drawn place counts as seen at the opening: an entrant whose page polls
 // keeps the place, one who closed the tab before the opening is passed over a timeout later.
 TEST(PreQueue, WithPresenceAnEntrantWhoNeverComesBackIsPassedOver) {
@@ -290,21 +279,17 @@ TEST(PreQueue, WithPresenceAnEntrantWhoNeverComesBackIsPassedOver) {
   open_sale(h, p);
   app::WaitingRoom ticker(h.deps);
   EXPECT_EQ(tick_fresh(h, ticker, p).serving, 1);  // the draw, and the first place admitted
-  sale_status(h, p, domain::SaleStatus::paused);
+  set_sale_status(h, p, domain::SaleStatus::paused);
   std::map<std::int64_t, std::string> by_position;
   for (auto& j : joined) by_position[queue_status(h, p, j.ticket).position] = j.ticket;
   ASSERT_EQ(by_position.size(), 3u);
   for (int s = 0; s < 15; ++s) {  // position 3 polls every second; position 2 never again
     h.clock.advance(1000);
     queue_status(h, p, by_position[3]);
-    h.run([&]() -> asio::awaitable<int> {
-      auto r = co_await ticker.flush_presence();
-      if (!r) Harness::expect_ok(r.error(), "presence");
-      co_return 0;
-    });
+    write_presence_marks(h);
     tick_fresh(h, ticker, p);
   }
-  sale_status(h, p, domain::SaleStatus::on_sale);
+  set_sale_status(h, p, domain::SaleStatus::on_sale);
   h.clock.advance(100);
   auto t = tick_fresh(h, ticker, p);
   EXPECT_EQ(t.serving, 3);

@@ -17,35 +17,6 @@ void give_up(Harness& h, const domain::Performance& p, const std::string& ticket
   });
 }
 
-void write_marks(Harness& h) {
-  h.run([&]() -> asio::awaitable<int> {
-    app::WaitingRoom room(h.deps);
-    auto r = co_await room.flush_presence();
-    if (!r) Harness::expect_ok(r.error(), "presence");
-    co_return 0;
-  });
-}
-
-void change_sale(Harness& h, const domain::Performance& p, domain::SaleStatus s) {
-  h.run([&]() -> asio::awaitable<int> {
-    app::Admin admin(h.deps);
-    app::PerformanceChange ch;
-    ch.status = s;
-    auto r = co_await admin.update_performance(p.id, ch);
-    if (!r) Harness::expect_ok(r.error(), "status");
-    co_return 0;
-  });
-}
-
-std::vector<app::AuditEntry> admission_entries(Harness& h, const domain::Performance& p) {
-  return h.run([&]() -> asio::awaitable<std::vector<app::AuditEntry>> {
-    app::WaitingRoom room(h.deps);
-    auto r = co_await room.admission_log(p.id, 0);
-    if (!r) Harness::expect_ok(r.error(), "admission log");
-    co_return *r;
-  });
-}
-
 TEST(Presence, AWaitingPlaceGivenUpIsPassedOverAndTheAccountJoinsAgainAtTheBack) {
   Harness h;
   // 2 admitted per 100 ms.
@@ -77,7 +48,7 @@ TEST(Presence, AWaitingPlaceGivenUpIsPassedOverAndTheAccountJoinsAgainAtTheBack)
   EXPECT_TRUE(again.created);
   EXPECT_EQ(again.position, 5);
   // The admission log counts the place given up as skipped: the batch stays within its rate.
-  auto log = admission_entries(h, p);
+  auto log = admission_log(h, p);
   ASSERT_EQ(log.size(), 1u);
   EXPECT_EQ(log[0].to - log[0].from - log[0].skipped, 2);
 }
@@ -126,7 +97,7 @@ TEST(Presence, ATicketThatStoppedPollingIsPassedOverWhenItsTurnComes) {
   domain::QueueSettings q{10, 100, 10, 600};
   q.presence_timeout_seconds = 10;
   auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = q}); });
-  change_sale(h, p, domain::SaleStatus::paused);
+  set_sale_status(h, p, domain::SaleStatus::paused);
   std::vector<app::JoinResult> j;
   for (int i = 0; i < 3; ++i) j.push_back(join_queue(h, h.run([&] { return h.make_buyer(); }), p));
   // A waiting ticket is asked to poll at least three times per timeout.
@@ -138,10 +109,10 @@ TEST(Presence, ATicketThatStoppedPollingIsPassedOverWhenItsTurnComes) {
     h.clock.advance(1000);
     queue_status(h, p, j[0].ticket);
     queue_status(h, p, j[2].ticket);
-    write_marks(h);
+    write_presence_marks(h);
     tick_fresh(h, ticker, p);  // paused: nobody is admitted, nobody judged
   }
-  change_sale(h, p, domain::SaleStatus::on_sale);
+  set_sale_status(h, p, domain::SaleStatus::on_sale);
   h.clock.advance(100);
   auto t = tick_fresh(h, ticker, p);
   EXPECT_EQ(t.serving, 3);
@@ -159,12 +130,12 @@ TEST(Presence, StaleMarksAbandonNobody) {
   domain::QueueSettings q{10, 100, 10, 600};
   q.presence_timeout_seconds = 10;
   auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = q}); });
-  change_sale(h, p, domain::SaleStatus::paused);
+  set_sale_status(h, p, domain::SaleStatus::paused);
   std::vector<app::JoinResult> j;
   for (int i = 0; i < 3; ++i) j.push_back(join_queue(h, h.run([&] { return h.make_buyer(); }), p));
-  write_marks(h);
+  write_presence_marks(h);
   h.clock.advance(30000);  // 30 s without a flush: the marks are not fresh
-  change_sale(h, p, domain::SaleStatus::on_sale);
+  set_sale_status(h, p, domain::SaleStatus::on_sale);
   app::WaitingRoom ticker(h.deps);
   auto t = tick_fresh(h, ticker, p);
   EXPECT_EQ(t.serving, 3);

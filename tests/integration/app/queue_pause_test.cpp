@@ -15,17 +15,6 @@ app::TickOutcome tick_listed(Harness& h, app::WaitingRoom& ticker,
   });
 }
 
-void set_status(Harness& h, const domain::Performance& p, domain::SaleStatus st) {
-  h.run([&]() -> asio::awaitable<int> {
-    app::Admin admin(h.deps);
-    app::PerformanceChange c;
-    c.status = st;
-    auto r = co_await admin.update_performance(p.id, c);
-    if (!r) Harness::expect_ok(r.error(), "update performance");
-    co_return 0;
-  });
-}
-
 // The browser scenario's sale: opened, paused at once, three buyers join, then a fourth, who
 // must see three people ahead. The ticker still has the performance as it listed it while the
 // sale was open.
@@ -38,7 +27,7 @@ TEST(QueuePause, APausedSaleAdmitsNobodyWhileTheTickersListStillSaysOnSale) {
   EXPECT_EQ(tick_listed(h, ticker, listed).serving, 0);
   const auto read_before_pause = h.view.changes();
 
-  set_status(h, p, domain::SaleStatus::paused);
+  set_sale_status(h, p, domain::SaleStatus::paused);
   std::vector<app::Principal> b;
   for (int i = 0; i < 4; ++i) b.push_back(h.run([&] { return h.make_buyer(); }));
   for (int i = 0; i < 3; ++i) EXPECT_EQ(join_queue(h, b[i], p).position, i + 1);
@@ -69,7 +58,7 @@ TEST(QueuePause, APausedSaleAdmitsNobodyWhileTheTickersListStillSaysOnSale) {
 
   // Resumed: the ticker admits again: 1-4, and passes over for free the positions above 4 that
   // the repair set aside (a Redis process that had not checked the queue may have lost joins).
-  set_status(h, p, domain::SaleStatus::on_sale);
+  set_sale_status(h, p, domain::SaleStatus::on_sale);
   h.clock.advance(100);
   EXPECT_EQ(tick_listed(h, ticker, listed).serving, h.shared.settings.queue_reserve_block);
   EXPECT_EQ(queue_status(h, p, fourth.ticket).state, app::QueueState::admitted);

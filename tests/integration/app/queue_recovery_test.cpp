@@ -600,16 +600,6 @@ TEST(QueueRecovery, AReleasedHoldKeepsTheBuyersSlotWhileTheirAccessIsValid) {
   EXPECT_TRUE(again);
 }
 
-std::vector<app::AuditEntry> audit_log(Harness& h, const domain::Performance& p,
-                                       std::int64_t after = 0) {
-  return h.run([&]() -> asio::awaitable<std::vector<app::AuditEntry>> {
-    app::WaitingRoom room(h.deps);
-    auto r = co_await room.admission_log(p.id, after);
-    if (!r) Harness::expect_ok(r.error(), "admission log");
-    co_return *r;
-  });
-}
-
 // Every recorded admission tick is one link of the performance's hash chain (made by PostgreSQL),
 // with the places nobody held and the rate it admitted under; a tick recorded twice takes one
 // link. After Redis is emptied, the next tick still waits an interval after the last recorded one.
@@ -622,7 +612,7 @@ TEST(QueueRecovery, TheAdmissionLogChainsEveryRecordedTickOnce) {
   std::vector<app::JoinResult> j;
   for (int i = 0; i < 3; ++i) j.push_back(join_queue(h, b[i], p));
   app::WaitingRoom ticker(h.deps);
-  EXPECT_TRUE(audit_log(h, p).empty());
+  EXPECT_TRUE(admission_log(h, p).empty());
   h.clock.advance(100);
   EXPECT_EQ(tick_fresh(h, ticker, p).serving, 2);
   j.push_back(join_queue(h, b[3], p));  // position 4: only Redis knows it was handed out
@@ -645,7 +635,7 @@ TEST(QueueRecovery, TheAdmissionLogChainsEveryRecordedTickOnce) {
   h.clock.advance(100);
   EXPECT_EQ(tick_fresh(h, ticker, p).serving, 101);
 
-  auto log = audit_log(h, p);
+  auto log = admission_log(h, p);
   ASSERT_EQ(log.size(), 3U);
   EXPECT_EQ(log[0].seq, 1);
   EXPECT_EQ(log[0].from, 0);
@@ -664,7 +654,7 @@ TEST(QueueRecovery, TheAdmissionLogChainsEveryRecordedTickOnce) {
   EXPECT_NE(log[1].hash, log[0].hash);
   EXPECT_EQ(log[2].seq, 3);
   EXPECT_EQ(log[2].prev_hash, log[1].hash) << "the repeated record took no link";
-  auto after = audit_log(h, p, 1);
+  auto after = admission_log(h, p, 1);
   ASSERT_EQ(after.size(), 2U);
   EXPECT_EQ(after[0].hash, log[1].hash);
 }
@@ -695,7 +685,7 @@ TEST(QueueRecovery, ATickNobodyRecordedIsRecordedByTheProcessThatFindsItMissing)
     h.clock.advance(100);
     tick_fresh(h, ticker, p);
   }
-  auto log = audit_log(h, p);
+  auto log = admission_log(h, p);
   ASSERT_EQ(log.size(), 3U);
   EXPECT_EQ(log[1].from, 4);
   EXPECT_EQ(log[1].to, 6);
