@@ -619,7 +619,9 @@ Task<TickOutcome> WaitingRoom::tick(const domain::Performance& p) {
   // Recorded after Redis admitted: PostgreSQL keeps the high-water marks Redis resumes from.
   auto rec = co_await d_.ports.ledger->record_tick(p.id, out.tick, out.tail);
   if (!rec) {
-    if (out.tick.to > out.tick.from) unrecorded_.emplace_back(p.id, out.tick, out.tail);
+    if (out.tick.to > out.tick.from || !out.tick.late_admitted.empty()) {
+      unrecorded_.emplace_back(p.id, out.tick, out.tail);
+    }
     co_return out;
   }
   // Bounded: a hole is only found by a tick that Redis admitted, and each is settled by the next
@@ -644,8 +646,14 @@ Task<void> WaitingRoom::record_holes() {
     auto [perf, from, to] = holes_.front();
     TK_CO_TRY(auto c, co_await d_.ports.queue->counters(perf));
     int n = 0;
-    for (const auto& t : c.ticks) {
+    for (auto t : c.ticks) {
       if (t.from < from || t.to > to || t.to <= t.from) continue;
+      // The gap places it admitted: claimed ones of its range (its late admissions are not
+      // known here: a later loss makes those holders wait for one more tick, never less).
+      t.gap = c.gap;
+      for (auto pos : c.claimed) {
+        if (pos > t.from && pos <= t.to && c.gap.contains(pos)) t.gap_admitted.push_back(pos);
+      }
       TK_CO_CHECK(co_await d_.ports.ledger->record_tick(perf, t, 0));
       ++n;
     }

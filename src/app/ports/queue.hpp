@@ -8,6 +8,15 @@
 
 namespace tk::app {
 
+// Positions (from, to] that may or may not have been handed out: after Redis lost data, every
+// position between PostgreSQL's recorded tail and its reserved tail. Only those whose holders
+// showed up with their ticket (claimed) take an admission slot or count as people ahead.
+struct QueueGap {
+  std::int64_t from = 0;
+  std::int64_t to = 0;
+  bool contains(std::int64_t position) const { return position > from && position <= to; }
+};
+
 struct AdmissionTick {  // positions (from, to] admitted at admitted_at
   std::int64_t seq = 0;
   std::int64_t from = 0;
@@ -24,6 +33,19 @@ struct AdmissionTick {  // positions (from, to] admitted at admitted_at
   // Positions of (from, to] whose holders left or stopped polling (passed over, in `skipped`
   // too): a poll of a position in such a tick asks the store whether it was one of them.
   std::int64_t abandoned = 0;
+  // While Redis's data is being rebuilt after a loss: the gap when the tick ran, and the gap
+  // positions it gave a slot (claimed ones of its range; late holders passed over before). Its
+  // other gap positions were passed over: PostgreSQL keeps this so a second loss forgets nothing.
+  QueueGap gap;
+  std::vector<std::int64_t> gap_admitted;
+  std::vector<std::int64_t> late_admitted;
+};
+
+// A gap position a tick gave a slot, as PostgreSQL recorded it (see AdmissionTick).
+struct GapAdmission {
+  std::int64_t position = 0;
+  Millis admitted_at = 0;
+  bool late = false;  // passed over by an earlier tick, let in by this one
 };
 
 // One entry of the tamper-evident admission log (an admission tick as PostgreSQL chained it):
@@ -40,15 +62,6 @@ struct AuditEntry {
   std::string hash;
 };
 
-// Positions (from, to] that may or may not have been handed out: after Redis lost data, every
-// position between PostgreSQL's recorded tail and its reserved tail. Only those whose holders
-// showed up with their ticket (claimed) take an admission slot or count as people ahead.
-struct QueueGap {
-  std::int64_t from = 0;
-  std::int64_t to = 0;
-  bool contains(std::int64_t position) const { return position > from && position <= to; }
-};
-
 // What a restarted or emptied Redis resumes from (PostgreSQL's high-water marks).
 struct QueueSnapshot {
   std::int64_t tail_reserved = 0;  // >= every position ever handed out
@@ -56,8 +69,9 @@ struct QueueSnapshot {
   std::int64_t serving = 0;
   std::int64_t seq = 0;
   Millis epoch = 0;
-  std::int64_t expired_upto = 0;            // positions <= this had their access window run out
-  std::vector<AdmissionTick> recent_ticks;  // from the first one still within its window
+  std::int64_t expired_upto = 0;             // positions <= this had their access window run out
+  std::vector<AdmissionTick> recent_ticks;   // from the first one still within its window
+  std::vector<GapAdmission> gap_admissions;  // above expired_upto
 };
 
 struct JoinOutcome {

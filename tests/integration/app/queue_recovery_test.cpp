@@ -236,6 +236,72 @@ TEST(QueueRecovery, ARepairKeepsTheLateHoldersOfAnEarlierGapWaiting) {
   EXPECT_EQ(stats(h, p).active, 13);  // 1..6, the six late holders and 101
 }
 
+// Redis is emptied twice. After the first loss the ticks pass over gap places nobody claimed and
+// let some late holders in; which places they passed over is kept in PostgreSQL with the ticks,
+// so after the second loss the holders of passed-over places still wait for a tick's count
+// rather than all get in at once, and the late holders already let in stay admitted.
+TEST(QueueRecovery, PassedOverGapPlacesStayPassedOverAcrossASecondLossOfRedis) {
+  Harness h;
+  h.shared.settings.queue_reserve_block = 100;
+  // 2 admitted per 100 ms, at most 30 active.
+  auto p = h.run([&] { return h.make_performance({.seats = 30, .queue = {2, 100, 30, 600}}); });
+  std::vector<app::JoinResult> j;
+  for (int i = 0; i < 6; ++i) j.push_back(join_queue(h, h.run([&] { return h.make_buyer(); }), p));
+  app::WaitingRoom ticker(h.deps);
+  h.clock.advance(100);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 2);  // PostgreSQL records tail 6
+  for (int i = 0; i < 8; ++i) {                    // positions 7..14: only Redis knows them
+    j.push_back(join_queue(h, h.run([&] { return h.make_buyer(); }), p));
+  }
+  redis_cmd(h, {"FLUSHALL"});
+  auto next = join_queue(h, h.run([&] { return h.make_buyer(); }), p);
+  EXPECT_EQ(next.position, 101);  // the gap is (6, 100]
+  // Position 8's holder claims before the ticks: its tick admits it in its own range.
+  EXPECT_EQ(queue_status(h, p, j[7].ticket).state, QueueState::waiting);
+  h.clock.advance(100);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 4);
+  h.clock.advance(100);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 7);  // 5, 6 (and 7 passed over up to 8)
+  h.clock.advance(100);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 101);  // 8 and 101; 9..100 passed over
+  EXPECT_EQ(queue_status(h, p, j[7].ticket).state, QueueState::admitted);
+  EXPECT_EQ(queue_status(h, p, next.ticket).state, QueueState::admitted);
+  // Positions 7 and 9 come late: the next tick lets them in (its whole count, no new range).
+  EXPECT_EQ(queue_status(h, p, j[6].ticket).state, QueueState::waiting);
+  EXPECT_EQ(queue_status(h, p, j[8].ticket).state, QueueState::waiting);
+  h.clock.advance(100);
+  EXPECT_EQ(tick_fresh(h, ticker, p).serving, 101);
+  EXPECT_EQ(queue_status(h, p, j[6].ticket).state, QueueState::admitted);
+  EXPECT_EQ(queue_status(h, p, j[8].ticket).state, QueueState::admitted);
+
+  redis_cmd(h, {"FLUSHALL"});
+  h.clock.advance(100);
+  tick_fresh(h, ticker, p);  // restores from PostgreSQL
+  for (int i = 9; i < 14; ++i) {
+    EXPECT_EQ(queue_status(h, p, j[i].ticket).state, QueueState::waiting)
+        << "position " << j[i].position << " passed over before the loss, let in at once after it";
+  }
+  for (int i : {6, 7, 8}) {
+    EXPECT_EQ(queue_status(h, p, j[i].ticket).state, QueueState::admitted) << j[i].position;
+  }
+  EXPECT_EQ(queue_status(h, p, next.ticket).state, QueueState::admitted);
+  // The five late holders come in two per tick, lowest place first.
+  for (int round = 0; round < 3; ++round) {
+    h.clock.advance(100);
+    tick_fresh(h, ticker, p);
+    int admitted = 0;
+    for (int i = 9; i < 14; ++i) {
+      admitted += queue_status(h, p, j[i].ticket).state == QueueState::admitted;
+    }
+    EXPECT_EQ(admitted, std::min(5, 2 * (round + 1))) << "round " << round;
+  }
+  auto rec = redis_cmd(h, {"ZRANGE", "{p:" + p.id + "}:late_admitted", "0", "-1"});
+  std::map<std::string, int> per_tick;
+  for (const auto& e : rec.elements) ++per_tick[e.str.substr(e.str.find(':') + 1)];
+  EXPECT_EQ(rec.elements.size(), 7u) << "7 and 9 before the second loss, 10..14 after it";
+  for (const auto& [at, n] : per_tick) EXPECT_LE(n, 2) << "tick at " << at;
+}
+
 // Three joins and a tick, then the snapshot; then two joins and a tick (recorded in PostgreSQL)
 // and a last join (known to Redis only). Returns the snapshot and the six join results.
 struct Rolled {

@@ -535,14 +535,16 @@ Task<app::QueueSnapshot> QueueLedger::load(std::string perf, Millis now, Millis)
   // whose window is still open stays, everything before it is expired.
   PG_TRY(auto t,
          co_await pool_->query(
-             "SELECT tick_seq, from_position, to_position, admitted_at_ms, access_expires_at_ms "
-             "FROM admission_ticks WHERE performance_id = $1 AND tick_seq >= COALESCE(("
-             "SELECT min(tick_seq) FROM admission_ticks WHERE performance_id = $1 AND "
+             "SELECT tick_seq, from_position, to_position, admitted_at_ms, access_expires_at_ms, "
+             "gap_from, gap_to FROM admission_ticks WHERE performance_id = $1 AND tick_seq >= "
+             "COALESCE((SELECT min(tick_seq) FROM admission_ticks WHERE performance_id = $1 AND "
              "access_expires_at_ms > $2), 9223372036854775807) ORDER BY tick_seq",
              P(arg(perf), arg(now))));
   for (int i = 0; i < t.size(); ++i) {
-    snap.recent_ticks.push_back(
-        {t.int64(i, 0), t.int64(i, 1), t.int64(i, 2), t.int64(i, 3), t.int64(i, 4)});
+    app::AdmissionTick tick{t.int64(i, 0), t.int64(i, 1), t.int64(i, 2), t.int64(i, 3),
+                            t.int64(i, 4)};
+    tick.gap = app::QueueGap{t.int64(i, 5), t.int64(i, 6)};
+    snap.recent_ticks.push_back(std::move(tick));
   }
   std::int64_t first = snap.recent_ticks.empty() ? std::numeric_limits<std::int64_t>::max()
                                                  : snap.recent_ticks.front().seq;
@@ -551,6 +553,13 @@ Task<app::QueueSnapshot> QueueLedger::load(std::string perf, Millis now, Millis)
                                "performance_id = $1 AND tick_seq < $2",
                                P(arg(perf), arg(first))));
   snap.expired_upto = e.int64(0, 0);
+  PG_TRY(auto g, co_await pool_->query(
+                     "SELECT position, admitted_at_ms, late FROM queue_gap_admissions WHERE "
+                     "performance_id = $1 AND position > $2 ORDER BY position",
+                     P(arg(perf), arg(snap.expired_upto))));
+  for (int i = 0; i < g.size(); ++i) {
+    snap.gap_admissions.push_back({g.int64(i, 0), g.int64(i, 1), g.boolean(i, 2)});
+  }
   co_return snap;
 }
 
@@ -579,20 +588,39 @@ Task<app::LedgerMarks> QueueLedger::record_tick(std::string perf, const app::Adm
                                                 std::int64_t tail) {
   // The tail is recorded by every tick, admitting or not, so a Redis that lost its last writes
   // is found behind PostgreSQL (RETURNING: the marks after this update).
+  // Gap admissions (rare: only while a gap after a Redis loss is open) as array literals.
+  std::string gap_positions = "{", gap_late = "{";
+  auto add = [&](std::int64_t pos, bool late) {
+    if (gap_positions.size() > 1) {
+      gap_positions += ',';
+      gap_late += ',';
+    }
+    gap_positions += std::to_string(pos);
+    gap_late += late ? 't' : 'f';
+  };
+  for (auto pos : t.late_admitted) add(pos, true);
+  for (auto pos : t.gap_admitted) add(pos, false);
+  gap_positions += '}';
+  gap_late += '}';
   PG_TRY(auto r,
          co_await pool_->query(
              "WITH ins AS (INSERT INTO admission_ticks (performance_id, tick_seq, from_position, "
              "to_position, admitted_at_ms, access_expires_at_ms, skipped, admit_limit, "
-             "interval_ms) SELECT $1, $2::bigint, $3::bigint, $4::bigint, $5::bigint, $7::bigint, "
-             "$8::bigint, $9::integer, $10::integer WHERE $4::bigint > $3::bigint "
-             "ON CONFLICT DO NOTHING) UPDATE queue_state SET tail = GREATEST(tail, $6::bigint), "
+             "interval_ms, gap_from, gap_to) SELECT $1, $2::bigint, $3::bigint, $4::bigint, "
+             "$5::bigint, $7::bigint, $8::bigint, $9::integer, $10::integer, $11::bigint, "
+             "$12::bigint WHERE $4::bigint > $3::bigint ON CONFLICT DO NOTHING), "
+             "gap AS (INSERT INTO queue_gap_admissions (performance_id, position, admitted_at_ms, "
+             "late) SELECT $1, x.pos, $5::bigint, x.late FROM unnest($13::bigint[], "
+             "$14::boolean[]) AS x(pos, late) ON CONFLICT DO NOTHING) "
+             "UPDATE queue_state SET tail = GREATEST(tail, $6::bigint), "
              "serving = GREATEST(serving, $4::bigint), tick_seq = GREATEST(tick_seq, $2::bigint), "
              "updated_at = now() WHERE performance_id = $1 "
              "RETURNING tick_seq, tail, serving, tail_reserved, (SELECT COALESCE(max(to_position), "
              "0) FROM admission_ticks WHERE performance_id = $1 AND to_position <= $3::bigint)",
              P(arg(perf), arg(t.seq), arg(t.from), arg(t.to), arg(t.admitted_at), arg(tail),
                arg(t.expires_at), arg(t.skipped), arg(std::int64_t{t.admit_limit}),
-               arg(std::int64_t{t.interval_ms}))));
+               arg(std::int64_t{t.interval_ms}), arg(t.gap.from), arg(t.gap.to),
+               arg(std::move(gap_positions)), arg(std::move(gap_late)))));
   if (r.empty()) co_return Errc::not_found;
   app::LedgerMarks m;
   m.seq = r.int64(0, 0);

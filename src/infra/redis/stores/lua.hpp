@@ -118,9 +118,9 @@ return 1
 )lua";
 
 // KEYS: q, ticks, claimed, late, late admissions.  ARGV: tail_reserved, recorded tail, serving,
-// seq, epoch,
-// expired_upto, then quintuples (seq, from, to, admitted_at, expires_at) of the ticks from the
-// first one still within its access window, then run.
+// seq, epoch, expired_upto, n, then n septuples (seq, from, to, admitted_at, expires_at, gap_from,
+// gap_to) of the ticks from the first one still within its access window, then triples
+// (position, admitted_at, late 0|1) of the gap positions recorded as admitted, then run.
 // -> 1 restored | 0 this Redis process had checked the queue already (another caller restored it
 // first) and knows everything PostgreSQL recorded.
 // Fills an emptied queue, or repairs one rolled back (a Redis that lost its last writes but kept
@@ -129,18 +129,29 @@ return 1
 // a restart from an AOF: it may have lost joins made after the last recorded tick, which no
 // PostgreSQL figure shows, so its tail is not trusted either. The tail resumes above every
 // position ever reserved; positions above what is known to be handed out become the gap, which
-// costs nothing until a holder shows up with its ticket. A queue Redis kept may still have an
-// earlier repair's gap open (a process paused between reserving in PostgreSQL and raising the
-// bound here looks like a lost reservation): that gap's claims and late holders stay, and the
-// gap becomes the union of both. Places handed out between the two that were admitted already
-// are claimed, so the union passes over none of them; waiting ones claim theirs at their next
-// poll. Dropping the late holders instead would admit them all at once, over the rate.
+// costs nothing until a holder shows up with its ticket.
+// An earlier loss's gap may still be open, in Redis (a process paused between reserving in
+// PostgreSQL and raising the bound here looks like a lost reservation) or only in PostgreSQL's
+// record of the ticks (Redis emptied again): the gap becomes the union, and which of its places
+// were admitted is rebuilt, so that the places a tick passed over stay passed over. Those were
+// in the gap of the tick that passed them, and are not among the gap admissions PostgreSQL
+// recorded with the ticks (claimed places of a tick's range, late holders let in); every other
+// place up to serving was admitted and is claimed. Late admissions keep their tick's time. Holders
+// waiting in the late lane or with a claim not admitted yet claim again at their next poll.
+// Forgetting a passed-over place instead would admit its holder at once, over the rate.
 inline constexpr const char* kRestore = R"lua(
 local q, ticks, cl, late, la = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local reserved, from = tonumber(ARGV[1]), tonumber(ARGV[2])
 local serving, seq, upto = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6])
 local epoch = ARGV[5]
 local run = ARGV[#ARGV]
+local n = tonumber(ARGV[7])
+local rec = {}
+for i = 0, n - 1 do
+  local b = 8 + i * 7
+  rec[#rec + 1] = {seq = ARGV[b], from = tonumber(ARGV[b + 1]), to = tonumber(ARGV[b + 2]),
+    at = ARGV[b + 3], ex = ARGV[b + 4], gf = tonumber(ARGV[b + 5]), gt = tonumber(ARGV[b + 6])}
+end
 local st = redis.call('HMGET', q, 'epoch', 'tail', 'hwm', 'seq', 'serving', 'expired_upto',
   'last_tick', 'run', 'gap_from', 'gap_to')
 local last = 0
@@ -159,37 +170,50 @@ if st[1] then
   epoch = st[1]
   last = st[7] or 0
 else
-  redis.call('DEL', ticks, cl, la)
+  redis.call('DEL', ticks, cl, la, late)
 end
 if reserved < from then reserved = from end
+-- The gap: the union of Redis's own open one, the recorded ones still open and the new one.
 local gf, gt = 0, 0
-if reserved > from and reserved > serving then
-  gf, gt = math.max(from, serving), reserved
+local function widen(a, b)
+  if b <= a or b <= upto then return end
+  if gt == 0 then gf, gt = a, b else gf, gt = math.min(gf, a), math.max(gt, b) end
 end
-if ogt > ogf and ogt > upto then
-  if gt > gf then
-    local lo, hi = math.max(ogt, upto), math.min(gf, serving)
-    local batch = {}
-    for pos = lo + 1, hi do
-      batch[#batch + 1] = pos
-      batch[#batch + 1] = pos
-      if #batch >= 1000 then
-        redis.call('ZADD', cl, unpack(batch))
-        batch = {}
-      end
-    end
-    if #batch > 0 then redis.call('ZADD', cl, unpack(batch)) end
-    gf = ogf
-  else
-    gf, gt = ogf, ogt
+local kept = ogt > ogf and ogt > upto
+if kept then widen(ogf, ogt) end
+for _, t in ipairs(rec) do widen(t.gf, t.gt) end
+if reserved > from and reserved > serving then widen(math.max(from, serving), reserved) end
+if not kept then redis.call('DEL', late) end
+-- Places of the gap up to serving that were admitted outside a gap: claimed. Inside Redis's own
+-- gap its claims decide; inside a recorded tick's gap, the recorded admissions below.
+local batch = {}
+local function claim(pos)
+  batch[#batch + 1] = pos
+  batch[#batch + 1] = pos
+  if #batch >= 1000 then
+    redis.call('ZADD', cl, unpack(batch))
+    batch = {}
   end
-else
-  redis.call('DEL', late)
 end
+local ti = 1
+for pos = math.max(gf, upto) + 1, math.min(gt, serving) do
+  while ti <= #rec and rec[ti].to < pos do ti = ti + 1 end
+  local t = rec[ti]
+  local in_tick_gap = t and t.from < pos and pos > t.gf and pos <= t.gt
+  if not (kept and pos > ogf and pos <= ogt) and not in_tick_gap then claim(pos) end
+end
+for i = 8 + n * 7, #ARGV - 1, 3 do
+  local pos = tonumber(ARGV[i])
+  if pos > gf and pos <= gt and pos > upto then
+    claim(pos)
+    if ARGV[i + 2] == '1' then redis.call('ZADD', la, pos, pos .. ':' .. ARGV[i + 1]) end
+  end
+end
+if #batch > 0 then redis.call('ZADD', cl, unpack(batch)) end
 redis.call('ZREMRANGEBYSCORE', cl, '-inf', gf)
 -- The next tick keeps its interval after the last recorded one: a loss never doubles the rate.
-for i = 7, #ARGV - 1, 5 do
-  if tonumber(ARGV[i + 3]) > tonumber(last) then last = ARGV[i + 3] end
+for _, t in ipairs(rec) do
+  if tonumber(t.at) > tonumber(last) then last = t.at end
 end
 redis.call('HSET', q, 'tail', reserved, 'hwm', reserved, 'serving', serving, 'seq', seq,
   'epoch', epoch, 'expired_upto', upto, 'last_tick', last, 'gap_from', gf, 'gap_to', gt,
@@ -202,10 +226,9 @@ local have = {}
 for _, m in ipairs(redis.call('ZRANGE', ticks, 0, -1)) do
   have[string.match(m, '^(%d+):')] = true
 end
-for i = 7, #ARGV - 1, 5 do
-  if not have[ARGV[i]] then
-    redis.call('ZADD', ticks, ARGV[i + 3],
-      ARGV[i] .. ':' .. ARGV[i + 1] .. ':' .. ARGV[i + 2] .. ':' .. ARGV[i + 4])
+for _, t in ipairs(rec) do
+  if not have[t.seq] then
+    redis.call('ZADD', ticks, t.at, t.seq .. ':' .. t.from .. ':' .. t.to .. ':' .. t.ex)
   end
 end
 return 1
@@ -218,7 +241,7 @@ return 1
 // now, run
 // -> {-1} not loaded or not checked by this Redis process | {0, seq, serving, tail, hwm} skipped
 //  | {1, seq, from, to, tail, active, expired, hwm, expires_at, skipped, gap_from, gap_to,
-//     inventory_room, abandoned}
+//     inventory_room, abandoned, {late holders admitted}, {claimed gap positions admitted}}
 // The admission rule, in one place. Compare-and-set on (sequence, last tick time): a process
 // whose view of the sequence is stale, or that comes within one interval of the last tick,
 // admits nobody. Then k = min(admit, max_active - active, inventory_room) (never below 0, also
@@ -316,11 +339,15 @@ if seats > 0 and pct > 0 then
   if room < k then k = room end
 end
 if k < 0 then k = 0 end
+-- Gap positions this tick gives a slot (late holders; claimed ones of its range): recorded with
+-- the tick, so a Redis emptied again still knows which gap places were passed over.
+local adm_late, adm = {}, {}
 if k > 0 then
   local l = redis.call('ZPOPMIN', late, k)
   for i = 1, #l, 2 do
     redis.call('ZADD', cl, l[i], l[i])
     redis.call('ZADD', la, l[i], l[i] .. ':' .. ARGV[1])
+    adm_late[#adm_late + 1] = tonumber(l[i])
   end
   k = k - #l / 2
 end
@@ -366,6 +393,7 @@ if k > 0 then
   -- Also with no slot left: the unclaimed places up to the next claimed one cost nothing.
   if not stop and new >= gf and new < gt then
     local c = redis.call('ZRANGEBYSCORE', cl, '(' .. new, gt, 'LIMIT', 0, need + 1)
+    for i = 1, math.min(#c, need) do adm[#adm + 1] = tonumber(c[i]) end
     if #c <= need then
       new, need = gt, need - #c
     else
@@ -386,7 +414,7 @@ if new > serving then
     serving, new, now, tail, ends, gf, gt, abandoned))
 end
 return {1, seq, serving, new, tail, new - upto - free(upto, new) - finished, expired, hwm, ends,
-  free(serving, new) + abandoned, gf, gt, room, abandoned}
+  free(serving, new) + abandoned, gf, gt, room, abandoned, adm_late, adm}
 )lua";
 
 // KEYS: seat, sold, hold expiries, account holds, hold, loaded, version, bought, gone

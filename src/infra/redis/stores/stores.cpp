@@ -131,14 +131,18 @@ Task<void> Queue::raise_hwm(std::string perf, std::int64_t hwm) {
 
 Task<void> Queue::restore(std::string perf, const app::QueueSnapshot& snap) {
   Keys k(perf);
-  std::vector<std::string> args = V(s(snap.tail_reserved), s(snap.tail), s(snap.serving),
-                                    s(snap.seq), s(snap.epoch), s(snap.expired_upto));
+  std::vector<std::string> args =
+      V(s(snap.tail_reserved), s(snap.tail), s(snap.serving), s(snap.seq), s(snap.epoch),
+        s(snap.expired_upto), s(static_cast<std::int64_t>(snap.recent_ticks.size())));
   for (const auto& t : snap.recent_ticks) {
-    args.push_back(s(t.seq));
-    args.push_back(s(t.from));
-    args.push_back(s(t.to));
-    args.push_back(s(t.admitted_at));
-    args.push_back(s(t.expires_at));
+    for (auto v : {t.seq, t.from, t.to, t.admitted_at, t.expires_at, t.gap.from, t.gap.to}) {
+      args.push_back(s(v));
+    }
+  }
+  for (const auto& a : snap.gap_admissions) {
+    args.push_back(s(a.position));
+    args.push_back(s(a.admitted_at));
+    args.push_back(a.late ? "1" : "0");
   }
   auto cmd8 = V(k.q(), k.ticks(), k.claimed(), k.late(), k.late_admitted());
   RD_TRY(auto r, co_await c_->eval(script(lua::kRestore), std::move(cmd8), std::move(args)));
@@ -184,6 +188,9 @@ Task<app::TickOutcome> Queue::tick(std::string perf, app::TickParams p) {
     out.gap = app::QueueGap{num(r.elements.at(10)), num(r.elements.at(11))};
     out.inventory_room = num(r.elements.at(12));
     out.tick.abandoned = num(r.elements.at(13));
+    out.tick.gap = out.gap;
+    for (const auto& e : r.elements.at(14).elements) out.tick.late_admitted.push_back(num(e));
+    for (const auto& e : r.elements.at(15).elements) out.tick.gap_admitted.push_back(num(e));
   }
   co_return out;
 }
