@@ -23,7 +23,7 @@ bool LiveQueue::unclaimed(std::int64_t position) const {
 }
 
 bool LiveQueue::has_left(std::int64_t position) const {
-  return position > serving && std::binary_search(left.begin(), left.end(), position);
+  return std::binary_search(left.begin(), left.end(), position);
 }
 
 std::int64_t LiveQueue::ahead_of(std::int64_t position) const {
@@ -114,7 +114,7 @@ void QueueView::add_left(std::string_view perf, std::int64_t position) {
   std::unique_lock lk(mu_);
   auto it = map_.find(perf);
   if (it == map_.end() || !it->second || it->second->has_left(position)) return;
-  if (position <= it->second->serving) return;  // passed already: the tick's answer says it
+  if (position <= it->second->expired_upto) return;  // its access window is over anyway
   auto next = std::make_shared<LiveQueue>(*it->second);
   next->left.insert(std::upper_bound(next->left.begin(), next->left.end(), position), position);
   it->second = std::move(next);
@@ -136,12 +136,12 @@ void QueueView::apply_tick(const std::string& perf, const AdmissionTick& t, std:
     std::erase_if(next->claimed, [&](std::int64_t p) { return !gap.contains(p); });
   }
   if (t.to > t.from) next->ticks.push_back(t);
-  std::erase_if(next->left, [&](std::int64_t p) { return p <= next->serving; });
   // Windows leave in tick order, as in the tick script.
   while (!next->ticks.empty() && next->access_expires_at(next->ticks.front()) <= now) {
     next->expired_upto = std::max(next->expired_upto, next->ticks.front().to);
     next->ticks.erase(next->ticks.begin());
   }
+  std::erase_if(next->left, [&](std::int64_t p) { return p <= next->expired_upto; });
   it->second = std::move(next);
 }
 

@@ -26,8 +26,9 @@ struct LiveQueue {
   std::vector<AdmissionTick> ticks;   // from the first one still within its window, oldest first
   QueueGap gap;                       // positions that may never have been handed out
   std::vector<std::int64_t> claimed;  // gap positions whose holders showed up, ascending
-  // Waiting places given up (DELETE .../queue) above `serving`, ascending: their polls answer
-  // abandoned at once (places passed over by a tick are that tick's `abandoned`).
+  // Places given up (DELETE .../queue) or released by an admitted buyer who never used the access
+  // token, above `expired_upto`, ascending: their polls answer abandoned at once (places passed
+  // over by a tick are also that tick's `abandoned`).
   std::vector<std::int64_t> left;
   // The drawn pre-queue (positions 1..size), once this process drew it; shared by every copy.
   std::shared_ptr<const PreQueueOrder> pre;
@@ -38,7 +39,7 @@ struct LiveQueue {
   Millis access_expires_at(const AdmissionTick& t) const;
   // A gap position nobody has shown up for (as far as this process knows).
   bool unclaimed(std::int64_t position) const;
-  // A waiting place given up (as far as this process knows).
+  // A place given up or released (as far as this process knows).
   bool has_left(std::int64_t position) const;
   // People before `position` not yet admitted, without unclaimed gap positions.
   std::int64_t ahead_of(std::int64_t position) const;
@@ -57,7 +58,7 @@ class QueueView {
   void set_prequeue(const std::string& perf, std::shared_ptr<const PreQueueOrder> order);
   // A gap position's holder showed up.
   void add_claim(const std::string& perf, std::int64_t position);
-  // A waiting place was given up (by this process, or another's message).
+  // A place was given up or released (by this process, or another's message).
   void add_left(std::string_view perf, std::int64_t position);
   // Applies one admission tick (from pub/sub or the local ticker); ignores stale sequences.
   // `gap`: Redis's gap when it ticked; a view that did not know it takes it (with no claim known,

@@ -65,6 +65,15 @@ Task<crypto::AccessToken> Seats::check_access(const Principal& who, const std::s
   if (!a || a->performance_id != perf_id || a->account_id != who.account_id) {
     co_return Errc::not_admitted;
   }
+  // A use of the access token counts as presence: with a presence timeout, an admitted buyer who
+  // never uses it gives the capacity back (the tick script). Noted also when this process has
+  // not loaded the queue yet: a mark too many costs nothing, one missing would release a buyer.
+  if (d_.shared->presence != nullptr) {
+    auto q = d_.shared->view->get(perf_id);
+    if (!q || q->perf.queue.presence_timeout_seconds > 0) {
+      d_.shared->presence->note(perf_id, a->position);
+    }
+  }
   co_return std::move(*a);
 }
 

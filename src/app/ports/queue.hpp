@@ -114,6 +114,9 @@ struct TickOutcome {
   QueueGap gap;  // Redis's gap when it ticked (see QueueView::apply_tick)
   // The most this tick could admit by the inventory bound (-1: no bound).
   std::int64_t inventory_room = -1;
+  // Admitted places whose buyers never used the access token within the presence window: their
+  // capacity came back with this tick (they poll abandoned, their holds are refused).
+  std::vector<std::int64_t> released;
 };
 
 struct QueueCounters {
@@ -127,7 +130,9 @@ struct QueueCounters {
   QueueGap gap;
   std::vector<std::int64_t> claimed;    // claimed gap positions above expired_upto, ascending
   std::int64_t unclaimed_admitted = 0;  // unclaimed gap positions in (expired_upto, serving]
-  std::vector<std::int64_t> left;       // waiting places given up (above serving), ascending
+  // Places given up or released (gone) above expired_upto, ascending; at most 10,000 of each side
+  // of serving.
+  std::vector<std::int64_t> left;
 };
 
 // What a ticket's holder showing up did to its position.

@@ -79,6 +79,9 @@ TEST(Presence, AnAdmittedBuyerWhoLeavesGivesTheCapacityBackAndCanHoldNoMore) {
   EXPECT_EQ(t.serving, 3) << "the capacity came back at once";
   EXPECT_EQ(t.active, 2);
   EXPECT_EQ(queue_status(h, p, j[2].ticket).state, QueueState::admitted);
+  EXPECT_EQ(queue_status(h, p, j[0].ticket).state, QueueState::abandoned);
+  Process other(h);
+  EXPECT_EQ(queue_status(h, other.deps, p, j[0].ticket).state, QueueState::abandoned);
   // The access token of the place given up holds nothing any more.
   auto seats = seat_ids(h, p);
   auto held = h.run([&]() -> asio::awaitable<Result<domain::Hold>> {
@@ -141,6 +144,113 @@ TEST(Presence, StaleMarksAbandonNobody) {
   EXPECT_EQ(t.serving, 3);
   EXPECT_EQ(t.tick.abandoned, 0);
   EXPECT_EQ(queue_status(h, p, j[1].ticket).state, QueueState::admitted);
+}
+
+// The buyer's use of the access token (seat map, sections, holds: every route that checks it).
+void use_access(Harness& h, const app::Principal& who, const domain::Performance& p,
+                const std::string& token) {
+  h.run([&]() -> asio::awaitable<int> {
+    app::Seats seats(h.deps);
+    auto a = co_await seats.check_access(who, p.id, token);
+    if (!a) Harness::expect_ok(a.error(), "access");
+    co_return 0;
+  });
+}
+
+struct Admitted {
+  domain::Performance p;
+  std::vector<app::Principal> buyers;
+  std::vector<app::JoinResult> joins;
+  std::vector<app::QueueStatus> first;  // the admitted buyers' first polls
+  app::TickOutcome tick;
+};
+
+// Presence timeout 10 s (window 12 s), at most 2 active: three buyers join, the first two are
+// admitted a second later; both poll their access token, only the first uses it.
+Admitted two_admitted_one_uses_the_token(Harness& h) {
+  Admitted a;
+  domain::QueueSettings q{2, 100, 2, 600};
+  q.presence_timeout_seconds = 10;
+  a.p = h.run([&] { return h.make_performance({.seats = 10, .queue = q}); });
+  for (int i = 0; i < 3; ++i) {
+    a.buyers.push_back(h.run([&] { return h.make_buyer(); }));
+    a.joins.push_back(join_queue(h, a.buyers[i], a.p));
+  }
+  write_presence_marks(h);
+  h.clock.advance(1000);  // admitted in a later second than the joins' marks
+  app::WaitingRoom ticker(h.deps);
+  a.tick = tick_fresh(h, ticker, a.p);
+  for (int i = 0; i < 2; ++i) a.first.push_back(queue_status(h, a.p, a.joins[i].ticket));
+  use_access(h, a.buyers[0], a.p, a.first[0].access_token);
+  return a;
+}
+
+TEST(Presence, AnAdmittedBuyerWhoNeverUsesTheAccessTokenGivesTheCapacityBack) {
+  Harness h;
+  auto a = two_admitted_one_uses_the_token(h);
+  EXPECT_EQ(a.tick.serving, 2);
+  ASSERT_EQ(a.first[1].state, QueueState::admitted);
+  app::WaitingRoom ticker(h.deps);
+  int released_at = 0;
+  for (int s = 1; s <= 14; ++s) {  // the third buyer keeps polling; the cap holds until then
+    h.clock.advance(1000);
+    queue_status(h, a.p, a.joins[2].ticket);
+    write_presence_marks(h);
+    auto t = tick_fresh(h, ticker, a.p);
+    if (!t.released.empty()) {
+      EXPECT_EQ(released_at, 0) << "released twice";
+      EXPECT_EQ(t.released, std::vector<std::int64_t>{2});
+      released_at = s;
+      EXPECT_EQ(t.serving, 3) << "the capacity came back in the same tick";
+    } else if (released_at == 0) {
+      EXPECT_EQ(t.serving, 2) << "second " << s;
+    }
+  }
+  EXPECT_EQ(released_at, 12)
+      << "judged once the window (timeout + 2 s) after the admission ran out";
+  EXPECT_EQ(queue_status(h, a.p, a.joins[0].ticket).state, QueueState::admitted);
+  EXPECT_EQ(queue_status(h, a.p, a.joins[1].ticket).state, QueueState::abandoned);
+  EXPECT_EQ(queue_status(h, a.p, a.joins[2].ticket).state, QueueState::admitted);
+  Process other(h);
+  EXPECT_EQ(queue_status(h, other.deps, a.p, a.joins[1].ticket).state, QueueState::abandoned);
+  // The released token holds nothing; the one in use still does.
+  auto seats = seat_ids(h, a.p);
+  auto hold_with = [&](int i, std::string seat) {
+    auto access = crypto::decode_access_token(*h.signer, a.first[i].access_token, h.clock.now_ms());
+    EXPECT_TRUE(access.ok());
+    return h.run([&]() -> asio::awaitable<Result<domain::Hold>> {
+      app::Seats s(h.deps);
+      std::vector<std::string> one(1, seat);
+      co_return co_await s.hold(a.buyers[i], *access, a.p.id, std::move(one));
+    });
+  };
+  auto refused = hold_with(1, seats[0]);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(code_of(refused.error()), app::Errc::not_admitted);
+  EXPECT_TRUE(hold_with(0, seats[1]).ok());
+}
+
+// Without fresh marks (no process wrote any for 5 s), or for places admitted before Redis lost
+// data (their marks may be gone with it), nobody admitted is released.
+TEST(Presence, StaleOrLostMarksReleaseNoAdmittedBuyer) {
+  Harness h;
+  auto a = two_admitted_one_uses_the_token(h);
+  app::WaitingRoom ticker(h.deps);
+  h.clock.advance(20000);  // no marks written meanwhile
+  auto t = tick_fresh(h, ticker, a.p);
+  EXPECT_TRUE(t.released.empty());
+  EXPECT_EQ(t.serving, 2);
+  EXPECT_EQ(queue_status(h, a.p, a.joins[1].ticket).state, QueueState::admitted);
+
+  auto b = two_admitted_one_uses_the_token(h);
+  flush_redis(h);
+  for (int s = 1; s <= 14; ++s) {
+    h.clock.advance(1000);
+    queue_status(h, b.p, b.joins[2].ticket);
+    write_presence_marks(h);
+    EXPECT_TRUE(tick_fresh(h, ticker, b.p).released.empty()) << "second " << s;
+  }
+  EXPECT_EQ(queue_status(h, b.p, b.joins[1].ticket).state, QueueState::admitted);
 }
 
 }  // namespace

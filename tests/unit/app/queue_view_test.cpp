@@ -51,21 +51,29 @@ TEST(QueueView, LooksUpByStringViewAndIgnoresUnknownPerformances) {
 namespace tk::app {
 namespace {
 
-TEST(QueueView, APlaceGivenUpIsKnownUntilATickPassesIt) {
+TEST(QueueView, APlaceGivenUpOrReleasedIsKnownUntilItsAccessWindowIsOver) {
   QueueView v;
-  v.put(queue_of("prf_1"));  // serving 10, sequence 3
+  auto start = queue_of("prf_1");  // serving 10, sequence 3
+  start->expired_upto = 5;
+  v.put(start);
   v.add_left("prf_1", 15);
   v.add_left("prf_1", 12);
   v.add_left("prf_1", 15);  // twice: once
-  v.add_left("prf_1", 8);   // admitted already: the tick's answer says it
+  v.add_left("prf_1", 8);   // admitted, then released: its polls answer abandoned too
+  v.add_left("prf_1", 4);   // its access window is over anyway
   auto q = v.get("prf_1");
-  EXPECT_EQ(q->left, (std::vector<std::int64_t>{12, 15}));
+  EXPECT_EQ(q->left, (std::vector<std::int64_t>{8, 12, 15}));
   EXPECT_TRUE(q->has_left(12));
+  EXPECT_TRUE(q->has_left(8));
   EXPECT_FALSE(q->has_left(13));
+  // A tick passes 12 (still abandoned: given up), then the window of everything up to 13 ends.
   v.apply_tick("prf_1", AdmissionTick{4, 10, 13, 1000, 601000}, 20, 1000);
   q = v.get("prf_1");
+  EXPECT_TRUE(q->has_left(12));
+  v.apply_tick("prf_1", AdmissionTick{5, 13, 14, 601000, 1201000}, 20, 601000);
+  q = v.get("prf_1");
   EXPECT_EQ(q->left, (std::vector<std::int64_t>{15}));
-  EXPECT_FALSE(q->has_left(12)) << "passed by the tick";
+  EXPECT_FALSE(q->has_left(12)) << "its access window is over";
 }
 
 }  // namespace

@@ -97,8 +97,8 @@ return 0
 // already, its capacity returns at once through `fin`); a later join of the account skips an
 // entry that points to a place gone, so it is a new place at the back. A gap position that held no
 // slot (unclaimed, late, or claimed but not admitted yet) leaves the claimed set and the late lane
-// and takes none. A waiting place given up is published ("perf|left|position"), so every
-// process's view answers its polls at once.
+// and takes none. The place given up is published ("perf|left|position"), so every process's
+// view answers its polls abandoned at once.
 inline constexpr const char* kLeave = R"lua(
 local st = redis.call('HMGET', KEYS[1], 'epoch', 'serving', 'expired_upto', 'gap_from', 'gap_to')
 if not st[1] then return -1 end
@@ -113,7 +113,7 @@ elseif in_gap then
   redis.call('ZREM', KEYS[4], pos)
   redis.call('ZREM', KEYS[5], pos)
 end
-if pos > tonumber(st[2]) then redis.call('PUBLISH', ARGV[2], ARGV[3] .. '|left|' .. pos) end
+redis.call('PUBLISH', ARGV[2], ARGV[3] .. '|left|' .. pos)
 return 1
 )lua";
 
@@ -217,7 +217,7 @@ for _, t in ipairs(rec) do
 end
 redis.call('HSET', q, 'tail', reserved, 'hwm', reserved, 'serving', serving, 'seq', seq,
   'epoch', epoch, 'expired_upto', upto, 'last_tick', last, 'gap_from', gf, 'gap_to', gt,
-  'run', run)
+  'run', run, 'noshow_upto', serving, 'noshow_at', last)
 -- A sequence number this Redis holds already keeps its own tick: PostgreSQL recorded another
 -- tick of that number when a Redis process that lost its writes (a primary paused through a
 -- failover and resumed before its demotion) ticked first, and two ticks of one number would
@@ -241,7 +241,8 @@ return 1
 // now, run
 // -> {-1} not loaded or not checked by this Redis process | {0, seq, serving, tail, hwm} skipped
 //  | {1, seq, from, to, tail, active, expired, hwm, expires_at, skipped, gap_from, gap_to,
-//     inventory_room, abandoned, {late holders admitted}, {claimed gap positions admitted}}
+//     inventory_room, abandoned, {late holders admitted}, {claimed gap positions admitted},
+//     {released}}
 // The admission rule, in one place. Compare-and-set on (sequence, last tick time): a process
 // whose view of the sequence is stale, or that comes within one interval of the last tick,
 // admits nobody. Then k = min(admit, max_active - active, inventory_room) (never below 0, also
@@ -271,6 +272,12 @@ return 1
 // no more than 10000 such positions; the next tick goes on from there. Presence is judged only
 // while the marks are fresh (`seen_at`: the last write of marks by any process, within 5 s): after
 // an outage of Redis nobody is taken for gone before the polls' marks arrive again.
+// No-shows: with a presence window, an admitted buyer who has not used the access token (a use
+// marks `seen` like a poll) within the window after the admission gives the capacity back: the
+// place goes to `gone` and `fin`, is published as left ("perf|left|pos": polls answer abandoned,
+// holds are refused) and returned in `released`. Each admitted place is judged once, in position
+// order (`noshow_upto`); places admitted while presence was off or before a repair (whose marks
+// Redis may have lost) are never judged, and neither are gap places.
 inline constexpr const char* kTick = R"lua(
 local q, ticks, fin, hx, stats, cl = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local late, la, sold, gone, seen = KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
@@ -317,6 +324,50 @@ if gt > 0 and upto >= gt then
   redis.call('DEL', cl, late)
   gf, gt = 0, 0
 end
+local window, mark = tonumber(ARGV[14]), tonumber(ARGV[15])
+local presence = window > 0
+if window > 0 and now - tonumber(redis.call('GET', KEYS[12]) or '0') > 5000 then window = 0 end
+-- No-shows (see above): admitted places past (ns, ...] judged once their admission is `window`
+-- seconds old; the marks must be fresh, else the judging waits.
+local released = {}
+local nsv = redis.call('HMGET', q, 'noshow_upto', 'noshow_at')
+local ns, nsat = tonumber(nsv[1] or '-1'), nsv[2] or '-inf'
+if not presence or ns < 0 then
+  if ns ~= serving then redis.call('HSET', q, 'noshow_upto', serving, 'noshow_at', now) end
+elseif window > 0 then
+  if ns < upto then ns = upto end
+  -- From the tick holding the cursor on (ticks are scored by admission time, in position order).
+  local due = redis.call('ZRANGEBYSCORE', ticks, nsat, now - window * 1000, 'WITHSCORES',
+    'LIMIT', 0, 1000)
+  local scanned = 0
+  for i = 1, #due, 2 do
+    local _, from, to = string.match(due[i], '^(%d+):(%d+):(%d+)')
+    from, to = tonumber(from or '0'), tonumber(to or '0')
+    local at = tonumber(due[i + 1])
+    local amark = math.floor(at / 1000) % 65535 + 1
+    local elapsed = math.floor((now - at) / 1000)
+    if to > ns then
+      for pos = math.max(ns, from) + 1, to do
+        if scanned >= 10000 then break end
+        scanned = scanned + 1
+        -- Gap places are let in late by other ticks: their admission time is not this tick's.
+        if not (pos > gf and pos <= gt) and not redis.call('ZSCORE', gone, pos) and
+           not redis.call('ZSCORE', fin, pos) then
+          local v = redis.call('BITFIELD', seen, 'GET', 'u16', '#' .. pos)[1]
+          if v == 0 or (v - amark) % 65535 > elapsed + 1 then
+            redis.call('ZADD', gone, pos, pos)
+            redis.call('ZADD', fin, pos, pos)
+            redis.call('PUBLISH', ARGV[7], ARGV[8] .. '|left|' .. pos)
+            released[#released + 1] = pos
+          end
+        end
+        ns, nsat = pos, at
+      end
+    end
+    if scanned >= 10000 then break end
+  end
+  redis.call('HSET', q, 'noshow_upto', ns, 'noshow_at', nsat)
+end
 -- Unclaimed gap positions in (a, b]: admitted or not, nobody holds them.
 local function free(a, b)
   local lo, hi = math.max(a, gf), math.min(b, gt)
@@ -351,8 +402,6 @@ if k > 0 then
   end
   k = k - #l / 2
 end
-local window, mark = tonumber(ARGV[14]), tonumber(ARGV[15])
-if window > 0 and now - tonumber(redis.call('GET', KEYS[12]) or '0') > 5000 then window = 0 end
 local check = window > 0 or redis.call('ZCARD', gone) > 0
 local abandoned, finned = 0, 0
 -- Walks (pos, lim]: each position takes one of `need` slots unless it is gone (see above).
@@ -414,7 +463,7 @@ if new > serving then
     serving, new, now, tail, ends, gf, gt, abandoned))
 end
 return {1, seq, serving, new, tail, new - upto - free(upto, new) - finished, expired, hwm, ends,
-  free(serving, new) + abandoned, gf, gt, room, abandoned, adm_late, adm}
+  free(serving, new) + abandoned, gf, gt, room, abandoned, adm_late, adm, released}
 )lua";
 
 // KEYS: seat, sold, hold expiries, account holds, hold, loaded, version, bought, gone

@@ -191,6 +191,7 @@ Task<app::TickOutcome> Queue::tick(std::string perf, app::TickParams p) {
     out.tick.gap = out.gap;
     for (const auto& e : r.elements.at(14).elements) out.tick.late_admitted.push_back(num(e));
     for (const auto& e : r.elements.at(15).elements) out.tick.gap_admitted.push_back(num(e));
+    for (const auto& e : r.elements.at(16).elements) out.released.push_back(num(e));
   }
   co_return out;
 }
@@ -229,11 +230,16 @@ Task<app::QueueCounters> Queue::counters(std::string perf) {
     c.ticks.push_back(tick);
   }
   std::sort(c.ticks.begin(), c.ticks.end(), [](auto& x, auto& y) { return x.seq < y.seq; });
-  // Waiting places given up (a view keeps at most this many; the others answer abandoned once
-  // their turn has come, from the tick).
+  // Places given up or released (a view keeps at most this many on each side of serving, the
+  // latest admitted ones; the others answer abandoned from the tick that passed them, through
+  // Redis).
   auto gone = V("ZRANGEBYSCORE", k.gone(), "(" + s(c.serving), "+inf", "LIMIT", "0", "10000");
   RD_TRY(auto g, co_await c_->exec(std::move(gone)));
   for (const auto& e : g.elements) c.left.push_back(num(e));
+  auto passed =
+      V("ZREVRANGEBYSCORE", k.gone(), s(c.serving), "(" + s(c.expired_upto), "LIMIT", "0", "10000");
+  RD_TRY(auto pg, co_await c_->exec(std::move(passed)));
+  for (const auto& e : pg.elements) c.left.push_back(num(e));
   std::sort(c.left.begin(), c.left.end());
   auto cmd11 = V("ZCOUNT", k.fin(), "(" + s(c.expired_upto), "+inf");
   RD_TRY(auto f, co_await c_->exec(std::move(cmd11)));
