@@ -51,6 +51,7 @@ PerfInfo fetch_perf(const Options& o) {
   if (auto* s = j.if_contains("status"); s && s->is_string()) p.status = s->as_string().c_str();
   if (auto v = int_of(j, "max_seats_per_order")) p.max_seats_per_order = *v;
   if (auto v = int_of(j, "hold_ttl_seconds")) p.hold_ttl_seconds = *v;
+  p.prequeue = j.contains("queue_opens_at");
   if (o.admin_token.empty()) return p;
   std::string auth = "Bearer " + o.admin_token;
   auto a = blocking_request(o, build_request("GET", "/v1/admin/performances/" + o.perf, o.host,

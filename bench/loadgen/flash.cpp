@@ -1,6 +1,7 @@
 #include "flash.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -37,6 +38,14 @@ struct Buyer {
   std::uint8_t tries = 0;
   bool with_taken = false;
 };
+
+// An `entry_id` (16 lowercase hex digits) as a number; 0 when absent or malformed.
+std::uint64_t parse_entry(std::string_view s) {
+  std::uint64_t v = 0;
+  if (s.size() != 16) return 0;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v, 16);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size() ? v : 0;
+}
 
 class Flash {
  public:
@@ -290,16 +299,22 @@ class Flash {
     if (r.status == 200 || r.status == 201) {
       if (r.status == 201) ++res_.joins_created;
       x.ticket = std::string(json_str(r.body, "ticket"));
-      run_.position[global(k)] =
-          static_cast<std::uint32_t>(json_int(r.body, "position").value_or(0));
+      note_place(k, r.body);
       joined();
-      if (json_str(r.body, "state") == "admitted") {
-        saw_admitted(k, r);
-        return go(k, Phase::poll);  // the access token comes with the status
-      }
-      saw_waiting(k, r);
+      auto state = json_str(r.body, "state");
       x.phase = Phase::poll;
       x.tries = 0;
+      if (state == "pre_queue") {
+        // No position until the draw at the opening; Retry-After never points past it.
+        ++res_.prequeue_joins;
+        return later(k, (r.retry_after > 0 ? r.retry_after : o_.first_poll_s) * o_.poll_scale);
+      }
+      placed(k);
+      if (state == "admitted") {
+        saw_admitted(k, r);
+        return now(k);  // the access token comes with the status
+      }
+      saw_waiting(k, r);
       // The join's Retry-After says when the place may have moved (far back: minutes).
       return later(k, (r.retry_after > 0 ? r.retry_after : o_.first_poll_s) * o_.poll_scale);
     }
@@ -322,13 +337,20 @@ class Flash {
     if (retry(k, r)) return;
     auto& x = b(k);
     if (r.status != 200) return finish(k, Outcome::rejected);
+    note_place(k, r.body);
     auto state = json_str(r.body, "state");
+    if (state == "pre_queue") {
+      x.tries = 0;
+      return later(k, (r.retry_after > 0 ? r.retry_after : 1) * o_.poll_scale);
+    }
     if (state == "waiting") {
+      placed(k);
       saw_waiting(k, r);
       x.tries = 0;
       return later(k, (r.retry_after > 0 ? r.retry_after : 1) * o_.poll_scale);
     }
     if (state == "admitted") {
+      placed(k);
       saw_admitted(k, r);
       ++run_.admitted;
       x.p = std::make_unique<Purchase>();
@@ -340,6 +362,26 @@ class Flash {
     if (state == "closed") return finish(k, Outcome::closed);
     if (state == "expired") return finish(k, Outcome::expired);
     finish(k, Outcome::rejected);
+  }
+
+  // The place an answer names. A pre-queue entrant learns its drawn position from its first
+  // status after the draw; every later answer must name the same position and entry.
+  void note_place(std::uint32_t k, std::string_view body) {
+    std::size_t g = global(k);
+    if (auto e = parse_entry(json_str(body, "entry_id")); e != 0) {
+      if (run_.entry[g] != 0 && run_.entry[g] != e) ++res_.position_changes;
+      run_.entry[g] = e;
+    }
+    if (auto p = json_int(body, "position"); p && *p > 0) {
+      auto pos = static_cast<std::uint32_t>(*p);
+      if (run_.position[g] != 0 && run_.position[g] != pos) ++res_.position_changes;
+      run_.position[g] = pos;
+    }
+  }
+  // A buyer told `waiting` or `admitted` must know its position, or the order check would skip
+  // it without a word.
+  void placed(std::uint32_t k) {
+    if (run_.position[global(k)] == 0) ++res_.unplaced;
   }
 
   // A stadium's whole map is megabytes: buyers read the section summary, then one section.

@@ -1,5 +1,6 @@
 // loadgen: simulated buyers through the real HTTP API. See README.md for the CLI and the report.
 #include <barrier>
+#include <cinttypes>
 #include <cstdio>
 #include <limits>
 #include <thread>
@@ -11,6 +12,23 @@
 #include "steps.hpp"
 
 using namespace loadgen;
+
+namespace {
+// `buyer position entry_id admitted` for every buyer given a place or a pre-queue entry: what the
+// buyers were told, to compare with the published order (tools/verify_prequeue.py).
+bool write_positions(const Run& run, const std::string& path) {
+  FILE* out = std::fopen(path.c_str(), "w");
+  if (!out) return false;
+  for (std::size_t i = 0; i < run.n; ++i) {
+    if (run.position[i] == 0 && run.entry[i] == 0) continue;
+    char entry[17] = "-";
+    if (run.entry[i] != 0) std::snprintf(entry, sizeof entry, "%016" PRIx64, run.entry[i]);
+    std::fprintf(out, "%zu %" PRIu32 " %s %d\n", i, run.position[i], entry,
+                 run.admitted_recv[i] != kNever ? 1 : 0);
+  }
+  return std::fclose(out) == 0;
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   Run run;
@@ -33,6 +51,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   run.position.assign(run.n, 0);
+  run.entry.assign(o.scenario == Scenario::flash ? run.n : 0, 0);
   run.admitted_recv.assign(run.n, kNever);
   run.waiting_sent.assign(run.n, std::numeric_limits<std::int64_t>::min());
   if (!o.pg_url.empty()) run.pg_before = pg_rows_written(o.pg_url);
@@ -58,7 +77,13 @@ int main(int argc, char** argv) {
 
   Findings f;
   for (const auto& r : results) f.total.merge(r);
-  if (o.scenario == Scenario::flash) f.inv = count_inversions(run);
+  if (o.scenario == Scenario::flash) {
+    f.inv = count_inversions(run);
+    if (!o.positions_out.empty() && !write_positions(run, o.positions_out)) {
+      std::fprintf(stderr, "loadgen: cannot write %s\n", o.positions_out.c_str());
+      return 2;
+    }
+  }
   if (run.redis_after_joins >= 0) f.redis_after_joins = run.redis_after_joins.load();
   if (!o.pg_url.empty()) {
     try {

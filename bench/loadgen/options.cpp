@@ -38,8 +38,10 @@ Simulated buyers through the HTTP API (see bench/loadgen/README.md).
   --pg-url URL           after the run: double sales, charges per order, rows written per sale
   --redis-url URL        Redis used_memory before/after the joins, per waiting buyer
   --json FILE            machine-readable report
+  --positions FILE       flash: `buyer position entry_id admitted` per buyer given a place
   --assert               exit 1 unless every seat sold once (when demand exceeded capacity),
-                         one charge per paid order and 0 admission inversions
+                         one charge per paid order, 0 admission inversions in position order,
+                         every place known to its buyer
   --seed N               random seed (1)
   --quiet                no progress lines
 )";
@@ -174,6 +176,8 @@ Options parse_options(int argc, char** argv) {
       o.redis_url = v;
     } else if (a == "--json") {
       o.json_out = v;
+    } else if (a == "--positions") {
+      o.positions_out = v;
     } else if (a == "--seed") {
       o.seed = static_cast<std::uint64_t>(num(v, "--seed"));
     } else {

@@ -39,7 +39,8 @@ struct Options {
   std::string pg_url;
   std::string redis_url;
   std::string json_out;
-  bool check = false;  // --assert
+  std::string positions_out;  // flash: `buyer position entry_id admitted` per buyer with a place
+  bool check = false;         // --assert
   bool quiet = false;
   std::uint64_t seed = 1;
 };

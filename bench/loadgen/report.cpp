@@ -23,6 +23,9 @@ void Result::merge(const Result& o) {
   first_join_ns = std::min(first_join_ns, o.first_join_ns);
   last_paid_ns = std::max(last_paid_ns, o.last_paid_ns);
   max_paid_position = std::max(max_paid_position, o.max_paid_position);
+  prequeue_joins += o.prequeue_joins;
+  position_changes += o.position_changes;
+  unplaced += o.unplaced;
   start_ns = std::min(start_ns, o.start_ns);
   end_ns = std::max(end_ns, o.end_ns);
   setup_start_ns = std::min(setup_start_ns, o.setup_start_ns);
@@ -39,9 +42,12 @@ Inversions count_inversions(const Run& run) {
   std::sort(idx.begin(), idx.end(),
             [&](std::uint32_t a, std::uint32_t b) { return run.position[a] > run.position[b]; });
   std::vector<std::int64_t> times;
+  Inversions inv;
   for (auto i : idx) {
     if (run.admitted_recv[i] != kNever) times.push_back(run.admitted_recv[i]);
+    if (run.waiting_sent[i] != std::numeric_limits<std::int64_t>::min()) ++inv.waiting;
   }
+  inv.admitted = static_cast<std::int64_t>(times.size());
   std::sort(times.begin(), times.end());
   times.erase(std::unique(times.begin(), times.end()), times.end());
   std::vector<std::int64_t> fen(times.size() + 1, 0);
@@ -53,7 +59,6 @@ Inversions count_inversions(const Run& run) {
     for (; n > 0; n -= n & (~n + 1)) s += fen[n];
     return s;
   };
-  Inversions inv;
   for (std::size_t a = 0; a < idx.size();) {
     // Equal positions (should not happen) are not ordered against each other.
     std::size_t e = a;
@@ -224,9 +229,26 @@ int report(const Run& run, Findings& f) {
       std::printf("\n");
     }
     j["sell_out"] = std::move(so);
-    j["inversions"] = json::object{{"pairs", f.inv.pairs}, {"buyers", f.inv.buyers}};
-    std::printf("admissions out of join order: %lld inversions (%lld buyers)\n",
-                static_cast<long long>(f.inv.pairs), static_cast<long long>(f.inv.buyers));
+    // Without a pre-queue positions are handed out at the join, so position order is join order.
+    const char* order = run.perf.prequeue ? "position" : "join";
+    j["inversions"] = json::object{{"pairs", f.inv.pairs},
+                                   {"buyers", f.inv.buyers},
+                                   {"order", order},
+                                   {"buyers_told_waiting", f.inv.waiting},
+                                   {"buyers_seen_admitted", f.inv.admitted},
+                                   {"answers_without_position", t.unplaced},
+                                   {"position_changes", t.position_changes}};
+    std::printf(
+        "admissions out of %s order: %lld inversions (%lld buyers), over %lld buyers told waiting "
+        "and %lld seen admitted; %lld answers without a position, %lld changed positions\n",
+        order, static_cast<long long>(f.inv.pairs), static_cast<long long>(f.inv.buyers),
+        static_cast<long long>(f.inv.waiting), static_cast<long long>(f.inv.admitted),
+        static_cast<long long>(t.unplaced), static_cast<long long>(t.position_changes));
+    if (run.perf.prequeue) {
+      j["prequeue"] = json::object{{"joins", t.prequeue_joins}};
+      std::printf("pre-queue: %lld buyers joined before the opening\n",
+                  static_cast<long long>(t.prequeue_joins));
+    }
   }
 
   if (!o.pg_url.empty()) {
@@ -296,6 +318,14 @@ int report(const Run& run, Findings& f) {
     }
     if (flash && f.inv.pairs > 0) {
       f.failures.push_back(std::to_string(f.inv.pairs) + " admission inversions");
+    }
+    if (flash && t.unplaced > 0) {
+      f.failures.push_back(std::to_string(t.unplaced) +
+                           " waiting or admitted answers to buyers with no known position");
+    }
+    if (flash && t.position_changes > 0) {
+      f.failures.push_back(std::to_string(t.position_changes) +
+                           " answers naming another position or entry than the buyer's");
     }
     if (!o.pg_url.empty()) {
       if (!f.pg) {

@@ -10,9 +10,13 @@
 
 namespace loadgen {
 
+// Admission order: the position order (join order without a pre-queue; with one, the drawn
+// order and then join order behind it).
 struct Inversions {
-  std::int64_t pairs = 0;   // (A, B): pos A < pos B, B seen admitted before A was told waiting
-  std::int64_t buyers = 0;  // buyers A with at least one such B
+  std::int64_t pairs = 0;     // (A, B): pos A < pos B, B seen admitted before A was told waiting
+  std::int64_t buyers = 0;    // buyers A with at least one such B
+  std::int64_t waiting = 0;   // buyers with a position told `waiting` at least once (the As)
+  std::int64_t admitted = 0;  // buyers with a position seen `admitted` (the Bs)
 };
 // O(n log n): buyers by descending position, a Fenwick tree over the admission times seen so far.
 Inversions count_inversions(const Run& run);

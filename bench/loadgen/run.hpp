@@ -50,9 +50,12 @@ struct Run {
   std::size_t n = 0;  // buyers
   std::int64_t t0 = 0;
 
-  // Per buyer, written only by the thread that owns the buyer: join position (0: none), first
-  // time an `admitted` answer was received, last time a request answered `waiting` was sent.
+  // Per buyer, written only by the thread that owns the buyer: position (0: none yet; from the
+  // join, or for a pre-queue entrant from its first status after the draw), pre-queue entry id
+  // (0: none), first time an `admitted` answer was received, last time a request answered
+  // `waiting` was sent.
   std::vector<std::uint32_t> position;
+  std::vector<std::uint64_t> entry;
   std::vector<std::int64_t> admitted_recv;
   std::vector<std::int64_t> waiting_sent;
 
@@ -74,6 +77,9 @@ struct Result {
   std::int64_t capacity_seen = 0;  // seats on the largest seat map seen
   std::int64_t first_join_ns = kNever, last_paid_ns = 0;
   std::uint32_t max_paid_position = 0;
+  std::int64_t prequeue_joins = 0;    // buyers whose join was answered `pre_queue`
+  std::int64_t position_changes = 0;  // answers naming another position or entry than before
+  std::int64_t unplaced = 0;          // `waiting` or `admitted` answers with no position known
   std::int64_t start_ns = kNever, end_ns = 0;  // the measured phase
   std::int64_t setup_start_ns = kNever, setup_end_ns = 0;
   std::int64_t items = 0;   // step scenarios: operations completed in the measured phase
