@@ -52,6 +52,9 @@ PerfInfo fetch_perf(const Options& o) {
   if (auto v = int_of(j, "max_seats_per_order")) p.max_seats_per_order = *v;
   if (auto v = int_of(j, "hold_ttl_seconds")) p.hold_ttl_seconds = *v;
   p.prequeue = j.contains("queue_opens_at");
+  if (auto* q = j.if_contains("queue"); q && q->is_object()) {
+    if (auto v = int_of(q->as_object(), "presence_timeout_seconds")) p.presence_timeout_s = *v;
+  }
   if (o.admin_token.empty()) return p;
   std::string auth = "Bearer " + o.admin_token;
   auto a = blocking_request(o, build_request("GET", "/v1/admin/performances/" + o.perf, o.host,

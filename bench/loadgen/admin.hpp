@@ -14,7 +14,8 @@ struct PerfInfo {
   std::string status;
   int max_seats_per_order = 4;
   int hold_ttl_seconds = 300;
-  bool prequeue = false;  // a queue_opens_at: joins before the opening wait unordered
+  bool prequeue = false;       // a queue_opens_at: joins before the opening wait unordered
+  int presence_timeout_s = 0;  // queue.presence_timeout_seconds (0: off)
   // Queue settings and capacity need the admin token.
   std::optional<int> admit_per_interval, interval_ms, max_active, access_ttl_seconds;
   std::optional<std::int64_t> capacity, sold;

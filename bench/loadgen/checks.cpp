@@ -104,6 +104,29 @@ PgFindings pg_findings(const std::string& url, const std::string& perf) {
   return f;
 }
 
+std::int64_t pg_paid_orders_of(const std::string& url, const std::string& perf,
+                               const std::vector<std::string>& account_ids) {
+  if (account_ids.empty()) return 0;
+  auto c = pg_connect(url);
+  // A text[] literal; account ids are base64url with a prefix, quoted all the same.
+  std::string ids = "{";
+  for (std::size_t i = 0; i < account_ids.size(); ++i) {
+    if (i) ids += ',';
+    ids += '"' + account_ids[i] + '"';
+  }
+  ids += '}';
+  const char* params[] = {perf.c_str(), ids.c_str()};
+  PgRes r(PQexecParams(c.get(),
+                       "SELECT count(*) FROM orders WHERE performance_id = $1 AND status = 'paid' "
+                       "AND account_id = ANY($2::text[])",
+                       2, nullptr, params, nullptr, nullptr, 0),
+          &PQclear);
+  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK || PQntuples(r.get()) != 1) {
+    throw std::runtime_error(std::string("PostgreSQL: ") + PQerrorMessage(c.get()));
+  }
+  return std::stoll(PQgetvalue(r.get(), 0, 0));
+}
+
 std::optional<std::int64_t> redis_used_memory(const std::string& url) {
   // redis://[user:pass@]host:port[/db]; only host and port matter on loopback.
   std::string_view u = url;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace loadgen {
 
@@ -28,6 +29,10 @@ struct PgFindings {
 };
 // Throws std::runtime_error with libpq's message on failure.
 PgFindings pg_findings(const std::string& url, const std::string& perf_id);
+
+// Paid orders of the performance bought by these accounts. Throws like pg_findings.
+std::int64_t pg_paid_orders_of(const std::string& url, const std::string& perf_id,
+                               const std::vector<std::string>& account_ids);
 
 // INFO memory used_memory; nullopt if unreachable.
 std::optional<std::int64_t> redis_used_memory(const std::string& url);

@@ -37,6 +37,7 @@ struct Buyer {
   std::uint8_t want = 1;
   std::uint8_t tries = 0;
   bool with_taken = false;
+  bool silent = false;  // goes away once it has a place (--p-silent)
 };
 
 // An `entry_id` (16 lowercase hex digits) as a number; 0 when absent or malformed.
@@ -85,7 +86,8 @@ class Flash {
                  : x < o_.p_abandon + o_.p_expire ? Intent::expire
                                                   : Intent::buy;
       b.with_taken = r.uniform() < o_.p_taken;
-      if (b.intent == Intent::buy) res_.demand_seats += b.want;
+      b.silent = r.uniform() < o_.p_silent;
+      if (b.intent == Intent::buy && !b.silent) res_.demand_seats += b.want;
     }
   }
 
@@ -312,9 +314,11 @@ class Flash {
       placed(k);
       if (state == "admitted") {
         saw_admitted(k, r);
+        if (x.silent) return go_away(k);
         return now(k);  // the access token comes with the status
       }
       saw_waiting(k, r);
+      if (x.silent) return go_away(k);
       // The join's Retry-After says when the place may have moved (far back: minutes).
       return later(k, (r.retry_after > 0 ? r.retry_after : o_.first_poll_s) * o_.poll_scale);
     }
@@ -346,6 +350,7 @@ class Flash {
     if (state == "waiting") {
       placed(k);
       saw_waiting(k, r);
+      if (x.silent) return go_away(k);
       x.tries = 0;
       return later(k, (r.retry_after > 0 ? r.retry_after : 1) * o_.poll_scale);
     }
@@ -353,6 +358,7 @@ class Flash {
       placed(k);
       saw_admitted(k, r);
       ++run_.admitted;
+      if (x.silent) return go_away(k);
       x.p = std::make_unique<Purchase>();
       x.p->access = std::string(json_str(r.body, "access_token"));
       std::string().swap(x.ticket);
@@ -361,6 +367,10 @@ class Flash {
     if (state == "sold_out") return finish(k, Outcome::sold_out);
     if (state == "closed") return finish(k, Outcome::closed);
     if (state == "expired") return finish(k, Outcome::expired);
+    if (state == "abandoned") {
+      res_.passed_over.push_back(static_cast<std::uint32_t>(global(k)));
+      return finish(k, Outcome::passed_over);
+    }
     finish(k, Outcome::rejected);
   }
 
@@ -382,6 +392,13 @@ class Flash {
   // it without a word.
   void placed(std::uint32_t k) {
     if (run_.position[global(k)] == 0) ++res_.unplaced;
+  }
+
+  // Closes the tab: no poll, no seat map, ever again. The ticket is kept to ask after the run
+  // what became of the place.
+  void go_away(std::uint32_t k) {
+    res_.silent.emplace_back(static_cast<std::uint32_t>(global(k)), std::move(b(k).ticket));
+    finish(k, Outcome::went_away);
   }
 
   // A stadium's whole map is megabytes: buyers read the section summary, then one section.

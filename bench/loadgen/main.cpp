@@ -8,6 +8,7 @@
 #include "checks.hpp"
 #include "clock.hpp"
 #include "flash.hpp"
+#include "presence.hpp"
 #include "report.hpp"
 #include "steps.hpp"
 
@@ -79,6 +80,9 @@ int main(int argc, char** argv) {
   for (const auto& r : results) f.total.merge(r);
   if (o.scenario == Scenario::flash) {
     f.inv = count_inversions(run);
+    if (!f.total.silent.empty() || !f.total.passed_over.empty() || o.p_silent > 0) {
+      f.presence = check_presence(run, f.total);
+    }
     if (!o.positions_out.empty() && !write_positions(run, o.positions_out)) {
       std::fprintf(stderr, "loadgen: cannot write %s\n", o.positions_out.c_str());
       return 2;

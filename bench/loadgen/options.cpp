@@ -32,6 +32,8 @@ Simulated buyers through the HTTP API (see bench/loadgen/README.md).
   --p-taken F            fraction whose first hold includes a seat shown taken (0.10)
   --p-abandon F          fraction who release their hold (0.05)
   --p-expire F           fraction who let their hold expire (0.05)
+  --p-silent F           flash: fraction who stop polling once they have a position and never
+                         come back; their places are polled once after the run (0)
   --max-hold-retries N   new picks after a 409 on a hold (3)
   --card-token T         card token for payments (tok_ok)
   --admin-token T        read queue settings and stats; hold/order: PATCH the queue to admit fast
@@ -41,7 +43,7 @@ Simulated buyers through the HTTP API (see bench/loadgen/README.md).
   --positions FILE       flash: `buyer position entry_id admitted` per buyer given a place
   --assert               exit 1 unless every seat sold once (when demand exceeded capacity),
                          one charge per paid order, 0 admission inversions in position order,
-                         every place known to its buyer
+                         every place known to its buyer, no sale to a buyer passed over
   --seed N               random seed (1)
   --quiet                no progress lines
 )";
@@ -164,6 +166,8 @@ Options parse_options(int argc, char** argv) {
       o.p_abandon = num(v, "--p-abandon");
     } else if (a == "--p-expire") {
       o.p_expire = num(v, "--p-expire");
+    } else if (a == "--p-silent") {
+      o.p_silent = num(v, "--p-silent");
     } else if (a == "--max-hold-retries") {
       o.max_hold_retries = static_cast<int>(num(v, "--max-hold-retries"));
     } else if (a == "--card-token") {
@@ -190,6 +194,7 @@ Options parse_options(int argc, char** argv) {
   if (o.concurrency < 1) o.concurrency = 1;
   if (o.rate <= 0 && o.mode == Mode::open) usage("--rate must be > 0 in open mode");
   if (o.p_abandon + o.p_expire > 1) usage("--p-abandon + --p-expire must be <= 1");
+  if (o.p_silent > 1) usage("--p-silent must be <= 1");
   double w = 0;
   for (double x : o.seat_weights) w += x;
   if (w <= 0) usage("--seat-weights must have a positive weight");

@@ -33,6 +33,9 @@ struct Options {
   double p_taken = 0.10;
   double p_abandon = 0.05;
   double p_expire = 0.05;
+  // Flash: buyers who stop polling once they have a position and never come back (closed tabs;
+  // with a presence timeout the service passes them over).
+  double p_silent = 0;
   int max_hold_retries = 3;
   std::string card_token = "tok_ok";
   std::string admin_token;

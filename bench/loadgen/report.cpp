@@ -26,6 +26,8 @@ void Result::merge(const Result& o) {
   prequeue_joins += o.prequeue_joins;
   position_changes += o.position_changes;
   unplaced += o.unplaced;
+  silent.insert(silent.end(), o.silent.begin(), o.silent.end());
+  passed_over.insert(passed_over.end(), o.passed_over.begin(), o.passed_over.end());
   start_ns = std::min(start_ns, o.start_ns);
   end_ns = std::max(end_ns, o.end_ns);
   setup_start_ns = std::min(setup_start_ns, o.setup_start_ns);
@@ -249,6 +251,33 @@ int report(const Run& run, Findings& f) {
       std::printf("pre-queue: %lld buyers joined before the opening\n",
                   static_cast<long long>(t.prequeue_joins));
     }
+    if (f.presence) {
+      const auto& p = *f.presence;
+      json::object states;
+      for (const auto& [k, v] : p.states) states[k] = v;
+      json::object pj{{"timeout_s", run.perf.presence_timeout_s},
+                      {"went_away", p.went_away},
+                      {"went_away_states", std::move(states)},
+                      {"passed_over_while_polling", p.passed_over},
+                      {"abandoned", p.abandoned},
+                      {"waited_s", p.waited_s}};
+      if (p.abandoned_paid) pj["abandoned_paid_orders"] = *p.abandoned_paid;
+      if (!p.error.empty()) pj["error"] = p.error;
+      j["presence"] = std::move(pj);
+      std::printf(
+          "presence (timeout %d s): %lld buyers went away with a place; their places after the "
+          "run (%.1f s wait):",
+          run.perf.presence_timeout_s, static_cast<long long>(p.went_away), p.waited_s);
+      for (const auto& [k, v] : p.states)
+        std::printf(" %s %lld", k.c_str(), static_cast<long long>(v));
+      std::printf("; %lld passed over while polling; abandoned %lld",
+                  static_cast<long long>(p.passed_over), static_cast<long long>(p.abandoned));
+      if (p.abandoned_paid) {
+        std::printf(", paid orders among them %lld", static_cast<long long>(*p.abandoned_paid));
+      }
+      std::printf("\n");
+      if (!p.error.empty()) std::printf("presence: %s\n", p.error.c_str());
+    }
   }
 
   if (!o.pg_url.empty()) {
@@ -326,6 +355,13 @@ int report(const Run& run, Findings& f) {
     if (flash && t.position_changes > 0) {
       f.failures.push_back(std::to_string(t.position_changes) +
                            " answers naming another position or entry than the buyer's");
+    }
+    if (f.presence && !f.presence->error.empty()) {
+      f.failures.push_back("presence check: " + f.presence->error);
+    }
+    if (f.presence && f.presence->abandoned_paid.value_or(0) > 0) {
+      f.failures.push_back(std::to_string(*f.presence->abandoned_paid) +
+                           " paid orders of buyers whose place was passed over");
     }
     if (!o.pg_url.empty()) {
       if (!f.pg) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "checks.hpp"
+#include "presence.hpp"
 #include "run.hpp"
 
 namespace loadgen {
@@ -28,6 +29,7 @@ struct Findings {
   std::string pg_error;
   std::optional<std::int64_t> pg_after;
   std::optional<std::int64_t> redis_after_joins;
+  std::optional<PresenceFindings> presence;
   std::vector<std::string> failures;  // --assert
 };
 

@@ -7,6 +7,8 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "admin.hpp"
@@ -35,11 +37,14 @@ enum class Outcome : int {
   rejected,      // 401 or another 4xx the journey cannot continue from
   error,         // transport or 5xx after all retries
   timeout,       // still running at --timeout
+  went_away,     // stopped polling once it had a place (--p-silent)
+  passed_over,   // polled `abandoned`: the service passed its place over while it polled
   count
 };
 inline constexpr std::array<const char*, static_cast<int>(Outcome::count)> kOutcomeNames = {
-    "paid",         "abandoned", "let_expire",   "sold_out", "closed", "expired", "gave_up",
-    "hold_expired", "declined",  "not_admitted", "rejected", "error",  "timeout"};
+    "paid",     "abandoned", "let_expire",   "sold_out",  "closed",
+    "expired",  "gave_up",   "hold_expired", "declined",  "not_admitted",
+    "rejected", "error",     "timeout",      "went_away", "passed_over"};
 
 struct Run {
   Options opt;
@@ -80,6 +85,10 @@ struct Result {
   std::int64_t prequeue_joins = 0;    // buyers whose join was answered `pre_queue`
   std::int64_t position_changes = 0;  // answers naming another position or entry than before
   std::int64_t unplaced = 0;          // `waiting` or `admitted` answers with no position known
+  // Buyers who went away with a place (global index, queue ticket), polled once after the run,
+  // and buyers told `abandoned` while they polled.
+  std::vector<std::pair<std::uint32_t, std::string>> silent;
+  std::vector<std::uint32_t> passed_over;
   std::int64_t start_ns = kNever, end_ns = 0;  // the measured phase
   std::int64_t setup_start_ns = kNever, setup_end_ns = 0;
   std::int64_t items = 0;   // step scenarios: operations completed in the measured phase

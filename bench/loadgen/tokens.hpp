@@ -26,4 +26,8 @@ class Tokens {
   std::vector<std::uint64_t> off_;  // off_[i + 1] - 7: end of token i
 };
 
+// The account ids of buyers `idx` (numbered as Tokens::load numbers them), read again from the
+// file: only the few checks after a run need them, so the arena does not keep them.
+std::vector<std::string> account_ids(const std::string& path, const std::vector<std::size_t>& idx);
+
 }  // namespace loadgen
