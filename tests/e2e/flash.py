@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Small flash crowd with a pre-queue and presence: pre-seeded buyers race for a small venue
-through bench/loadgen (the real HTTP API, keep-alive, asynchronous). The queue opens at once and
-the sale seconds later, so most of the crowd joins the pre-queue and is drawn into a random order
-at the opening, the rest lines up behind it; 5% of the buyers stop polling once they have a
-position and never come back (presence timeout 10 s). Correctness only, never speed:
+through bench/loadgen (the real HTTP API, keep-alive, asynchronous). The pre-queue opens as the
+crowd arrives and the sale 6 s later, so most of the crowd joins the pre-queue and is drawn into a
+random order at the opening, the rest lines up behind it; 5% of the buyers stop polling once they
+have a position and never come back (presence timeout 10 s). Correctness only, never speed:
 - loadgen --assert: every seat sold exactly once, one charge per paid order, admissions in
   position order (0 inversions), every buyer knows its place, no sale to a buyer passed over;
 - the published order: the shuffle recomputed from the revealed seed and the entry list
@@ -115,7 +115,8 @@ later = [pos for _, pos, entry, _ in seen if entry == "-"]
 check("joins after the opening come behind the pre-queue", all(x > len(entries) for x in later),
       sorted(later)[:10])
 all_pos = [pos for _, pos, _, _ in seen]
-check("no position given twice", len(all_pos) == len(set(all_pos)), len(all_pos) - len(set(all_pos)))
+check("no position given twice", len(all_pos) == len(set(all_pos)),
+      len(all_pos) - len(set(all_pos)))
 check("most of the crowd joined the pre-queue", len(entries) > BUYERS // 2,
       f"{len(entries)} entries, {len(later)} joins after the opening")
 log = verify_admission_log.fetch(BASE, perf)
