@@ -17,6 +17,7 @@ inline const http::Router& routes() {
     static constexpr Route kRoutes[] = {
         {bhttp::verb::delete_, "/v1/holds/{hold_id}"},
         {bhttp::verb::delete_, "/v1/performances/{pid}/queue"},
+        {bhttp::verb::delete_, "/v1/performances/{pid}/waitlist"},
         {bhttp::verb::delete_, "/v1/sessions/current"},
         {bhttp::verb::get, "/healthz"},
         {bhttp::verb::get, "/metrics"},
@@ -33,6 +34,7 @@ inline const http::Router& routes() {
         {bhttp::verb::get, "/v1/performances/{pid}/queue/status"},
         {bhttp::verb::get, "/v1/performances/{pid}/seats"},
         {bhttp::verb::get, "/v1/performances/{pid}/sections"},
+        {bhttp::verb::get, "/v1/performances/{pid}/waitlist/me"},
         {bhttp::verb::get, "/v1/rankings"},
         {bhttp::verb::get, "/v1/tickets/{ticket_id}/pdf"},
         {bhttp::verb::get, "/v1/venues/{venue_id}/layout"},
@@ -49,6 +51,7 @@ inline const http::Router& routes() {
         {bhttp::verb::post, "/v1/orders/{order_id}/refund"},
         {bhttp::verb::post, "/v1/performances/{pid}/holds"},
         {bhttp::verb::post, "/v1/performances/{pid}/queue"},
+        {bhttp::verb::post, "/v1/performances/{pid}/waitlist"},
         {bhttp::verb::post, "/v1/sessions"},
     };
     http::Router r;

@@ -17,6 +17,7 @@
 #include "app/ports/search.hpp"
 #include "app/ports/ticket_documents.hpp"
 #include "app/ports/tickets.hpp"
+#include "app/ports/waitlist.hpp"
 #include "app/presence_marks.hpp"
 #include "app/queue_view.hpp"
 #include "app/single_flight.hpp"
@@ -63,6 +64,7 @@ struct Ports {
   SearchIndex* search = nullptr;     // derived: catalogue search documents
   RankingStore* rankings = nullptr;  // derived: sales per event and time bucket
   PreQueueRepo* prequeue = nullptr;
+  WaitlistRepo* waitlist = nullptr;
 };
 
 struct Shared {

@@ -66,6 +66,10 @@ std::string_view code_name(Errc e) {
       return "challenge_required";
     case Errc::challenge_invalid:
       return "challenge_invalid";
+    case Errc::not_on_waitlist:
+      return "not_on_waitlist";
+    case Errc::not_sold_out:
+      return "not_sold_out";
   }
   return "internal";
 }

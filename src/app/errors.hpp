@@ -36,6 +36,8 @@ enum class Errc {
   already_refunded,    // 409: a refund of this order was asked for with another key
   challenge_required,  // 422: the join needs a proof of work
   challenge_invalid,   // 422: wrong, expired, reused or another account's proof of work
+  not_on_waitlist,     // 422: the account is not on the performance's waiting list
+  not_sold_out,        // 409: a waiting list sign-up while seats are still free to hold
 };
 
 const std::error_category& category();

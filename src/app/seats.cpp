@@ -148,7 +148,8 @@ Task<domain::Hold> Seats::hold(const Principal& who, const crypto::AccessToken& 
 }
 
 Task<domain::Hold> Seats::hold_best(const Principal& who, const crypto::AccessToken& access,
-                                    std::string perf_id, domain::BestAvailableRequest want) {
+                                    std::string perf_id, domain::BestAvailableRequest want,
+                                    Millis hold_until) {
   WaitingRoom room(d_);
   TK_CO_TRY(auto q, co_await room.live(perf_id));
   const auto& perf = q->perf;
@@ -180,7 +181,7 @@ Task<domain::Hold> Seats::hold_best(const Principal& who, const crypto::AccessTo
       auto& ids = groups.emplace_back();
       for (auto i : g) ids.push_back(m.layout->venue.seats[i].id);
     }
-    auto held = co_await take(who, access, perf, std::move(groups));
+    auto held = co_await take(who, access, perf, std::move(groups), hold_until);
     if (held || to_app(held.error().code) != Errc::seats_unavailable) co_return held;
   }
   co_return Error{Errc::seats_unavailable, {{"seat_ids", boost::json::array{}}}};
@@ -188,7 +189,7 @@ Task<domain::Hold> Seats::hold_best(const Principal& who, const crypto::AccessTo
 
 Task<domain::Hold> Seats::take(const Principal& who, const crypto::AccessToken& access,
                                const domain::Performance& perf,
-                               std::vector<std::vector<std::string>> groups) {
+                               std::vector<std::vector<std::string>> groups, Millis hold_until) {
   const std::string& perf_id = perf.id;
   Millis now = d_.now();
   switch (domain::effective_status(perf, now)) {
@@ -209,11 +210,11 @@ Task<domain::Hold> Seats::take(const Principal& who, const crypto::AccessToken& 
   r.alternatives.assign(std::make_move_iterator(groups.begin() + 1),
                         std::make_move_iterator(groups.end()));
   r.now = now;
-  r.expires_at = now + static_cast<Millis>(perf.hold_ttl_seconds) * 1000;
+  r.expires_at =
+      hold_until > now ? hold_until : now + static_cast<Millis>(perf.hold_ttl_seconds) * 1000;
   r.max_per_account = perf.max_seats_per_account;
   r.seat_count = perf.seat_count;
-  r.gc_ttl_ms =
-      static_cast<Millis>(perf.hold_ttl_seconds) * 1000 + d_.shared->settings.hold_gc_grace_ms;
+  r.gc_ttl_ms = (r.expires_at - now) + d_.shared->settings.hold_gc_grace_ms;
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto held = co_await d_.ports.holds->hold(perf_id, r);
     if (!held) {

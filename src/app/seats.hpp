@@ -44,8 +44,10 @@ class Seats {
                           std::string perf_id, std::vector<std::string> seat_ids);
   // The server chooses the seats (domain/best_available.hpp) from the current seat map and holds
   // the first of its candidate groups still wholly free; seats_unavailable when none fit.
+  // `hold_until`: the hold's expiry (0: the performance's hold TTL from now).
   Task<domain::Hold> hold_best(const Principal& who, const crypto::AccessToken& access,
-                               std::string perf_id, domain::BestAvailableRequest want);
+                               std::string perf_id, domain::BestAvailableRequest want,
+                               Millis hold_until = 0);
   Task<void> release(const Principal& who, std::string hold_id);
 
   // Loads sold markers and bought counts from PostgreSQL into an emptied Redis.
@@ -64,7 +66,7 @@ class Seats {
   // Holds the first wholly free group of `groups` (seat ids already checked against the layout).
   Task<domain::Hold> take(const Principal& who, const crypto::AccessToken& access,
                           const domain::Performance& perf,
-                          std::vector<std::vector<std::string>> groups);
+                          std::vector<std::vector<std::string>> groups, Millis hold_until = 0);
   Task<void> load_markers_from_orders(std::string perf_id);
   Task<std::shared_ptr<const Layout>> load_layout(std::string venue_id);
   Deps d_;

@@ -25,6 +25,7 @@ std::unique_ptr<Adapters> Adapters::create(boost::asio::any_io_executor ex,
   a->catalog_writer = std::make_unique<pgrepo::CatalogWriter>(a->pool);
   a->ledger = std::make_unique<pgrepo::QueueLedger>(a->pool);
   a->prequeue = std::make_unique<pgrepo::PreQueue>(a->pool);
+  a->waitlist = std::make_unique<pgrepo::Waitlist>(a->pool);
   a->orders = std::make_unique<pgrepo::Orders>(a->pool);
   a->outbox = std::make_unique<pgrepo::Outbox>(a->pool);
   a->processed = std::make_unique<pgrepo::ProcessedLog>(a->pool);
@@ -52,6 +53,7 @@ app::Ports Adapters::ports() const {
   p.search = search.get();
   p.rankings = rankings.get();
   p.prequeue = prequeue.get();
+  p.waitlist = waitlist.get();
   return p;
 }
 

@@ -46,6 +46,7 @@ struct Adapters {
   std::unique_ptr<pgrepo::CatalogWriter> catalog_writer;
   std::unique_ptr<pgrepo::QueueLedger> ledger;
   std::unique_ptr<pgrepo::PreQueue> prequeue;
+  std::unique_ptr<pgrepo::Waitlist> waitlist;
   std::unique_ptr<pgrepo::Orders> orders;
   std::unique_ptr<pgrepo::Outbox> outbox;
   std::unique_ptr<pgrepo::ProcessedLog> processed;

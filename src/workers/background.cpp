@@ -5,6 +5,7 @@
 #include "app/orders.hpp"
 #include "app/seats.hpp"
 #include "app/waiting_room.hpp"
+#include "app/waitlist.hpp"
 #include "common/log.hpp"
 #include "common/trace.hpp"
 
@@ -21,6 +22,7 @@ void Background::start(asio::any_io_executor ex) {
   };
   if (o_.run_refresher) spawn("refresher", &Background::refresher);
   if (o_.run_ticker) spawn("ticker", &Background::ticker);
+  if (o_.run_ticker) spawn("waitlist", &Background::waitlist);
   if (o_.run_presence) spawn("presence", &Background::presence);
   if (o_.run_dispatcher) {
     const int lanes = std::max(1, o_.bus ? o_.relay_lanes : o_.dispatch_lanes);
@@ -90,6 +92,24 @@ asio::awaitable<void> Background::presence() {
                 {{"error", std::string(app::code_name(app::to_app(r.code())))}});
     }
     co_await pause(o_.presence_flush);
+  }
+}
+
+asio::awaitable<void> Background::waitlist() {
+  app::Waitlist list(d_);
+  while (!stopping()) {
+    round("waitlist");
+    auto r = co_await list.offer_all();
+    if (!r) {
+      log::warn("waiting list offers not made, retrying",
+                {{"error", std::string(app::code_name(app::to_app(r.error().code)))}});
+    } else if (*r > 0 && metrics_) {
+      metrics_
+          ->counter("waitlist_offers_total",
+                    "Offers made to the waiting list (seats held for a buyer)")
+          .inc(static_cast<double>(*r));
+    }
+    co_await pause(o_.waitlist);
   }
 }
 

@@ -38,6 +38,8 @@ struct BackgroundOptions {
   std::chrono::milliseconds outbox_lease{30000};
   app::RetryPolicy outbox_retry;
   std::chrono::milliseconds reconcile{1000};
+  // The waiting list's offer round (seats that came back after sell-out), with the ticker.
+  std::chrono::milliseconds waitlist{1000};
   int outbox_batch = 200;
   // Pattern A: relay loops per process, so batches are being published while others are claimed
   // or deleted in PostgreSQL (each claim skips the others' locked rows). One lane reaches about
@@ -58,7 +60,8 @@ struct BackgroundOptions {
   app::MessageBus* bus = nullptr;
   SupervisorOptions supervision;
   // Called at the start of every round with the loop's name ("ticker", "refresher", "dispatcher",
-  // "reconciler"); what it throws fails that round like any other error (tests inject failures).
+  // "reconciler", "waitlist"); what it throws fails that round like any other error (tests inject
+  // failures).
   std::function<void(std::string_view loop)> on_round;
 };
 
@@ -86,6 +89,7 @@ class Background {
  private:
   boost::asio::awaitable<void> ticker();
   boost::asio::awaitable<void> presence();
+  boost::asio::awaitable<void> waitlist();
   boost::asio::awaitable<void> refresher();
   boost::asio::awaitable<void> dispatcher();
   boost::asio::awaitable<void> reconciler();

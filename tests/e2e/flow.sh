@@ -283,6 +283,15 @@ check "best available: two seats, none sold" 2 "$(echo "$BEST" | tr ',' '\n' | g
 req GET "/v1/performances/$PERF/seats" "" "${U2[@]}" "${Z2[@]}"
 check "best available: both held" 2 "$(echo "$BODY" | J "sum(1 for s in d['seats'] if s['id'] in '$BEST'.split(',') and s['state']=='held')")"
 req DELETE "/v1/holds/$H3" "" "${U2[@]}"; check "best available: release" 204 "$CODE"
+# --- waiting list: only after sell-out; bad requests change nothing
+req POST "/v1/performances/$PERF/waitlist" '{"count":1}'; check "waitlist: no session" 401 "$CODE"
+req POST "/v1/performances/$PERF/waitlist" '{"count":0}' "${U2[@]}"; check "waitlist: count 0" 400 "$CODE"
+req POST "/v1/performances/$PERF/waitlist" '{"count":3}' "${U2[@]}"; check "waitlist: more than an order" 422 "$CODE"
+req POST "/v1/performances/$PERF/waitlist" '{"count":1}' "${U2[@]}"; check "waitlist: seats still free" 409 "$CODE"
+check "waitlist: not sold out code" not_sold_out "$(echo "$BODY" | J 'd["error"]["code"]')"
+req GET "/v1/performances/$PERF/waitlist/me" "" "${U2[@]}"; check "waitlist: not on it" 422 "$CODE"
+check "waitlist: not on it code" not_on_waitlist "$(echo "$BODY" | J 'd["error"]["code"]')"
+req DELETE "/v1/performances/$PERF/waitlist" "" "${U2[@]}"; check "waitlist: leave, not on it" 422 "$CODE"
 
 # --- limits and operations
 big=$(head -c 70000 /dev/zero | tr '\0' 'a')

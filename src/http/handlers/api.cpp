@@ -12,6 +12,7 @@
 #include "app/single_flight.hpp"
 #include "app/tickets.hpp"
 #include "app/waiting_room.hpp"
+#include "app/waitlist.hpp"
 #include "common/crypto/encoding.hpp"
 #include "domain/prequeue_shuffle.hpp"
 #include "http/body_cache.hpp"
@@ -622,6 +623,42 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           app::Seats seats(c->d);
           auto done = co_await seats.release(who, std::string(ctx.param("hold_id")));
           c->recent_writes.note(who.account_id, c->d.now());
+          if (!done) co_return error_to_response(done.error());
+          co_return no_content();
+        }));
+
+  // ---- Waiting list after sell-out
+  r.add(Verb::post, "/v1/performances/{pid}/waitlist",
+        authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
+          TRY_RESP(auto body, parse_object(ctx.req));
+          TRY_RESP(auto count, waitlist_request(body));
+          app::Waitlist list(c->d);
+          TRY_RESP(auto e, co_await list.join(who, std::string(ctx.param("pid")), count));
+          co_return json_response(e.created ? st::created : st::ok,
+                                  json::object{{"position", e.position},
+                                               {"count", e.seat_count},
+                                               {"state", app::to_string(e.state)}});
+        }));
+  r.add(Verb::get, "/v1/performances/{pid}/waitlist/me",
+        authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
+          app::Waitlist list(c->d);
+          TRY_RESP(auto v, co_await list.mine(who, std::string(ctx.param("pid"))));
+          json::object body{{"position", v.entry.position},
+                            {"count", v.entry.seat_count},
+                            {"state", app::to_string(v.entry.state)}};
+          if (v.entry.state == app::WaitlistState::offered) {
+            body["access_token"] = v.access_token;
+            body["access_expires_at"] = rfc3339(v.entry.access_expires_at);
+            body["hold_id"] = v.entry.hold_id;
+          }
+          auto res = ok(std::move(body));
+          res.set(beast::http::field::cache_control, "no-store");
+          co_return res;
+        }));
+  r.add(Verb::delete_, "/v1/performances/{pid}/waitlist",
+        authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
+          app::Waitlist list(c->d);
+          auto done = co_await list.leave(who, std::string(ctx.param("pid")));
           if (!done) co_return error_to_response(done.error());
           co_return no_content();
         }));

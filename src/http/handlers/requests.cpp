@@ -118,6 +118,14 @@ Result<std::optional<app::JoinProof>> join_request(const json::object& body) {
   return std::optional<app::JoinProof>(std::move(p));
 }
 
+Result<int> waitlist_request(const json::object& body) {
+  auto count = opt_int_field(body, "count");
+  if (!count || !*count || **count < 1)
+    return invalid("count", "an integer of at least 1 required");
+  if (**count > 100) return Error{Errc::out_of_range, {{"field", "count"}}};
+  return static_cast<int>(**count);
+}
+
 Result<std::string> order_request(const json::object& body) {
   return str_field(body, "hold_id", 128);
 }

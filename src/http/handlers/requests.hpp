@@ -48,6 +48,9 @@ struct HoldBody {
 Result<HoldBody> hold_request(const boost::json::object& body);
 // POST /v1/performances/{pid}/queue: an optional `pow` {"challenge" (1..512), "nonce" (1..64)}.
 Result<std::optional<app::JoinProof>> join_request(const boost::json::object& body);
+// POST /v1/performances/{pid}/waitlist: `count`, an integer of at least 1 (at most 100, 422
+// beyond; the performance's seats per order is the use case's to check).
+Result<int> waitlist_request(const boost::json::object& body);
 // POST /v1/orders: the hold id.
 Result<std::string> order_request(const boost::json::object& body);
 Result<PaymentBody> payment_request(const boost::json::object& body);

@@ -37,6 +37,7 @@ beast::http::status status_of(Errc e) {
     case Errc::already_checked_in:
     case Errc::not_refundable:
     case Errc::already_refunded:
+    case Errc::not_sold_out:
       return st::conflict;
     case Errc::too_many_seats:
     case Errc::seat_limit_reached:
@@ -47,6 +48,7 @@ beast::http::status status_of(Errc e) {
     case Errc::out_of_range:
     case Errc::challenge_required:
     case Errc::challenge_invalid:
+    case Errc::not_on_waitlist:
       return st::unprocessable_entity;
     case Errc::rate_limited:
       return st::too_many_requests;
@@ -119,6 +121,10 @@ std::string_view message_of(Errc e) {
       return "this sale asks for a proof of work: solve a challenge and join with it";
     case Errc::challenge_invalid:
       return "the proof of work is wrong, expired, used already or another account's";
+    case Errc::not_on_waitlist:
+      return "this account is not on the waiting list of this performance";
+    case Errc::not_sold_out:
+      return "seats are still available: hold them instead of joining the waiting list";
   }
   return "internal error";
 }

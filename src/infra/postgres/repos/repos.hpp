@@ -11,6 +11,7 @@
 #include "app/ports/refunds.hpp"
 #include "app/ports/search.hpp"
 #include "app/ports/tickets.hpp"
+#include "app/ports/waitlist.hpp"
 #include "app/single_flight.hpp"
 #include "infra/postgres/pool.hpp"
 #include "infra/postgres/replica.hpp"
@@ -121,6 +122,27 @@ class PreQueue final : public app::PreQueueRepo {
   app::Task<app::PreQueueList> close(std::string perf) override;
   app::Task<app::PreQueueFairness> fairness(std::string perf) override;
   app::Task<bool> leave(std::string perf, std::int64_t entry) override;
+
+ private:
+  std::shared_ptr<pg::Pool> pool_;
+};
+
+class Waitlist final : public app::WaitlistRepo {
+ public:
+  explicit Waitlist(std::shared_ptr<pg::Pool> p) : pool_(std::move(p)) {}
+  app::Task<app::WaitlistEntry> join(std::string perf, std::string account_id,
+                                     int seat_count) override;
+  app::Task<std::optional<app::WaitlistEntry>> find(std::string perf,
+                                                    std::string account_id) override;
+  app::Task<std::optional<app::WaitlistEntry>> leave(std::string perf,
+                                                     std::string account_id) override;
+  app::Task<std::vector<std::string>> open_performances() override;
+  app::Task<std::int64_t> expire_offers(std::string perf, Millis now) override;
+  app::Task<std::vector<app::WaitlistEntry>> waiting(std::string perf, int limit) override;
+  app::Task<bool> offer(std::string perf, std::int64_t position, std::string hold_id,
+                        Millis access_expires_at) override;
+  app::Task<void> withdraw_offer(std::string perf, std::int64_t position,
+                                 std::string hold_id) override;
 
  private:
   std::shared_ptr<pg::Pool> pool_;
