@@ -1,4 +1,4 @@
-import { ApiError } from '../api';
+import { ApiError, call, type Order } from '../api';
 import { errorText, t } from '../i18n';
 import { NetworkError } from '../logic/idempotency';
 import { message } from '../dom';
@@ -37,4 +37,13 @@ export function handleAuthError(e: unknown): boolean {
 export function announce(text: string): void {
   const live = document.getElementById('live');
   if (live) live.textContent = text;
+}
+
+/** The step after every hold (one made on the seat map, or a waiting-list offer): its order, then
+ *  the payment page. The hold is remembered per performance as the seat map keeps it, so the map
+ *  shows it as the buyer's and the payment page forgets it once paid or run out. */
+export async function checkout(token: string, pid: string, holdId: string): Promise<void> {
+  const { data } = await call<Order>('POST', '/v1/orders', { session: token, body: { hold_id: holdId } });
+  localStorage.setItem(`tk.hold.${pid}`, JSON.stringify({ hold_id: holdId, seat_ids: data.seat_ids, expires_at: data.expires_at }));
+  navigate(`/orders/${encodeURIComponent(data.id)}`);
 }

@@ -18,7 +18,8 @@ function renderPerf(li: HTMLElement, p: PerformanceSummary, queueOpensAt: string
   const now = Date.now() + serverSkewMs;
   const phase = p.status === 'scheduled' ? preQueuePhase(queueOpensAt, p.sale_opens_at, now) : 'none';
   const open = p.status === 'on_sale' || p.status === 'paused' || phase === 'open' || phase === 'over';
-  const next = `/p/${encodeURIComponent(p.id)}/queue`;
+  // Sold out: the waiting list instead of the waiting room. Signed out: log in first, then there.
+  const next = `/p/${encodeURIComponent(p.id)}/${p.status === 'sold_out' ? 'waitlist' : 'queue'}`;
   const href = session() ? next : `/login?next=${encodeURIComponent(next)}`;
   li.replaceChildren();
   append(li, [
@@ -28,7 +29,8 @@ function renderPerf(li: HTMLElement, p: PerformanceSummary, queueOpensAt: string
       phase === 'before' && queueOpensAt
         ? h('div', { class: 'muted', 'data-testid': `prequeue-${p.id}` }, t('events.prequeue_opens', { when: formatDate(queueOpensAt) })) : null,
       phase === 'open' ? h('div', { class: 'prequeue-note', 'data-testid': `prequeue-${p.id}` }, t('events.prequeue_open')) : null),
-    open ? h('a', { class: 'button', href, 'data-testid': `buy-${p.id}` }, t(phase === 'open' ? 'events.prequeue_join' : 'events.buy')) : null]);
+    open ? h('a', { class: 'button', href, 'data-testid': `buy-${p.id}` }, t(phase === 'open' ? 'events.prequeue_join' : 'events.buy')) : null,
+    p.status === 'sold_out' ? h('a', { class: 'button secondary', href, 'data-testid': `waitlist-${p.id}` }, t('waitlist.join')) : null]);
   // The pre-queue opens, or the sale opens after it: the line follows.
   const until = phase === 'before' && queueOpensAt ? Date.parse(queueOpensAt) : phase === 'open' ? Date.parse(p.sale_opens_at) : NaN;
   if (!Number.isNaN(until)) later(signal, Math.min(2 ** 31 - 1, until - now + 250), () => renderPerf(li, p, queueOpensAt, signal));

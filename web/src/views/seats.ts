@@ -7,8 +7,9 @@ import { NAV_KEYS, SeatNavigator } from '../logic/seatnav';
 import { MAX_ZOOM, ZOOM_STEP, anchoredScroll, baseScale, clampZoom, minZoom } from '../logic/zoom';
 import { clearQueue, loadAccess } from '../logic/queue-store';
 import { pruneSelection, selectionLimit, selectionTotal, toggleSeat, type SeatState } from '../logic/selection';
+import { noSeatFree } from '../logic/waitlist';
 import { every, navigate, type ViewCtx } from '../router';
-import { announce, errorBox, handleAuthError, requireSession } from './common';
+import { announce, checkout, errorBox, handleAuthError, requireSession } from './common';
 import { loadShow, showCard } from './context';
 
 const REFRESH_MS = 2000;
@@ -219,7 +220,12 @@ export async function seatsView({ main, params, signal }: ViewCtx): Promise<void
     h('h2', { id: 'besth' }, t('seats.best_title')), h('p', { class: 'muted small' }, t('seats.best_help')),
     h('label', { for: 'best-count' }, t('seats.best_count')), bestCount,
     h('label', { for: 'best-grade' }, t('seats.best_grade')), bestGrade, bestBtn);
-  const selectPanel = h('div', {}, ownedInfo, limitInfo, selInfo, selSeats, totalInfo, holdBtn, bestBox);
+  // Sold out (every seat sold or held by someone): the waiting list gets the seats that come back.
+  let noneFree = false;
+  const soldOutBox = h('div', { class: 'sold-out', hidden: true, 'data-testid': 'waitlist-offer' },
+    message('info', t('waitlist.none_free')),
+    h('p', {}, h('a', { href: `/p/${encodeURIComponent(pid)}/waitlist`, class: 'button', 'data-testid': 'waitlist-link' }, t('waitlist.join'))));
+  const selectPanel = h('div', {}, soldOutBox, ownedInfo, limitInfo, selInfo, selSeats, totalInfo, holdBtn, bestBox);
   // "A · row 1 · seat 4: ₩150,000" for the panel's seat lists.
   const priced = (id: string) => {
     const g = priceOf.get(gradeOf.get(id) ?? '');
@@ -292,6 +298,7 @@ export async function seatsView({ main, params, signal }: ViewCtx): Promise<void
     bestBtn.disabled = limit === 0;
     selectPanel.hidden = !!hold;
     holdPanel.hidden = !hold;
+    soldOutBox.hidden = !noneFree;
     if (hold) {
       holdSeats.replaceChildren(...hold.seat_ids.map((id) => h('li', {}, priced(id))));
       holdTotal.textContent = t('seats.total', { amount: formatMoney(selectionTotal(hold.seat_ids, gradeOf, perf.price_grades), currency) });
@@ -319,6 +326,7 @@ export async function seatsView({ main, params, signal }: ViewCtx): Promise<void
       if (big && section === null) {
         const { data } = await call<SectionSummary>('GET', `${base}/sections`, { session: sess.token, access: access.token, signal });
         showSections(data.sections);
+        noneFree = data.sections.length > 0 && data.sections.every((x) => x.available === 0);
         paint();
         return;
       }
@@ -326,6 +334,8 @@ export async function seatsView({ main, params, signal }: ViewCtx): Promise<void
       const { data } = await call<SeatStates>('GET', `${base}/seats${q}`, { session: sess.token, access: access.token, signal });
       states.clear();
       for (const x of data.seats) states.set(x.id, x.state);
+      // One section's seats say nothing of the others: the overview's counts decide there.
+      if (!big) noneFree = noSeatFree(states.values());
       // Seats chosen in another section stay chosen; those in view must still be free.
       const inView = selected.filter((id) => seatEls.has(id));
       const { kept, lost } = pruneSelection(inView, states);
@@ -405,8 +415,7 @@ export async function seatsView({ main, params, signal }: ViewCtx): Promise<void
     if (!hold) return;
     checkoutBtn.disabled = true;
     try {
-      const { data } = await call<Order>('POST', '/v1/orders', { session: sess.token, body: { hold_id: hold.hold_id } });
-      navigate(`/orders/${encodeURIComponent(data.id)}`);
+      await checkout(sess.token, pid, hold.hold_id);
     } catch (e) {
       checkoutBtn.disabled = false;
       if (handleAuthError(e)) return;

@@ -38,6 +38,9 @@ export async function waitingView({ main, params, signal }: ViewCtx): Promise<vo
   if (!s) return;
   const pid = params.pid;
   const seatsUrl = `/p/${encodeURIComponent(pid)}/seats`;
+  // Sold out: seats that come back go to the waiting list.
+  const waitlistLink = () => h('p', {}, h('a', { href: `/p/${encodeURIComponent(pid)}/waitlist`, class: 'button',
+    'data-testid': 'waitlist-link' }, t('waitlist.join')));
   if (loadAccess(localStorage, pid)) { navigate(seatsUrl, true); return; }
 
   main.appendChild(h('h1', {}, t('queue.title')));
@@ -186,7 +189,7 @@ export async function waitingView({ main, params, signal }: ViewCtx): Promise<vo
     } catch (e) {
       if ((e as Error)?.name === 'AbortError' || handleAuthError(e)) return false;
       if (e instanceof ApiError && e.code === 'sale_not_open' && waitForPreQueue(true)) return false;
-      status.replaceChildren(errorBox(e));
+      status.replaceChildren(errorBox(e), ...(e instanceof ApiError && e.code === 'sold_out' ? [waitlistLink()] : []));
       return false;
     }
   };
@@ -386,7 +389,8 @@ export async function waitingView({ main, params, signal }: ViewCtx): Promise<vo
         return;
       }
       if (step === 'final') {
-        status.replaceChildren(message('warning', t(`queue.${st.state}` as Key), 'queue-final'));
+        status.replaceChildren(message('warning', t(`queue.${st.state}` as Key), 'queue-final'),
+          ...(st.state === 'sold_out' ? [waitlistLink()] : []));
         next.textContent = '';
         return;
       }
