@@ -320,12 +320,14 @@ Task<std::shared_ptr<const PreQueueOrder>> WaitingRoom::draw_prequeue(std::strin
   if (q && q->perf.queue.presence_timeout_seconds > 0 && order->size() > 0) {
     // Presence: every drawn place counts as seen at the opening, so an entrant who closed the
     // tab is passed over one timeout later, and one who polls keeps the place. Best effort: a
-    // place left unmarked counts as present.
+    // place left unmarked counts as present. The mark is the second before: a mark in the second
+    // of an admission counts as a use of the access token (the no-show rule), and the first
+    // batches are admitted in the second of the draw.
     std::vector<std::int64_t> drawn(static_cast<std::size_t>(order->size()));
     std::iota(drawn.begin(), drawn.end(), std::int64_t{1});
     const Millis now = d_.now();
     auto marked = co_await d_.ports.queue->mark_seen(perf_id, std::move(drawn),
-                                                     domain::presence_mark(now), now);
+                                                     domain::presence_mark(now - 1000), now);
     if (!marked) log::warn("pre-queue places not marked seen", {{"performance", perf_id}});
   }
   if (q && q->pre) co_return q->pre;

@@ -296,6 +296,8 @@ TEST(PreQueue, WithPresenceAnEntrantWhoNeverComesBackIsPassedOver) {
   EXPECT_EQ(t.tick.abandoned, 1);
   EXPECT_EQ(queue_status(h, p, by_position[2]).state, QueueState::abandoned);
   EXPECT_EQ(queue_status(h, p, by_position[3]).state, QueueState::admitted);
+  // Position 1, admitted in the second of the draw, never used its access token: released.
+  EXPECT_EQ(queue_status(h, p, by_position[1]).state, QueueState::abandoned);
 }
 
 // Scripts that join first gain nothing: 50 bot accounts joining before 50 honest buyers get no
