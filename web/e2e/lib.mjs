@@ -148,8 +148,8 @@ export async function toSeats(page, pid, acc) {
   await page.waitForFunction(() => document.querySelector('.seat[aria-disabled="false"]') !== null);
 }
 
-/** The API buyer's own purchase of `n` seats (join, admission, hold, order, pay). */
-export async function apiBuy(pid, acc, seatIds) {
+/** An API buyer through the waiting room holding `seatIds` (join, admission, hold). */
+export async function apiHold(pid, acc, seatIds) {
   const join = await must('POST', `/v1/performances/${pid}/queue`, { token: acc.token });
   let access = null;
   for (let i = 0; i < 100 && !access; i++) {
@@ -157,7 +157,12 @@ export async function apiBuy(pid, acc, seatIds) {
     if (st.state === 'admitted') access = st.access_token; else await sleep(200);
   }
   if (!access) throw new Error('never admitted');
-  const hold = await must('POST', `/v1/performances/${pid}/holds`, { token: acc.token, access, body: { seat_ids: seatIds } });
+  return must('POST', `/v1/performances/${pid}/holds`, { token: acc.token, access, body: { seat_ids: seatIds } });
+}
+
+/** The API buyer's own purchase of `n` seats (join, admission, hold, order, pay). */
+export async function apiBuy(pid, acc, seatIds) {
+  const hold = await apiHold(pid, acc, seatIds);
   const order = await must('POST', '/v1/orders', { token: acc.token, body: { hold_id: hold.hold_id } });
   await must('POST', `/v1/orders/${order.id}/payment`, { token: acc.token, key: uid(), body: { method: 'card', card_token: 'tok_ok' } });
   return order;

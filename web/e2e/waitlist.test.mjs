@@ -5,7 +5,7 @@
 // refused while seats are free, and an offer that runs out unpaid.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { account, api, apiBuy, axe, createSale, launch, must, newPage, shot, sleep, useSession } from './lib.mjs';
+import { account, api, apiBuy, apiHold, axe, createSale, launch, must, newPage, shot, sleep, useSession } from './lib.mjs';
 
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 // The offer loop runs once a second and the page asks every 10 s.
@@ -14,18 +14,6 @@ const OFFER_SHOWN_MS = 20_000;
 async function seatIds(sale) {
   const layout = await must('GET', `/v1/venues/${sale.venue.id}/layout`);
   return layout.sections.flatMap((s) => s.rows.flatMap((r) => r.seats.map((x) => x.id)));
-}
-
-/** An API buyer through the waiting room holding `seats` (not paying: the seats may come back). */
-async function apiHold(pid, acc, seats) {
-  const join = await must('POST', `/v1/performances/${pid}/queue`, { token: acc.token });
-  let access = null;
-  for (let i = 0; i < 100 && !access; i++) {
-    const st = await must('GET', `/v1/performances/${pid}/queue/status`, { ticket: join.ticket });
-    if (st.state === 'admitted') access = st.access_token; else await sleep(200);
-  }
-  if (!access) throw new Error('never admitted');
-  return must('POST', `/v1/performances/${pid}/holds`, { token: acc.token, access, body: { seat_ids: seats } });
 }
 
 const myEntry = (pid, acc) => api('GET', `/v1/performances/${pid}/waitlist/me`, { token: acc.token });
