@@ -110,13 +110,20 @@ void QueueView::add_claim(const std::string& perf, std::int64_t position) {
   it->second = std::move(next);
 }
 
-void QueueView::add_left(std::string_view perf, std::int64_t position) {
+void QueueView::add_left(std::string_view perf, std::span<const std::int64_t> positions) {
   std::unique_lock lk(mu_);
   auto it = map_.find(perf);
-  if (it == map_.end() || !it->second || it->second->has_left(position)) return;
-  if (position <= it->second->expired_upto) return;  // its access window is over anyway
-  auto next = std::make_shared<LiveQueue>(*it->second);
-  next->left.insert(std::upper_bound(next->left.begin(), next->left.end(), position), position);
+  if (it == map_.end() || !it->second) return;
+  const auto& cur = *it->second;
+  // Known already, or with its access window over anyway: nothing to add.
+  auto fresh = [&](std::int64_t p) { return p > cur.expired_upto && !cur.has_left(p); };
+  if (std::none_of(positions.begin(), positions.end(), fresh)) return;
+  auto next = std::make_shared<LiveQueue>(cur);
+  for (auto p : positions) {
+    if (fresh(p) && !next->has_left(p)) {
+      next->left.insert(std::upper_bound(next->left.begin(), next->left.end(), p), p);
+    }
+  }
   it->second = std::move(next);
 }
 

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,8 +59,12 @@ class QueueView {
   void set_prequeue(const std::string& perf, std::shared_ptr<const PreQueueOrder> order);
   // A gap position's holder showed up.
   void add_claim(const std::string& perf, std::int64_t position);
-  // A place was given up or released (by this process, or another's message).
-  void add_left(std::string_view perf, std::int64_t position);
+  // Places given up or released (by this process, or another's message): one copy of the view
+  // for the whole batch a tick released.
+  void add_left(std::string_view perf, std::span<const std::int64_t> positions);
+  void add_left(std::string_view perf, std::int64_t position) {
+    add_left(perf, std::span<const std::int64_t>(&position, 1));
+  }
   // Applies one admission tick (from pub/sub or the local ticker); ignores stale sequences.
   // `gap`: Redis's gap when it ticked; a view that did not know it takes it (with no claim known,
   // its holders' polls ask Redis), so it never admits an unclaimed gap position for free.

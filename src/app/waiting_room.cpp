@@ -616,7 +616,7 @@ Task<TickOutcome> WaitingRoom::tick(const domain::Performance& p) {
   out.tick.admit_limit = tp.admit_per_interval;
   out.tick.interval_ms = tp.interval_ms;
   // Published too; this process's polls answer abandoned without waiting for the message.
-  for (auto pos : out.released) d_.shared->view->add_left(p.id, pos);
+  if (!out.released.empty()) d_.shared->view->add_left(p.id, out.released);
   if (out.tick.to > out.tick.from) {
     d_.shared->view->apply_tick(p.id, out.tick, out.tail, now, out.gap);
   }

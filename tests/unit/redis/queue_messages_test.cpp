@@ -38,12 +38,16 @@ TEST(QueueMessages, ATickOfThePreviousReleaseHasNoGap) {
   EXPECT_EQ(m.gap.to, 0);
 }
 
-TEST(QueueMessages, AWaitingPlaceGivenUp) {
+TEST(QueueMessages, PlacesGivenUpOrReleased) {
   auto m = parse_queue_message("p1|left|42");
   ASSERT_EQ(m.kind, Kind::left);
   EXPECT_EQ(m.perf, "p1");
-  EXPECT_EQ(m.position, 42);
-  for (const char* bad : {"p1|left|", "p1|left|x", "p1|left|0", "p1|left|-3", "p1|left|4 "}) {
+  EXPECT_EQ(m.positions, std::vector<std::int64_t>{42});
+  auto batch = parse_queue_message("p1|left|7,9,12");
+  ASSERT_EQ(batch.kind, Kind::left);
+  EXPECT_EQ(batch.positions, (std::vector<std::int64_t>{7, 9, 12}));
+  for (const char* bad : {"p1|left|", "p1|left|x", "p1|left|0", "p1|left|-3", "p1|left|4 ",
+                          "p1|left|4,", "p1|left|,4", "p1|left|4,,5", "p1|left|4,x"}) {
     EXPECT_EQ(parse_queue_message(bad).kind, Kind::unknown) << bad;
   }
 }

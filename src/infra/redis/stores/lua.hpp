@@ -274,10 +274,10 @@ return 1
 // an outage of Redis nobody is taken for gone before the polls' marks arrive again.
 // No-shows: with a presence window, an admitted buyer who has not used the access token (a use
 // marks `seen` like a poll) within the window after the admission gives the capacity back: the
-// place goes to `gone` and `fin`, is published as left ("perf|left|pos": polls answer abandoned,
-// holds are refused) and returned in `released`. Each admitted place is judged once, in position
-// order (`noshow_upto`); places admitted while presence was off or before a repair (whose marks
-// Redis may have lost) are never judged, and neither are gap places.
+// place goes to `gone` and `fin`, is published as left (one "perf|left|pos,pos,..." per tick:
+// polls answer abandoned, holds are refused) and returned in `released`. Each admitted place is
+// judged once, in position order (`noshow_upto`); places admitted while presence was off or before
+// a repair (whose marks Redis may have lost) are never judged, and neither are gap places.
 inline constexpr const char* kTick = R"lua(
 local q, ticks, fin, hx, stats, cl = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local late, la, sold, gone, seen = KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
@@ -357,7 +357,6 @@ elseif window > 0 then
           if v == 0 or (v - amark) % 65535 > elapsed + 1 then
             redis.call('ZADD', gone, pos, pos)
             redis.call('ZADD', fin, pos, pos)
-            redis.call('PUBLISH', ARGV[7], ARGV[8] .. '|left|' .. pos)
             released[#released + 1] = pos
           end
         end
@@ -367,6 +366,9 @@ elseif window > 0 then
     if scanned >= 10000 then break end
   end
   redis.call('HSET', q, 'noshow_upto', ns, 'noshow_at', nsat)
+  if #released > 0 then
+    redis.call('PUBLISH', ARGV[7], ARGV[8] .. '|left|' .. table.concat(released, ','))
+  end
 end
 -- Unclaimed gap positions in (a, b]: admitted or not, nobody holds them.
 local function free(a, b)

@@ -23,12 +23,21 @@ QueueMessage parse_queue_message(std::string_view msg) {
     return m;
   }
   if (n == 3 && f[1] == "left") {
-    std::int64_t pos = 0;
-    auto [end, ec] = std::from_chars(f[2].data(), f[2].data() + f[2].size(), pos);
-    if (ec != std::errc() || end != f[2].data() + f[2].size() || pos <= 0) return m;
+    std::vector<std::int64_t> positions;
+    std::string_view list = f[2];
+    while (true) {
+      auto comma = list.find(',');
+      auto item = list.substr(0, comma);
+      std::int64_t pos = 0;
+      auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), pos);
+      if (ec != std::errc() || end != item.data() + item.size() || pos <= 0) return m;
+      positions.push_back(pos);
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
     m.kind = QueueMessage::Kind::left;
     m.perf = f[0];
-    m.position = pos;
+    m.positions = std::move(positions);
     return m;
   }
   if (n != 10 && n != 9 && n != 7) return m;
@@ -56,7 +65,7 @@ void apply_queue_message(std::string_view msg, app::QueueView& view, Millis now)
       view.mark_sold_out(m.perf);
       break;
     case QueueMessage::Kind::left:
-      view.add_left(m.perf, m.position);
+      view.add_left(m.perf, m.positions);
       break;
     case QueueMessage::Kind::unknown:
       break;

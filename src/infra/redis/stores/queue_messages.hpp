@@ -5,9 +5,10 @@
 //   "perf|seq|from|to|admitted_at|tail|access_expires_at|gap_from|gap_to"  (earlier releases: no
 //   abandoned count) and "perf|seq|from|to|admitted_at|tail|access_expires_at" (no gap either)
 //   "perf|sold_out"  the sale that took the last seat
-//   "perf|left|position"  a waiting place given up
+//   "perf|left|position,position,..."  places given up (kLeave: one) or released by a tick
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "app/ports/queue.hpp"
 #include "app/queue_view.hpp"
@@ -19,8 +20,8 @@ struct QueueMessage {
   std::string_view perf;  // views into the decoded message
   app::AdmissionTick tick;
   std::int64_t tail = 0;
-  std::int64_t position = 0;  // of a place given up
-  app::QueueGap gap;          // empty in a message without one
+  std::vector<std::int64_t> positions;  // places given up or released, as published
+  app::QueueGap gap;                    // empty in a message without one
 };
 
 QueueMessage parse_queue_message(std::string_view msg);
