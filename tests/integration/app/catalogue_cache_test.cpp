@@ -61,14 +61,7 @@ TEST_F(CatalogueCache, PerformanceIsServedFromMemoryWithAnEtagUntilItChanges) {
   EXPECT_EQ(not_modified[bhttp::field::etag], etag);
 
   // The operator pauses the sale: the next read shows it, under a new ETag.
-  h.run([&]() -> asio::awaitable<domain::Performance> {
-    app::Admin admin(h.deps);
-    app::PerformanceChange ch;
-    ch.status = domain::SaleStatus::paused;
-    auto r = co_await admin.update_performance(p.id, ch);
-    if (!r) Harness::expect_ok(r.error(), "pause");
-    co_return *r;
-  });
+  set_sale_status(h, p, domain::SaleStatus::paused);
   auto changed = get(target, etag);
   ASSERT_EQ(changed.result(), bhttp::status::ok);
   EXPECT_NE(changed[bhttp::field::etag], etag);

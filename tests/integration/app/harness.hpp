@@ -309,15 +309,21 @@ inline app::JoinResult join_queue(Harness& h, const app::Principal& who,
 }
 
 // An operator's change of the sale's status (on_sale, paused, closed).
-inline void set_sale_status(Harness& h, const domain::Performance& p, domain::SaleStatus s) {
-  h.run([&]() -> asio::awaitable<int> {
+// An operator's change of `p` (PATCH /v1/admin/performances/{pid}); returns the performance after.
+inline domain::Performance change_performance(Harness& h, const domain::Performance& p,
+                                              const app::PerformanceChange& c) {
+  return h.run([&]() -> asio::awaitable<domain::Performance> {
     app::Admin admin(h.deps);
-    app::PerformanceChange c;
-    c.status = s;
     auto r = co_await admin.update_performance(p.id, c);
-    if (!r) Harness::expect_ok(r.error(), "sale status");
-    co_return 0;
+    if (!r) Harness::expect_ok(r.error(), "change performance");
+    co_return *r;
   });
+}
+
+inline void set_sale_status(Harness& h, const domain::Performance& p, domain::SaleStatus s) {
+  app::PerformanceChange c;
+  c.status = s;
+  change_performance(h, p, c);
 }
 
 // The admission log's entries after `after`, as GET .../queue/audit serves them.

@@ -43,14 +43,9 @@ Result<app::JoinResult> join(Harness& h, const app::Principal& who, const domain
 
 domain::Performance pow_sale(Harness& h) {
   auto p = h.run([&] { return h.make_performance({.seats = 10}); });
-  return h.run([&]() -> asio::awaitable<domain::Performance> {
-    app::Admin admin(h.deps);
-    app::PerformanceChange c;
-    c.pow_difficulty = kDifficulty;
-    auto r = co_await admin.update_performance(p.id, c);
-    if (!r) Harness::expect_ok(r.error(), "set difficulty");
-    co_return *r;
-  });
+  app::PerformanceChange c;
+  c.pow_difficulty = kDifficulty;
+  return change_performance(h, p, c);
 }
 
 TEST(ProofOfWork, ANewPlaceNeedsTheAccountsOwnFreshSolvedChallengeOnce) {
@@ -111,14 +106,9 @@ TEST(ProofOfWork, ARaisedDifficultyRefusesEasierWorkAndZeroAsksForNone) {
       exact = std::to_string(i);
   }
   auto change = [&](int d) {
-    h.run([&]() -> asio::awaitable<int> {
-      app::Admin admin(h.deps);
-      app::PerformanceChange ch;
-      ch.pow_difficulty = d;
-      auto r = co_await admin.update_performance(p.id, ch);
-      if (!r) Harness::expect_ok(r.error(), "difficulty");
-      co_return 0;
-    });
+    app::PerformanceChange ch;
+    ch.pow_difficulty = d;
+    change_performance(h, p, ch);
   };
   change(kDifficulty + 1);
   auto refused = join(h, a, p, app::JoinProof{c.challenge, exact});

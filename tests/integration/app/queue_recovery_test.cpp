@@ -35,15 +35,6 @@ void finish(Harness& h, const domain::Performance& p, std::int64_t position) {
   });
 }
 
-void change_queue(Harness& h, const domain::Performance& p, const app::PerformanceChange& c) {
-  h.run([&]() -> asio::awaitable<int> {
-    app::Admin admin(h.deps);
-    auto r = co_await admin.update_performance(p.id, c);
-    if (!r) Harness::expect_ok(r.error(), "update performance");
-    co_return 0;
-  });
-}
-
 // Every Redis key of a performance, serialized (DUMP), to be put back later: a Redis that lost
 // the writes made since.
 using Snapshot = std::map<std::string, std::string>;
@@ -608,7 +599,7 @@ TEST(QueueRecovery, ChangingTheAccessWindowLiveKeepsTheExpiriesAlreadyIssued) {
 
   app::PerformanceChange c;
   c.access_ttl_seconds = 60;
-  change_queue(h, p, c);
+  change_performance(h, p, c);
   h.clock.advance(100'000);  // past the new 60 s window, well inside the 600 s one issued
   a = queue_status(h, p, first.ticket);
   EXPECT_EQ(a.state, QueueState::admitted);

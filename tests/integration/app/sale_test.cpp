@@ -294,14 +294,9 @@ TEST(Queue, AdmitsInPositionOrderNeverOverCapAndRecordsEveryTick) {
   h.clock.advance(100);
   EXPECT_EQ(tick().serving, 7);
   // The cap lowered live below the active count: nobody else is admitted.
-  h.run([&]() -> asio::awaitable<int> {
-    app::Admin admin(h.deps);
-    app::PerformanceChange c;
-    c.max_active = 3;
-    auto r = co_await admin.update_performance(p.id, c);
-    if (!r) Harness::expect_ok(r.error(), "lower cap");
-    co_return 0;
-  });
+  app::PerformanceChange lower;
+  lower.max_active = 3;
+  change_performance(h, p, lower);
   for (int i = 0; i < 3; ++i) {
     h.clock.advance(100);
     EXPECT_EQ(tick().serving, 7);
