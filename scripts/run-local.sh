@@ -132,6 +132,12 @@ if [ "$HA" = 0 ] && port_busy "$TICKETING_HTTP_PORT"; then
   die "port $TICKETING_HTTP_PORT is already in use by another program; set TICKETING_HTTP_PORT"
 fi
 BASE=http://$TICKETING_HTTP_HOST:$TICKETING_HTTP_PORT
+# The links in e-mails (a waiting-list offer) lead to where this run serves the web app.
+if [ "$HA" = 1 ]; then
+  export TICKETING_PUBLIC_URL=${TICKETING_PUBLIC_URL:-https://localhost:$TK_EDGE_PORT}
+else
+  export TICKETING_PUBLIC_URL=${TICKETING_PUBLIC_URL:-$BASE}
+fi
 mkdir -p "$TK_PA_DIR"
 # start_role NAME ROLE PORT OPS_PORT [VAR=VALUE...]: one process of the service in ROLE.
 start_role() {

@@ -17,8 +17,15 @@ const char* to_string(WaitlistState s) {
       return "expired";
     case WaitlistState::left:
       return "left";
+    case WaitlistState::bought:
+      return "bought";
   }
   return "waiting";
+}
+
+std::string offer_access_token(const crypto::Signer& signer, const WaitlistEntry& e) {
+  return crypto::encode(
+      signer, crypto::AccessToken{e.performance_id, e.account_id, 0, e.access_expires_at});
 }
 
 namespace {
@@ -60,8 +67,7 @@ Task<WaitlistView> Waitlist::mine(const Principal& who, std::string perf_id) {
     e->state = WaitlistState::expired;
   }
   if (e->state == WaitlistState::offered) {
-    crypto::AccessToken tok{perf_id, who.account_id, 0, e->access_expires_at};
-    v.access_token = crypto::encode(*d_.shared->signer, tok);
+    v.access_token = offer_access_token(*d_.shared->signer, *e);
   }
   v.entry = std::move(*e);
   co_return v;

@@ -14,6 +14,9 @@
 
 namespace tk::app {
 
+// The access token of an offered entry: the same on the waiting-list route and in the e-mail.
+std::string offer_access_token(const crypto::Signer& signer, const WaitlistEntry& e);
+
 struct WaitlistView {
   WaitlistEntry entry;
   std::string access_token;  // offered only

@@ -130,6 +130,7 @@ Result<Config> load_config() {
     get("TICKETING_STATIC_DIR", c.static_dir);
     get("TICKETING_SMTP_URL", c.smtp_url);
     get("TICKETING_MAIL_FROM", c.mail_from);
+    get("TICKETING_PUBLIC_URL", c.public_url);
     get("TICKETING_SMTP_USER", c.smtp_user);
     get("TICKETING_SMTP_PASSWORD", c.smtp_password);
     get("TICKETING_SMTP_TIMEOUT_MS", c.smtp_timeout_ms);

@@ -90,6 +90,8 @@ struct Config {
   std::string mail_from = "tickets@ticketing.local";
   std::string smtp_user, smtp_password;
   int smtp_timeout_ms = 15000;
+  // Where buyers reach the web app: the links in e-mails (a waiting-list offer's page).
+  std::string public_url = "http://localhost:8080";
   // Outbox: a claimed row's lease, and deliveries before a failing message is parked.
   int outbox_lease_ms = 30000;
   int outbox_max_attempts = 8;

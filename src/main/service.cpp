@@ -8,6 +8,7 @@
 #include "app/refunds.hpp"
 #include "app/search_indexer.hpp"
 #include "app/waiting_room.hpp"
+#include "app/waitlist_mail.hpp"
 #include "common/crypto/encoding.hpp"
 #include "common/crypto/password.hpp"
 #include "common/crypto/signer.hpp"
@@ -71,6 +72,7 @@ struct Service::Impl {
   std::unique_ptr<app::ReceiptMailConsumer> receipt_mail;
   std::unique_ptr<app::RefundConsumer> refund;
   std::unique_ptr<app::RefundMailConsumer> refund_mail;
+  std::unique_ptr<app::WaitlistOfferMailConsumer> waitlist_mail;
   std::unique_ptr<app::SearchIndexer> search_indexer;
   std::unique_ptr<app::RankingConsumer> rankings;
   std::unique_ptr<app::ConsumerRegistry> consumers;
@@ -483,6 +485,9 @@ Status Service::prepare(std::chrono::seconds wait) {
     s.refund_mail =
         std::make_unique<app::RefundMailConsumer>(*w0.a->receipts, *s.mailer, s.cfg.mail_from);
     s.consumers->add(*s.refund_mail);
+    s.waitlist_mail = std::make_unique<app::WaitlistOfferMailConsumer>(
+        *w0.a->waitlist, *s.mailer, *s.signer, s.clock, s.cfg.mail_from, s.cfg.public_url);
+    s.consumers->add(*s.waitlist_mail);
   } else {
     log::warn("TICKETING_SMTP_URL not set: no receipt e-mails are sent", {});
   }

@@ -38,6 +38,13 @@ describe('the waiting list screen', () => {
       .toEqual({ kind: 'expired', position: 3, count: 2 });
   });
 
+  it('shows an entry the server reads as bought as paid, with or without the hold named', () => {
+    const bought: WaitlistEntry = { position: 3, count: 2, state: 'bought' };
+    expect(waitlistScreen(bought, new Set(), null, NOW)).toEqual({ kind: 'paid', position: 3, count: 2, holdId: '' });
+    expect(waitlistScreen(bought, new Set(), { position: 3, holdId: 'hld_1' }, NOW))
+      .toEqual({ kind: 'paid', position: 3, count: 2, holdId: 'hld_1' });
+  });
+
   it('shows an offer whose order was paid as bought, also after its window', () => {
     const paid = new Set(['hld_1']);
     expect(waitlistScreen(offer, paid, null, NOW)).toEqual({ kind: 'paid', position: 3, count: 2, holdId: 'hld_1' });

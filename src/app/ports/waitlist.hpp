@@ -9,7 +9,9 @@
 
 namespace tk::app {
 
-enum class WaitlistState { waiting, offered, expired, left };
+// bought is never stored: an offered (or since expired) entry whose hold became an order that was
+// paid reads as bought, so a payment needs no write to the list.
+enum class WaitlistState { waiting, offered, expired, left, bought };
 const char* to_string(WaitlistState s);
 
 struct WaitlistEntry {
@@ -21,6 +23,16 @@ struct WaitlistEntry {
   std::string hold_id;           // offered: the hold of the offered seats
   Millis access_expires_at = 0;  // offered: the end of the offer (hold and access token)
   bool created = false;          // join: a new entry (false: the account's existing one)
+};
+
+// What the offer e-mail says, read when it is sent (the entry may have changed since the offer).
+struct WaitlistOfferMail {
+  WaitlistEntry entry;
+  std::string email;
+  std::string buyer_name;
+  std::string event_title;
+  std::string venue_name;
+  Millis starts_at = 0;
 };
 
 class WaitlistRepo {
@@ -38,12 +50,18 @@ class WaitlistRepo {
   virtual Task<std::int64_t> expire_offers(std::string perf, Millis now) = 0;
   // The first `limit` entries still waiting, in list order.
   virtual Task<std::vector<WaitlistEntry>> waiting(std::string perf, int limit) = 0;
-  // waiting -> offered with the hold and the window; false if the entry no longer waits.
+  // waiting -> offered with the hold and the window, and in the same transaction an outbox
+  // message `waitlist.offered` ({"performance_id", "position", "hold_id"}) for the e-mail;
+  // false if the entry no longer waits.
   virtual Task<bool> offer(std::string perf, std::int64_t position, std::string hold_id,
                            Millis access_expires_at) = 0;
   // offered -> waiting again (its hold could not be made): keeps the place in the list.
   virtual Task<void> withdraw_offer(std::string perf, std::int64_t position,
                                     std::string hold_id) = 0;
+  // The entry at `position` with its account's address and the performance's names; nullopt if
+  // there is no such entry.
+  virtual Task<std::optional<WaitlistOfferMail>> offer_mail(std::string perf,
+                                                            std::int64_t position) = 0;
 };
 
 }  // namespace tk::app

@@ -1,9 +1,16 @@
 // The waiting list after sell-out: sign-ups only once nothing is free, offers in list order as
 // holds of the seats that came back (first fit), offers that expire or are given up go to the
-// next. Real PostgreSQL + Redis, time through the ManualClock.
+// next; the offer e-mail, sent once per offer and not for an offer gone by then; an offer paid
+// for reads as bought. Real PostgreSQL + Redis + the fixture's SMTP sink, time through the
+// ManualClock.
 #include "app/waitlist.hpp"
 
+#include "app/consumers.hpp"
+#include "app/receipt_mail.hpp"
+#include "app/waitlist_mail.hpp"
 #include "harness.hpp"
+#include "infra/mail/smtp.hpp"
+#include "support/mail_sink.hpp"
 
 namespace tk::test {
 namespace {
@@ -161,6 +168,137 @@ TEST(Waitlist, AClosedSaleTakesNoSignUp) {
   auto r = wl_join(h, h.run([&] { return h.make_buyer(); }), p, 1);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(code_of(r.error()), app::Errc::sale_closed);
+}
+
+// The waitlist.offered messages the offers of `p` wrote to the outbox: (id, payload).
+std::vector<std::pair<std::string, std::string>> offer_messages(Harness& h,
+                                                                const domain::Performance& p) {
+  return h.run([&]() -> asio::awaitable<std::vector<std::pair<std::string, std::string>>> {
+    auto r = co_await h.pool->query(
+        "SELECT id::text, payload::text FROM outbox WHERE topic = 'waitlist.offered' AND "
+        "payload->>'performance_id' = $1 ORDER BY id",
+        pg::Params(pg::arg(p.id)));
+    if (!r) Harness::expect_ok(r.error(), "outbox");
+    std::vector<std::pair<std::string, std::string>> out;
+    for (int i = 0; i < r->size(); ++i) out.emplace_back(r->text(i, 0), r->text(i, 1));
+    co_return out;
+  });
+}
+
+// The service's wiring of the offer e-mail: SMTP to the fixture's sink, the registry's records.
+struct MailRig {
+  explicit MailRig(Harness& h)
+      : mailer(options(), h.clock),
+        consumer(*h.adapters->waitlist, mailer, *h.signer, h.clock, "tickets@example.com",
+                 "https://tickets.example/"),
+        registry(*h.adapters->processed) {
+    registry.add(consumer);
+  }
+  static mail::SmtpOptions options() {
+    mail::SmtpOptions o;
+    o.url = env("TICKETING_SMTP_URL");
+    o.from = "tickets@example.com";
+    o.timeout = 5000ms;
+    return o;
+  }
+  void deliver(Harness& h, const std::pair<std::string, std::string>& m) {
+    h.run([&]() -> asio::awaitable<int> {
+      auto r = co_await registry.dispatch(m.first, "waitlist.offered", m.second);
+      if (!r) Harness::expect_ok(r.error(), "offer e-mail");
+      co_return 0;
+    });
+  }
+  mail::SmtpMailer mailer;
+  app::WaitlistOfferMailConsumer consumer;
+  app::ConsumerRegistry registry;
+};
+
+std::vector<std::string> offer_mails(const domain::Performance& p, std::int64_t position) {
+  std::vector<std::string> out;
+  for (auto& m : sink_mails("X-Ticketing-Performance", p.id)) {
+    if (mail_header(m, "X-Ticketing-Kind") == "waitlist-offer" &&
+        mail_header(m, "X-Ticketing-Waitlist-Position") == std::to_string(position)) {
+      out.push_back(std::move(m));
+    }
+  }
+  return out;
+}
+
+void release_hold(Harness& h, const app::Principal& who, const std::string& hold_id) {
+  h.run([&]() -> asio::awaitable<int> {
+    app::Seats s(h.deps);
+    auto r = co_await s.release(who, hold_id);
+    if (!r) Harness::expect_ok(r.error(), "release");
+    co_return 0;
+  });
+}
+
+TEST(Waitlist, AnOfferIsMailedOnceWithItsDeadlineAndItsPageAndReadsBoughtOncePaid) {
+  Harness h;
+  MailRig rig(h);
+  auto p = h.run([&] { return h.make_performance({.seats = 3}); });
+  auto a = h.run([&] { return h.make_buyer(); });
+  auto w1 = h.run([&] { return h.make_buyer(); });
+  auto w2 = h.run([&] { return h.make_buyer(); });
+  auto all = hold_seats(h, a, p, seat_ids(h, p));
+  ASSERT_EQ(wl_join(h, w1, p, 2)->position, 1);
+  ASSERT_EQ(wl_join(h, w2, p, 1)->position, 2);
+  release_hold(h, a, all.id);
+  ASSERT_EQ(wl_round(h, p), 2);
+  auto o1 = wl_mine(h, w1, p);
+  auto o2 = wl_mine(h, w2, p);
+  ASSERT_EQ(o1->entry.state, WaitlistState::offered);
+  ASSERT_EQ(o2->entry.state, WaitlistState::offered);
+
+  // Each offer wrote its message with the offer itself.
+  auto msgs = offer_messages(h, p);
+  ASSERT_EQ(msgs.size(), 2u);
+  EXPECT_NE(msgs[0].second.find(o1->entry.hold_id), std::string::npos) << msgs[0].second;
+  EXPECT_NE(msgs[1].second.find(o2->entry.hold_id), std::string::npos) << msgs[1].second;
+
+  // Delivered twice (at least once): one e-mail, with the deadline and the page with the token.
+  h.clock.advance(60000);
+  rig.deliver(h, msgs[0]);
+  rig.deliver(h, msgs[0]);
+  auto got = offer_mails(p, 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_NE(mail_header(got[0], "Message-ID").find(o1->entry.hold_id), std::string::npos);
+  auto text = mail_text(got[0]);
+  EXPECT_NE(
+      text.find("https://tickets.example/p/" + p.id + "/waitlist#access_token=" + o1->access_token),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("결제 기한: " + app::format_kst(o1->entry.access_expires_at) + " (약 9분"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("2 seats are held for you"), std::string::npos) << text;
+  EXPECT_NE(text.find("about 9 minutes from now"), std::string::npos) << text;
+
+  // An offer given up before its e-mail went out gets none.
+  h.run([&]() -> asio::awaitable<int> {
+    app::Waitlist list(h.deps);
+    auto r = co_await list.leave(w2, p.id);
+    if (!r) Harness::expect_ok(r.error(), "leave");
+    co_return 0;
+  });
+  rig.deliver(h, msgs[1]);
+  EXPECT_TRUE(offer_mails(p, 2).empty());
+
+  // Paid for, the offer reads bought, also once its window is over.
+  h.run([&]() -> asio::awaitable<int> {
+    app::Orders o(h.deps);
+    auto placed = co_await o.place(w1, o1->entry.hold_id);
+    if (!placed) Harness::expect_ok(placed.error(), "order from the offer");
+    app::Payments pay(h.deps);
+    app::PaymentRequest req{placed->order.id, "key-" + placed->order.id, "fp", "card", "tok_ok"};
+    auto paid = co_await pay.pay(w1, req);
+    if (!paid || paid->status != 200) throw std::runtime_error("payment failed");
+    co_return 0;
+  });
+  EXPECT_EQ(wl_mine(h, w1, p)->entry.state, WaitlistState::bought);
+  h.clock.advance(600000);
+  wl_round(h, p);
+  EXPECT_EQ(wl_mine(h, w1, p)->entry.state, WaitlistState::bought);
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 // order as a hold until a deadline; the buyer pays it like any hold.
 import { remainingMs } from './countdown';
 
-export type WaitlistState = 'waiting' | 'offered' | 'expired';
+export type WaitlistState = 'waiting' | 'offered' | 'expired' | 'bought';
 
 /** `GET /v1/performances/{pid}/waitlist/me` (and the sign-up's answer, without the offer). */
 export interface WaitlistEntry {
@@ -16,8 +16,8 @@ export interface WaitlistEntry {
 }
 
 /** What the page shows. `signup`: not on the list (never, left, or the server does not know the
- *  account's entry); `paid`: the offered seats were bought (the entry still reads `offered` until
- *  its window ends). */
+ *  account's entry); `paid`: the offered seats were bought (the server says `bought`; the paid
+ *  holds of the buyer's orders tell it as well, the moment the payment returns). */
 export type WaitlistScreen =
   | { kind: 'signup' }
   | { kind: 'waiting'; position: number; count: number }
@@ -37,6 +37,7 @@ export function waitlistScreen(entry: WaitlistEntry | null, paidHolds: ReadonlyS
   if (!entry) return { kind: 'signup' };
   const { position, count } = entry;
   const holdId = entry.hold_id ?? (knownHold?.position === position ? knownHold.holdId : '');
+  if (entry.state === 'bought') return { kind: 'paid', position, count, holdId };
   if ((entry.state === 'offered' || entry.state === 'expired') && holdId && paidHolds.has(holdId)) {
     return { kind: 'paid', position, count, holdId };
   }

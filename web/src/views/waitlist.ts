@@ -26,6 +26,9 @@ export async function waitlistView({ main, params, signal }: ViewCtx): Promise<v
   const sess = requireSession();
   if (!sess) return;
   const pid = params.pid;
+  // An offer e-mail's link carries the offer's access token in the fragment; the page reads the
+  // offer through the session, so the token leaves the address bar and the history at once.
+  if (location.hash.startsWith('#access_token=')) history.replaceState(null, '', location.pathname + location.search);
   const base = `/v1/performances/${encodeURIComponent(pid)}/waitlist`;
   const seatsUrl = `/p/${encodeURIComponent(pid)}/seats`;
 

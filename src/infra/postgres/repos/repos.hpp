@@ -143,6 +143,8 @@ class Waitlist final : public app::WaitlistRepo {
                         Millis access_expires_at) override;
   app::Task<void> withdraw_offer(std::string perf, std::int64_t position,
                                  std::string hold_id) override;
+  app::Task<std::optional<app::WaitlistOfferMail>> offer_mail(std::string perf,
+                                                              std::int64_t position) override;
 
  private:
   std::shared_ptr<pg::Pool> pool_;

@@ -16,15 +16,19 @@ using pg::arg;
 
 namespace {
 
-// The columns entry_at reads, spliced into each statement at compile time.
-#define TK_WAITLIST_COLUMNS                                                          \
-  "performance_id, position, account_id, seat_count, state, COALESCE(hold_id, ''), " \
-  "COALESCE(access_expires_at_ms, 0)"
+// The columns entry_at reads, spliced into each statement at compile time. The state reads
+// "bought" once the offered hold became a paid order (orders.hold_id is unique: one index probe).
+#define TK_WAITLIST_COLUMNS                                                                      \
+  "performance_id, position, account_id, seat_count, CASE WHEN state IN ('offered', 'expired') " \
+  "AND EXISTS (SELECT 1 FROM orders o WHERE o.hold_id = waitlist_entries.hold_id AND "           \
+  "o.status IN ('paid', 'refund_pending', 'refunded')) THEN 'bought' ELSE state END, "           \
+  "COALESCE(hold_id, ''), COALESCE(access_expires_at_ms, 0)"
 
 WaitlistState state_of(std::string_view s) {
   if (s == "offered") return WaitlistState::offered;
   if (s == "expired") return WaitlistState::expired;
   if (s == "left") return WaitlistState::left;
+  if (s == "bought") return WaitlistState::bought;
   return WaitlistState::waiting;
 }
 
@@ -128,10 +132,14 @@ Task<std::vector<WaitlistEntry>> Waitlist::waiting(std::string perf, int limit) 
 
 Task<bool> Waitlist::offer(std::string perf, std::int64_t position, std::string hold_id,
                            Millis access_expires_at) {
+  // One statement: the offer and its e-mail's outbox message commit together.
   PG_TRY(auto r, co_await pool_->query(
-                     "UPDATE waitlist_entries SET state = 'offered', hold_id = $3, "
+                     "WITH o AS (UPDATE waitlist_entries SET state = 'offered', hold_id = $3, "
                      "access_expires_at_ms = $4, offered_at = now() WHERE performance_id = $1 AND "
-                     "position = $2 AND state = 'waiting' RETURNING position",
+                     "position = $2 AND state = 'waiting' RETURNING performance_id, position, "
+                     "hold_id) INSERT INTO outbox (topic, payload) SELECT 'waitlist.offered', "
+                     "jsonb_build_object('performance_id', performance_id, 'position', position, "
+                     "'hold_id', hold_id) FROM o RETURNING id",
                      P(arg(perf), arg(position), arg(hold_id), arg(access_expires_at))));
   co_return !r.empty();
 }
@@ -144,6 +152,29 @@ Task<void> Waitlist::withdraw_offer(std::string perf, std::int64_t position, std
                      P(arg(perf), arg(position), arg(hold_id))));
   (void)r;
   co_return Status{};
+}
+
+Task<std::optional<app::WaitlistOfferMail>> Waitlist::offer_mail(std::string perf,
+                                                                 std::int64_t position) {
+  // The entry's columns first (entry_at reads 0-6), then the names the e-mail shows.
+  PG_TRY(auto r, co_await pool_->query(
+                     "WITH w AS (SELECT " TK_WAITLIST_COLUMNS
+                     " FROM waitlist_entries WHERE performance_id = $1 AND position = $2) "
+                     "SELECT w.*, a.email, a.name, e.title, v.name, "
+                     "(extract(epoch from p.starts_at) * 1000)::bigint FROM w "
+                     "JOIN accounts a ON a.id = w.account_id "
+                     "JOIN performances p ON p.id = w.performance_id "
+                     "JOIN events e ON e.id = p.event_id JOIN venues v ON v.id = p.venue_id",
+                     P(arg(perf), arg(position))));
+  if (r.empty()) co_return std::optional<app::WaitlistOfferMail>{};
+  app::WaitlistOfferMail m;
+  m.entry = entry_at(r, 0);
+  m.email = std::string(r.text(0, 7));
+  m.buyer_name = std::string(r.text(0, 8));
+  m.event_title = std::string(r.text(0, 9));
+  m.venue_name = std::string(r.text(0, 10));
+  m.starts_at = r.int64(0, 11);
+  co_return std::optional<app::WaitlistOfferMail>(std::move(m));
 }
 
 }  // namespace tk::pgrepo
