@@ -33,6 +33,7 @@ struct Case {
   std::vector<std::int64_t> gone = {};
   std::vector<std::pair<std::int64_t, Millis>> seen = {};
   bool marks_fresh = true;
+  Millis marks_for = 3'600'000;  // how long marks have been arriving without a gap
   // Inventory: seats of the performance (0: no bound), sold markers in Redis, orders they were
   // sold in (0: none recorded), PostgreSQL's sold count.
   std::int64_t seats = 0, sold = 0, orders = 0, sold_floor = 0;
@@ -297,6 +298,23 @@ const std::vector<Case>& cases() {
        .presence_timeout = 10,
        .serving_after = 5,
        .active_after = 5},
+      {.name = "presence: marks fresh again for less than a window judge nobody",
+       .tail = 20,
+       .seen = {{3, kNow - 60'000}},
+       .marks_for = 11'000,
+       .admit = 5,
+       .presence_timeout = 10,
+       .serving_after = 5,
+       .active_after = 5},
+      {.name = "presence: marks fresh for a whole window judge",
+       .tail = 20,
+       .seen = {{3, kNow - 60'000}},
+       .marks_for = 12'000,
+       .admit = 5,
+       .presence_timeout = 10,
+       .serving_after = 6,
+       .active_after = 5,
+       .abandoned_after = 1},
       {.name = "presence off: old marks are ignored",
        .tail = 20,
        .seen = {{3, kNow - 60'000}},
@@ -360,7 +378,9 @@ app::TickOutcome run_case(Harness& h, const Case& c) {
       cmds.push_back(
           {"BITFIELD", k.seen(), "SET", "u16", "#" + n(pos), n(domain::presence_mark(at))});
     }
-    if (c.marks_fresh) cmds.push_back({"SET", k.seen_at(), n(kNow - 500)});
+    if (c.marks_fresh) {
+      cmds.push_back({"SET", k.seen_at(), n(kNow - c.marks_for) + ":" + n(kNow - 500)});
+    }
     for (std::int64_t i = 0; i < c.sold; ++i) cmds.push_back({"SADD", k.sold(), "seat-" + n(i)});
     if (c.orders > 0) {
       cmds.push_back({"HSET", k.stats(), "sold_orders", n(c.orders), "sold_seats", n(c.sold)});

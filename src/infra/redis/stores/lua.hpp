@@ -271,7 +271,10 @@ return 1
 // counted in `abandoned` (also in `skipped`, for the admission log's rate check). A tick looks at
 // no more than 10000 such positions; the next tick goes on from there. Presence is judged only
 // while the marks are fresh (`seen_at`: the last write of marks by any process, within 5 s): after
-// an outage of Redis nobody is taken for gone before the polls' marks arrive again.
+// an outage of Redis nobody is taken for gone before the polls' marks arrive again. `seen_at` is
+// "since:last": since when marks have been arriving without a gap of over 5 s (kPresenceFresh);
+// presence is judged only once that run lasts a whole window, so marks a loss or rollback of
+// Redis took away (or made old) are written again by every polling ticket before anyone is judged.
 // No-shows: with a presence window, an admitted buyer who has not used the access token (a use
 // marks `seen` like a poll) within the window after the admission gives the capacity back: the
 // place goes to `gone` and `fin`, is published as left (one "perf|left|pos,pos,..." per tick:
@@ -326,7 +329,12 @@ if gt > 0 and upto >= gt then
 end
 local window, mark = tonumber(ARGV[14]), tonumber(ARGV[15])
 local presence = window > 0
-if window > 0 and now - tonumber(redis.call('GET', KEYS[12]) or '0') > 5000 then window = 0 end
+if window > 0 then
+  local since, at = string.match(redis.call('GET', KEYS[12]) or '', '^(%d+):(%d+)$')
+  if not at or now - tonumber(at) > 5000 or now - tonumber(since) < window * 1000 then
+    window = 0
+  end
+end
 -- No-shows (see above): admitted places past (ns, ...] judged once their admission is `window`
 -- seconds old; the marks must be fresh, else the judging waits.
 local released = {}
@@ -466,6 +474,16 @@ if new > serving then
 end
 return {1, seq, serving, new, tail, new - upto - free(upto, new) - finished, expired, hwm, ends,
   free(serving, new) + abandoned, gf, gt, room, abandoned, adm_late, adm, released}
+)lua";
+
+// KEYS: seen_at.  ARGV: now.  The marks were just written: `seen_at` becomes "since:now", where
+// since stays while the last write is at most 5 s old and restarts at now otherwise (see kTick).
+inline constexpr const char* kPresenceFresh = R"lua(
+local now = tonumber(ARGV[1])
+local since, at = string.match(redis.call('GET', KEYS[1]) or '', '^(%d+):(%d+)$')
+if not at or now - tonumber(at) > 5000 then since = now end
+redis.call('SET', KEYS[1], since .. ':' .. now, 'PX', 3600000)
+return tonumber(since)
 )lua";
 
 // KEYS: seat, sold, hold expiries, account holds, hold, loaded, version, bought, gone

@@ -341,9 +341,10 @@ Task<void> Queue::mark_seen(std::string perf, std::vector<std::int64_t> position
     RD_TRY(auto r, co_await c_->exec(std::move(cmd)));
     (void)r;
   }
-  // Garbage collection only (the tick judges freshness by `now`): an hour past the last write.
-  auto at = V("SET", k.seen_at(), s(now), "PX", "3600000");
-  RD_TRY(auto r, co_await c_->exec(std::move(at)));
+  // Freshness for the tick (kPresenceFresh); gone an hour past the last write.
+  auto keys = V(k.seen_at());
+  auto args = V(s(now));
+  RD_TRY(auto r, co_await c_->eval(script(lua::kPresenceFresh), std::move(keys), std::move(args)));
   (void)r;
   if (!positions.empty()) {
     auto gc = V("PEXPIRE", k.seen(), "3600000");
