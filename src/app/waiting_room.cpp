@@ -501,7 +501,9 @@ Task<QueueStatus> WaitingRoom::status(std::string perf_id, std::string_view tick
 
 void WaitingRoom::note_presence(const LiveQueue& q, std::int64_t position) {
   if (q.perf.queue.presence_timeout_seconds > 0 && d_.shared->presence != nullptr) {
-    d_.shared->presence->note(q.perf.id, position);
+    d_.shared->presence->note_poll(
+        q.perf.id, position, d_.now(),
+        domain::presence_poll_window_ms(q.perf.queue.presence_timeout_seconds));
   }
 }
 
@@ -535,7 +537,7 @@ Task<void> WaitingRoom::flush_presence() {
   if (d_.shared->presence == nullptr) co_return Status{};
   const Millis now = d_.now();
   const std::int64_t mark = domain::presence_mark(now);
-  auto batches = d_.shared->presence->take();
+  auto batches = d_.shared->presence->take(now);
   // Performances with presence on that nobody polled this second still get fresh marks.
   for (const auto& id : d_.shared->view->known()) {
     auto q = d_.shared->view->get(id);

@@ -30,4 +30,8 @@ std::int64_t presence_window_seconds(int presence_timeout_s) { return presence_t
 
 int presence_retry_cap(int presence_timeout_s) { return std::max(1, presence_timeout_s / 3); }
 
+Millis presence_poll_window_ms(int presence_timeout_s) {
+  return std::clamp<Millis>(Millis{presence_timeout_s} * 1000 / 6, 1000, 10000);
+}
+
 }  // namespace tk::domain

@@ -38,4 +38,10 @@ std::int64_t presence_window_seconds(int presence_timeout_s);
 // that follows its Retry-After is never taken for gone.
 int presence_retry_cap(int presence_timeout_s);
 
+// A waiting ticket's polls leave one mark per window of this length (the first poll in it), so a
+// client polling faster than asked costs no more marks. The mark then lags the last poll by up to
+// a window: a ticket polling as told is marked at most retry cap + window (half the timeout)
+// before any moment, well inside the judge's window.
+Millis presence_poll_window_ms(int presence_timeout_s);
+
 }  // namespace tk::domain

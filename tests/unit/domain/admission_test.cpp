@@ -84,5 +84,10 @@ TEST(Presence, WindowAndPollCap) {
   // A ticket that polls as told is seen at least three times per timeout.
   for (int t = kMinPresenceTimeout; t <= kMaxPresenceTimeout; t += 7) {
     EXPECT_LE(3 * presence_retry_cap(t), t) << t;
+    // A ticket polling as told is marked at most half a timeout before any moment.
+    EXPECT_LE(presence_retry_cap(t) * 1000 + presence_poll_window_ms(t), t * 500 + 1000) << t;
   }
+  EXPECT_EQ(presence_poll_window_ms(10), 1666);
+  EXPECT_EQ(presence_poll_window_ms(60), 10000);
+  EXPECT_EQ(presence_poll_window_ms(3600), 10000) << "at most 10 s";
 }
