@@ -52,9 +52,14 @@ for t in "${targets[@]}"; do
   else
     args=(-max_total_time="$seconds" "$BUILD/corpus/$t" "fuzz/corpus/$t" "fuzz/regressions/$t")
   fi
-  if "$bin" "${common[@]}" "${args[@]}" >"$log" 2>&1; then
+  # The CPU time the target used (user + system), for the record of long runs: at a low
+  # priority beside other work it is far below the wall-clock time.
+  rc=0
+  { TIMEFORMAT='%U %S'; time "$bin" "${common[@]}" "${args[@]}" >"$log" 2>&1; } 2>"$log.cpu" || rc=$?
+  cpu=$(awk '{printf "%.0f", $1 + $2}' "$log.cpu" 2>/dev/null || true)
+  if [ $rc = 0 ]; then
     runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)
-    echo "fuzz $t: passed (${runs:-?} inputs)"
+    echo "fuzz $t: passed (${runs:-?} inputs, ${cpu:-?} s of CPU)"
     passed=$((passed + 1))
   else
     echo "fuzz $t: FAILED, log $log:"
