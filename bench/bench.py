@@ -273,6 +273,7 @@ ROWS = [
     ("hold_rps", "hold req/s (4 seats)", "", ">= 0.8x"),
     ("order_ops", "paid orders/s (order + payment, fake provider at 0 ms)", "", ">= 0.85x"),
     ("poll_log_rps", "queue-status poll req/s with the access log on", "", ">= 0.95x"),
+    ("poll_presence_rps", "queue-status poll req/s with presence on (60 s)", "", ">= 0.9x"),
     ("poll_gateway_rps", "queue-status poll req/s through a gateway (pattern A)", "", ">= 1.0x"),
 ]
 
@@ -317,6 +318,7 @@ def cmd_report(a):
                  "hold_rps": "redis-benchmark EVALSHA hold script",
                  "order_ops": "pgbench `-M prepared`, same SQL",
                  "poll_log_rps": "a second service, access log off (order alternates)",
+                 "poll_presence_rps": "the same service and tickets, presence off (order alternates)",
                  "poll_gateway_rps": "nginx, 1 worker, `return 200` same-size JSON"}
     verdicts = []
     for metric, label, unit, target in ROWS:

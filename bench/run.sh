@@ -21,6 +21,7 @@
 #          GET /v1/performances/{pid}/queue/status with valid signed tickets (cycled); then both
 #          at half the service's max rate (wrk delay()) for the p99; then the access log's cost:
 #          the same poll against two fresh services, TICKETING_ACCESS_LOG=0 | =1 (alternating order);
+#          presence's cost: the same poll, queue.presence_timeout_seconds 0 | 60 (alternating);
 #          and the same poll through a gateway (TICKETING_ROLE=gateway, the service its upstream,
 #          same core), which answers it from its own queue view (metric poll_gateway_rps)
 #   join   redis-benchmark EVALSHA of the join script extracted from src/infra/redis/stores/lua.hpp |
@@ -425,6 +426,33 @@ if want poll; then
   stop_pid "$LOGSVC_PID"
   stop_pid "$LOGOFF_PID"
   LOGSVC_PID= LOGOFF_PID=
+  # Presence's cost: the same poll on the main service, the performance's
+  # queue.presence_timeout_seconds 0 | 60 set through the admin API before each run (a change
+  # reaches the poll path with the next settings refresh, 1 s); with it on, every poll marks its
+  # place and the marks go to Redis once a second. Order alternates within a pair.
+  presence_set() {  # presence_set SECONDS
+    curl -sf -o /dev/null -X PATCH -H "Authorization: Bearer $ADMIN_TOKEN" \
+      -H 'Content-Type: application/json' \
+      -d "{\"queue\":{\"presence_timeout_seconds\":$1}}" \
+      "$BASE/v1/admin/performances/$POLL_PERF" || die "presence $1 s: PATCH refused"
+    sleep 2
+  }
+  presence_run() {  # presence_run off|on PAIR
+    local side=baseline secs=0
+    [ "$1" = on ] && side=service secs=60
+    presence_set "$secs"
+    wrk_run "wrk-poll-presence-$1" "$T/raw/poll-presence-$1-$2.json" "$BASE" poll.lua \
+      "$POLL_C" "$DUR" "${POLL_ENV[@]}"
+    record --metric poll_presence_rps --side "$side" --run "$2" --tool wrk \
+      --input "$T/raw/poll-presence-$1-$2.json"
+  }
+  PRES_PAIRS=$RUNS
+  [ "$PRES_PAIRS" -ge 4 ] || PRES_PAIRS=4
+  for i in $(seq "$PRES_PAIRS"); do
+    log "poll, presence off/on, pair $i/$PRES_PAIRS"
+    if [ $((i % 2)) = 1 ]; then presence_run off "$i"; presence_run on "$i"; else presence_run on "$i"; presence_run off "$i"; fi
+  done
+  presence_set 0  # the p99 runs below poll without presence, as before
   # p99 at half the service's measured maximum, same rate for nginx. wrk is closed-loop: each
   # connection waits TK_DELAY_MS between a response and its next request.
   max=$(python3 - "$RESULTS" <<'PY'
