@@ -35,6 +35,16 @@ std::int64_t LiveQueue::ahead_of(std::int64_t position) const {
                       std::upper_bound(claimed.begin(), claimed.end(), lo);
     ahead -= (hi - lo) - claimed_in;
   }
+  // Places given up in (serving, position) take no slot either (unclaimed gap ones are counted
+  // out above already).
+  auto first = std::upper_bound(left.begin(), left.end(), serving);
+  auto last = std::lower_bound(first, left.end(), position);
+  ahead -= last - first;
+  if (hi > lo) {
+    for (auto it = std::upper_bound(first, last, lo); it != last && *it <= hi; ++it) {
+      if (unclaimed(*it)) ++ahead;
+    }
+  }
   return std::max<std::int64_t>(0, ahead);
 }
 

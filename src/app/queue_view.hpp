@@ -42,7 +42,8 @@ struct LiveQueue {
   bool unclaimed(std::int64_t position) const;
   // A place given up or released (as far as this process knows).
   bool has_left(std::int64_t position) const;
-  // People before `position` not yet admitted, without unclaimed gap positions.
+  // People before `position` not yet admitted, without unclaimed gap positions or places given
+  // up.
   std::int64_t ahead_of(std::int64_t position) const;
   // Measured admissions per second over the recent ticks (0 when nothing was admitted lately).
   double admission_rate(Millis now) const;

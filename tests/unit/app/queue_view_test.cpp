@@ -76,5 +76,19 @@ TEST(QueueView, APlaceGivenUpOrReleasedIsKnownUntilItsAccessWindowIsOver) {
   EXPECT_FALSE(q->has_left(12)) << "its access window is over";
 }
 
+TEST(QueueView, PlacesGivenUpAheadAreNotCountedAhead) {
+  auto q = queue_of("prf_1");  // serving 10
+  q->left = {8, 12, 13, 30};
+  EXPECT_EQ(q->ahead_of(11), 0);
+  EXPECT_EQ(q->ahead_of(14), 1) << "11 only: 12 and 13 gave up";
+  EXPECT_EQ(q->ahead_of(20), 7);
+  // 21-25 a gap with 22 claimed, 23 given up after claiming and 24 given up unclaimed: counted
+  // out once.
+  q->gap = QueueGap{20, 25};
+  q->claimed = {22, 23};
+  q->left = {12, 13, 23, 24};
+  EXPECT_EQ(q->ahead_of(26), 9) << "11, 14-20 and 22";
+}
+
 }  // namespace
 }  // namespace tk::app
