@@ -114,7 +114,7 @@ def exited():
     try:
         with open(f"/proc/{PID}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # reaped, before or while reading
         return True
 until("the process to exit", exited, timeout=20)
 print(f"drain: 503 then refused after {refused_at - term_at:.2f}s; payment paid "
