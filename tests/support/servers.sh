@@ -486,13 +486,28 @@ ENV
     else
       : >"$dir/env"; pg_port=none
     fi
-    # shellcheck disable=SC2046 # one --bind argument per address
-    redis-server --bind $(srv_binds) --protected-mode "$(srv_redis_protected)" --port "$redis_port" --dir "$dir/redis" --daemonize yes \
-      --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --appendonly yes \
-      --appendfsync everysec --save '' >/dev/null
-    for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    # Two fixtures starting at once may draw the same free port: the loser's server cannot bind,
+    # and a check that only connects would find the winner's. So each server must answer as
+    # ours (Redis: its dir; the sink: its process alive), else it starts on another port.
+    redis_dir=$(cd "$dir/redis" && pwd -P)
+    for attempt in 1 2 3 4 5; do
+      # shellcheck disable=SC2046 # one --bind argument per address
+      redis-server --bind $(srv_binds) --protected-mode "$(srv_redis_protected)" --port "$redis_port" --dir "$dir/redis" --daemonize yes \
+        --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --appendonly yes \
+        --appendfsync everysec --save '' >/dev/null || true
+      for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+      [ "$(redis-cli -p "$redis_port" CONFIG GET dir 2>/dev/null | sed -n 2p)" = "$redis_dir" ] && break
+      [ "$attempt" = 5 ] && { echo "redis did not start on a port of its own" >&2; exit 1; }
+      redis_port=$(free_port)
+      while [ "$redis_port" = "$pg_port" ] || [ "$redis_port" = "$smtp_port" ]; do redis_port=$(free_port); done
+    done
     mkdir -p "$dir/mail"
-    smtp_up "$smtp_port"
+    for attempt in 1 2 3 4 5; do
+      smtp_up "$smtp_port" && sleep 0.3 && kill -0 "$(cat "$dir/smtp.pid")" 2>/dev/null && break
+      [ "$attempt" = 5 ] && { echo "smtp sink did not start on a port of its own" >&2; exit 1; }
+      smtp_port=$(free_port)
+      while [ "$smtp_port" = "$pg_port" ] || [ "$smtp_port" = "$redis_port" ]; do smtp_port=$(free_port); done
+    done
     h=$(srv_host)
     cat >>"$dir/env" <<ENV
 TICKETING_REDIS_URL=redis://$h:$redis_port
