@@ -3,21 +3,18 @@
 // the SMTP server refuses for a while or the message is delivered again, and a message that can
 // never succeed is parked after RetryPolicy::max_attempts and counted in the metrics.
 #include <boost/asio.hpp>
-#include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "app/consumers.hpp"
 #include "app/receipt_mail.hpp"
 #include "infra/mail/mime.hpp"
 #include "infra/mail/smtp.hpp"
 #include "integration/app/harness.hpp"
+#include "support/mail_sink.hpp"
 
 namespace tk::test {
 namespace {
 
-namespace fs = std::filesystem;
 
 constexpr const char* kTinyPdf = "%PDF-1.4\n% test ticket\n%%EOF\n";
 
@@ -45,42 +42,12 @@ class TestDocuments final : public app::TicketDocuments {
 };
 
 std::string header(const std::string& raw, const std::string& name) {
-  auto head = "\r\n" + raw.substr(0, raw.find("\r\n\r\n"));
-  auto p = head.find("\r\n" + name + ": ");
-  if (p == std::string::npos) return "";
-  p += name.size() + 4;
-  return head.substr(p, head.find("\r\n", p) - p);
-}
-
-std::string b64decode(std::string_view s) {
-  static const std::string k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  unsigned v = 0;
-  int bits = 0;
-  for (char c : s) {
-    auto p = k.find(c);
-    if (p == std::string::npos) continue;  // CRLF, padding
-    v = (v << 6) | static_cast<unsigned>(p);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((v >> bits) & 0xff);
-    }
-  }
-  return out;
+  return mail_header(raw, name);
 }
 
 // Every message the sink accepted for an order (by X-Ticketing-Order).
 std::vector<std::string> mails_for(const std::string& order_id) {
-  std::vector<std::string> out;
-  for (const auto& f : fs::directory_iterator(env("TK_MAIL_DIR"))) {
-    if (f.path().extension() != ".eml") continue;
-    std::ifstream in(f.path(), std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (header(ss.str(), "X-Ticketing-Order") == order_id) out.push_back(ss.str());
-  }
-  return out;
+  return sink_mails("X-Ticketing-Order", order_id);
 }
 
 // The consumers as the service wires them, with a test document renderer and fast retries.
@@ -182,10 +149,8 @@ TEST(ReceiptMail, PaidOrderSendsExactlyOneEmailWithHeadersAndAttachments) {
     EXPECT_NE(raw.find(mail::base64_lines(std::string(kTinyPdf) + t)), std::string::npos) << t;
   }
   // The text part (base64 UTF-8) carries the order in Korean and in English.
-  auto t = raw.find("Content-Type: text/plain; charset=UTF-8");
-  ASSERT_NE(t, std::string::npos);
-  auto body_at = raw.find("\r\n\r\n", t) + 4;
-  auto text = b64decode(raw.substr(body_at, raw.find("\r\n--", body_at) - body_at));
+  ASSERT_NE(raw.find("Content-Type: text/plain; charset=UTF-8"), std::string::npos);
+  auto text = mail_text(raw);
   EXPECT_NE(text.find("주문 번호: " + order.id), std::string::npos) << text;
   EXPECT_NE(text.find("Order: " + order.id), std::string::npos) << text;
   EXPECT_NE(text.find(" KST"), std::string::npos) << text;

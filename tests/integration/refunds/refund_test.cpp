@@ -4,10 +4,7 @@
 // door and with a second refund, resale of a refunded seat, and a consumer that dies between the
 // provider refund and its commit.
 #include <boost/asio.hpp>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "app/consumers.hpp"
 #include "app/refunds.hpp"
@@ -15,32 +12,17 @@
 #include "common/crypto/ticket_codes.hpp"
 #include "infra/mail/smtp.hpp"
 #include "integration/app/harness.hpp"
+#include "support/mail_sink.hpp"
 
 namespace tk::test {
 namespace {
 
-namespace fs = std::filesystem;
-
-std::string header(const std::string& raw, const std::string& name) {
-  auto head = "\r\n" + raw.substr(0, raw.find("\r\n\r\n"));
-  auto p = head.find("\r\n" + name + ": ");
-  if (p == std::string::npos) return "";
-  p += name.size() + 4;
-  return head.substr(p, head.find("\r\n", p) - p);
-}
 
 // Messages of one kind the sink accepted for an order.
 int mails(const std::string& order_id, const std::string& kind) {
   int n = 0;
-  for (const auto& f : fs::directory_iterator(env("TK_MAIL_DIR"))) {
-    if (f.path().extension() != ".eml") continue;
-    std::ifstream in(f.path(), std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (header(ss.str(), "X-Ticketing-Order") == order_id &&
-        header(ss.str(), "X-Ticketing-Kind") == kind) {
-      ++n;
-    }
+  for (const auto& m : sink_mails("X-Ticketing-Order", order_id)) {
+    n += mail_header(m, "X-Ticketing-Kind") == kind;
   }
   return n;
 }
