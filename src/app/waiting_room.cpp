@@ -449,7 +449,7 @@ std::optional<Result<QueueStatus>> WaitingRoom::status_now(std::string_view perf
     if (tick && tick->abandoned > 0) return std::nullopt;
     if (tick) ends = q->access_expires_at(*tick);
   } else {
-    note_presence(*q, t->position);
+    note_presence(*q, t->position, now);
   }
   return Result<QueueStatus>(status_from(*q, *d_.shared->signer, *t, ends, now));
 }
@@ -472,7 +472,7 @@ Task<QueueStatus> WaitingRoom::status(std::string perf_id, std::string_view tick
     if (auto drawn = d_.shared->view->get(perf_id)) q = std::move(drawn);
   }
   if (q->has_left(t->position)) co_return abandoned_status(t->position, t->entry);
-  if (t->position > q->serving) note_presence(*q, t->position);
+  if (t->position > q->serving) note_presence(*q, t->position, d_.now());
   if (q->unclaimed(t->position) && t->position > q->expired_upto) {
     TK_CO_TRY(auto claimed, co_await claim_place(q, -1, t->position, 0));
     if (claimed == ClaimOutcome::waiting) {
@@ -499,10 +499,10 @@ Task<QueueStatus> WaitingRoom::status(std::string perf_id, std::string_view tick
   co_return status_from(*q, *d_.shared->signer, *t, ends, d_.now());
 }
 
-void WaitingRoom::note_presence(const LiveQueue& q, std::int64_t position) {
+void WaitingRoom::note_presence(const LiveQueue& q, std::int64_t position, Millis now) {
   if (q.perf.queue.presence_timeout_seconds > 0 && d_.shared->presence != nullptr) {
     d_.shared->presence->note_poll(
-        q.perf.id, position, d_.now(),
+        q.perf.id, position, now,
         domain::presence_poll_window_ms(q.perf.queue.presence_timeout_seconds));
   }
 }

@@ -111,8 +111,8 @@ class WaitingRoom {
 
  private:
   Task<void> restore_once(const domain::Performance& p);
-  // Presence on: a waiting position polled, marked by the next flush_presence.
-  void note_presence(const LiveQueue& q, std::int64_t position);
+  // Presence on: a waiting position polled at `now`, marked by the next flush_presence.
+  void note_presence(const LiveQueue& q, std::int64_t position, Millis now);
   // A pre-queue join: durable in PostgreSQL before it is acknowledged; position drawn later.
   // nullopt: the pre-queue had closed (another process's clock reached the opening first).
   Task<std::optional<JoinResult>> join_prequeue(const Principal& who, const LiveQueue& q,
