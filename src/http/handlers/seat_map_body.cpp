@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
-#include <charconv>
 #include <chrono>
+
+#include "http/handlers/support.hpp"
 
 namespace tk::http {
 
@@ -25,13 +26,6 @@ void append_string(std::string& out, std::string_view v) {
   } else {
     out += boost::json::serialize(boost::json::string(v));
   }
-}
-
-void append_int(std::string& out, std::int64_t v) {
-  char num[24];
-  auto [end, ec] = std::to_chars(num, num + sizeof num, v);
-  (void)ec;
-  out.append(num, end);
 }
 
 void append_seat(std::string& out, const domain::SeatSpec& seat, app::SeatState state) {

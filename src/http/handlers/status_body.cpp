@@ -1,19 +1,8 @@
 #include "http/handlers/status_body.hpp"
 
-#include <charconv>
-
 #include "http/handlers/support.hpp"
 
 namespace tk::http {
-
-namespace {
-void append_int(std::string& out, std::int64_t v) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  (void)ec;  // 24 chars always hold an int64
-  out.append(buf, end);
-}
-}  // namespace
 
 std::string status_body(const app::QueueStatus& s) {
   std::string out;

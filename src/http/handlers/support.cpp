@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <charconv>
 #include <cstdio>
 #include <ctime>
 
@@ -145,6 +146,13 @@ Response error_to_response(const Error& err) {
     if (auto* v = err.details.if_contains(k)) safe[k] = *v;
   }
   return error_to_response(e, std::move(safe));
+}
+
+void append_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;  // 24 chars always hold an int64
+  out.append(buf, end);
 }
 
 std::string rfc3339(Millis ms) {

@@ -21,6 +21,8 @@ Response error_to_response(const Error& e);
 Response error_to_response(app::Errc e, boost::json::object details = {});
 
 std::string rfc3339(Millis ms);
+// Appends the decimal digits of `v` (for bodies written by hand on hot paths).
+void append_int(std::string& out, std::int64_t v);
 std::optional<Millis> parse_rfc3339(std::string_view s);
 
 std::string_view bearer_token(const Request& req);
