@@ -13,7 +13,7 @@ namespace loadgen {
 
 namespace {
 
-constexpr int kMaxTries = 20;  // transport errors, 5xx, 429/503 in a row on one step
+constexpr int kMaxTries = 20;  // failures without Retry-After in a row on one step
 
 enum class Phase : std::uint8_t { join, poll, sections, seats, hold, release, order, pay, done };
 enum class Intent : std::uint8_t { buy, abandon, expire };
@@ -31,11 +31,13 @@ struct Purchase {
 struct Buyer {
   std::string ticket;  // while waiting
   std::unique_ptr<Purchase> p;
-  std::int64_t intended = 0;  // intended send time of the request in flight or scheduled
+  std::int64_t intended = 0;    // intended send time of the request in flight or scheduled
+  std::int64_t step_first = 0;  // intended send time of the current step's first try
   Phase phase = Phase::join;
   Intent intent = Intent::buy;
   std::uint8_t want = 1;
-  std::uint8_t tries = 0;
+  std::uint8_t tries = 0;  // tries of the current step so far (saturates)
+  std::uint8_t fails = 0;  // of them, failures without a Retry-After, in a row
   bool with_taken = false;
   bool silent = false;  // goes away once it has a place (--p-silent)
 };
@@ -176,7 +178,7 @@ class Flash {
   }
   void go(std::uint32_t k, Phase p) {
     b(k).phase = p;
-    b(k).tries = 0;
+    b(k).tries = b(k).fails = 0;
     now(k);
   }
 
@@ -238,6 +240,7 @@ class Flash {
   }
 
   void send(std::uint32_t k, Step s, std::string req) {
+    if (b(k).tries == 0) b(k).step_first = b(k).intended;  // retries keep the first try's time
     pool_.submit(std::move(req), [this, k, s](Reply& r) {
       auto& x = b(k);
       std::string detail;
@@ -246,7 +249,8 @@ class Flash {
       } else if (r.status >= 400) {
         detail = std::string(error_code(r.body));
       }
-      res_.stats[s].record(r.status, detail, (r.recv_ns - x.intended) / 1000);
+      res_.stats[s].record(r.status, detail, (r.recv_ns - x.intended) / 1000,
+                           (r.recv_ns - x.step_first) / 1000);
       switch (s) {
         case Step::join:
           return on_join(k, r);
@@ -275,7 +279,10 @@ class Flash {
   bool retry(std::uint32_t k, const Reply& r) {
     if (r.status != 0 && r.status != 429 && r.status < 500) return false;
     auto& x = b(k);
-    if (++x.tries > kMaxTries) {
+    // A refusal that says when to come back is followed however often (as a buyer in a crowd
+    // does); failures without one end the buyer after kMaxTries in a row.
+    if (x.tries < 255) ++x.tries;
+    if (r.retry_after <= 0 && ++x.fails > kMaxTries) {
       finish(k, Outcome::error);
       return true;
     }
@@ -305,7 +312,7 @@ class Flash {
       joined();
       auto state = json_str(r.body, "state");
       x.phase = Phase::poll;
-      x.tries = 0;
+      x.tries = x.fails = 0;
       if (state == "pre_queue") {
         // No position until the draw at the opening; Retry-After never points past it.
         ++res_.prequeue_joins;
@@ -344,14 +351,14 @@ class Flash {
     note_place(k, r.body);
     auto state = json_str(r.body, "state");
     if (state == "pre_queue") {
-      x.tries = 0;
+      x.tries = x.fails = 0;
       return later(k, (r.retry_after > 0 ? r.retry_after : 1) * o_.poll_scale);
     }
     if (state == "waiting") {
       placed(k);
       saw_waiting(k, r);
       if (x.silent) return go_away(k);
-      x.tries = 0;
+      x.tries = x.fails = 0;
       return later(k, (r.retry_after > 0 ? r.retry_after : 1) * o_.poll_scale);
     }
     if (state == "admitted") {
@@ -413,7 +420,7 @@ class Flash {
     res_.capacity_seen = std::max(res_.capacity_seen, pick.seats);
     if (pick.query.empty()) {
       if (pick.held == 0) return finish(k, Outcome::sold_out);  // every seat sold
-      x.tries = 0;
+      x.tries = x.fails = 0;
       return later(k, o_.seat_retry_s * o_.poll_scale);  // held seats may come back
     }
     x.p->section = std::move(pick.query);
@@ -434,7 +441,7 @@ class Flash {
       // The section filled up since the summary: choose again from fresh counts.
       if (!x.p->section.empty()) return go(k, Phase::sections);
       if (pick.held == 0) return finish(k, Outcome::sold_out);  // every seat sold
-      x.tries = 0;
+      x.tries = x.fails = 0;
       return later(k, o_.seat_retry_s * o_.poll_scale);  // held seats may come back
     }
     if (pick.includes_taken) x.p->taken_used = true;
@@ -498,7 +505,8 @@ class Flash {
       return finish(k, Outcome::paid);
     }
     if (r.status == 409 && code == "idempotency_in_progress") {
-      if (++x.tries > kMaxTries) return finish(k, Outcome::error);
+      if (x.tries < 255) ++x.tries;
+      if (++x.fails > kMaxTries) return finish(k, Outcome::error);
       return later(k, 0.2);  // the first attempt is still running: ask again, same key
     }
     if (r.status == 409 && code == "hold_expired") return finish(k, Outcome::hold_expired);

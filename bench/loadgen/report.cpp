@@ -103,20 +103,28 @@ json::object step_json(const StepStats& s, double elapsed_s) {
       {"p90_ms", ms(s.latency.quantile(0.90))},
       {"p99_ms", ms(s.latency.quantile(0.99))},
       {"max_ms", ms(s.latency.max())},
+      // Admission control: accepted work should stay fast, refusals come at once, and what a
+      // buyer lives through is the time to success across the retries Retry-After asked for.
+      {"refused", s.refused},
+      {"accepted_p99_ms", ms(s.accepted.quantile(0.99))},
+      {"refusal_p99_ms", ms(s.refusal.quantile(0.99))},
+      {"to_success_p50_ms", ms(s.to_success.quantile(0.50))},
+      {"to_success_p99_ms", ms(s.to_success.quantile(0.99))},
       {"errors", std::move(errs)}};
 }
 
 void print_steps(const Stats& st, double elapsed_s, const char* title) {
-  std::printf("%s\n%-8s %10s %10s %10s %8s %8s %8s %9s  errors\n", title, "step", "count", "ok",
-              "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms");
+  std::printf("%s\n%-8s %10s %10s %10s %8s %8s %8s %9s %9s %9s  errors\n", title, "step", "count",
+              "ok", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "acc p99", "succ p99");
   for (int i = 0; i < static_cast<int>(Step::count); ++i) {
     const auto& s = st.steps[i];
     if (s.requests == 0) continue;
-    std::printf("%-8s %10llu %10llu %10.1f %8.2f %8.2f %8.2f %9.2f ", kStepNames[i],
+    std::printf("%-8s %10llu %10llu %10.1f %8.2f %8.2f %8.2f %9.2f %9.2f %9.2f ", kStepNames[i],
                 static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.ok),
                 elapsed_s > 0 ? static_cast<double>(s.requests) / elapsed_s : 0,
                 ms(s.latency.quantile(0.5)), ms(s.latency.quantile(0.9)),
-                ms(s.latency.quantile(0.99)), ms(s.latency.max()));
+                ms(s.latency.quantile(0.99)), ms(s.latency.max()), ms(s.accepted.quantile(0.99)),
+                ms(s.to_success.quantile(0.99)));
     bool first = true;
     for (const auto& [k, v] : s.errors) {
       std::printf("%s%s: %llu", first ? " " : ", ", k.c_str(), static_cast<unsigned long long>(v));

@@ -2,11 +2,19 @@
 
 namespace loadgen {
 
-void StepStats::record(int status, std::string_view detail, std::int64_t latency_us) {
+void StepStats::record(int status, std::string_view detail, std::int64_t latency_us,
+                       std::int64_t to_success_us) {
   ++requests;
   latency.record(latency_us);
+  if (status == 429 || status == 503) {
+    ++refused;
+    refusal.record(latency_us);
+  } else if (status != 0) {
+    accepted.record(latency_us);
+  }
   if (status >= 200 && status < 300) {
     ++ok;
+    if (to_success_us >= 0) to_success.record(to_success_us);
     return;
   }
   std::string key = status == 0 ? "transport" : std::to_string(status);
@@ -20,7 +28,11 @@ void StepStats::record(int status, std::string_view detail, std::int64_t latency
 void StepStats::merge(const StepStats& o) {
   requests += o.requests;
   ok += o.ok;
+  refused += o.refused;
   latency.merge(o.latency);
+  accepted.merge(o.accepted);
+  refusal.merge(o.refusal);
+  to_success.merge(o.to_success);
   for (const auto& [k, v] : o.errors) errors[k] += v;
 }
 

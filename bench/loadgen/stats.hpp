@@ -16,12 +16,18 @@ inline constexpr std::array<const char*, static_cast<int>(Step::count)> kStepNam
 
 struct StepStats {
   std::uint64_t requests = 0;
-  std::uint64_t ok = 0;  // 2xx
-  Histogram latency;     // microseconds, intended send time -> response received
+  std::uint64_t ok = 0;       // 2xx
+  std::uint64_t refused = 0;  // 429 and 503: told to come back (Retry-After)
+  Histogram latency;          // microseconds, intended send time -> response received; all
+  Histogram accepted;         // the same, answers other than refusals and transport errors
+  Histogram refusal;          // the same, refusals only: how fast "come back later" came
+  Histogram to_success;       // the step's first try's intended send time -> its 2xx
   std::map<std::string, std::uint64_t> errors;
 
   // status 0: transport error (detail = its message); otherwise detail = the API error code.
-  void record(int status, std::string_view detail, std::int64_t latency_us);
+  // `to_success_us` < 0: not a 2xx, or not tracked.
+  void record(int status, std::string_view detail, std::int64_t latency_us,
+              std::int64_t to_success_us = -1);
   void merge(const StepStats& o);
 };
 

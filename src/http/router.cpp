@@ -46,6 +46,7 @@ struct Router::Route {
     bhttp::verb verb;
     Handler handler;
     Budget budget;
+    int door;
   };
   std::vector<Method> methods;
 };
@@ -57,8 +58,16 @@ Router& Router::operator=(Router&&) noexcept = default;
 
 std::size_t Router::size() const { return routes_.size(); }
 
-void Router::add(bhttp::verb v, std::string pattern, Handler h, Budget b) {
+int Router::add_door(std::string name, DoorOptions opt) {
+  doors_.push_back(DoorClass{std::move(name), opt});
+  return static_cast<int>(doors_.size()) - 1;
+}
+
+void Router::add(bhttp::verb v, std::string pattern, Handler h, Budget b, int door) {
   if (!h) throw std::invalid_argument("route " + pattern + ": empty handler");
+  if (door < -1 || door >= static_cast<int>(doors_.size())) {
+    throw std::invalid_argument("route " + pattern + ": unknown door");
+  }
   std::array<std::string_view, kMaxSegments> parts;
   std::size_t n = 0;
   if (!split_path(pattern, parts, n) || n > 63) {
@@ -96,7 +105,7 @@ void Router::add(bhttp::verb v, std::string pattern, Handler h, Budget b) {
     for (const auto& method : r->methods) {
       if (method.verb == v) throw std::logic_error("duplicate route: " + pattern);
     }
-    r->methods.push_back(Route::Method{v, std::move(h), b});
+    r->methods.push_back(Route::Method{v, std::move(h), b, door});
     return;
   }
   auto r = std::make_unique<Route>();
@@ -105,7 +114,7 @@ void Router::add(bhttp::verb v, std::string pattern, Handler h, Budget b) {
   for (std::size_t i = 0; i < n; ++i) {
     if (!r->segments[i].capture) r->literal_mask |= std::uint64_t{1} << (n - 1 - i);
   }
-  r->methods.push_back(Route::Method{v, std::move(h), b});
+  r->methods.push_back(Route::Method{v, std::move(h), b, door});
   if (by_segments_.size() <= n) by_segments_.resize(n + 1);
   by_segments_[n].push_back(r.get());
   routes_.push_back(std::move(r));
@@ -174,6 +183,7 @@ RouteMatch Router::match_routes(bhttp::verb v, std::string_view target, PathPara
     m.status = bhttp::status::ok;
     m.handler = &handler->handler;
     m.deadline = handler->budget == Budget::request;
+    m.door = handler->door;
     m.route = best->pattern;
     return m;
   }

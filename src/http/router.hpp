@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "http/context.hpp"
+#include "http/door.hpp"
 
 namespace tk::http {
 
@@ -18,12 +19,21 @@ struct RouteMatch {
   std::string_view route;  // pattern of the matched path (also set for 405); empty for 404
   std::string allow;       // for 405: the Allow header value, e.g. "GET, POST"
   bool deadline = false;   // the handler runs under the server's request deadline
+  int door = -1;           // the route's class at the door (Router::add_door), -1: none
 };
 
 // Whether a route's handler runs under the request deadline (common/deadline.hpp). `none` is for
 // handlers that never call PostgreSQL or Redis (health, metrics, the in-memory queue-status
 // poll): they skip the extra coroutine the deadline takes.
 enum class Budget { request, none };
+
+// A route class with admission control of its own (door.hpp); each Server keeps one Door per
+// class. Routes outside every class (health, metrics, operators' routes, the in-memory poll)
+// are never refused at the door.
+struct DoorClass {
+  std::string name;  // metrics label
+  DoorOptions options;
+};
 
 class Router {
  public:
@@ -37,7 +47,12 @@ class Router {
   // "/v1/sessions/current" can coexist with "/v1/sessions/{id}". Throws std::invalid_argument on a
   // malformed pattern and std::logic_error on a duplicate (verb, pattern). Call before serving:
   // add() is not synchronised with match().
-  void add(beast::http::verb v, std::string pattern, Handler h, Budget b = Budget::request);
+  void add(beast::http::verb v, std::string pattern, Handler h, Budget b = Budget::request,
+           int door = -1);
+
+  // Declares a route class at the door; its id is what add() takes. Call before serving.
+  int add_door(std::string name, DoorOptions opt);
+  const std::vector<DoorClass>& doors() const { return doors_; }
 
   // `target` is the request target; a query string is ignored. Fills `params` on a match.
   RouteMatch match(beast::http::verb v, std::string_view target, PathParams& params) const;
@@ -63,6 +78,7 @@ class Router {
   Handler fallback_;
   Handler default_;
   std::string default_label_;
+  std::vector<DoorClass> doors_;
   RouteMatch match_routes(beast::http::verb v, std::string_view target, PathParams& params) const;
 };
 

@@ -183,6 +183,12 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   // Registry lookups lock and allocate: resolve each (route, method, status) once per server.
   std::unordered_map<MetricKey, metrics::Counter*, MetricKeyHash> counters;
   std::unordered_map<MetricKey, metrics::Histogram*, MetricKeyHash> durations;
+  // One per Router door class (built in start(), when every route is in).
+  struct DoorState {
+    Door door;
+    metrics::Counter* refused;
+  };
+  std::vector<DoorState> doors;
 
   // Owns one slot of the connection cap; parameters of a coroutine are destroyed with its frame,
   // so the slot is released even when the io_context is destroyed before the session runs.
@@ -442,7 +448,17 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
     RouteMatch m = s.router.match(req.method(), req.target(), ctx.params);
     Response res;
     bool failed = false;
-    if (m.handler) {
+    Impl::DoorState* door = m.door >= 0 && static_cast<std::size_t>(m.door) < s.doors.size()
+                                ? &s.doors[static_cast<std::size_t>(m.door)]
+                                : nullptr;
+    if (m.handler && door && !door->door.enter(ctx.started)) {
+      ctx.route = m.route;
+      door->refused->inc();
+      res = error_response(bhttp::status::service_unavailable, "unavailable",
+                           "the service is saturated; try again shortly");
+      set_retry_after(res, 1);
+      door = nullptr;
+    } else if (m.handler) {
       ctx.route = m.route;
       if (s.opt.request_timeout.count() > 0) ctx.deadline = ctx.started + s.opt.request_timeout;
       try {
@@ -465,6 +481,11 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
             "handler threw",
             {{"request_id", ctx.request_id}, {"route", ctx.route}, {"error", "unknown exception"}});
         failed = true;
+      }
+      if (door) {
+        auto now = std::chrono::steady_clock::now();
+        door->door.leave(now,
+                         std::chrono::duration_cast<std::chrono::microseconds>(now - ctx.started));
       }
     } else {
       ctx.route = m.route.empty() ? kUnmatched : m.route;
@@ -561,7 +582,18 @@ tk::Status Server::listen() {
 
 std::uint16_t Server::port() const { return impl_->bound_port.load(); }
 
-void Server::start() { asio::co_spawn(impl_->ex, Impl::accept_loop(impl_), log_task_failure); }
+void Server::start() {
+  Impl& s = *impl_;
+  if (s.doors.empty()) {
+    for (const auto& d : s.router.doors()) {
+      s.doors.push_back(
+          {Door(d.options), &s.reg.counter("http_door_refused_total",
+                                           "Requests refused at the door: their class was queueing",
+                                           {{"door", d.name}})});
+    }
+  }
+  asio::co_spawn(s.ex, Impl::accept_loop(impl_), log_task_failure);
+}
 
 void Server::stop_accepting() {
   asio::dispatch(impl_->ex, [self = impl_] { self->close_acceptor(); });

@@ -113,6 +113,8 @@ Result<Config> load_config() {
     get("TICKETING_PAYMENT_TIMEOUT_MS", c.payment_timeout_ms);
     get("TICKETING_PG_POOL_SIZE", c.pg_pool_size);
     get("TICKETING_REQUEST_TIMEOUT_MS", c.request_timeout_ms);
+    get("TICKETING_DOOR_TARGET_MS", c.door_target_ms);
+    get("TICKETING_DOOR_INTERVAL_MS", c.door_interval_ms);
     get("TICKETING_MAX_CONNECTIONS", c.max_connections);
     get("TICKETING_RATE_PER_ACCOUNT", c.rate_per_account);
     get("TICKETING_RATE_PER_ADDRESS", c.rate_per_address);
@@ -188,6 +190,11 @@ Result<Config> load_config() {
     return Error{app::Errc::out_of_range,
                  {{"field", "TICKETING_REQUEST_TIMEOUT_MS"},
                   {"reason", "0, or more than TICKETING_PAYMENT_TIMEOUT_MS + 2000"}}};
+  }
+  if (c.door_target_ms < 0 || c.door_interval_ms < 10 || c.door_interval_ms > 10000) {
+    return Error{app::Errc::out_of_range,
+                 {{"field", "TICKETING_DOOR_TARGET_MS / TICKETING_DOOR_INTERVAL_MS"},
+                  {"reason", "target 0 or more; interval 10-10000"}}};
   }
   if (c.amqp_retry_delay_ms < 100) {
     return Error{app::Errc::out_of_range,

@@ -332,6 +332,8 @@ Status Service::prepare(std::chrono::seconds wait) {
     ao.admin_failure_limiter = s.admin_failure_limiter.get();
     ao.poll_limiter = s.poll_limiter.get();
     ao.role = role;
+    ao.door.target = std::chrono::milliseconds(cfg.door_target_ms);
+    ao.door.interval = std::chrono::milliseconds(cfg.door_interval_ms);
 #ifdef TK_TEST_HOOKS
     ao.test_clock = &s.clock;
 #endif

@@ -22,6 +22,9 @@ struct ApiOptions {
   RateLimiter* poll_limiter = nullptr;           // per queue ticket
   OffsetClock* test_clock = nullptr;             // test builds: POST /v1/test/clock moves time
   std::string role = "all";                      // reported by /readyz
+  // Joins, holds, orders and payments each get a door class with these options (door.hpp);
+  // target 0: no door.
+  DoorOptions door{.target = std::chrono::microseconds(0)};
 };
 
 // The public listener's routes (with /healthz and /readyz for load balancers, never /metrics).

@@ -145,6 +145,105 @@ TEST_F(ServerTest, NoRequestDeadlineWhenTheTimeoutIsOff) {
   }());
 }
 
+// One resource served first come, first served, 4 ms a request: concurrent requests queue for
+// it, as they would for a saturated Redis or database.
+struct FifoResource {
+  std::chrono::steady_clock::time_point busy_until{};
+  int served = 0;
+};
+
+Handler fifo_route(std::shared_ptr<FifoResource> res) {
+  return [res](RequestContext&) -> asio::awaitable<Response> {
+    auto now = std::chrono::steady_clock::now();
+    res->busy_until = std::max(now, res->busy_until) + 4ms;
+    asio::steady_timer t(co_await asio::this_coro::executor);
+    t.expires_at(res->busy_until);
+    co_await t.async_wait(asio::use_awaitable);
+    ++res->served;
+    co_return json_response(beast::http::status::ok, {{"ok", true}});
+  };
+}
+
+struct Tally {
+  int ok = 0, refused = 0, other = 0;
+};
+
+// `clients` connections, each sending `each` requests for `target` one after another.
+asio::awaitable<void> crowd(std::uint16_t port, std::string target, int clients, int each,
+                            Tally& tally) {
+  auto ex = co_await asio::this_coro::executor;
+  int running = clients;
+  asio::steady_timer all_done(ex, std::chrono::steady_clock::time_point::max());
+  for (int c = 0; c < clients; ++c) {
+    asio::co_spawn(
+        ex,
+        [&, port, target, each]() -> asio::awaitable<void> {
+          auto s = co_await connect_to(port);
+          beast::flat_buffer buf;
+          for (int i = 0; i < each; ++i) {
+            auto r = co_await roundtrip(s, buf, make_request(bhttp::verb::get, target));
+            if (r.result() == bhttp::status::ok) {
+              ++tally.ok;
+            } else if (r.result() == bhttp::status::service_unavailable &&
+                       error_code_of(r) == "unavailable" && r[bhttp::field::retry_after] == "1") {
+              ++tally.refused;
+            } else {
+              ++tally.other;
+            }
+          }
+        },
+        [&](std::exception_ptr e) {
+          if (e) ++tally.other;
+          if (--running == 0) all_done.cancel();
+        });
+  }
+  co_await all_done.async_wait(kTuple);
+}
+
+TEST_F(ServerTest, TheDoorRefusesAClassThatQueuesAtOnceAndLetsOtherRoutesThrough) {
+  DoorOptions o;
+  o.target = 10ms;
+  o.interval = 50ms;
+  o.min_limit = 2;
+  auto queued = std::make_shared<FifoResource>();
+  auto open = std::make_shared<FifoResource>();
+  int door = router_.add_door("fifo", o);
+  router_.add(bhttp::verb::get, "/fifo", fifo_route(queued), Budget::request, door);
+  router_.add(bhttp::verb::get, "/open", fifo_route(open));
+  start(options());
+  Tally at_door, no_door;
+  run(
+      [&]() -> asio::awaitable<void> {
+        // Unloaded first: the class's own latency, one request at a time.
+        auto s = co_await connect_to(port());
+        beast::flat_buffer buf;
+        for (int i = 0; i < 5; ++i) {
+          auto r = co_await roundtrip(s, buf, make_request(bhttp::verb::get, "/fifo"));
+          EXPECT_EQ(r.result(), bhttp::status::ok);
+        }
+        co_await crowd(port(), "/fifo", 40, 8, at_door);
+        co_await crowd(port(), "/open", 40, 2, no_door);
+        // The crowd gone, one at a time is let in again.
+        for (int i = 0; i < 5; ++i) {
+          auto r = co_await roundtrip(s, buf, make_request(bhttp::verb::get, "/fifo"));
+          EXPECT_EQ(r.result(), bhttp::status::ok);
+        }
+      }(),
+      30s);
+  EXPECT_EQ(at_door.other, 0);
+  EXPECT_EQ(at_door.ok + at_door.refused, 320);
+  // The door closed on the queue: most of the crowd was refused, and a refused request never
+  // reached the handler.
+  EXPECT_GT(at_door.refused, 160);
+  EXPECT_EQ(queued->served, at_door.ok + 10);
+  EXPECT_NE(registry_.render().find("http_door_refused_total{door=\"fifo\"} " +
+                                    std::to_string(at_door.refused)),
+            std::string::npos);
+  // A route outside every class is never refused, however long its queue.
+  EXPECT_EQ(no_door.refused, 0);
+  EXPECT_EQ(no_door.ok, 80);
+}
+
 TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   start(options());
   run([this]() -> asio::awaitable<void> {
@@ -554,11 +653,13 @@ TEST_F(ServerTest, TraceparentMakesTheRequestASpanOfTheCallersTrace) {
     auto req = make_request(bhttp::verb::get, "/pass-on");
     req.set("X-Request-Id", "traced");
     req.set("traceparent", incoming);
-    passed_on = std::string(body_json(co_await roundtrip(s, buf, std::move(req))).at("next").as_string());
+    passed_on =
+        std::string(body_json(co_await roundtrip(s, buf, std::move(req))).at("next").as_string());
     req = make_request(bhttp::verb::get, "/pass-on");
     req.set("X-Request-Id", "started");
     req.set("traceparent", "00-not-a-trace");
-    started = std::string(body_json(co_await roundtrip(s, buf, std::move(req))).at("next").as_string());
+    started =
+        std::string(body_json(co_await roundtrip(s, buf, std::move(req))).at("next").as_string());
     req = make_request(bhttp::verb::get, "/v1/events/e1");
     req.set("X-Request-Id", "untraced");
     (void)co_await roundtrip(s, buf, std::move(req));

@@ -1,0 +1,81 @@
+#include "http/door.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tk::http {
+
+using std::chrono::microseconds;
+
+Door::Door(DoorOptions opt) : opt_(opt), limit_(std::max(opt.max_limit, 1)) {
+  opt_.min_limit = std::clamp(opt_.min_limit, 1, std::max(opt_.max_limit, 1));
+  opt_.backoff = std::clamp(opt_.backoff, 0.1, 0.95);
+  if (opt_.interval.count() <= 0) opt_.interval = microseconds(100000);
+}
+
+microseconds Door::floor() const {
+  if (fastest_count_ == 0) return microseconds(0);
+  return *std::min_element(fastest_of_.begin(), fastest_of_.begin() + fastest_count_);
+}
+
+bool Door::enter(Clock::time_point now) {
+  if (!enabled()) return true;
+  roll(now);
+  if (in_flight_ >= static_cast<int>(limit_)) {
+    refusing_ = true;
+    ++refused_total_;
+    return false;
+  }
+  ++in_flight_;
+  peak_ = std::max(peak_, in_flight_);
+  return true;
+}
+
+void Door::leave(Clock::time_point now, microseconds latency) {
+  if (!enabled()) return;
+  if (in_flight_ > 0) --in_flight_;
+  fastest_ = std::min(fastest_, latency);
+  ++done_;
+  roll(now);
+}
+
+void Door::roll(Clock::time_point now) {
+  if (!started_) {
+    started_ = true;
+    start_ = now;
+    inside_at_start_ = in_flight_;
+    return;
+  }
+  if (now - start_ < opt_.interval) return;
+
+  const auto min = static_cast<double>(opt_.min_limit);
+  const auto max = static_cast<double>(opt_.max_limit);
+  bool queued = false;
+  if (done_ > 0) {
+    // Judged against the floor of the intervals before this one: a queue that builds up slowly
+    // must not become its own baseline.
+    queued = fastest_count_ > 0 && fastest_ > floor() + opt_.target;
+    fastest_of_[fastest_next_] = fastest_;
+    fastest_next_ = (fastest_next_ + 1) % kFloorIntervals;
+    fastest_count_ = std::min(fastest_count_ + 1, kFloorIntervals);
+  } else {
+    // Nothing finished for a whole interval although requests were inside from its start: they
+    // have all waited at least that long (a stalled Redis or database).
+    queued = inside_at_start_ > 0 && opt_.interval > opt_.target;
+  }
+  if (queued) {
+    limit_ =
+        std::max(min, std::min(limit_, static_cast<double>(std::max(peak_, 1))) * opt_.backoff);
+  } else if (peak_ >= static_cast<int>(limit_) || refusing_) {
+    limit_ = std::min(max, limit_ + std::max(1.0, std::sqrt(limit_)));
+  }
+
+  start_ = now;
+  fastest_ = microseconds::max();
+  done_ = 0;
+  peak_ = in_flight_;
+  inside_at_start_ = in_flight_;
+  refusing_ = false;
+}
+
+}  // namespace tk::http

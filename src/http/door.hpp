@@ -1,0 +1,71 @@
+#pragma once
+// Admission control at the door: a CoDel-style controller per route class that refuses new
+// requests (503 + Retry-After, before any work) once the requests it let in have started to
+// queue, so the work it accepts stays fast and the rest hear at once when to come back.
+//
+// The signal is CoDel's: the FASTEST request of an interval. When even that one took longer
+// than the class's unloaded latency plus `target`, every request of the interval waited (for
+// Redis, a pool connection or the event loop): a standing queue, not a burst. The actuator is a
+// cap on the class's requests in flight, cut multiplicatively at each such interval (first to
+// the concurrency actually reached, so an open door closes in a few intervals) and raised
+// additively, while it binds, at each interval without one.
+//
+// One Door per class per Server (one thread): nothing here locks. Time is passed in.
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace tk::http {
+
+struct DoorOptions {
+  // Wait a request of the class may take on top of the class's unloaded latency (0: door off).
+  std::chrono::microseconds target{20000};
+  std::chrono::microseconds interval{100000};  // how often the cap is judged
+  int min_limit = 4;                           // in flight always allowed (per server)
+  int max_limit = 4096;                        // in flight never exceeded (per server)
+  double backoff = 0.75;                       // cap kept at an interval with a standing queue
+};
+
+class Door {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit Door(DoorOptions opt = {});
+
+  // A request of the class arrives: true lets it in (it is in flight until leave()), false
+  // refuses it. With the door off, always true.
+  bool enter(Clock::time_point now);
+  // A request let in has its response: `latency` from its arrival to now.
+  void leave(Clock::time_point now, std::chrono::microseconds latency);
+
+  bool enabled() const { return opt_.target.count() > 0; }
+  int limit() const { return static_cast<int>(limit_); }
+  int in_flight() const { return in_flight_; }
+  // Unloaded latency: the least of the fastest requests of the last kFloorIntervals intervals.
+  std::chrono::microseconds floor() const;
+  std::uint64_t refused() const { return refused_total_; }
+
+  static constexpr int kFloorIntervals = 64;
+
+ private:
+  void roll(Clock::time_point now);
+
+  DoorOptions opt_;
+  double limit_;
+  int in_flight_ = 0;
+  std::uint64_t refused_total_ = 0;
+  // The interval being measured.
+  Clock::time_point start_{};
+  bool started_ = false;
+  std::chrono::microseconds fastest_ = std::chrono::microseconds::max();
+  int done_ = 0;
+  int peak_ = 0;             // most in flight at once
+  int inside_at_start_ = 0;  // in flight when it began
+  bool refusing_ = false;    // some request was refused
+  // The fastest request of each of the last intervals that had one (ring).
+  std::array<std::chrono::microseconds, kFloorIntervals> fastest_of_{};
+  int fastest_count_ = 0, fastest_next_ = 0;
+};
+
+}  // namespace tk::http

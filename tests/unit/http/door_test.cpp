@@ -1,0 +1,140 @@
+// The door's controller (http/door.hpp): pure, driven by a clock the test moves.
+#include "http/door.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tk::http {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = Door::Clock;
+using std::chrono::microseconds;
+
+DoorOptions door_options() {
+  DoorOptions o;
+  o.target = 20ms;
+  o.interval = 100ms;
+  o.min_limit = 4;
+  o.max_limit = 1000;
+  o.backoff = 0.5;
+  return o;
+}
+
+// Drives a door: `n` requests enter at the start of an interval and leave after `latency`
+// (shorter than the interval) each, then the clock moves to the next interval. Returns how many
+// were let in. The door judges an interval at the first request of the next one.
+struct Driver {
+  Door door;
+  microseconds step;
+  Clock::time_point now = Clock::time_point{} + 1h;
+
+  explicit Driver(DoorOptions o) : door(o), step(o.interval) {}
+
+  int interval(int n, microseconds latency) {
+    int in = 0;
+    for (int i = 0; i < n; ++i) in += door.enter(now) ? 1 : 0;
+    for (int i = 0; i < in; ++i) door.leave(now + latency, latency);
+    now += step;
+    return in;
+  }
+};
+
+TEST(Door, OffLetsEverythingIn) {
+  DoorOptions o = door_options();
+  o.target = 0us;
+  Driver d(o);
+  for (int k = 0; k < 5; ++k) EXPECT_EQ(d.interval(5000, 500ms), 5000);
+  EXPECT_EQ(d.door.refused(), 0u);
+}
+
+TEST(Door, FastRequestsAreNeverRefused) {
+  Driver d(door_options());
+  for (int k = 0; k < 50; ++k) EXPECT_EQ(d.interval(800, 1ms), 800);
+  EXPECT_EQ(d.door.refused(), 0u);
+}
+
+TEST(Door, AStandingQueueClosesTheDoorToTheConcurrencyThatWasFast) {
+  Driver d(door_options());
+  for (int k = 0; k < 5; ++k) d.interval(10, 2ms);  // unloaded: 2 ms
+  EXPECT_EQ(d.door.floor(), 2ms);
+  // 300 at once and even the fastest waited 50 ms: the cap falls to half the peak, then again.
+  EXPECT_EQ(d.interval(300, 50ms), 300);
+  EXPECT_EQ(d.interval(300, 50ms), 150);
+  EXPECT_EQ(d.interval(300, 50ms), 75);
+  EXPECT_EQ(d.door.limit(), 75);
+  EXPECT_EQ(d.door.refused(), 150u + 225u);
+}
+
+TEST(Door, TheCapNeverFallsBelowItsFloor) {
+  Driver d(door_options());
+  d.interval(10, 1ms);
+  for (int k = 0; k < 20; ++k) d.interval(100, 80ms);
+  EXPECT_EQ(d.door.limit(), 4);
+  EXPECT_EQ(d.interval(100, 1ms), 4);
+}
+
+TEST(Door, ABurstWithOneFastRequestIsNotAQueue) {
+  Driver d(door_options());
+  d.interval(10, 1ms);
+  for (int k = 0; k < 10; ++k) {
+    // Most requests of the interval are slow, one went straight through: no standing queue.
+    for (int i = 0; i < 200; ++i) ASSERT_TRUE(d.door.enter(d.now));
+    d.door.leave(d.now + 1ms, 1ms);
+    for (int i = 1; i < 200; ++i) d.door.leave(d.now + 60ms, 60ms);
+    d.now += 100ms;
+  }
+  EXPECT_EQ(d.door.refused(), 0u);
+  EXPECT_EQ(d.door.limit(), 1000);
+}
+
+TEST(Door, ItOpensAgainStepByStepOnceTheQueueIsGone) {
+  Driver d(door_options());
+  d.interval(10, 1ms);
+  for (int k = 0; k < 20; ++k) d.interval(100, 80ms);
+  ASSERT_EQ(d.door.limit(), 4);
+  // Fast again and the cap binds: +max(1, sqrt(cap)) per interval, never straight to open.
+  int before = d.door.limit();
+  for (int k = 0; k < 5; ++k) d.interval(1000, 1ms);
+  EXPECT_GT(d.door.limit(), before + 5);
+  EXPECT_LT(d.door.limit(), 100);
+  for (int k = 0; k < 200; ++k) d.interval(1000, 1ms);
+  EXPECT_EQ(d.door.limit(), 1000);
+}
+
+TEST(Door, ACapThatDoesNotBindDoesNotGrow) {
+  Driver d(door_options());
+  d.interval(10, 1ms);
+  for (int k = 0; k < 20; ++k) d.interval(100, 80ms);
+  ASSERT_EQ(d.door.limit(), 4);
+  for (int k = 0; k < 50; ++k) d.interval(2, 1ms);  // two at a time: the cap of 4 never binds
+  EXPECT_EQ(d.door.limit(), 4);
+}
+
+TEST(Door, NothingFinishingForAWholeIntervalIsAQueue) {
+  Driver d(door_options());
+  d.interval(10, 1ms);
+  // 50 requests stuck (a stalled Redis): nothing leaves for three intervals.
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(d.door.enter(d.now));
+  for (int k = 0; k < 3; ++k) {
+    d.now += 100ms;
+    d.door.enter(d.now);  // arrivals drive the clock
+  }
+  EXPECT_LT(d.door.limit(), 50);
+  EXPECT_FALSE(d.door.enter(d.now));
+}
+
+TEST(Door, ASlowClassIsJudgedOnItsOwnUnloadedLatency) {
+  // A payment takes 150 ms unloaded (its provider): that is its floor, not a queue.
+  DoorOptions o = door_options();
+  o.interval = 1s;
+  Driver d(o);
+  for (int k = 0; k < 100; ++k) EXPECT_EQ(d.interval(50, 150ms), 50);
+  EXPECT_EQ(d.door.refused(), 0u);
+  EXPECT_EQ(d.door.floor(), 150ms);
+  // 150 ms + 40 ms of waiting is.
+  EXPECT_EQ(d.interval(200, 190ms), 200);
+  EXPECT_EQ(d.interval(200, 190ms), 100);
+}
+
+}  // namespace
+}  // namespace tk::http
