@@ -29,7 +29,9 @@ void AccessLog::write(const AccessRecord& r) const {
   line.append(buf,
               std::to_chars(buf, buf + sizeof buf, r.latency_ms, std::chars_format::fixed, 3).ptr);
   line += ",\"remote\":";
-  if (r.remote) {
+  if (!r.remote_text.empty()) {
+    tk::log::append_json_string(line, r.remote_text);
+  } else if (r.remote) {
     // address::to_string allocates only past SSO size (IPv6); acceptable for a log line.
     tk::log::append_json_string(line, r.remote->to_string());
   } else {

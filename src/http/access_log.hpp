@@ -22,6 +22,9 @@ struct AccessRecord {
   double latency_ms = 0;
   const asio::ip::address* remote = nullptr;
   const std::vector<std::pair<std::string, std::string>>* fields = nullptr;
+  // The remote address as text when the caller keeps it (per connection); else `remote` is
+  // formatted for the line.
+  std::string_view remote_text;
 };
 
 class AccessLog {

@@ -297,6 +297,8 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
   boost::system::error_code ec;
   sock.set_option(tcp::no_delay(true), ec);
   asio::ip::address remote;  // the connection's client: the peer, or what its PROXY header says
+  asio::ip::address remote_of_text;  // the address remote_text holds (access log)
+  std::string remote_text;
   if (auto ep = sock.remote_endpoint(ec); !ec) remote = normalized(ep.address());
   const TrustedProxies* trusted = s.opt.trusted_proxies && !s.opt.trusted_proxies->empty()
                                       ? s.opt.trusted_proxies.get()
@@ -533,8 +535,14 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
         ctx.log("span_id", std::string(ctx.trace_span->span_id()));
         if (auto p = ctx.trace_span->parent_id(); !p.empty()) ctx.log("parent_id", std::string(p));
       }
+      // The address as text once per connection (inet_ntop formats with printf), again only
+      // when a trusted proxy names another client.
+      if (remote_text.empty() || ctx.remote != remote_of_text) {
+        remote_of_text = ctx.remote;
+        remote_text = ctx.remote.to_string();
+      }
       s.access_log.write({ctx.request_id, req.method_string(), ctx.route, req.target(), status,
-                          secs * 1000, &ctx.remote, &ctx.log_fields});
+                          secs * 1000, &ctx.remote, &ctx.log_fields, remote_text});
     }
     if (wec) break;
     if (!keep) {
