@@ -7,7 +7,9 @@ namespace tk::http {
 
 using std::chrono::microseconds;
 
-Door::Door(DoorOptions opt) : opt_(opt), limit_(std::max(opt.max_limit, 1)) {
+Door::Door(DoorOptions opt, std::uint32_t seed)
+    : opt_(opt), limit_(std::max(opt.max_limit, 1)), rng_(seed == 0 ? 1 : seed) {
+  opt_.max_retry_after_s = std::max(opt_.max_retry_after_s, 1);
   opt_.min_limit = std::clamp(opt_.min_limit, 1, std::max(opt_.max_limit, 1));
   opt_.backoff = std::clamp(opt_.backoff, 0.1, 0.95);
   if (opt_.interval.count() <= 0) opt_.interval = microseconds(100000);
@@ -22,7 +24,7 @@ bool Door::enter(Clock::time_point now) {
   if (!enabled()) return true;
   roll(now);
   if (in_flight_ >= static_cast<int>(limit_)) {
-    refusing_ = true;
+    ++refused_now_;
     ++refused_total_;
     return false;
   }
@@ -66,8 +68,13 @@ void Door::roll(Clock::time_point now) {
   if (queued) {
     limit_ =
         std::max(min, std::min(limit_, static_cast<double>(std::max(peak_, 1))) * opt_.backoff);
-  } else if (peak_ >= static_cast<int>(limit_) || refusing_) {
+  } else if (peak_ >= static_cast<int>(limit_) || refused_now_ > 0) {
     limit_ = std::min(max, limit_ + std::max(1.0, std::sqrt(limit_)));
+  }
+  if (2 * refused_now_ > done_) {
+    retry_after_s_ = std::min(static_cast<double>(opt_.max_retry_after_s), retry_after_s_ * 1.25);
+  } else if (4 * refused_now_ < done_) {
+    retry_after_s_ = std::max(1.0, retry_after_s_ * 0.8);
   }
 
   start_ = now;
@@ -75,7 +82,16 @@ void Door::roll(Clock::time_point now) {
   done_ = 0;
   peak_ = in_flight_;
   inside_at_start_ = in_flight_;
-  refusing_ = false;
+  refused_now_ = 0;
+}
+
+int Door::retry_after() {
+  // xorshift32: cheap, and only spreads the returns.
+  rng_ ^= rng_ << 13;
+  rng_ ^= rng_ >> 17;
+  rng_ ^= rng_ << 5;
+  double u = static_cast<double>(rng_) / 4294967296.0;
+  return std::max(1, static_cast<int>(std::lround(retry_after_s_ * (0.5 + u))));
 }
 
 }  // namespace tk::http

@@ -25,13 +25,14 @@ struct DoorOptions {
   int min_limit = 4;                           // in flight always allowed (per server)
   int max_limit = 4096;                        // in flight never exceeded (per server)
   double backoff = 0.75;                       // cap kept at an interval with a standing queue
+  int max_retry_after_s = 120;                 // the longest Retry-After a refusal carries
 };
 
 class Door {
  public:
   using Clock = std::chrono::steady_clock;
 
-  explicit Door(DoorOptions opt = {});
+  explicit Door(DoorOptions opt = {}, std::uint32_t seed = 1);
 
   // A request of the class arrives: true lets it in (it is in flight until leave()), false
   // refuses it. With the door off, always true.
@@ -45,6 +46,13 @@ class Door {
   // Unloaded latency: the least of the fastest requests of the last kFloorIntervals intervals.
   std::chrono::microseconds floor() const;
   std::uint64_t refused() const { return refused_total_; }
+  // Retry-After for a refusal, in whole seconds: the door's current wait, spread at random over
+  // half to one and a half times it so the refused come back apart. The wait grows (x1.25 an
+  // interval) while refusals outnumber half of what the class completes, and falls back
+  // (x0.8) once they are under a quarter: a crowd refused every second would spend the service
+  // on refusals, so it is asked back spread over as long as it takes to serve it.
+  int retry_after();
+  double retry_after_mean() const { return retry_after_s_; }
 
   static constexpr int kFloorIntervals = 64;
 
@@ -62,7 +70,9 @@ class Door {
   int done_ = 0;
   int peak_ = 0;             // most in flight at once
   int inside_at_start_ = 0;  // in flight when it began
-  bool refusing_ = false;    // some request was refused
+  int refused_now_ = 0;      // requests refused
+  double retry_after_s_ = 1.0;
+  std::uint32_t rng_;
   // The fastest request of each of the last intervals that had one (ring).
   std::array<std::chrono::microseconds, kFloorIntervals> fastest_of_{};
   int fastest_count_ = 0, fastest_next_ = 0;

@@ -458,7 +458,7 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
       door->refused->inc();
       res = error_response(bhttp::status::service_unavailable, "unavailable",
                            "the service is saturated; try again shortly");
-      set_retry_after(res, 1);
+      set_retry_after(res, door->door.retry_after());
       door = nullptr;
     } else if (m.handler) {
       ctx.route = m.route;
@@ -594,10 +594,10 @@ void Server::start() {
   Impl& s = *impl_;
   if (s.doors.empty()) {
     for (const auto& d : s.router.doors()) {
-      s.doors.push_back(
-          {Door(d.options), &s.reg.counter("http_door_refused_total",
-                                           "Requests refused at the door: their class was queueing",
-                                           {{"door", d.name}})});
+      s.doors.push_back({Door(d.options, static_cast<std::uint32_t>(std::random_device{}())),
+                         &s.reg.counter("http_door_refused_total",
+                                        "Requests refused at the door: their class was queueing",
+                                        {{"door", d.name}})});
     }
   }
   asio::co_spawn(s.ex, Impl::accept_loop(impl_), log_task_failure);

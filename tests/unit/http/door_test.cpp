@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace tk::http {
 namespace {
 
@@ -134,6 +136,34 @@ TEST(Door, ASlowClassIsJudgedOnItsOwnUnloadedLatency) {
   // 150 ms + 40 ms of waiting is.
   EXPECT_EQ(d.interval(200, 190ms), 200);
   EXPECT_EQ(d.interval(200, 190ms), 100);
+}
+
+TEST(Door, ACrowdRefusedIsAskedBackLaterAndLaterThenSoonerOnceItThins) {
+  Driver d(door_options());
+  d.interval(10, 1ms);
+  EXPECT_EQ(d.door.retry_after(), 1);
+  for (int k = 0; k < 20; ++k) d.interval(100, 80ms);
+  ASSERT_EQ(d.door.limit(), 4);
+  // Refusals far outnumber what completes: the wait grows interval after interval, to its cap.
+  for (int k = 0; k < 10; ++k) d.interval(1000, 1ms);
+  double grown = d.door.retry_after_mean();
+  EXPECT_GT(grown, 5.0);
+  for (int k = 0; k < 40; ++k) d.interval(1000, 80ms);
+  EXPECT_EQ(d.door.retry_after_mean(), 120.0);
+  // Spread over half to one and a half times the wait, never under 1 s.
+  int lo = 1000, hi = 0;
+  for (int i = 0; i < 2000; ++i) {
+    int r = d.door.retry_after();
+    lo = std::min(lo, r);
+    hi = std::max(hi, r);
+  }
+  EXPECT_GE(lo, 60);
+  EXPECT_LE(hi, 180);
+  EXPECT_GT(hi - lo, 90);
+  // Once nobody is refused, it comes back down to 1 s.
+  for (int k = 0; k < 100; ++k) d.interval(2, 1ms);
+  EXPECT_EQ(d.door.retry_after_mean(), 1.0);
+  EXPECT_EQ(d.door.retry_after(), 1);
 }
 
 }  // namespace

@@ -185,7 +185,8 @@ asio::awaitable<void> crowd(std::uint16_t port, std::string target, int clients,
             if (r.result() == bhttp::status::ok) {
               ++tally.ok;
             } else if (r.result() == bhttp::status::service_unavailable &&
-                       error_code_of(r) == "unavailable" && r[bhttp::field::retry_after] == "1") {
+                       error_code_of(r) == "unavailable" &&
+                       std::stoi(std::string(r[bhttp::field::retry_after])) >= 1) {
               ++tally.refused;
             } else {
               ++tally.other;
