@@ -349,13 +349,17 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
   // ---- Operations: health for load balancers; /metrics only on the operations listener.
   add_health_routes(r, c->o.ready, c->o.role);
 
-  // Route classes at the door: the sale's hot writes, each judged on its own latency.
+  // Route classes at the door: the sale's hot writes, each judged on its own latency. A refused
+  // join may be asked back minutes later (the crowd spread out); a buyer refused a hold, an
+  // order or a payment is mid-purchase with a hold or an access window running out: 1 s.
   int join_door = -1, hold_door = -1, order_door = -1, pay_door = -1;
   if (c->o.door.target.count() > 0) {
+    DoorOptions purchase = c->o.door;
+    purchase.max_retry_after_s = 1;
     join_door = r.add_door("join", c->o.door);
-    hold_door = r.add_door("hold", c->o.door);
-    order_door = r.add_door("order", c->o.door);
-    pay_door = r.add_door("payment", c->o.door);
+    hold_door = r.add_door("hold", purchase);
+    order_door = r.add_door("order", purchase);
+    pay_door = r.add_door("payment", purchase);
   }
 
   // ---- Identity
