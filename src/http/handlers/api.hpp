@@ -22,8 +22,7 @@ struct ApiOptions {
   RateLimiter* poll_limiter = nullptr;           // per queue ticket
   OffsetClock* test_clock = nullptr;             // test builds: POST /v1/test/clock moves time
   std::string role = "all";                      // reported by /readyz
-  // Joins, holds, orders and payments each get a door class with these options (door.hpp);
-  // target 0: no door.
+  // The join route's door class (door.hpp); target 0: no door.
   DoorOptions door{.target = std::chrono::microseconds(0)};
 };
 
