@@ -15,7 +15,6 @@
 namespace tk::test {
 namespace {
 
-
 constexpr const char* kTinyPdf = "%PDF-1.4\n% test ticket\n%%EOF\n";
 
 // Stands in for the PDF renderer: one tiny document per ticket of the order.

@@ -17,7 +17,6 @@
 namespace tk::test {
 namespace {
 
-
 // Messages of one kind the sink accepted for an order.
 int mails(const std::string& order_id, const std::string& kind) {
   int n = 0;
