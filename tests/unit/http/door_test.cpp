@@ -39,6 +39,12 @@ struct Driver {
     now += step;
     return in;
   }
+
+  // A calm interval (1 ms), then a standing queue (80 ms) until the cap is at its floor.
+  void close_to_floor() {
+    interval(10, 1ms);
+    for (int k = 0; k < 20; ++k) interval(100, 80ms);
+  }
 };
 
 TEST(Door, OffLetsEverythingIn) {
@@ -69,8 +75,7 @@ TEST(Door, AStandingQueueClosesTheDoorToTheConcurrencyThatWasFast) {
 
 TEST(Door, TheCapNeverFallsBelowItsFloor) {
   Driver d(door_options());
-  d.interval(10, 1ms);
-  for (int k = 0; k < 20; ++k) d.interval(100, 80ms);
+  d.close_to_floor();
   EXPECT_EQ(d.door.limit(), 4);
   EXPECT_EQ(d.interval(100, 1ms), 4);
 }
@@ -91,8 +96,7 @@ TEST(Door, ABurstWithOneFastRequestIsNotAQueue) {
 
 TEST(Door, ItOpensAgainStepByStepOnceTheQueueIsGone) {
   Driver d(door_options());
-  d.interval(10, 1ms);
-  for (int k = 0; k < 20; ++k) d.interval(100, 80ms);
+  d.close_to_floor();
   ASSERT_EQ(d.door.limit(), 4);
   // Fast again and the cap binds: +max(1, sqrt(cap)) per interval, never straight to open.
   int before = d.door.limit();
@@ -105,8 +109,7 @@ TEST(Door, ItOpensAgainStepByStepOnceTheQueueIsGone) {
 
 TEST(Door, ACapThatDoesNotBindDoesNotGrow) {
   Driver d(door_options());
-  d.interval(10, 1ms);
-  for (int k = 0; k < 20; ++k) d.interval(100, 80ms);
+  d.close_to_floor();
   ASSERT_EQ(d.door.limit(), 4);
   for (int k = 0; k < 50; ++k) d.interval(2, 1ms);  // two at a time: the cap of 4 never binds
   EXPECT_EQ(d.door.limit(), 4);
