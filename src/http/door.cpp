@@ -23,7 +23,7 @@ microseconds Door::floor() const {
 bool Door::enter(Clock::time_point now) {
   if (!enabled()) return true;
   roll(now);
-  if (in_flight_ >= static_cast<int>(limit_)) {
+  if (opt_.sheds && in_flight_ >= static_cast<int>(limit_)) {
     ++refused_now_;
     ++refused_total_;
     return false;
@@ -39,6 +39,18 @@ void Door::leave(Clock::time_point now, microseconds latency) {
   fastest_ = std::min(fastest_, latency);
   ++done_;
   roll(now);
+}
+
+void Door::yield(Clock::time_point now) {
+  if (!enabled()) return;
+  roll(now);
+  yielded_ = true;
+}
+
+bool Door::queueing(Clock::time_point now) {
+  if (!enabled()) return false;
+  roll(now);
+  return queued_;
 }
 
 void Door::roll(Clock::time_point now) {
@@ -65,9 +77,14 @@ void Door::roll(Clock::time_point now) {
     // have all waited at least that long (a stalled Redis or database).
     queued = inside_at_start_ > 0 && opt_.interval > opt_.target;
   }
-  if (queued) {
+  queued_ = queued;
+  if (queued || yielded_) {
+    // A class yielded to queued: this one is cut as if it had, and past min_limit to none at
+    // all. Its own requests may be fast, so only a cap of zero binds them; what counts is the
+    // time they take from the class yielded to.
+    const double lowest = yielded_ ? 0.0 : min;
     limit_ =
-        std::max(min, std::min(limit_, static_cast<double>(std::max(peak_, 1))) * opt_.backoff);
+        std::max(lowest, std::min(limit_, static_cast<double>(std::max(peak_, 1))) * opt_.backoff);
   } else if (peak_ >= static_cast<int>(limit_) || refused_now_ > 0) {
     limit_ = std::min(max, limit_ + std::max(1.0, std::sqrt(limit_)));
   }
@@ -83,6 +100,7 @@ void Door::roll(Clock::time_point now) {
   peak_ = in_flight_;
   inside_at_start_ = in_flight_;
   refused_now_ = 0;
+  yielded_ = false;
 }
 
 int Door::retry_after() {

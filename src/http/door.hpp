@@ -10,6 +10,12 @@
 // the concurrency actually reached, so an open door closes in a few intervals) and raised
 // additively, while it binds, at each interval without one.
 //
+// Priority between classes: a class may yield to others (Router::add_door). Their standing queue
+// cuts its cap as its own would, and through min_limit to zero, so when the purchase path starts
+// to queue the crowd's entry is shed first, however fast its own requests are. A class that must
+// never be refused is only measured (DoorOptions::sheds false): its queue closes the doors that
+// yield to it.
+//
 // One Door per class per Server (one thread): nothing here locks. Time is passed in.
 #include <array>
 #include <chrono>
@@ -22,10 +28,11 @@ struct DoorOptions {
   // Wait a request of the class may take on top of the class's unloaded latency (0: door off).
   std::chrono::microseconds target{20000};
   std::chrono::microseconds interval{100000};  // how often the cap is judged
-  int min_limit = 4;                           // in flight always allowed (per server)
-  int max_limit = 4096;                        // in flight never exceeded (per server)
-  double backoff = 0.75;                       // cap kept at an interval with a standing queue
-  int max_retry_after_s = 120;                 // the longest Retry-After a refusal carries
+  int min_limit = 4;  // in flight always allowed (per server) while the classes yielded to are calm
+  int max_limit = 4096;         // in flight never exceeded (per server)
+  double backoff = 0.75;        // cap kept at an interval with a standing queue
+  int max_retry_after_s = 120;  // the longest Retry-After a refusal carries
+  bool sheds = true;            // false: measured only, never refuses (a class others yield to)
 };
 
 class Door {
@@ -39,6 +46,11 @@ class Door {
   bool enter(Clock::time_point now);
   // A request let in has its response: `latency` from its arrival to now.
   void leave(Clock::time_point now, std::chrono::microseconds latency);
+  // A class this one yields to is queueing: the interval under way counts as a standing queue.
+  void yield(Clock::time_point now);
+  // Whether the class's last judged interval had a standing queue (judging the one under way
+  // first if it is over, so a class gone quiet or stalled is not judged on old news).
+  bool queueing(Clock::time_point now);
 
   bool enabled() const { return opt_.target.count() > 0; }
   int limit() const { return static_cast<int>(limit_); }
@@ -71,6 +83,8 @@ class Door {
   int peak_ = 0;             // most in flight at once
   int inside_at_start_ = 0;  // in flight when it began
   int refused_now_ = 0;      // requests refused
+  bool yielded_ = false;     // a class this one yields to queued
+  bool queued_ = false;      // the verdict on the last judged interval
   double retry_after_s_ = 1.0;
   std::uint32_t rng_;
   // The fastest request of each of the last intervals that had one (ring).

@@ -58,8 +58,13 @@ Router& Router::operator=(Router&&) noexcept = default;
 
 std::size_t Router::size() const { return routes_.size(); }
 
-int Router::add_door(std::string name, DoorOptions opt) {
-  doors_.push_back(DoorClass{std::move(name), opt});
+int Router::add_door(std::string name, DoorOptions opt, std::vector<int> yields_to) {
+  for (int y : yields_to) {
+    if (y < 0 || y >= static_cast<int>(doors_.size())) {
+      throw std::invalid_argument("door " + name + ": yields to an unknown door");
+    }
+  }
+  doors_.push_back(DoorClass{std::move(name), opt, std::move(yields_to)});
   return static_cast<int>(doors_.size()) - 1;
 }
 

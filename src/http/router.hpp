@@ -28,11 +28,12 @@ struct RouteMatch {
 enum class Budget { request, none };
 
 // A route class with admission control of its own (door.hpp); each Server keeps one Door per
-// class. Routes outside every class (health, metrics, operators' routes, the in-memory poll)
-// are never refused at the door.
+// class. Routes outside every class (health, metrics, operators' routes) are never refused at the
+// door, nor are those of a class that only measures (DoorOptions::sheds false).
 struct DoorClass {
   std::string name;  // metrics label
   DoorOptions options;
+  std::vector<int> yields_to;  // classes whose standing queue closes this one too
 };
 
 class Router {
@@ -50,8 +51,9 @@ class Router {
   void add(beast::http::verb v, std::string pattern, Handler h, Budget b = Budget::request,
            int door = -1);
 
-  // Declares a route class at the door; its id is what add() takes. Call before serving.
-  int add_door(std::string name, DoorOptions opt);
+  // Declares a route class at the door; its id is what add() takes. It yields to the classes
+  // named (declared before it): their queue sheds this class first. Call before serving.
+  int add_door(std::string name, DoorOptions opt, std::vector<int> yields_to = {});
   const std::vector<DoorClass>& doors() const { return doors_; }
 
   // `target` is the request target; a query string is ignored. Fills `params` on a match.

@@ -187,6 +187,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   struct DoorState {
     Door door;
     metrics::Counter* refused;
+    std::vector<std::size_t> yields_to;  // indices into doors
   };
   std::vector<DoorState> doors;
 
@@ -453,6 +454,11 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
     Impl::DoorState* door = m.door >= 0 && static_cast<std::size_t>(m.door) < s.doors.size()
                                 ? &s.doors[static_cast<std::size_t>(m.door)]
                                 : nullptr;
+    if (door) {
+      for (std::size_t y : door->yields_to) {
+        if (s.doors[y].door.queueing(ctx.started)) door->door.yield(ctx.started);
+      }
+    }
     if (m.handler && door && !door->door.enter(ctx.started)) {
       ctx.route = m.route;
       door->refused->inc();
@@ -597,7 +603,8 @@ void Server::start() {
       s.doors.push_back({Door(d.options, static_cast<std::uint32_t>(std::random_device{}())),
                          &s.reg.counter("http_door_refused_total",
                                         "Requests refused at the door: their class was queueing",
-                                        {{"door", d.name}})});
+                                        {{"door", d.name}}),
+                         std::vector<std::size_t>(d.yields_to.begin(), d.yields_to.end())});
     }
   }
   asio::co_spawn(s.ex, Impl::accept_loop(impl_), log_task_failure);

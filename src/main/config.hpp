@@ -63,9 +63,9 @@ struct Config {
   // waits by it. 0: none (each call only has its own timeout). Must leave a payment room for the
   // provider's timeout plus its margin.
   int request_timeout_ms = 10000;
-  // Admission control at the door (http/door.hpp) for joins: the wait a join may take beyond
-  // the unloaded latency before new ones are refused with 503 + Retry-After, judged every
-  // interval. 0: door off.
+  // Admission control at the door (http/door.hpp) for joins: the wait a join, poll, hold, order
+  // or payment may take beyond its unloaded latency before new joins are refused with 503 +
+  // Retry-After, judged every interval. 0: door off.
   int door_target_ms = 20;
   int door_interval_ms = 100;
   int max_connections = 10000;

@@ -22,7 +22,8 @@ struct ApiOptions {
   RateLimiter* poll_limiter = nullptr;           // per queue ticket
   OffsetClock* test_clock = nullptr;             // test builds: POST /v1/test/clock moves time
   std::string role = "all";                      // reported by /readyz
-  // The join route's door class (door.hpp); target 0: no door.
+  // The join route's door class (door.hpp), also the measure of the classes it yields to
+  // (poll, hold, order, payment); target 0: no door.
   DoorOptions door{.target = std::chrono::microseconds(0)};
 };
 

@@ -19,7 +19,7 @@ Response status_response(const app::QueueStatus& s) {
 }
 }  // namespace
 
-void add_queue_status_route(Router& r, app::Deps deps, RateLimiter* poll_limiter) {
+void add_queue_status_route(Router& r, app::Deps deps, RateLimiter* poll_limiter, int door) {
   r.add(
       beast::http::verb::get, "/v1/performances/{pid}/queue/status",
       [deps, poll_limiter](RequestContext& ctx) -> asio::awaitable<Response> {
@@ -43,7 +43,7 @@ void add_queue_status_route(Router& r, app::Deps deps, RateLimiter* poll_limiter
         if (!slow) co_return error_to_response(slow.error());
         co_return status_response(*slow);
       },
-      Budget::none);
+      Budget::none, door);
 }
 
 }  // namespace tk::http

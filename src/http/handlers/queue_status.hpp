@@ -8,7 +8,8 @@
 
 namespace tk::http {
 
-// `poll_limiter` (may be null): per queue ticket, in this process's memory.
-void add_queue_status_route(Router& r, app::Deps deps, RateLimiter* poll_limiter);
+// `poll_limiter` (may be null): per queue ticket, in this process's memory. `door`: the poll's
+// class at the door (Router::add_door), -1 for none.
+void add_queue_status_route(Router& r, app::Deps deps, RateLimiter* poll_limiter, int door = -1);
 
 }  // namespace tk::http

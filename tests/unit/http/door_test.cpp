@@ -169,5 +169,51 @@ TEST(Door, ACrowdRefusedIsAskedBackLaterAndLaterThenSoonerOnceItThins) {
   EXPECT_EQ(d.door.retry_after(), 1);
 }
 
+TEST(Door, AClassThatOnlyMeasuresIsNeverRefusedButKnowsItQueues) {
+  DoorOptions o = door_options();
+  o.sheds = false;
+  Driver d(o);
+  for (int k = 0; k < 5; ++k) d.interval(10, 2ms);
+  EXPECT_FALSE(d.door.queueing(d.now));
+  for (int k = 0; k < 10; ++k) EXPECT_EQ(d.interval(500, 60ms), 500);
+  EXPECT_EQ(d.door.refused(), 0u);
+  EXPECT_TRUE(d.door.queueing(d.now));
+  // Quiet for a while: the old verdict is not kept.
+  d.now += 1s;
+  EXPECT_FALSE(d.door.queueing(d.now));
+}
+
+TEST(Door, AClassThatYieldsIsShedToNoneWhileTheOtherQueuesHoweverFastItsOwnRequests) {
+  DoorOptions m = door_options();
+  m.sheds = false;
+  Driver sale(m), entry(door_options());
+  for (int k = 0; k < 5; ++k) {
+    sale.interval(10, 5ms);
+    EXPECT_EQ(entry.interval(20, 1ms), 20);
+  }
+  // The sale queues; the entry's requests stay fast. Each interval the entry, arriving, hears
+  // of the sale's queue.
+  int last = 20;
+  for (int k = 0; k < 12; ++k) {
+    sale.interval(200, 60ms);
+    if (sale.door.queueing(sale.now)) entry.door.yield(entry.now);
+    last = entry.interval(20, 1ms);
+    sale.now = entry.now;
+  }
+  EXPECT_EQ(last, 0);
+  EXPECT_EQ(entry.door.limit(), 0);
+  EXPECT_GT(entry.door.refused(), 100u);
+  // The sale calm again: the entry opens step by step, from nothing.
+  for (int k = 0; k < 3; ++k) {
+    sale.interval(10, 5ms);
+    ASSERT_FALSE(sale.door.queueing(sale.now));
+    entry.interval(20, 1ms);
+    sale.now = entry.now;
+  }
+  EXPECT_GT(entry.door.limit(), 0);
+  for (int k = 0; k < 30; ++k) entry.interval(20, 1ms);
+  EXPECT_EQ(entry.interval(20, 1ms), 20);
+}
+
 }  // namespace
 }  // namespace tk::http

@@ -126,6 +126,19 @@ TEST(Router, RejectsBadPatterns) {
   EXPECT_EQ(r.size(), 1u);
 }
 
+TEST(Router, ADoorYieldsOnlyToDoorsDeclaredBeforeIt) {
+  Router r;
+  DoorOptions o;
+  int sale = r.add_door("sale", o);
+  EXPECT_THROW(r.add_door("entry", o, {sale + 1}), std::invalid_argument);  // itself, or later
+  EXPECT_THROW(r.add_door("entry", o, {-1}), std::invalid_argument);
+  int entry = r.add_door("entry", o, {sale});
+  ASSERT_EQ(r.doors().size(), 2u);
+  EXPECT_EQ(r.doors()[static_cast<std::size_t>(entry)].yields_to, std::vector<int>{sale});
+  EXPECT_THROW(r.add(bhttp::verb::get, "/x", h(), Budget::request, entry + 1),
+               std::invalid_argument);
+}
+
 TEST(Router, RootRoute) {
   Router r;
   r.add(bhttp::verb::get, "/", h());

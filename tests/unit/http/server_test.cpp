@@ -168,19 +168,25 @@ struct Tally {
   int ok = 0, refused = 0, other = 0;
 };
 
-// `clients` connections, each sending `each` requests for `target` one after another.
+// `clients` connections, each sending `each` requests for `target` one after another, `pause`
+// apart.
 asio::awaitable<void> crowd(std::uint16_t port, std::string target, int clients, int each,
-                            Tally& tally) {
+                            Tally& tally, std::chrono::milliseconds pause = 0ms) {
   auto ex = co_await asio::this_coro::executor;
   int running = clients;
   asio::steady_timer all_done(ex, std::chrono::steady_clock::time_point::max());
   for (int c = 0; c < clients; ++c) {
     asio::co_spawn(
         ex,
-        [&, port, target, each]() -> asio::awaitable<void> {
+        [&, port, target, each, pause]() -> asio::awaitable<void> {
           auto s = co_await connect_to(port);
           beast::flat_buffer buf;
+          asio::steady_timer gap(co_await asio::this_coro::executor);
           for (int i = 0; i < each; ++i) {
+            if (i > 0 && pause.count() > 0) {
+              gap.expires_after(pause);
+              co_await gap.async_wait(asio::use_awaitable);
+            }
             auto r = co_await roundtrip(s, buf, make_request(bhttp::verb::get, target));
             if (r.result() == bhttp::status::ok) {
               ++tally.ok;
@@ -243,6 +249,73 @@ TEST_F(ServerTest, TheDoorRefusesAClassThatQueuesAtOnceAndLetsOtherRoutesThrough
   // A route outside every class is never refused, however long its queue.
   EXPECT_EQ(no_door.refused, 0);
   EXPECT_EQ(no_door.ok, 80);
+}
+
+TEST_F(ServerTest, AClassThatYieldsIsShedWhileTheOneItYieldsToQueuesThoughItsOwnRequestsAreFast) {
+  DoorOptions o;
+  o.target = 10ms;
+  o.interval = 50ms;
+  o.min_limit = 2;
+  DoorOptions measured = o;
+  measured.sheds = false;
+  auto sale = std::make_shared<FifoResource>();
+  int sale_door = router_.add_door("sale", measured);
+  int entry_door = router_.add_door("entry", o, {sale_door});
+  router_.add(bhttp::verb::get, "/sale", fifo_route(sale), Budget::request, sale_door);
+  router_.add(
+      bhttp::verb::get, "/entry",
+      [](RequestContext&) -> asio::awaitable<Response> {
+        co_return json_response(beast::http::status::ok, {{"ok", true}});
+      },
+      Budget::request, entry_door);
+  start(options());
+  Tally sales, during;
+  int in_a_row = 0, refused_after = 0;
+  run(
+      [&]() -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        auto s = co_await connect_to(port());
+        beast::flat_buffer buf;
+        static constexpr const char* kPaths[] = {"/sale", "/entry"};
+        for (const char* path : kPaths) {  // unloaded latencies
+          for (int i = 0; i < 5; ++i) {
+            auto r = co_await roundtrip(s, buf, make_request(bhttp::verb::get, path));
+            EXPECT_EQ(r.result(), bhttp::status::ok);
+          }
+        }
+        // The sale queues for about 1.3 s (320 requests of 4 ms, 40 at a time); the entry's
+        // requests, one every 20 ms from 10 clients for about 0.8 s, take no time of their own.
+        bool sale_done = false;
+        asio::steady_timer done(ex, std::chrono::steady_clock::time_point::max());
+        asio::co_spawn(ex, crowd(port(), "/sale", 40, 8, sales), [&](std::exception_ptr e) {
+          if (e) ++sales.other;
+          sale_done = true;
+          done.cancel();
+        });
+        co_await crowd(port(), "/entry", 10, 40, during, 20ms);
+        if (!sale_done) co_await done.async_wait(kTuple);
+        // The sale calm again: the entry is let in again within a few intervals.
+        asio::steady_timer gap(ex);
+        for (int i = 0; i < 100 && in_a_row < 5; ++i) {
+          auto r = co_await roundtrip(s, buf, make_request(bhttp::verb::get, "/entry"));
+          in_a_row = r.result() == bhttp::status::ok ? in_a_row + 1 : 0;
+          if (r.result() == bhttp::status::service_unavailable) ++refused_after;
+          gap.expires_after(20ms);
+          co_await gap.async_wait(asio::use_awaitable);
+        }
+      }(),
+      30s);
+  // The class yielded to is never refused.
+  EXPECT_EQ(sales.ok, 320);
+  EXPECT_EQ(sales.refused + sales.other, 0);
+  // The entry was shed while the sale queued, though each of its requests was fast.
+  EXPECT_EQ(during.other, 0);
+  EXPECT_EQ(during.ok + during.refused, 400);
+  EXPECT_GT(during.refused, 200);
+  EXPECT_EQ(in_a_row, 5);
+  EXPECT_NE(registry_.render().find("http_door_refused_total{door=\"entry\"} " +
+                                    std::to_string(during.refused + refused_after)),
+            std::string::npos);
 }
 
 TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
