@@ -2,8 +2,9 @@
 -- paid, with the SQL the service sends for POST /v1/orders + POST /v1/orders/{id}/payment
 -- (src/infra/postgres/repos/orders.cpp: by_hold, place, get, begin_payment, get, finalise; and
 -- src/infra/payment/fake_provider.cpp: charge), statement for statement, same order, same
--- transactions. Run with -M prepared. Data: order_setup.sql; each transaction takes the next
--- 4 seats and the next account of the pool.
+-- transactions; the service pipelines them (libpq pipeline mode: each transaction's fences in one
+-- round trip, its writes in another), pgbench sends one at a time. Run with -M prepared.
+-- Data: order_setup.sql; each transaction takes the next 4 seats and the next account of the pool.
 -- Left out: the catalogue reads of Orders::place (performance, price grades, venue layout),
 -- which a service can cache, and the Redis side (hold read, sold markers). Added: the first
 -- statement, which makes this transaction's ids and bodies (the service builds them in C++).

@@ -215,6 +215,71 @@ TEST(Holds, ExpiredHoldCannotBeOrderedOrPaidAndSeatsAreFreeAtOnce) {
   EXPECT_TRUE(other->created);
 }
 
+// The order's fences in PostgreSQL (the account's limit, every seat claimed or none), checked
+// after one pipelined round trip that has already claimed what it could: a failed fence must
+// leave nothing claimed and no order.
+TEST(Orders, AFailedFenceClaimsNoSeatAndPlacesNoOrder) {
+  Harness h;
+  auto p = h.run([&] { return h.make_performance({.seats = 4}); });
+  auto seats = seat_ids(h, p);
+  auto a = h.run([&] { return h.make_buyer(); });
+  auto b = h.run([&] { return h.make_buyer(); });
+  const Millis now = h.clock.now_ms();
+  auto place = [&](const app::Principal& who, std::string id, std::vector<std::string> want,
+                   int max_per_account) {
+    app::NewOrder n;
+    n.order.id = id;
+    n.order.account_id = who.account_id;
+    n.order.performance_id = p.id;
+    n.order.hold_id = p.id + "~hld_" + id;
+    n.order.seat_ids = std::move(want);
+    n.order.total_cents = 1000;
+    n.order.currency = "KRW";
+    n.order.expires_at = now + 300'000;
+    n.max_per_account = max_per_account;
+    return h.run([&]() -> asio::awaitable<Result<app::PlacedOrder>> {
+      co_return co_await h.deps.ports.orders->place(n, now);
+    });
+  };
+  auto claimed = [&] {
+    return h.run([&] {
+      return count(*h.pool,
+                   "SELECT count(*) FROM performance_seats WHERE performance_id = $1 AND "
+                   "state <> 'available'",
+                   p.id);
+    });
+  };
+  auto orders = [&] {
+    return h.run([&] {
+      return count(*h.pool, "SELECT count(*) FROM orders WHERE performance_id = $1", p.id);
+    });
+  };
+  auto first = place(a, "ord_fence_1", {seats[1]}, 4);
+  ASSERT_TRUE(first.ok()) << first.error().code.message();
+  ASSERT_EQ(claimed(), 1);
+
+  // Two seats, one of them ordered by someone else: refused naming it, the free one not kept.
+  auto taken = place(b, "ord_fence_2", {seats[0], seats[1]}, 4);
+  ASSERT_FALSE(taken.ok());
+  EXPECT_EQ(code_of(taken.error()), Errc::seats_unavailable);
+  EXPECT_EQ(boost::json::serialize(taken.error().details.at("seat_ids")), "[\"" + seats[1] + "\"]");
+  EXPECT_EQ(claimed(), 1);
+  EXPECT_EQ(orders(), 1);
+
+  // Free seats, but over the account's limit with the order it has: refused, nothing claimed.
+  auto over = place(a, "ord_fence_3", {seats[2], seats[3]}, 2);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(code_of(over.error()), Errc::seat_limit_reached);
+  EXPECT_EQ(claimed(), 1);
+  EXPECT_EQ(orders(), 1);
+
+  // Within the limit the same seats are claimed, both, with the order.
+  auto within = place(a, "ord_fence_4", {seats[2], seats[3]}, 3);
+  ASSERT_TRUE(within.ok()) << within.error().code.message();
+  EXPECT_EQ(claimed(), 3);
+  EXPECT_EQ(orders(), 2);
+}
+
 TEST(Holds, ReleaseByAStaleHoldIdFreesNobodyElsesSeats) {
   Harness h;
   auto p = h.run([&] { return h.make_performance({.seats = 2, .hold_ttl_seconds = 30}); });

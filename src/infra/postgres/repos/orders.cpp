@@ -88,34 +88,33 @@ Task<app::PlacedOrder> Orders::place(const app::NewOrder& n, Millis now) {
   const auto count = static_cast<std::int64_t>(o.seat_ids.size());
   const std::string lock_key = o.account_id + "/" + o.performance_id;
   auto r = co_await pg::transaction(*pool_, [&](pg::Connection& c) -> asio::awaitable<Status> {
+    // One round trip for the lock, the account's count and the fence (pipelined); the checks
+    // follow, and a failed one rolls the claim back with the rest.
+    std::vector<pg::Statement> first;
     // One order at a time per (account, performance), so the per-account limit holds.
-    auto lock_params = P(arg(lock_key));
-    TK_CO_CHECK(co_await c.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-                                 std::move(lock_params)));
-    TK_CO_TRY(
-        auto held,
-        co_await c.query(
-            "SELECT COALESCE(sum(cardinality(seat_ids)), 0) FROM orders WHERE account_id = $1 AND "
-            "performance_id = $2 AND (status IN ('paid', 'refund_pending') OR (status = 'pending' "
-            "AND "
-            "expires_at > to_timestamp($3::float8 / 1000)))",
-            P(arg(o.account_id), arg(o.performance_id), arg(now))));
-    if (held.int64(0, 0) + count > n.max_per_account) co_return Errc::seat_limit_reached;
+    first.push_back({"SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", P(arg(lock_key))});
+    first.push_back(
+        {"SELECT COALESCE(sum(cardinality(seat_ids)), 0) FROM orders WHERE account_id = $1 AND "
+         "performance_id = $2 AND (status IN ('paid', 'refund_pending') OR (status = 'pending' "
+         "AND expires_at > to_timestamp($3::float8 / 1000)))",
+         P(arg(o.account_id), arg(o.performance_id), arg(now))});
     // The fence: claim every seat of the hold or none.
-    TK_CO_TRY(
-        auto claimed,
-        co_await c.query(
-            "UPDATE performance_seats SET state = 'ordered', order_id = $1, "
-            "claim_expires_at = to_timestamp($2::float8 / 1000) WHERE performance_id = $3 AND "
-            "seat_id = ANY($4::text[]) AND (state = 'available' OR (state = 'ordered' AND "
-            "claim_expires_at <= to_timestamp($5::float8 / 1000))) RETURNING seat_id",
-            P(arg(o.id), arg(o.expires_at), arg(o.performance_id), arg(seats), arg(now))));
+    first.push_back(
+        {"UPDATE performance_seats SET state = 'ordered', order_id = $1, "
+         "claim_expires_at = to_timestamp($2::float8 / 1000) WHERE performance_id = $3 AND "
+         "seat_id = ANY($4::text[]) AND (state = 'available' OR (state = 'ordered' AND "
+         "claim_expires_at <= to_timestamp($5::float8 / 1000))) RETURNING seat_id",
+         P(arg(o.id), arg(o.expires_at), arg(o.performance_id), arg(seats), arg(now))});
+    TK_CO_TRY(auto got, co_await c.pipeline(std::move(first)));
+    const pg::Rows& held = got[1];
+    const pg::Rows& claimed = got[2];
+    if (held.int64(0, 0) + count > n.max_per_account) co_return Errc::seat_limit_reached;
     if (claimed.size() != count) {
-      std::set<std::string> got;
-      for (int i = 0; i < claimed.size(); ++i) got.emplace(claimed.text(i, 0));
+      std::set<std::string> taken;
+      for (int i = 0; i < claimed.size(); ++i) taken.emplace(claimed.text(i, 0));
       boost::json::array missing;
       for (const auto& s : o.seat_ids) {
-        if (!got.count(s)) missing.emplace_back(s);
+        if (!taken.count(s)) missing.emplace_back(s);
       }
       co_return Error{Errc::seats_unavailable, {{"seat_ids", std::move(missing)}}};
     }
@@ -242,50 +241,56 @@ Task<bool> Orders::finalise(const app::FinalSale& s) {
     codes.push_back(t.code);
   }
   auto r = co_await pg::transaction(*pool_, [&](pg::Connection& c) -> asio::awaitable<Status> {
-    TK_CO_TRY(auto o,
-              co_await c.query(
-                  "SELECT performance_id, cardinality(seat_ids) FROM orders WHERE id = $1 AND "
-                  "status = 'pending' FOR UPDATE",
-                  P(arg(s.order_id))));
+    // Two round trips (pipelined), the statements in the order a one-by-one transaction would
+    // send them, so rows are locked in the same order as before: the fences, checked; then the
+    // writes, of which the idempotency row's update is a fence too. A failed fence rolls back
+    // whatever the round trip wrote.
+    std::vector<pg::Statement> fences;
+    fences.push_back(
+        {"SELECT performance_id, cardinality(seat_ids) FROM orders WHERE id = $1 AND "
+         "status = 'pending' FOR UPDATE",
+         P(arg(s.order_id))});
+    // Only while the claim is still valid (the fence set when the order was placed).
+    fences.push_back(
+        {"UPDATE performance_seats SET state = 'sold', claim_expires_at = NULL WHERE order_id = $1 "
+         "AND state = 'ordered' AND claim_expires_at > to_timestamp($2::float8 / 1000)",
+         P(arg(s.order_id), arg(s.now))});
+    TK_CO_TRY(auto f, co_await c.pipeline(std::move(fences)));
+    const pg::Rows& o = f[0];
     if (o.empty()) co_return kClaimLost;
     std::string perf(o.text(0, 0));
     std::int64_t n = o.int64(0, 1);
-    // Only while the claim is still valid (the fence set when the order was placed).
-    TK_CO_TRY(auto sold,
-              co_await c.query(
-                  "UPDATE performance_seats SET state = 'sold', claim_expires_at = NULL WHERE "
-                  "order_id = $1 "
-                  "AND state = 'ordered' AND claim_expires_at > to_timestamp($2::float8 / 1000)",
-                  P(arg(s.order_id), arg(s.now))));
-    if (sold.affected() != n) co_return kClaimLost;
-    TK_CO_CHECK(co_await c.query(
-        "INSERT INTO tickets (id, order_id, performance_id, seat_id, code) SELECT t.id, $1, $2, "
-        "t.seat, t.code FROM unnest($3::text[], $4::text[], $5::text[]) AS t(id, seat, code)",
-        P(arg(s.order_id), arg(perf), arg(text_array(ids)), arg(text_array(seats)),
-          arg(text_array(codes)))));
-    TK_CO_CHECK(co_await c.query(
-        "UPDATE orders SET status = 'paid', paid_at = now(), charge_id = $2 WHERE id = $1",
-        P(arg(s.order_id), arg(s.charge_id))));
+    if (f[1].affected() != n) co_return kClaimLost;
+
+    std::vector<pg::Statement> writes;
+    writes.push_back(
+        {"INSERT INTO tickets (id, order_id, performance_id, seat_id, code) SELECT t.id, $1, $2, "
+         "t.seat, t.code FROM unnest($3::text[], $4::text[], $5::text[]) AS t(id, seat, code)",
+         P(arg(s.order_id), arg(perf), arg(text_array(ids)), arg(text_array(seats)),
+           arg(text_array(codes)))});
+    writes.push_back(
+        {"UPDATE orders SET status = 'paid', paid_at = now(), charge_id = $2 WHERE id = $1",
+         P(arg(s.order_id), arg(s.charge_id))});
     // Only while the attempt still owns its row. A second fence: an attempt given up meanwhile
     // had its provider key closed, so it holds no approved charge to get this far with.
-    TK_CO_TRY(auto own,
-              co_await c.query("UPDATE idempotency_keys SET state = 'completed', response_status = "
-                               "200, response_body = $3 WHERE account_id = $1 AND key = $2 AND "
-                               "attempt = $4 AND state = 'in_progress'",
-                               P(arg(s.account_id), arg(s.idempotency_key), arg(s.response_body),
-                                 arg(s.attempt))));
-    if (own.affected() != 1) co_return kClaimLost;
-    TK_CO_CHECK(
-        co_await c.query("INSERT INTO outbox (topic, payload, traceparent) VALUES ('order.paid', "
-                         "$1::jsonb, NULLIF($2, ''))",
-                         P(arg(s.outbox_payload), arg(s.traceparent))));
+    writes.push_back(
+        {"UPDATE idempotency_keys SET state = 'completed', response_status = 200, "
+         "response_body = $3 WHERE account_id = $1 AND key = $2 AND attempt = $4 AND "
+         "state = 'in_progress'",
+         P(arg(s.account_id), arg(s.idempotency_key), arg(s.response_body), arg(s.attempt))});
+    writes.push_back(
+        {"INSERT INTO outbox (topic, payload, traceparent) VALUES ('order.paid', "
+         "$1::jsonb, NULLIF($2, ''))",
+         P(arg(s.outbox_payload), arg(s.traceparent))});
     // One of the performance's 64 sales rows, at random: concurrent payments rarely share one
     // (a single counter row made them queue on its lock). Last, to hold that lock briefly.
-    TK_CO_CHECK(co_await c.query(
-        "INSERT INTO performance_sales (performance_id, shard, sold) VALUES ($1, $3, $2) "
-        "ON CONFLICT (performance_id, shard) DO UPDATE SET sold = performance_sales.sold + "
-        "EXCLUDED.sold",
-        P(arg(perf), arg(n), arg(static_cast<std::int64_t>(sales_shard())))));
+    writes.push_back(
+        {"INSERT INTO performance_sales (performance_id, shard, sold) VALUES ($1, $3, $2) "
+         "ON CONFLICT (performance_id, shard) DO UPDATE SET sold = performance_sales.sold + "
+         "EXCLUDED.sold",
+         P(arg(perf), arg(n), arg(static_cast<std::int64_t>(sales_shard())))});
+    TK_CO_TRY(auto w, co_await c.pipeline(std::move(writes)));
+    if (w[2].affected() != 1) co_return kClaimLost;
     co_return Status{};
   });
   if (!r.ok()) {
