@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLL_MS, MAX_POLL_MS, MIN_POLL_MS, backoffMs, pollDelayMs, queueProgress } from '../src/logic/poll';
+import { DEFAULT_POLL_MS, MAX_JOIN_RETRY_MS, MAX_POLL_MS, MIN_POLL_MS, backoffMs, joinRetryMs, pollDelayMs, queueProgress } from '../src/logic/poll';
 
 describe('poll interval from Retry-After', () => {
   it('follows whole seconds', () => {
@@ -40,5 +40,26 @@ describe('queue progress', () => {
     expect(queueProgress(100, 0)).toBe(1);
     expect(queueProgress(0, 0)).toBe(1);
     expect(queueProgress(10, 20)).toBe(0);
+  });
+});
+
+describe('a join refused at the door', () => {
+  it('is tried again when the server says, past the poll cap, with jitter', () => {
+    expect(joinRetryMs(503, '90', 0, 0)).toBe(90_000);
+    expect(joinRetryMs(503, '90', 0, 0.5)).toBe(94_500);
+    expect(joinRetryMs(429, '3', 0, 0)).toBe(3000);
+    const now = Date.parse('2026-11-24T21:00:00Z');
+    expect(joinRetryMs(503, 'Tue, 24 Nov 2026 21:00:40 GMT', now, 0)).toBe(40_000);
+  });
+  it('never sooner than a second, never later than the cap', () => {
+    expect(joinRetryMs(503, '0', 0, 0)).toBe(MIN_POLL_MS);
+    expect(joinRetryMs(503, '86400', 0, 0)).toBe(MAX_JOIN_RETRY_MS);
+  });
+  it('is not retried by itself without a Retry-After or for other refusals', () => {
+    expect(joinRetryMs(503, null)).toBeNull();
+    expect(joinRetryMs(503, 'soon')).toBeNull();
+    expect(joinRetryMs(409, '5')).toBeNull();
+    expect(joinRetryMs(400, '5')).toBeNull();
+    expect(joinRetryMs(500, '5')).toBeNull();
   });
 });

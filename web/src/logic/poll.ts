@@ -6,20 +6,42 @@ export const MIN_POLL_MS = 1000;
 export const MAX_POLL_MS = 60_000;
 export const DEFAULT_POLL_MS = 2000;
 
+/** A Retry-After header value (whole seconds or an HTTP date) in milliseconds; null if neither. */
+export function retryAfterMs(retryAfter: string | null | undefined, now: number = Date.now()): number | null {
+  const v = (retryAfter ?? '').trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  if (/[a-z]/i.test(v)) {  // an HTTP date; a bare '-3' is no date
+    const at = Date.parse(v);
+    if (!Number.isNaN(at)) return at - now;
+  }
+  return null;
+}
+
+// jitter in [0, 1): up to +10 %, never shorter than the server asked.
+const withJitter = (ms: number, jitter: number): number =>
+  Math.round(ms * (1 + 0.1 * Math.min(Math.max(jitter, 0), 1)));
+
 /** Milliseconds until the next poll from a Retry-After header value (seconds or an HTTP date). */
 export function pollDelayMs(retryAfter: string | null | undefined, now: number = Date.now(),
                             jitter: number = 0): number {
-  let ms = DEFAULT_POLL_MS;
-  const v = (retryAfter ?? '').trim();
-  if (/^\d+$/.test(v)) {
-    ms = Number(v) * 1000;
-  } else if (/[a-z]/i.test(v)) {  // an HTTP date; a bare '-3' is no date
-    const at = Date.parse(v);
-    if (!Number.isNaN(at)) ms = at - now;
-  }
-  ms = Math.min(MAX_POLL_MS, Math.max(MIN_POLL_MS, ms));
-  // jitter in [0, 1): up to +10 %, never shorter than the server asked.
-  return Math.round(ms * (1 + 0.1 * Math.min(Math.max(jitter, 0), 1)));
+  const ms = retryAfterMs(retryAfter, now) ?? DEFAULT_POLL_MS;
+  return withJitter(Math.min(MAX_POLL_MS, Math.max(MIN_POLL_MS, ms)), jitter);
+}
+
+// The service asks a crowd it cannot take in yet to come back over as long as serving it takes
+// (up to two minutes, spread); a page that retried sooner would only be refused again.
+export const MAX_JOIN_RETRY_MS = 180_000;
+
+/**
+ * After a join was refused: milliseconds until the page tries again by itself, or null when the
+ * refusal is not one to wait out (anything but 503 or 429 with a Retry-After).
+ */
+export function joinRetryMs(status: number, retryAfter: string | null | undefined,
+                            now: number = Date.now(), jitter: number = 0): number | null {
+  if (status !== 503 && status !== 429) return null;
+  const ms = retryAfterMs(retryAfter, now);
+  if (ms === null) return null;
+  return withJitter(Math.min(MAX_JOIN_RETRY_MS, Math.max(MIN_POLL_MS, ms)), jitter);
 }
 
 /** Delay after a failed poll (network error or 503): exponential backoff, capped. */

@@ -3,7 +3,7 @@ import { ApiError, call, leaveQueue, serverSkewMs, type Performance, type PowCha
 import { h, message } from '../dom';
 import { formatDate, formatTimeout, formatWait, t, type Key } from '../i18n';
 import { formatCountdown } from '../logic/countdown';
-import { backoffMs, pollDelayMs, queueProgress } from '../logic/poll';
+import { backoffMs, joinRetryMs, pollDelayMs, queueProgress } from '../logic/poll';
 import { expectedHashes } from '../logic/pow';
 import { PollSchedule, presenceSeconds, presentDelayMs, type TimerSource } from '../logic/presence';
 import { checkDraw, fingerprint, type DrawProblem, type Fairness, type FairnessEntries } from '../logic/prequeue';
@@ -189,6 +189,16 @@ export async function waitingView({ main, params, signal }: ViewCtx): Promise<vo
     } catch (e) {
       if ((e as Error)?.name === 'AbortError' || handleAuthError(e)) return false;
       if (e instanceof ApiError && e.code === 'sale_not_open' && waitForPreQueue(true)) return false;
+      // Refused at the door (a crowd larger than the service can take in at once): come back
+      // when the server says, by itself. Nothing was taken, so nothing is lost by waiting.
+      const retry = e instanceof ApiError ? joinRetryMs(e.status, e.retryAfter, Date.now(), Math.random()) : null;
+      if (retry !== null) {
+        status.replaceChildren(message('info', t('queue.busy', { s: Math.round(retry / 1000) }), 'queue-busy'));
+        later(signal, retry, () => void (async () => {
+          if (await join()) await poll();
+        })());
+        return false;
+      }
       status.replaceChildren(errorBox(e), ...(e instanceof ApiError && e.code === 'sold_out' ? [waitlistLink()] : []));
       return false;
     }
