@@ -211,11 +211,12 @@ rmq_env() {
     RABBITMQ_PID_FILE="$dir/rabbitmq/rabbitmq.pid" \
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 }
-rmq_up() {
+rmq_up() {  # rmq_up [WAIT_S]
   rmq_env
   rm -f "$RABBITMQ_PID_FILE"
   setsid nohup "$RMQBIN/rabbitmq-server" >>"$dir/rabbitmq/log/console.log" 2>&1 </dev/null &
-  "$RMQBIN/rabbitmqctl" -n "$TK_AMQP_NODE" wait --timeout 120 "$RABBITMQ_PID_FILE" >/dev/null
+  echo $! >"$dir/rabbitmq/session.pid"  # setsid execs in place: this pid leads the node's group
+  "$RMQBIN/rabbitmqctl" -n "$TK_AMQP_NODE" wait --timeout "${1:-120}" "$RABBITMQ_PID_FILE" >/dev/null
 }
 rmq_down() {  # rmq_down stop|kill
   [ -f "$dir/env" ] || return 0
@@ -369,28 +370,38 @@ stop() {
 case $cmd in
   rabbitmq-start)
     rmq_stop_all; rm -rf "$dir"
-    mkdir -p "$dir/rabbitmq/log" "$dir/rabbitmq/mnesia"
-    amqp_port=$(free_port); dist_port=$(free_port); epmd_port=$(free_port)
-    while [ "$dist_port" = "$amqp_port" ]; do dist_port=$(free_port); done
-    while [ "$epmd_port" = "$amqp_port" ] || [ "$epmd_port" = "$dist_port" ]; do epmd_port=$(free_port); done
-    node="tk-test-$amqp_port@localhost"
-    cat >"$dir/env" <<ENV
+    # A node that does not boot in time (a port taken between free_port and the node's bind by
+    # a fixture starting beside it, a slow boot) gets one more try on fresh ports, its log shown.
+    for attempt in 1 2; do
+      mkdir -p "$dir/rabbitmq/log" "$dir/rabbitmq/mnesia"
+      amqp_port=$(free_port); dist_port=$(free_port); epmd_port=$(free_port)
+      while [ "$dist_port" = "$amqp_port" ]; do dist_port=$(free_port); done
+      while [ "$epmd_port" = "$amqp_port" ] || [ "$epmd_port" = "$dist_port" ]; do epmd_port=$(free_port); done
+      node="tk-test-$amqp_port@localhost"
+      cat >"$dir/env" <<ENV
 TICKETING_AMQP_URL=amqp://guest:guest@127.0.0.1:$amqp_port
 TK_AMQP_PORT=$amqp_port
 TK_AMQP_DIST_PORT=$dist_port
 TK_AMQP_EPMD_PORT=$epmd_port
 TK_AMQP_NODE=$node
 ENV
-    chmod 644 "$dir/env"
-    # The cookie is read by the node and by rabbitmqctl from HOME; it must be mode 400.
-    head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/rabbitmq/.erlang.cookie"
-    chmod 400 "$dir/rabbitmq/.erlang.cookie"
-    echo '[].' >"$dir/rabbitmq/enabled_plugins"  # no plugins: a faster start
-    cat >"$dir/rabbitmq/rabbitmq.conf" <<CONF
+      chmod 644 "$dir/env"
+      # The cookie is read by the node and by rabbitmqctl from HOME; it must be mode 400.
+      head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/rabbitmq/.erlang.cookie"
+      chmod 400 "$dir/rabbitmq/.erlang.cookie"
+      echo '[].' >"$dir/rabbitmq/enabled_plugins"  # no plugins: a faster start
+      cat >"$dir/rabbitmq/rabbitmq.conf" <<CONF
 listeners.tcp.default = 127.0.0.1:$amqp_port
 loopback_users = none
 CONF
-    rmq_up
+      if rmq_up 80; then break; fi
+      echo "rabbitmq did not start on $amqp_port (attempt $attempt); its console log:" >&2
+      tail -n 30 "$dir/rabbitmq/log/console.log" >&2 || true
+      kill -9 -- "-$(cat "$dir/rabbitmq/session.pid")" 2>/dev/null || true
+      epmd -kill >/dev/null 2>&1 || true
+      [ "$attempt" = 1 ] || exit 1
+      rm -rf "$dir"
+    done
     echo "rabbitmq up: $amqp_port ($node)"
     ;;
   rabbitmq-stop) rmq_stop_all; rm -rf "$dir"; echo "rabbitmq stopped" ;;
