@@ -186,7 +186,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   // One per Router door class (built in start(), when every route is in).
   struct DoorState {
     Door door;
-    metrics::Counter* refused;
+    metrics::Counter* refused;           // null for a class that only measures
     std::vector<std::size_t> yields_to;  // indices into doors
   };
   std::vector<DoorState> doors;
@@ -600,10 +600,14 @@ void Server::start() {
   Impl& s = *impl_;
   if (s.doors.empty()) {
     for (const auto& d : s.router.doors()) {
+      // A class that only measures refuses nothing: no counter that would read 0 for ever.
+      metrics::Counter* refused =
+          d.options.sheds ? &s.reg.counter("http_door_refused_total",
+                                           "Requests refused at the door: their class was queueing",
+                                           {{"door", d.name}})
+                          : nullptr;
       s.doors.push_back({Door(d.options, static_cast<std::uint32_t>(std::random_device{}())),
-                         &s.reg.counter("http_door_refused_total",
-                                        "Requests refused at the door: their class was queueing",
-                                        {{"door", d.name}}),
+                         refused,
                          std::vector<std::size_t>(d.yields_to.begin(), d.yields_to.end())});
     }
   }

@@ -316,6 +316,7 @@ TEST_F(ServerTest, AClassThatYieldsIsShedWhileTheOneItYieldsToQueuesThoughItsOwn
   EXPECT_NE(registry_.render().find("http_door_refused_total{door=\"entry\"} " +
                                     std::to_string(during.refused + refused_after)),
             std::string::npos);
+  EXPECT_EQ(registry_.render().find("http_door_refused_total{door=\"sale\"}"), std::string::npos);
 }
 
 TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
