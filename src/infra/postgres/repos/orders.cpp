@@ -241,10 +241,10 @@ Task<bool> Orders::finalise(const app::FinalSale& s) {
     codes.push_back(t.code);
   }
   auto r = co_await pg::transaction(*pool_, [&](pg::Connection& c) -> asio::awaitable<Status> {
-    // Two round trips (pipelined), the statements in the order a one-by-one transaction would
-    // send them, so rows are locked in the same order as before: the fences, checked; then the
-    // writes, of which the idempotency row's update is a fence too. A failed fence rolls back
-    // whatever the round trip wrote.
+    // Two pipelined round trips: the fences, checked; then the writes, of which the idempotency
+    // row's update is a fence too. Rows are locked in the statements' order (order, seats,
+    // tickets, idempotency row, sales row), the order bench/baselines/order.sql sends them in.
+    // A failed fence rolls back whatever its round trip wrote.
     std::vector<pg::Statement> fences;
     fences.push_back(
         {"SELECT performance_id, cardinality(seat_ids) FROM orders WHERE id = $1 AND "
