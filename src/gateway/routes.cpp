@@ -6,6 +6,7 @@
 #include "http/handlers/api.hpp"
 #include "http/handlers/queue_status.hpp"
 #include "http/handlers/support.hpp"
+#include "http/sale_doors.hpp"
 
 namespace tk::gateway {
 
@@ -110,38 +111,47 @@ void add_routes(http::Router& r, app::Deps deps, RouteOptions o) {
         &o.metrics->counter("gateway_rate_limited_total", "Requests refused 429 by a shared limit");
   }
   http::add_health_routes(r, o.ready, o.role);
-  http::add_queue_status_route(r, deps, o.poll_limiter);
-  r.set_default(
-      [c](RequestContext& ctx) -> asio::awaitable<Response> {
-        const Millis now = c->deps.now();
-        const RouteClass cls = classify(ctx.req.method(), ctx.req.target());
-        const std::string addr = http::address_key(ctx.remote);
-        if (auto refused = co_await admit(*c, ctx, cls, addr, now)) co_return std::move(*refused);
+  // The sale's classes at the door, as in an API process: the gateway measures the whole of what
+  // a buyer waits (its own event loop, the shared limits, the API process behind it), so the
+  // crowd's joins are refused here, before a session check or a forward, once the sale queues.
+  const http::SaleDoors doors = http::add_sale_doors(r, o.door);
+  http::add_queue_status_route(r, deps, o.poll_limiter, doors.poll);
+  const http::Handler forward = [c](RequestContext& ctx) -> asio::awaitable<Response> {
+    const Millis now = c->deps.now();
+    const RouteClass cls = classify(ctx.req.method(), ctx.req.target());
+    const std::string addr = http::address_key(ctx.remote);
+    if (auto refused = co_await admit(*c, ctx, cls, addr, now)) co_return std::move(*refused);
 
-        Request out = ctx.req;
-        strip_hop_by_hop(out);
-        // The API processes trust this gateway: they take the client from X-Forwarded-For,
-        // which names exactly the client the gateway found (never what a client sent).
-        out.erase("X-Forwarded-For");
-        out.set("X-Forwarded-For", ctx.remote.to_string());
-        out.set("X-Request-Id", ctx.request_id);  // one id in every log line, end to end
-        // This request's span (a child of a valid incoming traceparent, else a new trace) is
-        // the API's parent; its ids are on the gateway's access log line.
-        const bool traced = ctx.trace_span.has_value();
-        out.set("traceparent", ctx.span().traceparent());
-        out.erase("tracestate");  // only kept with a valid incoming traceparent
-        if (auto ts = header(ctx.req, "tracestate"); traced && !ts.empty())
-          out.set("tracestate", ts);
+    Request out = ctx.req;
+    strip_hop_by_hop(out);
+    // The API processes trust this gateway: they take the client from X-Forwarded-For,
+    // which names exactly the client the gateway found (never what a client sent).
+    out.erase("X-Forwarded-For");
+    out.set("X-Forwarded-For", ctx.remote.to_string());
+    out.set("X-Request-Id", ctx.request_id);  // one id in every log line, end to end
+    // This request's span (a child of a valid incoming traceparent, else a new trace) is
+    // the API's parent; its ids are on the gateway's access log line.
+    const bool traced = ctx.trace_span.has_value();
+    out.set("traceparent", ctx.span().traceparent());
+    out.erase("tracestate");  // only kept with a valid incoming traceparent
+    if (auto ts = header(ctx.req, "tracestate"); traced && !ts.empty()) out.set("tracestate", ts);
 
-        auto res = co_await c->o.forwarder->forward(out, ctx.deadline);
-        if (!res) co_return to_response(static_cast<Errc>(res.error().code.value()));
-        if (cls == RouteClass::admin && res->result() == boost::beast::http::status::unauthorized &&
-            c->o.limits && c->o.limits->admin_failures) {
-          (void)co_await c->o.limits->admin_failures->check(addr, now);
-        }
-        co_return std::move(*res);
-      },
-      "forwarded");
+    auto res = co_await c->o.forwarder->forward(out, ctx.deadline);
+    if (!res) co_return to_response(static_cast<Errc>(res.error().code.value()));
+    if (cls == RouteClass::admin && res->result() == boost::beast::http::status::unauthorized &&
+        c->o.limits && c->o.limits->admin_failures) {
+      (void)co_await c->o.limits->admin_failures->check(addr, now);
+    }
+    co_return std::move(*res);
+  };
+  // The routes of a door class are forwarded as everything else is; a route of its own gives the
+  // request its class (and its pattern as the route label).
+  using Verb = boost::beast::http::verb;
+  r.add(Verb::post, "/v1/performances/{pid}/queue", forward, http::Budget::request, doors.join);
+  r.add(Verb::post, "/v1/performances/{pid}/holds", forward, http::Budget::request, doors.hold);
+  r.add(Verb::post, "/v1/orders", forward, http::Budget::request, doors.order);
+  r.add(Verb::post, "/v1/orders/{order_id}/payment", forward, http::Budget::request, doors.payment);
+  r.set_default(forward, "forwarded");
 }
 
 }  // namespace tk::gateway

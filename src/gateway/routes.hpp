@@ -3,6 +3,7 @@
 // process's queue view (the same registration as the API's), and everything else checked and
 // forwarded: sessions and access tokens verified, the shared (Redis) rate limits applied, the
 // client address and trace context passed on.
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 #include "app/deps.hpp"
 #include "common/metrics.hpp"
 #include "gateway/forwarder.hpp"
+#include "http/door.hpp"
 #include "http/rate_limiter.hpp"
 #include "http/router.hpp"
 #include "infra/redis/stores/rate_limit.hpp"
@@ -35,6 +37,8 @@ struct RouteOptions {
   SharedLimits* limits = nullptr;
   Forwarder* forwarder = nullptr;
   metrics::Registry* metrics = nullptr;
+  // The sale's classes at the door (http/sale_doors.hpp); target 0: no door.
+  http::DoorOptions door{.target = std::chrono::microseconds(0)};
 };
 
 void add_routes(http::Router& r, app::Deps deps, RouteOptions o);

@@ -365,6 +365,7 @@ Status Service::prepare(std::chrono::seconds wait) {
       go.limits = &w->limits;
       go.forwarder = w->forwarder.get();
       go.metrics = &s.metrics;
+      go.door = ao.door;
       gateway::add_routes(w->router, w->deps, go);
     } else if (cfg.role != Role::worker) {
       http::add_routes(w->router, w->deps, ao);

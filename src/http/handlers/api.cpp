@@ -21,6 +21,7 @@
 #include "http/handlers/requests.hpp"
 #include "http/handlers/seat_map_body.hpp"
 #include "http/query.hpp"
+#include "http/sale_doors.hpp"
 #include "http/under_deadline.hpp"
 
 namespace tk::http {
@@ -349,23 +350,8 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
   // ---- Operations: health for load balancers; /metrics only on the operations listener.
   add_health_routes(r, c->o.ready, c->o.role);
 
-  // The join is the route class at the door: a crowd larger than the service can take in is
-  // refused at once and asked back, spread over a wait that grows while it keeps coming. It
-  // yields to the waiting buyers' polls and to the sale itself (holds, orders, payments), which
-  // are only measured, never refused: when any of them starts to queue, the crowd's entry is
-  // shed until it drains. A cap on the sale judged on its own latency throttled the sale instead
-  // of the crowd (docs/BENCHMARKS.md, the door on the 1M crowd); the PostgreSQL pool still sheds
-  // what it cannot serve in time.
-  int join_door = -1, poll_door = -1, hold_door = -1, order_door = -1, pay_door = -1;
-  if (c->o.door.target.count() > 0) {
-    DoorOptions measured = c->o.door;
-    measured.sheds = false;
-    poll_door = r.add_door("poll", measured);
-    hold_door = r.add_door("hold", measured);
-    order_door = r.add_door("order", measured);
-    pay_door = r.add_door("payment", measured);
-    join_door = r.add_door("join", c->o.door, {poll_door, hold_door, order_door, pay_door});
-  }
+  // The sale's classes at the door (sale_doors.hpp): the join yields to the rest.
+  const SaleDoors doors = add_sale_doors(r, c->o.door);
 
   // ---- Identity
   r.add(Verb::post, "/v1/accounts",
@@ -518,7 +504,7 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
                  set_retry_after(res, j.retry_after_seconds);
                  co_return res;
                }),
-        Budget::request, join_door);
+        Budget::request, doors.join);
   // Leaving: the ticket is the capability (as for polls); giving up a place twice is a no-op.
   r.add(Verb::delete_, "/v1/performances/{pid}/queue",
         per_address(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
@@ -538,7 +524,7 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
           res.set(beast::http::field::cache_control, "no-store");
           co_return res;
         }));
-  add_queue_status_route(r, c->d, c->o.poll_limiter, poll_door);
+  add_queue_status_route(r, c->d, c->o.poll_limiter, doors.poll);
   // The admission log, public: a page of entries after `after`, kept a second per process.
   r.add(Verb::get, "/v1/performances/{pid}/queue/audit",
         per_address(c, [c](RequestContext& ctx) -> asio::awaitable<Response> {
@@ -643,7 +629,7 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
                                                 {"seat_ids", std::move(s)},
                                                 {"expires_at", rfc3339(h->expires_at)}});
                }),
-        Budget::request, hold_door);
+        Budget::request, doors.hold);
   r.add(Verb::delete_, "/v1/holds/{hold_id}",
         authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
           app::Seats seats(c->d);
@@ -700,7 +686,7 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
                  co_return json_response(placed.created ? st::created : st::ok,
                                          order_json(placed.order, c->d.now(), false));
                }),
-        Budget::request, order_door);
+        Budget::request, doors.order);
   r.add(Verb::get, "/v1/orders/{order_id}",
         authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
           app::Orders orders(c->d);
@@ -740,7 +726,7 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
                  res.prepare_payload();
                  co_return res;
                }),
-        Budget::request, pay_door);
+        Budget::request, doors.payment);
 
   // ---- Refunds: 202 once requested; the worker gives the money back and frees the seats.
   r.add(Verb::post, "/v1/orders/{order_id}/refund",

@@ -145,68 +145,6 @@ TEST_F(ServerTest, NoRequestDeadlineWhenTheTimeoutIsOff) {
   }());
 }
 
-// One resource served first come, first served, 4 ms a request: concurrent requests queue for
-// it, as they would for a saturated Redis or database.
-struct FifoResource {
-  std::chrono::steady_clock::time_point busy_until{};
-  int served = 0;
-};
-
-Handler fifo_route(std::shared_ptr<FifoResource> res) {
-  return [res](RequestContext&) -> asio::awaitable<Response> {
-    auto now = std::chrono::steady_clock::now();
-    res->busy_until = std::max(now, res->busy_until) + 4ms;
-    asio::steady_timer t(co_await asio::this_coro::executor);
-    t.expires_at(res->busy_until);
-    co_await t.async_wait(asio::use_awaitable);
-    ++res->served;
-    co_return json_response(beast::http::status::ok, {{"ok", true}});
-  };
-}
-
-struct Tally {
-  int ok = 0, refused = 0, other = 0;
-};
-
-// `clients` connections, each sending `each` requests for `target` one after another, `pause`
-// apart.
-asio::awaitable<void> crowd(std::uint16_t port, std::string target, int clients, int each,
-                            Tally& tally, std::chrono::milliseconds pause = 0ms) {
-  auto ex = co_await asio::this_coro::executor;
-  int running = clients;
-  asio::steady_timer all_done(ex, std::chrono::steady_clock::time_point::max());
-  for (int c = 0; c < clients; ++c) {
-    asio::co_spawn(
-        ex,
-        [&, port, target, each, pause]() -> asio::awaitable<void> {
-          auto s = co_await connect_to(port);
-          beast::flat_buffer buf;
-          asio::steady_timer gap(co_await asio::this_coro::executor);
-          for (int i = 0; i < each; ++i) {
-            if (i > 0 && pause.count() > 0) {
-              gap.expires_after(pause);
-              co_await gap.async_wait(asio::use_awaitable);
-            }
-            auto r = co_await roundtrip(s, buf, make_request(bhttp::verb::get, target));
-            if (r.result() == bhttp::status::ok) {
-              ++tally.ok;
-            } else if (r.result() == bhttp::status::service_unavailable &&
-                       error_code_of(r) == "unavailable" &&
-                       std::stoi(std::string(r[bhttp::field::retry_after])) >= 1) {
-              ++tally.refused;
-            } else {
-              ++tally.other;
-            }
-          }
-        },
-        [&](std::exception_ptr e) {
-          if (e) ++tally.other;
-          if (--running == 0) all_done.cancel();
-        });
-  }
-  co_await all_done.async_wait(kTuple);
-}
-
 TEST_F(ServerTest, TheDoorRefusesAClassThatQueuesAtOnceAndLetsOtherRoutesThrough) {
   DoorOptions o;
   o.target = 10ms;

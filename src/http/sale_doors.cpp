@@ -1,0 +1,18 @@
+#include "http/sale_doors.hpp"
+
+namespace tk::http {
+
+SaleDoors add_sale_doors(Router& r, const DoorOptions& o) {
+  SaleDoors d;
+  if (o.target.count() <= 0) return d;
+  DoorOptions measured = o;
+  measured.sheds = false;
+  d.poll = r.add_door("poll", measured);
+  d.hold = r.add_door("hold", measured);
+  d.order = r.add_door("order", measured);
+  d.payment = r.add_door("payment", measured);
+  d.join = r.add_door("join", o, {d.poll, d.hold, d.order, d.payment});
+  return d;
+}
+
+}  // namespace tk::http

@@ -1,0 +1,151 @@
+// The gateway's door: its own routes and forwarder in front of an upstream in this process whose
+// order route queues (served first come, first served). The crowd's joins must be refused at the
+// gateway, before they are forwarded, while the orders queue; the orders are never refused.
+#include <gtest/gtest.h>
+
+#include "../http/http_test_util.hpp"
+#include "app/deps.hpp"
+#include "common/clock.hpp"
+#include "gateway/forwarder.hpp"
+#include "gateway/routes.hpp"
+#include "gateway/upstreams.hpp"
+
+namespace tk::gateway {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using namespace tk::http::testing;
+using http::Router;
+
+class GatewayDoor : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    tk::log::set_sink([](std::string_view) {});
+    shared_.clock = &clock_;
+  }
+  void TearDown() override {
+    servers_.clear();
+    if (fwd_) fwd_->close();
+    tk::log::set_sink(nullptr);
+  }
+
+  std::uint16_t serve(Router& r) {
+    http::ServerOptions o;
+    o.address = "127.0.0.1";
+    o.port = 0;
+    auto s = std::make_unique<http::Server>(ioc_.get_executor(), o, r, registry_);
+    EXPECT_TRUE(s->listen().ok());
+    s->start();
+    servers_.push_back(std::move(s));
+    return servers_.back()->port();
+  }
+
+  // The gateway in front of `upstream`, its door as in the service with a short interval.
+  std::uint16_t gateway(std::uint16_t upstream) {
+    ups_ = std::make_unique<Upstreams>(
+        std::vector<tcp::endpoint>{{asio::ip::make_address("127.0.0.1"), upstream}},
+        HealthOptions{});
+    fwd_ = std::make_unique<Forwarder>(ioc_.get_executor(), *ups_, ForwardOptions{});
+    RouteOptions o;
+    o.ready = [] { return true; };
+    o.forwarder = fwd_.get();
+    o.door.target = 10ms;
+    o.door.interval = 50ms;
+    o.door.min_limit = 2;
+    app::Deps deps;
+    deps.shared = &shared_;
+    add_routes(gw_router_, deps, o);
+    return serve(gw_router_);
+  }
+
+  void run(asio::awaitable<void> client, std::chrono::milliseconds deadline) {
+    bool done = false;
+    std::exception_ptr err;
+    asio::co_spawn(ioc_, std::move(client), [&](std::exception_ptr e) {
+      err = e;
+      done = true;
+      ioc_.stop();
+    });
+    ioc_.run_for(deadline);
+    ioc_.restart();
+    ASSERT_TRUE(done) << "client did not finish before the deadline";
+    if (err) std::rethrow_exception(err);
+  }
+
+  // Declaration order: the io_context goes after the routers, registry and upstreams that its
+  // suspended connection coroutines reference, and before the forwarder and servers on it.
+  metrics::Registry registry_;
+  Router api_router_, gw_router_;
+  SystemClock clock_;
+  app::Shared shared_;
+  std::unique_ptr<Upstreams> ups_;
+  asio::io_context ioc_;
+  std::unique_ptr<Forwarder> fwd_;
+  std::vector<std::unique_ptr<http::Server>> servers_;
+};
+
+TEST_F(GatewayDoor, TheJoinIsRefusedAtTheGatewayWhileForwardedOrdersQueue) {
+  auto orders = std::make_shared<FifoResource>();
+  int joins_forwarded = 0;
+  api_router_.add(bhttp::verb::post, "/v1/orders", fifo_route(orders));
+  api_router_.add(bhttp::verb::post, "/v1/performances/{pid}/queue",
+                  [&](http::RequestContext&) -> asio::awaitable<http::Response> {
+                    ++joins_forwarded;
+                    co_return http::json_response(bhttp::status::ok, {{"ok", true}});
+                  });
+  const std::uint16_t gw = gateway(serve(api_router_));
+  Tally sales, during;
+  int in_a_row = 0, ok_after = 0, refused_after = 0;
+  run(
+      [&]() -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        auto s = co_await connect_to(gw);
+        beast::flat_buffer buf;
+        for (const char* path : {"/v1/orders", "/v1/performances/p1/queue"}) {
+          for (int i = 0; i < 5; ++i) {  // unloaded latencies
+            auto r = co_await roundtrip(s, buf, make_request(bhttp::verb::post, path, "{}"));
+            EXPECT_EQ(r.result(), bhttp::status::ok);
+          }
+        }
+        // The orders queue upstream for about 1.3 s (320 of 4 ms, 40 at a time); the joins, one
+        // every 20 ms from 10 clients for about 0.8 s, take no time of their own.
+        bool sale_done = false;
+        asio::steady_timer done(ex, std::chrono::steady_clock::time_point::max());
+        asio::co_spawn(ex, crowd(gw, "/v1/orders", 40, 8, sales, 0ms, bhttp::verb::post),
+                       [&](std::exception_ptr e) {
+                         if (e) ++sales.other;
+                         sale_done = true;
+                         done.cancel();
+                       });
+        co_await crowd(gw, "/v1/performances/p1/queue", 10, 40, during, 20ms, bhttp::verb::post);
+        if (!sale_done) co_await done.async_wait(kTuple);
+        // The orders calm again: the joins are let in again within a few intervals.
+        asio::steady_timer gap(ex);
+        for (int i = 0; i < 100 && in_a_row < 5; ++i) {
+          auto r = co_await roundtrip(
+              s, buf, make_request(bhttp::verb::post, "/v1/performances/p1/queue", "{}"));
+          in_a_row = r.result() == bhttp::status::ok ? in_a_row + 1 : 0;
+          if (r.result() == bhttp::status::ok) ++ok_after;
+          if (r.result() == bhttp::status::service_unavailable) ++refused_after;
+          gap.expires_after(20ms);
+          co_await gap.async_wait(asio::use_awaitable);
+        }
+      }(),
+      30s);
+  // The orders are never refused at the gateway.
+  EXPECT_EQ(sales.ok, 320);
+  EXPECT_EQ(sales.refused + sales.other, 0);
+  // The joins were shed while the orders queued, and a refused join never left the gateway.
+  EXPECT_EQ(during.other, 0);
+  EXPECT_EQ(during.ok + during.refused, 400);
+  EXPECT_GT(during.refused, 200);
+  EXPECT_EQ(in_a_row, 5);
+  EXPECT_EQ(joins_forwarded, 5 + during.ok + ok_after);
+  EXPECT_NE(registry_.render().find("http_door_refused_total{door=\"join\"} " +
+                                    std::to_string(during.refused + refused_after)),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace tk::gateway
