@@ -17,7 +17,8 @@
 # everything (also on failure or Ctrl-C). Raw outputs of the last run: build/bench/last-run/.
 #
 # Pairs (baseline | service):
-#   poll   wrk + bench/baselines/poll.lua: nginx 1 worker `return 200` of a same-size JSON body |
+#   poll   wrk + bench/baselines/poll.lua: nginx 1 worker `return 200` of a same-size JSON body,
+#          logging the service's access-line fields (buffered) while the service's log is on |
 #          GET /v1/performances/{pid}/queue/status with valid signed tickets (cycled); then both
 #          at half the service's max rate (wrk delay()) for the p99; then the access log's cost:
 #          the same poll against two fresh services, TICKETING_ACCESS_LOG=0 | =1 (alternating order);
@@ -194,13 +195,17 @@ export TICKETING_HTTP_HOST=127.0.0.1 TICKETING_HTTP_PORT=$SVC_PORT TICKETING_THR
 export TICKETING_PG_URL=postgresql://postgres@127.0.0.1:$PG_PORT/ticketing
 export TICKETING_REDIS_URL=redis://127.0.0.1:$REDIS_PORT
 export TICKETING_SECRET=$(rand_hex 32) TICKETING_ADMIN_TOKEN=$ADMIN_TOKEN
-export TICKETING_ACCESS_LOG=0 TICKETING_PAYMENT_LATENCY_MS=0
+# The access log as the run command has it (on; stdout to a file), unless given: nginx logs the
+# same fields, buffered, when it is on.
+export TICKETING_ACCESS_LOG=${TICKETING_ACCESS_LOG:-1} TICKETING_PAYMENT_LATENCY_MS=0
 # Every simulated buyer comes from loopback: per-address limits would measure themselves.
 export TICKETING_OPS_PORT=0 TICKETING_RATE_PER_ADDRESS=0 TICKETING_SIGNUPS_PER_MINUTE=1000000
 export TICKETING_ARGON2_OPSLIMIT=1 TICKETING_ARGON2_MEMLIMIT_KIB=8192
 export TICKETING_PG_POOL_SIZE=$ORDER_C TICKETING_MAX_CONNECTIONS=20000
 unset TICKETING_CONFIG
-SETTINGS="service: TICKETING_THREADS=1 TICKETING_ACCESS_LOG=0 TICKETING_PAYMENT_LATENCY_MS=0 \
+SETTINGS="service: TICKETING_THREADS=1 TICKETING_ACCESS_LOG=$TICKETING_ACCESS_LOG (stdout to a \
+file; nginx's log $( [ "$TICKETING_ACCESS_LOG" = 0 ] && echo off || echo "on, the same fields, buffered 64k")) \
+TICKETING_PAYMENT_LATENCY_MS=0 \
 TICKETING_PG_POOL_SIZE=$ORDER_C TICKETING_MAX_CONNECTIONS=20000 TICKETING_ARGON2_OPSLIMIT=1 \
 TICKETING_DOOR_TARGET_MS=${TICKETING_DOOR_TARGET_MS:-20 (default)}; \
 PostgreSQL and Redis as started by tests/support/servers.sh (PostgreSQL fsync=off, \
@@ -339,8 +344,11 @@ if want poll; then
   case $body in *'"state":"waiting"'*) ;; *) die "status of a sample ticket: $body" ;; esac
   retry=$(sed -n 's/^Retry-After: *\([0-9]*\).*/\1/Ip' "$T/raw/status-headers.txt" | tr -d '\r')
   NGINX_PORT=$(free_port)
+  NGINX_LOG="$T/nginx/access.log request_json buffer=64k flush=1s"
+  [ "$TICKETING_ACCESS_LOG" = 0 ] && NGINX_LOG=off
   sed -e "s#@DIR@#$T/nginx#g" -e "s#@PORT@#$NGINX_PORT#" -e "s#@RETRY_AFTER@#${retry:-5}#" \
-    -e "s#@BODY@#$body#" bench/baselines/nginx.conf.in >"$T/nginx/nginx.conf"
+    -e "s#@BODY@#$body#" -e "s#@ACCESS_LOG@#$NGINX_LOG#" bench/baselines/nginx.conf.in \
+    >"$T/nginx/nginx.conf"
   NGINX_CMD=("${SRV[@]}" nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/nginx-error.log")
   { echo "# nginx"; printf '%q ' "${NGINX_CMD[@]}" | sed 's/ $//'; echo; } >>"$COMMANDS"
   "${NGINX_CMD[@]}" &

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace loadgen {
 
@@ -127,7 +128,11 @@ std::int64_t pg_paid_orders_of(const std::string& url, const std::string& perf,
   return std::stoll(PQgetvalue(r.get(), 0, 0));
 }
 
-std::optional<std::int64_t> redis_used_memory(const std::string& url) {
+namespace {
+using RedisConn = std::unique_ptr<redisContext, decltype(&redisFree)>;
+using RedisReply = std::unique_ptr<redisReply, decltype(&freeReplyObject)>;
+
+RedisConn redis_connect(const std::string& url) {
   // redis://[user:pass@]host:port[/db]; only host and port matter on loopback.
   std::string_view u = url;
   if (u.substr(0, 8) == "redis://") u.remove_prefix(8);
@@ -137,18 +142,56 @@ std::optional<std::int64_t> redis_used_memory(const std::string& url) {
   std::string host(u.substr(0, colon));
   int port = colon == std::string_view::npos ? 6379 : std::stoi(std::string(u.substr(colon + 1)));
   timeval tv{5, 0};
-  std::unique_ptr<redisContext, decltype(&redisFree)> c(
-      redisConnectWithTimeout(host.c_str(), port, tv), &redisFree);
-  if (!c || c->err) return std::nullopt;
-  auto* r = static_cast<redisReply*>(redisCommand(c.get(), "INFO memory"));
-  if (!r) return std::nullopt;
-  std::unique_ptr<redisReply, decltype(&freeReplyObject)> guard(r, &freeReplyObject);
-  if (r->type != REDIS_REPLY_STRING) return std::nullopt;
+  RedisConn c(redisConnectWithTimeout(host.c_str(), port, tv), &redisFree);
+  if (c && c->err) c.reset();
+  return c;
+}
+}  // namespace
+
+std::optional<std::int64_t> redis_used_memory(const std::string& url) {
+  auto c = redis_connect(url);
+  if (!c) return std::nullopt;
+  RedisReply guard(static_cast<redisReply*>(redisCommand(c.get(), "INFO memory")),
+                   &freeReplyObject);
+  const redisReply* r = guard.get();
+  if (!r || r->type != REDIS_REPLY_STRING) return std::nullopt;
   std::string_view info(r->str, r->len);
   constexpr std::string_view kKey = "\nused_memory:";
   auto p = info.find(kKey);
   if (p == std::string_view::npos) return std::nullopt;
   return std::stoll(std::string(info.substr(p + kKey.size(), 24)));
+}
+
+std::optional<std::int64_t> redis_queue_bytes(const std::string& url, const std::string& perf) {
+  auto c = redis_connect(url);
+  if (!c) return std::nullopt;
+  // The key names of src/infra/redis/stores/stores.hpp (Keys): q, a:<bucket>, seen, gone.
+  const std::string tag = "{p:" + perf + "}";
+  std::vector<std::string> keys = {tag + ":q", tag + ":seen", tag + ":gone"};
+  const std::string match = tag + ":a:*";
+  std::string cursor = "0";
+  do {
+    RedisReply r(static_cast<redisReply*>(redisCommand(c.get(), "SCAN %s MATCH %s COUNT 1000",
+                                                       cursor.c_str(), match.c_str())),
+                 &freeReplyObject);
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) return std::nullopt;
+    cursor.assign(r->element[0]->str, r->element[0]->len);
+    const redisReply* batch = r->element[1];
+    for (std::size_t i = 0; i < batch->elements; ++i) {
+      keys.emplace_back(batch->element[i]->str, batch->element[i]->len);
+    }
+  } while (cursor != "0");
+  for (const auto& k : keys) {
+    redisAppendCommand(c.get(), "MEMORY USAGE %b SAMPLES 0", k.data(), k.size());
+  }
+  std::int64_t total = 0;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(c.get(), &raw) != REDIS_OK) return std::nullopt;
+    RedisReply r(static_cast<redisReply*>(raw), &freeReplyObject);
+    if (r->type == REDIS_REPLY_INTEGER) total += r->integer;  // nil: a key that does not exist
+  }
+  return total;
 }
 
 }  // namespace loadgen

@@ -37,4 +37,9 @@ std::int64_t pg_paid_orders_of(const std::string& url, const std::string& perf_i
 // INFO memory used_memory; nullopt if unreachable.
 std::optional<std::int64_t> redis_used_memory(const std::string& url);
 
+// Bytes of the waiting room's own keys of a performance (MEMORY USAGE, every nested value
+// counted): its state hash, the account buckets, the presence marks and the places given up. What
+// a waiting buyer costs, apart from the sale's keys written meanwhile. nullopt if unreachable.
+std::optional<std::int64_t> redis_queue_bytes(const std::string& url, const std::string& perf_id);
+
 }  // namespace loadgen

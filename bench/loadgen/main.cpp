@@ -89,6 +89,9 @@ int main(int argc, char** argv) {
     }
   }
   if (run.redis_after_joins >= 0) f.redis_after_joins = run.redis_after_joins.load();
+  if (o.scenario == Scenario::flash && !o.redis_url.empty()) {
+    f.redis_queue_bytes = redis_queue_bytes(o.redis_url, o.perf);
+  }
   if (!o.pg_url.empty()) {
     try {
       f.pg = pg_findings(o.pg_url, o.perf);

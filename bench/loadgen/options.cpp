@@ -38,7 +38,8 @@ Simulated buyers through the HTTP API (see bench/loadgen/README.md).
   --card-token T         card token for payments (tok_ok)
   --admin-token T        read queue settings and stats; hold/order: PATCH the queue to admit fast
   --pg-url URL           after the run: double sales, charges per order, rows written per sale
-  --redis-url URL        Redis used_memory before/after the joins, per waiting buyer
+  --redis-url URL        Redis used_memory before/after the joins, and (flash) the waiting
+                         room's own keys at the end, per waiting buyer
   --json FILE            machine-readable report
   --positions FILE       flash: `buyer position entry_id admitted` per buyer given a place
   --assert               exit 1 unless every seat sold once (when demand exceeded capacity),

@@ -342,6 +342,17 @@ int report(const Run& run, Findings& f) {
                   static_cast<long long>(*f.redis_after_joins),
                   static_cast<long long>(t.joins_created), per);
     }
+    if (f.redis_queue_bytes && t.joins_created > 0) {
+      // used_memory above also counts the sale's keys written by the time of the last join; the
+      // waiting room's own keys are what a waiting buyer costs.
+      double per = static_cast<double>(*f.redis_queue_bytes) / static_cast<double>(t.joins_created);
+      rd["queue_bytes"] = *f.redis_queue_bytes;
+      rd["queue_bytes_per_waiting_buyer"] = per;
+      std::printf(
+          "redis waiting-room keys %lld bytes after %lld joins: %.1f bytes per waiting buyer\n",
+          static_cast<long long>(*f.redis_queue_bytes), static_cast<long long>(t.joins_created),
+          per);
+    }
     j["redis"] = std::move(rd);
   }
 

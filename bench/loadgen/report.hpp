@@ -29,6 +29,7 @@ struct Findings {
   std::string pg_error;
   std::optional<std::int64_t> pg_after;
   std::optional<std::int64_t> redis_after_joins;
+  std::optional<std::int64_t> redis_queue_bytes;  // the waiting room's keys at the end
   std::optional<PresenceFindings> presence;
   std::vector<std::string> failures;  // --assert
 };
