@@ -285,8 +285,8 @@ def median(vals):
 ROWS = [
     ("poll_rps", "queue-status poll req/s (signed ticket, wrk + Lua)", "", ">= 1.0x"),
     ("join_rps", "join req/s (session + join script + signing)", "", ">= 0.8x"),
-    ("hold_rps", "hold req/s (4 seats)", "", ">= 0.8x"),
-    ("order_ops", "paid orders/s (order + payment, fake provider at 0 ms)", "", ">= 0.85x"),
+    ("hold_rps", "hold req/s (4 seats)", "", ">= 1.0x"),
+    ("order_ops", "paid orders/s (order + payment, fake provider at 0 ms)", "", ">= 0.9x"),
     ("poll_log_rps", "queue-status poll req/s with the access log on", "", ">= 0.95x"),
     ("poll_presence_rps", "queue-status poll req/s with presence on (60 s)", "", ">= 0.9x"),
     ("poll_gateway_rps", "queue-status poll req/s through a gateway (pattern A)", "", ">= 1.0x"),

@@ -295,6 +295,13 @@ asio::awaitable<tk::Result<std::string>> Connection::prepare(std::string_view sq
 }
 
 asio::awaitable<tk::Result<Rows>> Connection::query(std::string_view sql, Params params) {
+  if (begin_pending()) {  // the BEGIN and the query in one round trip
+    std::vector<Statement> one;
+    one.push_back(Statement{sql, std::move(params)});
+    auto r = co_await pipeline(std::move(one));
+    if (!r.ok()) co_return std::move(r).error();
+    co_return std::move(r.value().back());
+  }
   if (auto refused = start_op(deadline_of(co_await asio::this_coro::executor)))
     co_return std::move(*refused);
   const auto dl = deadline();
@@ -323,7 +330,13 @@ asio::awaitable<tk::Status> Connection::exec_script(std::string_view sql, Budget
       budget == Budget::request ? deadline_of(co_await asio::this_coro::executor) : Deadline::max();
   if (auto refused = start_op(request_deadline)) co_return std::move(*refused);
   const auto dl = deadline();
-  if (PQsendQuery(conn_, std::string(sql).c_str()) == 0) co_return send_failed();
+  std::string script;
+  if (begin_pending()) {  // a multi-statement simple query: the BEGIN holds past its end
+    script.append(pending_begin_).append(";");
+    drop_begin();
+  }
+  script.append(sql);
+  if (PQsendQuery(conn_, script.c_str()) == 0) co_return send_failed();
   if (auto f = co_await flush(dl); !f.ok()) co_return std::move(f).error();
   auto r = co_await read_results(dl);
   if (!r.ok()) co_return std::move(r).error();
@@ -337,6 +350,13 @@ asio::awaitable<tk::Result<std::vector<Rows>>> Connection::pipeline(
   if (auto refused = start_op(deadline_of(co_await asio::this_coro::executor)))
     co_return std::move(*refused);
   const auto dl = deadline();
+  // A deferred BEGIN leads the batch; its result is not returned. After it the batch is part of
+  // an explicit transaction that outlives the Sync.
+  const bool with_begin = begin_pending();
+  if (with_begin) {
+    statements.insert(statements.begin(), Statement{pending_begin_, {}});
+    drop_begin();
+  }
   if (PQenterPipelineMode(conn_) == 0) co_return send_failed();
 
   // Queue everything: a Parse for each SQL text not prepared yet, then each execution.
@@ -408,6 +428,7 @@ asio::awaitable<tk::Result<std::vector<Rows>>> Connection::pipeline(
     co_return tk::Error{make_error_code(Errc::query_failed), {{"pg", "pipeline out of step"}}};
   }
   if (first_error) co_return std::move(*first_error);
+  if (with_begin) out.erase(out.begin());
   co_return out;
 }
 

@@ -75,6 +75,15 @@ class Connection {
   // returned. Inside BEGIN..COMMIT a failure leaves the transaction aborted, as with query().
   asio::awaitable<tk::Result<std::vector<Rows>>> pipeline(std::vector<Statement> statements);
 
+  // A transaction's BEGIN without a round trip of its own: `sql` (a literal, e.g. "BEGIN") goes
+  // in front of the next statement sent (query: both pipelined; pipeline: first of the batch;
+  // exec_script: first of the script). A transaction that ends before sending anything sent no
+  // BEGIN, so nothing is left to commit or roll back (drop_begin). The pool drops a BEGIN still
+  // pending when a lease comes back.
+  void defer_begin(std::string_view sql) { pending_begin_ = sql; }
+  bool begin_pending() const { return !pending_begin_.empty(); }
+  void drop_begin() { pending_begin_ = {}; }
+
   // True once the connection is unusable (lost, timed out, protocol error); never recovers.
   bool broken() const;
   TxStatus tx_status() const;
@@ -126,6 +135,7 @@ class Connection {
   std::chrono::milliseconds io_timeout_{0};
   Deadline request_deadline_ = Deadline::max();  // of the operation in progress
   std::uint64_t next_stmt_ = 0;
+  std::string_view pending_begin_;  // defer_begin
   tk::StringMap<std::string> prepared_;
 };
 

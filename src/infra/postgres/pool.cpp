@@ -199,6 +199,7 @@ void Pool::release_unleased(std::unique_ptr<Connection> c) {
     discard(std::move(c));
     return;
   }
+  c->drop_begin();  // a transaction abandoned before its first statement: nothing was sent
   switch (c->tx_status()) {
     case Connection::TxStatus::idle:
       break;

@@ -21,12 +21,20 @@ std::string_view begin_sql(Isolation iso) {
 }
 
 asio::awaitable<void> rollback(Connection& c) {
+  if (c.begin_pending()) {  // nothing was sent: no transaction began
+    c.drop_begin();
+    co_return;
+  }
   if (c.broken()) co_return;
   auto s = co_await c.exec_script("ROLLBACK", Connection::Budget::cleanup);
   if (!s.ok() || c.tx_status() != Connection::TxStatus::idle) c.poison();
 }
 
 asio::awaitable<tk::Status> commit(Connection& c) {
+  if (c.begin_pending()) {  // nothing was sent: nothing to commit
+    c.drop_begin();
+    co_return tk::Status{};
+  }
   if (c.tx_status() == Connection::TxStatus::in_error) {
     co_await rollback(c);
     co_return tk::Error{make_error_code(Errc::query_failed),

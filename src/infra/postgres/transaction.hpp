@@ -48,9 +48,8 @@ auto transaction(Pool& pool, F f, TxOptions opt = {})
   if (!lease.ok()) co_return R(std::move(lease).error());
   Connection& c = *lease.value();
   for (int attempt = 1;; ++attempt) {
-    if (auto b = co_await c.exec_script(detail::begin_sql(opt.isolation)); !b.ok()) {
-      co_return R(std::move(b).error());
-    }
+    // Sent with f's first statement: a transaction costs no round trip for its BEGIN.
+    c.defer_begin(detail::begin_sql(opt.isolation));
     R r = co_await f(c);
     if (r.ok()) {
       auto s = co_await detail::commit(c);

@@ -217,6 +217,86 @@ TEST_F(pgTransaction, RollsBackWhenTheBodyFails) {
   EXPECT_EQ(pool->stats().discarded, 0u);
 }
 
+// The BEGIN travels with the body's first statement, whatever sends it: a pipeline or a script
+// first is inside the transaction too, and a body that sends nothing leaves nothing open.
+TEST_F(pgTransaction, TheBeginGoesWithTheFirstStatementHoweverItIsSent) {
+  auto pool = make_pool({.size = 1});
+  auto piped = run([&]() -> asio::awaitable<tk::Status> {
+    co_return co_await transaction(*pool, [](Connection& c) -> asio::awaitable<tk::Status> {
+      std::vector<Statement> batch;
+      batch.push_back({"INSERT INTO it_pg_tx VALUES ($1)", args(1)});
+      batch.push_back({"SELECT count(*) FROM it_pg_tx", {}});
+      auto r = co_await c.pipeline(std::move(batch));
+      if (!r.ok()) co_return std::move(r).error();
+      // The BEGIN's own result is not among the batch's.
+      EXPECT_EQ(r.value().size(), 2u);
+      if (r.value().size() == 2) {
+        EXPECT_EQ(r.value()[1].int64(0, 0), 1);
+      }
+      EXPECT_EQ(c.tx_status(), Connection::TxStatus::in_transaction);
+      co_return std::make_error_code(std::errc::operation_canceled);
+    });
+  });
+  EXPECT_EQ(piped.code(), std::errc::operation_canceled);
+  EXPECT_EQ(count(), 0);
+
+  auto scripted = run([&]() -> asio::awaitable<tk::Status> {
+    co_return co_await transaction(*pool, [](Connection& c) -> asio::awaitable<tk::Status> {
+      if (auto s = co_await c.exec_script("INSERT INTO it_pg_tx VALUES (2)"); !s.ok()) co_return s;
+      EXPECT_EQ(c.tx_status(), Connection::TxStatus::in_transaction);
+      co_return std::make_error_code(std::errc::operation_canceled);
+    });
+  });
+  EXPECT_EQ(scripted.code(), std::errc::operation_canceled);
+  EXPECT_EQ(count(), 0);
+
+  auto empty = run([&]() -> asio::awaitable<tk::Status> {
+    co_return co_await transaction(*pool, [](Connection& c) -> asio::awaitable<tk::Status> {
+      EXPECT_TRUE(c.begin_pending());
+      co_return tk::Status{};
+    });
+  });
+  EXPECT_TRUE(empty.ok()) << describe(empty);
+  EXPECT_EQ(pool->stats().discarded, 0u);
+  // Nothing was left pending on the connection: the next statement outside a transaction
+  // commits on its own.
+  auto lone = run([&]() -> asio::awaitable<tk::Status> {
+    auto lease = co_await pool->acquire();
+    if (!lease.ok()) co_return std::move(lease).error();
+    EXPECT_FALSE(lease.value()->begin_pending());
+    auto ins = co_await lease.value()->query("INSERT INTO it_pg_tx VALUES ($1)", args(3));
+    if (!ins.ok()) co_return std::move(ins).error();
+    EXPECT_EQ(lease.value()->tx_status(), Connection::TxStatus::idle);
+    co_return tk::Status{};
+  });
+  ASSERT_TRUE(lone.ok()) << describe(lone);
+  EXPECT_EQ(count(), 1);
+}
+
+// A lease given back with a BEGIN still pending (its transaction abandoned before any statement)
+// does not start a transaction for the next holder.
+TEST_F(pgPool, ALeaseReturnedWithItsBeginPendingStartsNothingForTheNext) {
+  script("DROP TABLE IF EXISTS it_pg_pending; CREATE TABLE it_pg_pending (id int)");
+  auto pool = make_pool({.size = 1, .acquire_timeout = 2000ms});
+  auto st = run([&]() -> asio::awaitable<tk::Status> {
+    auto lease = co_await pool->acquire();
+    if (!lease.ok()) co_return std::move(lease).error();
+    lease.value()->defer_begin("BEGIN");
+    co_return tk::Status{};
+  });
+  ASSERT_TRUE(st.ok()) << describe(st);
+  auto ins = run([&]() -> asio::awaitable<tk::Status> {
+    auto lease = co_await pool->acquire();
+    if (!lease.ok()) co_return std::move(lease).error();
+    auto r = co_await lease.value()->query("INSERT INTO it_pg_pending VALUES ($1)", args(1));
+    if (!r.ok()) co_return std::move(r).error();
+    EXPECT_EQ(lease.value()->tx_status(), Connection::TxStatus::idle);
+    co_return tk::Status{};
+  });
+  ASSERT_TRUE(ins.ok()) << describe(ins);
+  EXPECT_EQ(query("SELECT count(*) FROM it_pg_pending").int64(0, 0), 1);
+}
+
 TEST_F(pgTransaction, SwallowedSqlErrorIsNotReportedAsCommitted) {
   auto pool = make_pool({.size = 1});
   auto r = run([&]() -> asio::awaitable<tk::Status> {
