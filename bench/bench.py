@@ -94,13 +94,15 @@ def resp(*args):
 
 
 def cmd_join_resp(a):
-    # src/infra/redis/stores: KEYS q, {p:PID}:a:<num / 128>; ARGV num % 128, now, Redis run id.
+    # src/infra/redis/stores (Queue::join): KEYS q, {p:PID}:a:<num / 128>, seen, gone; ARGV
+    # num % 128, now, tail floor, presence mark ('' with presence off), Redis run id.
     tag = "{p:%s}" % a.perf
     q = tag + ":q"
     w = sys.stdout.buffer
     buf = []
     for num in range(a.first, a.first + a.count):
-        buf.append(resp("EVALSHA", a.sha, 2, q, f"{tag}:a:{num // 128}", num % 128, a.now, 0, a.run))
+        buf.append(resp("EVALSHA", a.sha, 4, q, f"{tag}:a:{num // 128}", tag + ":seen",
+                        tag + ":gone", num % 128, a.now, 0, "", a.run))
         if len(buf) == 10000:
             w.write(b"".join(buf))
             buf.clear()

@@ -513,8 +513,8 @@ if want join; then
     "${R[@]}" HSET "$bq:q" epoch "$NOW_MS" tail 0 hwm 1000000000000 serving 0 seq 0 \
       run "$(redis_run_id)" >/dev/null
     rec redis-benchmark-join "${CLI[@]}" redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -c "$JOIN_C" \
-      -n "$JOIN_N" -r $((JOIN_N / 128)) --csv EVALSHA "$JOIN_SHA" 2 "$bq:q" "$bq:a:__rand_int__" \
-      __rand_int__ "$NOW_MS" 0 "$(redis_run_id)" >"$T/raw/join-rb-$i.csv"
+      -n "$JOIN_N" -r $((JOIN_N / 128)) --csv EVALSHA "$JOIN_SHA" 4 "$bq:q" "$bq:a:__rand_int__" \
+      "$bq:seen" "$bq:gone" __rand_int__ "$NOW_MS" 0 "" "$(redis_run_id)" >"$T/raw/join-rb-$i.csv"
     created=$("${R[@]}" HGET "$bq:q" tail)
     record --metric join_rps --side baseline --run "$i" --tool redis-benchmark \
       --input "$T/raw/join-rb-$i.csv" --extra "created_share=$(python3 -c "print($created / $JOIN_N)")"
