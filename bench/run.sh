@@ -554,9 +554,9 @@ if want hold; then
     pre=prf_bench0000000hold$i
     "${R[@]}" SET "$bp:loaded" 1 >/dev/null
     rec redis-benchmark-hold "${CLI[@]}" redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -c "$HOLD_C" \
-      -n "$HOLD_N" -r 100000000 --csv EVALSHA "$HOLD_SHA" 8 "$bp:seat" "$bp:sold" "$bp:hx" \
+      -n "$HOLD_N" -r 100000000 --csv EVALSHA "$HOLD_SHA" 9 "$bp:seat" "$bp:sold" "$bp:hx" \
       "$bp:ah:acc_0000000000__rand_int__" "$bp:h:$pre~hld_0000000000__rand_int__" "$bp:loaded" \
-      "$bp:ver" "$bp:bought" "$NOW_MS" $((NOW_MS + 300000)) "$pre~hld_0000000000__rand_int__" \
+      "$bp:ver" "$bp:bought" "$bp:gone" "$NOW_MS" $((NOW_MS + 300000)) "$pre~hld_0000000000__rand_int__" \
       acc_0000000000__rand_int__ 4 100000000 600000 __rand_int__ st_0000000000__rand_int__ \
       st_0000000000__rand_int__ st_0000000000__rand_int__ st_0000000000__rand_int__ \
       >"$T/raw/hold-rb-$i.csv"
