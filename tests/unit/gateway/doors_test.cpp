@@ -59,20 +59,6 @@ class GatewayDoor : public ::testing::Test {
     return serve(gw_router_);
   }
 
-  void run(asio::awaitable<void> client, std::chrono::milliseconds deadline) {
-    bool done = false;
-    std::exception_ptr err;
-    asio::co_spawn(ioc_, std::move(client), [&](std::exception_ptr e) {
-      err = e;
-      done = true;
-      ioc_.stop();
-    });
-    ioc_.run_for(deadline);
-    ioc_.restart();
-    ASSERT_TRUE(done) << "client did not finish before the deadline";
-    if (err) std::rethrow_exception(err);
-  }
-
   // Declaration order: the io_context goes after the routers, registry and upstreams that its
   // suspended connection coroutines reference, and before the forwarder and servers on it.
   metrics::Registry registry_;
@@ -97,7 +83,8 @@ TEST_F(GatewayDoor, TheJoinIsRefusedAtTheGatewayWhileForwardedOrdersQueue) {
   const std::uint16_t gw = gateway(serve(api_router_));
   Tally sales, during;
   int in_a_row = 0, ok_after = 0, refused_after = 0;
-  run(
+  run_client(
+      ioc_,
       [&]() -> asio::awaitable<void> {
         auto ex = co_await asio::this_coro::executor;
         auto s = co_await connect_to(gw);

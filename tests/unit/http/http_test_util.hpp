@@ -151,6 +151,29 @@ inline asio::awaitable<void> crowd(std::uint16_t port, std::string target, int c
   co_await all_done.async_wait(kTuple);
 }
 
+// Runs the client coroutine on `io`; the test fails (instead of hanging) when it misses the
+// deadline, and with the exception's text when the client throws.
+inline void run_client(asio::io_context& io, asio::awaitable<void> client,
+                       std::chrono::milliseconds deadline) {
+  bool done = false;
+  std::exception_ptr err;
+  asio::co_spawn(io, std::move(client), [&](std::exception_ptr e) {
+    err = e;
+    done = true;
+    io.stop();
+  });
+  io.run_for(deadline);
+  io.restart();
+  ASSERT_TRUE(done) << "client did not finish before the deadline";
+  if (err) {
+    try {
+      std::rethrow_exception(err);
+    } catch (const std::exception& e) {
+      FAIL() << "client failed: " << e.what();
+    }
+  }
+}
+
 class HttpServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -184,25 +207,8 @@ class HttpServerTest : public ::testing::Test {
   }
   std::uint16_t port() const { return servers_.front()->port(); }
 
-  // Runs the client coroutine; the test fails (instead of hanging) when it misses the deadline.
   void run(asio::awaitable<void> client, std::chrono::milliseconds deadline = 5s) {
-    bool done = false;
-    std::exception_ptr err;
-    asio::co_spawn(ioc_, std::move(client), [&](std::exception_ptr e) {
-      err = e;
-      done = true;
-      ioc_.stop();
-    });
-    ioc_.run_for(deadline);
-    ioc_.restart();
-    ASSERT_TRUE(done) << "client did not finish before the deadline";
-    if (err) {
-      try {
-        std::rethrow_exception(err);
-      } catch (const std::exception& e) {
-        FAIL() << "client failed: " << e.what();
-      }
-    }
+    run_client(ioc_, std::move(client), deadline);
   }
 
   std::vector<std::string> log_lines() {
