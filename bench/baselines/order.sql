@@ -2,8 +2,9 @@
 -- paid, with the SQL the service sends for POST /v1/orders + POST /v1/orders/{id}/payment
 -- (src/infra/postgres/repos/orders.cpp: by_hold, place, get, begin_payment, get, finalise; and
 -- src/infra/payment/fake_provider.cpp: charge), statement for statement, same order, same
--- transactions; the service pipelines them (libpq pipeline mode: each transaction's fences in one
--- round trip, its writes in another), pgbench sends one at a time. Run with -M prepared.
+-- transactions; the service pipelines them (libpq pipeline mode: each transaction's BEGIN and
+-- fences in one round trip, its writes and COMMIT in another), pgbench sends one at a time. Run
+-- with -M prepared.
 -- Data: order_setup.sql; each transaction takes the next 4 seats and the next account of the pool.
 -- Left out: the catalogue reads of Orders::place (performance, price grades, venue layout),
 -- which a service can cache, and the Redis side (hold read, sold markers). Added: the first
@@ -80,11 +81,11 @@ SELECT performance_id, cardinality(seat_ids) FROM orders WHERE id = :oid AND
   status = 'pending' FOR UPDATE;
 UPDATE performance_seats SET state = 'sold', claim_expires_at = NULL WHERE order_id = :oid
   AND state = 'ordered' AND claim_expires_at > to_timestamp(:now_ms::float8 / 1000);
+UPDATE idempotency_keys SET state = 'completed', response_status = 200,
+  response_body = :body WHERE account_id = :acc AND key = :idem;
 INSERT INTO tickets (id, order_id, performance_id, seat_id, code) SELECT t.id, :oid, :perf,
   t.seat, t.code FROM unnest(:tids::text[], :seats::text[], :codes::text[]) AS t(id, seat, code);
 UPDATE orders SET status = 'paid', paid_at = now(), charge_id = :chid WHERE id = :oid;
-UPDATE idempotency_keys SET state = 'completed', response_status = 200,
-  response_body = :body WHERE account_id = :acc AND key = :idem;
 INSERT INTO outbox (topic, payload) VALUES ('order.paid', :payload::jsonb);
 INSERT INTO performance_sales (performance_id, shard, sold) VALUES (:perf, :shard, 4)
   ON CONFLICT (performance_id, shard) DO UPDATE SET sold = performance_sales.sold + EXCLUDED.sold;

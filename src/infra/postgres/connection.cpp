@@ -344,7 +344,7 @@ asio::awaitable<tk::Status> Connection::exec_script(std::string_view sql, Budget
 }
 
 asio::awaitable<tk::Result<std::vector<Rows>>> Connection::pipeline(
-    std::vector<Statement> statements) {
+    std::vector<Statement> statements, Then then) {
   std::vector<Rows> out;
   if (statements.empty()) co_return out;
   if (auto refused = start_op(deadline_of(co_await asio::this_coro::executor)))
@@ -356,6 +356,11 @@ asio::awaitable<tk::Result<std::vector<Rows>>> Connection::pipeline(
   if (with_begin) {
     statements.insert(statements.begin(), Statement{pending_begin_, {}});
     drop_begin();
+  }
+  const bool with_commit = then == Then::commit;
+  if (with_commit) {
+    statements.push_back(Statement{"COMMIT", {}});
+    batch_commit_ = warnings_;  // from here on the transaction's outcome is this batch's
   }
   if (PQenterPipelineMode(conn_) == 0) co_return send_failed();
 
@@ -428,6 +433,7 @@ asio::awaitable<tk::Result<std::vector<Rows>>> Connection::pipeline(
     co_return tk::Error{make_error_code(Errc::query_failed), {{"pg", "pipeline out of step"}}};
   }
   if (first_error) co_return std::move(*first_error);
+  if (with_commit) out.pop_back();
   if (with_begin) out.erase(out.begin());
   co_return out;
 }

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/deadline.hpp"
@@ -73,7 +74,17 @@ class Connection {
   // All or nothing: outside an explicit transaction the batch runs as one implicit transaction
   // (up to the Sync), so one failing statement rolls back the others; the first error is
   // returned. Inside BEGIN..COMMIT a failure leaves the transaction aborted, as with query().
-  asio::awaitable<tk::Result<std::vector<Rows>>> pipeline(std::vector<Statement> statements);
+  //
+  // Then::commit ends the transaction with the batch: COMMIT goes last, in the same round trip.
+  // A failing statement makes the server skip the rest, COMMIT included, and the transaction is
+  // left aborted, to be rolled back. pg::transaction sends no COMMIT of its own after such a
+  // batch and judges the one sent (take_batch_commit); it must be the body's last statement.
+  enum class Then { stay, commit };
+  asio::awaitable<tk::Result<std::vector<Rows>>> pipeline(std::vector<Statement> statements,
+                                                          Then then = Then::stay);
+  // After a batch sent with Then::commit, once: the warnings count before it, so the
+  // transaction can tell a commit the synchronous standby did not confirm.
+  std::optional<std::uint64_t> take_batch_commit() { return std::exchange(batch_commit_, {}); }
 
   // A transaction's BEGIN without a round trip of its own: `sql` (a literal, e.g. "BEGIN") goes
   // in front of the next statement sent (query: both pipelined; pipeline: first of the batch;
@@ -135,7 +146,8 @@ class Connection {
   std::chrono::milliseconds io_timeout_{0};
   Deadline request_deadline_ = Deadline::max();  // of the operation in progress
   std::uint64_t next_stmt_ = 0;
-  std::string_view pending_begin_;  // defer_begin
+  std::string_view pending_begin_;             // defer_begin
+  std::optional<std::uint64_t> batch_commit_;  // take_batch_commit
   tk::StringMap<std::string> prepared_;
 };
 

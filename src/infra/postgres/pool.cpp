@@ -200,6 +200,7 @@ void Pool::release_unleased(std::unique_ptr<Connection> c) {
     return;
   }
   c->drop_begin();  // a transaction abandoned before its first statement: nothing was sent
+  (void)c->take_batch_commit();  // a batch's COMMIT judged by no transaction: not the next's
   switch (c->tx_status()) {
     case Connection::TxStatus::idle:
       break;

@@ -30,18 +30,32 @@ asio::awaitable<void> rollback(Connection& c) {
   if (!s.ok() || c.tx_status() != Connection::TxStatus::idle) c.poison();
 }
 
+tk::Error failed_after_commit_sent(Connection& c, tk::Error e) {
+  if (c.broken()) {
+    e.code = make_error_code(Errc::unavailable);
+    e.details["commit"] = "unknown";
+  }
+  return e;
+}
+
 asio::awaitable<tk::Status> commit(Connection& c) {
   if (c.begin_pending()) {  // nothing was sent: nothing to commit
     c.drop_begin();
     co_return tk::Status{};
   }
-  if (c.tx_status() == Connection::TxStatus::in_error) {
-    co_await rollback(c);
-    co_return tk::Error{make_error_code(Errc::query_failed),
-                        {{"pg", "transaction aborted by an earlier error; rolled back"}}};
+  std::uint64_t warnings;
+  tk::Status s;
+  if (auto sent = c.take_batch_commit()) {  // f's last batch committed
+    warnings = *sent;
+  } else {
+    if (c.tx_status() == Connection::TxStatus::in_error) {
+      co_await rollback(c);
+      co_return tk::Error{make_error_code(Errc::query_failed),
+                          {{"pg", "transaction aborted by an earlier error; rolled back"}}};
+    }
+    warnings = c.warnings();
+    s = co_await c.exec_script("COMMIT");
   }
-  const auto warnings = c.warnings();
-  auto s = co_await c.exec_script("COMMIT");
   if (s.ok() && c.warnings() != warnings) {
     // COMMIT's only warning inside a transaction: the wait for the synchronous standby was
     // cancelled. Committed here but maybe not on the standby a failover would promote.

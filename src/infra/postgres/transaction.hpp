@@ -30,8 +30,12 @@ inline bool retryable(std::error_code ec) {
 asio::awaitable<void> rollback(Connection& c);
 // COMMIT. Refuses (and rolls back) a transaction already aborted by an error f swallowed, since
 // PostgreSQL would answer COMMIT with a silent ROLLBACK. A connection lost during COMMIT gives
-// `unavailable` with details {"commit": "unknown"}: the outcome cannot be known.
+// `unavailable` with details {"commit": "unknown"}: the outcome cannot be known. When f's last
+// batch carried the COMMIT (Connection::Then::commit) nothing more is sent: that COMMIT is judged.
 asio::awaitable<tk::Status> commit(Connection& c);
+// f failed after sending a batch that carried COMMIT: on a lost connection the outcome is not
+// known (details {"commit": "unknown"}), as for a COMMIT lost on its own.
+tk::Error failed_after_commit_sent(Connection& c, tk::Error e);
 // Short randomized pause before retrying, so two conflicting transactions do not collide again.
 asio::awaitable<void> retry_pause(int attempt);
 }  // namespace detail
@@ -51,6 +55,9 @@ auto transaction(Pool& pool, F f, TxOptions opt = {})
     // Sent with f's first statement: a transaction costs no round trip for its BEGIN.
     c.defer_begin(detail::begin_sql(opt.isolation));
     R r = co_await f(c);
+    if (!r.ok() && c.take_batch_commit()) {
+      r = R(detail::failed_after_commit_sent(c, std::move(r).error()));
+    }
     if (r.ok()) {
       auto s = co_await detail::commit(c);
       if (s.ok()) co_return std::move(r);

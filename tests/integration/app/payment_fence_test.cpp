@@ -182,5 +182,78 @@ TEST(PaymentFence, AResumedAttemptThatRefusesVoidsWhatItsFirstTryCharged) {
   EXPECT_EQ(live_charges(h, s.order.id), 0) << "answered 'nothing was charged' over a live charge";
 }
 
+// The finalising transaction's fences, on the real repository: an attempt that no longer owns
+// its key's row (given up, taken over) or an order whose seat claims ran out finalises nothing
+// (no ticket, no sold seat, no outbox row, no sales count, the order still pending), although
+// its writes and COMMIT go in one round trip after the fences. The owner finalises all, once.
+TEST(PaymentFence, OnlyTheAttemptOwningItsKeyFinalisesAndThenAllOfIt) {
+  Harness h;
+  auto s = order_two_seats(h);
+  app::OrderRepo& repo = *h.deps.ports.orders;
+  const Millis now = h.clock.now_ms();
+  auto begun = h.run([&] {
+    return repo.begin_payment(s.who.account_id, "k-fence", "fp-1", s.order.id, "att-1", now,
+                              10'000);
+  });
+  ASSERT_TRUE(begun.ok()) << begun.error().code.message();
+  ASSERT_EQ(begun->kind, app::IdempotencyBegin::Kind::started);
+  auto finalise = [&](std::string attempt, Millis at) {
+    app::FinalSale f;
+    f.order_id = s.order.id;
+    f.account_id = s.who.account_id;
+    f.idempotency_key = "k-fence";
+    f.attempt = std::move(attempt);
+    f.charge_id = "ch_fence";
+    for (std::size_t i = 0; i < s.order.seat_ids.size(); ++i) {
+      domain::Ticket t;
+      t.id = "tkt_fence_" + std::to_string(i);
+      t.seat_id = s.order.seat_ids[i];
+      t.code = "code-" + std::to_string(i);
+      f.tickets.push_back(std::move(t));
+    }
+    f.response_body = R"({"status":"paid"})";
+    f.outbox_payload = R"({"order_id":")" + s.order.id + R"("})";
+    f.now = at;
+    return h.run([&] { return repo.finalise(f); });
+  };
+  // Everything a finalised order writes, summed: tickets, the paid order, sold seats, the
+  // outbox row, the sales count and the completed idempotency row.
+  auto written = [&] {
+    return h.run([&] {
+      return count(*h.pool,
+                   "SELECT (SELECT count(*) FROM tickets WHERE order_id = $1) + "
+                   "(SELECT count(*) FROM orders WHERE id = $1 AND status = 'paid') + "
+                   "(SELECT count(*) FROM performance_seats WHERE order_id = $1 AND "
+                   "state = 'sold') + "
+                   "(SELECT count(*) FROM outbox WHERE payload->>'order_id' = $1) + "
+                   "(SELECT COALESCE(sum(sold), 0) FROM performance_sales WHERE performance_id "
+                   "= (SELECT performance_id FROM orders WHERE id = $1)) + "
+                   "(SELECT count(*) FROM idempotency_keys WHERE order_id = $1 AND "
+                   "state = 'completed')",
+                   s.order.id);
+    });
+  };
+  auto other = finalise("att-2", now);
+  ASSERT_TRUE(other.ok()) << other.error().code.message();
+  EXPECT_FALSE(*other) << "an attempt that does not own the key finalised the order";
+  EXPECT_EQ(written(), 0);
+
+  auto late = finalise("att-1", now + 7LL * 24 * 3600 * 1000);  // past the seats' claims
+  ASSERT_TRUE(late.ok()) << late.error().code.message();
+  EXPECT_FALSE(*late) << "finalised over claims that had run out";
+  EXPECT_EQ(written(), 0);
+
+  auto owner = finalise("att-1", now);
+  ASSERT_TRUE(owner.ok()) << owner.error().code.message();
+  EXPECT_TRUE(*owner);
+  const auto seats = static_cast<std::int64_t>(s.order.seat_ids.size());
+  EXPECT_EQ(written(), seats + 1 + seats + 1 + seats + 1);
+
+  auto again = finalise("att-1", now);
+  ASSERT_TRUE(again.ok()) << again.error().code.message();
+  EXPECT_FALSE(*again) << "finalised twice";
+  EXPECT_EQ(written(), seats + 1 + seats + 1 + seats + 1);
+}
+
 }  // namespace
 }  // namespace tk::test

@@ -273,6 +273,76 @@ TEST_F(pgTransaction, TheBeginGoesWithTheFirstStatementHoweverItIsSent) {
   EXPECT_EQ(count(), 1);
 }
 
+// The body's last batch may carry the COMMIT: the transaction then sends none of its own (one
+// more COMMIT, outside any transaction, would come back with a WARNING, which the transaction
+// reports as a commit the standby did not confirm). A failing statement of that batch skips
+// the COMMIT: the whole transaction rolls back and the connection is clean for the next.
+TEST_F(pgTransaction, TheLastBatchCanCarryTheCommit) {
+  auto pool = make_pool({.size = 1});
+  auto two = [](int first, int second) {
+    return [first, second](Connection& c) -> asio::awaitable<tk::Status> {
+      std::vector<Statement> head;
+      head.push_back({"INSERT INTO it_pg_tx VALUES ($1)", args(first)});
+      auto a = co_await c.pipeline(std::move(head));
+      if (!a.ok()) co_return std::move(a).error();
+      std::vector<Statement> last;
+      last.push_back({"INSERT INTO it_pg_tx VALUES ($1)", args(second)});
+      last.push_back({"SELECT count(*) FROM it_pg_tx", {}});
+      auto r = co_await c.pipeline(std::move(last), Connection::Then::commit);
+      if (!r.ok()) co_return std::move(r).error();
+      EXPECT_EQ(r.value().size(), 2u);  // the COMMIT's result is not among the batch's
+      EXPECT_EQ(c.tx_status(), Connection::TxStatus::idle);
+      co_return tk::Status{};
+    };
+  };
+  auto ok = run(
+      [&]() -> asio::awaitable<tk::Status> { co_return co_await transaction(*pool, two(1, 2)); });
+  ASSERT_TRUE(ok.ok()) << describe(ok);
+  EXPECT_EQ(count(), 2);
+
+  auto dup = run(
+      [&]() -> asio::awaitable<tk::Status> { co_return co_await transaction(*pool, two(3, 1)); });
+  EXPECT_EQ(dup.code(), Errc::unique_violation) << describe(dup);
+  EXPECT_EQ(count(), 2);  // 3, sent in the first batch, rolled back with the rest
+
+  // A transaction of one batch: the BEGIN leads it, the COMMIT ends it.
+  auto single = run([&]() -> asio::awaitable<tk::Status> {
+    co_return co_await transaction(*pool, [](Connection& c) -> asio::awaitable<tk::Status> {
+      std::vector<Statement> only;
+      only.push_back({"INSERT INTO it_pg_tx VALUES ($1)", args(5)});
+      auto r = co_await c.pipeline(std::move(only), Connection::Then::commit);
+      if (!r.ok()) co_return std::move(r).error();
+      co_return tk::Status{};
+    });
+  });
+  ASSERT_TRUE(single.ok()) << describe(single);
+  EXPECT_EQ(count(), 3);
+  EXPECT_EQ(pool->stats().discarded, 0u);
+
+  // A batch's COMMIT sent outside pg::transaction is judged by nobody: the lease coming back
+  // forgets it, so the next transaction still sends its own COMMIT.
+  auto outside = run([&]() -> asio::awaitable<tk::Status> {
+    auto lease = co_await pool->acquire();
+    if (!lease.ok()) co_return std::move(lease).error();
+    if (auto s = co_await lease.value()->exec_script("BEGIN"); !s.ok()) co_return s;
+    std::vector<Statement> only;
+    only.push_back({"INSERT INTO it_pg_tx VALUES ($1)", args(6)});
+    auto r = co_await lease.value()->pipeline(std::move(only), Connection::Then::commit);
+    if (!r.ok()) co_return std::move(r).error();
+    co_return tk::Status{};
+  });
+  ASSERT_TRUE(outside.ok()) << describe(outside);
+  auto next = run([&]() -> asio::awaitable<tk::Status> {
+    co_return co_await transaction(*pool, [](Connection& c) -> asio::awaitable<tk::Status> {
+      auto r = co_await c.query("INSERT INTO it_pg_tx VALUES ($1)", args(7));
+      if (!r.ok()) co_return std::move(r).error();
+      co_return tk::Status{};
+    });
+  });
+  ASSERT_TRUE(next.ok()) << describe(next);
+  EXPECT_EQ(count(), 5);  // 1, 2, 5, 6 and 7
+}
+
 // A lease given back with a BEGIN still pending (its transaction abandoned before any statement)
 // does not start a transaction for the next holder.
 TEST_F(pgPool, ALeaseReturnedWithItsBeginPendingStartsNothingForTheNext) {

@@ -118,12 +118,15 @@ Task<app::PlacedOrder> Orders::place(const app::NewOrder& n, Millis now) {
       }
       co_return Error{Errc::seats_unavailable, {{"seat_ids", std::move(missing)}}};
     }
-    TK_CO_CHECK(co_await c.query(
-        "INSERT INTO orders (id, account_id, performance_id, hold_id, status, seat_ids, "
-        "total_cents, currency, expires_at) VALUES ($1, $2, $3, $4, 'pending', $5::text[], $6, $7, "
-        "to_timestamp($8::float8 / 1000))",
-        P(arg(o.id), arg(o.account_id), arg(o.performance_id), arg(o.hold_id), arg(seats),
-          arg(o.total_cents), arg(o.currency), arg(o.expires_at))));
+    // The order row and the COMMIT in the second round trip.
+    std::vector<pg::Statement> insert;
+    insert.push_back(
+        {"INSERT INTO orders (id, account_id, performance_id, hold_id, status, seat_ids, "
+         "total_cents, currency, expires_at) VALUES ($1, $2, $3, $4, 'pending', $5::text[], $6, "
+         "$7, to_timestamp($8::float8 / 1000))",
+         P(arg(o.id), arg(o.account_id), arg(o.performance_id), arg(o.hold_id), arg(seats),
+           arg(o.total_cents), arg(o.currency), arg(o.expires_at))});
+    TK_CO_CHECK(co_await c.pipeline(std::move(insert), pg::Connection::Then::commit));
     co_return Status{};
   });
   if (!r.ok()) {
@@ -241,9 +244,9 @@ Task<bool> Orders::finalise(const app::FinalSale& s) {
     codes.push_back(t.code);
   }
   auto r = co_await pg::transaction(*pool_, [&](pg::Connection& c) -> asio::awaitable<Status> {
-    // Two pipelined round trips: the fences, checked; then the writes, of which the idempotency
-    // row's update is a fence too. Rows are locked in the statements' order (order, seats,
-    // tickets, idempotency row, sales row), the order bench/baselines/order.sql sends them in.
+    // Two pipelined round trips: the fences, checked; then the writes with the COMMIT, which
+    // nothing after them can veto. Rows are locked in the statements' order (order, seats,
+    // idempotency row, tickets, sales row), the order bench/baselines/order.sql sends them in.
     // A failed fence rolls back whatever its round trip wrote.
     std::vector<pg::Statement> fences;
     fences.push_back(
@@ -255,12 +258,19 @@ Task<bool> Orders::finalise(const app::FinalSale& s) {
         {"UPDATE performance_seats SET state = 'sold', claim_expires_at = NULL WHERE order_id = $1 "
          "AND state = 'ordered' AND claim_expires_at > to_timestamp($2::float8 / 1000)",
          P(arg(s.order_id), arg(s.now))});
+    // Only while the attempt still owns its row: an attempt given up meanwhile had its provider
+    // key closed, so it holds no approved charge to get this far with.
+    fences.push_back(
+        {"UPDATE idempotency_keys SET state = 'completed', response_status = 200, "
+         "response_body = $3 WHERE account_id = $1 AND key = $2 AND attempt = $4 AND "
+         "state = 'in_progress'",
+         P(arg(s.account_id), arg(s.idempotency_key), arg(s.response_body), arg(s.attempt))});
     TK_CO_TRY(auto f, co_await c.pipeline(std::move(fences)));
     const pg::Rows& o = f[0];
     if (o.empty()) co_return kClaimLost;
     std::string perf(o.text(0, 0));
     std::int64_t n = o.int64(0, 1);
-    if (f[1].affected() != n) co_return kClaimLost;
+    if (f[1].affected() != n || f[2].affected() != 1) co_return kClaimLost;
 
     std::vector<pg::Statement> writes;
     writes.push_back(
@@ -271,13 +281,6 @@ Task<bool> Orders::finalise(const app::FinalSale& s) {
     writes.push_back(
         {"UPDATE orders SET status = 'paid', paid_at = now(), charge_id = $2 WHERE id = $1",
          P(arg(s.order_id), arg(s.charge_id))});
-    // Only while the attempt still owns its row. A second fence: an attempt given up meanwhile
-    // had its provider key closed, so it holds no approved charge to get this far with.
-    writes.push_back(
-        {"UPDATE idempotency_keys SET state = 'completed', response_status = 200, "
-         "response_body = $3 WHERE account_id = $1 AND key = $2 AND attempt = $4 AND "
-         "state = 'in_progress'",
-         P(arg(s.account_id), arg(s.idempotency_key), arg(s.response_body), arg(s.attempt))});
     writes.push_back(
         {"INSERT INTO outbox (topic, payload, traceparent) VALUES ('order.paid', "
          "$1::jsonb, NULLIF($2, ''))",
@@ -289,8 +292,7 @@ Task<bool> Orders::finalise(const app::FinalSale& s) {
          "ON CONFLICT (performance_id, shard) DO UPDATE SET sold = performance_sales.sold + "
          "EXCLUDED.sold",
          P(arg(perf), arg(n), arg(static_cast<std::int64_t>(sales_shard())))});
-    TK_CO_TRY(auto w, co_await c.pipeline(std::move(writes)));
-    if (w[2].affected() != 1) co_return kClaimLost;
+    TK_CO_CHECK(co_await c.pipeline(std::move(writes), pg::Connection::Then::commit));
     co_return Status{};
   });
   if (!r.ok()) {
