@@ -7,7 +7,7 @@
 #   bash bench/run.sh            5 runs of each pair (about 35 minutes on the 2-core box, up to 15
 #                                of them the 1M-buyer flash crowd)
 #   bash bench/run.sh --quick    1 short run of each, a scaled-down flash crowd (a few minutes)
-# Options for development: --runs N, --only poll,join,hold,order,mem,flash, --no-build,
+# Options for development: --runs N, --only poll,join,hold,order,mem,flash,flash_a, --no-build,
 # --no-doc (print the table, leave docs/BENCHMARKS.md alone), --keep (leave the temp folder).
 #
 # What it does: installs missing packages (scripts/deps.sh bench), builds build/release
@@ -34,13 +34,15 @@
 #          keys exactly as the service's) | the same over the service's join runs
 #   flash  loadgen --scenario flash --mode open (1M buyers at 16,667/s for 100k seats in 100
 #          sections; --quick: 20k buyers at 2,000/s for 2,000 seats) --assert
+#   flash_a  the same crowd through pattern A: a gateway, an API process, a worker and RabbitMQ on
+#          the server core (the pattern-B service stopped first)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-QUICK=0 RUNS=5 ONLY=poll,join,hold,order,mem,flash BUILD=1 WRITE_DOC=1 KEEP=0
+QUICK=0 RUNS=5 ONLY=poll,join,hold,order,mem,flash,flash_a BUILD=1 WRITE_DOC=1 KEEP=0
 ARGS_GIVEN="$*"
 while [ $# -gt 0 ]; do
   case $1 in
@@ -99,7 +101,7 @@ ORDER_C=16   # pgbench clients = loadgen requests in flight, order (and the serv
 # Buyers to seed: as many as the selected pairs use (the join pair's are the most).
 SEEDS=$POLL_TICKETS
 if want join && [ "$JOIN_TOKENS" -gt "$SEEDS" ]; then SEEDS=$JOIN_TOKENS; fi
-if want flash && [ "$FLASH_BUYERS" -gt "$SEEDS" ]; then SEEDS=$FLASH_BUYERS; fi
+if { want flash || want flash_a; } && [ "$FLASH_BUYERS" -gt "$SEEDS" ]; then SEEDS=$FLASH_BUYERS; fi
 
 # ---- packages and build ----------------------------------------------------------------------
 bash scripts/deps.sh bench
@@ -129,7 +131,8 @@ chmod 755 "$T"
 mkdir -p "$T/raw" "$T/nginx/tmp"
 RESULTS=$T/results.jsonl COMMANDS=$T/commands.txt MISSING=$T/missing.txt NOTES=$T/notes.txt
 : >"$RESULTS"; : >"$COMMANDS"; : >"$MISSING"; : >"$NOTES"
-SVC_PID= NGINX_PID= BG_PID= LOGSVC_PID= LOGOFF_PID= GW_PID=
+SVC_PID= NGINX_PID= BG_PID= LOGSVC_PID= LOGOFF_PID= GW_PID= RMQ_DIR=
+PA_PIDS=()
 LAST=$ROOT/build/bench/last-run
 
 stop_pid() {  # stop_pid PID: TERM, wait up to 10 s, then KILL
@@ -149,10 +152,15 @@ cleanup() {
   [ -n "$LOGSVC_PID" ] && stop_pid "$LOGSVC_PID"
   [ -n "$LOGOFF_PID" ] && stop_pid "$LOGOFF_PID"
   [ -n "$GW_PID" ] && stop_pid "$GW_PID"
+  local p
+  # The gateway first, then the API process, then the worker.
+  for ((p = ${#PA_PIDS[@]} - 1; p >= 0; p--)); do stop_pid "${PA_PIDS[p]}"; done
+  [ -n "$RMQ_DIR" ] && bash tests/support/servers.sh rabbitmq-stop "$RMQ_DIR" >/dev/null 2>&1
   bash tests/support/servers.sh stop "$T/servers" >/dev/null 2>&1
   rm -rf "$LAST"; mkdir -p "$LAST"
   cp -r "$T/raw" "$RESULTS" "$COMMANDS" "$LAST/" 2>/dev/null
   cp "$T/service.log" "$T/nginx/nginx-error.log" "$LAST/" 2>/dev/null
+  cp "$T"/pattern-a-*.log "$LAST/" 2>/dev/null
   if [ $KEEP = 1 ]; then log "kept $T"; else rm -rf "$T"; fi
   [ $rc = 0 ] || log "bench/run.sh failed (exit $rc); raw outputs and logs in $LAST"
   exit $rc
@@ -632,6 +640,74 @@ if want flash; then
   else
     echo "{\"metric\":\"flash\",\"side\":\"service\",\"run\":1,\"status\":\"missing\",\"label\":\"$label\",\"why\":\"loadgen not built\"}" >>"$RESULTS"
     missing "flash crowd: loadgen not built"
+  fi
+fi
+
+# ---- 7. flash crowd through pattern A -----------------------------------------------------------
+# The same crowd against pattern A on the same server core: a gateway in front of one API process
+# (TICKETING_ROLE=api), one worker (the admission ticks, hold expiry and outbox relay) and
+# RabbitMQ between them. The pattern-B service is stopped first: its background loops would
+# serve the sale too.
+if want flash_a; then
+  label="$FLASH_BUYERS joins at $FLASH_RATE/s, $FLASH_SEATS seats; a gateway, an API process, a worker, RabbitMQ"
+  if [ $HAVE_LOADGEN = 1 ]; then
+    log "flash crowd through pattern A: $label"
+    stop_pid "$SVC_PID"
+    SVC_PID=
+    "${SRV[@]}" bash tests/support/servers.sh rabbitmq-start "$T/rmq" >"$T/raw/rabbitmq.txt" 2>&1 ||
+      { cat "$T/raw/rabbitmq.txt" >&2; die "RabbitMQ did not start"; }
+    RMQ_DIR=$T/rmq
+    # shellcheck source=/dev/null
+    . "$T/rmq/env"
+    export TICKETING_AMQP_URL
+    API_PORT=$(free_port) GWA_PORT=$(free_port) WORKER_OPS=$(free_port)
+    PA_ROLES=(
+      "worker TICKETING_ROLE=worker TICKETING_HTTP_PORT=0 TICKETING_OPS_PORT=$WORKER_OPS"
+      "api TICKETING_ROLE=api TICKETING_HTTP_PORT=$API_PORT TICKETING_TRUSTED_PROXIES=127.0.0.1"
+      "gateway TICKETING_ROLE=gateway TICKETING_HTTP_PORT=$GWA_PORT TICKETING_GATEWAY_UPSTREAMS=127.0.0.1:$API_PORT"
+    )
+    for spec in "${PA_ROLES[@]}"; do
+      read -r -a words <<<"$spec"
+      name=${words[0]}
+      cmd=(env "${words[@]:1}" "${SRV[@]}" "$BIN")
+      { echo "# pattern A: $name"; printf '%q ' "${cmd[@]}" | sed 's/ $//'; echo; } >>"$COMMANDS"
+      "${cmd[@]}" >"$T/pattern-a-$name.log" 2>&1 </dev/null &
+      PA_PIDS+=("$!")
+      case $name in
+        worker) url=http://127.0.0.1:$WORKER_OPS/readyz ;;
+        api) url=http://127.0.0.1:$API_PORT/readyz ;;
+        gateway) url=http://127.0.0.1:$GWA_PORT/readyz ;;
+      esac
+      for _ in $(seq 120); do
+        kill -0 "${PA_PIDS[-1]}" 2>/dev/null ||
+          { tail -n 30 "$T/pattern-a-$name.log" >&2; die "pattern A: the $name exited"; }
+        [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)" = 200 ] && break
+        sleep 0.5
+      done
+      [ "$(curl -s -o /dev/null -w '%{http_code}' "$url")" = 200 ] || die "pattern A: the $name is not ready"
+    done
+    BASE_A=http://127.0.0.1:$GWA_PORT
+    venue=$(python3 bench/bench.py setup --base "$BASE_A" --admin-token "$ADMIN_TOKEN" \
+      --seats "$FLASH_SEATS" --venue-only)
+    perf=$(python3 bench/bench.py setup --base "$BASE_A" --admin-token "$ADMIN_TOKEN" \
+      --venue "$venue" --queue "$Q_FLASH" --hold-ttl 60)
+    rc=0
+    rec loadgen-flash-a "${CLI[@]}" "$LOADGEN" --url "$BASE_A" --perf "$perf" --tokens "$TOKENS" \
+      --scenario flash --buyers "$FLASH_BUYERS" --mode open --rate "$FLASH_RATE" \
+      --timeout "$FLASH_TIMEOUT" --connections 2048 \
+      --admin-token "$ADMIN_TOKEN" --pg-url "$TICKETING_PG_URL" --redis-url "$TICKETING_REDIS_URL" \
+      --json "$T/raw/flash-a.json" --assert --quiet >"$T/raw/flash-a.txt" 2>&1 || rc=$?
+    if [ -s "$T/raw/flash-a.json" ]; then
+      python3 bench/bench.py flash --metric flash_a --results "$RESULTS" \
+        --input "$T/raw/flash-a.json" --label "$label" --exit "$rc"
+      [ $rc = 0 ] || note "flash crowd through pattern A: loadgen --assert failed (exit $rc): $(grep -i -m3 'fail' "$T/raw/flash-a.txt" | tr '\n' ' ')"
+    else
+      cat "$T/raw/flash-a.txt" >&2
+      echo "{\"metric\":\"flash_a\",\"side\":\"service\",\"run\":1,\"status\":\"missing\",\"label\":\"$label\",\"why\":\"loadgen exited $rc without a report\"}" >>"$RESULTS"
+    fi
+  else
+    echo "{\"metric\":\"flash_a\",\"side\":\"service\",\"run\":1,\"status\":\"missing\",\"label\":\"$label\",\"why\":\"loadgen not built\"}" >>"$RESULTS"
+    missing "flash crowd through pattern A: loadgen not built"
   fi
 fi
 
