@@ -373,24 +373,29 @@ asio::awaitable<tk::Result<std::vector<Rows>>> Connection::pipeline(
   bool send_ok = true;
   for (std::size_t i = 0; i < statements.size() && send_ok; ++i) {
     const auto& s = statements[i];
+    const int n = static_cast<int>(s.params.size());
+    std::vector<const char*> values(s.params.size());
+    for (std::size_t j = 0; j < s.params.size(); ++j) {
+      values[j] = s.params[j] ? s.params[j]->c_str() : nullptr;
+    }
     std::string name;
     if (auto it = prepared_.find(s.sql); it != prepared_.end()) {
       name = it->second;
     } else if (auto b = batch_names.find(s.sql); b != batch_names.end()) {
       name = b->second;
+    } else if (prepared_.size() + batch_names.size() >= kMaxPrepared) {
+      // Past the bound on prepared statements, as query(): parsed again each time (unnamed).
+      send_ok = PQsendQueryParams(conn_, std::string(s.sql).c_str(), n, nullptr, values.data(),
+                                  nullptr, nullptr, 0) != 0;
+      continue;
     } else {
       name = "tk_" + std::to_string(++next_stmt_);
       prepares[i] = Pending{std::string(s.sql), name};
       batch_names.emplace(s.sql, name);
-      send_ok = PQsendPrepare(conn_, name.c_str(), prepares[i]->sql.c_str(),
-                              static_cast<int>(s.params.size()), nullptr) != 0;
+      send_ok = PQsendPrepare(conn_, name.c_str(), prepares[i]->sql.c_str(), n, nullptr) != 0;
     }
-    std::vector<const char*> values(s.params.size());
-    for (std::size_t j = 0; j < s.params.size(); ++j) {
-      values[j] = s.params[j] ? s.params[j]->c_str() : nullptr;
-    }
-    send_ok = send_ok && PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
-                                             values.data(), nullptr, nullptr, 0) != 0;
+    send_ok = send_ok &&
+              PQsendQueryPrepared(conn_, name.c_str(), n, values.data(), nullptr, nullptr, 0) != 0;
   }
   if (!send_ok || PQpipelineSync(conn_) == 0) {
     // Half-queued pipeline: the protocol state is unknown, never reuse this connection.

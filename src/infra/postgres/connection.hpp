@@ -70,7 +70,8 @@ class Connection {
   enum class Budget { request, cleanup };
   asio::awaitable<tk::Status> exec_script(std::string_view sql, Budget budget = Budget::request);
 
-  // Several queries in one round trip (libpq pipeline mode), each prepared/cached like query().
+  // Several queries in one round trip (libpq pipeline mode), each prepared/cached like query()
+  // (past 512 texts, unnamed).
   // All or nothing: outside an explicit transaction the batch runs as one implicit transaction
   // (up to the Sync), so one failing statement rolls back the others; the first error is
   // returned. Inside BEGIN..COMMIT a failure leaves the transaction aborted, as with query().

@@ -1,4 +1,5 @@
 // Round trips, prepared statements, error mapping, pipelines: one real PostgreSQL.
+#include <deque>
 #include <limits>
 
 #include "pg_test.hpp"
@@ -184,6 +185,42 @@ TEST_F(pgConnection, PipelineRunsABatchInOneRoundTripAllOrNothing) {
   auto again = batch(4, 5);
   ASSERT_TRUE(again.ok()) << describe(again);
   EXPECT_EQ(again.value()[2].int64(0, 0), 4);
+  EXPECT_EQ(pool->stats().discarded, 0u);
+}
+
+// A connection prepares at most 512 distinct SQL texts, however they are sent: past the bound a
+// pipeline's new texts run unnamed (parsed each time), as query()'s do, and still answer right.
+TEST_F(pgConnection, PipelinesKeepTheBoundOnPreparedStatements) {
+  auto pool = make_pool({.size = 1});
+  std::deque<std::string> texts;  // the SQL must outlive the calls
+  auto text = [&](int i) -> std::string_view {
+    texts.push_back("SELECT $1::int + " + std::to_string(i) + " -- it_pg_bound");
+    return texts.back();
+  };
+  auto r = run([&]() -> asio::awaitable<tk::Result<std::vector<Rows>>> {
+    auto lease = co_await pool->acquire();
+    if (!lease.ok()) co_return std::move(lease).error();
+    Connection& c = *lease.value();
+    for (int i = 0; c.prepared_count() < 512; ++i) {
+      auto q = co_await c.query(text(i), args(1));
+      if (!q.ok()) co_return std::move(q).error();
+    }
+    std::vector<Statement> st;
+    const std::string_view fresh = text(10'000);
+    st.push_back({fresh, args(1)});
+    st.push_back({text(10'001), args(2)});
+    st.push_back({fresh, args(3)});          // the same new text twice in one batch
+    st.push_back({texts.front(), args(4)});  // prepared before the bound was reached
+    auto out = co_await c.pipeline(std::move(st));
+    EXPECT_EQ(c.prepared_count(), 512u);
+    co_return out;
+  });
+  ASSERT_TRUE(r.ok()) << describe(r);
+  ASSERT_EQ(r.value().size(), 4u);
+  EXPECT_EQ(r.value()[0].int64(0, 0), 10'001);
+  EXPECT_EQ(r.value()[1].int64(0, 0), 10'003);
+  EXPECT_EQ(r.value()[2].int64(0, 0), 10'003);
+  EXPECT_EQ(r.value()[3].int64(0, 0), 4);
   EXPECT_EQ(pool->stats().discarded, 0u);
 }
 
