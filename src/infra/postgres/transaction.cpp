@@ -30,7 +30,7 @@ asio::awaitable<void> rollback(Connection& c) {
   if (!s.ok() || c.tx_status() != Connection::TxStatus::idle) c.poison();
 }
 
-tk::Error failed_after_commit_sent(Connection& c, tk::Error e) {
+tk::Error commit_failed(Connection& c, tk::Error e) {
   if (c.broken()) {
     e.code = make_error_code(Errc::unavailable);
     e.details["commit"] = "unknown";
@@ -64,15 +64,9 @@ asio::awaitable<tk::Status> commit(Connection& c) {
         {{"pg", "commit not confirmed by the synchronous standby"}, {"commit", "unknown"}}};
   }
   if (s.ok()) co_return s;
-  if (c.broken()) {
-    auto e = std::move(s).error();
-    e.code = make_error_code(Errc::unavailable);
-    e.details["commit"] = "unknown";
-    co_return e;
-  }
-  // COMMIT itself failed on a live connection (deferred constraint, serialization failure):
-  // the server has rolled back.
-  co_return s;
+  // COMMIT itself failed: on a live connection (deferred constraint, serialization failure) the
+  // server has rolled back; a lost one leaves the outcome unknown.
+  co_return commit_failed(c, std::move(s).error());
 }
 
 asio::awaitable<void> retry_pause(int attempt) {

@@ -33,9 +33,9 @@ asio::awaitable<void> rollback(Connection& c);
 // `unavailable` with details {"commit": "unknown"}: the outcome cannot be known. When f's last
 // batch carried the COMMIT (Connection::Then::commit) nothing more is sent: that COMMIT is judged.
 asio::awaitable<tk::Status> commit(Connection& c);
-// f failed after sending a batch that carried COMMIT: on a lost connection the outcome is not
-// known (details {"commit": "unknown"}), as for a COMMIT lost on its own.
-tk::Error failed_after_commit_sent(Connection& c, tk::Error e);
+// A COMMIT sent (alone or last of f's batch) that failed: on a lost connection its outcome is not
+// known (`unavailable`, details {"commit": "unknown"}); otherwise the server rolled back.
+tk::Error commit_failed(Connection& c, tk::Error e);
 // Short randomized pause before retrying, so two conflicting transactions do not collide again.
 asio::awaitable<void> retry_pause(int attempt);
 }  // namespace detail
@@ -56,7 +56,7 @@ auto transaction(Pool& pool, F f, TxOptions opt = {})
     c.defer_begin(detail::begin_sql(opt.isolation));
     R r = co_await f(c);
     if (!r.ok() && c.take_batch_commit()) {
-      r = R(detail::failed_after_commit_sent(c, std::move(r).error()));
+      r = R(detail::commit_failed(c, std::move(r).error()));
     }
     if (r.ok()) {
       auto s = co_await detail::commit(c);
