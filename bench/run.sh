@@ -4,8 +4,8 @@
 # clients to the other. Writes medians, ratios, command lines, versions and the date into the
 # generated section of docs/BENCHMARKS.md (between <!-- bench:begin ... --> and <!-- bench:end -->).
 #
-#   bash bench/run.sh            5 runs of each pair (about 35 minutes on the 2-core box, up to 15
-#                                of them the 1M-buyer flash crowd)
+#   bash bench/run.sh            5 runs of each pair (about 70 minutes on the 2-core box, up to 30
+#                                of them the two 1M-buyer flash crowds)
 #   bash bench/run.sh --quick    1 short run of each, a scaled-down flash crowd (a few minutes)
 # Options for development: --runs N, --only poll,join,hold,order,mem,flash,flash_a, --no-build,
 # --no-doc (print the table, leave docs/BENCHMARKS.md alone), --keep (leave the temp folder).
@@ -224,12 +224,7 @@ $DUR s per run."
 log "starting the service on $BASE (CPU $SERVER_CPU)"
 "${SRV[@]}" "$BIN" >"$T/service.log" 2>&1 </dev/null &
 SVC_PID=$!
-for _ in $(seq 120); do
-  kill -0 "$SVC_PID" 2>/dev/null || { tail -n 30 "$T/service.log" >&2; die "the service exited"; }
-  [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$BASE/readyz" || true)" = 200 ] && break
-  sleep 0.5
-done
-[ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/readyz")" = 200 ] || die "service not ready"
+wait_ready "$SVC_PID" "$BASE/readyz" "$T/service.log"
 
 make_venue() {  # make_venue SEATS -> prints a new venue id
   python3 bench/bench.py setup --base "$BASE" --admin-token "$ADMIN_TOKEN" --seats "$1" --venue-only
@@ -376,11 +371,7 @@ if want poll; then
   { echo "# gateway"; printf '%q ' "${GW_CMD[@]}" | sed 's/ $//'; echo; } >>"$COMMANDS"
   "${GW_CMD[@]}" >"$T/gateway.log" 2>&1 </dev/null &
   GW_PID=$!
-  for _ in $(seq 120); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$GW_PORT/readyz" ||
-      true)" = 200 ] && break
-    sleep 0.5
-  done
+  wait_ready "$GW_PID" "http://127.0.0.1:$GW_PORT/readyz" "$T/gateway.log"
   cmp -s <(curl -s -H "Queue-Ticket: $sample" "http://127.0.0.1:$GW_PORT$STATUS_PATH") \
     <(curl -s -H "Queue-Ticket: $sample" "$BASE$STATUS_PATH") ||
     die "the gateway does not answer the service's status body"
@@ -415,15 +406,8 @@ if want poll; then
   TICKETING_HTTP_PORT=$LOGON_PORT TICKETING_ACCESS_LOG=1 "${SRV[@]}" "$BIN" \
     >"$T/service-log-on.log" 2>&1 </dev/null &
   LOGSVC_PID=$!
-  for port in "$LOGOFF_PORT" "$LOGON_PORT"; do
-    for _ in $(seq 120); do
-      [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/readyz" ||
-        true)" = 200 ] && break
-      sleep 0.5
-    done
-  done
-  kill -0 "$LOGOFF_PID" 2>/dev/null && kill -0 "$LOGSVC_PID" 2>/dev/null ||
-    die "a service for the access-log pair exited"
+  wait_ready "$LOGOFF_PID" "http://127.0.0.1:$LOGOFF_PORT/readyz" "$T/service-log-off.log"
+  wait_ready "$LOGSVC_PID" "http://127.0.0.1:$LOGON_PORT/readyz" "$T/service-log-on.log"
   log_run() {  # log_run off|on PAIR
     local side=baseline port=$LOGOFF_PORT
     [ "$1" = on ] && side=service port=$LOGON_PORT
@@ -617,31 +601,38 @@ if want order; then
 fi
 
 # ---- 6. flash crowd ------------------------------------------------------------------------------
-if want flash; then
-  label="$FLASH_BUYERS joins at $FLASH_RATE/s, $FLASH_SEATS seats"
-  if [ $HAVE_LOADGEN = 1 ]; then
-    log "flash crowd: $label"
-    # Holds live 60 s (not 300): seats of buyers who walk away come back while the crowd is there.
-    perf=$(setup_perf "$(make_venue "$FLASH_SEATS")" "$Q_FLASH" 60)
-    rc=0
-    rec loadgen-flash "${CLI[@]}" "$LOADGEN" --url "$BASE" --perf "$perf" --tokens "$TOKENS" \
-      --scenario flash --buyers "$FLASH_BUYERS" --mode open --rate "$FLASH_RATE" \
-      --timeout "$FLASH_TIMEOUT" --connections 2048 \
-      --admin-token "$ADMIN_TOKEN" --pg-url "$TICKETING_PG_URL" --redis-url "$TICKETING_REDIS_URL" \
-      --json "$T/raw/flash.json" --assert --quiet >"$T/raw/flash.txt" 2>&1 || rc=$?
-    if [ -s "$T/raw/flash.json" ]; then
-      python3 bench/bench.py flash --results "$RESULTS" --input "$T/raw/flash.json" \
-        --label "$label" --exit "$rc"
-      [ $rc = 0 ] || note "flash crowd: loadgen --assert failed (exit $rc): $(grep -i -m3 'fail' "$T/raw/flash.txt" | tr '\n' ' ')"
-    else
-      cat "$T/raw/flash.txt" >&2
-      echo "{\"metric\":\"flash\",\"side\":\"service\",\"run\":1,\"status\":\"missing\",\"label\":\"$label\",\"why\":\"loadgen exited $rc without a report\"}" >>"$RESULTS"
-    fi
-  else
-    echo "{\"metric\":\"flash\",\"side\":\"service\",\"run\":1,\"status\":\"missing\",\"label\":\"$label\",\"why\":\"loadgen not built\"}" >>"$RESULTS"
-    missing "flash crowd: loadgen not built"
+# flash_crowd METRIC URL: the crowd against the front at URL, on a new performance set up through
+# it; its record (METRIC flash or flash_a) in the results, or why there is none.
+flash_crowd() {
+  local metric=$1 url=$2 label=$3 venue perf rc=0
+  local out=$T/raw/$metric
+  if [ $HAVE_LOADGEN = 0 ]; then
+    echo "{\"metric\":\"$metric\",\"side\":\"service\",\"run\":1,\"status\":\"missing\",\"label\":\"$label\",\"why\":\"loadgen not built\"}" >>"$RESULTS"
+    missing "$metric: loadgen not built"
+    return 0
   fi
-fi
+  log "$metric: $label"
+  venue=$(python3 bench/bench.py setup --base "$url" --admin-token "$ADMIN_TOKEN" \
+    --seats "$FLASH_SEATS" --venue-only)
+  # Holds live 60 s (not 300): seats of buyers who walk away come back while the crowd is there.
+  perf=$(python3 bench/bench.py setup --base "$url" --admin-token "$ADMIN_TOKEN" \
+    --venue "$venue" --queue "$Q_FLASH" --hold-ttl 60)
+  rec "loadgen-$metric" "${CLI[@]}" "$LOADGEN" --url "$url" --perf "$perf" --tokens "$TOKENS" \
+    --scenario flash --buyers "$FLASH_BUYERS" --mode open --rate "$FLASH_RATE" \
+    --timeout "$FLASH_TIMEOUT" --connections 2048 \
+    --admin-token "$ADMIN_TOKEN" --pg-url "$TICKETING_PG_URL" --redis-url "$TICKETING_REDIS_URL" \
+    --json "$out.json" --assert --quiet >"$out.txt" 2>&1 || rc=$?
+  if [ -s "$out.json" ]; then
+    python3 bench/bench.py flash --metric "$metric" --results "$RESULTS" --input "$out.json" \
+      --label "$label" --exit "$rc"
+    [ $rc = 0 ] || note "$metric: loadgen --assert failed (exit $rc): $(grep -i -m3 'fail' "$out.txt" | tr '\n' ' ')"
+  else
+    cat "$out.txt" >&2
+    echo "{\"metric\":\"$metric\",\"side\":\"service\",\"run\":1,\"status\":\"missing\",\"label\":\"$label\",\"why\":\"loadgen exited $rc without a report\"}" >>"$RESULTS"
+  fi
+}
+FLASH_LABEL="$FLASH_BUYERS joins at $FLASH_RATE/s, $FLASH_SEATS seats"
+want flash && flash_crowd flash "$BASE" "$FLASH_LABEL"
 
 # ---- 7. flash crowd through pattern A -----------------------------------------------------------
 # The same crowd against pattern A on the same server core: a gateway in front of one API process
@@ -649,66 +640,31 @@ fi
 # RabbitMQ between them. The pattern-B service is stopped first: its background loops would
 # serve the sale too.
 if want flash_a; then
-  label="$FLASH_BUYERS joins at $FLASH_RATE/s, $FLASH_SEATS seats; a gateway, an API process, a worker, RabbitMQ"
-  if [ $HAVE_LOADGEN = 1 ]; then
-    log "flash crowd through pattern A: $label"
-    stop_pid "$SVC_PID"
-    SVC_PID=
-    "${SRV[@]}" bash tests/support/servers.sh rabbitmq-start "$T/rmq" >"$T/raw/rabbitmq.txt" 2>&1 ||
-      { cat "$T/raw/rabbitmq.txt" >&2; die "RabbitMQ did not start"; }
-    RMQ_DIR=$T/rmq
-    # shellcheck source=/dev/null
-    . "$T/rmq/env"
-    export TICKETING_AMQP_URL
-    API_PORT=$(free_port) GWA_PORT=$(free_port) WORKER_OPS=$(free_port)
-    PA_ROLES=(
-      "worker TICKETING_ROLE=worker TICKETING_HTTP_PORT=0 TICKETING_OPS_PORT=$WORKER_OPS"
-      "api TICKETING_ROLE=api TICKETING_HTTP_PORT=$API_PORT TICKETING_TRUSTED_PROXIES=127.0.0.1"
-      "gateway TICKETING_ROLE=gateway TICKETING_HTTP_PORT=$GWA_PORT TICKETING_GATEWAY_UPSTREAMS=127.0.0.1:$API_PORT"
-    )
-    for spec in "${PA_ROLES[@]}"; do
-      read -r -a words <<<"$spec"
-      name=${words[0]}
-      cmd=(env "${words[@]:1}" "${SRV[@]}" "$BIN")
-      { echo "# pattern A: $name"; printf '%q ' "${cmd[@]}" | sed 's/ $//'; echo; } >>"$COMMANDS"
-      "${cmd[@]}" >"$T/pattern-a-$name.log" 2>&1 </dev/null &
-      PA_PIDS+=("$!")
-      case $name in
-        worker) url=http://127.0.0.1:$WORKER_OPS/readyz ;;
-        api) url=http://127.0.0.1:$API_PORT/readyz ;;
-        gateway) url=http://127.0.0.1:$GWA_PORT/readyz ;;
-      esac
-      for _ in $(seq 120); do
-        kill -0 "${PA_PIDS[-1]}" 2>/dev/null ||
-          { tail -n 30 "$T/pattern-a-$name.log" >&2; die "pattern A: the $name exited"; }
-        [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)" = 200 ] && break
-        sleep 0.5
-      done
-      [ "$(curl -s -o /dev/null -w '%{http_code}' "$url")" = 200 ] || die "pattern A: the $name is not ready"
-    done
-    BASE_A=http://127.0.0.1:$GWA_PORT
-    venue=$(python3 bench/bench.py setup --base "$BASE_A" --admin-token "$ADMIN_TOKEN" \
-      --seats "$FLASH_SEATS" --venue-only)
-    perf=$(python3 bench/bench.py setup --base "$BASE_A" --admin-token "$ADMIN_TOKEN" \
-      --venue "$venue" --queue "$Q_FLASH" --hold-ttl 60)
-    rc=0
-    rec loadgen-flash-a "${CLI[@]}" "$LOADGEN" --url "$BASE_A" --perf "$perf" --tokens "$TOKENS" \
-      --scenario flash --buyers "$FLASH_BUYERS" --mode open --rate "$FLASH_RATE" \
-      --timeout "$FLASH_TIMEOUT" --connections 2048 \
-      --admin-token "$ADMIN_TOKEN" --pg-url "$TICKETING_PG_URL" --redis-url "$TICKETING_REDIS_URL" \
-      --json "$T/raw/flash-a.json" --assert --quiet >"$T/raw/flash-a.txt" 2>&1 || rc=$?
-    if [ -s "$T/raw/flash-a.json" ]; then
-      python3 bench/bench.py flash --metric flash_a --results "$RESULTS" \
-        --input "$T/raw/flash-a.json" --label "$label" --exit "$rc"
-      [ $rc = 0 ] || note "flash crowd through pattern A: loadgen --assert failed (exit $rc): $(grep -i -m3 'fail' "$T/raw/flash-a.txt" | tr '\n' ' ')"
-    else
-      cat "$T/raw/flash-a.txt" >&2
-      echo "{\"metric\":\"flash_a\",\"side\":\"service\",\"run\":1,\"status\":\"missing\",\"label\":\"$label\",\"why\":\"loadgen exited $rc without a report\"}" >>"$RESULTS"
-    fi
-  else
-    echo "{\"metric\":\"flash_a\",\"side\":\"service\",\"run\":1,\"status\":\"missing\",\"label\":\"$label\",\"why\":\"loadgen not built\"}" >>"$RESULTS"
-    missing "flash crowd through pattern A: loadgen not built"
-  fi
+  stop_pid "$SVC_PID"
+  SVC_PID=
+  "${SRV[@]}" bash tests/support/servers.sh rabbitmq-start "$T/rmq" >"$T/raw/rabbitmq.txt" 2>&1 ||
+    { cat "$T/raw/rabbitmq.txt" >&2; die "RabbitMQ did not start"; }
+  RMQ_DIR=$T/rmq
+  # shellcheck source=/dev/null
+  . "$T/rmq/env"
+  export TICKETING_AMQP_URL
+  API_PORT=$(free_port) GWA_PORT=$(free_port) WORKER_OPS=$(free_port)
+  # NAME READY_URL VAR=VALUE...: started in this order, each ready before the next.
+  PA_ROLES=(
+    "worker http://127.0.0.1:$WORKER_OPS/readyz TICKETING_ROLE=worker TICKETING_HTTP_PORT=0 TICKETING_OPS_PORT=$WORKER_OPS"
+    "api http://127.0.0.1:$API_PORT/readyz TICKETING_ROLE=api TICKETING_HTTP_PORT=$API_PORT TICKETING_TRUSTED_PROXIES=127.0.0.1"
+    "gateway http://127.0.0.1:$GWA_PORT/readyz TICKETING_ROLE=gateway TICKETING_HTTP_PORT=$GWA_PORT TICKETING_GATEWAY_UPSTREAMS=127.0.0.1:$API_PORT"
+  )
+  for spec in "${PA_ROLES[@]}"; do
+    read -r -a words <<<"$spec"
+    cmd=(env "${words[@]:2}" "${SRV[@]}" "$BIN")
+    { echo "# pattern A: ${words[0]}"; printf '%q ' "${cmd[@]}" | sed 's/ $//'; echo; } >>"$COMMANDS"
+    "${cmd[@]}" >"$T/pattern-a-${words[0]}.log" 2>&1 </dev/null &
+    PA_PIDS+=("$!")
+    wait_ready "$!" "${words[1]}" "$T/pattern-a-${words[0]}.log"
+  done
+  flash_crowd flash_a "http://127.0.0.1:$GWA_PORT" \
+    "$FLASH_LABEL; a gateway, an API process, a worker, RabbitMQ"
 fi
 
 # ---- report --------------------------------------------------------------------------------------

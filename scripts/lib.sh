@@ -287,6 +287,21 @@ smtp_stop() {
   kill -TERM "$pid" 2>/dev/null || true
 }
 
+# wait_ready PID URL LOG: until URL answers 200, or the process exits, or 60 s pass.
+wait_ready() {
+  local pid=$1 url=$2 logf=$3 _
+  for _ in $(seq 120); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 40 "$logf" >&2
+      die "process $pid exited during start-up (log above, full log in $logf)"
+    fi
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)" = 200 ] && return 0
+    sleep 0.5
+  done
+  tail -n 40 "$logf" >&2
+  die "GET $url did not answer 200 within 60 s (log above, full log in $logf)"
+}
+
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # --- pattern A: RabbitMQ, API processes, workers and the front ----------------------------------

@@ -109,21 +109,6 @@ set -a
 . "$TK_SECRETS"
 set +a
 
-# wait_ready PID URL LOG: until URL answers 200, or the process exits, or 60 s pass.
-wait_ready() {
-  local pid=$1 url=$2 logf=$3 _
-  for _ in $(seq 120); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      tail -n 40 "$logf" >&2
-      die "process $pid exited during start-up (log above, full log in $logf)"
-    fi
-    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)" = 200 ] && return 0
-    sleep 0.5
-  done
-  tail -n 40 "$logf" >&2
-  die "GET $url did not answer 200 within 60 s (log above, full log in $logf)"
-}
-
 prom_down   # started again over the new processes below
 service_stop
 pattern_a_stop
