@@ -87,6 +87,11 @@ test('operator: create a sale, open it, watch the dashboard while a crowd buys',
     const q = page.getByTestId('queue-form');
     await q.getByLabel('Admit per interval').fill('50');
     await q.getByLabel('Max active buyers').fill('200');
+    // The dashboard re-reads the performance every few seconds: that refresh keeps the typed values.
+    const filled = Number(await q.getAttribute('data-filled'));
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="queue-form"]')
+      ?.getAttribute('data-filled')) > n, filled, { timeout: 15000 });
+    assert.equal(await q.getByLabel('Admit per interval').inputValue(), '50');
     // The "updated" message is still shown from opening the sale: wait for this change's answer.
     const applied = page.waitForResponse((r) => r.request().method() === 'PATCH' &&
       r.url().endsWith(`/v1/admin/performances/${pid}`));

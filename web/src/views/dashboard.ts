@@ -7,6 +7,7 @@ import { isoToKstInput, kstInputToIso, msToSeconds, secondsToMs } from '../logic
 import { parsePresenceTimeout } from '../logic/presence';
 import { showCard } from './context';
 import { Series } from '../logic/series';
+import { ServerFields } from '../logic/server-fields';
 import { every, type ViewCtx } from '../router';
 import { errorBox } from './common';
 import { requireAdmin } from './admin-home';
@@ -51,26 +52,30 @@ export async function dashboardView({ main, params, signal }: ViewCtx): Promise<
   const interval = h('input', { type: 'number', min: 0.05, max: 60, step: 0.05, name: 'interval_s', required: true, inputmode: 'decimal' });
   const maxActive = h('input', { type: 'number', min: 1, name: 'max_active', required: true });
   const presence = h('input', { type: 'number', min: 0, max: 3600, step: 1, name: 'presence_timeout_seconds', required: true, inputmode: 'numeric' });
-  const fill = () => {
+  // The periodic refresh must not undo what the operator is typing into the admission settings.
+  const fields = new ServerFields();
+  let fills = 0;
+  const fill = (force = false) => {
     head.replaceChildren(formatDate(perf.starts_at), ' · ', t('admin.dash.status', { status: '' }), statusEl);
     statusEl.textContent = t(`status.${perf.status}` as Key);
     statusEl.className = `badge st-${perf.status}`;
     if (perf.queue) {
-      admit.value = String(perf.queue.admit_per_interval);
-      interval.value = msToSeconds(perf.queue.interval_ms);
-      maxActive.value = String(perf.queue.max_active);
-      presence.value = String(perf.queue.presence_timeout_seconds ?? 0);
+      fields.write(admit, String(perf.queue.admit_per_interval), force);
+      fields.write(interval, msToSeconds(perf.queue.interval_ms), force);
+      fields.write(maxActive, String(perf.queue.max_active), force);
+      fields.write(presence, String(perf.queue.presence_timeout_seconds ?? 0), force);
     }
     openBtn.hidden = perf.status !== 'scheduled';
     pauseBtn.hidden = perf.status !== 'on_sale';
     resumeBtn.hidden = perf.status !== 'paused';
     closeBtn.hidden = perf.status === 'closed';
+    queueForm.dataset.filled = String(++fills);
   };
-  const patch = async (body: unknown) => {
+  const patch = async (body: unknown, ownFields = false) => {
     try {
       perf = (await call<Performance>('PATCH', url, { session: token, body })).data;
       out.replaceChildren(message('success', t('admin.dash.updated'), 'dash-updated'));
-      fill();
+      fill(ownFields);
       showEvent();
     } catch (e) { out.replaceChildren(errorBox(e)); }
   };
@@ -85,7 +90,7 @@ export async function dashboardView({ main, params, signal }: ViewCtx): Promise<
     const presenceS = parsePresenceTimeout(presence.value);
     if (presenceS === null) { out.replaceChildren(message('error', t('admin.queue.presence_bad'), 'error')); presence.focus(); return; }
     void patch({ queue: { admit_per_interval: Number(admit.value), interval_ms: secondsToMs(interval.value), max_active: Number(maxActive.value),
-      presence_timeout_seconds: presenceS } });
+      presence_timeout_seconds: presenceS } }, true);
   });
   // Dates and sale settings, correctable after creation (times typed in KST).
   const starts = h('input', { type: 'datetime-local', name: 'starts_at', required: true });
