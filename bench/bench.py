@@ -217,6 +217,15 @@ def cmd_flash(a):
          "refusal_p99_ms": max_of(steps.get(k, {}).get("refusal_p99_ms")
                                   for k in ("join", "hold", "pay") if steps.get(k, {}).get("refused")),
          "refused": sum(steps.get(k, {}).get("refused") or 0 for k in ("join", "hold", "pay")),
+         # The same split at the hand-over to a connection: on the wire (the service), and the
+         # load generator's own wait for a pooled connection or a late timer.
+         "accepted_wire_p99_ms": max_of(steps.get(k, {}).get("accepted_wire_p99_ms")
+                                        for k in ("join", "hold", "pay")),
+         "refusal_wire_p99_ms": max_of(steps.get(k, {}).get("refusal_wire_p99_ms")
+                                       for k in ("join", "hold", "pay")
+                                       if steps.get(k, {}).get("refused")),
+         "client_wait_p99_ms": max_of(steps.get(k, {}).get("client_wait_p99_ms")
+                                      for k in ("join", "hold", "pay")),
          "join_errors": sum((join.get("errors") or {}).values()),
          "sell_out_s": so.get("time_to_sell_out_s", so.get("time_to_last_sale_s")),
          "admission_minimum_s": so.get("admission_minimum_s"),
@@ -397,8 +406,11 @@ def cmd_report(a):
             desc = (f"{fmt(r.get('seats_sold'))} of {fmt(r.get('capacity'))} seats sold, "
                     f"sold twice {fmt(r.get('double_sold'))}, inversions {fmt(r.get('inversions'))}, "
                     f"paid orders without exactly one charge {fmt(r.get('charges_not_one'))}, "
-                    f"p99 of accepted joins, holds and payments {fmt(r.get('accepted_p99_ms'), ' ms')}, "
-                    f"{fmt(r.get('refused'))} refused with Retry-After (p99 {fmt(r.get('refusal_p99_ms'), ' ms')}), "
+                    f"p99 of accepted joins, holds and payments {fmt(r.get('accepted_p99_ms'), ' ms')} "
+                    f"({fmt(r.get('accepted_wire_p99_ms'), ' ms')} on the wire), "
+                    f"{fmt(r.get('refused'))} refused with Retry-After (p99 {fmt(r.get('refusal_p99_ms'), ' ms')}, "
+                    f"{fmt(r.get('refusal_wire_p99_ms'), ' ms')} on the wire; the load generator's "
+                    f"own wait for a connection p99 {fmt(r.get('client_wait_p99_ms'), ' ms')}), "
                     f"p99 join {fmt(r.get('lat_p99_ms'), ' ms')} over {fmt(r.get('joins'))} joins "
                     f"({fmt(r.get('join_errors'))} errors), sold out in {fmt(r.get('sell_out_s'), ' s')} "
                     f"(admission minimum {fmt(r.get('admission_minimum_s'), ' s')}), "

@@ -28,6 +28,12 @@ struct Reply {
   std::int64_t recv_ns = 0;  // the whole response was read
 };
 
+// Microseconds from the request's hand-over to a connection to its answer (the service and the
+// loopback); -1 for a transport error.
+inline std::int64_t wire_us(const Reply& r) {
+  return r.status != 0 && r.sent_ns > 0 ? (r.recv_ns - r.sent_ns) / 1000 : -1;
+}
+
 using Callback = std::function<void(Reply&)>;
 
 class Pool {

@@ -1,16 +1,22 @@
 #include "stats.hpp"
 
+#include <algorithm>
+
 namespace loadgen {
 
 void StepStats::record(int status, std::string_view detail, std::int64_t latency_us,
-                       std::int64_t to_success_us) {
+                       std::int64_t to_success_us, std::int64_t wire_us) {
   ++requests;
   latency.record(latency_us);
+  bool split = wire_us >= 0;
+  if (split) client_wait.record(std::max<std::int64_t>(0, latency_us - wire_us));
   if (status == 429 || status == 503) {
     ++refused;
     refusal.record(latency_us);
+    if (split) refusal_wire.record(wire_us);
   } else if (status != 0) {
     accepted.record(latency_us);
+    if (split) accepted_wire.record(wire_us);
   }
   if (status >= 200 && status < 300) {
     ++ok;
@@ -33,6 +39,9 @@ void StepStats::merge(const StepStats& o) {
   accepted.merge(o.accepted);
   refusal.merge(o.refusal);
   to_success.merge(o.to_success);
+  client_wait.merge(o.client_wait);
+  accepted_wire.merge(o.accepted_wire);
+  refusal_wire.merge(o.refusal_wire);
   for (const auto& [k, v] : o.errors) errors[k] += v;
 }
 

@@ -22,12 +22,18 @@ struct StepStats {
   Histogram accepted;         // the same, answers other than refusals and transport errors
   Histogram refusal;          // the same, refusals only: how fast "come back later" came
   Histogram to_success;       // the step's first try's intended send time -> its 2xx
+  // The same answers split at the moment the request was handed to a connection: before it, the
+  // client's own wait (a free pooled connection, a late timer); after it, the wire (the service
+  // and loopback), for accepted answers and refusals apart.
+  Histogram client_wait;
+  Histogram accepted_wire;
+  Histogram refusal_wire;
   std::map<std::string, std::uint64_t> errors;
 
   // status 0: transport error (detail = its message); otherwise detail = the API error code.
-  // `to_success_us` < 0: not a 2xx, or not tracked.
+  // `to_success_us` < 0: not a 2xx, or not tracked. `wire_us` < 0: not split (see above).
   void record(int status, std::string_view detail, std::int64_t latency_us,
-              std::int64_t to_success_us = -1);
+              std::int64_t to_success_us = -1, std::int64_t wire_us = -1);
   void merge(const StepStats& o);
 };
 

@@ -166,8 +166,8 @@ class Steps {
       } else if (r.status >= 400) {
         detail = std::string(error_code(r.body));
       }
-      (measured ? res_.stats : res_.setup)[step].record(r.status, detail,
-                                                        (r.recv_ns - intended) / 1000);
+      (measured ? res_.stats : res_.setup)[step].record(
+          r.status, detail, (r.recv_ns - intended) / 1000, -1, wire_us(r));
       fn(r);
     });
   }
