@@ -373,8 +373,9 @@ Task<int> Orders::expire_due(Millis now, int limit) {
 // ---- Outbox
 
 Task<std::vector<app::OutboxRow>> Outbox::claim_due(int limit, Millis retry_after_ms) {
-  // outbox_claim (migration 0011) pins the plan to the ordered index scan: a burst's backlog
-  // with stale statistics would otherwise be read and sorted whole at every claim.
+  // outbox_claim (migrations 0011, 0020) pins the plan to the ordered index scan of the due rows
+  // and a primary-key probe per claimed id: a sale's backlog would otherwise be read whole at
+  // every claim (sorted with stale statistics, or scanned for a join under the generic plan).
   PG_TRY(auto r, co_await pool_->query("SELECT id, topic, payload, attempts, "
                                        "COALESCE(traceparent, '') FROM "
                                        "outbox_claim($1::int, $2::float8)",
