@@ -242,15 +242,21 @@ Task<JoinResult> WaitingRoom::join(const Principal& who, std::string perf_id,
       const std::int64_t pos = t->entry > 0 ? (pre ? pre->position_of(t->entry) : 0) : t->position;
       if (pos > 0) {
         // The holder showed up: a gap position is claimed, and an account entry Redis lost is
-        // put back so a later join without the ticket finds this place. Best effort: the place
-        // is the ticket's either way, and its next poll claims it again.
+        // put back so a later join without the ticket finds this place. A claim that could not
+        // be made (Redis not answering, the queue not restored yet) is refused, not answered
+        // with the place: a join without the ticket after that answer would get a second place.
+        // The holder keeps the ticket and retries (503 + Retry-After).
         auto claimed = co_await claim_place(q, who.account_num, pos, t->issued_at);
-        if (claimed.ok() && *claimed == ClaimOutcome::waiting) {
+        if (!claimed.ok()) {
+          if (claimed.error().code == Errc::not_found) co_return Errc::unavailable;
+          co_return std::move(claimed).error();
+        }
+        if (*claimed == ClaimOutcome::waiting) {
           // Passed over before its holder came: a coming tick admits it.
           co_return JoinResult{
               std::string(presented), pos, QueueState::waiting, false, 1, t->entry};
         }
-        if (claimed.ok() && q->gap.contains(pos)) d_.shared->view->add_claim(perf_id, pos);
+        if (q->gap.contains(pos)) d_.shared->view->add_claim(perf_id, pos);
         co_return result(std::string(presented), pos, false, t->entry);
       }
     }

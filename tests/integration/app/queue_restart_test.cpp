@@ -37,5 +37,44 @@ TEST(QueueRestart, AJoinWithATicketFirstAfterRedisCameBackEmptyKeepsTheOnePlace)
   (void)first;
 }
 
+// The ticket's place is answered only once it is in Redis again: a ticket join that cannot claim
+// it (here the restore needs PostgreSQL, which is down) is refused, and the account's entry is
+// put back by the ticket join that succeeds, so the join without the ticket finds the one place.
+TEST(QueueRestart, ATicketJoinThatCannotClaimItsPlaceIsRefusedNotAnswered) {
+  Harness h;
+  h.shared.settings.queue_reserve_block = 100;
+  auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {2, 100, 4, 600}}); });
+  std::vector<app::Principal> b;
+  for (int i = 0; i < 2; ++i) b.push_back(h.run([&] { return h.make_buyer(); }));
+  (void)join_queue(h, b[0], p);
+  auto second = join_queue(h, b[1], p);
+  ASSERT_EQ(second.position, 2);
+  flush_redis(h);
+  servers("pg-stop");
+  auto refused = h.run([&]() -> asio::awaitable<Result<app::JoinResult>> {
+    app::WaitingRoom room(h.deps);
+    co_return co_await room.join(b[1], p.id, second.ticket);
+  });
+  servers("pg-start");
+  ASSERT_FALSE(refused.ok()) << "answered position " << refused->position
+                             << " with the place not claimed";
+  EXPECT_EQ(code_of(refused.error()), app::Errc::unavailable);
+  // PostgreSQL back: the ticket join restores the queue and claims the place.
+  auto with_ticket = h.run([&]() -> asio::awaitable<Result<app::JoinResult>> {
+    for (int i = 0; i < 100; ++i) {
+      app::WaitingRoom room(h.deps);
+      auto r = co_await room.join(b[1], p.id, second.ticket);
+      if (r.ok()) co_return r;
+      co_await Harness::sleep(100ms);
+    }
+    co_return app::Errc::unavailable;
+  });
+  ASSERT_TRUE(with_ticket.ok());
+  EXPECT_EQ(with_ticket->position, 2);
+  auto without = join_queue(h, b[1], p);
+  EXPECT_EQ(without.position, 2) << "a second place for the same account";
+  EXPECT_FALSE(without.created);
+}
+
 }  // namespace
 }  // namespace tk::test
