@@ -459,9 +459,13 @@ test('proof of work: the waiting room solves the challenge in a worker, shows pr
   const browser = await launch();
   try {
     const { page } = await newPage(browser);
+    // Each join with its answer. A loaded machine may refuse a join at the door (503 or 429 with
+    // Retry-After); the page then comes back by itself with a freshly solved proof.
     const joins = [];
-    page.on('request', (r) => {
-      if (r.method() === 'POST' && /\/queue$/.test(new URL(r.url()).pathname)) joins.push(r.postDataJSON());
+    page.on('response', (r) => {
+      const q = r.request();
+      if (q.method() !== 'POST' || !/\/queue$/.test(new URL(r.url()).pathname)) return;
+      joins.push({ body: q.postDataJSON(), status: r.status(), retryAfter: r.headers()['retry-after'] ?? null });
     });
     // Records the progress message even if the solve is over before a poll could see it.
     await page.addInitScript(() => {
@@ -474,8 +478,15 @@ test('proof of work: the waiting room solves the challenge in a worker, shows pr
     await page.goto(`/p/${sale.perf}/queue`);
     await page.waitForURL(`**/p/${sale.perf}/seats`, { timeout: 60_000 });
     const shown = await page.evaluate(() => window.__powShown ?? null);
-    assert.equal(joins.length, 1, 'one join, with its proof');
-    assert.ok(joins[0]?.pow?.challenge && /^[0-9]+$/.test(joins[0].pow.nonce), JSON.stringify(joins[0]));
+    const seen = JSON.stringify(joins);
+    const accepted = joins.filter((j) => j.status >= 200 && j.status < 300);
+    assert.equal(accepted.length, 1, `one join accepted: ${seen}`);
+    assert.equal(joins.at(-1), accepted[0], `none after the accepted one: ${seen}`);
+    for (const j of joins) {
+      assert.ok(j.body?.pow?.challenge && /^[0-9]+$/.test(j.body.pow.nonce), `every join with its proof: ${seen}`);
+      if (j !== accepted[0]) assert.ok([429, 503].includes(j.status) && j.retryAfter, `only refusals at the door before it: ${seen}`);
+    }
+    assert.equal(new Set(joins.map((j) => j.body.pow.challenge)).size, joins.length, `a fresh challenge for each join: ${seen}`);
     assert.match(shown ?? '', /bots pay for every place they take \(\d+%\)/, 'the progress message was shown');
     assert.deepEqual(page.jsErrors.filter((e) => !/Failed to load resource|net::/.test(e)), []);
   } finally {
