@@ -618,6 +618,7 @@ Task<TickOutcome> WaitingRoom::tick(const domain::Performance& p) {
       } else {
         TK_CO_CHECK(co_await refresh(p.id, true));
       }
+      out.next_at = 0;  // the repaired view's tick decides
     }
     co_return out;
   }

@@ -117,6 +117,9 @@ struct TickOutcome {
   // Admitted places whose buyers never used the access token within the presence window: their
   // capacity came back with this tick (they poll abandoned, their holds are refused).
   std::vector<std::int64_t> released;
+  // When the next tick can admit (the script's interval rule), ticked or skipped; 0: unknown (not
+  // loaded, a stale sequence being repaired).
+  Millis next_at = 0;
 };
 
 struct QueueCounters {

@@ -94,6 +94,51 @@ TEST(Background, ThrowingLoopIsLoggedCountedAndRestarted) {
   EXPECT_EQ(ticker_rounds, rounds_at_close);
 }
 
+// The ticker comes back when the script says the next interval ends, not at its polling period:
+// polled every 2 s, five intervals of 100 ms (the test's clock moves 100 ms every 10 ms) admit
+// five buyers in well under five polls.
+TEST(Background, TickerComesBackWhenTheNextIntervalEnds) {
+  Harness h;
+  auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {1, 100, 10, 600}}); });
+  std::string last;
+  for (int i = 0; i < 5; ++i) {
+    auto who = h.run([&] { return h.make_buyer(); });
+    last = h.run([&]() -> asio::awaitable<std::string> {
+      app::WaitingRoom room(h.deps);
+      auto j = co_await room.join(who, p.id, "");
+      if (!j) h.expect_ok(j.error(), "join");
+      co_return j->ticket;
+    });
+  }
+  workers::BackgroundOptions o;
+  o.tick_poll = 2s;
+  o.refresh = 20ms;
+  o.run_dispatcher = o.run_reconciler = o.run_presence = false;
+  app::ConsumerRegistry consumers(*h.adapters->processed);
+  workers::Background bg(h.deps, *h.adapters->outbox, consumers, o);
+  bg.start(h.io.get_executor());
+  // The first round may find no live sale yet (the refresher loads them) and wait one poll.
+  const auto started = std::chrono::steady_clock::now();
+  auto state = h.run(
+      [&]() -> asio::awaitable<app::QueueState> {
+        app::WaitingRoom room(h.deps);
+        while (std::chrono::steady_clock::now() - started < 6s) {
+          auto st = co_await room.status(p.id, last);
+          if (!st) h.expect_ok(st.error(), "status");
+          if (st->state == app::QueueState::admitted) co_return st->state;
+          h.clock.advance(p.queue.interval_ms);
+          co_await Harness::sleep(10ms);
+        }
+        co_return app::QueueState::waiting;
+      },
+      10s);
+  EXPECT_EQ(state, app::QueueState::admitted) << "the fifth buyer waited for polls, not intervals";
+  h.run([&]() -> asio::awaitable<bool> {
+    co_await bg.close();
+    co_return true;
+  });
+}
+
 // A consumer that finishes only once `want` messages are in its hands at the same time.
 struct Overlap final : app::Consumer, OverlapProbe {
   std::string name_ = "overlap_probe";

@@ -344,6 +344,9 @@ TEST(Queue, AdmitsInPositionOrderNeverOverCapAndRecordsEveryTick) {
     // Compare-and-set: a second tick in the same interval (another process) admits nobody.
     auto t2 = tick();
     EXPECT_EQ(t2.kind, app::TickOutcome::Kind::skipped);
+    // Both say when the next interval ends: the ticker comes back then, not later.
+    EXPECT_EQ(t.next_at, h.clock.now_ms() + 100);
+    EXPECT_EQ(t2.next_at, t.next_at);
     EXPECT_GE(t.serving, serving);
     EXPECT_LE(t.serving, 5) << "never over max_active";
     EXPECT_LE(t.serving, t.tail) << "never past the tail";

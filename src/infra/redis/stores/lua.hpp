@@ -239,10 +239,12 @@ return 1
 // ARGV: now, interval_ms, admit, max_active, access_ttl_ms, paused, channel, perf, expected_seq,
 // seats, sold_floor, inventory_percent, tail floor, presence window (s, 0 = off), presence mark
 // now, run
-// -> {-1} not loaded or not checked by this Redis process | {0, seq, serving, tail, hwm} skipped
-//  | {1, seq, from, to, tail, active, expired, hwm, expires_at, skipped, gap_from, gap_to,
+// -> {-1} not loaded or not checked by this Redis process | {0, seq, serving, tail, hwm, due}
+//  skipped | {1, seq, from, to, tail, active, expired, hwm, expires_at, skipped, gap_from, gap_to,
 //     inventory_room, abandoned, {late holders admitted}, {claimed gap positions admitted},
-//     {released}}
+//     {released}, due}
+// `due`: the earliest time the next tick can admit (the last tick plus one interval), so tickers
+// come back then instead of at a polling period that would stretch every interval.
 // The admission rule, in one place. Compare-and-set on (sequence, last tick time): a process
 // whose view of the sequence is stale, or that comes within one interval of the last tick,
 // admits nobody. Then k = min(admit, max_active - active, inventory_room) (never below 0, also
@@ -292,7 +294,7 @@ local tail, serving, seq = tonumber(st[2]), tonumber(st[3]), tonumber(st[4])
 local last, upto = tonumber(st[5] or '0'), tonumber(st[6] or '0')
 local hwm, gf, gt = tonumber(st[7] or '0'), tonumber(st[8] or '0'), tonumber(st[9] or '0')
 if (ARGV[9] ~= '' and tonumber(ARGV[9]) ~= seq) or now - last < tonumber(ARGV[2]) then
-  return {0, seq, serving, tail, hwm}
+  return {0, seq, serving, tail, hwm, last + tonumber(ARGV[2])}
 end
 if tonumber(ARGV[13]) > tail then
   tail = tonumber(ARGV[13])
@@ -473,7 +475,8 @@ if new > serving then
     serving, new, now, tail, ends, gf, gt, abandoned))
 end
 return {1, seq, serving, new, tail, new - upto - free(upto, new) - finished, expired, hwm, ends,
-  free(serving, new) + abandoned, gf, gt, room, abandoned, adm_late, adm, released}
+  free(serving, new) + abandoned, gf, gt, room, abandoned, adm_late, adm, released,
+  now + tonumber(ARGV[2])}
 )lua";
 
 // KEYS: seen_at.  ARGV: now.  The marks were just written: `seen_at` becomes "since:now", where

@@ -174,6 +174,7 @@ Task<app::TickOutcome> Queue::tick(std::string perf, app::TickParams p) {
     out.serving = num(r.elements.at(2));
     out.tail = num(r.elements.at(3));
     out.hwm = num(r.elements.at(4));
+    out.next_at = num(r.elements.at(5));
   } else {
     out.kind = K::ticked;
     out.seq = num(r.elements.at(1));
@@ -192,6 +193,7 @@ Task<app::TickOutcome> Queue::tick(std::string perf, app::TickParams p) {
     for (const auto& e : r.elements.at(14).elements) out.tick.late_admitted.push_back(num(e));
     for (const auto& e : r.elements.at(15).elements) out.tick.gap_admitted.push_back(num(e));
     for (const auto& e : r.elements.at(16).elements) out.released.push_back(num(e));
+    out.next_at = num(r.elements.at(17));
   }
   co_return out;
 }
