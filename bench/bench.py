@@ -210,6 +210,7 @@ def cmd_flash(a):
          "double_sold": pg.get("seats_sold_twice"), "inversions": inv.get("pairs"),
          "charges_not_one": pg.get("paid_orders_without_exactly_one_charge"),
          "rows_per_paid_order": pg.get("rows_written_per_paid_order"),
+         "tick_gap_median_ms": pg.get("tick_gap_median_ms"), "interval_ms": pg.get("interval_ms"),
          "lat_p99_ms": join.get("p99_ms"), "joins": join.get("count"),
          # Admission control: p99 of the accepted joins, holds and payments, and of the refusals.
          "accepted_p99_ms": max_of(steps.get(k, {}).get("accepted_p99_ms")
@@ -413,7 +414,9 @@ def cmd_report(a):
                     f"own wait for a connection p99 {fmt(r.get('client_wait_p99_ms'), ' ms')}), "
                     f"p99 join {fmt(r.get('lat_p99_ms'), ' ms')} over {fmt(r.get('joins'))} joins "
                     f"({fmt(r.get('join_errors'))} errors), sold out in {fmt(r.get('sell_out_s'), ' s')} "
-                    f"(admission minimum {fmt(r.get('admission_minimum_s'), ' s')}), "
+                    f"(admission minimum {fmt(r.get('admission_minimum_s'), ' s')}; admission "
+                    f"ticks {fmt(r.get('tick_gap_median_ms'), ' ms')} apart for a "
+                    f"{fmt(r.get('interval_ms'), ' ms')} interval, median), "
                     f"{fmt(r.get('rows_per_paid_order'))} PostgreSQL rows written per paid order; "
                     f"loadgen --assert exit {r.get('assert_exit')}")
         verdicts.append((what, met))

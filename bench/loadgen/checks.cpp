@@ -104,6 +104,17 @@ PgFindings pg_findings(const std::string& url, const std::string& perf) {
                      "SELECT count(*) FROM provider_charges c JOIN orders o ON o.id = c.order_ref "
                      "WHERE o.performance_id = $1 AND c.status = 'charged'",
                      &perf);
+  f.admission_ticks =
+      scalar(c.get(), "SELECT count(*) FROM admission_ticks WHERE performance_id = $1", &perf);
+  auto gap = [&](const char* q) {
+    const std::string sql =
+        std::string("SELECT percentile_disc(") + q +
+        ") WITHIN GROUP (ORDER BY gap) FROM (SELECT admitted_at_ms - lag(admitted_at_ms) OVER "
+        "(ORDER BY tick_seq) AS gap FROM admission_ticks WHERE performance_id = $1) g";
+    return scalar(c.get(), sql.c_str(), &perf);
+  };
+  f.tick_gap_median_ms = gap("0.5");
+  f.tick_gap_p90_ms = gap("0.9");
   return f;
 }
 

@@ -26,6 +26,11 @@ struct PgFindings {
   std::int64_t in_doubt_at_end = 0;  // the same count when the run ended, before the wait
   double settle_s = 0;               // how long the reconciler took to bring it to 0
   std::int64_t charges = 0;          // charged rows of the provider ledger for the performance
+  // Admission ticks PostgreSQL recorded, and the time between consecutive ones (ms): against the
+  // queue's interval it says whether the ticker kept the configured rate.
+  std::int64_t admission_ticks = 0;
+  std::int64_t tick_gap_median_ms = 0;
+  std::int64_t tick_gap_p90_ms = 0;
 };
 // Throws std::runtime_error with libpq's message on failure.
 PgFindings pg_findings(const std::string& url, const std::string& perf_id);

@@ -305,6 +305,20 @@ int report(const Run& run, Findings& f) {
       pg["charges_without_paid_order"] = f.pg->charges_without_paid_order;
       pg["in_doubt_at_end"] = f.pg->in_doubt_at_end;
       pg["settle_s"] = f.pg->settle_s;
+      pg["admission_ticks"] = f.pg->admission_ticks;
+      pg["tick_gap_median_ms"] = f.pg->tick_gap_median_ms;
+      pg["tick_gap_p90_ms"] = f.pg->tick_gap_p90_ms;
+      if (f.pg->admission_ticks > 1) {
+        std::printf("postgres: %lld admission ticks, %lld ms apart (median; p90 %lld ms)",
+                    static_cast<long long>(f.pg->admission_ticks),
+                    static_cast<long long>(f.pg->tick_gap_median_ms),
+                    static_cast<long long>(f.pg->tick_gap_p90_ms));
+        if (run.perf.interval_ms) {
+          pg["interval_ms"] = *run.perf.interval_ms;
+          std::printf(" for a %d ms interval", *run.perf.interval_ms);
+        }
+        std::printf("\n");
+      }
       if (f.pg->in_doubt_at_end > 0) {
         std::printf(
             "postgres: %lld payments in doubt when the run ended (charged, sale not yet "
