@@ -67,8 +67,9 @@ void Door::roll(Clock::time_point now) {
   bool queued = false;
   if (done_ > 0) {
     // Judged against the floor of the intervals before this one: a queue that builds up slowly
-    // must not become its own baseline.
-    queued = fastest_count_ > 0 && fastest_ > floor() + opt_.target;
+    // must not become its own baseline. A request that was alone inside the whole interval
+    // waited behind nothing of the class: a slow moment of the machine, not a crowd to shed.
+    queued = fastest_count_ > 0 && peak_ >= 2 && fastest_ > floor() + opt_.target;
     fastest_of_[fastest_next_] = fastest_;
     fastest_next_ = (fastest_next_ + 1) % kFloorIntervals;
     fastest_count_ = std::min(fastest_count_ + 1, kFloorIntervals);

@@ -94,6 +94,21 @@ TEST(Door, ABurstWithOneFastRequestIsNotAQueue) {
   EXPECT_EQ(d.door.limit(), 1000);
 }
 
+TEST(Door, OneSlowRequestAloneIsNotAQueue) {
+  // A quiet service on a busy machine: one request at a time, each slow. Nothing queued behind
+  // anything, so neither this class nor the classes yielding to it are shed.
+  Driver d(door_options());
+  for (int k = 0; k < 5; ++k) d.interval(10, 1ms);
+  for (int k = 0; k < 10; ++k) {
+    EXPECT_EQ(d.interval(1, 60ms), 1);
+    EXPECT_FALSE(d.door.queueing(d.now));
+  }
+  EXPECT_EQ(d.door.limit(), 1000);
+  // Two inside at once, both that slow: a queue.
+  d.interval(2, 60ms);
+  EXPECT_TRUE(d.door.queueing(d.now));
+}
+
 TEST(Door, ItOpensAgainStepByStepOnceTheQueueIsGone) {
   Driver d(door_options());
   d.close_to_floor();
