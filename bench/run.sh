@@ -8,7 +8,8 @@
 #                                of them the two 1M-buyer flash crowds)
 #   bash bench/run.sh --quick    1 short run of each, a scaled-down flash crowd (a few minutes)
 # Options for development: --runs N, --only poll,join,hold,order,mem,flash,flash_a, --no-build,
-# --no-doc (print the table, leave docs/BENCHMARKS.md alone), --keep (leave the temp folder).
+# --no-doc (print the table, leave docs/BENCHMARKS.md alone), --keep (leave the temp folder),
+# --flash-queue JSON (the crowds' queue settings instead of the operator's below, for diagnosis).
 #
 # What it does: installs missing packages (scripts/deps.sh bench), builds build/release
 # (Release, targets ticketing seed loadgen micro_bench), starts PostgreSQL 15 + Redis 7 on free
@@ -42,7 +43,7 @@ cd "$ROOT"
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-QUICK=0 RUNS=5 ONLY=poll,join,hold,order,mem,flash,flash_a BUILD=1 WRITE_DOC=1 KEEP=0
+QUICK=0 RUNS=5 ONLY=poll,join,hold,order,mem,flash,flash_a BUILD=1 WRITE_DOC=1 KEEP=0 FLASH_QUEUE=
 ARGS_GIVEN="$*"
 while [ $# -gt 0 ]; do
   case $1 in
@@ -52,6 +53,7 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0 ;;
     --no-doc) WRITE_DOC=0 ;;
     --keep) KEEP=1 ;;
+    --flash-queue) FLASH_QUEUE=${2:?}; shift ;;
     -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -247,6 +249,7 @@ if [ $QUICK = 1 ]; then
 else
   Q_FLASH='{"admit_per_interval":20,"interval_ms":100,"max_active":10000,"access_ttl_seconds":600}'
 fi
+[ -z "$FLASH_QUEUE" ] || Q_FLASH=$FLASH_QUEUE
 
 # ---- buyers ----------------------------------------------------------------------------------
 TOKENS=$T/tokens.txt
@@ -641,6 +644,7 @@ flash_crowd() {
   fi
 }
 FLASH_LABEL="$FLASH_BUYERS joins at $FLASH_RATE/s, $FLASH_SEATS seats"
+[ -z "$FLASH_QUEUE" ] || FLASH_LABEL="$FLASH_LABEL, queue $Q_FLASH"
 want flash && flash_crowd flash "$BASE" "$FLASH_LABEL"
 
 # ---- 7. flash crowd through pattern A -----------------------------------------------------------
