@@ -7,10 +7,10 @@
 // than the class's unloaded latency plus `target`, every request of the interval waited (for
 // Redis, a pool connection or the event loop): a standing queue, not a burst. It takes two
 // requests inside at once: one alone (a quiet service on a busy machine) queued behind nothing,
-// and refusing the next buyer would gain nothing. The actuator is a
-// cap on the class's requests in flight, cut multiplicatively at each such interval (first to
-// the concurrency actually reached, so an open door closes in a few intervals) and raised
-// additively, while it binds, at each interval without one.
+// and refusing the next buyer would gain nothing. The actuator is a cap on the class's requests
+// in flight, cut multiplicatively at each such interval (first to the concurrency actually
+// reached, so an open door closes in a few intervals) and raised additively, while it binds, at
+// each interval without one.
 //
 // Priority between classes: a class may yield to others (Router::add_door). Their standing queue
 // cuts its cap as its own would, and through min_limit to zero, so when the purchase path starts

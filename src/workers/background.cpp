@@ -64,8 +64,8 @@ std::chrono::milliseconds ticker_wait(Millis now, Millis due, std::chrono::milli
 asio::awaitable<void> Background::ticker() {
   // The Redis script decides whether an interval has passed and says when the next one ends: the
   // ticker comes back then. Coming back at a polling period instead would stretch each interval
-  // to the next poll after it (100 ms intervals polled every 50 ms, with the round's own time,
-  // admitted at about two thirds of the configured rate).
+  // to the next poll after it (a 100 ms interval polled every 50 ms: 100 or 150 ms, more when
+  // the round itself is slow).
   app::WaitingRoom room(d_);
   while (!stopping()) {
     round("ticker");
