@@ -13,6 +13,26 @@
 namespace tk::test {
 namespace {
 
+// Only the background ticker admits: the test moves the clock one interval every 10 ms and
+// polls the ticket until it is admitted or `limit` (real time) has passed.
+app::QueueState admitted_by_ticker(Harness& h, const domain::Performance& p,
+                                   const std::string& ticket, std::chrono::seconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  return h.run(
+      [&]() -> asio::awaitable<app::QueueState> {
+        app::WaitingRoom room(h.deps);
+        while (std::chrono::steady_clock::now() < until) {
+          auto st = co_await room.status(p.id, ticket);
+          if (!st) h.expect_ok(st.error(), "status");
+          if (st->state == app::QueueState::admitted) co_return st->state;
+          h.clock.advance(p.queue.interval_ms);
+          co_await Harness::sleep(10ms);
+        }
+        co_return app::QueueState::waiting;
+      },
+      limit + 5s);
+}
+
 TEST(Background, ThrowingLoopIsLoggedCountedAndRestarted) {
   std::mutex mu;
   std::vector<std::string> lines;
@@ -51,19 +71,8 @@ TEST(Background, ThrowingLoopIsLoggedCountedAndRestarted) {
   workers::Background bg(h.deps, *h.adapters->outbox, consumers, o, &m);
   bg.start(h.io.get_executor());
 
-  // Only the background ticker admits: the test moves the clock and waits for the state.
-  auto state = h.run([&]() -> asio::awaitable<app::QueueState> {
-    app::WaitingRoom room(h.deps);
-    for (int i = 0; i < 500; ++i) {
-      auto st = co_await room.status(p.id, ticket);
-      if (!st) h.expect_ok(st.error(), "status");
-      if (st->state == app::QueueState::admitted) co_return st->state;
-      h.clock.advance(p.queue.interval_ms);
-      co_await Harness::sleep(10ms);
-    }
-    co_return app::QueueState::waiting;
-  });
-  EXPECT_EQ(state, app::QueueState::admitted) << "the ticker runs again after its failure";
+  EXPECT_EQ(admitted_by_ticker(h, p, ticket, 10s), app::QueueState::admitted)
+      << "the ticker runs again after its failure";
   EXPECT_GE(ticker_rounds, 2);
 
   bool logged = false;
@@ -117,22 +126,9 @@ TEST(Background, TickerComesBackWhenTheNextIntervalEnds) {
   app::ConsumerRegistry consumers(*h.adapters->processed);
   workers::Background bg(h.deps, *h.adapters->outbox, consumers, o);
   bg.start(h.io.get_executor());
-  // The first round may find no live sale yet (the refresher loads them) and wait one poll.
-  const auto started = std::chrono::steady_clock::now();
-  auto state = h.run(
-      [&]() -> asio::awaitable<app::QueueState> {
-        app::WaitingRoom room(h.deps);
-        while (std::chrono::steady_clock::now() - started < 6s) {
-          auto st = co_await room.status(p.id, last);
-          if (!st) h.expect_ok(st.error(), "status");
-          if (st->state == app::QueueState::admitted) co_return st->state;
-          h.clock.advance(p.queue.interval_ms);
-          co_await Harness::sleep(10ms);
-        }
-        co_return app::QueueState::waiting;
-      },
-      10s);
-  EXPECT_EQ(state, app::QueueState::admitted) << "the fifth buyer waited for polls, not intervals";
+  // The first round may find no live sale yet (the refresher loads them) and waits one poll.
+  EXPECT_EQ(admitted_by_ticker(h, p, last, 6s), app::QueueState::admitted)
+      << "the fifth buyer waited for polls, not intervals";
   h.run([&]() -> asio::awaitable<bool> {
     co_await bg.close();
     co_return true;
