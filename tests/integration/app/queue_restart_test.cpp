@@ -6,15 +6,30 @@
 namespace tk::test {
 namespace {
 
+// A queue of two places (positions 1 and 2, with room for 100 reserved per process) and `buyers`
+// buyers, the first two in line; returns the second's join.
+struct TwoHolders {
+  domain::Performance p;
+  std::vector<app::Principal> b;
+  app::JoinResult second;
+};
+TwoHolders two_holders(Harness& h, int buyers) {
+  h.shared.settings.queue_reserve_block = 100;
+  TwoHolders t;
+  t.p = h.run([&] { return h.make_performance({.seats = 10, .queue = {2, 100, 4, 600}}); });
+  for (int i = 0; i < buyers; ++i) t.b.push_back(h.run([&] { return h.make_buyer(); }));
+  (void)join_queue(h, t.b[0], t.p);
+  t.second = join_queue(h, t.b[1], t.p);
+  EXPECT_EQ(t.second.position, 2);
+  return t;
+}
+
 TEST(QueueRestart, AJoinWithATicketFirstAfterRedisCameBackEmptyKeepsTheOnePlace) {
   Harness h;
-  h.shared.settings.queue_reserve_block = 100;
-  auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {2, 100, 4, 600}}); });
-  std::vector<app::Principal> b;
-  for (int i = 0; i < 3; ++i) b.push_back(h.run([&] { return h.make_buyer(); }));
-  auto first = join_queue(h, b[0], p);
-  auto second = join_queue(h, b[1], p);
-  EXPECT_EQ(second.position, 2);
+  auto t = two_holders(h, 3);
+  const auto& p = t.p;
+  const auto& b = t.b;
+  const auto& second = t.second;
   flush_redis(h);  // restarted empty; this process's view still has the queue
 
   // The holder of position 2 is the first to come back, with the ticket, then without it.
@@ -34,7 +49,6 @@ TEST(QueueRestart, AJoinWithATicketFirstAfterRedisCameBackEmptyKeepsTheOnePlace)
     co_return *s;
   });
   EXPECT_EQ(st.ahead, 1);
-  (void)first;
 }
 
 // The ticket's place is answered only once it is in Redis again: a ticket join that cannot claim
@@ -42,12 +56,10 @@ TEST(QueueRestart, AJoinWithATicketFirstAfterRedisCameBackEmptyKeepsTheOnePlace)
 // put back by the ticket join that succeeds, so the join without the ticket finds the one place.
 TEST(QueueRestart, ATicketJoinThatCannotClaimItsPlaceIsRefusedNotAnswered) {
   Harness h;
-  h.shared.settings.queue_reserve_block = 100;
-  auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {2, 100, 4, 600}}); });
-  std::vector<app::Principal> b;
-  for (int i = 0; i < 2; ++i) b.push_back(h.run([&] { return h.make_buyer(); }));
-  (void)join_queue(h, b[0], p);
-  auto second = join_queue(h, b[1], p);
+  auto t = two_holders(h, 2);
+  const auto& p = t.p;
+  const auto& b = t.b;
+  const auto& second = t.second;
   ASSERT_EQ(second.position, 2);
   flush_redis(h);
   servers("pg-stop");
