@@ -243,11 +243,13 @@ Q_FAST='{"admit_per_interval":100000,"interval_ms":50,"max_active":10000000,"acc
 # order path can take (paid orders/s, measured above; ~200 buyers/s on the full run's one service
 # core, which also serves the joins and polls), and cap the buyers choosing seats at once, so the
 # queue, not a seat-map and hold storm, absorbs the crowd. The access window is the default 10
-# minutes: buyers far back then poll every 2 minutes (Retry-After), not every 30 s.
+# minutes: buyers far back then poll every 2 minutes (Retry-After), not every 30 s. Admitted
+# buyers who stop using the sale pages for a minute give their place back (idle timeout), so the
+# cap holds buyers still choosing, not those who walked away.
 if [ $QUICK = 1 ]; then
-  Q_FLASH='{"admit_per_interval":50,"interval_ms":100,"max_active":2000,"access_ttl_seconds":120}'
+  Q_FLASH='{"admit_per_interval":50,"interval_ms":100,"max_active":2000,"access_ttl_seconds":120,"idle_timeout_seconds":60}'
 else
-  Q_FLASH='{"admit_per_interval":20,"interval_ms":100,"max_active":10000,"access_ttl_seconds":600}'
+  Q_FLASH='{"admit_per_interval":20,"interval_ms":100,"max_active":10000,"access_ttl_seconds":600,"idle_timeout_seconds":60}'
 fi
 [ -z "$FLASH_QUEUE" ] || Q_FLASH=$FLASH_QUEUE
 

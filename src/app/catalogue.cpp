@@ -115,6 +115,10 @@ std::error_code check_queue(const domain::QueueSettings& q, std::string* field) 
        q.presence_timeout_seconds > domain::kMaxPresenceTimeout)) {
     return *field = "queue.presence_timeout_seconds", Errc::out_of_range;
   }
+  if (q.idle_timeout_seconds != 0 && (q.idle_timeout_seconds < domain::kMinIdleTimeout ||
+                                      q.idle_timeout_seconds > domain::kMaxIdleTimeout)) {
+    return *field = "queue.idle_timeout_seconds", Errc::out_of_range;
+  }
   return {};
 }
 
@@ -159,6 +163,7 @@ Task<std::string> Admin::create_performance(NewPerformance n) {
   p.queue.access_ttl_seconds = n.access_ttl_seconds.value_or(600);
   p.queue.pow_difficulty = n.pow_difficulty.value_or(0);
   p.queue.presence_timeout_seconds = n.presence_timeout_seconds.value_or(0);
+  p.queue.idle_timeout_seconds = n.idle_timeout_seconds.value_or(0);
   p.seat_count = static_cast<int>(venue->seats.size());
   p.refundable_until = n.refundable_until.value_or(0);
   p.queue_opens_at = n.queue_opens_at.value_or(0);
@@ -234,6 +239,7 @@ Task<domain::Performance> Admin::update_performance(std::string id, PerformanceC
   if (c.access_ttl_seconds) q.access_ttl_seconds = *c.access_ttl_seconds;
   if (c.pow_difficulty) q.pow_difficulty = *c.pow_difficulty;
   if (c.presence_timeout_seconds) q.presence_timeout_seconds = *c.presence_timeout_seconds;
+  if (c.idle_timeout_seconds) q.idle_timeout_seconds = *c.idle_timeout_seconds;
   std::string field;
   if (auto ec = check_queue(q, &field))
     co_return field_error(Errc::out_of_range, field, "see contract ranges");

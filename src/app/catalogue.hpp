@@ -37,6 +37,7 @@ struct NewPerformance {
   std::optional<int> admit_per_interval, interval_ms, max_active, access_ttl_seconds;
   std::optional<int> pow_difficulty;
   std::optional<int> presence_timeout_seconds;
+  std::optional<int> idle_timeout_seconds;
   std::optional<Millis> refundable_until;  // unset: starts_at minus 24 h
   std::optional<Millis> queue_opens_at;    // unset: no pre-queue
 };

@@ -8,6 +8,7 @@
 #include "app/waiting_room.hpp"
 #include "common/crypto/encoding.hpp"
 #include "common/deadline.hpp"
+#include "domain/admission.hpp"
 #include "domain/rules.hpp"
 
 namespace tk::app {
@@ -66,11 +67,12 @@ Task<crypto::AccessToken> Seats::check_access(const Principal& who, const std::s
     co_return Errc::not_admitted;
   }
   // A use of the access token counts as presence: with a presence timeout, an admitted buyer who
-  // never uses it gives the capacity back (the tick script). Noted also when this process has
-  // not loaded the queue yet: a mark too many costs nothing, one missing would release a buyer.
+  // never uses it gives the capacity back, with an idle timeout one who stopped using it does
+  // (the tick script). Noted also when this process has not loaded the queue yet: a mark too
+  // many costs nothing, one missing would release a buyer.
   if (d_.shared->presence != nullptr) {
     auto q = d_.shared->view->get(perf_id);
-    if (!q || q->perf.queue.presence_timeout_seconds > 0) {
+    if (!q || domain::keeps_marks(q->perf.queue)) {
       d_.shared->presence->note(perf_id, a->position);
     }
   }

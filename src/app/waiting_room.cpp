@@ -544,10 +544,11 @@ Task<void> WaitingRoom::flush_presence() {
   const Millis now = d_.now();
   const std::int64_t mark = domain::presence_mark(now);
   auto batches = d_.shared->presence->take(now);
-  // Performances with presence on that nobody polled this second still get fresh marks.
+  // Performances with presence or an idle timeout that nobody used this second still get fresh
+  // marks.
   for (const auto& id : d_.shared->view->known()) {
     auto q = d_.shared->view->get(id);
-    if (!q || q->perf.queue.presence_timeout_seconds <= 0) continue;
+    if (!q || !domain::keeps_marks(q->perf.queue)) continue;
     if (std::none_of(batches.begin(), batches.end(), [&](const auto& b) { return b.perf == id; })) {
       batches.push_back(PresenceMarks::Batch{id, {}});
     }
@@ -593,11 +594,14 @@ Task<TickOutcome> WaitingRoom::tick(const domain::Performance& p) {
   tp.seat_count = p.seat_count;
   tp.sold_floor = std::max(p.sold_count, q->perf.sold_count);
   tp.inventory_percent = d_.shared->settings.admission_inventory_percent;
-  // The view has an operator's change of the presence timeout in this process at once.
+  // The view has an operator's change of the presence and idle timeouts in this process at once.
   if (const int timeout = q->perf.queue.presence_timeout_seconds; timeout > 0) {
     tp.presence_window_s = domain::presence_window_seconds(timeout);
-    tp.presence_mark = domain::presence_mark(now);
   }
+  if (const int timeout = q->perf.queue.idle_timeout_seconds; timeout > 0) {
+    tp.idle_window_s = domain::idle_window_seconds(timeout);
+  }
+  if (domain::keeps_marks(q->perf.queue)) tp.presence_mark = domain::presence_mark(now);
   // The sale opened over a pre-queue: it is drawn before anyone is admitted, and its positions
   // 1..size hold the tail up.
   if (domain::prequeue_due(q->perf, now) || domain::prequeue_due(p, now)) {

@@ -28,6 +28,14 @@ std::int64_t presence_mark(Millis now) {
 
 std::int64_t presence_window_seconds(int presence_timeout_s) { return presence_timeout_s + 2; }
 
+std::int64_t idle_window_seconds(int idle_timeout_s) {
+  return presence_window_seconds(idle_timeout_s);
+}
+
+bool keeps_marks(const QueueSettings& q) {
+  return q.presence_timeout_seconds > 0 || q.idle_timeout_seconds > 0;
+}
+
 int presence_retry_cap(int presence_timeout_s) { return std::max(1, presence_timeout_s / 3); }
 
 Millis presence_poll_window_ms(int presence_timeout_s) {

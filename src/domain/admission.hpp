@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "common/clock.hpp"
+#include "domain/model.hpp"
 
 namespace tk::domain {
 
@@ -26,6 +27,15 @@ int retry_after_seconds(std::int64_t ahead, std::int64_t estimated_wait_s,
 inline constexpr int kMinPresenceTimeout = 10;    // s: a few polls, the marks' flush and skew
 inline constexpr int kMaxPresenceTimeout = 3600;  // s
 
+// Idle buyers: an admitted buyer is seen each time the access is used (the buyer app keeps it in
+// use while a sale page is open); one not seen for the idle timeout gives the place back.
+inline constexpr int kMinIdleTimeout = 30;    // s: the buyer app's keep-alive, a few times over
+inline constexpr int kMaxIdleTimeout = 3600;  // s
+
+// Whether the queue keeps presence marks: for waiting tickets (presence) or admitted buyers
+// (idle timeout).
+bool keeps_marks(const QueueSettings& q);
+
 // The mark a poll at `now` leaves: the second, mod 65535, plus 1 (0 means never marked). Marks
 // of 16 bits wrap after 18 hours; the tick compares them modulo the same period.
 std::int64_t presence_mark(Millis now);
@@ -33,6 +43,9 @@ std::int64_t presence_mark(Millis now);
 // Seconds since the last mark past which the tick passes a position over: the timeout plus the
 // marks' flush interval and the rounding of both marks to the second.
 std::int64_t presence_window_seconds(int presence_timeout_s);
+// The same slack for the idle timeout: seconds since the later of the admission and the last use
+// past which the tick releases an admitted place.
+std::int64_t idle_window_seconds(int idle_timeout_s);
 
 // With presence on, a waiting ticket is asked to poll at least three times per timeout, so one
 // that follows its Retry-After is never taken for gone.

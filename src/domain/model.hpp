@@ -52,6 +52,10 @@ struct QueueSettings {
   // A waiting ticket that stopped polling for this long is passed over when its turn comes
   // (0: presence off; otherwise kMinPresenceTimeout..kMaxPresenceTimeout).
   int presence_timeout_seconds = 0;
+  // An admitted buyer who has not used the access for this long gives the place back; a hold
+  // already made stays theirs until it expires (0: off; otherwise kMinIdleTimeout..
+  // kMaxIdleTimeout).
+  int idle_timeout_seconds = 0;
 };
 
 enum class SaleStatus { scheduled, on_sale, paused, sold_out, closed };

@@ -84,6 +84,10 @@ asio::awaitable<void> Background::ticker() {
             .set(static_cast<double>(r->active));
         metrics_->counter("queue_admissions_total", "Buyers admitted from the waiting room", l)
             .inc(static_cast<double>(r->tick.to - r->tick.from));
+        metrics_
+            ->counter("queue_released_total",
+                      "Admitted buyers whose place came back: access never used, or idle", l)
+            .inc(static_cast<double>(r->released.size()));
         if (r->inventory_room >= 0) {
           metrics_
               ->gauge("queue_inventory_room",

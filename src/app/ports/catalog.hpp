@@ -36,6 +36,7 @@ struct PerformanceChange {
   std::optional<int> admit_per_interval, interval_ms, max_active, access_ttl_seconds;
   std::optional<int> pow_difficulty;
   std::optional<int> presence_timeout_seconds;
+  std::optional<int> idle_timeout_seconds;
   // Dates and sale settings an operator may correct after creation.
   std::optional<Millis> starts_at, sale_opens_at;
   std::optional<int> max_seats_per_order, max_seats_per_account, hold_ttl_seconds;

@@ -99,7 +99,10 @@ struct TickParams {
   // Presence (0: off): a waiting position last seen more than this many seconds before
   // `presence_mark` (domain::presence_mark of now) is passed over as abandoned.
   std::int64_t presence_window_s = 0;
-  std::int64_t presence_mark = 0;
+  std::int64_t presence_mark = 0;  // also with presence off when the idle window is on
+  // Idle buyers (0: off): an admitted place whose token was not used for this many seconds,
+  // counted from the later of its admission and its last use, gives the capacity back.
+  std::int64_t idle_window_s = 0;
 };
 
 struct TickOutcome {
@@ -114,8 +117,9 @@ struct TickOutcome {
   QueueGap gap;  // Redis's gap when it ticked (see QueueView::apply_tick)
   // The most this tick could admit by the inventory bound (-1: no bound).
   std::int64_t inventory_room = -1;
-  // Admitted places whose buyers never used the access token within the presence window: their
-  // capacity came back with this tick (they poll abandoned, their holds are refused).
+  // Admitted places whose buyers never used the access token within the presence window, or
+  // stopped using it for the idle window: their capacity came back with this tick (they poll
+  // abandoned, their holds are refused). Ascending.
   std::vector<std::int64_t> released;
   // When the next tick can admit (the script's interval rule), ticked or skipped; 0: unknown (not
   // loaded, a stale sequence being repaired).

@@ -157,12 +157,15 @@ json::object performance_json(const domain::Performance& p, Millis now, bool wit
                               {"max_active", p.queue.max_active},
                               {"access_ttl_seconds", p.queue.access_ttl_seconds},
                               {"pow_difficulty", p.queue.pow_difficulty},
-                              {"presence_timeout_seconds", p.queue.presence_timeout_seconds}};
+                              {"presence_timeout_seconds", p.queue.presence_timeout_seconds},
+                              {"idle_timeout_seconds", p.queue.idle_timeout_seconds}};
   } else {
-    // What a buyer's app needs before joining: whether to solve a proof of work first, and
-    // whether the waiting page must keep polling to keep its place.
+    // What a buyer's app needs before joining: whether to solve a proof of work first, whether
+    // the waiting page must keep polling to keep its place, and how often the sale pages must
+    // use the access to keep it once admitted.
     o["queue"] = json::object{{"pow_difficulty", p.queue.pow_difficulty},
-                              {"presence_timeout_seconds", p.queue.presence_timeout_seconds}};
+                              {"presence_timeout_seconds", p.queue.presence_timeout_seconds},
+                              {"idle_timeout_seconds", p.queue.idle_timeout_seconds}};
   }
   // A pre-queue: joins from then on wait unordered until the sale opens (see queue/fairness).
   if (p.queue_opens_at != 0) o["queue_opens_at"] = rfc3339(p.queue_opens_at);

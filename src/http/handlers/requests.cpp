@@ -36,14 +36,16 @@ Status small_int(const json::object& o, const char* f, std::optional<int>& out) 
 Status queue_settings(const json::value& q, std::optional<int>& admit_per_interval,
                       std::optional<int>& interval_ms, std::optional<int>& max_active,
                       std::optional<int>& access_ttl_seconds, std::optional<int>& pow_difficulty,
-                      std::optional<int>& presence_timeout_seconds) {
+                      std::optional<int>& presence_timeout_seconds,
+                      std::optional<int>& idle_timeout_seconds) {
   if (!q.is_object()) return invalid("queue", "object expected");
   for (auto [f, out] : {std::pair{"admit_per_interval", &admit_per_interval},
                         {"interval_ms", &interval_ms},
                         {"max_active", &max_active},
                         {"access_ttl_seconds", &access_ttl_seconds},
                         {"pow_difficulty", &pow_difficulty},
-                        {"presence_timeout_seconds", &presence_timeout_seconds}}) {
+                        {"presence_timeout_seconds", &presence_timeout_seconds},
+                        {"idle_timeout_seconds", &idle_timeout_seconds}}) {
     if (auto s = small_int(q.as_object(), f, *out); !s) return s;
   }
   return {};
@@ -230,7 +232,8 @@ Result<app::NewPerformance> performance_request(const json::object& body) {
   }
   if (const auto* q = body.if_contains("queue")) {
     if (auto s = queue_settings(*q, n.admit_per_interval, n.interval_ms, n.max_active,
-                                n.access_ttl_seconds, n.pow_difficulty, n.presence_timeout_seconds);
+                                n.access_ttl_seconds, n.pow_difficulty, n.presence_timeout_seconds,
+                                n.idle_timeout_seconds);
         !s) {
       return std::move(s).error();
     }
@@ -248,9 +251,9 @@ Result<app::PerformanceChange> performance_change(const json::object& body) {
   }
   const auto* q = body.if_contains("queue");
   if (q) {
-    if (auto s =
-            queue_settings(*q, ch.admit_per_interval, ch.interval_ms, ch.max_active,
-                           ch.access_ttl_seconds, ch.pow_difficulty, ch.presence_timeout_seconds);
+    if (auto s = queue_settings(*q, ch.admit_per_interval, ch.interval_ms, ch.max_active,
+                                ch.access_ttl_seconds, ch.pow_difficulty,
+                                ch.presence_timeout_seconds, ch.idle_timeout_seconds);
         !s) {
       return std::move(s).error();
     }

@@ -42,10 +42,16 @@ struct Case {
   bool paused = false;
   std::int64_t expected_seq = -1;
   int presence_timeout = 0;  // s (0: off)
+  int idle_timeout = 0;      // s (0: off)
   // What it must do.
   Kind kind = Kind::ticked;
   std::int64_t serving_after = 0, active_after = 0, abandoned_after = 0;
+  std::vector<std::int64_t> released = {};  // admitted places whose capacity came back
 };
+
+// Idle timeout 30 s: a place not used for 32 s (the window) since its admission or last use is
+// released.
+constexpr Millis kAdmittedLongAgo = kNow - 100'000;
 
 const std::vector<Case>& cases() {
   static const std::vector<Case> all = {
@@ -321,6 +327,86 @@ const std::vector<Case>& cases() {
        .admit = 5,
        .serving_after = 5,
        .active_after = 5},
+      {.name = "idle: a place not used for the window gives its capacity back",
+       .tail = 20,
+       .serving = 4,
+       .seq = 1,
+       .ticks = {{1, 0, 4, kAdmittedLongAgo, kLive}},
+       // 2 stopped 40 s ago, 3 used the access 31 s ago, 4 never did.
+       .seen = {{1, kNow - 1000}, {2, kNow - 40'000}, {3, kNow - 31'000}},
+       .admit = 10,
+       .max_active = 4,
+       .idle_timeout = 30,
+       .serving_after = 6,
+       .active_after = 4,
+       .released = {2, 4}},
+      {.name = "idle: the window counts from the admission, not from a poll before it",
+       .tail = 2,
+       .serving = 2,
+       .seq = 1,
+       .ticks = {{1, 0, 2, kNow - 20'000, kLive}},
+       .seen = {{1, kNow - 60'000}},
+       .idle_timeout = 30,
+       .serving_after = 2,
+       .active_after = 2},
+      {.name = "idle: finished and given-up places release nothing",
+       .tail = 3,
+       .serving = 3,
+       .seq = 1,
+       .finished = {1, 2},
+       .ticks = {{1, 0, 3, kAdmittedLongAgo, kLive}},
+       .gone = {2},
+       .idle_timeout = 30,
+       .serving_after = 3,
+       .active_after = 0,
+       .released = {3}},
+      {.name = "idle: gap places are never judged",
+       .tail = 4,
+       .serving = 4,
+       .seq = 1,
+       .gap_from = 1,
+       .gap_to = 3,
+       .claimed = {3},
+       .ticks = {{1, 0, 4, kAdmittedLongAgo, kLive}},
+       .idle_timeout = 30,
+       .serving_after = 4,
+       .active_after = 1,
+       .released = {1, 4}},
+      {.name = "idle: stale marks release nobody",
+       .tail = 2,
+       .serving = 2,
+       .seq = 1,
+       .ticks = {{1, 0, 2, kAdmittedLongAgo, kLive}},
+       .marks_fresh = false,
+       .idle_timeout = 30,
+       .serving_after = 2,
+       .active_after = 2},
+      {.name = "idle: marks fresh again for less than the window release nobody",
+       .tail = 2,
+       .serving = 2,
+       .seq = 1,
+       .ticks = {{1, 0, 2, kAdmittedLongAgo, kLive}},
+       .marks_for = 31'000,
+       .idle_timeout = 30,
+       .serving_after = 2,
+       .active_after = 2},
+      {.name = "idle: marks fresh for the whole window release",
+       .tail = 2,
+       .serving = 2,
+       .seq = 1,
+       .ticks = {{1, 0, 2, kAdmittedLongAgo, kLive}},
+       .marks_for = 32'000,
+       .idle_timeout = 30,
+       .serving_after = 2,
+       .active_after = 0,
+       .released = {1, 2}},
+      {.name = "idle off: places never used keep their capacity",
+       .tail = 2,
+       .serving = 2,
+       .seq = 1,
+       .ticks = {{1, 0, 2, kAdmittedLongAgo, kLive}},
+       .serving_after = 2,
+       .active_after = 2},
       {.name = "passed-over places count in neither the active buyers nor the cap",
        .tail = 20,
        .serving = 4,
@@ -350,9 +436,9 @@ asio::awaitable<std::string> run_id(Harness& h) {
   co_return r->str.substr(at + 7, 40);
 }
 
-// Writes the queue of `c` under a fresh performance id and runs one tick on it.
-app::TickOutcome run_case(Harness& h, const Case& c) {
-  return h.run([&]() -> asio::awaitable<app::TickOutcome> {
+// Writes the queue of `c` under a fresh performance id; returns the id.
+std::string write_case(Harness& h, const Case& c) {
+  return h.run([&]() -> asio::awaitable<std::string> {
     std::string perf = "script-" + crypto::new_id("");
     redisstore::Keys k(perf);
     auto run = co_await run_id(h);
@@ -391,8 +477,15 @@ app::TickOutcome run_case(Harness& h, const Case& c) {
       cmds.push_back({"ZADD", k.ticks(), n(t.admitted_at), member});
     }
     for (auto& cmd : cmds) co_await exec(h, std::move(cmd));
+    co_return perf;
+  });
+}
+
+// One tick of `c`'s settings on `perf` at `now`.
+app::TickOutcome tick_case(Harness& h, const std::string& perf, const Case& c, Millis now) {
+  return h.run([&]() -> asio::awaitable<app::TickOutcome> {
     app::TickParams p;
-    p.now = kNow;
+    p.now = now;
     p.interval_ms = 100;
     p.admit_per_interval = c.admit;
     p.max_active = c.max_active;
@@ -404,12 +497,17 @@ app::TickOutcome run_case(Harness& h, const Case& c) {
     p.inventory_percent = c.inventory_percent;
     if (c.presence_timeout > 0) {
       p.presence_window_s = domain::presence_window_seconds(c.presence_timeout);
-      p.presence_mark = domain::presence_mark(kNow);
     }
+    if (c.idle_timeout > 0) p.idle_window_s = domain::idle_window_seconds(c.idle_timeout);
+    p.presence_mark = domain::presence_mark(now);
     auto out = co_await h.queue->tick(perf, p);
     if (!out) throw std::runtime_error("tick: " + out.error().code.message());
     co_return *out;
   });
+}
+
+app::TickOutcome run_case(Harness& h, const Case& c) {
+  return tick_case(h, write_case(h, c), c, kNow);
 }
 
 TEST(AdmissionScript, EveryCaseOfTheRuleOnRealRedis) {
@@ -421,6 +519,7 @@ TEST(AdmissionScript, EveryCaseOfTheRuleOnRealRedis) {
     if (c.kind == Kind::ticked) {
       EXPECT_EQ(out.active, c.active_after) << c.name;
       EXPECT_EQ(out.tick.abandoned, c.abandoned_after) << c.name;
+      EXPECT_EQ(out.released, c.released) << c.name;
       if (c.seats == 0 || c.inventory_percent == 0) {
         EXPECT_EQ(out.inventory_room, -1) << c.name;
       } else {
@@ -428,6 +527,34 @@ TEST(AdmissionScript, EveryCaseOfTheRuleOnRealRedis) {
       }
     }
   }
+}
+
+// A tick looks at 1000 admitted places at most, goes on from there at the next tick (across the
+// ticks that admitted them) and starts again from the oldest open window at the end.
+TEST(AdmissionScript, IdlePlacesAreLookedAtAThousandPerTickInPositionOrder) {
+  Harness h;
+  Case c{.name = "1500 admitted, none used the access",
+         .tail = 1500,
+         .serving = 1500,
+         .seq = 2,
+         .ticks = {{1, 0, 600, kAdmittedLongAgo, kLive}, {2, 600, 1500, kNow - 50'000, kLive}},
+         .max_active = 100'000,
+         .idle_timeout = 30};
+  auto perf = write_case(h, c);
+  auto range = [](std::int64_t from, std::int64_t to) {
+    std::vector<std::int64_t> v;
+    for (auto i = from; i <= to; ++i) v.push_back(i);
+    return v;
+  };
+  auto first = tick_case(h, perf, c, kNow);
+  EXPECT_EQ(first.released, range(1, 1000));
+  EXPECT_EQ(first.active, 500);
+  auto second = tick_case(h, perf, c, kNow + 200);
+  EXPECT_EQ(second.released, range(1001, 1500));
+  EXPECT_EQ(second.active, 0);
+  auto third = tick_case(h, perf, c, kNow + 400);
+  EXPECT_TRUE(third.released.empty()) << "each place is released once";
+  EXPECT_EQ(third.active, 0);
 }
 
 TEST(AdmissionScript, AQueueNotCheckedByThisRedisProcessIsNotTicked) {

@@ -175,6 +175,7 @@ class Harness {
     n.max_active = s.queue.max_active;
     n.access_ttl_seconds = s.queue.access_ttl_seconds;
     n.presence_timeout_seconds = s.queue.presence_timeout_seconds;
+    n.idle_timeout_seconds = s.queue.idle_timeout_seconds;
     auto id = co_await admin.create_performance(n);
     if (!id) expect_ok(id.error(), "performance");
     app::PerformanceChange ch;

@@ -230,6 +230,83 @@ TEST(Presence, AnAdmittedBuyerWhoNeverUsesTheAccessTokenGivesTheCapacityBack) {
   EXPECT_TRUE(hold_with(0, seats[1]).ok());
 }
 
+// Idle timeout 30 s (window 32 s), presence off, at most 2 active: three buyers join, the first
+// two are admitted. The first keeps using the access (every 5 s, as the sale pages do); the second
+// holds a seat, looks at the seat map once more at second 10, then goes quiet. Once it has not
+// used the access for the window its place goes to the third buyer; its hold stays its own.
+TEST(Presence, AnAdmittedBuyerWhoStopsUsingTheAccessGivesThePlaceBackButKeepsItsHold) {
+  Harness h;
+  domain::QueueSettings q{2, 100, 2, 600};
+  q.idle_timeout_seconds = 30;
+  auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = q}); });
+  std::vector<app::Principal> b;
+  std::vector<app::JoinResult> j;
+  for (int i = 0; i < 3; ++i) {
+    b.push_back(h.run([&] { return h.make_buyer(); }));
+    j.push_back(join_queue(h, b[i], p));
+  }
+  app::WaitingRoom ticker(h.deps);
+  h.clock.advance(100);
+  ASSERT_EQ(tick_fresh(h, ticker, p).serving, 2);
+  std::vector<std::string> tokens;
+  std::vector<crypto::AccessToken> access;
+  for (int i = 0; i < 2; ++i) {
+    auto st = queue_status(h, p, j[i].ticket);
+    ASSERT_EQ(st.state, QueueState::admitted);
+    tokens.push_back(st.access_token);
+    auto a = crypto::decode_access_token(*h.signer, st.access_token, h.clock.now_ms());
+    ASSERT_TRUE(a.ok());
+    access.push_back(*a);
+  }
+  auto seats = seat_ids(h, p);
+  auto hold = [&](int i, std::string seat) {
+    use_access(h, b[i], p, tokens[i]);  // the hold route checks the access first
+    return h.run([&]() -> asio::awaitable<Result<domain::Hold>> {
+      app::Seats s(h.deps);
+      std::vector<std::string> one(1, seat);
+      co_return co_await s.hold(b[i], access[i], p.id, std::move(one));
+    });
+  };
+  auto kept = hold(1, seats[0]);
+  ASSERT_TRUE(kept.ok());
+  int released_at = 0;
+  for (int s = 1; s <= 50; ++s) {
+    h.clock.advance(1000);
+    if (s % 5 == 0) use_access(h, b[0], p, tokens[0]);
+    if (s == 10) use_access(h, b[1], p, tokens[1]);
+    write_presence_marks(h);
+    auto t = tick_fresh(h, ticker, p);
+    if (!t.released.empty()) {
+      EXPECT_EQ(released_at, 0) << "released twice";
+      EXPECT_EQ(t.released, std::vector<std::int64_t>{2});
+      released_at = s;
+      EXPECT_EQ(t.serving, 3) << "the capacity came back in the same tick";
+    } else if (released_at == 0) {
+      EXPECT_EQ(t.serving, 2) << "second " << s;
+    }
+  }
+  EXPECT_EQ(released_at, 43) << "the window (timeout + 2 s) after the last use ran out";
+  EXPECT_EQ(queue_status(h, p, j[0].ticket).state, QueueState::admitted);
+  EXPECT_EQ(queue_status(h, p, j[1].ticket).state, QueueState::abandoned);
+  EXPECT_EQ(queue_status(h, p, j[2].ticket).state, QueueState::admitted);
+  auto refused = hold(1, seats[1]);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(code_of(refused.error()), app::Errc::not_admitted);
+  EXPECT_TRUE(hold(0, seats[2]).ok());
+  // The hold made while the buyer was active is still theirs to pay for.
+  auto paid = h.run([&]() -> asio::awaitable<bool> {
+    app::Orders o(h.deps);
+    auto placed = co_await o.place(b[1], kept->id);
+    if (!placed) Harness::expect_ok(placed.error(), "order");
+    app::Payments pay(h.deps);
+    app::PaymentRequest r{placed->order.id, "key-" + placed->order.id, "fp", "card", "tok_ok", ""};
+    auto done = co_await pay.pay(b[1], r);
+    if (!done) Harness::expect_ok(done.error(), "payment");
+    co_return done.ok();
+  });
+  EXPECT_TRUE(paid);
+}
+
 // Without fresh marks (no process wrote any for 5 s), or for places admitted before Redis lost
 // data (their marks may be gone with it), nobody admitted is released.
 TEST(Presence, StaleOrLostMarksReleaseNoAdmittedBuyer) {

@@ -29,7 +29,7 @@ constexpr const char* kPerfCols =
     "WHERE s.performance_id = performances.id), "
     "COALESCE((extract(epoch from refundable_until) * 1000)::bigint, 0), pow_difficulty, "
     "COALESCE((extract(epoch from queue_opens_at) * 1000)::bigint, 0), "
-    "COALESCE(prequeue_size, -1), presence_timeout_seconds";
+    "COALESCE(prequeue_size, -1), presence_timeout_seconds, idle_timeout_seconds";
 
 // A fresh pre-queue seed (32 random bytes) in hex, for decode($n, 'hex'): every performance has
 // one from its creation, so its commitment exists before any pre-queue could open.
@@ -57,6 +57,7 @@ domain::Performance perf_from(const pg::Rows& r, int i) {
   p.queue_opens_at = r.int64(i, 17);
   p.prequeue_size = r.int64(i, 18);
   p.queue.presence_timeout_seconds = static_cast<int>(r.int64(i, 19));
+  p.queue.idle_timeout_seconds = static_cast<int>(r.int64(i, 20));
   return p;
 }
 
@@ -267,16 +268,17 @@ Task<void> CatalogWriter::create_performance(const domain::Performance& p) {
         "INSERT INTO performances (id, event_id, venue_id, starts_at, sale_opens_at, status, "
         "max_seats_per_order, max_seats_per_account, hold_ttl_seconds, admit_per_interval, "
         "interval_ms, max_active, access_ttl_seconds, seat_count, refundable_until, "
-        "pow_difficulty, queue_opens_at, queue_seed, presence_timeout_seconds) VALUES ($1, $2, "
+        "pow_difficulty, queue_opens_at, queue_seed, presence_timeout_seconds, "
+        "idle_timeout_seconds) VALUES ($1, $2, "
         "$3, to_timestamp($4::float8 / 1000), to_timestamp($5::float8 / 1000), 'scheduled', $6, "
         "$7, $8, $9, $10, $11, $12, $13, to_timestamp($14::float8 / 1000), $15, "
-        "to_timestamp($16::float8 / 1000), decode($17, 'hex'), $18)",
+        "to_timestamp($16::float8 / 1000), decode($17, 'hex'), $18, $19)",
         P(arg(p.id), arg(p.event_id), arg(p.venue_id), arg(p.starts_at), arg(p.sale_opens_at),
           arg(p.max_seats_per_order), arg(p.max_seats_per_account), arg(p.hold_ttl_seconds),
           arg(p.queue.admit_per_interval), arg(p.queue.interval_ms), arg(p.queue.max_active),
           arg(p.queue.access_ttl_seconds), arg(p.seat_count), refundable,
           arg(p.queue.pow_difficulty), queue_opens, arg(seed),
-          arg(p.queue.presence_timeout_seconds))));
+          arg(p.queue.presence_timeout_seconds), arg(p.queue.idle_timeout_seconds))));
     TK_CO_CHECK(co_await c.query(
         "INSERT INTO price_grades (performance_id, grade, price_cents, currency) "
         "SELECT $1, g, pc, cur FROM unnest($2::text[], $3::bigint[], $4::text[]) AS t(g, pc, cur)",
@@ -316,7 +318,7 @@ Task<std::optional<domain::Performance>> CatalogWriter::update_performance(
         opt_ms(c.sale_opens_at), opt_int(c.max_seats_per_order), opt_int(c.max_seats_per_account),
         opt_int(c.hold_ttl_seconds), opt_ms(c.refundable_until), arg(c.reset_refundable_until),
         opt_int(c.pow_difficulty), opt_ms(c.queue_opens_at), arg(c.reset_queue_opens_at),
-        arg(new_seed_hex()), opt_int(c.presence_timeout_seconds));
+        arg(new_seed_hex()), opt_int(c.presence_timeout_seconds), opt_int(c.idle_timeout_seconds));
   PG_TRY(auto r, co_await pool_->query(
                      "UPDATE performances SET status = COALESCE($2, status), "
                      "admit_per_interval = COALESCE($3::int, admit_per_interval), "
@@ -335,6 +337,7 @@ Task<std::optional<domain::Performance>> CatalogWriter::update_performance(
                      "to_timestamp($15::float8 / 1000), queue_opens_at) END, "
                      "queue_seed = COALESCE(queue_seed, decode($17, 'hex')), "
                      "presence_timeout_seconds = COALESCE($18::int, presence_timeout_seconds), "
+                     "idle_timeout_seconds = COALESCE($19::int, idle_timeout_seconds), "
                      "settings_version = settings_version + 1 WHERE id = $1",
                      std::move(params)));
   if (r.affected() != 1) co_return std::optional<domain::Performance>{};

@@ -238,7 +238,7 @@ return 1
 // seen_at.
 // ARGV: now, interval_ms, admit, max_active, access_ttl_ms, paused, channel, perf, expected_seq,
 // seats, sold_floor, inventory_percent, tail floor, presence window (s, 0 = off), presence mark
-// now, run
+// now, idle window (s, 0 = off), run
 // -> {-1} not loaded or not checked by this Redis process | {0, seq, serving, tail, hwm, due}
 //  skipped | {1, seq, from, to, tail, active, expired, hwm, expires_at, skipped, gap_from, gap_to,
 //     inventory_room, abandoned, {late holders admitted}, {claimed gap positions admitted},
@@ -283,6 +283,15 @@ return 1
 // polls answer abandoned, holds are refused) and returned in `released`. Each admitted place is
 // judged once, in position order (`noshow_upto`); places admitted while presence was off or before
 // a repair (whose marks Redis may have lost) are never judged, and neither are gap places.
+// Idle buyers: with an idle window, an admitted buyer who has not used the access token for the
+// window, counted from the later of the admission and the last use, gives the capacity back like
+// a no-show (`gone`, `fin`, published as left, in `released`). Judged while the marks are fresh
+// and their run lasts a whole idle window (as for presence: marks Redis lost or made old are
+// written again by every buyer still shopping before anyone is judged). A tick looks at no more
+// than 1000 admitted places, from where the last one stopped (`idle_upto`, with `idle_at`, the
+// admission time of the tick holding it), and starts again from the oldest open window once it
+// reached `serving`: each place is looked at again within a few ticks. Gap places are never judged
+// (their admission time is not their tick's); finished and given-up ones release nothing.
 inline constexpr const char* kTick = R"lua(
 local q, ticks, fin, hx, stats, cl = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local late, la, sold, gone, seen = KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
@@ -376,9 +385,56 @@ elseif window > 0 then
     if scanned >= 10000 then break end
   end
   redis.call('HSET', q, 'noshow_upto', ns, 'noshow_at', nsat)
-  if #released > 0 then
-    redis.call('PUBLISH', ARGV[7], ARGV[8] .. '|left|' .. table.concat(released, ','))
+end
+local iw = tonumber(ARGV[16])
+if iw > 0 then
+  local since, at = string.match(redis.call('GET', KEYS[12]) or '', '^(%d+):(%d+)$')
+  if not at or now - tonumber(at) > 5000 or now - tonumber(since) < iw * 1000 then iw = 0 end
+end
+if iw > 0 then
+  local iv = redis.call('HMGET', q, 'idle_upto', 'idle_at')
+  local ip, iat = tonumber(iv[1] or '0'), iv[2] or '-inf'
+  if ip < upto or ip >= serving then ip, iat = upto, '-inf' end
+  local f = redis.call('ZRANGEBYSCORE', ticks, iat, '+inf', 'WITHSCORES', 'LIMIT', 0, 200)
+  local places, since_admitted, get = {}, {}, {}
+  local scanned = 0
+  for i = 1, #f, 2 do
+    local _, from, to = string.match(f[i], '^(%d+):(%d+):(%d+)')
+    from, to = tonumber(from or '0'), math.min(tonumber(to or '0'), serving)
+    local at = tonumber(f[i + 1])
+    for pos = math.max(ip, from) + 1, to do
+      if scanned >= 1000 then break end
+      scanned = scanned + 1
+      if not (pos > gf and pos <= gt) then
+        places[#places + 1] = pos
+        since_admitted[#since_admitted + 1] = math.floor((now - at) / 1000)
+        get[#get + 1] = 'GET'
+        get[#get + 1] = 'u16'
+        get[#get + 1] = '#' .. pos
+      end
+      ip, iat = pos, at
+    end
+    if scanned >= 1000 then break end
   end
+  if #places > 0 then
+    local marks = redis.call('BITFIELD', seen, unpack(get))
+    for j = 1, #places do
+      local quiet = since_admitted[j]
+      if marks[j] ~= 0 then quiet = math.min(quiet, (mark - marks[j]) % 65535) end
+      local pos = places[j]
+      if quiet > iw and not redis.call('ZSCORE', gone, pos) and
+         not redis.call('ZSCORE', fin, pos) then
+        redis.call('ZADD', gone, pos, pos)
+        redis.call('ZADD', fin, pos, pos)
+        released[#released + 1] = pos
+      end
+    end
+  end
+  redis.call('HSET', q, 'idle_upto', ip, 'idle_at', iat)
+end
+if #released > 0 then
+  table.sort(released)
+  redis.call('PUBLISH', ARGV[7], ARGV[8] .. '|left|' .. table.concat(released, ','))
 end
 -- Unclaimed gap positions in (a, b]: admitted or not, nobody holds them.
 local function free(a, b)

@@ -158,10 +158,10 @@ Task<app::TickOutcome> Queue::tick(std::string perf, app::TickParams p) {
   std::string expected = p.expected_seq < 0 ? std::string() : s(p.expected_seq);
   auto keys = V(k.q(), k.ticks(), k.fin(), k.hx(), k.stats(), k.claimed(), k.late(),
                 k.late_admitted(), k.sold(), k.gone(), k.seen(), k.seen_at());
-  auto args =
-      V(s(p.now), s(p.interval_ms), s(p.admit_per_interval), s(p.max_active), s(p.access_ttl_ms),
-        paused, kTickChannel, perf, expected, s(p.seat_count), s(p.sold_floor),
-        s(p.inventory_percent), s(p.tail_floor), s(p.presence_window_s), s(p.presence_mark));
+  auto args = V(s(p.now), s(p.interval_ms), s(p.admit_per_interval), s(p.max_active),
+                s(p.access_ttl_ms), paused, kTickChannel, perf, expected, s(p.seat_count),
+                s(p.sold_floor), s(p.inventory_percent), s(p.tail_floor), s(p.presence_window_s),
+                s(p.presence_mark), s(p.idle_window_s));
   RD_TRY(auto r, co_await c_->eval(script(lua::kTick), std::move(keys), std::move(args)));
   app::TickOutcome out;
   auto code = num(r.elements.at(0));
