@@ -29,7 +29,7 @@ test('1. dashboard queue controls keep to their own columns at 1280 px', { timeo
     const fields = await boxes(page, '[data-testid="queue-form"] .field');
     const inputs = await boxes(page, '[data-testid="queue-form"] input');
     const button = (await boxes(page, '[data-testid="queue-form"] button[type="submit"]'))[0];
-    assert.equal(inputs.length, 4);   // admit, interval, max active, presence timeout
+    assert.equal(inputs.length, 5);   // admit, interval, max active, presence and idle timeouts
     inputs.forEach((inp, i) => assert.ok(inp.r <= fields[i].r + 0.5, `input ${i} wider than its field (${inp.r} > ${fields[i].r})`));
     const parts = [...inputs, button];
     for (let i = 0; i < parts.length; i++) for (let j = i + 1; j < parts.length; j++) {
@@ -925,6 +925,110 @@ test('operator console: the presence timeout is 0 (off) or 10 to 3600 s, on crea
     await qf.getByRole('button', { name: 'Apply' }).click();
     await page.getByTestId('dash-updated').waitFor();
     assert.equal((await must('GET', `/v1/admin/performances/${pid}`, { token: ADMIN })).queue.presence_timeout_seconds, 0);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('operator console: the idle timeout is 0 (off) or 30 to 3600 s, on creation and on the dashboard', { timeout: 90_000 }, async () => {
+  const sale = await createSale({ open: false });
+  const browser = await launch();
+  try {
+    const { page } = await newPage(browser, { viewport: { width: 1280, height: 1000 } });
+    await asAdmin(page);
+    await page.goto('/admin/new');
+    const pf = page.getByTestId('perf-form');
+    await pf.getByLabel('Event').selectOption(sale.event.id);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="perf-form"] input[data-grade]').length === 2);
+    const idle = pf.getByLabel(/Idle timeout/);
+    assert.equal(await idle.inputValue(), '0', 'off unless set');
+    assert.match(await idle.evaluate((e) => document.getElementById(e.getAttribute('aria-describedby'))?.textContent ?? ''),
+      /stops using the sale pages for this long gives the place back/);
+    await idle.fill('29');
+    await pf.getByRole('button', { name: 'Create' }).click();
+    await page.getByTestId('perf-out').getByText('The idle timeout is 0 (off) or 30 to 3600 seconds.').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'idle_timeout_seconds', 'the field to correct has the focus');
+    await idle.fill('60');
+    await pf.getByRole('button', { name: 'Create' }).click();
+    await page.getByTestId('perf-created').waitFor();
+    const pid = (await page.getByTestId('perf-created').textContent()).match(/prf_[\w-]+/)[0];
+    const made = (await must('GET', `/v1/admin/performances/${pid}`, { token: ADMIN })).queue;
+    assert.equal(made.idle_timeout_seconds, 60);
+    assert.equal(made.presence_timeout_seconds, 0, 'the presence timeout is a setting of its own');
+    // The buyer app learns it from the public performance (its payment page keeps the place in use).
+    assert.equal((await must('GET', `/v1/performances/${pid}`)).queue.idle_timeout_seconds, 60);
+
+    await page.goto(`/admin/p/${pid}`);
+    const qf = page.getByTestId('queue-form');
+    await qf.waitFor();
+    const dashIdle = qf.getByLabel(/Idle timeout/);
+    assert.equal(await dashIdle.inputValue(), '60');
+    await dashIdle.fill('10');
+    await qf.getByRole('button', { name: 'Apply' }).click();
+    await page.getByTestId('dash-out').getByText('The idle timeout is 0 (off) or 30 to 3600 seconds.').waitFor();
+    assert.equal((await must('GET', `/v1/admin/performances/${pid}`, { token: ADMIN })).queue.idle_timeout_seconds, 60, 'nothing sent');
+    await dashIdle.fill('0');
+    await qf.getByRole('button', { name: 'Apply' }).click();
+    await page.getByTestId('dash-updated').waitFor();
+    assert.equal((await must('GET', `/v1/admin/performances/${pid}`, { token: ADMIN })).queue.idle_timeout_seconds, 0);
+    assert.equal(await dashIdle.inputValue(), '0');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('idle timeout: the payment page keeps the buyer\'s place in use, so after a declined card other seats can still be held', { timeout: 150_000 }, async () => {
+  const TIMEOUT_S = 30;   // the shortest allowed: the payment page uses the access every 10 s
+  const sale = await createSale({ queue: { idle_timeout_seconds: TIMEOUT_S } });
+  const layout = await must('GET', `/v1/venues/${sale.venue.id}/layout`);
+  const acc = await account();
+  const browser = await launch();
+  try {
+    const { page } = await newPage(browser);
+    await page.clock.install();
+    await toSeats(page, sale.perf, acc);
+    const { access, ticket } = await page.evaluate((p) => ({
+      access: JSON.parse(localStorage.getItem(`tk.access.${p}`)).token,
+      ticket: JSON.parse(localStorage.getItem(`tk.queue.${p}`)).ticket }), sale.perf);
+    // The seat map of this small venue reads .../seats; only the payment page reads .../sections.
+    const keepAlives = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === `/v1/performances/${sale.perf}/sections`) keepAlives.push({ at: Date.now(), access: r.headers()['access-token'] });
+    });
+    await page.getByTestId('seat-A-1-1').click();
+    await page.getByTestId('hold-button').click();
+    await page.getByTestId('checkout-button').click();
+    await page.waitForURL(/\/orders\/ord_/);
+    await page.getByTestId('pay-button').waitFor();
+    const opened = Date.now();
+    await page.getByLabel('Card number').fill('tok_declined');
+    await page.getByTestId('pay-button').click();
+    assert.match(await page.getByTestId('pay-error').textContent(), /declined/);
+
+    // The buyer reads, finds another card: longer than the idle timeout (and the server's 2 s of
+    // slack) since the seat map last used the access. The place is still theirs, and holds more seats.
+    await sleep(opened + (TIMEOUT_S + 10) * 1000 - Date.now());
+    assert.equal((await must('GET', `/v1/performances/${sale.perf}/queue/status`, { ticket })).state, 'admitted', 'the place was kept');
+    const other = layout.sections[0].rows[1].seats[0].id;
+    const more = await api('POST', `/v1/performances/${sale.perf}/holds`, { token: acc.token, access, body: { seat_ids: [other] } });
+    assert.equal(more.status, 201, JSON.stringify(more.data));
+    assert.ok(keepAlives.length >= 3, `keep-alives at ${keepAlives.map((k) => k.at - opened).join(', ')} ms`);
+    assert.ok(keepAlives.every((k) => k.access === access), 'each with the access token');
+    // A third of the timeout apart (10 s); seen from here, on a busy machine, never under half of it.
+    for (let i = 1; i < keepAlives.length; i++) {
+      const gap = keepAlives[i].at - keepAlives[i - 1].at;
+      assert.ok(gap >= 5000, `a third of the timeout apart, not the seat map's 2 s: ${gap} ms`);
+    }
+
+    // Paid: the place has done its work, the keep-alive stops.
+    await page.getByLabel('Card number').fill('tok_ok');
+    await page.getByTestId('pay-button').click();
+    await page.getByTestId('confirmation').waitFor();
+    const sent = keepAlives.length;
+    await page.clock.fastForward('00:30');
+    await sleep(1000);
+    assert.equal(keepAlives.length, sent, 'no keep-alive after the payment');
+    assert.deepEqual(page.jsErrors.filter((e) => !/Failed to load resource|net::/.test(e)), []);
   } finally {
     await browser.close();
   }

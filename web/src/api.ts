@@ -64,9 +64,11 @@ export interface EventInfo { id: string; title: string; venue: { id: string; nam
 export interface PriceGrade { grade: string; price_cents: number; currency: string }
 // `presence_timeout_seconds`: 0 = off; otherwise (10..3600) a waiting ticket that stops polling for
 // that long is skipped when its turn comes, and polls as `abandoned` afterwards.
+// `idle_timeout_seconds`: 0 = off; otherwise (30..3600) an admitted buyer whose access token goes
+// unused for that long gives the place back (holds already made stay theirs).
 export interface QueueSettings {
   admit_per_interval: number; interval_ms: number; max_active: number; access_ttl_seconds: number;
-  pow_difficulty?: number; presence_timeout_seconds?: number;
+  pow_difficulty?: number; presence_timeout_seconds?: number; idle_timeout_seconds?: number;
 }
 export interface PowChallenge { challenge: string; difficulty: number; expires_at: string }
 export interface Performance {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MIN_POLL_MS, pollDelayMs } from '../src/logic/poll';
-import { PollSchedule, parsePresenceTimeout, pollOverdue, presenceCapMs, presenceSeconds, presentDelayMs,
-  type TimerSource } from '../src/logic/presence';
+import { PollSchedule, idleKeepAliveMs, parseIdleTimeout, parsePresenceTimeout, pollOverdue, presenceCapMs, presenceSeconds,
+  presentDelayMs, type TimerSource } from '../src/logic/presence';
 
 /** A timer that fires only when the test says so (a background tab's may never fire on time). */
 class ManualTimer implements TimerSource {
@@ -51,6 +51,40 @@ describe('the operator\'s presence timeout', () => {
   it('refuses 1..9, more than an hour, fractions, negatives, empty and words', () => {
     for (const v of ['1', '9', '3601', '86400', '12.5', '-10', '', ' ', 'ten', '1e2', '0x10']) {
       expect(parsePresenceTimeout(v), JSON.stringify(v)).toBeNull();
+    }
+  });
+});
+
+describe('the operator\'s idle timeout', () => {
+  it('takes 0 (off) or whole seconds from 30 to 3600', () => {
+    expect(parseIdleTimeout('0')).toBe(0);
+    expect(parseIdleTimeout('30')).toBe(30);
+    expect(parseIdleTimeout(' 90 ')).toBe(90);
+    expect(parseIdleTimeout('3600')).toBe(3600);
+  });
+  it('refuses 1..29, more than an hour, fractions, negatives, empty and words', () => {
+    for (const v of ['1', '10', '29', '3601', '86400', '45.5', '-30', '', ' ', 'sixty', '6e1', '0x30']) {
+      expect(parseIdleTimeout(v), JSON.stringify(v)).toBeNull();
+    }
+  });
+});
+
+describe('keep-alive of the checkout page under an idle timeout', () => {
+  it('is off when the timeout is off, missing or nonsense', () => {
+    for (const v of [0, undefined, null, -30, Number.NaN, '60']) expect(idleKeepAliveMs(v), String(v)).toBeNull();
+  });
+  it('uses the access a third of the timeout apart, from 5 s to 20 s', () => {
+    expect(idleKeepAliveMs(30)).toBe(10_000);
+    expect(idleKeepAliveMs(45)).toBe(15_000);
+    expect(idleKeepAliveMs(60)).toBe(20_000);
+    expect(idleKeepAliveMs(3600)).toBe(20_000);   // a long timeout still gets several uses
+    expect(idleKeepAliveMs(10)).toBe(5000);       // never more often than every 5 s
+  });
+  it('fits at least three uses into every timeout the operator may set', () => {
+    for (let s = 30; s <= 3600; s++) {
+      const ms = idleKeepAliveMs(s)!;
+      expect(ms * 3, String(s)).toBeLessThanOrEqual(s * 1000);
+      expect(parseIdleTimeout(String(s))).toBe(s);
     }
   });
 });

@@ -39,6 +39,31 @@ export function parsePresenceTimeout(value: string): number | null {
   return n === 0 || (n >= PRESENCE_MIN_S && n <= PRESENCE_MAX_S) ? n : null;
 }
 
+// Idle buyers. When a performance sets `queue.idle_timeout_seconds`, an admitted buyer whose access
+// token goes unused for that long gives the place back. The seat map uses it every 2 s anyway; the
+// checkout page, which has no other use for it, sends a keep-alive several times per timeout, so a
+// single delayed request never costs the place a buyer needs to choose again after a declined card.
+export const IDLE_MIN_S = 30;
+export const IDLE_MAX_S = 3600;
+export const IDLE_KEEPALIVE_MIN_MS = 5000;
+export const IDLE_KEEPALIVE_MAX_MS = 20_000;
+
+/** The operator's idle timeout as typed: 0 (off) or 30..3600 whole seconds, else null. */
+export function parseIdleTimeout(value: string): number | null {
+  const v = value.trim();
+  if (!/^\d+$/.test(v)) return null;
+  const n = Number(v);
+  return n === 0 || (n >= IDLE_MIN_S && n <= IDLE_MAX_S) ? n : null;
+}
+
+/** How often the checkout page uses the access token: a third of the idle timeout, within 5..20 s;
+ *  null when the timeout is off (0, missing or nonsense). */
+export function idleKeepAliveMs(idleTimeoutS: unknown): number | null {
+  const s = presenceSeconds(idleTimeoutS);
+  if (s <= 0) return null;
+  return Math.min(IDLE_KEEPALIVE_MAX_MS, Math.max(IDLE_KEEPALIVE_MIN_MS, Math.floor((s * 1000) / 3)));
+}
+
 /** A one-shot timer: the page's own setTimeout, or one in a worker. */
 export interface TimerSource {
   start(ms: number, f: () => void): void;

@@ -5,7 +5,7 @@ import { parseVenueCsv, venueGrades, type VenueSectionInput } from '../logic/csv
 import type { ViewCtx } from '../router';
 import { isoToKstInput, kstInputToIso, secondsToMs } from '../logic/kst';
 import { gradeColors, layoutGeometry, type Layout } from '../logic/layout';
-import { parsePresenceTimeout } from '../logic/presence';
+import { parseIdleTimeout, parsePresenceTimeout } from '../logic/presence';
 import { errorBox } from './common';
 import { requireAdmin } from './admin-home';
 
@@ -177,6 +177,8 @@ export async function adminCreateView({ main, signal }: ViewCtx): Promise<void> 
   const powBits = num('pow_difficulty', 0, 0, 32);
   // 0 = off; otherwise 10..3600 (1..9 is refused on submit: the input's range cannot say it).
   const presence = num('presence_timeout_seconds', 0, 0, 3600);
+  // 0 = off; otherwise 30..3600 (1..29 is refused on submit, as above).
+  const idle = num('idle_timeout_seconds', 0, 0, 3600);
   const pOut = h('div', { 'aria-live': 'polite', 'data-testid': 'perf-out' });
   const perfForm = h('form', { class: 'form card', 'aria-labelledby': 'ph', 'data-testid': 'perf-form' },
     h('h2', { id: 'ph' }, t('admin.perf.title')), field(t('admin.perf.event'), pEvent),
@@ -188,7 +190,8 @@ export async function adminCreateView({ main, signal }: ViewCtx): Promise<void> 
       h('div', { class: 'grid2' }, field(t('admin.queue.admit'), admit), field(t('admin.queue.interval'), interval),
         field(t('admin.queue.max_active'), maxActive), field(t('admin.queue.access_ttl'), accessTtl),
         field(t('admin.queue.pow'), powBits, t('admin.queue.pow_help')),
-        field(t('admin.queue.presence'), presence, t('admin.queue.presence_help')))),
+        field(t('admin.queue.presence'), presence, t('admin.queue.presence_help')),
+        field(t('admin.queue.idle'), idle, t('admin.queue.idle_help')))),
     h('button', { type: 'submit' }, t('admin.create')), pOut);
   perfForm.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -210,13 +213,19 @@ export async function adminCreateView({ main, signal }: ViewCtx): Promise<void> 
       presence.focus();
       return;
     }
+    const idleS = parseIdleTimeout(idle.value);
+    if (idleS === null) {
+      pOut.replaceChildren(message('error', t('admin.queue.idle_bad'), 'error'));
+      idle.focus();
+      return;
+    }
     try {
       const { data } = await call<{ id: string }>('POST', `/v1/admin/events/${encodeURIComponent(pEvent.value)}/performances`, {
         session: token, body: {
           starts_at: startsAt, sale_opens_at: opensAt, ...(queueOpensAt ? { queue_opens_at: queueOpensAt } : {}), price_grades,
           max_seats_per_order: Number(perOrder.value), max_seats_per_account: Number(perAccount.value), hold_ttl_seconds: Number(holdTtl.value),
           queue: { admit_per_interval: Number(admit.value), interval_ms: secondsToMs(interval.value), max_active: Number(maxActive.value), access_ttl_seconds: Number(accessTtl.value), pow_difficulty: Number(powBits.value),
-            presence_timeout_seconds: presenceS },
+            presence_timeout_seconds: presenceS, idle_timeout_seconds: idleS },
         } });
       pOut.replaceChildren(message('success', t('admin.perf.created', { id: data.id }), 'perf-created'),
         h('a', { href: `/admin/p/${encodeURIComponent(data.id)}`, class: 'button', 'data-testid': 'open-dashboard' }, t('admin.dashboard')));

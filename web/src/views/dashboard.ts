@@ -4,7 +4,7 @@ import { call, type EventInfo, type Performance, type Stats } from '../api';
 import { field, h, message } from '../dom';
 import { clockLabel, formatDate, t, type Key } from '../i18n';
 import { isoToKstInput, kstInputToIso, msToSeconds, secondsToMs } from '../logic/kst';
-import { parsePresenceTimeout } from '../logic/presence';
+import { parseIdleTimeout, parsePresenceTimeout } from '../logic/presence';
 import { showCard } from './context';
 import { Series } from '../logic/series';
 import { ServerFields } from '../logic/server-fields';
@@ -52,6 +52,7 @@ export async function dashboardView({ main, params, signal }: ViewCtx): Promise<
   const interval = h('input', { type: 'number', min: 0.05, max: 60, step: 0.05, name: 'interval_s', required: true, inputmode: 'decimal' });
   const maxActive = h('input', { type: 'number', min: 1, name: 'max_active', required: true });
   const presence = h('input', { type: 'number', min: 0, max: 3600, step: 1, name: 'presence_timeout_seconds', required: true, inputmode: 'numeric' });
+  const idle = h('input', { type: 'number', min: 0, max: 3600, step: 1, name: 'idle_timeout_seconds', required: true, inputmode: 'numeric' });
   // The periodic refresh must not undo what the operator is typing into the admission settings.
   const fields = new ServerFields();
   let fills = 0;
@@ -64,6 +65,7 @@ export async function dashboardView({ main, params, signal }: ViewCtx): Promise<
       fields.write(interval, msToSeconds(perf.queue.interval_ms), force);
       fields.write(maxActive, String(perf.queue.max_active), force);
       fields.write(presence, String(perf.queue.presence_timeout_seconds ?? 0), force);
+      fields.write(idle, String(perf.queue.idle_timeout_seconds ?? 0), force);
     }
     openBtn.hidden = perf.status !== 'scheduled';
     pauseBtn.hidden = perf.status !== 'on_sale';
@@ -84,13 +86,16 @@ export async function dashboardView({ main, params, signal }: ViewCtx): Promise<
   const resumeBtn = h('button', { type: 'button', 'data-testid': 'resume-sale', onclick: () => void patch({ status: 'on_sale' }) }, t('admin.dash.resume'));
   const closeBtn = h('button', { type: 'button', class: 'secondary', 'data-testid': 'close-sale', onclick: () => void patch({ status: 'closed' }) }, t('admin.dash.close'));
   const queueForm = h('form', { class: 'grid3', 'data-testid': 'queue-form' }, field(t('admin.queue.admit'), admit), field(t('admin.queue.interval'), interval),
-    field(t('admin.queue.max_active'), maxActive), field(t('admin.queue.presence'), presence), h('button', { type: 'submit' }, t('admin.dash.apply')));
+    field(t('admin.queue.max_active'), maxActive), field(t('admin.queue.presence'), presence), field(t('admin.queue.idle'), idle),
+    h('button', { type: 'submit' }, t('admin.dash.apply')));
   queueForm.addEventListener('submit', (e) => {
     e.preventDefault();
     const presenceS = parsePresenceTimeout(presence.value);
     if (presenceS === null) { out.replaceChildren(message('error', t('admin.queue.presence_bad'), 'error')); presence.focus(); return; }
+    const idleS = parseIdleTimeout(idle.value);
+    if (idleS === null) { out.replaceChildren(message('error', t('admin.queue.idle_bad'), 'error')); idle.focus(); return; }
     void patch({ queue: { admit_per_interval: Number(admit.value), interval_ms: secondsToMs(interval.value), max_active: Number(maxActive.value),
-      presence_timeout_seconds: presenceS } }, true);
+      presence_timeout_seconds: presenceS, idle_timeout_seconds: idleS } }, true);
   });
   // Dates and sale settings, correctable after creation (times typed in KST).
   const starts = h('input', { type: 'datetime-local', name: 'starts_at', required: true });

@@ -4,7 +4,8 @@ import { field, h, message } from '../dom';
 import { formatDate, formatMoney, t, type Key } from '../i18n';
 import { WarningText, formatCountdown, remainingMs, urgency } from '../logic/countdown';
 import { forgetKey, keyFor, sendWithRetry } from '../logic/idempotency';
-import { clearQueue } from '../logic/queue-store';
+import { idleKeepAliveMs } from '../logic/presence';
+import { clearQueue, loadAccess } from '../logic/queue-store';
 import { every, type ViewCtx } from '../router';
 import { announce, errorBox, handleAuthError, requireSession } from './common';
 import { pdfButton, ticketStatus } from './tickets';
@@ -82,6 +83,26 @@ export async function orderView({ main, params, signal }: ViewCtx): Promise<void
     if (!expired) warning.update(ms);
     if (ms <= 0 && !expired) { payWarn.textContent = ''; expire('warning'); }
   });
+
+  // Under an idle timeout the admitted place lasts only while its access token is in use, and a
+  // buyer whose card is declined needs it to choose other seats: the checkout page uses it too,
+  // until the order is paid or has expired (a buyer still here then has walked away).
+  const keepAliveMs = idleKeepAliveMs(show?.perf.queue?.idle_timeout_seconds);
+  if (keepAliveMs !== null) {
+    const pid = order.performance_id;
+    const keep = new AbortController();
+    signal.addEventListener('abort', () => keep.abort(), { once: true });
+    every(keep.signal, keepAliveMs, async () => {
+      const access = loadAccess(localStorage, pid);
+      if (!access || expired || order.status !== 'pending') { keep.abort(); return; }
+      try {
+        await call('GET', `/v1/performances/${encodeURIComponent(pid)}/sections`,
+          { session: sess.token, access: access.token, signal: keep.signal });
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 403) keep.abort();   // the place is gone already
+      }
+    });
+  }
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
