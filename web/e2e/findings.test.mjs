@@ -895,16 +895,22 @@ test('presence: a tab closed for longer than the timeout loses its place, is tol
   }
 });
 
+// The operator's form for a new performance of `sale`'s event, its price grades loaded.
+async function newPerformanceForm(browser, sale) {
+  const { page } = await newPage(browser, { viewport: { width: 1280, height: 1000 } });
+  await asAdmin(page);
+  await page.goto('/admin/new');
+  const pf = page.getByTestId('perf-form');
+  await pf.getByLabel('Event').selectOption(sale.event.id);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="perf-form"] input[data-grade]').length === 2);
+  return { page, pf };
+}
+
 test('operator console: the presence timeout is 0 (off) or 10 to 3600 s, on creation and on the dashboard', { timeout: 90_000 }, async () => {
   const sale = await createSale({ open: false });
   const browser = await launch();
   try {
-    const { page } = await newPage(browser, { viewport: { width: 1280, height: 1000 } });
-    await asAdmin(page);
-    await page.goto('/admin/new');
-    const pf = page.getByTestId('perf-form');
-    await pf.getByLabel('Event').selectOption(sale.event.id);
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="perf-form"] input[data-grade]').length === 2);
+    const { page, pf } = await newPerformanceForm(browser, sale);
     assert.equal(await pf.getByLabel(/Presence timeout/).inputValue(), '0', 'off unless set');
     await pf.getByLabel(/Presence timeout/).fill('5');
     await pf.getByRole('button', { name: 'Create' }).click();
@@ -934,12 +940,7 @@ test('operator console: the idle timeout is 0 (off) or 30 to 3600 s, on creation
   const sale = await createSale({ open: false });
   const browser = await launch();
   try {
-    const { page } = await newPage(browser, { viewport: { width: 1280, height: 1000 } });
-    await asAdmin(page);
-    await page.goto('/admin/new');
-    const pf = page.getByTestId('perf-form');
-    await pf.getByLabel('Event').selectOption(sale.event.id);
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="perf-form"] input[data-grade]').length === 2);
+    const { page, pf } = await newPerformanceForm(browser, sale);
     const idle = pf.getByLabel(/Idle timeout/);
     assert.equal(await idle.inputValue(), '0', 'off unless set');
     assert.match(await idle.evaluate((e) => document.getElementById(e.getAttribute('aria-describedby'))?.textContent ?? ''),

@@ -1,6 +1,9 @@
 // Leaving the waiting room and presence: a place given up is passed over (or gives its capacity
 // back once admitted), and with a presence timeout a ticket that stopped polling is passed over
-// when its turn comes. Real PostgreSQL + Redis, time through the ManualClock.
+// when its turn comes; with an idle timeout an admitted buyer who stopped using the access gives
+// the place back. Real PostgreSQL + Redis, time through the ManualClock.
+#include <functional>
+
 #include "harness.hpp"
 
 namespace tk::test {
@@ -15,6 +18,20 @@ void give_up(Harness& h, const domain::Performance& p, const std::string& ticket
     if (!r) Harness::expect_ok(r.error(), "leave");
     co_return 0;
   });
+}
+
+// `n` new buyers join the queue of `p`, in order.
+struct Crowd {
+  std::vector<app::Principal> buyers;
+  std::vector<app::JoinResult> joins;
+};
+Crowd join_buyers(Harness& h, const domain::Performance& p, int n) {
+  Crowd c;
+  for (int i = 0; i < n; ++i) {
+    c.buyers.push_back(h.run([&] { return h.make_buyer(); }));
+    c.joins.push_back(join_queue(h, c.buyers.back(), p));
+  }
+  return c;
 }
 
 TEST(Presence, AWaitingPlaceGivenUpIsPassedOverAndTheAccountJoinsAgainAtTheBack) {
@@ -57,12 +74,9 @@ TEST(Presence, AnAdmittedBuyerWhoLeavesGivesTheCapacityBackAndCanHoldNoMore) {
   Harness h;
   // At most 2 active.
   auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = {5, 100, 2, 600}}); });
-  std::vector<app::Principal> b;
-  std::vector<app::JoinResult> j;
-  for (int i = 0; i < 3; ++i) {
-    b.push_back(h.run([&] { return h.make_buyer(); }));
-    j.push_back(join_queue(h, b[i], p));
-  }
+  auto crowd = join_buyers(h, p, 3);  // named references, not structured bindings (GCC 12)
+  const auto& b = crowd.buyers;
+  const auto& j = crowd.joins;
   app::WaitingRoom ticker(h.deps);
   h.clock.advance(100);
   EXPECT_EQ(tick_fresh(h, ticker, p).serving, 2);
@@ -157,6 +171,30 @@ void use_access(Harness& h, const app::Principal& who, const domain::Performance
   });
 }
 
+// Two of three buyers admitted, at most 2 active: runs `seconds` seconds, each one `each_second`
+// (the buyers' polls and uses of the access), the presence flush and a tick. Place 2 must be
+// released once, its capacity going to the third buyer in the same tick, and nobody before it.
+// Returns the second it was released in (0: never).
+int second_place_released(Harness& h, app::WaitingRoom& ticker, const domain::Performance& p,
+                          int seconds, const std::function<void(int)>& each_second) {
+  int released_at = 0;
+  for (int s = 1; s <= seconds; ++s) {
+    h.clock.advance(1000);
+    each_second(s);
+    write_presence_marks(h);
+    auto t = tick_fresh(h, ticker, p);
+    if (!t.released.empty()) {
+      EXPECT_EQ(released_at, 0) << "released twice";
+      EXPECT_EQ(t.released, std::vector<std::int64_t>{2});
+      released_at = s;
+      EXPECT_EQ(t.serving, 3) << "the capacity came back in the same tick";
+    } else if (released_at == 0) {
+      EXPECT_EQ(t.serving, 2) << "second " << s;
+    }
+  }
+  return released_at;
+}
+
 struct Admitted {
   domain::Performance p;
   std::vector<app::Principal> buyers;
@@ -172,10 +210,9 @@ Admitted two_admitted_one_uses_the_token(Harness& h) {
   domain::QueueSettings q{2, 100, 2, 600};
   q.presence_timeout_seconds = 10;
   a.p = h.run([&] { return h.make_performance({.seats = 10, .queue = q}); });
-  for (int i = 0; i < 3; ++i) {
-    a.buyers.push_back(h.run([&] { return h.make_buyer(); }));
-    a.joins.push_back(join_queue(h, a.buyers[i], a.p));
-  }
+  auto crowd = join_buyers(h, a.p, 3);
+  a.buyers = std::move(crowd.buyers);
+  a.joins = std::move(crowd.joins);
   write_presence_marks(h);
   h.clock.advance(1000);  // admitted in a later second than the joins' marks
   app::WaitingRoom ticker(h.deps);
@@ -191,21 +228,9 @@ TEST(Presence, AnAdmittedBuyerWhoNeverUsesTheAccessTokenGivesTheCapacityBack) {
   EXPECT_EQ(a.tick.serving, 2);
   ASSERT_EQ(a.first[1].state, QueueState::admitted);
   app::WaitingRoom ticker(h.deps);
-  int released_at = 0;
-  for (int s = 1; s <= 14; ++s) {  // the third buyer keeps polling; the cap holds until then
-    h.clock.advance(1000);
-    queue_status(h, a.p, a.joins[2].ticket);
-    write_presence_marks(h);
-    auto t = tick_fresh(h, ticker, a.p);
-    if (!t.released.empty()) {
-      EXPECT_EQ(released_at, 0) << "released twice";
-      EXPECT_EQ(t.released, std::vector<std::int64_t>{2});
-      released_at = s;
-      EXPECT_EQ(t.serving, 3) << "the capacity came back in the same tick";
-    } else if (released_at == 0) {
-      EXPECT_EQ(t.serving, 2) << "second " << s;
-    }
-  }
+  // The third buyer keeps polling; the cap holds until the second place is released.
+  int released_at = second_place_released(h, ticker, a.p, 14,
+                                          [&](int) { queue_status(h, a.p, a.joins[2].ticket); });
   EXPECT_EQ(released_at, 12)
       << "judged once the window (timeout + 2 s) after the admission ran out";
   EXPECT_EQ(queue_status(h, a.p, a.joins[0].ticket).state, QueueState::admitted);
@@ -239,12 +264,9 @@ TEST(Presence, AnAdmittedBuyerWhoStopsUsingTheAccessGivesThePlaceBackButKeepsIts
   domain::QueueSettings q{2, 100, 2, 600};
   q.idle_timeout_seconds = 30;
   auto p = h.run([&] { return h.make_performance({.seats = 10, .queue = q}); });
-  std::vector<app::Principal> b;
-  std::vector<app::JoinResult> j;
-  for (int i = 0; i < 3; ++i) {
-    b.push_back(h.run([&] { return h.make_buyer(); }));
-    j.push_back(join_queue(h, b[i], p));
-  }
+  auto crowd = join_buyers(h, p, 3);  // named references, not structured bindings (GCC 12)
+  const auto& b = crowd.buyers;
+  const auto& j = crowd.joins;
   app::WaitingRoom ticker(h.deps);
   h.clock.advance(100);
   ASSERT_EQ(tick_fresh(h, ticker, p).serving, 2);
@@ -269,22 +291,10 @@ TEST(Presence, AnAdmittedBuyerWhoStopsUsingTheAccessGivesThePlaceBackButKeepsIts
   };
   auto kept = hold(1, seats[0]);
   ASSERT_TRUE(kept.ok());
-  int released_at = 0;
-  for (int s = 1; s <= 50; ++s) {
-    h.clock.advance(1000);
+  int released_at = second_place_released(h, ticker, p, 50, [&](int s) {
     if (s % 5 == 0) use_access(h, b[0], p, tokens[0]);
     if (s == 10) use_access(h, b[1], p, tokens[1]);
-    write_presence_marks(h);
-    auto t = tick_fresh(h, ticker, p);
-    if (!t.released.empty()) {
-      EXPECT_EQ(released_at, 0) << "released twice";
-      EXPECT_EQ(t.released, std::vector<std::int64_t>{2});
-      released_at = s;
-      EXPECT_EQ(t.serving, 3) << "the capacity came back in the same tick";
-    } else if (released_at == 0) {
-      EXPECT_EQ(t.serving, 2) << "second " << s;
-    }
-  }
+  });
   EXPECT_EQ(released_at, 43) << "the window (timeout + 2 s) after the last use ran out";
   EXPECT_EQ(queue_status(h, p, j[0].ticket).state, QueueState::admitted);
   EXPECT_EQ(queue_status(h, p, j[1].ticket).state, QueueState::abandoned);
