@@ -338,14 +338,21 @@ if gt > 0 and upto >= gt then
   redis.call('DEL', cl, late)
   gf, gt = 0, 0
 end
+-- Marks judge only while fresh (written within 5 s) and arriving without a gap for a whole
+-- window of `w` seconds (see above); otherwise the judging waits (0).
+local seen_run = nil
+local function judged(w)
+  if w <= 0 then return 0 end
+  if seen_run == nil then
+    local since, at = string.match(redis.call('GET', KEYS[12]) or '', '^(%d+):(%d+)$')
+    seen_run = {tonumber(since or '0'), tonumber(at or '-1')}
+  end
+  if seen_run[2] < 0 or now - seen_run[2] > 5000 or now - seen_run[1] < w * 1000 then return 0 end
+  return w
+end
 local window, mark = tonumber(ARGV[14]), tonumber(ARGV[15])
 local presence = window > 0
-if window > 0 then
-  local since, at = string.match(redis.call('GET', KEYS[12]) or '', '^(%d+):(%d+)$')
-  if not at or now - tonumber(at) > 5000 or now - tonumber(since) < window * 1000 then
-    window = 0
-  end
-end
+window = judged(window)
 -- No-shows (see above): admitted places past (ns, ...] judged once their admission is `window`
 -- seconds old; the marks must be fresh, else the judging waits.
 local released = {}
@@ -386,11 +393,7 @@ elseif window > 0 then
   end
   redis.call('HSET', q, 'noshow_upto', ns, 'noshow_at', nsat)
 end
-local iw = tonumber(ARGV[16])
-if iw > 0 then
-  local since, at = string.match(redis.call('GET', KEYS[12]) or '', '^(%d+):(%d+)$')
-  if not at or now - tonumber(at) > 5000 or now - tonumber(since) < iw * 1000 then iw = 0 end
-end
+local iw = judged(tonumber(ARGV[16]))
 if iw > 0 then
   local iv = redis.call('HMGET', q, 'idle_upto', 'idle_at')
   local ip, iat = tonumber(iv[1] or '0'), iv[2] or '-inf'
