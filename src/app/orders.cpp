@@ -262,8 +262,12 @@ Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::s
   }
   fault_point(*d_.shared, FaultPoint::crash_after_commit);
   // After commit: permanent sold markers in Redis. Best effort; a reconcile re-loads them.
+  Seats seats(d_);
+  auto found = co_await seats.layout_indexes(order.performance_id, order.seat_ids);
+  std::vector<std::int64_t> indexes;
+  if (found.ok()) indexes = std::move(*found);
   (void)co_await d_.ports.holds->mark_sold(order.performance_id, order.hold_id, account, 0,
-                                           order.seat_ids);
+                                           order.seat_ids, std::move(indexes));
   co_return PaymentAnswer{200, std::move(sale.response_body)};
 }
 

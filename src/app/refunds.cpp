@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "app/receipt_mail.hpp"
+#include "app/seats.hpp"
 #include "common/log.hpp"
 
 namespace tk::app {
@@ -89,8 +90,10 @@ Task<void> RefundConsumer::handle(const Message& m, int prior_attempts) {
   // as sold lose their marker, so a run repeated after the seat was sold again leaves it alone.
   TK_CO_TRY(auto released, co_await d_.ports.refunds->unsold(w->performance_id, w->seat_ids));
   if (!released.empty()) {
+    Seats seats(d_);
+    TK_CO_TRY(auto indexes, co_await seats.layout_indexes(w->performance_id, released));
     TK_CO_CHECK(co_await d_.ports.holds->unmark_sold(w->performance_id, w->account_id,
-                                                     std::move(released)));
+                                                     std::move(released), std::move(indexes)));
   }
   co_return Status{};
 }

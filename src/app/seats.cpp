@@ -60,6 +60,27 @@ Task<std::shared_ptr<const Layout>> Seats::load_layout(std::string venue_id) {
   co_return d_.shared->layouts->put(std::move(*v));
 }
 
+Task<std::vector<std::int64_t>> Seats::layout_indexes(const std::string& perf_id,
+                                                      const std::vector<std::string>& seat_ids) {
+  std::vector<std::int64_t> out(seat_ids.size(), -1);
+  std::string venue_id;
+  if (auto q = d_.shared->view->get(perf_id)) {
+    venue_id = q->perf.venue_id;
+  } else {
+    auto p = co_await d_.ports.catalog->get_performance(perf_id);
+    if (!p.ok() || !*p) co_return out;
+    venue_id = (*p)->venue_id;
+  }
+  auto layout = co_await layout_of(venue_id);
+  if (!layout.ok()) co_return out;
+  const auto& index = (*layout)->index;
+  for (std::size_t i = 0; i < seat_ids.size(); ++i) {
+    if (auto it = index.find(seat_ids[i]); it != index.end())
+      out[i] = static_cast<std::int64_t>(it->second);
+  }
+  co_return out;
+}
+
 Task<crypto::AccessToken> Seats::check_access(const Principal& who, const std::string& perf_id,
                                               std::string_view access_token) {
   auto a = crypto::decode_access_token(*d_.shared->signer, access_token, d_.now());
@@ -97,9 +118,17 @@ Task<SeatMap> Seats::seat_map(std::string perf_id) {
       m.valid_until = std::min(m.valid_until, exp);
     }
   }
-  for (const auto& seat : st.sold) {
-    auto it = layout->index.find(seat);
-    if (it != layout->index.end()) state[it->second] = SeatState::sold;
+  if (st.sold_as_bits) {
+    const std::size_t n = std::min(state.size(), st.sold_bits.size() * 8);
+    for (std::size_t i = 0; i < n; ++i) {
+      if ((static_cast<unsigned char>(st.sold_bits[i >> 3]) >> (7 - (i & 7))) & 1)
+        state[i] = SeatState::sold;
+    }
+  } else {
+    for (const auto& seat : st.sold) {
+      auto it = layout->index.find(seat);
+      if (it != layout->index.end()) state[it->second] = SeatState::sold;
+    }
   }
   for (std::size_t i = 0; i < state.size(); ++i)
     m.seats.emplace_back(&layout->venue.seats[i], state[i]);
@@ -120,7 +149,8 @@ Task<void> Seats::reload_markers(const std::string& perf_id) {
 Task<void> Seats::load_markers_from_orders(std::string perf_id) {
   TK_CO_TRY(auto sold, co_await d_.ports.orders->sold_seats(perf_id));
   TK_CO_TRY(auto bought, co_await d_.ports.orders->bought_counts(perf_id));
-  co_return co_await d_.ports.holds->load_markers(perf_id, std::move(sold), std::move(bought));
+  TK_CO_TRY(auto indexes, co_await layout_indexes(perf_id, sold));
+  co_return co_await d_.ports.holds->load_markers(perf_id, sold, indexes, bought);
 }
 
 Task<bool> Seats::reconcile_markers(const std::string& perf_id, std::int64_t settled_sold) {
@@ -271,8 +301,9 @@ Task<void> Seats::release(const Principal& who, std::string hold_id) {
   TK_CO_TRY(auto order, co_await d_.ports.orders->cancel_for_hold(hold_id));
   if (order == OrderRepo::HoldOrder::paid) {
     // The hold is consumed by the sale: write the markers the payment may not have written yet.
+    TK_CO_TRY(auto indexes, co_await layout_indexes(*perf, h->seat_ids));
     TK_CO_CHECK(co_await d_.ports.holds->mark_sold(*perf, hold_id, who.account_id, h->position,
-                                                   h->seat_ids));
+                                                   h->seat_ids, std::move(indexes)));
     co_return Errc::not_found;
   }
   TK_CO_TRY(bool released, co_await d_.ports.holds->release(*perf, hold_id, who.account_id));

@@ -61,6 +61,11 @@ class Seats {
 
   // The venue's layout, cached for good once read (layouts never change).
   Task<std::shared_ptr<const Layout>> layout_of(const std::string& venue_id);
+  // Each seat's index in the performance's venue layout, in the order of `seat_ids`: what sold
+  // markers are written with (HoldStore::mark_sold). Best effort, never an error: -1 for a seat
+  // not in the layout or when the layout cannot be read now (that marker is then read by id).
+  Task<std::vector<std::int64_t>> layout_indexes(const std::string& perf_id,
+                                                 const std::vector<std::string>& seat_ids);
 
  private:
   // Holds the first wholly free group of `groups` (seat ids already checked against the layout).

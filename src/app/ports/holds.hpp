@@ -35,6 +35,10 @@ struct HoldOutcome {
 struct SeatStates {
   std::int64_t version = 0;
   std::unordered_map<std::string, Millis> held;  // seat -> hold expiry (may be past: expired)
+  // The sold seats: a bitmap over the venue's layout order (bit i, most significant bit of a byte
+  // first, is venue.seats[i]) when the store's bitmap holds every sold marker, else their ids.
+  bool sold_as_bits = false;
+  std::string sold_bits;
   std::vector<std::string> sold;
 };
 
@@ -53,15 +57,20 @@ class HoldStore {
   virtual Task<std::optional<domain::Hold>> get(std::string perf, std::string hold_id) = 0;
   // Compare-and-delete by hold id: seats now held by someone else are never touched.
   virtual Task<bool> release(std::string perf, std::string hold_id, std::string account_id) = 0;
+  // Sold markers are written with each seat's index in the venue's layout (`seat_indexes`, in
+  // the order of the ids; -1 or missing where unknown: that marker is then read from the ids).
   // After a committed sale: permanent sold markers, hold consumed, buyer finished.
   virtual Task<void> mark_sold(std::string perf, std::string hold_id, std::string account_id,
-                               std::int64_t position, std::vector<std::string> seat_ids) = 0;
+                               std::int64_t position, std::vector<std::string> seat_ids,
+                               std::vector<std::int64_t> seat_indexes) = 0;
   // After a committed refund: the seats' sold markers removed (only those still set, so a repeat
   // changes nothing), the buyer's bought count lowered by as many, the seat-map version bumped.
   virtual Task<void> unmark_sold(std::string perf, std::string account_id,
-                                 std::vector<std::string> seat_ids) = 0;
+                                 std::vector<std::string> seat_ids,
+                                 std::vector<std::int64_t> seat_indexes) = 0;
   // Re-load sold markers and per-account bought counts from PostgreSQL (Redis came back empty).
   virtual Task<void> load_markers(std::string perf, const std::vector<std::string>& sold,
+                                  const std::vector<std::int64_t>& sold_indexes,
                                   const std::vector<std::pair<std::string, int>>& bought) = 0;
   virtual Task<SeatStates> seat_states(std::string perf) = 0;
   virtual Task<std::int64_t> version(std::string perf) = 0;

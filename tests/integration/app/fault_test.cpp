@@ -57,28 +57,6 @@ TEST(Faults, PostgresDownAnswersUnavailableThenRecoversWithoutRestart) {
   EXPECT_TRUE(back);
 }
 
-// Buys `n` seats for a fresh buyer; returns the seat ids bought.
-std::vector<std::string> buy(Harness& h, const domain::Performance& p,
-                             std::vector<std::string> want) {
-  auto who = h.run([&] { return h.make_buyer(); });
-  auto access = h.run([&] { return h.admit(who, p); });
-  return h.run([&]() -> asio::awaitable<std::vector<std::string>> {
-    app::Seats s(h.deps);
-    auto hold = co_await s.hold(who, access, p.id, want);
-    if (!hold) Harness::expect_ok(hold.error(), "hold");
-    app::Orders o(h.deps);
-    auto placed = co_await o.place(who, hold->id);
-    if (!placed) Harness::expect_ok(placed.error(), "order");
-    app::Payments pay(h.deps);
-    app::PaymentRequest req{placed->order.id, "k1", "fp", "card", "tok_ok"};
-
-    auto a = co_await pay.pay(who, req);
-    if (!a) Harness::expect_ok(a.error(), "pay");
-    if (a->status != 200) throw std::runtime_error("payment answered " + std::to_string(a->status));
-    co_return want;
-  });
-}
-
 Errc try_hold(Harness& h, const domain::Performance& p, const std::string& seat) {
   auto who = h.run([&] { return h.make_buyer(); });
   auto access = h.run([&] { return h.admit(who, p); });

@@ -348,6 +348,15 @@ inline void write_presence_marks(Harness& h) {
   });
 }
 
+// One command on the fixture's Redis, its reply.
+inline redis::Reply redis_cmd(Harness& h, std::vector<std::string> cmd) {
+  return h.run([&]() -> asio::awaitable<redis::Reply> {
+    auto r = co_await h.rclient->exec(std::move(cmd));
+    if (!r) throw std::runtime_error("redis: " + r.error().code.message());
+    co_return std::move(*r);
+  });
+}
+
 // Empties the fixture's Redis (every lease, queue and cache gone), as a restart without data would.
 inline void flush_redis(Harness& h) {
   h.run([&]() -> asio::awaitable<int> {
@@ -356,6 +365,28 @@ inline void flush_redis(Harness& h) {
     auto r = co_await h.rclient->exec(std::move(cmd));
     if (!r) Harness::expect_ok(r.error(), "FLUSHALL");
     co_return 0;
+  });
+}
+
+// A fresh buyer buys the seats `want` (hold, order, payment); returns them.
+inline std::vector<std::string> buy(Harness& h, const domain::Performance& p,
+                                    std::vector<std::string> want) {
+  auto who = h.run([&] { return h.make_buyer(); });
+  auto access = h.run([&] { return h.admit(who, p); });
+  return h.run([&]() -> asio::awaitable<std::vector<std::string>> {
+    app::Seats s(h.deps);
+    auto hold = co_await s.hold(who, access, p.id, want);
+    if (!hold) Harness::expect_ok(hold.error(), "hold");
+    app::Orders o(h.deps);
+    auto placed = co_await o.place(who, hold->id);
+    if (!placed) Harness::expect_ok(placed.error(), "order");
+    app::Payments pay(h.deps);
+    app::PaymentRequest req{placed->order.id, "k1", "fp", "card", "tok_ok"};
+
+    auto a = co_await pay.pay(who, req);
+    if (!a) Harness::expect_ok(a.error(), "pay");
+    if (a->status != 200) throw std::runtime_error("payment answered " + std::to_string(a->status));
+    co_return want;
   });
 }
 

@@ -10,14 +10,6 @@ namespace {
 
 using app::QueueState;
 
-redis::Reply redis_cmd(Harness& h, std::vector<std::string> cmd) {
-  return h.run([&]() -> asio::awaitable<redis::Reply> {
-    auto r = co_await h.rclient->exec(std::move(cmd));
-    if (!r) throw std::runtime_error("redis: " + r.error().code.message());
-    co_return std::move(*r);
-  });
-}
-
 app::PerformanceStats stats(Harness& h, const domain::Performance& p) {
   return h.run([&]() -> asio::awaitable<app::PerformanceStats> {
     app::Admin admin(h.deps);

@@ -1,6 +1,7 @@
 #include "infra/redis/stores/stores.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 
 #include "app/errors.hpp"
@@ -424,39 +425,67 @@ Task<bool> Holds::release(std::string perf, std::string hold_id, std::string acc
   co_return num(r) == 1;
 }
 
+namespace {
+// n, the n seat ids, then their n layout indexes (-1 where the caller had none).
+void append_seats(std::vector<std::string>& args, std::vector<std::string> seat_ids,
+                  const std::vector<std::int64_t>& indexes) {
+  args.push_back(s(static_cast<std::int64_t>(seat_ids.size())));
+  for (auto& seat : seat_ids) args.push_back(std::move(seat));
+  for (std::size_t i = 0; i < seat_ids.size(); ++i)
+    args.push_back(s(i < indexes.size() ? indexes[i] : -1));
+}
+}  // namespace
+
 Task<void> Holds::mark_sold(std::string perf, std::string hold_id, std::string account,
-                            std::int64_t, std::vector<std::string> seat_ids) {
+                            std::int64_t, std::vector<std::string> seat_ids,
+                            std::vector<std::int64_t> seat_indexes) {
   Keys k(perf);
   std::vector<std::string> args = V(hold_id, account, kTickChannel, perf);
-  for (auto& seat : seat_ids) args.push_back(seat);
+  append_seats(args, std::move(seat_ids), seat_indexes);
   auto cmd17 = V(k.seat(), k.sold(), k.hx(), k.ah(account), k.hold(hold_id), k.ver(), k.bought(),
-                 k.fin(), k.q(), k.stats());
+                 k.fin(), k.q(), k.stats(), k.sold_bits());
   RD_TRY(auto r, co_await c_->eval(script(lua::kSell), std::move(cmd17), std::move(args)));
   (void)r;
   co_return Status{};
 }
 
 Task<void> Holds::unmark_sold(std::string perf, std::string account,
-                              std::vector<std::string> seat_ids) {
+                              std::vector<std::string> seat_ids,
+                              std::vector<std::int64_t> seat_indexes) {
   Keys k(perf);
   std::vector<std::string> args = V(account);
-  for (auto& seat : seat_ids) args.push_back(seat);
-  auto keys = V(k.sold(), k.ver(), k.bought());
+  append_seats(args, std::move(seat_ids), seat_indexes);
+  auto keys = V(k.sold(), k.ver(), k.bought(), k.sold_bits());
   RD_TRY(auto r, co_await c_->eval(script(lua::kUnsell), std::move(keys), std::move(args)));
   (void)r;
   co_return Status{};
 }
 
 Task<void> Holds::load_markers(std::string perf, const std::vector<std::string>& sold,
+                               const std::vector<std::int64_t>& sold_indexes,
                                const std::vector<std::pair<std::string, int>>& bought) {
   Keys k(perf);
   // Chunked so no single command is huge; the `loaded` flag goes last, so holds wait for it.
+  // A chunk's ids go into the set before their bits (a bit only ever with its seat in the set).
   constexpr std::size_t kChunk = 1000;
   for (std::size_t i = 0; i < sold.size(); i += kChunk) {
+    const std::size_t end = std::min(sold.size(), i + kChunk);
     std::vector<std::string> cmd{"SADD", k.sold()};
-    for (std::size_t j = i; j < std::min(sold.size(), i + kChunk); ++j) cmd.push_back(sold[j]);
+    std::vector<std::string> bits{"BITFIELD", k.sold_bits()};
+    for (std::size_t j = i; j < end; ++j) {
+      cmd.push_back(sold[j]);
+      if (j < sold_indexes.size() && sold_indexes[j] >= 0) {
+        for (auto&& a :
+             {std::string("SET"), std::string("u1"), s(sold_indexes[j]), std::string("1")})
+          bits.push_back(a);
+      }
+    }
     RD_TRY(auto r, co_await c_->exec(std::move(cmd)));
     (void)r;
+    if (bits.size() > 2) {
+      RD_TRY(auto b, co_await c_->exec(std::move(bits)));
+      (void)b;
+    }
   }
   for (std::size_t i = 0; i < bought.size(); i += kChunk) {
     std::vector<std::string> cmd{"HSET", k.bought()};
@@ -478,15 +507,14 @@ Task<void> Holds::load_markers(std::string perf, const std::vector<std::string>&
 
 Task<app::SeatStates> Holds::seat_states(std::string perf) {
   Keys k(perf);
-  // Three commands, pipelined on the shared connection.
-  auto ver = c_->exec(V("GET", k.ver()));
-  RD_TRY(auto v, co_await std::move(ver));
-  auto cmd20 = V("HGETALL", k.seat());
-  RD_TRY(auto held, co_await c_->exec(std::move(cmd20)));
-  auto cmd21 = V("SMEMBERS", k.sold());
-  RD_TRY(auto sold, co_await c_->exec(std::move(cmd21)));
+  auto keys = V(k.ver(), k.seat(), k.sold_bits(), k.sold());
+  std::vector<std::string> no_args;
+  RD_TRY(auto r, co_await c_->eval(script(lua::kSeatStates), std::move(keys), std::move(no_args)));
+  if (r.elements.size() != 4) co_return app::Errc::internal;
+  const auto& held = r.elements[1];
+  auto& bits = r.elements[2];
   app::SeatStates st;
-  st.version = num(v);
+  st.version = num(r.elements[0]);
   for (std::size_t i = 0; i + 1 < held.elements.size(); i += 2) {
     std::string_view val = held.elements[i + 1].view();
     auto c = val.rfind(':');
@@ -495,6 +523,16 @@ Task<app::SeatStates> Holds::seat_states(std::string perf) {
       std::from_chars(val.data() + c + 1, val.data() + val.size(), exp);
     st.held.emplace(held.elements[i].str, exp);
   }
+  std::int64_t set_bits = 0;
+  for (unsigned char c : bits.str) set_bits += std::popcount(c);
+  if (set_bits == num(r.elements[3])) {
+    st.sold_bits = std::move(bits.str);
+    st.sold_as_bits = true;
+    co_return st;
+  }
+  // A marker whose index was unknown, or one lost from the set: the set is the truth.
+  auto cmd23 = V("SMEMBERS", k.sold());
+  RD_TRY(auto sold, co_await c_->exec(std::move(cmd23)));
   for (auto& e : sold.elements) st.sold.push_back(std::move(e.str));
   co_return st;
 }

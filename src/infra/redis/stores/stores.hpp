@@ -54,10 +54,13 @@ class Holds final : public app::HoldStore {
   app::Task<std::optional<domain::Hold>> get(std::string perf, std::string hold_id) override;
   app::Task<bool> release(std::string perf, std::string hold_id, std::string account_id) override;
   app::Task<void> mark_sold(std::string perf, std::string hold_id, std::string account_id,
-                            std::int64_t position, std::vector<std::string> seat_ids) override;
+                            std::int64_t position, std::vector<std::string> seat_ids,
+                            std::vector<std::int64_t> seat_indexes) override;
   app::Task<void> unmark_sold(std::string perf, std::string account_id,
-                              std::vector<std::string> seat_ids) override;
+                              std::vector<std::string> seat_ids,
+                              std::vector<std::int64_t> seat_indexes) override;
   app::Task<void> load_markers(std::string perf, const std::vector<std::string>& sold,
+                               const std::vector<std::int64_t>& sold_indexes,
                                const std::vector<std::pair<std::string, int>>& bought) override;
   app::Task<app::SeatStates> seat_states(std::string perf) override;
   app::Task<std::int64_t> version(std::string perf) override;
@@ -83,6 +86,7 @@ struct Keys {
   std::string stats() const { return tag + ":stats"; }
   std::string seat() const { return tag + ":seat"; }
   std::string sold() const { return tag + ":sold"; }
+  std::string sold_bits() const { return tag + ":soldbits"; }  // see lua::kSell
   std::string hx() const { return tag + ":hx"; }
   std::string ah(const std::string& account) const { return tag + ":ah:" + account; }
   std::string hold(const std::string& id) const { return tag + ":h:" + id; }
