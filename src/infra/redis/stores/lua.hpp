@@ -693,15 +693,6 @@ redis.call('INCR', KEYS[2])
 return removed
 )lua";
 
-// KEYS: version, seat, sold bits, sold.  -> {version, {seat, "hold_id:expires_at", ...}, sold
-// bits, number of sold markers}.  What a seat map shows, read in one step: the version is the
-// one the rest belongs to. The bitmap is exact when its count of set bits equals the set's size
-// (see kSell); otherwise the reader asks for the set itself.
-inline constexpr const char* kSeatStates = R"lua(
-return {redis.call('GET', KEYS[1]) or '0', redis.call('HGETALL', KEYS[2]),
-        redis.call('GET', KEYS[3]) or '', redis.call('SCARD', KEYS[4])}
-)lua";
-
 // The scripts that take the run id of the Redis process as their last argument.
 inline bool takes_run_id(const char* script) {
   return script == kJoin || script == kTick || script == kRestore;

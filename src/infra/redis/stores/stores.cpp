@@ -507,14 +507,19 @@ Task<void> Holds::load_markers(std::string perf, const std::vector<std::string>&
 
 Task<app::SeatStates> Holds::seat_states(std::string perf) {
   Keys k(perf);
-  auto keys = V(k.ver(), k.seat(), k.sold_bits(), k.sold());
-  std::vector<std::string> no_args;
-  RD_TRY(auto r, co_await c_->eval(script(lua::kSeatStates), std::move(keys), std::move(no_args)));
-  if (r.elements.size() != 4) co_return app::Errc::internal;
-  const auto& held = r.elements[1];
-  auto& bits = r.elements[2];
+  // The version first: what is read after it is at least as new, so a map built from it is
+  // rebuilt at the next version check if a write came in between. Holds before sold markers: a
+  // seat whose hold turns into a sale meanwhile shows in one of them.
+  auto cmd20 = V("GET", k.ver());
+  RD_TRY(auto v, co_await c_->exec(std::move(cmd20)));
+  auto cmd21 = V("HGETALL", k.seat());
+  RD_TRY(auto held, co_await c_->exec(std::move(cmd21)));
+  auto cmd22 = V("GET", k.sold_bits());
+  RD_TRY(auto bits, co_await c_->exec(std::move(cmd22)));
+  auto cmd23 = V("SCARD", k.sold());
+  RD_TRY(auto count, co_await c_->exec(std::move(cmd23)));
   app::SeatStates st;
-  st.version = num(r.elements[0]);
+  st.version = num(v);
   for (std::size_t i = 0; i + 1 < held.elements.size(); i += 2) {
     std::string_view val = held.elements[i + 1].view();
     auto c = val.rfind(':');
@@ -525,14 +530,15 @@ Task<app::SeatStates> Holds::seat_states(std::string perf) {
   }
   std::int64_t set_bits = 0;
   for (unsigned char c : bits.str) set_bits += std::popcount(c);
-  if (set_bits == num(r.elements[3])) {
+  // Exact when it has as many seats as the set (a sale or refund between the two reads: the set).
+  if (set_bits == num(count)) {
     st.sold_bits = std::move(bits.str);
     st.sold_as_bits = true;
     co_return st;
   }
   // A marker whose index was unknown, or one lost from the set: the set is the truth.
-  auto cmd23 = V("SMEMBERS", k.sold());
-  RD_TRY(auto sold, co_await c_->exec(std::move(cmd23)));
+  auto cmd24 = V("SMEMBERS", k.sold());
+  RD_TRY(auto sold, co_await c_->exec(std::move(cmd24)));
   for (auto& e : sold.elements) st.sold.push_back(std::move(e.str));
   co_return st;
 }
