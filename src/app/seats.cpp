@@ -153,11 +153,21 @@ Task<void> Seats::load_markers_from_orders(std::string perf_id) {
   co_return co_await d_.ports.holds->load_markers(perf_id, sold, indexes, bought);
 }
 
-Task<bool> Seats::reconcile_markers(const std::string& perf_id, std::int64_t settled_sold) {
+Task<Seats::MarkerRepair> Seats::reconcile_markers(const std::string& perf_id,
+                                                   std::int64_t settled_sold) {
   TK_CO_TRY(auto n, co_await d_.ports.holds->sold_markers(perf_id));
-  if (n >= settled_sold) co_return false;
-  TK_CO_CHECK(co_await reload_markers(perf_id));
-  co_return true;
+  if (n < settled_sold) {
+    TK_CO_CHECK(co_await reload_markers(perf_id));
+    co_return MarkerRepair::reloaded;
+  }
+  // The set is whole; the bitmap the seat maps read may lack markers written without their
+  // index (or before the bitmap existed): maps read the ids meanwhile. Rebuilt from the set.
+  TK_CO_TRY(auto bits, co_await d_.ports.holds->sold_bits(perf_id));
+  if (bits == n) co_return MarkerRepair::none;
+  TK_CO_TRY(auto ids, co_await d_.ports.holds->sold_ids(perf_id));
+  TK_CO_TRY(auto indexes, co_await layout_indexes(perf_id, ids));
+  TK_CO_CHECK(co_await d_.ports.holds->set_sold_bits(perf_id, ids, indexes, true));
+  co_return MarkerRepair::bitmap_rebuilt;
 }
 
 Task<domain::Hold> Seats::hold(const Principal& who, const crypto::AccessToken& access,

@@ -56,8 +56,10 @@ class Seats {
   // Re-loads the markers when Redis knows fewer sold seats than `settled_sold`, a sold count of
   // PostgreSQL old enough that every payment in it has written its markers (a payment commits
   // first and writes them right after, so a count read a moment ago may be ahead of Redis without
-  // anything lost). Catches a restarted Redis that lost its last writes. True when it reloaded.
-  Task<bool> reconcile_markers(const std::string& perf_id, std::int64_t settled_sold);
+  // anything lost). Catches a restarted Redis that lost its last writes. Otherwise rebuilds the
+  // sold bitmap from the set when their counts differ (markers written without their index).
+  enum class MarkerRepair { none, reloaded, bitmap_rebuilt };
+  Task<MarkerRepair> reconcile_markers(const std::string& perf_id, std::int64_t settled_sold);
 
   // The venue's layout, cached for good once read (layouts never change).
   Task<std::shared_ptr<const Layout>> layout_of(const std::string& venue_id);

@@ -160,7 +160,12 @@ asio::awaitable<void> Background::refresher() {
         last->second = p.sold_count;
         if (!inserted) {
           auto r = co_await seats.reconcile_markers(p.id, settled);
-          if (r && *r) log::warn("sold markers re-loaded from PostgreSQL", {{"performance", p.id}});
+          using Repair = app::Seats::MarkerRepair;
+          if (r && *r == Repair::reloaded) {
+            log::warn("sold markers re-loaded from PostgreSQL", {{"performance", p.id}});
+          } else if (r && *r == Repair::bitmap_rebuilt) {
+            log::warn("sold seat bitmap rebuilt from the sold markers", {{"performance", p.id}});
+          }
         }
       }
       std::erase_if(sold_last_round_, [&](const auto& kv) {

@@ -98,9 +98,11 @@ TEST(Faults, LostSoldMarkersAreReloadedFromPostgres) {
     // Measured against a count from before the purchase (a payment that may still be writing its
     // markers), the missing marker is no loss: nothing is reloaded.
     auto early = co_await s.reconcile_markers(p.id, (*fresh)->sold_count - 1);
-    if (!early || *early) throw std::runtime_error("reloaded for a payment still writing");
+    if (!early || *early == app::Seats::MarkerRepair::reloaded)
+      throw std::runtime_error("reloaded for a payment still writing");
     auto rec = co_await s.reconcile_markers(p.id, (*fresh)->sold_count);
-    if (!rec || !*rec) throw std::runtime_error("reconcile did not reload");
+    if (!rec || *rec != app::Seats::MarkerRepair::reloaded)
+      throw std::runtime_error("reconcile did not reload");
     co_return 0;
   });
   EXPECT_EQ(try_hold(h, p, seats[0]), Errc::seats_unavailable);

@@ -45,7 +45,18 @@ TEST(SoldMarkers, ASaleSetsTheBitsOfItsSeatsInLayoutOrderAndMapsReadThem) {
   }
 }
 
-TEST(SoldMarkers, AMarkerWithoutItsIndexMakesMapsReadTheSetOfIds) {
+// The refresher's round (Seats::reconcile_markers with PostgreSQL's settled count); true when
+// it rebuilt the bitmap.
+bool reconcile(Harness& h, const domain::Performance& p, std::int64_t settled) {
+  return h.run([&]() -> asio::awaitable<bool> {
+    app::Seats s(h.deps);
+    auto r = co_await s.reconcile_markers(p.id, settled);
+    if (!r) Harness::expect_ok(r.error(), "reconcile");
+    co_return *r == app::Seats::MarkerRepair::bitmap_rebuilt;
+  });
+}
+
+TEST(SoldMarkers, AMarkerWithoutItsIndexIsReadByIdUntilTheRefresherRebuildsTheBitmap) {
   Harness h;
   auto p = h.run([&] { return h.make_performance({.seats = 6}); });
   auto seats = seat_ids(h, p);
@@ -68,11 +79,22 @@ TEST(SoldMarkers, AMarkerWithoutItsIndexMakesMapsReadTheSetOfIds) {
   EXPECT_EQ(seat_state(h, p.id, seats[4]), "sold");
   EXPECT_EQ(seat_state(h, p.id, seats[5]), "available");
 
-  // A marker lost from the set while its bit stayed (a set edited behind the bitmap): the set
-  // is the truth, the seat shows what the set says until a reload puts it back.
+  // The refresher's next round rebuilds the bitmap from the set; the round after finds it exact.
+  EXPECT_TRUE(reconcile(h, p, 1));
+  st = sold_states(h, p);
+  EXPECT_TRUE(st.sold_as_bits);
+  EXPECT_EQ(bits_set(st.sold_bits), (std::vector<std::size_t>{0, 4}));
+  EXPECT_FALSE(reconcile(h, p, 1));
+
+  // A marker lost from the set while its bit stayed (a set edited behind the bitmap): the set is
+  // the truth for the maps at once, and the next round drops the bit.
   redis_cmd(h, {"SREM", perf_tag(p) + ":sold", seats[4]});
-  redis_cmd(h, {"SETBIT", perf_tag(p) + ":soldbits", "4", "1"});
   EXPECT_FALSE(sold_states(h, p).sold_as_bits);
+  EXPECT_EQ(seat_state(h, p.id, seats[4]), "available");
+  EXPECT_TRUE(reconcile(h, p, 1));
+  st = sold_states(h, p);
+  EXPECT_TRUE(st.sold_as_bits);
+  EXPECT_EQ(bits_set(st.sold_bits), (std::vector<std::size_t>{0}));
 }
 
 TEST(SoldMarkers, ARefundClearsItsBitsAndAReloadIntoAnEmptiedRedisSetsThemAgain) {
@@ -95,6 +117,15 @@ TEST(SoldMarkers, ARefundClearsItsBitsAndAReloadIntoAnEmptiedRedisSetsThemAgain)
   EXPECT_TRUE(st.sold_as_bits);
   EXPECT_EQ(bits_set(st.sold_bits), (std::vector<std::size_t>{1, 6}));
   EXPECT_EQ(seat_state(h, p.id, seats[3]), "available");
+  // A rebuild that read the set before the refund writes no bit for the seat that left it.
+  h.run([&]() -> asio::awaitable<int> {
+    std::vector<std::string> ids{seats[1], seats[3], seats[6]};
+    std::vector<std::int64_t> ix{1, 3, 6};
+    auto r = co_await h.deps.ports.holds->set_sold_bits(p.id, ids, ix, true);
+    if (!r) Harness::expect_ok(r.error(), "set_sold_bits");
+    co_return 0;
+  });
+  EXPECT_EQ(bits_set(sold_states(h, p).sold_bits), (std::vector<std::size_t>{1, 6}));
 
   // Redis emptied: the reload from PostgreSQL's orders (seats 1, 3 and 6 are still sold there)
   // writes the set and the bitmap together.

@@ -636,7 +636,8 @@ return 1
 // 12.5 KB to copy instead of a set to walk, which blocked Redis for tens of milliseconds once
 // most seats were sold. A bit is set only with its seat in the set and cleared whenever the seat
 // leaves it, so the bitmap is exact when its count equals the set's; a caller that did not know
-// a seat's index (-1) leaves its bit unset and readers fall back to the set.
+// a seat's index (-1) leaves its bit unset, readers fall back to the set, and the refresher
+// rebuilds the bitmap from the set (kSoldBits).
 
 // KEYS: seat, sold, hold expiries, account holds, hold, version, bought, fin, q, stats, sold bits
 // ARGV: hold_id, account, channel, perf, n, n seat ids, their n layout indexes (-1: unknown).
@@ -691,6 +692,21 @@ if removed > 0 then
 end
 redis.call('INCR', KEYS[2])
 return removed
+)lua";
+
+// KEYS: sold, sold bits.  ARGV: reset (1: clear the bitmap first), then pairs of seat id and
+// layout index.  Sets the bit of each seat still in the set: a bit is never set for a seat that
+// left it meanwhile (a refund between the caller's read and this call), so the bitmap stays a
+// subset of the set and the count comparison stays exact. For the reload and the repair.
+inline constexpr const char* kSoldBits = R"lua(
+if ARGV[1] == '1' then redis.call('DEL', KEYS[2]) end
+for i = 2, #ARGV - 1, 2 do
+  local ix = tonumber(ARGV[i + 1])
+  if ix and ix >= 0 and redis.call('SISMEMBER', KEYS[1], ARGV[i]) == 1 then
+    redis.call('SETBIT', KEYS[2], ix, 1)
+  end
+end
+return 1
 )lua";
 
 // The scripts that take the run id of the Redis process as their last argument.

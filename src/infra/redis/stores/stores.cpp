@@ -466,27 +466,14 @@ Task<void> Holds::load_markers(std::string perf, const std::vector<std::string>&
                                const std::vector<std::pair<std::string, int>>& bought) {
   Keys k(perf);
   // Chunked so no single command is huge; the `loaded` flag goes last, so holds wait for it.
-  // A chunk's ids go into the set before their bits (a bit only ever with its seat in the set).
   constexpr std::size_t kChunk = 1000;
   for (std::size_t i = 0; i < sold.size(); i += kChunk) {
-    const std::size_t end = std::min(sold.size(), i + kChunk);
     std::vector<std::string> cmd{"SADD", k.sold()};
-    std::vector<std::string> bits{"BITFIELD", k.sold_bits()};
-    for (std::size_t j = i; j < end; ++j) {
-      cmd.push_back(sold[j]);
-      if (j < sold_indexes.size() && sold_indexes[j] >= 0) {
-        for (auto&& a :
-             {std::string("SET"), std::string("u1"), s(sold_indexes[j]), std::string("1")})
-          bits.push_back(a);
-      }
-    }
+    for (std::size_t j = i; j < std::min(sold.size(), i + kChunk); ++j) cmd.push_back(sold[j]);
     RD_TRY(auto r, co_await c_->exec(std::move(cmd)));
     (void)r;
-    if (bits.size() > 2) {
-      RD_TRY(auto b, co_await c_->exec(std::move(bits)));
-      (void)b;
-    }
   }
+  TK_CO_CHECK(co_await set_sold_bits(perf, sold, sold_indexes, false));
   for (std::size_t i = 0; i < bought.size(); i += kChunk) {
     std::vector<std::string> cmd{"HSET", k.bought()};
     for (std::size_t j = i; j < std::min(bought.size(), i + kChunk); ++j) {
@@ -555,6 +542,40 @@ Task<std::int64_t> Holds::sold_markers(std::string perf) {
   auto cmd = V("SCARD", k.sold());
   RD_TRY(auto v, co_await c_->exec(std::move(cmd)));
   co_return num(v);
+}
+
+Task<std::int64_t> Holds::sold_bits(std::string perf) {
+  Keys k(perf);
+  auto cmd = V("BITCOUNT", k.sold_bits());
+  RD_TRY(auto v, co_await c_->exec(std::move(cmd)));
+  co_return num(v);
+}
+
+Task<std::vector<std::string>> Holds::sold_ids(std::string perf) {
+  Keys k(perf);
+  auto cmd = V("SMEMBERS", k.sold());
+  RD_TRY(auto r, co_await c_->exec(std::move(cmd)));
+  std::vector<std::string> out;
+  out.reserve(r.elements.size());
+  for (auto& e : r.elements) out.push_back(std::move(e.str));
+  co_return out;
+}
+
+Task<void> Holds::set_sold_bits(std::string perf, const std::vector<std::string>& seat_ids,
+                                const std::vector<std::int64_t>& seat_indexes, bool reset) {
+  Keys k(perf);
+  constexpr std::size_t kChunk = 1000;
+  for (std::size_t i = 0; i < seat_ids.size() || (i == 0 && reset); i += kChunk) {
+    std::vector<std::string> args{i == 0 && reset ? "1" : "0"};
+    for (std::size_t j = i; j < std::min(seat_ids.size(), i + kChunk); ++j) {
+      args.push_back(seat_ids[j]);
+      args.push_back(s(j < seat_indexes.size() ? seat_indexes[j] : -1));
+    }
+    auto keys = V(k.sold(), k.sold_bits());
+    RD_TRY(auto r, co_await c_->eval(script(lua::kSoldBits), std::move(keys), std::move(args)));
+    (void)r;
+  }
+  co_return Status{};
 }
 
 Task<app::HoldCounters> Holds::counters(std::string perf, Millis now) {

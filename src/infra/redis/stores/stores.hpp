@@ -65,6 +65,10 @@ class Holds final : public app::HoldStore {
   app::Task<app::SeatStates> seat_states(std::string perf) override;
   app::Task<std::int64_t> version(std::string perf) override;
   app::Task<std::int64_t> sold_markers(std::string perf) override;
+  app::Task<std::int64_t> sold_bits(std::string perf) override;
+  app::Task<std::vector<std::string>> sold_ids(std::string perf) override;
+  app::Task<void> set_sold_bits(std::string perf, const std::vector<std::string>& seat_ids,
+                                const std::vector<std::int64_t>& seat_indexes, bool reset) override;
   app::Task<app::HoldCounters> counters(std::string perf, Millis now) override;
   app::Task<std::int64_t> holds_active(std::string perf, Millis now) override;
 
