@@ -76,8 +76,8 @@ class HoldStore {
   virtual Task<std::int64_t> version(std::string perf) = 0;
   // Number of permanent sold markers (compared with PostgreSQL's count to detect lost writes).
   virtual Task<std::int64_t> sold_markers(std::string perf) = 0;
-  // The sold bitmap's count of seats (equal to sold_markers when it is exact), the set's seat
-  // ids, and the bits of `seat_ids` still in the set set (`reset`: the bitmap cleared first).
+  // The sold bitmap's count of seats (equal to sold_markers when it is exact); the set's seat
+  // ids; writing the bits of those of `seat_ids` still in the set (`reset`: clearing it first).
   virtual Task<std::int64_t> sold_bits(std::string perf) = 0;
   virtual Task<std::vector<std::string>> sold_ids(std::string perf) = 0;
   virtual Task<void> set_sold_bits(std::string perf, const std::vector<std::string>& seat_ids,
