@@ -227,6 +227,9 @@ log "starting the service on $BASE (CPU $SERVER_CPU)"
 "${SRV[@]}" "$BIN" >"$T/service.log" 2>&1 </dev/null &
 SVC_PID=$!
 wait_ready "$SVC_PID" "$BASE/readyz" "$T/service.log"
+# The malloc the service runs on (its start-up line): a release build links jemalloc.
+ALLOCATOR=$(grep -o '"allocator":"[^"]*"' "$T/service.log" | head -n 1 | cut -d'"' -f4)
+SETTINGS="${SETTINGS%.}; the service's allocator: ${ALLOCATOR:-not logged}."
 
 make_venue() {  # make_venue SEATS -> prints a new venue id
   python3 bench/bench.py setup --base "$BASE" --admin-token "$ADMIN_TOKEN" --seats "$1" --venue-only

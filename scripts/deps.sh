@@ -10,7 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   postgresql-15 postgresql-client-15 redis-server redis-tools redis-sentinel rabbitmq-server
   librabbitmq-dev
-  libcurl4-openssl-dev python3-aiosmtpd
+  libcurl4-openssl-dev python3-aiosmtpd libjemalloc-dev
   nodejs chromium fonts-nanum haproxy nginx libnginx-mod-http-modsecurity modsecurity-crs
   libhpdf-dev libqrencode-dev poppler-utils python3-fonttools
   clang libclang-rt-14-dev

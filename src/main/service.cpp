@@ -9,6 +9,7 @@
 #include "app/search_indexer.hpp"
 #include "app/waiting_room.hpp"
 #include "app/waitlist_mail.hpp"
+#include "common/allocator.hpp"
 #include "common/crypto/encoding.hpp"
 #include "common/crypto/password.hpp"
 #include "common/crypto/signer.hpp"
@@ -415,6 +416,12 @@ Status Service::prepare(std::chrono::seconds wait) {
     double reconnects = 0;
     for (auto& w : impl_->workers) reconnects += static_cast<double>(w->a->redis->reconnects());
     m.gauge("redis_reconnects", "Redis reconnects since start").set(reconnects);
+    if (auto a = allocator::stats()) {
+      m.gauge("allocator_allocated_bytes", "Bytes in live allocations (jemalloc)")
+          .set(static_cast<double>(a->allocated));
+      m.gauge("allocator_resident_bytes", "Bytes of the allocator's pages in memory (jemalloc)")
+          .set(static_cast<double>(a->resident));
+    }
     double stalls = 0, rejected = 0, failures = 0;
     for (auto& w : impl_->workers) {
       stalls += static_cast<double>(w->a->redis->stall_drops());
@@ -599,7 +606,8 @@ void Service::run() {
                           {"port", port()},
                           {"ops_host", s.cfg.ops_host},
                           {"ops_port", ops_port()},
-                          {"threads", s.cfg.threads}});
+                          {"threads", s.cfg.threads},
+                          {"allocator", allocator::name()}});
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < s.workers.size(); ++i) {
     threads.emplace_back([w = s.workers[i].get()] { w->io.run(); });
