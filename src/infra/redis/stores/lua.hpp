@@ -709,6 +709,14 @@ end
 return 1
 )lua";
 
+// KEYS: sold, sold bits.  Returns {bitmap, SCARD, BITCOUNT} read in one step, so a sale or a
+// refund landing between separate reads cannot make the counts differ and send a seat-map build
+// to SMEMBERS. The bitmap is exact when the two counts are equal.
+inline constexpr const char* kSoldMarks = R"lua(
+local bits = redis.call('GET', KEYS[2]) or ''
+return {bits, redis.call('SCARD', KEYS[1]), redis.call('BITCOUNT', KEYS[2])}
+)lua";
+
 // The scripts that take the run id of the Redis process as their last argument.
 inline bool takes_run_id(const char* script) {
   return script == kJoin || script == kTick || script == kRestore;

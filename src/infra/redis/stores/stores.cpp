@@ -1,7 +1,6 @@
 #include "infra/redis/stores/stores.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <charconv>
 
 #include "app/errors.hpp"
@@ -501,10 +500,11 @@ Task<app::SeatStates> Holds::seat_states(std::string perf) {
   RD_TRY(auto v, co_await c_->exec(std::move(cmd20)));
   auto cmd21 = V("HGETALL", k.seat());
   RD_TRY(auto held, co_await c_->exec(std::move(cmd21)));
-  auto cmd22 = V("GET", k.sold_bits());
-  RD_TRY(auto bits, co_await c_->exec(std::move(cmd22)));
-  auto cmd23 = V("SCARD", k.sold());
-  RD_TRY(auto count, co_await c_->exec(std::move(cmd23)));
+  auto keys = V(k.sold(), k.sold_bits());
+  std::vector<std::string> no_args;
+  RD_TRY(auto marks,
+         co_await c_->eval(script(lua::kSoldMarks), std::move(keys), std::move(no_args)));
+  if (marks.elements.size() != 3) co_return Errc::unavailable;
   app::SeatStates st;
   st.version = num(v);
   for (std::size_t i = 0; i + 1 < held.elements.size(); i += 2) {
@@ -515,11 +515,9 @@ Task<app::SeatStates> Holds::seat_states(std::string perf) {
       std::from_chars(val.data() + c + 1, val.data() + val.size(), exp);
     st.held.emplace(held.elements[i].str, exp);
   }
-  std::int64_t set_bits = 0;
-  for (unsigned char c : bits.str) set_bits += std::popcount(c);
-  // Exact when it has as many seats as the set (a sale or refund between the two reads: the set).
-  if (set_bits == num(count)) {
-    st.sold_bits = std::move(bits.str);
+  // Exact when it has as many seats as the set (both counted in the script's one step).
+  if (marks.elements[2].to_int() == marks.elements[1].to_int()) {
+    st.sold_bits = std::move(marks.elements[0].str);
     st.sold_as_bits = true;
     co_return st;
   }
