@@ -63,12 +63,19 @@ Task<std::shared_ptr<const Layout>> Seats::load_layout(std::string venue_id) {
 Task<std::vector<std::int64_t>> Seats::layout_indexes(const std::string& perf_id,
                                                       const std::vector<std::string>& seat_ids) {
   std::vector<std::int64_t> out(seat_ids.size(), -1);
-  // The view's record of the performance, read once per process (a payment must not cost a
-  // catalogue read): a process that never served the sale has it after its first call.
-  WaitingRoom room(d_);
-  auto q = co_await room.live(perf_id);
-  if (!q.ok()) co_return out;
-  auto layout = co_await layout_of((*q)->perf.venue_id);
+  // The venue from the queue view where this process has the performance (a process serving
+  // the sale does), else from the catalogue: a lookup must not restore a queue into Redis, as
+  // the waiting room's `live` does for a performance it has not seen (a worker's refund of a
+  // sale long closed).
+  std::string venue_id;
+  if (auto q = d_.shared->view->get(perf_id)) {
+    venue_id = q->perf.venue_id;
+  } else {
+    auto p = co_await d_.ports.catalog->get_performance(perf_id);
+    if (!p.ok() || !*p) co_return out;
+    venue_id = (*p)->venue_id;
+  }
+  auto layout = co_await layout_of(venue_id);
   if (!layout.ok()) co_return out;
   const auto& index = (*layout)->index;
   for (std::size_t i = 0; i < seat_ids.size(); ++i) {

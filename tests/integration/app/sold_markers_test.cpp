@@ -45,6 +45,27 @@ TEST(SoldMarkers, ASaleSetsTheBitsOfItsSeatsInLayoutOrderAndMapsReadThem) {
   }
 }
 
+// A process that never served the sale (a worker refunding it after the sale closed) finds the
+// indexes through the catalogue and leaves the performance's queue alone: an index lookup must
+// not restore a queue into Redis.
+TEST(SoldMarkers, LayoutIndexesInAProcessWithoutTheQueueComeFromTheCatalogueAndWriteNothing) {
+  Harness h;
+  auto p = h.run([&] { return h.make_performance({.seats = 6}); });
+  auto seats = seat_ids(h, p);
+  redis_cmd(h, {"DEL", perf_tag(p) + ":q"});
+  Process worker(h);
+  auto idx = h.run([&]() -> asio::awaitable<std::vector<std::int64_t>> {
+    app::Seats s(worker.deps);
+    std::vector<std::string> ids{seats[3], seats[1], "st_not_in_the_layout"};
+    auto r = co_await s.layout_indexes(p.id, ids);
+    if (!r) Harness::expect_ok(r.error(), "layout indexes");
+    co_return std::move(*r);
+  });
+  EXPECT_EQ(idx, (std::vector<std::int64_t>{3, 1, -1}));
+  EXPECT_EQ(redis_cmd(h, {"EXISTS", perf_tag(p) + ":q"}).integer, 0);
+  EXPECT_EQ(worker.view.get(p.id), nullptr);
+}
+
 // The refresher's round (Seats::reconcile_markers with PostgreSQL's settled count); true when
 // it rebuilt the bitmap.
 bool reconcile(Harness& h, const domain::Performance& p, std::int64_t settled) {
