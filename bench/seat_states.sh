@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What one seat-map build costs Redis, late in a stadium's on-sale: the reads the service makes
-# (`Holds::seat_states`: GET of the version, HGETALL of the holds, GET of the sold bitmap, SCARD of
-# the sold set) against SMEMBERS of the sold set, which is what a build read before the bitmap
+# (`Holds::seat_states`: GET of the version, HGETALL of the holds, the `kSoldMarks` script reading
+# the sold bitmap, SCARD and BITCOUNT in one step) against SMEMBERS of the sold set, which is what a build read before the bitmap
 # and what it falls back to when the bitmap is not exact. Redis's own time per call (INFO
 # commandstats), so the figure is what every other Redis client waits behind, not the client's
 # parsing. A throw-away redis-server on a free loopback port in a temp folder, pinned to core 0
@@ -90,19 +90,20 @@ redis_us() {
 
 get_ver=$(redis_us GET "$K:ver")
 hgetall=$(redis_us HGETALL "$K:seat")
-get_bits=$(redis_us GET "$K:soldbits")
-scard=$(redis_us SCARD "$K:sold")
+# The script as the service runs it (the text between `kSoldMarks = R"lua(` and `)lua"`).
+marks_lua=$(sed -n '/kSoldMarks = R"lua(/,/)lua";/p' src/infra/redis/stores/lua.hpp | sed '1d;$d')
+[ -n "$marks_lua" ] || die "kSoldMarks not found in src/infra/redis/stores/lua.hpp"
+marks=$(redis_us EVAL "$marks_lua" 2 "$K:sold" "$K:soldbits")
 smembers=$(redis_us SMEMBERS "$K:sold")
-python3 - "$SEATS" "$SOLD" "$HELD" "$CALLS" "$get_ver" "$hgetall" "$get_bits" "$scard" \
-  "$smembers" <<'EOF'
+python3 - "$SEATS" "$SOLD" "$HELD" "$CALLS" "$get_ver" "$hgetall" "$marks" "$smembers" <<'EOF'
 import sys
 seats, sold, held, calls = sys.argv[1:5]
-gv, hg, gb, sc, sm = map(float, sys.argv[5:10])
-now = gv + hg + gb + sc
+gv, hg, mk, sm = map(float, sys.argv[5:9])
+now = gv + hg + mk
 before = gv + hg + sm
 print(f'{seats} seats, {sold} sold, {held} in the holds hash; Redis time per call ({calls} calls each):')
-print(f'  GET version {gv:.1f} us, HGETALL holds {hg:.1f} us, GET sold bitmap {gb:.1f} us, '
-      f'SCARD sold {sc:.1f} us, SMEMBERS sold {sm:.1f} us')
+print(f'  GET version {gv:.1f} us, HGETALL holds {hg:.1f} us, kSoldMarks (bitmap, SCARD, '
+      f'BITCOUNT) {mk:.1f} us, SMEMBERS sold {sm:.1f} us')
 print(f'  a seat-map build reads {now:.0f} us (bitmap) against {before:.0f} us '
       f'(the ids: version, holds, SMEMBERS): {before / now:.1f}x less')
 EOF
