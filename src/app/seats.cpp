@@ -159,15 +159,14 @@ Task<void> Seats::load_markers_from_orders(std::string perf_id) {
 
 Task<Seats::MarkerRepair> Seats::reconcile_markers(const std::string& perf_id,
                                                    std::int64_t settled_sold) {
-  TK_CO_TRY(auto n, co_await d_.ports.holds->sold_markers(perf_id));
-  if (n < settled_sold) {
+  TK_CO_TRY(auto counts, co_await d_.ports.holds->sold_counts(perf_id));
+  if (counts.markers < settled_sold) {
     TK_CO_CHECK(co_await reload_markers(perf_id));
     co_return MarkerRepair::reloaded;
   }
   // The set is whole; the bitmap the seat maps read may lack markers written without their
   // index (or before the bitmap existed): maps read the ids meanwhile. Rebuilt from the set.
-  TK_CO_TRY(auto bits, co_await d_.ports.holds->sold_bits(perf_id));
-  if (bits == n) co_return MarkerRepair::none;
+  if (counts.bits == counts.markers) co_return MarkerRepair::none;
   TK_CO_TRY(auto ids, co_await d_.ports.holds->sold_ids(perf_id));
   TK_CO_TRY(auto indexes, co_await layout_indexes(perf_id, ids));
   TK_CO_CHECK(co_await d_.ports.holds->set_sold_bits(perf_id, ids, indexes, true));

@@ -711,7 +711,8 @@ return 1
 
 // KEYS: sold, sold bits.  Returns {bitmap, SCARD, BITCOUNT} read in one step, so a sale or a
 // refund landing between separate reads cannot make the counts differ and send a seat-map build
-// to SMEMBERS. The bitmap is exact when the two counts are equal.
+// to SMEMBERS, or the refresher to rebuild a bitmap that was exact. The bitmap is exact when the
+// two counts are equal.
 inline constexpr const char* kSoldMarks = R"lua(
 local bits = redis.call('GET', KEYS[2]) or ''
 return {bits, redis.call('SCARD', KEYS[1]), redis.call('BITCOUNT', KEYS[2])}

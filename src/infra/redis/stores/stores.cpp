@@ -500,11 +500,7 @@ Task<app::SeatStates> Holds::seat_states(std::string perf) {
   RD_TRY(auto v, co_await c_->exec(std::move(cmd20)));
   auto cmd21 = V("HGETALL", k.seat());
   RD_TRY(auto held, co_await c_->exec(std::move(cmd21)));
-  auto keys = V(k.sold(), k.sold_bits());
-  std::vector<std::string> no_args;
-  RD_TRY(auto marks,
-         co_await c_->eval(script(lua::kSoldMarks), std::move(keys), std::move(no_args)));
-  if (marks.elements.size() != 3) co_return Errc::unavailable;
+  TK_CO_TRY(auto marks, co_await sold_marks(perf));
   app::SeatStates st;
   st.version = num(v);
   for (std::size_t i = 0; i + 1 < held.elements.size(); i += 2) {
@@ -535,18 +531,19 @@ Task<std::int64_t> Holds::version(std::string perf) {
   co_return num(v);
 }
 
-Task<std::int64_t> Holds::sold_markers(std::string perf) {
+Task<redis::Reply> Holds::sold_marks(const std::string& perf) {
   Keys k(perf);
-  auto cmd = V("SCARD", k.sold());
-  RD_TRY(auto v, co_await c_->exec(std::move(cmd)));
-  co_return num(v);
+  auto keys = V(k.sold(), k.sold_bits());
+  std::vector<std::string> no_args;
+  RD_TRY(auto marks,
+         co_await c_->eval(script(lua::kSoldMarks), std::move(keys), std::move(no_args)));
+  if (marks.elements.size() != 3) co_return Errc::unavailable;
+  co_return std::move(marks);
 }
 
-Task<std::int64_t> Holds::sold_bits(std::string perf) {
-  Keys k(perf);
-  auto cmd = V("BITCOUNT", k.sold_bits());
-  RD_TRY(auto v, co_await c_->exec(std::move(cmd)));
-  co_return num(v);
+Task<app::HoldStore::SoldCounts> Holds::sold_counts(std::string perf) {
+  TK_CO_TRY(auto marks, co_await sold_marks(perf));
+  co_return SoldCounts{num(marks.elements[1]), num(marks.elements[2])};
 }
 
 Task<std::vector<std::string>> Holds::sold_ids(std::string perf) {
@@ -594,7 +591,9 @@ Task<app::HoldCounters> Holds::counters(std::string perf, Millis now) {
       std::from_chars(val.data() + colon + 1, val.data() + val.size(), exp);
     if (exp > now) ++c.seats_held;
   }
-  TK_CO_TRY(c.seats_sold, co_await sold_markers(perf));
+  auto scard = V("SCARD", k.sold());
+  RD_TRY(auto sold, co_await c_->exec(std::move(scard)));
+  c.seats_sold = num(sold);
   co_return c;
 }
 

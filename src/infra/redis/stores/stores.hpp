@@ -64,8 +64,7 @@ class Holds final : public app::HoldStore {
                                const std::vector<std::pair<std::string, int>>& bought) override;
   app::Task<app::SeatStates> seat_states(std::string perf) override;
   app::Task<std::int64_t> version(std::string perf) override;
-  app::Task<std::int64_t> sold_markers(std::string perf) override;
-  app::Task<std::int64_t> sold_bits(std::string perf) override;
+  app::Task<SoldCounts> sold_counts(std::string perf) override;
   app::Task<std::vector<std::string>> sold_ids(std::string perf) override;
   app::Task<void> set_sold_bits(std::string perf, const std::vector<std::string>& seat_ids,
                                 const std::vector<std::int64_t>& seat_indexes, bool reset) override;
@@ -73,6 +72,8 @@ class Holds final : public app::HoldStore {
   app::Task<std::int64_t> holds_active(std::string perf, Millis now) override;
 
  private:
+  // kSoldMarks: {bitmap, SCARD, BITCOUNT} of the performance's sold markers, read in one step.
+  app::Task<redis::Reply> sold_marks(const std::string& perf);
   std::shared_ptr<redis::Client> c_;
 };
 
