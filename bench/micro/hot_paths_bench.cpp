@@ -128,6 +128,33 @@ void BM_SeatMapEncode50k(benchmark::State& st) {
 }
 BENCHMARK(BM_SeatMapEncode50k)->Unit(benchmark::kMillisecond);
 
+void BM_SeatMapRebuild100k(benchmark::State& st) {
+  // A stadium's rebuild after a window of sales: 100 sections of 1,000 seats, range(0) seats of
+  // as many sections changed since the last build (whose unchanged sections are kept).
+  std::vector<tk::domain::SeatSpec> ids;
+  for (int i = 0; i < 100000; ++i) {
+    ids.push_back({tk::crypto::new_id("st_"), "S" + std::to_string(i / 1000), "1", i % 1000, "R"});
+  }
+  tk::app::SeatMap m;
+  m.version = 1;
+  for (auto& id : ids) m.seats.emplace_back(&id, tk::app::SeatState::available);
+  const int changed = static_cast<int>(st.range(0));
+  std::size_t next = 0;
+  for (auto _ : st) {
+    st.PauseTiming();
+    auto previous = tk::http::seat_map_bodies(m);
+    ++m.version;
+    for (int c = 0; c < changed; ++c) {  // one seat in each of `changed` sections
+      next = (next + 1009) % ids.size();
+      m.seats[(next / 1000 % 100) * 1000 + next % 1000].second = tk::app::SeatState::sold;
+    }
+    st.ResumeTiming();
+    benchmark::DoNotOptimize(tk::http::seat_map_bodies(m, &previous));
+  }
+  st.SetItemsProcessed(st.iterations() * static_cast<std::int64_t>(ids.size()));
+}
+BENCHMARK(BM_SeatMapRebuild100k)->Arg(100)->Arg(10)->Arg(0)->Unit(benchmark::kMillisecond);
+
 void BM_HoldArgs4Seats(benchmark::State& st) {
   std::vector<std::string> seats{"st_TAUREpib3b8cSqkHn8HB3Q", "st_MTzbSjA6aqFDvt12uXRN-A",
                                  "st_41aKfcWL6L2LvdsOTrAbCd", "st_x9aKfcWL6L2LvdsOTrAbCd"};

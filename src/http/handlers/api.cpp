@@ -214,7 +214,8 @@ app::Task<SeatMapCache::Bodies> build_seat_map_bodies(Ctx& c, std::string pid) {
   Millis asked = c.d.now();
   auto t0 = std::chrono::steady_clock::now();
   TK_CO_TRY(auto m, co_await seats.seat_map(pid));
-  auto built = seat_map_bodies(m);
+  auto previous = c.seat_maps.last(pid);  // its unchanged sections are kept, not encoded
+  auto built = seat_map_bodies(m, previous.get());
   // The whole cost (waiting for Redis, reading, encoding) counts toward the window.
   auto build_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
@@ -596,10 +597,10 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
         authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {
           TRY_RESP(auto section, query_param(ctx.req.target(), "section"));
           TRY_RESP(auto bodies, co_await seat_map_bodies_for(*c, ctx, who));
-          if (!section) co_return text(st::ok, bodies->full, "application/json");
-          const std::string* body = bodies->section(*section);
+          if (!section) co_return text(st::ok, bodies->full(), "application/json");
+          auto body = bodies->section(*section);
           if (!body) co_return error_to_response(Errc::not_found, {{"section", *section}});
-          co_return text(st::ok, *body, "application/json");
+          co_return text(st::ok, std::move(*body), "application/json");
         }));
   r.add(Verb::get, "/v1/performances/{pid}/sections",
         authed(c, [c](RequestContext& ctx, const app::Principal& who) -> asio::awaitable<Response> {

@@ -36,72 +36,133 @@ void append_seat(std::string& out, const domain::SeatSpec& seat, app::SeatState 
   out += "\"}";
 }
 
+// A section of the map being built: its seats in layout order and the states they have now.
 struct SectionAcc {
   std::string_view name;
-  std::string seats;  // the section's seat objects, comma-separated
-  std::int64_t count = 0, available = 0, held = 0, sold = 0;
-  std::vector<std::string_view> grades;  // distinct, first-seen order
+  std::vector<const domain::SeatSpec*> seats;
+  std::string states;
 };
-}  // namespace
 
-const std::string* SeatMapBodies::section(std::string_view name) const {
-  // A venue has tens to a few hundred sections: a scan is as fast as a hash here.
-  for (const auto& [n, body] : by_section) {
-    if (n == name) return &body;
-  }
-  return nullptr;
+std::string head_of(std::int64_t version) {
+  std::string head = "{\"version\":";
+  append_int(head, version);
+  return head;
 }
 
-SeatMapBodies seat_map_bodies(const app::SeatMap& m) {
+std::shared_ptr<const SeatSection> encode(const SectionAcc& acc) {
+  auto s = std::make_shared<SeatSection>();
+  s->name = std::string(acc.name);
+  s->states = acc.states;
+  s->first = acc.seats.front();
+  // A seat object is ~45 bytes with a 22-character id: one allocation for the section.
+  s->seats.reserve(acc.seats.size() * (acc.seats.front()->id.size() + 24));
+  for (std::size_t i = 0; i < acc.seats.size(); ++i) {
+    if (i > 0) s->seats += ',';
+    const auto state = static_cast<app::SeatState>(acc.states[i]);
+    append_seat(s->seats, *acc.seats[i], state);
+    switch (state) {
+      case app::SeatState::available:
+        ++s->available;
+        break;
+      case app::SeatState::held:
+        ++s->held;
+        break;
+      case app::SeatState::sold:
+        ++s->sold;
+        break;
+    }
+    const std::string& g = acc.seats[i]->grade;
+    if (std::find(s->grades.begin(), s->grades.end(), g) == s->grades.end()) s->grades.push_back(g);
+  }
+  return s;
+}
+
+// The previous build's section at the same place, when every seat in it shows what it shows now.
+std::shared_ptr<const SeatSection> unchanged(const SeatMapBodies* previous, const app::SeatMap& m,
+                                             std::size_t i, const SectionAcc& acc) {
+  if (previous == nullptr || previous->layout != m.layout || i >= previous->sections.size()) {
+    return nullptr;
+  }
+  const auto& p = previous->sections[i];
+  if (p->first != acc.seats.front() || p->name != acc.name || p->states != acc.states) {
+    return nullptr;
+  }
+  return p;
+}
+}  // namespace
+
+std::string SeatMapBodies::full() const {
+  std::string head = head_of(version);
+  std::size_t size = head.size() + 16;
+  for (const auto& s : sections) size += s->seats.size() + 1;
+  std::string out;
+  out.reserve(size);
+  out = head;
+  out += ",\"seats\":[";
+  for (std::size_t i = 0; i < sections.size(); ++i) {
+    if (i > 0) out += ',';
+    out += sections[i]->seats;
+  }
+  out += "]}";
+  return out;
+}
+
+std::optional<std::string> SeatMapBodies::section(std::string_view name) const {
+  // A venue has tens to a few hundred sections: a scan is as fast as a hash here.
+  for (const auto& s : sections) {
+    if (s->name != name) continue;
+    std::string head = head_of(version);
+    std::string out;
+    out.reserve(head.size() + s->name.size() + s->seats.size() + 32);
+    out = head;
+    out += ",\"section\":";
+    append_string(out, s->name);
+    out += ",\"seats\":[";
+    out += s->seats;
+    out += "]}";
+    return out;
+  }
+  return std::nullopt;
+}
+
+SeatMapBodies seat_map_bodies(const app::SeatMap& m, const SeatMapBodies* previous) {
   SeatMapBodies b;
-  std::string head = "{\"version\":";
-  append_int(head, m.version);
-  b.full.reserve(32 + m.seats.size() * 48);
-  b.full = head;
-  b.full += ",\"seats\":[";
+  b.version = m.version;
+  b.layout = m.layout;
+  // Group the seats by section (a section's seats are usually contiguous in layout order: a
+  // lookup only when the name changes).
   std::vector<SectionAcc> secs;
+  if (previous != nullptr) secs.reserve(previous->sections.size());
   SectionAcc* cur = nullptr;
   for (const auto& [seat, state] : m.seats) {
-    // Seats of a section are contiguous in layout order; a lookup only when the name changes.
     if (!cur || cur->name != seat->section) {
       cur = nullptr;
       for (auto& s : secs) {
         if (s.name == seat->section) cur = &s;
       }
-      if (!cur) cur = &secs.emplace_back(SectionAcc{seat->section, {}, 0, 0, 0, 0, {}});
+      if (!cur) cur = &secs.emplace_back(SectionAcc{seat->section, {}, {}});
     }
-    if (cur->count > 0) cur->seats += ',';
-    append_seat(cur->seats, *seat, state);
-    ++cur->count;
-    switch (state) {
-      case app::SeatState::available:
-        ++cur->available;
-        break;
-      case app::SeatState::held:
-        ++cur->held;
-        break;
-      case app::SeatState::sold:
-        ++cur->sold;
-        break;
-    }
-    if (std::find(cur->grades.begin(), cur->grades.end(), seat->grade) == cur->grades.end()) {
-      cur->grades.push_back(seat->grade);
-    }
+    cur->seats.push_back(seat);
+    cur->states += static_cast<char>(state);
   }
-  b.summary = head;
-  b.summary += ",\"sections\":[";
-  b.by_section.reserve(secs.size());
+  b.sections.reserve(secs.size());
   for (std::size_t i = 0; i < secs.size(); ++i) {
-    const auto& s = secs[i];
-    if (i > 0) {
-      b.full += ',';
-      b.summary += ',';
+    auto kept = unchanged(previous, m, i, secs[i]);
+    if (!kept) {
+      kept = encode(secs[i]);
+      ++b.encoded;
     }
-    b.full += s.seats;
+    b.sections.push_back(std::move(kept));
+  }
+  b.summary = head_of(m.version);
+  b.summary += ",\"sections\":[";
+  for (std::size_t i = 0; i < b.sections.size(); ++i) {
+    const auto& s = *b.sections[i];
+    if (i > 0) b.summary += ',';
     b.summary += "{\"name\":";
     append_string(b.summary, s.name);
     b.summary += ",\"seats\":";
-    append_int(b.summary, s.count);
+    append_int(b.summary, s.count());
     b.summary += ",\"available\":";
     append_int(b.summary, s.available);
     b.summary += ",\"held\":";
@@ -114,17 +175,7 @@ SeatMapBodies seat_map_bodies(const app::SeatMap& m) {
       append_string(b.summary, s.grades[g]);
     }
     b.summary += "]}";
-    std::string body;
-    body.reserve(head.size() + s.name.size() + s.seats.size() + 32);
-    body = head;
-    body += ",\"section\":";
-    append_string(body, s.name);
-    body += ",\"seats\":[";
-    body += s.seats;
-    body += "]}";
-    b.by_section.emplace_back(std::string(s.name), std::move(body));
   }
-  b.full += "]}";
   b.summary += "]}";
   return b;
 }
@@ -151,6 +202,11 @@ SeatMapCache::Bodies SeatMapCache::current(std::string_view perf, std::int64_t v
   }
   e.checked_at = now;
   return e.bodies;
+}
+
+SeatMapCache::Bodies SeatMapCache::last(std::string_view perf) const {
+  auto it = map_.find(perf);
+  return it == map_.end() ? nullptr : it->second.bodies;
 }
 
 SeatMapCache::Bodies SeatMapCache::put(std::string_view perf, const app::SeatMap& m,

@@ -3,7 +3,8 @@
 // milliseconds to build, while every admitted buyer reads it — or, in a big venue, the section
 // summary and one section (GET .../sections, GET .../seats?section=), which is what keeps a
 // stadium's on-sale from sending megabytes to every admitted buyer. All of them come out of one
-// pass over the map. Each I/O thread keeps the last bodies per performance and looks at the seat
+// pass over the map, which encodes again only the sections that changed since the last build.
+// Each I/O thread keeps the last bodies per performance and looks at the seat
 // version at most once per window. They are rebuilt when the version moved, when a seat they show
 // held is past its hold's expiry (it must show available at once), or when they are older than a
 // hard limit — once, by the first reader, while the others wait for that build (api.cpp). The
@@ -15,6 +16,7 @@
 // whose next request lands on another thread sees a map at most one window old.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,19 +27,42 @@
 
 namespace tk::http {
 
-// Every body one seat map answers with.
-struct SeatMapBodies {
-  std::string full;     // GET .../seats: {"version", "seats": [{"id", "state"}]}
-  std::string summary;  // GET .../sections: {"version", "sections": [{"name", "seats",
-                        //   "available", "held", "sold", "grades": [...]}]}, layout order
-  // GET .../seats?section=NAME: {"version", "section", "seats": [...]}; nullptr if no such section.
-  const std::string* section(std::string_view name) const;
-
-  std::vector<std::pair<std::string, std::string>> by_section;  // (name, body), layout order
-  Millis as_of = 0;  // when Redis was asked for the state these bodies show
+// One section's seats, encoded once and kept between builds: a build encodes again only the
+// sections where a seat changed state, so a stadium's rebuild costs what changed since the last
+// one, not the venue's size (holds and sales touch a few sections per window).
+struct SeatSection {
+  std::string name;
+  std::string seats;   // the section's seat objects, comma-separated, layout order
+  std::string states;  // one byte (app::SeatState) per seat, what `seats` shows
+  const domain::SeatSpec* first = nullptr;  // the section's first seat in the layout encoded
+  std::int64_t available = 0, held = 0, sold = 0;
+  std::vector<std::string> grades;  // distinct, first-seen order
+  std::int64_t count() const { return static_cast<std::int64_t>(states.size()); }
 };
 
-SeatMapBodies seat_map_bodies(const app::SeatMap& m);
+// Every body one seat map answers with. The summary is encoded at each build; the full map and a
+// section's body are put together when asked (one copy, as any response takes), so a build never
+// writes the megabytes of a stadium's full map that its buyers do not read.
+struct SeatMapBodies {
+  std::int64_t version = 0;
+  std::string summary;  // GET .../sections: {"version", "sections": [{"name", "seats",
+                        //   "available", "held", "sold", "grades": [...]}]}, layout order
+  std::vector<std::shared_ptr<const SeatSection>> sections;  // layout order of first seats
+  // The layout encoded: held so that its seats' addresses, which tell a section's seats apart
+  // from another layout's, cannot be reused while these bodies may be built on.
+  std::shared_ptr<const app::Layout> layout;
+  int encoded = 0;   // sections encoded by this build (the rest were kept)
+  Millis as_of = 0;  // when Redis was asked for the state these bodies show
+
+  // GET .../seats: {"version", "seats": [{"id", "state"}]}, grouped by section.
+  std::string full() const;
+  // GET .../seats?section=NAME: {"version", "section", "seats": [...]}; nullopt if no such section.
+  std::optional<std::string> section(std::string_view name) const;
+};
+
+// The bodies of `m`. With `previous` (the last bodies built for the same performance), sections
+// whose seats all show the same states from the same layout are taken over, not encoded.
+SeatMapBodies seat_map_bodies(const app::SeatMap& m, const SeatMapBodies* previous = nullptr);
 
 class SeatMapCache {
  public:
@@ -58,6 +83,8 @@ class SeatMapCache {
   // unchecked.
   Bodies put(std::string_view perf, const app::SeatMap& m, SeatMapBodies built, Millis now,
              Millis build_ms);
+  // The last bodies kept for `perf`, however old (what a rebuild starts from), or nullptr.
+  Bodies last(std::string_view perf) const;
 
  private:
   struct Entry {

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "app/layout_cache.hpp"
+
 namespace tk::http {
 namespace {
 
@@ -27,7 +29,7 @@ struct Fixture {
 
 TEST(SeatMapBody, IsTheContractShapeAndEscapesOddIds) {
   Fixture f;
-  auto v = json::parse(seat_map_bodies(f.map(42)).full).as_object();
+  auto v = json::parse(seat_map_bodies(f.map(42)).full()).as_object();
   EXPECT_EQ(v.at("version").as_int64(), 42);
   const auto& seats = v.at("seats").as_array();
   ASSERT_EQ(seats.size(), 3u);
@@ -44,8 +46,8 @@ TEST(SeatMapBodies, OneSectionHoldsItsSeatsOnlyAndTheSummaryCountsEachState) {
   m.seats.emplace_back(&f.seats[3], app::SeatState::sold);  // A again, after B
   auto b = seat_map_bodies(m);
   // The full body is every seat once.
-  EXPECT_EQ(json::parse(b.full).at("seats").as_array().size(), 4u);
-  ASSERT_NE(b.section("A"), nullptr);
+  EXPECT_EQ(json::parse(b.full()).at("seats").as_array().size(), 4u);
+  ASSERT_TRUE(b.section("A"));
   auto a = json::parse(*b.section("A")).as_object();
   EXPECT_EQ(a.at("version").as_int64(), 9);
   EXPECT_EQ(a.at("section").as_string(), "A");
@@ -56,8 +58,8 @@ TEST(SeatMapBodies, OneSectionHoldsItsSeatsOnlyAndTheSummaryCountsEachState) {
   EXPECT_EQ(as[2].at("state").as_string(), "sold");
   auto vip = json::parse(*b.section("B \"VIP\"")).as_object();
   EXPECT_EQ(vip.at("seats").as_array().size(), 1u);
-  EXPECT_EQ(b.section("C"), nullptr);
-  EXPECT_EQ(b.section(""), nullptr);
+  EXPECT_FALSE(b.section("C"));
+  EXPECT_FALSE(b.section(""));
 
   auto sum = json::parse(b.summary).as_object();
   EXPECT_EQ(sum.at("version").as_int64(), 9);
@@ -77,7 +79,59 @@ TEST(SeatMapBodies, OneSectionHoldsItsSeatsOnlyAndTheSummaryCountsEachState) {
 TEST(SeatMapBodies, AnEmptyMapHasNoSections) {
   auto b = seat_map_bodies(app::SeatMap{});
   EXPECT_EQ(json::parse(b.summary).at("sections").as_array().size(), 0u);
-  EXPECT_EQ(json::parse(b.full).at("seats").as_array().size(), 0u);
+  EXPECT_EQ(json::parse(b.full()).at("seats").as_array().size(), 0u);
+}
+
+// Every body of `b`, for comparing a build that kept sections with one that encoded them all.
+std::vector<std::string> every_body(const SeatMapBodies& b, const std::vector<std::string>& names) {
+  std::vector<std::string> out{b.full(), b.summary};
+  for (const auto& n : names) out.push_back(b.section(n).value_or("(none)"));
+  return out;
+}
+
+TEST(SeatMapBodies, ARebuildEncodesOnlyTheSectionsWhereASeatChangedAndAnswersTheSame) {
+  Fixture f;
+  auto m = f.map(9);
+  m.seats.emplace_back(&f.seats[3], app::SeatState::available);  // A again, after B
+  auto first = seat_map_bodies(m);
+  EXPECT_EQ(first.encoded, 2);
+
+  // A seat of A is sold: A is encoded again, B is the previous build's, under the new version.
+  auto next = m;
+  next.version = 10;
+  next.seats[3].second = app::SeatState::sold;
+  auto kept = seat_map_bodies(next, &first);
+  EXPECT_EQ(kept.encoded, 1);
+  ASSERT_EQ(kept.sections.size(), 2u);
+  EXPECT_NE(kept.sections[0], first.sections[0]);
+  EXPECT_EQ(kept.sections[1], first.sections[1]);
+  const std::vector<std::string> names{"A", "B \"VIP\""};
+  EXPECT_EQ(every_body(kept, names), every_body(seat_map_bodies(next), names));
+  EXPECT_EQ(json::parse(*kept.section("B \"VIP\"")).at("version").as_int64(), 10);
+  EXPECT_EQ(json::parse(*kept.section("A")).at("seats").as_array()[2].at("state").as_string(),
+            "sold");
+
+  // Nothing changed but the version: nothing encoded.
+  next.version = 11;
+  auto same = seat_map_bodies(next, &kept);
+  EXPECT_EQ(same.encoded, 0);
+  EXPECT_EQ(every_body(same, names), every_body(seat_map_bodies(next), names));
+}
+
+TEST(SeatMapBodies, ASectionFromAnotherLayoutIsEncodedAgainWhateverItsStates) {
+  Fixture f;
+  auto first = seat_map_bodies(f.map(1));
+  // The same seats and states, but the map comes from another layout (loaded again).
+  auto m = f.map(2);
+  m.layout = std::make_shared<const app::Layout>();
+  EXPECT_EQ(seat_map_bodies(m, &first).encoded, 2);
+  auto again = seat_map_bodies(m);
+  // Same layout, but a section whose seats moved (a seat fewer): encoded again.
+  auto fewer = m;
+  fewer.seats.erase(fewer.seats.begin());
+  auto b = seat_map_bodies(fewer, &again);
+  EXPECT_EQ(b.encoded, 1);
+  EXPECT_EQ(json::parse(*b.section("A")).at("seats").as_array().size(), 1u);
 }
 
 TEST(SeatMapCache, ServesWithoutCheckingOnlyBrieflyThenByVersion) {
@@ -125,6 +179,8 @@ TEST(SeatMapCache, AMapCostlyToRebuildIsServedUncheckedLonger) {
   // A cheap map keeps the shortest window, and its bodies say when their state was read.
   body = c.put("small", f.map(1), seat_map_bodies(f.map(1)), t, 0);
   EXPECT_EQ(body->as_of, t);
+  EXPECT_EQ(c.last("small"), body);  // what the next build starts from, however old
+  EXPECT_EQ(c.last("none"), nullptr);
   EXPECT_EQ(c.fresh("small", t + SeatMapCache::kRecheckMs), nullptr);
 }
 
