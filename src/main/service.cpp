@@ -447,12 +447,13 @@ Status Service::prepare(std::chrono::seconds wait) {
               {{"result", results[i]}})
           .set(lost[i]);
     }
-    double pool_waits = 0, pool_timeouts = 0, pool_shed = 0;
+    double pool_waits = 0, pool_timeouts = 0, pool_shed = 0, pool_resumed = 0;
     for (auto& w : impl_->workers) {
       auto st = w->a->pool->stats();
       pool_waits += static_cast<double>(st.waits);
       pool_timeouts += static_cast<double>(st.timeouts);
       pool_shed += static_cast<double>(st.shed);
+      pool_resumed += static_cast<double>(st.resumed);
     }
     m.gauge("password_hash_queue", "Password hashes waiting for a hasher thread")
         .set(static_cast<double>(impl_->hasher->pool().queued()));
@@ -462,6 +463,9 @@ Status Service::prepare(std::chrono::seconds wait) {
     m.gauge("pg_pool_timeouts", "Pool waits that timed out (503)").set(pool_timeouts);
     m.gauge("pg_pool_shed", "Acquires refused at once: the queue could not be served in time (503)")
         .set(pool_shed);
+    m.gauge("pg_pool_resumed",
+            "Waits of requests that had a connection before: queued first, never shed")
+        .set(pool_resumed);
     auto& dropped = m.counter("log_lines_dropped_total",
                               "Log lines dropped because the log writer fell behind");
     dropped.inc(static_cast<double>(log::dropped_lines()) - dropped.value());

@@ -29,12 +29,13 @@ struct Pool::Waiter {
   ~Waiter() {
     // The coroutine can be destroyed while suspended (io_context torn down): leave the pool
     // consistent.
-    if (queued) pool.waiters_.erase(pos);
+    if (queued) list->erase(pos);
     if (conn) pool.release_unleased(std::move(conn));
     if (slot) pool.give_back_slot();
   }
   Pool& pool;
   asio::steady_timer timer;
+  std::list<Waiter*>* list = nullptr;  // resumed_ or waiters_
   std::list<Waiter*>::iterator pos;
   bool queued = false;
   std::unique_ptr<Connection> conn;
@@ -73,7 +74,36 @@ void Pool::Lease::reset() {
   pool_.reset();
 }
 
+void Pool::Served::add(SteadyTime deadline, SteadyTime now) {
+  // Deadlines come in about the order requests arrive: the oldest are dropped from the front
+  // once passed, and a bound keeps a thread's burst of requests from growing the set unchecked.
+  constexpr std::size_t kMax = 1 << 16;
+  while (!order_.empty() && (order_.front() < now || order_.size() >= kMax)) {
+    set_.erase(order_.front().time_since_epoch());
+    order_.pop_front();
+  }
+  if (set_.insert(deadline.time_since_epoch()).second) order_.push_back(deadline);
+}
+
+Pool::Waiter* Pool::next_waiter() {
+  for (auto* list : {&resumed_, &waiters_}) {
+    if (list->empty()) continue;
+    Waiter* w = list->front();
+    list->pop_front();
+    w->queued = false;
+    return w;
+  }
+  return nullptr;
+}
+
 asio::awaitable<tk::Result<Pool::Lease>> Pool::acquire() {
+  const auto deadline = deadline_of(co_await asio::this_coro::executor);
+  auto lease = co_await acquire_for(deadline);
+  if (lease.ok() && deadline != no_deadline) served_.add(deadline, Clock::now());
+  co_return lease;
+}
+
+asio::awaitable<tk::Result<Pool::Lease>> Pool::acquire_for(SteadyTime request_deadline) {
   auto self = shared_from_this();
   ++counters_.acquires;
   if (closed_) co_return unavailable("pool closed");
@@ -95,21 +125,23 @@ asio::awaitable<tk::Result<Pool::Lease>> Pool::acquire() {
   // The wait is bounded by the request's deadline too: a request whose budget runs out in the
   // queue must not be handed a connection it can no longer use.
   const auto now = Clock::now();
-  const auto request_deadline = deadline_of(co_await asio::this_coro::executor);
   const auto wait_until = std::min(now + opt_.acquire_timeout, request_deadline);
   if (wait_until <= now) co_return make_error_code(Errc::deadline_exceeded);
-  if (late(std::chrono::duration_cast<std::chrono::microseconds>(wait_until - now))) {
+  const bool resumed = request_deadline != no_deadline && served_.contains(request_deadline);
+  if (!resumed && late(std::chrono::duration_cast<std::chrono::microseconds>(wait_until - now))) {
     ++counters_.shed;
     co_return make_error_code(Errc::pool_timeout);
   }
   Waiter w(*this, ex_);
   w.timer.expires_at(wait_until);
-  w.pos = waiters_.insert(waiters_.end(), &w);
+  w.list = resumed ? &resumed_ : &waiters_;
+  w.pos = w.list->insert(w.list->end(), &w);
   w.queued = true;
   ++counters_.waits;
+  if (resumed) ++counters_.resumed;
   co_await w.timer.async_wait(asio::as_tuple(asio::use_awaitable));
   if (w.queued) {
-    waiters_.erase(w.pos);
+    w.list->erase(w.pos);
     w.queued = false;
   }
   // A hand-over can race the expiry (both already queued): a delivered connection wins.
@@ -167,10 +199,8 @@ void Pool::give_back_slot() {
   --open_;
   // A waiter queued because the pool was full may now open a connection itself. While the
   // server is down this cascades: each waiter fails fast in open_new instead of timing out.
-  if (!waiters_.empty() && !closed_) {
-    Waiter* w = waiters_.front();
-    waiters_.pop_front();
-    w->queued = false;
+  if (closed_) return;
+  if (Waiter* w = next_waiter()) {
     w->slot = true;
     ++open_;
     w->timer.cancel();
@@ -181,7 +211,7 @@ bool Pool::late(std::chrono::microseconds budget) const {
   if (!opt_.shed_when_late) return false;
   // Every connection is busy; each frees up after about lease_avg_, so the n-th in line gets
   // one after about n * lease_avg_ / size.
-  auto ahead = static_cast<std::int64_t>(waiters_.size()) + 1;
+  auto ahead = static_cast<std::int64_t>(resumed_.size() + waiters_.size()) + 1;
   auto expected = lease_avg_ * ahead / opt_.size;
   return expected > budget;
 }
@@ -217,13 +247,11 @@ void Pool::release_unleased(std::unique_ptr<Connection> c) {
       discard(std::move(c));
       return;
   }
-  if (waiters_.empty()) {
+  Waiter* w = next_waiter();
+  if (w == nullptr) {
     idle_.push_back(std::move(c));
     return;
   }
-  Waiter* w = waiters_.front();
-  waiters_.pop_front();
-  w->queued = false;
   w->conn = std::move(c);
   w->timer.cancel();
 }
@@ -285,10 +313,7 @@ void Pool::close() {
   closed_ = true;
   open_ -= static_cast<int>(idle_.size());
   idle_.clear();
-  while (!waiters_.empty()) {
-    Waiter* w = waiters_.front();
-    waiters_.pop_front();
-    w->queued = false;
+  while (Waiter* w = next_waiter()) {
     w->closed = true;
     w->timer.cancel();
   }
@@ -301,7 +326,7 @@ PoolStats Pool::stats() const {
   s.open = open_;
   s.in_use = in_use_;
   s.idle = static_cast<int>(idle_.size());
-  s.waiting = static_cast<int>(waiters_.size());
+  s.waiting = static_cast<int>(resumed_.size() + waiters_.size());
   return s;
 }
 

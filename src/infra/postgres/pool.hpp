@@ -7,13 +7,16 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <list>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
+#include "common/deadline.hpp"
 #include "common/result.hpp"
 #include "infra/postgres/connection.hpp"
 #include "infra/postgres/errors.hpp"
@@ -49,8 +52,18 @@ struct PoolStats {
   int waiting = 0;  // acquirers queued for a connection
   std::uint64_t acquires = 0, waits = 0, timeouts = 0, connects = 0, connect_failures = 0,
                 discarded = 0;
-  std::uint64_t shed = 0;                  // refused at once: the queue could not be served in time
+  std::uint64_t shed = 0;  // refused at once: the queue could not be served in time
+  // Waits of requests that had a connection of this pool before (a use case's second or later
+  // statement): queued ahead of new requests and never shed, so work under way is finished
+  // rather than thrown away half done when the pool is short.
+  std::uint64_t resumed = 0;
   std::chrono::microseconds lease_avg{0};  // recent time a connection stays leased (EWMA)
+};
+
+struct DurationHash {
+  std::size_t operator()(std::chrono::steady_clock::duration d) const noexcept {
+    return std::hash<std::chrono::steady_clock::rep>{}(d.count());
+  }
 };
 
 class Pool : public std::enable_shared_from_this<Pool> {
@@ -84,10 +97,12 @@ class Pool : public std::enable_shared_from_this<Pool> {
   };
 
   // An idle connection, a new one (if fewer than `size` are open), or the next one returned
-  // within acquire_timeout (else Errc::pool_timeout). Errc::unavailable when the server cannot
-  // be reached, immediately while in reconnect backoff. Under a request deadline (carried by the
-  // caller's executor, common/deadline.hpp) the wait ends at that deadline if it is sooner, with
-  // Errc::deadline_exceeded.
+  // within acquire_timeout (else Errc::pool_timeout). A request that was given a connection
+  // before (told apart by its deadline, which is unique to each request of a thread) waits ahead
+  // of new ones and is never shed: refusing it would waste the work it has done. Errc::unavailable
+  // when the server cannot be reached, immediately while in reconnect backoff. Under a request
+  // deadline (carried by the caller's executor, common/deadline.hpp) the wait ends at that deadline
+  // if it is sooner, with Errc::deadline_exceeded.
   asio::awaitable<tk::Result<Lease>> acquire();
   // acquire + Connection::query + release. SQL must outlive the call.
   asio::awaitable<tk::Result<Rows>> query(std::string_view sql, Params params = {});
@@ -118,6 +133,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // One connection fewer is open: lets the first waiter (if any) open one in its place.
   void give_back_slot();
   asio::awaitable<tk::Result<Lease>> open_new();  // caller has already counted it in open_
+  asio::awaitable<tk::Result<Lease>> acquire_for(SteadyTime deadline);
   static asio::awaitable<void> rollback_then_release(std::shared_ptr<Pool> self,
                                                      std::unique_ptr<Connection> c);
 
@@ -125,7 +141,20 @@ class Pool : public std::enable_shared_from_this<Pool> {
   PoolOptions opt_;
   ConnectOptions copt_;
   std::vector<std::unique_ptr<Connection>> idle_;  // LIFO: the warmest connection first
-  std::list<Waiter*> waiters_;                     // FIFO
+  std::list<Waiter*> resumed_;                     // FIFO: requests served before, first
+  std::list<Waiter*> waiters_;                     // FIFO: new requests
+  Waiter* next_waiter();                           // dequeued, or nullptr
+  // Requests given a connection, by deadline, until it passes (stale ones dropped as new come).
+  class Served {
+   public:
+    void add(SteadyTime deadline, SteadyTime now);
+    bool contains(SteadyTime deadline) const { return set_.contains(deadline.time_since_epoch()); }
+
+   private:
+    std::deque<SteadyTime> order_;
+    std::unordered_set<SteadyTime::duration, DurationHash> set_;
+  };
+  Served served_;
   int open_ = 0;
   int in_use_ = 0;
   void reached(bool ok);

@@ -1,7 +1,11 @@
 // Pool bounds, concurrency, leases returned mid-transaction, transaction().
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <optional>
+#include <string>
+#include <vector>
 
+#include "common/deadline.hpp"
 #include "pg_test.hpp"
 
 namespace tk::pg::testing {
@@ -141,6 +145,72 @@ TEST_F(pgPool, AnAcquireThatCannotBeServedInTimeIsRefusedAtOnce) {
   EXPECT_EQ(s.shed, 1u);
   EXPECT_EQ(s.timeouts, 0u);
   EXPECT_EQ(s.waits, 1u);
+}
+
+TEST_F(pgPool, ARequestThatHadAConnectionWaitsAheadOfNewOnesAndIsNeverShed) {
+  auto pool = make_pool({.size = 1, .acquire_timeout = 400ms});
+  // Teach the pool that a lease lasts about 300 ms.
+  auto taught = run([&]() -> asio::awaitable<tk::Status> {
+    auto lease = co_await pool->acquire();
+    if (!lease.ok()) co_return std::move(lease).error();
+    asio::steady_timer t(io_, 300ms);
+    co_await t.async_wait(asio::use_awaitable);
+    co_return tk::Status{};
+  });
+  ASSERT_TRUE(taught.ok()) << describe(taught);
+
+  // A request (its executor carries its deadline, as the server runs a handler) runs its first
+  // statement.
+  const auto request =
+      tk::with_deadline(io_.get_executor(), std::chrono::steady_clock::now() + 10s);
+  std::optional<tk::Result<Rows>> first_statement;
+  asio::co_spawn(
+      request,
+      [&]() -> asio::awaitable<void> { first_statement = co_await pool->query("SELECT 1"); },
+      asio::detached);
+  io_.restart();
+  while (!first_statement && io_.run_one_for(5s) > 0) {
+  }
+  ASSERT_TRUE(first_statement && first_statement->ok());
+
+  auto held = run([&] { return pool->acquire(); });  // the only connection, busy
+  ASSERT_TRUE(held.ok()) << describe(held);
+  std::vector<std::string> order;  // who got the connection, in turn
+  std::optional<tk::Result<Pool::Lease>> newcomer, request_again, late_newcomer;
+  auto take = [&](std::optional<tk::Result<Pool::Lease>>& out,
+                  std::string name) -> asio::awaitable<void> {
+    out = co_await pool->acquire();
+    if (!out->ok()) co_return;
+    order.push_back(name);
+    asio::steady_timer t(io_, 50ms);  // uses it a while, then gives it back
+    co_await t.async_wait(asio::use_awaitable);
+    out->value().reset();
+  };
+  // A new request queues first (~300 ms away: within its 400 ms). The request's next statement
+  // would be ~600 ms away, past the timeout, and a new request arriving then would be refused:
+  // the request's is queued ahead of the new one instead, and the later new one is refused.
+  asio::co_spawn(io_, take(newcomer, "newcomer"), asio::detached);
+  asio::co_spawn(request, take(request_again, "request"), asio::detached);
+  asio::co_spawn(io_, take(late_newcomer, "late newcomer"), asio::detached);
+  asio::co_spawn(
+      io_,
+      [&]() -> asio::awaitable<void> {
+        asio::steady_timer t(io_, 100ms);
+        co_await t.async_wait(asio::use_awaitable);
+        held.value().reset();
+      },
+      asio::detached);
+  io_.restart();
+  io_.run_for(3s);
+  ASSERT_TRUE(newcomer && request_again && late_newcomer);
+  EXPECT_TRUE(request_again->ok()) << describe(*request_again);
+  EXPECT_TRUE(newcomer->ok()) << describe(*newcomer);
+  EXPECT_EQ(late_newcomer->code(), Errc::pool_timeout) << describe(*late_newcomer);
+  EXPECT_EQ(order, (std::vector<std::string>{"request", "newcomer"}));
+  auto s = pool->stats();
+  EXPECT_EQ(s.shed, 1u);
+  EXPECT_EQ(s.resumed, 1u);
+  EXPECT_EQ(s.timeouts, 0u);
 }
 
 TEST_F(pgPool, LeaseReturnedInsideATransactionIsRolledBack) {
