@@ -9,7 +9,10 @@
 #   bash bench/run.sh --quick    1 short run of each, a scaled-down flash crowd (a few minutes)
 # Options for development: --runs N, --only poll,join,hold,order,mem,flash,flash_a, --no-build,
 # --no-doc (print the table, leave docs/BENCHMARKS.md alone), --keep (leave the temp folder),
-# --flash-queue JSON (the crowds' queue settings instead of the operator's below, for diagnosis).
+# --flash-queue JSON (the crowds' queue settings instead of the operator's below, for diagnosis),
+# --flash-stall-pg AT:SECS (a fault during each crowd: AT s after it starts, PostgreSQL is
+# paused, SIGSTOP of every process, for SECS s; the crowd must still sell every seat once and
+# recover its pace once the database is back).
 #
 # What it does: installs missing packages (scripts/deps.sh bench), builds build/release
 # (Release, targets ticketing seed loadgen micro_bench), starts PostgreSQL 15 + Redis 7 on free
@@ -44,6 +47,7 @@ cd "$ROOT"
 . scripts/lib.sh
 
 QUICK=0 RUNS=5 ONLY=poll,join,hold,order,mem,flash,flash_a BUILD=1 WRITE_DOC=1 KEEP=0 FLASH_QUEUE=
+STALL_PG= STALL_PID=
 ARGS_GIVEN="$*"
 while [ $# -gt 0 ]; do
   case $1 in
@@ -54,6 +58,9 @@ while [ $# -gt 0 ]; do
     --no-doc) WRITE_DOC=0 ;;
     --keep) KEEP=1 ;;
     --flash-queue) FLASH_QUEUE=${2:?}; shift ;;
+    --flash-stall-pg)
+      STALL_PG=${2:?}; shift
+      [[ $STALL_PG =~ ^[0-9]+:[0-9]+$ ]] || die "--flash-stall-pg takes AT:SECS (whole seconds)" ;;
     -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -148,6 +155,10 @@ cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   set +e
+  if [ -n "$STALL_PID" ]; then  # never leave the database paused
+    kill "$STALL_PID" 2>/dev/null
+    bash tests/support/servers.sh pg-resume "$T/servers" >/dev/null 2>&1
+  fi
   [ -n "$BG_PID" ] && stop_pid "$BG_PID"
   [ -n "$NGINX_PID" ] && stop_pid "$NGINX_PID"
   [ -n "$SVC_PID" ] && stop_pid "$SVC_PID"
@@ -634,6 +645,17 @@ flash_crowd() {
   # Holds live 60 s (not 300): seats of buyers who walk away come back while the crowd is there.
   perf=$(python3 bench/bench.py setup --base "$url" --admin-token "$ADMIN_TOKEN" \
     --venue "$venue" --queue "$Q_FLASH" --hold-ttl 60)
+  if [ -n "$STALL_PG" ]; then
+    (
+      sleep "${STALL_PG%%:*}"
+      log "$metric: PostgreSQL paused for ${STALL_PG#*:} s"
+      bash tests/support/servers.sh pg-pause "$T/servers"
+      sleep "${STALL_PG#*:}"
+      bash tests/support/servers.sh pg-resume "$T/servers"
+      log "$metric: PostgreSQL resumed"
+    ) &
+    STALL_PID=$!
+  fi
   rec "loadgen-$metric" "${CLI[@]}" "$LOADGEN" --url "$url" --perf "$perf" --tokens "$TOKENS" \
     --scenario flash --buyers "$FLASH_BUYERS" --mode open --rate "$FLASH_RATE" \
     --timeout "$FLASH_TIMEOUT" --connections 2048 \
@@ -650,6 +672,8 @@ flash_crowd() {
 }
 FLASH_LABEL="$FLASH_BUYERS joins at $FLASH_RATE/s, $FLASH_SEATS seats"
 [ -z "$FLASH_QUEUE" ] || FLASH_LABEL="$FLASH_LABEL, queue $Q_FLASH"
+[ -z "$STALL_PG" ] ||
+  FLASH_LABEL="$FLASH_LABEL, PostgreSQL paused ${STALL_PG#*:} s at ${STALL_PG%%:*} s"
 want flash && flash_crowd flash "$BASE" "$FLASH_LABEL"
 
 # ---- 7. flash crowd through pattern A -----------------------------------------------------------

@@ -4,7 +4,8 @@
 #     TICKETING_SMTP_URL, ports, TK_MAIL_DIR); --no-pg: Redis and the SMTP sink only (for a
 #     caller that takes PostgreSQL from the Patroni fixture)
 #   servers.sh stop DIR    -> stops both and removes the data
-#   servers.sh redis-stop|redis-kill|redis-wipe|redis-start|redis-pause|redis-resume|pg-stop|
+#   servers.sh redis-stop|redis-kill|redis-wipe|redis-start|redis-pause|redis-resume|pg-pause|
+#              pg-resume|pg-stop|
 #     pg-start DIR -> fault switches for tests (redis-wipe: kill -9 and delete its data, so the
 #     next redis-start comes back empty)
 #   servers.sh smtp-refuse|smtp-accept DIR -> the SMTP sink answers DATA with 451 (temporary
@@ -744,6 +745,13 @@ YML
     for _ in $(seq 50); do redis-cli -p "$TK_REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done ;;
   pg-stop)
     . "$dir/env"; as_pg "$PGBIN/pg_ctl" -D "$pgh/pg" -m immediate stop >/dev/null 2>&1 || true ;;
+  # SIGSTOP/SIGCONT of the postmaster and every backend: a database that keeps its connections
+  # but answers nothing for a while (a stalled disk, a host paused), then carries on.
+  pg-pause | pg-resume)
+    pm=$(head -n 1 "$pgh/pg/postmaster.pid")
+    sig=STOP; [ "$cmd" = pg-resume ] && sig=CONT
+    # shellcheck disable=SC2046 # one pid per word
+    kill -s "$sig" "$pm" $(pgrep -P "$pm") ;;
   smtp-refuse) touch "$dir/smtp-refuse" ;;
   smtp-accept) rm -f "$dir/smtp-refuse" ;;
   pg-start)
