@@ -110,13 +110,18 @@ void BM_Fingerprint(benchmark::State& st) {
 }
 BENCHMARK(BM_Fingerprint);
 
-void BM_SeatMapEncode50k(benchmark::State& st) {
-  // The body of GET /v1/performances/{pid}/seats (built once per seat version per thread).
+// Sections of 1,000 seats, as a stadium's layout lists them.
+std::vector<tk::domain::SeatSpec> stadium(int seats) {
   std::vector<tk::domain::SeatSpec> ids;
-  for (int i = 0; i < 50000; ++i) {
-    // 50 sections of 1,000 seats, as a stadium's layout lists them.
+  for (int i = 0; i < seats; ++i) {
     ids.push_back({tk::crypto::new_id("st_"), "S" + std::to_string(i / 1000), "1", i % 1000, "R"});
   }
+  return ids;
+}
+
+void BM_SeatMapEncode50k(benchmark::State& st) {
+  // The body of GET /v1/performances/{pid}/seats (built once per seat version per thread).
+  auto ids = stadium(50000);
   tk::app::SeatMap m;
   m.version = 42;
   const tk::app::SeatState states[] = {tk::app::SeatState::available, tk::app::SeatState::held,
@@ -131,10 +136,7 @@ BENCHMARK(BM_SeatMapEncode50k)->Unit(benchmark::kMillisecond);
 void BM_SeatMapRebuild100k(benchmark::State& st) {
   // A stadium's rebuild after a window of sales: 100 sections of 1,000 seats, range(0) seats of
   // as many sections changed since the last build (whose unchanged sections are kept).
-  std::vector<tk::domain::SeatSpec> ids;
-  for (int i = 0; i < 100000; ++i) {
-    ids.push_back({tk::crypto::new_id("st_"), "S" + std::to_string(i / 1000), "1", i % 1000, "R"});
-  }
+  auto ids = stadium(100000);
   tk::app::SeatMap m;
   m.version = 1;
   for (auto& id : ids) m.seats.emplace_back(&id, tk::app::SeatState::available);
@@ -144,9 +146,11 @@ void BM_SeatMapRebuild100k(benchmark::State& st) {
     st.PauseTiming();
     auto previous = tk::http::seat_map_bodies(m);
     ++m.version;
-    for (int c = 0; c < changed; ++c) {  // one seat in each of `changed` sections
+    for (int c = 0; c < changed; ++c) {  // a seat in each of `changed` sections sold or freed
       next = (next + 1009) % ids.size();
-      m.seats[(next / 1000 % 100) * 1000 + next % 1000].second = tk::app::SeatState::sold;
+      auto& state = m.seats[next].second;
+      state = state == tk::app::SeatState::sold ? tk::app::SeatState::available
+                                                : tk::app::SeatState::sold;
     }
     st.ResumeTiming();
     benchmark::DoNotOptimize(tk::http::seat_map_bodies(m, &previous));

@@ -12,7 +12,20 @@ namespace tk::pg::testing {
 namespace {
 
 // Suite names start with "pg" so that `ctest -R pg` selects them.
-using pgPool = PgTest;
+class pgPool : public PgTest {
+ protected:
+  // Sets the pool's recent lease time: one lease held for `held`.
+  void teach_lease(Pool& pool, std::chrono::milliseconds held) {
+    auto taught = run([&]() -> asio::awaitable<tk::Status> {
+      auto lease = co_await pool.acquire();
+      if (!lease.ok()) co_return std::move(lease).error();
+      asio::steady_timer t(io_, held);
+      co_await t.async_wait(asio::use_awaitable);
+      co_return tk::Status{};
+    });
+    ASSERT_TRUE(taught.ok()) << describe(taught);
+  }
+};
 
 TEST_F(pgPool, AcquireIsBoundedByAcquireTimeout) {
   auto pool = make_pool({.size = 2, .acquire_timeout = 300ms});
@@ -100,15 +113,7 @@ TEST_F(pgPool, TwoHundredConcurrentQueriesThroughAPoolOfFour) {
 
 TEST_F(pgPool, AnAcquireThatCannotBeServedInTimeIsRefusedAtOnce) {
   auto pool = make_pool({.size = 1, .acquire_timeout = 400ms});
-  // Teach the pool that a lease lasts about 300 ms.
-  auto taught = run([&]() -> asio::awaitable<tk::Status> {
-    auto lease = co_await pool->acquire();
-    if (!lease.ok()) co_return std::move(lease).error();
-    asio::steady_timer t(io_, 300ms);
-    co_await t.async_wait(asio::use_awaitable);
-    co_return tk::Status{};
-  });
-  ASSERT_TRUE(taught.ok()) << describe(taught);
+  teach_lease(*pool, 300ms);
   EXPECT_GE(pool->stats().lease_avg, 250ms);
 
   auto held = run([&] { return pool->acquire(); });  // the only connection, busy
@@ -149,15 +154,7 @@ TEST_F(pgPool, AnAcquireThatCannotBeServedInTimeIsRefusedAtOnce) {
 
 TEST_F(pgPool, ARequestThatHadAConnectionWaitsAheadOfNewOnesAndIsNeverShed) {
   auto pool = make_pool({.size = 1, .acquire_timeout = 400ms});
-  // Teach the pool that a lease lasts about 300 ms.
-  auto taught = run([&]() -> asio::awaitable<tk::Status> {
-    auto lease = co_await pool->acquire();
-    if (!lease.ok()) co_return std::move(lease).error();
-    asio::steady_timer t(io_, 300ms);
-    co_await t.async_wait(asio::use_awaitable);
-    co_return tk::Status{};
-  });
-  ASSERT_TRUE(taught.ok()) << describe(taught);
+  teach_lease(*pool, 300ms);
 
   // A request (its executor carries its deadline, as the server runs a handler) runs its first
   // statement.
