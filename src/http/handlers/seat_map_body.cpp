@@ -54,8 +54,8 @@ std::shared_ptr<const SeatSection> encode(const SectionAcc& acc) {
   s->name = std::string(acc.name);
   s->states = acc.states;
   s->first = acc.seats.front();
-  // A seat object is ~45 bytes with a 22-character id: one allocation for the section.
-  s->seats.reserve(acc.seats.size() * (acc.seats.front()->id.size() + 24));
+  // {"id":"<id>","state":"available"}, and a comma: one allocation for the section.
+  s->seats.reserve(acc.seats.size() * (acc.seats.front()->id.size() + 32));
   for (std::size_t i = 0; i < acc.seats.size(); ++i) {
     if (i > 0) s->seats += ',';
     const auto state = static_cast<app::SeatState>(acc.states[i]);

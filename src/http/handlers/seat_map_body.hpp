@@ -29,7 +29,7 @@ namespace tk::http {
 
 // One section's seats, encoded once and kept between builds: a build encodes again only the
 // sections where a seat changed state, so a stadium's rebuild costs what changed since the last
-// one, not the venue's size (holds and sales touch a few sections per window).
+// one (the holds and sales of one window), not the venue's size.
 struct SeatSection {
   std::string name;
   std::string seats;   // the section's seat objects, comma-separated, layout order
