@@ -25,6 +25,17 @@ class pgPool : public PgTest {
     });
     ASSERT_TRUE(taught.ok()) << describe(taught);
   }
+  // Returns `lease` to its pool `after` from now, from a coroutine of its own.
+  void give_back_after(Pool::Lease& lease, std::chrono::milliseconds after) {
+    asio::co_spawn(
+        io_,
+        [this, &lease, after]() -> asio::awaitable<void> {
+          asio::steady_timer t(io_, after);
+          co_await t.async_wait(asio::use_awaitable);
+          lease.reset();
+        },
+        asio::detached);
+  }
 };
 
 TEST_F(pgPool, AcquireIsBoundedByAcquireTimeout) {
@@ -132,14 +143,7 @@ TEST_F(pgPool, AnAcquireThatCannotBeServedInTimeIsRefusedAtOnce) {
         second_took = std::chrono::steady_clock::now() - t0;
       },
       asio::detached);
-  asio::co_spawn(
-      io_,
-      [&]() -> asio::awaitable<void> {
-        asio::steady_timer t(io_, 100ms);
-        co_await t.async_wait(asio::use_awaitable);
-        held.value().reset();
-      },
-      asio::detached);
+  give_back_after(held.value(), 100ms);
   io_.restart();
   io_.run_for(3s);
   ASSERT_TRUE(first && second);
@@ -189,14 +193,7 @@ TEST_F(pgPool, ARequestThatHadAConnectionWaitsAheadOfNewOnesAndIsNeverShed) {
   asio::co_spawn(io_, take(newcomer, "newcomer"), asio::detached);
   asio::co_spawn(request, take(request_again, "request"), asio::detached);
   asio::co_spawn(io_, take(late_newcomer, "late newcomer"), asio::detached);
-  asio::co_spawn(
-      io_,
-      [&]() -> asio::awaitable<void> {
-        asio::steady_timer t(io_, 100ms);
-        co_await t.async_wait(asio::use_awaitable);
-        held.value().reset();
-      },
-      asio::detached);
+  give_back_after(held.value(), 100ms);
   io_.restart();
   io_.run_for(3s);
   ASSERT_TRUE(newcomer && request_again && late_newcomer);
