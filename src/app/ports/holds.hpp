@@ -76,13 +76,14 @@ class HoldStore {
   virtual Task<std::int64_t> version(std::string perf) = 0;
   // Number of permanent sold markers (compared with PostgreSQL's count to detect lost writes)
   // and the sold bitmap's count of seats (equal when the bitmap is exact), read in one step so a
-  // sale between two reads cannot make them differ. Then the set's seat ids; writing the bits of
-  // those of `seat_ids` still in the set (`reset`: clearing it first).
+  // sale between two reads cannot make them differ.
   struct SoldCounts {
     std::int64_t markers = 0;
     std::int64_t bits = 0;
   };
   virtual Task<SoldCounts> sold_counts(std::string perf) = 0;
+  // The sold set's seat ids; writing the bits of those of `seat_ids` still in the set (`reset`:
+  // clearing it first).
   virtual Task<std::vector<std::string>> sold_ids(std::string perf) = 0;
   virtual Task<void> set_sold_bits(std::string perf, const std::vector<std::string>& seat_ids,
                                    const std::vector<std::int64_t>& seat_indexes, bool reset) = 0;
