@@ -33,11 +33,12 @@ bool Door::enter(Clock::time_point now) {
   return true;
 }
 
-void Door::leave(Clock::time_point now, microseconds latency) {
+void Door::leave(Clock::time_point now, microseconds latency, bool unavailable) {
   if (!enabled()) return;
   if (in_flight_ > 0) --in_flight_;
   fastest_ = std::min(fastest_, latency);
   ++done_;
+  if (unavailable) ++unavailable_now_;
   roll(now);
 }
 
@@ -89,9 +90,10 @@ void Door::roll(Clock::time_point now) {
   } else if (peak_ >= static_cast<int>(limit_) || refused_now_ > 0) {
     limit_ = std::min(max, limit_ + std::max(1.0, std::sqrt(limit_)));
   }
-  if (2 * refused_now_ > done_) {
+  const int turned_away = refused_now_ + unavailable_now_;
+  if (2 * turned_away > done_) {
     retry_after_s_ = std::min(static_cast<double>(opt_.max_retry_after_s), retry_after_s_ * 1.25);
-  } else if (4 * refused_now_ < done_) {
+  } else if (4 * turned_away < done_) {
     retry_after_s_ = std::max(1.0, retry_after_s_ * 0.8);
   }
 
@@ -101,6 +103,7 @@ void Door::roll(Clock::time_point now) {
   peak_ = in_flight_;
   inside_at_start_ = in_flight_;
   refused_now_ = 0;
+  unavailable_now_ = 0;
   yielded_ = false;
 }
 

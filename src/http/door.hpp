@@ -46,8 +46,12 @@ class Door {
   // A request of the class arrives: true lets it in (it is in flight until leave()), false
   // refuses it. With the door off, always true.
   bool enter(Clock::time_point now);
-  // A request let in has its response: `latency` from its arrival to now.
-  void leave(Clock::time_point now, std::chrono::microseconds latency);
+  // A request let in has its response: `latency` from its arrival to now. `unavailable`: the
+  // response is a 503 from what the request waited on (a pool or a store that could not serve it
+  // in time); it counts with the door's own refusals toward the class's Retry-After, so a class
+  // the door only measures asks its refused buyers back later while its backend is short too,
+  // instead of every second (a retry storm that keeps the backend short).
+  void leave(Clock::time_point now, std::chrono::microseconds latency, bool unavailable = false);
   // A class this one yields to is queueing: the interval under way counts as a standing queue.
   void yield(Clock::time_point now);
   // Whether the class's last judged interval had a standing queue (judging the one under way
@@ -62,9 +66,10 @@ class Door {
   std::uint64_t refused() const { return refused_total_; }
   // Retry-After for a refusal, in whole seconds: the door's current wait, spread at random over
   // half to one and a half times it so the refused come back apart. The wait grows (x1.25 an
-  // interval) while refusals outnumber half of what the class completes, and falls back
-  // (x0.8) once they are under a quarter: a crowd refused every second would spend the service
-  // on refusals, so it is asked back spread over as long as it takes to serve it.
+  // interval) while refusals (at the door, or 503s of requests let in) outnumber half of what
+  // the class completes, and falls back (x0.8) once they are under a quarter: a crowd refused
+  // every second would spend the service on refusals, so it is asked back spread over as long as
+  // it takes to serve it.
   int retry_after();
   double retry_after_mean() const { return retry_after_s_; }
 
@@ -85,6 +90,7 @@ class Door {
   int peak_ = 0;             // most in flight at once
   int inside_at_start_ = 0;  // in flight when it began
   int refused_now_ = 0;      // requests refused
+  int unavailable_now_ = 0;  // requests let in and answered 503
   bool yielded_ = false;     // a class this one yields to queued
   bool queued_ = false;      // the verdict on the last judged interval
   double retry_after_s_ = 1.0;

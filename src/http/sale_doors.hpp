@@ -23,6 +23,9 @@ struct SaleDoors {  // Router door ids; -1 when the door is off
   int join = -1;
 };
 
+// The longest Retry-After of the classes that are only measured (their 503s, see Door::leave).
+inline constexpr int kMeasuredMaxRetryAfterS = 10;
+
 // Declares the five classes on `r` with `o` (the join's options; the others the same, measured
 // only). A target of 0 turns the door off: nothing is declared.
 SaleDoors add_sale_doors(Router& r, const DoorOptions& o);

@@ -17,6 +17,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <charconv>
 #include <list>
 #include <optional>
 #include <random>
@@ -492,8 +493,19 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
       }
       if (door) {
         auto now = std::chrono::steady_clock::now();
+        const bool unavailable = !failed && res.result() == bhttp::status::service_unavailable;
         door->door.leave(now,
-                         std::chrono::duration_cast<std::chrono::microseconds>(now - ctx.started));
+                         std::chrono::duration_cast<std::chrono::microseconds>(now - ctx.started),
+                         unavailable);
+        // Asked back after the class's wait, not the handler's fixed second: while its backend
+        // is short, a class's 503s must thin its retries out, not multiply them. A longer wait
+        // the handler gave (an upstream's, through a gateway) is kept.
+        if (unavailable) {
+          long given = 0;
+          auto v = res[bhttp::field::retry_after];
+          std::from_chars(v.data(), v.data() + v.size(), given);
+          set_retry_after(res, std::max<long>(given, door->door.retry_after()));
+        }
       }
     } else {
       ctx.route = m.route.empty() ? kUnmatched : m.route;

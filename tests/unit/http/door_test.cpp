@@ -184,6 +184,32 @@ TEST(Door, ACrowdRefusedIsAskedBackLaterAndLaterThenSoonerOnceItThins) {
   EXPECT_EQ(d.door.retry_after(), 1);
 }
 
+TEST(Door, RequestsLetInButAnswered503AskTheirRetriesBackLaterUntilTheyAreServedAgain) {
+  DoorOptions o = door_options();
+  o.sheds = false;
+  o.max_retry_after_s = 10;
+  Driver d(o);
+  auto interval = [&](int served, int unavailable) {
+    for (int i = 0; i < served + unavailable; ++i) ASSERT_TRUE(d.door.enter(d.now));
+    for (int i = 0; i < served + unavailable; ++i) d.door.leave(d.now + 1ms, 1ms, i >= served);
+    d.now += d.step;
+  };
+  interval(10, 0);
+  EXPECT_EQ(d.door.retry_after_mean(), 1.0);
+  // A third refused by the backend: not enough to ask anyone back later.
+  for (int k = 0; k < 5; ++k) interval(20, 10);
+  EXPECT_EQ(d.door.retry_after_mean(), 1.0);
+  // Most of them: the wait grows to the class's cap.
+  for (int k = 0; k < 5; ++k) interval(10, 90);
+  EXPECT_GT(d.door.retry_after_mean(), 2.0);
+  for (int k = 0; k < 20; ++k) interval(10, 90);
+  EXPECT_EQ(d.door.retry_after_mean(), 10.0);
+  EXPECT_EQ(d.door.refused(), 0u);  // the door itself refused nobody
+  // Served again: back to 1 s.
+  for (int k = 0; k < 30; ++k) interval(50, 0);
+  EXPECT_EQ(d.door.retry_after_mean(), 1.0);
+}
+
 TEST(Door, AClassThatOnlyMeasuresIsNeverRefusedButKnowsItQueues) {
   DoorOptions o = door_options();
   o.sheds = false;

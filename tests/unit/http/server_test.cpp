@@ -257,6 +257,51 @@ TEST_F(ServerTest, AClassThatYieldsIsShedWhileTheOneItYieldsToQueuesThoughItsOwn
   EXPECT_EQ(registry_.render().find("http_door_refused_total{door=\"sale\"}"), std::string::npos);
 }
 
+TEST_F(ServerTest, AClasss503sAskBackAfterTheClasssWaitWhichGrowsWhileTheyLast) {
+  DoorOptions o;
+  o.target = 10ms;
+  o.interval = 20ms;
+  o.sheds = false;  // measured only: what it refuses, its backend refused
+  o.max_retry_after_s = 8;
+  int door = router_.add_door("short", o);
+  auto short_of_backend = [](RequestContext&) -> asio::awaitable<Response> {
+    Response r = json_response(bhttp::status::service_unavailable, {{"error", "unavailable"}});
+    r.set(bhttp::field::retry_after, "1");  // what a handler says on its own
+    co_return r;
+  };
+  router_.add(bhttp::verb::get, "/short", short_of_backend, Budget::request, door);
+  router_.add(bhttp::verb::get, "/plain", short_of_backend);
+  start(options());
+  std::vector<int> waits;
+  int plain_wait = 0;
+  run(
+      [&]() -> asio::awaitable<void> {
+        auto s = co_await connect_to(port());
+        beast::flat_buffer buf;
+        asio::steady_timer gap(co_await asio::this_coro::executor);
+        for (int i = 0; i < 40; ++i) {
+          auto r = co_await roundtrip(s, buf, make_request(bhttp::verb::get, "/short"));
+          EXPECT_EQ(r.result(), bhttp::status::service_unavailable);
+          waits.push_back(std::stoi(std::string(r[bhttp::field::retry_after])));
+          gap.expires_after(10ms);
+          co_await gap.async_wait(asio::use_awaitable);
+        }
+        auto r = co_await roundtrip(s, buf, make_request(bhttp::verb::get, "/plain"));
+        plain_wait = std::stoi(std::string(r[bhttp::field::retry_after]));
+      }(),
+      30s);
+  ASSERT_EQ(waits.size(), 40u);
+  // Every request of the class answered 503 for ~0.4 s: the wait grew from 1 s to the class's
+  // cap, and each answer spreads it over half to one and a half times.
+  EXPECT_EQ(waits.front(), 1);
+  for (std::size_t i = waits.size() - 5; i < waits.size(); ++i) {
+    EXPECT_GE(waits[i], 4) << i;
+    EXPECT_LE(waits[i], 12) << i;
+  }
+  // A route outside every class keeps its handler's own Retry-After.
+  EXPECT_EQ(plain_wait, 1);
+}
+
 TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   start(options());
   run([this]() -> asio::awaitable<void> {
