@@ -111,35 +111,36 @@ void BM_Fingerprint(benchmark::State& st) {
 BENCHMARK(BM_Fingerprint);
 
 // Sections of 1,000 seats, as a stadium's layout lists them.
-std::vector<tk::domain::SeatSpec> stadium(int seats) {
-  std::vector<tk::domain::SeatSpec> ids;
+std::shared_ptr<const tk::app::Layout> stadium(int seats) {
+  tk::domain::Venue v{"ven_bench", "Stadium", {}};
   for (int i = 0; i < seats; ++i) {
-    ids.push_back({tk::crypto::new_id("st_"), "S" + std::to_string(i / 1000), "1", i % 1000, "R"});
+    v.seats.push_back(
+        {tk::crypto::new_id("st_"), "S" + std::to_string(i / 1000), "1", i % 1000, "R"});
   }
-  return ids;
+  return tk::app::make_layout(std::move(v));
 }
 
 void BM_SeatMapEncode50k(benchmark::State& st) {
   // The body of GET /v1/performances/{pid}/seats (built once per seat version per thread).
-  auto ids = stadium(50000);
   tk::app::SeatMap m;
+  m.layout = stadium(50000);
   m.version = 42;
   const tk::app::SeatState states[] = {tk::app::SeatState::available, tk::app::SeatState::held,
                                        tk::app::SeatState::sold};
-  for (std::size_t i = 0; i < ids.size(); ++i) m.seats.emplace_back(&ids[i], states[i % 3]);
+  for (std::size_t i = 0; i < m.layout->venue.seats.size(); ++i) m.states.push_back(states[i % 3]);
   // Every body at once: the full map, the section summary and one body per section.
   for (auto _ : st) benchmark::DoNotOptimize(tk::http::seat_map_bodies(m));
-  st.SetItemsProcessed(st.iterations() * static_cast<std::int64_t>(ids.size()));
+  st.SetItemsProcessed(st.iterations() * static_cast<std::int64_t>(m.states.size()));
 }
 BENCHMARK(BM_SeatMapEncode50k)->Unit(benchmark::kMillisecond);
 
 void BM_SeatMapRebuild100k(benchmark::State& st) {
   // A stadium's rebuild after a window of sales: 100 sections of 1,000 seats, range(0) seats of
   // as many sections changed since the last build (whose unchanged sections are kept).
-  auto ids = stadium(100000);
   tk::app::SeatMap m;
+  m.layout = stadium(100000);
   m.version = 1;
-  for (auto& id : ids) m.seats.emplace_back(&id, tk::app::SeatState::available);
+  m.states.assign(m.layout->venue.seats.size(), tk::app::SeatState::available);
   const int changed = static_cast<int>(st.range(0));
   std::size_t next = 0;
   for (auto _ : st) {
@@ -147,15 +148,15 @@ void BM_SeatMapRebuild100k(benchmark::State& st) {
     auto previous = tk::http::seat_map_bodies(m);
     ++m.version;
     for (int c = 0; c < changed; ++c) {  // a seat in each of `changed` sections sold or freed
-      next = (next + 1009) % ids.size();
-      auto& state = m.seats[next].second;
+      next = (next + 1009) % m.states.size();
+      auto& state = m.states[next];
       state = state == tk::app::SeatState::sold ? tk::app::SeatState::available
                                                 : tk::app::SeatState::sold;
     }
     st.ResumeTiming();
     benchmark::DoNotOptimize(tk::http::seat_map_bodies(m, &previous));
   }
-  st.SetItemsProcessed(st.iterations() * static_cast<std::int64_t>(ids.size()));
+  st.SetItemsProcessed(st.iterations() * static_cast<std::int64_t>(m.states.size()));
 }
 BENCHMARK(BM_SeatMapRebuild100k)->Arg(100)->Arg(10)->Arg(0)->Unit(benchmark::kMillisecond);
 

@@ -113,8 +113,8 @@ Task<SeatMap> Seats::seat_map(std::string perf_id) {
   SeatMap m;
   m.version = st.version;
   m.layout = layout;
-  m.seats.reserve(layout->venue.seats.size());
-  std::vector<SeatState> state(layout->venue.seats.size(), SeatState::available);
+  m.states.assign(layout->venue.seats.size(), SeatState::available);
+  auto& state = m.states;
   for (const auto& [seat, exp] : st.held) {
     auto it = layout->index.find(seat);
     if (it != layout->index.end() && exp > now) {
@@ -134,8 +134,6 @@ Task<SeatMap> Seats::seat_map(std::string perf_id) {
       if (it != layout->index.end()) state[it->second] = SeatState::sold;
     }
   }
-  for (std::size_t i = 0; i < state.size(); ++i)
-    m.seats.emplace_back(&layout->venue.seats[i], state[i]);
   co_return m;
 }
 
@@ -215,9 +213,8 @@ Task<domain::Hold> Seats::hold_best(const Principal& who, const crypto::AccessTo
   // when every candidate went, a fresh map gives new ones.
   for (int attempt = 0; attempt < 3; ++attempt) {
     TK_CO_TRY(auto m, co_await seat_map(perf_id));
-    std::vector<bool> free(m.seats.size());
-    for (std::size_t i = 0; i < m.seats.size(); ++i)
-      free[i] = m.seats[i].second == SeatState::available;
+    std::vector<bool> free(m.states.size());
+    for (std::size_t i = 0; i < m.states.size(); ++i) free[i] = m.states[i] == SeatState::available;
     auto picks =
         domain::best_available(m.layout->venue.seats, free, grades, want, kBestAvailableCandidates);
     if (picks.empty()) break;

@@ -1,5 +1,6 @@
 #pragma once
 // Seat map and seat holds (leases in Redis, all-or-none, expiry by the service clock).
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
@@ -11,15 +12,15 @@
 
 namespace tk::app {
 
-enum class SeatState { available, held, sold };
+enum class SeatState : std::uint8_t { available, held, sold };
 const char* to_string(SeatState s);
 
 struct SeatMap {
   std::int64_t version = 0;
   // The map stays exact until this time (the first held seat's expiry) or a new version.
   Millis valid_until = std::numeric_limits<Millis>::max();
-  std::vector<std::pair<const domain::SeatSpec*, SeatState>> seats;  // layout order
-  std::shared_ptr<const Layout> layout;                              // keeps the seat specs alive
+  std::shared_ptr<const Layout> layout;
+  std::vector<SeatState> states;  // one per seat of the layout, in its order
 };
 
 // Candidate groups a best-available hold offers the hold script: buyers asking at once from the

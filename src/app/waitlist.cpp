@@ -35,7 +35,7 @@ constexpr int kOfferBatch = 50;
 
 std::size_t free_seats(const SeatMap& m) {
   std::size_t n = 0;
-  for (const auto& s : m.seats) n += s.second == SeatState::available;
+  for (auto s : m.states) n += s == SeatState::available;
   return n;
 }
 

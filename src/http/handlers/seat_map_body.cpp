@@ -36,30 +36,25 @@ void append_seat(std::string& out, const domain::SeatSpec& seat, app::SeatState 
   out += "\"}";
 }
 
-// A section of the map being built: its seats in layout order and the states they have now.
-struct SectionAcc {
-  std::string_view name;
-  std::vector<const domain::SeatSpec*> seats;
-  std::string states;
-};
-
 std::string head_of(std::int64_t version) {
   std::string head = "{\"version\":";
   append_int(head, version);
   return head;
 }
 
-std::shared_ptr<const SeatSection> encode(const SectionAcc& acc) {
+std::shared_ptr<const SeatSection> encode(const app::LayoutSection& ls,
+                                          const std::vector<domain::SeatSpec>& all,
+                                          std::string states) {
   auto s = std::make_shared<SeatSection>();
-  s->name = std::string(acc.name);
-  s->states = acc.states;
-  s->first = acc.seats.front();
+  s->name = ls.name;
+  s->grades = ls.grades;
+  s->states = std::move(states);
   // {"id":"<id>","state":"available"}, and a comma: one allocation for the section.
-  s->seats.reserve(acc.seats.size() * (acc.seats.front()->id.size() + 32));
-  for (std::size_t i = 0; i < acc.seats.size(); ++i) {
+  s->seats.reserve(ls.seats.size() * (all[ls.seats.front()].id.size() + 32));
+  for (std::size_t i = 0; i < ls.seats.size(); ++i) {
     if (i > 0) s->seats += ',';
-    const auto state = static_cast<app::SeatState>(acc.states[i]);
-    append_seat(s->seats, *acc.seats[i], state);
+    const auto state = static_cast<app::SeatState>(s->states[i]);
+    append_seat(s->seats, all[ls.seats[i]], state);
     switch (state) {
       case app::SeatState::available:
         ++s->available;
@@ -71,23 +66,8 @@ std::shared_ptr<const SeatSection> encode(const SectionAcc& acc) {
         ++s->sold;
         break;
     }
-    const std::string& g = acc.seats[i]->grade;
-    if (std::find(s->grades.begin(), s->grades.end(), g) == s->grades.end()) s->grades.push_back(g);
   }
   return s;
-}
-
-// The previous build's section at the same place, when every seat in it shows what it shows now.
-std::shared_ptr<const SeatSection> unchanged(const SeatMapBodies* previous, const app::SeatMap& m,
-                                             std::size_t i, const SectionAcc& acc) {
-  if (previous == nullptr || previous->layout != m.layout || i >= previous->sections.size()) {
-    return nullptr;
-  }
-  const auto& p = previous->sections[i];
-  if (p->first != acc.seats.front() || p->name != acc.name || p->states != acc.states) {
-    return nullptr;
-  }
-  return p;
 }
 }  // namespace
 
@@ -129,30 +109,29 @@ SeatMapBodies seat_map_bodies(const app::SeatMap& m, const SeatMapBodies* previo
   SeatMapBodies b;
   b.version = m.version;
   b.layout = m.layout;
-  // Group the seats by section (a section's seats are usually contiguous in layout order: a
-  // lookup only when the name changes).
-  std::vector<SectionAcc> secs;
-  if (previous != nullptr) secs.reserve(previous->sections.size());
-  SectionAcc* cur = nullptr;
-  for (const auto& [seat, state] : m.seats) {
-    if (!cur || cur->name != seat->section) {
-      cur = nullptr;
-      for (auto& s : secs) {
-        if (s.name == seat->section) cur = &s;
+  if (m.layout) {
+    const auto& sections = m.layout->sections;
+    const auto& all = m.layout->venue.seats;
+    // The same layout has the same sections, at the same places.
+    const bool same_layout = previous != nullptr && previous->layout == m.layout &&
+                             previous->sections.size() == sections.size();
+    b.sections.reserve(sections.size());
+    std::string states;  // the section's states now, one byte per seat
+    for (std::size_t i = 0; i < sections.size(); ++i) {
+      const auto& ls = sections[i];
+      states.resize(ls.seats.size());
+      for (std::size_t j = 0; j < ls.seats.size(); ++j) {
+        const std::size_t at = ls.seats[j];
+        const auto state = at < m.states.size() ? m.states[at] : app::SeatState::available;
+        states[j] = static_cast<char>(state);
       }
-      if (!cur) cur = &secs.emplace_back(SectionAcc{seat->section, {}, {}});
-    }
-    cur->seats.push_back(seat);
-    cur->states += static_cast<char>(state);
-  }
-  b.sections.reserve(secs.size());
-  for (std::size_t i = 0; i < secs.size(); ++i) {
-    auto kept = unchanged(previous, m, i, secs[i]);
-    if (!kept) {
-      kept = encode(secs[i]);
+      if (same_layout && previous->sections[i]->states == states) {
+        b.sections.push_back(previous->sections[i]);
+        continue;
+      }
+      b.sections.push_back(encode(ls, all, states));
       ++b.encoded;
     }
-    b.sections.push_back(std::move(kept));
   }
   b.summary = head_of(m.version);
   b.summary += ",\"sections\":[";

@@ -34,7 +34,6 @@ struct SeatSection {
   std::string name;
   std::string seats;   // the section's seat objects, comma-separated, layout order
   std::string states;  // one byte (app::SeatState) per seat, what `seats` shows
-  const domain::SeatSpec* first = nullptr;  // the section's first seat in the layout encoded
   std::int64_t available = 0, held = 0, sold = 0;
   std::vector<std::string> grades;  // distinct, first-seen order
   std::int64_t count() const { return static_cast<std::int64_t>(states.size()); }
@@ -47,9 +46,9 @@ struct SeatMapBodies {
   std::int64_t version = 0;
   std::string summary;  // GET .../sections: {"version", "sections": [{"name", "seats",
                         //   "available", "held", "sold", "grades": [...]}]}, layout order
-  std::vector<std::shared_ptr<const SeatSection>> sections;  // layout order of first seats
-  // The layout encoded: held so that its seats' addresses, which tell a section's seats apart
-  // from another layout's, cannot be reused while these bodies may be built on.
+  std::vector<std::shared_ptr<const SeatSection>> sections;  // as the layout's sections
+  // The layout encoded: a later build from the same layout has the same sections, and keeps
+  // those whose states did not change. Held, so that its address cannot be another layout's.
   std::shared_ptr<const app::Layout> layout;
   int encoded = 0;   // sections encoded by this build (the rest were kept)
   Millis as_of = 0;  // when Redis was asked for the state these bodies show
@@ -60,8 +59,9 @@ struct SeatMapBodies {
   std::optional<std::string> section(std::string_view name) const;
 };
 
-// The bodies of `m`. With `previous` (the last bodies built for the same performance), sections
-// whose seats all show the same states from the same layout are taken over, not encoded.
+// The bodies of `m` (none without a layout). With `previous` (the last bodies built for the same
+// performance), sections of the same layout whose seats all show the same states are taken
+// over, not encoded.
 SeatMapBodies seat_map_bodies(const app::SeatMap& m, const SeatMapBodies* previous = nullptr);
 
 class SeatMapCache {

@@ -396,10 +396,11 @@ inline std::string seat_state(Harness& h, const std::string& perf, const std::st
     app::Seats seats(h.deps);
     auto m = co_await seats.seat_map(perf);
     if (!m) throw std::runtime_error("seat map failed");
-    for (auto& [id, st] : m->seats) {
-      if (id->id == seat) co_return std::string(app::to_string(st));
+    auto at = m->layout->index.find(seat);
+    if (at == m->layout->index.end() || at->second >= m->states.size()) {
+      co_return std::string("missing");
     }
-    co_return std::string("missing");
+    co_return std::string(app::to_string(m->states[at->second]));
   });
 }
 

@@ -16,13 +16,22 @@ struct Fixture {
                                       {"A-1-2", "A", "1", 2, "S"},
                                       {"B \"VIP\"\\1", "B \"VIP\"", "1", 1, "VIP"},
                                       {"A-1-3", "A", "1", 3, "R"}};
-  app::SeatMap map(std::int64_t version, Millis valid_until = std::numeric_limits<Millis>::max()) {
+  // A venue of the first `n` seats: with the fourth, section A is listed again after B.
+  std::shared_ptr<const app::Layout> layout(std::size_t n = 3) const {
+    auto n_seats = static_cast<std::ptrdiff_t>(n);
+    return app::make_layout(
+        domain::Venue{"ven_1", "Hall", {seats.begin(), seats.begin() + n_seats}});
+  }
+  // The first three available, held and sold; a fourth (if the layout has it) `fourth`.
+  app::SeatMap map(std::int64_t version, Millis valid_until = std::numeric_limits<Millis>::max(),
+                   std::shared_ptr<const app::Layout> l = nullptr,
+                   app::SeatState fourth = app::SeatState::available) {
     app::SeatMap m;
     m.version = version;
     m.valid_until = valid_until;
-    m.seats = {{&seats[0], app::SeatState::available},
-               {&seats[1], app::SeatState::held},
-               {&seats[2], app::SeatState::sold}};
+    m.layout = l ? std::move(l) : layout();
+    m.states = {app::SeatState::available, app::SeatState::held, app::SeatState::sold};
+    m.states.resize(m.layout->venue.seats.size(), fourth);
     return m;
   }
 };
@@ -42,8 +51,7 @@ TEST(SeatMapBody, IsTheContractShapeAndEscapesOddIds) {
 
 TEST(SeatMapBodies, OneSectionHoldsItsSeatsOnlyAndTheSummaryCountsEachState) {
   Fixture f;
-  auto m = f.map(9);
-  m.seats.emplace_back(&f.seats[3], app::SeatState::sold);  // A again, after B
+  auto m = f.map(9, std::numeric_limits<Millis>::max(), f.layout(4), app::SeatState::sold);
   auto b = seat_map_bodies(m);
   // The full body is every seat once.
   EXPECT_EQ(json::parse(b.full()).at("seats").as_array().size(), 4u);
@@ -91,15 +99,14 @@ std::vector<std::string> every_body(const SeatMapBodies& b, const std::vector<st
 
 TEST(SeatMapBodies, ARebuildEncodesOnlyTheSectionsWhereASeatChangedAndAnswersTheSame) {
   Fixture f;
-  auto m = f.map(9);
-  m.seats.emplace_back(&f.seats[3], app::SeatState::available);  // A again, after B
+  auto m = f.map(9, std::numeric_limits<Millis>::max(), f.layout(4));  // A again, after B
   auto first = seat_map_bodies(m);
   EXPECT_EQ(first.encoded, 2);
 
   // A seat of A is sold: A is encoded again, B is the previous build's, under the new version.
   auto next = m;
   next.version = 10;
-  next.seats[3].second = app::SeatState::sold;
+  next.states[3] = app::SeatState::sold;
   auto kept = seat_map_bodies(next, &first);
   EXPECT_EQ(kept.encoded, 1);
   ASSERT_EQ(kept.sections.size(), 2u);
@@ -121,17 +128,25 @@ TEST(SeatMapBodies, ARebuildEncodesOnlyTheSectionsWhereASeatChangedAndAnswersThe
 TEST(SeatMapBodies, ASectionFromAnotherLayoutIsEncodedAgainWhateverItsStates) {
   Fixture f;
   auto first = seat_map_bodies(f.map(1));
-  // The same seats and states, but the map comes from another layout (loaded again).
-  auto m = f.map(2);
-  m.layout = std::make_shared<const app::Layout>();
-  EXPECT_EQ(seat_map_bodies(m, &first).encoded, 2);
-  auto again = seat_map_bodies(m);
-  // Same layout, but a section whose seats moved (a seat fewer): encoded again.
-  auto fewer = m;
-  fewer.seats.erase(fewer.seats.begin());
-  auto b = seat_map_bodies(fewer, &again);
-  EXPECT_EQ(b.encoded, 1);
-  EXPECT_EQ(json::parse(*b.section("A")).at("seats").as_array().size(), 1u);
+  // The same seats and states, but the map comes from another layout (the venue loaded again).
+  auto other = f.map(2);
+  EXPECT_NE(other.layout, first.layout);
+  EXPECT_EQ(seat_map_bodies(other, &first).encoded, 2);
+  // From the same layout, nothing is encoded again.
+  auto same = f.map(2, std::numeric_limits<Millis>::max(), first.layout);
+  EXPECT_EQ(seat_map_bodies(same, &first).encoded, 0);
+}
+
+TEST(SeatMapBodies, ALayoutFindsItsSectionsOnceInTheOrderOfTheirFirstSeats) {
+  Fixture f;
+  auto l = f.layout(4);
+  ASSERT_EQ(l->sections.size(), 2u);
+  EXPECT_EQ(l->sections[0].name, "A");
+  EXPECT_EQ(l->sections[0].seats, (std::vector<std::uint32_t>{0, 1, 3}));
+  EXPECT_EQ(l->sections[0].grades, (std::vector<std::string>{"R", "S"}));
+  EXPECT_EQ(l->sections[1].name, "B \"VIP\"");
+  EXPECT_EQ(l->sections[1].seats, (std::vector<std::uint32_t>{2}));
+  EXPECT_EQ(l->index.at("A-1-3"), 3u);
 }
 
 TEST(SeatMapCache, ServesWithoutCheckingOnlyBrieflyThenByVersion) {
