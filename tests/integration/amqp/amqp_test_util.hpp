@@ -11,6 +11,7 @@
 #include <exception>
 #include <functional>
 #include <string>
+#include <thread>
 
 #include "infra/amqp/connection.hpp"
 #include "infra/amqp/consumer.hpp"
@@ -60,6 +61,19 @@ inline std::int64_t queue_depth(const std::string& queue) {
   auto* ok = amqp_queue_declare(c.get(), 1, detail::bytes(queue), 1, 0, 0, 0, amqp_empty_table);
   if (!ok) throw std::runtime_error("queue_depth: no queue " + queue);
   return ok->message_count;
+}
+
+// The queue's ready messages once they are `want`, or what it has after `limit`: the messages a
+// closed connection left unacknowledged return to the queue a moment after the close, not with
+// it. A count that stays off (a verdict that settled a delivery it should not have) still fails.
+inline std::int64_t queue_depth_reaching(const std::string& queue, std::int64_t want,
+                                         std::chrono::milliseconds limit = 5s) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    const auto n = queue_depth(queue);
+    if (n == want || std::chrono::steady_clock::now() >= until) return n;
+    std::this_thread::sleep_for(50ms);
+  }
 }
 
 // Runs `body` on a fresh io_context; fails the test if it has not finished within `limit`.
