@@ -46,8 +46,7 @@ std::shared_ptr<const SeatSection> encode(const app::LayoutSection& ls,
                                           const std::vector<domain::SeatSpec>& all,
                                           std::string states) {
   auto s = std::make_shared<SeatSection>();
-  s->name = ls.name;
-  s->grades = ls.grades;
+  s->of = &ls;
   s->states = std::move(states);
   // {"id":"<id>","state":"available"}, and a comma: one allocation for the section.
   s->seats.reserve(ls.seats.size() * (all[ls.seats.front()].id.size() + 32));
@@ -90,13 +89,13 @@ std::string SeatMapBodies::full() const {
 std::optional<std::string> SeatMapBodies::section(std::string_view name) const {
   // A venue has tens to a few hundred sections: a scan is as fast as a hash here.
   for (const auto& s : sections) {
-    if (s->name != name) continue;
+    if (s->of->name != name) continue;
     std::string head = head_of(version);
     std::string out;
-    out.reserve(head.size() + s->name.size() + s->seats.size() + 32);
+    out.reserve(head.size() + s->of->name.size() + s->seats.size() + 32);
     out = head;
     out += ",\"section\":";
-    append_string(out, s->name);
+    append_string(out, s->of->name);
     out += ",\"seats\":[";
     out += s->seats;
     out += "]}";
@@ -139,7 +138,7 @@ SeatMapBodies seat_map_bodies(const app::SeatMap& m, const SeatMapBodies* previo
     const auto& s = *b.sections[i];
     if (i > 0) b.summary += ',';
     b.summary += "{\"name\":";
-    append_string(b.summary, s.name);
+    append_string(b.summary, s.of->name);
     b.summary += ",\"seats\":";
     append_int(b.summary, s.count());
     b.summary += ",\"available\":";
@@ -149,9 +148,10 @@ SeatMapBodies seat_map_bodies(const app::SeatMap& m, const SeatMapBodies* previo
     b.summary += ",\"sold\":";
     append_int(b.summary, s.sold);
     b.summary += ",\"grades\":[";
-    for (std::size_t g = 0; g < s.grades.size(); ++g) {
+    const auto& grades = s.of->grades;
+    for (std::size_t g = 0; g < grades.size(); ++g) {
       if (g > 0) b.summary += ',';
-      append_string(b.summary, s.grades[g]);
+      append_string(b.summary, grades[g]);
     }
     b.summary += "]}";
   }

@@ -31,11 +31,11 @@ namespace tk::http {
 // sections where a seat changed state, so a stadium's rebuild costs what changed since the last
 // one (the holds and sales of one window), not the venue's size.
 struct SeatSection {
-  std::string name;
+  // The layout's section (its name and grades): the bodies holding this hold its layout.
+  const app::LayoutSection* of = nullptr;
   std::string seats;   // the section's seat objects, comma-separated, layout order
   std::string states;  // one byte (app::SeatState) per seat, what `seats` shows
   std::int64_t available = 0, held = 0, sold = 0;
-  std::vector<std::string> grades;  // distinct, first-seen order
   std::int64_t count() const { return static_cast<std::int64_t>(states.size()); }
 };
 
