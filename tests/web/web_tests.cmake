@@ -13,7 +13,7 @@ set_tests_properties(web_setup PROPERTIES FIXTURES_SETUP web TIMEOUT 900 LABELS 
 add_test(NAME web_unit COMMAND npx --no-install vitest run WORKING_DIRECTORY ${TK_WEB_DIR})
 set_tests_properties(web_unit PROPERTIES FIXTURES_REQUIRED web TIMEOUT 300 LABELS "web;unit")
 
-foreach(scenario buyer race reload operator findings a11y tickets refund search waitlist)
+foreach(scenario buyer race reload operator findings waiting a11y tickets refund search waitlist)
   add_test(NAME web_e2e_${scenario}
     COMMAND ${TK_WEB_DIR}/e2e/run.sh $<TARGET_FILE:ticketing> ${TK_TEST_STEADY_ENV} ${TK_WEB_DIST} ${scenario} ${TK_WEB_SHOTS})
   set_tests_properties(web_e2e_${scenario} PROPERTIES FIXTURES_REQUIRED "steady;web" RESOURCE_LOCK steady

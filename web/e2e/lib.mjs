@@ -82,6 +82,15 @@ export async function newPage(browser, { locale = 'en-US', viewport = { width: 1
   return { context, page };
 }
 
+/** A phone's screen (390 x 844 CSS px, touch). */
+export const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+
+/** Opens the operator console with the admin token already entered (kept in sessionStorage). */
+export async function asAdmin(page) {
+  await page.goto('/admin');
+  await page.evaluate((tok) => sessionStorage.setItem('tk.admin', tok), ADMIN);
+}
+
 /** Logs in through the log-in form (the session lands in localStorage). */
 export async function uiLogin(page, acc, next = '/') {
   await page.goto(`/login?next=${encodeURIComponent(next)}`);

@@ -5,9 +5,8 @@
 // refused while seats are free, and an offer that runs out unpaid.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { account, api, apiBuy, apiHold, axe, createSale, launch, must, newPage, shot, sleep, useSession } from './lib.mjs';
+import { PHONE, account, api, apiBuy, apiHold, axe, createSale, launch, must, newPage, shot, sleep, useSession } from './lib.mjs';
 
-const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 // The offer loop runs once a second and the page asks every 10 s.
 const OFFER_SHOWN_MS = 20_000;
 
