@@ -227,6 +227,10 @@ def cmd_flash(a):
                                        if steps.get(k, {}).get("refused")),
          "client_wait_p99_ms": max_of(steps.get(k, {}).get("client_wait_p99_ms")
                                       for k in ("join", "hold", "pay")),
+         "client_late_p99_ms": max_of(steps.get(k, {}).get("client_late_p99_ms")
+                                      for k in ("join", "hold", "pay")),
+         "pool_wait_p99_ms": max_of(steps.get(k, {}).get("pool_wait_p99_ms")
+                                    for k in ("join", "hold", "pay")),
          "join_errors": sum((join.get("errors") or {}).values()),
          "sell_out_s": so.get("time_to_sell_out_s", so.get("time_to_last_sale_s")),
          "admission_minimum_s": so.get("admission_minimum_s"),
@@ -411,7 +415,9 @@ def cmd_report(a):
                     f"({fmt(r.get('accepted_wire_p99_ms'), ' ms')} on the wire), "
                     f"{fmt(r.get('refused'))} refused with Retry-After (p99 {fmt(r.get('refusal_p99_ms'), ' ms')}, "
                     f"{fmt(r.get('refusal_wire_p99_ms'), ' ms')} on the wire; the load generator's "
-                    f"own wait for a connection p99 {fmt(r.get('client_wait_p99_ms'), ' ms')}), "
+                    f"own wait p99 {fmt(r.get('client_wait_p99_ms'), ' ms')}: late "
+                    f"{fmt(r.get('client_late_p99_ms'), ' ms')}, for a connection "
+                    f"{fmt(r.get('pool_wait_p99_ms'), ' ms')}), "
                     f"p99 join {fmt(r.get('lat_p99_ms'), ' ms')} over {fmt(r.get('joins'))} joins "
                     f"({fmt(r.get('join_errors'))} errors), sold out in {fmt(r.get('sell_out_s'), ' s')} "
                     f"(admission minimum {fmt(r.get('admission_minimum_s'), ' s')}; admission "

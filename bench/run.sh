@@ -12,7 +12,8 @@
 # --flash-queue JSON (the crowds' queue settings instead of the operator's below, for diagnosis),
 # --flash-stall-pg AT:SECS (a fault during each crowd: AT s after it starts, PostgreSQL is
 # paused, SIGSTOP of every process, for SECS s; the crowd must still sell every seat once and
-# recover its pace once the database is back).
+# recover its pace once the database is back), --flash-connections N (the load generator's
+# keep-alive connections in the crowds; 2048).
 #
 # What it does: installs missing packages (scripts/deps.sh bench), builds build/release
 # (Release, targets ticketing seed loadgen micro_bench), starts PostgreSQL 15 + Redis 7 on free
@@ -47,7 +48,7 @@ cd "$ROOT"
 . scripts/lib.sh
 
 QUICK=0 RUNS=5 ONLY=poll,join,hold,order,mem,flash,flash_a BUILD=1 WRITE_DOC=1 KEEP=0 FLASH_QUEUE=
-STALL_PG= STALL_PID=
+STALL_PG= STALL_PID= FLASH_CONNECTIONS=2048
 ARGS_GIVEN="$*"
 while [ $# -gt 0 ]; do
   case $1 in
@@ -61,7 +62,10 @@ while [ $# -gt 0 ]; do
     --flash-stall-pg)
       STALL_PG=${2:?}; shift
       [[ $STALL_PG =~ ^[0-9]+:[0-9]+$ ]] || die "--flash-stall-pg takes AT:SECS (whole seconds)" ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    --flash-connections)
+      FLASH_CONNECTIONS=${2:?}; shift
+      [[ $FLASH_CONNECTIONS =~ ^[1-9][0-9]*$ ]] || die "--flash-connections takes a count" ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
   shift
@@ -231,8 +235,8 @@ TICKETING_PG_POOL_SIZE=$ORDER_C TICKETING_MAX_CONNECTIONS=20000 TICKETING_ARGON2
 TICKETING_DOOR_TARGET_MS=${TICKETING_DOOR_TARGET_MS:-20 (default)}; \
 PostgreSQL and Redis as started by tests/support/servers.sh (PostgreSQL fsync=off, \
 synchronous_commit=off, shared_buffers=128MB; Redis appendonly everysec), shared by baseline and \
-service; clients: poll $POLL_C connections, join $JOIN_C, hold $HOLD_C, order $ORDER_C; \
-$DUR s per run."
+service; clients: poll $POLL_C connections, join $JOIN_C, hold $HOLD_C, order $ORDER_C, the \
+crowds $FLASH_CONNECTIONS; $DUR s per run."
 
 log "starting the service on $BASE (CPU $SERVER_CPU)"
 "${SRV[@]}" "$BIN" >"$T/service.log" 2>&1 </dev/null &
@@ -658,7 +662,7 @@ flash_crowd() {
   fi
   rec "loadgen-$metric" "${CLI[@]}" "$LOADGEN" --url "$url" --perf "$perf" --tokens "$TOKENS" \
     --scenario flash --buyers "$FLASH_BUYERS" --mode open --rate "$FLASH_RATE" \
-    --timeout "$FLASH_TIMEOUT" --connections 2048 \
+    --timeout "$FLASH_TIMEOUT" --connections "$FLASH_CONNECTIONS" \
     --admin-token "$ADMIN_TOKEN" --pg-url "$TICKETING_PG_URL" --redis-url "$TICKETING_REDIS_URL" \
     --json "$out.json" --assert --quiet >"$out.txt" 2>&1 || rc=$?
   if [ -s "$out.json" ]; then

@@ -250,7 +250,7 @@ class Flash {
         detail = std::string(error_code(r.body));
       }
       res_.stats[s].record(r.status, detail, (r.recv_ns - x.intended) / 1000,
-                           (r.recv_ns - x.step_first) / 1000, wire_us(r));
+                           (r.recv_ns - x.step_first) / 1000, wire_us(r), pool_wait_us(r));
       switch (s) {
         case Step::join:
           return on_join(k, r);

@@ -34,7 +34,7 @@ Pool::~Pool() {
 }
 
 void Pool::submit(std::string request, Callback cb) {
-  Job j{std::move(request), std::move(cb)};
+  Job j{std::move(request), std::move(cb), now_ns()};
   if (free_.empty()) {
     queue_.push_back(std::move(j));
     return;
@@ -81,6 +81,7 @@ void Pool::read(Conn& c) {
     if (ec) return fail(c, ec, !c.parser->got_some());
     auto& res = c.parser->get();
     Reply r;
+    r.submitted_ns = c.job.submitted_ns;
     r.status = static_cast<int>(res.result_int());
     if (auto it = res.find(http::field::retry_after); it != res.end()) {
       auto v = it->value();
@@ -109,6 +110,7 @@ void Pool::fail(Conn& c, beast::error_code ec, bool nothing_received) {
   }
   Reply r;
   r.ec = ec;
+  r.submitted_ns = c.job.submitted_ns;
   r.sent_ns = c.sent_ns;
   r.recv_ns = now_ns();
   finish(c, r, false);

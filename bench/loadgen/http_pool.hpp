@@ -24,7 +24,8 @@ struct Reply {
   int retry_after = -1;  // Retry-After in seconds, -1 when absent
   std::string body;
   beast::error_code ec;
-  std::int64_t sent_ns = 0;  // the request was handed to the socket (after any pool wait)
+  std::int64_t submitted_ns = 0;  // the request was given to the pool
+  std::int64_t sent_ns = 0;       // the request was handed to the socket (after any pool wait)
   std::int64_t recv_ns = 0;  // the whole response was read
 };
 
@@ -32,6 +33,11 @@ struct Reply {
 // loopback); -1 for a transport error.
 inline std::int64_t wire_us(const Reply& r) {
   return r.status != 0 && r.sent_ns > 0 ? (r.recv_ns - r.sent_ns) / 1000 : -1;
+}
+
+// Microseconds the request waited in the pool for a free connection; -1 for a transport error.
+inline std::int64_t pool_wait_us(const Reply& r) {
+  return r.status != 0 && r.sent_ns > 0 ? (r.sent_ns - r.submitted_ns) / 1000 : -1;
 }
 
 using Callback = std::function<void(Reply&)>;
@@ -51,6 +57,7 @@ class Pool {
   struct Job {
     std::string req;
     Callback cb;
+    std::int64_t submitted_ns = 0;
     bool retried = false;
   };
   struct Conn;

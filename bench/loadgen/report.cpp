@@ -110,9 +110,11 @@ json::object step_json(const StepStats& s, double elapsed_s) {
       {"refusal_p99_ms", ms(s.refusal.quantile(0.99))},
       {"to_success_p50_ms", ms(s.to_success.quantile(0.50))},
       {"to_success_p99_ms", ms(s.to_success.quantile(0.99))},
-      // Where the time went: waiting in the client for a connection (or a late timer), and on
-      // the wire once sent.
+      // Where the time went: waiting in the client (its late timers, then a free connection),
+      // and on the wire once sent.
       {"client_wait_p99_ms", ms(s.client_wait.quantile(0.99))},
+      {"client_late_p99_ms", ms(s.client_late.quantile(0.99))},
+      {"pool_wait_p99_ms", ms(s.pool_wait.quantile(0.99))},
       {"accepted_wire_p99_ms", ms(s.accepted_wire.quantile(0.99))},
       {"refusal_wire_p99_ms", ms(s.refusal_wire.quantile(0.99))},
       {"errors", std::move(errs)}};

@@ -5,11 +5,19 @@
 namespace loadgen {
 
 void StepStats::record(int status, std::string_view detail, std::int64_t latency_us,
-                       std::int64_t to_success_us, std::int64_t wire_us) {
+                       std::int64_t to_success_us, std::int64_t wire_us,
+                       std::int64_t pool_wait_us) {
   ++requests;
   latency.record(latency_us);
   bool split = wire_us >= 0;
-  if (split) client_wait.record(std::max<std::int64_t>(0, latency_us - wire_us));
+  if (split) {
+    std::int64_t wait = std::max<std::int64_t>(0, latency_us - wire_us);
+    client_wait.record(wait);
+    if (pool_wait_us >= 0) {
+      pool_wait.record(pool_wait_us);
+      client_late.record(std::max<std::int64_t>(0, wait - pool_wait_us));
+    }
+  }
   if (status == 429 || status == 503) {
     ++refused;
     refusal.record(latency_us);
@@ -40,6 +48,8 @@ void StepStats::merge(const StepStats& o) {
   refusal.merge(o.refusal);
   to_success.merge(o.to_success);
   client_wait.merge(o.client_wait);
+  client_late.merge(o.client_late);
+  pool_wait.merge(o.pool_wait);
   accepted_wire.merge(o.accepted_wire);
   refusal_wire.merge(o.refusal_wire);
   for (const auto& [k, v] : o.errors) errors[k] += v;

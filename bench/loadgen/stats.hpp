@@ -24,8 +24,12 @@ struct StepStats {
   Histogram to_success;       // the step's first try's intended send time -> its 2xx
   // The same answers split at the moment the request was handed to a connection: before it, the
   // client's own wait (a free pooled connection, a late timer); after it, the wire (the service
-  // and loopback), for accepted answers and refusals apart.
+  // and loopback), for accepted answers and refusals apart. The client's wait split again at the
+  // moment the request reached the pool: before it the client's lateness (its timers fire late
+  // when its core is busy), after it the wait for a free connection.
   Histogram client_wait;
+  Histogram client_late;
+  Histogram pool_wait;
   Histogram accepted_wire;
   Histogram refusal_wire;
   std::map<std::string, std::uint64_t> errors;
@@ -33,7 +37,8 @@ struct StepStats {
   // status 0: transport error (detail = its message); otherwise detail = the API error code.
   // `to_success_us` < 0: not a 2xx, or not tracked. `wire_us` < 0: not split (see above).
   void record(int status, std::string_view detail, std::int64_t latency_us,
-              std::int64_t to_success_us = -1, std::int64_t wire_us = -1);
+              std::int64_t to_success_us = -1, std::int64_t wire_us = -1,
+              std::int64_t pool_wait_us = -1);
   void merge(const StepStats& o);
 };
 

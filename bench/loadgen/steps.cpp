@@ -167,7 +167,7 @@ class Steps {
         detail = std::string(error_code(r.body));
       }
       (measured ? res_.stats : res_.setup)[step].record(
-          r.status, detail, (r.recv_ns - intended) / 1000, -1, wire_us(r));
+          r.status, detail, (r.recv_ns - intended) / 1000, -1, wire_us(r), pool_wait_us(r));
       fn(r);
     });
   }
