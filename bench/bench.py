@@ -15,6 +15,8 @@
 """
 import argparse
 import json
+import math
+import os
 import re
 import statistics
 import sys
@@ -197,6 +199,48 @@ def max_of(values):
     return max(nums) if nums else None
 
 
+# The crowd's routes in the API process's `http_request_duration_seconds` histograms.
+SERVICE_ROUTES = {"join": ("POST", "/v1/performances/{pid}/queue"),
+                  "poll": ("GET", "/v1/performances/{pid}/queue/status"),
+                  "seats": ("GET", "/v1/performances/{pid}/seats"),
+                  "hold": ("POST", "/v1/performances/{pid}/holds"),
+                  "pay": ("POST", "/v1/orders/{order_id}/payment")}
+
+
+def service_p99_ms(text):
+    """Per crowd step, the upper bound (ms) of the histogram bucket holding the 99th percentile of
+    the API process's own time (request read -> response written), from Prometheus text; {} if none."""
+    buckets = {}
+    pat = re.compile(r'^http_request_duration_seconds_bucket\{(.*)\} ([0-9.e+]+)$')
+    for line in text.splitlines():
+        m = pat.match(line)
+        if not m:
+            continue
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+        le = labels.get("le")
+        key = (labels.get("method"), labels.get("route"))
+        buckets.setdefault(key, []).append((math.inf if le == "+Inf" else float(le), float(m.group(2))))
+    out = {}
+    for step, key in SERVICE_ROUTES.items():
+        b = sorted(buckets.get(key, []))
+        if not b or b[-1][1] <= 0:
+            continue
+        total = b[-1][1]
+        bound = next(le for le, n in b if n >= 0.99 * total)
+        out[step] = None if math.isinf(bound) else bound * 1000
+    return out
+
+
+def service_side(p99, metric):
+    """The API process's own p99 per step as a phrase of the crowd's row ('' when not scraped)."""
+    if not p99:
+        return ""
+    who = "the API process's" if metric == "flash_a" else "the service's"
+    steps = ", ".join(f"{k} <= {fmt(v, ' ms')}" if v is not None else f"{k} > 10 s"
+                      for k, v in p99.items())
+    return f"{who} own p99 from request read to response written (its histogram's bucket): {steps}; "
+
+
 def cmd_flash(a):
     """The flash crowd's loadgen report -> one `flash` record (+ Redis bytes per waiting buyer)."""
     d = json.load(open(a.input, encoding="utf-8"))
@@ -235,6 +279,8 @@ def cmd_flash(a):
          "sell_out_s": so.get("time_to_sell_out_s", so.get("time_to_last_sale_s")),
          "admission_minimum_s": so.get("admission_minimum_s"),
          "seconds": d.get("elapsed_s")}
+    if a.metrics and os.path.exists(a.metrics):
+        r["service_p99_ms"] = service_p99_ms(open(a.metrics, encoding="utf-8", errors="replace").read())
     r["sold_once"] = "yes" if (r["double_sold"] == 0 and r["seats_sold"] is not None
                                and r["seats_sold"] == r["capacity"]) else "no"
     recs = [r]
@@ -418,6 +464,7 @@ def cmd_report(a):
                     f"own wait p99 {fmt(r.get('client_wait_p99_ms'), ' ms')}: late "
                     f"{fmt(r.get('client_late_p99_ms'), ' ms')}, for a connection "
                     f"{fmt(r.get('pool_wait_p99_ms'), ' ms')}), "
+                    + service_side(r.get("service_p99_ms"), metric) +
                     f"p99 join {fmt(r.get('lat_p99_ms'), ' ms')} over {fmt(r.get('joins'))} joins "
                     f"({fmt(r.get('join_errors'))} errors), sold out in {fmt(r.get('sell_out_s'), ' s')} "
                     f"(admission minimum {fmt(r.get('admission_minimum_s'), ' s')}; admission "
@@ -525,6 +572,7 @@ def main():
     s.add_argument("--label", required=True)
     s.add_argument("--exit", type=int, default=0)
     s.add_argument("--metric", default="flash", choices=("flash", "flash_a"))
+    s.add_argument("--metrics", help="the API process's /metrics text after the crowd")
     s.set_defaults(fn=cmd_flash)
     s = sub.add_parser("report")
     s.add_argument("--results", required=True)

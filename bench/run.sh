@@ -186,6 +186,14 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# ops_metrics LOG: the /metrics text of the process whose start-up line is in LOG (the port its
+# operations listener took: TICKETING_OPS_PORT=0 lets each process pick a free one).
+ops_metrics() {
+  local port
+  port=$(grep -o '"ops_port":[0-9]*' "$1" | head -n 1 | cut -d: -f2)
+  [ -n "$port" ] && [ "$port" != 0 ] && curl -s --max-time 10 "http://127.0.0.1:$port/metrics"
+}
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -444,7 +452,7 @@ if want poll; then
     log "poll, access log off/on, pair $i/$LOG_PAIRS"
     if [ $((i % 2)) = 1 ]; then log_run off "$i"; log_run on "$i"; else log_run on "$i"; log_run off "$i"; fi
   done
-  dropped=$(curl -s "http://127.0.0.1:$LOGON_PORT/metrics" |
+  dropped=$(ops_metrics "$T/service-log-on.log" |
     sed -n 's/^log_lines_dropped_total \([0-9.e+]*\).*/\1/p')
   note "access log on: $(wc -l <"$T/service-log-on.log") lines written, ${dropped:-?} dropped"
   stop_pid "$LOGSVC_PID"
@@ -624,10 +632,11 @@ if want order; then
 fi
 
 # ---- 6. flash crowd ------------------------------------------------------------------------------
-# flash_crowd METRIC URL: the crowd against the front at URL, on a new performance set up through
-# it; its record (METRIC flash or flash_a) in the results, or why there is none.
+# flash_crowd METRIC URL LABEL LOG: the crowd against the front at URL, on a new performance set
+# up through it; its record (METRIC flash or flash_a) in the results, or why there is none. LOG:
+# the start-up log of the process that runs the API, whose latency histograms are scraped after.
 flash_crowd() {
-  local metric=$1 url=$2 label=$3 venue perf rc=0
+  local metric=$1 url=$2 label=$3 api_log=$4 venue perf rc=0
   local out=$T/raw/$metric
   if [ $HAVE_LOADGEN = 0 ]; then
     echo "{\"metric\":\"$metric\",\"side\":\"service\",\"run\":1,\"status\":\"missing\",\"label\":\"$label\",\"why\":\"loadgen not built\"}" >>"$RESULTS"
@@ -665,9 +674,12 @@ flash_crowd() {
     --timeout "$FLASH_TIMEOUT" --connections "$FLASH_CONNECTIONS" \
     --admin-token "$ADMIN_TOKEN" --pg-url "$TICKETING_PG_URL" --redis-url "$TICKETING_REDIS_URL" \
     --json "$out.json" --assert --quiet >"$out.txt" 2>&1 || rc=$?
+  # The API process's own latency histograms (request read -> response written, per route): what
+  # it took, apart from the load generator's waits, the loopback and, in pattern A, the gateway.
+  ops_metrics "$api_log" >"$out-metrics.txt" || true
   if [ -s "$out.json" ]; then
     python3 bench/bench.py flash --metric "$metric" --results "$RESULTS" --input "$out.json" \
-      --label "$label" --exit "$rc"
+      --metrics "$out-metrics.txt" --label "$label" --exit "$rc"
     [ $rc = 0 ] || note "$metric: loadgen --assert failed (exit $rc): $(grep -i -m3 'fail' "$out.txt" | tr '\n' ' ')"
   else
     cat "$out.txt" >&2
@@ -678,7 +690,7 @@ FLASH_LABEL="$FLASH_BUYERS joins at $FLASH_RATE/s, $FLASH_SEATS seats"
 [ -z "$FLASH_QUEUE" ] || FLASH_LABEL="$FLASH_LABEL, queue $Q_FLASH"
 [ -z "$STALL_PG" ] ||
   FLASH_LABEL="$FLASH_LABEL, PostgreSQL paused ${STALL_PG#*:} s at ${STALL_PG%%:*} s"
-want flash && flash_crowd flash "$BASE" "$FLASH_LABEL"
+want flash && flash_crowd flash "$BASE" "$FLASH_LABEL" "$T/service.log"
 
 # ---- 7. flash crowd through pattern A -----------------------------------------------------------
 # The same crowd against pattern A on the same server core: a gateway in front of one API process
@@ -710,7 +722,7 @@ if want flash_a; then
     wait_ready "$!" "${words[1]}" "$T/pattern-a-${words[0]}.log"
   done
   flash_crowd flash_a "http://127.0.0.1:$GWA_PORT" \
-    "$FLASH_LABEL; a gateway, an API process, a worker, RabbitMQ"
+    "$FLASH_LABEL; a gateway, an API process, a worker, RabbitMQ" "$T/pattern-a-api.log"
 fi
 
 # ---- report --------------------------------------------------------------------------------------
