@@ -26,7 +26,7 @@ struct Reply {
   beast::error_code ec;
   std::int64_t submitted_ns = 0;  // the request was given to the pool
   std::int64_t sent_ns = 0;       // the request was handed to the socket (after any pool wait)
-  std::int64_t recv_ns = 0;  // the whole response was read
+  std::int64_t recv_ns = 0;       // the whole response was read
 };
 
 // Microseconds from the request's hand-over to a connection to its answer (the service and the
