@@ -207,9 +207,11 @@ SERVICE_ROUTES = {"join": ("POST", "/v1/performances/{pid}/queue"),
                   "pay": ("POST", "/v1/orders/{order_id}/payment")}
 
 
-def service_p99_ms(text):
-    """Per crowd step, the upper bound (ms) of the histogram bucket holding the 99th percentile of
-    the API process's own time (request read -> response written), from Prometheus text; {} if none."""
+def service_latency(text):
+    """Per crowd step, from a process's Prometheus text (http_request_duration_seconds: request
+    read -> response written): for served answers and for refusals (429/503) apart, the upper
+    bound (ms) of the bucket holding the 99th percentile and the share within the crowd's target
+    (100 ms served, 5 ms refused). {} when the text has none."""
     buckets = {}
     pat = re.compile(r'^http_request_duration_seconds_bucket\{(.*)\} ([0-9.e+]+)$')
     for line in text.splitlines():
@@ -218,27 +220,43 @@ def service_p99_ms(text):
             continue
         labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
         le = labels.get("le")
-        key = (labels.get("method"), labels.get("route"))
+        key = (labels.get("method"), labels.get("route"), labels.get("outcome", "served"))
         buckets.setdefault(key, []).append((math.inf if le == "+Inf" else float(le), float(m.group(2))))
     out = {}
-    for step, key in SERVICE_ROUTES.items():
-        b = sorted(buckets.get(key, []))
-        if not b or b[-1][1] <= 0:
-            continue
-        total = b[-1][1]
-        bound = next(le for le, n in b if n >= 0.99 * total)
-        out[step] = None if math.isinf(bound) else bound * 1000
+    for step, (method, route) in SERVICE_ROUTES.items():
+        row = {}
+        for outcome, target in (("served", 0.1), ("refused", 0.005)):
+            b = sorted(buckets.get((method, route, outcome), []))
+            if not b or b[-1][1] <= 0:
+                continue
+            total = b[-1][1]
+            bound = next(le for le, n in b if n >= 0.99 * total)
+            within = max((n for le, n in b if le <= target), default=0.0)
+            row[outcome] = {"count": int(total),
+                            "p99_ms": None if math.isinf(bound) else bound * 1000,
+                            "within_target": within / total}
+        if row:
+            out[step] = row
     return out
 
 
-def service_side(p99, metric):
-    """The API process's own p99 per step as a phrase of the crowd's row ('' when not scraped)."""
-    if not p99:
+def latency_phrase(lat, who):
+    """A process's own latency per step (service_latency) as a phrase of the crowd's row."""
+    if not lat:
         return ""
-    who = "the API process's" if metric == "flash_a" else "the service's"
-    steps = ", ".join(f"{k} <= {fmt(v, ' ms')}" if v is not None else f"{k} > 10 s"
-                      for k, v in p99.items())
-    return f"{who} own p99 from request read to response written (its histogram's bucket): {steps}; "
+
+    def one(o, target):
+        p99 = f"<= {fmt(o['p99_ms'], ' ms')}" if o["p99_ms"] is not None else "> 10 s"
+        return f"p99 {p99}, {o['within_target'] * 100:.1f}% within {target}"
+
+    parts = []
+    for step, row in lat.items():
+        bits = [f"served {one(row['served'], '100 ms')}"] if "served" in row else []
+        if "refused" in row:
+            bits.append(f"{row['refused']['count']:,} refused {one(row['refused'], '5 ms')}")
+        parts.append(f"{step} " + ", ".join(bits))
+    return (f"{who} own time from request read to response written (its histogram's buckets): "
+            + "; ".join(parts) + "; ")
 
 
 def cmd_flash(a):
@@ -279,8 +297,9 @@ def cmd_flash(a):
          "sell_out_s": so.get("time_to_sell_out_s", so.get("time_to_last_sale_s")),
          "admission_minimum_s": so.get("admission_minimum_s"),
          "seconds": d.get("elapsed_s")}
-    if a.metrics and os.path.exists(a.metrics):
-        r["service_p99_ms"] = service_p99_ms(open(a.metrics, encoding="utf-8", errors="replace").read())
+    for key, path in (("service_latency", a.metrics), ("gateway_latency", a.gateway_metrics)):
+        if path and os.path.exists(path):
+            r[key] = service_latency(open(path, encoding="utf-8", errors="replace").read())
     r["sold_once"] = "yes" if (r["double_sold"] == 0 and r["seats_sold"] is not None
                                and r["seats_sold"] == r["capacity"]) else "no"
     recs = [r]
@@ -464,7 +483,9 @@ def cmd_report(a):
                     f"own wait p99 {fmt(r.get('client_wait_p99_ms'), ' ms')}: late "
                     f"{fmt(r.get('client_late_p99_ms'), ' ms')}, for a connection "
                     f"{fmt(r.get('pool_wait_p99_ms'), ' ms')}), "
-                    + service_side(r.get("service_p99_ms"), metric) +
+                    + latency_phrase(r.get("gateway_latency"), "the gateway's")
+                    + latency_phrase(r.get("service_latency"), "the API process's"
+                                     if metric == "flash_a" else "the service's") +
                     f"p99 join {fmt(r.get('lat_p99_ms'), ' ms')} over {fmt(r.get('joins'))} joins "
                     f"({fmt(r.get('join_errors'))} errors), sold out in {fmt(r.get('sell_out_s'), ' s')} "
                     f"(admission minimum {fmt(r.get('admission_minimum_s'), ' s')}; admission "
@@ -573,6 +594,7 @@ def main():
     s.add_argument("--exit", type=int, default=0)
     s.add_argument("--metric", default="flash", choices=("flash", "flash_a"))
     s.add_argument("--metrics", help="the API process's /metrics text after the crowd")
+    s.add_argument("--gateway-metrics", help="pattern A: the gateway's /metrics text after it")
     s.set_defaults(fn=cmd_flash)
     s = sub.add_parser("report")
     s.add_argument("--results", required=True)

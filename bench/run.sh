@@ -634,9 +634,10 @@ fi
 # ---- 6. flash crowd ------------------------------------------------------------------------------
 # flash_crowd METRIC URL LABEL LOG: the crowd against the front at URL, on a new performance set
 # up through it; its record (METRIC flash or flash_a) in the results, or why there is none. LOG:
-# the start-up log of the process that runs the API, whose latency histograms are scraped after.
+# the start-up log of the process that runs the API, whose latency histograms are scraped after;
+# GW_LOG (pattern A): the gateway's, scraped too.
 flash_crowd() {
-  local metric=$1 url=$2 label=$3 api_log=$4 venue perf rc=0
+  local metric=$1 url=$2 label=$3 api_log=$4 gw_log=${5:-} venue perf rc=0
   local out=$T/raw/$metric
   if [ $HAVE_LOADGEN = 0 ]; then
     echo "{\"metric\":\"$metric\",\"side\":\"service\",\"run\":1,\"status\":\"missing\",\"label\":\"$label\",\"why\":\"loadgen not built\"}" >>"$RESULTS"
@@ -677,9 +678,14 @@ flash_crowd() {
   # The API process's own latency histograms (request read -> response written, per route): what
   # it took, apart from the load generator's waits, the loopback and, in pattern A, the gateway.
   ops_metrics "$api_log" >"$out-metrics.txt" || true
+  local gw_args=()
+  if [ -n "$gw_log" ]; then
+    ops_metrics "$gw_log" >"$out-gateway-metrics.txt" || true
+    gw_args=(--gateway-metrics "$out-gateway-metrics.txt")
+  fi
   if [ -s "$out.json" ]; then
     python3 bench/bench.py flash --metric "$metric" --results "$RESULTS" --input "$out.json" \
-      --metrics "$out-metrics.txt" --label "$label" --exit "$rc"
+      --metrics "$out-metrics.txt" "${gw_args[@]}" --label "$label" --exit "$rc"
     [ $rc = 0 ] || note "$metric: loadgen --assert failed (exit $rc): $(grep -i -m3 'fail' "$out.txt" | tr '\n' ' ')"
   else
     cat "$out.txt" >&2
@@ -722,7 +728,8 @@ if want flash_a; then
     wait_ready "$!" "${words[1]}" "$T/pattern-a-${words[0]}.log"
   done
   flash_crowd flash_a "http://127.0.0.1:$GWA_PORT" \
-    "$FLASH_LABEL; a gateway, an API process, a worker, RabbitMQ" "$T/pattern-a-api.log"
+    "$FLASH_LABEL; a gateway, an API process, a worker, RabbitMQ" "$T/pattern-a-api.log" \
+    "$T/pattern-a-gateway.log"
 fi
 
 # ---- report --------------------------------------------------------------------------------------

@@ -638,6 +638,15 @@ TEST_F(ServerTest, DrainIsBoundedByMaxWait) {
 }
 
 TEST_F(ServerTest, MetricsAndAccessLog) {
+  // Told to come back on every other call: 503 then 429, each with Retry-After.
+  router_.add(bhttp::verb::get, "/v1/events/{event_id}/busy",
+              [n = 0](RequestContext&) mutable -> asio::awaitable<Response> {
+                Response r = json_response(
+                    ++n % 2 ? bhttp::status::service_unavailable : bhttp::status::too_many_requests,
+                    {{"error", "unavailable"}});
+                r.set(bhttp::field::retry_after, "1");
+                co_return r;
+              });
   start(options());
   run([this]() -> asio::awaitable<void> {
     auto s = co_await connect_to(port());
@@ -646,6 +655,10 @@ TEST_F(ServerTest, MetricsAndAccessLog) {
       auto req = make_request(bhttp::verb::get, "/v1/events/e" + std::to_string(i) + "?secret=1");
       req.set("X-Request-Id", "log-" + std::to_string(i));
       (void)co_await roundtrip(s, buf, std::move(req));
+    }
+    for (int i = 0; i < 2; ++i) {
+      auto r = co_await roundtrip(s, buf, make_request(bhttp::verb::get, "/v1/events/e/busy"));
+      EXPECT_EQ(r.result_int(), i == 0 ? 503u : 429u);
     }
     (void)co_await roundtrip(s, buf, make_request(bhttp::verb::get, "/nope/1"));
     (void)co_await roundtrip(s, buf, make_request(bhttp::verb::get, "/nope/2"));
@@ -660,12 +673,19 @@ TEST_F(ServerTest, MetricsAndAccessLog) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("# TYPE http_request_duration_seconds histogram\n"), std::string::npos);
-  EXPECT_NE(text.find("http_request_duration_seconds_bucket{method=\"GET\",route=\"/v1/events/"
-                      "{event_id}\",le=\"+Inf\"} 3\n"),
+  EXPECT_NE(text.find("http_request_duration_seconds_bucket{method=\"GET\",outcome=\"served\","
+                      "route=\"/v1/events/{event_id}\",le=\"+Inf\"} 3\n"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("http_request_duration_seconds_count{method=\"GET\",route=\"/v1/events/"
-                      "{event_id}\"} 3\n"),
+  EXPECT_NE(text.find("http_request_duration_seconds_count{method=\"GET\",outcome=\"served\","
+                      "route=\"/v1/events/{event_id}\"} 3\n"),
+            std::string::npos);
+  // Refusals in a series of their own, so the served requests' tail is not diluted by them.
+  EXPECT_NE(text.find("http_request_duration_seconds_count{method=\"GET\",outcome=\"refused\","
+                      "route=\"/v1/events/{event_id}/busy\"} 2\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("outcome=\"served\",route=\"/v1/events/{event_id}/busy\""),
             std::string::npos);
   EXPECT_NE(text.find("# TYPE http_open_connections gauge\nhttp_open_connections "),
             std::string::npos)
@@ -691,7 +711,7 @@ TEST_F(ServerTest, MetricsAndAccessLog) {
     EXPECT_EQ(v.at("level").as_string(), "info");
     EXPECT_EQ(v.at("ts").as_string().size(), 24u);  // 2024-05-01T12:00:00.123Z
   }
-  EXPECT_EQ(request_lines, 5);
+  EXPECT_EQ(request_lines, 7);
 }
 
 // A request's span: a child of a valid incoming traceparent (its ids on the access log line), or
