@@ -1,6 +1,7 @@
 -- pgbench baseline of "paid orders/s": one transaction of this script = one order placed and
 -- paid, with the SQL the service sends for POST /v1/orders + POST /v1/orders/{id}/payment
--- (src/infra/postgres/repos/orders.cpp: by_hold, place, get, begin_payment, get, finalise; and
+-- (src/infra/postgres/repos/orders.cpp: by_hold, place, begin_payment (the attempt's row and the
+-- order read after it, one round trip), finalise; and
 -- src/infra/payment/fake_provider.cpp: charge), statement for statement, same order, same
 -- transactions; the service pipelines them (libpq pipeline mode: each transaction's BEGIN and
 -- fences in one round trip, its writes and COMMIT in another), pgbench sends one at a time. Run
@@ -41,7 +42,9 @@ FROM (SELECT k, now_ms, now_ms + 300000 AS exp_ms,
 -- POST /v1/orders: Orders::by_hold (a second call for the same hold returns the same order)
 SELECT o.id, o.account_id, o.performance_id, o.hold_id, o.status, o.seat_ids, o.total_cents,
   o.currency, (extract(epoch from o.expires_at) * 1000)::bigint, COALESCE(o.charge_id, ''),
-  t.id, t.seat_id, t.code FROM orders o LEFT JOIN tickets t ON t.order_id = o.id
+  t.id, t.seat_id, t.code, t.status,
+  COALESCE((extract(epoch from t.checked_in_at) * 1000)::bigint, 0)
+  FROM orders o LEFT JOIN tickets t ON t.order_id = o.id
   WHERE o.hold_id = :hold ORDER BY o.created_at DESC, o.id, t.seat_id;
 -- Orders::place
 BEGIN;
@@ -57,19 +60,17 @@ INSERT INTO orders (id, account_id, performance_id, hold_id, status, seat_ids, t
   currency, expires_at) VALUES (:oid, :acc, :perf, :hold, 'pending', :seats::text[], 480000,
   'KRW', to_timestamp(:exp_ms::float8 / 1000));
 COMMIT;
--- POST /v1/orders/{id}/payment: Orders::get
-SELECT o.id, o.account_id, o.performance_id, o.hold_id, o.status, o.seat_ids, o.total_cents,
-  o.currency, (extract(epoch from o.expires_at) * 1000)::bigint, COALESCE(o.charge_id, ''),
-  t.id, t.seat_id, t.code FROM orders o LEFT JOIN tickets t ON t.order_id = o.id
-  WHERE o.id = :oid ORDER BY o.created_at DESC, o.id, t.seat_id;
--- Orders::begin_payment
+-- POST /v1/orders/{id}/payment: Orders::begin_payment, the attempt's row (only for an order of
+-- the account) and the order as it is after it
 INSERT INTO idempotency_keys (account_id, key, fingerprint, order_id, state, locked_until)
-  VALUES (:acc, :idem, :fp, :oid, 'in_progress', to_timestamp((:now_ms::float8 + 10000) / 1000))
+  SELECT :acc, :idem, :fp, :oid, 'in_progress', to_timestamp((:now_ms::float8 + 10000) / 1000)
+  WHERE EXISTS (SELECT 1 FROM orders WHERE id = :oid AND account_id = :acc)
   ON CONFLICT DO NOTHING;
--- Payments::settle re-reads the order
 SELECT o.id, o.account_id, o.performance_id, o.hold_id, o.status, o.seat_ids, o.total_cents,
   o.currency, (extract(epoch from o.expires_at) * 1000)::bigint, COALESCE(o.charge_id, ''),
-  t.id, t.seat_id, t.code FROM orders o LEFT JOIN tickets t ON t.order_id = o.id
+  t.id, t.seat_id, t.code, t.status,
+  COALESCE((extract(epoch from t.checked_in_at) * 1000)::bigint, 0)
+  FROM orders o LEFT JOIN tickets t ON t.order_id = o.id
   WHERE o.id = :oid ORDER BY o.created_at DESC, o.id, t.seat_id;
 -- FakeProvider::charge
 INSERT INTO provider_charges (id, provider_key, order_ref, amount_cents, currency, status)

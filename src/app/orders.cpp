@@ -103,12 +103,11 @@ PaymentAnswer answer(Errc code, std::string_view message, int status) {
 }  // namespace
 
 Task<PaymentAnswer> Payments::pay(const Principal& who, const PaymentRequest& r) {
-  TK_CO_TRY(auto order, co_await d_.ports.orders->get(r.order_id));
-  if (!order || order->account_id != who.account_id) co_return Errc::not_found;
   Millis now = d_.now();
   // The row stays locked while the provider may still answer; after that a retry may take over.
   Millis lease = d_.ports.payments->timeout_ms() + d_.shared->settings.payment_margin_ms;
   std::string new_attempt = crypto::new_id("");
+  // Errc::not_found (nothing written) for an order that is not the caller's.
   TK_CO_TRY(auto begin, co_await d_.ports.orders->begin_payment(
                             who.account_id, r.idempotency_key, r.fingerprint, r.order_id,
                             std::move(new_attempt), now, lease));
@@ -131,11 +130,19 @@ Task<PaymentAnswer> Payments::pay(const Principal& who, const PaymentRequest& r)
     case IdempotencyBegin::Kind::started:
       break;
   }
-  co_return co_await settle(*order, who.account_id, r.idempotency_key, begin.attempt, r.card_token,
-                            begin.took_over ? Runner::resumer : Runner::starter, r.traceparent);
+  // Read after the attempt's row was written: another key may have paid since the client looked.
+  std::optional<domain::Order> order = std::move(begin.order);
+  if (!order) {
+    TK_CO_TRY(auto read, co_await d_.ports.orders->get(r.order_id));
+    order = std::move(read);
+  }
+  if (!order) co_return Errc::not_found;
+  co_return co_await settle(std::move(*order), who.account_id, r.idempotency_key, begin.attempt,
+                            r.card_token, begin.took_over ? Runner::resumer : Runner::starter,
+                            r.traceparent);
 }
 
-Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::string& account,
+Task<PaymentAnswer> Payments::settle(domain::Order order, const std::string& account,
                                      const std::string& key, const std::string& attempt,
                                      const std::string& card_token, Runner runner,
                                      const std::string& traceparent) {
@@ -146,10 +153,6 @@ Task<PaymentAnswer> Payments::settle(const domain::Order& order_in, const std::s
     TK_CO_CHECK(co_await orders.complete_payment(account, key, attempt, a.status, a.body));
     co_return a;
   };
-  // Re-read: another key may have paid meanwhile.
-  TK_CO_TRY(auto fresh, co_await orders.get(order_in.id));
-  if (!fresh) co_return Errc::not_found;
-  domain::Order order = std::move(*fresh);
   Millis now = d_.now();
 
   std::optional<ChargeResult> charge;

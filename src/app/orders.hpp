@@ -49,7 +49,8 @@ class Payments {
   // Who runs an attempt: the request that started it, a retry that took it over after its lease
   // ran out (the first try may have charged), or the reconciler (never charges, only resolves).
   enum class Runner { starter, resumer, reconciler };
-  Task<PaymentAnswer> settle(const domain::Order& order, const std::string& account_id,
+  // `order` as read after the attempt's row was written (another key may have paid before).
+  Task<PaymentAnswer> settle(domain::Order order, const std::string& account_id,
                              const std::string& key, const std::string& attempt,
                              const std::string& card_token, Runner runner,
                              const std::string& traceparent);

@@ -137,6 +137,13 @@ req GET "/v1/performances/$PERF/seats?section=A&section=B" "" "${U[@]}" "${Z[@]}
 req POST /v1/orders "{\"hold_id\":\"$HOLD\"}" "${U[@]}"; check "order" 201 "$CODE"; ORDER=$(echo "$BODY" | J 'd["id"]')
 check "total" 300000 "$(echo "$BODY" | J 'd["total_cents"]')"
 req POST /v1/orders "{\"hold_id\":\"$HOLD\"}" "${U[@]}"; check "same order" 200 "$CODE"; check "same order id" "$ORDER" "$(echo "$BODY" | J 'd["id"]')"
+# Another buyer paying this order finds none, and that changes nothing: no attempt is left in
+# progress on the order (the owner's payments below would be refused while one is).
+EMAIL_O="other$RANDOM$RANDOM@example.com"
+req POST /v1/accounts "{\"email\":\"$EMAIL_O\",\"password\":\"correct horse\",\"name\":\"Oh\"}"
+req POST /v1/sessions "{\"email\":\"$EMAIL_O\",\"password\":\"correct horse\"}"; UO=(-H "Authorization: Bearer $(echo "$BODY" | J 'd["session_token"]')")
+req POST "/v1/orders/$ORDER/payment" '{"method":"card","card_token":"tok_ok"}' "${UO[@]}" -H "Idempotency-Key: k-foreign"
+check "another buyer's order" 404 "$CODE"; check "another buyer's order: not_found" not_found "$(echo "$BODY" | J 'd["error"]["code"]')"
 req POST "/v1/orders/$ORDER/payment" '{"method":"card","card_token":"tok_ok"}' "${U[@]}"; check "missing idempotency key" 400 "$CODE"
 req POST "/v1/orders/$ORDER/payment" '{"method":"card","card_token":"tok_bad"}' "${U[@]}" -H "Idempotency-Key: k-decline"; check "declined" 402 "$CODE"
 req POST "/v1/orders/$ORDER/payment" '{"method":"card","card_token":"tok_bad"}' "${U[@]}" -H "Idempotency-Key: k-decline"; check "decline replayed" 402 "$CODE"

@@ -25,6 +25,9 @@ struct IdempotencyBegin {
   int status = 0;          // replay
   std::string body;        // replay
   std::string attempt;     // started: the attempt this request runs (new, or the one taken over)
+  // started with a new row: the order as read after the row was written (in the same round trip),
+  // so the payment needs no read of its own.
+  std::optional<domain::Order> order;
 };
 
 struct FinalSale {
@@ -67,6 +70,7 @@ class OrderRepo {
   // Step 1 of a payment: the idempotency row, committed before anything else happens. A new row
   // gets `new_attempt`; a row whose lease ran out is taken over with the attempt it has. While
   // another key has an attempt in progress on the order, nothing is written (order_busy).
+  // Errc::not_found, with nothing written, when the order is not the account's.
   virtual Task<IdempotencyBegin> begin_payment(std::string account_id, std::string key,
                                                std::string fingerprint, std::string order_id,
                                                std::string new_attempt, Millis now,

@@ -284,6 +284,18 @@ asio::awaitable<tk::Result<Rows>> Pool::query(std::string_view sql, Params param
   co_return r;
 }
 
+asio::awaitable<tk::Result<std::vector<Rows>>> Pool::pipeline(std::vector<Statement> statements) {
+  auto lease = co_await acquire();
+  if (!lease.ok()) co_return std::move(lease).error();
+  auto r = co_await lease.value()->pipeline(std::move(statements));
+  if (r.ok()) {
+    reached(true);
+  } else if (lease.value()->broken()) {
+    reached(false);
+  }
+  co_return r;
+}
+
 void Pool::reached(bool ok) {
   if (ok) {
     down_since_.reset();

@@ -106,6 +106,8 @@ class Pool : public std::enable_shared_from_this<Pool> {
   asio::awaitable<tk::Result<Lease>> acquire();
   // acquire + Connection::query + release. SQL must outlive the call.
   asio::awaitable<tk::Result<Rows>> query(std::string_view sql, Params params = {});
+  // acquire + Connection::pipeline (one round trip, one implicit transaction) + release.
+  asio::awaitable<tk::Result<std::vector<Rows>>> pipeline(std::vector<Statement> statements);
   // Opens connections up to `n` (default: size) now, so start-up fails early when the database
   // is unreachable and first requests do not pay for connecting.
   asio::awaitable<tk::Status> warm_up(int n = -1);

@@ -43,15 +43,17 @@ struct ClaimLost {};
 const std::error_code kClaimLost = make_error_code(Errc::hold_expired);
 }  // namespace
 
-Task<std::vector<domain::Order>> Orders::load_orders(std::string where, std::string a) {
-  PG_TRY(auto r, co_await pool_->query(
-                     std::string("SELECT ") + kOrderCols +
-                         ", t.id, t.seat_id, t.code, t.status, "
-                         "COALESCE((extract(epoch from t.checked_in_at) * 1000)::bigint, 0) "
-                         "FROM orders o LEFT JOIN tickets t "
-                         "ON t.order_id = o.id WHERE " +
-                         where + " ORDER BY o.created_at DESC, o.id, t.seat_id",
-                     P(arg(a))));
+namespace {
+// An order with its tickets, newest first: the rows orders_from() reads.
+std::string orders_sql(std::string_view where) {
+  return std::string("SELECT ") + kOrderCols +
+         ", t.id, t.seat_id, t.code, t.status, "
+         "COALESCE((extract(epoch from t.checked_in_at) * 1000)::bigint, 0) "
+         "FROM orders o LEFT JOIN tickets t ON t.order_id = o.id WHERE " +
+         std::string(where) + " ORDER BY o.created_at DESC, o.id, t.seat_id";
+}
+
+std::vector<domain::Order> orders_from(const pg::Rows& r) {
   std::vector<domain::Order> out;
   for (int i = 0; i < r.size(); ++i) {
     if (out.empty() || out.back().id != r.text(i, 0)) out.push_back(order_from(r, i));
@@ -63,7 +65,13 @@ Task<std::vector<domain::Order>> Orders::load_orders(std::string where, std::str
       out.back().tickets.push_back(std::move(t));
     }
   }
-  co_return out;
+  return out;
+}
+}  // namespace
+
+Task<std::vector<domain::Order>> Orders::load_orders(std::string where, std::string a) {
+  PG_TRY(auto r, co_await pool_->query(orders_sql(where), P(arg(a))));
+  co_return orders_from(r);
 }
 
 Task<std::optional<domain::Order>> Orders::get(std::string id) {
@@ -170,22 +178,32 @@ Task<app::IdempotencyBegin> Orders::begin_payment(std::string account, std::stri
                                                   std::string new_attempt, Millis now,
                                                   Millis lease) {
   using K = app::IdempotencyBegin::Kind;
+  static const std::string kOrderById = orders_sql("o.id = $1");
   for (int round = 0; round < 3; ++round) {
+    // One round trip: the row, written only for an order of the account, then the order as it
+    // is after the row (the payment's fresh read: another key may have paid it meanwhile).
     // The conflict target is the key only: another key's attempt in progress on the same order
     // (migration 0006) is a unique violation, not a row to look at.
-    auto ins = co_await pool_->query(
-        "INSERT INTO idempotency_keys (account_id, key, fingerprint, order_id, "
-        "state, locked_until, attempt) VALUES ($1, $2, $3, $4, 'in_progress', "
-        "to_timestamp($5::float8 / 1000), $6) ON CONFLICT (account_id, key) DO NOTHING",
-        P(arg(account), arg(key), arg(fp), arg(order_id), arg(now + lease), arg(new_attempt)));
-    if (!ins.ok()) {
-      if (ins.code() == pg::Errc::unique_violation) {
+    std::vector<pg::Statement> batch;
+    batch.push_back(
+        {"INSERT INTO idempotency_keys (account_id, key, fingerprint, order_id, state, "
+         "locked_until, attempt) SELECT $1, $2, $3, $4, 'in_progress', "
+         "to_timestamp($5::float8 / 1000), $6 WHERE EXISTS (SELECT 1 FROM orders WHERE id = $4 "
+         "AND account_id = $1) ON CONFLICT (account_id, key) DO NOTHING",
+         P(arg(account), arg(key), arg(fp), arg(order_id), arg(now + lease), arg(new_attempt))});
+    batch.push_back({kOrderById, P(arg(order_id))});
+    auto got = co_await pool_->pipeline(std::move(batch));
+    if (!got.ok()) {
+      if (got.code() == pg::Errc::unique_violation) {
         co_return app::IdempotencyBegin{K::order_busy, false, 0, {}};
       }
-      co_return map_error(std::move(ins).error());
+      co_return map_error(std::move(got).error());
     }
-    if (ins->affected() == 1) {
-      co_return app::IdempotencyBegin{K::started, false, 0, {}, new_attempt};
+    auto orders = orders_from((*got)[1]);
+    if (orders.empty() || orders.front().account_id != account) co_return Errc::not_found;
+    if ((*got)[0].affected() == 1) {
+      co_return app::IdempotencyBegin{K::started, false,       0,
+                                      {},         new_attempt, std::move(orders.front())};
     }
     PG_TRY(auto row,
            co_await pool_->query(
