@@ -1,6 +1,6 @@
 -- pgbench baseline of "paid orders/s": one transaction of this script = one order placed and
 -- paid, with the SQL the service sends for POST /v1/orders + POST /v1/orders/{id}/payment
--- (src/infra/postgres/repos/orders.cpp: by_hold, place, begin_payment (the attempt's row and the
+-- (src/infra/postgres/repos/orders.cpp: place, begin_payment (the attempt's row and the
 -- order read after it, one round trip), finalise; and
 -- src/infra/payment/fake_provider.cpp: charge), statement for statement, same order, same
 -- transactions; the service pipelines them (libpq pipeline mode: each transaction's BEGIN and
@@ -39,23 +39,24 @@ FROM (SELECT k, now_ms, now_ms + 300000 AS exp_ms,
       FROM (SELECT nextval('bench_k') AS k,
                    (extract(epoch from clock_timestamp()) * 1000)::bigint AS now_ms) x) y
 \gset
--- POST /v1/orders: Orders::by_hold (a second call for the same hold returns the same order)
+-- POST /v1/orders: Orders::place (the hold's order, if it has one, read after the lock; a second
+-- call for the same hold returns it)
+BEGIN;
+SELECT pg_advisory_xact_lock(hashtextextended(:lock_key, 0));
 SELECT o.id, o.account_id, o.performance_id, o.hold_id, o.status, o.seat_ids, o.total_cents,
   o.currency, (extract(epoch from o.expires_at) * 1000)::bigint, COALESCE(o.charge_id, ''),
   t.id, t.seat_id, t.code, t.status,
   COALESCE((extract(epoch from t.checked_in_at) * 1000)::bigint, 0)
   FROM orders o LEFT JOIN tickets t ON t.order_id = o.id
   WHERE o.hold_id = :hold ORDER BY o.created_at DESC, o.id, t.seat_id;
--- Orders::place
-BEGIN;
-SELECT pg_advisory_xact_lock(hashtextextended(:lock_key, 0));
 SELECT COALESCE(sum(cardinality(seat_ids)), 0) FROM orders WHERE account_id = :acc AND
-  performance_id = :perf AND (status = 'paid' OR (status = 'pending' AND
+  performance_id = :perf AND (status IN ('paid', 'refund_pending') OR (status = 'pending' AND
   expires_at > to_timestamp(:now_ms::float8 / 1000)));
 UPDATE performance_seats SET state = 'ordered', order_id = :oid,
   claim_expires_at = to_timestamp(:exp_ms::float8 / 1000) WHERE performance_id = :perf AND
   seat_id = ANY(:seats::text[]) AND (state = 'available' OR (state = 'ordered' AND
-  claim_expires_at <= to_timestamp(:now_ms::float8 / 1000))) RETURNING seat_id;
+  claim_expires_at <= to_timestamp(:now_ms::float8 / 1000))) AND NOT EXISTS (SELECT 1 FROM
+  orders WHERE hold_id = :hold) RETURNING seat_id;
 INSERT INTO orders (id, account_id, performance_id, hold_id, status, seat_ids, total_cents,
   currency, expires_at) VALUES (:oid, :acc, :perf, :hold, 'pending', :seats::text[], 480000,
   'KRW', to_timestamp(:exp_ms::float8 / 1000));

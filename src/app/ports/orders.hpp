@@ -55,7 +55,8 @@ class OrderRepo {
  public:
   virtual ~OrderRepo() = default;
   // Claims the hold's seat rows (the fence) and inserts the order in one transaction; the same
-  // hold returns its existing order. Errc::seats_unavailable (details.seat_ids) when a seat is
+  // hold returns its existing order (found in the transaction's first round trip, nothing
+  // written). Errc::seats_unavailable (details.seat_ids) when a seat is
   // claimed or sold, Errc::seat_limit_reached when the account's limit would be exceeded.
   virtual Task<PlacedOrder> place(const NewOrder& o, Millis now) = 0;
   virtual Task<std::optional<domain::Order>> get(std::string order_id) = 0;

@@ -41,6 +41,9 @@ domain::Order order_from(const pg::Rows& r, int i) {
 // A local marker: the claim was no longer valid, so the transaction is rolled back.
 struct ClaimLost {};
 const std::error_code kClaimLost = make_error_code(Errc::hold_expired);
+// Another: the hold has its order already, so placing one writes nothing (the caller looks at
+// the order it read, not at this code).
+const std::error_code kHoldOrdered = make_error_code(Errc::seats_unavailable);
 }  // namespace
 
 namespace {
@@ -95,27 +98,38 @@ Task<app::PlacedOrder> Orders::place(const app::NewOrder& n, Millis now) {
   const auto seats = text_array(o.seat_ids);
   const auto count = static_cast<std::int64_t>(o.seat_ids.size());
   const std::string lock_key = o.account_id + "/" + o.performance_id;
+  static const std::string kOrderOfHold = orders_sql("o.hold_id = $1");
+  std::optional<domain::Order> existing;
   auto r = co_await pg::transaction(*pool_, [&](pg::Connection& c) -> asio::awaitable<Status> {
-    // One round trip for the lock, the account's count and the fence (pipelined); the checks
-    // follow, and a failed one rolls the claim back with the rest.
+    // One round trip for the lock, the hold's order if it has one, the account's count and the
+    // fence (pipelined); the checks follow, and a failed one rolls the claim back with the rest.
     std::vector<pg::Statement> first;
-    // One order at a time per (account, performance), so the per-account limit holds.
+    // One order at a time per (account, performance), so the per-account limit holds; the reads
+    // after the lock see what an order placed by a concurrent call for this hold committed.
     first.push_back({"SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", P(arg(lock_key))});
+    first.push_back({kOrderOfHold, P(arg(o.hold_id))});
     first.push_back(
         {"SELECT COALESCE(sum(cardinality(seat_ids)), 0) FROM orders WHERE account_id = $1 AND "
          "performance_id = $2 AND (status IN ('paid', 'refund_pending') OR (status = 'pending' "
          "AND expires_at > to_timestamp($3::float8 / 1000)))",
          P(arg(o.account_id), arg(o.performance_id), arg(now))});
-    // The fence: claim every seat of the hold or none.
+    // The fence: claim every seat of the hold or none; none when the hold has an order already
+    // (its claims may have run out, and must not be taken by a second order of the same hold).
     first.push_back(
         {"UPDATE performance_seats SET state = 'ordered', order_id = $1, "
          "claim_expires_at = to_timestamp($2::float8 / 1000) WHERE performance_id = $3 AND "
          "seat_id = ANY($4::text[]) AND (state = 'available' OR (state = 'ordered' AND "
-         "claim_expires_at <= to_timestamp($5::float8 / 1000))) RETURNING seat_id",
-         P(arg(o.id), arg(o.expires_at), arg(o.performance_id), arg(seats), arg(now))});
+         "claim_expires_at <= to_timestamp($5::float8 / 1000))) AND NOT EXISTS (SELECT 1 FROM "
+         "orders WHERE hold_id = $6) RETURNING seat_id",
+         P(arg(o.id), arg(o.expires_at), arg(o.performance_id), arg(seats), arg(now),
+           arg(o.hold_id))});
     TK_CO_TRY(auto got, co_await c.pipeline(std::move(first)));
-    const pg::Rows& held = got[1];
-    const pg::Rows& claimed = got[2];
+    if (auto had = orders_from(got[1]); !had.empty()) {
+      existing = std::move(had.front());
+      co_return kHoldOrdered;  // nothing was written: rolled back
+    }
+    const pg::Rows& held = got[2];
+    const pg::Rows& claimed = got[3];
     if (held.int64(0, 0) + count > n.max_per_account) co_return Errc::seat_limit_reached;
     if (claimed.size() != count) {
       std::set<std::string> taken;
@@ -137,6 +151,7 @@ Task<app::PlacedOrder> Orders::place(const app::NewOrder& n, Millis now) {
     TK_CO_CHECK(co_await c.pipeline(std::move(insert), pg::Connection::Then::commit));
     co_return Status{};
   });
+  if (existing) co_return app::PlacedOrder{std::move(*existing), false};
   if (!r.ok()) {
     if (r.code() == pg::Errc::unique_violation) {  // a concurrent call placed this hold's order
       PG_TRY(auto again, co_await by_hold(o.hold_id));
