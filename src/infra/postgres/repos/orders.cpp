@@ -217,8 +217,9 @@ Task<app::IdempotencyBegin> Orders::begin_payment(std::string account, std::stri
     auto orders = orders_from((*got)[1]);
     if (orders.empty() || orders.front().account_id != account) co_return Errc::not_found;
     if ((*got)[0].affected() == 1) {
-      co_return app::IdempotencyBegin{K::started, false,       0,
-                                      {},         new_attempt, std::move(orders.front())};
+      app::IdempotencyBegin started{K::started, false, 0, {}, new_attempt};
+      started.order = std::move(orders.front());
+      co_return started;
     }
     PG_TRY(auto row,
            co_await pool_->query(
