@@ -55,6 +55,11 @@ struct Forwarder::Impl {
   metrics::Counter* failures = nullptr;
   metrics::Counter* refused = nullptr;
 
+  // Healthy, and below its in-flight bound on this loop.
+  bool has_room(std::size_t i) const {
+    return ups.healthy(i) && pools[i].in_flight < opt.max_in_flight;
+  }
+
   std::unique_ptr<Conn> take_idle(std::size_t i) {
     auto& idle = pools[i].idle;
     const auto now = Clock::now();
@@ -142,6 +147,15 @@ Forwarder::Forwarder(asio::any_io_executor ex, Upstreams& ups, ForwardOptions o,
 
 Forwarder::~Forwarder() = default;
 
+std::optional<Errc> Forwarder::unavailable() {
+  Impl& s = *impl_;
+  for (std::size_t i = 0; i < s.ups.size(); ++i) {
+    if (s.has_room(i)) return std::nullopt;
+  }
+  if (s.refused) s.refused->inc();
+  return s.ups.healthy_count() > 0 ? Errc::overloaded : Errc::no_upstream;
+}
+
 void Forwarder::close() {
   for (auto& p : impl_->pools) p.idle.clear();
 }
@@ -157,7 +171,7 @@ asio::awaitable<Result<http::Response>> Forwarder::forward(http::Request& req,
   for (int n = 0; n < s.opt.max_attempts; ++n) {
     std::vector<bool> usable(s.ups.size());
     for (std::size_t i = 0; i < usable.size(); ++i) {
-      usable[i] = s.ups.healthy(i) && s.pools[i].in_flight < s.opt.max_in_flight;
+      usable[i] = s.has_room(i);
     }
     auto pick = pick_upstream(usable, tried, s.cursor);
     if (!pick) {

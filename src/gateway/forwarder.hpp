@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 
 #include "common/metrics.hpp"
 #include "common/result.hpp"
@@ -45,6 +46,12 @@ class Forwarder {
   // by-value class argument of a co_await expression twice.
   boost::asio::awaitable<Result<http::Response>> forward(
       http::Request& req, std::chrono::steady_clock::time_point deadline);
+
+  // The refusal forward() would answer at once for want of a healthy upstream with a free slot
+  // on this loop (counted in gateway_unavailable_total), or nullopt while one has room. Asked
+  // before the checks that cost a Redis round trip, so a full gateway refuses within its own
+  // loop's time instead of after them.
+  std::optional<Errc> unavailable();
 
   void close();  // closes the pooled connections (shutdown)
 

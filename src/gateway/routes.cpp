@@ -120,6 +120,10 @@ void add_routes(http::Router& r, app::Deps deps, RouteOptions o) {
     const Millis now = c->deps.now();
     const RouteClass cls = classify(ctx.req.method(), ctx.req.target());
     const std::string addr = http::address_key(ctx.remote);
+    // Nothing can leave while every API process is out or full on this loop: refused before the
+    // session check and the shared limits, which would spend Redis round trips to reach the
+    // same answer later.
+    if (auto full = c->o.forwarder->unavailable()) co_return to_response(*full);
     if (auto refused = co_await admit(*c, ctx, cls, addr, now)) co_return std::move(*refused);
 
     Request out = ctx.req;
