@@ -204,6 +204,7 @@ SERVICE_ROUTES = {"join": ("POST", "/v1/performances/{pid}/queue"),
                   "poll": ("GET", "/v1/performances/{pid}/queue/status"),
                   "seats": ("GET", "/v1/performances/{pid}/seats"),
                   "hold": ("POST", "/v1/performances/{pid}/holds"),
+                  "order": ("POST", "/v1/orders"),
                   "pay": ("POST", "/v1/orders/{order_id}/payment")}
 
 

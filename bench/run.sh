@@ -240,7 +240,8 @@ SETTINGS="service: TICKETING_THREADS=1 TICKETING_ACCESS_LOG=$TICKETING_ACCESS_LO
 file; nginx's log $( [ "$TICKETING_ACCESS_LOG" = 0 ] && echo off || echo "on, the same fields, buffered 64k")) \
 TICKETING_PAYMENT_LATENCY_MS=0 \
 TICKETING_PG_POOL_SIZE=$ORDER_C TICKETING_MAX_CONNECTIONS=20000 TICKETING_ARGON2_OPSLIMIT=1 \
-TICKETING_DOOR_TARGET_MS=${TICKETING_DOOR_TARGET_MS:-20 (default)}; \
+TICKETING_DOOR_TARGET_MS=${TICKETING_DOOR_TARGET_MS:-20 (default)} \
+TICKETING_PG_WAIT_TARGET_MS=${TICKETING_PG_WAIT_TARGET_MS:-100 (default)}; \
 PostgreSQL and Redis as started by tests/support/servers.sh (PostgreSQL fsync=off, \
 synchronous_commit=off, shared_buffers=128MB; Redis appendonly everysec), shared by baseline and \
 service; clients: poll $POLL_C connections, join $JOIN_C, hold $HOLD_C, order $ORDER_C, the \

@@ -9,6 +9,7 @@ std::unique_ptr<Adapters> Adapters::create(boost::asio::any_io_executor ex,
   po.conninfo = o.pg_url;
   po.size = o.pg_pool_size;
   po.unhealthy_after = o.pg_unhealthy_after;
+  po.wait_target = o.pg_wait_target;
   a->pool = pg::Pool::create(ex, po);
   pg::PoolOptions ro = po;
   ro.conninfo = o.pg_read_url.empty() ? o.pg_url : o.pg_read_url;

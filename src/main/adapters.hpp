@@ -26,6 +26,7 @@ struct AdapterOptions {
   std::shared_ptr<const pg::ReplicaFreshness> read_fresh;
   int pg_pool_size = 8;
   std::chrono::milliseconds pg_unhealthy_after{0};  // see PoolOptions::unhealthy_after
+  std::chrono::milliseconds pg_wait_target{0};      // see PoolOptions::wait_target
   redis::Endpoint redis;
   redis::Options redis_options;
   payment::FakeProviderOptions payment;

@@ -112,6 +112,7 @@ Result<Config> load_config() {
     get("TICKETING_PAYMENT_LATENCY_MS", c.payment_latency_ms);
     get("TICKETING_PAYMENT_TIMEOUT_MS", c.payment_timeout_ms);
     get("TICKETING_PG_POOL_SIZE", c.pg_pool_size);
+    get("TICKETING_PG_WAIT_TARGET_MS", c.pg_wait_target_ms);
     get("TICKETING_REQUEST_TIMEOUT_MS", c.request_timeout_ms);
     get("TICKETING_DOOR_TARGET_MS", c.door_target_ms);
     get("TICKETING_DOOR_INTERVAL_MS", c.door_interval_ms);
@@ -176,6 +177,11 @@ Result<Config> load_config() {
                           {"TICKETING_DRAIN_DELAY_MS", c.drain_delay_ms},
                           {"TICKETING_DRAIN_TIMEOUT_MS", c.drain_timeout_ms}}) {
     if (v < 0) return Error{app::Errc::out_of_range, {{"field", field}}};
+  }
+  // Above the pool's 500 ms acquire timeout it would change nothing.
+  if (c.pg_wait_target_ms < 1 || c.pg_wait_target_ms > 500) {
+    return Error{app::Errc::out_of_range,
+                 {{"field", "TICKETING_PG_WAIT_TARGET_MS"}, {"reason", "1 to 500"}}};
   }
   if (c.pg_read_max_lag_ms <= 0 || c.pg_unready_after_ms < 0) {
     return Error{app::Errc::out_of_range,

@@ -59,6 +59,9 @@ struct Config {
   int payment_latency_ms = 0;
   int payment_timeout_ms = 5000;
   int pg_pool_size = 8;
+  // The expected wait for a PostgreSQL connection past which a new request is refused at once
+  // (503 + Retry-After) rather than queued: what an accepted order or payment may wait.
+  int pg_wait_target_ms = 100;
   // A request's budget: its PostgreSQL and Redis calls and its payment provider call bound their
   // waits by it. 0: none (each call only has its own timeout). Must leave a payment room for the
   // provider's timeout plus its margin.

@@ -308,6 +308,7 @@ Status Service::prepare(std::chrono::seconds wait) {
     ao_store.pg_pool_size = cfg.pg_pool_size;
     ao_store.read_fresh = s.read_fresh;
     ao_store.pg_unhealthy_after = std::chrono::milliseconds(cfg.pg_unready_after_ms);
+    ao_store.pg_wait_target = std::chrono::milliseconds(cfg.pg_wait_target_ms);
     ao_store.redis = *redis_ep;
     ao_store.redis_options.command_timeout = std::chrono::milliseconds(cfg.redis_timeout_ms);
     ao_store.redis_options.stall_timeout = std::chrono::milliseconds(cfg.redis_stall_ms);

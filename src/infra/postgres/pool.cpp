@@ -128,7 +128,9 @@ asio::awaitable<tk::Result<Pool::Lease>> Pool::acquire_for(SteadyTime request_de
   const auto wait_until = std::min(now + opt_.acquire_timeout, request_deadline);
   if (wait_until <= now) co_return make_error_code(Errc::deadline_exceeded);
   const bool resumed = request_deadline != no_deadline && served_.contains(request_deadline);
-  if (!resumed && late(std::chrono::duration_cast<std::chrono::microseconds>(wait_until - now))) {
+  auto budget = wait_until - now;
+  if (opt_.wait_target.count() > 0) budget = std::min<Clock::duration>(budget, opt_.wait_target);
+  if (!resumed && late(std::chrono::duration_cast<std::chrono::microseconds>(budget))) {
     ++counters_.shed;
     co_return make_error_code(Errc::pool_timeout);
   }
@@ -274,13 +276,7 @@ asio::awaitable<tk::Result<Rows>> Pool::query(std::string_view sql, Params param
   auto lease = co_await acquire();
   if (!lease.ok()) co_return std::move(lease).error();
   auto r = co_await lease.value()->query(sql, std::move(params));
-  // healthy() answers "can we reach the server": a statement timeout (also `unavailable`) on a
-  // live connection does not count against it.
-  if (r.ok()) {
-    reached(true);
-  } else if (lease.value()->broken()) {
-    reached(false);
-  }
+  outcome(r.ok(), *lease.value());
   co_return r;
 }
 
@@ -288,12 +284,18 @@ asio::awaitable<tk::Result<std::vector<Rows>>> Pool::pipeline(std::vector<Statem
   auto lease = co_await acquire();
   if (!lease.ok()) co_return std::move(lease).error();
   auto r = co_await lease.value()->pipeline(std::move(statements));
-  if (r.ok()) {
+  outcome(r.ok(), *lease.value());
+  co_return r;
+}
+
+void Pool::outcome(bool ok, const Connection& c) {
+  // healthy() answers "can we reach the server": a statement timeout (also `unavailable`) on a
+  // live connection does not count against it.
+  if (ok) {
     reached(true);
-  } else if (lease.value()->broken()) {
+  } else if (c.broken()) {
     reached(false);
   }
-  co_return r;
 }
 
 void Pool::reached(bool ok) {

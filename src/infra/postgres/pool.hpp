@@ -38,6 +38,10 @@ struct PoolOptions {
   // then gets its 503 + Retry-After immediately instead of each request holding its client's
   // connection (and a coroutine) for the whole timeout only to be refused anyway.
   bool shed_when_late = true;
+  // The expected wait past which a new acquire is shed (with shed_when_late), when shorter than
+  // acquire_timeout: what a request accepted into the queue may wait, so accepted work stays
+  // fast while the rest is told at once to come back. 0: acquire_timeout.
+  std::chrono::milliseconds wait_target{0};
   // healthy() turns false only once the server has been unreachable this long: a failover
   // (the old primary gone, the new one not yet promoted) of a few seconds is not "down". 0: at
   // the first failure.
@@ -160,6 +164,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   int open_ = 0;
   int in_use_ = 0;
   void reached(bool ok);
+  void outcome(bool ok, const Connection& c);  // after a statement on a lease: reached or not
   // Since when connects/queries have failed to reach the server (none: the last one did).
   std::optional<std::chrono::steady_clock::time_point> down_since_;
   bool closed_ = false;

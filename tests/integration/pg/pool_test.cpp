@@ -36,6 +36,32 @@ class pgPool : public PgTest {
         },
         asio::detached);
   }
+  // Two new acquires queue behind the pool's only connection, which is given back after 100 ms.
+  struct InLine {
+    std::optional<tk::Result<Pool::Lease>> first, second;
+    std::chrono::steady_clock::duration second_took{};
+  };
+  InLine two_in_line(Pool& pool) {
+    InLine out;
+    auto held = run([&] { return pool.acquire(); });  // the only connection, busy
+    EXPECT_TRUE(held.ok()) << describe(held);
+    if (!held.ok()) return out;
+    asio::co_spawn(
+        io_, [&]() -> asio::awaitable<void> { out.first = co_await pool.acquire(); },
+        asio::detached);
+    asio::co_spawn(
+        io_,
+        [&]() -> asio::awaitable<void> {
+          auto t0 = std::chrono::steady_clock::now();
+          out.second = co_await pool.acquire();
+          out.second_took = std::chrono::steady_clock::now() - t0;
+        },
+        asio::detached);
+    give_back_after(held.value(), 100ms);
+    io_.restart();
+    io_.run_for(3s);
+    return out;
+  }
 };
 
 TEST_F(pgPool, AcquireIsBoundedByAcquireTimeout) {
@@ -127,25 +153,9 @@ TEST_F(pgPool, AnAcquireThatCannotBeServedInTimeIsRefusedAtOnce) {
   teach_lease(*pool, 300ms);
   EXPECT_GE(pool->stats().lease_avg, 250ms);
 
-  auto held = run([&] { return pool->acquire(); });  // the only connection, busy
-  ASSERT_TRUE(held.ok()) << describe(held);
   // First in line is ~300 ms away: it waits. Second is ~600 ms away, past the 400 ms timeout:
   // refused now rather than after holding its caller for 400 ms.
-  std::optional<tk::Result<Pool::Lease>> first, second;
-  std::chrono::steady_clock::duration second_took{};
-  asio::co_spawn(
-      io_, [&]() -> asio::awaitable<void> { first = co_await pool->acquire(); }, asio::detached);
-  asio::co_spawn(
-      io_,
-      [&]() -> asio::awaitable<void> {
-        auto t0 = std::chrono::steady_clock::now();
-        second = co_await pool->acquire();
-        second_took = std::chrono::steady_clock::now() - t0;
-      },
-      asio::detached);
-  give_back_after(held.value(), 100ms);
-  io_.restart();
-  io_.run_for(3s);
+  auto [first, second, second_took] = two_in_line(*pool);
   ASSERT_TRUE(first && second);
   EXPECT_TRUE(first->ok()) << describe(*first);
   EXPECT_EQ(second->code(), Errc::pool_timeout) << describe(*second);
@@ -153,6 +163,22 @@ TEST_F(pgPool, AnAcquireThatCannotBeServedInTimeIsRefusedAtOnce) {
   auto s = pool->stats();
   EXPECT_EQ(s.shed, 1u);
   EXPECT_EQ(s.timeouts, 0u);
+  EXPECT_EQ(s.waits, 1u);
+}
+
+TEST_F(pgPool, AWaitTargetShedsWhatTheAcquireTimeoutWouldStillQueue) {
+  auto pool = make_pool({.size = 1, .acquire_timeout = 2000ms, .wait_target = 250ms});
+  teach_lease(*pool, 150ms);
+
+  // First in line is ~150 ms away, within the target: it waits. Second is ~300 ms away, well
+  // within the 2 s timeout but past the target: refused now.
+  auto [first, second, second_took] = two_in_line(*pool);
+  ASSERT_TRUE(first && second);
+  EXPECT_TRUE(first->ok()) << describe(*first);
+  EXPECT_EQ(second->code(), Errc::pool_timeout) << describe(*second);
+  EXPECT_LT(second_took, 50ms);
+  auto s = pool->stats();
+  EXPECT_EQ(s.shed, 1u);
   EXPECT_EQ(s.waits, 1u);
 }
 
