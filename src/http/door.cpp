@@ -42,6 +42,12 @@ void Door::leave(Clock::time_point now, microseconds latency, bool unavailable) 
   roll(now);
 }
 
+void Door::turned_away(Clock::time_point now) {
+  if (!enabled()) return;
+  roll(now);
+  ++unavailable_now_;
+}
+
 void Door::yield(Clock::time_point now) {
   if (!enabled()) return;
   roll(now);

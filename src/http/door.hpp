@@ -52,6 +52,9 @@ class Door {
   // the door only measures asks its refused buyers back later while its backend is short too,
   // instead of every second (a retry storm that keeps the backend short).
   void leave(Clock::time_point now, std::chrono::microseconds latency, bool unavailable = false);
+  // A request of the class refused before it entered, for want of what it would wait on (a
+  // DoorClass::full predicate): counts toward the Retry-After as a 503 of that backend would.
+  void turned_away(Clock::time_point now);
   // A class this one yields to is queueing: the interval under way counts as a standing queue.
   void yield(Clock::time_point now);
   // Whether the class's last judged interval had a standing queue (judging the one under way

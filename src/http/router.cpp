@@ -58,13 +58,14 @@ Router& Router::operator=(Router&&) noexcept = default;
 
 std::size_t Router::size() const { return routes_.size(); }
 
-int Router::add_door(std::string name, DoorOptions opt, std::vector<int> yields_to) {
+int Router::add_door(std::string name, DoorOptions opt, std::vector<int> yields_to,
+                     std::function<bool()> full) {
   for (int y : yields_to) {
     if (y < 0 || y >= static_cast<int>(doors_.size())) {
       throw std::invalid_argument("door " + name + ": yields to an unknown door");
     }
   }
-  doors_.push_back(DoorClass{std::move(name), opt, std::move(yields_to)});
+  doors_.push_back(DoorClass{std::move(name), opt, std::move(yields_to), std::move(full)});
   return static_cast<int>(doors_.size()) - 1;
 }
 

@@ -3,6 +3,7 @@
 // request path is matched segment by segment against the routes with the same segment count.
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,6 +35,10 @@ struct DoorClass {
   std::string name;  // metrics label
   DoorOptions options;
   std::vector<int> yields_to;  // classes whose standing queue closes this one too
+  // Asked as a request of the class arrives, before the door: true refuses it at once (503 +
+  // Retry-After), a class only measured too. For a backend that would refuse the request anyway
+  // after it has spent round trips elsewhere (the PostgreSQL pool's shedding). Empty: none.
+  std::function<bool()> full;
 };
 
 class Router {
@@ -53,7 +58,8 @@ class Router {
 
   // Declares a route class at the door; its id is what add() takes. It yields to the classes
   // named (declared before it): their queue sheds this class first. Call before serving.
-  int add_door(std::string name, DoorOptions opt, std::vector<int> yields_to = {});
+  int add_door(std::string name, DoorOptions opt, std::vector<int> yields_to = {},
+               std::function<bool()> full = {});
   const std::vector<DoorClass>& doors() const { return doors_; }
 
   // `target` is the request target; a query string is ignored. Fills `params` on a match.

@@ -4,7 +4,8 @@
 
 namespace tk::http {
 
-SaleDoors add_sale_doors(Router& r, const DoorOptions& o) {
+SaleDoors add_sale_doors(Router& r, const DoorOptions& o,
+                         const std::function<bool()>& database_full) {
   SaleDoors d;
   if (o.target.count() <= 0) return d;
   DoorOptions measured = o;
@@ -14,8 +15,8 @@ SaleDoors add_sale_doors(Router& r, const DoorOptions& o) {
   measured.max_retry_after_s = std::min(o.max_retry_after_s, kMeasuredMaxRetryAfterS);
   d.poll = r.add_door("poll", measured);
   d.hold = r.add_door("hold", measured);
-  d.order = r.add_door("order", measured);
-  d.payment = r.add_door("payment", measured);
+  d.order = r.add_door("order", measured, {}, database_full);
+  d.payment = r.add_door("payment", measured, {}, database_full);
   d.join = r.add_door("join", o, {d.poll, d.hold, d.order, d.payment});
   return d;
 }

@@ -9,7 +9,9 @@
 // measured, never refused: when any of them starts to queue, the crowd's entry is shed until it
 // drains. A cap on the sale judged on its own latency throttled the sale instead of the crowd
 // (docs/BENCHMARKS.md, the door on the 1M crowd); the PostgreSQL pool still sheds what it cannot
-// serve in time.
+// serve in time, and orders and payments are refused on arrival while it would.
+#include <functional>
+
 #include "http/door.hpp"
 #include "http/router.hpp"
 
@@ -27,7 +29,10 @@ struct SaleDoors {  // Router door ids; -1 when the door is off
 inline constexpr int kMeasuredMaxRetryAfterS = 10;
 
 // Declares the five classes on `r` with `o` (the join's options; the others the same, measured
-// only). A target of 0 turns the door off: nothing is declared.
-SaleDoors add_sale_doors(Router& r, const DoorOptions& o);
+// only). A target of 0 turns the door off: nothing is declared. `database_full` (DoorClass::full
+// of orders and payments, whose first step is a PostgreSQL statement): the pool would shed a new
+// request now, so it is refused on arrival rather than after its session check.
+SaleDoors add_sale_doors(Router& r, const DoorOptions& o,
+                         const std::function<bool()>& database_full = {});
 
 }  // namespace tk::http

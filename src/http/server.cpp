@@ -187,8 +187,9 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   // One per Router door class (built in start(), when every route is in).
   struct DoorState {
     Door door;
-    metrics::Counter* refused;           // null for a class that only measures
+    metrics::Counter* refused;           // null for a class that refuses nothing
     std::vector<std::size_t> yields_to;  // indices into doors
+    std::function<bool()> full;          // DoorClass::full
   };
   std::vector<DoorState> doors;
 
@@ -465,7 +466,16 @@ asio::awaitable<void> Server::Impl::session(Slot slot, tcp::socket sock) {
         if (s.doors[y].door.queueing(ctx.started)) door->door.yield(ctx.started);
       }
     }
-    if (m.handler && door && !door->door.enter(ctx.started)) {
+    bool refused = false;
+    if (m.handler && door) {
+      if (door->full && door->full()) {
+        door->door.turned_away(ctx.started);
+        refused = true;
+      } else {
+        refused = !door->door.enter(ctx.started);
+      }
+    }
+    if (refused) {
       ctx.route = m.route;
       door->refused->inc();
       res = error_response(bhttp::status::service_unavailable, "unavailable",
@@ -617,15 +627,16 @@ void Server::start() {
   Impl& s = *impl_;
   if (s.doors.empty()) {
     for (const auto& d : s.router.doors()) {
-      // A class that only measures refuses nothing: no counter that would read 0 for ever.
-      metrics::Counter* refused =
-          d.options.sheds ? &s.reg.counter("http_door_refused_total",
-                                           "Requests refused at the door: their class was queueing",
-                                           {{"door", d.name}})
-                          : nullptr;
+      // A class that refuses nothing has no counter that would read 0 for ever.
+      metrics::Counter* refused = d.options.sheds || d.full
+                                      ? &s.reg.counter("http_door_refused_total",
+                                                       "Requests refused at the door: their class "
+                                                       "queued, or what it waits on was full",
+                                                       {{"door", d.name}})
+                                      : nullptr;
       s.doors.push_back({Door(d.options, static_cast<std::uint32_t>(std::random_device{}())),
-                         refused,
-                         std::vector<std::size_t>(d.yields_to.begin(), d.yields_to.end())});
+                         refused, std::vector<std::size_t>(d.yields_to.begin(), d.yields_to.end()),
+                         d.full});
     }
   }
   asio::co_spawn(s.ex, Impl::accept_loop(impl_), log_task_failure);

@@ -336,6 +336,7 @@ Status Service::prepare(std::chrono::seconds wait) {
     ao.role = role;
     ao.door.target = std::chrono::milliseconds(cfg.door_target_ms);
     ao.door.interval = std::chrono::milliseconds(cfg.door_interval_ms);
+    ao.database_full = [wp] { return wp->a->pool->would_shed(); };
 #ifdef TK_TEST_HOOKS
     ao.test_clock = &s.clock;
 #endif

@@ -355,7 +355,7 @@ void add_routes(Router& r, app::Deps deps, ApiOptions opt) {
   add_health_routes(r, c->o.ready, c->o.role);
 
   // The sale's classes at the door (sale_doors.hpp): the join yields to the rest.
-  const SaleDoors doors = add_sale_doors(r, c->o.door);
+  const SaleDoors doors = add_sale_doors(r, c->o.door, c->o.database_full);
 
   // ---- Identity
   r.add(Verb::post, "/v1/accounts",

@@ -25,6 +25,9 @@ struct ApiOptions {
   // The join route's door class (door.hpp), also the measure of the classes it yields to
   // (poll, hold, order, payment); target 0: no door.
   DoorOptions door{.target = std::chrono::microseconds(0)};
+  // The PostgreSQL pool would shed a new request now: orders and payments are refused at the
+  // door (sale_doors.hpp). Empty: never.
+  std::function<bool()> database_full;
 };
 
 // The public listener's routes (with /healthz and /readyz for load balancers, never /metrics).

@@ -128,9 +128,9 @@ asio::awaitable<tk::Result<Pool::Lease>> Pool::acquire_for(SteadyTime request_de
   const auto wait_until = std::min(now + opt_.acquire_timeout, request_deadline);
   if (wait_until <= now) co_return make_error_code(Errc::deadline_exceeded);
   const bool resumed = request_deadline != no_deadline && served_.contains(request_deadline);
-  auto budget = wait_until - now;
-  if (opt_.wait_target.count() > 0) budget = std::min<Clock::duration>(budget, opt_.wait_target);
-  if (!resumed && late(std::chrono::duration_cast<std::chrono::microseconds>(budget))) {
+  const auto budget = std::min(
+      std::chrono::duration_cast<std::chrono::microseconds>(wait_until - now), shed_budget());
+  if (!resumed && late(budget)) {
     ++counters_.shed;
     co_return make_error_code(Errc::pool_timeout);
   }
@@ -207,6 +207,19 @@ void Pool::give_back_slot() {
     ++open_;
     w->timer.cancel();
   }
+}
+
+std::chrono::microseconds Pool::shed_budget() const {
+  const std::chrono::microseconds timeout = opt_.acquire_timeout;
+  return opt_.wait_target.count() > 0
+             ? std::min<std::chrono::microseconds>(timeout, opt_.wait_target)
+             : timeout;
+}
+
+bool Pool::would_shed() const {
+  // Mirrors acquire_for's order: an idle connection or a free slot serves at once.
+  if (closed_ || !idle_.empty() || open_ < opt_.size) return false;
+  return late(shed_budget());
 }
 
 bool Pool::late(std::chrono::microseconds budget) const {

@@ -122,6 +122,10 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // The server was reached by the last connect/query, or has been unreachable for less than
   // unhealthy_after.
   bool healthy() const;
+  // Whether a request's first acquire, arriving now, would be shed: every connection busy and
+  // the line longer than the wait target. Queues nothing, so a caller can refuse a request
+  // before it spends a round trip elsewhere only to be shed here.
+  bool would_shed() const;
   PoolStats stats() const;
   const PoolOptions& options() const { return opt_; }
   asio::any_io_executor get_executor() const { return ex_; }
@@ -132,8 +136,10 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // From a Lease (was in use for `held`).
   void release(std::unique_ptr<Connection> c, std::chrono::steady_clock::duration held);
   // Whether a new waiter, queued behind the current ones, would outlast `budget` (the acquire
-  // timeout, or less when the request's deadline is sooner).
+  // timeout or the wait target, or less when the request's deadline is sooner).
   bool late(std::chrono::microseconds budget) const;
+  // The longest expected wait a new request is queued for: the wait target, else the timeout.
+  std::chrono::microseconds shed_budget() const;
   void release_unleased(std::unique_ptr<Connection> c);  // idle, to a waiter, or discarded
   void discard(std::unique_ptr<Connection> c);           // close it and give back its slot
   // One connection fewer is open: lets the first waiter (if any) open one in its place.

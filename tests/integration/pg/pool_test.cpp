@@ -182,6 +182,30 @@ TEST_F(pgPool, AWaitTargetShedsWhatTheAcquireTimeoutWouldStillQueue) {
   EXPECT_EQ(s.waits, 1u);
 }
 
+TEST_F(pgPool, WouldShedTellsWhatANewRequestsAcquireWouldGetWithoutQueuingIt) {
+  auto pool = make_pool({.size = 1, .acquire_timeout = 2000ms, .wait_target = 250ms});
+  EXPECT_FALSE(pool->would_shed());  // a slot free
+  teach_lease(*pool, 150ms);
+  EXPECT_FALSE(pool->would_shed());  // an idle connection
+  auto held = run([&] { return pool->acquire(); });
+  ASSERT_TRUE(held.ok()) << describe(held);
+  EXPECT_FALSE(pool->would_shed());  // first in line: ~150 ms, within the target
+  std::optional<tk::Result<Pool::Lease>> queued;
+  asio::co_spawn(
+      io_, [&]() -> asio::awaitable<void> { queued = co_await pool->acquire(); }, asio::detached);
+  io_.restart();
+  while (pool->stats().waiting == 0 && io_.run_one_for(1s) > 0) {
+  }
+  ASSERT_EQ(pool->stats().waiting, 1);
+  EXPECT_TRUE(pool->would_shed());  // second in line: ~300 ms
+  EXPECT_EQ(pool->stats().shed, 0u);
+  EXPECT_EQ(pool->stats().waiting, 1);  // asking queued nothing
+  held.value().reset();
+  while (!queued && io_.run_one_for(1s) > 0) {
+  }
+  ASSERT_TRUE(queued && queued->ok());
+}
+
 TEST_F(pgPool, ARequestThatHadAConnectionWaitsAheadOfNewOnesAndIsNeverShed) {
   auto pool = make_pool({.size = 1, .acquire_timeout = 400ms});
   teach_lease(*pool, 300ms);

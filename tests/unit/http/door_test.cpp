@@ -210,6 +210,24 @@ TEST(Door, RequestsLetInButAnswered503AskTheirRetriesBackLaterUntilTheyAreServed
   EXPECT_EQ(d.door.retry_after_mean(), 1.0);
 }
 
+TEST(Door, RequestsTurnedAwayBeforeTheDoorAskTheirRetriesBackLaterToo) {
+  DoorOptions o = door_options();
+  o.sheds = false;
+  o.max_retry_after_s = 10;
+  Driver d(o);
+  d.interval(10, 1ms);
+  EXPECT_EQ(d.door.retry_after_mean(), 1.0);
+  // Most of each interval turned away (a backend full) before entering: the wait grows.
+  for (int k = 0; k < 20; ++k) {
+    for (int i = 0; i < 90; ++i) d.door.turned_away(d.now);
+    d.interval(10, 1ms);
+  }
+  EXPECT_EQ(d.door.retry_after_mean(), 10.0);
+  EXPECT_EQ(d.door.refused(), 0u);  // not the door's own refusals
+  for (int k = 0; k < 30; ++k) d.interval(50, 1ms);
+  EXPECT_EQ(d.door.retry_after_mean(), 1.0);
+}
+
 TEST(Door, AClassThatOnlyMeasuresIsNeverRefusedButKnowsItQueues) {
   DoorOptions o = door_options();
   o.sheds = false;

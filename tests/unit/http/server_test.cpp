@@ -189,6 +189,43 @@ TEST_F(ServerTest, TheDoorRefusesAClassThatQueuesAtOnceAndLetsOtherRoutesThrough
   EXPECT_EQ(no_door.ok, 80);
 }
 
+TEST_F(ServerTest, AClassWhoseBackendIsFullIsRefusedOnArrivalThoughItOnlyMeasures) {
+  DoorOptions measured;
+  measured.target = 10ms;
+  measured.sheds = false;
+  bool full = false;
+  int served = 0;
+  int door = router_.add_door("sale", measured, {}, [&] { return full; });
+  router_.add(
+      bhttp::verb::post, "/sale",
+      [&](RequestContext&) -> asio::awaitable<Response> {
+        ++served;
+        co_return json_response(bhttp::status::ok, {{"ok", true}});
+      },
+      Budget::request, door);
+  start(options());
+  std::vector<Response> got;
+  run([&]() -> asio::awaitable<void> {
+    auto s = co_await connect_to(port());
+    beast::flat_buffer buf;
+    for (bool f : {false, true, true, false}) {
+      full = f;
+      got.push_back(co_await roundtrip(s, buf, make_request(bhttp::verb::post, "/sale", "{}")));
+    }
+  }());
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0].result(), bhttp::status::ok);
+  for (int i : {1, 2}) {
+    EXPECT_EQ(got[i].result(), bhttp::status::service_unavailable);
+    EXPECT_EQ(error_code_of(got[i]), "unavailable");
+    EXPECT_GE(std::stoi(std::string(got[i][bhttp::field::retry_after])), 1);
+  }
+  EXPECT_EQ(got[3].result(), bhttp::status::ok);
+  // The refused never reached the handler, and are counted as the door's.
+  EXPECT_EQ(served, 2);
+  EXPECT_NE(registry_.render().find("http_door_refused_total{door=\"sale\"} 2"), std::string::npos);
+}
+
 TEST_F(ServerTest, AClassThatYieldsIsShedWhileTheOneItYieldsToQueuesThoughItsOwnRequestsAreFast) {
   DoorOptions o;
   o.target = 10ms;
