@@ -178,7 +178,7 @@ Result<Config> load_config() {
                           {"TICKETING_DRAIN_TIMEOUT_MS", c.drain_timeout_ms}}) {
     if (v < 0) return Error{app::Errc::out_of_range, {{"field", field}}};
   }
-  // Above the pool's 500 ms acquire timeout it would change nothing.
+  // Above the pool's acquire timeout (PoolOptions, 500 ms) it would change nothing.
   if (c.pg_wait_target_ms < 1 || c.pg_wait_target_ms > 500) {
     return Error{app::Errc::out_of_range,
                  {{"field", "TICKETING_PG_WAIT_TARGET_MS"}, {"reason", "1 to 500"}}};
